@@ -1,0 +1,154 @@
+//! `stackaudit check [PATH...]`: walk the paths (respecting .gitignore and `exclude`),
+//! audit files in parallel, optionally fix them in place, and report.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::audit::audit_text;
+use crate::config::{Options, Settings, discover};
+use crate::fix::fix_all;
+use crate::language::Language;
+use crate::rules::Finding;
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub paths: Vec<PathBuf>,
+    pub fix: bool,
+    pub unsafe_fixes: bool,
+    pub select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+}
+
+/// The findings of one file, with the text they refer to.
+#[derive(Debug)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub language: Language,
+    pub source: String,
+    pub findings: Vec<Finding>,
+    pub fixes_applied: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub files: Vec<FileReport>,
+    pub files_audited: usize,
+    /// Files that could not be read or are not UTF-8, with why (already on stderr).
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Settings from the config file found from the current directory, with command-line
+/// overrides on top; returns the directory that `exclude` globs are relative to.
+pub fn load_settings(options: &CheckOptions) -> Result<(Settings, PathBuf), String> {
+    let cwd = std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?;
+    let loaded = discover(&cwd).map_err(|error| error.to_string())?;
+    let root = loaded.path.as_ref().and_then(|path| path.parent()).map_or(cwd.clone(), Path::to_path_buf);
+    let overrides = Options { select: options.select.clone(), ignore: options.ignore.clone(), ..Options::default() };
+    let settings = Settings::from_options(loaded.options.overlay(overrides))?;
+    Ok((settings, root))
+}
+
+/// Files to audit under `paths`: supported languages only, .gitignore respected,
+/// symlinks not followed, `exclude` applied. Paths named explicitly are always taken.
+pub fn collect_files(paths: &[PathBuf], settings: &Settings, root: &Path) -> Result<Vec<(PathBuf, Language)>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+        if path.is_file() {
+            if let Some(language) = Language::from_path(path) {
+                files.push((path.clone(), language));
+            }
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(path).require_git(false).follow_links(false).build();
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    eprintln!("stackaudit: warning: {error}");
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+                continue;
+            }
+            let Some(language) = Language::from_path(entry.path()) else { continue };
+            let absolute = std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_path_buf());
+            let relative = absolute.strip_prefix(root).unwrap_or(&absolute);
+            if settings.is_excluded(relative) {
+                continue;
+            }
+            files.push((entry.into_path(), language));
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+enum Outcome {
+    Report(FileReport),
+    Skipped(PathBuf, String),
+}
+
+pub fn run_check(options: &CheckOptions, settings: &Settings, root: &Path) -> Result<CheckReport, String> {
+    let paths = if options.paths.is_empty() { vec![PathBuf::from(".")] } else { options.paths.clone() };
+    let files = collect_files(&paths, settings, root)?;
+    let outcomes: Vec<Outcome> =
+        files.par_iter().map(|(path, language)| check_file(path, *language, settings, options)).collect();
+    let mut report = CheckReport { files_audited: files.len(), ..CheckReport::default() };
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Report(file) => report.files.push(file),
+            Outcome::Skipped(path, why) => {
+                eprintln!("stackaudit: {}: {why}; skipped", path.display());
+                report.skipped.push((path, why));
+            }
+        }
+    }
+    report.files_audited -= report.skipped.len();
+    Ok(report)
+}
+
+fn check_file(path: &Path, language: Language, settings: &Settings, options: &CheckOptions) -> Outcome {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => return Outcome::Skipped(path.to_path_buf(), format!("cannot read: {error}")),
+    };
+    let Ok(mut source) = String::from_utf8(bytes) else {
+        return Outcome::Skipped(path.to_path_buf(), "not UTF-8".to_string());
+    };
+    let mut fixes_applied = 0;
+    if options.fix {
+        let fixed = fix_all(language, &source, settings, options.unsafe_fixes);
+        if fixed.text != source {
+            if let Err(error) = write_atomically(path, &source, &fixed.text) {
+                return Outcome::Skipped(path.to_path_buf(), format!("fixes not written: {error}"));
+            }
+            fixes_applied = fixed.applied;
+            source = fixed.text;
+        }
+    }
+    let findings = audit_text(language, &source, settings);
+    Outcome::Report(FileReport { path: path.to_path_buf(), language, source, findings, fixes_applied })
+}
+
+/// Replace `path` with `new` through a temporary file in the same directory and a
+/// rename, keeping permissions, unless the file changed since it was read as `old`.
+pub fn write_atomically(path: &Path, old: &str, new: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let directory = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let permissions = std::fs::metadata(path)?.permissions();
+    let mut temporary = tempfile::NamedTempFile::new_in(directory)?;
+    temporary.write_all(new.as_bytes())?;
+    temporary.as_file().sync_all()?;
+    std::fs::set_permissions(temporary.path(), permissions)?;
+    if std::fs::read(path)? != old.as_bytes() {
+        return Err(std::io::Error::other("the file changed while it was being fixed"));
+    }
+    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! Settings, from `stackaudit.toml` or `[tool.stackaudit]` in `pyproject.toml`, with the
+//! editor's `initializationOptions` / `didChangeConfiguration` laid over them. The CLI
+//! and the server both come through here, so they agree on what is enabled.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::rules::{Rule, Severity, rule_by_id};
+
+pub const DEFAULT_REDIS_TTL_SECONDS: u64 = 3600;
+
+/// The options a user may write, in a file or in editor settings.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Options {
+    pub select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    pub severity: Option<BTreeMap<String, Severity>>,
+    pub redis: Option<RedisOptions>,
+    pub exclude: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisOptions {
+    #[serde(alias = "defaultTtlSeconds", alias = "default-ttl-seconds")]
+    pub default_ttl_seconds: Option<u64>,
+}
+
+impl Options {
+    /// `other` wins wherever it says something.
+    pub fn overlay(mut self, other: Options) -> Options {
+        if other.select.is_some() {
+            self.select = other.select;
+        }
+        if other.ignore.is_some() {
+            self.ignore = other.ignore;
+        }
+        if let Some(severity) = other.severity {
+            self.severity.get_or_insert_with(BTreeMap::new).extend(severity);
+        }
+        if let Some(ttl) = other.redis.and_then(|redis| redis.default_ttl_seconds) {
+            self.redis = Some(RedisOptions { default_ttl_seconds: Some(ttl) });
+        }
+        if other.exclude.is_some() {
+            self.exclude = other.exclude;
+        }
+        self
+    }
+
+    /// Rule ids that name no rule, so callers can report them.
+    pub fn unknown_rule_ids(&self) -> Vec<String> {
+        let select = self.select.iter().flatten();
+        let ignore = self.ignore.iter().flatten();
+        let severity = self.severity.iter().flat_map(|map| map.keys());
+        select
+            .chain(ignore)
+            .chain(severity)
+            .filter(|id| rule_by_id(id).is_none())
+            .cloned()
+            .collect()
+    }
+}
+
+/// Resolved settings, cheap to query per finding.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    select: Option<Vec<String>>,
+    ignore: Vec<String>,
+    severity: BTreeMap<String, Severity>,
+    pub redis_default_ttl_seconds: u64,
+    exclude: GlobSet,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings::from_options(Options::default()).unwrap_or_else(|_| unreachable!("defaults are valid"))
+    }
+}
+
+impl Settings {
+    pub fn from_options(options: Options) -> Result<Settings, String> {
+        if let Some(unknown) = options.unknown_rule_ids().first() {
+            return Err(format!("unknown rule id `{unknown}` (see `stackaudit rules`)"));
+        }
+        let mut exclude = GlobSetBuilder::new();
+        for pattern in options.exclude.iter().flatten() {
+            let glob = Glob::new(pattern).map_err(|error| format!("bad exclude glob `{pattern}`: {error}"))?;
+            exclude.add(glob);
+        }
+        Ok(Settings {
+            select: options.select,
+            ignore: options.ignore.unwrap_or_default(),
+            severity: options.severity.unwrap_or_default(),
+            redis_default_ttl_seconds: options
+                .redis
+                .and_then(|redis| redis.default_ttl_seconds)
+                .unwrap_or(DEFAULT_REDIS_TTL_SECONDS),
+            exclude: exclude.build().map_err(|error| error.to_string())?,
+        })
+    }
+
+    pub fn is_enabled(&self, rule: &Rule) -> bool {
+        let selected = self.select.as_ref().is_none_or(|select| select.iter().any(|id| id == rule.id));
+        selected && !self.ignore.iter().any(|id| id == rule.id)
+    }
+
+    pub fn severity_of(&self, rule: &Rule) -> Severity {
+        self.severity.get(rule.id).copied().unwrap_or(rule.default_severity)
+    }
+
+    /// `relative` is the path below the workspace root.
+    pub fn is_excluded(&self, relative: &Path) -> bool {
+        self.exclude.is_match(relative)
+    }
+}
+
+/// A configuration file that could not be used: file, line, column and problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.problem)
+    }
+}
+
+/// A configuration found on disk: the file it came from and what it said.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub path: Option<PathBuf>,
+    pub options: Options,
+}
+
+/// Look for `stackaudit.toml`, then `pyproject.toml` with `[tool.stackaudit]`, in `start`
+/// and its ancestors. No file means defaults.
+pub fn discover(start: &Path) -> Result<LoadedConfig, ConfigError> {
+    for dir in start.ancestors() {
+        let dedicated = dir.join("stackaudit.toml");
+        if dedicated.is_file() {
+            return load_file(&dedicated, false);
+        }
+        let pyproject = dir.join("pyproject.toml");
+        if pyproject.is_file() {
+            let loaded = load_file(&pyproject, true)?;
+            if loaded.path.is_some() {
+                return Ok(loaded);
+            }
+        }
+    }
+    Ok(LoadedConfig { path: None, options: Options::default() })
+}
+
+fn load_file(path: &Path, is_pyproject: bool) -> Result<LoadedConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        problem: format!("cannot read: {error}"),
+    })?;
+    let options = parse_options(&text, is_pyproject).map_err(|(span, problem)| {
+        let (line, column) = line_column(&text, span.start);
+        ConfigError { path: path.to_path_buf(), line, column, problem }
+    })?;
+    match options {
+        None => Ok(LoadedConfig { path: None, options: Options::default() }),
+        Some(options) => Ok(LoadedConfig { path: Some(path.to_path_buf()), options }),
+    }
+}
+
+/// `Ok(None)` when a pyproject has no `[tool.stackaudit]` table.
+fn parse_options(text: &str, is_pyproject: bool) -> Result<Option<Options>, (std::ops::Range<usize>, String)> {
+    let toml_error = |error: toml::de::Error| (error.span().unwrap_or(0..0), error.message().to_string());
+    let options: Option<Options> = if is_pyproject {
+        #[derive(Deserialize)]
+        struct PyProject {
+            tool: Option<Tool>,
+        }
+        #[derive(Deserialize)]
+        struct Tool {
+            stackaudit: Option<toml::Spanned<Options>>,
+        }
+        let pyproject: PyProject = toml::from_str(text).map_err(toml_error)?;
+        match pyproject.tool.and_then(|tool| tool.stackaudit) {
+            None => return Ok(None),
+            Some(spanned) => {
+                let span = spanned.span();
+                let options = spanned.into_inner();
+                check_rule_ids(&options, text, span)?;
+                Some(options)
+            }
+        }
+    } else {
+        let options: Options = toml::from_str(text).map_err(toml_error)?;
+        check_rule_ids(&options, text, 0..text.len())?;
+        Some(options)
+    };
+    Ok(options)
+}
+
+/// Point an unknown rule id at where it is written.
+fn check_rule_ids(
+    options: &Options,
+    text: &str,
+    table: std::ops::Range<usize>,
+) -> Result<(), (std::ops::Range<usize>, String)> {
+    let Some(unknown) = options.unknown_rule_ids().into_iter().next() else { return Ok(()) };
+    let table_text = text.get(table.clone()).unwrap_or("");
+    let at = table_text
+        .find(&format!("\"{unknown}\""))
+        .or_else(|| table_text.find(&unknown))
+        .map_or(table.start, |offset| table.start + offset);
+    Err((at..at, format!("unknown rule id `{unknown}` (see `stackaudit rules`)")))
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_toml_names_line_and_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("stackaudit.toml");
+        std::fs::write(&path, "select = [\"missing-rollback\"]\n[severity]\nmissing-rollback = \"loud\"\n").expect("write");
+        let error = discover(dir.path()).expect_err("invalid severity");
+        assert_eq!(error.line, 3);
+        assert!(error.problem.contains("loud"), "{}", error.problem);
+    }
+
+    #[test]
+    fn unknown_rule_id_in_pyproject_points_at_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pyproject.toml");
+        std::fs::write(&path, "[project]\nname = \"x\"\n\n[tool.stackaudit]\nignore = [\"no-such-rule\"]\n").expect("write");
+        let error = discover(dir.path()).expect_err("unknown id");
+        assert_eq!((error.line, error.column), (5, 11));
+        assert_eq!(error.problem, "unknown rule id `no-such-rule` (see `stackaudit rules`)");
+    }
+
+    #[test]
+    fn pyproject_without_table_means_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"x\"\n").expect("write");
+        let loaded = discover(dir.path()).expect("defaults");
+        assert!(loaded.path.is_none());
+    }
+
+    #[test]
+    fn overlay_and_enablement() {
+        let file: Options = toml::from_str("ignore = [\"missing-rollback\"]\n[redis]\ndefault_ttl_seconds = 60\n").expect("toml");
+        let editor: Options = serde_json::from_value(serde_json::json!({
+            "severity": {"blocking-io-in-async": "error"},
+            "redis": {"defaultTtlSeconds": 120}
+        }))
+        .expect("json");
+        let settings = Settings::from_options(file.overlay(editor)).expect("valid");
+        let rollback = rule_by_id("missing-rollback").expect("rule");
+        let blocking = rule_by_id("blocking-io-in-async").expect("rule");
+        assert!(!settings.is_enabled(rollback));
+        assert!(settings.is_enabled(blocking));
+        assert_eq!(settings.severity_of(blocking), Severity::Error);
+        assert_eq!(settings.redis_default_ttl_seconds, 120);
+    }
+}

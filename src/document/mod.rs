@@ -1,0 +1,153 @@
+//! A document as the server holds it: a rope for cheap edits, the tree-sitter tree kept
+//! in step with it by incremental re-parsing, the version and the language.
+//!
+//! Owns parsing (thread-local parsers per language). Must not know about rules or LSP
+//! messages beyond the content-change events it applies.
+
+pub mod position;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use ropey::Rope;
+use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
+use tree_sitter::{InputEdit, Parser, Tree};
+
+use crate::language::Language;
+use position::{Encoding, offsets_of, point_of};
+
+thread_local! {
+    static PARSERS: RefCell<HashMap<Language, Parser>> = RefCell::new(HashMap::new());
+}
+
+/// Parse `read` (a chunk reader) with this thread's parser for `language`.
+fn parse_chunks<T: AsRef<[u8]>>(
+    language: Language,
+    read: &mut impl FnMut(usize, tree_sitter::Point) -> T,
+    old_tree: Option<&Tree>,
+) -> Option<Tree> {
+    PARSERS.with(|parsers| {
+        let mut parsers = parsers.borrow_mut();
+        let parser = match parsers.entry(language) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let mut parser = Parser::new();
+                if let Err(error) = parser.set_language(&language.grammar()) {
+                    tracing::error!(%error, language = language.name(), "grammar does not load");
+                    return None;
+                }
+                entry.insert(parser)
+            }
+        };
+        parser.parse_with_options(read, old_tree, None)
+    })
+}
+
+/// Parse a whole string from scratch (the CLI and fresh opens).
+pub fn parse_text(language: Language, text: &str) -> Option<Tree> {
+    let bytes = text.as_bytes();
+    parse_chunks(language, &mut |offset, _| bytes.get(offset..).unwrap_or_default(), None)
+}
+
+fn parse_rope(language: Language, rope: &Rope, old_tree: Option<&Tree>) -> Option<Tree> {
+    parse_chunks(
+        language,
+        &mut |offset, _| {
+            if offset >= rope.len_bytes() {
+                return &[][..];
+            }
+            let (chunk, chunk_start, _, _) = rope.chunk_at_byte(offset);
+            &chunk.as_bytes()[offset - chunk_start..]
+        },
+        old_tree,
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub rope: Rope,
+    pub tree: Option<Tree>,
+    pub version: i32,
+    pub language: Language,
+}
+
+impl Document {
+    pub fn new(text: &str, version: i32, language: Language) -> Document {
+        let rope = Rope::from_str(text);
+        let tree = parse_rope(language, &rope, None);
+        Document { rope, tree, version, language }
+    }
+
+    /// Apply LSP content changes in order (ranged ones incrementally, a range-less one
+    /// replaces the text), then re-parse once, reusing the edited old tree.
+    pub fn apply_changes(&mut self, changes: &[TextDocumentContentChangeEvent], version: i32, encoding: Encoding) {
+        let mut full_reparse = false;
+        for change in changes {
+            match change.range {
+                Some(range) => {
+                    let bytes = offsets_of(&self.rope, range, encoding);
+                    self.replace(bytes, &change.text);
+                }
+                None => {
+                    self.rope = Rope::from_str(&change.text);
+                    full_reparse = true;
+                }
+            }
+        }
+        let old_tree = if full_reparse { None } else { self.tree.as_ref() };
+        self.tree = parse_rope(self.language, &self.rope, old_tree);
+        self.version = version;
+    }
+
+    /// Replace a byte range in the rope and tell the tree about it (no re-parse).
+    pub fn replace(&mut self, bytes: std::ops::Range<usize>, new_text: &str) {
+        let start_position = point_of(&self.rope, bytes.start);
+        let old_end_position = point_of(&self.rope, bytes.end);
+        let start_char = self.rope.byte_to_char(bytes.start);
+        let end_char = self.rope.byte_to_char(bytes.end);
+        self.rope.remove(start_char..end_char);
+        self.rope.insert(start_char, new_text);
+        let new_end_byte = bytes.start + new_text.len();
+        let edit = InputEdit {
+            start_byte: bytes.start,
+            old_end_byte: bytes.end,
+            new_end_byte,
+            start_position,
+            old_end_position,
+            new_end_position: point_of(&self.rope, new_end_byte),
+        };
+        if let Some(tree) = self.tree.as_mut() {
+            tree.edit(&edit);
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.rope.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    fn change(start: (u32, u32), end: (u32, u32), text: &str) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(start.0, start.1), Position::new(end.0, end.1))),
+            range_length: None,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn incremental_edit_matches_a_fresh_parse() {
+        let mut document = Document::new("def f():\n    return 1\n", 1, Language::Python);
+        document.apply_changes(&[change((1, 11), (1, 12), "\"😀\"")], 2, Encoding::Utf16);
+        let fresh = Document::new(&document.text(), 2, Language::Python);
+        assert_eq!(document.text(), "def f():\n    return \"😀\"\n");
+        assert_eq!(
+            document.tree.as_ref().map(|t| t.root_node().to_sexp()),
+            fresh.tree.as_ref().map(|t| t.root_node().to_sexp())
+        );
+    }
+}

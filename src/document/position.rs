@@ -1,0 +1,185 @@
+//! Conversions between byte offsets (what rules and tree-sitter use) and LSP positions
+//! (line + character in the negotiated encoding). Every conversion in the crate goes
+//! through here, so encoding bugs have exactly one place to live.
+//!
+//! Lines end at `\n` (a `\r\n` pair counts as one break, the `\r` never counts as a
+//! character of the line). Positions past the end of a line clamp to the line's end and
+//! positions past the last line clamp to the end of the document, as the spec asks.
+
+use ropey::Rope;
+use tower_lsp_server::ls_types::{Position, PositionEncodingKind, Range};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    Utf8,
+    #[default]
+    Utf16,
+    Utf32,
+}
+
+impl Encoding {
+    /// UTF-8 when the client offers it (no transcoding at all), else the mandatory UTF-16.
+    pub fn negotiate(offered: Option<&[PositionEncodingKind]>) -> Encoding {
+        let offered = offered.unwrap_or_default();
+        if offered.contains(&PositionEncodingKind::UTF8) {
+            Encoding::Utf8
+        } else {
+            Encoding::Utf16
+        }
+    }
+
+    pub fn kind(self) -> PositionEncodingKind {
+        match self {
+            Encoding::Utf8 => PositionEncodingKind::UTF8,
+            Encoding::Utf16 => PositionEncodingKind::UTF16,
+            Encoding::Utf32 => PositionEncodingKind::UTF32,
+        }
+    }
+}
+
+/// Byte offset where the text of `line` ends, before its `\n` or `\r\n`.
+fn line_content_end(rope: &Rope, line: usize) -> usize {
+    let start = rope.line_to_byte(line);
+    let end = if line + 1 < rope.len_lines() { rope.line_to_byte(line + 1) } else { rope.len_bytes() };
+    let mut content_end = end;
+    if content_end > start && rope.byte(content_end - 1) == b'\n' {
+        content_end -= 1;
+        if content_end > start && rope.byte(content_end - 1) == b'\r' {
+            content_end -= 1;
+        }
+    }
+    content_end
+}
+
+/// Largest char boundary at or before `byte`.
+fn floor_char_boundary(rope: &Rope, byte: usize) -> usize {
+    let byte = byte.min(rope.len_bytes());
+    rope.char_to_byte(rope.byte_to_char(byte))
+}
+
+/// Byte offset of an LSP position, clamped per the spec.
+pub fn offset_of(rope: &Rope, position: Position, encoding: Encoding) -> usize {
+    let line = position.line as usize;
+    if line >= rope.len_lines() {
+        return rope.len_bytes();
+    }
+    let line_start = rope.line_to_byte(line);
+    let content_end = line_content_end(rope, line);
+    let character = position.character as usize;
+    match encoding {
+        Encoding::Utf8 => floor_char_boundary(rope, (line_start + character).min(content_end)),
+        Encoding::Utf16 => {
+            let first = rope.char_to_utf16_cu(rope.byte_to_char(line_start));
+            let last = rope.char_to_utf16_cu(rope.byte_to_char(content_end));
+            // A position between the two halves of a surrogate pair rounds down.
+            let char_index = rope.utf16_cu_to_char((first + character).min(last));
+            rope.char_to_byte(char_index)
+        }
+        Encoding::Utf32 => {
+            let first = rope.byte_to_char(line_start);
+            let last = rope.byte_to_char(content_end);
+            rope.char_to_byte((first + character).min(last))
+        }
+    }
+}
+
+/// LSP position of a byte offset (clamped to the document, rounded down to a char).
+pub fn position_of(rope: &Rope, byte: usize, encoding: Encoding) -> Position {
+    let byte = floor_char_boundary(rope, byte);
+    let line = rope.byte_to_line(byte);
+    let line_start = rope.line_to_byte(line);
+    let character = match encoding {
+        Encoding::Utf8 => byte - line_start,
+        Encoding::Utf16 => {
+            rope.char_to_utf16_cu(rope.byte_to_char(byte)) - rope.char_to_utf16_cu(rope.byte_to_char(line_start))
+        }
+        Encoding::Utf32 => rope.byte_to_char(byte) - rope.byte_to_char(line_start),
+    };
+    Position::new(line as u32, character as u32)
+}
+
+pub fn range_of(rope: &Rope, bytes: std::ops::Range<usize>, encoding: Encoding) -> Range {
+    Range::new(position_of(rope, bytes.start, encoding), position_of(rope, bytes.end, encoding))
+}
+
+pub fn offsets_of(rope: &Rope, range: Range, encoding: Encoding) -> std::ops::Range<usize> {
+    let start = offset_of(rope, range.start, encoding);
+    let end = offset_of(rope, range.end, encoding).max(start);
+    start..end
+}
+
+/// Tree-sitter point of a byte offset: row of `\n`-separated lines, column in bytes.
+pub fn point_of(rope: &Rope, byte: usize) -> tree_sitter::Point {
+    let byte = byte.min(rope.len_bytes());
+    let row = rope.byte_to_line(byte);
+    tree_sitter::Point::new(row, byte - rope.line_to_byte(row))
+}
+
+/// 1-based line and 1-based column in characters, as the CLI prints them.
+pub fn line_column_of(rope: &Rope, byte: usize) -> (usize, usize) {
+    let position = position_of(rope, byte, Encoding::Utf32);
+    (position.line as usize + 1, position.character as usize + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(line: u32, character: u32) -> Position {
+        Position::new(line, character)
+    }
+
+    #[test]
+    fn emoji_and_cjk_in_every_encoding() {
+        // "a😀b" : 😀 is 4 bytes, 2 UTF-16 units, 1 char. "漢" is 3 bytes, 1 unit.
+        let rope = Rope::from_str("a😀b漢c\nx");
+        let b_offset = 1 + 4;
+        assert_eq!(offset_of(&rope, pos(0, 5), Encoding::Utf8), b_offset);
+        assert_eq!(offset_of(&rope, pos(0, 3), Encoding::Utf16), b_offset);
+        assert_eq!(offset_of(&rope, pos(0, 2), Encoding::Utf32), b_offset);
+        let c_offset = b_offset + 1 + 3;
+        assert_eq!(position_of(&rope, c_offset, Encoding::Utf8), pos(0, 9));
+        assert_eq!(position_of(&rope, c_offset, Encoding::Utf16), pos(0, 5));
+        assert_eq!(position_of(&rope, c_offset, Encoding::Utf32), pos(0, 4));
+    }
+
+    #[test]
+    fn combining_marks_count_as_their_own_code_points() {
+        // "e\u{301}" is one grapheme but two code points, each one UTF-16 unit.
+        let rope = Rope::from_str("e\u{301}x");
+        assert_eq!(offset_of(&rope, pos(0, 2), Encoding::Utf16), 3);
+        assert_eq!(position_of(&rope, 3, Encoding::Utf16), pos(0, 2));
+    }
+
+    #[test]
+    fn positions_inside_a_surrogate_pair_or_char_round_down() {
+        let rope = Rope::from_str("😀z");
+        assert_eq!(offset_of(&rope, pos(0, 1), Encoding::Utf16), 0);
+        assert_eq!(offset_of(&rope, pos(0, 2), Encoding::Utf8), 0);
+        assert_eq!(position_of(&rope, 2, Encoding::Utf16), pos(0, 0));
+    }
+
+    #[test]
+    fn clamps_past_line_end_and_document_end() {
+        let rope = Rope::from_str("ab\r\ncd\n");
+        assert_eq!(offset_of(&rope, pos(0, 99), Encoding::Utf16), 2, "before the CRLF");
+        assert_eq!(offset_of(&rope, pos(1, 99), Encoding::Utf8), 6);
+        assert_eq!(offset_of(&rope, pos(2, 0), Encoding::Utf8), 7);
+        assert_eq!(offset_of(&rope, pos(40, 3), Encoding::Utf8), 7);
+        assert_eq!(position_of(&rope, 1000, Encoding::Utf16), pos(2, 0));
+    }
+
+    #[test]
+    fn negotiation_prefers_utf8() {
+        let both = [PositionEncodingKind::UTF16, PositionEncodingKind::UTF8];
+        assert_eq!(Encoding::negotiate(Some(&both)), Encoding::Utf8);
+        assert_eq!(Encoding::negotiate(Some(&[PositionEncodingKind::UTF32])), Encoding::Utf16);
+        assert_eq!(Encoding::negotiate(None), Encoding::Utf16);
+    }
+
+    #[test]
+    fn tree_sitter_points_use_byte_columns() {
+        let rope = Rope::from_str("é\n😀x");
+        assert_eq!(point_of(&rope, 7), tree_sitter::Point::new(1, 4));
+    }
+}

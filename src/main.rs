@@ -1,0 +1,110 @@
+//! The `stackaudit` binary: `server` (LSP over stdio), `check`, `rules`, `rule <id>`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use stackaudit::cli::check::{CheckOptions, load_settings, run_check};
+use stackaudit::cli::output::{write_json, write_text};
+use stackaudit::cli::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, list_rules, show_rule};
+
+#[derive(Parser)]
+#[command(name = "stackaudit", version, about = "Audit full-stack web projects: a language server and a CLI")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Speak the Language Server Protocol on stdin/stdout.
+    Server,
+    /// Audit files and directories (default: the current directory).
+    Check {
+        paths: Vec<PathBuf>,
+        /// Apply safe fixes in place.
+        #[arg(long)]
+        fix: bool,
+        /// With --fix, apply unsafe fixes too.
+        #[arg(long, requires = "fix")]
+        unsafe_fixes: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        output_format: OutputFormat,
+        /// Only these rules (comma-separated ids), instead of the configured set.
+        #[arg(long, value_delimiter = ',')]
+        select: Option<Vec<String>>,
+        /// Skip these rules (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        ignore: Option<Vec<String>>,
+    },
+    /// List every rule with its languages, default severity and fix.
+    Rules,
+    /// Print a rule's documentation.
+    Rule { id: String },
+}
+
+fn main() -> ExitCode {
+    // A panic is a bug: report it in one line, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!("internal error: {info}");
+    }));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STACKAUDIT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("stackaudit: error: {message}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<u8, String> {
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        Command::Server => {
+            drop(stdout); // stdout belongs to the protocol now
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|error| format!("cannot start the runtime: {error}"))?;
+            let clean = runtime.block_on(stackaudit::server::serve(tokio::io::stdin(), tokio::io::stdout()));
+            Ok(if clean { EXIT_CLEAN } else { EXIT_FINDINGS })
+        }
+        Command::Check { paths, fix, unsafe_fixes, output_format, select, ignore } => {
+            let options = CheckOptions { paths, fix, unsafe_fixes, select, ignore };
+            let (settings, root) = load_settings(&options)?;
+            let report = run_check(&options, &settings, &root)?;
+            let written = match output_format {
+                OutputFormat::Text => write_text(&report, &mut stdout),
+                OutputFormat::Json => write_json(&report, &mut stdout),
+            };
+            written.and_then(|()| stdout.flush()).map_err(|error| format!("cannot write the report: {error}"))?;
+            let has_findings = report.files.iter().any(|file| !file.findings.is_empty());
+            Ok(if has_findings { EXIT_FINDINGS } else { EXIT_CLEAN })
+        }
+        Command::Rules => {
+            list_rules(&mut stdout).map_err(|error| error.to_string())?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Rule { id } => {
+            show_rule(&id, &mut stdout)?;
+            Ok(EXIT_CLEAN)
+        }
+    }
+}

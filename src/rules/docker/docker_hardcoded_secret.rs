@@ -1,0 +1,276 @@
+//! ## What it does
+//! Finds literal secrets in a Dockerfile's `ENV`/`ARG` or a compose file's
+//! `environment:`: variables whose name contains PASSWORD, PASSWD, SECRET, TOKEN,
+//! API_KEY, APIKEY, PRIVATE_KEY, ACCESS_KEY, CREDENTIAL, AUTH or DSN and whose value is
+//! a non-empty literal, and connection URLs with an inline password
+//! (`scheme://user:pass@host`) under any name.
+//!
+//! Substitutions (`${VAR}`, `$VAR`), empty values, `ARG NAME` without a default,
+//! values that point at files (`*_FILE=/run/secrets/...`) and settings about secrets
+//! rather than secrets (`TOKEN_TTL=3600`, `AUTH_ENABLED=true`) are fine.
+//!
+//! ## Why is this bad?
+//! A value in a Dockerfile is baked into an image layer and its history, where anyone
+//! who can pull the image reads it with `docker history` or `docker inspect`; a value
+//! in a compose file lives in the repository and every clone, CI log and fork of it.
+//! Rotating a leaked password means finding every copy.
+//!
+//! ## Example
+//! ```dockerfile
+//! ENV DATABASE_URL=postgres://app:hunter2@db/app
+//! ARG NPM_TOKEN=npm_Xb3...
+//! ```
+//! ```yaml
+//! services:
+//!   db:
+//!     environment:
+//!       POSTGRES_PASSWORD: hunter2
+//! ```
+//!
+//! ## Use instead
+//! ```dockerfile
+//! ENV DATABASE_URL=${DATABASE_URL}
+//! ARG NPM_TOKEN
+//! # build-time secrets never belong in ARG either:
+//! RUN --mount=type=secret,id=npm_token NPM_TOKEN=$(cat /run/secrets/npm_token) npm ci
+//! ```
+//! ```yaml
+//! services:
+//!   db:
+//!     environment:
+//!       POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}   # value in an untracked .env
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe: the literal is removed, so the value must come from elsewhere afterwards.
+//! In compose files the literal becomes `${NAME}`, read from the environment or an
+//! untracked `.env` next to the compose file. In Dockerfiles `ENV NAME=literal` becomes
+//! `ENV NAME=${NAME}` (set it at run time with `docker run -e NAME` or from a build
+//! `ARG`) and `ARG NAME=literal` loses its default (pass `--build-arg NAME`). For
+//! secrets needed only while building, prefer `RUN --mount=type=secret`: build args
+//! are still recorded in the image history.
+
+use tree_sitter::Node;
+
+use crate::language::Language;
+use crate::rules::query::{LazyQuery, captured, compile_with_captures};
+use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+
+pub const RULE: Rule = Rule {
+    id: "docker-hardcoded-secret",
+    languages: &[Language::Dockerfile, Language::Compose],
+    default_severity: Severity::Error,
+    fix: FixAvailability::Always,
+    summary: "A literal secret in a Dockerfile ENV/ARG or a compose `environment:`",
+    triggers: &["env", "arg", "environment"],
+    check,
+};
+
+static DOCKERFILE_QUERY: LazyQuery<1> = LazyQuery::new(|| {
+    compile_with_captures(
+        Language::Dockerfile,
+        include_str!("../../../queries/dockerfile/docker-hardcoded-secret.scm"),
+        ["pair"],
+    )
+});
+
+static COMPOSE_QUERY: LazyQuery<1> = LazyQuery::new(|| {
+    compile_with_captures(
+        Language::Compose,
+        include_str!("../../../queries/compose/docker-hardcoded-secret.scm"),
+        ["environment"],
+    )
+});
+
+/// Markers that make a name secret wherever they appear in it.
+const SECRET_MARKERS: &[&str] =
+    &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"];
+/// Short markers that must be a whole `_`-separated word (`AUTH` but not `AUTHOR`).
+const SECRET_WORDS: &[&str] = &["AUTH", "DSN"];
+/// Last words of names that configure a secret rather than hold one.
+const NON_SECRET_SUFFIXES: &[&str] = &[
+    "FILE", "PATH", "DIR", "TTL", "EXPIRY", "EXPIRES", "EXPIRE", "EXPIRATION", "LENGTH", "LEN", "ENABLED", "DISABLED",
+    "ENABLE", "DISABLE", "TIMEOUT", "SECONDS", "MINUTES", "HOURS", "DAYS", "AGE", "ALGORITHM", "TYPE", "NAME", "HEADER",
+    "URL", "HOST", "PORT", "USER", "USERNAME", "ID", "ISSUER", "AUDIENCE", "SCOPE", "SCOPES", "PROVIDER", "BACKEND",
+    "MODE", "METHOD", "VERSION", "REGION", "ENDPOINT",
+];
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    match context.language {
+        Language::Dockerfile => check_dockerfile(context, findings),
+        Language::Compose => check_compose(context, findings),
+        Language::Python => {}
+    }
+}
+
+/// Why a name/value pair is a hardcoded secret, for the message.
+fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
+    let value = value.trim();
+    if value.is_empty() || value.contains('$') {
+        return None;
+    }
+    let is_switch = ["true", "false", "yes", "no", "on", "off"].iter().any(|switch| value.eq_ignore_ascii_case(switch));
+    if has_inline_password(value) {
+        return Some("a connection URL with an inline password");
+    }
+    (is_secret_name(name) && !is_switch).then_some("a literal secret")
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let Some(last) = words.last() else { return false };
+    if NON_SECRET_SUFFIXES.contains(last) {
+        return false;
+    }
+    SECRET_MARKERS.iter().any(|marker| upper.contains(marker)) || words.iter().any(|word| SECRET_WORDS.contains(word))
+}
+
+/// `scheme://user:password@host` with a non-empty literal password.
+fn has_inline_password(value: &str) -> bool {
+    let Some((_, rest)) = value.split_once("://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let Some((user_info, _host)) = authority.rsplit_once('@') else { return false };
+    user_info.split_once(':').is_some_and(|(_, password)| !password.is_empty())
+}
+
+fn message(name: &str, reason: &str) -> String {
+    format!("`{name}` holds {reason}; it ends up in the image or the repository for anyone to read")
+}
+
+fn check_dockerfile(context: &Context, findings: &mut Vec<Finding>) {
+    let (query, [pair_index]) = DOCKERFILE_QUERY.get();
+    let source = context.source;
+    query.for_each_match(context.tree.root_node(), source, |found| {
+        let Some(pair) = captured(found, *pair_index) else { return };
+        let Some(name) = pair.child_by_field_name("name") else { return };
+        let field = if pair.kind() == "arg_pair" { "default" } else { "value" };
+        let mut cursor = pair.walk();
+        let values: Vec<Node> = pair.children_by_field_name(field, &mut cursor).collect();
+        let (Some(first), Some(last)) = (values.first(), values.last()) else { return };
+        let value_range = first.start_byte()..last.end_byte();
+        let raw_value = source.get(value_range.clone()).unwrap_or("");
+        let name_text = node_text(name, source);
+        let Some(reason) = secret_reason(name_text, unquote(raw_value)) else { return };
+        let mut finding = RULE.finding(value_range.clone(), message(name_text, reason));
+        finding.fix = Some(if pair.kind() == "arg_pair" {
+            // `ARG NAME=literal` -> `ARG NAME`: the value comes from `--build-arg`.
+            Fix::unsafe_(
+                format!("Remove the default of `{name_text}` (pass it with `--build-arg`)"),
+                vec![Edit::replace(name.end_byte()..value_range.end, "")],
+            )
+        } else {
+            Fix::unsafe_(
+                format!("Replace the literal with `${{{name_text}}}` (set it at run time)"),
+                vec![Edit::replace(value_range, format!("${{{name_text}}}"))],
+            )
+        });
+        findings.push(finding);
+    });
+}
+
+fn unquote(text: &str) -> &str {
+    let trimmed = text.trim();
+    for quote in ['"', '\''] {
+        if let Some(inner) = trimmed.strip_prefix(quote).and_then(|rest| rest.strip_suffix(quote)) {
+            return inner;
+        }
+    }
+    trimmed
+}
+
+fn check_compose(context: &Context, findings: &mut Vec<Finding>) {
+    let (query, [environment_index]) = COMPOSE_QUERY.get();
+    query.for_each_match(context.tree.root_node(), context.source, |found| {
+        let Some(environment) = captured(found, *environment_index) else { return };
+        let Some(collection) = unwrap_node(environment) else { return };
+        match collection.kind() {
+            "block_mapping" | "flow_mapping" => {
+                let mut cursor = collection.walk();
+                for pair in collection.named_children(&mut cursor) {
+                    check_compose_pair(context, pair, findings);
+                }
+            }
+            "block_sequence" | "flow_sequence" => {
+                let mut cursor = collection.walk();
+                for item in collection.named_children(&mut cursor) {
+                    let scalar = if item.kind() == "block_sequence_item" { item.named_child(0) } else { Some(item) };
+                    if let Some(scalar) = scalar.and_then(scalar_of) {
+                        check_compose_list_item(context, scalar, findings);
+                    }
+                }
+            }
+            _ => {}
+        }
+    });
+}
+
+/// The collection or scalar under `block_node`/`flow_node` wrappers.
+fn unwrap_node(node: Node) -> Option<Node> {
+    match node.kind() {
+        "block_node" | "flow_node" => node.named_children(&mut node.walk()).find(|child| child.kind() != "comment"),
+        _ => Some(node),
+    }
+}
+
+fn scalar_of(node: Node) -> Option<Node> {
+    let inner = unwrap_node(node)?;
+    matches!(inner.kind(), "plain_scalar" | "double_quote_scalar" | "single_quote_scalar").then_some(inner)
+}
+
+/// `KEY: value` in an `environment:` mapping.
+fn check_compose_pair(context: &Context, pair: Node, findings: &mut Vec<Finding>) {
+    let source = context.source;
+    let (Some(key), Some(value)) = (pair.child_by_field_name("key"), pair.child_by_field_name("value")) else {
+        return;
+    };
+    let Some(value) = scalar_of(value) else { return };
+    let name = unquote(node_text(key, source));
+    let Some(reason) = secret_reason(name, unquote(node_text(value, source))) else { return };
+    let mut finding = RULE.finding(value.byte_range(), message(name, reason));
+    finding.fix = Some(Fix::unsafe_(
+        format!("Replace the literal with `${{{name}}}` (value from `.env`)"),
+        vec![Edit::replace(value.byte_range(), format!("${{{name}}}"))],
+    ));
+    findings.push(finding);
+}
+
+/// `- KEY=value` in an `environment:` list.
+fn check_compose_list_item(context: &Context, scalar: Node, findings: &mut Vec<Finding>) {
+    let source = context.source;
+    let text = node_text(scalar, source);
+    let quote_width = if scalar.kind() == "plain_scalar" { 0 } else { 1 };
+    let Some(inner) = text.get(quote_width..text.len().saturating_sub(quote_width)) else { return };
+    let Some((name, value)) = inner.split_once('=') else { return };
+    let Some(reason) = secret_reason(name.trim(), value) else { return };
+    let value_start = scalar.start_byte() + quote_width + name.len() + 1;
+    let value_range = value_start..value_start + value.len();
+    let name = name.trim();
+    let mut finding = RULE.finding(value_range.clone(), message(name, reason));
+    finding.fix = Some(Fix::unsafe_(
+        format!("Replace the literal with `${{{name}}}` (value from `.env`)"),
+        vec![Edit::replace(value_range, format!("${{{name}}}"))],
+    ));
+    findings.push(finding);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_values() {
+        assert!(is_secret_name("DB_PASSWORD"));
+        assert!(is_secret_name("stripe_api_key"));
+        assert!(is_secret_name("BASIC_AUTH"));
+        assert!(is_secret_name("SENTRY_DSN"));
+        assert!(!is_secret_name("AUTHOR"));
+        assert!(!is_secret_name("TOKEN_TTL"));
+        assert!(!is_secret_name("DB_PASSWORD_FILE"));
+        assert!(has_inline_password("postgres://app:pw@db:5432/app"));
+        assert!(!has_inline_password("postgres://app@db/app"));
+        assert!(!has_inline_password("redis://db:6379/0"));
+        assert_eq!(secret_reason("SECRET_KEY", "${SECRET_KEY}"), None);
+        assert_eq!(secret_reason("SECRET_KEY", ""), None);
+    }
+}

@@ -1,0 +1,241 @@
+//! The rule registry and the types every rule shares: what a finding is, what a fix is,
+//! and the context a check function reads.
+//!
+//! One rule per file under `rules/<language>/`, each a `pub const RULE: Rule` with its
+//! documentation as the file's `//!` comment (collected by `build.rs`). Rules only read
+//! the source and tree they are given; they never touch LSP types, files or settings
+//! beyond `Context`.
+
+pub mod docker;
+pub mod python;
+pub mod query;
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use tree_sitter::{Node, Tree};
+
+use crate::config::Settings;
+use crate::language::Language;
+
+include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
+
+/// Where users read a rule's documentation (the README's rule list anchors).
+pub const DOCS_BASE_URL: &str = "https://github.com/stackaudit/stackaudit/blob/main/docs/rules.md#";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// Whether applying a fix can change what the program does beyond removing the finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Safe,
+    Unsafe,
+}
+
+/// What a rule can offer, shown by `stackaudit rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixAvailability {
+    None,
+    Sometimes,
+    Always,
+}
+
+/// A replacement of a byte range of the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub content: String,
+}
+
+impl Edit {
+    pub fn insert(at: usize, content: impl Into<String>) -> Edit {
+        Edit { range: at..at, content: content.into() }
+    }
+    pub fn replace(range: Range<usize>, content: impl Into<String>) -> Edit {
+        Edit { range, content: content.into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// Imperative title of the quick fix ("Add `db.rollback()` to the handler").
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+impl Fix {
+    pub fn safe(title: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix { title: title.into(), applicability: Applicability::Safe, edits }
+    }
+    pub fn unsafe_(title: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix { title: title.into(), applicability: Applicability::Unsafe, edits }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub range: Range<usize>,
+    pub message: String,
+    pub severity: Severity,
+    pub fix: Option<Fix>,
+}
+
+pub struct Rule {
+    pub id: &'static str,
+    pub languages: &'static [Language],
+    pub default_severity: Severity,
+    pub fix: FixAvailability,
+    /// One line for `stackaudit rules`.
+    pub summary: &'static str,
+    /// Byte strings (ASCII case-insensitive) of which a file must contain at least one
+    /// before the rule can fire there; lets the CLI skip parsing files that cannot match.
+    pub triggers: &'static [&'static str],
+    pub check: fn(&Context, &mut Vec<Finding>),
+}
+
+impl Rule {
+    pub fn finding(&self, range: Range<usize>, message: impl Into<String>) -> Finding {
+        Finding { rule: self.id, range, message: message.into(), severity: self.default_severity, fix: None }
+    }
+
+    pub fn docs(&self) -> &'static str {
+        RULE_DOCS.iter().find(|(id, _)| *id == self.id).map(|(_, docs)| *docs).unwrap_or("")
+    }
+
+    pub fn url(&self) -> String {
+        format!("{DOCS_BASE_URL}{}", self.id)
+    }
+
+    pub fn applies_to(&self, language: Language) -> bool {
+        self.languages.contains(&language)
+    }
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule").field("id", &self.id).finish()
+    }
+}
+
+/// Every rule, in the order `stackaudit rules` lists them.
+pub static ALL_RULES: &[&Rule] = &[
+    &python::missing_rollback::RULE,
+    &python::blocking_io_in_async::RULE,
+    &python::redis_key_without_ttl::RULE,
+    &docker::docker_hardcoded_secret::RULE,
+];
+
+pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
+    ALL_RULES.iter().copied().find(|rule| rule.id == id)
+}
+
+/// What a check function reads.
+pub struct Context<'a> {
+    pub source: &'a str,
+    pub tree: &'a Tree,
+    pub language: Language,
+    pub settings: &'a Settings,
+}
+
+impl<'a> Context<'a> {
+    pub fn text(&self, node: Node) -> &'a str {
+        node_text(node, self.source)
+    }
+}
+
+/// The source text of a node; empty when the tree and text disagree (never panics).
+pub fn node_text<'s>(node: Node, source: &'s str) -> &'s str {
+    source.get(node.byte_range()).unwrap_or("")
+}
+
+/// Byte offset of the start of the line holding `byte`.
+pub fn line_start(source: &str, byte: usize) -> usize {
+    source.get(..byte).and_then(|before| before.rfind('\n')).map_or(0, |newline| newline + 1)
+}
+
+/// Byte offset of the end of the line holding `byte` (before `\r\n` or `\n`).
+pub fn line_end(source: &str, byte: usize) -> usize {
+    let end = source.get(byte..).and_then(|after| after.find('\n')).map_or(source.len(), |nl| byte + nl);
+    if end > 0 && source.as_bytes().get(end - 1) == Some(&b'\r') { end - 1 } else { end }
+}
+
+/// The leading whitespace of the line holding `byte`.
+pub fn indentation_at(source: &str, byte: usize) -> &str {
+    let start = line_start(source, byte);
+    let line = source.get(start..line_end(source, byte)).unwrap_or("");
+    &line[..line.len() - line.trim_start().len()]
+}
+
+/// The line break the file already uses.
+pub fn newline_of(source: &str) -> &'static str {
+    if source.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
+/// Pre-order walk without recursion (deeply nested input must not overflow the stack).
+pub fn walk_tree<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
+    let mut cursor = root.walk();
+    loop {
+        visit(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == root {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_all_documentation_sections() {
+        for rule in ALL_RULES {
+            let docs = rule.docs();
+            for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"] {
+                assert!(docs.contains(section), "{} lacks {section}", rule.id);
+            }
+        }
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_match_their_files() {
+        let mut ids: Vec<_> = ALL_RULES.iter().map(|rule| rule.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL_RULES.len());
+        for (id, _) in RULE_DOCS {
+            assert!(rule_by_id(id).is_some(), "docs for {id} but no such rule");
+        }
+    }
+}

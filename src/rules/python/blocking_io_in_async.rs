@@ -1,0 +1,247 @@
+//! ## What it does
+//! Finds blocking calls made directly inside an `async def` (not inside a nested `def`
+//! or `lambda`): `time.sleep`, `requests.*`, `urllib.request.urlopen`, module-level
+//! `httpx.get/post/...` and `httpx.Client`, `open()`, `Path.read_*`/`write_*`,
+//! `subprocess.run/call/check_call/check_output/Popen`, `os.system`,
+//! `psycopg2.connect`, `sqlite3.connect`, and calls on a synchronous Redis client.
+//! Names are resolved through imports (`from time import sleep`, `import requests as rq`).
+//!
+//! Calls handed to `asyncio.to_thread`, `loop.run_in_executor` or `run_in_threadpool`,
+//! and awaited async equivalents, are fine.
+//!
+//! ## Why is this bad?
+//! An `async def` runs on the event loop's only thread. A blocking call there stops
+//! every other request the process is serving until it returns: one slow HTTP call or
+//! a `time.sleep(1)` in a FastAPI handler adds its full duration to the latency of all
+//! concurrent requests, and under load the server stops answering health checks.
+//!
+//! ## Example
+//! ```python
+//! import time
+//! import requests
+//!
+//! async def refresh(user_id: int):
+//!     time.sleep(0.5)
+//!     return requests.get(f"https://api.example.com/users/{user_id}", timeout=5).json()
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! import asyncio
+//! import time
+//! import requests
+//!
+//! async def refresh(user_id: int):
+//!     await asyncio.sleep(0.5)
+//!     response = await asyncio.to_thread(requests.get, f"https://api.example.com/users/{user_id}", timeout=5)
+//!     return response.json()
+//! ```
+//! Better still, use an async client (`httpx.AsyncClient`, `redis.asyncio`, `aiofiles`).
+//!
+//! ## Fix safety
+//! `time.sleep(x)` becomes `await asyncio.sleep(x)` (adding `import asyncio` when
+//! missing): safe when the call is a statement of its own, unsafe inside a larger
+//! expression. Other calls become `await asyncio.to_thread(f, *args, **kwargs)`, which
+//! is unsafe: the work moves to a thread, so code that relies on running on the event
+//! loop's thread (thread-locals, non-thread-safe objects) may behave differently.
+//! `open()` in a `with` statement and client constructors get no fix.
+
+use tree_sitter::Node;
+
+use super::redis_clients::RedisClients;
+use super::{
+    Imports, enclosing_function, ensure_module_import, is_awaited, is_standalone_statement,
+    qualified_name,
+};
+use crate::language::Language;
+use crate::rules::query::{LazyQuery, captured, compile_with_captures};
+use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+
+pub const RULE: Rule = Rule {
+    id: "blocking-io-in-async",
+    languages: &[Language::Python],
+    default_severity: Severity::Warning,
+    fix: FixAvailability::Sometimes,
+    summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
+    triggers: &["async"],
+    check,
+};
+
+static QUERY: LazyQuery<3> = LazyQuery::new(|| {
+    compile_with_captures(
+        Language::Python,
+        include_str!("../../../queries/python/blocking-io-in-async.scm"),
+        ["function", "name", "body"],
+    )
+});
+
+/// Fully qualified callables that block.
+const BLOCKING_CALLS: &[&str] = &[
+    "time.sleep",
+    "urllib.request.urlopen",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.Popen",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+    "os.system",
+    "os.popen",
+    "psycopg2.connect",
+    "sqlite3.connect",
+    "httpx.Client",
+];
+
+const HTTP_FUNCTIONS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options", "request", "stream"];
+
+const PATH_IO_METHODS: &[&str] = &["read_text", "read_bytes", "write_text", "write_bytes"];
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    let (query, [function_index, name_index, body_index]) = QUERY.get();
+    let root = context.tree.root_node();
+    let mut state: Option<(Imports, RedisClients)> = None;
+    query.for_each_match(root, context.source, |found| {
+        let (Some(function), Some(name), Some(body)) = (
+            captured(found, *function_index),
+            captured(found, *name_index),
+            captured(found, *body_index),
+        ) else {
+            return;
+        };
+        let (imports, redis) = state.get_or_insert_with(|| {
+            let imports = Imports::collect(root, context.source);
+            let redis = RedisClients::collect(root, context.source, &imports);
+            (imports, redis)
+        });
+        let function_name = context.text(name);
+        for call in direct_calls(body) {
+            if enclosing_function(call).is_none_or(|f| f.id() != function.id()) {
+                continue;
+            }
+            if let Some(finding) = check_call(context, imports, redis, call, function_name) {
+                findings.push(finding);
+            }
+        }
+    });
+}
+
+/// Calls in `body` outside nested functions, lambdas and classes (iterative walk).
+fn direct_calls(body: Node) -> Vec<Node> {
+    let mut calls = Vec::new();
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "call" {
+            calls.push(node);
+        }
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            if !matches!(child.kind(), "function_definition" | "lambda" | "class_definition") {
+                stack.push(child);
+            }
+        }
+    }
+    calls.sort_by_key(|call| call.start_byte());
+    calls
+}
+
+/// What is blocking about a call, for the message; `None` when it does not block.
+enum Blocking {
+    Sleep,
+    Offloadable(String),
+    /// Blocks, but moving it to a thread as-is would be wrong (a client or a `with open`).
+    NoFix(String),
+}
+
+fn classify(context: &Context, imports: &Imports, redis: &RedisClients, call: Node) -> Option<Blocking> {
+    let source = context.source;
+    let function = call.child_by_field_name("function")?;
+    if let Some(name) = qualified_name(function, source, imports) {
+        if name == "time.sleep" {
+            return Some(Blocking::Sleep);
+        }
+        if name == "httpx.Client" {
+            return Some(Blocking::NoFix(name));
+        }
+        let is_http = name
+            .split_once('.')
+            .is_some_and(|(module, function)| matches!(module, "requests" | "httpx") && HTTP_FUNCTIONS.contains(&function));
+        if BLOCKING_CALLS.contains(&name.as_str()) || is_http {
+            return Some(Blocking::Offloadable(name));
+        }
+        if name == "open" {
+            if call.parent().is_some_and(|parent| matches!(parent.kind(), "with_item" | "as_pattern")) {
+                return Some(Blocking::NoFix(name));
+            }
+            return Some(Blocking::Offloadable(name));
+        }
+    }
+    if function.kind() != "attribute" {
+        return None;
+    }
+    let method = function.child_by_field_name("attribute").map(|m| node_text(m, source))?;
+    if PATH_IO_METHODS.contains(&method) {
+        return Some(Blocking::Offloadable(format!("Path.{method}")));
+    }
+    let receiver = function.child_by_field_name("object")?;
+    let handle = redis.handle_of(receiver, source, imports)?;
+    let sends_commands = if handle.pipeline { method == "execute" } else { !matches!(method, "pipeline" | "lock" | "pubsub") };
+    if handle.asynchronous || !sends_commands {
+        return None;
+    }
+    Some(Blocking::Offloadable(format!("{}.{method}", node_text(receiver, source))))
+}
+
+fn check_call(context: &Context, imports: &Imports, redis: &RedisClients, call: Node, function_name: &str) -> Option<Finding> {
+    // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
+    // called here at all. An argument like `to_thread(requests.get(url))` still runs
+    // eagerly on the loop, so it is reported.
+    if is_awaited(call) {
+        return None;
+    }
+    let blocking = classify(context, imports, redis, call)?;
+    let source = context.source;
+    let root = context.tree.root_node();
+    let (asyncio, import_edit) = ensure_module_import(root, source, imports, "asyncio");
+    let arguments = call.child_by_field_name("arguments")?;
+    let callee = node_text(call.child_by_field_name("function")?, source);
+    let inner_arguments = (arguments.kind() == "argument_list")
+        .then(|| source.get(arguments.start_byte() + 1..arguments.end_byte().saturating_sub(1)))
+        .flatten()
+        .map(str::trim);
+    let with_import = |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
+    let (label, fix) = match blocking {
+        Blocking::Sleep => {
+            let fix = inner_arguments.map(|arguments| {
+                let edit = Edit::replace(call.byte_range(), format!("await {asyncio}.sleep({arguments})"));
+                let title = format!("Replace with `await {asyncio}.sleep(...)`");
+                if is_standalone_statement(call, source).is_some() {
+                    Fix::safe(title, with_import(edit))
+                } else {
+                    Fix::unsafe_(title, with_import(edit))
+                }
+            });
+            (callee.to_string(), fix)
+        }
+        Blocking::Offloadable(label) => {
+            let fix = inner_arguments.map(|arguments| {
+                let arguments = if arguments.is_empty() { String::new() } else { format!(", {arguments}") };
+                let edit = Edit::replace(call.byte_range(), format!("await {asyncio}.to_thread({callee}{arguments})"));
+                Fix::unsafe_(format!("Run `{callee}` in a worker thread with `{asyncio}.to_thread`"), with_import(edit))
+            });
+            (label, fix)
+        }
+        Blocking::NoFix(label) => (label, None),
+    };
+    let hint = match label.as_str() {
+        "httpx.Client" => " (use `httpx.AsyncClient`)",
+        "open" => " (use `aiofiles` or `asyncio.to_thread`)",
+        _ => "",
+    };
+    let mut finding = RULE.finding(
+        call.byte_range(),
+        format!("`{label}` blocks the event loop inside `async def {function_name}`{hint}"),
+    );
+    finding.fix = fix;
+    Some(finding)
+}

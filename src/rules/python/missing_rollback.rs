@@ -1,0 +1,326 @@
+//! ## What it does
+//! Finds a SQLAlchemy `Session`/`AsyncSession` or DB-API connection `.commit()` that can
+//! fail without the transaction being rolled back:
+//!
+//! - inside a `try` whose `except` handlers catch the database error but never call
+//!   `.rollback()` on the same session (logging, returning or raising an
+//!   `HTTPException` is not a rollback);
+//! - outside any `try`, on a session or connection the function created itself
+//!   (`SessionLocal()`, `Session(engine)`, `engine.connect()`, `psycopg2.connect()`)
+//!   without a `with` block that closes it.
+//!
+//! Commits inside `with session.begin():` or `with engine.begin() as conn:` are fine:
+//! those blocks roll back on error themselves. So are `try` blocks whose handler or
+//! `finally` rolls back, in any order, re-raising or not.
+//!
+//! ## Why is this bad?
+//! When `commit()` fails (a constraint violation, a dropped connection, a serialization
+//! failure), the transaction stays open in a failed state. The next statement on that
+//! session raises `PendingRollbackError`, or with a pooled DB-API connection the next
+//! request that borrows it inherits a broken transaction and its locks. One failed
+//! request turns into a stream of unrelated errors until the process restarts.
+//!
+//! ## Example
+//! ```python
+//! def create_user(db: Session, user: UserIn):
+//!     try:
+//!         db.add(User(**user.dict()))
+//!         db.commit()
+//!     except IntegrityError:
+//!         raise HTTPException(409, "user exists")
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! def create_user(db: Session, user: UserIn):
+//!     try:
+//!         db.add(User(**user.dict()))
+//!         db.commit()
+//!     except IntegrityError:
+//!         db.rollback()
+//!         raise HTTPException(409, "user exists")
+//! ```
+//!
+//! ## Fix safety
+//! Safe. The fix adds `db.rollback()` (awaited when the commit is awaited) as the first
+//! statement of the handler that lacks it, or wraps a bare commit in
+//! `try: ... except Exception: db.rollback(); raise`. Both run only after the commit
+//! has already failed, and the wrapper re-raises the original exception. If the
+//! connection is gone, `rollback()` itself may raise; Python then chains the original
+//! error as its `__context__`.
+
+use tree_sitter::Node;
+
+use super::{
+    Imports, contains_method_call, dotted_name, enclosing_scope, indent_unit, is_awaited, is_standalone_statement,
+    same_expression,
+};
+use crate::language::Language;
+use crate::rules::query::{LazyQuery, captured, compile_with_captures};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end, newline_of, node_text,
+    walk_tree,
+};
+
+pub const RULE: Rule = Rule {
+    id: "missing-rollback",
+    languages: &[Language::Python],
+    default_severity: Severity::Error,
+    fix: FixAvailability::Always,
+    summary: "A database commit that can fail with no rollback on failure",
+    triggers: &["commit"],
+    check,
+};
+
+static QUERY: LazyQuery<3> = LazyQuery::new(|| {
+    compile_with_captures(
+        Language::Python,
+        include_str!("../../../queries/python/missing-rollback.scm"),
+        ["commit", "receiver", "arguments"],
+    )
+});
+
+/// Exception types that a failed commit can raise (matched on the last name segment).
+const DATABASE_ERRORS: &[&str] = &[
+    "Exception",
+    "BaseException",
+    "SQLAlchemyError",
+    "DBAPIError",
+    "DatabaseError",
+    "IntegrityError",
+    "OperationalError",
+    "ProgrammingError",
+    "DataError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "StatementError",
+    "InvalidRequestError",
+    "PendingRollbackError",
+    "Error",
+];
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    let (query, [commit_index, receiver_index, arguments_index]) = QUERY.get();
+    let root = context.tree.root_node();
+    let imports = Imports::collect(root, context.source);
+    query.for_each_match(root, context.source, |found| {
+        let (Some(commit), Some(receiver)) = (captured(found, *commit_index), captured(found, *receiver_index)) else {
+            return;
+        };
+        let has_arguments = captured(found, *arguments_index).is_some_and(|arguments| arguments.named_child_count() > 0);
+        if has_arguments {
+            return;
+        }
+        if let Some(finding) = check_commit(context, &imports, commit, receiver) {
+            findings.push(finding);
+        }
+    });
+}
+
+fn check_commit(context: &Context, imports: &Imports, commit: Node, receiver: Node) -> Option<Finding> {
+    let source = context.source;
+    let receiver_text = node_text(receiver, source);
+    let awaited = is_awaited(commit);
+    let mut closed_by_finally = false;
+    let mut managed_by_with = false;
+    let mut child = commit;
+    while let Some(ancestor) = child.parent() {
+        match ancestor.kind() {
+            "function_definition" | "lambda" | "class_definition" => break,
+            "with_statement" => {
+                let items = with_items(ancestor);
+                if items.iter().any(|&item| opens_transaction_block(item, source)) {
+                    return None;
+                }
+                managed_by_with |= items.iter().any(|&item| binds_name(item, source, receiver_text));
+            }
+            "try_statement" if is_body_of(ancestor, child) => {
+                if clause_calls(ancestor, "finally_clause", source, receiver_text, "rollback") {
+                    return None;
+                }
+                closed_by_finally |= clause_calls(ancestor, "finally_clause", source, receiver_text, "close");
+                let handlers = catching_handlers(ancestor, source, imports);
+                if !handlers.is_empty() {
+                    let lacking = handlers
+                        .into_iter()
+                        .find(|&handler| !contains_method_call(handler, source, receiver_text, "rollback"))?;
+                    return Some(handler_finding(context, commit, receiver_text, awaited, lacking));
+                }
+            }
+            _ => {}
+        }
+        child = ancestor;
+    }
+    if managed_by_with || closed_by_finally || !created_in_scope(commit, receiver_text, source) {
+        return None;
+    }
+    let await_prefix = if awaited { "await " } else { "" };
+    let mut finding = RULE.finding(
+        commit.byte_range(),
+        format!(
+            "`{receiver_text}.commit()` can fail and leave the transaction open: `{receiver_text}` is created here \
+             without a `with` block and nothing rolls it back"
+        ),
+    );
+    finding.fix = wrap_in_try(source, commit, receiver_text, await_prefix).map(|edit| {
+        Fix::safe(format!("Wrap the commit in `try`/`except` that calls `{await_prefix}{receiver_text}.rollback()` and re-raises"), vec![edit])
+    });
+    Some(finding)
+}
+
+fn handler_finding(context: &Context, commit: Node, receiver: &str, awaited: bool, handler: Node) -> Finding {
+    let source = context.source;
+    let await_prefix = if awaited { "await " } else { "" };
+    let mut finding = RULE.finding(
+        commit.byte_range(),
+        format!(
+            "`{receiver}.commit()` can fail, and the `except` handler on line {} catches the error without rolling back `{receiver}`",
+            handler.start_position().row + 1
+        ),
+    );
+    let rollback = format!("{await_prefix}{receiver}.rollback()");
+    finding.fix = insert_first_in_handler(source, handler, &rollback)
+        .map(|edit| Fix::safe(format!("Add `{rollback}` to the `except` handler"), vec![edit]));
+    finding
+}
+
+/// Insert `statement` before the first statement of an `except` block.
+fn insert_first_in_handler(source: &str, handler: Node, statement: &str) -> Option<Edit> {
+    let mut cursor = handler.walk();
+    let block = handler.named_children(&mut cursor).find(|child| child.kind() == "block")?;
+    let first = block.named_child(0)?;
+    if first.start_position().row == handler.start_position().row {
+        // `except Exception: pass` keeps its one-line form.
+        return Some(Edit::insert(first.start_byte(), format!("{statement}; ")));
+    }
+    let indentation = indentation_at(source, first.start_byte());
+    Some(Edit::insert(first.start_byte(), format!("{statement}{}{indentation}", newline_of(source))))
+}
+
+/// Replace the commit's statement with a `try` that rolls back and re-raises.
+fn wrap_in_try(source: &str, commit: Node, receiver: &str, await_prefix: &str) -> Option<Edit> {
+    let statement = is_standalone_statement(commit, source)?;
+    if statement.start_position().row != statement.end_position().row {
+        return None;
+    }
+    let indentation = indentation_at(source, statement.start_byte());
+    let unit = indent_unit(source, statement.start_byte());
+    let newline = newline_of(source);
+    let end = line_end(source, statement.end_byte());
+    let statement_and_comment = source.get(statement.start_byte()..end)?;
+    let replacement = format!(
+        "try:{newline}{indentation}{unit}{statement_and_comment}{newline}{indentation}except Exception:{newline}\
+         {indentation}{unit}{await_prefix}{receiver}.rollback(){newline}{indentation}{unit}raise"
+    );
+    Some(Edit::replace(statement.start_byte()..end, replacement))
+}
+
+fn is_body_of(try_statement: Node, child: Node) -> bool {
+    try_statement.child_by_field_name("body").is_some_and(|body| body.id() == child.id())
+}
+
+fn with_items(with_statement: Node) -> Vec<Node> {
+    let mut items = Vec::new();
+    walk_tree(with_statement, |node| {
+        if node.kind() == "with_item" && node.parent().and_then(|clause| clause.parent()) == Some(with_statement) {
+            items.push(node);
+        }
+    });
+    items
+}
+
+/// `X.begin()` / `X.begin_nested()` (alone or `as conn`): the block commits or rolls back.
+fn opens_transaction_block(item: Node, source: &str) -> bool {
+    let Some(value) = item.child_by_field_name("value") else { return false };
+    let call = if value.kind() == "as_pattern" { value.named_child(0) } else { Some(value) };
+    let Some(call) = call.filter(|call| call.kind() == "call") else { return false };
+    let Some(function) = call.child_by_field_name("function").filter(|f| f.kind() == "attribute") else {
+        return false;
+    };
+    function
+        .child_by_field_name("attribute")
+        .is_some_and(|name| matches!(node_text(name, source), "begin" | "begin_nested"))
+}
+
+/// `with ... as <name>`: the session is closed (and rolled back) when the block exits.
+fn binds_name(item: Node, source: &str, name: &str) -> bool {
+    let Some(value) = item.child_by_field_name("value").filter(|value| value.kind() == "as_pattern") else {
+        return false;
+    };
+    value.child_by_field_name("alias").is_some_and(|alias| same_expression(node_text(alias, source), name))
+}
+
+fn clause_calls(try_statement: Node, clause_kind: &str, source: &str, receiver: &str, method: &str) -> bool {
+    let mut cursor = try_statement.walk();
+    let found = try_statement
+        .named_children(&mut cursor)
+        .filter(|clause| clause.kind() == clause_kind)
+        .any(|clause| contains_method_call(clause, source, receiver, method));
+    found
+}
+
+/// The `except` clauses that would catch a failed commit.
+fn catching_handlers<'t>(try_statement: Node<'t>, source: &str, imports: &Imports) -> Vec<Node<'t>> {
+    let mut cursor = try_statement.walk();
+    let handlers: Vec<Node> = try_statement
+        .named_children(&mut cursor)
+        .filter(|clause| clause.kind() == "except_clause")
+        .filter(|clause| catches_database_error(*clause, source, imports))
+        .collect();
+    handlers
+}
+
+fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> bool {
+    let Some(value) = handler.child_by_field_name("value") else { return true }; // bare `except:`
+    let types = if value.kind() == "as_pattern" { value.named_child(0) } else { Some(value) };
+    let Some(types) = types else { return true };
+    let mut catches = false;
+    walk_tree(types, |node| {
+        if !matches!(node.kind(), "identifier" | "attribute")
+            || node.parent().is_some_and(|parent| parent.kind() == "attribute")
+        {
+            return;
+        }
+        let Some(name) = dotted_name(node, source) else { return };
+        let head = name.split('.').next().unwrap_or(&name);
+        let resolved = imports.resolve(head).map_or(name.clone(), |module| name.replacen(head, module, 1));
+        let last = resolved.rsplit('.').next().unwrap_or(&resolved);
+        catches |= DATABASE_ERRORS.contains(&last);
+    });
+    catches
+}
+
+/// Whether `receiver` is bound, earlier in the same function (or module), to a new
+/// session or connection: `SessionLocal()`, `Session(engine)`, `engine.connect()`, ...
+fn created_in_scope(commit: Node, receiver: &str, source: &str) -> bool {
+    let scope = enclosing_scope(commit);
+    let mut created = false;
+    walk_tree(scope, |node| {
+        if created || node.kind() != "assignment" || node.start_byte() >= commit.start_byte() {
+            return;
+        }
+        if enclosing_scope(node).id() != scope.id() {
+            return;
+        }
+        let (Some(target), Some(value)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) else {
+            return;
+        };
+        created = same_expression(node_text(target, source), receiver) && is_session_or_connection_factory(value, source);
+    });
+    created
+}
+
+fn is_session_or_connection_factory(value: Node, source: &str) -> bool {
+    let value = if value.kind() == "await" { value.named_child(0) } else { Some(value) };
+    let Some(call) = value.filter(|value| value.kind() == "call") else { return false };
+    let Some(function) = call.child_by_field_name("function") else { return false };
+    let name = match function.kind() {
+        "identifier" => node_text(function, source),
+        "attribute" => function.child_by_field_name("attribute").map_or("", |name| node_text(name, source)),
+        // `sessionmaker(bind=engine)()`
+        "call" => return node_text(function, source).contains("sessionmaker"),
+        _ => return false,
+    };
+    matches!(name, "connect" | "raw_connection") || name.to_ascii_lowercase().contains("session")
+}

@@ -1,0 +1,294 @@
+//! Python rules and the helpers they share: name resolution through imports, scopes,
+//! statements and call arguments. Helpers read the tree only; they never report.
+
+pub mod blocking_io_in_async;
+pub mod missing_rollback;
+pub mod redis_clients;
+pub mod redis_key_without_ttl;
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::{indentation_at, line_end, line_start, node_text, walk_tree};
+
+/// Local names bound by imports, mapped to what they stand for:
+/// `import requests as rq` gives `rq -> requests`, `from time import sleep` gives
+/// `sleep -> time.sleep`, `import os.path` gives `os -> os`.
+#[derive(Debug, Default)]
+pub struct Imports {
+    bindings: HashMap<String, String>,
+}
+
+impl Imports {
+    /// Imports anywhere in the module (function-level imports count too: linters that
+    /// track them per scope gain little for these rules and pay on every keystroke).
+    pub fn collect(root: Node, source: &str) -> Imports {
+        let mut bindings = HashMap::new();
+        walk_tree(root, |node| match node.kind() {
+            "import_statement" => {
+                let mut cursor = node.walk();
+                for name in node.children_by_field_name("name", &mut cursor) {
+                    match name.kind() {
+                        "aliased_import" => {
+                            let (Some(module), Some(alias)) =
+                                (name.child_by_field_name("name"), name.child_by_field_name("alias"))
+                            else {
+                                continue;
+                            };
+                            bindings.insert(node_text(alias, source).to_string(), node_text(module, source).to_string());
+                        }
+                        _ => {
+                            let dotted = node_text(name, source);
+                            let first = dotted.split('.').next().unwrap_or(dotted);
+                            bindings.insert(first.to_string(), first.to_string());
+                        }
+                    }
+                }
+            }
+            "import_from_statement" => {
+                let Some(module) = node.child_by_field_name("module_name") else { return };
+                let module = node_text(module, source);
+                let mut cursor = node.walk();
+                for name in node.children_by_field_name("name", &mut cursor) {
+                    let (imported, local) = match name.kind() {
+                        "aliased_import" => {
+                            let (Some(imported), Some(alias)) =
+                                (name.child_by_field_name("name"), name.child_by_field_name("alias"))
+                            else {
+                                continue;
+                            };
+                            (node_text(imported, source), node_text(alias, source))
+                        }
+                        _ => (node_text(name, source), node_text(name, source)),
+                    };
+                    bindings.insert(local.to_string(), format!("{module}.{imported}"));
+                }
+            }
+            _ => {}
+        });
+        Imports { bindings }
+    }
+
+    pub fn resolve(&self, local: &str) -> Option<&str> {
+        self.bindings.get(local).map(String::as_str)
+    }
+
+    /// The local name under which `module` itself is imported (`import asyncio as aio`).
+    pub fn local_name_of_module(&self, module: &str) -> Option<&str> {
+        self.bindings.iter().find(|(_, target)| *target == module).map(|(local, _)| local.as_str())
+    }
+}
+
+/// `a.b.c` for a chain of identifiers and attributes; `None` for anything else.
+pub fn dotted_name(node: Node, source: &str) -> Option<String> {
+    match node.kind() {
+        "identifier" => Some(node_text(node, source).to_string()),
+        "attribute" => {
+            let object = dotted_name(node.child_by_field_name("object")?, source)?;
+            let attribute = node.child_by_field_name("attribute")?;
+            Some(format!("{object}.{}", node_text(attribute, source)))
+        }
+        _ => None,
+    }
+}
+
+/// The fully qualified name of a dotted expression, with its first part resolved
+/// through imports (`rq.get` -> `requests.get`). Unimported names stay as written.
+pub fn qualified_name(node: Node, source: &str, imports: &Imports) -> Option<String> {
+    let dotted = dotted_name(node, source)?;
+    let (head, rest) = dotted.split_once('.').map_or((dotted.as_str(), None), |(h, r)| (h, Some(r)));
+    let resolved = imports.resolve(head).unwrap_or(head);
+    Some(match rest {
+        Some(rest) => format!("{resolved}.{rest}"),
+        None => resolved.to_string(),
+    })
+}
+
+pub fn is_async_function(function: Node) -> bool {
+    function.kind() == "function_definition" && function.child(0).is_some_and(|first| first.kind() == "async")
+}
+
+/// The innermost function or lambda around `node`, if any.
+pub fn enclosing_function(node: Node) -> Option<Node> {
+    let mut current = node.parent();
+    while let Some(candidate) = current {
+        if matches!(candidate.kind(), "function_definition" | "lambda") {
+            return Some(candidate);
+        }
+        current = candidate.parent();
+    }
+    None
+}
+
+/// The innermost function around `node`, else the module: where local names live.
+pub fn enclosing_scope(node: Node) -> Node {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if parent.kind() == "function_definition" {
+            return parent;
+        }
+        current = parent;
+    }
+    current
+}
+
+pub fn enclosing_class(node: Node) -> Option<Node> {
+    let mut current = node.parent();
+    while let Some(candidate) = current {
+        if candidate.kind() == "class_definition" {
+            return Some(candidate);
+        }
+        current = candidate.parent();
+    }
+    None
+}
+
+/// The simple statement that holds `node` (the child of a `block` or `module`).
+pub fn statement_of(node: Node) -> Option<Node> {
+    let mut current = node;
+    loop {
+        let parent = current.parent()?;
+        if matches!(parent.kind(), "block" | "module") {
+            return Some(current);
+        }
+        current = parent;
+    }
+}
+
+/// Whether `call` is the whole of its statement (`f()` or `await f()` on its own),
+/// alone on its line(s), so a fix may put lines before or after it.
+pub fn is_standalone_statement<'t>(call: Node<'t>, source: &str) -> Option<Node<'t>> {
+    let statement = statement_of(call)?;
+    if statement.kind() != "expression_statement" {
+        return None;
+    }
+    let expression = statement.named_child(0)?;
+    let is_call = expression.id() == call.id()
+        || (expression.kind() == "await" && expression.named_child(0).is_some_and(|inner| inner.id() == call.id()));
+    if !is_call || statement.named_child_count() != 1 {
+        return None;
+    }
+    let before = source.get(line_start(source, statement.start_byte())..statement.start_byte())?;
+    let after = source.get(statement.end_byte()..line_end(source, statement.end_byte()))?;
+    let after = after.trim_start();
+    (before.trim().is_empty() && (after.is_empty() || after.starts_with('#'))).then_some(statement)
+}
+
+/// Positional (non-keyword, non-splat) arguments of a call.
+pub fn positional_arguments(call: Node) -> Vec<Node> {
+    let Some(arguments) = call.child_by_field_name("arguments") else { return Vec::new() };
+    if arguments.kind() != "argument_list" {
+        return Vec::new();
+    }
+    let mut cursor = arguments.walk();
+    arguments
+        .named_children(&mut cursor)
+        .filter(|argument| {
+            !matches!(
+                argument.kind(),
+                "keyword_argument" | "list_splat" | "dictionary_splat" | "comment" | "parenthesized_list_splat"
+            )
+        })
+        .collect()
+}
+
+/// The value of keyword argument `name=` of a call.
+pub fn keyword_argument<'t>(call: Node<'t>, name: &str, source: &str) -> Option<Node<'t>> {
+    let arguments = call.child_by_field_name("arguments")?;
+    let mut cursor = arguments.walk();
+    let found = arguments.named_children(&mut cursor).find(|argument| {
+        argument.kind() == "keyword_argument"
+            && argument.child_by_field_name("name").is_some_and(|key| node_text(key, source) == name)
+    });
+    found?.child_by_field_name("value")
+}
+
+/// Whether a call passes `**kwargs` (which may hold any keyword).
+pub fn has_dictionary_splat(call: Node) -> bool {
+    let Some(arguments) = call.child_by_field_name("arguments") else { return false };
+    let mut cursor = arguments.walk();
+    arguments.named_children(&mut cursor).any(|argument| argument.kind() == "dictionary_splat")
+}
+
+pub fn is_awaited(call: Node) -> bool {
+    call.parent().is_some_and(|parent| parent.kind() == "await")
+}
+
+/// One indentation step in the style of the file around `byte`.
+pub fn indent_unit(source: &str, byte: usize) -> &'static str {
+    if indentation_at(source, byte).contains('\t') { "\t" } else { "    " }
+}
+
+/// Whether the subtree of `node` holds a call `<receiver>.<method>()`.
+pub fn contains_method_call(node: Node, source: &str, receiver: &str, method: &str) -> bool {
+    let mut found = false;
+    walk_tree(node, |candidate| {
+        if found || candidate.kind() != "call" {
+            return;
+        }
+        let Some(function) = candidate.child_by_field_name("function") else { return };
+        if function.kind() != "attribute" {
+            return;
+        }
+        let (Some(object), Some(attribute)) =
+            (function.child_by_field_name("object"), function.child_by_field_name("attribute"))
+        else {
+            return;
+        };
+        found = node_text(attribute, source) == method && same_expression(node_text(object, source), receiver);
+    });
+    found
+}
+
+/// Two expressions' texts are the same once white space is ignored.
+pub fn same_expression(left: &str, right: &str) -> bool {
+    left.split_whitespace().eq(right.split_whitespace())
+        || left.chars().filter(|c| !c.is_whitespace()).eq(right.chars().filter(|c| !c.is_whitespace()))
+}
+
+/// Edit that makes sure `module` is imported, and the local name to call it by.
+pub fn ensure_module_import(
+    root: Node,
+    source: &str,
+    imports: &Imports,
+    module: &str,
+) -> (String, Option<super::Edit>) {
+    if let Some(local) = imports.local_name_of_module(module) {
+        return (local.to_string(), None);
+    }
+    let newline = super::newline_of(source);
+    let mut insert_at = None;
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        match statement.kind() {
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                insert_at = Some(statement.end_byte());
+            }
+            "comment" => {}
+            "expression_statement"
+                if insert_at.is_none()
+                    && statement.start_byte() == first_statement_start(root)
+                    && statement.named_child(0).is_some_and(|e| e.kind() == "string") =>
+            {
+                insert_at = Some(statement.end_byte()); // after the module docstring
+            }
+            _ => break,
+        }
+    }
+    let edit = match insert_at {
+        Some(at) => {
+            let at = line_end(source, at);
+            super::Edit::insert(at, format!("{newline}import {module}"))
+        }
+        None => super::Edit::insert(0, format!("import {module}{newline}")),
+    };
+    (module.to_string(), Some(edit))
+}
+
+fn first_statement_start(root: Node) -> usize {
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .find(|child| child.kind() != "comment")
+        .map_or(0, |child| child.start_byte())
+}

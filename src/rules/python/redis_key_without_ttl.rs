@@ -1,0 +1,215 @@
+//! ## What it does
+//! Finds redis-py writes that create a key with no expiry: `set`, `setnx`, `mset`,
+//! `hset`, `hmset`, `lpush`, `rpush`, `sadd`, `zadd`, `incr`, `incrby`,
+//! `incrbyfloat`, `append`, `xadd` and `pfadd` on a receiver known to be a Redis
+//! client (`redis.Redis(...)`, `StrictRedis`, `from_url`, `redis.asyncio`), a pipeline
+//! of one, or a parameter annotated as one.
+//!
+//! A write is fine when it sets `ex`/`px`/`exat`/`pxat`/`keepttl`, or when the same key
+//! expression gets `expire`/`pexpire`/`expireat`/`pexpireat` later in the same function
+//! or pipeline. `setex`/`psetex` always set an expiry.
+//!
+//! ## Why is this bad?
+//! A cache key without a TTL lives until someone deletes it. Keys built from user ids,
+//! sessions or request data pile up until Redis hits `maxmemory`; then it either evicts
+//! keys you needed or, with the default `noeviction` policy, rejects every write and
+//! takes the features that depend on it down with it.
+//!
+//! ## Example
+//! ```python
+//! cache = redis.Redis.from_url(REDIS_URL)
+//!
+//! def remember(user_id: int, profile: bytes):
+//!     cache.set(f"profile:{user_id}", profile)
+//!     cache.incr(f"visits:{user_id}")
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! cache = redis.Redis.from_url(REDIS_URL)
+//!
+//! def remember(user_id: int, profile: bytes):
+//!     cache.set(f"profile:{user_id}", profile, ex=3600)
+//!     cache.incr(f"visits:{user_id}")
+//!     cache.expire(f"visits:{user_id}", 3600)
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe: after the fix the key disappears after `redis.default_ttl_seconds` (default
+//! 3600), which is the point, but code that expected it to persist will now miss it.
+//! `set` gets `ex=<ttl>`; other writes get `<client>.expire(<key>, <ttl>)` on the next
+//! line (awaited when the write is awaited). Writes whose key or receiver is not a
+//! plain expression, or that sit inside a larger expression, get no fix.
+
+use tree_sitter::Node;
+
+use super::redis_clients::{RedisClients, same_key};
+use super::{Imports, enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement, keyword_argument, positional_arguments};
+use crate::language::Language;
+use crate::rules::query::{LazyQuery, captured, compile_with_captures};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end, newline_of, node_text,
+    walk_tree,
+};
+
+pub const RULE: Rule = Rule {
+    id: "redis-key-without-ttl",
+    languages: &[Language::Python],
+    default_severity: Severity::Warning,
+    fix: FixAvailability::Sometimes,
+    summary: "A Redis write that creates a key with no expiry",
+    triggers: &["redis"],
+    check,
+};
+
+static QUERY: LazyQuery<4> = LazyQuery::new(|| {
+    compile_with_captures(
+        Language::Python,
+        include_str!("../../../queries/python/redis-key-without-ttl.scm"),
+        ["write", "receiver", "method", "arguments"],
+    )
+});
+
+const EXPIRY_KEYWORDS: &[&str] = &["ex", "px", "exat", "pxat", "keepttl"];
+const EXPIRE_METHODS: &[&str] = &["expire", "pexpire", "expireat", "pexpireat"];
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    let (query, [write_index, receiver_index, method_index, _]) = QUERY.get();
+    let root = context.tree.root_node();
+    let mut state: Option<(Imports, RedisClients)> = None;
+    query.for_each_match(root, context.source, |found| {
+        let (Some(write), Some(receiver), Some(method)) = (
+            captured(found, *write_index),
+            captured(found, *receiver_index),
+            captured(found, *method_index),
+        ) else {
+            return;
+        };
+        let (imports, clients) = state.get_or_insert_with(|| {
+            let imports = Imports::collect(root, context.source);
+            let clients = RedisClients::collect(root, context.source, &imports);
+            (imports, clients)
+        });
+        if clients.handle_of(receiver, context.source, imports).is_none() {
+            return;
+        }
+        if let Some(finding) = check_write(context, write, receiver, context.text(method)) {
+            findings.push(finding);
+        }
+    });
+}
+
+fn check_write(context: &Context, write: Node, receiver: Node, method: &str) -> Option<Finding> {
+    let source = context.source;
+    if has_dictionary_splat(write) || sets_expiry(write, method, source) {
+        return None;
+    }
+    let keys = written_keys(write, method, source);
+    if keys.is_empty() {
+        return None;
+    }
+    let unexpired: Vec<Node> = keys.into_iter().filter(|&key| !expired_later(write, key, source)).collect();
+    let first = unexpired.first()?;
+    let receiver_text = node_text(receiver, source);
+    let mut finding = RULE.finding(
+        write.byte_range(),
+        format!(
+            "`{receiver_text}.{method}` creates key `{}` with no expiry; it stays in Redis until deleted",
+            shorten(node_text(*first, source))
+        ),
+    );
+    let ttl = context.settings.redis_default_ttl_seconds;
+    finding.fix = if method == "set" {
+        add_ex_keyword(write, ttl).map(|edit| Fix::unsafe_(format!("Add `ex={ttl}` (expire after {ttl} s)"), vec![edit]))
+    } else {
+        expire_after(write, receiver, &unexpired, ttl, source).map(|edit| {
+            Fix::unsafe_(format!("Call `{receiver_text}.expire(..., {ttl})` after the write"), vec![edit])
+        })
+    };
+    Some(finding)
+}
+
+/// `ex=`/`px=`/... given (and not `None`/`False`), or `set(name, value, ex)` positionally.
+fn sets_expiry(write: Node, method: &str, source: &str) -> bool {
+    let by_keyword = EXPIRY_KEYWORDS.iter().any(|keyword| {
+        keyword_argument(write, keyword, source).is_some_and(|value| !matches!(node_text(value, source), "None" | "False"))
+    });
+    let by_position = method == "set"
+        && positional_arguments(write).get(2).is_some_and(|ex| node_text(*ex, source) != "None");
+    by_keyword || by_position
+}
+
+/// The key expressions a write creates (the keys of a dict literal for `mset`).
+fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>> {
+    let first = positional_arguments(write).into_iter().next();
+    if method != "mset" {
+        let key = first.or_else(|| keyword_argument(write, "name", source));
+        return key.into_iter().collect();
+    }
+    let Some(mapping) = first.or_else(|| keyword_argument(write, "mapping", source)) else { return Vec::new() };
+    if mapping.kind() != "dictionary" {
+        // Keys unknown: report the mapping itself, with no fix.
+        return vec![mapping];
+    }
+    let mut cursor = mapping.walk();
+    let keys = mapping
+        .named_children(&mut cursor)
+        .filter(|pair| pair.kind() == "pair")
+        .filter_map(|pair| pair.child_by_field_name("key"))
+        .collect();
+    keys
+}
+
+/// Whether `expire(key, ...)` (or a sibling) follows the write in the same scope.
+fn expired_later(write: Node, key: Node, source: &str) -> bool {
+    let scope = enclosing_scope(write);
+    let key_text = node_text(key, source);
+    let mut expired = false;
+    walk_tree(scope, |node| {
+        if expired || node.kind() != "call" {
+            return;
+        }
+        let Some(function) = node.child_by_field_name("function").filter(|f| f.kind() == "attribute") else { return };
+        let Some(method) = function.child_by_field_name("attribute") else { return };
+        // Compare the method name's position: in `pipe.incr(k).expire(k, 60)` the
+        // expire call starts where the write does, but its name comes after.
+        if method.start_byte() <= write.start_byte() || !EXPIRE_METHODS.contains(&node_text(method, source)) {
+            return;
+        }
+        let expired_key = positional_arguments(node).into_iter().next().or_else(|| keyword_argument(node, "name", source));
+        expired = expired_key.is_some_and(|expired_key| same_key(node_text(expired_key, source), key_text));
+    });
+    expired
+}
+
+fn add_ex_keyword(write: Node, ttl: u64) -> Option<Edit> {
+    let arguments = write.child_by_field_name("arguments")?;
+    let last = arguments.named_child(u32::try_from(arguments.named_child_count().checked_sub(1)?).ok()?)?;
+    Some(Edit::insert(last.end_byte(), format!(", ex={ttl}")))
+}
+
+fn expire_after(write: Node, receiver: Node, keys: &[Node], ttl: u64, source: &str) -> Option<Edit> {
+    if !matches!(receiver.kind(), "identifier" | "attribute") || keys.iter().any(|key| key.kind() == "dictionary") {
+        return None;
+    }
+    let statement = is_standalone_statement(write, source)?;
+    let indentation = indentation_at(source, statement.start_byte());
+    let newline = newline_of(source);
+    let await_prefix = if is_awaited(write) { "await " } else { "" };
+    let receiver = node_text(receiver, source);
+    let lines: String = keys
+        .iter()
+        .map(|key| format!("{newline}{indentation}{await_prefix}{receiver}.expire({}, {ttl})", node_text(*key, source)))
+        .collect();
+    Some(Edit::insert(line_end(source, statement.end_byte()), lines))
+}
+
+fn shorten(text: &str) -> String {
+    const LIMIT: usize = 40;
+    let single_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if single_line.chars().count() <= LIMIT {
+        return single_line;
+    }
+    let cut: String = single_line.chars().take(LIMIT - 1).collect();
+    format!("{cut}…")
+}

@@ -1,0 +1,53 @@
+//! `initialize`: negotiate the position encoding, remember the workspace root and the
+//! editor's settings, and say what the server can do.
+
+use tower_lsp_server::ls_types::*;
+
+use super::Backend;
+use crate::document::position::Encoding;
+
+pub const FIX_ALL_KIND: CodeActionKind = CodeActionKind::new("source.fixAll.stackaudit");
+
+pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> InitializeResult {
+    let offered = params.capabilities.general.as_ref().and_then(|general| general.position_encodings.as_deref());
+    let encoding = Encoding::negotiate(offered);
+    let _ = backend.encoding.set(encoding);
+
+    #[allow(deprecated)] // `rootUri` is still what many clients send
+    let root_uri = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|folders| folders.first())
+        .map(|folder| folder.uri.clone())
+        .or(params.root_uri);
+    let root = root_uri.and_then(|uri| uri.to_file_path().map(|path| path.into_owned()));
+    if let Ok(mut slot) = backend.root.write() {
+        *slot = root;
+    }
+    if let (Some(options), Ok(mut slot)) = (params.initialization_options, backend.client_settings.write()) {
+        *slot = options;
+    }
+    // Settings are loaded in `initialized`, where messages to the user may be sent.
+
+    InitializeResult {
+        capabilities: ServerCapabilities {
+            position_encoding: Some(encoding.kind()),
+            text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                ..TextDocumentSyncOptions::default()
+            })),
+            code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE_FIX_ALL, FIX_ALL_KIND]),
+                ..CodeActionOptions::default()
+            })),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
+            ..ServerCapabilities::default()
+        },
+        server_info: Some(ServerInfo {
+            name: "stackaudit".to_string(),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        }),
+        offset_encoding: None,
+    }
+}

@@ -1,0 +1,136 @@
+//! `textDocument/codeAction`: a quick fix per finding that has one, an "Ignore <rule>
+//! on this line" per finding, and `source.fixAll.stackaudit` applying every safe fix.
+
+use std::collections::HashMap;
+
+use tower_lsp_server::ls_types::*;
+
+use super::capabilities::FIX_ALL_KIND;
+use super::diagnostics::{DiagnosticData, data_of, to_diagnostic};
+use super::sync::current_findings;
+use super::{Backend, OpenDocument};
+use crate::document::position::{Encoding, offset_of, range_of};
+use crate::fix::{fix_all, minimal_edit};
+use crate::rules::{Applicability, walk_tree};
+use crate::suppression::ignore_edit;
+
+fn wants(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
+    let Some(only) = only else { return true };
+    only.iter().any(|requested| {
+        kind.as_str() == requested.as_str() || kind.as_str().starts_with(&format!("{}.", requested.as_str()))
+    })
+}
+
+fn workspace_edit(uri: &Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
+    WorkspaceEdit { changes: Some(HashMap::from([(uri.clone(), edits)])), ..WorkspaceEdit::default() }
+}
+
+pub(super) fn code_action(backend: &Backend, params: CodeActionParams) -> Option<CodeActionResponse> {
+    let uri = params.text_document.uri.clone();
+    let Some(open) = backend.documents.get(&uri) else {
+        tracing::warn!(uri = uri.as_str(), "code actions for a document that is not open");
+        return None;
+    };
+    let encoding = backend.encoding();
+    let only = params.context.only.as_deref();
+    let mut actions = Vec::new();
+    if wants(only, &CodeActionKind::QUICKFIX) {
+        for diagnostic in diagnostics_in_scope(backend, &open, &params, encoding) {
+            let Some(data) = data_of(&diagnostic) else { continue };
+            if data.version != open.document.version {
+                continue; // the client will ask again once the new diagnostics arrive
+            }
+            actions.extend(quick_fixes(&open, &uri, diagnostic, data, encoding));
+        }
+    }
+    if wants(only, &FIX_ALL_KIND) {
+        actions.extend(fix_all_action(backend, &open, &uri, encoding));
+    }
+    Some(actions.into_iter().map(CodeActionOrCommand::CodeAction).collect())
+}
+
+/// The client's stackaudit diagnostics for the range, or, when it sent none (some
+/// clients do not), ours that intersect the range.
+fn diagnostics_in_scope(
+    backend: &Backend,
+    open: &OpenDocument,
+    params: &CodeActionParams,
+    encoding: Encoding,
+) -> Vec<Diagnostic> {
+    let sent: Vec<Diagnostic> =
+        params.context.diagnostics.iter().filter(|diagnostic| data_of(diagnostic).is_some()).cloned().collect();
+    if !sent.is_empty() {
+        return sent;
+    }
+    let document = &open.document;
+    let start = offset_of(&document.rope, params.range.start, encoding);
+    let end = offset_of(&document.rope, params.range.end, encoding);
+    current_findings(open, &backend.settings())
+        .iter()
+        .filter(|finding| finding.range.start <= end && start <= finding.range.end)
+        .map(|finding| to_diagnostic(finding, &document.rope, encoding, document.version))
+        .collect()
+}
+
+fn quick_fixes(
+    open: &OpenDocument,
+    uri: &Uri,
+    diagnostic: Diagnostic,
+    data: DiagnosticData,
+    encoding: Encoding,
+) -> Vec<CodeAction> {
+    let mut actions = Vec::new();
+    if let Some(fix) = data.fix {
+        let is_safe = fix.applicability == Applicability::Safe;
+        let title = if is_safe { fix.title } else { format!("{} (unsafe)", fix.title) };
+        actions.push(CodeAction {
+            title,
+            kind: Some(CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![diagnostic.clone()]),
+            edit: Some(workspace_edit(uri, fix.edits)),
+            is_preferred: Some(is_safe),
+            ..CodeAction::default()
+        });
+    }
+    let document = &open.document;
+    let text = document.text();
+    let start = offset_of(&document.rope, diagnostic.range.start, encoding);
+    let trailing_ok = !line_ends_inside_multiline_token(document, &text, start);
+    let edit = ignore_edit(&text, document.language, &data.rule, start, trailing_ok);
+    let text_edit = TextEdit::new(range_of(&document.rope, edit.range, encoding), edit.content);
+    actions.push(CodeAction {
+        title: format!("Ignore {} on this line", data.rule),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic]),
+        edit: Some(workspace_edit(uri, vec![text_edit])),
+        ..CodeAction::default()
+    });
+    actions
+}
+
+/// Whether the line holding `byte` ends inside a string or scalar that continues on the
+/// next line, where a trailing comment would become part of the text.
+fn line_ends_inside_multiline_token(document: &crate::document::Document, text: &str, byte: usize) -> bool {
+    let Some(tree) = document.tree.as_ref() else { return false };
+    let end = crate::rules::line_end(text, byte);
+    let mut inside = false;
+    walk_tree(tree.root_node(), |node| {
+        let is_token = node.kind().contains("string") || node.kind().contains("scalar");
+        inside |= is_token && node.start_byte() < end && node.end_byte() > end && node.start_position().row != node.end_position().row;
+    });
+    inside
+}
+
+fn fix_all_action(backend: &Backend, open: &OpenDocument, uri: &Uri, encoding: Encoding) -> Option<CodeAction> {
+    let document = &open.document;
+    let text = document.text();
+    let fixed = fix_all(document.language, &text, &backend.settings(), false);
+    let edit = minimal_edit(&text, &fixed.text)?;
+    let text_edit = TextEdit::new(range_of(&document.rope, edit.range, encoding), edit.content);
+    Some(CodeAction {
+        title: format!("Fix all safe stackaudit findings ({})", fixed.applied),
+        kind: Some(FIX_ALL_KIND),
+        edit: Some(workspace_edit(uri, vec![text_edit])),
+        ..CodeAction::default()
+    })
+}

@@ -1,0 +1,130 @@
+//! The language server: state shared by the handlers and the `LanguageServer` impl,
+//! which only delegates, one module per LSP concern:
+//!
+//! - `capabilities`: what `initialize` answers;
+//! - `settings`: config file + editor settings, merged;
+//! - `sync`: open/change/close, auditing the newest version and publishing;
+//! - `diagnostics`: findings as LSP diagnostics, with the fix in `data`;
+//! - `code_action`: quick fixes, ignore comments and fix-all;
+//! - `hover`: rule docs plus the before/after of the fix under the cursor.
+
+mod capabilities;
+mod code_action;
+mod diagnostics;
+mod hover;
+mod settings;
+mod sync;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use dashmap::DashMap;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use crate::config::Settings;
+use crate::document::Document;
+use crate::document::position::Encoding;
+use crate::rules::Finding;
+
+/// A document and the findings of its last audit (tagged with the version audited).
+pub(crate) struct OpenDocument {
+    pub document: Document,
+    pub findings: Option<(i32, Arc<Vec<Finding>>)>,
+}
+
+pub struct Backend {
+    client: Client,
+    documents: DashMap<Uri, OpenDocument>,
+    encoding: OnceLock<Encoding>,
+    settings: RwLock<Arc<Settings>>,
+    root: RwLock<Option<PathBuf>>,
+    /// The latest editor settings, re-applied over the config file on every reload.
+    client_settings: RwLock<serde_json::Value>,
+    shutdown_requested: Arc<AtomicBool>,
+    /// Held while checking a result is current and sending it (see `sync`).
+    publish_lock: tokio::sync::Mutex<()>,
+}
+
+impl Backend {
+    pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Backend {
+        Backend {
+            client,
+            documents: DashMap::new(),
+            encoding: OnceLock::new(),
+            settings: RwLock::new(Arc::new(Settings::default())),
+            root: RwLock::new(None),
+            client_settings: RwLock::new(serde_json::Value::Null),
+            shutdown_requested,
+            publish_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub(crate) fn encoding(&self) -> Encoding {
+        self.encoding.get().copied().unwrap_or_default()
+    }
+
+    pub(crate) fn settings(&self) -> Arc<Settings> {
+        self.settings.read().map(|settings| Arc::clone(&settings)).unwrap_or_default()
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        Ok(capabilities::initialize(self, params))
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        settings::reload(self).await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shutdown_requested.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        sync::did_open(self, params).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        sync::did_change(self, params).await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        sync::did_close(self, params).await;
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        settings::did_change_configuration(self, params).await;
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        Ok(code_action::code_action(self, params))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        Ok(hover::hover(self, params))
+    }
+}
+
+/// Serve LSP on `input`/`output` until `exit`; returns whether `shutdown` came first
+/// (the process exit code is 0 then, 1 otherwise, as the spec asks).
+pub async fn serve<I, O>(input: I, output: O) -> bool
+where
+    I: tokio::io::AsyncRead + Unpin,
+    O: tokio::io::AsyncWrite,
+{
+    let shutdown_requested = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&shutdown_requested);
+    let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
+    Server::new(input, output, socket).serve(service).await;
+    shutdown_requested.load(Ordering::SeqCst)
+}
+
+/// The service alone, for in-process tests that drive it over a duplex stream.
+pub fn service() -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
+    LspService::new(|client| Backend::new(client, Arc::new(AtomicBool::new(false))))
+}

@@ -1,0 +1,113 @@
+//! `# stackaudit: ignore[rule-a, rule-b]` (or a bare `# stackaudit: ignore` for every
+//! rule) on a finding's line, or alone on the line above it, silences the finding.
+//! Dockerfiles only have whole-line comments, so there only the line above counts.
+
+use crate::language::Language;
+use crate::rules::{Edit, line_end, line_start};
+
+const MARKER: &str = "stackaudit: ignore";
+
+/// The rules a comment in `line` silences: `Some(None)` for all, `Some(Some(ids))`.
+fn suppressed_rules(line: &str, whole_line_only: bool) -> Option<Option<Vec<&str>>> {
+    if whole_line_only && !line.trim_start().starts_with('#') {
+        return None;
+    }
+    let at = line.find(MARKER)?;
+    // The marker must open a comment: only `#` and spaces between the `#` and it.
+    let hash = line[..at].rfind('#')?;
+    if !line[hash..at].chars().all(|c| c == '#' || c.is_whitespace()) {
+        return None;
+    }
+    let rest = &line[at + MARKER.len()..];
+    let Some(list) = rest.strip_prefix('[') else { return Some(None) };
+    let list = list.split(']').next().unwrap_or(list);
+    Some(Some(list.split(',').map(str::trim).filter(|id| !id.is_empty()).collect()))
+}
+
+fn line_silences(line: &str, rule: &str, whole_line_only: bool) -> bool {
+    match suppressed_rules(line, whole_line_only) {
+        Some(None) => true,
+        Some(Some(ids)) => ids.contains(&rule),
+        None => false,
+    }
+}
+
+/// Whether a finding of `rule` starting at byte `start` is suppressed.
+pub fn is_suppressed(source: &str, language: Language, rule: &str, start: usize) -> bool {
+    let this_line_start = line_start(source, start);
+    let this_line = source.get(this_line_start..line_end(source, start)).unwrap_or("");
+    if language.allows_trailing_comment() && line_silences(this_line, rule, false) {
+        return true;
+    }
+    if this_line_start == 0 {
+        return false;
+    }
+    let previous_start = line_start(source, this_line_start - 1);
+    let previous = source.get(previous_start..line_end(source, previous_start)).unwrap_or("");
+    line_silences(previous, rule, true)
+}
+
+/// The edit behind "Ignore <rule> on this line": a trailing comment where the language
+/// allows one and `trailing_ok` (the line does not end inside a multi-line token), else
+/// a comment line above with the same indentation. An existing list is extended.
+pub fn ignore_edit(source: &str, language: Language, rule: &str, start: usize, trailing_ok: bool) -> Edit {
+    let this_line_start = line_start(source, start);
+    let this_line_end = line_end(source, start);
+    let this_line = source.get(this_line_start..this_line_end).unwrap_or("");
+    if language.allows_trailing_comment() && trailing_ok {
+        if let Some(edit) = extend_existing(this_line, this_line_start, rule, false) {
+            return edit;
+        }
+        return Edit::insert(this_line_end, format!("  # {MARKER}[{rule}]"));
+    }
+    if this_line_start > 0 {
+        let previous_start = line_start(source, this_line_start - 1);
+        let previous = source.get(previous_start..line_end(source, previous_start)).unwrap_or("");
+        if let Some(edit) = extend_existing(previous, previous_start, rule, true) {
+            return edit;
+        }
+    }
+    let indentation = &this_line[..this_line.len() - this_line.trim_start().len()];
+    let newline = crate::rules::newline_of(source);
+    Edit::insert(this_line_start, format!("{indentation}# {MARKER}[{rule}]{newline}"))
+}
+
+fn extend_existing(line: &str, line_offset: usize, rule: &str, whole_line_only: bool) -> Option<Edit> {
+    let Some(Some(_)) = suppressed_rules(line, whole_line_only) else { return None };
+    let marker_at = line.find(MARKER)?;
+    let close = line[marker_at..].find(']')? + marker_at;
+    Some(Edit::insert(line_offset + close, format!(", {rule}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_and_line_above() {
+        let source = "a = 1  # stackaudit: ignore[missing-rollback]\n# stackaudit: ignore\nb = 2\nc = 3\n";
+        assert!(is_suppressed(source, Language::Python, "missing-rollback", 0));
+        assert!(!is_suppressed(source, Language::Python, "blocking-io-in-async", 0));
+        let b = source.find("b = 2").unwrap_or(0);
+        assert!(is_suppressed(source, Language::Python, "anything", b));
+        let c = source.find("c = 3").unwrap_or(0);
+        assert!(!is_suppressed(source, Language::Python, "anything", c));
+    }
+
+    #[test]
+    fn dockerfile_only_counts_the_line_above() {
+        let source = "ENV A=1 # stackaudit: ignore\n# stackaudit: ignore[docker-hardcoded-secret]\nENV B=2\n";
+        assert!(!is_suppressed(source, Language::Dockerfile, "docker-hardcoded-secret", 4));
+        let b = source.find("ENV B").unwrap_or(0);
+        assert!(is_suppressed(source, Language::Dockerfile, "docker-hardcoded-secret", b));
+    }
+
+    #[test]
+    fn ignore_edit_extends_an_existing_list() {
+        let source = "x = f()  # stackaudit: ignore[a]\n";
+        let edit = ignore_edit(source, Language::Python, "b", 4, true);
+        assert_eq!(edit, Edit::insert(source.find(']').unwrap_or(0), ", b"));
+        let fresh = ignore_edit("  ENV A=1\n", Language::Dockerfile, "r", 2, true);
+        assert_eq!(fresh, Edit::insert(0, "  # stackaudit: ignore[r]\n"));
+    }
+}
