@@ -228,10 +228,15 @@ fn check_compose_pair(context: &Context, pair: Node, findings: &mut Vec<Finding>
     let name = unquote(node_text(key, source));
     let Some(reason) = secret_reason(name, unquote(node_text(value, source))) else { return };
     let mut finding = RULE.finding(value.byte_range(), message(name, reason));
-    finding.fix = Some(Fix::unsafe_(
-        format!("Replace the literal with `${{{name}}}` (value from `.env`)"),
-        vec![Edit::replace(value.byte_range(), format!("${{{name}}}"))],
-    ));
+    let reference = format!("${{{name}}}");
+    // Keep the scalar's quotes; in flow style (`{...}`) a bare `{` would end the mapping.
+    let edit = if value.kind() == "plain_scalar" {
+        let in_flow = pair.kind() == "flow_pair";
+        Edit::replace(value.byte_range(), if in_flow { format!("\"{reference}\"") } else { reference })
+    } else {
+        Edit::replace(value.start_byte() + 1..value.end_byte().saturating_sub(1), reference)
+    };
+    finding.fix = Some(Fix::unsafe_(format!("Replace the literal with `${{{name}}}` (value from `.env`)"), vec![edit]));
     findings.push(finding);
 }
 

@@ -221,7 +221,7 @@ fn check_call(context: &Context, imports: &Imports, redis: &RedisClients, call: 
                     Fix::unsafe_(title, with_import(edit))
                 }
             });
-            (callee.to_string(), fix)
+            ("time.sleep".to_string(), fix)
         }
         Blocking::Offloadable(label) => {
             let fix = inner_arguments.map(|arguments| {

@@ -1,0 +1,121 @@
+//! Fixture tests, one per rule and language: `tests/fixtures/<language>/<rule-id>.*`
+//! holds findings first, then a `--- OK:` line, then near-misses that must stay quiet.
+//! Each test snapshots the findings and the text after all fixes, checks that every
+//! fix on its own removes its finding and leaves code that parses, and that fixing
+//! everything converges.
+
+use std::path::Path;
+
+use ropey::Rope;
+use stackaudit::audit::audit_text;
+use stackaudit::config::Settings;
+use stackaudit::document::parse_text;
+use stackaudit::document::position::line_column_of;
+use stackaudit::fix::{apply_edits, fix_all};
+use stackaudit::language::Language;
+use stackaudit::rules::{Applicability, Finding};
+
+const OK_MARKER: &str = "--- OK:";
+
+fn render(source: &str, findings: &[Finding]) -> String {
+    let rope = Rope::from_str(source);
+    let mut out = String::new();
+    for finding in findings {
+        let (line, column) = line_column_of(&rope, finding.range.start);
+        let (end_line, end_column) = line_column_of(&rope, finding.range.end);
+        out.push_str(&format!(
+            "{line}:{column}-{end_line}:{end_column} {} {}: {}\n",
+            finding.rule,
+            finding.severity.as_str(),
+            finding.message
+        ));
+        match &finding.fix {
+            Some(fix) => {
+                let safety = if fix.applicability == Applicability::Safe { "safe" } else { "unsafe" };
+                out.push_str(&format!("    fix ({safety}): {}\n", fix.title));
+            }
+            None => out.push_str("    no fix\n"),
+        }
+    }
+    out
+}
+
+fn parses_cleanly(language: Language, source: &str) -> bool {
+    parse_text(language, source).is_some_and(|tree| !tree.root_node().has_error())
+}
+
+fn check_fixture(language: Language, relative: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{relative}: {error}"));
+    let rule = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default().to_string();
+    let settings = Settings::default();
+    let findings = audit_text(language, &source, &settings);
+    let snapshot_name = relative.replace(['/', '.'], "_");
+
+    insta::assert_snapshot!(format!("{snapshot_name}__findings"), render(&source, &findings));
+
+    assert!(!findings.is_empty(), "{relative}: the findings section found nothing");
+    assert!(findings.iter().all(|finding| finding.rule == rule), "{relative}: another rule fired");
+    let ok_at = source.find(OK_MARKER).unwrap_or_else(|| panic!("{relative} has no `{OK_MARKER}` section"));
+    for finding in &findings {
+        assert!(finding.range.start < ok_at, "{relative}: near-miss flagged: {}", finding.message);
+    }
+
+    let parsed_before = parses_cleanly(language, &source);
+    for finding in findings.iter().filter(|finding| finding.fix.is_some()) {
+        let Some(fix) = &finding.fix else { continue };
+        let fixed = apply_edits(&source, &fix.edits);
+        let after = audit_text(language, &fixed, &settings);
+        assert_eq!(after.len(), findings.len() - 1, "{relative}: fixing `{}` did not remove exactly it", finding.message);
+        if parsed_before {
+            assert!(parses_cleanly(language, &fixed), "{relative}: fix `{}` broke the syntax:\n{fixed}", fix.title);
+        }
+    }
+
+    let all = fix_all(language, &source, &settings, true);
+    assert!(all.converged, "{relative}: fixes did not converge");
+    if parsed_before {
+        assert!(parses_cleanly(language, &all.text), "{relative}: fix-all broke the syntax");
+    }
+    let remaining = audit_text(language, &all.text, &settings);
+    assert!(remaining.iter().all(|finding| finding.fix.is_none()), "{relative}: a fixable finding survived fix-all");
+    assert_eq!(fix_all(language, &all.text, &settings, true).text, all.text, "{relative}: fix-all is not idempotent");
+    insta::assert_snapshot!(format!("{snapshot_name}__fixed"), all.text);
+}
+
+#[test]
+fn missing_rollback() {
+    check_fixture(Language::Python, "python/missing-rollback.py");
+}
+
+#[test]
+fn blocking_io_in_async() {
+    check_fixture(Language::Python, "python/blocking-io-in-async.py");
+}
+
+#[test]
+fn redis_key_without_ttl() {
+    check_fixture(Language::Python, "python/redis-key-without-ttl.py");
+}
+
+#[test]
+fn docker_hardcoded_secret_in_dockerfile() {
+    check_fixture(Language::Dockerfile, "dockerfile/docker-hardcoded-secret.dockerfile");
+}
+
+#[test]
+fn docker_hardcoded_secret_in_compose() {
+    check_fixture(Language::Compose, "compose/docker-hardcoded-secret.yml");
+}
+
+#[test]
+fn every_fixture_has_a_test() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let this_file = include_str!("rules.rs");
+    for language in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        for fixture in std::fs::read_dir(language.path()).into_iter().flatten().flatten() {
+            let relative = format!("{}/{}", language.file_name().to_string_lossy(), fixture.file_name().to_string_lossy());
+            assert!(this_file.contains(&format!("\"{relative}\"")), "fixture {relative} is not tested");
+        }
+    }
+}
