@@ -9,13 +9,21 @@ fn main() {
     let rules_dir = Path::new("src/rules");
     println!("cargo::rerun-if-changed=src/rules");
     let mut entries = Vec::new();
-    for language_dir in std::fs::read_dir(rules_dir).expect("src/rules exists").flatten() {
+    for language_dir in std::fs::read_dir(rules_dir)
+        .expect("src/rules exists")
+        .flatten()
+    {
         if !language_dir.path().is_dir() {
             continue;
         }
-        for file in std::fs::read_dir(language_dir.path()).expect("rule folder is readable").flatten() {
+        for file in std::fs::read_dir(language_dir.path())
+            .expect("rule folder is readable")
+            .flatten()
+        {
             let path = file.path();
-            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
             if stem == "mod" || path.extension().and_then(|e| e.to_str()) != Some("rs") {
                 continue;
             }
@@ -23,9 +31,14 @@ fn main() {
             let docs: Vec<&str> = source
                 .lines()
                 .take_while(|line| line.starts_with("//!"))
-                .map(|line| line.trim_start_matches("//!").strip_prefix(' ').unwrap_or(line.trim_start_matches("//!")))
+                .map(|line| {
+                    line.trim_start_matches("//!")
+                        .strip_prefix(' ')
+                        .unwrap_or(line.trim_start_matches("//!"))
+                })
                 .collect();
-            if docs.is_empty() {
+            // Helper modules have module docs too; a rule's docs start with this section.
+            if docs.first() != Some(&"## What it does") {
                 continue;
             }
             entries.push((stem.replace('_', "-"), docs.join("\n")));

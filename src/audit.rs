@@ -16,16 +16,28 @@ use crate::rules::{ALL_RULES, Context, Finding};
 use crate::suppression::is_suppressed;
 
 /// Rules that have panicked in this process, so each is logged once, not per keystroke.
-static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
+    LazyLock::new(|| Mutex::new(HashSet::new()));
 
 pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings) -> Vec<Finding> {
-    let context = Context { source, tree, language, settings };
+    let context = Context {
+        source,
+        tree,
+        language,
+        settings,
+    };
     let mut findings = Vec::new();
-    for rule in ALL_RULES.iter().filter(|rule| rule.applies_to(language) && settings.is_enabled(rule)) {
+    for rule in ALL_RULES
+        .iter()
+        .filter(|rule| rule.applies_to(language) && settings.is_enabled(rule))
+    {
         let mut found = Vec::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| (rule.check)(&context, &mut found)));
         if let Err(panic) = outcome {
-            let first_time = PANICKED_RULES.lock().map(|mut seen| seen.insert(rule.id)).unwrap_or(false);
+            let first_time = PANICKED_RULES
+                .lock()
+                .map(|mut seen| seen.insert(rule.id))
+                .unwrap_or(false);
             if first_time {
                 let reason = panic
                     .downcast_ref::<&str>()
@@ -40,11 +52,18 @@ pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings)
         findings.extend(
             found
                 .into_iter()
-                .filter(|finding| !is_suppressed(source, language, finding.rule, finding.range.start))
-                .map(|finding| Finding { severity, ..finding }),
+                .filter(|finding| {
+                    !is_suppressed(source, language, finding.rule, finding.range.start)
+                })
+                .map(|finding| Finding {
+                    severity,
+                    ..finding
+                }),
         );
     }
-    findings.sort_by(|a, b| (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule)));
+    findings.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
+    });
     findings
 }
 
@@ -79,6 +98,8 @@ pub fn audit_text(language: Language, source: &str, settings: &Settings) -> Vec<
     if !may_have_findings(language, source) {
         return Vec::new();
     }
-    let Some(tree) = parse_text(language, source) else { return Vec::new() };
+    let Some(tree) = parse_text(language, source) else {
+        return Vec::new();
+    };
     audit(language, source, &tree, settings)
 }

@@ -40,10 +40,14 @@ impl Options {
             self.ignore = other.ignore;
         }
         if let Some(severity) = other.severity {
-            self.severity.get_or_insert_with(BTreeMap::new).extend(severity);
+            self.severity
+                .get_or_insert_with(BTreeMap::new)
+                .extend(severity);
         }
         if let Some(ttl) = other.redis.and_then(|redis| redis.default_ttl_seconds) {
-            self.redis = Some(RedisOptions { default_ttl_seconds: Some(ttl) });
+            self.redis = Some(RedisOptions {
+                default_ttl_seconds: Some(ttl),
+            });
         }
         if other.exclude.is_some() {
             self.exclude = other.exclude;
@@ -77,18 +81,22 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings::from_options(Options::default()).unwrap_or_else(|_| unreachable!("defaults are valid"))
+        Settings::from_options(Options::default())
+            .unwrap_or_else(|_| unreachable!("defaults are valid"))
     }
 }
 
 impl Settings {
     pub fn from_options(options: Options) -> Result<Settings, String> {
         if let Some(unknown) = options.unknown_rule_ids().first() {
-            return Err(format!("unknown rule id `{unknown}` (see `stackaudit rules`)"));
+            return Err(format!(
+                "unknown rule id `{unknown}` (see `stackaudit rules`)"
+            ));
         }
         let mut exclude = GlobSetBuilder::new();
         for pattern in options.exclude.iter().flatten() {
-            let glob = Glob::new(pattern).map_err(|error| format!("bad exclude glob `{pattern}`: {error}"))?;
+            let glob = Glob::new(pattern)
+                .map_err(|error| format!("bad exclude glob `{pattern}`: {error}"))?;
             exclude.add(glob);
         }
         Ok(Settings {
@@ -104,12 +112,18 @@ impl Settings {
     }
 
     pub fn is_enabled(&self, rule: &Rule) -> bool {
-        let selected = self.select.as_ref().is_none_or(|select| select.iter().any(|id| id == rule.id));
+        let selected = self
+            .select
+            .as_ref()
+            .is_none_or(|select| select.iter().any(|id| id == rule.id));
         selected && !self.ignore.iter().any(|id| id == rule.id)
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity.get(rule.id).copied().unwrap_or(rule.default_severity)
+        self.severity
+            .get(rule.id)
+            .copied()
+            .unwrap_or(rule.default_severity)
     }
 
     /// `relative` is the path below the workspace root.
@@ -129,7 +143,14 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.problem)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.problem
+        )
     }
 }
 
@@ -156,7 +177,10 @@ pub fn discover(start: &Path) -> Result<LoadedConfig, ConfigError> {
             }
         }
     }
-    Ok(LoadedConfig { path: None, options: Options::default() })
+    Ok(LoadedConfig {
+        path: None,
+        options: Options::default(),
+    })
 }
 
 fn load_file(path: &Path, is_pyproject: bool) -> Result<LoadedConfig, ConfigError> {
@@ -168,17 +192,32 @@ fn load_file(path: &Path, is_pyproject: bool) -> Result<LoadedConfig, ConfigErro
     })?;
     let options = parse_options(&text, is_pyproject).map_err(|(span, problem)| {
         let (line, column) = line_column(&text, span.start);
-        ConfigError { path: path.to_path_buf(), line, column, problem }
+        ConfigError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            problem,
+        }
     })?;
     match options {
-        None => Ok(LoadedConfig { path: None, options: Options::default() }),
-        Some(options) => Ok(LoadedConfig { path: Some(path.to_path_buf()), options }),
+        None => Ok(LoadedConfig {
+            path: None,
+            options: Options::default(),
+        }),
+        Some(options) => Ok(LoadedConfig {
+            path: Some(path.to_path_buf()),
+            options,
+        }),
     }
 }
 
 /// `Ok(None)` when a pyproject has no `[tool.stackaudit]` table.
-fn parse_options(text: &str, is_pyproject: bool) -> Result<Option<Options>, (std::ops::Range<usize>, String)> {
-    let toml_error = |error: toml::de::Error| (error.span().unwrap_or(0..0), error.message().to_string());
+fn parse_options(
+    text: &str,
+    is_pyproject: bool,
+) -> Result<Option<Options>, (std::ops::Range<usize>, String)> {
+    let toml_error =
+        |error: toml::de::Error| (error.span().unwrap_or(0..0), error.message().to_string());
     let options: Option<Options> = if is_pyproject {
         #[derive(Deserialize)]
         struct PyProject {
@@ -212,19 +251,28 @@ fn check_rule_ids(
     text: &str,
     table: std::ops::Range<usize>,
 ) -> Result<(), (std::ops::Range<usize>, String)> {
-    let Some(unknown) = options.unknown_rule_ids().into_iter().next() else { return Ok(()) };
+    let Some(unknown) = options.unknown_rule_ids().into_iter().next() else {
+        return Ok(());
+    };
     let table_text = text.get(table.clone()).unwrap_or("");
     let at = table_text
         .find(&format!("\"{unknown}\""))
         .or_else(|| table_text.find(&unknown))
         .map_or(table.start, |offset| table.start + offset);
-    Err((at..at, format!("unknown rule id `{unknown}` (see `stackaudit rules`)")))
+    Err((
+        at..at,
+        format!("unknown rule id `{unknown}` (see `stackaudit rules`)"),
+    ))
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
     (line, column)
 }
 
@@ -236,7 +284,11 @@ mod tests {
     fn broken_toml_names_line_and_problem() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("stackaudit.toml");
-        std::fs::write(&path, "select = [\"missing-rollback\"]\n[severity]\nmissing-rollback = \"loud\"\n").expect("write");
+        std::fs::write(
+            &path,
+            "select = [\"missing-rollback\"]\n[severity]\nmissing-rollback = \"loud\"\n",
+        )
+        .expect("write");
         let error = discover(dir.path()).expect_err("invalid severity");
         assert_eq!(error.line, 3);
         assert!(error.problem.contains("loud"), "{}", error.problem);
@@ -246,23 +298,36 @@ mod tests {
     fn unknown_rule_id_in_pyproject_points_at_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("pyproject.toml");
-        std::fs::write(&path, "[project]\nname = \"x\"\n\n[tool.stackaudit]\nignore = [\"no-such-rule\"]\n").expect("write");
+        std::fs::write(
+            &path,
+            "[project]\nname = \"x\"\n\n[tool.stackaudit]\nignore = [\"no-such-rule\"]\n",
+        )
+        .expect("write");
         let error = discover(dir.path()).expect_err("unknown id");
         assert_eq!((error.line, error.column), (5, 11));
-        assert_eq!(error.problem, "unknown rule id `no-such-rule` (see `stackaudit rules`)");
+        assert_eq!(
+            error.problem,
+            "unknown rule id `no-such-rule` (see `stackaudit rules`)"
+        );
     }
 
     #[test]
     fn pyproject_without_table_means_defaults() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"x\"\n").expect("write");
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\n",
+        )
+        .expect("write");
         let loaded = discover(dir.path()).expect("defaults");
         assert!(loaded.path.is_none());
     }
 
     #[test]
     fn overlay_and_enablement() {
-        let file: Options = toml::from_str("ignore = [\"missing-rollback\"]\n[redis]\ndefault_ttl_seconds = 60\n").expect("toml");
+        let file: Options =
+            toml::from_str("ignore = [\"missing-rollback\"]\n[redis]\ndefault_ttl_seconds = 60\n")
+                .expect("toml");
         let editor: Options = serde_json::from_value(serde_json::json!({
             "severity": {"blocking-io-in-async": "error"},
             "redis": {"defaultTtlSeconds": 120}

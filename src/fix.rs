@@ -26,7 +26,10 @@ fn conflicts(a: &Edit, b: &Edit) -> bool {
 pub fn compatible_edits<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> Vec<Edit> {
     let mut taken: Vec<Edit> = Vec::new();
     for fix in fixes {
-        let fits = fix.edits.iter().all(|edit| taken.iter().all(|other| !conflicts(edit, other)));
+        let fits = fix
+            .edits
+            .iter()
+            .all(|edit| taken.iter().all(|other| !conflicts(edit, other)));
         if fits {
             for edit in &fix.edits {
                 if !taken.contains(edit) {
@@ -46,7 +49,12 @@ pub fn apply_edits(source: &str, edits: &[Edit]) -> String {
     let mut out = String::with_capacity(source.len());
     let mut cursor = 0;
     for edit in sorted {
-        let (Some(kept), true) = (source.get(cursor..edit.range.start), edit.range.start >= cursor) else { continue };
+        let (Some(kept), true) = (
+            source.get(cursor..edit.range.start),
+            edit.range.start >= cursor,
+        ) else {
+            continue;
+        };
         out.push_str(kept);
         out.push_str(&edit.content);
         cursor = edit.range.end.min(source.len());
@@ -66,7 +74,12 @@ pub struct FixedText {
 
 /// Apply every fix of `applicability` or safer, re-auditing after each round until no
 /// fix applies (at most `MAX_FIX_ROUNDS`).
-pub fn fix_all(language: Language, source: &str, settings: &Settings, include_unsafe: bool) -> FixedText {
+pub fn fix_all(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    include_unsafe: bool,
+) -> FixedText {
     let mut text = source.to_string();
     let mut applied = 0;
     for _ in 0..MAX_FIX_ROUNDS {
@@ -77,33 +90,67 @@ pub fn fix_all(language: Language, source: &str, settings: &Settings, include_un
             .filter(|fix| include_unsafe || fix.applicability == Applicability::Safe)
             .collect();
         if fixes.is_empty() {
-            return FixedText { text, applied, converged: true };
+            return FixedText {
+                text,
+                applied,
+                converged: true,
+            };
         }
         let edits = compatible_edits(fixes.iter().copied());
         let next = apply_edits(&text, &edits);
         if next == text {
-            return FixedText { text, applied, converged: true };
+            return FixedText {
+                text,
+                applied,
+                converged: true,
+            };
         }
-        applied += fixes.iter().filter(|fix| fix.edits.iter().all(|edit| edits.contains(edit))).count();
+        applied += fixes
+            .iter()
+            .filter(|fix| fix.edits.iter().all(|edit| edits.contains(edit)))
+            .count();
         text = next;
     }
-    FixedText { text, applied, converged: false }
+    FixedText {
+        text,
+        applied,
+        converged: false,
+    }
 }
 
-/// The whole lines a set of edits touches, before and after applying them.
-pub fn before_after(source: &str, edits: &[Edit]) -> (String, String) {
-    let Some(start) = edits.iter().map(|edit| edit.range.start).min() else {
-        return (String::new(), String::new());
-    };
-    let end = edits.iter().map(|edit| edit.range.end).max().unwrap_or(start);
-    let region: Range<usize> = line_start(source, start)..line_end(source, end);
-    let before = source.get(region.clone()).unwrap_or("").to_string();
-    let shifted: Vec<Edit> = edits
-        .iter()
-        .map(|edit| Edit::replace(edit.range.start - region.start..edit.range.end - region.start, edit.content.clone()))
-        .collect();
-    let after = apply_edits(&before, &shifted);
-    (before, after)
+/// The whole lines each group of nearby edits touches, before and after applying
+/// them: one `(before, after)` hunk per group, in source order.
+pub fn before_after(source: &str, edits: &[Edit]) -> Vec<(String, String)> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|edit| (edit.range.start, edit.range.end));
+    let mut groups: Vec<(Range<usize>, Vec<&Edit>)> = Vec::new();
+    for edit in sorted {
+        let region = line_start(source, edit.range.start)..line_end(source, edit.range.end);
+        match groups.last_mut() {
+            // Edits on the same or adjacent lines share a hunk.
+            Some((current, members)) if region.start <= current.end + 1 => {
+                current.end = current.end.max(region.end);
+                members.push(edit);
+            }
+            _ => groups.push((region, vec![edit])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(region, members)| {
+            let before = source.get(region.clone()).unwrap_or("").to_string();
+            let shifted: Vec<Edit> = members
+                .iter()
+                .map(|edit| {
+                    let start = edit.range.start.saturating_sub(region.start);
+                    let end = edit.range.end.saturating_sub(region.start);
+                    Edit::replace(start..end, edit.content.clone())
+                })
+                .collect();
+            let after = apply_edits(&before, &shifted);
+            (before, after)
+        })
+        .collect()
 }
 
 /// One edit turning `old` into `new`: the span between their common prefix and suffix.
@@ -111,16 +158,29 @@ pub fn minimal_edit(old: &str, new: &str) -> Option<Edit> {
     if old == new {
         return None;
     }
-    let mut prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+    let mut prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
     while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
         prefix -= 1;
     }
     let max_suffix = old.len().min(new.len()) - prefix;
-    let mut suffix = old.bytes().rev().zip(new.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    let mut suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
     while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
         suffix -= 1;
     }
-    Some(Edit::replace(prefix..old.len() - suffix, &new[prefix..new.len() - suffix]))
+    Some(Edit::replace(
+        prefix..old.len() - suffix,
+        &new[prefix..new.len() - suffix],
+    ))
 }
 
 #[cfg(test)]
@@ -142,7 +202,10 @@ mod tests {
         let a = Fix::safe("a", vec![Edit::replace(5..6, "x"), import.clone()]);
         let b = Fix::safe("b", vec![Edit::replace(8..9, "y"), import.clone()]);
         let edits = compatible_edits([&a, &b]);
-        assert_eq!(apply_edits("0123456789", &edits), "import asyncio\n01234x67y9");
+        assert_eq!(
+            apply_edits("0123456789", &edits),
+            "import asyncio\n01234x67y9"
+        );
     }
 
     #[test]
@@ -155,8 +218,27 @@ mod tests {
     #[test]
     fn before_after_shows_whole_lines() {
         let source = "one\n  two = 2\nthree\n";
-        let (before, after) = before_after(source, &[Edit::replace(10..11, "3")]);
-        assert_eq!(before, "  two = 2");
-        assert_eq!(after, "  two = 3");
+        let hunks = before_after(
+            source,
+            &[Edit::replace(12..13, "3"), Edit::insert(19, "\nfour")],
+        );
+        assert_eq!(
+            hunks,
+            vec![(
+                "  two = 2\nthree".to_string(),
+                "  two = 3\nthree\nfour".to_string()
+            )]
+        );
+        let apart = before_after(
+            "a\nb\nc\nd\n",
+            &[Edit::replace(0..1, "A"), Edit::replace(6..7, "D")],
+        );
+        assert_eq!(
+            apart,
+            vec![
+                ("a".to_string(), "A".to_string()),
+                ("d".to_string(), "D".to_string())
+            ]
+        );
     }
 }

@@ -15,7 +15,8 @@ pub enum Language {
 }
 
 impl Language {
-    pub const ALL: &'static [Language] = &[Language::Python, Language::Dockerfile, Language::Compose];
+    pub const ALL: &'static [Language] =
+        &[Language::Python, Language::Dockerfile, Language::Compose];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -104,7 +105,10 @@ mod tests {
     #[test]
     fn detects_by_language_id_then_name() {
         assert_eq!(Language::detect("python", None), Some(Language::Python));
-        assert_eq!(Language::detect("dockercompose", None), Some(Language::Compose));
+        assert_eq!(
+            Language::detect("dockercompose", None),
+            Some(Language::Compose)
+        );
         assert_eq!(
             Language::detect("yaml", Some(Path::new("/p/compose.yml"))),
             Some(Language::Compose)

@@ -11,7 +11,11 @@ use stackaudit::cli::output::{write_json, write_text};
 use stackaudit::cli::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, list_rules, show_rule};
 
 #[derive(Parser)]
-#[command(name = "stackaudit", version, about = "Audit full-stack web projects: a language server and a CLI")]
+#[command(
+    name = "stackaudit",
+    version,
+    about = "Audit full-stack web projects: a language server and a CLI"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,20 +87,42 @@ fn run(command: Command) -> Result<u8, String> {
                 .enable_all()
                 .build()
                 .map_err(|error| format!("cannot start the runtime: {error}"))?;
-            let clean = runtime.block_on(stackaudit::server::serve(tokio::io::stdin(), tokio::io::stdout()));
+            let clean = runtime.block_on(stackaudit::server::serve(
+                tokio::io::stdin(),
+                tokio::io::stdout(),
+            ));
             Ok(if clean { EXIT_CLEAN } else { EXIT_FINDINGS })
         }
-        Command::Check { paths, fix, unsafe_fixes, output_format, select, ignore } => {
-            let options = CheckOptions { paths, fix, unsafe_fixes, select, ignore };
+        Command::Check {
+            paths,
+            fix,
+            unsafe_fixes,
+            output_format,
+            select,
+            ignore,
+        } => {
+            let options = CheckOptions {
+                paths,
+                fix,
+                unsafe_fixes,
+                select,
+                ignore,
+            };
             let (settings, root) = load_settings(&options)?;
             let report = run_check(&options, &settings, &root)?;
             let written = match output_format {
                 OutputFormat::Text => write_text(&report, &mut stdout),
                 OutputFormat::Json => write_json(&report, &mut stdout),
             };
-            written.and_then(|()| stdout.flush()).map_err(|error| format!("cannot write the report: {error}"))?;
+            written
+                .and_then(|()| stdout.flush())
+                .map_err(|error| format!("cannot write the report: {error}"))?;
             let has_findings = report.files.iter().any(|file| !file.findings.is_empty());
-            Ok(if has_findings { EXIT_FINDINGS } else { EXIT_CLEAN })
+            Ok(if has_findings {
+                EXIT_FINDINGS
+            } else {
+                EXIT_CLEAN
+            })
         }
         Command::Rules => {
             list_rules(&mut stdout).map_err(|error| error.to_string())?;

@@ -15,13 +15,23 @@ fn suppressed_rules(line: &str, whole_line_only: bool) -> Option<Option<Vec<&str
     let at = line.find(MARKER)?;
     // The marker must open a comment: only `#` and spaces between the `#` and it.
     let hash = line[..at].rfind('#')?;
-    if !line[hash..at].chars().all(|c| c == '#' || c.is_whitespace()) {
+    if !line[hash..at]
+        .chars()
+        .all(|c| c == '#' || c.is_whitespace())
+    {
         return None;
     }
     let rest = &line[at + MARKER.len()..];
-    let Some(list) = rest.strip_prefix('[') else { return Some(None) };
+    let Some(list) = rest.strip_prefix('[') else {
+        return Some(None);
+    };
     let list = list.split(']').next().unwrap_or(list);
-    Some(Some(list.split(',').map(str::trim).filter(|id| !id.is_empty()).collect()))
+    Some(Some(
+        list.split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .collect(),
+    ))
 }
 
 fn line_silences(line: &str, rule: &str, whole_line_only: bool) -> bool {
@@ -35,7 +45,9 @@ fn line_silences(line: &str, rule: &str, whole_line_only: bool) -> bool {
 /// Whether a finding of `rule` starting at byte `start` is suppressed.
 pub fn is_suppressed(source: &str, language: Language, rule: &str, start: usize) -> bool {
     let this_line_start = line_start(source, start);
-    let this_line = source.get(this_line_start..line_end(source, start)).unwrap_or("");
+    let this_line = source
+        .get(this_line_start..line_end(source, start))
+        .unwrap_or("");
     if language.allows_trailing_comment() && line_silences(this_line, rule, false) {
         return true;
     }
@@ -43,14 +55,22 @@ pub fn is_suppressed(source: &str, language: Language, rule: &str, start: usize)
         return false;
     }
     let previous_start = line_start(source, this_line_start - 1);
-    let previous = source.get(previous_start..line_end(source, previous_start)).unwrap_or("");
+    let previous = source
+        .get(previous_start..line_end(source, previous_start))
+        .unwrap_or("");
     line_silences(previous, rule, true)
 }
 
 /// The edit behind "Ignore <rule> on this line": a trailing comment where the language
 /// allows one and `trailing_ok` (the line does not end inside a multi-line token), else
 /// a comment line above with the same indentation. An existing list is extended.
-pub fn ignore_edit(source: &str, language: Language, rule: &str, start: usize, trailing_ok: bool) -> Edit {
+pub fn ignore_edit(
+    source: &str,
+    language: Language,
+    rule: &str,
+    start: usize,
+    trailing_ok: bool,
+) -> Edit {
     let this_line_start = line_start(source, start);
     let this_line_end = line_end(source, start);
     let this_line = source.get(this_line_start..this_line_end).unwrap_or("");
@@ -62,18 +82,30 @@ pub fn ignore_edit(source: &str, language: Language, rule: &str, start: usize, t
     }
     if this_line_start > 0 {
         let previous_start = line_start(source, this_line_start - 1);
-        let previous = source.get(previous_start..line_end(source, previous_start)).unwrap_or("");
+        let previous = source
+            .get(previous_start..line_end(source, previous_start))
+            .unwrap_or("");
         if let Some(edit) = extend_existing(previous, previous_start, rule, true) {
             return edit;
         }
     }
     let indentation = &this_line[..this_line.len() - this_line.trim_start().len()];
     let newline = crate::rules::newline_of(source);
-    Edit::insert(this_line_start, format!("{indentation}# {MARKER}[{rule}]{newline}"))
+    Edit::insert(
+        this_line_start,
+        format!("{indentation}# {MARKER}[{rule}]{newline}"),
+    )
 }
 
-fn extend_existing(line: &str, line_offset: usize, rule: &str, whole_line_only: bool) -> Option<Edit> {
-    let Some(Some(_)) = suppressed_rules(line, whole_line_only) else { return None };
+fn extend_existing(
+    line: &str,
+    line_offset: usize,
+    rule: &str,
+    whole_line_only: bool,
+) -> Option<Edit> {
+    let Some(Some(_)) = suppressed_rules(line, whole_line_only) else {
+        return None;
+    };
     let marker_at = line.find(MARKER)?;
     let close = line[marker_at..].find(']')? + marker_at;
     Some(Edit::insert(line_offset + close, format!(", {rule}")))
@@ -85,9 +117,20 @@ mod tests {
 
     #[test]
     fn trailing_and_line_above() {
-        let source = "a = 1  # stackaudit: ignore[missing-rollback]\n# stackaudit: ignore\nb = 2\nc = 3\n";
-        assert!(is_suppressed(source, Language::Python, "missing-rollback", 0));
-        assert!(!is_suppressed(source, Language::Python, "blocking-io-in-async", 0));
+        let source =
+            "a = 1  # stackaudit: ignore[missing-rollback]\n# stackaudit: ignore\nb = 2\nc = 3\n";
+        assert!(is_suppressed(
+            source,
+            Language::Python,
+            "missing-rollback",
+            0
+        ));
+        assert!(!is_suppressed(
+            source,
+            Language::Python,
+            "blocking-io-in-async",
+            0
+        ));
         let b = source.find("b = 2").unwrap_or(0);
         assert!(is_suppressed(source, Language::Python, "anything", b));
         let c = source.find("c = 3").unwrap_or(0);
@@ -97,9 +140,19 @@ mod tests {
     #[test]
     fn dockerfile_only_counts_the_line_above() {
         let source = "ENV A=1 # stackaudit: ignore\n# stackaudit: ignore[docker-hardcoded-secret]\nENV B=2\n";
-        assert!(!is_suppressed(source, Language::Dockerfile, "docker-hardcoded-secret", 4));
+        assert!(!is_suppressed(
+            source,
+            Language::Dockerfile,
+            "docker-hardcoded-secret",
+            4
+        ));
         let b = source.find("ENV B").unwrap_or(0);
-        assert!(is_suppressed(source, Language::Dockerfile, "docker-hardcoded-secret", b));
+        assert!(is_suppressed(
+            source,
+            Language::Dockerfile,
+            "docker-hardcoded-secret",
+            b
+        ));
     }
 
     #[test]

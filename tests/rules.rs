@@ -31,7 +31,11 @@ fn render(source: &str, findings: &[Finding]) -> String {
         ));
         match &finding.fix {
             Some(fix) => {
-                let safety = if fix.applicability == Applicability::Safe { "safe" } else { "unsafe" };
+                let safety = if fix.applicability == Applicability::Safe {
+                    "safe"
+                } else {
+                    "unsafe"
+                };
                 out.push_str(&format!("    fix ({safety}): {}\n", fix.title));
             }
             None => out.push_str("    no fix\n"),
@@ -45,20 +49,42 @@ fn parses_cleanly(language: Language, source: &str) -> bool {
 }
 
 fn check_fixture(language: Language, relative: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
-    let source = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{relative}: {error}"));
-    let rule = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default().to_string();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
+    let source =
+        std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{relative}: {error}"));
+    let rule = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default()
+        .to_string();
     let settings = Settings::default();
     let findings = audit_text(language, &source, &settings);
     let snapshot_name = relative.replace(['/', '.'], "_");
 
-    insta::assert_snapshot!(format!("{snapshot_name}__findings"), render(&source, &findings));
+    insta::assert_snapshot!(
+        format!("{snapshot_name}__findings"),
+        render(&source, &findings)
+    );
 
-    assert!(!findings.is_empty(), "{relative}: the findings section found nothing");
-    assert!(findings.iter().all(|finding| finding.rule == rule), "{relative}: another rule fired");
-    let ok_at = source.find(OK_MARKER).unwrap_or_else(|| panic!("{relative} has no `{OK_MARKER}` section"));
+    assert!(
+        !findings.is_empty(),
+        "{relative}: the findings section found nothing"
+    );
+    assert!(
+        findings.iter().all(|finding| finding.rule == rule),
+        "{relative}: another rule fired"
+    );
+    let ok_at = source
+        .find(OK_MARKER)
+        .unwrap_or_else(|| panic!("{relative} has no `{OK_MARKER}` section"));
     for finding in &findings {
-        assert!(finding.range.start < ok_at, "{relative}: near-miss flagged: {}", finding.message);
+        assert!(
+            finding.range.start < ok_at,
+            "{relative}: near-miss flagged: {}",
+            finding.message
+        );
     }
 
     let parsed_before = parses_cleanly(language, &source);
@@ -66,20 +92,39 @@ fn check_fixture(language: Language, relative: &str) {
         let Some(fix) = &finding.fix else { continue };
         let fixed = apply_edits(&source, &fix.edits);
         let after = audit_text(language, &fixed, &settings);
-        assert_eq!(after.len(), findings.len() - 1, "{relative}: fixing `{}` did not remove exactly it", finding.message);
+        assert_eq!(
+            after.len(),
+            findings.len() - 1,
+            "{relative}: fixing `{}` did not remove exactly it",
+            finding.message
+        );
         if parsed_before {
-            assert!(parses_cleanly(language, &fixed), "{relative}: fix `{}` broke the syntax:\n{fixed}", fix.title);
+            assert!(
+                parses_cleanly(language, &fixed),
+                "{relative}: fix `{}` broke the syntax:\n{fixed}",
+                fix.title
+            );
         }
     }
 
     let all = fix_all(language, &source, &settings, true);
     assert!(all.converged, "{relative}: fixes did not converge");
     if parsed_before {
-        assert!(parses_cleanly(language, &all.text), "{relative}: fix-all broke the syntax");
+        assert!(
+            parses_cleanly(language, &all.text),
+            "{relative}: fix-all broke the syntax"
+        );
     }
     let remaining = audit_text(language, &all.text, &settings);
-    assert!(remaining.iter().all(|finding| finding.fix.is_none()), "{relative}: a fixable finding survived fix-all");
-    assert_eq!(fix_all(language, &all.text, &settings, true).text, all.text, "{relative}: fix-all is not idempotent");
+    assert!(
+        remaining.iter().all(|finding| finding.fix.is_none()),
+        "{relative}: a fixable finding survived fix-all"
+    );
+    assert_eq!(
+        fix_all(language, &all.text, &settings, true).text,
+        all.text,
+        "{relative}: fix-all is not idempotent"
+    );
     insta::assert_snapshot!(format!("{snapshot_name}__fixed"), all.text);
 }
 
@@ -100,7 +145,10 @@ fn redis_key_without_ttl() {
 
 #[test]
 fn docker_hardcoded_secret_in_dockerfile() {
-    check_fixture(Language::Dockerfile, "dockerfile/docker-hardcoded-secret.dockerfile");
+    check_fixture(
+        Language::Dockerfile,
+        "dockerfile/docker-hardcoded-secret.dockerfile",
+    );
 }
 
 #[test]
@@ -113,9 +161,20 @@ fn every_fixture_has_a_test() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let this_file = include_str!("rules.rs");
     for language in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-        for fixture in std::fs::read_dir(language.path()).into_iter().flatten().flatten() {
-            let relative = format!("{}/{}", language.file_name().to_string_lossy(), fixture.file_name().to_string_lossy());
-            assert!(this_file.contains(&format!("\"{relative}\"")), "fixture {relative} is not tested");
+        for fixture in std::fs::read_dir(language.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let relative = format!(
+                "{}/{}",
+                language.file_name().to_string_lossy(),
+                fixture.file_name().to_string_lossy()
+            );
+            assert!(
+                this_file.contains(&format!("\"{relative}\"")),
+                "fixture {relative} is not tested"
+            );
         }
     }
 }

@@ -41,17 +41,30 @@ pub struct CheckReport {
 /// Settings from the config file found from the current directory, with command-line
 /// overrides on top; returns the directory that `exclude` globs are relative to.
 pub fn load_settings(options: &CheckOptions) -> Result<(Settings, PathBuf), String> {
-    let cwd = std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?;
+    let cwd = std::env::current_dir()
+        .map_err(|error| format!("cannot read the current directory: {error}"))?;
     let loaded = discover(&cwd).map_err(|error| error.to_string())?;
-    let root = loaded.path.as_ref().and_then(|path| path.parent()).map_or(cwd.clone(), Path::to_path_buf);
-    let overrides = Options { select: options.select.clone(), ignore: options.ignore.clone(), ..Options::default() };
+    let root = loaded
+        .path
+        .as_ref()
+        .and_then(|path| path.parent())
+        .map_or(cwd.clone(), Path::to_path_buf);
+    let overrides = Options {
+        select: options.select.clone(),
+        ignore: options.ignore.clone(),
+        ..Options::default()
+    };
     let settings = Settings::from_options(loaded.options.overlay(overrides))?;
     Ok((settings, root))
 }
 
 /// Files to audit under `paths`: supported languages only, .gitignore respected,
 /// symlinks not followed, `exclude` applied. Paths named explicitly are always taken.
-pub fn collect_files(paths: &[PathBuf], settings: &Settings, root: &Path) -> Result<Vec<(PathBuf, Language)>, String> {
+pub fn collect_files(
+    paths: &[PathBuf],
+    settings: &Settings,
+    root: &Path,
+) -> Result<Vec<(PathBuf, Language)>, String> {
     let mut files = Vec::new();
     for path in paths {
         if !path.exists() {
@@ -63,7 +76,10 @@ pub fn collect_files(paths: &[PathBuf], settings: &Settings, root: &Path) -> Res
             }
             continue;
         }
-        let walker = ignore::WalkBuilder::new(path).require_git(false).follow_links(false).build();
+        let walker = ignore::WalkBuilder::new(path)
+            .require_git(false)
+            .follow_links(false)
+            .build();
         for entry in walker {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -75,8 +91,11 @@ pub fn collect_files(paths: &[PathBuf], settings: &Settings, root: &Path) -> Res
             if !entry.file_type().is_some_and(|kind| kind.is_file()) {
                 continue;
             }
-            let Some(language) = Language::from_path(entry.path()) else { continue };
-            let absolute = std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_path_buf());
+            let Some(language) = Language::from_path(entry.path()) else {
+                continue;
+            };
+            let absolute =
+                std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_path_buf());
             let relative = absolute.strip_prefix(root).unwrap_or(&absolute);
             if settings.is_excluded(relative) {
                 continue;
@@ -94,12 +113,25 @@ enum Outcome {
     Skipped(PathBuf, String),
 }
 
-pub fn run_check(options: &CheckOptions, settings: &Settings, root: &Path) -> Result<CheckReport, String> {
-    let paths = if options.paths.is_empty() { vec![PathBuf::from(".")] } else { options.paths.clone() };
+pub fn run_check(
+    options: &CheckOptions,
+    settings: &Settings,
+    root: &Path,
+) -> Result<CheckReport, String> {
+    let paths = if options.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
     let files = collect_files(&paths, settings, root)?;
-    let outcomes: Vec<Outcome> =
-        files.par_iter().map(|(path, language)| check_file(path, *language, settings, options)).collect();
-    let mut report = CheckReport { files_audited: files.len(), ..CheckReport::default() };
+    let outcomes: Vec<Outcome> = files
+        .par_iter()
+        .map(|(path, language)| check_file(path, *language, settings, options))
+        .collect();
+    let mut report = CheckReport {
+        files_audited: files.len(),
+        ..CheckReport::default()
+    };
     for outcome in outcomes {
         match outcome {
             Outcome::Report(file) => report.files.push(file),
@@ -113,7 +145,12 @@ pub fn run_check(options: &CheckOptions, settings: &Settings, root: &Path) -> Re
     Ok(report)
 }
 
-fn check_file(path: &Path, language: Language, settings: &Settings, options: &CheckOptions) -> Outcome {
+fn check_file(
+    path: &Path,
+    language: Language,
+    settings: &Settings,
+    options: &CheckOptions,
+) -> Outcome {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => return Outcome::Skipped(path.to_path_buf(), format!("cannot read: {error}")),
@@ -133,21 +170,32 @@ fn check_file(path: &Path, language: Language, settings: &Settings, options: &Ch
         }
     }
     let findings = audit_text(language, &source, settings);
-    Outcome::Report(FileReport { path: path.to_path_buf(), language, source, findings, fixes_applied })
+    Outcome::Report(FileReport {
+        path: path.to_path_buf(),
+        language,
+        source,
+        findings,
+        fixes_applied,
+    })
 }
 
 /// Replace `path` with `new` through a temporary file in the same directory and a
 /// rename, keeping permissions, unless the file changed since it was read as `old`.
 pub fn write_atomically(path: &Path, old: &str, new: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let directory = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let directory = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let permissions = std::fs::metadata(path)?.permissions();
     let mut temporary = tempfile::NamedTempFile::new_in(directory)?;
     temporary.write_all(new.as_bytes())?;
     temporary.as_file().sync_all()?;
     std::fs::set_permissions(temporary.path(), permissions)?;
     if std::fs::read(path)? != old.as_bytes() {
-        return Err(std::io::Error::other("the file changed while it was being fixed"));
+        return Err(std::io::Error::other(
+            "the file changed while it was being fixed",
+        ));
     }
     temporary.persist(path).map_err(|error| error.error)?;
     Ok(())

@@ -21,13 +21,25 @@ fn fix_label(rule: &Rule) -> &'static str {
 }
 
 fn languages_of(rule: &Rule) -> String {
-    rule.languages.iter().map(|language| language.name()).collect::<Vec<_>>().join(", ")
+    rule.languages
+        .iter()
+        .map(|language| language.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `stackaudit rules`: one row per rule.
 pub fn list_rules(out: &mut impl Write) -> std::io::Result<()> {
-    let width = ALL_RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
-    writeln!(out, "{:width$}  {:20}  {:8}  {:9}  summary", "id", "languages", "severity", "fix")?;
+    let width = ALL_RULES
+        .iter()
+        .map(|rule| rule.id.len())
+        .max()
+        .unwrap_or(0);
+    writeln!(
+        out,
+        "{:width$}  {:20}  {:8}  {:9}  summary",
+        "id", "languages", "severity", "fix"
+    )?;
     for rule in ALL_RULES {
         writeln!(
             out,
@@ -44,7 +56,8 @@ pub fn list_rules(out: &mut impl Write) -> std::io::Result<()> {
 
 /// `stackaudit rule <id>`: the rule's documentation as Markdown.
 pub fn show_rule(id: &str, out: &mut impl Write) -> Result<(), String> {
-    let rule = rule_by_id(id).ok_or_else(|| format!("unknown rule `{id}` (see `stackaudit rules`)"))?;
+    let rule =
+        rule_by_id(id).ok_or_else(|| format!("unknown rule `{id}` (see `stackaudit rules`)"))?;
     let text = format!(
         "# {} ({})\n\nLanguages: {}. Default severity: {}. Fix: {}.\n\n{}\n",
         rule.id,
@@ -54,5 +67,6 @@ pub fn show_rule(id: &str, out: &mut impl Write) -> Result<(), String> {
         fix_label(rule),
         rule.docs()
     );
-    out.write_all(text.as_bytes()).map_err(|error| error.to_string())
+    out.write_all(text.as_bytes())
+        .map_err(|error| error.to_string())
 }

@@ -13,7 +13,10 @@ use crate::rules::{Applicability, Severity, line_end, line_start, rule_by_id};
 
 fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();
-    let relative = cwd.as_ref().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path);
+    let relative = cwd
+        .as_ref()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
     let text = relative.display().to_string();
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
@@ -48,13 +51,30 @@ pub fn write_text(report: &CheckReport, out: &mut impl Write) -> std::io::Result
         writeln!(out, "Fixed {fixed} finding{}.", plural(fixed))?;
     }
     if total == 0 {
-        return writeln!(out, "All checks passed ({} file{} audited).", report.files_audited, plural(report.files_audited));
+        return writeln!(
+            out,
+            "All checks passed ({} file{} audited).",
+            report.files_audited,
+            plural(report.files_audited)
+        );
     }
-    let by_severity: Vec<String> = [Severity::Error, Severity::Warning, Severity::Info, Severity::Hint]
-        .iter()
-        .filter(|severity| counts[**severity as usize] > 0)
-        .map(|severity| format!("{} {}{}", counts[*severity as usize], severity.as_str(), plural(counts[*severity as usize])))
-        .collect();
+    let by_severity: Vec<String> = [
+        Severity::Error,
+        Severity::Warning,
+        Severity::Info,
+        Severity::Hint,
+    ]
+    .iter()
+    .filter(|severity| counts[**severity as usize] > 0)
+    .map(|severity| {
+        format!(
+            "{} {}{}",
+            counts[*severity as usize],
+            severity.as_str(),
+            plural(counts[*severity as usize])
+        )
+    })
+    .collect();
     write!(
         out,
         "Found {total} finding{} ({}) in {files_with_findings} of {} file{}.",
@@ -81,17 +101,40 @@ fn write_file(file: &FileReport, out: &mut impl Write) -> std::io::Result<()> {
     let path = display_path(&file.path);
     for finding in &file.findings {
         let (line, column) = line_column_of(&rope, finding.range.start);
-        let marker = if finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe) { " [*]" } else { "" };
-        writeln!(out, "{path}:{line}:{column}: {}{marker} {}", finding.rule, finding.message)?;
+        let marker = if finding
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.applicability == Applicability::Safe)
+        {
+            " [*]"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{path}:{line}:{column}: {}{marker} {}",
+            finding.rule, finding.message
+        )?;
         let start = line_start(&file.source, finding.range.start);
         let end = line_end(&file.source, finding.range.start);
         let text = file.source.get(start..end).unwrap_or("");
         let before = file.source.get(start..finding.range.start).unwrap_or("");
-        let underlined = file.source.get(finding.range.start..finding.range.end.min(end)).unwrap_or("");
+        let underlined = file
+            .source
+            .get(finding.range.start..finding.range.end.min(end))
+            .unwrap_or("");
         let gutter = line.to_string().len();
-        let padding: String = before.chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let padding: String = before
+            .chars()
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
         writeln!(out, "{line} | {text}")?;
-        writeln!(out, "{:gutter$} | {padding}{}", "", "^".repeat(underlined.chars().count().max(1)))?;
+        writeln!(
+            out,
+            "{:gutter$} | {padding}{}",
+            "",
+            "^".repeat(underlined.chars().count().max(1))
+        )?;
     }
     Ok(())
 }

@@ -46,7 +46,11 @@ fn parse_chunks<T: AsRef<[u8]>>(
 /// Parse a whole string from scratch (the CLI and fresh opens).
 pub fn parse_text(language: Language, text: &str) -> Option<Tree> {
     let bytes = text.as_bytes();
-    parse_chunks(language, &mut |offset, _| bytes.get(offset..).unwrap_or_default(), None)
+    parse_chunks(
+        language,
+        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+        None,
+    )
 }
 
 fn parse_rope(language: Language, rope: &Rope, old_tree: Option<&Tree>) -> Option<Tree> {
@@ -75,12 +79,22 @@ impl Document {
     pub fn new(text: &str, version: i32, language: Language) -> Document {
         let rope = Rope::from_str(text);
         let tree = parse_rope(language, &rope, None);
-        Document { rope, tree, version, language }
+        Document {
+            rope,
+            tree,
+            version,
+            language,
+        }
     }
 
     /// Apply LSP content changes in order (ranged ones incrementally, a range-less one
     /// replaces the text), then re-parse once, reusing the edited old tree.
-    pub fn apply_changes(&mut self, changes: &[TextDocumentContentChangeEvent], version: i32, encoding: Encoding) {
+    pub fn apply_changes(
+        &mut self,
+        changes: &[TextDocumentContentChangeEvent],
+        version: i32,
+        encoding: Encoding,
+    ) {
         let mut full_reparse = false;
         for change in changes {
             match change.range {
@@ -94,7 +108,11 @@ impl Document {
                 }
             }
         }
-        let old_tree = if full_reparse { None } else { self.tree.as_ref() };
+        let old_tree = if full_reparse {
+            None
+        } else {
+            self.tree.as_ref()
+        };
         self.tree = parse_rope(self.language, &self.rope, old_tree);
         self.version = version;
     }
@@ -133,7 +151,10 @@ mod tests {
 
     fn change(start: (u32, u32), end: (u32, u32), text: &str) -> TextDocumentContentChangeEvent {
         TextDocumentContentChangeEvent {
-            range: Some(Range::new(Position::new(start.0, start.1), Position::new(end.0, end.1))),
+            range: Some(Range::new(
+                Position::new(start.0, start.1),
+                Position::new(end.0, end.1),
+            )),
             range_length: None,
             text: text.to_string(),
         }

@@ -40,7 +40,11 @@ impl Encoding {
 /// Byte offset where the text of `line` ends, before its `\n` or `\r\n`.
 fn line_content_end(rope: &Rope, line: usize) -> usize {
     let start = rope.line_to_byte(line);
-    let end = if line + 1 < rope.len_lines() { rope.line_to_byte(line + 1) } else { rope.len_bytes() };
+    let end = if line + 1 < rope.len_lines() {
+        rope.line_to_byte(line + 1)
+    } else {
+        rope.len_bytes()
+    };
     let mut content_end = end;
     if content_end > start && rope.byte(content_end - 1) == b'\n' {
         content_end -= 1;
@@ -91,7 +95,8 @@ pub fn position_of(rope: &Rope, byte: usize, encoding: Encoding) -> Position {
     let character = match encoding {
         Encoding::Utf8 => byte - line_start,
         Encoding::Utf16 => {
-            rope.char_to_utf16_cu(rope.byte_to_char(byte)) - rope.char_to_utf16_cu(rope.byte_to_char(line_start))
+            rope.char_to_utf16_cu(rope.byte_to_char(byte))
+                - rope.char_to_utf16_cu(rope.byte_to_char(line_start))
         }
         Encoding::Utf32 => rope.byte_to_char(byte) - rope.byte_to_char(line_start),
     };
@@ -99,7 +104,10 @@ pub fn position_of(rope: &Rope, byte: usize, encoding: Encoding) -> Position {
 }
 
 pub fn range_of(rope: &Rope, bytes: std::ops::Range<usize>, encoding: Encoding) -> Range {
-    Range::new(position_of(rope, bytes.start, encoding), position_of(rope, bytes.end, encoding))
+    Range::new(
+        position_of(rope, bytes.start, encoding),
+        position_of(rope, bytes.end, encoding),
+    )
 }
 
 pub fn offsets_of(rope: &Rope, range: Range, encoding: Encoding) -> std::ops::Range<usize> {
@@ -162,7 +170,11 @@ mod tests {
     #[test]
     fn clamps_past_line_end_and_document_end() {
         let rope = Rope::from_str("ab\r\ncd\n");
-        assert_eq!(offset_of(&rope, pos(0, 99), Encoding::Utf16), 2, "before the CRLF");
+        assert_eq!(
+            offset_of(&rope, pos(0, 99), Encoding::Utf16),
+            2,
+            "before the CRLF"
+        );
         assert_eq!(offset_of(&rope, pos(1, 99), Encoding::Utf8), 6);
         assert_eq!(offset_of(&rope, pos(2, 0), Encoding::Utf8), 7);
         assert_eq!(offset_of(&rope, pos(40, 3), Encoding::Utf8), 7);
@@ -173,7 +185,10 @@ mod tests {
     fn negotiation_prefers_utf8() {
         let both = [PositionEncodingKind::UTF16, PositionEncodingKind::UTF8];
         assert_eq!(Encoding::negotiate(Some(&both)), Encoding::Utf8);
-        assert_eq!(Encoding::negotiate(Some(&[PositionEncodingKind::UTF32])), Encoding::Utf16);
+        assert_eq!(
+            Encoding::negotiate(Some(&[PositionEncodingKind::UTF32])),
+            Encoding::Utf16
+        );
         assert_eq!(Encoding::negotiate(None), Encoding::Utf16);
     }
 

@@ -68,10 +68,16 @@ pub struct Edit {
 
 impl Edit {
     pub fn insert(at: usize, content: impl Into<String>) -> Edit {
-        Edit { range: at..at, content: content.into() }
+        Edit {
+            range: at..at,
+            content: content.into(),
+        }
     }
     pub fn replace(range: Range<usize>, content: impl Into<String>) -> Edit {
-        Edit { range, content: content.into() }
+        Edit {
+            range,
+            content: content.into(),
+        }
     }
 }
 
@@ -85,10 +91,18 @@ pub struct Fix {
 
 impl Fix {
     pub fn safe(title: impl Into<String>, edits: Vec<Edit>) -> Fix {
-        Fix { title: title.into(), applicability: Applicability::Safe, edits }
+        Fix {
+            title: title.into(),
+            applicability: Applicability::Safe,
+            edits,
+        }
     }
     pub fn unsafe_(title: impl Into<String>, edits: Vec<Edit>) -> Fix {
-        Fix { title: title.into(), applicability: Applicability::Unsafe, edits }
+        Fix {
+            title: title.into(),
+            applicability: Applicability::Unsafe,
+            edits,
+        }
     }
 }
 
@@ -116,11 +130,21 @@ pub struct Rule {
 
 impl Rule {
     pub fn finding(&self, range: Range<usize>, message: impl Into<String>) -> Finding {
-        Finding { rule: self.id, range, message: message.into(), severity: self.default_severity, fix: None }
+        Finding {
+            rule: self.id,
+            range,
+            message: message.into(),
+            severity: self.default_severity,
+            fix: None,
+        }
     }
 
     pub fn docs(&self) -> &'static str {
-        RULE_DOCS.iter().find(|(id, _)| *id == self.id).map(|(_, docs)| *docs).unwrap_or("")
+        RULE_DOCS
+            .iter()
+            .find(|(id, _)| *id == self.id)
+            .map(|(_, docs)| *docs)
+            .unwrap_or("")
     }
 
     pub fn url(&self) -> String {
@@ -171,13 +195,23 @@ pub fn node_text<'s>(node: Node, source: &'s str) -> &'s str {
 
 /// Byte offset of the start of the line holding `byte`.
 pub fn line_start(source: &str, byte: usize) -> usize {
-    source.get(..byte).and_then(|before| before.rfind('\n')).map_or(0, |newline| newline + 1)
+    source
+        .get(..byte)
+        .and_then(|before| before.rfind('\n'))
+        .map_or(0, |newline| newline + 1)
 }
 
 /// Byte offset of the end of the line holding `byte` (before `\r\n` or `\n`).
 pub fn line_end(source: &str, byte: usize) -> usize {
-    let end = source.get(byte..).and_then(|after| after.find('\n')).map_or(source.len(), |nl| byte + nl);
-    if end > 0 && source.as_bytes().get(end - 1) == Some(&b'\r') { end - 1 } else { end }
+    let end = source
+        .get(byte..)
+        .and_then(|after| after.find('\n'))
+        .map_or(source.len(), |nl| byte + nl);
+    if end > 0 && source.as_bytes().get(end - 1) == Some(&b'\r') {
+        end - 1
+    } else {
+        end
+    }
 }
 
 /// The leading whitespace of the line holding `byte`.
@@ -189,7 +223,11 @@ pub fn indentation_at(source: &str, byte: usize) -> &str {
 
 /// The line break the file already uses.
 pub fn newline_of(source: &str) -> &'static str {
-    if source.contains("\r\n") { "\r\n" } else { "\n" }
+    if source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
 }
 
 /// Pre-order walk without recursion (deeply nested input must not overflow the stack).
@@ -222,7 +260,13 @@ mod tests {
     fn every_rule_has_all_documentation_sections() {
         for rule in ALL_RULES {
             let docs = rule.docs();
-            for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"] {
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Use instead",
+                "## Fix safety",
+            ] {
                 assert!(docs.contains(section), "{} lacks {section}", rule.id);
             }
         }

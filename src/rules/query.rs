@@ -31,7 +31,12 @@ impl RuleQuery {
     }
 
     /// Call `visit` with every match under `root`.
-    pub fn for_each_match<'t>(&self, root: Node<'t>, source: &str, mut visit: impl FnMut(&QueryMatch<'_, 't>)) {
+    pub fn for_each_match<'t>(
+        &self,
+        root: Node<'t>,
+        source: &str,
+        mut visit: impl FnMut(&QueryMatch<'_, 't>),
+    ) {
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(&self.query, root, source.as_bytes());
         while let Some(found) = matches.next() {
@@ -52,7 +57,9 @@ pub struct LazyQuery<const N: usize> {
 
 impl<const N: usize> LazyQuery<N> {
     pub const fn new(init: fn() -> (RuleQuery, [u32; N])) -> Self {
-        LazyQuery { compiled: LazyLock::new(init) }
+        LazyQuery {
+            compiled: LazyLock::new(init),
+        }
     }
     pub fn get(&self) -> &(RuleQuery, [u32; N]) {
         &self.compiled

@@ -9,7 +9,11 @@ use crate::document::position::Encoding;
 pub const FIX_ALL_KIND: CodeActionKind = CodeActionKind::new("source.fixAll.stackaudit");
 
 pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> InitializeResult {
-    let offered = params.capabilities.general.as_ref().and_then(|general| general.position_encodings.as_deref());
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|general| general.position_encodings.as_deref());
     let encoding = Encoding::negotiate(offered);
     let _ = backend.encoding.set(encoding);
 
@@ -24,7 +28,10 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
     if let Ok(mut slot) = backend.root.write() {
         *slot = root;
     }
-    if let (Some(options), Ok(mut slot)) = (params.initialization_options, backend.client_settings.write()) {
+    if let (Some(options), Ok(mut slot)) = (
+        params.initialization_options,
+        backend.client_settings.write(),
+    ) {
         *slot = options;
     }
     // Settings are loaded in `initialized`, where messages to the user may be sent.
@@ -32,13 +39,19 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
     InitializeResult {
         capabilities: ServerCapabilities {
             position_encoding: Some(encoding.kind()),
-            text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
-                open_close: Some(true),
-                change: Some(TextDocumentSyncKind::INCREMENTAL),
-                ..TextDocumentSyncOptions::default()
-            })),
+            text_document_sync: Some(TextDocumentSyncCapability::Options(
+                TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    ..TextDocumentSyncOptions::default()
+                },
+            )),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE_FIX_ALL, FIX_ALL_KIND]),
+                code_action_kinds: Some(vec![
+                    CodeActionKind::QUICKFIX,
+                    CodeActionKind::SOURCE_FIX_ALL,
+                    FIX_ALL_KIND,
+                ]),
                 ..CodeActionOptions::default()
             })),
             hover_provider: Some(HoverProviderCapability::Simple(true)),

@@ -17,18 +17,30 @@ use crate::suppression::ignore_edit;
 fn wants(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
     let Some(only) = only else { return true };
     only.iter().any(|requested| {
-        kind.as_str() == requested.as_str() || kind.as_str().starts_with(&format!("{}.", requested.as_str()))
+        kind.as_str() == requested.as_str()
+            || kind
+                .as_str()
+                .starts_with(&format!("{}.", requested.as_str()))
     })
 }
 
 fn workspace_edit(uri: &Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
-    WorkspaceEdit { changes: Some(HashMap::from([(uri.clone(), edits)])), ..WorkspaceEdit::default() }
+    WorkspaceEdit {
+        changes: Some(HashMap::from([(uri.clone(), edits)])),
+        ..WorkspaceEdit::default()
+    }
 }
 
-pub(super) fn code_action(backend: &Backend, params: CodeActionParams) -> Option<CodeActionResponse> {
+pub(super) fn code_action(
+    backend: &Backend,
+    params: CodeActionParams,
+) -> Option<CodeActionResponse> {
     let uri = params.text_document.uri.clone();
     let Some(open) = backend.documents.get(&uri) else {
-        tracing::warn!(uri = uri.as_str(), "code actions for a document that is not open");
+        tracing::warn!(
+            uri = uri.as_str(),
+            "code actions for a document that is not open"
+        );
         return None;
     };
     let encoding = backend.encoding();
@@ -36,7 +48,9 @@ pub(super) fn code_action(backend: &Backend, params: CodeActionParams) -> Option
     let mut actions = Vec::new();
     if wants(only, &CodeActionKind::QUICKFIX) {
         for diagnostic in diagnostics_in_scope(backend, &open, &params, encoding) {
-            let Some(data) = data_of(&diagnostic) else { continue };
+            let Some(data) = data_of(&diagnostic) else {
+                continue;
+            };
             if data.version != open.document.version {
                 continue; // the client will ask again once the new diagnostics arrive
             }
@@ -46,7 +60,12 @@ pub(super) fn code_action(backend: &Backend, params: CodeActionParams) -> Option
     if wants(only, &FIX_ALL_KIND) {
         actions.extend(fix_all_action(backend, &open, &uri, encoding));
     }
-    Some(actions.into_iter().map(CodeActionOrCommand::CodeAction).collect())
+    Some(
+        actions
+            .into_iter()
+            .map(CodeActionOrCommand::CodeAction)
+            .collect(),
+    )
 }
 
 /// The client's stackaudit diagnostics for the range, or, when it sent none (some
@@ -57,8 +76,13 @@ fn diagnostics_in_scope(
     params: &CodeActionParams,
     encoding: Encoding,
 ) -> Vec<Diagnostic> {
-    let sent: Vec<Diagnostic> =
-        params.context.diagnostics.iter().filter(|diagnostic| data_of(diagnostic).is_some()).cloned().collect();
+    let sent: Vec<Diagnostic> = params
+        .context
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| data_of(diagnostic).is_some())
+        .cloned()
+        .collect();
     if !sent.is_empty() {
         return sent;
     }
@@ -82,7 +106,11 @@ fn quick_fixes(
     let mut actions = Vec::new();
     if let Some(fix) = data.fix {
         let is_safe = fix.applicability == Applicability::Safe;
-        let title = if is_safe { fix.title } else { format!("{} (unsafe)", fix.title) };
+        let title = if is_safe {
+            fix.title
+        } else {
+            format!("{} (unsafe)", fix.title)
+        };
         actions.push(CodeAction {
             title,
             kind: Some(CodeActionKind::QUICKFIX),
@@ -110,18 +138,32 @@ fn quick_fixes(
 
 /// Whether the line holding `byte` ends inside a string or scalar that continues on the
 /// next line, where a trailing comment would become part of the text.
-fn line_ends_inside_multiline_token(document: &crate::document::Document, text: &str, byte: usize) -> bool {
-    let Some(tree) = document.tree.as_ref() else { return false };
+fn line_ends_inside_multiline_token(
+    document: &crate::document::Document,
+    text: &str,
+    byte: usize,
+) -> bool {
+    let Some(tree) = document.tree.as_ref() else {
+        return false;
+    };
     let end = crate::rules::line_end(text, byte);
     let mut inside = false;
     walk_tree(tree.root_node(), |node| {
         let is_token = node.kind().contains("string") || node.kind().contains("scalar");
-        inside |= is_token && node.start_byte() < end && node.end_byte() > end && node.start_position().row != node.end_position().row;
+        inside |= is_token
+            && node.start_byte() < end
+            && node.end_byte() > end
+            && node.start_position().row != node.end_position().row;
     });
     inside
 }
 
-fn fix_all_action(backend: &Backend, open: &OpenDocument, uri: &Uri, encoding: Encoding) -> Option<CodeAction> {
+fn fix_all_action(
+    backend: &Backend,
+    open: &OpenDocument,
+    uri: &Uri,
+    encoding: Encoding,
+) -> Option<CodeAction> {
     let document = &open.document;
     let text = document.text();
     let fixed = fix_all(document.language, &text, &backend.settings(), false);

@@ -33,17 +33,31 @@ fn lsp_severity(severity: Severity) -> DiagnosticSeverity {
     }
 }
 
-pub fn to_diagnostic(finding: &Finding, rope: &Rope, encoding: Encoding, version: i32) -> Diagnostic {
+pub fn to_diagnostic(
+    finding: &Finding,
+    rope: &Rope,
+    encoding: Encoding,
+    version: i32,
+) -> Diagnostic {
     let fix = finding.fix.as_ref().map(|fix| FixData {
         title: fix.title.clone(),
         applicability: fix.applicability,
         edits: fix
             .edits
             .iter()
-            .map(|edit| TextEdit::new(range_of(rope, edit.range.clone(), encoding), edit.content.clone()))
+            .map(|edit| {
+                TextEdit::new(
+                    range_of(rope, edit.range.clone(), encoding),
+                    edit.content.clone(),
+                )
+            })
             .collect(),
     });
-    let data = DiagnosticData { rule: finding.rule.to_string(), version, fix };
+    let data = DiagnosticData {
+        rule: finding.rule.to_string(),
+        version,
+        fix,
+    };
     let href = rule_by_id(finding.rule).and_then(|rule| rule.url().parse::<Uri>().ok());
     Diagnostic {
         range: range_of(rope, finding.range.clone(), encoding),

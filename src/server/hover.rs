@@ -15,15 +15,27 @@ pub(super) fn hover(backend: &Backend, params: HoverParams) -> Option<Hover> {
     let open = backend.documents.get(&uri)?;
     let encoding = backend.encoding();
     let document = &open.document;
-    let offset = offset_of(&document.rope, params.text_document_position_params.position, encoding);
+    let offset = offset_of(
+        &document.rope,
+        params.text_document_position_params.position,
+        encoding,
+    );
     let findings = current_findings(&open, &backend.settings());
-    let under_cursor: Vec<&Finding> =
-        findings.iter().filter(|finding| finding.range.start <= offset && offset <= finding.range.end).collect();
+    let under_cursor: Vec<&Finding> = findings
+        .iter()
+        .filter(|finding| finding.range.start <= offset && offset <= finding.range.end)
+        .collect();
     let first = under_cursor.first()?;
     let text = document.text();
-    let sections: Vec<String> = under_cursor.iter().map(|finding| render(finding, &text, document.language)).collect();
+    let sections: Vec<String> = under_cursor
+        .iter()
+        .map(|finding| render(finding, &text, document.language))
+        .collect();
     Some(Hover {
-        contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: sections.join("\n\n---\n\n") }),
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: sections.join("\n\n---\n\n"),
+        }),
         range: Some(range_of(&document.rope, first.range.clone(), encoding)),
     })
 }
@@ -37,10 +49,26 @@ fn fence_language(language: Language) -> &'static str {
 }
 
 fn render(finding: &Finding, text: &str, language: Language) -> String {
-    let Some(rule) = rule_by_id(finding.rule) else { return finding.message.clone() };
-    let mut out = format!("**stackaudit** [`{}`]({}): {}\n\n", rule.id, rule.url(), finding.message);
+    let Some(rule) = rule_by_id(finding.rule) else {
+        return finding.message.clone();
+    };
+    let mut out = format!(
+        "**stackaudit** [`{}`]({}): {}\n\n",
+        rule.id,
+        rule.url(),
+        finding.message
+    );
     if let Some(fix) = &finding.fix {
-        let (before, after) = before_after(text, &fix.edits);
+        let hunks = before_after(text, &fix.edits);
+        let join = |pick: fn(&(String, String)) -> &String| -> String {
+            hunks
+                .iter()
+                .map(pick)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n⋮\n")
+        };
+        let (before, after) = (join(|hunk| &hunk.0), join(|hunk| &hunk.1));
         let fence = fence_language(language);
         let safety = match fix.applicability {
             Applicability::Safe => "safe fix",

@@ -14,6 +14,7 @@ mod diagnostics;
 mod hover;
 mod settings;
 mod sync;
+mod transport;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,7 +68,10 @@ impl Backend {
     }
 
     pub(crate) fn settings(&self) -> Arc<Settings> {
-        self.settings.read().map(|settings| Arc::clone(&settings)).unwrap_or_default()
+        self.settings
+            .read()
+            .map(|settings| Arc::clone(&settings))
+            .unwrap_or_default()
     }
 }
 
@@ -110,21 +114,33 @@ impl LanguageServer for Backend {
     }
 }
 
-/// Serve LSP on `input`/`output` until `exit`; returns whether `shutdown` came first
-/// (the process exit code is 0 then, 1 otherwise, as the spec asks).
+/// Serve LSP on `input`/`output` until `exit` (or until the client goes away);
+/// returns whether `shutdown` came first (exit code 0 then, 1 otherwise, per the spec).
 pub async fn serve<I, O>(input: I, output: O) -> bool
 where
-    I: tokio::io::AsyncRead + Unpin,
-    O: tokio::io::AsyncWrite,
+    I: tokio::io::AsyncRead + Unpin + Send + 'static,
+    O: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    const PIPE_BYTES: usize = 1 << 16;
     let shutdown_requested = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shutdown_requested);
     let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
-    Server::new(input, output, socket).serve(service).await;
-    shutdown_requested.load(Ordering::SeqCst)
-}
 
-/// The service alone, for in-process tests that drive it over a duplex stream.
-pub fn service() -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
-    LspService::new(|client| Backend::new(client, Arc::new(AtomicBool::new(false))))
+    let (filtered_input, server_input) = tokio::io::duplex(PIPE_BYTES);
+    let (server_output, merged_output) = tokio::io::duplex(PIPE_BYTES);
+    let (replies, pending_replies) = tokio::sync::mpsc::unbounded_channel();
+    let input_task = tokio::spawn(transport::filter_input(input, filtered_input, replies));
+    let output_task = tokio::spawn(transport::merge_output(
+        merged_output,
+        output,
+        pending_replies,
+    ));
+
+    Server::new(server_input, server_output, socket)
+        .serve(service)
+        .await;
+    // `serve` dropped its output pipe: the merger drains what is left and stops.
+    let _ = output_task.await;
+    input_task.abort();
+    shutdown_requested.load(Ordering::SeqCst)
 }

@@ -39,20 +39,28 @@ pub(crate) fn options_from_client(value: &Value) -> (Options, Vec<String>) {
                 (Some(_), Some(level)) => {
                     severities.insert(id.clone(), level);
                 }
-                _ => warnings.push(format!("stackaudit: ignoring severity override `{id}` = {level}")),
+                _ => warnings.push(format!(
+                    "stackaudit: ignoring severity override `{id}` = {level}"
+                )),
             }
         }
         severities
     });
     let ttl = value
         .get("redis")
-        .and_then(|redis| redis.get("defaultTtlSeconds").or_else(|| redis.get("default_ttl_seconds")))
+        .and_then(|redis| {
+            redis
+                .get("defaultTtlSeconds")
+                .or_else(|| redis.get("default_ttl_seconds"))
+        })
         .and_then(Value::as_u64);
     let options = Options {
         select,
         ignore,
         severity,
-        redis: ttl.map(|ttl| RedisOptions { default_ttl_seconds: Some(ttl) }),
+        redis: ttl.map(|ttl| RedisOptions {
+            default_ttl_seconds: Some(ttl),
+        }),
         exclude: None,
     };
     (options, warnings)
@@ -70,24 +78,35 @@ pub(super) async fn reload(backend: &Backend) {
         }
         None => Options::default(),
     };
-    let client_value = backend.client_settings.read().map(|value| value.clone()).unwrap_or_default();
+    let client_value = backend
+        .client_settings
+        .read()
+        .map(|value| value.clone())
+        .unwrap_or_default();
     let (client_options, warnings) = options_from_client(&client_value);
     problems.extend(warnings);
-    let settings = Settings::from_options(file_options.overlay(client_options)).unwrap_or_else(|error| {
-        problems.push(format!("stackaudit: {error}; using default settings"));
-        Settings::default()
-    });
+    let settings =
+        Settings::from_options(file_options.overlay(client_options)).unwrap_or_else(|error| {
+            problems.push(format!("stackaudit: {error}; using default settings"));
+            Settings::default()
+        });
     if let Ok(mut slot) = backend.settings.write() {
         *slot = Arc::new(settings);
     }
     for problem in problems {
         tracing::warn!("{problem}");
-        backend.client.show_message(MessageType::WARNING, problem).await;
+        backend
+            .client
+            .show_message(MessageType::WARNING, problem)
+            .await;
     }
     sync::audit_all(backend).await;
 }
 
-pub(super) async fn did_change_configuration(backend: &Backend, params: DidChangeConfigurationParams) {
+pub(super) async fn did_change_configuration(
+    backend: &Backend,
+    params: DidChangeConfigurationParams,
+) {
     // Clients that use pull configuration send `null` here; keep what we had then.
     if !params.settings.is_null() {
         if let Ok(mut slot) = backend.client_settings.write() {

@@ -20,12 +20,22 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
     let item = params.text_document;
     let path = item.uri.to_file_path();
     let Some(language) = Language::detect(&item.language_id, path.as_deref()) else {
-        tracing::debug!(uri = item.uri.as_str(), language_id = item.language_id, "not a language stackaudit audits");
+        tracing::debug!(
+            uri = item.uri.as_str(),
+            language_id = item.language_id,
+            "not a language stackaudit audits"
+        );
         return;
     };
     let document = Document::new(&item.text, item.version, language);
-    backend.documents.insert(item.uri.clone(), OpenDocument { document, findings: None });
-    audit_and_publish(backend, item.uri).await;
+    backend.documents.insert(
+        item.uri.clone(),
+        OpenDocument {
+            document,
+            findings: None,
+        },
+    );
+    audit_and_publish(backend, item.uri, Some(item.version)).await;
 }
 
 pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentParams) {
@@ -34,42 +44,65 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
     let encoding = backend.encoding();
     {
         let Some(mut open) = backend.documents.get_mut(&uri) else {
-            tracing::debug!(uri = uri.as_str(), "change for a document that is not open here; ignored");
+            tracing::debug!(
+                uri = uri.as_str(),
+                "change for a document that is not open here; ignored"
+            );
             return;
         };
         if version <= open.document.version {
-            tracing::warn!(uri = uri.as_str(), version, previous = open.document.version, "document version went backwards");
+            tracing::warn!(
+                uri = uri.as_str(),
+                version,
+                previous = open.document.version,
+                "document version went backwards"
+            );
         }
-        open.document.apply_changes(&params.content_changes, version, encoding);
+        open.document
+            .apply_changes(&params.content_changes, version, encoding);
         open.findings = None;
     }
-    audit_and_publish(backend, uri).await;
+    audit_and_publish(backend, uri, Some(version)).await;
 }
 
 pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
     let uri = params.text_document.uri;
     if backend.documents.remove(&uri).is_some() {
-        backend.client.publish_diagnostics(uri, Vec::new(), None).await;
+        backend
+            .client
+            .publish_diagnostics(uri, Vec::new(), None)
+            .await;
     }
 }
 
 /// Re-audit every open document (after a settings change).
 pub(super) async fn audit_all(backend: &Backend) {
-    let uris: Vec<Uri> = backend.documents.iter().map(|entry| entry.key().clone()).collect();
+    let uris: Vec<Uri> = backend
+        .documents
+        .iter()
+        .map(|entry| entry.key().clone())
+        .collect();
     for uri in uris {
-        audit_and_publish(backend, uri).await;
+        audit_and_publish(backend, uri, None).await;
     }
 }
 
-/// Audit the current version of `uri` and publish it, unless a newer version arrives
-/// first.
-pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri) {
+/// Audit `uri` at `version` (`None`: whatever is current) and publish the result,
+/// unless a newer version arrives first: the change that made it audits it instead.
+pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Option<i32>) {
     // Let edits already queued behind this one land first: then only the newest is audited.
     tokio::task::yield_now().await;
-    let Some((snapshot, version)) = backend.documents.get(&uri).map(|open| (open.document.clone(), open.document.version))
+    let Some(snapshot) = backend
+        .documents
+        .get(&uri)
+        .map(|open| open.document.clone())
     else {
         return;
     };
+    if version.is_some_and(|version| version != snapshot.version) {
+        return;
+    }
+    let version = snapshot.version;
     let settings = backend.settings();
     let audited = tokio::task::spawn_blocking(move || {
         let findings = audit_document(&snapshot, &settings);
@@ -87,7 +120,9 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri) {
     // Check-and-send under one lock, so an older audit cannot publish after a newer one.
     let _publishing = backend.publish_lock.lock().await;
     let diagnostics = {
-        let Some(mut open) = backend.documents.get_mut(&uri) else { return };
+        let Some(mut open) = backend.documents.get_mut(&uri) else {
+            return;
+        };
         if open.document.version != version {
             return;
         }
@@ -98,11 +133,16 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri) {
         open.findings = Some((version, Arc::new(findings)));
         diagnostics
     };
-    backend.client.publish_diagnostics(uri, diagnostics, Some(version)).await;
+    backend
+        .client
+        .publish_diagnostics(uri, diagnostics, Some(version))
+        .await;
 }
 
 pub(crate) fn audit_document(document: &Document, settings: &Settings) -> Vec<Finding> {
-    let Some(tree) = document.tree.as_ref() else { return Vec::new() };
+    let Some(tree) = document.tree.as_ref() else {
+        return Vec::new();
+    };
     let text = document.text();
     audit(document.language, &text, tree, settings)
 }

@@ -83,16 +83,62 @@ static COMPOSE_QUERY: LazyQuery<1> = LazyQuery::new(|| {
 });
 
 /// Markers that make a name secret wherever they appear in it.
-const SECRET_MARKERS: &[&str] =
-    &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"];
+const SECRET_MARKERS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+];
 /// Short markers that must be a whole `_`-separated word (`AUTH` but not `AUTHOR`).
 const SECRET_WORDS: &[&str] = &["AUTH", "DSN"];
 /// Last words of names that configure a secret rather than hold one.
 const NON_SECRET_SUFFIXES: &[&str] = &[
-    "FILE", "PATH", "DIR", "TTL", "EXPIRY", "EXPIRES", "EXPIRE", "EXPIRATION", "LENGTH", "LEN", "ENABLED", "DISABLED",
-    "ENABLE", "DISABLE", "TIMEOUT", "SECONDS", "MINUTES", "HOURS", "DAYS", "AGE", "ALGORITHM", "TYPE", "NAME", "HEADER",
-    "URL", "HOST", "PORT", "USER", "USERNAME", "ID", "ISSUER", "AUDIENCE", "SCOPE", "SCOPES", "PROVIDER", "BACKEND",
-    "MODE", "METHOD", "VERSION", "REGION", "ENDPOINT",
+    "FILE",
+    "PATH",
+    "DIR",
+    "TTL",
+    "EXPIRY",
+    "EXPIRES",
+    "EXPIRE",
+    "EXPIRATION",
+    "LENGTH",
+    "LEN",
+    "ENABLED",
+    "DISABLED",
+    "ENABLE",
+    "DISABLE",
+    "TIMEOUT",
+    "SECONDS",
+    "MINUTES",
+    "HOURS",
+    "DAYS",
+    "AGE",
+    "ALGORITHM",
+    "TYPE",
+    "NAME",
+    "HEADER",
+    "URL",
+    "HOST",
+    "PORT",
+    "USER",
+    "USERNAME",
+    "ID",
+    "ISSUER",
+    "AUDIENCE",
+    "SCOPE",
+    "SCOPES",
+    "PROVIDER",
+    "BACKEND",
+    "MODE",
+    "METHOD",
+    "VERSION",
+    "REGION",
+    "ENDPOINT",
 ];
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
@@ -109,7 +155,9 @@ fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
     if value.is_empty() || value.contains('$') {
         return None;
     }
-    let is_switch = ["true", "false", "yes", "no", "on", "off"].iter().any(|switch| value.eq_ignore_ascii_case(switch));
+    let is_switch = ["true", "false", "yes", "no", "on", "off"]
+        .iter()
+        .any(|switch| value.eq_ignore_ascii_case(switch));
     if has_inline_password(value) {
         return Some("a connection URL with an inline password");
     }
@@ -118,20 +166,32 @@ fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
 
 fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let Some(last) = words.last() else { return false };
+    let words: Vec<&str> = upper
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let Some(last) = words.last() else {
+        return false;
+    };
     if NON_SECRET_SUFFIXES.contains(last) {
         return false;
     }
-    SECRET_MARKERS.iter().any(|marker| upper.contains(marker)) || words.iter().any(|word| SECRET_WORDS.contains(word))
+    SECRET_MARKERS.iter().any(|marker| upper.contains(marker))
+        || words.iter().any(|word| SECRET_WORDS.contains(word))
 }
 
 /// `scheme://user:password@host` with a non-empty literal password.
 fn has_inline_password(value: &str) -> bool {
-    let Some((_, rest)) = value.split_once("://") else { return false };
+    let Some((_, rest)) = value.split_once("://") else {
+        return false;
+    };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let Some((user_info, _host)) = authority.rsplit_once('@') else { return false };
-    user_info.split_once(':').is_some_and(|(_, password)| !password.is_empty())
+    let Some((user_info, _host)) = authority.rsplit_once('@') else {
+        return false;
+    };
+    user_info
+        .split_once(':')
+        .is_some_and(|(_, password)| !password.is_empty())
 }
 
 fn message(name: &str, reason: &str) -> String {
@@ -142,16 +202,28 @@ fn check_dockerfile(context: &Context, findings: &mut Vec<Finding>) {
     let (query, [pair_index]) = DOCKERFILE_QUERY.get();
     let source = context.source;
     query.for_each_match(context.tree.root_node(), source, |found| {
-        let Some(pair) = captured(found, *pair_index) else { return };
-        let Some(name) = pair.child_by_field_name("name") else { return };
-        let field = if pair.kind() == "arg_pair" { "default" } else { "value" };
+        let Some(pair) = captured(found, *pair_index) else {
+            return;
+        };
+        let Some(name) = pair.child_by_field_name("name") else {
+            return;
+        };
+        let field = if pair.kind() == "arg_pair" {
+            "default"
+        } else {
+            "value"
+        };
         let mut cursor = pair.walk();
         let values: Vec<Node> = pair.children_by_field_name(field, &mut cursor).collect();
-        let (Some(first), Some(last)) = (values.first(), values.last()) else { return };
+        let (Some(first), Some(last)) = (values.first(), values.last()) else {
+            return;
+        };
         let value_range = first.start_byte()..last.end_byte();
         let raw_value = source.get(value_range.clone()).unwrap_or("");
         let name_text = node_text(name, source);
-        let Some(reason) = secret_reason(name_text, unquote(raw_value)) else { return };
+        let Some(reason) = secret_reason(name_text, unquote(raw_value)) else {
+            return;
+        };
         let mut finding = RULE.finding(value_range.clone(), message(name_text, reason));
         finding.fix = Some(if pair.kind() == "arg_pair" {
             // `ARG NAME=literal` -> `ARG NAME`: the value comes from `--build-arg`.
@@ -172,7 +244,10 @@ fn check_dockerfile(context: &Context, findings: &mut Vec<Finding>) {
 fn unquote(text: &str) -> &str {
     let trimmed = text.trim();
     for quote in ['"', '\''] {
-        if let Some(inner) = trimmed.strip_prefix(quote).and_then(|rest| rest.strip_suffix(quote)) {
+        if let Some(inner) = trimmed
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        {
             return inner;
         }
     }
@@ -182,8 +257,12 @@ fn unquote(text: &str) -> &str {
 fn check_compose(context: &Context, findings: &mut Vec<Finding>) {
     let (query, [environment_index]) = COMPOSE_QUERY.get();
     query.for_each_match(context.tree.root_node(), context.source, |found| {
-        let Some(environment) = captured(found, *environment_index) else { return };
-        let Some(collection) = unwrap_node(environment) else { return };
+        let Some(environment) = captured(found, *environment_index) else {
+            return;
+        };
+        let Some(collection) = unwrap_node(environment) else {
+            return;
+        };
         match collection.kind() {
             "block_mapping" | "flow_mapping" => {
                 let mut cursor = collection.walk();
@@ -194,7 +273,11 @@ fn check_compose(context: &Context, findings: &mut Vec<Finding>) {
             "block_sequence" | "flow_sequence" => {
                 let mut cursor = collection.walk();
                 for item in collection.named_children(&mut cursor) {
-                    let scalar = if item.kind() == "block_sequence_item" { item.named_child(0) } else { Some(item) };
+                    let scalar = if item.kind() == "block_sequence_item" {
+                        item.named_child(0)
+                    } else {
+                        Some(item)
+                    };
                     if let Some(scalar) = scalar.and_then(scalar_of) {
                         check_compose_list_item(context, scalar, findings);
                     }
@@ -208,35 +291,61 @@ fn check_compose(context: &Context, findings: &mut Vec<Finding>) {
 /// The collection or scalar under `block_node`/`flow_node` wrappers.
 fn unwrap_node(node: Node) -> Option<Node> {
     match node.kind() {
-        "block_node" | "flow_node" => node.named_children(&mut node.walk()).find(|child| child.kind() != "comment"),
+        "block_node" | "flow_node" => node
+            .named_children(&mut node.walk())
+            .find(|child| child.kind() != "comment"),
         _ => Some(node),
     }
 }
 
 fn scalar_of(node: Node) -> Option<Node> {
     let inner = unwrap_node(node)?;
-    matches!(inner.kind(), "plain_scalar" | "double_quote_scalar" | "single_quote_scalar").then_some(inner)
+    matches!(
+        inner.kind(),
+        "plain_scalar" | "double_quote_scalar" | "single_quote_scalar"
+    )
+    .then_some(inner)
 }
 
 /// `KEY: value` in an `environment:` mapping.
 fn check_compose_pair(context: &Context, pair: Node, findings: &mut Vec<Finding>) {
     let source = context.source;
-    let (Some(key), Some(value)) = (pair.child_by_field_name("key"), pair.child_by_field_name("value")) else {
+    let (Some(key), Some(value)) = (
+        pair.child_by_field_name("key"),
+        pair.child_by_field_name("value"),
+    ) else {
         return;
     };
-    let Some(value) = scalar_of(value) else { return };
+    let Some(value) = scalar_of(value) else {
+        return;
+    };
     let name = unquote(node_text(key, source));
-    let Some(reason) = secret_reason(name, unquote(node_text(value, source))) else { return };
+    let Some(reason) = secret_reason(name, unquote(node_text(value, source))) else {
+        return;
+    };
     let mut finding = RULE.finding(value.byte_range(), message(name, reason));
     let reference = format!("${{{name}}}");
     // Keep the scalar's quotes; in flow style (`{...}`) a bare `{` would end the mapping.
     let edit = if value.kind() == "plain_scalar" {
         let in_flow = pair.kind() == "flow_pair";
-        Edit::replace(value.byte_range(), if in_flow { format!("\"{reference}\"") } else { reference })
+        Edit::replace(
+            value.byte_range(),
+            if in_flow {
+                format!("\"{reference}\"")
+            } else {
+                reference
+            },
+        )
     } else {
-        Edit::replace(value.start_byte() + 1..value.end_byte().saturating_sub(1), reference)
+        Edit::replace(
+            value.start_byte() + 1..value.end_byte().saturating_sub(1),
+            reference,
+        )
     };
-    finding.fix = Some(Fix::unsafe_(format!("Replace the literal with `${{{name}}}` (value from `.env`)"), vec![edit]));
+    finding.fix = Some(Fix::unsafe_(
+        format!("Replace the literal with `${{{name}}}` (value from `.env`)"),
+        vec![edit],
+    ));
     findings.push(finding);
 }
 
@@ -244,10 +353,20 @@ fn check_compose_pair(context: &Context, pair: Node, findings: &mut Vec<Finding>
 fn check_compose_list_item(context: &Context, scalar: Node, findings: &mut Vec<Finding>) {
     let source = context.source;
     let text = node_text(scalar, source);
-    let quote_width = if scalar.kind() == "plain_scalar" { 0 } else { 1 };
-    let Some(inner) = text.get(quote_width..text.len().saturating_sub(quote_width)) else { return };
-    let Some((name, value)) = inner.split_once('=') else { return };
-    let Some(reason) = secret_reason(name.trim(), value) else { return };
+    let quote_width = if scalar.kind() == "plain_scalar" {
+        0
+    } else {
+        1
+    };
+    let Some(inner) = text.get(quote_width..text.len().saturating_sub(quote_width)) else {
+        return;
+    };
+    let Some((name, value)) = inner.split_once('=') else {
+        return;
+    };
+    let Some(reason) = secret_reason(name.trim(), value) else {
+        return;
+    };
     let value_start = scalar.start_byte() + quote_width + name.len() + 1;
     let value_range = value_start..value_start + value.len();
     let name = name.trim();

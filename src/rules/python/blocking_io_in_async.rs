@@ -93,7 +93,9 @@ const BLOCKING_CALLS: &[&str] = &[
     "httpx.Client",
 ];
 
-const HTTP_FUNCTIONS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options", "request", "stream"];
+const HTTP_FUNCTIONS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "request", "stream",
+];
 
 const PATH_IO_METHODS: &[&str] = &["read_text", "read_bytes", "write_text", "write_bytes"];
 
@@ -136,7 +138,10 @@ fn direct_calls(body: Node) -> Vec<Node> {
         }
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            if !matches!(child.kind(), "function_definition" | "lambda" | "class_definition") {
+            if !matches!(
+                child.kind(),
+                "function_definition" | "lambda" | "class_definition"
+            ) {
                 stack.push(child);
             }
         }
@@ -153,7 +158,12 @@ enum Blocking {
     NoFix(String),
 }
 
-fn classify(context: &Context, imports: &Imports, redis: &RedisClients, call: Node) -> Option<Blocking> {
+fn classify(
+    context: &Context,
+    imports: &Imports,
+    redis: &RedisClients,
+    call: Node,
+) -> Option<Blocking> {
     let source = context.source;
     let function = call.child_by_field_name("function")?;
     if let Some(name) = qualified_name(function, source, imports) {
@@ -163,14 +173,17 @@ fn classify(context: &Context, imports: &Imports, redis: &RedisClients, call: No
         if name == "httpx.Client" {
             return Some(Blocking::NoFix(name));
         }
-        let is_http = name
-            .split_once('.')
-            .is_some_and(|(module, function)| matches!(module, "requests" | "httpx") && HTTP_FUNCTIONS.contains(&function));
+        let is_http = name.split_once('.').is_some_and(|(module, function)| {
+            matches!(module, "requests" | "httpx") && HTTP_FUNCTIONS.contains(&function)
+        });
         if BLOCKING_CALLS.contains(&name.as_str()) || is_http {
             return Some(Blocking::Offloadable(name));
         }
         if name == "open" {
-            if call.parent().is_some_and(|parent| matches!(parent.kind(), "with_item" | "as_pattern")) {
+            if call
+                .parent()
+                .is_some_and(|parent| matches!(parent.kind(), "with_item" | "as_pattern"))
+            {
                 return Some(Blocking::NoFix(name));
             }
             return Some(Blocking::Offloadable(name));
@@ -179,20 +192,35 @@ fn classify(context: &Context, imports: &Imports, redis: &RedisClients, call: No
     if function.kind() != "attribute" {
         return None;
     }
-    let method = function.child_by_field_name("attribute").map(|m| node_text(m, source))?;
+    let method = function
+        .child_by_field_name("attribute")
+        .map(|m| node_text(m, source))?;
     if PATH_IO_METHODS.contains(&method) {
         return Some(Blocking::Offloadable(format!("Path.{method}")));
     }
     let receiver = function.child_by_field_name("object")?;
     let handle = redis.handle_of(receiver, source, imports)?;
-    let sends_commands = if handle.pipeline { method == "execute" } else { !matches!(method, "pipeline" | "lock" | "pubsub") };
+    let sends_commands = if handle.pipeline {
+        method == "execute"
+    } else {
+        !matches!(method, "pipeline" | "lock" | "pubsub")
+    };
     if handle.asynchronous || !sends_commands {
         return None;
     }
-    Some(Blocking::Offloadable(format!("{}.{method}", node_text(receiver, source))))
+    Some(Blocking::Offloadable(format!(
+        "{}.{method}",
+        node_text(receiver, source)
+    )))
 }
 
-fn check_call(context: &Context, imports: &Imports, redis: &RedisClients, call: Node, function_name: &str) -> Option<Finding> {
+fn check_call(
+    context: &Context,
+    imports: &Imports,
+    redis: &RedisClients,
+    call: Node,
+    function_name: &str,
+) -> Option<Finding> {
     // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
     // called here at all. An argument like `to_thread(requests.get(url))` still runs
     // eagerly on the loop, so it is reported.
@@ -209,11 +237,15 @@ fn check_call(context: &Context, imports: &Imports, redis: &RedisClients, call: 
         .then(|| source.get(arguments.start_byte() + 1..arguments.end_byte().saturating_sub(1)))
         .flatten()
         .map(str::trim);
-    let with_import = |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
+    let with_import =
+        |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
     let (label, fix) = match blocking {
         Blocking::Sleep => {
             let fix = inner_arguments.map(|arguments| {
-                let edit = Edit::replace(call.byte_range(), format!("await {asyncio}.sleep({arguments})"));
+                let edit = Edit::replace(
+                    call.byte_range(),
+                    format!("await {asyncio}.sleep({arguments})"),
+                );
                 let title = format!("Replace with `await {asyncio}.sleep(...)`");
                 if is_standalone_statement(call, source).is_some() {
                     Fix::safe(title, with_import(edit))
@@ -225,9 +257,19 @@ fn check_call(context: &Context, imports: &Imports, redis: &RedisClients, call: 
         }
         Blocking::Offloadable(label) => {
             let fix = inner_arguments.map(|arguments| {
-                let arguments = if arguments.is_empty() { String::new() } else { format!(", {arguments}") };
-                let edit = Edit::replace(call.byte_range(), format!("await {asyncio}.to_thread({callee}{arguments})"));
-                Fix::unsafe_(format!("Run `{callee}` in a worker thread with `{asyncio}.to_thread`"), with_import(edit))
+                let arguments = if arguments.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {arguments}")
+                };
+                let edit = Edit::replace(
+                    call.byte_range(),
+                    format!("await {asyncio}.to_thread({callee}{arguments})"),
+                );
+                Fix::unsafe_(
+                    format!("Run `{callee}` in a worker thread with `{asyncio}.to_thread`"),
+                    with_import(edit),
+                )
             });
             (label, fix)
         }

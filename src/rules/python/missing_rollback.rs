@@ -52,14 +52,14 @@
 use tree_sitter::Node;
 
 use super::{
-    Imports, contains_method_call, dotted_name, enclosing_scope, indent_unit, is_awaited, is_standalone_statement,
-    same_expression,
+    Imports, contains_method_call, dotted_name, enclosing_scope, indent_unit, is_awaited,
+    is_standalone_statement, same_expression,
 };
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end, newline_of, node_text,
-    walk_tree,
+    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
+    newline_of, node_text, walk_tree,
 };
 
 pub const RULE: Rule = Rule {
@@ -105,10 +105,14 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let root = context.tree.root_node();
     let imports = Imports::collect(root, context.source);
     query.for_each_match(root, context.source, |found| {
-        let (Some(commit), Some(receiver)) = (captured(found, *commit_index), captured(found, *receiver_index)) else {
+        let (Some(commit), Some(receiver)) = (
+            captured(found, *commit_index),
+            captured(found, *receiver_index),
+        ) else {
             return;
         };
-        let has_arguments = captured(found, *arguments_index).is_some_and(|arguments| arguments.named_child_count() > 0);
+        let has_arguments = captured(found, *arguments_index)
+            .is_some_and(|arguments| arguments.named_child_count() > 0);
         if has_arguments {
             return;
         }
@@ -118,7 +122,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     });
 }
 
-fn check_commit(context: &Context, imports: &Imports, commit: Node, receiver: Node) -> Option<Finding> {
+fn check_commit(
+    context: &Context,
+    imports: &Imports,
+    commit: Node,
+    receiver: Node,
+) -> Option<Finding> {
     let source = context.source;
     let receiver_text = node_text(receiver, source);
     let awaited = is_awaited(commit);
@@ -130,22 +139,40 @@ fn check_commit(context: &Context, imports: &Imports, commit: Node, receiver: No
             "function_definition" | "lambda" | "class_definition" => break,
             "with_statement" => {
                 let items = with_items(ancestor);
-                if items.iter().any(|&item| opens_transaction_block(item, source)) {
+                if items
+                    .iter()
+                    .any(|&item| opens_transaction_block(item, source))
+                {
                     return None;
                 }
-                managed_by_with |= items.iter().any(|&item| binds_name(item, source, receiver_text));
+                managed_by_with |= items
+                    .iter()
+                    .any(|&item| binds_name(item, source, receiver_text));
             }
             "try_statement" if is_body_of(ancestor, child) => {
-                if clause_calls(ancestor, "finally_clause", source, receiver_text, "rollback") {
+                if clause_calls(
+                    ancestor,
+                    "finally_clause",
+                    source,
+                    receiver_text,
+                    "rollback",
+                ) {
                     return None;
                 }
-                closed_by_finally |= clause_calls(ancestor, "finally_clause", source, receiver_text, "close");
+                closed_by_finally |=
+                    clause_calls(ancestor, "finally_clause", source, receiver_text, "close");
                 let handlers = catching_handlers(ancestor, source, imports);
                 if !handlers.is_empty() {
-                    let lacking = handlers
-                        .into_iter()
-                        .find(|&handler| !contains_method_call(handler, source, receiver_text, "rollback"))?;
-                    return Some(handler_finding(context, commit, receiver_text, awaited, lacking));
+                    let lacking = handlers.into_iter().find(|&handler| {
+                        !contains_method_call(handler, source, receiver_text, "rollback")
+                    })?;
+                    return Some(handler_finding(
+                        context,
+                        commit,
+                        receiver_text,
+                        awaited,
+                        lacking,
+                    ));
                 }
             }
             _ => {}
@@ -169,7 +196,13 @@ fn check_commit(context: &Context, imports: &Imports, commit: Node, receiver: No
     Some(finding)
 }
 
-fn handler_finding(context: &Context, commit: Node, receiver: &str, awaited: bool, handler: Node) -> Finding {
+fn handler_finding(
+    context: &Context,
+    commit: Node,
+    receiver: &str,
+    awaited: bool,
+    handler: Node,
+) -> Finding {
     let source = context.source;
     let await_prefix = if awaited { "await " } else { "" };
     let mut finding = RULE.finding(
@@ -180,22 +213,31 @@ fn handler_finding(context: &Context, commit: Node, receiver: &str, awaited: boo
         ),
     );
     let rollback = format!("{await_prefix}{receiver}.rollback()");
-    finding.fix = insert_first_in_handler(source, handler, &rollback)
-        .map(|edit| Fix::safe(format!("Add `{rollback}` to the `except` handler"), vec![edit]));
+    finding.fix = insert_first_in_handler(source, handler, &rollback).map(|edit| {
+        Fix::safe(
+            format!("Add `{rollback}` to the `except` handler"),
+            vec![edit],
+        )
+    });
     finding
 }
 
 /// Insert `statement` before the first statement of an `except` block.
 fn insert_first_in_handler(source: &str, handler: Node, statement: &str) -> Option<Edit> {
     let mut cursor = handler.walk();
-    let block = handler.named_children(&mut cursor).find(|child| child.kind() == "block")?;
+    let block = handler
+        .named_children(&mut cursor)
+        .find(|child| child.kind() == "block")?;
     let first = block.named_child(0)?;
     if first.start_position().row == handler.start_position().row {
         // `except Exception: pass` keeps its one-line form.
         return Some(Edit::insert(first.start_byte(), format!("{statement}; ")));
     }
     let indentation = indentation_at(source, first.start_byte());
-    Some(Edit::insert(first.start_byte(), format!("{statement}{}{indentation}", newline_of(source))))
+    Some(Edit::insert(
+        first.start_byte(),
+        format!("{statement}{}{indentation}", newline_of(source)),
+    ))
 }
 
 /// Replace the commit's statement with a `try` that rolls back and re-raises.
@@ -217,13 +259,17 @@ fn wrap_in_try(source: &str, commit: Node, receiver: &str, await_prefix: &str) -
 }
 
 fn is_body_of(try_statement: Node, child: Node) -> bool {
-    try_statement.child_by_field_name("body").is_some_and(|body| body.id() == child.id())
+    try_statement
+        .child_by_field_name("body")
+        .is_some_and(|body| body.id() == child.id())
 }
 
 fn with_items(with_statement: Node) -> Vec<Node> {
     let mut items = Vec::new();
     walk_tree(with_statement, |node| {
-        if node.kind() == "with_item" && node.parent().and_then(|clause| clause.parent()) == Some(with_statement) {
+        if node.kind() == "with_item"
+            && node.parent().and_then(|clause| clause.parent()) == Some(with_statement)
+        {
             items.push(node);
         }
     });
@@ -232,10 +278,21 @@ fn with_items(with_statement: Node) -> Vec<Node> {
 
 /// `X.begin()` / `X.begin_nested()` (alone or `as conn`): the block commits or rolls back.
 fn opens_transaction_block(item: Node, source: &str) -> bool {
-    let Some(value) = item.child_by_field_name("value") else { return false };
-    let call = if value.kind() == "as_pattern" { value.named_child(0) } else { Some(value) };
-    let Some(call) = call.filter(|call| call.kind() == "call") else { return false };
-    let Some(function) = call.child_by_field_name("function").filter(|f| f.kind() == "attribute") else {
+    let Some(value) = item.child_by_field_name("value") else {
+        return false;
+    };
+    let call = if value.kind() == "as_pattern" {
+        value.named_child(0)
+    } else {
+        Some(value)
+    };
+    let Some(call) = call.filter(|call| call.kind() == "call") else {
+        return false;
+    };
+    let Some(function) = call
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "attribute")
+    else {
         return false;
     };
     function
@@ -245,13 +302,24 @@ fn opens_transaction_block(item: Node, source: &str) -> bool {
 
 /// `with ... as <name>`: the session is closed (and rolled back) when the block exits.
 fn binds_name(item: Node, source: &str, name: &str) -> bool {
-    let Some(value) = item.child_by_field_name("value").filter(|value| value.kind() == "as_pattern") else {
+    let Some(value) = item
+        .child_by_field_name("value")
+        .filter(|value| value.kind() == "as_pattern")
+    else {
         return false;
     };
-    value.child_by_field_name("alias").is_some_and(|alias| same_expression(node_text(alias, source), name))
+    value
+        .child_by_field_name("alias")
+        .is_some_and(|alias| same_expression(node_text(alias, source), name))
 }
 
-fn clause_calls(try_statement: Node, clause_kind: &str, source: &str, receiver: &str, method: &str) -> bool {
+fn clause_calls(
+    try_statement: Node,
+    clause_kind: &str,
+    source: &str,
+    receiver: &str,
+    method: &str,
+) -> bool {
     let mut cursor = try_statement.walk();
     let found = try_statement
         .named_children(&mut cursor)
@@ -261,7 +329,11 @@ fn clause_calls(try_statement: Node, clause_kind: &str, source: &str, receiver: 
 }
 
 /// The `except` clauses that would catch a failed commit.
-fn catching_handlers<'t>(try_statement: Node<'t>, source: &str, imports: &Imports) -> Vec<Node<'t>> {
+fn catching_handlers<'t>(
+    try_statement: Node<'t>,
+    source: &str,
+    imports: &Imports,
+) -> Vec<Node<'t>> {
     let mut cursor = try_statement.walk();
     let handlers: Vec<Node> = try_statement
         .named_children(&mut cursor)
@@ -272,19 +344,31 @@ fn catching_handlers<'t>(try_statement: Node<'t>, source: &str, imports: &Import
 }
 
 fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> bool {
-    let Some(value) = handler.child_by_field_name("value") else { return true }; // bare `except:`
-    let types = if value.kind() == "as_pattern" { value.named_child(0) } else { Some(value) };
+    let Some(value) = handler.child_by_field_name("value") else {
+        return true;
+    }; // bare `except:`
+    let types = if value.kind() == "as_pattern" {
+        value.named_child(0)
+    } else {
+        Some(value)
+    };
     let Some(types) = types else { return true };
     let mut catches = false;
     walk_tree(types, |node| {
         if !matches!(node.kind(), "identifier" | "attribute")
-            || node.parent().is_some_and(|parent| parent.kind() == "attribute")
+            || node
+                .parent()
+                .is_some_and(|parent| parent.kind() == "attribute")
         {
             return;
         }
-        let Some(name) = dotted_name(node, source) else { return };
+        let Some(name) = dotted_name(node, source) else {
+            return;
+        };
         let head = name.split('.').next().unwrap_or(&name);
-        let resolved = imports.resolve(head).map_or(name.clone(), |module| name.replacen(head, module, 1));
+        let resolved = imports
+            .resolve(head)
+            .map_or(name.clone(), |module| name.replacen(head, module, 1));
         let last = resolved.rsplit('.').next().unwrap_or(&resolved);
         catches |= DATABASE_ERRORS.contains(&last);
     });
@@ -303,21 +387,35 @@ fn created_in_scope(commit: Node, receiver: &str, source: &str) -> bool {
         if enclosing_scope(node).id() != scope.id() {
             return;
         }
-        let (Some(target), Some(value)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) else {
+        let (Some(target), Some(value)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
             return;
         };
-        created = same_expression(node_text(target, source), receiver) && is_session_or_connection_factory(value, source);
+        created = same_expression(node_text(target, source), receiver)
+            && is_session_or_connection_factory(value, source);
     });
     created
 }
 
 fn is_session_or_connection_factory(value: Node, source: &str) -> bool {
-    let value = if value.kind() == "await" { value.named_child(0) } else { Some(value) };
-    let Some(call) = value.filter(|value| value.kind() == "call") else { return false };
-    let Some(function) = call.child_by_field_name("function") else { return false };
+    let value = if value.kind() == "await" {
+        value.named_child(0)
+    } else {
+        Some(value)
+    };
+    let Some(call) = value.filter(|value| value.kind() == "call") else {
+        return false;
+    };
+    let Some(function) = call.child_by_field_name("function") else {
+        return false;
+    };
     let name = match function.kind() {
         "identifier" => node_text(function, source),
-        "attribute" => function.child_by_field_name("attribute").map_or("", |name| node_text(name, source)),
+        "attribute" => function
+            .child_by_field_name("attribute")
+            .map_or("", |name| node_text(name, source)),
         // `sessionmaker(bind=engine)()`
         "call" => return node_text(function, source).contains("sessionmaker"),
         _ => return false,

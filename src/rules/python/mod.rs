@@ -31,12 +31,16 @@ impl Imports {
                 for name in node.children_by_field_name("name", &mut cursor) {
                     match name.kind() {
                         "aliased_import" => {
-                            let (Some(module), Some(alias)) =
-                                (name.child_by_field_name("name"), name.child_by_field_name("alias"))
-                            else {
+                            let (Some(module), Some(alias)) = (
+                                name.child_by_field_name("name"),
+                                name.child_by_field_name("alias"),
+                            ) else {
                                 continue;
                             };
-                            bindings.insert(node_text(alias, source).to_string(), node_text(module, source).to_string());
+                            bindings.insert(
+                                node_text(alias, source).to_string(),
+                                node_text(module, source).to_string(),
+                            );
                         }
                         _ => {
                             let dotted = node_text(name, source);
@@ -47,15 +51,18 @@ impl Imports {
                 }
             }
             "import_from_statement" => {
-                let Some(module) = node.child_by_field_name("module_name") else { return };
+                let Some(module) = node.child_by_field_name("module_name") else {
+                    return;
+                };
                 let module = node_text(module, source);
                 let mut cursor = node.walk();
                 for name in node.children_by_field_name("name", &mut cursor) {
                     let (imported, local) = match name.kind() {
                         "aliased_import" => {
-                            let (Some(imported), Some(alias)) =
-                                (name.child_by_field_name("name"), name.child_by_field_name("alias"))
-                            else {
+                            let (Some(imported), Some(alias)) = (
+                                name.child_by_field_name("name"),
+                                name.child_by_field_name("alias"),
+                            ) else {
                                 continue;
                             };
                             (node_text(imported, source), node_text(alias, source))
@@ -76,7 +83,10 @@ impl Imports {
 
     /// The local name under which `module` itself is imported (`import asyncio as aio`).
     pub fn local_name_of_module(&self, module: &str) -> Option<&str> {
-        self.bindings.iter().find(|(_, target)| *target == module).map(|(local, _)| local.as_str())
+        self.bindings
+            .iter()
+            .find(|(_, target)| *target == module)
+            .map(|(local, _)| local.as_str())
     }
 }
 
@@ -97,7 +107,9 @@ pub fn dotted_name(node: Node, source: &str) -> Option<String> {
 /// through imports (`rq.get` -> `requests.get`). Unimported names stay as written.
 pub fn qualified_name(node: Node, source: &str, imports: &Imports) -> Option<String> {
     let dotted = dotted_name(node, source)?;
-    let (head, rest) = dotted.split_once('.').map_or((dotted.as_str(), None), |(h, r)| (h, Some(r)));
+    let (head, rest) = dotted
+        .split_once('.')
+        .map_or((dotted.as_str(), None), |(h, r)| (h, Some(r)));
     let resolved = imports.resolve(head).unwrap_or(head);
     Some(match rest {
         Some(rest) => format!("{resolved}.{rest}"),
@@ -106,7 +118,10 @@ pub fn qualified_name(node: Node, source: &str, imports: &Imports) -> Option<Str
 }
 
 pub fn is_async_function(function: Node) -> bool {
-    function.kind() == "function_definition" && function.child(0).is_some_and(|first| first.kind() == "async")
+    function.kind() == "function_definition"
+        && function
+            .child(0)
+            .is_some_and(|first| first.kind() == "async")
 }
 
 /// The innermost function or lambda around `node`, if any.
@@ -165,7 +180,10 @@ pub fn is_standalone_statement<'t>(call: Node<'t>, source: &str) -> Option<Node<
     }
     let expression = statement.named_child(0)?;
     let is_call = expression.id() == call.id()
-        || (expression.kind() == "await" && expression.named_child(0).is_some_and(|inner| inner.id() == call.id()));
+        || (expression.kind() == "await"
+            && expression
+                .named_child(0)
+                .is_some_and(|inner| inner.id() == call.id()));
     if !is_call || statement.named_child_count() != 1 {
         return None;
     }
@@ -177,7 +195,9 @@ pub fn is_standalone_statement<'t>(call: Node<'t>, source: &str) -> Option<Node<
 
 /// Positional (non-keyword, non-splat) arguments of a call.
 pub fn positional_arguments(call: Node) -> Vec<Node> {
-    let Some(arguments) = call.child_by_field_name("arguments") else { return Vec::new() };
+    let Some(arguments) = call.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
     if arguments.kind() != "argument_list" {
         return Vec::new();
     }
@@ -187,7 +207,11 @@ pub fn positional_arguments(call: Node) -> Vec<Node> {
         .filter(|argument| {
             !matches!(
                 argument.kind(),
-                "keyword_argument" | "list_splat" | "dictionary_splat" | "comment" | "parenthesized_list_splat"
+                "keyword_argument"
+                    | "list_splat"
+                    | "dictionary_splat"
+                    | "comment"
+                    | "parenthesized_list_splat"
             )
         })
         .collect()
@@ -199,16 +223,22 @@ pub fn keyword_argument<'t>(call: Node<'t>, name: &str, source: &str) -> Option<
     let mut cursor = arguments.walk();
     let found = arguments.named_children(&mut cursor).find(|argument| {
         argument.kind() == "keyword_argument"
-            && argument.child_by_field_name("name").is_some_and(|key| node_text(key, source) == name)
+            && argument
+                .child_by_field_name("name")
+                .is_some_and(|key| node_text(key, source) == name)
     });
     found?.child_by_field_name("value")
 }
 
 /// Whether a call passes `**kwargs` (which may hold any keyword).
 pub fn has_dictionary_splat(call: Node) -> bool {
-    let Some(arguments) = call.child_by_field_name("arguments") else { return false };
+    let Some(arguments) = call.child_by_field_name("arguments") else {
+        return false;
+    };
     let mut cursor = arguments.walk();
-    arguments.named_children(&mut cursor).any(|argument| argument.kind() == "dictionary_splat")
+    arguments
+        .named_children(&mut cursor)
+        .any(|argument| argument.kind() == "dictionary_splat")
 }
 
 pub fn is_awaited(call: Node) -> bool {
@@ -217,7 +247,11 @@ pub fn is_awaited(call: Node) -> bool {
 
 /// One indentation step in the style of the file around `byte`.
 pub fn indent_unit(source: &str, byte: usize) -> &'static str {
-    if indentation_at(source, byte).contains('\t') { "\t" } else { "    " }
+    if indentation_at(source, byte).contains('\t') {
+        "\t"
+    } else {
+        "    "
+    }
 }
 
 /// Whether the subtree of `node` holds a call `<receiver>.<method>()`.
@@ -227,16 +261,20 @@ pub fn contains_method_call(node: Node, source: &str, receiver: &str, method: &s
         if found || candidate.kind() != "call" {
             return;
         }
-        let Some(function) = candidate.child_by_field_name("function") else { return };
+        let Some(function) = candidate.child_by_field_name("function") else {
+            return;
+        };
         if function.kind() != "attribute" {
             return;
         }
-        let (Some(object), Some(attribute)) =
-            (function.child_by_field_name("object"), function.child_by_field_name("attribute"))
-        else {
+        let (Some(object), Some(attribute)) = (
+            function.child_by_field_name("object"),
+            function.child_by_field_name("attribute"),
+        ) else {
             return;
         };
-        found = node_text(attribute, source) == method && same_expression(node_text(object, source), receiver);
+        found = node_text(attribute, source) == method
+            && same_expression(node_text(object, source), receiver);
     });
     found
 }
@@ -244,7 +282,10 @@ pub fn contains_method_call(node: Node, source: &str, receiver: &str, method: &s
 /// Two expressions' texts are the same once white space is ignored.
 pub fn same_expression(left: &str, right: &str) -> bool {
     left.split_whitespace().eq(right.split_whitespace())
-        || left.chars().filter(|c| !c.is_whitespace()).eq(right.chars().filter(|c| !c.is_whitespace()))
+        || left
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .eq(right.chars().filter(|c| !c.is_whitespace()))
 }
 
 /// Edit that makes sure `module` is imported, and the local name to call it by.
@@ -269,7 +310,9 @@ pub fn ensure_module_import(
             "expression_statement"
                 if insert_at.is_none()
                     && statement.start_byte() == first_statement_start(root)
-                    && statement.named_child(0).is_some_and(|e| e.kind() == "string") =>
+                    && statement
+                        .named_child(0)
+                        .is_some_and(|e| e.kind() == "string") =>
             {
                 insert_at = Some(statement.end_byte()); // after the module docstring
             }

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use super::{Imports, dotted_name, enclosing_class, enclosing_scope, qualified_name, same_expression};
+use super::{
+    Imports, dotted_name, enclosing_class, enclosing_scope, qualified_name, same_expression,
+};
 use crate::rules::{node_text, walk_tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +57,10 @@ impl RedisClients {
         for _ in 0..2 {
             walk_tree(root, |node| match node.kind() {
                 "assignment" => {
-                    let (Some(target), Some(value)) = (node.child_by_field_name("left"), node.child_by_field_name("right"))
-                    else {
+                    let (Some(target), Some(value)) = (
+                        node.child_by_field_name("left"),
+                        node.child_by_field_name("right"),
+                    ) else {
                         return;
                     };
                     if let Some(handle) = clients.handle_of_value(value, source, imports) {
@@ -64,21 +68,32 @@ impl RedisClients {
                     }
                 }
                 "with_item" => {
-                    let Some(value) = node.child_by_field_name("value") else { return };
+                    let Some(value) = node.child_by_field_name("value") else {
+                        return;
+                    };
                     if value.kind() != "as_pattern" {
                         return;
                     }
-                    let (Some(expression), Some(alias)) = (value.named_child(0), value.child_by_field_name("alias")) else {
+                    let (Some(expression), Some(alias)) =
+                        (value.named_child(0), value.child_by_field_name("alias"))
+                    else {
                         return;
                     };
-                    let Some(target) = alias.named_child(0) else { return };
+                    let Some(target) = alias.named_child(0) else {
+                        return;
+                    };
                     if let Some(handle) = clients.handle_of_value(expression, source, imports) {
                         clients.bind(target, source, handle);
                     }
                 }
                 "typed_parameter" | "typed_default_parameter" => {
-                    let name = node.child_by_field_name("name").or_else(|| node.named_child(0));
-                    let (Some(name), Some(annotation)) = (name, node.child_by_field_name("type")) else { return };
+                    let name = node
+                        .child_by_field_name("name")
+                        .or_else(|| node.named_child(0));
+                    let (Some(name), Some(annotation)) = (name, node.child_by_field_name("type"))
+                    else {
+                        return;
+                    };
                     if let Some(handle) = handle_of_annotation(annotation, source, imports) {
                         clients.bind(name, source, handle);
                     }
@@ -100,7 +115,12 @@ impl RedisClients {
     }
 
     /// What `expression` holds, when it is a known client or pipeline.
-    pub fn handle_of(&self, expression: Node, source: &str, imports: &Imports) -> Option<RedisHandle> {
+    pub fn handle_of(
+        &self,
+        expression: Node,
+        source: &str,
+        imports: &Imports,
+    ) -> Option<RedisHandle> {
         if expression.kind() == "call" {
             return self.handle_of_value(expression, source, imports);
         }
@@ -123,25 +143,39 @@ impl RedisClients {
 
     /// What the value of an assignment or `with` item evaluates to.
     fn handle_of_value(&self, value: Node, source: &str, imports: &Imports) -> Option<RedisHandle> {
-        let value = if value.kind() == "await" { value.named_child(0)? } else { value };
+        let value = if value.kind() == "await" {
+            value.named_child(0)?
+        } else {
+            value
+        };
         if value.kind() != "call" {
             return None;
         }
         let function = value.child_by_field_name("function")?;
         if let Some(name) = qualified_name(function, source, imports) {
             if SYNC_CONSTRUCTORS.contains(&name.as_str()) {
-                return Some(RedisHandle { asynchronous: false, pipeline: false });
+                return Some(RedisHandle {
+                    asynchronous: false,
+                    pipeline: false,
+                });
             }
             if ASYNC_CONSTRUCTORS.contains(&name.as_str()) {
-                return Some(RedisHandle { asynchronous: true, pipeline: false });
+                return Some(RedisHandle {
+                    asynchronous: true,
+                    pipeline: false,
+                });
             }
         }
         // `<client>.pipeline(...)`
         if function.kind() == "attribute" {
             let attribute = function.child_by_field_name("attribute")?;
             if node_text(attribute, source) == "pipeline" {
-                let client = self.handle_of(function.child_by_field_name("object")?, source, imports)?;
-                return Some(RedisHandle { pipeline: true, ..client });
+                let client =
+                    self.handle_of(function.child_by_field_name("object")?, source, imports)?;
+                return Some(RedisHandle {
+                    pipeline: true,
+                    ..client
+                });
             }
         }
         None
@@ -157,7 +191,10 @@ fn handle_of_annotation(annotation: Node, source: &str, imports: &Imports) -> Op
         }
         let name = match node.kind() {
             "identifier" | "attribute" => {
-                if node.parent().is_some_and(|parent| parent.kind() == "attribute") {
+                if node
+                    .parent()
+                    .is_some_and(|parent| parent.kind() == "attribute")
+                {
                     return;
                 }
                 qualified_name(node, source, imports).or_else(|| dotted_name(node, source))
@@ -174,8 +211,14 @@ fn handle_of_annotation(annotation: Node, source: &str, imports: &Imports) -> Op
         let last = name.rsplit('.').next().unwrap_or(&name);
         let asynchronous = name.starts_with("redis.asyncio") || name.starts_with("aioredis");
         found = match last {
-            "Redis" | "StrictRedis" | "RedisCluster" => Some(RedisHandle { asynchronous, pipeline: false }),
-            "Pipeline" if name.contains("redis") => Some(RedisHandle { asynchronous, pipeline: true }),
+            "Redis" | "StrictRedis" | "RedisCluster" => Some(RedisHandle {
+                asynchronous,
+                pipeline: false,
+            }),
+            "Pipeline" if name.contains("redis") => Some(RedisHandle {
+                asynchronous,
+                pipeline: true,
+            }),
             _ => None,
         };
     });

@@ -44,12 +44,15 @@
 use tree_sitter::Node;
 
 use super::redis_clients::{RedisClients, same_key};
-use super::{Imports, enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement, keyword_argument, positional_arguments};
+use super::{
+    Imports, enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement,
+    keyword_argument, positional_arguments,
+};
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end, newline_of, node_text,
-    walk_tree,
+    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
+    newline_of, node_text, walk_tree,
 };
 
 pub const RULE: Rule = Rule {
@@ -90,7 +93,10 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             let clients = RedisClients::collect(root, context.source, &imports);
             (imports, clients)
         });
-        if clients.handle_of(receiver, context.source, imports).is_none() {
+        if clients
+            .handle_of(receiver, context.source, imports)
+            .is_none()
+        {
             return;
         }
         if let Some(finding) = check_write(context, write, receiver, context.text(method)) {
@@ -108,7 +114,10 @@ fn check_write(context: &Context, write: Node, receiver: Node, method: &str) -> 
     if keys.is_empty() {
         return None;
     }
-    let unexpired: Vec<Node> = keys.into_iter().filter(|&key| !expired_later(write, key, source)).collect();
+    let unexpired: Vec<Node> = keys
+        .into_iter()
+        .filter(|&key| !expired_later(write, key, source))
+        .collect();
     let first = unexpired.first()?;
     let receiver_text = node_text(receiver, source);
     let mut finding = RULE.finding(
@@ -120,10 +129,14 @@ fn check_write(context: &Context, write: Node, receiver: Node, method: &str) -> 
     );
     let ttl = context.settings.redis_default_ttl_seconds;
     finding.fix = if method == "set" {
-        add_ex_keyword(write, ttl).map(|edit| Fix::unsafe_(format!("Add `ex={ttl}` (expire after {ttl} s)"), vec![edit]))
+        add_ex_keyword(write, ttl)
+            .map(|edit| Fix::unsafe_(format!("Add `ex={ttl}` (expire after {ttl} s)"), vec![edit]))
     } else {
         expire_after(write, receiver, &unexpired, ttl, source).map(|edit| {
-            Fix::unsafe_(format!("Call `{receiver_text}.expire(..., {ttl})` after the write"), vec![edit])
+            Fix::unsafe_(
+                format!("Call `{receiver_text}.expire(..., {ttl})` after the write"),
+                vec![edit],
+            )
         })
     };
     Some(finding)
@@ -132,10 +145,13 @@ fn check_write(context: &Context, write: Node, receiver: Node, method: &str) -> 
 /// `ex=`/`px=`/... given (and not `None`/`False`), or `set(name, value, ex)` positionally.
 fn sets_expiry(write: Node, method: &str, source: &str) -> bool {
     let by_keyword = EXPIRY_KEYWORDS.iter().any(|keyword| {
-        keyword_argument(write, keyword, source).is_some_and(|value| !matches!(node_text(value, source), "None" | "False"))
+        keyword_argument(write, keyword, source)
+            .is_some_and(|value| !matches!(node_text(value, source), "None" | "False"))
     });
     let by_position = method == "set"
-        && positional_arguments(write).get(2).is_some_and(|ex| node_text(*ex, source) != "None");
+        && positional_arguments(write)
+            .get(2)
+            .is_some_and(|ex| node_text(*ex, source) != "None");
     by_keyword || by_position
 }
 
@@ -146,7 +162,9 @@ fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>
         let key = first.or_else(|| keyword_argument(write, "name", source));
         return key.into_iter().collect();
     }
-    let Some(mapping) = first.or_else(|| keyword_argument(write, "mapping", source)) else { return Vec::new() };
+    let Some(mapping) = first.or_else(|| keyword_argument(write, "mapping", source)) else {
+        return Vec::new();
+    };
     if mapping.kind() != "dictionary" {
         // Keys unknown: report the mapping itself, with no fix.
         return vec![mapping];
@@ -169,27 +187,49 @@ fn expired_later(write: Node, key: Node, source: &str) -> bool {
         if expired || node.kind() != "call" {
             return;
         }
-        let Some(function) = node.child_by_field_name("function").filter(|f| f.kind() == "attribute") else { return };
-        let Some(method) = function.child_by_field_name("attribute") else { return };
+        let Some(function) = node
+            .child_by_field_name("function")
+            .filter(|f| f.kind() == "attribute")
+        else {
+            return;
+        };
+        let Some(method) = function.child_by_field_name("attribute") else {
+            return;
+        };
         // Compare the method name's position: in `pipe.incr(k).expire(k, 60)` the
         // expire call starts where the write does, but its name comes after.
-        if method.start_byte() <= write.start_byte() || !EXPIRE_METHODS.contains(&node_text(method, source)) {
+        if method.start_byte() <= write.start_byte()
+            || !EXPIRE_METHODS.contains(&node_text(method, source))
+        {
             return;
         }
-        let expired_key = positional_arguments(node).into_iter().next().or_else(|| keyword_argument(node, "name", source));
-        expired = expired_key.is_some_and(|expired_key| same_key(node_text(expired_key, source), key_text));
+        let expired_key = positional_arguments(node)
+            .into_iter()
+            .next()
+            .or_else(|| keyword_argument(node, "name", source));
+        expired = expired_key
+            .is_some_and(|expired_key| same_key(node_text(expired_key, source), key_text));
     });
     expired
 }
 
 fn add_ex_keyword(write: Node, ttl: u64) -> Option<Edit> {
     let arguments = write.child_by_field_name("arguments")?;
-    let last = arguments.named_child(u32::try_from(arguments.named_child_count().checked_sub(1)?).ok()?)?;
+    let last = arguments
+        .named_child(u32::try_from(arguments.named_child_count().checked_sub(1)?).ok()?)?;
     Some(Edit::insert(last.end_byte(), format!(", ex={ttl}")))
 }
 
-fn expire_after(write: Node, receiver: Node, keys: &[Node], ttl: u64, source: &str) -> Option<Edit> {
-    if !matches!(receiver.kind(), "identifier" | "attribute") || keys.iter().any(|key| key.kind() == "dictionary") {
+fn expire_after(
+    write: Node,
+    receiver: Node,
+    keys: &[Node],
+    ttl: u64,
+    source: &str,
+) -> Option<Edit> {
+    if !matches!(receiver.kind(), "identifier" | "attribute")
+        || keys.iter().any(|key| key.kind() == "dictionary")
+    {
         return None;
     }
     let statement = is_standalone_statement(write, source)?;
@@ -199,7 +239,12 @@ fn expire_after(write: Node, receiver: Node, keys: &[Node], ttl: u64, source: &s
     let receiver = node_text(receiver, source);
     let lines: String = keys
         .iter()
-        .map(|key| format!("{newline}{indentation}{await_prefix}{receiver}.expire({}, {ttl})", node_text(*key, source)))
+        .map(|key| {
+            format!(
+                "{newline}{indentation}{await_prefix}{receiver}.expire({}, {ttl})",
+                node_text(*key, source)
+            )
+        })
         .collect();
     Some(Edit::insert(line_end(source, statement.end_byte()), lines))
 }

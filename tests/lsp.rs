@@ -1,0 +1,382 @@
+//! End-to-end tests over the real protocol: the real service, real framing, and the
+//! JSON a client would receive.
+
+mod common;
+
+use common::{TestClient, apply_text_edits, summarize};
+use serde_json::{Value, json};
+
+const URI: &str = "file:///project/app/handlers.py";
+
+const HANDLER: &str = "import time\n\nasync def handler():\n    time.sleep(1)\n";
+
+fn blocking(line: u64, start: u64, end: u64) -> (String, u64, u64, u64, u64) {
+    ("blocking-io-in-async".to_string(), line, start, line, end)
+}
+
+async fn started(encodings: &[&str]) -> TestClient {
+    let mut client = TestClient::in_process();
+    client.initialize(encodings, Value::Null).await;
+    client
+}
+
+#[tokio::test]
+async fn initialize_negotiates_encoding_and_capabilities() {
+    let mut client = TestClient::in_process();
+    let response = client.initialize(&["utf-16", "utf-8"], Value::Null).await;
+    let capabilities = &response["result"]["capabilities"];
+    assert_eq!(capabilities["positionEncoding"], "utf-8");
+    assert_eq!(
+        capabilities["textDocumentSync"]["change"], 2,
+        "incremental sync"
+    );
+    assert_eq!(capabilities["hoverProvider"], true);
+    assert_eq!(
+        capabilities["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix", "source.fixAll", "source.fixAll.stackaudit"])
+    );
+
+    let mut utf16_only = TestClient::in_process();
+    let response = utf16_only.initialize(&["utf-16"], Value::Null).await;
+    assert_eq!(
+        response["result"]["capabilities"]["positionEncoding"],
+        "utf-16"
+    );
+}
+
+#[tokio::test]
+async fn open_publishes_versioned_diagnostics_with_fix_data() {
+    let mut client = started(&[]).await;
+    client.open(URI, "python", 7, HANDLER).await;
+    let diagnostics = client.diagnostics(URI, 7).await;
+    assert_eq!(summarize(&diagnostics), vec![blocking(3, 4, 17)]);
+    let diagnostic = &diagnostics[0];
+    assert_eq!(diagnostic["source"], "stackaudit");
+    assert_eq!(diagnostic["severity"], 2);
+    assert_eq!(
+        diagnostic["message"],
+        "`time.sleep` blocks the event loop inside `async def handler`"
+    );
+    assert!(
+        diagnostic["codeDescription"]["href"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("#blocking-io-in-async")
+    );
+    assert_eq!(diagnostic["data"]["version"], 7);
+    assert_eq!(diagnostic["data"]["fix"]["applicability"], "safe");
+    assert_eq!(
+        diagnostic["data"]["fix"]["edits"][0],
+        json!({"range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 17}}, "newText": "await asyncio.sleep(1)"})
+    );
+}
+
+#[tokio::test]
+async fn incremental_edits_with_multibyte_text_move_diagnostics() {
+    for (encodings, expected_start, expected_end) in
+        [(&["utf-16"][..], 14, 27), (&["utf-8"][..], 16, 29)]
+    {
+        let mut client = started(encodings).await;
+        client.open(URI, "python", 1, HANDLER).await;
+        assert_eq!(
+            summarize(&client.diagnostics(URI, 1).await),
+            vec![blocking(3, 4, 17)]
+        );
+
+        // A comment line with an emoji above, then `x = "😀"; ` before the call.
+        client
+            .change(URI, 2, json!([{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "# café 😀\n"}]))
+            .await;
+        assert_eq!(
+            summarize(&client.diagnostics(URI, 2).await),
+            vec![blocking(4, 4, 17)]
+        );
+
+        client
+            .change(URI, 3, json!([{"range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 4}}, "text": "x = \"😀\"; "}]))
+            .await;
+        let diagnostics = client.diagnostics(URI, 3).await;
+        assert_eq!(
+            summarize(&diagnostics),
+            vec![blocking(4, expected_start, expected_end)],
+            "{encodings:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn quick_fix_edit_removes_the_finding() {
+    let mut client = started(&["utf-16"]).await;
+    client.open(URI, "python", 1, HANDLER).await;
+    let diagnostics = client.diagnostics(URI, 1).await;
+    let response = client
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": URI},
+                "range": diagnostics[0]["range"],
+                "context": {"diagnostics": diagnostics, "only": ["quickfix"]},
+            }),
+        )
+        .await;
+    let actions = response["result"].as_array().cloned().unwrap_or_default();
+    let titles: Vec<&str> = actions
+        .iter()
+        .filter_map(|action| action["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        vec![
+            "Replace with `await asyncio.sleep(...)`",
+            "Ignore blocking-io-in-async on this line"
+        ]
+    );
+    assert_eq!(actions[0]["kind"], "quickfix");
+    assert_eq!(actions[0]["isPreferred"], true);
+
+    let edits = actions[0]["edit"]["changes"][URI]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let fixed = apply_text_edits(HANDLER, &edits, false);
+    assert_eq!(
+        fixed,
+        "import time\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n"
+    );
+    client.change(URI, 2, json!([{"text": fixed}])).await;
+    assert_eq!(client.diagnostics(URI, 2).await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn ignore_action_inserts_a_suppression_comment() {
+    let mut client = started(&["utf-16"]).await;
+    client.open(URI, "python", 1, HANDLER).await;
+    let diagnostics = client.diagnostics(URI, 1).await;
+    let response = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": URI}, "range": diagnostics[0]["range"], "context": {"diagnostics": diagnostics}}),
+        )
+        .await;
+    let actions = response["result"].as_array().cloned().unwrap_or_default();
+    let ignore = actions
+        .iter()
+        .find(|action| action["title"] == "Ignore blocking-io-in-async on this line")
+        .cloned();
+    let edits = ignore
+        .map(|action| action["edit"]["changes"][URI].clone())
+        .unwrap_or_default();
+    let fixed = apply_text_edits(
+        HANDLER,
+        edits.as_array().map(Vec::as_slice).unwrap_or_default(),
+        false,
+    );
+    assert_eq!(
+        fixed,
+        "import time\n\nasync def handler():\n    time.sleep(1)  # stackaudit: ignore[blocking-io-in-async]\n"
+    );
+    client.change(URI, 2, json!([{"text": fixed}])).await;
+    assert_eq!(client.diagnostics(URI, 2).await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn fix_all_applies_only_safe_fixes() {
+    let text = "import time\nimport requests\n\nasync def handler():\n    time.sleep(1)\n    requests.get('u', timeout=1)\n";
+    let mut client = started(&["utf-16"]).await;
+    client.open(URI, "python", 1, text).await;
+    assert_eq!(client.diagnostics(URI, 1).await.len(), 2);
+    let response = client
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": URI},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["source.fixAll"]},
+            }),
+        )
+        .await;
+    let actions = response["result"].as_array().cloned().unwrap_or_default();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0]["kind"], "source.fixAll.stackaudit");
+    let edits = actions[0]["edit"]["changes"][URI]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        apply_text_edits(text, &edits, false),
+        "import time\nimport requests\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n    requests.get('u', timeout=1)\n"
+    );
+}
+
+#[tokio::test]
+async fn hover_shows_docs_and_the_fix_before_and_after() {
+    let mut client = started(&["utf-16"]).await;
+    client.open(URI, "python", 1, HANDLER).await;
+    client.diagnostics(URI, 1).await;
+    let response = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 3, "character": 8}}),
+        )
+        .await;
+    let markdown = response["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(response["result"]["contents"]["kind"], "markdown");
+    assert!(
+        markdown.contains("**Before**\n```python\nimport time\n⋮\n    time.sleep(1)\n```"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(
+            "**After**\n```python\nimport time\nimport asyncio\n⋮\n    await asyncio.sleep(1)\n```"
+        ),
+        "{markdown}"
+    );
+    assert!(markdown.contains("## Why is this bad?"), "{markdown}");
+
+    let nothing = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": 2}}),
+        )
+        .await;
+    assert_eq!(nothing["result"], Value::Null);
+}
+
+#[tokio::test]
+async fn settings_select_ignore_and_severity_apply_and_reload() {
+    let mut client = TestClient::in_process();
+    client
+        .initialize(&[], json!({"severity": {"blocking-io-in-async": "error"}}))
+        .await;
+    client.open(URI, "python", 1, HANDLER).await;
+    let diagnostics = client.diagnostics(URI, 1).await;
+    assert_eq!(diagnostics[0]["severity"], 1);
+
+    client
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": {"stackaudit": {"ignore": ["blocking-io-in-async"]}}}),
+        )
+        .await;
+    assert_eq!(client.diagnostics(URI, 1).await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn compose_and_dockerfile_documents_are_audited() {
+    let mut client = started(&["utf-16"]).await;
+    let compose = "file:///project/docker-compose.yml";
+    client
+        .open(
+            compose,
+            "yaml",
+            1,
+            "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: hunter2\n",
+        )
+        .await;
+    assert_eq!(
+        summarize(&client.diagnostics(compose, 1).await),
+        vec![("docker-hardcoded-secret".to_string(), 3, 25, 3, 32)]
+    );
+    let dockerfile = "file:///project/Dockerfile";
+    client
+        .open(
+            dockerfile,
+            "dockerfile",
+            1,
+            "FROM python:3.12\nENV API_TOKEN=abc123\n",
+        )
+        .await;
+    assert_eq!(
+        summarize(&client.diagnostics(dockerfile, 1).await),
+        vec![("docker-hardcoded-secret".to_string(), 1, 14, 1, 20)]
+    );
+    let plain_yaml = "file:///project/.github/workflows/ci.yml";
+    client
+        .open(plain_yaml, "yaml", 1, "env:\n  PASSWORD: x\n")
+        .await;
+    // Not a compose file: nothing is published for it, and the server still answers.
+    let response = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": plain_yaml}, "position": {"line": 1, "character": 4}}),
+        )
+        .await;
+    assert_eq!(response["result"], Value::Null);
+}
+
+#[tokio::test]
+async fn close_clears_diagnostics() {
+    let mut client = started(&[]).await;
+    client.open(URI, "python", 1, HANDLER).await;
+    assert_eq!(client.diagnostics(URI, 1).await.len(), 1);
+    client
+        .notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": URI}}),
+        )
+        .await;
+    let cleared = client.next_diagnostics_for(URI).await;
+    assert_eq!(cleared["diagnostics"], json!([]));
+}
+
+#[tokio::test]
+async fn queued_edits_publish_the_newest_version_and_never_a_stale_one() {
+    let mut client = started(&["utf-16"]).await;
+    client.open(URI, "python", 1, HANDLER).await;
+    client.diagnostics(URI, 1).await;
+    for version in 2..=40 {
+        let text = if version % 2 == 0 { "x" } else { "" };
+        let range = json!({"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": if version % 2 == 0 { 0 } else { 1 }}});
+        client
+            .change(URI, version, json!([{"range": range, "text": text}]))
+            .await;
+    }
+    // Version 40 leaves an `x` on line 1; the finding stays at line 3.
+    let last = client.diagnostics(URI, 40).await;
+    assert_eq!(summarize(&last), vec![blocking(3, 4, 17)]);
+    // Any publication that came before it was for an older version, in order.
+    let mut previous = 0;
+    for message in client.drain_backlog() {
+        if message["method"] == "textDocument/publishDiagnostics" {
+            let version = message["params"]["version"].as_i64().unwrap_or(0);
+            assert!(
+                version > previous && version < 40,
+                "out of order or stale: {version}"
+            );
+            previous = version;
+        }
+    }
+}
+
+#[tokio::test]
+async fn malformed_messages_get_errors_and_the_server_keeps_serving() {
+    let mut client = started(&[]).await;
+    client.send_raw(&common::frame("{not json")).await;
+    let error = client
+        .wait_for(|message| message.get("error").is_some())
+        .await;
+    assert_eq!(error["error"]["code"], -32700);
+    let unknown = client.request("stackaudit/noSuchMethod", json!({})).await;
+    assert_eq!(unknown["error"]["code"], -32601);
+    let bad_params = client
+        .request("textDocument/hover", json!({"textDocument": 5}))
+        .await;
+    assert_eq!(bad_params["error"]["code"], -32602);
+    let unknown_document = client
+        .request("textDocument/codeAction", json!({"textDocument": {"uri": "file:///nope.py"}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": []}}))
+        .await;
+    assert_eq!(unknown_document["result"], Value::Null);
+    // Out-of-range positions clamp instead of failing.
+    client.open(URI, "python", 1, HANDLER).await;
+    client.diagnostics(URI, 1).await;
+    client
+        .change(URI, 2, json!([{"range": {"start": {"line": 99, "character": 5}, "end": {"line": 120, "character": 0}}, "text": "\n"}]))
+        .await;
+    assert_eq!(
+        summarize(&client.diagnostics(URI, 2).await),
+        vec![blocking(3, 4, 17)]
+    );
+}
