@@ -91,6 +91,9 @@ fn run(command: Command) -> Result<u8, String> {
                 tokio::io::stdin(),
                 tokio::io::stdout(),
             ));
+            // The stdin reader may still be blocked in a read on its own thread: do not
+            // wait for it, the client is done with us.
+            runtime.shutdown_background();
             Ok(if clean { EXIT_CLEAN } else { EXIT_FINDINGS })
         }
         Command::Check {

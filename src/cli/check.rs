@@ -38,12 +38,21 @@ pub struct CheckReport {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
-/// Settings from the config file found from the current directory, with command-line
-/// overrides on top; returns the directory that `exclude` globs are relative to.
+/// Settings from the config file found from the first path (or the current directory)
+/// upwards, with command-line overrides on top; returns the directory that `exclude`
+/// globs are relative to.
 pub fn load_settings(options: &CheckOptions) -> Result<(Settings, PathBuf), String> {
     let cwd = std::env::current_dir()
         .map_err(|error| format!("cannot read the current directory: {error}"))?;
-    let loaded = discover(&cwd).map_err(|error| error.to_string())?;
+    let start = match options.paths.first() {
+        Some(path) if path.is_dir() => cwd.join(path),
+        Some(path) => cwd
+            .join(path)
+            .parent()
+            .map_or(cwd.clone(), Path::to_path_buf),
+        None => cwd.clone(),
+    };
+    let loaded = discover(&start).map_err(|error| error.to_string())?;
     let root = loaded
         .path
         .as_ref()

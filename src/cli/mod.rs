@@ -54,19 +54,41 @@ pub fn list_rules(out: &mut impl Write) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `stackaudit rule <id>`: the rule's documentation as Markdown.
-pub fn show_rule(id: &str, out: &mut impl Write) -> Result<(), String> {
-    let rule =
-        rule_by_id(id).ok_or_else(|| format!("unknown rule `{id}` (see `stackaudit rules`)"))?;
-    let text = format!(
-        "# {} ({})\n\nLanguages: {}. Default severity: {}. Fix: {}.\n\n{}\n",
+/// A rule's documentation as Markdown, with its title at heading `level`.
+pub fn rule_markdown(rule: &Rule, level: usize) -> String {
+    let title = "#".repeat(level);
+    // The rule's own sections sit one level below its title.
+    let docs = rule.docs().replace("\n## ", &format!("\n{title}# "));
+    let docs = docs.strip_prefix("## ").map_or(docs.clone(), |rest| format!("{title}# {rest}"));
+    format!(
+        "{title} {}\n\n{}.\n\nLanguages: {}. Default severity: {}. Fix: {}.\n\n{docs}\n",
         rule.id,
         rule.summary,
         languages_of(rule),
         rule.default_severity.as_str(),
         fix_label(rule),
-        rule.docs()
+    )
+}
+
+/// `docs/rules.md`: every rule's documentation, the target of diagnostics' links.
+pub fn rules_reference() -> String {
+    let mut out = String::from(
+        "# stackaudit rules\n\n<!-- Generated from the rules' doc comments by `UPDATE_DOCS=1 cargo test --test docs`; do not edit. -->\n\n",
     );
-    out.write_all(text.as_bytes())
+    for rule in ALL_RULES {
+        out.push_str(&format!("- [`{}`](#{}): {}\n", rule.id, rule.id, rule.summary));
+    }
+    for rule in ALL_RULES {
+        out.push('\n');
+        out.push_str(&rule_markdown(rule, 2));
+    }
+    out
+}
+
+/// `stackaudit rule <id>`: the rule's documentation as Markdown.
+pub fn show_rule(id: &str, out: &mut impl Write) -> Result<(), String> {
+    let rule =
+        rule_by_id(id).ok_or_else(|| format!("unknown rule `{id}` (see `stackaudit rules`)"))?;
+    out.write_all(rule_markdown(rule, 1).as_bytes())
         .map_err(|error| error.to_string())
 }

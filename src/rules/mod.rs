@@ -230,6 +230,12 @@ pub fn newline_of(source: &str) -> &'static str {
     }
 }
 
+/// The named children of a node (a `Vec`, so callers need no cursor of their own).
+pub fn named_children(node: Node) -> Vec<Node> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect()
+}
+
 /// Pre-order walk without recursion (deeply nested input must not overflow the stack).
 pub fn walk_tree<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
     let mut cursor = root.walk();

@@ -108,10 +108,10 @@ pub(super) async fn did_change_configuration(
     params: DidChangeConfigurationParams,
 ) {
     // Clients that use pull configuration send `null` here; keep what we had then.
-    if !params.settings.is_null() {
-        if let Ok(mut slot) = backend.client_settings.write() {
-            *slot = params.settings;
-        }
+    if !params.settings.is_null()
+        && let Ok(mut slot) = backend.client_settings.write()
+    {
+        *slot = params.settings;
     }
     reload(backend).await;
 }

@@ -204,10 +204,10 @@ pub(crate) async fn filter_input<R, W>(
                 }
             },
         };
-        if let Some(reply) = reply {
-            if replies.send(frame(reply.to_string().as_bytes())).is_err() {
-                break;
-            }
+        if let Some(reply) = reply
+            && replies.send(frame(reply.to_string().as_bytes())).is_err()
+        {
+            break;
         }
     }
     // Dropping `to_server` tells the server the client is gone.
@@ -220,28 +220,121 @@ pub(crate) async fn merge_output<R, O>(
     mut output: O,
     mut replies: mpsc::UnboundedReceiver<Vec<u8>>,
 ) where
-    R: AsyncRead + Unpin,
+    R: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin,
 {
-    let mut reader = BufReader::new(from_server);
+    // Frames are read by their own task: `read_frame` must never be cancelled halfway
+    // through a frame, which a `select!` arm would do.
+    let (server_frames, mut from_server_frames) = mpsc::channel::<Vec<u8>>(64);
+    let reader_task = tokio::spawn(async move {
+        let mut reader = BufReader::new(from_server);
+        loop {
+            match read_frame(&mut reader).await {
+                Frame::Message(body) => {
+                    if server_frames.send(frame(&body)).await.is_err() {
+                        break;
+                    }
+                }
+                Frame::Invalid(problem) => {
+                    tracing::error!("the server wrote a bad frame: {problem}")
+                }
+                Frame::Closed => break,
+            }
+        }
+    });
+    let mut replies_open = true;
     loop {
         let bytes = tokio::select! {
             biased;
-            reply = replies.recv() => match reply {
+            reply = replies.recv(), if replies_open => match reply {
                 Some(bytes) => bytes,
-                None => continue,
-            },
-            server_frame = read_frame(&mut reader) => match server_frame {
-                Frame::Message(body) => frame(&body),
-                Frame::Invalid(problem) => {
-                    tracing::error!("the server wrote a bad frame: {problem}");
+                None => {
+                    replies_open = false;
                     continue;
                 }
-                Frame::Closed => break,
+            },
+            server_frame = from_server_frames.recv() => match server_frame {
+                Some(bytes) => bytes,
+                None => break,
             },
         };
         if output.write_all(&bytes).await.is_err() || output.flush().await.is_err() {
             break;
         }
+    }
+    reader_task.abort();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(reply: Option<Value>) -> Option<i64> {
+        reply.and_then(|reply| reply["error"]["code"].as_i64())
+    }
+
+    #[test]
+    fn classifies_messages() {
+        assert_eq!(
+            code(check_message(
+                b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\"}"
+            )),
+            None
+        );
+        assert_eq!(
+            code(check_message(
+                b"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":null}"
+            )),
+            None
+        );
+        assert_eq!(code(check_message(b"{oops")), Some(-32700));
+        assert_eq!(code(check_message(b"[1, 2]")), Some(-32600));
+        assert_eq!(
+            code(check_message(
+                b"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"x\"}"
+            )),
+            Some(-32600)
+        );
+        assert_eq!(
+            code(check_message(
+                b"{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}"
+            )),
+            Some(-32600)
+        );
+        assert_eq!(
+            code(check_message(
+                b"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":7}"
+            )),
+            Some(-32600)
+        );
+        assert_eq!(
+            code(check_message(
+                b"{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":5}"
+            )),
+            Some(-32600)
+        );
+        let reply =
+            check_message(b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":7}").unwrap_or_default();
+        assert_eq!(
+            reply["id"], 9,
+            "the reply names the request when its id is usable"
+        );
+    }
+
+    #[tokio::test]
+    async fn skips_garbage_and_recovers_at_the_next_frame() {
+        let input: &[u8] =
+            b"garbage\r\n\r\nContent-Length: nope\r\n\r\nContent-Length: 2\r\n\r\n{}";
+        let mut reader = BufReader::new(input);
+        assert!(matches!(read_frame(&mut reader).await, Frame::Invalid(_)));
+        assert!(matches!(read_frame(&mut reader).await, Frame::Invalid(_)));
+        assert!(matches!(read_frame(&mut reader).await, Frame::Message(body) if body == b"{}"));
+        assert!(matches!(read_frame(&mut reader).await, Frame::Closed));
+    }
+
+    #[tokio::test]
+    async fn a_truncated_body_means_the_client_is_gone() {
+        let mut reader = BufReader::new(&b"Content-Length: 10\r\n\r\n{\"a\""[..]);
+        assert!(matches!(read_frame(&mut reader).await, Frame::Closed));
     }
 }

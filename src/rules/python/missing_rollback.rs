@@ -59,7 +59,7 @@ use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
-    newline_of, node_text, walk_tree,
+    named_children, newline_of, node_text, walk_tree,
 };
 
 pub const RULE: Rule = Rule {
@@ -320,12 +320,10 @@ fn clause_calls(
     receiver: &str,
     method: &str,
 ) -> bool {
-    let mut cursor = try_statement.walk();
-    let found = try_statement
-        .named_children(&mut cursor)
+    named_children(try_statement)
+        .into_iter()
         .filter(|clause| clause.kind() == clause_kind)
-        .any(|clause| contains_method_call(clause, source, receiver, method));
-    found
+        .any(|clause| contains_method_call(clause, source, receiver, method))
 }
 
 /// The `except` clauses that would catch a failed commit.

@@ -52,7 +52,7 @@ use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
-    newline_of, node_text, walk_tree,
+    named_children, newline_of, node_text, walk_tree,
 };
 
 pub const RULE: Rule = Rule {
@@ -169,13 +169,11 @@ fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>
         // Keys unknown: report the mapping itself, with no fix.
         return vec![mapping];
     }
-    let mut cursor = mapping.walk();
-    let keys = mapping
-        .named_children(&mut cursor)
+    named_children(mapping)
+        .into_iter()
         .filter(|pair| pair.kind() == "pair")
         .filter_map(|pair| pair.child_by_field_name("key"))
-        .collect();
-    keys
+        .collect()
 }
 
 /// Whether `expire(key, ...)` (or a sibling) follows the write in the same scope.

@@ -1,0 +1,302 @@
+//! The `stackaudit` binary as a user runs it: output, exit codes, fixes on disk.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn stackaudit(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stackaudit"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("STACKAUDIT_LOG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(path, content).expect("write");
+    }
+    dir
+}
+
+const HANDLER: &[u8] = b"import time\n\nasync def handler():\n    time.sleep(1)\n";
+
+#[test]
+fn check_prints_findings_with_carets_and_a_summary() {
+    let dir = project(&[
+        ("app/handlers.py", HANDLER),
+        (
+            "compose.yaml",
+            b"services:\n  db:\n    environment:\n      - DB_PASSWORD=hunter2\n",
+        ),
+    ]);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "app/handlers.py:4:5: blocking-io-in-async [*] `time.sleep` blocks the event loop inside `async def handler`\n\
+         4 |     time.sleep(1)\n\
+         \x20 |     ^^^^^^^^^^^^^\n\
+         \n\
+         compose.yaml:4:21: docker-hardcoded-secret `DB_PASSWORD` holds a literal secret; it ends up in the image or the repository for anyone to read\n\
+         4 |       - DB_PASSWORD=hunter2\n\
+         \x20 |                     ^^^^^^^\n\
+         \n\
+         Found 2 findings (1 error, 1 warning) in 2 of 2 files. [*] 1 fixable with `--fix`. 1 more with `--fix --unsafe-fixes`.\n"
+    );
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn clean_project_exits_zero() {
+    let dir = project(&[
+        ("app.py", b"async def handler():\n    return 1\n"),
+        ("README.md", b"# not audited\n"),
+    ]);
+    let output = stackaudit(dir.path(), &["check", "."]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), "All checks passed (1 file audited).\n");
+}
+
+#[test]
+fn json_output_is_shaped_like_ruffs() {
+    let dir = project(&[("Dockerfile", b"FROM alpine\nENV API_KEY=abc123\n")]);
+    let output = stackaudit(dir.path(), &["check", "--output-format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(
+        json,
+        serde_json::json!([{
+            "code": "docker-hardcoded-secret",
+            "filename": "Dockerfile",
+            "location": {"row": 2, "column": 13},
+            "end_location": {"row": 2, "column": 19},
+            "message": "`API_KEY` holds a literal secret; it ends up in the image or the repository for anyone to read",
+            "severity": "error",
+            "fix": {
+                "applicability": "unsafe",
+                "message": "Replace the literal with `${API_KEY}` (set it at run time)",
+                "edits": [{"content": "${API_KEY}", "location": {"row": 2, "column": 13}, "end_location": {"row": 2, "column": 19}}],
+            },
+            "url": "https://github.com/stackaudit/stackaudit/blob/main/docs/rules.md#docker-hardcoded-secret",
+        }])
+    );
+}
+
+#[test]
+fn fix_writes_safe_fixes_in_place_and_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project(&[("worker.py", HANDLER)]);
+    let path = dir.path().join("worker.py");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o750)).expect("chmod");
+    let output = stackaudit(dir.path(), &["check", "--fix"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "Fixed 1 finding.\nAll checks passed (1 file audited).\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        "import time\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n"
+    );
+    assert_eq!(
+        std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777,
+        0o750
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .flatten()
+        .map(|entry| entry.file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("worker.py")],
+        "no temporary files left behind"
+    );
+}
+
+#[test]
+fn unsafe_fixes_only_with_the_flag() {
+    let dir = project(&[("Dockerfile", b"FROM alpine\nARG NPM_TOKEN=npm_abc\n")]);
+    let output = stackaudit(dir.path(), &["check", "--fix"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read"),
+        "FROM alpine\nARG NPM_TOKEN=npm_abc\n"
+    );
+    let output = stackaudit(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read"),
+        "FROM alpine\nARG NPM_TOKEN\n"
+    );
+}
+
+#[test]
+fn unreadable_files_are_reported_and_the_rest_still_run() {
+    let dir = project(&[("bad.py", b"x = '\xff\xfe'\n"), ("good.py", HANDLER)]);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "stackaudit: ./bad.py: not UTF-8; skipped\n"
+    );
+    assert!(
+        stdout(&output).starts_with("good.py:4:5: blocking-io-in-async"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn gitignore_and_exclude_are_respected() {
+    let dir = project(&[
+        (".gitignore", b"build/\n"),
+        ("build/gen.py", HANDLER),
+        ("migrations/old.py", HANDLER),
+        ("stackaudit.toml", b"exclude = [\"migrations/**\"]\n"),
+        ("app.py", b"print('ok')\n"),
+    ]);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert_eq!(stdout(&output), "All checks passed (1 file audited).\n");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn broken_config_is_one_line_naming_file_and_line() {
+    let dir = project(&[
+        (
+            "stackaudit.toml",
+            b"select = [\"missing-rollback\"]\n\n[severity]\nmissing-rollback = 3\n",
+        ),
+        ("app.py", HANDLER),
+    ]);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    let expected_prefix = format!(
+        "stackaudit: error: {}:4:",
+        dir.path().join("stackaudit.toml").display()
+    );
+    assert!(message.starts_with(&expected_prefix), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let dir = project(&[]);
+    let missing = stackaudit(dir.path(), &["check", "nowhere"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        stderr(&missing),
+        "stackaudit: error: nowhere: no such file or directory\n"
+    );
+    let unknown_rule = stackaudit(dir.path(), &["rule", "no-such-rule"]);
+    assert_eq!(unknown_rule.status.code(), Some(2));
+    assert_eq!(
+        stderr(&unknown_rule),
+        "stackaudit: error: unknown rule `no-such-rule` (see `stackaudit rules`)\n"
+    );
+    let bad_select = stackaudit(dir.path(), &["check", "--select", "nope"]);
+    assert_eq!(bad_select.status.code(), Some(2));
+    assert_eq!(
+        stderr(&bad_select),
+        "stackaudit: error: unknown rule id `nope` (see `stackaudit rules`)\n"
+    );
+    assert_eq!(
+        stackaudit(dir.path(), &["check", "--bogus"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn rules_and_rule_document_every_rule() {
+    let dir = project(&[]);
+    let listing = stdout(&stackaudit(dir.path(), &["rules"]));
+    let ids: Vec<&str> = listing
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            "missing-rollback",
+            "blocking-io-in-async",
+            "redis-key-without-ttl",
+            "docker-hardcoded-secret"
+        ]
+    );
+    assert!(
+        listing.contains("docker-hardcoded-secret  dockerfile, compose   error     yes"),
+        "{listing}"
+    );
+    let docs = stdout(&stackaudit(dir.path(), &["rule", "missing-rollback"]));
+    assert!(
+        docs.starts_with(
+            "# missing-rollback\n\nA database commit that can fail with no rollback on failure.\n"
+        ),
+        "{docs}"
+    );
+    for section in [
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Use instead",
+        "## Fix safety",
+    ] {
+        assert!(docs.contains(section), "{section} missing");
+    }
+}
+
+#[test]
+fn the_bundled_example_project_has_its_known_findings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = stackaudit(root, &["check", "examples/shop", "--output-format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let found: Vec<String> = json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|finding| {
+            format!(
+                "{}:{} {} {}",
+                finding["filename"].as_str().unwrap_or(""),
+                finding["location"]["row"],
+                finding["code"].as_str().unwrap_or(""),
+                finding["severity"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            "examples/shop/Dockerfile:6 docker-hardcoded-secret error",
+            "examples/shop/Dockerfile:7 docker-hardcoded-secret error",
+            "examples/shop/app/cache.py:9 redis-key-without-ttl error",
+            "examples/shop/app/cache.py:19 redis-key-without-ttl error",
+            "examples/shop/app/db.py:26 missing-rollback error",
+            "examples/shop/app/db.py:42 missing-rollback error",
+            "examples/shop/app/main.py:26 blocking-io-in-async warning",
+            "examples/shop/app/main.py:27 blocking-io-in-async warning",
+            "examples/shop/docker-compose.yml:9 docker-hardcoded-secret error",
+            "examples/shop/docker-compose.yml:16 docker-hardcoded-secret error",
+        ]
+    );
+    // The example's stackaudit.toml sets the Redis TTL the fixes use.
+    let set = &json.as_array().expect("array")[2];
+    assert_eq!(set["fix"]["edits"][0]["content"], ", ex=900");
+}
