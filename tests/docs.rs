@@ -10,5 +10,8 @@ fn rules_reference_is_current() {
         std::fs::write(&path, &expected).expect("write docs/rules.md");
     }
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(actual == expected, "docs/rules.md is out of date: run `UPDATE_DOCS=1 cargo test --test docs`");
+    assert!(
+        actual == expected,
+        "docs/rules.md is out of date: run `UPDATE_DOCS=1 cargo test --test docs`"
+    );
 }

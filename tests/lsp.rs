@@ -380,3 +380,40 @@ async fn malformed_messages_get_errors_and_the_server_keeps_serving() {
         vec![blocking(3, 4, 17)]
     );
 }
+
+#[tokio::test]
+async fn workspace_config_applies_and_a_broken_one_is_shown_to_the_user() {
+    let workspace = tempfile::tempdir().expect("tempdir");
+    let config = workspace.path().join("stackaudit.toml");
+    std::fs::write(&config, "[severity]\nblocking-io-in-async = \"hint\"\n").expect("write config");
+    let root_uri = format!("file://{}", workspace.path().display());
+    let mut client = TestClient::in_process();
+    client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": root_uri, "capabilities": {}}),
+        )
+        .await;
+    client.notify("initialized", json!({})).await;
+    client.open(URI, "python", 1, HANDLER).await;
+    assert_eq!(client.diagnostics(URI, 1).await[0]["severity"], 4);
+
+    std::fs::write(&config, "[severity]\nblocking-io-in-async = \"loud\"\n").expect("break config");
+    client
+        .notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": format!("{root_uri}/stackaudit.toml"), "type": 2}]}),
+        )
+        .await;
+    let shown = client
+        .wait_for(|message| message["method"] == "window/showMessage")
+        .await;
+    let text = shown["params"]["message"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with(&format!("stackaudit: {}:2:", config.display())),
+        "{text}"
+    );
+    assert!(text.ends_with("; using default settings"), "{text}");
+    // Defaults again: the warning severity.
+    assert_eq!(client.diagnostics(URI, 1).await[0]["severity"], 2);
+}

@@ -59,7 +59,9 @@ pub fn rule_markdown(rule: &Rule, level: usize) -> String {
     let title = "#".repeat(level);
     // The rule's own sections sit one level below its title.
     let docs = rule.docs().replace("\n## ", &format!("\n{title}# "));
-    let docs = docs.strip_prefix("## ").map_or(docs.clone(), |rest| format!("{title}# {rest}"));
+    let docs = docs
+        .strip_prefix("## ")
+        .map_or(docs.clone(), |rest| format!("{title}# {rest}"));
     format!(
         "{title} {}\n\n{}.\n\nLanguages: {}. Default severity: {}. Fix: {}.\n\n{docs}\n",
         rule.id,
@@ -76,7 +78,10 @@ pub fn rules_reference() -> String {
         "# stackaudit rules\n\n<!-- Generated from the rules' doc comments by `UPDATE_DOCS=1 cargo test --test docs`; do not edit. -->\n\n",
     );
     for rule in ALL_RULES {
-        out.push_str(&format!("- [`{}`](#{}): {}\n", rule.id, rule.id, rule.summary));
+        out.push_str(&format!(
+            "- [`{}`](#{}): {}\n",
+            rule.id, rule.id, rule.summary
+        ));
     }
     for rule in ALL_RULES {
         out.push('\n');

@@ -16,6 +16,16 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
         .and_then(|general| general.position_encodings.as_deref());
     let encoding = Encoding::negotiate(offered);
     let _ = backend.encoding.set(encoding);
+    let can_watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|workspace| workspace.did_change_watched_files.as_ref())
+        .and_then(|watched| watched.dynamic_registration)
+        .unwrap_or(false);
+    backend
+        .can_watch_files
+        .store(can_watch, std::sync::atomic::Ordering::SeqCst);
 
     #[allow(deprecated)] // `rootUri` is still what many clients send
     let root_uri = params

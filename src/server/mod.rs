@@ -45,6 +45,8 @@ pub struct Backend {
     /// The latest editor settings, re-applied over the config file on every reload.
     client_settings: RwLock<serde_json::Value>,
     shutdown_requested: Arc<AtomicBool>,
+    /// Whether the client lets us register file watchers (for configuration files).
+    can_watch_files: AtomicBool,
     /// Held while checking a result is current and sending it (see `sync`).
     publish_lock: tokio::sync::Mutex<()>,
 }
@@ -59,6 +61,7 @@ impl Backend {
             root: RwLock::new(None),
             client_settings: RwLock::new(serde_json::Value::Null),
             shutdown_requested,
+            can_watch_files: AtomicBool::new(false),
             publish_lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -81,6 +84,7 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        settings::watch_config_files(self).await;
         settings::reload(self).await;
     }
 
@@ -103,6 +107,11 @@ impl LanguageServer for Backend {
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         settings::did_change_configuration(self, params).await;
+    }
+
+    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+        // Only configuration files are watched: re-read them.
+        settings::reload(self).await;
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

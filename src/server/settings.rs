@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tower_lsp_server::ls_types::{DidChangeConfigurationParams, MessageType};
+use tower_lsp_server::ls_types::{
+    DidChangeConfigurationParams, DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher,
+    GlobPattern, MessageType, Registration,
+};
 
 use super::{Backend, sync};
 use crate::config::{Options, RedisOptions, Settings, discover};
@@ -114,4 +117,30 @@ pub(super) async fn did_change_configuration(
         *slot = params.settings;
     }
     reload(backend).await;
+}
+
+/// Ask the client to tell us when a configuration file changes, where it can.
+pub(super) async fn watch_config_files(backend: &Backend) {
+    if !backend
+        .can_watch_files
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return;
+    }
+    let watchers = ["**/stackaudit.toml", "**/pyproject.toml"]
+        .into_iter()
+        .map(|pattern| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(pattern.to_string()),
+            kind: None,
+        })
+        .collect();
+    let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+    let registration = Registration {
+        id: "stackaudit-config-files".to_string(),
+        method: "workspace/didChangeWatchedFiles".to_string(),
+        register_options: serde_json::to_value(options).ok(),
+    };
+    if let Err(error) = backend.client.register_capability(vec![registration]).await {
+        tracing::warn!(%error, "could not watch configuration files; edits to them apply after a restart");
+    }
 }

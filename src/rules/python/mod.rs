@@ -104,17 +104,16 @@ pub fn dotted_name(node: Node, source: &str) -> Option<String> {
 }
 
 /// The fully qualified name of a dotted expression, with its first part resolved
-/// through imports (`rq.get` -> `requests.get`). Unimported names stay as written.
+/// through imports (`rq.get` -> `requests.get`). A dotted name whose first part is not
+/// imported is a local value, not a module: `None`. A bare unimported name stays as
+/// written (builtins such as `open`).
 pub fn qualified_name(node: Node, source: &str, imports: &Imports) -> Option<String> {
     let dotted = dotted_name(node, source)?;
-    let (head, rest) = dotted
-        .split_once('.')
-        .map_or((dotted.as_str(), None), |(h, r)| (h, Some(r)));
-    let resolved = imports.resolve(head).unwrap_or(head);
-    Some(match rest {
-        Some(rest) => format!("{resolved}.{rest}"),
-        None => resolved.to_string(),
-    })
+    let Some((head, rest)) = dotted.split_once('.') else {
+        return Some(imports.resolve(&dotted).unwrap_or(&dotted).to_string());
+    };
+    let resolved = imports.resolve(head)?;
+    Some(format!("{resolved}.{rest}"))
 }
 
 pub fn is_async_function(function: Node) -> bool {
