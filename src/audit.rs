@@ -20,12 +20,7 @@ static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
     LazyLock::new(|| Mutex::new(HashSet::new()));
 
 pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings) -> Vec<Finding> {
-    let context = Context {
-        source,
-        tree,
-        language,
-        settings,
-    };
+    let context = Context::new(source, tree, language, settings);
     let mut findings = Vec::new();
     for rule in ALL_RULES
         .iter()

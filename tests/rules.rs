@@ -178,3 +178,42 @@ fn every_fixture_has_a_test() {
         }
     }
 }
+
+/// Files with Windows line endings: the same findings, and fixes that keep `\r\n`.
+#[test]
+fn crlf_files_get_the_same_findings_and_crlf_fixes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python");
+    let settings = Settings::default();
+    for fixture in [
+        "missing-rollback.py",
+        "blocking-io-in-async.py",
+        "redis-key-without-ttl.py",
+    ] {
+        let unix = std::fs::read_to_string(root.join(fixture)).expect("fixture");
+        let windows = unix.replace('\n', "\r\n");
+        let rules = |source: &str| -> Vec<(&'static str, usize)> {
+            audit_text(Language::Python, source, &settings)
+                .iter()
+                .map(|finding| {
+                    (
+                        finding.rule,
+                        source[..finding.range.start].matches('\n').count(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(rules(&windows), rules(&unix), "{fixture}");
+        let fixed = fix_all(Language::Python, &windows, &settings, true);
+        assert!(parses_cleanly(Language::Python, &fixed.text), "{fixture}");
+        assert_eq!(
+            fixed.text.matches('\n').count(),
+            fixed.text.matches("\r\n").count(),
+            "{fixture}: a fix wrote a bare \\n"
+        );
+        assert_eq!(
+            fixed.text.replace("\r\n", "\n"),
+            fix_all(Language::Python, &unix, &settings, true).text,
+            "{fixture}"
+        );
+    }
+}

@@ -180,11 +180,34 @@ pub struct Context<'a> {
     pub tree: &'a Tree,
     pub language: Language,
     pub settings: &'a Settings,
+    /// Module-wide Python facts (imports, Redis clients), computed once per audit by
+    /// the first rule that asks, shared by the rest.
+    python_facts: std::cell::OnceCell<python::ModuleFacts>,
 }
 
 impl<'a> Context<'a> {
+    pub fn new(
+        source: &'a str,
+        tree: &'a Tree,
+        language: Language,
+        settings: &'a Settings,
+    ) -> Self {
+        Context {
+            source,
+            tree,
+            language,
+            settings,
+            python_facts: std::cell::OnceCell::new(),
+        }
+    }
+
     pub fn text(&self, node: Node) -> &'a str {
         node_text(node, self.source)
+    }
+
+    pub fn python_facts(&self) -> &python::ModuleFacts {
+        self.python_facts
+            .get_or_init(|| python::ModuleFacts::collect(self.tree.root_node(), self.source))
     }
 }
 

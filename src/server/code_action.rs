@@ -37,9 +37,9 @@ pub(super) fn code_action(
 ) -> Option<CodeActionResponse> {
     let uri = params.text_document.uri.clone();
     let Some(open) = backend.documents.get(&uri) else {
-        tracing::warn!(
+        tracing::debug!(
             uri = uri.as_str(),
-            "code actions for a document that is not open"
+            "code actions for a document that is not audited here"
         );
         return None;
     };

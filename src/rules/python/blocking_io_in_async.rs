@@ -102,7 +102,6 @@ const PATH_IO_METHODS: &[&str] = &["read_text", "read_bytes", "write_text", "wri
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let (query, [function_index, name_index, body_index]) = QUERY.get();
     let root = context.tree.root_node();
-    let mut state: Option<(Imports, RedisClients)> = None;
     query.for_each_match(root, context.source, |found| {
         let (Some(function), Some(name), Some(body)) = (
             captured(found, *function_index),
@@ -111,11 +110,8 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         ) else {
             return;
         };
-        let (imports, redis) = state.get_or_insert_with(|| {
-            let imports = Imports::collect(root, context.source);
-            let redis = RedisClients::collect(root, context.source, &imports);
-            (imports, redis)
-        });
+        let facts = context.python_facts();
+        let (imports, redis) = (&facts.imports, &facts.redis);
         let function_name = context.text(name);
         for call in direct_calls(body) {
             if enclosing_function(call).is_none_or(|f| f.id() != function.id()) {

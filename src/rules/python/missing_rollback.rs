@@ -103,7 +103,6 @@ const DATABASE_ERRORS: &[&str] = &[
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let (query, [commit_index, receiver_index, arguments_index]) = QUERY.get();
     let root = context.tree.root_node();
-    let mut imports = None; // collected on the first commit: most edits have none
     query.for_each_match(root, context.source, |found| {
         let (Some(commit), Some(receiver)) = (
             captured(found, *commit_index),
@@ -116,7 +115,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         if has_arguments {
             return;
         }
-        let imports = imports.get_or_insert_with(|| Imports::collect(root, context.source));
+        let imports = &context.python_facts().imports;
         if let Some(finding) = check_commit(context, imports, commit, receiver) {
             findings.push(finding);
         }

@@ -12,6 +12,21 @@ use tree_sitter::Node;
 
 use super::{indentation_at, line_end, line_start, node_text, walk_tree};
 
+/// What the Python rules need to know about a whole module, collected once per audit.
+#[derive(Debug)]
+pub struct ModuleFacts {
+    pub imports: Imports,
+    pub redis: redis_clients::RedisClients,
+}
+
+impl ModuleFacts {
+    pub fn collect(root: Node, source: &str) -> ModuleFacts {
+        let imports = Imports::collect(root, source);
+        let redis = redis_clients::RedisClients::collect(root, source, &imports);
+        ModuleFacts { imports, redis }
+    }
+}
+
 /// Local names bound by imports, mapped to what they stand for:
 /// `import requests as rq` gives `rq -> requests`, `from time import sleep` gives
 /// `sleep -> time.sleep`, `import os.path` gives `os -> os`.

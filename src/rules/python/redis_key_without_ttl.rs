@@ -43,10 +43,10 @@
 
 use tree_sitter::Node;
 
-use super::redis_clients::{RedisClients, same_key};
+use super::redis_clients::same_key;
 use super::{
-    Imports, enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement,
-    keyword_argument, positional_arguments,
+    enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement, keyword_argument,
+    positional_arguments,
 };
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
@@ -79,7 +79,6 @@ const EXPIRE_METHODS: &[&str] = &["expire", "pexpire", "expireat", "pexpireat"];
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let (query, [write_index, receiver_index, method_index, _]) = QUERY.get();
     let root = context.tree.root_node();
-    let mut state: Option<(Imports, RedisClients)> = None;
     query.for_each_match(root, context.source, |found| {
         let (Some(write), Some(receiver), Some(method)) = (
             captured(found, *write_index),
@@ -88,11 +87,8 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         ) else {
             return;
         };
-        let (imports, clients) = state.get_or_insert_with(|| {
-            let imports = Imports::collect(root, context.source);
-            let clients = RedisClients::collect(root, context.source, &imports);
-            (imports, clients)
-        });
+        let facts = context.python_facts();
+        let (imports, clients) = (&facts.imports, &facts.redis);
         if clients
             .handle_of(receiver, context.source, imports)
             .is_none()
