@@ -6,6 +6,7 @@
 //! the source and tree they are given; they never touch LSP types, files or settings
 //! beyond `Context`.
 
+pub mod ancestry;
 pub mod docker;
 pub mod python;
 pub mod query;
@@ -182,7 +183,7 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// Module-wide Python facts (imports, Redis clients), computed once per audit by
     /// the first rule that asks, shared by the rest.
-    python_facts: std::cell::OnceCell<python::ModuleFacts>,
+    python_facts: std::cell::OnceCell<python::ModuleFacts<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -205,7 +206,7 @@ impl<'a> Context<'a> {
         node_text(node, self.source)
     }
 
-    pub fn python_facts(&self) -> &python::ModuleFacts {
+    pub fn python_facts(&self) -> &python::ModuleFacts<'a> {
         self.python_facts
             .get_or_init(|| python::ModuleFacts::collect(self.tree.root_node(), self.source))
     }
@@ -244,9 +245,11 @@ pub fn indentation_at(source: &str, byte: usize) -> &str {
     &line[..line.len() - line.trim_start().len()]
 }
 
-/// The line break the file already uses.
+/// The line break the file already uses, judged by its first line (as editors and
+/// Ruff do; scanning the whole file per fix would make fixing quadratic).
 pub fn newline_of(source: &str) -> &'static str {
-    if source.contains("\r\n") {
+    let first_break = source.find('\n');
+    if first_break.is_some_and(|at| at > 0 && source.as_bytes()[at - 1] == b'\r') {
         "\r\n"
     } else {
         "\n"

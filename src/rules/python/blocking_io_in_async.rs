@@ -48,11 +48,8 @@
 
 use tree_sitter::Node;
 
-use super::redis_clients::RedisClients;
-use super::{
-    Imports, enclosing_function, ensure_module_import, is_awaited, is_standalone_statement,
-    qualified_name,
-};
+use super::redis_clients::Scopes;
+use super::{ModuleFacts, ensure_module_import, is_standalone_statement, qualified_name};
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
@@ -110,39 +107,51 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         ) else {
             return;
         };
+        let calls = direct_calls(body);
+        if calls.is_empty() {
+            return;
+        }
         let facts = context.python_facts();
-        let (imports, redis) = (&facts.imports, &facts.redis);
+        let mut function_and_ancestors = facts.ancestry.ancestors(function);
+        function_and_ancestors.push(function);
+        let scopes = Scopes::of(&function_and_ancestors);
         let function_name = context.text(name);
-        for call in direct_calls(body) {
-            if enclosing_function(call).is_none_or(|f| f.id() != function.id()) {
+        for (call, parent) in calls {
+            // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)`
+            // is not called here at all. An argument like `to_thread(requests.get(url))`
+            // still runs eagerly on the loop, so it is reported.
+            if parent.kind() == "await" {
                 continue;
             }
-            if let Some(finding) = check_call(context, imports, redis, call, function_name) {
-                findings.push(finding);
-            }
+            let Some(blocking) = classify(context, facts, &scopes, call, parent) else {
+                continue;
+            };
+            findings.push(report(context, facts, blocking, call, function_name));
         }
     });
 }
 
-/// Calls in `body` outside nested functions, lambdas and classes (iterative walk).
-fn direct_calls(body: Node) -> Vec<Node> {
+/// Calls in `body`, each with its parent, outside nested functions, lambdas and
+/// classes (iterative walk: the parent comes from the walk, not from `Node::parent`).
+fn direct_calls(body: Node) -> Vec<(Node, Node)> {
     let mut calls = Vec::new();
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
-        if node.kind() == "call" {
-            calls.push(node);
-        }
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            if !matches!(
+            if matches!(
                 child.kind(),
                 "function_definition" | "lambda" | "class_definition"
             ) {
-                stack.push(child);
+                continue;
             }
+            if child.kind() == "call" {
+                calls.push((child, node));
+            }
+            stack.push(child);
         }
     }
-    calls.sort_by_key(|call| call.start_byte());
+    calls.sort_by_key(|(call, _)| call.start_byte());
     calls
 }
 
@@ -156,11 +165,13 @@ enum Blocking {
 
 fn classify(
     context: &Context,
-    imports: &Imports,
-    redis: &RedisClients,
+    facts: &ModuleFacts,
+    scopes: &Scopes,
     call: Node,
+    parent: Node,
 ) -> Option<Blocking> {
     let source = context.source;
+    let imports = &facts.imports;
     let function = call.child_by_field_name("function")?;
     if let Some(name) = qualified_name(function, source, imports) {
         if name == "time.sleep" {
@@ -176,10 +187,7 @@ fn classify(
             return Some(Blocking::Offloadable(name));
         }
         if name == "open" {
-            if call
-                .parent()
-                .is_some_and(|parent| matches!(parent.kind(), "with_item" | "as_pattern"))
-            {
+            if matches!(parent.kind(), "with_item" | "as_pattern") {
                 return Some(Blocking::NoFix(name));
             }
             return Some(Blocking::Offloadable(name));
@@ -195,7 +203,7 @@ fn classify(
         return Some(Blocking::Offloadable(format!("Path.{method}")));
     }
     let receiver = function.child_by_field_name("object")?;
-    let handle = redis.handle_of(receiver, source, imports)?;
+    let handle = facts.redis.handle_of(receiver, scopes, source, imports)?;
     let sends_commands = if handle.pipeline {
         method == "execute"
     } else {
@@ -210,28 +218,25 @@ fn classify(
     )))
 }
 
-fn check_call(
+fn report(
     context: &Context,
-    imports: &Imports,
-    redis: &RedisClients,
+    facts: &ModuleFacts,
+    blocking: Blocking,
     call: Node,
     function_name: &str,
-) -> Option<Finding> {
-    // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
-    // called here at all. An argument like `to_thread(requests.get(url))` still runs
-    // eagerly on the loop, so it is reported.
-    if is_awaited(call) {
-        return None;
-    }
-    let blocking = classify(context, imports, redis, call)?;
+) -> Finding {
     let source = context.source;
     let root = context.tree.root_node();
-    let (asyncio, import_edit) = ensure_module_import(root, source, imports, "asyncio");
-    let arguments = call.child_by_field_name("arguments")?;
-    let callee = node_text(call.child_by_field_name("function")?, source);
-    let inner_arguments = (arguments.kind() == "argument_list")
-        .then(|| source.get(arguments.start_byte() + 1..arguments.end_byte().saturating_sub(1)))
-        .flatten()
+    let (asyncio, import_edit) = ensure_module_import(root, source, &facts.imports, "asyncio");
+    let callee = call
+        .child_by_field_name("function")
+        .map_or("", |function| node_text(function, source));
+    let inner_arguments = call
+        .child_by_field_name("arguments")
+        .filter(|arguments| arguments.kind() == "argument_list")
+        .and_then(|arguments| {
+            source.get(arguments.start_byte() + 1..arguments.end_byte().saturating_sub(1))
+        })
         .map(str::trim);
     let with_import =
         |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
@@ -243,7 +248,8 @@ fn check_call(
                     format!("await {asyncio}.sleep({arguments})"),
                 );
                 let title = format!("Replace with `await {asyncio}.sleep(...)`");
-                if is_standalone_statement(call, source).is_some() {
+                let ancestors = facts.ancestry.ancestors(call);
+                if is_standalone_statement(call, &ancestors, source).is_some() {
                     Fix::safe(title, with_import(edit))
                 } else {
                     Fix::unsafe_(title, with_import(edit))
@@ -281,5 +287,5 @@ fn check_call(
         format!("`{label}` blocks the event loop inside `async def {function_name}`{hint}"),
     );
     finding.fix = fix;
-    Some(finding)
+    finding
 }

@@ -52,8 +52,8 @@
 use tree_sitter::Node;
 
 use super::{
-    Imports, contains_method_call, dotted_name, enclosing_scope, indent_unit, is_awaited,
-    is_standalone_statement, same_expression,
+    Imports, ModuleFacts, contains_method_call, dotted_name, enclosing_scope, indent_unit,
+    is_awaited, is_standalone_statement, same_expression, walk_local_scope,
 };
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
@@ -115,8 +115,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         if has_arguments {
             return;
         }
-        let imports = &context.python_facts().imports;
-        if let Some(finding) = check_commit(context, imports, commit, receiver) {
+        if let Some(finding) = check_commit(context, context.python_facts(), commit, receiver) {
             findings.push(finding);
         }
     });
@@ -124,17 +123,21 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 
 fn check_commit(
     context: &Context,
-    imports: &Imports,
+    facts: &ModuleFacts,
     commit: Node,
     receiver: Node,
 ) -> Option<Finding> {
     let source = context.source;
+    let imports = &facts.imports;
     let receiver_text = node_text(receiver, source);
-    let awaited = is_awaited(commit);
+    let ancestors = facts.ancestry.ancestors(commit);
+    let awaited = is_awaited(&ancestors);
     let mut closed_by_finally = false;
     let mut managed_by_with = false;
-    let mut child = commit;
-    while let Some(ancestor) = child.parent() {
+    // From the innermost ancestor outwards, with the child we came from.
+    for index in (0..ancestors.len()).rev() {
+        let ancestor = ancestors[index];
+        let child = ancestors.get(index + 1).copied().unwrap_or(commit);
         match ancestor.kind() {
             "function_definition" | "lambda" | "class_definition" => break,
             "with_statement" => {
@@ -177,9 +180,11 @@ fn check_commit(
             }
             _ => {}
         }
-        child = ancestor;
     }
-    if managed_by_with || closed_by_finally || !created_in_scope(commit, receiver_text, source) {
+    if managed_by_with
+        || closed_by_finally
+        || !created_in_scope(commit, &ancestors, receiver_text, source)
+    {
         return None;
     }
     let await_prefix = if awaited { "await " } else { "" };
@@ -190,7 +195,7 @@ fn check_commit(
              without a `with` block and nothing rolls it back"
         ),
     );
-    finding.fix = wrap_in_try(source, commit, receiver_text, await_prefix).map(|edit| {
+    finding.fix = wrap_in_try(source, commit, &ancestors, receiver_text, await_prefix).map(|edit| {
         Fix::safe(format!("Wrap the commit in `try`/`except` that calls `{await_prefix}{receiver_text}.rollback()` and re-raises"), vec![edit])
     });
     Some(finding)
@@ -241,8 +246,14 @@ fn insert_first_in_handler(source: &str, handler: Node, statement: &str) -> Opti
 }
 
 /// Replace the commit's statement with a `try` that rolls back and re-raises.
-fn wrap_in_try(source: &str, commit: Node, receiver: &str, await_prefix: &str) -> Option<Edit> {
-    let statement = is_standalone_statement(commit, source)?;
+fn wrap_in_try(
+    source: &str,
+    commit: Node,
+    ancestors: &[Node],
+    receiver: &str,
+    await_prefix: &str,
+) -> Option<Edit> {
+    let statement = is_standalone_statement(commit, ancestors, source)?;
     if statement.start_position().row != statement.end_position().row {
         return None;
     }
@@ -265,15 +276,12 @@ fn is_body_of(try_statement: Node, child: Node) -> bool {
 }
 
 fn with_items(with_statement: Node) -> Vec<Node> {
-    let mut items = Vec::new();
-    walk_tree(with_statement, |node| {
-        if node.kind() == "with_item"
-            && node.parent().and_then(|clause| clause.parent()) == Some(with_statement)
-        {
-            items.push(node);
-        }
-    });
-    items
+    named_children(with_statement)
+        .into_iter()
+        .filter(|child| child.kind() == "with_clause")
+        .flat_map(named_children)
+        .filter(|item| item.kind() == "with_item")
+        .collect()
 }
 
 /// `X.begin()` / `X.begin_nested()` (alone or `as conn`): the block commits or rolls back.
@@ -375,14 +383,13 @@ fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> boo
 
 /// Whether `receiver` is bound, earlier in the same function (or module), to a new
 /// session or connection: `SessionLocal()`, `Session(engine)`, `engine.connect()`, ...
-fn created_in_scope(commit: Node, receiver: &str, source: &str) -> bool {
-    let scope = enclosing_scope(commit);
+fn created_in_scope(commit: Node, ancestors: &[Node], receiver: &str, source: &str) -> bool {
+    let Some(scope) = enclosing_scope(ancestors) else {
+        return false;
+    };
     let mut created = false;
-    walk_tree(scope, |node| {
+    walk_local_scope(scope, |node| {
         if created || node.kind() != "assignment" || node.start_byte() >= commit.start_byte() {
-            return;
-        }
-        if enclosing_scope(node).id() != scope.id() {
             return;
         }
         let (Some(target), Some(value)) = (

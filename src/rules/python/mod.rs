@@ -10,20 +10,26 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
+use super::ancestry::Ancestry;
 use super::{indentation_at, line_end, line_start, node_text, walk_tree};
 
 /// What the Python rules need to know about a whole module, collected once per audit.
-#[derive(Debug)]
-pub struct ModuleFacts {
+pub struct ModuleFacts<'t> {
     pub imports: Imports,
     pub redis: redis_clients::RedisClients,
+    pub ancestry: Ancestry<'t>,
 }
 
-impl ModuleFacts {
-    pub fn collect(root: Node, source: &str) -> ModuleFacts {
+impl<'t> ModuleFacts<'t> {
+    pub fn collect(root: Node<'t>, source: &str) -> ModuleFacts<'t> {
+        let ancestry = Ancestry::new(root);
         let imports = Imports::collect(root, source);
-        let redis = redis_clients::RedisClients::collect(root, source, &imports);
-        ModuleFacts { imports, redis }
+        let redis = redis_clients::RedisClients::collect(root, source, &imports, &ancestry);
+        ModuleFacts {
+            imports,
+            redis,
+            ancestry,
+        }
     }
 }
 
@@ -106,16 +112,20 @@ impl Imports {
 }
 
 /// `a.b.c` for a chain of identifiers and attributes; `None` for anything else.
+/// Iterative: a chain thousands of attributes long must not overflow the stack.
 pub fn dotted_name(node: Node, source: &str) -> Option<String> {
-    match node.kind() {
-        "identifier" => Some(node_text(node, source).to_string()),
-        "attribute" => {
-            let object = dotted_name(node.child_by_field_name("object")?, source)?;
-            let attribute = node.child_by_field_name("attribute")?;
-            Some(format!("{object}.{}", node_text(attribute, source)))
-        }
-        _ => None,
+    let mut parts = Vec::new();
+    let mut current = node;
+    while current.kind() == "attribute" {
+        parts.push(node_text(current.child_by_field_name("attribute")?, source));
+        current = current.child_by_field_name("object")?;
     }
+    if current.kind() != "identifier" {
+        return None;
+    }
+    parts.push(node_text(current, source));
+    parts.reverse();
+    Some(parts.join("."))
 }
 
 /// The fully qualified name of a dotted expression, with its first part resolved
@@ -138,57 +148,81 @@ pub fn is_async_function(function: Node) -> bool {
             .is_some_and(|first| first.kind() == "async")
 }
 
-/// The innermost function or lambda around `node`, if any.
-pub fn enclosing_function(node: Node) -> Option<Node> {
-    let mut current = node.parent();
-    while let Some(candidate) = current {
-        if matches!(candidate.kind(), "function_definition" | "lambda") {
-            return Some(candidate);
-        }
-        current = candidate.parent();
-    }
-    None
+// The helpers below take a node's `ancestors` (outermost first, from `Ancestry`)
+// instead of climbing with `Node::parent`, which is slow on wide trees.
+
+/// The innermost function or lambda among `ancestors`.
+pub fn enclosing_function<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
+    ancestors
+        .iter()
+        .rev()
+        .find(|node| matches!(node.kind(), "function_definition" | "lambda"))
+        .copied()
 }
 
-/// The innermost function around `node`, else the module: where local names live.
-pub fn enclosing_scope(node: Node) -> Node {
-    let mut current = node;
-    while let Some(parent) = current.parent() {
-        if parent.kind() == "function_definition" {
-            return parent;
-        }
-        current = parent;
-    }
-    current
+/// Where local names live: the innermost function among `ancestors`, else the module.
+pub fn enclosing_scope<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
+    let function = ancestors
+        .iter()
+        .rev()
+        .find(|node| node.kind() == "function_definition");
+    function.or(ancestors.first()).copied()
 }
 
-pub fn enclosing_class(node: Node) -> Option<Node> {
-    let mut current = node.parent();
-    while let Some(candidate) = current {
-        if candidate.kind() == "class_definition" {
-            return Some(candidate);
-        }
-        current = candidate.parent();
-    }
-    None
+pub fn enclosing_class<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
+    ancestors
+        .iter()
+        .rev()
+        .find(|node| node.kind() == "class_definition")
+        .copied()
 }
 
 /// The simple statement that holds `node` (the child of a `block` or `module`).
-pub fn statement_of(node: Node) -> Option<Node> {
-    let mut current = node;
-    loop {
-        let parent = current.parent()?;
-        if matches!(parent.kind(), "block" | "module") {
-            return Some(current);
+pub fn statement_of<'t>(node: Node<'t>, ancestors: &[Node<'t>]) -> Option<Node<'t>> {
+    let container = ancestors
+        .iter()
+        .rposition(|ancestor| matches!(ancestor.kind(), "block" | "module"))?;
+    Some(ancestors.get(container + 1).copied().unwrap_or(node))
+}
+
+/// Visit `scope` (a function or the module) and everything in it except the bodies of
+/// nested functions, lambdas and classes, which have scopes of their own.
+pub fn walk_local_scope<'t>(scope: Node<'t>, visit: impl FnMut(Node<'t>)) {
+    walk_local_scope_from(scope, 0, visit);
+}
+
+/// `walk_local_scope`, skipping subtrees that end before byte `from`.
+pub fn walk_local_scope_from<'t>(scope: Node<'t>, from: usize, mut visit: impl FnMut(Node<'t>)) {
+    let mut stack = vec![scope];
+    while let Some(node) = stack.pop() {
+        visit(node);
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            let nested_scope = matches!(
+                child.kind(),
+                "function_definition" | "lambda" | "class_definition"
+            );
+            if !nested_scope && child.end_byte() >= from {
+                stack.push(child);
+            }
         }
-        current = parent;
     }
+}
+
+pub fn is_awaited(ancestors: &[Node]) -> bool {
+    ancestors
+        .last()
+        .is_some_and(|parent| parent.kind() == "await")
 }
 
 /// Whether `call` is the whole of its statement (`f()` or `await f()` on its own),
 /// alone on its line(s), so a fix may put lines before or after it.
-pub fn is_standalone_statement<'t>(call: Node<'t>, source: &str) -> Option<Node<'t>> {
-    let statement = statement_of(call)?;
+pub fn is_standalone_statement<'t>(
+    call: Node<'t>,
+    ancestors: &[Node<'t>],
+    source: &str,
+) -> Option<Node<'t>> {
+    let statement = statement_of(call, ancestors)?;
     if statement.kind() != "expression_statement" {
         return None;
     }
@@ -253,10 +287,6 @@ pub fn has_dictionary_splat(call: Node) -> bool {
     arguments
         .named_children(&mut cursor)
         .any(|argument| argument.kind() == "dictionary_splat")
-}
-
-pub fn is_awaited(call: Node) -> bool {
-    call.parent().is_some_and(|parent| parent.kind() == "await")
 }
 
 /// One indentation step in the style of the file around `byte`.

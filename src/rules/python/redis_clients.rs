@@ -7,9 +7,8 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use super::{
-    Imports, dotted_name, enclosing_class, enclosing_scope, qualified_name, same_expression,
-};
+use super::{Imports, dotted_name, enclosing_class, qualified_name, same_expression};
+use crate::rules::ancestry::Ancestry;
 use crate::rules::{node_text, walk_tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,99 +49,157 @@ const ASYNC_CONSTRUCTORS: &[&str] = &[
     "aioredis.Redis.from_url",
 ];
 
+/// The scopes a node sits in, innermost function first, for binding lookups.
+pub struct Scopes<'t> {
+    functions: Vec<Node<'t>>,
+    class: Option<Node<'t>>,
+    module: Option<Node<'t>>,
+}
+
+impl<'t> Scopes<'t> {
+    pub fn of(ancestors: &[Node<'t>]) -> Scopes<'t> {
+        let functions = ancestors
+            .iter()
+            .rev()
+            .filter(|node| node.kind() == "function_definition")
+            .copied()
+            .collect();
+        Scopes {
+            functions,
+            class: enclosing_class(ancestors),
+            module: ancestors.first().copied(),
+        }
+    }
+
+    /// Where a binding of `text` made here lives.
+    fn binding_scope(&self, text: &str) -> Option<Node<'t>> {
+        if text.starts_with("self.") {
+            return self
+                .class
+                .or_else(|| self.functions.first().copied())
+                .or(self.module);
+        }
+        self.functions.first().copied().or(self.module)
+    }
+}
+
 impl RedisClients {
-    pub fn collect(root: Node, source: &str, imports: &Imports) -> RedisClients {
+    pub fn collect(
+        root: Node,
+        source: &str,
+        imports: &Imports,
+        ancestry: &Ancestry,
+    ) -> RedisClients {
+        let mut candidates = Vec::new();
+        walk_tree(root, |node| {
+            if matches!(
+                node.kind(),
+                "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter"
+            ) {
+                candidates.push(node);
+            }
+        });
         let mut clients = RedisClients::default();
+        if candidates.is_empty() {
+            return clients;
+        }
+        let scopes: Vec<Scopes> = candidates
+            .iter()
+            .map(|node| Scopes::of(&ancestry.ancestors(*node)))
+            .collect();
         // Two passes, so a pipeline made from a client bound later in the file still resolves.
         for _ in 0..2 {
-            walk_tree(root, |node| match node.kind() {
-                "assignment" => {
-                    let (Some(target), Some(value)) = (
-                        node.child_by_field_name("left"),
-                        node.child_by_field_name("right"),
-                    ) else {
-                        return;
-                    };
-                    if let Some(handle) = clients.handle_of_value(value, source, imports) {
-                        clients.bind(target, source, handle);
-                    }
+            for (node, scopes) in candidates.iter().zip(&scopes) {
+                let Some((target, handle)) =
+                    clients.binding_made_by(*node, scopes, source, imports)
+                else {
+                    continue;
+                };
+                let text = normalized(node_text(target, source));
+                if let Some(scope) = scopes.binding_scope(&text) {
+                    clients.bindings.insert((scope.id(), text), handle);
                 }
-                "with_item" => {
-                    let Some(value) = node.child_by_field_name("value") else {
-                        return;
-                    };
-                    if value.kind() != "as_pattern" {
-                        return;
-                    }
-                    let (Some(expression), Some(alias)) =
-                        (value.named_child(0), value.child_by_field_name("alias"))
-                    else {
-                        return;
-                    };
-                    let Some(target) = alias.named_child(0) else {
-                        return;
-                    };
-                    if let Some(handle) = clients.handle_of_value(expression, source, imports) {
-                        clients.bind(target, source, handle);
-                    }
-                }
-                "typed_parameter" | "typed_default_parameter" => {
-                    let name = node
-                        .child_by_field_name("name")
-                        .or_else(|| node.named_child(0));
-                    let (Some(name), Some(annotation)) = (name, node.child_by_field_name("type"))
-                    else {
-                        return;
-                    };
-                    if let Some(handle) = handle_of_annotation(annotation, source, imports) {
-                        clients.bind(name, source, handle);
-                    }
-                }
-                _ => {}
-            });
+            }
         }
         clients
     }
 
-    fn bind(&mut self, target: Node, source: &str, handle: RedisHandle) {
-        let text = node_text(target, source);
-        let scope = if text.starts_with("self.") {
-            enclosing_class(target).unwrap_or_else(|| enclosing_scope(target))
-        } else {
-            enclosing_scope(target)
-        };
-        self.bindings.insert((scope.id(), normalized(text)), handle);
+    /// The name an assignment, `with ... as` or annotated parameter binds to a client.
+    fn binding_made_by<'t>(
+        &self,
+        node: Node<'t>,
+        scopes: &Scopes,
+        source: &str,
+        imports: &Imports,
+    ) -> Option<(Node<'t>, RedisHandle)> {
+        match node.kind() {
+            "assignment" => {
+                let target = node.child_by_field_name("left")?;
+                let handle = self.handle_of_value(
+                    node.child_by_field_name("right")?,
+                    scopes,
+                    source,
+                    imports,
+                )?;
+                Some((target, handle))
+            }
+            "with_item" => {
+                let value = node
+                    .child_by_field_name("value")
+                    .filter(|value| value.kind() == "as_pattern")?;
+                let target = value.child_by_field_name("alias")?.named_child(0)?;
+                Some((
+                    target,
+                    self.handle_of_value(value.named_child(0)?, scopes, source, imports)?,
+                ))
+            }
+            _ => {
+                let name = node
+                    .child_by_field_name("name")
+                    .or_else(|| node.named_child(0))?;
+                Some((
+                    name,
+                    handle_of_annotation(node.child_by_field_name("type")?, source, imports)?,
+                ))
+            }
+        }
     }
 
-    /// What `expression` holds, when it is a known client or pipeline.
+    /// What `expression` holds, when it is a known client or pipeline; `scopes` are
+    /// those of the statement it appears in.
     pub fn handle_of(
         &self,
         expression: Node,
+        scopes: &Scopes,
         source: &str,
         imports: &Imports,
     ) -> Option<RedisHandle> {
-        if expression.kind() == "call" {
-            return self.handle_of_value(expression, source, imports);
-        }
-        if expression.kind() == "parenthesized_expression" {
-            return self.handle_of(expression.named_child(0)?, source, imports);
+        match expression.kind() {
+            "call" => return self.handle_of_value(expression, scopes, source, imports),
+            "parenthesized_expression" => {
+                return self.handle_of(expression.named_child(0)?, scopes, source, imports);
+            }
+            _ => {}
         }
         let text = normalized(node_text(expression, source));
         if text.starts_with("self.") {
-            let class = enclosing_class(expression)?;
-            return self.bindings.get(&(class.id(), text)).copied();
+            return self.bindings.get(&(scopes.class?.id(), text)).copied();
         }
-        let mut scope = enclosing_scope(expression);
-        loop {
-            if let Some(handle) = self.bindings.get(&(scope.id(), text.clone())) {
-                return Some(*handle);
-            }
-            scope = enclosing_scope(scope.parent()?);
-        }
+        scopes
+            .functions
+            .iter()
+            .chain(scopes.module.iter())
+            .find_map(|scope| self.bindings.get(&(scope.id(), text.clone())).copied())
     }
 
     /// What the value of an assignment or `with` item evaluates to.
-    fn handle_of_value(&self, value: Node, source: &str, imports: &Imports) -> Option<RedisHandle> {
+    fn handle_of_value(
+        &self,
+        value: Node,
+        scopes: &Scopes,
+        source: &str,
+        imports: &Imports,
+    ) -> Option<RedisHandle> {
         let value = if value.kind() == "await" {
             value.named_child(0)?
         } else {
@@ -170,8 +227,12 @@ impl RedisClients {
         if function.kind() == "attribute" {
             let attribute = function.child_by_field_name("attribute")?;
             if node_text(attribute, source) == "pipeline" {
-                let client =
-                    self.handle_of(function.child_by_field_name("object")?, source, imports)?;
+                let client = self.handle_of(
+                    function.child_by_field_name("object")?,
+                    scopes,
+                    source,
+                    imports,
+                )?;
                 return Some(RedisHandle {
                     pipeline: true,
                     ..client
@@ -183,20 +244,12 @@ impl RedisClients {
 }
 
 fn handle_of_annotation(annotation: Node, source: &str, imports: &Imports) -> Option<RedisHandle> {
-    // `Redis`, `redis.Redis`, `"Redis"`, `Optional[Redis]`, `Redis | None`
-    let mut found = None;
-    walk_tree(annotation, |node| {
-        if found.is_some() {
-            return;
-        }
+    // `Redis`, `redis.Redis`, `"Redis"`, `Optional[Redis]`, `Redis | None`: look at each
+    // outermost name (not inside an attribute chain) and each string annotation.
+    let mut stack = vec![annotation];
+    while let Some(node) = stack.pop() {
         let name = match node.kind() {
             "identifier" | "attribute" => {
-                if node
-                    .parent()
-                    .is_some_and(|parent| parent.kind() == "attribute")
-                {
-                    return;
-                }
                 qualified_name(node, source, imports).or_else(|| dotted_name(node, source))
             }
             "string_content" => {
@@ -205,24 +258,32 @@ fn handle_of_annotation(annotation: Node, source: &str, imports: &Imports) -> Op
                 let resolved = imports.resolve(head).unwrap_or(head);
                 Some(format!("{resolved}{}", &text[head.len()..]))
             }
-            _ => None,
+            _ => {
+                let mut cursor = node.walk();
+                stack.extend(node.named_children(&mut cursor));
+                continue;
+            }
         };
-        let Some(name) = name else { return };
+        let Some(name) = name else { continue };
         let last = name.rsplit('.').next().unwrap_or(&name);
         let asynchronous = name.starts_with("redis.asyncio") || name.starts_with("aioredis");
-        found = match last {
-            "Redis" | "StrictRedis" | "RedisCluster" => Some(RedisHandle {
-                asynchronous,
-                pipeline: false,
-            }),
-            "Pipeline" if name.contains("redis") => Some(RedisHandle {
-                asynchronous,
-                pipeline: true,
-            }),
-            _ => None,
-        };
-    });
-    found
+        match last {
+            "Redis" | "StrictRedis" | "RedisCluster" => {
+                return Some(RedisHandle {
+                    asynchronous,
+                    pipeline: false,
+                });
+            }
+            "Pipeline" if name.contains("redis") => {
+                return Some(RedisHandle {
+                    asynchronous,
+                    pipeline: true,
+                });
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn normalized(text: &str) -> String {

@@ -43,16 +43,17 @@
 
 use tree_sitter::Node;
 
+use super::redis_clients::Scopes;
 use super::redis_clients::same_key;
 use super::{
     enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement, keyword_argument,
-    positional_arguments,
+    positional_arguments, walk_local_scope_from,
 };
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
-    named_children, newline_of, node_text, walk_tree,
+    named_children, newline_of, node_text,
 };
 
 pub const RULE: Rule = Rule {
@@ -88,20 +89,30 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             return;
         };
         let facts = context.python_facts();
-        let (imports, clients) = (&facts.imports, &facts.redis);
-        if clients
-            .handle_of(receiver, context.source, imports)
+        let ancestors = facts.ancestry.ancestors(write);
+        let scopes = Scopes::of(&ancestors);
+        if facts
+            .redis
+            .handle_of(receiver, &scopes, context.source, &facts.imports)
             .is_none()
         {
             return;
         }
-        if let Some(finding) = check_write(context, write, receiver, context.text(method)) {
+        if let Some(finding) =
+            check_write(context, &ancestors, write, receiver, context.text(method))
+        {
             findings.push(finding);
         }
     });
 }
 
-fn check_write(context: &Context, write: Node, receiver: Node, method: &str) -> Option<Finding> {
+fn check_write(
+    context: &Context,
+    ancestors: &[Node],
+    write: Node,
+    receiver: Node,
+    method: &str,
+) -> Option<Finding> {
     let source = context.source;
     if has_dictionary_splat(write) || sets_expiry(write, method, source) {
         return None;
@@ -112,7 +123,7 @@ fn check_write(context: &Context, write: Node, receiver: Node, method: &str) -> 
     }
     let unexpired: Vec<Node> = keys
         .into_iter()
-        .filter(|&key| !expired_later(write, key, source))
+        .filter(|&key| !expired_later(ancestors, write, key, source))
         .collect();
     let first = unexpired.first()?;
     let receiver_text = node_text(receiver, source);
@@ -128,7 +139,7 @@ fn check_write(context: &Context, write: Node, receiver: Node, method: &str) -> 
         add_ex_keyword(write, ttl)
             .map(|edit| Fix::unsafe_(format!("Add `ex={ttl}` (expire after {ttl} s)"), vec![edit]))
     } else {
-        expire_after(write, receiver, &unexpired, ttl, source).map(|edit| {
+        expire_after(ancestors, write, receiver, &unexpired, ttl, source).map(|edit| {
             Fix::unsafe_(
                 format!("Call `{receiver_text}.expire(..., {ttl})` after the write"),
                 vec![edit],
@@ -173,11 +184,13 @@ fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>
 }
 
 /// Whether `expire(key, ...)` (or a sibling) follows the write in the same scope.
-fn expired_later(write: Node, key: Node, source: &str) -> bool {
-    let scope = enclosing_scope(write);
+fn expired_later(ancestors: &[Node], write: Node, key: Node, source: &str) -> bool {
+    let Some(scope) = enclosing_scope(ancestors) else {
+        return false;
+    };
     let key_text = node_text(key, source);
     let mut expired = false;
-    walk_tree(scope, |node| {
+    walk_local_scope_from(scope, write.start_byte(), |node| {
         if expired || node.kind() != "call" {
             return;
         }
@@ -215,6 +228,7 @@ fn add_ex_keyword(write: Node, ttl: u64) -> Option<Edit> {
 }
 
 fn expire_after(
+    ancestors: &[Node],
     write: Node,
     receiver: Node,
     keys: &[Node],
@@ -226,10 +240,10 @@ fn expire_after(
     {
         return None;
     }
-    let statement = is_standalone_statement(write, source)?;
+    let statement = is_standalone_statement(write, ancestors, source)?;
     let indentation = indentation_at(source, statement.start_byte());
     let newline = newline_of(source);
-    let await_prefix = if is_awaited(write) { "await " } else { "" };
+    let await_prefix = if is_awaited(ancestors) { "await " } else { "" };
     let receiver = node_text(receiver, source);
     let lines: String = keys
         .iter()

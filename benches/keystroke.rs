@@ -1,0 +1,163 @@
+//! Per-keystroke cost in the editor: a full open (parse + every rule) and one
+//! single-character edit (incremental reparse + every rule) of a 5,000-line Python
+//! module with findings. `cargo bench --bench keystroke` prints median and p95.
+
+use std::time::{Duration, Instant};
+
+use stackaudit::audit::audit;
+use stackaudit::config::Settings;
+use stackaudit::document::Document;
+use stackaudit::document::position::Encoding;
+use stackaudit::language::Language;
+use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
+
+/// A realistic service module: handlers with DB, Redis and HTTP calls, helpers, classes.
+fn module(lines: usize) -> String {
+    let mut out = String::from(
+        "import time\nimport logging\n\nimport redis\nimport requests\nfrom sqlalchemy.exc import IntegrityError\n\n\
+         from app.db import SessionLocal\n\nlogger = logging.getLogger(__name__)\ncache = redis.Redis(socket_timeout=2)\n\n",
+    );
+    let mut index = 0;
+    while out.lines().count() < lines {
+        index += 1;
+        out.push_str(&format!(
+            "\n\nasync def handler_{index}(user_id: int, db):\n    \"\"\"Serve request kind {index}.\"\"\"\n    \
+             payload = {{\"id\": user_id, \"kind\": {index}}}\n    if user_id % 7 == 0:\n        time.sleep(0.01)\n    \
+             try:\n        db.add(payload)\n        db.commit()\n    except IntegrityError:\n        \
+             logger.warning(\"duplicate %s\", user_id)\n    cache.set(f\"user:{{user_id}}:{index}\", payload[\"kind\"], ex=60)\n    \
+             return [value * 2 for value in range(10) if value % 2]\n\n\n\
+             class Repository{index}:\n    def __init__(self, session):\n        self.session = session\n\n    \
+             def total(self, values):\n        result = 0\n        for value in values:\n            result += value\n        \
+             return result\n"
+        ));
+    }
+    out
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let median = samples[samples.len() / 2];
+    let p95 = samples[samples.len() * 95 / 100];
+    println!(
+        "{name:<48} median {median:>10.3?}  p95 {p95:>10.3?}  ({} runs)",
+        samples.len()
+    );
+}
+
+fn tree_root(document: &Document) -> tree_sitter::Node<'_> {
+    document
+        .tree
+        .as_ref()
+        .map(|tree| tree.root_node())
+        .expect("parsed")
+}
+
+fn main() {
+    let text = module(5_000);
+    let settings = Settings::default();
+    println!(
+        "input: {} lines, {} bytes of Python",
+        text.lines().count(),
+        text.len()
+    );
+
+    let mut open = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let document = Document::new(&text, 1, Language::Python);
+        let findings = document
+            .tree
+            .as_ref()
+            .map(|tree| audit(Language::Python, &text, tree, &settings));
+        std::hint::black_box(findings);
+        open.push(started.elapsed());
+    }
+    report("full open: parse + all rules", open);
+
+    let mut document = Document::new(&text, 1, Language::Python);
+    let middle = (text.lines().count() / 2) as u32;
+    let (mut reparse, mut rules, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    for version in 2..202 {
+        // Type a character, then delete it: the text stays realistic.
+        let (range, insert) = if version % 2 == 0 {
+            (
+                Range::new(Position::new(middle, 4), Position::new(middle, 4)),
+                "x",
+            )
+        } else {
+            (
+                Range::new(Position::new(middle, 4), Position::new(middle, 5)),
+                "",
+            )
+        };
+        let change = TextDocumentContentChangeEvent {
+            range: Some(range),
+            range_length: None,
+            text: insert.to_string(),
+        };
+        let started = Instant::now();
+        document.apply_changes(&[change], version, Encoding::Utf16);
+        let parsed = started.elapsed();
+        let source = document.text();
+        let findings = document
+            .tree
+            .as_ref()
+            .map(|tree| audit(Language::Python, &source, tree, &settings));
+        std::hint::black_box(findings);
+        let done = started.elapsed();
+        reparse.push(parsed);
+        rules.push(done - parsed);
+        total.push(done);
+    }
+    report("keystroke: incremental reparse", reparse);
+    report("keystroke: text + all rules", rules);
+    report("keystroke: total", total);
+    let source = document.text();
+
+    let samples = (0..30)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(stackaudit::rules::python::ModuleFacts::collect(
+                tree_root(&document),
+                &source,
+            ));
+            started.elapsed()
+        })
+        .collect();
+    report("module facts (imports, Redis clients, ancestry)", samples);
+    let samples = (0..30)
+        .map(|_| {
+            let started = Instant::now();
+            let mut nodes = 0usize;
+            stackaudit::rules::walk_tree(tree_root(&document), |_| nodes += 1);
+            std::hint::black_box(nodes);
+            started.elapsed()
+        })
+        .collect();
+    report("one walk over every node", samples);
+
+    // Each rule alone over the same text, to see where the time goes.
+    let Some(tree) = document.tree.as_ref() else {
+        return;
+    };
+    for rule in stackaudit::rules::ALL_RULES
+        .iter()
+        .filter(|rule| rule.applies_to(Language::Python))
+    {
+        let options = stackaudit::config::Options {
+            select: Some(vec![rule.id.to_string()]),
+            ..Default::default()
+        };
+        let Ok(only) = Settings::from_options(options) else {
+            continue;
+        };
+        let samples = (0..30)
+            .map(|_| {
+                let started = Instant::now();
+                std::hint::black_box(audit(Language::Python, &source, tree, &only));
+                started.elapsed()
+            })
+            .collect();
+        report(&format!("rule alone: {}", rule.id), samples);
+    }
+}
