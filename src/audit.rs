@@ -22,9 +22,11 @@ static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
 pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings) -> Vec<Finding> {
     let context = Context::new(source, tree, language, settings);
     let mut findings = Vec::new();
-    for rule in ALL_RULES
+    let triggered = triggered_rules(source);
+    for (rule, _) in ALL_RULES
         .iter()
-        .filter(|rule| rule.applies_to(language) && settings.is_enabled(rule))
+        .zip(triggered)
+        .filter(|(rule, hit)| *hit && rule.applies_to(language) && settings.is_enabled(rule))
     {
         let mut found = Vec::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| (rule.check)(&context, &mut found)));
@@ -62,30 +64,61 @@ pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings)
     findings
 }
 
-/// Whether any rule of `language` could fire on `source`: its bytes contain one of
-/// the rules' trigger words. Cheap enough to run before parsing.
-pub fn may_have_findings(language: Language, source: &str) -> bool {
-    static MATCHERS: LazyLock<Vec<(Language, AhoCorasick)>> = LazyLock::new(|| {
-        Language::ALL
-            .iter()
-            .map(|&language| {
-                let triggers: Vec<&str> = ALL_RULES
-                    .iter()
-                    .filter(|rule| rule.applies_to(language))
-                    .flat_map(|rule| rule.triggers.iter().copied())
-                    .collect();
-                let matcher = AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(&triggers)
-                    .unwrap_or_else(|error| panic!("trigger words build a matcher: {error}"));
-                (language, matcher)
-            })
-            .collect()
-    });
-    MATCHERS
+/// One matcher over every rule's trigger words, with the rule each pattern belongs to.
+struct Triggers {
+    matcher: AhoCorasick,
+    /// `rule_of_pattern[p]` is the index in `ALL_RULES` of pattern `p`'s rule.
+    rule_of_pattern: Vec<usize>,
+}
+
+static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
+    let mut patterns = Vec::new();
+    let mut rule_of_pattern = Vec::new();
+    for (index, rule) in ALL_RULES.iter().enumerate() {
+        for trigger in rule.triggers {
+            patterns.push(*trigger);
+            rule_of_pattern.push(index);
+        }
+    }
+    let matcher = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&patterns)
+        .unwrap_or_else(|error| panic!("trigger words build a matcher: {error}"));
+    Triggers {
+        matcher,
+        rule_of_pattern,
+    }
+});
+
+/// For each rule in `ALL_RULES`, whether `source` contains one of its trigger words
+/// (a rule without any can fire anywhere). One pass over the bytes for all rules.
+pub fn triggered_rules(source: &str) -> Vec<bool> {
+    let mut triggered: Vec<bool> = ALL_RULES
         .iter()
-        .find(|(candidate, _)| *candidate == language)
-        .is_none_or(|(_, matcher)| matcher.is_match(source))
+        .map(|rule| rule.triggers.is_empty())
+        .collect();
+    let mut missing = triggered.iter().filter(|hit| !**hit).count();
+    for found in TRIGGERS.matcher.find_overlapping_iter(source) {
+        let rule = TRIGGERS.rule_of_pattern[found.pattern().as_usize()];
+        if !triggered[rule] {
+            triggered[rule] = true;
+            missing -= 1;
+            if missing == 0 {
+                break;
+            }
+        }
+    }
+    triggered
+}
+
+/// Whether any rule of `language` could fire on `source`. Cheap enough to run before
+/// parsing, so the CLI never parses a file that cannot hold a finding.
+pub fn may_have_findings(language: Language, source: &str) -> bool {
+    let triggered = triggered_rules(source);
+    ALL_RULES
+        .iter()
+        .zip(triggered)
+        .any(|(rule, hit)| hit && rule.applies_to(language))
 }
 
 /// Parse and audit a whole text (the CLI, fix-all, tests).

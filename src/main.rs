@@ -117,9 +117,12 @@ fn run(command: Command) -> Result<u8, String> {
                 OutputFormat::Text => write_text(&report, &mut stdout),
                 OutputFormat::Json => write_json(&report, &mut stdout),
             };
-            written
-                .and_then(|()| stdout.flush())
-                .map_err(|error| format!("cannot write the report: {error}"))?;
+            match written.and_then(|()| stdout.flush()) {
+                // `stackaudit check | head`: the reader left; that is not an error.
+                Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(error) => return Err(format!("cannot write the report: {error}")),
+                Ok(()) => {}
+            }
             let has_findings = report.files.iter().any(|file| !file.findings.is_empty());
             Ok(if has_findings {
                 EXIT_FINDINGS

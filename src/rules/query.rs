@@ -76,3 +76,38 @@ pub fn compile_with_captures<const N: usize>(
     let indexes = names.map(|name| query.capture_index(name));
     (query, indexes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file under `queries/<language>/` compiles for its language, so a bad query
+    /// fails here rather than in a user's editor.
+    #[test]
+    fn every_query_compiles() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let mut compiled = 0;
+        for folder in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let language = match folder.file_name().to_str() {
+                Some("python") => Language::Python,
+                Some("dockerfile") => Language::Dockerfile,
+                Some("compose") => Language::Compose,
+                other => panic!("queries/{other:?} is not a language"),
+            };
+            for file in std::fs::read_dir(folder.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let source = std::fs::read_to_string(file.path()).unwrap_or_default();
+                assert!(
+                    Query::new(&language.grammar(), &source).is_ok(),
+                    "{} does not compile",
+                    file.path().display()
+                );
+                compiled += 1;
+            }
+        }
+        assert!(compiled >= 2, "no queries found under {}", root.display());
+    }
+}

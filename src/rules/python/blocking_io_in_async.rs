@@ -49,9 +49,12 @@
 use tree_sitter::Node;
 
 use super::redis_clients::Scopes;
-use super::{ModuleFacts, ensure_module_import, is_standalone_statement, qualified_name};
+use std::collections::HashMap;
+
+use super::{
+    ModuleFacts, ensure_module_import, is_async_function, is_standalone_statement, qualified_name,
+};
 use crate::language::Language;
-use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
 
 pub const RULE: Rule = Rule {
@@ -63,14 +66,6 @@ pub const RULE: Rule = Rule {
     triggers: &["async"],
     check,
 };
-
-static QUERY: LazyQuery<3> = LazyQuery::new(|| {
-    compile_with_captures(
-        Language::Python,
-        include_str!("../../../queries/python/blocking-io-in-async.scm"),
-        ["function", "name", "body"],
-    )
-});
 
 /// Fully qualified callables that block.
 const BLOCKING_CALLS: &[&str] = &[
@@ -97,62 +92,33 @@ const HTTP_FUNCTIONS: &[&str] = &[
 const PATH_IO_METHODS: &[&str] = &["read_text", "read_bytes", "write_text", "write_bytes"];
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let (query, [function_index, name_index, body_index]) = QUERY.get();
-    let root = context.tree.root_node();
-    query.for_each_match(root, context.source, |found| {
-        let (Some(function), Some(name), Some(body)) = (
-            captured(found, *function_index),
-            captured(found, *name_index),
-            captured(found, *body_index),
-        ) else {
-            return;
+    let facts = context.python_facts();
+    // Per async function: the scopes its calls resolve names in, and its name.
+    let mut functions: HashMap<usize, (Scopes, &str)> = HashMap::new();
+    for site in &facts.calls {
+        // Only calls made directly in an `async def` (not in a nested def, lambda or class).
+        let Some(function) = site.scope.filter(|scope| is_async_function(*scope)) else {
+            continue;
         };
-        let calls = direct_calls(body);
-        if calls.is_empty() {
-            return;
+        // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
+        // called here at all. An argument like `to_thread(requests.get(url))` still runs
+        // eagerly on the loop, so it is reported.
+        if site.parent.kind() == "await" {
+            continue;
         }
-        let facts = context.python_facts();
-        let mut function_and_ancestors = facts.ancestry.ancestors(function);
-        function_and_ancestors.push(function);
-        let scopes = Scopes::of(&function_and_ancestors);
-        let function_name = context.text(name);
-        for (call, parent) in calls {
-            // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)`
-            // is not called here at all. An argument like `to_thread(requests.get(url))`
-            // still runs eagerly on the loop, so it is reported.
-            if parent.kind() == "await" {
-                continue;
-            }
-            let Some(blocking) = classify(context, facts, &scopes, call, parent) else {
-                continue;
-            };
-            findings.push(report(context, facts, blocking, call, function_name));
-        }
-    });
-}
-
-/// Calls in `body`, each with its parent, outside nested functions, lambdas and
-/// classes (iterative walk: the parent comes from the walk, not from `Node::parent`).
-fn direct_calls(body: Node) -> Vec<(Node, Node)> {
-    let mut calls = Vec::new();
-    let mut stack = vec![body];
-    while let Some(node) = stack.pop() {
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
-            if matches!(
-                child.kind(),
-                "function_definition" | "lambda" | "class_definition"
-            ) {
-                continue;
-            }
-            if child.kind() == "call" {
-                calls.push((child, node));
-            }
-            stack.push(child);
-        }
+        let (scopes, function_name) = functions.entry(function.id()).or_insert_with(|| {
+            let mut chain = facts.ancestry.ancestors(function);
+            chain.push(function);
+            let name = function
+                .child_by_field_name("name")
+                .map_or("", |name| context.text(name));
+            (Scopes::of(&chain), name)
+        });
+        let Some(blocking) = classify(context, facts, scopes, site.call, site.parent) else {
+            continue;
+        };
+        findings.push(report(context, facts, blocking, site.call, function_name));
     }
-    calls.sort_by_key(|(call, _)| call.start_byte());
-    calls
 }
 
 /// What is blocking about a call, for the message; `None` when it does not block.

@@ -56,7 +56,6 @@ use super::{
     is_awaited, is_standalone_statement, same_expression, walk_local_scope,
 };
 use crate::language::Language;
-use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
     named_children, newline_of, node_text, walk_tree,
@@ -71,14 +70,6 @@ pub const RULE: Rule = Rule {
     triggers: &["commit"],
     check,
 };
-
-static QUERY: LazyQuery<3> = LazyQuery::new(|| {
-    compile_with_captures(
-        Language::Python,
-        include_str!("../../../queries/python/missing-rollback.scm"),
-        ["commit", "receiver", "arguments"],
-    )
-});
 
 /// Exception types that a failed commit can raise (matched on the last name segment).
 const DATABASE_ERRORS: &[&str] = &[
@@ -101,24 +92,23 @@ const DATABASE_ERRORS: &[&str] = &[
 ];
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let (query, [commit_index, receiver_index, arguments_index]) = QUERY.get();
-    let root = context.tree.root_node();
-    query.for_each_match(root, context.source, |found| {
-        let (Some(commit), Some(receiver)) = (
-            captured(found, *commit_index),
-            captured(found, *receiver_index),
-        ) else {
-            return;
-        };
-        let has_arguments = captured(found, *arguments_index)
-            .is_some_and(|arguments| arguments.named_child_count() > 0);
-        if has_arguments {
-            return;
+    let facts = context.python_facts();
+    for site in &facts.calls {
+        if site.method(context.source) != Some("commit") {
+            continue;
         }
-        if let Some(finding) = check_commit(context, context.python_facts(), commit, receiver) {
+        // A session or DB-API commit takes no arguments; git-style `commit("message")` does.
+        let has_arguments = site
+            .call
+            .child_by_field_name("arguments")
+            .is_none_or(|arguments| arguments.named_child_count() > 0);
+        let Some(receiver) = site.receiver().filter(|_| !has_arguments) else {
+            continue;
+        };
+        if let Some(finding) = check_commit(context, facts, site.call, receiver) {
             findings.push(finding);
         }
-    });
+    }
 }
 
 fn check_commit(

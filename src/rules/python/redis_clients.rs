@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::{Imports, dotted_name, enclosing_class, qualified_name, same_expression};
-use crate::rules::ancestry::Ancestry;
-use crate::rules::{node_text, walk_tree};
+use crate::rules::node_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RedisHandle {
@@ -57,6 +56,27 @@ pub struct Scopes<'t> {
 }
 
 impl<'t> Scopes<'t> {
+    /// From a walk's stack of `def`/`lambda`/`class` nodes, outermost first.
+    pub fn from_stack(stack: &[Node<'t>], root: Node<'t>) -> Scopes<'t> {
+        let functions = stack
+            .iter()
+            .rev()
+            .filter(|node| node.kind() == "function_definition")
+            .copied()
+            .collect();
+        let class = stack
+            .iter()
+            .rev()
+            .find(|node| node.kind() == "class_definition")
+            .copied();
+        Scopes {
+            functions,
+            class,
+            module: Some(root),
+        }
+    }
+
+    /// From a node's ancestors, outermost first.
     pub fn of(ancestors: &[Node<'t>]) -> Scopes<'t> {
         let functions = ancestors
             .iter()
@@ -84,32 +104,13 @@ impl<'t> Scopes<'t> {
 }
 
 impl RedisClients {
-    pub fn collect(
-        root: Node,
-        source: &str,
-        imports: &Imports,
-        ancestry: &Ancestry,
-    ) -> RedisClients {
-        let mut candidates = Vec::new();
-        walk_tree(root, |node| {
-            if matches!(
-                node.kind(),
-                "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter"
-            ) {
-                candidates.push(node);
-            }
-        });
+    /// Bindings from the assignments, `with` items and annotated parameters of a module,
+    /// each with the scopes it was made in.
+    pub fn collect(sites: &[(Node, Scopes)], source: &str, imports: &Imports) -> RedisClients {
         let mut clients = RedisClients::default();
-        if candidates.is_empty() {
-            return clients;
-        }
-        let scopes: Vec<Scopes> = candidates
-            .iter()
-            .map(|node| Scopes::of(&ancestry.ancestors(*node)))
-            .collect();
         // Two passes, so a pipeline made from a client bound later in the file still resolves.
         for _ in 0..2 {
-            for (node, scopes) in candidates.iter().zip(&scopes) {
+            for (node, scopes) in sites {
                 let Some((target, handle)) =
                     clients.binding_made_by(*node, scopes, source, imports)
                 else {

@@ -50,7 +50,6 @@ use super::{
     positional_arguments, walk_local_scope_from,
 };
 use crate::language::Language;
-use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
     named_children, newline_of, node_text,
@@ -66,44 +65,52 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-static QUERY: LazyQuery<4> = LazyQuery::new(|| {
-    compile_with_captures(
-        Language::Python,
-        include_str!("../../../queries/python/redis-key-without-ttl.scm"),
-        ["write", "receiver", "method", "arguments"],
-    )
-});
-
+/// redis-py commands that create a key.
+const WRITE_METHODS: &[&str] = &[
+    "set",
+    "setnx",
+    "mset",
+    "hset",
+    "hmset",
+    "lpush",
+    "rpush",
+    "sadd",
+    "zadd",
+    "incr",
+    "incrby",
+    "incrbyfloat",
+    "append",
+    "xadd",
+    "pfadd",
+];
 const EXPIRY_KEYWORDS: &[&str] = &["ex", "px", "exat", "pxat", "keepttl"];
 const EXPIRE_METHODS: &[&str] = &["expire", "pexpire", "expireat", "pexpireat"];
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let (query, [write_index, receiver_index, method_index, _]) = QUERY.get();
-    let root = context.tree.root_node();
-    query.for_each_match(root, context.source, |found| {
-        let (Some(write), Some(receiver), Some(method)) = (
-            captured(found, *write_index),
-            captured(found, *receiver_index),
-            captured(found, *method_index),
-        ) else {
-            return;
+    let facts = context.python_facts();
+    for site in &facts.calls {
+        let Some(method) = site
+            .method(context.source)
+            .filter(|method| WRITE_METHODS.contains(method))
+        else {
+            continue;
         };
-        let facts = context.python_facts();
-        let ancestors = facts.ancestry.ancestors(write);
+        let Some(receiver) = site.receiver() else {
+            continue;
+        };
+        let ancestors = facts.ancestry.ancestors(site.call);
         let scopes = Scopes::of(&ancestors);
         if facts
             .redis
             .handle_of(receiver, &scopes, context.source, &facts.imports)
             .is_none()
         {
-            return;
+            continue;
         }
-        if let Some(finding) =
-            check_write(context, &ancestors, write, receiver, context.text(method))
-        {
+        if let Some(finding) = check_write(context, &ancestors, site.call, receiver, method) {
             findings.push(finding);
         }
-    });
+    }
 }
 
 fn check_write(
