@@ -417,3 +417,44 @@ async fn workspace_config_applies_and_a_broken_one_is_shown_to_the_user() {
     // Defaults again: the warning severity.
     assert_eq!(client.diagnostics(URI, 1).await[0]["severity"], 2);
 }
+
+#[tokio::test]
+async fn fix_all_is_resolved_lazily_for_clients_that_can() {
+    let text = "import time\n\nasync def handler():\n    time.sleep(1)\n";
+    let mut client = TestClient::in_process();
+    client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {"textDocument": {"codeAction": {
+                "dataSupport": true,
+                "resolveSupport": {"properties": ["edit"]},
+                "codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "source.fixAll"]}},
+            }}}}),
+        )
+        .await;
+    client.notify("initialized", json!({})).await;
+    client.open(URI, "python", 1, text).await;
+    client.diagnostics(URI, 1).await;
+    let response = client
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": URI},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["source.fixAll.stackaudit"]},
+            }),
+        )
+        .await;
+    let action = response["result"][0].clone();
+    assert_eq!(action["title"], "Fix all safe stackaudit findings");
+    assert_eq!(action.get("edit"), None, "the edit waits for resolve");
+    let resolved = client.request("codeAction/resolve", action).await;
+    let edits = resolved["result"]["edit"]["changes"][URI]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        apply_text_edits(text, &edits, false),
+        "import time\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n"
+    );
+}

@@ -23,6 +23,16 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
         .and_then(|workspace| workspace.did_change_watched_files.as_ref())
         .and_then(|watched| watched.dynamic_registration)
         .unwrap_or(false);
+    let resolves_edits = params
+        .capabilities
+        .text_document
+        .as_ref()
+        .and_then(|text| text.code_action.as_ref())
+        .and_then(|code_action| code_action.resolve_support.as_ref())
+        .is_some_and(|support| support.properties.iter().any(|property| property == "edit"));
+    backend
+        .client_resolves_edits
+        .store(resolves_edits, std::sync::atomic::Ordering::SeqCst);
     backend
         .can_watch_files
         .store(can_watch, std::sync::atomic::Ordering::SeqCst);
@@ -62,6 +72,7 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
                     CodeActionKind::SOURCE_FIX_ALL,
                     FIX_ALL_KIND,
                 ]),
+                resolve_provider: Some(true),
                 ..CodeActionOptions::default()
             })),
             hover_provider: Some(HoverProviderCapability::Simple(true)),

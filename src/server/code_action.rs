@@ -158,6 +158,11 @@ fn line_ends_inside_multiline_token(
     inside
 }
 
+const FIX_ALL_TITLE: &str = "Fix all safe stackaudit findings";
+
+/// `source.fixAll.stackaudit`. Clients that resolve code actions get it without its
+/// edit, which `resolve` computes when the user picks it: fixing a whole file is the
+/// most expensive thing a code action request can do.
 fn fix_all_action(
     backend: &Backend,
     open: &OpenDocument,
@@ -165,14 +170,71 @@ fn fix_all_action(
     encoding: Encoding,
 ) -> Option<CodeAction> {
     let document = &open.document;
+    let has_safe_fix = current_findings(open, &backend.settings())
+        .iter()
+        .any(|finding| {
+            finding
+                .fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability == Applicability::Safe)
+        });
+    if !has_safe_fix {
+        return None;
+    }
+    if backend
+        .client_resolves_edits
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return Some(CodeAction {
+            title: FIX_ALL_TITLE.to_string(),
+            kind: Some(FIX_ALL_KIND),
+            data: Some(serde_json::json!({ "fixAll": uri.as_str() })),
+            ..CodeAction::default()
+        });
+    }
+    let edit = fix_all_edit(backend, document, encoding)?;
+    Some(CodeAction {
+        title: FIX_ALL_TITLE.to_string(),
+        kind: Some(FIX_ALL_KIND),
+        edit: Some(workspace_edit(uri, vec![edit])),
+        ..CodeAction::default()
+    })
+}
+
+fn fix_all_edit(
+    backend: &Backend,
+    document: &crate::document::Document,
+    encoding: Encoding,
+) -> Option<TextEdit> {
     let text = document.text();
     let fixed = fix_all(document.language, &text, &backend.settings(), false);
     let edit = minimal_edit(&text, &fixed.text)?;
-    let text_edit = TextEdit::new(range_of(&document.rope, edit.range, encoding), edit.content);
-    Some(CodeAction {
-        title: format!("Fix all safe stackaudit findings ({})", fixed.applied),
-        kind: Some(FIX_ALL_KIND),
-        edit: Some(workspace_edit(uri, vec![text_edit])),
-        ..CodeAction::default()
-    })
+    Some(TextEdit::new(
+        range_of(&document.rope, edit.range, encoding),
+        edit.content,
+    ))
+}
+
+/// `codeAction/resolve`: fill in the edit of a lazy fix-all, from the document as it is
+/// now. Other actions already carry their edits and come back unchanged.
+pub(super) fn resolve(backend: &Backend, mut action: CodeAction) -> CodeAction {
+    let Some(uri) = action
+        .data
+        .as_ref()
+        .and_then(|data| data.get("fixAll"))
+        .and_then(|uri| uri.as_str())
+    else {
+        return action;
+    };
+    let Ok(uri) = uri.parse::<Uri>() else {
+        return action;
+    };
+    let Some(open) = backend.documents.get(&uri) else {
+        return action;
+    };
+    let edits = fix_all_edit(backend, &open.document, backend.encoding())
+        .into_iter()
+        .collect();
+    action.edit = Some(workspace_edit(&uri, edits));
+    action
 }

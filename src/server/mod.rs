@@ -47,6 +47,8 @@ pub struct Backend {
     shutdown_requested: Arc<AtomicBool>,
     /// Whether the client lets us register file watchers (for configuration files).
     can_watch_files: AtomicBool,
+    /// Whether the client can fetch a code action's edit later (`codeAction/resolve`).
+    client_resolves_edits: AtomicBool,
     /// Held while checking a result is current and sending it (see `sync`).
     publish_lock: tokio::sync::Mutex<()>,
 }
@@ -62,6 +64,7 @@ impl Backend {
             client_settings: RwLock::new(serde_json::Value::Null),
             shutdown_requested,
             can_watch_files: AtomicBool::new(false),
+            client_resolves_edits: AtomicBool::new(false),
             publish_lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -116,6 +119,10 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         Ok(code_action::code_action(self, params))
+    }
+
+    async fn code_action_resolve(&self, action: CodeAction) -> Result<CodeAction> {
+        Ok(code_action::resolve(self, action))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

@@ -1,0 +1,112 @@
+// The stackaudit VS Code extension: starts `stackaudit server` and connects it to
+// VS Code through vscode-languageclient. All auditing happens in the server; this file
+// only finds the binary, passes settings, and adds three commands.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+} from 'vscode-languageclient/node';
+
+const SECTION = 'stackaudit';
+let client: LanguageClient | undefined;
+let output: vscode.LogOutputChannel | undefined;
+
+/// Languages and file patterns the server audits (or will): by language id, and by
+/// name so compose files work without a compose language extension.
+const DOCUMENT_SELECTOR = [
+  ...['python', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'sql', 'dockerfile', 'dockercompose'].map(
+    (language) => ({ language }),
+  ),
+  { pattern: '**/{docker-compose,compose}*.{yml,yaml}' },
+  { pattern: '**/{Dockerfile,Containerfile,Dockerfile.*,*.dockerfile}' },
+];
+
+/// The settings the server reads, as `initializationOptions`.
+function serverSettings(): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return {
+    select: config.get<string[] | null>('select', null),
+    ignore: config.get<string[]>('ignore', []),
+    severity: config.get<Record<string, string>>('severity', {}),
+    redis: { defaultTtlSeconds: config.get<number>('redis.defaultTtlSeconds', 3600) },
+  };
+}
+
+/// The binary to start: the `stackaudit.path` setting, else `stackaudit` on PATH.
+/// Returns the path tried and whether it exists, for a useful error.
+function resolveBinary(): { command: string; found: boolean } {
+  const configured = vscode.workspace.getConfiguration(SECTION).get<string>('path', '').trim();
+  if (configured) {
+    return { command: configured, found: fs.existsSync(configured) };
+  }
+  const name = process.platform === 'win32' ? 'stackaudit.exe' : 'stackaudit';
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && fs.existsSync(candidate)) {
+      return { command: candidate, found: true };
+    }
+  }
+  return { command: name, found: false };
+}
+
+async function start(context: vscode.ExtensionContext): Promise<void> {
+  const { command, found } = resolveBinary();
+  if (!found) {
+    void vscode.window.showErrorMessage(
+      `stackaudit: the server binary was not found (tried \`${command}\`). ` +
+        'Install it with `cargo install --path .` or set `stackaudit.path`.',
+    );
+    return;
+  }
+  const args = ['server', ...vscode.workspace.getConfiguration(SECTION).get<string[]>('args', [])];
+  const serverOptions: ServerOptions = { command, args };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: DOCUMENT_SELECTOR,
+    initializationOptions: serverSettings(),
+    // Settings changes reach the server as workspace/didChangeConfiguration.
+    synchronize: { configurationSection: SECTION },
+    outputChannel: output,
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+  };
+  client = new LanguageClient(SECTION, 'stackaudit', serverOptions, clientOptions);
+  try {
+    await client.start();
+  } catch (error) {
+    client = undefined;
+    void vscode.window.showErrorMessage(
+      `stackaudit: the server at \`${command}\` did not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  context.subscriptions.push({ dispose: () => void client?.stop() });
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel('stackaudit', { log: true });
+  context.subscriptions.push(
+    output,
+    vscode.commands.registerCommand('stackaudit.restartServer', async () => {
+      if (client) {
+        await client.stop();
+        client = undefined;
+      }
+      await start(context);
+    }),
+    vscode.commands.registerCommand('stackaudit.fixAll', async () => {
+      await vscode.commands.executeCommand('editor.action.codeAction', {
+        kind: 'source.fixAll.stackaudit',
+        apply: 'first',
+      });
+    }),
+    vscode.commands.registerCommand('stackaudit.showOutput', () => output?.show()),
+  );
+  await start(context);
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+}

@@ -1,0 +1,177 @@
+// Drives `stackaudit server` with Microsoft's vscode-languageserver-protocol client
+// stack (what VS Code's language client is built on), announcing VS Code's client
+// capabilities, through a whole session. Run: STACKAUDIT_BIN=... npm test
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import rpc from 'vscode-languageserver-protocol/node';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const binary = process.env.STACKAUDIT_BIN ?? path.resolve(here, '../../../target/release/stackaudit');
+const capabilities = JSON.parse(readFileSync(path.join(here, 'vscode-client-capabilities.json'), 'utf8'));
+const uri = 'file:///workspace/app/handlers.py';
+const handler = 'import time\n\nasync def handler():\n    time.sleep(1)\n';
+
+function startServer() {
+  const child = spawn(binary, ['server'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const connection = rpc.createProtocolConnection(
+    new rpc.StreamMessageReader(child.stdout),
+    new rpc.StreamMessageWriter(child.stdin),
+  );
+  const published = [];
+  const waiters = [];
+  const registrations = [];
+  connection.onNotification(rpc.PublishDiagnosticsNotification.type, (params) => {
+    published.push(params);
+    for (const waiter of [...waiters]) waiter();
+  });
+  connection.onRequest(rpc.RegistrationRequest.type, (params) => {
+    registrations.push(...params.registrations);
+    return null;
+  });
+  connection.onNotification(rpc.LogMessageNotification.type, () => {});
+  connection.onNotification(rpc.ShowMessageNotification.type, () => {});
+  connection.listen();
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+
+  /// The diagnostics published for `version` of `uri` (waits up to 20 s).
+  function diagnostics(version) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no diagnostics for version ${version}`)), 20000);
+      const check = () => {
+        const found = published.find((params) => params.uri === uri && params.version === version);
+        if (found) {
+          clearTimeout(timer);
+          waiters.splice(waiters.indexOf(check), 1);
+          resolve(found.diagnostics);
+        }
+      };
+      waiters.push(check);
+      check();
+    });
+  }
+  return { child, connection, diagnostics, registrations, exited, published };
+}
+
+function applyEdits(text, edits) {
+  const offset = ({ line, character }) => {
+    const lines = text.split('\n');
+    let at = 0;
+    for (let index = 0; index < line; index += 1) at += lines[index].length + 1;
+    return at + character;
+  };
+  const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
+  for (const edit of sorted) {
+    text = text.slice(0, offset(edit.range.start)) + edit.newText + text.slice(offset(edit.range.end));
+  }
+  return text;
+}
+
+test('a VS Code-shaped session against the real server', async () => {
+  const { child, connection, diagnostics, registrations, exited, published } = startServer();
+
+  const initialized = await connection.sendRequest(rpc.InitializeRequest.type, {
+    processId: process.pid,
+    clientInfo: { name: 'Visual Studio Code', version: '1.106.0' },
+    rootUri: 'file:///workspace',
+    workspaceFolders: [{ uri: 'file:///workspace', name: 'workspace' }],
+    capabilities,
+    initializationOptions: { select: null, ignore: [], severity: {}, redis: { defaultTtlSeconds: 900 } },
+  });
+  assert.equal(initialized.capabilities.positionEncoding, 'utf-16');
+  assert.equal(initialized.capabilities.textDocumentSync.change, rpc.TextDocumentSyncKind.Incremental);
+  assert.equal(initialized.capabilities.codeActionProvider.resolveProvider, true);
+  assert.equal(initialized.serverInfo.name, 'stackaudit');
+  await connection.sendNotification(rpc.InitializedNotification.type, {});
+
+  await connection.sendNotification(rpc.DidOpenTextDocumentNotification.type, {
+    textDocument: { uri, languageId: 'python', version: 1, text: handler },
+  });
+  const [finding] = await diagnostics(1);
+  assert.deepEqual(finding.range, { start: { line: 3, character: 4 }, end: { line: 3, character: 17 } });
+  assert.equal(finding.code, 'blocking-io-in-async');
+  assert.equal(finding.source, 'stackaudit');
+  assert.equal(finding.severity, rpc.DiagnosticSeverity.Warning);
+  assert.match(finding.codeDescription.href, /#blocking-io-in-async$/);
+  assert.deepEqual(
+    registrations.map((registration) => registration.method),
+    ['workspace/didChangeWatchedFiles'],
+    'VS Code can watch files, so the server asks it to watch its configuration',
+  );
+
+  // Type a line above: the finding moves down.
+  await connection.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: '# 😀 note\n' }],
+  });
+  const [moved] = await diagnostics(2);
+  assert.equal(moved.range.start.line, 4);
+  let text = 'import time\n# 😀 note\n\nasync def handler():\n    time.sleep(1)\n';
+
+  const actions = await connection.sendRequest(rpc.CodeActionRequest.type, {
+    textDocument: { uri },
+    range: moved.range,
+    context: { diagnostics: [moved], triggerKind: rpc.CodeActionTriggerKind.Invoked },
+  });
+  assert.deepEqual(
+    actions.map((action) => [action.kind, action.title]),
+    [
+      ['quickfix', 'Replace with `await asyncio.sleep(...)`'],
+      ['quickfix', 'Ignore blocking-io-in-async on this line'],
+      ['source.fixAll.stackaudit', 'Fix all safe stackaudit findings'],
+    ],
+  );
+  const fixAll = await connection.sendRequest(rpc.CodeActionResolveRequest.type, actions[2]);
+  assert.equal(fixAll.edit.changes[uri].length, 1);
+
+  const quickFix = await connection.sendRequest(rpc.CodeActionResolveRequest.type, actions[0]);
+  text = applyEdits(text, quickFix.edit.changes[uri]);
+  assert.equal(text, 'import time\nimport asyncio\n# 😀 note\n\nasync def handler():\n    await asyncio.sleep(1)\n');
+
+  const hover = await connection.sendRequest(rpc.HoverRequest.type, {
+    textDocument: { uri },
+    position: { line: 4, character: 8 },
+  });
+  assert.equal(hover.contents.kind, 'markdown');
+  assert.match(hover.contents.value, /\*\*Before\*\*/);
+  assert.match(hover.contents.value, /await asyncio\.sleep\(1\)/);
+
+  await connection.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: 3 },
+    contentChanges: [{ text }],
+  });
+  assert.deepEqual(await diagnostics(3), []);
+
+  // Settings change the way the extension sends them: the section under its name.
+  await connection.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: 4 },
+    contentChanges: [{ text: handler }],
+  });
+  assert.equal((await diagnostics(4)).length, 1);
+  await connection.sendNotification(rpc.DidChangeConfigurationNotification.type, {
+    settings: { stackaudit: { ignore: ['blocking-io-in-async'] } },
+  });
+  // The server re-publishes version 4, now without the ignored rule.
+  const republished = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no re-publish after the settings change')), 20000);
+    const poll = setInterval(() => {
+      const forVersion4 = published.filter((params) => params.uri === uri && params.version === 4);
+      if (forVersion4.length === 2) {
+        clearTimeout(timer);
+        clearInterval(poll);
+        resolve(forVersion4[1].diagnostics);
+      }
+    }, 10);
+  });
+  assert.deepEqual(republished, []);
+
+  await connection.sendRequest(rpc.ShutdownRequest.type);
+  await connection.sendNotification(rpc.ExitNotification.type);
+  assert.equal(await exited, 0);
+  connection.dispose();
+  child.stdin.destroy();
+});
