@@ -151,24 +151,15 @@ impl Imports {
                 "import_statement" => {
                     let mut cursor = node.walk();
                     for name in node.children_by_field_name("name", &mut cursor) {
-                        match name.kind() {
-                            "aliased_import" => {
-                                let (Some(module), Some(alias)) = (
-                                    name.child_by_field_name("name"),
-                                    name.child_by_field_name("alias"),
-                                ) else {
-                                    continue;
-                                };
-                                bindings.insert(
-                                    node_text(alias, source).to_string(),
-                                    node_text(module, source).to_string(),
-                                );
-                            }
-                            _ => {
-                                let dotted = node_text(name, source);
-                                let first = dotted.split('.').next().unwrap_or(dotted);
-                                bindings.insert(first.to_string(), first.to_string());
-                            }
+                        if let Some((module, alias)) = aliased(name) {
+                            bindings.insert(
+                                node_text(alias, source).to_string(),
+                                node_text(module, source).to_string(),
+                            );
+                        } else {
+                            let dotted = node_text(name, source);
+                            let first = dotted.split('.').next().unwrap_or(dotted);
+                            bindings.insert(first.to_string(), first.to_string());
                         }
                     }
                 }
@@ -179,17 +170,11 @@ impl Imports {
                     let module = node_text(module, source);
                     let mut cursor = node.walk();
                     for name in node.children_by_field_name("name", &mut cursor) {
-                        let (imported, local) = match name.kind() {
-                            "aliased_import" => {
-                                let (Some(imported), Some(alias)) = (
-                                    name.child_by_field_name("name"),
-                                    name.child_by_field_name("alias"),
-                                ) else {
-                                    continue;
-                                };
+                        let (imported, local) = match aliased(name) {
+                            Some((imported, alias)) => {
                                 (node_text(imported, source), node_text(alias, source))
                             }
-                            _ => (node_text(name, source), node_text(name, source)),
+                            None => (node_text(name, source), node_text(name, source)),
                         };
                         bindings.insert(local.to_string(), format!("{module}.{imported}"));
                     }
@@ -211,6 +196,17 @@ impl Imports {
             .find(|(_, target)| *target == module)
             .map(|(local, _)| local.as_str())
     }
+}
+
+/// `(name, alias)` of an `x as y` import.
+fn aliased(name: Node) -> Option<(Node, Node)> {
+    if name.kind() != "aliased_import" {
+        return None;
+    }
+    Some((
+        name.child_by_field_name("name")?,
+        name.child_by_field_name("alias")?,
+    ))
 }
 
 /// `a.b.c` for a chain of identifiers and attributes; `None` for anything else.

@@ -58,22 +58,8 @@ pub struct Scopes<'t> {
 impl<'t> Scopes<'t> {
     /// From a walk's stack of `def`/`lambda`/`class` nodes, outermost first.
     pub fn from_stack(stack: &[Node<'t>], root: Node<'t>) -> Scopes<'t> {
-        let functions = stack
-            .iter()
-            .rev()
-            .filter(|node| node.kind() == "function_definition")
-            .copied()
-            .collect();
-        let class = stack
-            .iter()
-            .rev()
-            .find(|node| node.kind() == "class_definition")
-            .copied();
-        Scopes {
-            functions,
-            class,
-            module: Some(root),
-        }
+        let chain: Vec<Node<'t>> = std::iter::once(root).chain(stack.iter().copied()).collect();
+        Scopes::of(&chain)
     }
 
     /// From a node's ancestors, outermost first.
