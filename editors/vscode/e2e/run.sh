@@ -88,6 +88,9 @@ cp "$here/drive.mjs" "$tools/drive.mjs"
 if ! node "$tools/drive.mjs"; then
     failure_copy="${FAILURE_COPY:-/tmp/stackaudit-vscode-e2e-failure}"
     rm -rf "$failure_copy" && cp -r "$work/failure" "$failure_copy" 2>/dev/null || true
+    cp -r "$work/user/logs" "$failure_copy/vscode-logs" 2>/dev/null || true
+    # The extension's own output channel says why the server did not start, if it did not.
+    find "$work/user/logs" -name '*stackaudit*' -exec tail -n 20 {} + >&2 2>/dev/null || true
     tail -n 40 "$work/code-server.log" >&2
     fail "VS Code end to end (screenshot and page in ${FAILURE_COPY:-/tmp/stackaudit-vscode-e2e-failure})"
 fi
