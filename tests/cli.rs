@@ -250,13 +250,7 @@ fn rules_and_rule_document_every_rule() {
         ),
         "{docs}"
     );
-    for section in [
-        "## What it does",
-        "## Why is this bad?",
-        "## Example",
-        "## Use instead",
-        "## Fix safety",
-    ] {
+    for section in stackaudit::rules::DOC_SECTIONS {
         assert!(docs.contains(section), "{section} missing");
     }
 }

@@ -21,6 +21,15 @@ use crate::language::Language;
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
 
+/// The sections every rule's documentation has, in order.
+pub const DOC_SECTIONS: [&str; 5] = [
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## Use instead",
+    "## Fix safety",
+];
+
 /// Where users read a rule's documentation (the README's rule list anchors).
 pub const DOCS_BASE_URL: &str = "https://github.com/stackaudit/stackaudit/blob/main/docs/rules.md#";
 
@@ -292,13 +301,7 @@ mod tests {
     fn every_rule_has_all_documentation_sections() {
         for rule in ALL_RULES {
             let docs = rule.docs();
-            for section in [
-                "## What it does",
-                "## Why is this bad?",
-                "## Example",
-                "## Use instead",
-                "## Fix safety",
-            ] {
+            for section in DOC_SECTIONS {
                 assert!(docs.contains(section), "{} lacks {section}", rule.id);
             }
         }

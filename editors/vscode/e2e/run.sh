@@ -53,6 +53,7 @@ cp "$here/fixture.py" "$work/workspace/app.py"
 cat > "$work/user/User/settings.json" <<JSON
 {
   "stackaudit.path": "$binary",
+  "stackaudit.trace.server": "messages",
   "security.workspace.trust.enabled": false,
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,

@@ -74,8 +74,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     revealOutputChannelOn: RevealOutputChannelOn.Never,
   };
   client = new LanguageClient(SECTION, 'stackaudit', serverOptions, clientOptions);
+  output?.info(`starting ${command} ${args.join(' ')}`);
   try {
     await client.start();
+    output?.info('server started');
   } catch (error) {
     client = undefined;
     void vscode.window.showErrorMessage(
