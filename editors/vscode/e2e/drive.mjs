@@ -34,7 +34,7 @@ try {
 
   // stackaudit's squiggle under `time.sleep(1)`.
   const squiggle = editor.locator('.squiggly-warning');
-  await squiggle.first().waitFor({ timeout: 90_000 });
+  await squiggle.first().waitFor({ timeout: 180_000 });
   await page.mouse.move(10, 10);
   await page.screenshot({ path: `${images}/squiggles.png` });
 
