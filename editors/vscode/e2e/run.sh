@@ -48,7 +48,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/home" "$work/workspace" "$work/user/User" "$work/extensions" "$work/failure"
+mkdir -p "$work/home" "$work/workspace" "$work/user/User" "$work/user/Machine" "$work/extensions" "$work/failure"
 cp "$here/fixture.py" "$work/workspace/app.py"
 cat > "$work/user/User/settings.json" <<JSON
 {
@@ -65,6 +65,9 @@ cat > "$work/user/User/settings.json" <<JSON
   "workbench.secondarySideBar.defaultVisibility": "hidden"
 }
 JSON
+# `stackaudit.path` is machine-overridable: in a remote window (code-server is one) it is
+# read from the remote machine's settings, not from the user's.
+printf '{ "stackaudit.path": "%s" }\n' "$binary" > "$work/user/Machine/settings.json"
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$work/home/.local/share" \
     XDG_CACHE_HOME="$work/home/.cache" XDG_STATE_HOME="$work/home/.local/state"
 export PATH="$node24/bin:$PATH"

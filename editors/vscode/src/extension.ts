@@ -105,6 +105,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       });
     }),
     vscode.commands.registerCommand('stackaudit.showOutput', () => output?.show()),
+    // Where the binary is, and its arguments, only take effect on a (re)start. Settings
+    // that arrive after activation (remote machine settings can) start the server too.
+    vscode.workspace.onDidChangeConfiguration(async (change) => {
+      if (change.affectsConfiguration('stackaudit.path') || change.affectsConfiguration('stackaudit.args')) {
+        await vscode.commands.executeCommand('stackaudit.restartServer');
+      }
+    }),
   );
   await start(context);
 }

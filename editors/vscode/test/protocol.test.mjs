@@ -1,6 +1,10 @@
 // Drives `stackaudit server` with Microsoft's vscode-languageserver-protocol client
 // stack (what VS Code's language client is built on), announcing VS Code's client
 // capabilities, through a whole session. Run: STACKAUDIT_BIN=... npm test
+//
+// vscode-client-capabilities.json is what VS Code 1.139.1 (code-server 4.139.1) sent
+// in `initialize`, captured from the end-to-end test by pointing `stackaudit.path` at a
+// script that tees the server's stdin.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,7 +80,7 @@ test('a VS Code-shaped session against the real server', async () => {
 
   const initialized = await connection.sendRequest(rpc.InitializeRequest.type, {
     processId: process.pid,
-    clientInfo: { name: 'Visual Studio Code', version: '1.106.0' },
+    clientInfo: { name: 'code-server', version: '1.139.1' },
     rootUri: 'file:///workspace',
     workspaceFolders: [{ uri: 'file:///workspace', name: 'workspace' }],
     capabilities,
