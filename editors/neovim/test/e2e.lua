@@ -65,7 +65,7 @@ local function run()
   if not fixed then
     fail('the quick fix did not change the buffer: ' .. vim.inspect(vim.api.nvim_buf_get_lines(buffer, 0, -1, false)))
   end
-  vim.cmd('write')
+  vim.cmd('silent write')
   local expected = 'import time\nimport asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n    return 1\n'
   local on_disk = read(python_path)
   if on_disk ~= expected then
@@ -88,7 +88,7 @@ local function run()
     fail('unexpected compose diagnostics ' .. vim.inspect(compose_diagnostics))
   end
 
-  print("neovim e2e: ok (compose filetype: " .. vim.bo[compose].filetype .. ")")
+  io.stdout:write("neovim e2e: ok (compose filetype: " .. vim.bo[compose].filetype .. ")\n")
   vim.cmd('qall!')
 end
 
