@@ -249,15 +249,6 @@ pub fn is_async_function(function: Node) -> bool {
 // The helpers below take a node's `ancestors` (outermost first, from `Ancestry`)
 // instead of climbing with `Node::parent`, which is slow on wide trees.
 
-/// The innermost function or lambda among `ancestors`.
-pub fn enclosing_function<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
-    ancestors
-        .iter()
-        .rev()
-        .find(|node| matches!(node.kind(), "function_definition" | "lambda"))
-        .copied()
-}
-
 /// Where local names live: the innermost function among `ancestors`, else the module.
 pub fn enclosing_scope<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
     let function = ancestors
