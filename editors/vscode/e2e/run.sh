@@ -3,6 +3,7 @@
 # from the npm registry), open a fixture in headless Chromium through Playwright, and
 # check squiggles, the Problems panel, the quick fix and the saved file.
 # Usage: editors/vscode/e2e/run.sh [path/to/stackaudit]
+#        SCREENSHOTS_DIR=editors/vscode/images editors/vscode/e2e/run.sh   (refresh README images)
 # Needs: stackaudit.vsix (npm run package), Debian's chromium, libkrb5-dev, pkg-config.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -86,7 +87,11 @@ for _ in $(seq 300); do
 done
 
 export CODE_SERVER_URL="http://127.0.0.1:$port/?folder=$work/workspace"
-export FIXTURE_FILE="$work/workspace/app.py" IMAGES_DIR="$extension/images" FAILURE_DIR="$work/failure"
+# Screenshots go to a scratch folder; SCREENSHOTS_DIR=editors/vscode/images refreshes
+# the ones the README shows.
+mkdir -p "${SCREENSHOTS_DIR:-$work/screenshots}"
+export FIXTURE_FILE="$work/workspace/app.py" IMAGES_DIR="$(cd "${SCREENSHOTS_DIR:-$work/screenshots}" && pwd)"
+export FAILURE_DIR="$work/failure"
 # The driver runs from the tools folder so that `import 'playwright-core'` resolves there.
 cp "$here/drive.mjs" "$tools/drive.mjs"
 if ! node "$tools/drive.mjs"; then
