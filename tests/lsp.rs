@@ -458,3 +458,34 @@ async fn fix_all_is_resolved_lazily_for_clients_that_can() {
         "import time\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n"
     );
 }
+
+#[tokio::test]
+async fn ignore_goes_above_a_line_that_ends_inside_a_string() {
+    let text = "import time\n\nasync def handler():\n    time.sleep(len(\"\"\"a\nb\"\"\"))\n";
+    let mut client = started(&["utf-16"]).await;
+    client.open(URI, "python", 1, text).await;
+    let diagnostics = client.diagnostics(URI, 1).await;
+    let response = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": URI}, "range": diagnostics[0]["range"], "context": {"diagnostics": diagnostics}}),
+        )
+        .await;
+    let actions = response["result"].as_array().cloned().unwrap_or_default();
+    let ignore = actions
+        .iter()
+        .find(|action| action["title"] == "Ignore blocking-io-in-async on this line")
+        .map(|action| action["edit"]["changes"][URI].clone())
+        .unwrap_or_default();
+    let fixed = apply_text_edits(
+        text,
+        ignore.as_array().map(Vec::as_slice).unwrap_or_default(),
+        false,
+    );
+    assert_eq!(
+        fixed,
+        "import time\n\nasync def handler():\n    # stackaudit: ignore[blocking-io-in-async]\n    time.sleep(len(\"\"\"a\nb\"\"\"))\n"
+    );
+    client.change(URI, 2, json!([{"text": fixed}])).await;
+    assert_eq!(client.diagnostics(URI, 2).await, Vec::<Value>::new());
+}

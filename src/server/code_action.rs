@@ -11,7 +11,8 @@ use super::sync::current_findings;
 use super::{Backend, OpenDocument};
 use crate::document::position::{Encoding, offset_of, range_of};
 use crate::fix::{fix_all, minimal_edit};
-use crate::rules::{Applicability, walk_tree};
+use crate::rules::Applicability;
+use crate::rules::ancestry::Ancestry;
 use crate::suppression::ignore_edit;
 
 fn wants(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
@@ -147,15 +148,21 @@ fn line_ends_inside_multiline_token(
         return false;
     };
     let end = crate::rules::line_end(text, byte);
-    let mut inside = false;
-    walk_tree(tree.root_node(), |node| {
+    // Only the node at the line's end and the nodes around it can span past it: look at
+    // that chain, not the whole tree.
+    let root = tree.root_node();
+    let Some(at_end) = root.descendant_for_byte_range(end.saturating_sub(1), end) else {
+        return false;
+    };
+    let mut chain = Ancestry::new(root).ancestors(at_end);
+    chain.push(at_end);
+    chain.iter().any(|node| {
         let is_token = node.kind().contains("string") || node.kind().contains("scalar");
-        inside |= is_token
+        is_token
             && node.start_byte() < end
             && node.end_byte() > end
-            && node.start_position().row != node.end_position().row;
-    });
-    inside
+            && node.start_position().row != node.end_position().row
+    })
 }
 
 const FIX_ALL_TITLE: &str = "Fix all safe stackaudit findings";
