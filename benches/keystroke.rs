@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use stackaudit::audit::audit;
+use stackaudit::audit::incremental::AuditCache;
 use stackaudit::config::Settings;
 use stackaudit::document::Document;
 use stackaudit::document::position::Encoding;
@@ -75,8 +76,20 @@ fn main() {
     report("full open: parse + all rules", open);
 
     let mut document = Document::new(&text, 1, Language::Python);
-    let middle = (text.lines().count() / 2) as u32;
+    let mut cache = AuditCache::default();
+    if let Some(tree) = document.tree.as_ref() {
+        cache.audit(Language::Python, &text, tree, &settings); // what didOpen leaves
+    }
+    // A line in the middle of the file inside a function body, where people type.
+    let middle = text
+        .lines()
+        .enumerate()
+        .skip(text.lines().count() / 2)
+        .find(|(_, line)| line.starts_with("    payload"))
+        .map(|(index, _)| index as u32)
+        .expect("a handler body line");
     let (mut reparse, mut rules, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    let mut whole = Vec::new();
     for version in 2..202 {
         // Type a character, then delete it: the text stays realistic.
         let (range, insert) = if version % 2 == 0 {
@@ -102,16 +115,31 @@ fn main() {
         let findings = document
             .tree
             .as_ref()
-            .map(|tree| audit(Language::Python, &source, tree, &settings));
-        std::hint::black_box(findings);
+            .map(|tree| cache.audit(Language::Python, &source, tree, &settings));
         let done = started.elapsed();
         reparse.push(parsed);
         rules.push(done - parsed);
         total.push(done);
+        // The same version audited from scratch, for comparison (and as a check).
+        let started = Instant::now();
+        let full = document
+            .tree
+            .as_ref()
+            .map(|tree| audit(Language::Python, &source, tree, &settings));
+        whole.push(started.elapsed());
+        assert_eq!(findings, full, "incremental audit differs from a full one");
+        let (reused, definitions) = cache.last_reuse();
+        assert_eq!(
+            reused + 1,
+            definitions,
+            "one definition re-audited per edit"
+        );
     }
+
     report("keystroke: incremental reparse", reparse);
-    report("keystroke: text + all rules", rules);
-    report("keystroke: total", total);
+    report("keystroke: text copy + incremental audit", rules);
+    report("keystroke: total (reparse + incremental audit)", total);
+    report("keystroke: full audit instead (no cache)", whole);
     let source = document.text();
 
     let samples = (0..30)

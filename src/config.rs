@@ -119,6 +119,18 @@ impl Settings {
         selected && !self.ignore.iter().any(|id| id == rule.id)
     }
 
+    /// A hash of everything that changes what the rules report (not `exclude`, which
+    /// only chooses files): cached findings are reused only under equal fingerprints.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.select.hash(&mut hasher);
+        self.ignore.hash(&mut hasher);
+        self.severity.hash(&mut hasher);
+        self.redis_default_ttl_seconds.hash(&mut hasher);
+        hasher.finish()
+    }
+
     pub fn severity_of(&self, rule: &Rule) -> Severity {
         self.severity
             .get(rule.id)

@@ -4,6 +4,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use stackaudit::audit::audit;
+use stackaudit::audit::incremental::AuditCache;
 use stackaudit::config::Settings;
 use stackaudit::document::Document;
 use stackaudit::document::position::Encoding;
@@ -39,6 +40,13 @@ const FRAGMENTS: &[&str] = &[
     "ARG KEY=v \\\n",
     "environment:\n  - PASSWORD=x\n",
     "  API_KEY: y\n",
+    "import asyncio\n",
+    "import redis\n",
+    "from time import sleep as nap\n",
+    "cache = redis.Redis()\n",
+    "\ndef g():\n    import requests\n",
+    "\nclass C:\n    r = redis.Redis()\n",
+    "nap(2)",
 ];
 
 /// Byte offset of an LSP position in `text`, clamped, computed independently of the
@@ -92,6 +100,7 @@ fn fuzz(language: Language, seed_text: &str, seed: u64) {
     let settings = Settings::default();
     for encoding in [Encoding::Utf16, Encoding::Utf8, Encoding::Utf32] {
         let mut document = Document::new(seed_text, 0, language);
+        let mut cache = AuditCache::default();
         let mut reference = seed_text.to_string();
         for version in 1..=60 {
             let start = random_position(&mut rng, &reference);
@@ -134,10 +143,16 @@ fn fuzz(language: Language, seed_text: &str, seed: u64) {
             else {
                 panic!("grammar failed to parse");
             };
+            let full = audit(language, &reference, fresh_tree, &settings);
             assert_eq!(
                 audit(language, &reference, tree, &settings),
-                audit(language, &reference, fresh_tree, &settings),
+                full,
                 "seed {seed}, {encoding:?}, version {version}: findings diverged"
+            );
+            assert_eq!(
+                cache.audit(language, &reference, tree, &settings),
+                full,
+                "seed {seed}, {encoding:?}, version {version}: incremental findings diverged on {reference:?}"
             );
         }
     }
@@ -145,10 +160,69 @@ fn fuzz(language: Language, seed_text: &str, seed: u64) {
 
 #[test]
 fn python_edits_match_a_fresh_parse() {
-    let seed = include_str!("fixtures/python/missing-rollback.py");
-    for run in 0..8 {
-        fuzz(Language::Python, seed, run);
+    let seeds = [
+        include_str!("fixtures/python/missing-rollback.py"),
+        include_str!("fixtures/python/blocking-io-in-async.py"),
+        include_str!("fixtures/python/redis-key-without-ttl.py"),
+    ];
+    for (index, seed) in seeds.iter().enumerate() {
+        for run in 0..8 {
+            fuzz(Language::Python, seed, run + 10 * index as u64);
+        }
     }
+}
+
+/// Typing inside one function re-audits that function only, and the findings of the
+/// others (moved by the edit) still match a full audit.
+#[test]
+fn an_edit_inside_one_function_reaudits_only_that_function() {
+    let mut source = String::from("import time\n\n");
+    for index in 0..20 {
+        source.push_str(&format!(
+            "\nasync def handler_{index}(db):\n    time.sleep(1)\n    db.commit()\n\n"
+        ));
+    }
+    let settings = Settings::default();
+    let mut document = Document::new(&source, 0, Language::Python);
+    let mut cache = AuditCache::default();
+    let tree = document.tree.clone().expect("parsed");
+    cache.audit(Language::Python, &source, &tree, &settings);
+    assert_eq!(cache.last_reuse(), (0, 20));
+
+    // Type in the body of the 6th handler: everything after it moves by one byte.
+    let line = 2 + 5 * 5 + 2;
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range::new(Position::new(line, 4), Position::new(line, 4))),
+        range_length: None,
+        text: "x".to_string(),
+    };
+    document.apply_changes(&[change], 1, Encoding::Utf16);
+    let text = document.text();
+    let tree = document.tree.clone().expect("parsed");
+    let incremental = cache.audit(Language::Python, &text, &tree, &settings);
+    assert_eq!(cache.last_reuse(), (19, 20));
+    assert_eq!(
+        incremental,
+        audit(Language::Python, &text, &tree, &settings)
+    );
+    // 20 commits outside `try` are fine; 19 `time.sleep` (the edited one is `xtime.sleep`).
+    assert_eq!(incremental.len(), 19);
+
+    // A new import changes what every function's names mean: nothing is reused.
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range::new(Position::new(1, 0), Position::new(1, 0))),
+        range_length: None,
+        text: "import asyncio\n".to_string(),
+    };
+    document.apply_changes(&[change], 2, Encoding::Utf16);
+    let text = document.text();
+    let tree = document.tree.clone().expect("parsed");
+    let incremental = cache.audit(Language::Python, &text, &tree, &settings);
+    assert_eq!(cache.last_reuse(), (0, 20));
+    assert_eq!(
+        incremental,
+        audit(Language::Python, &text, &tree, &settings)
+    );
 }
 
 #[test]

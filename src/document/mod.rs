@@ -73,6 +73,9 @@ pub struct Document {
     pub tree: Option<Tree>,
     pub version: i32,
     pub language: Language,
+    /// While a first parse runs elsewhere (`new_unparsed`): the edits made to the text
+    /// since, to replay on its tree. `None` once the tree is in step with the text.
+    edits_since_parse: Option<Vec<InputEdit>>,
 }
 
 impl Document {
@@ -84,7 +87,49 @@ impl Document {
             tree,
             version,
             language,
+            edits_since_parse: None,
         }
+    }
+
+    /// A document whose first parse the caller runs elsewhere (`parse_detached` on
+    /// another thread, then `adopt_tree`): a large file must not hold up the server.
+    pub fn new_unparsed(text: &str, version: i32, language: Language) -> Document {
+        Document {
+            rope: Rope::from_str(text),
+            tree: None,
+            version,
+            language,
+            edits_since_parse: Some(Vec::new()),
+        }
+    }
+
+    /// Whether the first parse is still running elsewhere.
+    pub fn is_parsing(&self) -> bool {
+        self.edits_since_parse.is_some()
+    }
+
+    /// The full parse of the current text, for `adopt_tree` (call it off the server's
+    /// threads; the rope is a cheap snapshot).
+    pub fn parse_detached(language: Language, rope: &Rope) -> Option<Tree> {
+        parse_rope(language, rope, None)
+    }
+
+    /// Take the tree of a detached parse of this document's text as it was when the
+    /// parse began: replay the edits made since on it and re-parse incrementally.
+    pub fn adopt_tree(&mut self, tree: Option<Tree>) {
+        let Some(edits) = self.edits_since_parse.take() else {
+            return; // already parsed
+        };
+        self.tree = match tree {
+            Some(mut tree) if !edits.is_empty() => {
+                for edit in &edits {
+                    tree.edit(edit);
+                }
+                parse_rope(self.language, &self.rope, Some(&tree))
+            }
+            Some(tree) => Some(tree),
+            None => parse_rope(self.language, &self.rope, None),
+        };
     }
 
     /// Apply LSP content changes in order (ranged ones incrementally, a range-less one
@@ -103,10 +148,19 @@ impl Document {
                     self.replace(bytes, &change.text);
                 }
                 None => {
-                    self.rope = Rope::from_str(&change.text);
-                    full_reparse = true;
+                    let whole = 0..self.rope.len_bytes();
+                    if self.is_parsing() {
+                        self.replace(whole, &change.text); // recorded for the replay
+                    } else {
+                        self.rope = Rope::from_str(&change.text);
+                        full_reparse = true;
+                    }
                 }
             }
+        }
+        self.version = version;
+        if self.is_parsing() {
+            return; // `adopt_tree` re-parses once the first parse is back
         }
         let old_tree = if full_reparse {
             None
@@ -114,7 +168,6 @@ impl Document {
             self.tree.as_ref()
         };
         self.tree = parse_rope(self.language, &self.rope, old_tree);
-        self.version = version;
     }
 
     /// Replace a byte range in the rope and tell the tree about it (no re-parse).
@@ -136,6 +189,9 @@ impl Document {
         };
         if let Some(tree) = self.tree.as_mut() {
             tree.edit(&edit);
+        }
+        if let Some(edits) = self.edits_since_parse.as_mut() {
+            edits.push(edit);
         }
     }
 

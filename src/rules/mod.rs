@@ -190,9 +190,35 @@ pub struct Context<'a> {
     pub tree: &'a Tree,
     pub language: Language,
     pub settings: &'a Settings,
+    /// Which top-level statements this audit looks at (all, unless it is incremental).
+    pub coverage: &'a Coverage,
     /// Module-wide Python facts (imports, Redis clients), computed once per audit by
     /// the first rule that asks, shared by the rest.
     python_facts: std::cell::OnceCell<python::ModuleFacts<'a>>,
+}
+
+/// The top-level statements an incremental audit skips because it already knows their
+/// findings, and what it remembers of them that the rest of the module depends on
+/// (their imports). Rules see no calls inside a skipped statement.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    /// Byte ranges of skipped top-level statements, in source order.
+    pub skipped: Vec<Range<usize>>,
+    /// `(position, local name, target)` of the imports inside skipped statements.
+    pub remembered_imports: Vec<(usize, String, String)>,
+}
+
+impl Coverage {
+    pub const WHOLE: &'static Coverage = &Coverage {
+        skipped: Vec::new(),
+        remembered_imports: Vec::new(),
+    };
+
+    pub fn skips(&self, node: Node) -> bool {
+        self.skipped
+            .binary_search_by_key(&node.start_byte(), |range| range.start)
+            .is_ok()
+    }
 }
 
 impl<'a> Context<'a> {
@@ -202,11 +228,22 @@ impl<'a> Context<'a> {
         language: Language,
         settings: &'a Settings,
     ) -> Self {
+        Context::with_coverage(source, tree, language, settings, Coverage::WHOLE)
+    }
+
+    pub fn with_coverage(
+        source: &'a str,
+        tree: &'a Tree,
+        language: Language,
+        settings: &'a Settings,
+        coverage: &'a Coverage,
+    ) -> Self {
         Context {
             source,
             tree,
             language,
             settings,
+            coverage,
             python_facts: std::cell::OnceCell::new(),
         }
     }
@@ -216,8 +253,9 @@ impl<'a> Context<'a> {
     }
 
     pub fn python_facts(&self) -> &python::ModuleFacts<'a> {
-        self.python_facts
-            .get_or_init(|| python::ModuleFacts::collect(self.tree.root_node(), self.source))
+        self.python_facts.get_or_init(|| {
+            python::ModuleFacts::collect_partial(self.tree.root_node(), self.source, self.coverage)
+        })
     }
 }
 

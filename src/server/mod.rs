@@ -25,15 +25,20 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
+use crate::audit::incremental::AuditCache;
 use crate::config::Settings;
 use crate::document::Document;
 use crate::document::position::Encoding;
 use crate::rules::Finding;
 
-/// A document and the findings of its last audit (tagged with the version audited).
+/// A document, the findings of its last audit (tagged with the version audited) and
+/// what that audit learnt for the next one.
 pub(crate) struct OpenDocument {
     pub document: Document,
     pub findings: Option<(i32, Arc<Vec<Finding>>)>,
+    pub audit_cache: Arc<std::sync::Mutex<AuditCache>>,
+    /// Tells this opening of the URI from a later one (for work finishing after a close).
+    pub opening: u64,
 }
 
 pub struct Backend {
@@ -51,6 +56,8 @@ pub struct Backend {
     client_resolves_edits: AtomicBool,
     /// Held while checking a result is current and sending it (see `sync`).
     publish_lock: tokio::sync::Mutex<()>,
+    /// Numbers the openings of documents (see `OpenDocument::opening`).
+    openings: std::sync::atomic::AtomicU64,
 }
 
 impl Backend {
@@ -66,6 +73,7 @@ impl Backend {
             can_watch_files: AtomicBool::new(false),
             client_resolves_edits: AtomicBool::new(false),
             publish_lock: tokio::sync::Mutex::new(()),
+            openings: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -5,16 +5,23 @@
 //! snapshot; if the document moved on meanwhile, its result is dropped, so a stale
 //! version is never published and queued edits only cost the newest audit.
 
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use tower_lsp_server::ls_types::*;
 
 use super::{Backend, OpenDocument, diagnostics};
 use crate::audit::audit;
+use crate::audit::incremental::AuditCache;
 use crate::config::Settings;
 use crate::document::Document;
 use crate::language::Language;
 use crate::rules::Finding;
+
+/// Documents at least this large are first parsed on a blocking thread, so opening
+/// one does not hold up the messages of every other document (~7 MB/s per core).
+const PARSE_IN_BACKGROUND_FROM: usize = 256 * 1024;
 
 pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParams) {
     let item = params.text_document;
@@ -27,15 +34,36 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
         );
         return;
     };
-    let document = Document::new(&item.text, item.version, language);
+    let in_background = item.text.len() >= PARSE_IN_BACKGROUND_FROM;
+    let document = if in_background {
+        Document::new_unparsed(&item.text, item.version, language)
+    } else {
+        Document::new(&item.text, item.version, language)
+    };
+    let rope = document.rope.clone();
+    let opening = backend.openings.fetch_add(1, Ordering::Relaxed);
     backend.documents.insert(
         item.uri.clone(),
         OpenDocument {
             document,
             findings: None,
+            audit_cache: Arc::default(),
+            opening,
         },
     );
-    audit_and_publish(backend, item.uri, Some(item.version)).await;
+    if in_background {
+        // Changes that arrive meanwhile edit the text and are replayed on this tree.
+        let parsed =
+            tokio::task::spawn_blocking(move || Document::parse_detached(language, &rope)).await;
+        let Some(mut open) = backend.documents.get_mut(&item.uri) else {
+            return; // closed meanwhile
+        };
+        if open.opening != opening {
+            return; // closed and opened again: that opening parses for itself
+        }
+        open.document.adopt_tree(parsed.ok().flatten());
+    }
+    audit_and_publish(backend, item.uri, None).await;
 }
 
 pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentParams) {
@@ -92,59 +120,77 @@ pub(super) async fn audit_all(backend: &Backend) {
 pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Option<i32>) {
     // Let edits already queued behind this one land first: then only the newest is audited.
     tokio::task::yield_now().await;
-    let Some(snapshot) = backend
+    let Some((snapshot, cache)) = backend
         .documents
         .get(&uri)
-        .map(|open| open.document.clone())
+        .map(|open| (open.document.clone(), Arc::clone(&open.audit_cache)))
     else {
         return;
     };
-    if version.is_some_and(|version| version != snapshot.version) {
-        return;
+    if version.is_some_and(|version| version != snapshot.version) || snapshot.is_parsing() {
+        return; // a newer change, or the end of the first parse, audits it
     }
     let version = snapshot.version;
     let settings = backend.settings();
+    let encoding = backend.encoding();
+    // Audit and convert off the async threads: both scale with the document.
     let audited = tokio::task::spawn_blocking(move || {
-        let findings = audit_document(&snapshot, &settings);
-        (snapshot, findings)
+        let findings = audit_with_cache(&snapshot, &settings, &cache);
+        let diagnostics: Vec<Diagnostic> = findings
+            .iter()
+            .map(|finding| diagnostics::to_diagnostic(finding, &snapshot.rope, encoding, version))
+            .collect();
+        (findings, diagnostics)
     })
     .await;
-    let (snapshot, findings) = match audited {
+    let (findings, diagnostics) = match audited {
         Ok(result) => result,
         Err(error) => {
             tracing::error!(uri = uri.as_str(), %error, "audit task failed");
             return;
         }
     };
-    let encoding = backend.encoding();
     // Check-and-send under one lock, so an older audit cannot publish after a newer one.
     let _publishing = backend.publish_lock.lock().await;
-    let diagnostics = {
+    {
         let Some(mut open) = backend.documents.get_mut(&uri) else {
             return;
         };
         if open.document.version != version {
             return;
         }
-        let diagnostics: Vec<Diagnostic> = findings
-            .iter()
-            .map(|finding| diagnostics::to_diagnostic(finding, &snapshot.rope, encoding, version))
-            .collect();
         open.findings = Some((version, Arc::new(findings)));
-        diagnostics
-    };
+    }
     backend
         .client
         .publish_diagnostics(uri, diagnostics, Some(version))
         .await;
 }
 
-pub(crate) fn audit_document(document: &Document, settings: &Settings) -> Vec<Finding> {
+/// Audit a document with its cache (a poisoned cache, left by a panic mid-audit, is
+/// dropped and rebuilt).
+fn audit_with_cache(
+    document: &Document,
+    settings: &Settings,
+    cache: &Mutex<AuditCache>,
+) -> Vec<Finding> {
     let Some(tree) = document.tree.as_ref() else {
         return Vec::new();
     };
     let text = document.text();
-    audit(document.language, &text, tree, settings)
+    let mut cache = cache.lock().unwrap_or_else(|poisoned| {
+        let mut cache = poisoned.into_inner();
+        *cache = AuditCache::default();
+        cache
+    });
+    let audited = catch_unwind(AssertUnwindSafe(|| {
+        cache.audit(document.language, &text, tree, settings)
+    }));
+    audited.unwrap_or_else(|_| {
+        tracing::error!("incremental audit failed; auditing the whole document");
+        *cache = AuditCache::default();
+        audit(document.language, &text, tree, settings)
+    })
 }
 
 /// The findings of the document's current version: from the last audit when it is
@@ -152,6 +198,10 @@ pub(crate) fn audit_document(document: &Document, settings: &Settings) -> Vec<Fi
 pub(crate) fn current_findings(open: &OpenDocument, settings: &Settings) -> Arc<Vec<Finding>> {
     match &open.findings {
         Some((version, findings)) if *version == open.document.version => Arc::clone(findings),
-        _ => Arc::new(audit_document(&open.document, settings)),
+        _ => Arc::new(audit_with_cache(
+            &open.document,
+            settings,
+            &open.audit_cache,
+        )),
     }
 }

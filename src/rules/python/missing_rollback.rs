@@ -203,8 +203,8 @@ fn handler_finding(
     let mut finding = RULE.finding(
         commit.byte_range(),
         format!(
-            "`{receiver}.commit()` can fail, and the `except` handler on line {} catches the error without rolling back `{receiver}`",
-            handler.start_position().row + 1
+            "`{receiver}.commit()` can fail, and the `{}` handler catches the error without rolling back `{receiver}`",
+            handler_header(source, handler)
         ),
     );
     let rollback = format!("{await_prefix}{receiver}.rollback()");
@@ -215,6 +215,18 @@ fn handler_finding(
         )
     });
     finding
+}
+
+/// `except IntegrityError as error`: how the message names a handler (not by its line,
+/// which would change whenever lines above it do, and so would the message).
+fn handler_header(source: &str, handler: Node) -> String {
+    let mut cursor = handler.walk();
+    let colon = handler
+        .children(&mut cursor)
+        .find(|child| child.kind() == ":")
+        .map_or(handler.end_byte(), |colon| colon.start_byte());
+    let header = source.get(handler.start_byte()..colon).unwrap_or("except");
+    header.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Insert `statement` before the first statement of an `except` block.

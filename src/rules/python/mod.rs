@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::ancestry::Ancestry;
-use super::{indentation_at, line_end, line_start, node_text, walk_tree};
+use super::{Coverage, indentation_at, line_end, line_start, node_text, walk_tree};
 
 /// What the Python rules need to know about a whole module, collected once per audit
 /// by a single walk over the tree (each tree-sitter traversal or query costs a full
@@ -53,10 +53,17 @@ impl CallSite<'_> {
 
 impl<'t> ModuleFacts<'t> {
     pub fn collect(root: Node<'t>, source: &str) -> ModuleFacts<'t> {
+        ModuleFacts::collect_partial(root, source, Coverage::WHOLE)
+    }
+
+    /// Facts of the statements `coverage` does not skip, plus the imports it remembers
+    /// of the skipped ones (imports anywhere count module-wide).
+    pub fn collect_partial(root: Node<'t>, source: &str, coverage: &Coverage) -> ModuleFacts<'t> {
         let mut import_statements = Vec::new();
         let mut binding_sites = Vec::new();
         let mut calls = Vec::new();
-        walk_with_scopes(root, |node, parent, scopes| match node.kind() {
+        let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
+        walk_with_scopes(root, skip, |node, parent, scopes| match node.kind() {
             "import_statement" | "import_from_statement" => import_statements.push(node),
             "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter" => {
                 binding_sites.push((node, redis_clients::Scopes::from_stack(scopes, root)));
@@ -72,7 +79,18 @@ impl<'t> ModuleFacts<'t> {
             }
             _ => {}
         });
-        let imports = Imports::from_statements(&import_statements, source);
+        let mut bindings: Vec<(usize, String, String)> = import_statements
+            .iter()
+            .flat_map(|statement| {
+                import_bindings(*statement, source)
+                    .into_iter()
+                    .map(|(local, target)| (statement.start_byte(), local, target))
+            })
+            .collect();
+        bindings.extend(coverage.remembered_imports.iter().cloned());
+        // Stable: the bindings of one statement keep their order.
+        bindings.sort_by_key(|(position, _, _)| *position);
+        let imports = Imports::from_bindings(bindings);
         let redis = redis_clients::RedisClients::collect(&binding_sites, source, &imports);
         ModuleFacts {
             imports,
@@ -85,8 +103,10 @@ impl<'t> ModuleFacts<'t> {
 
 /// Pre-order walk that tells `visit` each node's parent and the `def`/`lambda`/`class`
 /// nodes around it, outermost first. Iterative (deep nesting must not overflow the stack).
+/// Top-level statements for which `skip_top_level` is true are neither visited nor entered.
 pub fn walk_with_scopes<'t>(
     root: Node<'t>,
+    skip_top_level: impl Fn(Node<'t>) -> bool,
     mut visit: impl FnMut(Node<'t>, Option<Node<'t>>, &[Node<'t>]),
 ) {
     let mut cursor = root.walk();
@@ -105,7 +125,10 @@ pub fn walk_with_scopes<'t>(
             scopes.pop();
             scope_nodes.pop();
         }
-        visit(node, path.last().copied(), &scope_nodes);
+        let skipped = depth == 1 && skip_top_level(node);
+        if !skipped {
+            visit(node, path.last().copied(), &scope_nodes);
+        }
         path.push(node);
         if matches!(
             node.kind(),
@@ -114,7 +137,7 @@ pub fn walk_with_scopes<'t>(
             scopes.push((depth, node));
             scope_nodes.push(node);
         }
-        if cursor.goto_first_child() {
+        if !skipped && cursor.goto_first_child() {
             depth += 1;
             continue;
         }
@@ -139,50 +162,64 @@ pub fn walk_with_scopes<'t>(
 #[derive(Debug, Default)]
 pub struct Imports {
     bindings: HashMap<String, String>,
+    ordered: Vec<(usize, String, String)>,
+}
+
+/// `(local name, target)` of each name one import statement binds.
+pub fn import_bindings(node: Node, source: &str) -> Vec<(String, String)> {
+    let mut bindings = Vec::new();
+    match node.kind() {
+        "import_statement" => {
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                if let Some((module, alias)) = aliased(name) {
+                    bindings.push((
+                        node_text(alias, source).to_string(),
+                        node_text(module, source).to_string(),
+                    ));
+                } else {
+                    let dotted = node_text(name, source);
+                    let first = dotted.split('.').next().unwrap_or(dotted);
+                    bindings.push((first.to_string(), first.to_string()));
+                }
+            }
+        }
+        "import_from_statement" => {
+            let Some(module) = node.child_by_field_name("module_name") else {
+                return bindings;
+            };
+            let module = node_text(module, source);
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                let (imported, local) = match aliased(name) {
+                    Some((imported, alias)) => {
+                        (node_text(imported, source), node_text(alias, source))
+                    }
+                    None => (node_text(name, source), node_text(name, source)),
+                };
+                bindings.push((local.to_string(), format!("{module}.{imported}")));
+            }
+        }
+        _ => {}
+    }
+    bindings
 }
 
 impl Imports {
-    /// Imports anywhere in the module (function-level imports count too: tracking them
-    /// per scope gains little for these rules).
-    pub fn from_statements(statements: &[Node], source: &str) -> Imports {
-        let mut bindings = HashMap::new();
-        for &node in statements {
-            match node.kind() {
-                "import_statement" => {
-                    let mut cursor = node.walk();
-                    for name in node.children_by_field_name("name", &mut cursor) {
-                        if let Some((module, alias)) = aliased(name) {
-                            bindings.insert(
-                                node_text(alias, source).to_string(),
-                                node_text(module, source).to_string(),
-                            );
-                        } else {
-                            let dotted = node_text(name, source);
-                            let first = dotted.split('.').next().unwrap_or(dotted);
-                            bindings.insert(first.to_string(), first.to_string());
-                        }
-                    }
-                }
-                "import_from_statement" => {
-                    let Some(module) = node.child_by_field_name("module_name") else {
-                        continue;
-                    };
-                    let module = node_text(module, source);
-                    let mut cursor = node.walk();
-                    for name in node.children_by_field_name("name", &mut cursor) {
-                        let (imported, local) = match aliased(name) {
-                            Some((imported, alias)) => {
-                                (node_text(imported, source), node_text(alias, source))
-                            }
-                            None => (node_text(name, source), node_text(name, source)),
-                        };
-                        bindings.insert(local.to_string(), format!("{module}.{imported}"));
-                    }
-                }
-                _ => {}
-            }
-        }
-        Imports { bindings }
+    /// From `(position, local, target)` bindings in source order (a later import of a
+    /// name wins, as in Python). Imports anywhere in the module count, function-level
+    /// ones too: tracking them per scope gains little for these rules.
+    pub fn from_bindings(ordered: Vec<(usize, String, String)>) -> Imports {
+        let bindings = ordered
+            .iter()
+            .map(|(_, local, target)| (local.clone(), target.clone()))
+            .collect();
+        Imports { bindings, ordered }
+    }
+
+    /// Every binding with the position of its statement, in source order.
+    pub fn ordered(&self) -> &[(usize, String, String)] {
+        &self.ordered
     }
 
     pub fn resolve(&self, local: &str) -> Option<&str> {
@@ -191,10 +228,13 @@ impl Imports {
 
     /// The local name under which `module` itself is imported (`import asyncio as aio`).
     pub fn local_name_of_module(&self, module: &str) -> Option<&str> {
-        self.bindings
+        // The latest import of it whose name nothing rebound since (deterministic, unlike
+        // the map's order).
+        self.ordered
             .iter()
-            .find(|(_, target)| *target == module)
-            .map(|(local, _)| local.as_str())
+            .rev()
+            .find(|(_, local, target)| target == module && self.resolve(local) == Some(module))
+            .map(|(_, local, _)| local.as_str())
     }
 }
 
@@ -432,6 +472,17 @@ pub fn ensure_module_import(
         return (local.to_string(), None);
     }
     let newline = super::newline_of(source);
+    let edit = match import_insertion_point(root, source) {
+        Some(at) => super::Edit::insert(at, format!("{newline}import {module}")),
+        None => super::Edit::insert(0, format!("import {module}{newline}")),
+    };
+    (module.to_string(), Some(edit))
+}
+
+/// Where a new import line goes: the end of the line of the last import (or of the
+/// docstring) in the module's leading block of imports, comments and docstring; `None`
+/// when the module does not open with one (then the import goes first).
+pub fn import_insertion_point(root: Node, source: &str) -> Option<usize> {
     let mut insert_at = None;
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
@@ -452,14 +503,7 @@ pub fn ensure_module_import(
             _ => break,
         }
     }
-    let edit = match insert_at {
-        Some(at) => {
-            let at = line_end(source, at);
-            super::Edit::insert(at, format!("{newline}import {module}"))
-        }
-        None => super::Edit::insert(0, format!("import {module}{newline}")),
-    };
-    (module.to_string(), Some(edit))
+    insert_at.map(|at| line_end(source, at))
 }
 
 fn first_statement_start(root: Node) -> usize {

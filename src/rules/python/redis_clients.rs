@@ -85,11 +85,39 @@ impl<'t> Scopes<'t> {
                 .or_else(|| self.functions.first().copied())
                 .or(self.module);
         }
-        self.functions.first().copied().or(self.module)
+        // A name bound in a class body is a class attribute, not a module global.
+        self.functions
+            .first()
+            .copied()
+            .or(self.class)
+            .or(self.module)
+    }
+
+    /// Where a plain name used here is looked up: the enclosing functions, the class
+    /// body when used directly in it (methods do not see class-body names), the module.
+    fn lookup_scopes(&self) -> impl Iterator<Item = Node<'t>> + '_ {
+        let class_body = self.class.filter(|_| self.functions.is_empty());
+        self.functions
+            .iter()
+            .copied()
+            .chain(class_body)
+            .chain(self.module)
     }
 }
 
 impl RedisClients {
+    /// The names bound to clients in one scope (by its node id), sorted by name.
+    pub fn bindings_in(&self, scope_id: usize) -> Vec<(&str, RedisHandle)> {
+        let mut names: Vec<(&str, RedisHandle)> = self
+            .bindings
+            .iter()
+            .filter(|((scope, _), _)| *scope == scope_id)
+            .map(|((_, name), handle)| (name.as_str(), *handle))
+            .collect();
+        names.sort_by_key(|(name, _)| *name);
+        names
+    }
+
     /// Bindings from the assignments, `with` items and annotated parameters of a module,
     /// each with the scopes it was made in.
     pub fn collect(sites: &[(Node, Scopes)], source: &str, imports: &Imports) -> RedisClients {
@@ -173,9 +201,7 @@ impl RedisClients {
             return self.bindings.get(&(scopes.class?.id(), text)).copied();
         }
         scopes
-            .functions
-            .iter()
-            .chain(scopes.module.iter())
+            .lookup_scopes()
             .find_map(|scope| self.bindings.get(&(scope.id(), text.clone())).copied())
     }
 

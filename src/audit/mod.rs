@@ -1,6 +1,9 @@
 //! Runs the enabled rules of a language over one source: a rule that panics is caught
 //! and logged (once per rule) and the other rules' findings still come back; severity
 //! overrides and suppression comments are applied here, once, for every front end.
+//! `incremental` re-audits only the statements an edit changed.
+
+pub mod incremental;
 
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -21,43 +24,53 @@ static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
 
 pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings) -> Vec<Finding> {
     let context = Context::new(source, tree, language, settings);
-    let mut findings = Vec::new();
     let triggered = triggered_rules(source);
+    finish(run_rules(&context, &triggered), source, language)
+}
+
+/// The findings of every enabled rule whose trigger words `triggered` says are present,
+/// with configured severities; suppression comments are not applied yet.
+fn run_rules(context: &Context, triggered: &[bool]) -> Vec<Finding> {
+    let (language, settings) = (context.language, context.settings);
+    let mut findings = Vec::new();
     for (rule, _) in ALL_RULES
         .iter()
         .zip(triggered)
-        .filter(|(rule, hit)| *hit && rule.applies_to(language) && settings.is_enabled(rule))
+        .filter(|(rule, hit)| **hit && rule.applies_to(language) && settings.is_enabled(rule))
     {
         let mut found = Vec::new();
-        let outcome = catch_unwind(AssertUnwindSafe(|| (rule.check)(&context, &mut found)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| (rule.check)(context, &mut found)));
         if let Err(panic) = outcome {
-            let first_time = PANICKED_RULES
-                .lock()
-                .map(|mut seen| seen.insert(rule.id))
-                .unwrap_or(false);
-            if first_time {
-                let reason = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                tracing::error!(rule = rule.id, %reason, "rule failed; its findings are skipped, other rules still run");
-            }
+            log_rule_failure_once(rule.id, panic.as_ref());
             continue;
         }
         let severity = settings.severity_of(rule);
-        findings.extend(
-            found
-                .into_iter()
-                .filter(|finding| {
-                    !is_suppressed(source, language, finding.rule, finding.range.start)
-                })
-                .map(|finding| Finding {
-                    severity,
-                    ..finding
-                }),
-        );
+        findings.extend(found.into_iter().map(|finding| Finding {
+            severity,
+            ..finding
+        }));
     }
+    findings
+}
+
+fn log_rule_failure_once(rule: &'static str, panic: &(dyn std::any::Any + Send)) {
+    let first_time = PANICKED_RULES
+        .lock()
+        .map(|mut seen| seen.insert(rule))
+        .unwrap_or(false);
+    if first_time {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(rule, %reason, "rule failed; its findings are skipped, other rules still run");
+    }
+}
+
+/// Drop suppressed findings and put the rest in source order.
+fn finish(mut findings: Vec<Finding>, source: &str, language: Language) -> Vec<Finding> {
+    findings.retain(|finding| !is_suppressed(source, language, finding.rule, finding.range.start));
     findings.sort_by(|a, b| {
         (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
     });
