@@ -489,3 +489,34 @@ async fn ignore_goes_above_a_line_that_ends_inside_a_string() {
     client.change(URI, 2, json!([{"text": fixed}])).await;
     assert_eq!(client.diagnostics(URI, 2).await, Vec::<Value>::new());
 }
+
+/// A large document is parsed off the server's threads: edits sent before that parse is
+/// back are replayed on its tree, another document is served meanwhile, and the
+/// published findings are those of the newest text.
+#[tokio::test]
+async fn edits_during_the_first_parse_of_a_large_document_are_kept() {
+    let mut client = started(&["utf-16"]).await;
+    let filler = "value = compute(1, 2, 3)  # keep the module large\n".repeat(8_000);
+    let big = format!("{HANDLER}\n{filler}\nasync def late():\n    time.sleep(2)\n");
+    assert!(big.len() > 300_000);
+    let late_line = big.lines().count() as u64 - 1;
+    let big_uri = "file:///project/app/big.py";
+    client.open(big_uri, "python", 1, &big).await;
+    // Break the first finding (`xtime.sleep`) before the parse can have finished.
+    client
+        .change(
+            big_uri,
+            2,
+            json!([{"range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 4}}, "text": "x"}]),
+        )
+        .await;
+    client.open(URI, "python", 1, HANDLER).await;
+    assert_eq!(
+        summarize(&client.diagnostics(URI, 1).await),
+        vec![blocking(3, 4, 17)]
+    );
+    assert_eq!(
+        summarize(&client.diagnostics(big_uri, 2).await),
+        vec![blocking(late_line, 4, 17)]
+    );
+}
