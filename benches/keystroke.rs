@@ -2,7 +2,11 @@
 //! single-character edit (incremental reparse + every rule) of a 5,000-line Python
 //! module with findings. `cargo bench --bench keystroke` prints median and p95.
 
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::python_module as module;
 
 use stackaudit::audit::audit;
 use stackaudit::audit::incremental::AuditCache;
@@ -11,29 +15,6 @@ use stackaudit::document::Document;
 use stackaudit::document::position::Encoding;
 use stackaudit::language::Language;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
-
-/// A realistic service module: handlers with DB, Redis and HTTP calls, helpers, classes.
-fn module(lines: usize) -> String {
-    let mut out = String::from(
-        "import time\nimport logging\n\nimport redis\nimport requests\nfrom sqlalchemy.exc import IntegrityError\n\n\
-         from app.db import SessionLocal\n\nlogger = logging.getLogger(__name__)\ncache = redis.Redis(socket_timeout=2)\n\n",
-    );
-    let mut index = 0;
-    while out.lines().count() < lines {
-        index += 1;
-        out.push_str(&format!(
-            "\n\nasync def handler_{index}(user_id: int, db):\n    \"\"\"Serve request kind {index}.\"\"\"\n    \
-             payload = {{\"id\": user_id, \"kind\": {index}}}\n    if user_id % 7 == 0:\n        time.sleep(0.01)\n    \
-             try:\n        db.add(payload)\n        db.commit()\n    except IntegrityError:\n        \
-             logger.warning(\"duplicate %s\", user_id)\n    cache.set(f\"user:{{user_id}}:{index}\", payload[\"kind\"], ex=60)\n    \
-             return [value * 2 for value in range(10) if value % 2]\n\n\n\
-             class Repository{index}:\n    def __init__(self, session):\n        self.session = session\n\n    \
-             def total(self, values):\n        result = 0\n        for value in values:\n            result += value\n        \
-             return result\n"
-        ));
-    }
-    out
-}
 
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();

@@ -63,10 +63,25 @@ async fn open_publishes_versioned_diagnostics_with_fix_data() {
             .unwrap_or("")
             .ends_with("#blocking-io-in-async")
     );
-    assert_eq!(diagnostic["data"]["version"], 7);
-    assert_eq!(diagnostic["data"]["fix"]["applicability"], "safe");
+    // Only the rule and version travel with it; the fix comes with the code action.
     assert_eq!(
-        diagnostic["data"]["fix"]["edits"][0],
+        diagnostic["data"],
+        json!({"rule": "blocking-io-in-async", "version": 7})
+    );
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": URI},
+                "range": diagnostic["range"],
+                "context": {"diagnostics": [diagnostic], "only": ["quickfix"]},
+            }),
+        )
+        .await;
+    let fix = &actions["result"][0];
+    assert_eq!(fix["isPreferred"], true);
+    assert_eq!(
+        fix["edit"]["changes"][URI][0],
         json!({"range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 17}}, "newText": "await asyncio.sleep(1)"})
     );
 }

@@ -11,8 +11,8 @@ use super::sync::current_findings;
 use super::{Backend, OpenDocument};
 use crate::document::position::{Encoding, offset_of, range_of};
 use crate::fix::{fix_all, minimal_edit};
-use crate::rules::Applicability;
 use crate::rules::ancestry::Ancestry;
+use crate::rules::{Applicability, Finding};
 use crate::suppression::ignore_edit;
 
 fn wants(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
@@ -55,7 +55,10 @@ pub(super) fn code_action(
             if data.version != open.document.version {
                 continue; // the client will ask again once the new diagnostics arrive
             }
-            actions.extend(quick_fixes(&open, &uri, diagnostic, data, encoding));
+            let findings = current_findings(&open, &backend.settings());
+            actions.extend(quick_fixes(
+                &open, &findings, &uri, diagnostic, data, encoding,
+            ));
         }
     }
     if wants(only, &FIX_ALL_KIND) {
@@ -99,16 +102,36 @@ fn diagnostics_in_scope(
 
 fn quick_fixes(
     open: &OpenDocument,
+    findings: &[Finding],
     uri: &Uri,
     diagnostic: Diagnostic,
     data: DiagnosticData,
     encoding: Encoding,
 ) -> Vec<CodeAction> {
     let mut actions = Vec::new();
-    if let Some(fix) = data.fix {
+    let rope = &open.document.rope;
+    // The finding this diagnostic shows: same rule, same place, in the same version.
+    let fix = findings
+        .iter()
+        .find(|finding| {
+            finding.rule == data.rule
+                && range_of(rope, finding.range.clone(), encoding) == diagnostic.range
+        })
+        .and_then(|finding| finding.fix.as_ref());
+    if let Some(fix) = fix {
+        let edits = fix
+            .edits
+            .iter()
+            .map(|edit| {
+                TextEdit::new(
+                    range_of(rope, edit.range.clone(), encoding),
+                    edit.content.clone(),
+                )
+            })
+            .collect();
         let is_safe = fix.applicability == Applicability::Safe;
         let title = if is_safe {
-            fix.title
+            fix.title.clone()
         } else {
             format!("{} (unsafe)", fix.title)
         };
@@ -116,7 +139,7 @@ fn quick_fixes(
             title,
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![diagnostic.clone()]),
-            edit: Some(workspace_edit(uri, fix.edits)),
+            edit: Some(workspace_edit(uri, edits)),
             is_preferred: Some(is_safe),
             ..CodeAction::default()
         });

@@ -1,28 +1,35 @@
-//! Findings as LSP diagnostics. The fix travels in `data` with the document version it
-//! was computed for, so `codeAction` can use it without auditing again.
+//! Findings as LSP diagnostics, tagged in `data` with their rule and the document
+//! version they were computed for.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use ropey::Rope;
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::*;
 
 use crate::document::position::{Encoding, range_of};
-use crate::rules::{Applicability, Finding, Severity, rule_by_id};
+use crate::rules::{ALL_RULES, Finding, Severity};
 
 pub const SOURCE: &str = "stackaudit";
 
+/// What a diagnostic carries back to `codeAction`: which rule, for which version. The
+/// fix itself is looked up in that version's findings, so a keystroke does not send
+/// every fix's edits to the client.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DiagnosticData {
     pub rule: String,
     pub version: i32,
-    pub fix: Option<FixData>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FixData {
-    pub title: String,
-    pub applicability: Applicability,
-    pub edits: Vec<TextEdit>,
-}
+/// The documentation link of each rule, parsed once (parsing a URI per diagnostic per
+/// keystroke showed in profiles).
+static RULE_LINKS: LazyLock<HashMap<&'static str, Uri>> = LazyLock::new(|| {
+    ALL_RULES
+        .iter()
+        .filter_map(|rule| Some((rule.id, rule.url().parse::<Uri>().ok()?)))
+        .collect()
+});
 
 fn lsp_severity(severity: Severity) -> DiagnosticSeverity {
     match severity {
@@ -39,35 +46,57 @@ pub fn to_diagnostic(
     encoding: Encoding,
     version: i32,
 ) -> Diagnostic {
-    let fix = finding.fix.as_ref().map(|fix| FixData {
-        title: fix.title.clone(),
-        applicability: fix.applicability,
-        edits: fix
-            .edits
-            .iter()
-            .map(|edit| {
-                TextEdit::new(
-                    range_of(rope, edit.range.clone(), encoding),
-                    edit.content.clone(),
-                )
-            })
-            .collect(),
-    });
-    let data = DiagnosticData {
-        rule: finding.rule.to_string(),
-        version,
-        fix,
-    };
-    let href = rule_by_id(finding.rule).and_then(|rule| rule.url().parse::<Uri>().ok());
+    let data = serde_json::json!({ "rule": finding.rule, "version": version });
     Diagnostic {
         range: range_of(rope, finding.range.clone(), encoding),
         severity: Some(lsp_severity(finding.severity)),
         code: Some(NumberOrString::String(finding.rule.to_string())),
-        code_description: href.map(|href| CodeDescription { href }),
+        code_description: RULE_LINKS
+            .get(finding.rule)
+            .map(|href| CodeDescription { href: href.clone() }),
         source: Some(SOURCE.to_string()),
         message: finding.message.clone(),
-        data: serde_json::to_value(data).ok(),
+        data: Some(data),
         ..Diagnostic::default()
+    }
+}
+
+/// A framed `textDocument/publishDiagnostics` notification, serialized straight from
+/// the diagnostics (no intermediate JSON tree).
+pub fn publish_frame(uri: &Uri, diagnostics: &[Diagnostic], version: Option<i32>) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Params<'a> {
+        uri: &'a Uri,
+        diagnostics: &'a [Diagnostic],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<i32>,
+    }
+    #[derive(Serialize)]
+    struct Notification<'a> {
+        jsonrpc: &'static str,
+        method: &'static str,
+        params: Params<'a>,
+    }
+    let notification = Notification {
+        jsonrpc: "2.0",
+        method: "textDocument/publishDiagnostics",
+        params: Params {
+            uri,
+            diagnostics,
+            version,
+        },
+    };
+    match serde_json::to_vec(&notification) {
+        Ok(body) => super::transport::frame(&body),
+        Err(error) => {
+            tracing::error!(%error, "diagnostics do not serialize; sending none");
+            let empty = Params {
+                diagnostics: &[],
+                ..notification.params
+            };
+            let body = serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {"uri": empty.uri, "diagnostics": [], "version": empty.version}});
+            super::transport::frame(body.to_string().as_bytes())
+        }
     }
 }
 

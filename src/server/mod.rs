@@ -56,13 +56,21 @@ pub struct Backend {
     client_resolves_edits: AtomicBool,
     /// Held while checking a result is current and sending it (see `sync`).
     publish_lock: tokio::sync::Mutex<()>,
+    /// Framed messages written straight to the client, bypassing the framework's
+    /// JSON value tree: diagnostics are serialized once, on a blocking thread.
+    frames_out: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
     /// Numbers the openings of documents (see `OpenDocument::opening`).
     openings: std::sync::atomic::AtomicU64,
 }
 
 impl Backend {
-    pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Backend {
+    pub fn new(
+        client: Client,
+        shutdown_requested: Arc<AtomicBool>,
+        frames_out: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
+    ) -> Backend {
         Backend {
+            frames_out,
             client,
             documents: DashMap::new(),
             encoding: OnceLock::new(),
@@ -148,11 +156,12 @@ where
     const PIPE_BYTES: usize = 1 << 16;
     let shutdown_requested = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shutdown_requested);
-    let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
+    let (replies, pending_replies) = tokio::sync::mpsc::unbounded_channel();
+    let frames_out = replies.clone();
+    let (service, socket) = LspService::new(move |client| Backend::new(client, flag, frames_out));
 
     let (filtered_input, server_input) = tokio::io::duplex(PIPE_BYTES);
     let (server_output, merged_output) = tokio::io::duplex(PIPE_BYTES);
-    let (replies, pending_replies) = tokio::sync::mpsc::unbounded_channel();
     let input_task = tokio::spawn(transport::filter_input(input, filtered_input, replies));
     let output_task = tokio::spawn(transport::merge_output(
         merged_output,

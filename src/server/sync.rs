@@ -95,11 +95,12 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
 
 pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
     let uri = params.text_document.uri;
+    // Under the publish lock, so no audit that finished earlier publishes after this.
+    let _publishing = backend.publish_lock.lock().await;
     if backend.documents.remove(&uri).is_some() {
-        backend
-            .client
-            .publish_diagnostics(uri, Vec::new(), None)
-            .await;
+        let _ = backend
+            .frames_out
+            .send(diagnostics::publish_frame(&uri, &[], None));
     }
 }
 
@@ -134,16 +135,18 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     let settings = backend.settings();
     let encoding = backend.encoding();
     // Audit and convert off the async threads: both scale with the document.
+    let target = uri.clone();
     let audited = tokio::task::spawn_blocking(move || {
         let findings = audit_with_cache(&snapshot, &settings, &cache);
         let diagnostics: Vec<Diagnostic> = findings
             .iter()
             .map(|finding| diagnostics::to_diagnostic(finding, &snapshot.rope, encoding, version))
             .collect();
-        (findings, diagnostics)
+        let frame = diagnostics::publish_frame(&target, &diagnostics, Some(version));
+        (findings, frame)
     })
     .await;
-    let (findings, diagnostics) = match audited {
+    let (findings, frame) = match audited {
         Ok(result) => result,
         Err(error) => {
             tracing::error!(uri = uri.as_str(), %error, "audit task failed");
@@ -161,10 +164,9 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
         }
         open.findings = Some((version, Arc::new(findings)));
     }
-    backend
-        .client
-        .publish_diagnostics(uri, diagnostics, Some(version))
-        .await;
+    if backend.frames_out.send(frame).is_err() {
+        tracing::debug!("the client is gone; diagnostics not sent");
+    }
 }
 
 /// Audit a document with its cache (a poisoned cache, left by a panic mid-audit, is

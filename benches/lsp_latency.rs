@@ -1,0 +1,399 @@
+//! End to end over the protocol, as an editor sees it: the time from sending a
+//! `didChange` to receiving the `publishDiagnostics` of that version, for
+//! `stackaudit server` and, in the same run with the same client, file and edits,
+//! `ruff server` (selecting the comparable families ASYNC, S and BLE). Then the memory
+//! of the server with 500 open documents, and a small document edited while a 10 MB
+//! one is opened and audited.
+//!
+//! `benches/setup.sh && cargo bench --bench lsp_latency` (without Ruff installed by the
+//! setup script the Ruff part is skipped and says so).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use common::{Spread, compose, dockerfile, installed_tool, python_module, spread};
+use serde_json::{Value, json};
+
+const EDITS: usize = 500;
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A minimal LSP client over a child process's stdio.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<(Instant, Value)>,
+    next_id: i64,
+}
+
+impl Client {
+    fn spawn(program: &Path, args: &[&str], cwd: &Path) -> Client {
+        let mut child = Command::new(program)
+            .args(args)
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(
+                std::fs::File::create("/tmp/server-stderr.log")
+                    .map(Stdio::from)
+                    .unwrap_or(Stdio::null()),
+            )
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {}: {error}", program.display()));
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, incoming) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(value) = line.strip_prefix("Content-Length:") {
+                        length = value.trim().parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("Content-Length header")];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let arrived = Instant::now();
+                let message: Value = serde_json::from_slice(&body).expect("JSON from the server");
+                if sender.send((arrived, message)).is_err() {
+                    return;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            incoming,
+            next_id: 0,
+        }
+    }
+
+    fn send(&mut self, message: Value) -> Instant {
+        let body = message.to_string();
+        let sent = Instant::now();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("server stdin");
+        self.stdin.flush().expect("server stdin");
+        sent
+    }
+
+    fn notify(&mut self, method: &str, params: Value) -> Instant {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}))
+    }
+
+    /// Wait for a message; answer requests from the server (configuration,
+    /// registrations) with what a plain client would.
+    fn wait_for(&mut self, wanted: impl Fn(&Value) -> bool) -> (Instant, Value) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (arrived, message) = match self.incoming.recv_timeout(left) {
+                Ok(received) => received,
+                Err(RecvTimeoutError::Timeout) => panic!("no answer within {TIMEOUT:?}"),
+                Err(RecvTimeoutError::Disconnected) => panic!("the server exited"),
+            };
+            if message.get("method").is_some() && message.get("id").is_some() {
+                let result = match message["method"].as_str() {
+                    Some("workspace/configuration") => json!([null]),
+                    _ => Value::Null,
+                };
+                self.send(json!({"jsonrpc": "2.0", "id": message["id"], "result": result}));
+                continue;
+            }
+            if wanted(&message) {
+                return (arrived, message);
+            }
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_for(|message| message["id"] == id).1
+    }
+
+    fn initialize(&mut self, root: &Path) {
+        let root_uri = uri_of(root);
+        self.request(
+            "initialize",
+            json!({
+                "processId": std::process::id(),
+                "rootUri": root_uri,
+                "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
+                "capabilities": {
+                    "general": {"positionEncodings": ["utf-16"]},
+                    "textDocument": {"publishDiagnostics": {"versionSupport": true}},
+                },
+            }),
+        );
+        self.notify("initialized", json!({}));
+    }
+
+    fn open(&mut self, uri: &str, language: &str, text: &str) -> Instant {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        )
+    }
+
+    /// Wait for the diagnostics of `uri` at `version` (or, from a server that does
+    /// not send versions, the next ones for `uri`); the arrival time and their count.
+    fn diagnostics(&mut self, uri: &str, version: i64) -> (Instant, usize) {
+        let (arrived, message) = self.wait_for(|message| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+                && (message["params"]["version"].is_null()
+                    || message["params"]["version"] == version)
+        });
+        let count = message["params"]["diagnostics"]
+            .as_array()
+            .map_or(0, Vec::len);
+        (arrived, count)
+    }
+
+    /// Peak and current resident memory of the server, in MiB.
+    fn memory(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+                .map_or(f64::NAN, |kib| kib / 1024.0)
+        };
+        (field("VmHWM:"), field("VmRSS:"))
+    }
+
+    fn shut_down(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let _ = self.child.wait();
+    }
+}
+
+fn uri_of(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// Type a character at the start of a handler's body line in the middle, then delete
+/// it, `EDITS` times; each edit waits for its diagnostics.
+fn keystrokes(client: &mut Client, uri: &str, text: &str) -> (Vec<Duration>, usize) {
+    let (_, findings) = client.diagnostics(uri, 1);
+    let line = text
+        .lines()
+        .enumerate()
+        .skip(text.lines().count() / 2)
+        .find(|(_, line)| line.starts_with("    payload"))
+        .map(|(index, _)| index)
+        .expect("a handler body line");
+    let mut latencies = Vec::with_capacity(EDITS);
+    for version in 2..(2 + EDITS as i64) {
+        let (end, insert) = if version % 2 == 0 { (4, "x") } else { (5, "") };
+        let sent = client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": {"line": line, "character": 4}, "end": {"line": line, "character": end}}, "text": insert}],
+            }),
+        );
+        let (arrived, _) = client.diagnostics(uri, version);
+        latencies.push(arrived - sent);
+    }
+    (latencies, findings)
+}
+
+fn print_spread(name: &str, spread: &Spread) {
+    println!(
+        "{name:<44} p50 {:>9.3?}  p99 {:>9.3?}  max {:>9.3?}  ({} edits)",
+        spread.p50, spread.p99, spread.max, spread.runs
+    );
+}
+
+fn workspace(ruff_config: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    if ruff_config {
+        std::fs::write(
+            dir.path().join("ruff.toml"),
+            "[lint]\nselect = [\"ASYNC\", \"S\", \"BLE\"]\n",
+        )
+        .expect("ruff.toml");
+    }
+    dir
+}
+
+fn stackaudit() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_stackaudit"))
+}
+
+fn keystroke_comparison(text: &str) {
+    println!(
+        "== keystroke to diagnostics: {} lines, {} bytes of Python, {EDITS} edits one at a time",
+        text.lines().count(),
+        text.len()
+    );
+    let dir = workspace(true);
+    let file = dir.path().join("handlers.py");
+    std::fs::write(&file, text).expect("write");
+    let uri = uri_of(&file);
+
+    let mut ours = Client::spawn(&stackaudit(), &["server"], dir.path());
+    ours.initialize(dir.path());
+    ours.open(&uri, "python", text);
+    let (latencies, findings) = keystrokes(&mut ours, &uri, text);
+    ours.shut_down();
+    let ours = spread(latencies);
+    print_spread(&format!("stackaudit server ({findings} findings)"), &ours);
+
+    let Some(ruff) = installed_tool("ruff") else {
+        println!("ruff server: not installed (run benches/setup.sh); comparison skipped");
+        return;
+    };
+    let version = Command::new(&ruff)
+        .arg("--version")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_default();
+    let mut theirs = Client::spawn(&ruff, &["server"], dir.path());
+    theirs.initialize(dir.path());
+    theirs.open(&uri, "python", text);
+    let (latencies, findings) = keystrokes(&mut theirs, &uri, text);
+    theirs.shut_down();
+    let theirs = spread(latencies);
+    print_spread(&format!("{version} server ({findings} findings)"), &theirs);
+    println!(
+        "ratio stackaudit / ruff: p50 {:.2}, p99 {:.2}",
+        ours.p50.as_secs_f64() / theirs.p50.as_secs_f64(),
+        ours.p99.as_secs_f64() / theirs.p99.as_secs_f64()
+    );
+}
+
+/// Open 500 documents (Python modules, Dockerfiles, compose files), wait for every
+/// document's diagnostics, then read the server's memory.
+fn memory_with_open_documents() {
+    println!(
+        "== memory with 500 open documents (300 Python modules of ~200 lines, 100 Dockerfiles, 100 compose files)"
+    );
+    let dir = workspace(true);
+    let mut documents = Vec::new();
+    for index in 0..500 {
+        let (name, language, text) = match index % 5 {
+            0 => (
+                format!("Dockerfile.{index}"),
+                "dockerfile",
+                dockerfile(index),
+            ),
+            1 => (
+                format!("compose{index}/docker-compose.yml"),
+                "yaml",
+                compose(index),
+            ),
+            _ => (
+                format!("app/module_{index}.py"),
+                "python",
+                python_module(200),
+            ),
+        };
+        documents.push((uri_of(&dir.path().join(name)), language, text));
+    }
+    let mut server = Client::spawn(&stackaudit(), &["server"], dir.path());
+    server.initialize(dir.path());
+    let (_, baseline) = server.memory();
+    for (uri, language, text) in &documents {
+        server.open(uri, language, text);
+    }
+    for (uri, _, _) in &documents {
+        server.diagnostics(uri, 1);
+    }
+    let (peak, now) = server.memory();
+    println!(
+        "stackaudit server: {now:.1} MiB resident with 500 documents open (peak {peak:.1} MiB; {baseline:.1} MiB before opening)"
+    );
+    server.shut_down();
+}
+
+/// Edit a small document, one edit at a time, from just after a 10 MB Python module is
+/// opened until that module's diagnostics arrive.
+fn small_document_beside_a_large_one() {
+    let big = python_module(400_000);
+    let big_mib = big.len() as f64 / (1024.0 * 1024.0);
+    println!(
+        "== a small document edited while a {big_mib:.1} MiB Python module is opened and audited"
+    );
+    let dir = workspace(false);
+    let big_uri = uri_of(&dir.path().join("generated.py"));
+    let small_uri = uri_of(&dir.path().join("small.py"));
+    let small = "import time\n\n\nasync def handler():\n    payload = 1\n    time.sleep(1)\n";
+    let mut server = Client::spawn(&stackaudit(), &["server"], dir.path());
+    server.initialize(dir.path());
+    server.open(&small_uri, "python", small);
+    server.diagnostics(&small_uri, 1);
+
+    let opened = server.open(&big_uri, "python", &big);
+    let mut latencies = Vec::new();
+    let mut big_arrived = None;
+    let mut version = 1;
+    while big_arrived.is_none() {
+        version += 1;
+        let (end, insert) = if version % 2 == 0 { (4, "x") } else { (5, "") };
+        let sent = server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": small_uri, "version": version},
+                "contentChanges": [{"range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": end}}, "text": insert}],
+            }),
+        );
+        let big_uri = big_uri.as_str();
+        let small_uri = small_uri.as_str();
+        let (arrived, message) = server.wait_for(|message| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && (message["params"]["uri"] == big_uri
+                    || (message["params"]["uri"] == small_uri
+                        && message["params"]["version"] == version))
+        });
+        if message["params"]["uri"] == big_uri {
+            let count = message["params"]["diagnostics"]
+                .as_array()
+                .map_or(0, Vec::len);
+            big_arrived = Some((arrived - opened, count));
+            // The small edit's own diagnostics are still on their way.
+            let (arrived, _) = server.diagnostics(small_uri, version);
+            latencies.push(arrived - sent);
+        } else {
+            latencies.push(arrived - sent);
+        }
+    }
+    let (big_time, big_findings) = big_arrived.expect("loop ends when it arrives");
+    println!("large document: open to diagnostics {big_time:.3?} ({big_findings} findings)");
+    print_spread("small document meanwhile", &spread(latencies));
+    server.shut_down();
+}
+
+fn main() {
+    let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let wants = |name: &str| only.as_deref().is_none_or(|only| name.contains(only));
+    if wants("keystroke") {
+        keystroke_comparison(&python_module(5_000));
+    }
+    if wants("memory") {
+        memory_with_open_documents();
+    }
+    if wants("large") {
+        small_document_beside_a_large_one();
+    }
+}
