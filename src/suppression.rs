@@ -42,6 +42,12 @@ fn line_silences(line: &str, rule: &str, whole_line_only: bool) -> bool {
     }
 }
 
+/// Whether `source` has any suppression comment at all: one scan of the text, so files
+/// without one (most) skip the per-finding line checks.
+pub fn may_suppress(source: &str) -> bool {
+    source.contains(MARKER)
+}
+
 /// Whether a finding of `rule` starting at byte `start` is suppressed.
 pub fn is_suppressed(source: &str, language: Language, rule: &str, start: usize) -> bool {
     let this_line_start = line_start(source, start);

@@ -84,7 +84,7 @@ impl AuditCache {
             *self = AuditCache::default();
             return audit(language, source, tree, settings);
         }
-        let triggered = triggered_rules(source);
+        let triggered = triggered_rules(language, source);
         if !triggered.iter().any(|hit| *hit) {
             *self = AuditCache::default();
             return Vec::new();
@@ -129,7 +129,9 @@ impl AuditCache {
         }
 
         let mut findings = Vec::with_capacity(fresh.len());
-        let mut new_definitions: HashMap<u128, Definition> = HashMap::new();
+        let mut old_definitions = std::mem::take(&mut self.definitions);
+        let mut new_definitions: HashMap<u128, Definition> =
+            HashMap::with_capacity(definitions.len());
         let mut fresh_by_definition: Vec<Vec<Finding>> = vec![Vec::new(); definitions.len()];
         for finding in fresh {
             match definition_holding(&definitions, finding.range.start) {
@@ -142,14 +144,19 @@ impl AuditCache {
             if coverage.skips(*node) {
                 // Reused: findings the run made here came from elsewhere and are already
                 // part of the cached ones (see the module docs).
-                let cached = &self.definitions[hash];
-                findings.extend(
-                    cached
-                        .findings
-                        .iter()
-                        .map(|cached| cached.placed_at(range.start)),
-                );
-                new_definitions.insert(*hash, cached.clone());
+                // Moved, not copied; a second definition with the same text finds it in
+                // the new map.
+                if let Some(cached) = old_definitions.remove(hash) {
+                    new_definitions.insert(*hash, cached);
+                }
+                if let Some(cached) = new_definitions.get(hash) {
+                    findings.extend(
+                        cached
+                            .findings
+                            .iter()
+                            .map(|cached| cached.placed_at(range.start)),
+                    );
+                }
                 continue;
             }
             let relocatable: Option<Vec<Relocatable>> = fresh

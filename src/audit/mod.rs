@@ -5,7 +5,7 @@
 
 pub mod incremental;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{LazyLock, Mutex};
 
@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::document::parse_text;
 use crate::language::Language;
 use crate::rules::{ALL_RULES, Context, Finding};
-use crate::suppression::is_suppressed;
+use crate::suppression::{is_suppressed, may_suppress};
 
 /// Rules that have panicked in this process, so each is logged once, not per keystroke.
 static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
@@ -24,7 +24,7 @@ static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
 
 pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings) -> Vec<Finding> {
     let context = Context::new(source, tree, language, settings);
-    let triggered = triggered_rules(source);
+    let triggered = triggered_rules(language, source);
     finish(run_rules(&context, &triggered), source, language)
 }
 
@@ -70,53 +70,73 @@ fn log_rule_failure_once(rule: &'static str, panic: &(dyn std::any::Any + Send))
 
 /// Drop suppressed findings and put the rest in source order.
 fn finish(mut findings: Vec<Finding>, source: &str, language: Language) -> Vec<Finding> {
-    findings.retain(|finding| !is_suppressed(source, language, finding.rule, finding.range.start));
+    if may_suppress(source) {
+        findings
+            .retain(|finding| !is_suppressed(source, language, finding.rule, finding.range.start));
+    }
     findings.sort_by(|a, b| {
         (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
     });
     findings
 }
 
-/// One matcher over every rule's trigger words, with the rule each pattern belongs to.
+/// One matcher over the trigger words of one language's rules.
 struct Triggers {
     matcher: AhoCorasick,
     /// `rule_of_pattern[p]` is the index in `ALL_RULES` of pattern `p`'s rule.
     rule_of_pattern: Vec<usize>,
 }
 
-static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
-    let mut patterns = Vec::new();
-    let mut rule_of_pattern = Vec::new();
-    for (index, rule) in ALL_RULES.iter().enumerate() {
-        for trigger in rule.triggers {
-            patterns.push(*trigger);
-            rule_of_pattern.push(index);
-        }
-    }
-    let matcher = AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(&patterns)
-        .unwrap_or_else(|error| panic!("trigger words build a matcher: {error}"));
-    Triggers {
-        matcher,
-        rule_of_pattern,
-    }
+/// Per language, so a Python file is never scanned for Dockerfile words (a word no
+/// file of the language contains would force every scan to the end of the file).
+static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
+    Language::ALL
+        .iter()
+        .map(|&language| {
+            let mut patterns = Vec::new();
+            let mut rule_of_pattern = Vec::new();
+            for (index, rule) in ALL_RULES.iter().enumerate() {
+                if rule.applies_to(language) {
+                    for trigger in rule.triggers {
+                        patterns.push(*trigger);
+                        rule_of_pattern.push(index);
+                    }
+                }
+            }
+            let matcher = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&patterns)
+                .unwrap_or_else(|error| panic!("trigger words build a matcher: {error}"));
+            let triggers = Triggers {
+                matcher,
+                rule_of_pattern,
+            };
+            (language, triggers)
+        })
+        .collect()
 });
 
-/// For each rule in `ALL_RULES`, whether `source` contains one of its trigger words
-/// (a rule without any can fire anywhere). One pass over the bytes for all rules.
-pub fn triggered_rules(source: &str) -> Vec<bool> {
+/// For each rule in `ALL_RULES`, whether it applies to `language` and `source` contains
+/// one of its trigger words (a rule without any can fire anywhere). One pass over the
+/// bytes for all rules, which stops once every rule is triggered.
+pub fn triggered_rules(language: Language, source: &str) -> Vec<bool> {
     let mut triggered: Vec<bool> = ALL_RULES
         .iter()
-        .map(|rule| rule.triggers.is_empty())
+        .map(|rule| rule.applies_to(language) && rule.triggers.is_empty())
         .collect();
-    let mut missing = triggered.iter().filter(|hit| !**hit).count();
-    for found in TRIGGERS.matcher.find_overlapping_iter(source) {
-        let rule = TRIGGERS.rule_of_pattern[found.pattern().as_usize()];
-        if !triggered[rule] {
+    let Some(triggers) = TRIGGERS.get(&language) else {
+        return triggered;
+    };
+    let mut missing: HashSet<usize> = triggers.rule_of_pattern.iter().copied().collect();
+    missing.retain(|rule| !triggered[*rule]);
+    if missing.is_empty() {
+        return triggered;
+    }
+    for found in triggers.matcher.find_overlapping_iter(source) {
+        let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
+        if missing.remove(&rule) {
             triggered[rule] = true;
-            missing -= 1;
-            if missing == 0 {
+            if missing.is_empty() {
                 break;
             }
         }
@@ -127,11 +147,7 @@ pub fn triggered_rules(source: &str) -> Vec<bool> {
 /// Whether any rule of `language` could fire on `source`. Cheap enough to run before
 /// parsing, so the CLI never parses a file that cannot hold a finding.
 pub fn may_have_findings(language: Language, source: &str) -> bool {
-    let triggered = triggered_rules(source);
-    ALL_RULES
-        .iter()
-        .zip(triggered)
-        .any(|(rule, hit)| hit && rule.applies_to(language))
+    triggered_rules(language, source).contains(&true)
 }
 
 /// Parse and audit a whole text (the CLI, fix-all, tests).

@@ -88,19 +88,50 @@ pub fn offset_of(rope: &Rope, position: Position, encoding: Encoding) -> usize {
 }
 
 /// LSP position of a byte offset (clamped to the document, rounded down to a char).
+/// Counts the line's characters up to the offset directly, instead of converting
+/// through char indices (each conversion descends the rope; diagnostics convert
+/// hundreds of positions per keystroke).
 pub fn position_of(rope: &Rope, byte: usize, encoding: Encoding) -> Position {
-    let byte = floor_char_boundary(rope, byte);
+    let mut byte = byte.min(rope.len_bytes());
+    while byte > 0 && byte < rope.len_bytes() && is_continuation(rope.byte(byte)) {
+        byte -= 1;
+    }
     let line = rope.byte_to_line(byte);
     let line_start = rope.line_to_byte(line);
     let character = match encoding {
         Encoding::Utf8 => byte - line_start,
-        Encoding::Utf16 => {
-            rope.char_to_utf16_cu(rope.byte_to_char(byte))
-                - rope.char_to_utf16_cu(rope.byte_to_char(line_start))
-        }
-        Encoding::Utf32 => rope.byte_to_char(byte) - rope.byte_to_char(line_start),
+        Encoding::Utf16 => count_units(rope, line_start..byte, |lead| {
+            if lead >= 0xF0 { 2 } else { 1 } // four-byte characters are surrogate pairs
+        }),
+        Encoding::Utf32 => count_units(rope, line_start..byte, |_| 1),
     };
     Position::new(line as u32, character as u32)
+}
+
+fn is_continuation(byte: u8) -> bool {
+    byte & 0xC0 == 0x80
+}
+
+/// Sum of `units(lead byte)` over the characters starting in `bytes` (whole characters:
+/// the range ends on a char boundary).
+fn count_units(rope: &Rope, bytes: std::ops::Range<usize>, units: impl Fn(u8) -> usize) -> usize {
+    let (chunks, mut chunk_start, _, _) = rope.chunks_at_byte(bytes.start);
+    let mut count = 0;
+    for chunk in chunks {
+        if chunk_start >= bytes.end {
+            break;
+        }
+        let chunk = chunk.as_bytes();
+        let from = bytes.start.saturating_sub(chunk_start);
+        let to = (bytes.end - chunk_start).min(chunk.len());
+        count += chunk[from.min(to)..to]
+            .iter()
+            .filter(|byte| !is_continuation(**byte))
+            .map(|lead| units(*lead))
+            .sum::<usize>();
+        chunk_start += chunk.len();
+    }
+    count
 }
 
 pub fn range_of(rope: &Rope, bytes: std::ops::Range<usize>, encoding: Encoding) -> Range {
@@ -132,6 +163,48 @@ pub fn line_column_of(rope: &Rope, byte: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The position of `byte` computed from the string alone, the slow obvious way.
+    fn reference_position(text: &str, byte: usize, encoding: Encoding) -> Position {
+        let mut byte = byte.min(text.len());
+        while !text.is_char_boundary(byte) {
+            byte -= 1;
+        }
+        let before = &text[..byte];
+        let line = before.matches('\n').count();
+        let line_text = &before[before.rfind('\n').map_or(0, |newline| newline + 1)..];
+        let character = match encoding {
+            Encoding::Utf8 => line_text.len(),
+            Encoding::Utf16 => line_text.encode_utf16().count(),
+            Encoding::Utf32 => line_text.chars().count(),
+        };
+        Position::new(line as u32, character as u32)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Every byte offset of arbitrary Unicode text (CR, LF, astral characters,
+        /// long enough to span rope chunks) converts like the reference, and every
+        /// char boundary round-trips back to itself.
+        #[test]
+        fn positions_match_the_reference_and_round_trip(
+            text in "(\\PC|\n|\r\n|😀|漢|e\u{301}){0,400}",
+            repeat in 1usize..24,
+        ) {
+            let text = text.repeat(repeat);
+            let rope = Rope::from_str(&text);
+            for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+                for byte in (0..=text.len()).step_by(1 + text.len() / 200) {
+                    let position = position_of(&rope, byte, encoding);
+                    prop_assert_eq!(position, reference_position(&text, byte, encoding));
+                    if text.is_char_boundary(byte) && !text[..byte].ends_with('\r') {
+                        prop_assert_eq!(offset_of(&rope, position, encoding), byte);
+                    }
+                }
+            }
+        }
+    }
 
     fn pos(line: u32, character: u32) -> Position {
         Position::new(line, character)
