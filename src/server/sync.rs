@@ -70,7 +70,6 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
     let uri = params.text_document.uri;
     let version = params.text_document.version;
     let encoding = backend.encoding();
-    let tc = std::time::Instant::now();
     {
         let Some(mut open) = backend.documents.get_mut(&uri) else {
             tracing::debug!(
@@ -91,7 +90,6 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
             .apply_changes(&params.content_changes, version, encoding);
         open.findings = None;
     }
-    eprintln!("TIMING change {:?}", tc.elapsed());
     audit_and_publish(backend, uri, Some(version)).await;
 }
 
@@ -100,9 +98,13 @@ pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentPar
     // Under the publish lock, so no audit that finished earlier publishes after this.
     let _publishing = backend.publish_lock.lock().await;
     if backend.documents.remove(&uri).is_some() {
-        let _ = backend
-            .frames_out
-            .send(diagnostics::publish_frame(&uri, &[], None));
+        let _ = backend.frames_out.send(diagnostics::publish_frame(
+            &uri,
+            &[],
+            &Default::default(),
+            backend.encoding(),
+            None,
+        ));
     }
 }
 
@@ -138,18 +140,10 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     let encoding = backend.encoding();
     // Audit and convert off the async threads: both scale with the document.
     let target = uri.clone();
-    let t0 = std::time::Instant::now();
     let audited = tokio::task::spawn_blocking(move || {
-        let t1 = std::time::Instant::now();
         let findings = audit_with_cache(&snapshot, &settings, &cache);
-        eprintln!("TIMING audit {:?}", t1.elapsed());
-        let diagnostics: Vec<Diagnostic> = findings
-            .iter()
-            .map(|finding| diagnostics::to_diagnostic(finding, &snapshot.rope, encoding, version))
-            .collect();
-        eprintln!("TIMING convert {:?}", t1.elapsed());
-        let frame = diagnostics::publish_frame(&target, &diagnostics, Some(version));
-        eprintln!("TIMING serialized {:?} {}", t1.elapsed(), frame.len());
+        let frame =
+            diagnostics::publish_frame(&target, &findings, &snapshot.rope, encoding, Some(version));
         (findings, frame)
     })
     .await;
@@ -171,7 +165,6 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
         }
         open.findings = Some((version, Arc::new(findings)));
     }
-    eprintln!("TIMING sent {:?}", t0.elapsed());
     if backend.frames_out.send(frame).is_err() {
         tracing::debug!("the client is gone; diagnostics not sent");
     }

@@ -15,7 +15,9 @@ const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 const MAX_HEADER_LINE_BYTES: u64 = 8 * 1024;
 
 pub fn frame(body: &[u8]) -> Vec<u8> {
-    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let header = format!("Content-Length: {}\r\n\r\n", body.len());
+    let mut framed = Vec::with_capacity(header.len() + body.len());
+    framed.extend_from_slice(header.as_bytes());
     framed.extend_from_slice(body);
     framed
 }
