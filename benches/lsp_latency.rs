@@ -317,8 +317,15 @@ fn memory_with_open_documents() {
     for (uri, language, text) in &documents {
         server.open(uri, language, text);
     }
-    for (uri, _, _) in &documents {
-        server.diagnostics(uri, 1);
+    // Diagnostics arrive in any order: collect them until every document has its own.
+    let mut waiting: std::collections::HashSet<&str> =
+        documents.iter().map(|(uri, _, _)| uri.as_str()).collect();
+    while !waiting.is_empty() {
+        let (_, message) =
+            server.wait_for(|message| message["method"] == "textDocument/publishDiagnostics");
+        if let Some(uri) = message["params"]["uri"].as_str() {
+            waiting.remove(uri);
+        }
     }
     let (peak, now) = server.memory();
     println!(

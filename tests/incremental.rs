@@ -3,7 +3,7 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use stackaudit::audit::audit;
+use stackaudit::audit::{audit, audit_without_prefilter};
 use stackaudit::audit::incremental::AuditCache;
 use stackaudit::config::Settings;
 use stackaudit::document::Document;
@@ -47,6 +47,9 @@ const FRAGMENTS: &[&str] = &[
     "\ndef g():\n    import requests\n",
     "\nclass C:\n    r = redis.Redis()\n",
     "nap(2)",
+    "async  def h():\n    ",
+    "session . commit ()",
+    "\\\n",
 ];
 
 /// Byte offset of an LSP position in `text`, clamped, computed independently of the
@@ -144,6 +147,11 @@ fn fuzz(language: Language, seed_text: &str, seed: u64) {
                 panic!("grammar failed to parse");
             };
             let full = audit(language, &reference, fresh_tree, &settings);
+            assert_eq!(
+                full,
+                audit_without_prefilter(language, &reference, fresh_tree, &settings),
+                "seed {seed}, {encoding:?}, version {version}: a prefilter skipped a rule that fires on {reference:?}"
+            );
             assert_eq!(
                 audit(language, &reference, tree, &settings),
                 full,

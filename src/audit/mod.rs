@@ -28,6 +28,19 @@ pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings)
     finish(run_rules(&context, &triggered), source, language)
 }
 
+/// `audit` with every rule of the language run, whatever the text's trigger words: what
+/// the prefilters must never change (tests compare the two).
+pub fn audit_without_prefilter(
+    language: Language,
+    source: &str,
+    tree: &Tree,
+    settings: &Settings,
+) -> Vec<Finding> {
+    let context = Context::new(source, tree, language, settings);
+    let all: Vec<bool> = ALL_RULES.iter().map(|rule| rule.applies_to(language)).collect();
+    finish(run_rules(&context, &all), source, language)
+}
+
 /// The findings of every enabled rule whose trigger words `triggered` says are present,
 /// with configured severities; suppression comments are not applied yet.
 fn run_rules(context: &Context, triggered: &[bool]) -> Vec<Finding> {
@@ -129,16 +142,20 @@ pub fn triggered_rules(language: Language, source: &str) -> Vec<bool> {
     };
     let mut missing: HashSet<usize> = triggers.rule_of_pattern.iter().copied().collect();
     missing.retain(|rule| !triggered[*rule]);
-    if missing.is_empty() {
-        return triggered;
-    }
-    for found in triggers.matcher.find_overlapping_iter(source) {
-        let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
-        if missing.remove(&rule) {
-            triggered[rule] = true;
-            if missing.is_empty() {
-                break;
+    if !missing.is_empty() {
+        for found in triggers.matcher.find_overlapping_iter(source) {
+            let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
+            if missing.remove(&rule) {
+                triggered[rule] = true;
+                if missing.is_empty() {
+                    break;
+                }
             }
+        }
+    }
+    for (hit, rule) in triggered.iter_mut().zip(ALL_RULES) {
+        if let (true, Some(text_test)) = (*hit, rule.text_test) {
+            *hit = text_test(source);
         }
     }
     triggered

@@ -8,6 +8,7 @@
 
 pub mod ancestry;
 pub mod docker;
+pub mod prefilter;
 pub mod python;
 pub mod query;
 
@@ -135,6 +136,10 @@ pub struct Rule {
     /// Byte strings (ASCII case-insensitive) of which a file must contain at least one
     /// before the rule can fire there; lets the CLI skip parsing files that cannot match.
     pub triggers: &'static [&'static str],
+    /// A stricter test of the text, run only when a trigger word is present, for rules
+    /// whose trigger words are common (see `prefilter`); it must never reject a text
+    /// the rule could report on.
+    pub text_test: Option<fn(&str) -> bool>,
     pub check: fn(&Context, &mut Vec<Finding>),
 }
 

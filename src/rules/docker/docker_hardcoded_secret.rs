@@ -63,6 +63,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Always,
     summary: "A literal secret in a Dockerfile ENV/ARG or a compose `environment:`",
     triggers: &["env", "arg", "environment"],
+    text_test: None,
     check,
 };
 

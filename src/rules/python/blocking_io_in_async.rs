@@ -55,7 +55,9 @@ use super::{
     ModuleFacts, ensure_module_import, is_async_function, is_standalone_statement, qualified_name,
 };
 use crate::language::Language;
-use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text, prefilter,
+};
 
 pub const RULE: Rule = Rule {
     id: "blocking-io-in-async",
@@ -64,6 +66,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],
+    text_test: Some(may_block_in_async),
     check,
 };
 
@@ -84,6 +87,35 @@ const BLOCKING_CALLS: &[&str] = &[
     "sqlite3.connect",
     "httpx.Client",
 ];
+
+/// Words a file must contain for any call above (or a sync Redis client, or a `Path`
+/// method below) to appear in it: their modules or last names, which an import or the
+/// call itself spells out.
+const BLOCKING_WORDS: &[&str] = &[
+    "sleep",
+    "open", // also urlopen, popen
+    "subprocess",
+    "system",
+    "connect",
+    "httpx",
+    "requests",
+    "redis",
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+];
+
+/// Whether the text can hold a finding: a coroutine and something that blocks.
+fn may_block_in_async(text: &str) -> bool {
+    static WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(BLOCKING_WORDS)
+            .unwrap_or_else(|error| panic!("blocking words build a matcher: {error}"))
+    });
+    prefilter::mentions_async_def(text) && WORDS.is_match(text)
+}
 
 const HTTP_FUNCTIONS: &[&str] = &[
     "get", "post", "put", "patch", "delete", "head", "options", "request", "stream",

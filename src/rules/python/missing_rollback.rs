@@ -58,7 +58,7 @@ use super::{
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
-    named_children, newline_of, node_text, walk_tree,
+    named_children, newline_of, node_text, prefilter, walk_tree,
 };
 
 pub const RULE: Rule = Rule {
@@ -68,6 +68,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Always,
     summary: "A database commit that can fail with no rollback on failure",
     triggers: &["commit"],
+    text_test: Some(|text| prefilter::mentions_method_call(text, "commit")),
     check,
 };
 

@@ -62,6 +62,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],
+    text_test: None,
     check,
 };
 

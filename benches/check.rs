@@ -1,0 +1,194 @@
+//! Whole-tree checks on a real code base nobody here wrote (the Django source release,
+//! fetched by `benches/setup.sh`): `stackaudit check` against `ruff check` with the
+//! comparable families (ASYNC, S, BLE) and Semgrep with a hand-written equivalent of
+//! our four headline rules (`benches/semgrep/stackaudit-equivalent.yml`), in the same
+//! run: best wall time, Python files per second, peak resident memory, and ratios.
+//!
+//! `benches/setup.sh && cargo bench --bench check`
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{django_tree, installed_tool};
+
+struct Run {
+    wall: Duration,
+    peak_rss_mib: f64,
+}
+
+/// Run `command` to completion with its output discarded: wall time and the peak RSS
+/// of it and the children it waited for (from `wait4`).
+fn measure(mut command: Command) -> Run {
+    let started = Instant::now();
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that `wait4` fills; the pid is our own child, which
+    // nothing else waits for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed for {command:?}");
+    let exit = libc::WEXITSTATUS(status);
+    // 0: clean, 1: findings; anything else is a failure of the tool.
+    assert!(
+        libc::WIFEXITED(status) && exit <= 1,
+        "{command:?} failed with status {status}"
+    );
+    Run {
+        wall,
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    }
+}
+
+fn best_of(runs: usize, make: impl Fn() -> Command) -> Run {
+    (0..runs)
+        .map(|_| measure(make()))
+        .min_by_key(|run| run.wall)
+        .expect("at least one run")
+}
+
+fn python_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                python_files(&path)
+            } else {
+                usize::from(path.extension().is_some_and(|ext| ext == "py"))
+            }
+        })
+        .sum()
+}
+
+fn version_of(program: &Path) -> String {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn main() {
+    let Some(tree) = django_tree() else {
+        println!("no Django tree: run benches/setup.sh first (comparison skipped)");
+        return;
+    };
+    let files = python_files(&tree);
+    let bytes: u64 = walk_sizes(&tree);
+    println!(
+        "== check over {} ({files} Python files, {:.1} MB in all)",
+        tree.display(),
+        bytes as f64 / 1e6
+    );
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_stackaudit"));
+    let mut results: Vec<(String, Run)> = Vec::new();
+
+    let run = best_of(5, || {
+        let mut command = Command::new(&ours);
+        command
+            .arg("check")
+            .arg(&tree)
+            .args(["--output-format", "json"]);
+        command
+    });
+    results.push(("stackaudit check".to_string(), run));
+
+    if let Some(ruff) = installed_tool("ruff") {
+        let run = best_of(5, || {
+            let mut command = Command::new(&ruff);
+            command
+                .args([
+                    "check",
+                    "--isolated",
+                    "--select",
+                    "ASYNC,S,BLE",
+                    "--no-cache",
+                ])
+                .args(["--exit-zero", "--quiet"])
+                .arg(&tree);
+            command
+        });
+        results.push((
+            format!("{} check --select ASYNC,S,BLE", version_of(&ruff)),
+            run,
+        ));
+    } else {
+        println!("ruff: not installed (run benches/setup.sh); skipped");
+    }
+
+    if let Some(semgrep) = installed_tool("semgrep") {
+        // Semgrep skips `tests/` folders by default; an empty ignore file at the root
+        // makes it read the same files as the others.
+        let _ = std::fs::write(tree.join(".semgrepignore"), "");
+        let rules =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/semgrep/stackaudit-equivalent.yml");
+        let run = best_of(2, || {
+            let mut command = Command::new(&semgrep);
+            command
+                .current_dir(&tree)
+                .arg("scan")
+                .arg("--config")
+                .arg(&rules)
+                .args([
+                    "--metrics=off",
+                    "--disable-version-check",
+                    "--quiet",
+                    "--json",
+                ])
+                .arg(".");
+            command
+        });
+        results.push((
+            format!("semgrep {} (4 equivalent rules)", version_of(&semgrep)),
+            run,
+        ));
+    } else {
+        println!("semgrep: not installed (run benches/setup.sh); skipped");
+    }
+
+    for (name, run) in &results {
+        println!(
+            "{name:<52} {:>9.3?}  {:>8.0} files/s  peak RSS {:>6.1} MiB",
+            run.wall,
+            files as f64 / run.wall.as_secs_f64(),
+            run.peak_rss_mib
+        );
+    }
+    let ours = &results[0].1;
+    for (name, run) in &results[1..] {
+        println!(
+            "throughput stackaudit / {}: {:.2}x",
+            name.split_whitespace().next().unwrap_or(name),
+            run.wall.as_secs_f64() / ours.wall.as_secs_f64()
+        );
+    }
+}
+
+fn walk_sizes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk_sizes(&path)
+            } else {
+                entry.metadata().map_or(0, |meta| meta.len())
+            }
+        })
+        .sum()
+}

@@ -1,0 +1,84 @@
+//! Cheap tests of a file's text that tell a rule cannot fire there, so the file is not
+//! parsed at all (parsing is most of the cost of `stackaudit check`). Each test must
+//! never say "no" where the rule could fire: they allow any white space and
+//! backslash line continuations that Python allows between tokens.
+
+/// The text before `at`, without the white space and line continuations that end it.
+fn before_space(text: &str, at: usize) -> &str {
+    let mut end = at;
+    loop {
+        let trimmed = text[..end].trim_end();
+        let trimmed = trimmed.strip_suffix('\\').unwrap_or(trimmed);
+        if trimmed.len() == end {
+            return trimmed;
+        }
+        end = trimmed.len();
+    }
+}
+
+/// The text from `at`, without the white space and line continuations that open it.
+fn after_space(text: &str, at: usize) -> &str {
+    let mut rest = &text[at..];
+    loop {
+        let trimmed = rest.trim_start();
+        let trimmed = trimmed.strip_prefix('\\').unwrap_or(trimmed);
+        if trimmed.len() == rest.len() {
+            return rest;
+        }
+        rest = trimmed;
+    }
+}
+
+/// Whether `text` may call a method `name`: `.name(` with any spacing between.
+pub fn mentions_method_call(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        before_space(text, at).ends_with('.') && after_space(text, at + name.len()).starts_with('(')
+    })
+}
+
+/// Whether `text` may define a coroutine: `async` then `def`, with any spacing between.
+pub fn mentions_async_def(text: &str) -> bool {
+    text.match_indices("async")
+        .any(|(at, _)| after_space(text, at + "async".len()).starts_with("def"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_calls_with_any_spacing() {
+        for text in [
+            "db.commit()",
+            "await session.commit ()",
+            "db . commit\t(",
+            "conn.\\\n    commit()",
+            "x = (db\n    .commit())",
+        ] {
+            assert!(mentions_method_call(text, "commit"), "{text:?}");
+        }
+        for text in [
+            "transaction.on_commit(f)",
+            "commit()",
+            "db.commit",
+            "# commit",
+        ] {
+            assert!(!mentions_method_call(text, "commit"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn async_defs_with_any_spacing() {
+        for text in [
+            "async def f():",
+            "async  def f():",
+            "async\\\ndef f():",
+            "\tasync\tdef g",
+        ] {
+            assert!(mentions_async_def(text), "{text:?}");
+        }
+        for text in ["async_to_sync(f)", "is_async = True", "asynchronous"] {
+            assert!(!mentions_async_def(text), "{text:?}");
+        }
+    }
+}
