@@ -20,7 +20,8 @@ struct Run {
 }
 
 /// Run `command` to completion with its output discarded: wall time and the peak RSS
-/// of it and the children it waited for (from `wait4`).
+/// of it and the children it waited for (from `wait4`, which also reaps it).
+#[allow(clippy::zombie_processes)]
 fn measure(mut command: Command) -> Run {
     let started = Instant::now();
     let child = command
