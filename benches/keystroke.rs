@@ -34,7 +34,63 @@ fn tree_root(document: &Document) -> tree_sitter::Node<'_> {
         .expect("parsed")
 }
 
+/// Full open and one keystroke (a character typed at the start of `line`, then
+/// removed) for a language without the Python-specific breakdown.
+fn open_and_type(name: &str, language: Language, text: &str, line: u32) {
+    let settings = Settings::default();
+    println!(
+        "input: {} lines, {} bytes of {name}",
+        text.lines().count(),
+        text.len()
+    );
+    let open: Vec<Duration> = (0..50)
+        .map(|_| {
+            let started = Instant::now();
+            let document = Document::new(text, 1, language);
+            let mut cache = AuditCache::default();
+            let tree = document.tree.as_ref().expect("parsed");
+            std::hint::black_box(cache.audit(language, text, tree, &settings));
+            started.elapsed()
+        })
+        .collect();
+    report(&format!("{name}: full open: parse + all rules"), open);
+    let mut document = Document::new(text, 1, language);
+    let mut cache = AuditCache::default();
+    let mut typed = Vec::new();
+    for version in 2..202 {
+        let (end, insert) = if version % 2 == 0 { (0, "x") } else { (1, "") };
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(line, 0), Position::new(line, end))),
+            range_length: None,
+            text: insert.to_string(),
+        };
+        let started = Instant::now();
+        document.apply_changes(&[change], version, Encoding::Utf16);
+        let source = document.text();
+        let tree = document.tree.as_ref().expect("parsed");
+        std::hint::black_box(cache.audit(language, &source, tree, &settings));
+        typed.push(started.elapsed());
+    }
+    report(&format!("{name}: keystroke: reparse + all rules"), typed);
+}
+
 fn main() {
+    let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let wants = |name: &str| only.as_deref().is_none_or(|only| name.contains(only));
+    if wants("dockerfile") {
+        let text = common::large_dockerfile(300);
+        open_and_type("Dockerfile", Language::Dockerfile, &text, 150);
+    }
+    if wants("compose") {
+        let text = common::large_compose(1_000);
+        open_and_type("compose YAML", Language::Compose, &text, 500);
+    }
+    if wants("python") {
+        python();
+    }
+}
+
+fn python() {
     let text = module(5_000);
     let settings = Settings::default();
     println!(

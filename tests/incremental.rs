@@ -3,8 +3,8 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use stackaudit::audit::{audit, audit_without_prefilter};
 use stackaudit::audit::incremental::AuditCache;
+use stackaudit::audit::{audit, audit_without_prefilter};
 use stackaudit::config::Settings;
 use stackaudit::document::Document;
 use stackaudit::document::position::Encoding;

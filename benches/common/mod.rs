@@ -49,6 +49,38 @@ pub fn compose(index: usize) -> String {
     )
 }
 
+/// A multi-stage Dockerfile of about `lines` lines, with a secret in every stage.
+pub fn large_dockerfile(lines: usize) -> String {
+    let mut out = String::from("# syntax=docker/dockerfile:1\n");
+    let mut stage = 0;
+    while out.lines().count() < lines {
+        stage += 1;
+        out.push_str(&format!(
+            "FROM python:3.12-slim AS stage{stage}\nARG VERSION_{stage}=1.{stage}\nWORKDIR /srv/stage{stage}\n\
+             ENV APP_ENV=production PORT=80{stage:02}\nENV SERVICE_TOKEN_{stage}=tok-{stage}-0123456789abcdef\n\
+             COPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt \\\n    && useradd app{stage}\n\
+             COPY . .\nUSER app{stage}\nEXPOSE 80{stage:02}\nCMD [\"uvicorn\", \"app.main:app\"]\n\n"
+        ));
+    }
+    out
+}
+
+/// A compose file of about `lines` lines: services with environments, some secrets.
+pub fn large_compose(lines: usize) -> String {
+    let mut out = String::from("services:\n");
+    let mut service = 0;
+    while out.lines().count() < lines {
+        service += 1;
+        out.push_str(&format!(
+            "  api{service}:\n    image: shop/api:{service}\n    restart: unless-stopped\n    environment:\n      \
+             APP_ENV: production\n      DATABASE_URL: postgresql://app@db/app{service}\n      \
+             POSTGRES_PASSWORD: hunter{service}\n      API_KEY: ${{API_KEY}}\n    ports:\n      - \"80{service:02}:80\"\n    \
+             depends_on:\n      - db\n"
+        ));
+    }
+    out
+}
+
 /// The folder `benches/setup.sh` fills (same rule as the script).
 pub fn tool_cache() -> PathBuf {
     if let Some(dir) = std::env::var_os("STACKAUDIT_BENCH_CACHE") {
@@ -61,23 +93,63 @@ pub fn tool_cache() -> PathBuf {
     base.join("stackaudit-bench")
 }
 
+/// A version pinned in `benches/setup.sh` (`NAME=version`).
+fn pinned(name: &str) -> String {
+    include_str!("../setup.sh")
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}=")))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("benches/setup.sh pins {name}"))
+        .to_string()
+}
+
+fn pinned_venv() -> PathBuf {
+    tool_cache().join(format!(
+        "venv-ruff{}-semgrep{}",
+        pinned("RUFF_VERSION"),
+        pinned("SEMGREP_VERSION")
+    ))
+}
+
 /// A program `benches/setup.sh` installed (`ruff`, `semgrep`), if it did.
 pub fn installed_tool(name: &str) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(tool_cache()).ok()?;
-    entries
-        .flatten()
-        .map(|entry| entry.path().join("bin").join(name))
-        .find(|path| path.is_file())
+    ensure_setup();
+    Some(pinned_venv().join("bin").join(name)).filter(|path| path.is_file())
 }
 
 /// The unpacked Django source release, if `benches/setup.sh` fetched it.
 pub fn django_tree() -> Option<PathBuf> {
-    let entries = std::fs::read_dir(tool_cache()).ok()?;
-    entries.flatten().map(|entry| entry.path()).find(|path| {
-        path.file_name()
-            .is_some_and(|name| name.to_string_lossy().starts_with("Django-"))
-            && path.join("django").is_dir()
-    })
+    ensure_setup();
+    Some(tool_cache().join(format!("Django-{}", pinned("DJANGO_VERSION"))))
+        .filter(|path| path.join("django").is_dir())
+}
+
+/// Run `benches/setup.sh` (once per bench process) when what it prepares is missing:
+/// the benches' setup step, which downloads the pinned tools and sources into the
+/// cache. `STACKAUDIT_BENCH_OFFLINE=1` skips it (comparisons are then skipped).
+fn ensure_setup() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        let ready = pinned_venv().join("bin/ruff").is_file()
+            && pinned_venv().join("bin/semgrep").is_file()
+            && tool_cache()
+                .join(format!("Django-{}", pinned("DJANGO_VERSION")))
+                .join("django")
+                .is_dir();
+        if ready || std::env::var_os("STACKAUDIT_BENCH_OFFLINE").is_some() {
+            return;
+        }
+        println!("preparing the comparison tools and sources (benches/setup.sh)...");
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/setup.sh");
+        let ok = std::process::Command::new("bash")
+            .arg(script)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !ok {
+            println!("benches/setup.sh failed: comparisons that need it are skipped");
+        }
+    });
 }
 
 pub struct Spread {

@@ -37,7 +37,10 @@ pub fn audit_without_prefilter(
     settings: &Settings,
 ) -> Vec<Finding> {
     let context = Context::new(source, tree, language, settings);
-    let all: Vec<bool> = ALL_RULES.iter().map(|rule| rule.applies_to(language)).collect();
+    let all: Vec<bool> = ALL_RULES
+        .iter()
+        .map(|rule| rule.applies_to(language))
+        .collect();
     finish(run_rules(&context, &all), source, language)
 }
 
