@@ -8,7 +8,7 @@ use ropey::Rope;
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::*;
 
-use crate::document::position::{Encoding, range_of};
+use crate::document::position::{Encoding, PositionSweep, range_of};
 use crate::rules::{ALL_RULES, Finding, Severity};
 
 pub const SOURCE: &str = "stackaudit";
@@ -90,12 +90,11 @@ struct WireData<'a> {
 
 fn wire_diagnostic<'a>(
     finding: &'a Finding,
-    rope: &Rope,
-    encoding: Encoding,
+    positions: &mut PositionSweep,
     version: i32,
 ) -> WireDiagnostic<'a> {
     WireDiagnostic {
-        range: range_of(rope, finding.range.clone(), encoding),
+        range: positions.range(finding.range.clone()),
         severity: lsp_severity(finding.severity),
         code: finding.rule,
         code_description: RULE_LINKS.get(finding.rule).map(|href| WireLink {
@@ -110,12 +109,12 @@ fn wire_diagnostic<'a>(
     }
 }
 
-/// A framed `textDocument/publishDiagnostics` notification of `findings` (with no
-/// version: clearing a closed document).
+/// A framed `textDocument/publishDiagnostics` notification of `findings` of `source`
+/// (with no version: clearing a closed document).
 pub fn publish_frame(
     uri: &Uri,
     findings: &[Finding],
-    rope: &Rope,
+    source: &str,
     encoding: Encoding,
     version: Option<i32>,
 ) -> Vec<u8> {
@@ -132,9 +131,10 @@ pub fn publish_frame(
         method: &'static str,
         params: Params<'a>,
     }
+    let mut positions = PositionSweep::new(source, encoding);
     let diagnostics = findings
         .iter()
-        .map(|finding| wire_diagnostic(finding, rope, encoding, version.unwrap_or_default()))
+        .map(|finding| wire_diagnostic(finding, &mut positions, version.unwrap_or_default()))
         .collect();
     let notification = Notification {
         jsonrpc: "2.0",
@@ -173,7 +173,7 @@ mod tests {
         assert!(findings.len() > 3);
         let rope = Rope::from_str(source);
         let uri: Uri = "file:///app/handlers.py".parse().expect("uri");
-        let frame = publish_frame(&uri, &findings, &rope, Encoding::Utf16, Some(9));
+        let frame = publish_frame(&uri, &findings, source, Encoding::Utf16, Some(9));
         let body = &frame[frame
             .windows(4)
             .position(|w| w == b"\r\n\r\n")

@@ -101,7 +101,7 @@ pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentPar
         let _ = backend.frames_out.send(diagnostics::publish_frame(
             &uri,
             &[],
-            &Default::default(),
+            "",
             backend.encoding(),
             None,
         ));
@@ -141,9 +141,9 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     // Audit and convert off the async threads: both scale with the document.
     let target = uri.clone();
     let audited = tokio::task::spawn_blocking(move || {
-        let findings = audit_with_cache(&snapshot, &settings, &cache);
-        let frame =
-            diagnostics::publish_frame(&target, &findings, &snapshot.rope, encoding, Some(version));
+        let text = snapshot.text();
+        let findings = audit_with_cache(&snapshot, &text, &settings, &cache);
+        let frame = diagnostics::publish_frame(&target, &findings, &text, encoding, Some(version));
         (findings, frame)
     })
     .await;
@@ -174,25 +174,25 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
 /// dropped and rebuilt).
 fn audit_with_cache(
     document: &Document,
+    text: &str,
     settings: &Settings,
     cache: &Mutex<AuditCache>,
 ) -> Vec<Finding> {
     let Some(tree) = document.tree.as_ref() else {
         return Vec::new();
     };
-    let text = document.text();
     let mut cache = cache.lock().unwrap_or_else(|poisoned| {
         let mut cache = poisoned.into_inner();
         *cache = AuditCache::default();
         cache
     });
     let audited = catch_unwind(AssertUnwindSafe(|| {
-        cache.audit(document.language, &text, tree, settings)
+        cache.audit(document.language, text, tree, settings)
     }));
     audited.unwrap_or_else(|_| {
         tracing::error!("incremental audit failed; auditing the whole document");
         *cache = AuditCache::default();
-        audit(document.language, &text, tree, settings)
+        audit(document.language, text, tree, settings)
     })
 }
 
@@ -201,10 +201,14 @@ fn audit_with_cache(
 pub(crate) fn current_findings(open: &OpenDocument, settings: &Settings) -> Arc<Vec<Finding>> {
     match &open.findings {
         Some((version, findings)) if *version == open.document.version => Arc::clone(findings),
-        _ => Arc::new(audit_with_cache(
-            &open.document,
-            settings,
-            &open.audit_cache,
-        )),
+        _ => {
+            let text = open.document.text();
+            Arc::new(audit_with_cache(
+                &open.document,
+                &text,
+                settings,
+                &open.audit_cache,
+            ))
+        }
     }
 }
