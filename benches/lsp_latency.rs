@@ -241,9 +241,9 @@ fn stackaudit() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stackaudit"))
 }
 
-fn keystroke_comparison(text: &str) {
+fn keystroke_comparison(kind: &str, text: &str) {
     println!(
-        "== keystroke to diagnostics: {} lines, {} bytes of Python, {EDITS} edits one at a time",
+        "== keystroke to diagnostics: {} lines, {} bytes of Python ({kind}), {EDITS} edits one at a time",
         text.lines().count(),
         text.len()
     );
@@ -395,7 +395,11 @@ fn main() {
     let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
     let wants = |name: &str| only.as_deref().is_none_or(|only| name.contains(only));
     if wants("keystroke") {
-        keystroke_comparison(&python_module(5_000));
+        keystroke_comparison("every handler flawed", &python_module(5_000));
+        keystroke_comparison(
+            "one handler in ten flawed",
+            &common::python_module_with_findings_every(5_000, 10),
+        );
     }
     if wants("memory") {
         memory_with_open_documents();

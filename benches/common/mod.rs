@@ -5,21 +5,41 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A realistic service module: handlers with DB, Redis and HTTP calls, helpers, classes.
+/// A service module of about `lines` lines: async handlers with DB and Redis calls,
+/// helper classes. Every handler has three findings (a blocking `time.sleep`, a commit
+/// whose handler does not roll back, a call on a sync Redis client): a stress case.
 pub fn python_module(lines: usize) -> String {
+    python_module_with_findings_every(lines, 1)
+}
+
+/// The same module where only every `every`-th handler has those findings and the rest
+/// are written the correct way (`await asyncio.sleep`, a rollback, an async client).
+pub fn python_module_with_findings_every(lines: usize, every: usize) -> String {
     let mut out = String::from(
-        "import time\nimport logging\n\nimport redis\nimport requests\nfrom sqlalchemy.exc import IntegrityError\n\n\
-         from app.db import SessionLocal\n\nlogger = logging.getLogger(__name__)\ncache = redis.Redis(socket_timeout=2)\n\n",
+        "import asyncio\nimport time\nimport logging\n\nimport redis\nimport redis.asyncio as aioredis\nimport requests\n\
+         from sqlalchemy.exc import IntegrityError\n\nfrom app.db import SessionLocal\n\n\
+         logger = logging.getLogger(__name__)\ncache = redis.Redis(socket_timeout=2)\n\
+         acache = aioredis.Redis(socket_timeout=2)\n\n",
     );
     let mut index = 0;
     let mut count = out.matches('\n').count();
     while count < lines {
         index += 1;
+        let flawed = index % every == 0;
+        let (sleep, rollback, set) = if flawed {
+            ("time.sleep(0.01)", "", "cache.set")
+        } else {
+            (
+                "await asyncio.sleep(0.01)",
+                "        db.rollback()\n",
+                "await acache.set",
+            )
+        };
         let chunk = format!(
             "\n\nasync def handler_{index}(user_id: int, db):\n    \"\"\"Serve request kind {index}.\"\"\"\n    \
-             payload = {{\"id\": user_id, \"kind\": {index}}}\n    if user_id % 7 == 0:\n        time.sleep(0.01)\n    \
-             try:\n        db.add(payload)\n        db.commit()\n    except IntegrityError:\n        \
-             logger.warning(\"duplicate %s\", user_id)\n    cache.set(f\"user:{{user_id}}:{index}\", payload[\"kind\"], ex=60)\n    \
+             payload = {{\"id\": user_id, \"kind\": {index}}}\n    if user_id % 7 == 0:\n        {sleep}\n    \
+             try:\n        db.add(payload)\n        db.commit()\n    except IntegrityError:\n{rollback}        \
+             logger.warning(\"duplicate %s\", user_id)\n    {set}(f\"user:{{user_id}}:{index}\", payload[\"kind\"], ex=60)\n    \
              return [value * 2 for value in range(10) if value % 2]\n\n\n\
              class Repository{index}:\n    def __init__(self, session):\n        self.session = session\n\n    \
              def total(self, values):\n        result = 0\n        for value in values:\n            result += value\n        \
