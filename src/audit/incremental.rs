@@ -36,9 +36,29 @@ pub struct AuditCache {
     /// Hash of the module-wide context the cached findings were computed under.
     context: Option<u128>,
     /// Top-level definitions by the hash of their text.
-    definitions: HashMap<u128, Definition>,
+    definitions: HashMap<u128, Definition, TextHashes>,
     /// `(reused, total)` definitions of the last audit.
     last_reuse: (usize, usize),
+}
+
+/// The map's keys are already good hashes (xxh3 of the text): use their bits as they are
+/// instead of hashing them again.
+type TextHashes = std::hash::BuildHasherDefault<KeyBits>;
+
+#[derive(Default)]
+struct KeyBits(u64);
+
+impl Hasher for KeyBits {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
 }
 
 /// What a definition contributes, relative to its start.
@@ -91,8 +111,10 @@ impl AuditCache {
         }
         let root = tree.root_node();
         let mut cursor = root.walk();
-        let definitions: Vec<(Node, u128)> = root
-            .children(&mut cursor)
+        let top_level: Vec<Node> = root.children(&mut cursor).collect();
+        let definitions: Vec<(Node, u128)> = top_level
+            .iter()
+            .copied()
             .filter(|node| is_definition(*node))
             .map(|node| (node, xxh3_128(node_text(node, source).as_bytes())))
             .collect();
@@ -116,7 +138,8 @@ impl AuditCache {
         };
 
         let run = |coverage: &Coverage| {
-            let context = Context::with_coverage(source, tree, language, settings, coverage);
+            let context = Context::with_coverage(source, tree, language, settings, coverage)
+                .with_top_level(top_level.clone());
             let hash = context_of(context.python_facts());
             let imports = context.python_facts().imports.ordered().to_vec();
             (hash, run_rules(&context, &triggered), imports)
@@ -130,8 +153,8 @@ impl AuditCache {
 
         let mut findings = Vec::with_capacity(fresh.len());
         let mut old_definitions = std::mem::take(&mut self.definitions);
-        let mut new_definitions: HashMap<u128, Definition> =
-            HashMap::with_capacity(definitions.len());
+        let mut new_definitions: HashMap<u128, Definition, TextHashes> =
+            HashMap::with_capacity_and_hasher(definitions.len(), TextHashes::default());
         let mut fresh_by_definition: Vec<Vec<Finding>> = vec![Vec::new(); definitions.len()];
         for finding in fresh {
             match definition_holding(&definitions, finding.range.start) {

@@ -22,6 +22,11 @@ impl<'t> Ancestry<'t> {
         Ancestry { root, top_level }
     }
 
+    /// With the root's children already listed (`top_level`, in order).
+    pub fn with_top_level(root: Node<'t>, top_level: Vec<Node<'t>>) -> Ancestry<'t> {
+        Ancestry { root, top_level }
+    }
+
     /// The ancestors of `node`, outermost (the root) first, its parent last; empty for
     /// the root itself.
     pub fn ancestors(&self, node: Node<'t>) -> Vec<Node<'t>> {

@@ -13,6 +13,7 @@ pub mod python;
 pub mod query;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, Tree};
@@ -70,21 +71,23 @@ pub enum FixAvailability {
     Always,
 }
 
-/// A replacement of a byte range of the source.
+/// A replacement of a byte range of the source. Texts of findings and fixes are shared
+/// (`Arc<str>`): the editor's incremental audit copies hundreds of cached findings per
+/// keystroke, and copying a pointer beats copying the text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edit {
     pub range: Range<usize>,
-    pub content: String,
+    pub content: Arc<str>,
 }
 
 impl Edit {
-    pub fn insert(at: usize, content: impl Into<String>) -> Edit {
+    pub fn insert(at: usize, content: impl Into<Arc<str>>) -> Edit {
         Edit {
             range: at..at,
             content: content.into(),
         }
     }
-    pub fn replace(range: Range<usize>, content: impl Into<String>) -> Edit {
+    pub fn replace(range: Range<usize>, content: impl Into<Arc<str>>) -> Edit {
         Edit {
             range,
             content: content.into(),
@@ -95,20 +98,20 @@ impl Edit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     /// Imperative title of the quick fix ("Add `db.rollback()` to the handler").
-    pub title: String,
+    pub title: Arc<str>,
     pub applicability: Applicability,
     pub edits: Vec<Edit>,
 }
 
 impl Fix {
-    pub fn safe(title: impl Into<String>, edits: Vec<Edit>) -> Fix {
+    pub fn safe(title: impl Into<Arc<str>>, edits: Vec<Edit>) -> Fix {
         Fix {
             title: title.into(),
             applicability: Applicability::Safe,
             edits,
         }
     }
-    pub fn unsafe_(title: impl Into<String>, edits: Vec<Edit>) -> Fix {
+    pub fn unsafe_(title: impl Into<Arc<str>>, edits: Vec<Edit>) -> Fix {
         Fix {
             title: title.into(),
             applicability: Applicability::Unsafe,
@@ -121,7 +124,7 @@ impl Fix {
 pub struct Finding {
     pub rule: &'static str,
     pub range: Range<usize>,
-    pub message: String,
+    pub message: Arc<str>,
     pub severity: Severity,
     pub fix: Option<Fix>,
 }
@@ -144,7 +147,7 @@ pub struct Rule {
 }
 
 impl Rule {
-    pub fn finding(&self, range: Range<usize>, message: impl Into<String>) -> Finding {
+    pub fn finding(&self, range: Range<usize>, message: impl Into<Arc<str>>) -> Finding {
         Finding {
             rule: self.id,
             range,
@@ -197,6 +200,8 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// Which top-level statements this audit looks at (all, unless it is incremental).
     pub coverage: &'a Coverage,
+    /// The root's children, listed once per audit (see `top_level`).
+    top_level: std::cell::OnceCell<Vec<Node<'a>>>,
     /// Module-wide Python facts (imports, Redis clients), computed once per audit by
     /// the first rule that asks, shared by the rest.
     python_facts: std::cell::OnceCell<python::ModuleFacts<'a>>,
@@ -249,8 +254,24 @@ impl<'a> Context<'a> {
             language,
             settings,
             coverage,
+            top_level: std::cell::OnceCell::new(),
             python_facts: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The root's children in order (statements and comments of a module).
+    pub fn top_level(&self) -> &[Node<'a>] {
+        self.top_level.get_or_init(|| {
+            let root = self.tree.root_node();
+            let mut cursor = root.walk();
+            root.children(&mut cursor).collect()
+        })
+    }
+
+    /// Hand over the root's children when the caller already listed them.
+    pub fn with_top_level(self, top_level: Vec<Node<'a>>) -> Self {
+        let _ = self.top_level.set(top_level);
+        self
     }
 
     pub fn text(&self, node: Node) -> &'a str {
@@ -259,7 +280,12 @@ impl<'a> Context<'a> {
 
     pub fn python_facts(&self) -> &python::ModuleFacts<'a> {
         self.python_facts.get_or_init(|| {
-            python::ModuleFacts::collect_partial(self.tree.root_node(), self.source, self.coverage)
+            python::ModuleFacts::collect_partial(
+                self.tree.root_node(),
+                self.top_level(),
+                self.source,
+                self.coverage,
+            )
         })
     }
 }

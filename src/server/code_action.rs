@@ -125,13 +125,13 @@ fn quick_fixes(
             .map(|edit| {
                 TextEdit::new(
                     range_of(rope, edit.range.clone(), encoding),
-                    edit.content.clone(),
+                    edit.content.to_string(),
                 )
             })
             .collect();
         let is_safe = fix.applicability == Applicability::Safe;
         let title = if is_safe {
-            fix.title.clone()
+            fix.title.to_string()
         } else {
             format!("{} (unsafe)", fix.title)
         };
@@ -149,7 +149,10 @@ fn quick_fixes(
     let start = offset_of(&document.rope, diagnostic.range.start, encoding);
     let trailing_ok = !line_ends_inside_multiline_token(document, &text, start);
     let edit = ignore_edit(&text, document.language, &data.rule, start, trailing_ok);
-    let text_edit = TextEdit::new(range_of(&document.rope, edit.range, encoding), edit.content);
+    let text_edit = TextEdit::new(
+        range_of(&document.rope, edit.range, encoding),
+        edit.content.to_string(),
+    );
     actions.push(CodeAction {
         title: format!("Ignore {} on this line", data.rule),
         kind: Some(CodeActionKind::QUICKFIX),
@@ -241,7 +244,7 @@ fn fix_all_edit(
     let edit = minimal_edit(&text, &fixed.text)?;
     Some(TextEdit::new(
         range_of(&document.rope, edit.range, encoding),
-        edit.content,
+        edit.content.to_string(),
     ))
 }
 

@@ -55,7 +55,7 @@ pub fn to_diagnostic(
             .get(finding.rule)
             .map(|href| CodeDescription { href: href.clone() }),
         source: Some(SOURCE.to_string()),
-        message: finding.message.clone(),
+        message: finding.message.to_string(),
         data: Some(data),
         ..Diagnostic::default()
     }

@@ -50,7 +50,7 @@ fn fence_language(language: Language) -> &'static str {
 
 fn render(finding: &Finding, text: &str, language: Language) -> String {
     let Some(rule) = rule_by_id(finding.rule) else {
-        return finding.message.clone();
+        return finding.message.to_string();
     };
     let mut out = format!(
         "**stackaudit** [`{}`]({}): {}\n\n",

@@ -53,31 +53,40 @@ impl CallSite<'_> {
 
 impl<'t> ModuleFacts<'t> {
     pub fn collect(root: Node<'t>, source: &str) -> ModuleFacts<'t> {
-        ModuleFacts::collect_partial(root, source, Coverage::WHOLE)
+        let mut cursor = root.walk();
+        let top_level: Vec<Node<'t>> = root.children(&mut cursor).collect();
+        ModuleFacts::collect_partial(root, &top_level, source, Coverage::WHOLE)
     }
 
     /// Facts of the statements `coverage` does not skip, plus the imports it remembers
     /// of the skipped ones (imports anywhere count module-wide).
-    pub fn collect_partial(root: Node<'t>, source: &str, coverage: &Coverage) -> ModuleFacts<'t> {
+    pub fn collect_partial(
+        root: Node<'t>,
+        top_level: &[Node<'t>],
+        source: &str,
+        coverage: &Coverage,
+    ) -> ModuleFacts<'t> {
         let mut import_statements = Vec::new();
         let mut binding_sites = Vec::new();
         let mut calls = Vec::new();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
-        walk_with_scopes(root, skip, |node, parent, scopes| match node.kind() {
-            "import_statement" | "import_from_statement" => import_statements.push(node),
-            "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter" => {
-                binding_sites.push((node, redis_clients::Scopes::from_stack(scopes, root)));
-            }
-            "call" => {
-                if let Some(parent) = parent {
-                    calls.push(CallSite {
-                        call: node,
-                        parent,
-                        scope: scopes.last().copied(),
-                    });
+        walk_with_scopes(root, top_level, skip, |node, parent, scopes| {
+            match node.kind() {
+                "import_statement" | "import_from_statement" => import_statements.push(node),
+                "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter" => {
+                    binding_sites.push((node, redis_clients::Scopes::from_stack(scopes, root)));
                 }
+                "call" => {
+                    if let Some(parent) = parent {
+                        calls.push(CallSite {
+                            call: node,
+                            parent,
+                            scope: scopes.last().copied(),
+                        });
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         });
         let mut bindings: Vec<(usize, String, String)> = import_statements
             .iter()
@@ -95,7 +104,7 @@ impl<'t> ModuleFacts<'t> {
         ModuleFacts {
             imports,
             redis,
-            ancestry: Ancestry::new(root),
+            ancestry: Ancestry::with_top_level(root, top_level.to_vec()),
             calls,
         }
     }
@@ -103,55 +112,65 @@ impl<'t> ModuleFacts<'t> {
 
 /// Pre-order walk that tells `visit` each node's parent and the `def`/`lambda`/`class`
 /// nodes around it, outermost first. Iterative (deep nesting must not overflow the stack).
-/// Top-level statements for which `skip_top_level` is true are neither visited nor entered.
+/// `top_level` are the root's children (callers already have them: listing them again
+/// costs a cursor step per statement); those for which `skip_top_level` is true are
+/// neither visited nor entered.
 pub fn walk_with_scopes<'t>(
     root: Node<'t>,
+    top_level: &[Node<'t>],
     skip_top_level: impl Fn(Node<'t>) -> bool,
     mut visit: impl FnMut(Node<'t>, Option<Node<'t>>, &[Node<'t>]),
 ) {
-    let mut cursor = root.walk();
+    visit(root, None, &[]);
     // `path[d]` is the node at depth `d` on the way down; scopes carry their depth.
     let mut path: Vec<Node<'t>> = Vec::new();
     let mut scopes: Vec<(usize, Node<'t>)> = Vec::new();
     let mut scope_nodes: Vec<Node<'t>> = Vec::new();
-    let mut depth = 0;
-    loop {
-        let node = cursor.node();
-        path.truncate(depth);
-        while scopes
-            .last()
-            .is_some_and(|(scope_depth, _)| *scope_depth >= depth)
-        {
-            scopes.pop();
-            scope_nodes.pop();
-        }
-        let skipped = depth == 1 && skip_top_level(node);
-        if !skipped {
-            visit(node, path.last().copied(), &scope_nodes);
-        }
-        path.push(node);
-        if matches!(
-            node.kind(),
-            "function_definition" | "lambda" | "class_definition"
-        ) {
-            scopes.push((depth, node));
-            scope_nodes.push(node);
-        }
-        if !skipped && cursor.goto_first_child() {
-            depth += 1;
+    for &statement in top_level {
+        if skip_top_level(statement) {
             continue;
         }
-        loop {
-            if depth == 0 {
-                return;
+        path.clear();
+        path.push(root);
+        scopes.clear();
+        scope_nodes.clear();
+        let mut cursor = statement.walk();
+        let mut depth = 1;
+        'statement: loop {
+            let node = cursor.node();
+            path.truncate(depth);
+            while scopes
+                .last()
+                .is_some_and(|(scope_depth, _)| *scope_depth >= depth)
+            {
+                scopes.pop();
+                scope_nodes.pop();
             }
-            if cursor.goto_next_sibling() {
-                break;
+            visit(node, path.last().copied(), &scope_nodes);
+            path.push(node);
+            if matches!(
+                node.kind(),
+                "function_definition" | "lambda" | "class_definition"
+            ) {
+                scopes.push((depth, node));
+                scope_nodes.push(node);
             }
-            if !cursor.goto_parent() {
-                return;
+            if cursor.goto_first_child() {
+                depth += 1;
+                continue;
             }
-            depth -= 1;
+            loop {
+                if depth == 1 {
+                    break 'statement; // back at the statement: its subtree is done
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    break 'statement;
+                }
+                depth -= 1;
+            }
         }
     }
 }
