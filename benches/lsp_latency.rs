@@ -237,8 +237,12 @@ fn workspace(ruff_config: bool) -> tempfile::TempDir {
     dir
 }
 
+/// The server under test: this build's, or `STACKAUDIT_BIN` (to compare two builds
+/// in alternation on a noisy machine).
 fn stackaudit() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_stackaudit"))
+    std::env::var_os("STACKAUDIT_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stackaudit")))
 }
 
 fn keystroke_comparison(kind: &str, text: &str) {
