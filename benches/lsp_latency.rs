@@ -37,11 +37,7 @@ impl Client {
             .current_dir(cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(
-                std::fs::File::create("/tmp/server-stderr.log")
-                    .map(Stdio::from)
-                    .unwrap_or(Stdio::null()),
-            )
+            .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {}: {error}", program.display()));
         let stdin = child.stdin.take().expect("stdin");
