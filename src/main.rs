@@ -87,6 +87,7 @@ fn run(command: Command) -> Result<u8, String> {
                 .enable_all()
                 .build()
                 .map_err(|error| format!("cannot start the runtime: {error}"))?;
+            stackaudit::server::widen_stdout_pipe();
             let clean = runtime.block_on(stackaudit::server::serve(
                 tokio::io::stdin(),
                 tokio::io::stdout(),

@@ -146,6 +146,22 @@ impl LanguageServer for Backend {
     }
 }
 
+/// When stdout is a pipe, make it hold 1 MiB instead of Linux's default 64 KiB: a
+/// `publishDiagnostics` of hundreds of findings is a few hundred kilobytes, and with
+/// the small pipe the writer and the editor take turns four or more times per message
+/// (~0.7 ms on the benchmark machine). Best effort: other systems and failures are left
+/// as they are.
+pub fn widen_stdout_pipe() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: fcntl on our own stdout descriptor with an integer argument.
+        let result = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_SETPIPE_SZ, 1 << 20) };
+        if result < 0 {
+            tracing::debug!("stdout pipe size unchanged (not a pipe, or not allowed)");
+        }
+    }
+}
+
 /// Serve LSP on `input`/`output` until `exit` (or until the client goes away);
 /// returns whether `shutdown` came first (exit code 0 then, 1 otherwise, per the spec).
 pub async fn serve<I, O>(input: I, output: O) -> bool
