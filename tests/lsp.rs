@@ -45,7 +45,7 @@ async fn initialize_negotiates_encoding_and_capabilities() {
 }
 
 #[tokio::test]
-async fn open_publishes_versioned_diagnostics_with_fix_data() {
+async fn open_publishes_versioned_diagnostics_and_the_code_action_carries_the_fix() {
     let mut client = started(&[]).await;
     client.open(URI, "python", 7, HANDLER).await;
     let diagnostics = client.diagnostics(URI, 7).await;
