@@ -3,10 +3,15 @@
 
 mod common;
 
-use common::{TestClient, apply_text_edits, summarize};
+use common::{TestClient, action_titled, apply_text_edits, edits_of, summarize};
 use serde_json::{Value, json};
 
 const URI: &str = "file:///project/app/handlers.py";
+
+/// An empty range at the start of a document (whole-file actions ask there).
+fn start() -> Value {
+    json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}})
+}
 
 const HANDLER: &str = "import time\n\nasync def handler():\n    time.sleep(1)\n";
 
@@ -69,19 +74,17 @@ async fn open_publishes_versioned_diagnostics_and_the_code_action_carries_the_fi
         json!({"rule": "blocking-io-in-async", "version": 7})
     );
     let actions = client
-        .request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": URI},
-                "range": diagnostic["range"],
-                "context": {"diagnostics": [diagnostic], "only": ["quickfix"]},
-            }),
+        .code_actions(
+            URI,
+            diagnostic["range"].clone(),
+            json!([diagnostic]),
+            Some(&["quickfix"]),
         )
         .await;
-    let fix = &actions["result"][0];
+    let fix = &actions[0];
     assert_eq!(fix["isPreferred"], true);
     assert_eq!(
-        fix["edit"]["changes"][URI][0],
+        edits_of(fix, URI)[0],
         json!({"range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 17}}, "newText": "await asyncio.sleep(1)"})
     );
 }
@@ -124,17 +127,10 @@ async fn quick_fix_edit_removes_the_finding() {
     let mut client = started(&["utf-16"]).await;
     client.open(URI, "python", 1, HANDLER).await;
     let diagnostics = client.diagnostics(URI, 1).await;
-    let response = client
-        .request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": URI},
-                "range": diagnostics[0]["range"],
-                "context": {"diagnostics": diagnostics, "only": ["quickfix"]},
-            }),
-        )
+    let range = diagnostics[0]["range"].clone();
+    let actions = client
+        .code_actions(URI, range, json!(diagnostics), Some(&["quickfix"]))
         .await;
-    let actions = response["result"].as_array().cloned().unwrap_or_default();
     let titles: Vec<&str> = actions
         .iter()
         .filter_map(|action| action["title"].as_str())
@@ -149,11 +145,7 @@ async fn quick_fix_edit_removes_the_finding() {
     assert_eq!(actions[0]["kind"], "quickfix");
     assert_eq!(actions[0]["isPreferred"], true);
 
-    let edits = actions[0]["edit"]["changes"][URI]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let fixed = apply_text_edits(HANDLER, &edits, false);
+    let fixed = apply_text_edits(HANDLER, &edits_of(&actions[0], URI), false);
     assert_eq!(
         fixed,
         "import time\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n"
@@ -167,25 +159,12 @@ async fn ignore_action_inserts_a_suppression_comment() {
     let mut client = started(&["utf-16"]).await;
     client.open(URI, "python", 1, HANDLER).await;
     let diagnostics = client.diagnostics(URI, 1).await;
-    let response = client
-        .request(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": URI}, "range": diagnostics[0]["range"], "context": {"diagnostics": diagnostics}}),
-        )
+    let range = diagnostics[0]["range"].clone();
+    let actions = client
+        .code_actions(URI, range, json!(diagnostics), None)
         .await;
-    let actions = response["result"].as_array().cloned().unwrap_or_default();
-    let ignore = actions
-        .iter()
-        .find(|action| action["title"] == "Ignore blocking-io-in-async on this line")
-        .cloned();
-    let edits = ignore
-        .map(|action| action["edit"]["changes"][URI].clone())
-        .unwrap_or_default();
-    let fixed = apply_text_edits(
-        HANDLER,
-        edits.as_array().map(Vec::as_slice).unwrap_or_default(),
-        false,
-    );
+    let ignore = action_titled(&actions, "Ignore blocking-io-in-async on this line");
+    let fixed = apply_text_edits(HANDLER, &edits_of(ignore, URI), false);
     assert_eq!(
         fixed,
         "import time\n\nasync def handler():\n    time.sleep(1)  # stackaudit: ignore[blocking-io-in-async]\n"
@@ -200,25 +179,13 @@ async fn fix_all_applies_only_safe_fixes() {
     let mut client = started(&["utf-16"]).await;
     client.open(URI, "python", 1, text).await;
     assert_eq!(client.diagnostics(URI, 1).await.len(), 2);
-    let response = client
-        .request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": URI},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-                "context": {"diagnostics": [], "only": ["source.fixAll"]},
-            }),
-        )
+    let actions = client
+        .code_actions(URI, start(), json!([]), Some(&["source.fixAll"]))
         .await;
-    let actions = response["result"].as_array().cloned().unwrap_or_default();
     assert_eq!(actions.len(), 1);
     assert_eq!(actions[0]["kind"], "source.fixAll.stackaudit");
-    let edits = actions[0]["edit"]["changes"][URI]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
     assert_eq!(
-        apply_text_edits(text, &edits, false),
+        apply_text_edits(text, &edits_of(&actions[0], URI), false),
         "import time\nimport requests\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n    requests.get('u', timeout=1)\n"
     );
 }
@@ -450,26 +417,15 @@ async fn fix_all_is_resolved_lazily_for_clients_that_can() {
     client.notify("initialized", json!({})).await;
     client.open(URI, "python", 1, text).await;
     client.diagnostics(URI, 1).await;
-    let response = client
-        .request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": URI},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-                "context": {"diagnostics": [], "only": ["source.fixAll.stackaudit"]},
-            }),
-        )
+    let actions = client
+        .code_actions(URI, start(), json!([]), Some(&["source.fixAll.stackaudit"]))
         .await;
-    let action = response["result"][0].clone();
+    let action = actions.first().cloned().unwrap_or_default();
     assert_eq!(action["title"], "Fix all safe stackaudit findings");
     assert_eq!(action.get("edit"), None, "the edit waits for resolve");
     let resolved = client.request("codeAction/resolve", action).await;
-    let edits = resolved["result"]["edit"]["changes"][URI]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
     assert_eq!(
-        apply_text_edits(text, &edits, false),
+        apply_text_edits(text, &edits_of(&resolved["result"], URI), false),
         "import time\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n"
     );
 }
@@ -480,23 +436,12 @@ async fn ignore_goes_above_a_line_that_ends_inside_a_string() {
     let mut client = started(&["utf-16"]).await;
     client.open(URI, "python", 1, text).await;
     let diagnostics = client.diagnostics(URI, 1).await;
-    let response = client
-        .request(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": URI}, "range": diagnostics[0]["range"], "context": {"diagnostics": diagnostics}}),
-        )
+    let range = diagnostics[0]["range"].clone();
+    let actions = client
+        .code_actions(URI, range, json!(diagnostics), None)
         .await;
-    let actions = response["result"].as_array().cloned().unwrap_or_default();
-    let ignore = actions
-        .iter()
-        .find(|action| action["title"] == "Ignore blocking-io-in-async on this line")
-        .map(|action| action["edit"]["changes"][URI].clone())
-        .unwrap_or_default();
-    let fixed = apply_text_edits(
-        text,
-        ignore.as_array().map(Vec::as_slice).unwrap_or_default(),
-        false,
-    );
+    let ignore = action_titled(&actions, "Ignore blocking-io-in-async on this line");
+    let fixed = apply_text_edits(text, &edits_of(ignore, URI), false);
     assert_eq!(
         fixed,
         "import time\n\nasync def handler():\n    # stackaudit: ignore[blocking-io-in-async]\n    time.sleep(len(\"\"\"a\nb\"\"\"))\n"

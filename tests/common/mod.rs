@@ -201,6 +201,44 @@ impl TestClient {
         )
         .await;
     }
+
+    /// The code actions offered for `range` with `diagnostics` in context, restricted to
+    /// the kinds in `only` when given.
+    pub async fn code_actions(
+        &mut self,
+        uri: &str,
+        range: Value,
+        diagnostics: Value,
+        only: Option<&[&str]>,
+    ) -> Vec<Value> {
+        let mut context = json!({ "diagnostics": diagnostics });
+        if let Some(only) = only {
+            context["only"] = json!(only);
+        }
+        let response = self
+            .request(
+                "textDocument/codeAction",
+                json!({"textDocument": {"uri": uri}, "range": range, "context": context}),
+            )
+            .await;
+        response["result"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// The text edits an action (or resolved action) makes to `uri`; none when it has none.
+pub fn edits_of(action: &Value, uri: &str) -> Vec<Value> {
+    action["edit"]["changes"][uri]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The action titled `title` among `actions`, or `Null`.
+pub fn action_titled<'a>(actions: &'a [Value], title: &str) -> &'a Value {
+    actions
+        .iter()
+        .find(|action| action["title"] == title)
+        .unwrap_or(&Value::Null)
 }
 
 /// `(rule, start line, start character, end line, end character)` of diagnostics.
