@@ -197,40 +197,34 @@ fn an_edit_inside_one_function_reaudits_only_that_function() {
     cache.audit(Language::Python, &source, &tree, &settings);
     assert_eq!(cache.last_reuse(), (0, 20));
 
-    // Type in the body of the 6th handler: everything after it moves by one byte.
-    let line = 2 + 5 * 5 + 2;
-    let change = TextDocumentContentChangeEvent {
-        range: Some(Range::new(Position::new(line, 4), Position::new(line, 4))),
-        range_length: None,
-        text: "x".to_string(),
+    // Insert `text` at `line`:`column`, audit incrementally, check against a full audit.
+    let mut type_at = |line: u32, column: u32, text: &str, version: i32| {
+        let at = Position::new(line, column);
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(at, at)),
+            range_length: None,
+            text: text.to_string(),
+        };
+        document.apply_changes(&[change], version, Encoding::Utf16);
+        let source = document.text();
+        let tree = document.tree.clone().expect("parsed");
+        let incremental = cache.audit(Language::Python, &source, &tree, &settings);
+        assert_eq!(
+            incremental,
+            audit(Language::Python, &source, &tree, &settings)
+        );
+        (incremental, cache.last_reuse())
     };
-    document.apply_changes(&[change], 1, Encoding::Utf16);
-    let text = document.text();
-    let tree = document.tree.clone().expect("parsed");
-    let incremental = cache.audit(Language::Python, &text, &tree, &settings);
-    assert_eq!(cache.last_reuse(), (19, 20));
-    assert_eq!(
-        incremental,
-        audit(Language::Python, &text, &tree, &settings)
-    );
+
+    // Type in the body of the 6th handler: everything after it moves by one byte.
+    let (incremental, reuse) = type_at(2 + 5 * 5 + 2, 4, "x", 1);
+    assert_eq!(reuse, (19, 20));
     // 20 commits outside `try` are fine; 19 `time.sleep` (the edited one is `xtime.sleep`).
     assert_eq!(incremental.len(), 19);
 
     // A new import changes what every function's names mean: nothing is reused.
-    let change = TextDocumentContentChangeEvent {
-        range: Some(Range::new(Position::new(1, 0), Position::new(1, 0))),
-        range_length: None,
-        text: "import asyncio\n".to_string(),
-    };
-    document.apply_changes(&[change], 2, Encoding::Utf16);
-    let text = document.text();
-    let tree = document.tree.clone().expect("parsed");
-    let incremental = cache.audit(Language::Python, &text, &tree, &settings);
-    assert_eq!(cache.last_reuse(), (0, 20));
-    assert_eq!(
-        incremental,
-        audit(Language::Python, &text, &tree, &settings)
-    );
+    let (_, reuse) = type_at(1, 0, "import asyncio\n", 2);
+    assert_eq!(reuse, (0, 20));
 }
 
 #[test]
