@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{django_tree, installed_tool};
+use common::{django_tree, installed_tool, version_of};
 
 struct Run {
     wall: Duration,
@@ -56,29 +56,24 @@ fn best_of(runs: usize, make: impl Fn() -> Command) -> Run {
         .expect("at least one run")
 }
 
-fn python_files(dir: &Path) -> usize {
+/// `(Python files, bytes of all files)` under `dir`.
+fn tree_size(dir: &Path) -> (usize, u64) {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
+        return (0, 0);
     };
-    entries
-        .flatten()
-        .map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                python_files(&path)
-            } else {
-                usize::from(path.extension().is_some_and(|ext| ext == "py"))
-            }
-        })
-        .sum()
-}
-
-fn version_of(program: &Path) -> String {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
-        .unwrap_or_default()
+    entries.flatten().fold((0, 0), |(files, bytes), entry| {
+        let path = entry.path();
+        let (more_files, more_bytes) = if path.is_dir() {
+            tree_size(&path)
+        } else {
+            let is_python = path.extension().is_some_and(|ext| ext == "py");
+            (
+                usize::from(is_python),
+                entry.metadata().map_or(0, |meta| meta.len()),
+            )
+        };
+        (files + more_files, bytes + more_bytes)
+    })
 }
 
 fn main() {
@@ -86,8 +81,7 @@ fn main() {
         println!("no Django tree: run benches/setup.sh first (comparison skipped)");
         return;
     };
-    let files = python_files(&tree);
-    let bytes: u64 = walk_sizes(&tree);
+    let (files, bytes) = tree_size(&tree);
     println!(
         "== check over {} ({files} Python files, {:.1} MB in all)",
         tree.display(),
@@ -175,21 +169,4 @@ fn main() {
             run.wall.as_secs_f64() / ours.wall.as_secs_f64()
         );
     }
-}
-
-fn walk_sizes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                walk_sizes(&path)
-            } else {
-                entry.metadata().map_or(0, |meta| meta.len())
-            }
-        })
-        .sum()
 }

@@ -16,7 +16,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use common::{Spread, compose, dockerfile, installed_tool, python_module, spread};
+use common::{Spread, compose, dockerfile, installed_tool, python_module, spread, version_of};
 use serde_json::{Value, json};
 
 const EDITS: usize = 500;
@@ -200,18 +200,21 @@ fn keystrokes(client: &mut Client, uri: &str, text: &str) -> (Vec<Duration>, usi
         .expect("a handler body line");
     let mut latencies = Vec::with_capacity(EDITS);
     for version in 2..(2 + EDITS as i64) {
-        let (end, insert) = if version % 2 == 0 { (4, "x") } else { (5, "") };
-        let sent = client.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": {"uri": uri, "version": version},
-                "contentChanges": [{"range": {"start": {"line": line, "character": 4}, "end": {"line": line, "character": end}}, "text": insert}],
-            }),
-        );
+        let sent = client.notify("textDocument/didChange", keystroke(uri, version, line));
         let (arrived, _) = client.diagnostics(uri, version);
         latencies.push(arrived - sent);
     }
     (latencies, findings)
+}
+
+/// The `didChange` params of one keystroke at `line`:4 of `uri`: even versions type an
+/// `x`, odd ones delete it again, so the text stays realistic.
+fn keystroke(uri: &str, version: i64, line: usize) -> Value {
+    let (end, insert) = if version % 2 == 0 { (4, "x") } else { (5, "") };
+    json!({
+        "textDocument": {"uri": uri, "version": version},
+        "contentChanges": [{"range": {"start": {"line": line, "character": 4}, "end": {"line": line, "character": end}}, "text": insert}],
+    })
 }
 
 fn print_spread(name: &str, spread: &Spread) {
@@ -241,6 +244,17 @@ fn stackaudit() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stackaudit")))
 }
 
+/// Start `program server` in `workspace`, open `text` as `uri`, type `EDITS` keystrokes:
+/// their latencies and the number of findings on open.
+fn typing_latency(program: &Path, workspace: &Path, uri: &str, text: &str) -> (Spread, usize) {
+    let mut client = Client::spawn(program, &["server"], workspace);
+    client.initialize(workspace);
+    client.open(uri, "python", text);
+    let (latencies, findings) = keystrokes(&mut client, uri, text);
+    client.shut_down();
+    (spread(latencies), findings)
+}
+
 fn keystroke_comparison(kind: &str, text: &str) {
     println!(
         "== keystroke to diagnostics: {} lines, {} bytes of Python ({kind}), {EDITS} edits one at a time",
@@ -252,30 +266,18 @@ fn keystroke_comparison(kind: &str, text: &str) {
     std::fs::write(&file, text).expect("write");
     let uri = uri_of(&file);
 
-    let mut ours = Client::spawn(&stackaudit(), &["server"], dir.path());
-    ours.initialize(dir.path());
-    ours.open(&uri, "python", text);
-    let (latencies, findings) = keystrokes(&mut ours, &uri, text);
-    ours.shut_down();
-    let ours = spread(latencies);
+    let (ours, findings) = typing_latency(&stackaudit(), dir.path(), &uri, text);
     print_spread(&format!("stackaudit server ({findings} findings)"), &ours);
 
     let Some(ruff) = installed_tool("ruff") else {
         println!("ruff server: not installed (run benches/setup.sh); comparison skipped");
         return;
     };
-    let version = Command::new(&ruff)
-        .arg("--version")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
-        .unwrap_or_default();
-    let mut theirs = Client::spawn(&ruff, &["server"], dir.path());
-    theirs.initialize(dir.path());
-    theirs.open(&uri, "python", text);
-    let (latencies, findings) = keystrokes(&mut theirs, &uri, text);
-    theirs.shut_down();
-    let theirs = spread(latencies);
-    print_spread(&format!("{version} server ({findings} findings)"), &theirs);
+    let (theirs, findings) = typing_latency(&ruff, dir.path(), &uri, text);
+    print_spread(
+        &format!("{} server ({findings} findings)", version_of(&ruff)),
+        &theirs,
+    );
     println!(
         "ratio stackaudit / ruff: p50 {:.2}, p99 {:.2}",
         ours.p50.as_secs_f64() / theirs.p50.as_secs_f64(),
@@ -357,14 +359,7 @@ fn small_document_beside_a_large_one() {
     let mut version = 1;
     while big_arrived.is_none() {
         version += 1;
-        let (end, insert) = if version % 2 == 0 { (4, "x") } else { (5, "") };
-        let sent = server.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": {"uri": small_uri, "version": version},
-                "contentChanges": [{"range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": end}}, "text": insert}],
-            }),
-        );
+        let sent = server.notify("textDocument/didChange", keystroke(&small_uri, version, 4));
         let big_uri = big_uri.as_str();
         let small_uri = small_uri.as_str();
         let (arrived, message) = server.wait_for(|message| {

@@ -172,6 +172,15 @@ fn ensure_setup() {
     });
 }
 
+/// What `program --version` prints, trimmed (empty when it cannot say).
+pub fn version_of(program: &std::path::Path) -> String {
+    std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
 pub struct Spread {
     pub p50: Duration,
     pub p95: Duration,
