@@ -40,30 +40,36 @@ fn lsp_severity(severity: Severity) -> DiagnosticSeverity {
     }
 }
 
+/// A finding as an owned LSP diagnostic (for code actions): the same content as the
+/// published JSON, from the same `wire_diagnostic`.
 pub fn to_diagnostic(
     finding: &Finding,
     rope: &Rope,
     encoding: Encoding,
     version: i32,
 ) -> Diagnostic {
-    let data = serde_json::json!({ "rule": finding.rule, "version": version });
+    let wire = wire_diagnostic(
+        finding,
+        range_of(rope, finding.range.clone(), encoding),
+        version,
+    );
     Diagnostic {
-        range: range_of(rope, finding.range.clone(), encoding),
-        severity: Some(lsp_severity(finding.severity)),
-        code: Some(NumberOrString::String(finding.rule.to_string())),
-        code_description: RULE_LINKS
-            .get(finding.rule)
-            .map(|href| CodeDescription { href: href.clone() }),
-        source: Some(SOURCE.to_string()),
-        message: finding.message.to_string(),
-        data: Some(data),
+        range: wire.range,
+        severity: Some(wire.severity),
+        code: Some(NumberOrString::String(wire.code.to_string())),
+        code_description: wire.code_description.map(|link| CodeDescription {
+            href: link.href.clone(),
+        }),
+        source: Some(wire.source.to_string()),
+        message: wire.message.to_string(),
+        data: serde_json::to_value(&wire.data).ok(),
         ..Diagnostic::default()
     }
 }
 
 /// A diagnostic as it goes over the wire, borrowing from its finding: publishing
 /// serializes hundreds of these per keystroke, and building owned `Diagnostic`s first
-/// cost more than the audit. Same JSON as `to_diagnostic` (a test checks).
+/// cost more than the audit.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct WireDiagnostic<'a> {
@@ -71,15 +77,15 @@ struct WireDiagnostic<'a> {
     severity: DiagnosticSeverity,
     code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    code_description: Option<WireLink<'a>>,
+    code_description: Option<WireLink>,
     source: &'static str,
     message: &'a str,
     data: WireData<'a>,
 }
 
 #[derive(Serialize)]
-struct WireLink<'a> {
-    href: &'a str,
+struct WireLink {
+    href: &'static Uri,
 }
 
 #[derive(Serialize)]
@@ -88,18 +94,13 @@ struct WireData<'a> {
     version: i32,
 }
 
-fn wire_diagnostic<'a>(
-    finding: &'a Finding,
-    positions: &mut PositionSweep,
-    version: i32,
-) -> WireDiagnostic<'a> {
+/// What every diagnostic of a finding says, decided in one place.
+fn wire_diagnostic(finding: &Finding, range: Range, version: i32) -> WireDiagnostic<'_> {
     WireDiagnostic {
-        range: positions.range(finding.range.clone()),
+        range,
         severity: lsp_severity(finding.severity),
         code: finding.rule,
-        code_description: RULE_LINKS.get(finding.rule).map(|href| WireLink {
-            href: href.as_str(),
-        }),
+        code_description: RULE_LINKS.get(finding.rule).map(|href| WireLink { href }),
         source: SOURCE,
         message: &finding.message,
         data: WireData {
@@ -134,7 +135,10 @@ pub fn publish_frame(
     let mut positions = PositionSweep::new(source, encoding);
     let diagnostics = findings
         .iter()
-        .map(|finding| wire_diagnostic(finding, &mut positions, version.unwrap_or_default()))
+        .map(|finding| {
+            let range = positions.range(finding.range.clone());
+            wire_diagnostic(finding, range, version.unwrap_or_default())
+        })
         .collect();
     let notification = Notification {
         jsonrpc: "2.0",
