@@ -62,7 +62,7 @@ impl Hasher for KeyBits {
 }
 
 /// What a definition contributes, relative to its start.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Definition {
     /// `(offset, local name, target)` of the imports inside it.
     imports: Vec<(usize, String, String)>,
@@ -71,7 +71,7 @@ struct Definition {
 
 /// A finding whose range, and fix edits not marked `absolute`, are relative to the
 /// start of its definition.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Relocatable {
     finding: Finding,
     absolute_edits: Vec<bool>,
@@ -165,10 +165,9 @@ impl AuditCache {
         for ((node, hash), fresh) in definitions.iter().zip(fresh_by_definition) {
             let range = node.byte_range();
             if coverage.skips(*node) {
-                // Reused: findings the run made here came from elsewhere and are already
-                // part of the cached ones (see the module docs).
-                // Moved, not copied; a second definition with the same text finds it in
-                // the new map.
+                // Reused: any finding the run made here came from elsewhere and is already
+                // among the cached ones (see the module docs). The record is moved, not
+                // copied; a second definition with the same text finds it in the new map.
                 if let Some(cached) = old_definitions.remove(hash) {
                     new_definitions.insert(*hash, cached);
                 }

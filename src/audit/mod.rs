@@ -143,8 +143,8 @@ pub fn triggered_rules(language: Language, source: &str) -> Vec<bool> {
     let Some(triggers) = TRIGGERS.get(&language) else {
         return triggered;
     };
+    // Rules with trigger words that none has matched yet.
     let mut missing: HashSet<usize> = triggers.rule_of_pattern.iter().copied().collect();
-    missing.retain(|rule| !triggered[*rule]);
     if !missing.is_empty() {
         for found in triggers.matcher.find_overlapping_iter(source) {
             let rule = triggers.rule_of_pattern[found.pattern().as_usize()];

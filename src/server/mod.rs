@@ -37,8 +37,6 @@ pub(crate) struct OpenDocument {
     pub document: Document,
     pub findings: Option<(i32, Arc<Vec<Finding>>)>,
     pub audit_cache: Arc<std::sync::Mutex<AuditCache>>,
-    /// Tells this opening of the URI from a later one (for work finishing after a close).
-    pub opening: u64,
 }
 
 pub struct Backend {
@@ -59,8 +57,6 @@ pub struct Backend {
     /// Framed messages written straight to the client, bypassing the framework's
     /// JSON value tree: diagnostics are serialized once, on a blocking thread.
     frames_out: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
-    /// Numbers the openings of documents (see `OpenDocument::opening`).
-    openings: std::sync::atomic::AtomicU64,
 }
 
 impl Backend {
@@ -81,7 +77,6 @@ impl Backend {
             can_watch_files: AtomicBool::new(false),
             client_resolves_edits: AtomicBool::new(false),
             publish_lock: tokio::sync::Mutex::new(()),
-            openings: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -6,7 +6,6 @@
 //! version is never published and queued edits only cost the newest audit.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use tower_lsp_server::ls_types::*;
@@ -41,14 +40,15 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
         Document::new(&item.text, item.version, language)
     };
     let rope = document.rope.clone();
-    let opening = backend.openings.fetch_add(1, Ordering::Relaxed);
+    // Each opening has its own cache: it also tells this opening from a later one.
+    let audit_cache: Arc<Mutex<AuditCache>> = Arc::default();
+    let this_opening = Arc::clone(&audit_cache);
     backend.documents.insert(
         item.uri.clone(),
         OpenDocument {
             document,
             findings: None,
-            audit_cache: Arc::default(),
-            opening,
+            audit_cache,
         },
     );
     if in_background {
@@ -58,7 +58,7 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
         let Some(mut open) = backend.documents.get_mut(&item.uri) else {
             return; // closed meanwhile
         };
-        if open.opening != opening {
+        if !Arc::ptr_eq(&open.audit_cache, &this_opening) {
             return; // closed and opened again: that opening parses for itself
         }
         open.document.adopt_tree(parsed.ok().flatten());
