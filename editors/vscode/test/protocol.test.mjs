@@ -35,6 +35,7 @@ function startServer() {
   });
   connection.onRequest(rpc.RegistrationRequest.type, (params) => {
     registrations.push(...params.registrations);
+    for (const waiter of [...waiters]) waiter();
     return null;
   });
   connection.onNotification(rpc.LogMessageNotification.type, () => {});
@@ -58,7 +59,23 @@ function startServer() {
       check();
     });
   }
-  return { child, connection, diagnostics, registrations, exited, published };
+  /// The methods the server registered, once it has registered `count` (waits up to 20 s):
+  /// registrations and diagnostics travel separately, in no promised order.
+  function registered(count) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`fewer than ${count} registrations`)), 20000);
+      const check = () => {
+        if (registrations.length >= count) {
+          clearTimeout(timer);
+          waiters.splice(waiters.indexOf(check), 1);
+          resolve(registrations.map((registration) => registration.method));
+        }
+      };
+      waiters.push(check);
+      check();
+    });
+  }
+  return { child, connection, diagnostics, registered, exited, published };
 }
 
 function applyEdits(text, edits) {
@@ -76,7 +93,7 @@ function applyEdits(text, edits) {
 }
 
 test('a VS Code-shaped session against the real server', async () => {
-  const { child, connection, diagnostics, registrations, exited, published } = startServer();
+  const { child, connection, diagnostics, registered, exited, published } = startServer();
 
   const initialized = await connection.sendRequest(rpc.InitializeRequest.type, {
     processId: process.pid,
@@ -102,7 +119,7 @@ test('a VS Code-shaped session against the real server', async () => {
   assert.equal(finding.severity, rpc.DiagnosticSeverity.Warning);
   assert.match(finding.codeDescription.href, /#blocking-io-in-async$/);
   assert.deepEqual(
-    registrations.map((registration) => registration.method),
+    await registered(1),
     ['workspace/didChangeWatchedFiles'],
     'VS Code can watch files, so the server asks it to watch its configuration',
   );
