@@ -1,84 +1,18 @@
 //! Random incremental edits: after every edit, the document's text must equal an
 //! independent reference, and its tree and findings must equal a fresh parse's.
 
+mod oracle;
+
+use oracle::{FRAGMENTS, Session};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use stackaudit::audit::audit;
 use stackaudit::audit::incremental::AuditCache;
-use stackaudit::audit::{audit, audit_without_prefilter};
 use stackaudit::config::Settings;
 use stackaudit::document::Document;
 use stackaudit::document::position::Encoding;
 use stackaudit::language::Language;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
-
-const FRAGMENTS: &[&str] = &[
-    "a",
-    "é",
-    "😀",
-    "漢",
-    "e\u{301}",
-    "\n",
-    "\r\n",
-    " ",
-    "    ",
-    "(",
-    ")",
-    ":",
-    "\"",
-    "'",
-    "#",
-    "=",
-    "${X}",
-    "time.sleep(1)",
-    "async def f():\n    ",
-    "await ",
-    "db.commit()",
-    "try:\n",
-    "except Exception:\n    pass\n",
-    "r.set(\"k\", 1)",
-    "ENV TOKEN=abc\n",
-    "ARG KEY=v \\\n",
-    "environment:\n  - PASSWORD=x\n",
-    "  API_KEY: y\n",
-    "import asyncio\n",
-    "import redis\n",
-    "from time import sleep as nap\n",
-    "cache = redis.Redis()\n",
-    "\ndef g():\n    import requests\n",
-    "\nclass C:\n    r = redis.Redis()\n",
-    "nap(2)",
-    "async  def h():\n    ",
-    "session . commit ()",
-    "\\\n",
-];
-
-/// Byte offset of an LSP position in `text`, clamped, computed independently of the
-/// crate: lines split at `\n`, a trailing `\r` is not part of the line.
-fn reference_offset(text: &str, position: Position, encoding: Encoding) -> usize {
-    let mut line_start = 0;
-    for _ in 0..position.line {
-        match text[line_start..].find('\n') {
-            Some(newline) => line_start += newline + 1,
-            None => return text.len(),
-        }
-    }
-    let line = &text[line_start..];
-    let line = &line[..line.find('\n').unwrap_or(line.len())];
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    let mut units = 0;
-    for (index, ch) in line.char_indices() {
-        let width = match encoding {
-            Encoding::Utf8 => ch.len_utf8(),
-            Encoding::Utf16 => ch.len_utf16(),
-            Encoding::Utf32 => 1,
-        };
-        if units + width > position.character as usize {
-            return line_start + index;
-        }
-        units += width;
-    }
-    line_start + line.len()
-}
 
 fn random_position(rng: &mut StdRng, text: &str) -> Position {
     let lines = text.split('\n').count() as u32;
@@ -87,30 +21,16 @@ fn random_position(rng: &mut StdRng, text: &str) -> Position {
     Position::new(line, character)
 }
 
-fn tree_signature(document: &Document) -> Vec<(String, usize, usize)> {
-    let mut nodes = Vec::new();
-    let Some(tree) = document.tree.as_ref() else {
-        return nodes;
-    };
-    stackaudit::rules::walk_tree(tree.root_node(), |node| {
-        nodes.push((node.kind().to_string(), node.start_byte(), node.end_byte()));
-    });
-    nodes
-}
-
 fn fuzz(language: Language, seed_text: &str, seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let settings = Settings::default();
     for encoding in [Encoding::Utf16, Encoding::Utf8, Encoding::Utf32] {
-        let mut document = Document::new(seed_text, 0, language);
-        let mut cache = AuditCache::default();
-        let mut reference = seed_text.to_string();
-        for version in 1..=60 {
-            let start = random_position(&mut rng, &reference);
+        let mut session = Session::new(language, encoding, seed_text);
+        for _ in 1..=60 {
+            let start = random_position(&mut rng, &session.reference);
             let end = if rng.random_bool(0.5) {
                 start
             } else {
-                random_position(&mut rng, &reference)
+                random_position(&mut rng, &session.reference)
             };
             let (start, end) = if (start.line, start.character) <= (end.line, end.character) {
                 (start, end)
@@ -120,48 +40,11 @@ fn fuzz(language: Language, seed_text: &str, seed: u64) {
             let text: String = (0..rng.random_range(0..4))
                 .map(|_| FRAGMENTS[rng.random_range(0..FRAGMENTS.len())])
                 .collect();
-            let change = TextDocumentContentChangeEvent {
+            session.apply(TextDocumentContentChangeEvent {
                 range: Some(Range::new(start, end)),
                 range_length: None,
                 text,
-            };
-
-            let from = reference_offset(&reference, start, encoding);
-            let to = reference_offset(&reference, end, encoding).max(from);
-            reference.replace_range(from..to, &change.text);
-            document.apply_changes(std::slice::from_ref(&change), version, encoding);
-
-            assert_eq!(
-                document.text(),
-                reference,
-                "seed {seed}, {encoding:?}, version {version}: text diverged"
-            );
-            let fresh = Document::new(&reference, version, language);
-            assert_eq!(
-                tree_signature(&document),
-                tree_signature(&fresh),
-                "seed {seed}, {encoding:?}, version {version}: tree diverged on {reference:?}"
-            );
-            let (Some(tree), Some(fresh_tree)) = (document.tree.as_ref(), fresh.tree.as_ref())
-            else {
-                panic!("grammar failed to parse");
-            };
-            let full = audit(language, &reference, fresh_tree, &settings);
-            assert_eq!(
-                full,
-                audit_without_prefilter(language, &reference, fresh_tree, &settings),
-                "seed {seed}, {encoding:?}, version {version}: a prefilter skipped a rule that fires on {reference:?}"
-            );
-            assert_eq!(
-                audit(language, &reference, tree, &settings),
-                full,
-                "seed {seed}, {encoding:?}, version {version}: findings diverged"
-            );
-            assert_eq!(
-                cache.audit(language, &reference, tree, &settings),
-                full,
-                "seed {seed}, {encoding:?}, version {version}: incremental findings diverged on {reference:?}"
-            );
+            });
         }
     }
 }

@@ -130,6 +130,17 @@ pub(crate) fn check_message(body: &[u8]) -> Option<Value> {
         ));
     }
     match object.get("method") {
+        // The framework never answers these when they come with an id: the client would
+        // wait forever.
+        Some(Value::String(method))
+            if object.contains_key("id") && NOTIFICATION_METHODS.contains(&method.as_str()) =>
+        {
+            Some(error_reply(
+                reply_id,
+                -32600,
+                &format!("Invalid Request: `{method}` is a notification and takes no `id`"),
+            ))
+        }
         Some(Value::String(_)) => {
             let params_ok = object
                 .get("params")
@@ -162,6 +173,31 @@ pub(crate) fn check_message(body: &[u8]) -> Option<Value> {
         )),
     }
 }
+
+/// The notifications a client sends a server (LSP 3.17).
+const NOTIFICATION_METHODS: &[&str] = &[
+    "initialized",
+    "exit",
+    "$/cancelRequest",
+    "$/setTrace",
+    "$/progress",
+    "textDocument/didOpen",
+    "textDocument/didChange",
+    "textDocument/willSave",
+    "textDocument/didSave",
+    "textDocument/didClose",
+    "notebookDocument/didOpen",
+    "notebookDocument/didChange",
+    "notebookDocument/didSave",
+    "notebookDocument/didClose",
+    "workspace/didChangeConfiguration",
+    "workspace/didChangeWatchedFiles",
+    "workspace/didChangeWorkspaceFolders",
+    "workspace/didCreateFiles",
+    "workspace/didRenameFiles",
+    "workspace/didDeleteFiles",
+    "window/workDoneProgress/cancel",
+];
 
 fn error_reply(id: Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
