@@ -56,9 +56,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // A panic is a bug: report it in one line, never a backtrace.
+    // A panic is a bug: report it in one line, never a backtrace. A rule's panic is
+    // caught and reported by the audit, once per rule.
     std::panic::set_hook(Box::new(|info| {
-        tracing::error!("internal error: {info}");
+        if !stackaudit::audit::panic_is_reported_by_audit(info) {
+            tracing::error!("internal error: {info}");
+        }
     }));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

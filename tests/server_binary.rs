@@ -32,6 +32,20 @@ async fn exit_code(child: &mut Child) -> Option<i32> {
         .code()
 }
 
+/// What the server wrote to stderr (read after it exits).
+async fn stderr_of(child: &mut Child) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .await
+        .expect("read stderr");
+    stderr
+}
+
 #[tokio::test]
 async fn shutdown_then_exit_is_a_clean_exit() {
     let (mut child, mut client) = spawn_server();
@@ -80,17 +94,61 @@ async fn garbage_on_stdin_is_answered_and_logged_to_stderr_only() {
     client.request("shutdown", json!(null)).await;
     client.notify("exit", Value::Null).await;
     assert_eq!(exit_code(&mut child).await, Some(0));
-    let mut stderr = String::new();
-    use tokio::io::AsyncReadExt;
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .await
-        .expect("read stderr");
+    let stderr = stderr_of(&mut child).await;
     assert!(
         stderr.contains("dropped a message from the client"),
         "{stderr}"
     );
+}
+
+/// A bug in one rule (a panic injected in the test build) costs only that rule's
+/// findings: the others still publish, on every edit, and the failure is logged once.
+#[tokio::test]
+async fn a_panicking_rule_is_logged_once_and_the_other_rules_still_publish() {
+    const URI: &str = "file:///w/app.py";
+    // Without the fault, `missing-rollback` reports the handler too.
+    let source = "# stackaudit-fault: panic in missing-rollback\nimport time\n\nasync def f(db):\n    time.sleep(1)\n    try:\n        db.commit()\n    except Exception:\n        raise\n";
+    let (mut child, mut client) = spawn_server();
+    client.initialize(&["utf-16"], Value::Null).await;
+    client.open(URI, "python", 1, source).await;
+    let rules = |diagnostics: Vec<Value>| -> Vec<String> {
+        diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic["code"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(
+        rules(client.diagnostics(URI, 1).await),
+        vec!["blocking-io-in-async"]
+    );
+    for version in 2..=4 {
+        let at = json!({"line": 4, "character": 4});
+        client
+            .change(
+                URI,
+                version,
+                json!([{"range": {"start": at, "end": at}, "text": " "}]),
+            )
+            .await;
+        assert_eq!(
+            rules(client.diagnostics(URI, version).await),
+            vec!["blocking-io-in-async"]
+        );
+    }
+    client.request("shutdown", json!(null)).await;
+    client.notify("exit", Value::Null).await;
+    assert_eq!(exit_code(&mut child).await, Some(0));
+    let stderr = stderr_of(&mut child).await;
+    let failures: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("rule failed"))
+        .collect();
+    assert_eq!(failures.len(), 1, "{stderr}");
+    assert!(
+        failures[0].contains("rule=\"missing-rollback\"")
+            && failures[0].contains("fault injected into missing-rollback")
+            && failures[0].contains("src/audit/mod.rs:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("internal error"), "{stderr}");
 }

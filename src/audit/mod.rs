@@ -5,6 +5,7 @@
 
 pub mod incremental;
 
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{LazyLock, Mutex};
@@ -55,7 +56,13 @@ fn run_rules(context: &Context, triggered: &[bool]) -> Vec<Finding> {
         .filter(|(rule, hit)| **hit && rule.applies_to(language) && settings.is_enabled(rule))
     {
         let mut found = Vec::new();
-        let outcome = catch_unwind(AssertUnwindSafe(|| (rule.check)(context, &mut found)));
+        IN_RULE.set(true);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            #[cfg(feature = "fault-injection")]
+            inject_fault(rule.id, context.source);
+            (rule.check)(context, &mut found)
+        }));
+        IN_RULE.set(false);
         if let Err(panic) = outcome {
             log_rule_failure_once(rule.id, panic.as_ref());
             continue;
@@ -69,7 +76,37 @@ fn run_rules(context: &Context, triggered: &[bool]) -> Vec<Finding> {
     findings
 }
 
+thread_local! {
+    /// Set while a rule runs on this thread: a panic there is caught and reported here.
+    static IN_RULE: Cell<bool> = const { Cell::new(false) };
+    /// Where the last panic inside a rule happened (from the panic hook).
+    static RULE_PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// For the process's panic hook: whether this panic happened inside a rule, so the
+/// audit catches it and logs it (once per rule, not per keystroke). Keeps its location
+/// for that log line.
+pub fn panic_is_reported_by_audit(info: &std::panic::PanicHookInfo) -> bool {
+    if !IN_RULE.get() {
+        return false;
+    }
+    let location = info
+        .location()
+        .map(|at| format!("{}:{}", at.file(), at.line()));
+    RULE_PANIC_LOCATION.set(location);
+    true
+}
+
+/// Test builds: a source that asks for it makes `rule` panic, as a bug in it would.
+#[cfg(feature = "fault-injection")]
+fn inject_fault(rule: &str, source: &str) {
+    if source.contains(&format!("stackaudit-fault: panic in {rule}")) {
+        panic!("fault injected into {rule}");
+    }
+}
+
 fn log_rule_failure_once(rule: &'static str, panic: &(dyn std::any::Any + Send)) {
+    let location = RULE_PANIC_LOCATION.take().unwrap_or_default();
     let first_time = PANICKED_RULES
         .lock()
         .map(|mut seen| seen.insert(rule))
@@ -80,7 +117,7 @@ fn log_rule_failure_once(rule: &'static str, panic: &(dyn std::any::Any + Send))
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        tracing::error!(rule, %reason, "rule failed; its findings are skipped, other rules still run");
+        tracing::error!(rule, %reason, %location, "rule failed; its findings are skipped, other rules still run");
     }
 }
 
