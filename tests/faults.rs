@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestClient;
+use common::{TestClient, summarize};
 use serde_json::{Value, json};
 
 /// Found by the `jsonrpc` fuzz target: a request for a method the spec defines as a
@@ -27,4 +27,272 @@ async fn a_notification_method_sent_as_a_request_is_answered() {
     assert_eq!(after["error"]["code"], -32600, "{after}");
     let served = client.request("stackaudit/noSuchMethod", json!({})).await;
     assert_eq!(served["error"]["code"], -32601);
+}
+
+const URI: &str = "file:///w/app/handlers.py";
+
+async fn started() -> TestClient {
+    let mut client = TestClient::in_process();
+    client.initialize(&["utf-16"], Value::Null).await;
+    client
+}
+
+fn rules_and_lines(diagnostics: &[Value]) -> Vec<(String, u64)> {
+    summarize(diagnostics)
+        .into_iter()
+        .map(|(rule, line, ..)| (rule, line))
+        .collect()
+}
+
+/// A handler whose commit has no rollback (a safe fix) and a blocking call.
+fn handler(index: usize) -> String {
+    format!(
+        "\nasync def handler_{index}(db):\n    time.sleep(1)\n    try:\n        db.commit()\n    except Exception:\n        raise\n"
+    )
+}
+
+#[tokio::test]
+async fn a_slow_request_can_be_cancelled_and_the_server_keeps_serving() {
+    let mut client = started().await;
+    // Fixing every handler of a module this size takes seconds: long enough for the
+    // cancellation, sent right behind the request, to arrive while it runs.
+    let module: String = std::iter::once("import time\n".to_string())
+        .chain((0..4_000).map(handler))
+        .collect();
+    client.open(URI, "python", 1, &module).await;
+    assert_eq!(client.diagnostics(URI, 1).await.len(), 8_000);
+
+    let request = json!({"jsonrpc": "2.0", "id": "slow", "method": "textDocument/codeAction", "params": {
+        "textDocument": {"uri": URI},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+        "context": {"diagnostics": [], "only": ["source.fixAll"]}}});
+    let cancel = json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": "slow"}});
+    let mut both = common::frame(&request.to_string());
+    both.extend(common::frame(&cancel.to_string()));
+    client.send_raw(&both).await;
+    let answer = client.wait_for(|message| message["id"] == "slow").await;
+    assert_eq!(answer["error"]["code"], -32800, "{answer}");
+
+    // Still serving, and the document is still known.
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 3, "character": 6}}),
+        )
+        .await;
+    assert!(
+        hover["result"]["contents"]["value"]
+            .as_str()
+            .is_some_and(|text| text.contains("blocking-io-in-async")),
+        "{hover}"
+    );
+}
+
+#[tokio::test]
+async fn a_change_to_a_document_that_is_not_open_is_ignored() {
+    let mut client = started().await;
+    let at = json!({"line": 0, "character": 0});
+    client
+        .change(
+            URI,
+            2,
+            json!([{"range": {"start": at, "end": at}, "text": "import time\n"}]),
+        )
+        .await;
+    // No diagnostics for it; the server serves the next document as usual.
+    let other = "file:///w/app/other.py";
+    client
+        .open(
+            other,
+            "python",
+            1,
+            "import time\nasync def f():\n    time.sleep(1)\n",
+        )
+        .await;
+    assert_eq!(
+        rules_and_lines(&client.diagnostics(other, 1).await),
+        vec![("blocking-io-in-async".to_string(), 2)]
+    );
+    let code_actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": URI}, "range": {"start": at, "end": at}, "context": {"diagnostics": []}}),
+        )
+        .await;
+    assert_eq!(code_actions["result"], Value::Null);
+    assert!(
+        client
+            .drain_backlog()
+            .iter()
+            .all(|message| message["params"]["uri"] != URI),
+        "published diagnostics for a document that is not open"
+    );
+}
+
+#[tokio::test]
+async fn a_version_that_goes_backwards_still_gets_the_new_texts_diagnostics() {
+    let mut client = started().await;
+    client
+        .open(
+            URI,
+            "python",
+            5,
+            "import time\nasync def f():\n    time.sleep(1)\n",
+        )
+        .await;
+    assert_eq!(client.diagnostics(URI, 5).await.len(), 1);
+    // The client restarts its numbering: the text it sends is still the truth.
+    client
+        .change(
+            URI,
+            3,
+            json!([{"text": "import time\n\n\nasync def g():\n    time.sleep(2)\n"}]),
+        )
+        .await;
+    assert_eq!(
+        rules_and_lines(&client.diagnostics(URI, 3).await),
+        vec![("blocking-io-in-async".to_string(), 4)]
+    );
+    let at = json!({"line": 4, "character": 4});
+    client
+        .change(
+            URI,
+            4,
+            json!([{"range": {"start": at, "end": at}, "text": "x"}]),
+        )
+        .await;
+    assert_eq!(client.diagnostics(URI, 4).await, Vec::<Value>::new());
+}
+
+/// The finding on line `line` (0-based) must be there, exact to the character.
+fn blocking_at(line: u64, start: u64) -> (String, u64, u64, u64, u64) {
+    (
+        "blocking-io-in-async".to_string(),
+        line,
+        start,
+        line,
+        start + "time.sleep(1)".len() as u64,
+    )
+}
+
+#[tokio::test]
+async fn a_10_mb_file_is_audited_and_other_documents_are_served_meanwhile() {
+    let mut client = started().await;
+    let filler = "ROWS.append({'id': 1, 'name': 'x' * 40})  # generated data\n".repeat(175_000);
+    let big = format!("import time\nROWS = []\n{filler}async def late():\n    time.sleep(1)\n");
+    assert!(big.len() >= 10_000_000, "{}", big.len());
+    let last_line = big.lines().count() as u64 - 1;
+    let big_uri = "file:///w/app/generated.py";
+    client.open(big_uri, "python", 1, &big).await;
+    client
+        .open(
+            URI,
+            "python",
+            1,
+            "import time\nasync def f():\n    time.sleep(1)\n",
+        )
+        .await;
+    assert_eq!(
+        summarize(&client.diagnostics(URI, 1).await),
+        vec![blocking_at(2, 4)]
+    );
+    assert_eq!(
+        summarize(&client.diagnostics(big_uri, 1).await),
+        vec![blocking_at(last_line, 4)]
+    );
+    // An edit at its very end is applied to the right place.
+    let end = json!({"line": last_line, "character": 4});
+    client
+        .change(
+            big_uri,
+            2,
+            json!([{"range": {"start": end, "end": end}, "text": "    "}]),
+        )
+        .await;
+    assert_eq!(
+        summarize(&client.diagnostics(big_uri, 2).await),
+        vec![blocking_at(last_line, 8)]
+    );
+}
+
+#[tokio::test]
+async fn a_line_of_100_000_characters_keeps_positions_exact() {
+    let mut client = started().await;
+    // Multi-byte characters, so UTF-16 columns differ from bytes: 50,000 `é` + 50,000 `😀`
+    // is 100,000 characters, 150,000 UTF-16 units.
+    let long = format!("{}{}", "é".repeat(50_000), "😀".repeat(50_000));
+    let source = format!("import time\nasync def f():\n    s = \"{long}\"; time.sleep(1)\n");
+    client.open(URI, "python", 1, &source).await;
+    let column = 4 + "s = \"".len() as u64 + 150_000 + "\"; ".len() as u64;
+    assert_eq!(
+        summarize(&client.diagnostics(URI, 1).await),
+        vec![blocking_at(2, column)]
+    );
+    // Type at the middle of the line, between two halves of nothing: a whole `😀` in.
+    let middle = json!({"line": 2, "character": 4 + 5 + 50_000});
+    client
+        .change(
+            URI,
+            2,
+            json!([{"range": {"start": middle, "end": middle}, "text": "😀"}]),
+        )
+        .await;
+    assert_eq!(
+        summarize(&client.diagnostics(URI, 2).await),
+        vec![blocking_at(2, column + 2)]
+    );
+}
+
+/// 10,000 levels of brackets and of YAML/Dockerfile nesting: no stack overflow, and the
+/// findings beside them are still reported. (Indentation deeper than tree-sitter-
+/// python's scanner can track, about 1,000 levels of blocks, is an error node there: see
+/// RELIABILITY.md.)
+#[tokio::test]
+async fn ten_thousand_levels_of_nesting_do_not_overflow_the_stack() {
+    let mut client = started().await;
+    let depth = 10_000;
+    let brackets = format!("{}1{}", "[(".repeat(depth / 2), ")]".repeat(depth / 2));
+    let python = format!("import time\nDATA = {brackets}\nasync def f():\n    time.sleep(1)\n");
+    client.open(URI, "python", 1, &python).await;
+    assert_eq!(
+        summarize(&client.diagnostics(URI, 1).await),
+        vec![blocking_at(3, 4)]
+    );
+
+    let blocks: String = (0..depth)
+        .map(|level| format!("{}if x:\n", " ".repeat(level)))
+        .collect();
+    let deep_blocks = format!(
+        "import time\nasync def f():\n    time.sleep(1)\n{blocks}{}pass\n",
+        " ".repeat(depth)
+    );
+    let blocks_uri = "file:///w/app/deep.py";
+    client.open(blocks_uri, "python", 1, &deep_blocks).await;
+    assert_eq!(
+        summarize(&client.diagnostics(blocks_uri, 1).await),
+        vec![blocking_at(2, 4)]
+    );
+
+    let compose_uri = "file:///w/compose.yml";
+    let nested_yaml = format!(
+        "services:\n  api:\n    environment:\n      - PASSWORD=hunter2\n    labels: {}x{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    client.open(compose_uri, "yaml", 1, &nested_yaml).await;
+    assert_eq!(
+        rules_and_lines(&client.diagnostics(compose_uri, 1).await),
+        vec![("docker-hardcoded-secret".to_string(), 3)]
+    );
+
+    let dockerfile_uri = "file:///w/Dockerfile";
+    let continued = "RUN echo \\\n".repeat(depth);
+    let dockerfile = format!("FROM python:3.12\nENV API_TOKEN=abc123\n{continued}  done\n");
+    client
+        .open(dockerfile_uri, "dockerfile", 1, &dockerfile)
+        .await;
+    assert_eq!(
+        rules_and_lines(&client.diagnostics(dockerfile_uri, 1).await),
+        vec![("docker-hardcoded-secret".to_string(), 1)]
+    );
 }

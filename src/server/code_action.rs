@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::*;
 use super::capabilities::FIX_ALL_KIND;
 use super::diagnostics::{DiagnosticData, data_of, to_diagnostic};
 use super::sync::current_findings;
-use super::{Backend, OpenDocument};
+use super::{OpenDocument, Snapshot};
 use crate::document::position::{Encoding, offset_of, range_of};
 use crate::fix::{fix_all, minimal_edit};
 use crate::rules::ancestry::Ancestry;
@@ -33,53 +33,41 @@ fn workspace_edit(uri: &Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
 }
 
 pub(super) fn code_action(
-    backend: &Backend,
+    snapshot: &Snapshot,
+    lazy_fix_all: bool,
     params: CodeActionParams,
-) -> Option<CodeActionResponse> {
-    let uri = params.text_document.uri.clone();
-    let Some(open) = backend.documents.get(&uri) else {
-        tracing::debug!(
-            uri = uri.as_str(),
-            "code actions for a document that is not audited here"
-        );
-        return None;
-    };
-    let encoding = backend.encoding();
+) -> CodeActionResponse {
+    let uri = &params.text_document.uri;
+    let (open, encoding) = (&snapshot.open, snapshot.encoding);
     let only = params.context.only.as_deref();
     let mut actions = Vec::new();
     if wants(only, &CodeActionKind::QUICKFIX) {
-        for diagnostic in diagnostics_in_scope(backend, &open, &params, encoding) {
+        for diagnostic in diagnostics_in_scope(snapshot, &params) {
             let Some(data) = data_of(&diagnostic) else {
                 continue;
             };
             if data.version != open.document.version {
                 continue; // the client will ask again once the new diagnostics arrive
             }
-            let findings = current_findings(&open, &backend.settings());
+            let findings = current_findings(open, &snapshot.settings);
             actions.extend(quick_fixes(
-                &open, &findings, &uri, diagnostic, data, encoding,
+                open, &findings, uri, diagnostic, data, encoding,
             ));
         }
     }
     if wants(only, &FIX_ALL_KIND) {
-        actions.extend(fix_all_action(backend, &open, &uri, encoding));
+        actions.extend(fix_all_action(snapshot, uri, lazy_fix_all));
     }
-    Some(
-        actions
-            .into_iter()
-            .map(CodeActionOrCommand::CodeAction)
-            .collect(),
-    )
+    actions
+        .into_iter()
+        .map(CodeActionOrCommand::CodeAction)
+        .collect()
 }
 
 /// The client's stackaudit diagnostics for the range, or, when it sent none (some
 /// clients do not), ours that intersect the range.
-fn diagnostics_in_scope(
-    backend: &Backend,
-    open: &OpenDocument,
-    params: &CodeActionParams,
-    encoding: Encoding,
-) -> Vec<Diagnostic> {
+fn diagnostics_in_scope(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<Diagnostic> {
+    let (open, encoding) = (&snapshot.open, snapshot.encoding);
     let sent: Vec<Diagnostic> = params
         .context
         .diagnostics
@@ -93,7 +81,7 @@ fn diagnostics_in_scope(
     let document = &open.document;
     let start = offset_of(&document.rope, params.range.start, encoding);
     let end = offset_of(&document.rope, params.range.end, encoding);
-    current_findings(open, &backend.settings())
+    current_findings(open, &snapshot.settings)
         .iter()
         .filter(|finding| finding.range.start <= end && start <= finding.range.end)
         .map(|finding| to_diagnostic(finding, &document.rope, encoding, document.version))
@@ -196,14 +184,8 @@ const FIX_ALL_TITLE: &str = "Fix all safe stackaudit findings";
 /// `source.fixAll.stackaudit`. Clients that resolve code actions get it without its
 /// edit, which `resolve` computes when the user picks it: fixing a whole file is the
 /// most expensive thing a code action request can do.
-fn fix_all_action(
-    backend: &Backend,
-    open: &OpenDocument,
-    uri: &Uri,
-    encoding: Encoding,
-) -> Option<CodeAction> {
-    let document = &open.document;
-    let has_safe_fix = current_findings(open, &backend.settings())
+fn fix_all_action(snapshot: &Snapshot, uri: &Uri, lazy: bool) -> Option<CodeAction> {
+    let has_safe_fix = current_findings(&snapshot.open, &snapshot.settings)
         .iter()
         .any(|finding| {
             finding
@@ -214,10 +196,7 @@ fn fix_all_action(
     if !has_safe_fix {
         return None;
     }
-    if backend
-        .client_resolves_edits
-        .load(std::sync::atomic::Ordering::SeqCst)
-    {
+    if lazy {
         return Some(CodeAction {
             title: FIX_ALL_TITLE.to_string(),
             kind: Some(FIX_ALL_KIND),
@@ -225,7 +204,7 @@ fn fix_all_action(
             ..CodeAction::default()
         });
     }
-    let edit = fix_all_edit(backend, document, encoding)?;
+    let edit = fix_all_edit(snapshot)?;
     Some(CodeAction {
         title: FIX_ALL_TITLE.to_string(),
         kind: Some(FIX_ALL_KIND),
@@ -234,40 +213,30 @@ fn fix_all_action(
     })
 }
 
-fn fix_all_edit(
-    backend: &Backend,
-    document: &crate::document::Document,
-    encoding: Encoding,
-) -> Option<TextEdit> {
+fn fix_all_edit(snapshot: &Snapshot) -> Option<TextEdit> {
+    let document = &snapshot.open.document;
     let text = document.text();
-    let fixed = fix_all(document.language, &text, &backend.settings(), false);
+    let fixed = fix_all(document.language, &text, &snapshot.settings, false);
     let edit = minimal_edit(&text, &fixed.text)?;
     Some(TextEdit::new(
-        range_of(&document.rope, edit.range, encoding),
+        range_of(&document.rope, edit.range, snapshot.encoding),
         edit.content.to_string(),
     ))
 }
 
-/// `codeAction/resolve`: fill in the edit of a lazy fix-all, from the document as it is
-/// now. Other actions already carry their edits and come back unchanged.
-pub(super) fn resolve(backend: &Backend, mut action: CodeAction) -> CodeAction {
-    let Some(uri) = action
-        .data
-        .as_ref()
-        .and_then(|data| data.get("fixAll"))
-        .and_then(|uri| uri.as_str())
-    else {
+/// The document a lazy fix-all action is for (`None` for other actions).
+pub(super) fn fix_all_uri(action: &CodeAction) -> Option<Uri> {
+    let uri = action.data.as_ref()?.get("fixAll")?.as_str()?;
+    uri.parse::<Uri>().ok()
+}
+
+/// `codeAction/resolve` of a lazy fix-all: fill in its edit, from the document as it is
+/// now.
+pub(super) fn resolve(snapshot: &Snapshot, mut action: CodeAction) -> CodeAction {
+    let Some(uri) = fix_all_uri(&action) else {
         return action;
     };
-    let Ok(uri) = uri.parse::<Uri>() else {
-        return action;
-    };
-    let Some(open) = backend.documents.get(&uri) else {
-        return action;
-    };
-    let edits = fix_all_edit(backend, &open.document, backend.encoding())
-        .into_iter()
-        .collect();
+    let edits = fix_all_edit(snapshot).into_iter().collect();
     action.edit = Some(workspace_edit(&uri, edits));
     action
 }

@@ -3,24 +3,22 @@
 
 use tower_lsp_server::ls_types::*;
 
-use super::Backend;
+use super::Snapshot;
 use super::sync::current_findings;
 use crate::document::position::{offset_of, range_of};
 use crate::fix::before_after;
 use crate::language::Language;
 use crate::rules::{Applicability, Finding, rule_by_id};
 
-pub(super) fn hover(backend: &Backend, params: HoverParams) -> Option<Hover> {
-    let uri = params.text_document_position_params.text_document.uri;
-    let open = backend.documents.get(&uri)?;
-    let encoding = backend.encoding();
-    let document = &open.document;
+pub(super) fn hover(snapshot: &Snapshot, params: HoverParams) -> Option<Hover> {
+    let encoding = snapshot.encoding;
+    let document = &snapshot.open.document;
     let offset = offset_of(
         &document.rope,
         params.text_document_position_params.position,
         encoding,
     );
-    let findings = current_findings(&open, &backend.settings());
+    let findings = current_findings(&snapshot.open, &snapshot.settings);
     let under_cursor: Vec<&Finding> = findings
         .iter()
         .filter(|finding| finding.range.start <= offset && offset <= finding.range.end)

@@ -32,11 +32,16 @@ use crate::document::position::Encoding;
 use crate::rules::Finding;
 
 /// A document, the findings of its last audit (tagged with the version audited) and
-/// what that audit learnt for the next one.
+/// what that audit learnt for the next one. Cloning it is cheap (rope and tree share
+/// their nodes): requests work on a clone, off the document store.
+#[derive(Clone)]
 pub(crate) struct OpenDocument {
     pub document: Document,
     pub findings: Option<(i32, Arc<Vec<Finding>>)>,
     pub audit_cache: Arc<std::sync::Mutex<AuditCache>>,
+    /// Counts the changes applied, so an audit can tell it is still current even when
+    /// a client sends a version number that went backwards.
+    pub revision: u64,
 }
 
 pub struct Backend {
@@ -92,6 +97,40 @@ impl Backend {
     }
 }
 
+/// What a request about one document reads of the server, copied out so its work can
+/// run on a blocking thread without holding the document store.
+pub(crate) struct Snapshot {
+    pub open: OpenDocument,
+    pub settings: Arc<Settings>,
+    pub encoding: Encoding,
+}
+
+impl Backend {
+    fn snapshot(&self, uri: &Uri) -> Option<Snapshot> {
+        let Some(open) = self.documents.get(uri).map(|open| open.clone()) else {
+            tracing::debug!(uri = uri.as_str(), "request for a document not open here");
+            return None;
+        };
+        Some(Snapshot {
+            open,
+            settings: self.settings(),
+            encoding: self.encoding(),
+        })
+    }
+}
+
+/// Run a request's work on a blocking thread: a long one (fix-all of a large file) holds
+/// neither an async thread nor the document store, and `$/cancelRequest`, which drops
+/// this future, is answered at once. A panic in the work is an internal error.
+async fn off_the_async_threads<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        tracing::error!(%error, "request failed");
+        tower_lsp_server::jsonrpc::Error::internal_error()
+    })
+}
+
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         Ok(capabilities::initialize(self, params))
@@ -129,15 +168,29 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        Ok(code_action::code_action(self, params))
+        let Some(snapshot) = self.snapshot(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let lazy_fix_all = self.client_resolves_edits.load(Ordering::SeqCst);
+        off_the_async_threads(move || code_action::code_action(&snapshot, lazy_fix_all, params))
+            .await
+            .map(Some)
     }
 
     async fn code_action_resolve(&self, action: CodeAction) -> Result<CodeAction> {
-        Ok(code_action::resolve(self, action))
+        let Some(snapshot) = code_action::fix_all_uri(&action).and_then(|uri| self.snapshot(&uri))
+        else {
+            return Ok(action); // other actions already carry their edits
+        };
+        off_the_async_threads(move || code_action::resolve(&snapshot, action)).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        Ok(hover::hover(self, params))
+        let uri = &params.text_document_position_params.text_document.uri;
+        let Some(snapshot) = self.snapshot(uri) else {
+            return Ok(None);
+        };
+        off_the_async_threads(move || hover::hover(&snapshot, params)).await
     }
 }
 

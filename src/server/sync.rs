@@ -49,6 +49,7 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
             document,
             findings: None,
             audit_cache,
+            revision: 0,
         },
     );
     if in_background {
@@ -89,6 +90,7 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
         open.document
             .apply_changes(&params.content_changes, version, encoding);
         open.findings = None;
+        open.revision += 1;
     }
     audit_and_publish(backend, uri, Some(version)).await;
 }
@@ -125,11 +127,10 @@ pub(super) async fn audit_all(backend: &Backend) {
 pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Option<i32>) {
     // Let edits already queued behind this one land first: then only the newest is audited.
     tokio::task::yield_now().await;
-    let Some((snapshot, cache)) = backend
-        .documents
-        .get(&uri)
-        .map(|open| (open.document.clone(), Arc::clone(&open.audit_cache)))
-    else {
+    let Some((snapshot, cache, revision)) = backend.documents.get(&uri).map(|open| {
+        let cache = Arc::clone(&open.audit_cache);
+        (open.document.clone(), cache, open.revision)
+    }) else {
         return;
     };
     if version.is_some_and(|version| version != snapshot.version) || snapshot.is_parsing() {
@@ -140,6 +141,7 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     let encoding = backend.encoding();
     // Audit and convert off the async threads: both scale with the document.
     let target = uri.clone();
+    let opening = Arc::clone(&cache);
     let audited = tokio::task::spawn_blocking(move || {
         let text = snapshot.text();
         let findings = audit_with_cache(&snapshot, &text, &settings, &cache);
@@ -160,8 +162,8 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
         let Some(mut open) = backend.documents.get_mut(&uri) else {
             return;
         };
-        if open.document.version != version {
-            return;
+        if open.revision != revision || !Arc::ptr_eq(&open.audit_cache, &opening) {
+            return; // changed, or closed and opened again, meanwhile
         }
         open.findings = Some((version, Arc::new(findings)));
     }

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
-/// How long any single message may take before a test fails instead of hanging.
-const MESSAGE_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long any single message may take before a test fails instead of hanging (the
+/// 10 MB document takes about 15 s to audit in a debug build).
+const MESSAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct TestClient {
     writer: Box<dyn AsyncWrite + Unpin + Send>,
