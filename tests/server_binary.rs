@@ -152,3 +152,28 @@ async fn a_panicking_rule_is_logged_once_and_the_other_rules_still_publish() {
     );
     assert!(!stderr.contains("internal error"), "{stderr}");
 }
+
+/// The client goes away while a long request (fix-all of a large module) runs: the
+/// server exits without finishing it or writing its answer, and is reaped.
+#[tokio::test]
+async fn a_client_that_disconnects_mid_request_does_not_wait_for_the_answer() {
+    const URI: &str = "file:///w/app.py";
+    let handler = "\nasync def handler(db):\n    try:\n        db.commit()\n    except Exception:\n        raise\n";
+    let module = handler.repeat(4_000);
+    let (mut child, mut client) = spawn_server();
+    client.initialize(&["utf-16"], Value::Null).await;
+    client.open(URI, "python", 1, &module).await;
+    assert_eq!(client.diagnostics(URI, 1).await.len(), 4_000);
+    let request = json!({"jsonrpc": "2.0", "id": "slow", "method": "textDocument/codeAction", "params": {
+        "textDocument": {"uri": URI},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+        "context": {"diagnostics": [], "only": ["source.fixAll"]}}});
+    client.send(request).await;
+    client.close_input();
+    let after = client.messages_until_closed().await;
+    assert!(
+        after.iter().all(|message| message["id"] != "slow"),
+        "answered a client that had gone: {after:?}"
+    );
+    assert_eq!(exit_code(&mut child).await, Some(1));
+}

@@ -226,16 +226,21 @@ where
 
     let (filtered_input, server_input) = tokio::io::duplex(PIPE_BYTES);
     let (server_output, merged_output) = tokio::io::duplex(PIPE_BYTES);
-    let input_task = tokio::spawn(transport::filter_input(input, filtered_input, replies));
+    let mut input_task = tokio::spawn(transport::filter_input(input, filtered_input, replies));
     let output_task = tokio::spawn(transport::merge_output(
         merged_output,
         output,
         pending_replies,
     ));
 
-    Server::new(server_input, server_output, socket)
-        .serve(service)
-        .await;
+    let serving = Server::new(server_input, server_output, socket).serve(service);
+    tokio::select! {
+        () = serving => {}
+        // The client is gone: its requests still running (a fix-all of a large file) are
+        // dropped instead of finished, so the process ends at once. Dropping `serving`
+        // drops their futures; a blocking computation finishes detached.
+        _ = &mut input_task => tracing::info!("the client closed the connection"),
+    }
     // `serve` dropped its output pipe: the merger drains what is left and stops.
     let _ = output_task.await;
     input_task.abort();

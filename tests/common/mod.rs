@@ -138,6 +138,23 @@ impl TestClient {
         }
     }
 
+    /// Close the server's input, as a client that goes away does.
+    pub fn close_input(&mut self) {
+        self.writer = Box::new(tokio::io::sink());
+    }
+
+    /// Every message still to come, until the server closes its output.
+    pub async fn messages_until_closed(&mut self) -> Vec<Value> {
+        let mut messages: Vec<Value> = self.backlog.drain(..).collect();
+        loop {
+            match tokio::time::timeout(MESSAGE_TIMEOUT, self.incoming.recv()).await {
+                Ok(Some(message)) => messages.push(message),
+                Ok(None) => return messages,
+                Err(_) => panic!("the server kept its output open"),
+            }
+        }
+    }
+
     /// Everything read but not yet consumed, plus what is already waiting.
     pub fn drain_backlog(&mut self) -> Vec<Value> {
         while let Ok(message) = self.incoming.try_recv() {
