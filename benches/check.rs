@@ -6,6 +6,8 @@
 //!
 //! `benches/setup.sh && cargo bench --bench check`
 
+#![allow(clippy::disallowed_methods)] // Starts the servers and tools being compared.
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,8 @@
 //! `benches/setup.sh && cargo bench --bench lsp_latency` (without Ruff installed by the
 //! setup script the Ruff part is skipped and says so).
 
+#![allow(clippy::disallowed_methods)] // Starts the servers and tools being compared.
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

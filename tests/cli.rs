@@ -1,5 +1,7 @@
 //! The `stackaudit` binary as a user runs it: output, exit codes, fixes on disk.
 
+#![allow(clippy::disallowed_methods)] // Starts the built binary, as a user or an editor does.
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -293,4 +295,74 @@ fn the_bundled_example_project_has_its_known_findings() {
     // The example's stackaudit.toml sets the Redis TTL the fixes use.
     let set = &json.as_array().expect("array")[2];
     assert_eq!(set["fix"]["edits"][0]["content"], ", ex=900");
+}
+
+#[test]
+fn scans_skip_binary_files_and_pipes_and_never_block_on_them() {
+    let dir = project(&[
+        ("good.py", HANDLER),
+        // Binary content under audited names: parsed (valid UTF-8 with NULs) or skipped.
+        (
+            "blob.py",
+            b"\x00\x01\x02import time\x00async def\x00\n\x7fELF\x00\x00",
+        ),
+        ("compose.yml", b"\x00\x00\x00\x00services:\x00\n"),
+        (
+            "image.png.py",
+            &[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xd8],
+        ),
+    ]);
+    // A named pipe with an audited name: reading it would block forever.
+    let fifo = dir.path().join("pipe.py");
+    let fifo_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo_path.as_ptr(), 0o644) }, 0);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "stackaudit: ./image.png.py: not UTF-8; skipped\n"
+    );
+    assert_eq!(
+        stdout(&output).lines().last(),
+        Some("Found 1 finding (1 warning) in 1 of 3 files. [*] 1 fixable with `--fix`.")
+    );
+}
+
+#[test]
+fn scans_do_not_follow_symlinks_out_of_the_workspace() {
+    let outside = project(&[("secret/app.py", HANDLER), ("loose.py", HANDLER)]);
+    let dir = project(&[("app.py", b"print('ok')\n")]);
+    std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("linked"))
+        .expect("symlink");
+    std::os::unix::fs::symlink(outside.path().join("loose.py"), dir.path().join("loose.py"))
+        .expect("symlink");
+    let output = stackaudit(dir.path(), &["check", "--fix"]);
+    assert_eq!(stdout(&output), "All checks passed (1 file audited).\n");
+    assert_eq!(output.status.code(), Some(0));
+    for file in ["secret/app.py", "loose.py"] {
+        assert_eq!(
+            std::fs::read(outside.path().join(file)).expect("read"),
+            HANDLER,
+            "{file} was written"
+        );
+    }
+    // A link named on the command line is audited, but never written through.
+    let output = stackaudit(dir.path(), &["check", "--fix", "loose.py"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "stackaudit: loose.py: a symbolic link; fixes are not written through links\n"
+    );
+    assert!(stdout(&output).starts_with("loose.py:4:5: blocking-io-in-async"));
+    assert_eq!(
+        std::fs::read(outside.path().join("loose.py")).expect("read"),
+        HANDLER
+    );
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("loose.py"))
+            .expect("stat")
+            .file_type()
+            .is_symlink()
+    );
 }

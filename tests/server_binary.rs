@@ -1,6 +1,8 @@
 //! The built binary as an editor starts it: stdout carries only the protocol, and the
 //! process exits as the spec says.
 
+#![allow(clippy::disallowed_methods)] // Starts the built binary, as a user or an editor does.
+
 mod common;
 
 use std::process::Stdio;

@@ -1,5 +1,6 @@
 //! What the benches share: the generated inputs and where the comparison tools live.
 
+#![allow(clippy::disallowed_methods)] // Starts the servers and tools being compared.
 #![allow(dead_code)] // each bench uses its own part
 
 use std::path::PathBuf;

@@ -168,7 +168,16 @@ fn check_file(
         return Outcome::Skipped(path.to_path_buf(), "not UTF-8".to_string());
     };
     let mut fixes_applied = 0;
-    if options.fix {
+    // Only a link named on the command line gets here (the walk does not follow links);
+    // writing through it could reach outside the workspace, so its fixes are not written.
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+    if options.fix && is_link {
+        eprintln!(
+            "stackaudit: {}: a symbolic link; fixes are not written through links",
+            path.display()
+        );
+    }
+    if options.fix && !is_link {
         let fixed = fix_all(language, &source, settings, options.unsafe_fixes);
         if fixed.text != source {
             if let Err(error) = write_atomically(path, &source, &fixed.text) {
@@ -208,4 +217,48 @@ pub fn write_atomically(path: &Path, old: &str, new: &str) -> std::io::Result<()
     }
     temporary.persist(path).map_err(|error| error.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_file_that_changed_since_it_was_read_is_not_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("app.py");
+        std::fs::write(&path, "edited by someone else\n").expect("write");
+        let error = write_atomically(&path, "what we read\n", "fixed\n").expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "the file changed while it was being fixed"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "edited by someone else\n"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .map(|entry| entry.file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("app.py")]);
+    }
+
+    #[test]
+    fn a_fix_replaces_the_file_whole_and_keeps_its_permissions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("app.py");
+        std::fs::write(&path, "old\n").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let before = std::fs::metadata(&path).expect("stat");
+        write_atomically(&path, "old\n", "new\n").expect("written");
+        let after = std::fs::metadata(&path).expect("stat");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "new\n");
+        assert_eq!(after.permissions().mode() & 0o777, 0o640);
+        // A rename, not a rewrite in place: a reader never sees a half-written file.
+        use std::os::unix::fs::MetadataExt;
+        assert_ne!(before.ino(), after.ino());
+    }
 }
