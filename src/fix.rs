@@ -68,6 +68,8 @@ pub struct FixedText {
     pub text: String,
     /// Fixes applied over all rounds.
     pub applied: usize,
+    /// Rounds of fix-then-re-audit that changed the text (a fix can reveal another).
+    pub rounds: usize,
     /// Whether the last round found nothing more to fix.
     pub converged: bool,
 }
@@ -82,7 +84,7 @@ pub fn fix_all(
 ) -> FixedText {
     let mut text = source.to_string();
     let mut applied = 0;
-    for _ in 0..MAX_FIX_ROUNDS {
+    for rounds in 0..MAX_FIX_ROUNDS {
         let findings = audit_text(language, &text, settings);
         let fixes: Vec<&Fix> = findings
             .iter()
@@ -93,6 +95,7 @@ pub fn fix_all(
             return FixedText {
                 text,
                 applied,
+                rounds,
                 converged: true,
             };
         }
@@ -102,6 +105,7 @@ pub fn fix_all(
             return FixedText {
                 text,
                 applied,
+                rounds,
                 converged: true,
             };
         }
@@ -114,6 +118,7 @@ pub fn fix_all(
     FixedText {
         text,
         applied,
+        rounds: MAX_FIX_ROUNDS,
         converged: false,
     }
 }

@@ -1,0 +1,226 @@
+//! Fix safety, for every fixture in the repository (rule fixtures and the example
+//! project) and for random modules assembled from their statements:
+//!
+//! - every quick fix, and fix-all with and without unsafe fixes, leaves code that parses
+//!   wherever the original parsed;
+//! - fix-all converges within 3 rounds and is idempotent;
+//! - a safe fix edits only the statement that holds its finding, plus imports it adds:
+//!   every other top-level statement is left byte for byte as it was;
+//! - the single edit the server sends for fix-all turns the text into fix-all's result.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use stackaudit::audit::audit_text;
+use stackaudit::config::Settings;
+use stackaudit::document::parse_text;
+use stackaudit::fix::{apply_edits, fix_all, minimal_edit};
+use stackaudit::language::Language;
+use stackaudit::rules::{Applicability, Finding, Fix};
+
+const MAX_ROUNDS: usize = 3;
+
+/// Every file under `tests/fixtures` and `examples` that a rule audits.
+fn fixtures() -> Vec<(PathBuf, Language)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for top in ["tests/fixtures", "examples"] {
+        for entry in ignore::WalkBuilder::new(root.join(top)).build().flatten() {
+            let path = entry.path();
+            if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+                continue;
+            }
+            // Rule fixtures of a language live in a folder named after it.
+            let by_folder = match path.parent().and_then(Path::file_name) {
+                Some(name) if name == "compose" => Some(Language::Compose),
+                Some(name) if name == "dockerfile" => Some(Language::Dockerfile),
+                _ => None,
+            };
+            if let Some(language) = Language::from_path(path).or(by_folder) {
+                files.push((path.to_path_buf(), language));
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 8, "fixtures not found: {files:?}");
+    files
+}
+
+fn parses_cleanly(language: Language, source: &str) -> bool {
+    parse_text(language, source).is_some_and(|tree| !tree.root_node().has_error())
+}
+
+/// Byte ranges of the top-level statements (Python).
+fn top_level_ranges(source: &str) -> Vec<std::ops::Range<usize>> {
+    let tree = parse_text(Language::Python, source).expect("parses");
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    root.children(&mut cursor)
+        .map(|node| node.byte_range())
+        .collect()
+}
+
+fn is_import_only(text: &str) -> bool {
+    let Some(tree) = parse_text(Language::Python, text) else {
+        return false;
+    };
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    !root.has_error()
+        && root.named_child_count() > 0
+        && root
+            .named_children(&mut cursor)
+            .all(|node| matches!(node.kind(), "import_statement" | "import_from_statement"))
+}
+
+/// A safe fix changes nothing outside the statement that holds its finding, except for
+/// imports it adds.
+fn assert_safe_fix_stays_in_its_statement(
+    label: &str,
+    source: &str,
+    finding: &Finding,
+    fix: &Fix,
+    fixed: &str,
+) {
+    let before = top_level_ranges(source);
+    let holder = before
+        .iter()
+        .position(|range| range.start <= finding.range.start && finding.range.end <= range.end)
+        .unwrap_or_else(|| panic!("{label}: no statement holds the finding"));
+    for edit in &fix.edits {
+        let inside =
+            before[holder].start <= edit.range.start && edit.range.end <= before[holder].end;
+        let adds_an_import = edit.range.is_empty() && is_import_only(&edit.content);
+        assert!(
+            inside || adds_an_import,
+            "{label}: `{}` edits {:?} outside the statement {:?} that holds the finding",
+            fix.title,
+            edit.range,
+            before[holder]
+        );
+    }
+    let before_texts: Vec<&str> = before.iter().map(|range| &source[range.clone()]).collect();
+    let after_texts: Vec<&str> = top_level_ranges(fixed)
+        .into_iter()
+        .map(|range| &fixed[range])
+        .filter(|text| before_texts.contains(text) || !is_import_only(text))
+        .collect();
+    assert_eq!(
+        after_texts.len(),
+        before_texts.len(),
+        "{label}: `{}` added or removed statements:\n{fixed}",
+        fix.title
+    );
+    for (index, (was, now)) in before_texts.iter().zip(&after_texts).enumerate() {
+        assert!(
+            index == holder || was == now,
+            "{label}: `{}` changed another statement:\n{was}\n--- became ---\n{now}",
+            fix.title
+        );
+    }
+}
+
+/// Every check above, on one text. Returns how many fixes it tried.
+fn check_fixes(label: &str, language: Language, source: &str) -> usize {
+    let settings = Settings::default();
+    let parsed = parses_cleanly(language, source);
+    let findings = audit_text(language, source, &settings);
+    let mut tried = 0;
+    for finding in &findings {
+        let Some(fix) = &finding.fix else { continue };
+        tried += 1;
+        let fixed = apply_edits(source, &fix.edits);
+        assert!(
+            !parsed || parses_cleanly(language, &fixed),
+            "{label}: `{}` broke the syntax:\n{fixed}",
+            fix.title
+        );
+        if fix.applicability == Applicability::Safe {
+            assert_eq!(
+                language,
+                Language::Python,
+                "{label}: a safe fix in another language needs its span check here"
+            );
+            assert_safe_fix_stays_in_its_statement(label, source, finding, fix, &fixed);
+        }
+    }
+    for include_unsafe in [false, true] {
+        let label = format!("{label} (unsafe fixes: {include_unsafe})");
+        let all = fix_all(language, source, &settings, include_unsafe);
+        assert!(
+            all.converged && all.rounds <= MAX_ROUNDS,
+            "{label}: fix-all took {} rounds (converged: {})",
+            all.rounds,
+            all.converged
+        );
+        assert!(
+            !parsed || parses_cleanly(language, &all.text),
+            "{label}: fix-all broke the syntax:\n{}",
+            all.text
+        );
+        let again = fix_all(language, &all.text, &settings, include_unsafe);
+        assert_eq!(
+            (again.applied, &again.text),
+            (0, &all.text),
+            "{label}: fix-all is not idempotent"
+        );
+        // What the server sends: one edit from the text to fix-all's result.
+        let edits: Vec<_> = minimal_edit(source, &all.text).into_iter().collect();
+        assert_eq!(
+            apply_edits(source, &edits),
+            all.text,
+            "{label}: minimal edit"
+        );
+    }
+    tried
+}
+
+#[test]
+fn every_fix_of_every_fixture_is_safe_to_apply() {
+    let mut tried = 0;
+    for (path, language) in fixtures() {
+        let source = std::fs::read_to_string(&path).expect("fixture is UTF-8");
+        tried += check_fixes(&path.display().to_string(), language, &source);
+    }
+    assert!(tried >= 20, "only {tried} fixes tried");
+}
+
+/// Top-level statements of the Python fixtures, to assemble random modules from.
+fn python_statements() -> Vec<String> {
+    let mut statements = Vec::new();
+    for (path, language) in fixtures() {
+        if language != Language::Python {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("fixture is UTF-8");
+        for range in top_level_ranges(&source) {
+            let text = &source[range];
+            if !text.starts_with('#') {
+                statements.push(text.to_string());
+            }
+        }
+    }
+    statements
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Statements of different fixtures side by side: names imported in one module and
+    /// used in another, handlers with several findings, definitions that shadow others.
+    #[test]
+    fn fixes_of_assembled_modules_are_safe_and_converge(
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 1..12),
+        crlf in any::<bool>(),
+    ) {
+        let statements = python_statements();
+        let mut module: String = picks
+            .iter()
+            .map(|pick| format!("{}\n\n\n", pick.get(&statements)))
+            .collect();
+        if crlf {
+            module = module.replace('\n', "\r\n");
+        }
+        check_fixes("assembled module", Language::Python, &module);
+    }
+}
