@@ -296,3 +296,38 @@ async fn ten_thousand_levels_of_nesting_do_not_overflow_the_stack() {
         vec![("docker-hardcoded-secret".to_string(), 1)]
     );
 }
+
+#[tokio::test]
+async fn requests_before_initialize_and_after_shutdown_get_the_specs_errors() {
+    let mut client = TestClient::in_process();
+    let early = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}),
+        )
+        .await;
+    assert_eq!(early["error"]["code"], -32002, "{early}");
+    client.initialize(&["utf-16"], Value::Null).await;
+    client
+        .open(
+            URI,
+            "python",
+            1,
+            "import time\nasync def f():\n    time.sleep(1)\n",
+        )
+        .await;
+    assert_eq!(client.diagnostics(URI, 1).await.len(), 1);
+    assert_eq!(
+        client.request("shutdown", Value::Null).await["result"],
+        Value::Null
+    );
+    let late = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 2, "character": 6}}),
+        )
+        .await;
+    assert_eq!(late["error"]["code"], -32600, "{late}");
+    let again = client.request("shutdown", Value::Null).await;
+    assert_eq!(again["error"]["code"], -32600, "{again}");
+}
