@@ -331,3 +331,37 @@ async fn requests_before_initialize_and_after_shutdown_get_the_specs_errors() {
     let again = client.request("shutdown", Value::Null).await;
     assert_eq!(again["error"]["code"], -32600, "{again}");
 }
+
+/// JSON text must be UTF-8: a document sent with other bytes (a Latin-1 file an editor
+/// passed through unconverted) is refused as a parse error, and the next one is served.
+#[tokio::test]
+async fn a_document_that_is_not_utf8_is_refused_and_the_server_keeps_serving() {
+    let mut client = started().await;
+    let mut body = br#"{"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///w/latin1.py", "languageId": "python", "version": 1, "text": "caf"#.to_vec();
+    body.extend(b"\xe9 = 1\\nimport time\\nasync def f():\\n    time.sleep(1)\\n\"}}}");
+    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    framed.extend(body);
+    client.send_raw(&framed).await;
+    let error = client
+        .wait_for(|message| message.get("error").is_some())
+        .await;
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    client
+        .open(
+            URI,
+            "python",
+            1,
+            "import time\nasync def f():\n    time.sleep(1)\n",
+        )
+        .await;
+    assert_eq!(
+        rules_and_lines(&client.diagnostics(URI, 1).await),
+        vec![("blocking-io-in-async".to_string(), 2)]
+    );
+    assert!(
+        client
+            .drain_backlog()
+            .iter()
+            .all(|message| message["params"]["uri"] != "file:///w/latin1.py")
+    );
+}
