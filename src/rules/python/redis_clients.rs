@@ -189,12 +189,13 @@ impl RedisClients {
         source: &str,
         imports: &Imports,
     ) -> Option<RedisHandle> {
-        match expression.kind() {
-            "call" => return self.handle_of_value(expression, scopes, source, imports),
-            "parenthesized_expression" => {
-                return self.handle_of(expression.named_child(0)?, scopes, source, imports);
-            }
-            _ => {}
+        // A loop, not recursion: parentheses can nest thousands deep.
+        let mut expression = expression;
+        while expression.kind() == "parenthesized_expression" {
+            expression = expression.named_child(0)?;
+        }
+        if expression.kind() == "call" {
+            return self.handle_of_value(expression, scopes, source, imports);
         }
         let text = normalized(node_text(expression, source));
         if text.starts_with("self.") {
