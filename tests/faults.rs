@@ -273,15 +273,21 @@ async fn ten_thousand_levels_of_nesting_do_not_overflow_the_stack() {
         vec![blocking_at(2, 4)]
     );
 
-    // Rules that look through parentheses (a Redis client's uses) at 10,000 levels: found
-    // overflowing the stack, now a loop.
+    // Rules that look through parentheses and `.pipeline()` calls to a Redis client, at
+    // 10,000 levels: both overflowed the stack before `handle_of` became a loop.
     let wrapped = format!("{}r{}", "(".repeat(depth), ")".repeat(depth));
-    let redis = format!("import redis\nr = redis.Redis()\ndef f():\n    {wrapped}.set(\"k\", 1)\n");
+    let pipelines = ".pipeline()".repeat(depth);
+    let redis = format!(
+        "import redis\nr = redis.Redis()\ndef f():\n    {wrapped}.set(\"k\", 1)\n    r{pipelines}.set(\"k\", 2)\n"
+    );
     let redis_uri = "file:///w/app/cache.py";
     client.open(redis_uri, "python", 1, &redis).await;
     assert_eq!(
         rules_and_lines(&client.diagnostics(redis_uri, 1).await),
-        vec![("redis-key-without-ttl".to_string(), 3)]
+        vec![
+            ("redis-key-without-ttl".to_string(), 3),
+            ("redis-key-without-ttl".to_string(), 4)
+        ]
     );
 
     // 500 levels, within what the grammar tracks: a finding at the bottom is found.

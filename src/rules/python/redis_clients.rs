@@ -189,24 +189,48 @@ impl RedisClients {
         source: &str,
         imports: &Imports,
     ) -> Option<RedisHandle> {
-        // A loop, not recursion: parentheses can nest thousands deep.
+        // A loop, not recursion: parentheses and `.pipeline()` calls can nest thousands
+        // deep, and each level would be a stack frame.
         let mut expression = expression;
-        while expression.kind() == "parenthesized_expression" {
-            expression = expression.named_child(0)?;
-        }
-        if expression.kind() == "call" {
-            return self.handle_of_value(expression, scopes, source, imports);
-        }
-        let text = normalized(node_text(expression, source));
-        if text.starts_with("self.") {
-            return self.bindings.get(&(scopes.class?.id(), text)).copied();
-        }
-        scopes
-            .lookup_scopes()
-            .find_map(|scope| self.bindings.get(&(scope.id(), text.clone())).copied())
+        let mut through_pipeline = false;
+        let handle = loop {
+            match expression.kind() {
+                "parenthesized_expression" => expression = expression.named_child(0)?,
+                "call" => {
+                    let function = expression.child_by_field_name("function")?;
+                    if let Some(handle) = constructed_handle(function, source, imports) {
+                        break handle;
+                    }
+                    // `<client>.pipeline(...)`
+                    let attribute = function.child_by_field_name("attribute")?;
+                    if function.kind() != "attribute" || node_text(attribute, source) != "pipeline"
+                    {
+                        return None;
+                    }
+                    through_pipeline = true;
+                    expression = function.child_by_field_name("object")?;
+                }
+                _ => {
+                    let text = normalized(node_text(expression, source));
+                    let bound = if text.starts_with("self.") {
+                        self.bindings.get(&(scopes.class?.id(), text))
+                    } else {
+                        scopes
+                            .lookup_scopes()
+                            .find_map(|scope| self.bindings.get(&(scope.id(), text.clone())))
+                    };
+                    break *bound?;
+                }
+            }
+        };
+        Some(RedisHandle {
+            pipeline: handle.pipeline || through_pipeline,
+            ..handle
+        })
     }
 
-    /// What the value of an assignment or `with` item evaluates to.
+    /// What the value of an assignment or `with` item evaluates to: a client made by a
+    /// constructor call, or a pipeline of one (a bare name is not followed).
     fn handle_of_value(
         &self,
         value: Node,
@@ -222,39 +246,26 @@ impl RedisClients {
         if value.kind() != "call" {
             return None;
         }
-        let function = value.child_by_field_name("function")?;
-        if let Some(name) = qualified_name(function, source, imports) {
-            if SYNC_CONSTRUCTORS.contains(&name.as_str()) {
-                return Some(RedisHandle {
-                    asynchronous: false,
-                    pipeline: false,
-                });
-            }
-            if ASYNC_CONSTRUCTORS.contains(&name.as_str()) {
-                return Some(RedisHandle {
-                    asynchronous: true,
-                    pipeline: false,
-                });
-            }
-        }
-        // `<client>.pipeline(...)`
-        if function.kind() == "attribute" {
-            let attribute = function.child_by_field_name("attribute")?;
-            if node_text(attribute, source) == "pipeline" {
-                let client = self.handle_of(
-                    function.child_by_field_name("object")?,
-                    scopes,
-                    source,
-                    imports,
-                )?;
-                return Some(RedisHandle {
-                    pipeline: true,
-                    ..client
-                });
-            }
-        }
-        None
+        self.handle_of(value, scopes, source, imports)
     }
+}
+
+/// The client a constructor call makes (`redis.Redis(...)`, `redis.asyncio.from_url(...)`).
+fn constructed_handle(function: Node, source: &str, imports: &Imports) -> Option<RedisHandle> {
+    let name = qualified_name(function, source, imports)?;
+    if SYNC_CONSTRUCTORS.contains(&name.as_str()) {
+        return Some(RedisHandle {
+            asynchronous: false,
+            pipeline: false,
+        });
+    }
+    if ASYNC_CONSTRUCTORS.contains(&name.as_str()) {
+        return Some(RedisHandle {
+            asynchronous: true,
+            pipeline: false,
+        });
+    }
+    None
 }
 
 fn handle_of_annotation(annotation: Node, source: &str, imports: &Imports) -> Option<RedisHandle> {
