@@ -366,3 +366,27 @@ fn scans_do_not_follow_symlinks_out_of_the_workspace() {
             .is_symlink()
     );
 }
+
+#[test]
+fn files_indented_deeper_than_the_parsers_handle_are_skipped_not_crashed_on() {
+    let python: String = (0..600)
+        .map(|level| format!("{}if 1:\n", " ".repeat(level)))
+        .chain(std::iter::once(format!("{}'a'\n", " ".repeat(600))))
+        .collect();
+    let yaml: String = (0..300)
+        .map(|level| format!("{}a:\n", " ".repeat(level)))
+        .collect();
+    let dir = project(&[
+        ("deep.py", python.as_bytes()),
+        ("compose.yml", yaml.as_bytes()),
+        ("good.py", HANDLER),
+    ]);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "stackaudit: ./compose.yml: line 122 is indented 121 columns, deeper than the 120 its parser handles safely; skipped\n\
+         stackaudit: ./deep.py: line 382 is indented 381 columns, deeper than the 380 its parser handles safely; skipped\n"
+    );
+    assert!(stdout(&output).starts_with("good.py:4:5: blocking-io-in-async"));
+}

@@ -243,10 +243,9 @@ async fn a_line_of_100_000_characters_keeps_positions_exact() {
     );
 }
 
-/// 10,000 levels of brackets and of YAML/Dockerfile nesting: no stack overflow, and the
-/// findings beside them are still reported. (Indentation deeper than tree-sitter-
-/// python's scanner can track, about 510 levels of blocks, is an error node there: see
-/// RELIABILITY.md.)
+/// 10,000 levels of brackets, parentheses, calls and YAML/Dockerfile nesting: no stack
+/// overflow, and the findings beside them are still reported. (10,000 levels of
+/// indentation are refused before parsing: see the next test.)
 #[tokio::test]
 async fn ten_thousand_levels_of_nesting_do_not_overflow_the_stack() {
     let mut client = started().await;
@@ -269,8 +268,9 @@ async fn ten_thousand_levels_of_nesting_do_not_overflow_the_stack() {
     let blocks_uri = "file:///w/app/deep.py";
     client.open(blocks_uri, "python", 1, &deep_blocks).await;
     assert_eq!(
-        summarize(&client.diagnostics(blocks_uri, 1).await),
-        vec![blocking_at(2, 4)]
+        client.diagnostics(blocks_uri, 1).await,
+        Vec::<Value>::new(),
+        "refused: deeper than the Python grammar handles safely"
     );
 
     // Rules that look through parentheses and `.pipeline()` calls to a Redis client, at
@@ -290,8 +290,8 @@ async fn ten_thousand_levels_of_nesting_do_not_overflow_the_stack() {
         ]
     );
 
-    // 500 levels, within what the grammar tracks: a finding at the bottom is found.
-    let levels = 500;
+    // 370 levels, within the limit: a finding at the bottom is found.
+    let levels = 370;
     let ifs: String = (0..levels)
         .map(|level| format!("{}if x:\n", " ".repeat(4 + level)))
         .collect();
@@ -398,5 +398,53 @@ async fn a_document_that_is_not_utf8_is_refused_and_the_server_keeps_serving() {
             .drain_backlog()
             .iter()
             .all(|message| message["params"]["uri"] != "file:///w/latin1.py")
+    );
+}
+
+/// Indentation deep enough to overflow the grammars' scanner state (a process abort in
+/// tree-sitter-python 0.25 and tree-sitter-yaml 0.7.2, upstream issues #350 and #48):
+/// the document is not parsed, nothing is published for it, and the server lives on.
+#[tokio::test]
+async fn indentation_too_deep_for_the_parsers_is_refused_without_a_crash() {
+    let mut client = started().await;
+    let python: String = (0..600)
+        .map(|level| format!("{}if 1:\n", " ".repeat(level)))
+        .chain(std::iter::once(format!("{}'a'\n", " ".repeat(600))))
+        .collect();
+    let python = format!("import time\nasync def f():\n    time.sleep(1)\n{python}");
+    let deep_python = "file:///w/app/deep_python.py";
+    client.open(deep_python, "python", 1, &python).await;
+    assert_eq!(
+        client.diagnostics(deep_python, 1).await,
+        Vec::<Value>::new()
+    );
+
+    let yaml: String = (0..300)
+        .map(|level| format!("{}a:\n", " ".repeat(level)))
+        .collect();
+    let deep_yaml = "file:///w/compose.yml";
+    client
+        .open(
+            deep_yaml,
+            "yaml",
+            1,
+            &format!("services:\n  api:\n    environment:\n      - PASSWORD=x\n{yaml}"),
+        )
+        .await;
+    assert_eq!(client.diagnostics(deep_yaml, 1).await, Vec::<Value>::new());
+
+    // Typing the indentation away makes it auditable again.
+    let start = json!({"line": 3, "character": 0});
+    let end = json!({"line": 700, "character": 0});
+    client
+        .change(
+            deep_python,
+            2,
+            json!([{"range": {"start": start, "end": end}, "text": ""}]),
+        )
+        .await;
+    assert_eq!(
+        summarize(&client.diagnostics(deep_python, 2).await),
+        vec![blocking_at(2, 4)]
     );
 }

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::audit::audit_text;
 use crate::config::{Options, Settings, discover};
+use crate::document::parser_limits;
 use crate::fix::fix_all;
 use crate::language::Language;
 use crate::rules::Finding;
@@ -167,6 +168,9 @@ fn check_file(
     let Ok(mut source) = String::from_utf8(bytes) else {
         return Outcome::Skipped(path.to_path_buf(), "not UTF-8".to_string());
     };
+    if let Err(too_deep) = parser_limits::check(language, [source.as_bytes()]) {
+        return Outcome::Skipped(path.to_path_buf(), too_deep.to_string());
+    }
     let mut fixes_applied = 0;
     // Only a link named on the command line gets here (the walk does not follow links);
     // writing through it could reach outside the workspace, so its fixes are not written.

@@ -4,6 +4,7 @@
 //! Owns parsing (thread-local parsers per language). Must not know about rules or LSP
 //! messages beyond the content-change events it applies.
 
+pub mod parser_limits;
 pub mod position;
 
 use std::cell::RefCell;
@@ -43,9 +44,14 @@ fn parse_chunks<T: AsRef<[u8]>>(
     })
 }
 
-/// Parse a whole string from scratch (the CLI and fresh opens).
+/// Parse a whole string from scratch (the CLI and fresh opens). `None` for a text the
+/// grammar cannot take safely (`parser_limits`).
 pub fn parse_text(language: Language, text: &str) -> Option<Tree> {
     let bytes = text.as_bytes();
+    if let Err(too_deep) = parser_limits::check(language, [bytes]) {
+        tracing::debug!(%too_deep, "not parsed");
+        return None;
+    }
     parse_chunks(
         language,
         &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
@@ -54,6 +60,10 @@ pub fn parse_text(language: Language, text: &str) -> Option<Tree> {
 }
 
 fn parse_rope(language: Language, rope: &Rope, old_tree: Option<&Tree>) -> Option<Tree> {
+    if let Err(too_deep) = parser_limits::check(language, rope.chunks().map(str::as_bytes)) {
+        tracing::debug!(%too_deep, "not parsed");
+        return None;
+    }
     parse_chunks(
         language,
         &mut |offset, _| {

@@ -14,7 +14,7 @@ use super::{Backend, OpenDocument, diagnostics};
 use crate::audit::audit;
 use crate::audit::incremental::AuditCache;
 use crate::config::Settings;
-use crate::document::Document;
+use crate::document::{Document, parser_limits};
 use crate::language::Language;
 use crate::rules::Finding;
 
@@ -63,8 +63,23 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
             return; // closed and opened again: that opening parses for itself
         }
         open.document.adopt_tree(parsed.ok().flatten());
+        warn_if_not_parsed(&item.uri, &open.document);
+    } else if let Some(open) = backend.documents.get(&item.uri) {
+        warn_if_not_parsed(&item.uri, &open.document);
     }
     audit_and_publish(backend, item.uri, None).await;
+}
+
+/// Say why a document has no tree (so no findings): its indentation is deeper than
+/// its grammar handles safely (`parser_limits`).
+fn warn_if_not_parsed(uri: &Uri, document: &Document) {
+    if document.tree.is_some() || document.is_parsing() {
+        return;
+    }
+    let chunks = document.rope.chunks().map(str::as_bytes);
+    if let Err(too_deep) = parser_limits::check(document.language, chunks) {
+        tracing::warn!(uri = uri.as_str(), "{too_deep}; not audited");
+    }
 }
 
 pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentParams) {
@@ -87,8 +102,12 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
                 "document version went backwards"
             );
         }
+        let had_tree = open.document.tree.is_some();
         open.document
             .apply_changes(&params.content_changes, version, encoding);
+        if had_tree {
+            warn_if_not_parsed(&uri, &open.document);
+        }
         open.findings = None;
         open.revision += 1;
     }
