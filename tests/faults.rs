@@ -448,3 +448,34 @@ async fn indentation_too_deep_for_the_parsers_is_refused_without_a_crash() {
         vec![blocking_at(2, 4)]
     );
 }
+
+/// Call chains and nests of 5,000 calls that each hold a finding, or each look like
+/// one: auditing them is linear (it was quadratic: every call climbed the tree or
+/// copied its arguments, minutes for these), so they are published like any file.
+#[tokio::test]
+async fn thousands_of_nested_or_chained_calls_are_audited_in_linear_time() {
+    let mut client = started().await;
+    let depth = 5_000;
+    let source = format!(
+        "import time\nimport redis\nr = redis.Redis()\nasync def f(db):\n    x = {}1{}\n    db{}\n    r{}\n",
+        "time.sleep(".repeat(depth),
+        ")".repeat(depth),
+        ".commit()".repeat(depth),
+        ".set(\"k\", 1)".repeat(depth),
+    );
+    client.open(URI, "python", 1, &source).await;
+    let diagnostics = client.diagnostics(URI, 1).await;
+    let count = |rule: &str, line: u64| {
+        rules_and_lines(&diagnostics)
+            .iter()
+            .filter(|found| found.0 == rule && found.1 == line)
+            .count()
+    };
+    // Every nested sleep blocks. Only the first `.set` of the chain is called on the
+    // client (the others on what it returned): it blocks and creates a key. The commits
+    // are on a session the function was given.
+    assert_eq!(count("blocking-io-in-async", 4), depth);
+    assert_eq!(count("blocking-io-in-async", 6), 1);
+    assert_eq!(count("redis-key-without-ttl", 6), 1);
+    assert_eq!(diagnostics.len(), depth + 2);
+}

@@ -85,7 +85,7 @@ async fn open_publishes_versioned_diagnostics_and_the_code_action_carries_the_fi
     assert_eq!(fix["isPreferred"], true);
     assert_eq!(
         edits_of(fix, URI)[0],
-        json!({"range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 17}}, "newText": "await asyncio.sleep(1)"})
+        json!({"range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 14}}, "newText": "await asyncio.sleep"})
     );
 }
 

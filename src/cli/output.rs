@@ -4,11 +4,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use ropey::Rope;
 use serde_json::{Value, json};
 
 use super::check::{CheckReport, FileReport};
-use crate::document::position::line_column_of;
+use crate::document::position::{Encoding, PositionSweep};
 use crate::rules::{Applicability, Severity, line_end, line_start, rule_by_id};
 
 fn display_path(path: &Path) -> String {
@@ -97,10 +96,12 @@ fn plural(count: usize) -> &'static str {
 }
 
 fn write_file(file: &FileReport, out: &mut impl Write) -> std::io::Result<()> {
-    let rope = Rope::from_str(&file.source);
     let path = display_path(&file.path);
+    // Columns in characters; findings come in source order, so one sweep places them.
+    let mut positions = PositionSweep::new(&file.source, Encoding::Utf32);
     for finding in &file.findings {
-        let (line, column) = line_column_of(&rope, finding.range.start);
+        let start = positions.position(finding.range.start);
+        let (line, column) = (start.line + 1, start.character + 1);
         let marker = if finding
             .fix
             .as_ref()
@@ -118,53 +119,102 @@ fn write_file(file: &FileReport, out: &mut impl Write) -> std::io::Result<()> {
         let start = line_start(&file.source, finding.range.start);
         let end = line_end(&file.source, finding.range.start);
         let text = file.source.get(start..end).unwrap_or("");
-        let before = file.source.get(start..finding.range.start).unwrap_or("");
-        let underlined = file
-            .source
-            .get(finding.range.start..finding.range.end.min(end))
-            .unwrap_or("");
+        let underline_end = finding.range.end.clamp(finding.range.start, end);
+        let snippet = Snippet::of(text, finding.range.start - start, underline_end - start);
         let gutter = line.to_string().len();
-        let padding: String = before
-            .chars()
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        writeln!(out, "{line} | {text}")?;
+        writeln!(out, "{line} | {}", snippet.text)?;
         writeln!(
             out,
-            "{:gutter$} | {padding}{}",
+            "{:gutter$} | {}{}",
             "",
-            "^".repeat(underlined.chars().count().max(1))
+            snippet.padding,
+            "^".repeat(snippet.carets)
         )?;
     }
     Ok(())
 }
 
+/// Lines longer than this are shown as a window around the finding.
+const SNIPPET_CHARS: usize = 160;
+/// How much of a long line to show before the finding.
+const SNIPPET_CONTEXT_CHARS: usize = 40;
+
+/// What to print of the line holding a finding: the line, or for a long one (minified
+/// or generated code) a window around the finding with `…` where it was cut, and the
+/// carets under the finding.
+#[derive(Debug, PartialEq, Eq)]
+struct Snippet {
+    text: String,
+    padding: String,
+    carets: usize,
+}
+
+impl Snippet {
+    /// `from..to` is the underlined part, in bytes of `line`.
+    fn of(line: &str, from: usize, to: usize) -> Snippet {
+        let before = line.get(..from).unwrap_or("");
+        let underlined = line.get(from..to).unwrap_or("");
+        let blank = |text: &str| -> String {
+            text.chars()
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect()
+        };
+        let carets = underlined.chars().count().max(1);
+        let total = line.chars().count();
+        if total <= SNIPPET_CHARS {
+            return Snippet {
+                text: line.to_string(),
+                padding: blank(before),
+                carets,
+            };
+        }
+        let chars_before = before.chars().count();
+        let first = chars_before.saturating_sub(SNIPPET_CONTEXT_CHARS);
+        let last = (first + SNIPPET_CHARS).min(total);
+        let (cut_before, cut_after) = (first > 0, last < total);
+        let shown: String = line.chars().skip(first).take(last - first).collect();
+        let lead: String = before.chars().skip(first).collect();
+        Snippet {
+            text: format!(
+                "{}{shown}{}",
+                if cut_before { "…" } else { "" },
+                if cut_after { "…" } else { "" }
+            ),
+            padding: format!("{}{}", if cut_before { " " } else { "" }, blank(&lead)),
+            carets: carets.min(last - chars_before).max(1),
+        }
+    }
+}
+
 pub fn write_json(report: &CheckReport, out: &mut impl Write) -> std::io::Result<()> {
     let mut entries = Vec::new();
     for file in &report.files {
-        let rope = Rope::from_str(&file.source);
         let filename = display_path(&file.path);
-        let location = |byte: usize| {
-            let (row, column) = line_column_of(&rope, byte);
-            json!({ "row": row, "column": column })
-        };
+        // 1-based rows and character columns; findings and their edits each swept in order.
+        let location = |position: tower_lsp_server::ls_types::Position| json!({ "row": position.line + 1, "column": position.character + 1 });
+        let mut finding_positions = PositionSweep::new(&file.source, Encoding::Utf32);
+        let mut edit_positions = PositionSweep::new(&file.source, Encoding::Utf32);
         for finding in &file.findings {
             let fix = finding.fix.as_ref().map_or(Value::Null, |fix| {
                 json!({
                     "applicability": fix.applicability,
                     "message": fix.title,
-                    "edits": fix.edits.iter().map(|edit| json!({
-                        "content": edit.content,
-                        "location": location(edit.range.start),
-                        "end_location": location(edit.range.end),
-                    })).collect::<Vec<_>>(),
+                    "edits": fix.edits.iter().map(|edit| {
+                        let range = edit_positions.range(edit.range.clone());
+                        json!({
+                            "content": edit.content,
+                            "location": location(range.start),
+                            "end_location": location(range.end),
+                        })
+                    }).collect::<Vec<_>>(),
                 })
             });
+            let range = finding_positions.range(finding.range.clone());
             entries.push(json!({
                 "code": finding.rule,
                 "filename": filename,
-                "location": location(finding.range.start),
-                "end_location": location(finding.range.end),
+                "location": location(range.start),
+                "end_location": location(range.end),
                 "message": finding.message,
                 "severity": finding.severity,
                 "fix": fix,
@@ -174,4 +224,49 @@ pub fn write_json(report: &CheckReport, out: &mut impl Write) -> std::io::Result
     }
     serde_json::to_writer_pretty(&mut *out, &entries)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lines_are_shown_whole() {
+        let snippet = Snippet::of("\tx = time.sleep(1)", 5, 18);
+        assert_eq!(
+            snippet,
+            Snippet {
+                text: "\tx = time.sleep(1)".to_string(),
+                padding: "\t    ".to_string(),
+                carets: 13
+            }
+        );
+    }
+
+    #[test]
+    fn long_lines_show_a_window_around_the_finding() {
+        let line = format!(
+            "x = [{}]; time.sleep(1); y = [{}]",
+            "1, ".repeat(300),
+            "2, ".repeat(300)
+        );
+        let from = line.find("time").expect("present");
+        let snippet = Snippet::of(&line, from, from + "time.sleep(1)".len());
+        assert_eq!(snippet.text.chars().count(), 1 + SNIPPET_CHARS + 1);
+        assert!(snippet.text.starts_with("… 1, 1, "), "{}", snippet.text);
+        assert!(snippet.text.ends_with(", 2…"), "{}", snippet.text);
+        // The carets sit under `time.sleep(1)` in the window.
+        let column = snippet.padding.chars().count();
+        let under: String = snippet
+            .text
+            .chars()
+            .skip(column)
+            .take(snippet.carets)
+            .collect();
+        assert_eq!(under, "time.sleep(1)");
+        // A finding longer than the window is underlined to the window's end.
+        let whole = Snippet::of(&line, 0, line.len());
+        assert_eq!(whole.carets, SNIPPET_CHARS);
+        assert!(!whole.text.starts_with('…'));
+    }
 }

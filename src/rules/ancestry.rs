@@ -43,17 +43,40 @@ impl<'t> Ancestry<'t> {
         let Some(mut current) = pick_child(candidates.copied(), node) else {
             return chain;
         };
+        // One cursor for the whole descent: no allocation per level, which matters when
+        // calls nest thousands deep and every one of them asks for its ancestors.
+        let mut cursor = current.walk();
         loop {
             if current.id() == node.id() {
                 return chain;
             }
             chain.push(current);
-            let mut cursor = current.walk();
-            let children: Vec<Node<'t>> = current.children(&mut cursor).collect();
-            match pick_child(children.into_iter(), node) {
-                Some(next) => current = next,
-                None => return chain, // the tree and the node disagree: stop where we are
+            if !cursor.goto_first_child() {
+                return chain; // the tree and the node disagree: stop where we are
             }
+            // Among the children: the node itself, else the first one containing it.
+            let mut next = None;
+            loop {
+                let child = cursor.node();
+                if child.id() == node.id() {
+                    next = Some(child);
+                    break;
+                }
+                if child.start_byte() > node.start_byte() {
+                    break;
+                }
+                if next.is_none() && contains(child, node) {
+                    next = Some(child);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            let Some(next) = next else {
+                return chain;
+            };
+            cursor.reset(next);
+            current = next;
         }
     }
 

@@ -56,7 +56,8 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text, prefilter,
+    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, named_children, node_text,
+    prefilter,
 };
 
 pub const RULE: Rule = Rule {
@@ -149,7 +150,14 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(blocking) = classify(context, facts, scopes, site.call, site.parent) else {
             continue;
         };
-        findings.push(report(context, facts, blocking, site.call, function_name));
+        findings.push(report(
+            context,
+            facts,
+            blocking,
+            site.call,
+            site.parent,
+            function_name,
+        ));
     }
 }
 
@@ -221,33 +229,33 @@ fn report(
     facts: &ModuleFacts,
     blocking: Blocking,
     call: Node,
+    parent: Node,
     function_name: &str,
 ) -> Finding {
     let source = context.source;
     let root = context.tree.root_node();
     let (asyncio, import_edit) = ensure_module_import(root, source, &facts.imports, "asyncio");
-    let callee = call
-        .child_by_field_name("function")
-        .map_or("", |function| node_text(function, source));
-    let inner_arguments = call
+    let function = call.child_by_field_name("function");
+    let callee = function.map_or("", |function| node_text(function, source));
+    // Fixes edit only around the arguments, never copy them: they may hold comments,
+    // and nested blocking calls would each copy all those inside them.
+    let arguments = call
         .child_by_field_name("arguments")
-        .filter(|arguments| arguments.kind() == "argument_list")
-        .and_then(|arguments| {
-            source.get(arguments.start_byte() + 1..arguments.end_byte().saturating_sub(1))
-        })
-        .map(str::trim);
+        .filter(|arguments| arguments.kind() == "argument_list");
     let with_import =
         |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
     let (label, fix) = match blocking {
         Blocking::Sleep => {
-            let fix = inner_arguments.map(|arguments| {
-                let edit = Edit::replace(
-                    call.byte_range(),
-                    format!("await {asyncio}.sleep({arguments})"),
-                );
+            let fix = function.filter(|_| arguments.is_some()).map(|function| {
+                let edit = Edit::replace(function.byte_range(), format!("await {asyncio}.sleep"));
                 let title = format!("Replace with `await {asyncio}.sleep(...)`");
-                let ancestors = facts.ancestry.ancestors(call);
-                if is_standalone_statement(call, &ancestors, source).is_some() {
+                // Only a call that is a statement of its own can be; asking only then
+                // keeps calls nested thousands deep from each climbing the tree.
+                let standalone = parent.kind() == "expression_statement" && {
+                    let ancestors = facts.ancestry.ancestors(call);
+                    is_standalone_statement(call, &ancestors, source).is_some()
+                };
+                if standalone {
                     Fix::safe(title, with_import(edit))
                 } else {
                     Fix::unsafe_(title, with_import(edit))
@@ -256,15 +264,20 @@ fn report(
             ("time.sleep".to_string(), fix)
         }
         Blocking::Offloadable(label) => {
-            let fix = inner_arguments.map(|arguments| {
-                let arguments = if arguments.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {arguments}")
+            let fix = arguments.map(|arguments| {
+                // `callee(args)` -> `await asyncio.to_thread(callee, args)`.
+                let open_paren = arguments.start_byte() + 1;
+                let has_arguments = named_children(arguments)
+                    .iter()
+                    .any(|argument| argument.kind() != "comment");
+                let separator = match source.as_bytes().get(open_paren) {
+                    _ if !has_arguments => "",
+                    Some(b' ' | b'\t' | b'\r' | b'\n') => ",",
+                    _ => ", ",
                 };
                 let edit = Edit::replace(
-                    call.byte_range(),
-                    format!("await {asyncio}.to_thread({callee}{arguments})"),
+                    call.start_byte()..open_paren,
+                    format!("await {asyncio}.to_thread({callee}{separator}"),
                 );
                 Fix::unsafe_(
                     format!("Run `{callee}` in a worker thread with `{asyncio}.to_thread`"),

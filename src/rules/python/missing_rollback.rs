@@ -103,13 +103,33 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             .call
             .child_by_field_name("arguments")
             .is_none_or(|arguments| arguments.named_child_count() > 0);
-        let Some(receiver) = site.receiver().filter(|_| !has_arguments) else {
+        // A session is a name, attribute or item (`db`, `self.session`, `pool[0]`); the
+        // result of a call (`get_db().commit()`, `db.commit().commit()`) is a session
+        // nobody can roll back, and a chain of them would cost a walk per link.
+        let Some(receiver) = site
+            .receiver()
+            .filter(|&receiver| !has_arguments && is_reference(receiver))
+        else {
             continue;
         };
         if let Some(finding) = check_commit(context, facts, site.call, receiver) {
             findings.push(finding);
         }
     }
+}
+
+/// A name, or attributes and items of one.
+fn is_reference(node: Node) -> bool {
+    let mut current = Some(node);
+    while let Some(node) = current {
+        current = match node.kind() {
+            "identifier" => return true,
+            "attribute" => node.child_by_field_name("object"),
+            "subscript" => node.child_by_field_name("value"),
+            _ => return false,
+        };
+    }
+    false
 }
 
 fn check_commit(

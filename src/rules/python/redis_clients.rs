@@ -180,6 +180,40 @@ impl RedisClients {
         }
     }
 
+    /// Whether `expression` could hold a client or pipeline, judged from its shape
+    /// alone, before its scopes are worked out: the result of a call can only when the
+    /// call is a constructor or `.pipeline()`. (A chain like `r.set(..).set(..)` is
+    /// then checked once, not once per link.)
+    pub fn may_hold_handle(expression: Node, source: &str) -> bool {
+        let mut expression = expression;
+        while expression.kind() == "parenthesized_expression" {
+            let Some(inner) = expression.named_child(0) else {
+                return false;
+            };
+            expression = inner;
+        }
+        if expression.kind() != "call" {
+            return true;
+        }
+        let Some(function) = expression.child_by_field_name("function") else {
+            return false;
+        };
+        match function.kind() {
+            "identifier" => true, // a constructor imported under any name
+            "attribute" => function
+                .child_by_field_name("attribute")
+                .is_some_and(|name| {
+                    let name = node_text(name, source);
+                    name == "pipeline"
+                        || SYNC_CONSTRUCTORS
+                            .iter()
+                            .chain(ASYNC_CONSTRUCTORS)
+                            .any(|constructor| constructor.rsplit('.').next() == Some(name))
+                }),
+            _ => false,
+        }
+    }
+
     /// What `expression` holds, when it is a known client or pipeline; `scopes` are
     /// those of the statement it appears in.
     pub fn handle_of(

@@ -43,8 +43,8 @@
 
 use tree_sitter::Node;
 
-use super::redis_clients::Scopes;
 use super::redis_clients::same_key;
+use super::redis_clients::{RedisClients, Scopes};
 use super::{
     enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement, keyword_argument,
     positional_arguments, walk_local_scope_from,
@@ -96,7 +96,10 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         else {
             continue;
         };
-        let Some(receiver) = site.receiver() else {
+        let Some(receiver) = site
+            .receiver()
+            .filter(|&receiver| RedisClients::may_hold_handle(receiver, context.source))
+        else {
             continue;
         };
         let ancestors = facts.ancestry.ancestors(site.call);
