@@ -1,0 +1,44 @@
+//! Inputs the fuzz targets (`fuzz/`) found failing, kept as tests so they stay fixed.
+//! Each names the target and what was wrong.
+
+mod oracle;
+
+use oracle::Session;
+use stackaudit::audit::{audit, audit_without_prefilter};
+use stackaudit::config::Settings;
+use stackaudit::document::parse_text;
+use stackaudit::document::position::Encoding;
+use stackaudit::language::Language;
+use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
+
+/// `front_ends`: the parser skips control characters between tokens (error recovery),
+/// so `commit\x01\x00 ()` is still a call of `commit`; the `.commit(` prefilter did not
+/// allow them and hid the finding.
+#[test]
+fn control_characters_between_a_method_and_its_arguments() {
+    let source = "def save(self, item):\n    try:\n        self.session.commit\x01\x00\x00 ()\n    except ValueError:\n        raise\n";
+    let tree = parse_text(Language::Python, source).expect("parses");
+    let settings = Settings::default();
+    let all = audit_without_prefilter(Language::Python, source, &tree, &settings);
+    assert_eq!(
+        all.iter().map(|finding| finding.rule).collect::<Vec<_>>(),
+        vec!["missing-rollback"]
+    );
+    assert_eq!(audit(Language::Python, source, &tree, &settings), all);
+}
+
+/// `edit_sequences`: one edit that joins three lines of the Redis fixture made the
+/// incremental audit differ from a full one.
+#[test]
+fn joining_lines_of_the_redis_fixture_keeps_incremental_findings_exact() {
+    let mut session = Session::new(
+        Language::Python,
+        Encoding::Utf16,
+        include_str!("fixtures/python/redis-key-without-ttl.py"),
+    );
+    session.apply(TextDocumentContentChangeEvent {
+        range: Some(Range::new(Position::new(33, 244), Position::new(35, 97))),
+        range_length: None,
+        text: "\t".to_string(),
+    });
+}
