@@ -8,7 +8,7 @@
 //! they are), the Redis clients bound at module level, the module header where fixes
 //! insert imports, the file's line break, the settings and which rules the file's
 //! trigger words enable. The cache keeps each definition's findings under the hash of
-//! its text, with offsets relative to its start, and is dropped whenever the context's
+//! its text (through the end of its last line), with offsets relative to its start, and is dropped whenever the context's
 //! hash changes. A fix edit outside its definition can only be kept if it lands in the
 //! header (whose text is part of the context); a definition with any other edit is
 //! simply audited again every time. `tests/incremental.rs` checks the result equals a
@@ -28,7 +28,7 @@ use super::{audit, finish, run_rules, triggered_rules};
 use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::python::{ModuleFacts, import_insertion_point};
-use crate::rules::{Context, Coverage, Finding, newline_of, node_text};
+use crate::rules::{Context, Coverage, Finding, line_end, newline_of};
 
 /// What the last audit of one document learnt, kept between its versions.
 #[derive(Debug, Default)]
@@ -116,7 +116,7 @@ impl AuditCache {
             .iter()
             .copied()
             .filter(|node| is_definition(*node))
-            .map(|node| (node, xxh3_128(node_text(node, source).as_bytes())))
+            .map(|node| (node, xxh3_128(source[extent(node, source)].as_bytes())))
             .collect();
 
         let reusable = |hash: &u128| self.context.is_some() && self.definitions.contains_key(hash);
@@ -163,7 +163,7 @@ impl AuditCache {
             }
         }
         for ((node, hash), fresh) in definitions.iter().zip(fresh_by_definition) {
-            let range = node.byte_range();
+            let range = extent(*node, source);
             if coverage.skips(*node) {
                 // Reused: any finding the run made here came from elsewhere and is already
                 // among the cached ones (see the module docs). The record is moved, not
@@ -206,6 +206,13 @@ impl AuditCache {
         self.last_reuse = (coverage.skipped.len(), definitions.len());
         finish(findings, source, language)
     }
+}
+
+/// A definition's text as far as its findings can depend on it: through the end of
+/// its last line, where a fix may insert a line after the last statement (a comment or
+/// white space there moves that insertion).
+fn extent(node: Node, source: &str) -> Range<usize> {
+    node.start_byte()..line_end(source, node.end_byte())
 }
 
 /// Index of the definition whose range holds `offset` (definitions are in order).

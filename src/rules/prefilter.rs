@@ -1,13 +1,19 @@
 //! Cheap tests of a file's text that tell a rule cannot fire there, so the file is not
 //! parsed at all (parsing is most of the cost of `stackaudit check`). Each test must
 //! never say "no" where the rule could fire: they allow any white space and
-//! backslash line continuations that Python allows between tokens.
+//! backslash line continuations that Python allows between tokens, and the control
+//! characters that the parser skips there when it recovers from an error.
+
+/// What may stand between two tokens.
+fn is_gap(c: char) -> bool {
+    c.is_whitespace() || c.is_ascii_control()
+}
 
 /// The text before `at`, without the white space and line continuations that end it.
 fn before_space(text: &str, at: usize) -> &str {
     let mut end = at;
     loop {
-        let trimmed = text[..end].trim_end();
+        let trimmed = text[..end].trim_end_matches(is_gap);
         let trimmed = trimmed.strip_suffix('\\').unwrap_or(trimmed);
         if trimmed.len() == end {
             return trimmed;
@@ -20,7 +26,7 @@ fn before_space(text: &str, at: usize) -> &str {
 fn after_space(text: &str, at: usize) -> &str {
     let mut rest = &text[at..];
     loop {
-        let trimmed = rest.trim_start();
+        let trimmed = rest.trim_start_matches(is_gap);
         let trimmed = trimmed.strip_prefix('\\').unwrap_or(trimmed);
         if trimmed.len() == rest.len() {
             return rest;
@@ -54,6 +60,7 @@ mod tests {
             "db . commit\t(",
             "conn.\\\n    commit()",
             "x = (db\n    .commit())",
+            "db.commit\x01\x00 ()",
         ] {
             assert!(mentions_method_call(text, "commit"), "{text:?}");
         }
