@@ -11,22 +11,27 @@ use stackaudit::document::position::Encoding;
 use stackaudit::language::Language;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
 
-/// `front_ends`: the parser skips control characters between tokens when it recovers
-/// from errors, so in this input `self.session.commit\x01\x00\x00 ()` is still a call
-/// of `commit`; the `.commit(` prefilter did not allow them and hid the finding.
+/// `front_ends`: the parser skips characters that no Python token holds when it
+/// recovers from errors, so `commit\x01\x00\x00 ()` and `commit\u{FFFD}()` (invalid
+/// UTF-8, decoded as the CLI decodes it) are still calls of `commit`; the `.commit(`
+/// prefilter did not allow them and hid the finding.
 #[test]
-fn control_characters_between_a_method_and_its_arguments() {
-    let input = include_bytes!("fuzz_inputs/front_ends-control-characters-before-arguments");
-    assert_eq!(input[0], 0, "the first byte selects Python");
-    let source = String::from_utf8_lossy(&input[1..]);
-    let tree = parse_text(Language::Python, &source).expect("parses");
-    let settings = Settings::default();
-    let all = audit_without_prefilter(Language::Python, &source, &tree, &settings);
-    assert!(
-        all.iter().any(|finding| finding.rule == "missing-rollback"),
-        "{all:?}"
-    );
-    assert_eq!(audit(Language::Python, &source, &tree, &settings), all);
+fn characters_the_parser_skips_between_a_method_and_its_arguments() {
+    for input in [
+        &include_bytes!("fuzz_inputs/front_ends-control-characters-before-arguments")[..],
+        &include_bytes!("fuzz_inputs/front_ends-invalid-utf8-before-arguments")[..],
+    ] {
+        assert_eq!(input[0], 0, "the first byte selects Python");
+        let source = String::from_utf8_lossy(&input[1..]);
+        let tree = parse_text(Language::Python, &source).expect("parses");
+        let settings = Settings::default();
+        let all = audit_without_prefilter(Language::Python, &source, &tree, &settings);
+        assert!(
+            all.iter().any(|finding| finding.rule == "missing-rollback"),
+            "{all:?}"
+        );
+        assert_eq!(audit(Language::Python, &source, &tree, &settings), all);
+    }
 }
 
 /// `edit_sequences`: one edit that joins three lines of the Redis fixture made the
