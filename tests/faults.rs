@@ -31,6 +31,9 @@ async fn a_notification_method_sent_as_a_request_is_answered() {
 
 const URI: &str = "file:///w/app/handlers.py";
 
+/// A small module with one finding (`blocking-io-in-async` on line 2, 0-based).
+const SLEEPER: &str = "import time\nasync def f():\n    time.sleep(1)\n";
+
 async fn started() -> TestClient {
     let mut client = TestClient::in_process();
     client.initialize(&["utf-16"], Value::Null).await;
@@ -62,10 +65,7 @@ async fn a_slow_request_can_be_cancelled_and_the_server_keeps_serving() {
     client.open(URI, "python", 1, &module).await;
     assert_eq!(client.diagnostics(URI, 1).await.len(), 8_000);
 
-    let request = json!({"jsonrpc": "2.0", "id": "slow", "method": "textDocument/codeAction", "params": {
-        "textDocument": {"uri": URI},
-        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-        "context": {"diagnostics": [], "only": ["source.fixAll"]}}});
+    let request = common::fix_all_request("slow", URI);
     let cancel = json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": "slow"}});
     let mut both = common::frame(&request.to_string());
     both.extend(common::frame(&cancel.to_string()));
@@ -101,14 +101,7 @@ async fn a_change_to_a_document_that_is_not_open_is_ignored() {
         .await;
     // No diagnostics for it; the server serves the next document as usual.
     let other = "file:///w/app/other.py";
-    client
-        .open(
-            other,
-            "python",
-            1,
-            "import time\nasync def f():\n    time.sleep(1)\n",
-        )
-        .await;
+    client.open(other, "python", 1, SLEEPER).await;
     assert_eq!(
         rules_and_lines(&client.diagnostics(other, 1).await),
         vec![("blocking-io-in-async".to_string(), 2)]
@@ -132,14 +125,7 @@ async fn a_change_to_a_document_that_is_not_open_is_ignored() {
 #[tokio::test]
 async fn a_version_that_goes_backwards_still_gets_the_new_texts_diagnostics() {
     let mut client = started().await;
-    client
-        .open(
-            URI,
-            "python",
-            5,
-            "import time\nasync def f():\n    time.sleep(1)\n",
-        )
-        .await;
+    client.open(URI, "python", 5, SLEEPER).await;
     assert_eq!(client.diagnostics(URI, 5).await.len(), 1);
     // The client restarts its numbering: the text it sends is still the truth.
     client
@@ -184,14 +170,7 @@ async fn a_10_mb_file_is_audited_and_other_documents_are_served_meanwhile() {
     let last_line = big.lines().count() as u64 - 1;
     let big_uri = "file:///w/app/generated.py";
     client.open(big_uri, "python", 1, &big).await;
-    client
-        .open(
-            URI,
-            "python",
-            1,
-            "import time\nasync def f():\n    time.sleep(1)\n",
-        )
-        .await;
+    client.open(URI, "python", 1, SLEEPER).await;
     assert_eq!(
         summarize(&client.diagnostics(URI, 1).await),
         vec![blocking_at(2, 4)]
@@ -343,14 +322,7 @@ async fn requests_before_initialize_and_after_shutdown_get_the_specs_errors() {
         .await;
     assert_eq!(early["error"]["code"], -32002, "{early}");
     client.initialize(&["utf-16"], Value::Null).await;
-    client
-        .open(
-            URI,
-            "python",
-            1,
-            "import time\nasync def f():\n    time.sleep(1)\n",
-        )
-        .await;
+    client.open(URI, "python", 1, SLEEPER).await;
     assert_eq!(client.diagnostics(URI, 1).await.len(), 1);
     assert_eq!(
         client.request("shutdown", Value::Null).await["result"],
@@ -381,14 +353,7 @@ async fn a_document_that_is_not_utf8_is_refused_and_the_server_keeps_serving() {
         .wait_for(|message| message.get("error").is_some())
         .await;
     assert_eq!(error["error"]["code"], -32700, "{error}");
-    client
-        .open(
-            URI,
-            "python",
-            1,
-            "import time\nasync def f():\n    time.sleep(1)\n",
-        )
-        .await;
+    client.open(URI, "python", 1, SLEEPER).await;
     assert_eq!(
         rules_and_lines(&client.diagnostics(URI, 1).await),
         vec![("blocking-io-in-async".to_string(), 2)]

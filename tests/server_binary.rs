@@ -166,10 +166,7 @@ async fn a_client_that_disconnects_mid_request_does_not_wait_for_the_answer() {
     client.initialize(&["utf-16"], Value::Null).await;
     client.open(URI, "python", 1, &module).await;
     assert_eq!(client.diagnostics(URI, 1).await.len(), 4_000);
-    let request = json!({"jsonrpc": "2.0", "id": "slow", "method": "textDocument/codeAction", "params": {
-        "textDocument": {"uri": URI},
-        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-        "context": {"diagnostics": [], "only": ["source.fixAll"]}}});
+    let request = common::fix_all_request("slow", URI);
     client.send(request).await;
     client.close_input();
     let after = client.messages_until_closed().await;

@@ -243,6 +243,15 @@ impl TestClient {
     }
 }
 
+/// A `textDocument/codeAction` request for fix-all on `uri`, with id `id`: the most
+/// expensive request a client can make (fault tests cancel it or walk away from it).
+pub fn fix_all_request(id: &str, uri: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/codeAction", "params": {
+        "textDocument": {"uri": uri},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+        "context": {"diagnostics": [], "only": ["source.fixAll"]}}})
+}
+
 /// The text edits an action (or resolved action) makes to `uri`; none when it has none.
 pub fn edits_of(action: &Value, uri: &str) -> Vec<Value> {
     action["edit"]["changes"][uri]
