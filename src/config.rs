@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::rules::{Rule, Severity, rule_by_id};
 
 pub const DEFAULT_REDIS_TTL_SECONDS: u64 = 3600;
+pub const DEFAULT_HTTP_TIMEOUT_SECONDS: u64 = 10;
 
 /// The options a user may write, in a file or in editor settings.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -20,6 +21,7 @@ pub struct Options {
     pub ignore: Option<Vec<String>>,
     pub severity: Option<BTreeMap<String, Severity>>,
     pub redis: Option<RedisOptions>,
+    pub http: Option<HttpOptions>,
     pub exclude: Option<Vec<String>>,
 }
 
@@ -28,6 +30,13 @@ pub struct Options {
 pub struct RedisOptions {
     #[serde(alias = "defaultTtlSeconds", alias = "default-ttl-seconds")]
     pub default_ttl_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpOptions {
+    #[serde(alias = "defaultTimeoutSeconds", alias = "default-timeout-seconds")]
+    pub default_timeout_seconds: Option<u64>,
 }
 
 impl Options {
@@ -47,6 +56,11 @@ impl Options {
         if let Some(ttl) = other.redis.and_then(|redis| redis.default_ttl_seconds) {
             self.redis = Some(RedisOptions {
                 default_ttl_seconds: Some(ttl),
+            });
+        }
+        if let Some(timeout) = other.http.and_then(|http| http.default_timeout_seconds) {
+            self.http = Some(HttpOptions {
+                default_timeout_seconds: Some(timeout),
             });
         }
         if other.exclude.is_some() {
@@ -76,6 +90,8 @@ pub struct Settings {
     ignore: Vec<String>,
     severity: BTreeMap<String, Severity>,
     pub redis_default_ttl_seconds: u64,
+    /// The `timeout=` the HTTP fixes add.
+    pub http_default_timeout_seconds: u64,
     exclude: GlobSet,
 }
 
@@ -107,6 +123,10 @@ impl Settings {
                 .redis
                 .and_then(|redis| redis.default_ttl_seconds)
                 .unwrap_or(DEFAULT_REDIS_TTL_SECONDS),
+            http_default_timeout_seconds: options
+                .http
+                .and_then(|http| http.default_timeout_seconds)
+                .unwrap_or(DEFAULT_HTTP_TIMEOUT_SECONDS),
             exclude: exclude.build().map_err(|error| error.to_string())?,
         })
     }
@@ -128,6 +148,7 @@ impl Settings {
         self.ignore.hash(&mut hasher);
         self.severity.hash(&mut hasher);
         self.redis_default_ttl_seconds.hash(&mut hasher);
+        self.http_default_timeout_seconds.hash(&mut hasher);
         hasher.finish()
     }
 

@@ -257,7 +257,7 @@ async fn ten_thousand_levels_of_nesting_do_not_overflow_the_stack() {
     let wrapped = format!("{}r{}", "(".repeat(depth), ")".repeat(depth));
     let pipelines = ".pipeline()".repeat(depth);
     let redis = format!(
-        "import redis\nr = redis.Redis()\ndef f():\n    {wrapped}.set(\"k\", 1)\n    r{pipelines}.set(\"k\", 2)\n"
+        "import redis\nr = redis.Redis(socket_timeout=1)\ndef f():\n    {wrapped}.set(\"k\", 1)\n    r{pipelines}.set(\"k\", 2)\n"
     );
     let redis_uri = "file:///w/app/cache.py";
     client.open(redis_uri, "python", 1, &redis).await;
@@ -422,7 +422,7 @@ async fn thousands_of_nested_or_chained_calls_are_audited_in_linear_time() {
     let mut client = started().await;
     let depth = 5_000;
     let source = format!(
-        "import time\nimport redis\nr = redis.Redis()\nasync def f(db):\n    x = {}1{}\n    db{}\n    r{}\n",
+        "import time\nimport redis\nr = redis.Redis(socket_timeout=1)\nasync def f(db):\n    x = {}1{}\n    db{}\n    r{}\n",
         "time.sleep(".repeat(depth),
         ")".repeat(depth),
         ".commit()".repeat(depth),

@@ -63,6 +63,21 @@ fn python_edits_match_a_fresh_parse() {
     }
 }
 
+/// Found by `python_edits_match_a_fresh_parse`: error recovery parsed the same broken
+/// definition text (`def f():'import redis`) with and without an import, depending on
+/// text further down, so its cached import made a stale finding elsewhere.
+#[test]
+fn a_broken_definition_is_not_reused_from_the_cache() {
+    let before =
+        "impoasync def f():'import redis\ncache = redis.Redis()\n\r\ncla(nap(2))is\ndef g():";
+    let mut session = Session::new(Language::Python, Encoding::Utf16, before);
+    session.apply(TextDocumentContentChangeEvent {
+        range: Some(Range::new(Position::new(2, 0), Position::new(2, 0))),
+        range_length: None,
+        text: "\u{1F600}\t".to_string(),
+    });
+}
+
 /// Typing inside one function re-audits that function only, and the findings of the
 /// others (moved by the edit) still match a full audit.
 #[test]

@@ -112,10 +112,13 @@ impl AuditCache {
         let root = tree.root_node();
         let mut cursor = root.walk();
         let top_level: Vec<Node> = root.children(&mut cursor).collect();
+        // A definition with a syntax error is neither reused nor cached: error recovery
+        // can parse the same text differently depending on what follows it (an `import`
+        // inside it may come and go), so its text does not determine its findings.
         let definitions: Vec<(Node, u128)> = top_level
             .iter()
             .copied()
-            .filter(|node| is_definition(*node))
+            .filter(|node| is_definition(*node) && !node.has_error())
             .map(|node| (node, xxh3_128(source[extent(node, source)].as_bytes())))
             .collect();
 

@@ -185,6 +185,9 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::missing_rollback::RULE,
     &python::blocking_io_in_async::RULE,
     &python::redis_key_without_ttl::RULE,
+    &python::http_without_timeout::RULE,
+    &python::redis_client_without_timeout::RULE,
+    &python::db_pool_without_timeout::RULE,
     &docker::docker_hardcoded_secret::RULE,
 ];
 

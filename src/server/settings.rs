@@ -12,7 +12,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::{Backend, sync};
-use crate::config::{Options, RedisOptions, Settings, discover};
+use crate::config::{HttpOptions, Options, RedisOptions, Settings, discover};
 use crate::rules::{Severity, rule_by_id};
 
 /// Read editor settings leniently: keys stackaudit does not know (an editor's own
@@ -49,20 +49,24 @@ pub(crate) fn options_from_client(value: &Value) -> (Options, Vec<String>) {
         }
         severities
     });
-    let ttl = value
-        .get("redis")
-        .and_then(|redis| {
-            redis
-                .get("defaultTtlSeconds")
-                .or_else(|| redis.get("default_ttl_seconds"))
-        })
-        .and_then(Value::as_u64);
+    // A number under either spelling of `section.key` (camelCase from editors).
+    let seconds = |section: &str, camel: &str, snake: &str| {
+        value
+            .get(section)
+            .and_then(|table| table.get(camel).or_else(|| table.get(snake)))
+            .and_then(Value::as_u64)
+    };
+    let ttl = seconds("redis", "defaultTtlSeconds", "default_ttl_seconds");
+    let http_timeout = seconds("http", "defaultTimeoutSeconds", "default_timeout_seconds");
     let options = Options {
         select,
         ignore,
         severity,
         redis: ttl.map(|ttl| RedisOptions {
             default_ttl_seconds: Some(ttl),
+        }),
+        http: http_timeout.map(|timeout| HttpOptions {
+            default_timeout_seconds: Some(timeout),
         }),
         exclude: None,
     };

@@ -2,7 +2,10 @@
 //! statements and call arguments. Helpers read the tree only; they never report.
 
 pub mod blocking_io_in_async;
+pub mod db_pool_without_timeout;
+pub mod http_without_timeout;
 pub mod missing_rollback;
+pub mod redis_client_without_timeout;
 pub mod redis_clients;
 pub mod redis_key_without_ttl;
 
@@ -530,4 +533,76 @@ fn first_statement_start(root: Node) -> usize {
     root.named_children(&mut cursor)
         .find(|child| child.kind() != "comment")
         .map_or(0, |child| child.start_byte())
+}
+
+/// The `keyword_argument` node `name=value` of a call.
+pub fn keyword_argument_node<'t>(call: Node<'t>, name: &str, source: &str) -> Option<Node<'t>> {
+    keyword_argument(call, name, source)?.parent()
+}
+
+/// Edit that appends keyword arguments (`"timeout=10"`, ...) to a call, in the layout
+/// the call already has: after the last argument on one line, or on a line of its own
+/// (with a trailing comma) when the arguments are one per line.
+pub fn add_keyword_arguments(call: Node, keywords: &[String], source: &str) -> Option<super::Edit> {
+    let arguments = call.child_by_field_name("arguments")?;
+    if arguments.kind() != "argument_list" || keywords.is_empty() {
+        return None;
+    }
+    let close = arguments.child(arguments.child_count().checked_sub(1)?)?;
+    if close.kind() != ")" || close.is_missing() {
+        return None;
+    }
+    let mut cursor = arguments.walk();
+    let last = arguments
+        .named_children(&mut cursor)
+        .filter(|child| child.kind() != "comment")
+        .last();
+    let joined = keywords.join(", ");
+    let Some(last) = last else {
+        return Some(super::Edit::insert(close.start_byte(), joined));
+    };
+    let after_last = source.get(last.end_byte()..close.start_byte())?;
+    let trailing_comma = after_last.trim_start().starts_with(',');
+    let one_per_line = source
+        .get(arguments.start_byte()..last.start_byte())?
+        .contains('\n')
+        && after_last.contains('\n');
+    if one_per_line && trailing_comma {
+        let indentation = indentation_at(source, last.start_byte());
+        let newline = super::newline_of(source);
+        let lines: String = keywords
+            .iter()
+            .map(|keyword| format!("{newline}{indentation}{keyword},"))
+            .collect();
+        let comma = last.end_byte() + after_last.find(',')? + 1;
+        // At the end of the comma's line, after any comment that ends it.
+        return Some(super::Edit::insert(line_end(source, comma), lines));
+    }
+    Some(super::Edit::insert(last.end_byte(), format!(", {joined}")))
+}
+
+/// Edit that removes one argument of a call with the comma that separates it.
+pub fn remove_argument(argument: Node, source: &str) -> Option<super::Edit> {
+    let list = argument.parent()?;
+    let mut cursor = list.walk();
+    let arguments: Vec<Node> = list
+        .named_children(&mut cursor)
+        .filter(|child| child.kind() != "comment")
+        .collect();
+    let index = arguments.iter().position(|a| a.id() == argument.id())?;
+    let range = if let Some(next) = arguments.get(index + 1) {
+        // `a, debug=True, b` -> `a, b`: up to the next argument.
+        argument.start_byte()..next.start_byte()
+    } else if let Some(previous) = index.checked_sub(1).and_then(|i| arguments.get(i)) {
+        // The last one: from the end of the previous argument (its comma goes too).
+        previous.end_byte()..argument.end_byte()
+    } else {
+        // The only one: `f(debug=True,)` -> `f()`.
+        let close = list.child(list.child_count().checked_sub(1)?)?;
+        argument.start_byte()..close.start_byte().max(argument.end_byte())
+    };
+    if source.get(range.clone())?.contains('#') {
+        return None; // a comment in between would go with it
+    }
+    Some(super::Edit::replace(range, ""))
 }

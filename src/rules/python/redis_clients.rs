@@ -48,6 +48,26 @@ const ASYNC_CONSTRUCTORS: &[&str] = &[
     "aioredis.Redis.from_url",
 ];
 
+/// Connection pools, which take the socket options their clients would.
+pub const POOL_CONSTRUCTORS: &[&str] = &[
+    "redis.ConnectionPool",
+    "redis.BlockingConnectionPool",
+    "redis.ConnectionPool.from_url",
+    "redis.BlockingConnectionPool.from_url",
+    "redis.connection.ConnectionPool",
+    "redis.connection.BlockingConnectionPool",
+    "redis.asyncio.ConnectionPool",
+    "redis.asyncio.BlockingConnectionPool",
+    "redis.asyncio.ConnectionPool.from_url",
+    "redis.asyncio.BlockingConnectionPool.from_url",
+    "redis.asyncio.connection.ConnectionPool",
+];
+
+/// Whether a fully qualified name makes a Redis client (sync or async).
+pub fn is_client_constructor(name: &str) -> bool {
+    SYNC_CONSTRUCTORS.contains(&name) || ASYNC_CONSTRUCTORS.contains(&name)
+}
+
 /// The scopes a node sits in, innermost function first, for binding lookups.
 pub struct Scopes<'t> {
     functions: Vec<Node<'t>>,

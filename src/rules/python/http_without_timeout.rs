@@ -1,0 +1,195 @@
+//! ## What it does
+//! Finds HTTP calls that can wait forever or on an unstated default: `requests.get/post/
+//! put/patch/delete/head/options/request(...)` and the same methods on a
+//! `requests.Session()`, `httpx.get/post/.../stream(...)` and `httpx.Client(...)`/
+//! `httpx.AsyncClient(...)`, called without `timeout=` or with `timeout=None`. Names are
+//! resolved through imports (`import requests as rq`, `from httpx import AsyncClient`).
+//!
+//! ## Why is this bad?
+//! `requests` has no default timeout: when the other side accepts the connection and
+//! then stops answering, the call blocks forever, holding a worker thread (or, in a
+//! FastAPI handler, the request) until the process is restarted. A handful of such
+//! calls against a slow partner API exhausts the worker pool and takes the service
+//! down. httpx does default to 5 seconds, but leaves it implicit: state the budget you
+//! mean so a reader (and the next refactor) can see it. `timeout=None` disables the
+//! timeout in both.
+//!
+//! ## Example
+//! ```python
+//! import requests
+//!
+//! def fetch_rates():
+//!     return requests.get("https://rates.example.com/latest").json()
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! import requests
+//!
+//! def fetch_rates():
+//!     return requests.get("https://rates.example.com/latest", timeout=10).json()
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe: the fix adds `timeout=<http.default-timeout-seconds>` (default 10), or puts it
+//! in place of `None`, so a call that used to wait now raises a timeout error after that
+//! many seconds. Calls that pass `**kwargs` (which may carry a timeout) are not reported.
+//!
+//! ## Known problems
+//! A session is only recognised when it is created in the same function, or at module
+//! level, under a plain name (`s = requests.Session()`, `with requests.Session() as s`);
+//! sessions stored on `self` or passed in as parameters are not followed, and neither are
+//! adapters or subclasses that set a default timeout.
+
+use tree_sitter::Node;
+
+use super::{
+    ModuleFacts, add_keyword_arguments, enclosing_scope, has_dictionary_splat, keyword_argument,
+    qualified_name, walk_local_scope,
+};
+use crate::language::Language;
+use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+
+pub const RULE: Rule = Rule {
+    id: "http-without-timeout",
+    languages: &[Language::Python],
+    default_severity: Severity::Warning,
+    fix: FixAvailability::Always,
+    summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
+    triggers: &["requests", "httpx"],
+    text_test: None,
+    check,
+};
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "request", "stream",
+];
+
+/// What a call is, as far as timeouts go.
+enum HttpCall {
+    /// `requests` with no default: waits forever without a timeout.
+    Requests(String),
+    /// `httpx` (module function or client): 5 s unless stated otherwise.
+    Httpx(String),
+}
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    let facts = context.python_facts();
+    let source = context.source;
+    for site in &facts.calls {
+        let Some(function) = site.call.child_by_field_name("function") else {
+            continue;
+        };
+        let Some(kind) = classify(context, facts, site.call, function) else {
+            continue;
+        };
+        if has_dictionary_splat(site.call) {
+            continue;
+        }
+        let timeout = keyword_argument(site.call, "timeout", source);
+        let explicit_none = timeout.is_some_and(|value| node_text(value, source) == "None");
+        if timeout.is_some() && !explicit_none {
+            continue;
+        }
+        let seconds = context.settings.http_default_timeout_seconds;
+        let message = match (&kind, explicit_none) {
+            (HttpCall::Requests(name) | HttpCall::Httpx(name), true) => {
+                format!("`{name}` with `timeout=None` waits forever if the server stops answering")
+            }
+            (HttpCall::Requests(name), false) => format!(
+                "`{name}` has no `timeout=`: it waits forever if the server stops answering"
+            ),
+            (HttpCall::Httpx(name), false) => format!(
+                "`{name}` has no `timeout=`: it relies on httpx's implicit 5 s default; state the timeout"
+            ),
+        };
+        let edit = match timeout {
+            Some(none) => Some(Edit::replace(none.byte_range(), seconds.to_string())),
+            None => add_keyword_arguments(site.call, &[format!("timeout={seconds}")], source),
+        };
+        let mut finding = RULE.finding(function.byte_range(), message);
+        finding.fix =
+            edit.map(|edit| Fix::unsafe_(format!("Set `timeout={seconds}` (seconds)"), vec![edit]));
+        findings.push(finding);
+    }
+}
+
+fn classify(
+    context: &Context,
+    facts: &ModuleFacts,
+    call: Node,
+    function: Node,
+) -> Option<HttpCall> {
+    let source = context.source;
+    if let Some(name) = qualified_name(function, source, &facts.imports) {
+        let (module, member) = name.split_once('.')?;
+        return match (module, member) {
+            ("requests", method) if HTTP_METHODS.contains(&method) && method != "stream" => {
+                Some(HttpCall::Requests(name))
+            }
+            ("httpx", "Client" | "AsyncClient") => Some(HttpCall::Httpx(name)),
+            ("httpx", method) if HTTP_METHODS.contains(&method) => Some(HttpCall::Httpx(name)),
+            _ => None,
+        };
+    }
+    // `session.get(...)` on a `requests.Session()`.
+    if function.kind() != "attribute" {
+        return None;
+    }
+    let method = node_text(function.child_by_field_name("attribute")?, source);
+    if !HTTP_METHODS.contains(&method) || method == "stream" {
+        return None;
+    }
+    let receiver = function.child_by_field_name("object")?;
+    let is_session = match receiver.kind() {
+        "call" => is_session_constructor(receiver, source, facts),
+        "identifier" => {
+            let ancestors = facts.ancestry.ancestors(call);
+            let name = node_text(receiver, source);
+            let function_scope = enclosing_scope(&ancestors);
+            let module = ancestors.first().copied();
+            [function_scope, module]
+                .into_iter()
+                .flatten()
+                .any(|scope| binds_session(scope, name, source, facts))
+        }
+        _ => false,
+    };
+    is_session.then(|| HttpCall::Requests(format!("{}.{method}", node_text(receiver, source))))
+}
+
+fn is_session_constructor(call: Node, source: &str, facts: &ModuleFacts) -> bool {
+    call.child_by_field_name("function")
+        .and_then(|function| qualified_name(function, source, &facts.imports))
+        .is_some_and(|name| matches!(name.as_str(), "requests.Session" | "requests.session"))
+}
+
+/// Whether `scope` binds `name` to a new `requests.Session()` (by `=` or `with ... as`).
+fn binds_session(scope: Node, name: &str, source: &str, facts: &ModuleFacts) -> bool {
+    let mut found = false;
+    walk_local_scope(scope, |node| {
+        if found {
+            return;
+        }
+        let (target, value) = match node.kind() {
+            "assignment" => (
+                node.child_by_field_name("left"),
+                node.child_by_field_name("right"),
+            ),
+            "as_pattern" => (
+                node.child_by_field_name("alias")
+                    .and_then(|alias| alias.named_child(0).or(Some(alias))),
+                node.named_child(0),
+            ),
+            _ => return,
+        };
+        let (Some(target), Some(value)) = (target, value) else {
+            return;
+        };
+        found = target.kind() == "identifier"
+            && node_text(target, source) == name
+            && value.kind() == "call"
+            && is_session_constructor(value, source, facts);
+    });
+    found
+}
