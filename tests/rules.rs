@@ -161,6 +161,21 @@ fn db_pool_without_timeout() {
 }
 
 #[test]
+fn swallowed_exception() {
+    check_fixture(Language::Python, "python/swallowed-exception.py");
+}
+
+#[test]
+fn broad_except() {
+    check_fixture(Language::Python, "python/broad-except.py");
+}
+
+#[test]
+fn redis_silent_failure() {
+    check_fixture(Language::Python, "python/redis-silent-failure.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

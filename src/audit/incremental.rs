@@ -15,7 +15,9 @@
 //! full audit after random edits.
 //!
 //! Statements outside definitions (imports, assignments, `if __name__ == ...`) are
-//! audited every time; they are few in the modules where speed matters.
+//! audited every time, and their text is part of the context (rules read module-level
+//! facts from them); they are few in the modules where speed matters, and edited less
+//! often than function bodies.
 
 use std::collections::HashMap;
 use std::hash::Hasher;
@@ -248,6 +250,16 @@ fn context_hash(
         hasher.write_u8(0);
         hasher.update(target.as_bytes());
         hasher.write_u8(0);
+    }
+    // Module-level statements: rules read facts from them (a module's logger, its
+    // sessions and mutable globals, routers and their dependencies), so an edit there
+    // drops the cache. Definitions are keyed by their own text instead.
+    let mut cursor = root.walk();
+    for statement in root.children(&mut cursor) {
+        if !is_definition(statement) && statement.kind() != "comment" {
+            hasher.update(source.get(statement.byte_range()).unwrap_or("").as_bytes());
+            hasher.write_u8(0);
+        }
     }
     for (name, handle) in facts.redis.bindings_in(root.id()) {
         hasher.update(name.as_bytes());

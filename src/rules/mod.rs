@@ -187,7 +187,10 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::redis_key_without_ttl::RULE,
     &python::http_without_timeout::RULE,
     &python::redis_client_without_timeout::RULE,
+    &python::redis_silent_failure::RULE,
     &python::db_pool_without_timeout::RULE,
+    &python::swallowed_exception::RULE,
+    &python::broad_except::RULE,
     &docker::docker_hardcoded_secret::RULE,
 ];
 

@@ -2,12 +2,16 @@
 //! statements and call arguments. Helpers read the tree only; they never report.
 
 pub mod blocking_io_in_async;
+pub mod broad_except;
 pub mod db_pool_without_timeout;
+pub mod exceptions;
 pub mod http_without_timeout;
 pub mod missing_rollback;
 pub mod redis_client_without_timeout;
 pub mod redis_clients;
 pub mod redis_key_without_ttl;
+pub mod redis_silent_failure;
+pub mod swallowed_exception;
 
 use std::collections::HashMap;
 
@@ -25,6 +29,8 @@ pub struct ModuleFacts<'t> {
     pub ancestry: Ancestry<'t>,
     /// Every call in the module, in source order.
     pub calls: Vec<CallSite<'t>>,
+    /// Every `except` clause, in source order.
+    pub handlers: Vec<Node<'t>>,
 }
 
 /// A call and the context the walk knew it in.
@@ -72,6 +78,7 @@ impl<'t> ModuleFacts<'t> {
         let mut import_statements = Vec::new();
         let mut binding_sites = Vec::new();
         let mut calls = Vec::new();
+        let mut handlers = Vec::new();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
         walk_with_scopes(root, top_level, skip, |node, parent, scopes| {
             match node.kind() {
@@ -79,6 +86,7 @@ impl<'t> ModuleFacts<'t> {
                 "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter" => {
                     binding_sites.push((node, redis_clients::Scopes::from_stack(scopes, root)));
                 }
+                "except_clause" => handlers.push(node),
                 "call" => {
                     if let Some(parent) = parent {
                         calls.push(CallSite {
@@ -109,6 +117,7 @@ impl<'t> ModuleFacts<'t> {
             redis,
             ancestry: Ancestry::with_top_level(root, top_level.to_vec()),
             calls,
+            handlers,
         }
     }
 }

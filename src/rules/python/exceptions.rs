@@ -1,0 +1,248 @@
+//! What an `except` clause catches and what its body does with the error: shared by the
+//! rules about swallowed, broad and silent handlers. Reads the tree only.
+
+use tree_sitter::Node;
+
+use super::{Imports, ModuleFacts, ensure_module_import, qualified_name};
+use crate::rules::{
+    Edit, indentation_at, line_start, named_children, newline_of, node_text, walk_tree,
+};
+
+/// Calls that report an error somewhere a person will see it: logging methods
+/// (`logger.exception`, `logging.error`, `log.warning`, ...), Sentry's capture
+/// functions, `traceback.print_exc` and `warnings.warn`.
+const REPORTING_CALLS: &[&str] = &[
+    "exception",
+    "error",
+    "warning",
+    "warn",
+    "critical",
+    "fatal",
+    "log",
+    "info",
+    "debug",
+    "capture_exception",
+    "capture_message",
+    "print_exc",
+    "print_exception",
+];
+
+/// Calls that end the process or the request, so nothing is swallowed.
+const TERMINATING_CALLS: &[&str] = &["exit", "_exit", "abort"];
+
+pub struct Handler<'t> {
+    pub clause: Node<'t>,
+    /// What the clause names (`ValueError`, a tuple, ...); `None` for a bare `except:`.
+    pub caught: Option<Node<'t>>,
+    /// `e` in `except ValueError as e`.
+    pub bound: Option<Node<'t>>,
+    pub body: Node<'t>,
+}
+
+impl<'t> Handler<'t> {
+    pub fn of(clause: Node<'t>) -> Option<Handler<'t>> {
+        let children = named_children(clause);
+        let body = children
+            .iter()
+            .rev()
+            .find(|child| child.kind() == "block")
+            .copied()?;
+        let value = clause.child_by_field_name("value");
+        let (caught, bound) = match value {
+            Some(pattern) if pattern.kind() == "as_pattern" => {
+                let alias = pattern.child_by_field_name("alias");
+                let bound = alias.and_then(|alias| alias.named_child(0).or(Some(alias)));
+                (pattern.named_child(0), bound)
+            }
+            Some(value) => (Some(value), None),
+            None => (None, None),
+        };
+        Some(Handler {
+            clause,
+            caught,
+            bound,
+            body,
+        })
+    }
+
+    /// The `except ...` header, where findings point.
+    pub fn header_range(&self) -> std::ops::Range<usize> {
+        let start = self.clause.start_byte();
+        let end = self
+            .clause
+            .child_by_field_name("value")
+            .map_or(start + "except".len(), |value| value.end_byte());
+        start..end.min(self.body.start_byte()).max(start)
+    }
+
+    /// The exception types the clause names, flattened out of a tuple.
+    pub fn caught_types(&self) -> Vec<Node<'t>> {
+        match self.caught {
+            Some(tuple) if matches!(tuple.kind(), "tuple" | "parenthesized_expression") => {
+                named_children(tuple)
+                    .into_iter()
+                    .filter(|child| child.kind() != "comment")
+                    .collect()
+            }
+            Some(single) => vec![single],
+            None => Vec::new(),
+        }
+    }
+
+    /// Bare, or naming `Exception`/`BaseException`: catches errors the code did not plan for.
+    pub fn is_broad(&self, source: &str, imports: &Imports) -> bool {
+        self.caught.is_none()
+            || self.caught_types().into_iter().any(|caught| {
+                qualified_name(caught, source, imports).is_some_and(|name| {
+                    matches!(
+                        name.as_str(),
+                        "Exception"
+                            | "BaseException"
+                            | "builtins.Exception"
+                            | "builtins.BaseException"
+                    )
+                })
+            })
+    }
+
+    /// The body's statements, without comments.
+    pub fn statements(&self) -> Vec<Node<'t>> {
+        named_children(self.body)
+            .into_iter()
+            .filter(|statement| statement.kind() != "comment")
+            .collect()
+    }
+
+    /// The body only says "ignore it": `pass`, `continue`, `...` (and nothing else).
+    pub fn only_ignores(&self) -> bool {
+        self.statements()
+            .iter()
+            .all(|statement| match statement.kind() {
+                "pass_statement" | "continue_statement" => true,
+                "expression_statement" => statement
+                    .named_child(0)
+                    .is_some_and(|expression| expression.kind() == "ellipsis"),
+                _ => false,
+            })
+    }
+
+    /// The body raises, reports the error (a logging call, Sentry, a traceback), uses the
+    /// bound exception, or ends the process.
+    pub fn handles_error(&self, source: &str) -> bool {
+        let bound = self.bound.map(|bound| node_text(bound, source));
+        let mut handled = false;
+        walk_tree(self.body, |node| {
+            if handled {
+                return;
+            }
+            handled = match node.kind() {
+                "raise_statement" => true,
+                "identifier" => bound.is_some_and(|bound| node_text(node, source) == bound),
+                "call" => called_name(node, source).is_some_and(|name| {
+                    REPORTING_CALLS.contains(&name) || TERMINATING_CALLS.contains(&name)
+                }),
+                _ => false,
+            };
+        });
+        handled
+    }
+}
+
+/// The name of the innermost `def` around `node`.
+pub fn enclosing_function_name<'s>(
+    facts: &ModuleFacts,
+    node: Node,
+    source: &'s str,
+) -> Option<&'s str> {
+    let ancestors = facts.ancestry.ancestors(node);
+    let function = ancestors
+        .iter()
+        .rev()
+        .find(|ancestor| ancestor.kind() == "function_definition")?;
+    Some(node_text(function.child_by_field_name("name")?, source))
+}
+
+/// The last name of a call's callee: `exception` for `logger.exception(...)`.
+pub fn called_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
+    let function = call.child_by_field_name("function")?;
+    let name = match function.kind() {
+        "attribute" => function.child_by_field_name("attribute")?,
+        "identifier" => function,
+        _ => return None,
+    };
+    Some(node_text(name, source))
+}
+
+/// A call that logs the current exception with its traceback, for a fix, and the edit
+/// that imports `logging` when the module has no logger of its own.
+pub fn log_exception_call(
+    root: Node,
+    facts: &ModuleFacts,
+    source: &str,
+    message: &str,
+) -> (String, Option<Edit>) {
+    let escaped = message.replace('\\', "\\\\").replace('"', "\\\"");
+    if let Some(logger) = module_logger(root, source, &facts.imports) {
+        return (format!("{logger}.exception(\"{escaped}\")"), None);
+    }
+    let (logging, import) = ensure_module_import(root, source, &facts.imports, "logging");
+    (format!("{logging}.exception(\"{escaped}\")"), import)
+}
+
+/// A module-level name bound to `logging.getLogger(...)` (or structlog's `get_logger`),
+/// or loguru's `logger` imported by name.
+pub fn module_logger<'s>(root: Node, source: &'s str, imports: &'s Imports) -> Option<&'s str> {
+    if imports.resolve("logger") == Some("loguru.logger") {
+        return Some("logger");
+    }
+    let mut cursor = root.walk();
+    let statements: Vec<Node> = root.named_children(&mut cursor).collect();
+    statements.into_iter().rev().find_map(|statement| {
+        let assignment = statement
+            .named_child(0)
+            .filter(|_| statement.kind() == "expression_statement")?;
+        if assignment.kind() != "assignment" {
+            return None;
+        }
+        let target = assignment
+            .child_by_field_name("left")
+            .filter(|left| left.kind() == "identifier")?;
+        let value = assignment
+            .child_by_field_name("right")
+            .filter(|right| right.kind() == "call")?;
+        let factory = qualified_name(value.child_by_field_name("function")?, source, imports)?;
+        matches!(
+            factory.as_str(),
+            "logging.getLogger" | "structlog.get_logger" | "structlog.getLogger"
+        )
+        .then(|| node_text(target, source))
+    })
+}
+
+/// The edit that makes `log_call` the handler's first statement (in place of a lone
+/// `pass` or `...`).
+pub fn log_first(handler: &Handler, log_call: &str, source: &str) -> Option<Edit> {
+    let statements = handler.statements();
+    let first: Node = *statements.first()?;
+    let lone_placeholder = statements.len() == 1
+        && (first.kind() == "pass_statement"
+            || (first.kind() == "expression_statement"
+                && first.named_child(0).is_some_and(|e| e.kind() == "ellipsis")));
+    if lone_placeholder {
+        return Some(Edit::replace(first.byte_range(), log_call));
+    }
+    let same_line_as_header =
+        line_start(source, first.start_byte()) == line_start(source, handler.clause.start_byte());
+    if same_line_as_header {
+        return Some(Edit::insert(first.start_byte(), format!("{log_call}; ")));
+    }
+    let indentation = indentation_at(source, first.start_byte());
+    let before = source.get(line_start(source, first.start_byte())..first.start_byte())?;
+    if !before.trim().is_empty() {
+        return None; // something else shares the line: leave it to the user
+    }
+    Some(Edit::insert(
+        first.start_byte(),
+        format!("{log_call}{}{indentation}", newline_of(source)),
+    ))
+}

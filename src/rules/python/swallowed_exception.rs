@@ -1,0 +1,96 @@
+//! ## What it does
+//! Finds broad exception handlers (`except:`, `except Exception:`,
+//! `except BaseException:`, or a tuple naming one of them) that drop the error: their
+//! body is only `pass`, `continue` or `...`, or it neither re-raises, nor logs (a
+//! `logger.exception/error/warning/...` call, `logging.*`, Sentry's `capture_exception`,
+//! `traceback.print_exc`, `warnings.warn`), nor uses the bound exception, nor exits.
+//!
+//! Handlers for specific exceptions (`except KeyError: pass`) are control flow, not
+//! swallowing, and are not reported.
+//!
+//! ## Why is this bad?
+//! An error caught by a broad handler and dropped leaves no trace: the request "works"
+//! with missing data, the job reports success, and the first sign of the bug is a
+//! customer's complaint days later, with no log line or traceback to start from.
+//!
+//! ## Example
+//! ```python
+//! def sync_inventory(item):
+//!     try:
+//!         warehouse.push(item)
+//!     except Exception:
+//!         pass
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! def sync_inventory(item):
+//!     try:
+//!         warehouse.push(item)
+//!     except Exception:
+//!         logger.exception("Ignored error in sync_inventory")
+//! ```
+//!
+//! ## Fix safety
+//! Safe: the fix logs the exception with its traceback and keeps what the handler did.
+//! A lone `pass` or `...` is replaced by the log call; other bodies get it as their
+//! first line. It uses the module's logger (`logger = logging.getLogger(...)`,
+//! structlog, or loguru's `logger`) when there is one, else `logging.exception(...)`,
+//! adding `import logging` when needed.
+//!
+//! ## Known problems
+//! Reporting through a helper of your own (`report_failure()`) is not recognised; name
+//! the helper in a log call or re-raise. A `print()` is not counted as logging.
+
+use super::exceptions::{Handler, enclosing_function_name, log_exception_call, log_first};
+use crate::language::Language;
+use crate::rules::{Context, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+
+pub const RULE: Rule = Rule {
+    id: "swallowed-exception",
+    languages: &[Language::Python],
+    default_severity: Severity::Warning,
+    fix: FixAvailability::Always,
+    summary: "A broad `except` that drops the error without logging or re-raising it",
+    triggers: &["except"],
+    text_test: None,
+    check,
+};
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    let facts = context.python_facts();
+    let source = context.source;
+    for &clause in &facts.handlers {
+        let Some(handler) = Handler::of(clause) else {
+            continue;
+        };
+        if !handler.is_broad(source, &facts.imports) {
+            continue;
+        }
+        let header = node_text(clause, source)
+            .get(..handler.header_range().len())
+            .unwrap_or("except");
+        let message = if handler.only_ignores() {
+            format!("`{header}:` ignores every error: the body drops it without a trace")
+        } else if !handler.handles_error(source) {
+            format!("`{header}:` drops the error: nothing logs it, re-raises it or uses it")
+        } else {
+            continue;
+        };
+        let mut finding = RULE.finding(handler.header_range(), message);
+        let place = enclosing_function_name(facts, clause, source)
+            .map(|name| format!(" in {name}"))
+            .unwrap_or_default();
+        let root = context.tree.root_node();
+        let (log_call, import) =
+            log_exception_call(root, facts, source, &format!("Ignored error{place}"));
+        finding.fix = log_first(&handler, &log_call, source).map(|edit| {
+            let title = format!(
+                "Log the error with `{}`",
+                log_call.split('(').next().unwrap_or("logging.exception")
+            );
+            Fix::safe(title, import.into_iter().chain([edit]).collect())
+        });
+        findings.push(finding);
+    }
+}
