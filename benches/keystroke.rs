@@ -49,7 +49,7 @@ fn open_and_type(name: &str, language: Language, text: &str, line: u32) {
             let document = Document::new(text, 1, language);
             let mut cache = AuditCache::default();
             let tree = document.tree.as_ref().expect("parsed");
-            std::hint::black_box(cache.audit(language, text, tree, &settings));
+            std::hint::black_box(cache.audit(language, text, tree, &settings, None));
             started.elapsed()
         })
         .collect();
@@ -68,7 +68,7 @@ fn open_and_type(name: &str, language: Language, text: &str, line: u32) {
         document.apply_changes(&[change], version, Encoding::Utf16);
         let source = document.text();
         let tree = document.tree.as_ref().expect("parsed");
-        std::hint::black_box(cache.audit(language, &source, tree, &settings));
+        std::hint::black_box(cache.audit(language, &source, tree, &settings, None));
         typed.push(started.elapsed());
     }
     report(&format!("{name}: keystroke: reparse + all rules"), typed);
@@ -106,7 +106,7 @@ fn python() {
         let findings = document
             .tree
             .as_ref()
-            .map(|tree| audit(Language::Python, &text, tree, &settings));
+            .map(|tree| audit(Language::Python, &text, tree, &settings, None));
         std::hint::black_box(findings);
         open.push(started.elapsed());
     }
@@ -115,7 +115,7 @@ fn python() {
     let mut document = Document::new(&text, 1, Language::Python);
     let mut cache = AuditCache::default();
     if let Some(tree) = document.tree.as_ref() {
-        cache.audit(Language::Python, &text, tree, &settings); // what didOpen leaves
+        cache.audit(Language::Python, &text, tree, &settings, None); // what didOpen leaves
     }
     // A line in the middle of the file inside a function body, where people type.
     let middle = text
@@ -152,7 +152,7 @@ fn python() {
         let findings = document
             .tree
             .as_ref()
-            .map(|tree| cache.audit(Language::Python, &source, tree, &settings));
+            .map(|tree| cache.audit(Language::Python, &source, tree, &settings, None));
         let done = started.elapsed();
         reparse.push(parsed);
         rules.push(done - parsed);
@@ -162,7 +162,7 @@ fn python() {
         let full = document
             .tree
             .as_ref()
-            .map(|tree| audit(Language::Python, &source, tree, &settings));
+            .map(|tree| audit(Language::Python, &source, tree, &settings, None));
         whole.push(started.elapsed());
         assert_eq!(findings, full, "incremental audit differs from a full one");
         let (reused, definitions) = cache.last_reuse();
@@ -219,7 +219,7 @@ fn python() {
         let samples = (0..30)
             .map(|_| {
                 let started = Instant::now();
-                std::hint::black_box(audit(Language::Python, &source, tree, &only));
+                std::hint::black_box(audit(Language::Python, &source, tree, &only, None));
                 started.elapsed()
             })
             .collect();

@@ -2,6 +2,7 @@
 //! whole file until it is stable, and rendering a fix as before/after lines.
 
 use std::ops::Range;
+use std::path::Path;
 
 use crate::audit::audit_text;
 use crate::config::Settings;
@@ -81,11 +82,12 @@ pub fn fix_all(
     source: &str,
     settings: &Settings,
     include_unsafe: bool,
+    path: Option<&Path>,
 ) -> FixedText {
     let mut text = source.to_string();
     let mut applied = 0;
     for rounds in 0..MAX_FIX_ROUNDS {
-        let findings = audit_text(language, &text, settings);
+        let findings = audit_text(language, &text, settings, path);
         let fixes: Vec<&Fix> = findings
             .iter()
             .filter_map(|finding| finding.fix.as_ref())

@@ -124,7 +124,7 @@ fn assert_safe_fix_stays_in_its_statement(
 fn check_fixes(label: &str, language: Language, source: &str) -> usize {
     let settings = Settings::default();
     let parsed = parses_cleanly(language, source);
-    let findings = audit_text(language, source, &settings);
+    let findings = audit_text(language, source, &settings, None);
     let mut tried = 0;
     for finding in &findings {
         let Some(fix) = &finding.fix else { continue };
@@ -146,7 +146,7 @@ fn check_fixes(label: &str, language: Language, source: &str) -> usize {
     }
     for include_unsafe in [false, true] {
         let label = format!("{label} (unsafe fixes: {include_unsafe})");
-        let all = fix_all(language, source, &settings, include_unsafe);
+        let all = fix_all(language, source, &settings, include_unsafe, None);
         assert!(
             all.converged && all.rounds <= MAX_ROUNDS,
             "{label}: fix-all took {} rounds (converged: {})",
@@ -158,7 +158,7 @@ fn check_fixes(label: &str, language: Language, source: &str) -> usize {
             "{label}: fix-all broke the syntax:\n{}",
             all.text
         );
-        let again = fix_all(language, &all.text, &settings, include_unsafe);
+        let again = fix_all(language, &all.text, &settings, include_unsafe, None);
         assert_eq!(
             (again.applied, &again.text),
             (0, &all.text),

@@ -92,7 +92,7 @@ fn an_edit_inside_one_function_reaudits_only_that_function() {
     let mut document = Document::new(&source, 0, Language::Python);
     let mut cache = AuditCache::default();
     let tree = document.tree.clone().expect("parsed");
-    cache.audit(Language::Python, &source, &tree, &settings);
+    cache.audit(Language::Python, &source, &tree, &settings, None);
     assert_eq!(cache.last_reuse(), (0, 20));
 
     // Insert `text` at `line`:`column`, audit incrementally, check against a full audit.
@@ -106,10 +106,10 @@ fn an_edit_inside_one_function_reaudits_only_that_function() {
         document.apply_changes(&[change], version, Encoding::Utf16);
         let source = document.text();
         let tree = document.tree.clone().expect("parsed");
-        let incremental = cache.audit(Language::Python, &source, &tree, &settings);
+        let incremental = cache.audit(Language::Python, &source, &tree, &settings, None);
         assert_eq!(
             incremental,
-            audit(Language::Python, &source, &tree, &settings)
+            audit(Language::Python, &source, &tree, &settings, None)
         );
         (incremental, cache.last_reuse())
     };

@@ -480,3 +480,28 @@ async fn edits_during_the_first_parse_of_a_large_document_are_kept() {
         vec![blocking(late_line, 4, 17)]
     );
 }
+
+/// The server judges a file's path below the workspace root: a test file in the
+/// workspace gets `sleep-in-test`, while a workspace that itself sits under a `tests`
+/// directory does not make its application code a test.
+#[tokio::test]
+async fn rules_about_test_files_judge_the_path_below_the_workspace_root() {
+    let sleeping = "import time\n\ndef test_waits():\n    time.sleep(1)\n";
+    let mut client = TestClient::in_process();
+    client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": "file:///work/tests/shop", "capabilities": {}}),
+        )
+        .await;
+    client.notify("initialized", json!({})).await;
+    let test_file = "file:///work/tests/shop/tests/test_orders.py";
+    client.open(test_file, "python", 1, sleeping).await;
+    assert_eq!(
+        summarize(&client.diagnostics(test_file, 1).await),
+        vec![("sleep-in-test".to_string(), 3, 4, 3, 17)]
+    );
+    let app_file = "file:///work/tests/shop/app/jobs.py";
+    client.open(app_file, "python", 1, sleeping).await;
+    assert_eq!(client.diagnostics(app_file, 1).await, Vec::<Value>::new());
+}

@@ -1,5 +1,6 @@
 //! Fixture tests, one per rule and language: `tests/fixtures/<language>/<rule-id>.*`
 //! holds findings first, then a `--- OK:` line, then near-misses that must stay quiet.
+//! A first line `# path: tests/test_x.py` says where the fixture pretends to live.
 //! Each test snapshots the findings and the text after all fixes, checks that every
 //! fix on its own removes its finding and leaves code that parses, and that fixing
 //! everything converges.
@@ -16,6 +17,7 @@ use stackaudit::language::Language;
 use stackaudit::rules::{Applicability, Finding};
 
 const OK_MARKER: &str = "--- OK:";
+const PATH_MARKER: &str = "# path: ";
 
 fn render(source: &str, findings: &[Finding]) -> String {
     let rope = Rope::from_str(source);
@@ -66,7 +68,16 @@ fn check_fixture(language: Language, relative: &str) {
         ..Options::default()
     })
     .unwrap_or_else(|error| panic!("{relative}: {error}"));
-    let findings = audit_text(language, &source, &settings);
+    // Where the fixture pretends to live in a project (rules about tests and entry points
+    // read it): `app/<fixture name>`, or what a first line `# path: <path>` says.
+    let project_path = source
+        .lines()
+        .next()
+        .and_then(|first| first.strip_prefix(PATH_MARKER))
+        .map(|path| std::path::PathBuf::from(path.trim()))
+        .unwrap_or_else(|| Path::new("app").join(path.file_name().unwrap_or_default()));
+    let file = Some(project_path.as_path());
+    let findings = audit_text(language, &source, &settings, file);
     let snapshot_name = relative.replace(['/', '.'], "_");
 
     insta::assert_snapshot!(
@@ -93,7 +104,7 @@ fn check_fixture(language: Language, relative: &str) {
     for finding in findings.iter().filter(|finding| finding.fix.is_some()) {
         let Some(fix) = &finding.fix else { continue };
         let fixed = apply_edits(&source, &fix.edits);
-        let after = audit_text(language, &fixed, &settings);
+        let after = audit_text(language, &fixed, &settings, file);
         assert_eq!(
             after.len(),
             findings.len() - 1,
@@ -109,7 +120,7 @@ fn check_fixture(language: Language, relative: &str) {
         }
     }
 
-    let all = fix_all(language, &source, &settings, true);
+    let all = fix_all(language, &source, &settings, true, file);
     assert!(all.converged, "{relative}: fixes did not converge");
     if parsed_before {
         assert!(
@@ -117,13 +128,13 @@ fn check_fixture(language: Language, relative: &str) {
             "{relative}: fix-all broke the syntax"
         );
     }
-    let remaining = audit_text(language, &all.text, &settings);
+    let remaining = audit_text(language, &all.text, &settings, file);
     assert!(
         remaining.iter().all(|finding| finding.fix.is_none()),
         "{relative}: a fixable finding survived fix-all"
     );
     assert_eq!(
-        fix_all(language, &all.text, &settings, true).text,
+        fix_all(language, &all.text, &settings, true, file).text,
         all.text,
         "{relative}: fix-all is not idempotent"
     );
@@ -176,6 +187,26 @@ fn redis_silent_failure() {
 }
 
 #[test]
+fn redis_keys_command() {
+    check_fixture(Language::Python, "python/redis-keys-command.py");
+}
+
+#[test]
+fn debug_in_production() {
+    check_fixture(Language::Python, "python/debug-in-production.py");
+}
+
+#[test]
+fn bind_all_interfaces() {
+    check_fixture(Language::Python, "python/bind-all-interfaces.py");
+}
+
+#[test]
+fn sleep_in_test() {
+    check_fixture(Language::Python, "python/sleep-in-test.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,
@@ -224,7 +255,7 @@ fn crlf_files_get_the_same_findings_and_crlf_fixes() {
         let unix = std::fs::read_to_string(root.join(fixture)).expect("fixture");
         let windows = unix.replace('\n', "\r\n");
         let rules = |source: &str| -> Vec<(&'static str, usize)> {
-            audit_text(Language::Python, source, &settings)
+            audit_text(Language::Python, source, &settings, None)
                 .iter()
                 .map(|finding| {
                     (
@@ -235,7 +266,7 @@ fn crlf_files_get_the_same_findings_and_crlf_fixes() {
                 .collect()
         };
         assert_eq!(rules(&windows), rules(&unix), "{fixture}");
-        let fixed = fix_all(Language::Python, &windows, &settings, true);
+        let fixed = fix_all(Language::Python, &windows, &settings, true, None);
         assert!(parses_cleanly(Language::Python, &fixed.text), "{fixture}");
         assert_eq!(
             fixed.text.matches('\n').count(),
@@ -244,8 +275,43 @@ fn crlf_files_get_the_same_findings_and_crlf_fixes() {
         );
         assert_eq!(
             fixed.text.replace("\r\n", "\n"),
-            fix_all(Language::Python, &unix, &settings, true).text,
+            fix_all(Language::Python, &unix, &settings, true, None).text,
             "{fixture}"
         );
     }
+}
+
+/// The rules about tests and entry points judge the file's path: the same text is
+/// reported in one file and not in another.
+#[test]
+fn the_file_path_decides_where_path_rules_apply() {
+    let settings = Settings::default();
+    let rules_in = |path: &str, source: &str| -> Vec<&'static str> {
+        let mut rules: Vec<&str> =
+            audit_text(Language::Python, source, &settings, Some(Path::new(path)))
+                .iter()
+                .map(|finding| finding.rule)
+                .collect();
+        rules.sort();
+        rules
+    };
+    let sleeping_test = "import time\n\ndef test_x():\n    time.sleep(1)\n";
+    assert_eq!(
+        rules_in("tests/test_x.py", sleeping_test),
+        ["sleep-in-test"]
+    );
+    assert_eq!(rules_in("app/x_test.py", sleeping_test), ["sleep-in-test"]);
+    assert!(rules_in("app/jobs.py", sleeping_test).is_empty());
+
+    let server = "import uvicorn\n\nuvicorn.run(\"app:app\", host=\"0.0.0.0\", reload=True)\n";
+    assert_eq!(
+        rules_in("app/main.py", server),
+        ["bind-all-interfaces", "debug-in-production"]
+    );
+    assert_eq!(rules_in("run_dev.py", server), ["bind-all-interfaces"]);
+    assert_eq!(
+        rules_in("docker/entrypoint.py", server),
+        ["debug-in-production"]
+    );
+    assert!(rules_in("tests/test_server.py", server).is_empty());
 }

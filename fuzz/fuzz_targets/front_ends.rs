@@ -27,18 +27,18 @@ fuzz_target!(|data: &[u8]| {
     let Some(tree) = parse_text(language, &source) else {
         return;
     };
-    let findings = audit(language, &source, &tree, &settings);
+    let findings = audit(language, &source, &tree, &settings, None);
     // The prefilters must be exact on code that parses. Where the parser recovered from
     // errors in arbitrary bytes it may skip any junk between tokens, and they only try
     // (`edit_sequences` holds them to it on the broken code people type).
     if !tree.root_node().has_error() {
         assert_eq!(
             findings,
-            audit_without_prefilter(language, &source, &tree, &settings),
+            audit_without_prefilter(language, &source, &tree, &settings, None),
             "a prefilter hid a finding"
         );
     }
-    assert_eq!(findings, audit_text(language, &source, &settings));
+    assert_eq!(findings, audit_text(language, &source, &settings, None));
 
     let rope = Rope::from_str(&source);
     let mut sweep = PositionSweep::new(&source, Encoding::Utf16);
@@ -57,5 +57,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let edits = compatible_edits(findings.iter().filter_map(|finding| finding.fix.as_ref()));
     apply_edits(&source, &edits);
-    fix_all(language, &source, &settings, true);
+    fix_all(language, &source, &settings, true, None);
 });

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::hash::Hasher;
 use std::ops::Range;
+use std::path::Path;
 
 use tree_sitter::{Node, Tree};
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
@@ -101,10 +102,11 @@ impl AuditCache {
         source: &str,
         tree: &Tree,
         settings: &Settings,
+        path: Option<&Path>,
     ) -> Vec<Finding> {
         if language != Language::Python {
             *self = AuditCache::default();
-            return audit(language, source, tree, settings);
+            return audit(language, source, tree, settings, path);
         }
         let triggered = triggered_rules(language, source);
         if !triggered.iter().any(|hit| *hit) {
@@ -144,6 +146,7 @@ impl AuditCache {
 
         let run = |coverage: &Coverage| {
             let context = Context::with_coverage(source, tree, language, settings, coverage)
+                .with_path(path)
                 .with_top_level(top_level.clone());
             let hash = context_of(context.python_facts());
             let imports = context.python_facts().imports.ordered().to_vec();

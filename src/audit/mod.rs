@@ -8,6 +8,7 @@ pub mod incremental;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 use std::sync::{LazyLock, Mutex};
 
 use aho_corasick::AhoCorasick;
@@ -23,8 +24,16 @@ use crate::suppression::{is_suppressed, may_suppress};
 static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
     LazyLock::new(|| Mutex::new(HashSet::new()));
 
-pub fn audit(language: Language, source: &str, tree: &Tree, settings: &Settings) -> Vec<Finding> {
-    let context = Context::new(source, tree, language, settings);
+/// `path` is where the file lives, when known: some rules depend on what kind of file it
+/// is (a test, a development entry point).
+pub fn audit(
+    language: Language,
+    source: &str,
+    tree: &Tree,
+    settings: &Settings,
+    path: Option<&Path>,
+) -> Vec<Finding> {
+    let context = Context::new(source, tree, language, settings).with_path(path);
     let triggered = triggered_rules(language, source);
     finish(run_rules(&context, &triggered), source, language)
 }
@@ -36,8 +45,9 @@ pub fn audit_without_prefilter(
     source: &str,
     tree: &Tree,
     settings: &Settings,
+    path: Option<&Path>,
 ) -> Vec<Finding> {
-    let context = Context::new(source, tree, language, settings);
+    let context = Context::new(source, tree, language, settings).with_path(path);
     let all: Vec<bool> = ALL_RULES
         .iter()
         .map(|rule| rule.applies_to(language))
@@ -208,12 +218,17 @@ pub fn may_have_findings(language: Language, source: &str) -> bool {
 }
 
 /// Parse and audit a whole text (the CLI, fix-all, tests).
-pub fn audit_text(language: Language, source: &str, settings: &Settings) -> Vec<Finding> {
+pub fn audit_text(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    path: Option<&Path>,
+) -> Vec<Finding> {
     if !may_have_findings(language, source) {
         return Vec::new();
     }
     let Some(tree) = parse_text(language, source) else {
         return Vec::new();
     };
-    audit(language, source, &tree, settings)
+    audit(language, source, &tree, settings, path)
 }

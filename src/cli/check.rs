@@ -136,7 +136,7 @@ pub fn run_check(
     let files = collect_files(&paths, settings, root)?;
     let outcomes: Vec<Outcome> = files
         .par_iter()
-        .map(|(path, language)| check_file(path, *language, settings, options))
+        .map(|(path, language)| check_file(path, *language, settings, options, root))
         .collect();
     let mut report = CheckReport {
         files_audited: files.len(),
@@ -160,7 +160,12 @@ fn check_file(
     language: Language,
     settings: &Settings,
     options: &CheckOptions,
+    root: &Path,
 ) -> Outcome {
+    // Rules that care what kind of file this is (a test, an entry point) judge its
+    // path below the project, not the directories the project happens to sit in.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let relative = absolute.strip_prefix(root).unwrap_or(path);
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => return Outcome::Skipped(path.to_path_buf(), format!("cannot read: {error}")),
@@ -182,7 +187,13 @@ fn check_file(
         );
     }
     if options.fix && !is_link {
-        let fixed = fix_all(language, &source, settings, options.unsafe_fixes);
+        let fixed = fix_all(
+            language,
+            &source,
+            settings,
+            options.unsafe_fixes,
+            Some(relative),
+        );
         if fixed.text != source {
             if let Err(error) = write_atomically(path, &source, &fixed.text) {
                 return Outcome::Skipped(path.to_path_buf(), format!("fixes not written: {error}"));
@@ -191,7 +202,7 @@ fn check_file(
             source = fixed.text;
         }
     }
-    let findings = audit_text(language, &source, settings);
+    let findings = audit_text(language, &source, settings, Some(relative));
     Outcome::Report(FileReport {
         path: path.to_path_buf(),
         language,

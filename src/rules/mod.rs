@@ -188,9 +188,13 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::http_without_timeout::RULE,
     &python::redis_client_without_timeout::RULE,
     &python::redis_silent_failure::RULE,
+    &python::redis_keys_command::RULE,
     &python::db_pool_without_timeout::RULE,
     &python::swallowed_exception::RULE,
     &python::broad_except::RULE,
+    &python::debug_in_production::RULE,
+    &python::bind_all_interfaces::RULE,
+    &python::sleep_in_test::RULE,
     &docker::docker_hardcoded_secret::RULE,
 ];
 
@@ -204,6 +208,8 @@ pub struct Context<'a> {
     pub tree: &'a Tree,
     pub language: Language,
     pub settings: &'a Settings,
+    /// Where the file lives, when known (the CLI's path, the editor's file URI).
+    pub path: Option<&'a std::path::Path>,
     /// Which top-level statements this audit looks at (all, unless it is incremental).
     pub coverage: &'a Coverage,
     /// The root's children, listed once per audit (see `top_level`).
@@ -259,6 +265,7 @@ impl<'a> Context<'a> {
             tree,
             language,
             settings,
+            path: None,
             coverage,
             top_level: std::cell::OnceCell::new(),
             python_facts: std::cell::OnceCell::new(),
@@ -272,6 +279,11 @@ impl<'a> Context<'a> {
             let mut cursor = root.walk();
             root.children(&mut cursor).collect()
         })
+    }
+
+    pub fn with_path(mut self, path: Option<&'a std::path::Path>) -> Self {
+        self.path = path;
+        self
     }
 
     /// Hand over the root's children when the caller already listed them.
@@ -299,6 +311,16 @@ impl<'a> Context<'a> {
 /// The source text of a node; empty when the tree and text disagree (never panics).
 pub fn node_text<'s>(node: Node, source: &'s str) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
+}
+
+/// Code quoted in a message: on one line, at most `limit` characters (with `…`).
+pub fn shorten(text: &str, limit: usize) -> String {
+    let single_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if single_line.chars().count() <= limit {
+        return single_line;
+    }
+    let cut: String = single_line.chars().take(limit.saturating_sub(1)).collect();
+    format!("{cut}…")
 }
 
 /// Byte offset of the start of the line holding `byte`.

@@ -216,7 +216,8 @@ fn fix_all_action(snapshot: &Snapshot, uri: &Uri, lazy: bool) -> Option<CodeActi
 fn fix_all_edit(snapshot: &Snapshot) -> Option<TextEdit> {
     let document = &snapshot.open.document;
     let text = document.text();
-    let fixed = fix_all(document.language, &text, &snapshot.settings, false);
+    let path = snapshot.open.path.as_deref();
+    let fixed = fix_all(document.language, &text, &snapshot.settings, false, path);
     let edit = minimal_edit(&text, &fixed.text)?;
     Some(TextEdit::new(
         range_of(&document.rope, edit.range, snapshot.encoding),

@@ -173,7 +173,8 @@ mod tests {
     #[test]
     fn published_json_equals_the_lsp_diagnostics() {
         let source = include_str!("../../tests/fixtures/python/missing-rollback.py");
-        let findings = crate::audit::audit_text(Language::Python, source, &Settings::default());
+        let findings =
+            crate::audit::audit_text(Language::Python, source, &Settings::default(), None);
         assert!(findings.len() > 3);
         let rope = Rope::from_str(source);
         let uri: Uri = "file:///app/handlers.py".parse().expect("uri");

@@ -42,6 +42,9 @@ pub(crate) struct OpenDocument {
     /// Counts the changes applied, so an audit can tell it is still current even when
     /// a client sends a version number that went backwards.
     pub revision: u64,
+    /// The file's path below the workspace root (or its full path outside one): rules
+    /// about test files and entry points read it.
+    pub path: Option<Arc<std::path::Path>>,
 }
 
 pub struct Backend {
@@ -65,6 +68,15 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// `path` below the workspace root, or as it is when outside it (or with no root).
+    pub(crate) fn workspace_relative(&self, path: &std::path::Path) -> Arc<std::path::Path> {
+        let root = self.root.read().ok().and_then(|root| root.clone());
+        let relative = root
+            .as_deref()
+            .and_then(|root| path.strip_prefix(root).ok())
+            .unwrap_or(path);
+        Arc::from(relative)
+    }
     pub fn new(
         client: Client,
         shutdown_requested: Arc<AtomicBool>,

@@ -50,6 +50,7 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
             findings: None,
             audit_cache,
             revision: 0,
+            path: path.as_deref().map(|path| backend.workspace_relative(path)),
         },
     );
     if in_background {
@@ -146,9 +147,14 @@ pub(super) async fn audit_all(backend: &Backend) {
 pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Option<i32>) {
     // Let edits already queued behind this one land first: then only the newest is audited.
     tokio::task::yield_now().await;
-    let Some((snapshot, cache, revision)) = backend.documents.get(&uri).map(|open| {
+    let Some((snapshot, cache, revision, path)) = backend.documents.get(&uri).map(|open| {
         let cache = Arc::clone(&open.audit_cache);
-        (open.document.clone(), cache, open.revision)
+        (
+            open.document.clone(),
+            cache,
+            open.revision,
+            open.path.clone(),
+        )
     }) else {
         return;
     };
@@ -163,7 +169,7 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     let opening = Arc::clone(&cache);
     let audited = tokio::task::spawn_blocking(move || {
         let text = snapshot.text();
-        let findings = audit_with_cache(&snapshot, &text, &settings, &cache);
+        let findings = audit_with_cache(&snapshot, &text, &settings, &cache, path.as_deref());
         let frame = diagnostics::publish_frame(&target, &findings, &text, encoding, Some(version));
         (findings, frame)
     })
@@ -198,6 +204,7 @@ fn audit_with_cache(
     text: &str,
     settings: &Settings,
     cache: &Mutex<AuditCache>,
+    path: Option<&std::path::Path>,
 ) -> Vec<Finding> {
     let Some(tree) = document.tree.as_ref() else {
         return Vec::new();
@@ -208,12 +215,12 @@ fn audit_with_cache(
         cache
     });
     let audited = catch_unwind(AssertUnwindSafe(|| {
-        cache.audit(document.language, text, tree, settings)
+        cache.audit(document.language, text, tree, settings, path)
     }));
     audited.unwrap_or_else(|_| {
         tracing::error!("incremental audit failed; auditing the whole document");
         *cache = AuditCache::default();
-        audit(document.language, text, tree, settings)
+        audit(document.language, text, tree, settings, path)
     })
 }
 
@@ -229,6 +236,7 @@ pub(crate) fn current_findings(open: &OpenDocument, settings: &Settings) -> Arc<
                 &text,
                 settings,
                 &open.audit_cache,
+                open.path.as_deref(),
             ))
         }
     }

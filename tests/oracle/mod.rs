@@ -164,19 +164,19 @@ impl Session {
         else {
             panic!("{label}: the grammar gave no tree for {reference:?}");
         };
-        let full = audit(language, reference, fresh_tree, settings);
+        let full = audit(language, reference, fresh_tree, settings, None);
         assert_eq!(
             full,
-            audit_without_prefilter(language, reference, fresh_tree, settings),
+            audit_without_prefilter(language, reference, fresh_tree, settings, None),
             "{label}: a prefilter skipped a rule that fires on {reference:?}"
         );
         assert_eq!(
-            audit(language, reference, tree, settings),
+            audit(language, reference, tree, settings, None),
             full,
             "{label}: findings on the edited tree diverged on {reference:?}"
         );
         assert_eq!(
-            self.cache.audit(language, reference, tree, settings),
+            self.cache.audit(language, reference, tree, settings, None),
             full,
             "{label}: incremental findings diverged on {reference:?}"
         );

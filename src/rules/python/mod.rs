@@ -1,16 +1,21 @@
 //! Python rules and the helpers they share: name resolution through imports, scopes,
 //! statements and call arguments. Helpers read the tree only; they never report.
 
+pub mod bind_all_interfaces;
 pub mod blocking_io_in_async;
 pub mod broad_except;
 pub mod db_pool_without_timeout;
+pub mod debug_in_production;
 pub mod exceptions;
+pub mod file_kind;
 pub mod http_without_timeout;
 pub mod missing_rollback;
 pub mod redis_client_without_timeout;
 pub mod redis_clients;
 pub mod redis_key_without_ttl;
+pub mod redis_keys_command;
 pub mod redis_silent_failure;
+pub mod sleep_in_test;
 pub mod swallowed_exception;
 
 use std::collections::HashMap;

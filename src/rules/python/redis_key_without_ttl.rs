@@ -52,7 +52,7 @@ use super::{
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
-    named_children, newline_of, node_text,
+    named_children, newline_of, node_text, shorten,
 };
 
 pub const RULE: Rule = Rule {
@@ -142,7 +142,7 @@ fn check_write(
         write.byte_range(),
         format!(
             "`{receiver_text}.{method}` creates key `{}` with no expiry; it stays in Redis until deleted",
-            shorten(node_text(*first, source))
+            shorten(node_text(*first, source), 40)
         ),
     );
     let ttl = context.settings.redis_default_ttl_seconds;
@@ -266,14 +266,4 @@ fn expire_after(
         })
         .collect();
     Some(Edit::insert(line_end(source, statement.end_byte()), lines))
-}
-
-fn shorten(text: &str) -> String {
-    const LIMIT: usize = 40;
-    let single_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if single_line.chars().count() <= LIMIT {
-        return single_line;
-    }
-    let cut: String = single_line.chars().take(LIMIT - 1).collect();
-    format!("{cut}…")
 }

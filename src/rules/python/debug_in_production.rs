@@ -1,0 +1,119 @@
+//! ## What it does
+//! Finds development switches left on in application code:
+//! - `debug=True` passed to `FastAPI(...)`, `Starlette(...)`, `uvicorn.run(...)`, or a
+//!   Flask app's `run(...)` (in a module that imports Flask);
+//! - `reload=True` passed to `uvicorn.run(...)` or `uvicorn.Config(...)`, except in
+//!   development entry points (`dev.py`, `local.py`, `run_dev.py`, `*_dev.py`,
+//!   `manage.py`, files under `dev/`).
+//!
+//! Test files are not reported. Values that are not the literal `True`
+//! (`debug=settings.DEBUG`) are configuration and are fine.
+//!
+//! ## Why is this bad?
+//! Debug mode answers unhandled errors with the full traceback, local variables
+//! included: database URLs, tokens and other users' data go to whoever triggered the
+//! error, and Werkzeug's debugger even lets them run code on the server. `reload=True`
+//! watches the source tree and restarts workers on changes, which costs CPU, takes
+//! the worker count down to one, and restarts the service when a file is touched.
+//!
+//! ## Example
+//! ```python
+//! app = FastAPI(debug=True)
+//!
+//! if __name__ == "__main__":
+//!     uvicorn.run("app.main:app", host="127.0.0.1", reload=True)
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! app = FastAPI(debug=settings.debug)
+//!
+//! if __name__ == "__main__":
+//!     uvicorn.run("app.main:app", host="127.0.0.1")
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe: the fix removes the argument, which changes what the app does (no debug
+//! pages, no reloading) — the point, but someone may rely on it while developing; move
+//! it to a development entry point or a setting.
+//!
+//! ## Known problems
+//! Which files are development entry points is judged by their names; a development
+//! script named otherwise is reported (silence it with
+//! `# stackaudit: ignore[debug-in-production]`).
+
+use super::file_kind::{is_dev_entrypoint, is_test_file};
+use super::{keyword_argument_node, qualified_name, remove_argument};
+use crate::language::Language;
+use crate::rules::{Context, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+
+pub const RULE: Rule = Rule {
+    id: "debug-in-production",
+    languages: &[Language::Python],
+    default_severity: Severity::Warning,
+    fix: FixAvailability::Always,
+    summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
+    triggers: &["debug", "reload"],
+    text_test: None,
+    check,
+};
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    if is_test_file(context.path) {
+        return;
+    }
+    let dev_entrypoint = is_dev_entrypoint(context.path);
+    let facts = context.python_facts();
+    let source = context.source;
+    let imports_flask = facts
+        .imports
+        .ordered()
+        .iter()
+        .any(|(_, _, target)| target == "flask" || target.starts_with("flask."));
+    for site in &facts.calls {
+        let Some(function) = site.call.child_by_field_name("function") else {
+            continue;
+        };
+        let name = qualified_name(function, source, &facts.imports);
+        let is_flask_run = imports_flask && site.method(source) == Some("run");
+        let (takes_debug, takes_reload) = match name.as_deref() {
+            Some("fastapi.FastAPI" | "starlette.applications.Starlette") => (true, false),
+            Some("uvicorn.run") => (true, true),
+            Some("uvicorn.Config") => (false, true),
+            _ if is_flask_run => (true, false),
+            _ => continue,
+        };
+        let callee = name.unwrap_or_else(|| node_text(function, source).to_string());
+        let mut switches = Vec::new();
+        if takes_debug {
+            switches.push((
+                "debug",
+                "shows tracebacks with local variables to anyone who triggers an error",
+            ));
+        }
+        if takes_reload && !dev_entrypoint {
+            switches.push((
+                "reload",
+                "restarts the server whenever a source file changes; it is for development",
+            ));
+        }
+        for (keyword, consequence) in switches {
+            let Some(argument) = keyword_argument_node(site.call, keyword, source) else {
+                continue;
+            };
+            let is_true = argument
+                .child_by_field_name("value")
+                .is_some_and(|value| node_text(value, source) == "True");
+            if !is_true {
+                continue;
+            }
+            let mut finding = RULE.finding(
+                argument.byte_range(),
+                format!("`{keyword}=True` in `{callee}(...)` {consequence}"),
+            );
+            finding.fix = remove_argument(argument, source)
+                .map(|edit| Fix::unsafe_(format!("Remove `{keyword}=True`"), vec![edit]));
+            findings.push(finding);
+        }
+    }
+}
