@@ -207,6 +207,11 @@ fn sleep_in_test() {
 }
 
 #[test]
+fn hardcoded_secret() {
+    check_fixture(Language::Python, "python/hardcoded-secret.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

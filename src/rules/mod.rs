@@ -11,6 +11,7 @@ pub mod docker;
 pub mod prefilter;
 pub mod python;
 pub mod query;
+pub mod secrets;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -195,6 +196,7 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::debug_in_production::RULE,
     &python::bind_all_interfaces::RULE,
     &python::sleep_in_test::RULE,
+    &python::hardcoded_secret::RULE,
     &docker::docker_hardcoded_secret::RULE,
 ];
 

@@ -54,6 +54,7 @@ use tree_sitter::Node;
 
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
+use crate::rules::secrets::{has_inline_password, is_secret_name};
 use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
 
 pub const RULE: Rule = Rule {
@@ -83,65 +84,6 @@ static COMPOSE_QUERY: LazyQuery<1> = LazyQuery::new(|| {
     )
 });
 
-/// Markers that make a name secret wherever they appear in it.
-const SECRET_MARKERS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "CREDENTIAL",
-];
-/// Short markers that must be a whole `_`-separated word (`AUTH` but not `AUTHOR`).
-const SECRET_WORDS: &[&str] = &["AUTH", "DSN"];
-/// Last words of names that configure a secret rather than hold one.
-const NON_SECRET_SUFFIXES: &[&str] = &[
-    "FILE",
-    "PATH",
-    "DIR",
-    "TTL",
-    "EXPIRY",
-    "EXPIRES",
-    "EXPIRE",
-    "EXPIRATION",
-    "LENGTH",
-    "LEN",
-    "ENABLED",
-    "DISABLED",
-    "ENABLE",
-    "DISABLE",
-    "TIMEOUT",
-    "SECONDS",
-    "MINUTES",
-    "HOURS",
-    "DAYS",
-    "AGE",
-    "ALGORITHM",
-    "TYPE",
-    "NAME",
-    "HEADER",
-    "URL",
-    "HOST",
-    "PORT",
-    "USER",
-    "USERNAME",
-    "ID",
-    "ISSUER",
-    "AUDIENCE",
-    "SCOPE",
-    "SCOPES",
-    "PROVIDER",
-    "BACKEND",
-    "MODE",
-    "METHOD",
-    "VERSION",
-    "REGION",
-    "ENDPOINT",
-];
-
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     match context.language {
         Language::Dockerfile => check_dockerfile(context, findings),
@@ -163,36 +105,6 @@ fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
         return Some("a connection URL with an inline password");
     }
     (is_secret_name(name) && !is_switch).then_some("a literal secret")
-}
-
-fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let Some(last) = words.last() else {
-        return false;
-    };
-    if NON_SECRET_SUFFIXES.contains(last) {
-        return false;
-    }
-    SECRET_MARKERS.iter().any(|marker| upper.contains(marker))
-        || words.iter().any(|word| SECRET_WORDS.contains(word))
-}
-
-/// `scheme://user:password@host` with a non-empty literal password.
-fn has_inline_password(value: &str) -> bool {
-    let Some((_, rest)) = value.split_once("://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let Some((user_info, _host)) = authority.rsplit_once('@') else {
-        return false;
-    };
-    user_info
-        .split_once(':')
-        .is_some_and(|(_, password)| !password.is_empty())
 }
 
 fn message(name: &str, reason: &str) -> String {

@@ -8,6 +8,7 @@ pub mod db_pool_without_timeout;
 pub mod debug_in_production;
 pub mod exceptions;
 pub mod file_kind;
+pub mod hardcoded_secret;
 pub mod http_without_timeout;
 pub mod missing_rollback;
 pub mod redis_client_without_timeout;
@@ -619,4 +620,36 @@ pub fn remove_argument(argument: Node, source: &str) -> Option<super::Edit> {
         return None; // a comment in between would go with it
     }
     Some(super::Edit::replace(range, ""))
+}
+
+/// Visit every node of the top-level statements this audit covers (an incremental audit
+/// skips the definitions whose findings it already knows), in pre-order.
+pub fn walk_audited<'t>(context: &super::Context<'t>, mut visit: impl FnMut(Node<'t>)) {
+    for &statement in context.top_level() {
+        if !context.coverage.skips(statement) {
+            walk_tree(statement, &mut visit);
+        }
+    }
+}
+
+/// The text of a plain string literal between its quotes (`None` for f-strings with
+/// replacement fields, byte strings and concatenations).
+pub fn string_value<'s>(string: Node, source: &'s str) -> Option<&'s str> {
+    if string.kind() != "string" {
+        return None;
+    }
+    let mut cursor = string.walk();
+    let children: Vec<Node> = string.named_children(&mut cursor).collect();
+    if children.iter().any(|child| child.kind() == "interpolation") {
+        return None;
+    }
+    let start = children
+        .iter()
+        .find(|child| child.kind() == "string_start")?;
+    let prefix = node_text(*start, source);
+    if prefix.to_ascii_lowercase().contains('b') {
+        return None;
+    }
+    let end = children.iter().find(|child| child.kind() == "string_end")?;
+    source.get(start.end_byte()..end.start_byte())
 }

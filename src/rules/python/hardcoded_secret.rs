@@ -1,0 +1,304 @@
+//! ## What it does
+//! Finds secrets written into Python source:
+//! - string literals assigned to, passed as, or defaulted for a name that holds a secret
+//!   (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`,
+//!   `credentials`, `auth`, `dsn`, in any case or style): `DB_PASSWORD = "..."`,
+//!   `self.api_key = "..."`, `settings["SECRET_KEY"] = "..."`, `connect(password="...")`,
+//!   `def login(token="...")`, `{"client_secret": "..."}`;
+//! - literal fallbacks for such a variable: `os.getenv("DB_PASSWORD", "...")`,
+//!   `os.environ.get(...)`, `os.environ.setdefault(...)`;
+//! - connection URLs with an inline password (`postgresql://app:pw@db/app`) and
+//!   Authorization header values (`"Bearer abc123..."`);
+//! - literals shaped like a known credential whatever their name: AWS access key ids,
+//!   Stripe live keys, GitHub and Slack tokens, JSON Web Tokens.
+//!
+//! Names that configure a secret rather than hold one (`TOKEN_TTL`, `PASSWORD_FILE`,
+//! `token_type`), placeholders (`""`, `"<token>"`, `"${TOKEN}"`, `"xxxx"`) and test files
+//! are not reported.
+//!
+//! ## Why is this bad?
+//! A secret in the source is in every clone, fork, CI log and backup of the repository,
+//! for as long as its history exists; rotating it means finding every copy. Leaked keys
+//! are found by scanners within minutes of a push to a public repository.
+//!
+//! ## Example
+//! ```python
+//! STRIPE_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+//! engine = create_engine(os.getenv("DATABASE_URL", "postgresql://app:hunter2@db/app"))
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! STRIPE_KEY = os.environ["STRIPE_KEY"]
+//! engine = create_engine(os.environ["DATABASE_URL"])
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe: the fix reads the value from the environment (`os.environ["NAME"]`, named
+//! after the variable, adding `import os` when needed), so the program now fails at
+//! start-up with a `KeyError` where the variable is not set. Rotate the leaked secret
+//! too: it stays in the repository's history. JSON Web Tokens and values in dictionary
+//! keys get no fix.
+//!
+//! ## Known problems
+//! The name is read from the syntax around the literal; a secret passed positionally
+//! (`connect("db", "hunter2")`) is only found when it has a known shape.
+
+use tree_sitter::Node;
+
+use super::file_kind::is_test_file;
+use super::{
+    ModuleFacts, ensure_module_import, positional_arguments, qualified_name, string_value,
+    walk_audited,
+};
+use crate::language::Language;
+use crate::rules::secrets::{
+    KNOWN_FORMAT_PREFIXES, environment_variable_name, has_inline_password, is_placeholder,
+    is_secret_name, known_format,
+};
+use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+
+pub const RULE: Rule = Rule {
+    id: "hardcoded-secret",
+    languages: &[Language::Python],
+    default_severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    summary: "A password, token or key written into Python source",
+    triggers: TRIGGERS,
+    text_test: None,
+    check,
+};
+
+const TRIGGERS: &[&str] = &[
+    "passw",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "private_key",
+    "access_key",
+    "credential",
+    "auth",
+    "dsn",
+    "://",
+    "AKIA",
+    "ASIA",
+    "sk_live_",
+    "rk_live_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xox",
+    "eyJ",
+];
+
+/// `os` functions whose second argument is a fallback for the variable named by the first.
+const ENVIRONMENT_FALLBACKS: &[&str] = &["os.getenv", "os.environ.get", "os.environ.setdefault"];
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    debug_assert!(
+        KNOWN_FORMAT_PREFIXES
+            .iter()
+            .all(|prefix| TRIGGERS.contains(prefix))
+    );
+    if is_test_file(context.path) {
+        return;
+    }
+    let facts = context.python_facts();
+    let source = context.source;
+    walk_audited(context, |node| {
+        if node.kind() != "string" {
+            return;
+        }
+        let Some(value) = string_value(node, source) else {
+            return;
+        };
+        if let Some(finding) = check_literal(context, facts, node, value) {
+            findings.push(finding);
+        }
+    });
+}
+
+/// Where a literal stands, as far as secrets go.
+enum Holder<'t> {
+    /// Assigned to, passed as, or the default of this name.
+    Named(String),
+    /// The fallback in `os.getenv("NAME", literal)`: the call and the variable's name.
+    Fallback(Node<'t>, String),
+    /// A dictionary value under this key (no fix: the key is data, not a variable).
+    DictionaryValue(String),
+    /// A parameter's default (no fix: an environment lookup there runs at import time).
+    ParameterDefault(String),
+    Other,
+}
+
+fn check_literal(
+    context: &Context,
+    facts: &ModuleFacts,
+    literal: Node,
+    value: &str,
+) -> Option<Finding> {
+    let source = context.source;
+    let holder = holder_of(literal, source, facts);
+    let (name, variable) = match &holder {
+        Holder::Named(name) | Holder::DictionaryValue(name) | Holder::ParameterDefault(name) => {
+            (Some(name.as_str()), Some(environment_variable_name(name)))
+        }
+        Holder::Fallback(_, variable) => (Some(variable.as_str()), Some(variable.clone())),
+        Holder::Other => (None, None),
+    };
+    let (reason, variable) = if let Some((what, format_variable)) = known_format(value) {
+        // The format names the credential better than `token` or `api_key` does.
+        (
+            format!("a literal that looks like {what}"),
+            format_variable.map(str::to_string),
+        )
+    } else if has_inline_password(value) {
+        (
+            "a connection URL with an inline password".to_string(),
+            variable,
+        )
+    } else if is_header_credential(value) {
+        (
+            "a literal credential for an Authorization header".to_string(),
+            None,
+        )
+    } else if name.is_some_and(is_secret_name) && !is_placeholder(value) && !is_switch(value) {
+        ("a literal secret".to_string(), variable)
+    } else {
+        return None;
+    };
+    let subject = name.map_or_else(|| "This string".to_string(), |name| format!("`{name}`"));
+    let mut finding = RULE.finding(
+        literal.byte_range(),
+        format!("{subject} holds {reason}; anyone who can read the repository can use it"),
+    );
+    let fixable = matches!(
+        holder,
+        Holder::Named(_) | Holder::Fallback(..) | Holder::Other
+    );
+    let variable = variable.filter(|variable| fixable && !variable.is_empty());
+    if let Some(variable) = variable {
+        let root = context.tree.root_node();
+        let (os, import) = ensure_module_import(root, source, &facts.imports, "os");
+        let (range, replacement) = match holder {
+            Holder::Fallback(call, _) => {
+                let key = positional_arguments(call)
+                    .first()
+                    .map_or(String::new(), |key| node_text(*key, source).to_string());
+                (call.byte_range(), format!("{os}.environ[{key}]"))
+            }
+            _ => (
+                literal.byte_range(),
+                format!("{os}.environ[\"{variable}\"]"),
+            ),
+        };
+        finding.fix = Some(Fix::unsafe_(
+            format!("Read it from the environment: `{os}.environ[...]`"),
+            import
+                .into_iter()
+                .chain([Edit::replace(range, replacement)])
+                .collect(),
+        ));
+    }
+    Some(finding)
+}
+
+/// `Bearer <token>`, `Basic <credentials>`, `Token <token>`: an Authorization header's value.
+fn is_header_credential(value: &str) -> bool {
+    ["Bearer ", "Basic ", "Token "].iter().any(|scheme| {
+        value.strip_prefix(scheme).is_some_and(|credential| {
+            credential.len() >= 8 && !is_placeholder(credential) && !credential.contains(['{', ' '])
+        })
+    })
+}
+
+fn is_switch(value: &str) -> bool {
+    ["true", "false", "yes", "no", "on", "off", "none", "null"]
+        .iter()
+        .any(|switch| value.eq_ignore_ascii_case(switch))
+}
+
+fn holder_of<'t>(literal: Node<'t>, source: &str, facts: &ModuleFacts) -> Holder<'t> {
+    let Some(parent) = literal.parent() else {
+        return Holder::Other;
+    };
+    let is_value = |field: &str| {
+        parent
+            .child_by_field_name(field)
+            .is_some_and(|value| value.id() == literal.id())
+    };
+    match parent.kind() {
+        "assignment" if is_value("right") => parent
+            .child_by_field_name("left")
+            .and_then(|target| target_name(target, source))
+            .map_or(Holder::Other, Holder::Named),
+        "keyword_argument" if is_value("value") => parent
+            .child_by_field_name("name")
+            .map_or(Holder::Other, |name| {
+                Holder::Named(node_text(name, source).to_string())
+            }),
+        "default_parameter" | "typed_default_parameter" if is_value("value") => parent
+            .child_by_field_name("name")
+            .map_or(Holder::Other, |name| {
+                Holder::ParameterDefault(node_text(name, source).to_string())
+            }),
+        "pair" if is_value("value") => parent
+            .child_by_field_name("key")
+            .and_then(|key| string_value(key, source).or(Some(node_text(key, source))))
+            .map_or(Holder::Other, |key| {
+                Holder::DictionaryValue(key.to_string())
+            }),
+        "argument_list" => fallback_of(parent, literal, source, facts),
+        _ => Holder::Other,
+    }
+}
+
+/// `os.getenv("NAME", literal)`: the literal is the second positional argument.
+fn fallback_of<'t>(
+    arguments: Node<'t>,
+    literal: Node<'t>,
+    source: &str,
+    facts: &ModuleFacts,
+) -> Holder<'t> {
+    let Some(call) = arguments.parent().filter(|call| call.kind() == "call") else {
+        return Holder::Other;
+    };
+    let is_fallback_call = call
+        .child_by_field_name("function")
+        .and_then(|function| qualified_name(function, source, &facts.imports))
+        .is_some_and(|name| ENVIRONMENT_FALLBACKS.contains(&name.as_str()));
+    let positional = positional_arguments(call);
+    if !is_fallback_call
+        || positional
+            .get(1)
+            .is_none_or(|second| second.id() != literal.id())
+    {
+        return Holder::Other;
+    }
+    positional
+        .first()
+        .and_then(|key| string_value(*key, source))
+        .map_or(Holder::Other, |variable| {
+            Holder::Fallback(call, variable.to_string())
+        })
+}
+
+/// The name an assignment target stands for: `x`, `self.x` (its attribute), or
+/// `config["X"]` (its key).
+fn target_name(target: Node, source: &str) -> Option<String> {
+    match target.kind() {
+        "identifier" => Some(node_text(target, source).to_string()),
+        "attribute" => {
+            Some(node_text(target.child_by_field_name("attribute")?, source).to_string())
+        }
+        "subscript" => {
+            let key = target.child_by_field_name("subscript")?;
+            string_value(key, source).map(str::to_string)
+        }
+        _ => None,
+    }
+}
