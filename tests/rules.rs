@@ -212,6 +212,16 @@ fn hardcoded_secret() {
 }
 
 #[test]
+fn type_ignore_without_reason() {
+    check_fixture(Language::Python, "python/type-ignore-without-reason.py");
+}
+
+#[test]
+fn import_inside_function() {
+    check_fixture(Language::Python, "python/import-inside-function.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

@@ -197,6 +197,8 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::bind_all_interfaces::RULE,
     &python::sleep_in_test::RULE,
     &python::hardcoded_secret::RULE,
+    &python::type_ignore_without_reason::RULE,
+    &python::import_inside_function::RULE,
     &docker::docker_hardcoded_secret::RULE,
 ];
 

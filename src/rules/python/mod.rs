@@ -10,6 +10,7 @@ pub mod exceptions;
 pub mod file_kind;
 pub mod hardcoded_secret;
 pub mod http_without_timeout;
+pub mod import_inside_function;
 pub mod missing_rollback;
 pub mod redis_client_without_timeout;
 pub mod redis_clients;
@@ -18,6 +19,7 @@ pub mod redis_keys_command;
 pub mod redis_silent_failure;
 pub mod sleep_in_test;
 pub mod swallowed_exception;
+pub mod type_ignore_without_reason;
 
 use std::collections::HashMap;
 
@@ -37,6 +39,10 @@ pub struct ModuleFacts<'t> {
     pub calls: Vec<CallSite<'t>>,
     /// Every `except` clause, in source order.
     pub handlers: Vec<Node<'t>>,
+    /// Every `import` and `from ... import` statement, in source order.
+    pub import_statements: Vec<Node<'t>>,
+    /// Every comment, in source order.
+    pub comments: Vec<Node<'t>>,
 }
 
 /// A call and the context the walk knew it in.
@@ -85,6 +91,7 @@ impl<'t> ModuleFacts<'t> {
         let mut binding_sites = Vec::new();
         let mut calls = Vec::new();
         let mut handlers = Vec::new();
+        let mut comments = Vec::new();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
         walk_with_scopes(root, top_level, skip, |node, parent, scopes| {
             match node.kind() {
@@ -93,6 +100,7 @@ impl<'t> ModuleFacts<'t> {
                     binding_sites.push((node, redis_clients::Scopes::from_stack(scopes, root)));
                 }
                 "except_clause" => handlers.push(node),
+                "comment" => comments.push(node),
                 "call" => {
                     if let Some(parent) = parent {
                         calls.push(CallSite {
@@ -124,6 +132,8 @@ impl<'t> ModuleFacts<'t> {
             ancestry: Ancestry::with_top_level(root, top_level.to_vec()),
             calls,
             handlers,
+            import_statements,
+            comments,
         }
     }
 }
