@@ -152,6 +152,11 @@ impl Settings {
         hasher.finish()
     }
 
+    /// The severity the user set for a rule, if any.
+    pub fn configured_severity(&self, rule: &Rule) -> Option<Severity> {
+        self.severity.get(rule.id).copied()
+    }
+
     pub fn severity_of(&self, rule: &Rule) -> Severity {
         self.severity
             .get(rule.id)

@@ -222,6 +222,11 @@ fn import_inside_function() {
 }
 
 #[test]
+fn cors_wildcard_credentials() {
+    check_fixture(Language::Python, "python/cors-wildcard-credentials.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

@@ -77,11 +77,15 @@ fn run_rules(context: &Context, triggered: &[bool]) -> Vec<Finding> {
             log_rule_failure_once(rule.id, panic.as_ref());
             continue;
         }
-        let severity = settings.severity_of(rule);
-        findings.extend(found.into_iter().map(|finding| Finding {
-            severity,
-            ..finding
-        }));
+        // A configured severity applies to all of a rule's findings; otherwise each keeps
+        // its own (a rule may report a milder case below its default).
+        match settings.configured_severity(rule) {
+            Some(severity) => findings.extend(found.into_iter().map(|finding| Finding {
+                severity,
+                ..finding
+            })),
+            None => findings.extend(found),
+        }
     }
     findings
 }

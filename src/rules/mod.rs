@@ -193,6 +193,7 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::db_pool_without_timeout::RULE,
     &python::swallowed_exception::RULE,
     &python::broad_except::RULE,
+    &python::cors_wildcard_credentials::RULE,
     &python::debug_in_production::RULE,
     &python::bind_all_interfaces::RULE,
     &python::sleep_in_test::RULE,
