@@ -227,6 +227,11 @@ fn cors_wildcard_credentials() {
 }
 
 #[test]
+fn fk_without_index() {
+    check_fixture(Language::Python, "python/fk-without-index.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

@@ -191,6 +191,7 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::redis_silent_failure::RULE,
     &python::redis_keys_command::RULE,
     &python::db_pool_without_timeout::RULE,
+    &python::fk_without_index::RULE,
     &python::swallowed_exception::RULE,
     &python::broad_except::RULE,
     &python::cors_wildcard_credentials::RULE,

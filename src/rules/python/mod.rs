@@ -9,6 +9,7 @@ pub mod db_pool_without_timeout;
 pub mod debug_in_production;
 pub mod exceptions;
 pub mod file_kind;
+pub mod fk_without_index;
 pub mod hardcoded_secret;
 pub mod http_without_timeout;
 pub mod import_inside_function;
