@@ -232,6 +232,11 @@ fn fk_without_index() {
 }
 
 #[test]
+fn sql_injection() {
+    check_fixture(Language::Python, "python/sql-injection.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

@@ -20,6 +20,8 @@ pub mod redis_key_without_ttl;
 pub mod redis_keys_command;
 pub mod redis_silent_failure;
 pub mod sleep_in_test;
+pub mod sql;
+pub mod sql_injection;
 pub mod swallowed_exception;
 pub mod type_ignore_without_reason;
 

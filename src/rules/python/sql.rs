@@ -1,0 +1,276 @@
+//! Where Python code hands SQL to a database, and how that SQL was written: shared by
+//! `sql-injection` (SQL built from values) and `sql-syntax-in-python` (SQL literals
+//! PostgreSQL would reject). Reads the tree only.
+
+use tree_sitter::Node;
+
+use super::{
+    CallSite, ModuleFacts, enclosing_scope, keyword_argument, positional_arguments, qualified_name,
+    walk_local_scope,
+};
+use crate::rules::node_text;
+
+/// Methods that run the SQL in their first argument, on whatever receiver: DB-API
+/// cursors, SQLAlchemy sessions/connections/engines, asyncpg connections and pools,
+/// Django managers (`raw`).
+const EXECUTING_METHODS: &[&str] = &[
+    "execute",
+    "executemany",
+    "exec_driver_sql",
+    "raw",
+    "fetch",
+    "fetchrow",
+    "fetchval",
+];
+
+/// Functions that wrap SQL text.
+const SQL_TEXT_FUNCTIONS: &[&str] = &[
+    "sqlalchemy.text",
+    "sqlalchemy.sql.text",
+    "sqlalchemy.sql.expression.text",
+    "sqlmodel.text",
+];
+
+/// Words a statement starts with.
+const SQL_VERBS: &[&str] = &[
+    "SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "CREATE", "ALTER", "DROP", "TRUNCATE", "GRANT",
+    "REVOKE", "MERGE", "COPY", "EXPLAIN", "CALL", "UPSERT", "REPLACE",
+];
+
+/// A call that runs or wraps SQL, and the argument holding it.
+#[derive(Clone, Copy)]
+pub struct SqlSink<'t> {
+    pub call: Node<'t>,
+    pub sql: Node<'t>,
+    pub kind: SinkKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SinkKind {
+    /// `text(...)` and friends.
+    Text,
+    /// `<receiver>.<method>(...)`.
+    Method,
+}
+
+impl<'t> SqlSink<'t> {
+    pub fn of(site: &CallSite<'t>, source: &str, facts: &ModuleFacts) -> Option<SqlSink<'t>> {
+        let function = site.call.child_by_field_name("function")?;
+        let kind = if site
+            .method(source)
+            .is_some_and(|method| EXECUTING_METHODS.contains(&method))
+        {
+            SinkKind::Method
+        } else if qualified_name(function, source, &facts.imports)
+            .is_some_and(|name| SQL_TEXT_FUNCTIONS.contains(&name.as_str()))
+        {
+            SinkKind::Text
+        } else {
+            return None;
+        };
+        let sql = positional_arguments(site.call)
+            .first()
+            .copied()
+            .or_else(|| {
+                ["sql", "query", "statement", "operation", "raw_query"]
+                    .iter()
+                    .find_map(|keyword| keyword_argument(site.call, keyword, source))
+            })?;
+        Some(SqlSink {
+            call: site.call,
+            sql,
+            kind,
+        })
+    }
+
+    /// `cursor.execute` for messages.
+    pub fn name(&self, source: &str) -> String {
+        self.call
+            .child_by_field_name("function")
+            .map_or_else(String::new, |function| {
+                node_text(function, source).to_string()
+            })
+    }
+}
+
+/// Whether a piece of literal text starts like a SQL statement.
+pub fn looks_like_sql(text: &str) -> bool {
+    let start = text.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+    let word: String = start
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    SQL_VERBS.iter().any(|verb| word.eq_ignore_ascii_case(verb))
+        && start[word.len()..].starts_with(|c: char| c.is_whitespace() || c == '(' || c == '*')
+}
+
+/// How a SQL argument was written when it is built from values at run time.
+#[derive(Debug)]
+pub enum Built<'t> {
+    /// `f"... {x} ..."`: the f-string.
+    FString(Node<'t>),
+    /// `"... %s ..." % values`: the operation, its format string and its values.
+    Percent(Node<'t>, Node<'t>, Node<'t>),
+    /// `"...".format(...)`: the call and its format string.
+    Format(Node<'t>, Node<'t>),
+    /// `"..." + x + "..."`: the operation and its first string.
+    Concatenation(Node<'t>, Node<'t>),
+}
+
+impl<'t> Built<'t> {
+    /// The node to point at and to replace.
+    pub fn node(&self) -> Node<'t> {
+        match self {
+            Built::FString(node)
+            | Built::Percent(node, ..)
+            | Built::Format(node, _)
+            | Built::Concatenation(node, _) => *node,
+        }
+    }
+
+    pub fn how(&self) -> &'static str {
+        match self {
+            Built::FString(_) => "an f-string",
+            Built::Percent(..) => "`%` formatting",
+            Built::Format(..) => "`.format()`",
+            Built::Concatenation(..) => "string concatenation",
+        }
+    }
+
+    /// The literal text the SQL starts with.
+    pub fn leading_text<'s>(&self, source: &'s str) -> &'s str {
+        match self {
+            Built::FString(string) => fstring_head(*string, source),
+            Built::Percent(_, format, _)
+            | Built::Format(_, format)
+            | Built::Concatenation(_, format) => string_body(*format, source),
+        }
+    }
+}
+
+/// How `expression` builds a string from run-time values, if it does; an identifier is
+/// followed to its last plain assignment in the same function.
+pub fn built_sql<'t>(
+    expression: Node<'t>,
+    facts: &ModuleFacts<'t>,
+    source: &str,
+) -> Option<Built<'t>> {
+    if let Some(built) = built_directly(expression, source) {
+        return Some(built);
+    }
+    if expression.kind() != "identifier" {
+        return None;
+    }
+    let name = node_text(expression, source);
+    let ancestors = facts.ancestry.ancestors(expression);
+    let scope = enclosing_scope(&ancestors)?;
+    let mut last = None;
+    walk_local_scope(scope, |node| {
+        if node.kind() != "assignment" || node.start_byte() >= expression.start_byte() {
+            return;
+        }
+        let assigns_name = node
+            .child_by_field_name("left")
+            .is_some_and(|left| left.kind() == "identifier" && node_text(left, source) == name);
+        if assigns_name {
+            last = node.child_by_field_name("right");
+        }
+    });
+    built_directly(last?, source)
+}
+
+fn built_directly<'t>(expression: Node<'t>, source: &str) -> Option<Built<'t>> {
+    match expression.kind() {
+        "string" if has_interpolation(expression) => Some(Built::FString(expression)),
+        "binary_operator" => {
+            let operator = expression.child_by_field_name("operator")?;
+            let left = expression.child_by_field_name("left")?;
+            let right = expression.child_by_field_name("right")?;
+            match node_text(operator, source) {
+                "%" if left.kind() == "string" => Some(Built::Percent(expression, left, right)),
+                "+" => {
+                    let leaves = concatenated(expression, source);
+                    let first_string = leaves.iter().find(|leaf| leaf.kind() == "string")?;
+                    let dynamic = leaves
+                        .iter()
+                        .any(|leaf| leaf.kind() != "string" || has_interpolation(*leaf));
+                    dynamic.then_some(Built::Concatenation(expression, *first_string))
+                }
+                _ => None,
+            }
+        }
+        "call" => {
+            let function = expression.child_by_field_name("function")?;
+            let object = function.child_by_field_name("object")?;
+            let method = function.child_by_field_name("attribute")?;
+            (function.kind() == "attribute"
+                && object.kind() == "string"
+                && node_text(method, source) == "format")
+                .then_some(Built::Format(expression, object))
+        }
+        "parenthesized_expression" => built_directly(expression.named_child(0)?, source),
+        _ => None,
+    }
+}
+
+/// The operands of a chain of `+`, left to right (iterative: chains can be long).
+fn concatenated<'t>(expression: Node<'t>, source: &str) -> Vec<Node<'t>> {
+    let mut leaves = Vec::new();
+    let mut stack = vec![expression];
+    while let Some(node) = stack.pop() {
+        let is_plus = node.kind() == "binary_operator"
+            && node
+                .child_by_field_name("operator")
+                .is_some_and(|operator| node_text(operator, source) == "+");
+        if is_plus {
+            stack.extend(node.child_by_field_name("right"));
+            stack.extend(node.child_by_field_name("left"));
+        } else {
+            leaves.push(node);
+        }
+    }
+    leaves
+}
+
+pub fn has_interpolation(string: Node) -> bool {
+    let mut cursor = string.walk();
+    string
+        .named_children(&mut cursor)
+        .any(|child| child.kind() == "interpolation")
+}
+
+/// The interpolations of an f-string, in order.
+pub fn interpolations(string: Node) -> Vec<Node> {
+    let mut cursor = string.walk();
+    string
+        .named_children(&mut cursor)
+        .filter(|child| child.kind() == "interpolation")
+        .collect()
+}
+
+/// A string's text between its quotes.
+pub fn string_body<'s>(string: Node, source: &'s str) -> &'s str {
+    let mut cursor = string.walk();
+    let children: Vec<Node> = string.named_children(&mut cursor).collect();
+    let start = children.iter().find(|child| child.kind() == "string_start");
+    let end = children
+        .iter()
+        .rev()
+        .find(|child| child.kind() == "string_end");
+    match (start, end) {
+        (Some(start), Some(end)) => source.get(start.end_byte()..end.start_byte()).unwrap_or(""),
+        _ => "",
+    }
+}
+
+/// An f-string's text up to its first replacement field.
+fn fstring_head<'s>(string: Node, source: &'s str) -> &'s str {
+    let body = string_body(string, source);
+    let Some(first) = interpolations(string).first().copied() else {
+        return body;
+    };
+    let start = string
+        .named_child(0)
+        .map_or(string.start_byte(), |start| start.end_byte());
+    source.get(start..first.start_byte()).unwrap_or(body)
+}
