@@ -237,6 +237,11 @@ fn sql_injection() {
 }
 
 #[test]
+fn sql_syntax_in_python() {
+    check_fixture(Language::Python, "python/sql-syntax-in-python.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

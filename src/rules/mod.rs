@@ -187,6 +187,7 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::blocking_io_in_async::RULE,
     &python::redis_key_without_ttl::RULE,
     &python::sql_injection::RULE,
+    &python::sql_syntax_in_python::RULE,
     &python::http_without_timeout::RULE,
     &python::redis_client_without_timeout::RULE,
     &python::redis_silent_failure::RULE,

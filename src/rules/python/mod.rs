@@ -22,6 +22,7 @@ pub mod redis_silent_failure;
 pub mod sleep_in_test;
 pub mod sql;
 pub mod sql_injection;
+pub mod sql_syntax_in_python;
 pub mod swallowed_exception;
 pub mod type_ignore_without_reason;
 
