@@ -242,6 +242,16 @@ fn sql_syntax_in_python() {
 }
 
 #[test]
+fn redis_race_condition() {
+    check_fixture(Language::Python, "python/redis-race-condition.py");
+}
+
+#[test]
+fn pubsub_without_reconnect() {
+    check_fixture(Language::Python, "python/pubsub-without-reconnect.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

@@ -192,6 +192,8 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::redis_client_without_timeout::RULE,
     &python::redis_silent_failure::RULE,
     &python::redis_keys_command::RULE,
+    &python::redis_race_condition::RULE,
+    &python::pubsub_without_reconnect::RULE,
     &python::db_pool_without_timeout::RULE,
     &python::fk_without_index::RULE,
     &python::swallowed_exception::RULE,

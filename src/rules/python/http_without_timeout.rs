@@ -44,8 +44,8 @@
 use tree_sitter::Node;
 
 use super::{
-    ModuleFacts, add_keyword_arguments, enclosing_scope, has_dictionary_splat, keyword_argument,
-    qualified_name, walk_local_scope,
+    ModuleFacts, add_keyword_arguments, calls_bound_to, enclosing_scope, has_dictionary_splat,
+    keyword_argument, qualified_name,
 };
 use crate::language::Language;
 use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
@@ -166,30 +166,7 @@ fn is_session_constructor(call: Node, source: &str, facts: &ModuleFacts) -> bool
 
 /// Whether `scope` binds `name` to a new `requests.Session()` (by `=` or `with ... as`).
 fn binds_session(scope: Node, name: &str, source: &str, facts: &ModuleFacts) -> bool {
-    let mut found = false;
-    walk_local_scope(scope, |node| {
-        if found {
-            return;
-        }
-        let (target, value) = match node.kind() {
-            "assignment" => (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-            ),
-            "as_pattern" => (
-                node.child_by_field_name("alias")
-                    .and_then(|alias| alias.named_child(0).or(Some(alias))),
-                node.named_child(0),
-            ),
-            _ => return,
-        };
-        let (Some(target), Some(value)) = (target, value) else {
-            return;
-        };
-        found = target.kind() == "identifier"
-            && node_text(target, source) == name
-            && value.kind() == "call"
-            && is_session_constructor(value, source, facts);
-    });
-    found
+    calls_bound_to(scope, name, source)
+        .into_iter()
+        .any(|value| is_session_constructor(value, source, facts))
 }

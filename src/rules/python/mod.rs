@@ -14,10 +14,12 @@ pub mod hardcoded_secret;
 pub mod http_without_timeout;
 pub mod import_inside_function;
 pub mod missing_rollback;
+pub mod pubsub_without_reconnect;
 pub mod redis_client_without_timeout;
 pub mod redis_clients;
 pub mod redis_key_without_ttl;
 pub mod redis_keys_command;
+pub mod redis_race_condition;
 pub mod redis_silent_failure;
 pub mod sleep_in_test;
 pub mod sql;
@@ -667,4 +669,35 @@ pub fn string_value<'s>(string: Node, source: &'s str) -> Option<&'s str> {
     }
     let end = children.iter().find(|child| child.kind() == "string_end")?;
     source.get(start.end_byte()..end.start_byte())
+}
+
+/// The calls whose results `scope` binds to the plain name `name`, by `name = call(...)`
+/// or `with call(...) as name`, in source order (nested scopes not included).
+pub fn calls_bound_to<'t>(scope: Node<'t>, name: &str, source: &str) -> Vec<Node<'t>> {
+    let mut calls = Vec::new();
+    walk_local_scope(scope, |node| {
+        let (target, value) = match node.kind() {
+            "assignment" => (
+                node.child_by_field_name("left"),
+                node.child_by_field_name("right"),
+            ),
+            "as_pattern" => (
+                node.child_by_field_name("alias")
+                    .and_then(|alias| alias.named_child(0).or(Some(alias))),
+                node.named_child(0),
+            ),
+            _ => return,
+        };
+        let (Some(target), Some(value)) = (target, value) else {
+            return;
+        };
+        if target.kind() == "identifier"
+            && node_text(target, source) == name
+            && value.kind() == "call"
+        {
+            calls.push(value);
+        }
+    });
+    calls.sort_by_key(|call| call.start_byte());
+    calls
 }
