@@ -306,6 +306,7 @@ fn the_bundled_example_project_has_its_known_findings() {
             "examples/shop/app/db.py:10 db-pool-without-timeout warning",
             "examples/shop/app/db.py:26 missing-rollback error",
             "examples/shop/app/db.py:42 missing-rollback error",
+            "examples/shop/app/main.py:15 missing-auth-dependency warning",
             "examples/shop/app/main.py:26 blocking-io-in-async warning",
             "examples/shop/app/main.py:27 blocking-io-in-async warning",
             "examples/shop/docker-compose.yml:9 docker-hardcoded-secret error",

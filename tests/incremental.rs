@@ -78,6 +78,35 @@ fn a_broken_definition_is_not_reused_from_the_cache() {
     });
 }
 
+/// A route's finding depends on another definition (its dependency's body): editing that
+/// body must change the route's finding although the route's text did not change.
+#[test]
+fn a_rule_reading_other_definitions_follows_their_edits() {
+    let before = "from fastapi import APIRouter, Depends\n\nrouter = APIRouter()\n\n\ndef check(request):\n    return request\n\n\n@router.post(\"/orders\", dependencies=[Depends(check)])\ndef create():\n    return 1\n";
+    let mut session = Session::new(Language::Python, Encoding::Utf8, before);
+    let rules = |session: &Session| -> Vec<&'static str> {
+        let tree = session.document.tree.as_ref().expect("tree");
+        audit(
+            Language::Python,
+            &session.reference,
+            tree,
+            &Settings::default(),
+            None,
+        )
+        .iter()
+        .map(|finding| finding.rule)
+        .collect()
+    };
+    assert_eq!(rules(&session), ["missing-auth-dependency"]);
+    // `return request` -> `return request.user`: now the dependency authenticates.
+    session.apply(TextDocumentContentChangeEvent {
+        range: Some(Range::new(Position::new(6, 18), Position::new(6, 18))),
+        range_length: None,
+        text: ".user".to_string(),
+    });
+    assert!(rules(&session).is_empty());
+}
+
 /// Typing inside one function re-audits that function only, and the findings of the
 /// others (moved by the edit) still match a full audit.
 #[test]

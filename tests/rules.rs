@@ -252,6 +252,11 @@ fn pubsub_without_reconnect() {
 }
 
 #[test]
+fn missing_auth_dependency() {
+    check_fixture(Language::Python, "python/missing-auth-dependency.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

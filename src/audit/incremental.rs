@@ -31,7 +31,7 @@ use super::{audit, finish, run_rules, triggered_rules};
 use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::python::{ModuleFacts, import_insertion_point};
-use crate::rules::{Context, Coverage, Finding, line_end, newline_of};
+use crate::rules::{ALL_RULES, Context, Coverage, Finding, line_end, newline_of};
 
 /// What the last audit of one document learnt, kept between its versions.
 #[derive(Debug, Default)]
@@ -144,22 +144,36 @@ impl AuditCache {
             context_hash(facts, root, source, header_end, settings, &triggered)
         };
 
+        // Rules that read other definitions than the one holding a finding are run every
+        // time and never cached (see `Rule::whole_module`).
+        let (cached_rules, whole_module_rules): (Vec<bool>, Vec<bool>) = triggered
+            .iter()
+            .zip(ALL_RULES)
+            .map(|(hit, rule)| (*hit && !rule.whole_module, *hit && rule.whole_module))
+            .unzip();
         let run = |coverage: &Coverage| {
             let context = Context::with_coverage(source, tree, language, settings, coverage)
                 .with_path(path)
                 .with_top_level(top_level.clone());
             let hash = context_of(context.python_facts());
             let imports = context.python_facts().imports.ordered().to_vec();
-            (hash, run_rules(&context, &triggered), imports)
+            let whole_module = run_rules(&context, &whole_module_rules);
+            (
+                hash,
+                run_rules(&context, &cached_rules),
+                whole_module,
+                imports,
+            )
         };
-        let (mut hash, mut fresh, mut imports) = run(&coverage);
+        let (mut hash, mut fresh, mut whole_module, mut imports) = run(&coverage);
         if self.context != Some(hash) && !coverage.skipped.is_empty() {
             // The context changed under the cached findings: audit everything.
             coverage = Coverage::default();
-            (hash, fresh, imports) = run(&coverage);
+            (hash, fresh, whole_module, imports) = run(&coverage);
         }
 
-        let mut findings = Vec::with_capacity(fresh.len());
+        let mut findings = Vec::with_capacity(fresh.len() + whole_module.len());
+        findings.append(&mut whole_module);
         let mut old_definitions = std::mem::take(&mut self.definitions);
         let mut new_definitions: HashMap<u128, Definition, TextHashes> =
             HashMap::with_capacity_and_hasher(definitions.len(), TextHashes::default());

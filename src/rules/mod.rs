@@ -144,6 +144,12 @@ pub struct Rule {
     /// whose trigger words are common (see `prefilter`); it must never reject a text
     /// the rule could report on.
     pub text_test: Option<fn(&str) -> bool>,
+    /// Its findings in one definition depend on other top-level definitions (a route's
+    /// dependency defined elsewhere in the file), so the editor's incremental audit runs
+    /// it over the whole module every time instead of caching per definition. Such a rule
+    /// reads the tree and `Context::top_level`, not the per-audit facts' calls (which
+    /// leave out the definitions an incremental audit skips); imports are complete.
+    pub whole_module: bool,
     pub check: fn(&Context, &mut Vec<Finding>),
 }
 
@@ -199,6 +205,7 @@ pub static ALL_RULES: &[&Rule] = &[
     &python::swallowed_exception::RULE,
     &python::broad_except::RULE,
     &python::cors_wildcard_credentials::RULE,
+    &python::missing_auth_dependency::RULE,
     &python::debug_in_production::RULE,
     &python::bind_all_interfaces::RULE,
     &python::sleep_in_test::RULE,

@@ -42,6 +42,7 @@ pub const RULE: Rule = Rule {
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

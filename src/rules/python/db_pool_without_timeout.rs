@@ -66,6 +66,7 @@ pub const RULE: Rule = Rule {
         "ConnectionPool",
     ],
     text_test: None,
+    whole_module: false,
     check,
 };
 

@@ -55,6 +55,7 @@ pub const RULE: Rule = Rule {
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

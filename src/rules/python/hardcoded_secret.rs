@@ -66,6 +66,7 @@ pub const RULE: Rule = Rule {
     summary: "A password, token or key written into Python source",
     triggers: TRIGGERS,
     text_test: None,
+    whole_module: false,
     check,
 };
 

@@ -58,6 +58,7 @@ pub const RULE: Rule = Rule {
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

@@ -48,6 +48,7 @@ pub const RULE: Rule = Rule {
     summary: "An import inside a function body, with no comment saying why",
     triggers: &["import"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

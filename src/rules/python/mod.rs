@@ -13,6 +13,7 @@ pub mod fk_without_index;
 pub mod hardcoded_secret;
 pub mod http_without_timeout;
 pub mod import_inside_function;
+pub mod missing_auth_dependency;
 pub mod missing_rollback;
 pub mod pubsub_without_reconnect;
 pub mod redis_client_without_timeout;
@@ -27,6 +28,7 @@ pub mod sql_injection;
 pub mod sql_syntax_in_python;
 pub mod swallowed_exception;
 pub mod type_ignore_without_reason;
+pub mod web;
 
 use std::collections::HashMap;
 

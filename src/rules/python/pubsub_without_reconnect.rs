@@ -61,6 +61,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis pub/sub `listen()`/`get_message()` loop that no connection-error handler covers",
     triggers: &["pubsub"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

@@ -51,6 +51,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis `get` then `set` (or `hget`/`hset`) of one key with nothing making it atomic",
     triggers: &["redis"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

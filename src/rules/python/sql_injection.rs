@@ -71,6 +71,7 @@ pub const RULE: Rule = Rule {
         "grant", "revoke", "merge", "copy", "explain", "call", "upsert", "replace",
     ],
     text_test: Some(mentions_sql_sink),
+    whole_module: false,
     check,
 };
 

@@ -50,6 +50,7 @@ pub const RULE: Rule = Rule {
     summary: "A SQL string literal run from Python that PostgreSQL would reject",
     triggers: &["execute", "text(", "raw(", "fetch"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

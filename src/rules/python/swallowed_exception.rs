@@ -54,6 +54,7 @@ pub const RULE: Rule = Rule {
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

@@ -38,6 +38,7 @@ pub const RULE: Rule = Rule {
     summary: "A blanket `# type: ignore` with no error code and no reason",
     triggers: &["type: ignore", "type:ignore"],
     text_test: None,
+    whole_module: false,
     check,
 };
 

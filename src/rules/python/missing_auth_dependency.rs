@@ -1,0 +1,327 @@
+//! ## What it does
+//! Finds FastAPI routes that should be authenticated and show no sign of it: routes
+//! whose path (with its router's `prefix`) has an `admin` or `internal` segment, and
+//! routes that change data (`POST`, `PUT`, `PATCH`, `DELETE`), when no dependency that
+//! authenticates is attached to the route, its router, or the app.
+//!
+//! A dependency authenticates when it is a `Depends(...)`/`Security(...)` (in a
+//! parameter's default or `Annotated[...]` type, an alias of one, or a `dependencies=[...]`
+//! list on the route, on `APIRouter(...)`, on `FastAPI(...)` or on
+//! `app.include_router(...)`) whose callable's name, or body when it is defined in the
+//! same file, mentions `auth`, `user`, `token`, `permission`, `login`, `admin`, `jwt`,
+//! `api_key`, `scope`, `role`, `credential`, `verify`, `signature` or `hmac`.
+//!
+//! ## Why is this bad?
+//! FastAPI routes are public unless a dependency says otherwise, and nothing fails when
+//! that dependency is forgotten: the endpoint works in every test, for every caller.
+//! An unauthenticated `DELETE /orders/{id}` or `/admin/users` is found by scanners
+//! quickly, and the first sign of it is data that changed when nobody logged in.
+//!
+//! ## Example
+//! ```python
+//! router = APIRouter(prefix="/admin")
+//!
+//! @router.delete("/users/{user_id}")
+//! def delete_user(user_id: int, db: Session = Depends(get_db)):
+//!     ...
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! router = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
+//!
+//! @router.delete("/users/{user_id}")
+//! def delete_user(user_id: int, db: Session = Depends(get_db)):
+//!     ...
+//! ```
+//!
+//! ## Fix safety
+//! No fix: which check a route needs is a decision about who may call it.
+//!
+//! ## Known problems
+//! Authentication done in middleware, or by a router that another file includes with
+//! dependencies, is not seen from this file: silence those routes with
+//! `# stackaudit: ignore[missing-auth-dependency]`, or add the dependency to the router
+//! here. Public write endpoints (sign-up, log-in, webhooks with signatures) are reported
+//! too. Flask views are not checked.
+
+use tree_sitter::Node;
+
+use super::web::{Route, router_constructor, routes_of};
+use super::{
+    Imports, keyword_argument, positional_arguments, qualified_name, string_value, walk_local_scope,
+};
+use crate::language::Language;
+use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text, walk_tree};
+
+pub const RULE: Rule = Rule {
+    id: "missing-auth-dependency",
+    languages: &[Language::Python],
+    default_severity: Severity::Warning,
+    fix: FixAvailability::None,
+    summary: "A FastAPI admin/internal or data-changing route with no authentication dependency",
+    triggers: &["fastapi"],
+    text_test: None,
+    whole_module: true,
+    check,
+};
+
+/// Words in a dependency's name or body that mean it checks who is calling.
+const AUTH_WORDS: &[&str] = &[
+    "auth",
+    "user",
+    "token",
+    "permission",
+    "login",
+    "admin",
+    "jwt",
+    "api_key",
+    "apikey",
+    "scope",
+    "role",
+    "credential",
+    "verify",
+    "principal",
+    "oauth",
+    "signature",
+    "hmac",
+];
+
+const WRITE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    let source = context.source;
+    let root = context.tree.root_node();
+    let imports = &context.python_facts().imports;
+    let fastapi = imports
+        .ordered()
+        .iter()
+        .any(|(_, _, target)| target == "fastapi" || target.starts_with("fastapi."));
+    if !fastapi {
+        return;
+    }
+    let module = Module {
+        root,
+        source,
+        imports,
+    };
+    // Routes are top-level decorated functions (this rule reads other definitions, so it
+    // always runs over the whole module).
+    for &definition in context.top_level() {
+        for route in routes_of(definition, root, source, imports) {
+            if let Some(finding) = check_route(&module, &route) {
+                findings.push(finding);
+            }
+        }
+    }
+}
+
+struct Module<'a, 't> {
+    root: Node<'t>,
+    source: &'a str,
+    imports: &'a Imports,
+}
+
+fn check_route(module: &Module, route: &Route) -> Option<Finding> {
+    let source = module.source;
+    let router_name = node_text(route.router, source);
+    let (prefix, router_authenticated) = router_facts(module, router_name);
+    let full_path = format!("{prefix}{}", route.path);
+    let sensitive_path = full_path
+        .split('/')
+        .any(|segment| matches!(segment.to_ascii_lowercase().as_str(), "admin" | "internal"));
+    let writes = route
+        .methods
+        .iter()
+        .find(|method| WRITE_METHODS.contains(&method.as_str()));
+    if !sensitive_path && writes.is_none() {
+        return None;
+    }
+    let route_dependencies = keyword_argument(route.decorator, "dependencies", source);
+    let authenticated = router_authenticated
+        || route_dependencies.is_some_and(|list| has_auth_dependency(module, list))
+        || parameters_authenticate(module, route.function);
+    if authenticated {
+        return None;
+    }
+    let method = writes.map_or_else(
+        || route.methods.first().cloned().unwrap_or_default(),
+        Clone::clone,
+    );
+    let why = if sensitive_path {
+        "is an admin/internal route"
+    } else {
+        "changes data"
+    };
+    let places = if constructor_is_app(module, router_name) {
+        "on the route or the app".to_string()
+    } else {
+        format!("on the route, `{router_name}` or the app")
+    };
+    Some(RULE.finding(
+        route.decorator.byte_range(),
+        format!(
+            "`{method} {full_path}` {why} and no authentication dependency guards it ({places})"
+        ),
+    ))
+}
+
+fn constructor_is_app(module: &Module, router: &str) -> bool {
+    router_constructor(router, module.root, module.source, module.imports)
+        .and_then(|call| call.child_by_field_name("function"))
+        .and_then(|function| qualified_name(function, module.source, module.imports))
+        .is_some_and(|name| name == "fastapi.FastAPI")
+}
+
+/// The prefix a router's routes get in this file, and whether the router (or the app,
+/// or its `include_router` here) carries an authenticating dependency.
+fn router_facts(module: &Module, router: &str) -> (String, bool) {
+    let source = module.source;
+    let mut prefix = String::new();
+    let mut authenticated = false;
+    let constructor = router_constructor(router, module.root, source, module.imports);
+    if let Some(constructor) = constructor {
+        prefix = keyword_argument(constructor, "prefix", source)
+            .and_then(|value| string_value(value, source))
+            .unwrap_or("")
+            .to_string();
+        authenticated |= keyword_argument(constructor, "dependencies", source)
+            .is_some_and(|list| has_auth_dependency(module, list));
+    }
+    // `app.include_router(router, prefix=..., dependencies=[...])` and the app's own.
+    walk_local_scope(module.root, |node| {
+        if node.kind() != "call" {
+            return;
+        }
+        let Some(function) = node.child_by_field_name("function") else {
+            return;
+        };
+        let callee = node_text(function, source);
+        if callee.ends_with(".include_router")
+            && positional_arguments(node)
+                .first()
+                .is_some_and(|first| node_text(*first, source) == router)
+        {
+            if let Some(included) = keyword_argument(node, "prefix", source)
+                .and_then(|value| string_value(value, source))
+            {
+                prefix = format!("{included}{prefix}");
+            }
+            authenticated |= keyword_argument(node, "dependencies", source)
+                .is_some_and(|list| has_auth_dependency(module, list));
+        }
+        let is_app = qualified_name(function, source, module.imports)
+            .is_some_and(|name| name == "fastapi.FastAPI");
+        if is_app {
+            authenticated |= keyword_argument(node, "dependencies", source)
+                .is_some_and(|list| has_auth_dependency(module, list));
+        }
+    });
+    (prefix, authenticated)
+}
+
+/// Whether any `Depends(x)`/`Security(x)` inside `node` authenticates.
+fn has_auth_dependency(module: &Module, node: Node) -> bool {
+    let mut found = false;
+    walk_tree(node, |candidate| {
+        if found || candidate.kind() != "call" {
+            return;
+        }
+        let Some(function) = candidate.child_by_field_name("function") else {
+            return;
+        };
+        let name = node_text(function, module.source);
+        let last = name.rsplit('.').next().unwrap_or(name);
+        if !matches!(last, "Depends" | "Security") {
+            return;
+        }
+        // `Security(...)` with scopes, or any dependency whose callable looks like auth.
+        found = last == "Security"
+            || positional_arguments(candidate)
+                .first()
+                .or(keyword_argument(candidate, "dependency", module.source).as_ref())
+                .is_some_and(|callable| callable_authenticates(module, *callable));
+    });
+    found
+}
+
+/// The callable's name mentions auth, or (when defined in this module) its body does.
+fn callable_authenticates(module: &Module, callable: Node) -> bool {
+    let text = node_text(callable, module.source);
+    if mentions_auth(text) {
+        return true;
+    }
+    let name = text
+        .split('(')
+        .next()
+        .unwrap_or(text)
+        .rsplit('.')
+        .next()
+        .unwrap_or(text);
+    let mut cursor = module.root.walk();
+    let definitions: Vec<Node> = module.root.named_children(&mut cursor).collect();
+    definitions.into_iter().any(|definition| {
+        let function = match definition.kind() {
+            "decorated_definition" => definition.child_by_field_name("definition"),
+            "function_definition" | "class_definition" => Some(definition),
+            _ => None,
+        };
+        function.is_some_and(|function| {
+            function
+                .child_by_field_name("name")
+                .is_some_and(|defined| node_text(defined, module.source) == name)
+                && function
+                    .child_by_field_name("body")
+                    .is_some_and(|body| mentions_auth(node_text(body, module.source)))
+        })
+    })
+}
+
+fn mentions_auth(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    AUTH_WORDS.iter().any(|word| lower.contains(word))
+}
+
+/// A parameter whose default or annotation carries an authenticating dependency,
+/// directly or through a module-level alias (`CurrentUser = Annotated[User, Depends(...)]`).
+fn parameters_authenticate(module: &Module, function: Node) -> bool {
+    let Some(parameters) = function.child_by_field_name("parameters") else {
+        return false;
+    };
+    if has_auth_dependency(module, parameters) {
+        return true;
+    }
+    let mut cursor = parameters.walk();
+    let annotations: Vec<Node> = parameters
+        .named_children(&mut cursor)
+        .filter_map(|parameter| parameter.child_by_field_name("type"))
+        .collect();
+    annotations.into_iter().any(|annotation| {
+        let mut aliases = Vec::new();
+        walk_tree(annotation, |node| {
+            if node.kind() == "identifier" {
+                aliases.push(node_text(node, module.source).to_string());
+            }
+        });
+        aliases
+            .iter()
+            .any(|alias| alias_authenticates(module, alias))
+    })
+}
+
+fn alias_authenticates(module: &Module, alias: &str) -> bool {
+    let mut found = false;
+    walk_local_scope(module.root, |node| {
+        if found || node.kind() != "assignment" {
+            return;
+        }
+        let names_alias = node
+            .child_by_field_name("left")
+            .is_some_and(|left| node_text(left, module.source) == alias);
+        found = names_alias
+            && node
+                .child_by_field_name("right")
+                .is_some_and(|value| has_auth_dependency(module, value));
+    });
+    found
+}

@@ -1,0 +1,170 @@
+//! Request handlers: functions that a web framework calls once per request (FastAPI and
+//! Starlette routes, Flask views), and what their routers add (prefixes, dependencies).
+//! Shared by the rules about per-request state and authentication. Reads the tree only.
+
+use tree_sitter::Node;
+
+use super::{
+    Imports, calls_bound_to, keyword_argument, positional_arguments, qualified_name, string_value,
+};
+use crate::rules::node_text;
+
+/// Decorator methods that register a route, and the HTTP method they imply.
+const ROUTE_DECORATORS: &[(&str, Option<&str>)] = &[
+    ("get", Some("GET")),
+    ("post", Some("POST")),
+    ("put", Some("PUT")),
+    ("patch", Some("PATCH")),
+    ("delete", Some("DELETE")),
+    ("head", Some("HEAD")),
+    ("options", Some("OPTIONS")),
+    ("api_route", None),
+    ("route", None),
+    ("websocket", Some("WEBSOCKET")),
+];
+
+/// Constructors of apps and routers.
+const ROUTER_CONSTRUCTORS: &[&str] = &[
+    "fastapi.FastAPI",
+    "fastapi.APIRouter",
+    "fastapi.routing.APIRouter",
+    "starlette.applications.Starlette",
+    "flask.Flask",
+    "flask.Blueprint",
+];
+
+/// A function registered as a request handler.
+pub struct Route<'t> {
+    pub function: Node<'t>,
+    /// The decorator's call (`@router.post("/orders", ...)`).
+    pub decorator: Node<'t>,
+    /// The app or router it is registered on (`router`).
+    pub router: Node<'t>,
+    /// `GET`, `POST`, ...; several for `api_route(methods=[...])`.
+    pub methods: Vec<String>,
+    /// The path as written on the route.
+    pub path: String,
+}
+
+/// The routes a decorated definition registers (usually one).
+pub fn routes_of<'t>(
+    definition: Node<'t>,
+    root: Node<'t>,
+    source: &str,
+    imports: &Imports,
+) -> Vec<Route<'t>> {
+    if definition.kind() != "decorated_definition" {
+        return Vec::new();
+    }
+    let Some(function) = definition
+        .child_by_field_name("definition")
+        .filter(|f| f.kind() == "function_definition")
+    else {
+        return Vec::new();
+    };
+    let mut routes = Vec::new();
+    let mut cursor = definition.walk();
+    for decorator in definition
+        .children(&mut cursor)
+        .filter(|child| child.kind() == "decorator")
+    {
+        let Some(call) = decorator
+            .named_child(0)
+            .filter(|call| call.kind() == "call")
+        else {
+            continue;
+        };
+        let Some(callee) = call
+            .child_by_field_name("function")
+            .filter(|f| f.kind() == "attribute")
+        else {
+            continue;
+        };
+        let (Some(router), Some(method)) = (
+            callee.child_by_field_name("object"),
+            callee.child_by_field_name("attribute"),
+        ) else {
+            continue;
+        };
+        let Some((_, implied)) = ROUTE_DECORATORS
+            .iter()
+            .find(|(name, _)| *name == node_text(method, source))
+        else {
+            continue;
+        };
+        if !is_router(router, root, source, imports) {
+            continue;
+        }
+        let path = positional_arguments(call)
+            .first()
+            .copied()
+            .or_else(|| keyword_argument(call, "path", source))
+            .or_else(|| keyword_argument(call, "rule", source))
+            .and_then(|path| string_value(path, source))
+            .unwrap_or("")
+            .to_string();
+        let methods = match implied {
+            Some(method) => vec![method.to_string()],
+            None => listed_methods(call, source),
+        };
+        routes.push(Route {
+            function,
+            decorator: call,
+            router,
+            methods,
+            path,
+        });
+    }
+    routes
+}
+
+/// `methods=["GET", "POST"]`; Flask's and Starlette's default is GET.
+fn listed_methods(call: Node, source: &str) -> Vec<String> {
+    let Some(list) = keyword_argument(call, "methods", source) else {
+        return vec!["GET".to_string()];
+    };
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter_map(|item| string_value(item, source))
+        .map(str::to_ascii_uppercase)
+        .collect()
+}
+
+/// An app or router: a module-level name bound to a known constructor, or one of the
+/// conventional names when the binding is in another module.
+fn is_router(router: Node, root: Node, source: &str, imports: &Imports) -> bool {
+    if router.kind() != "identifier" {
+        return false;
+    }
+    let name = node_text(router, source);
+    let bound = router_constructor(name, root, source, imports).is_some();
+    bound
+        || matches!(
+            name,
+            "app" | "router" | "api" | "api_router" | "bp" | "blueprint" | "admin_router"
+        )
+}
+
+/// The call that made the module-level app or router `name`.
+pub fn router_constructor<'t>(
+    name: &str,
+    root: Node<'t>,
+    source: &str,
+    imports: &Imports,
+) -> Option<Node<'t>> {
+    calls_bound_to(root, name, source)
+        .into_iter()
+        .rev()
+        .find(|call| {
+            call.child_by_field_name("function")
+                .and_then(|function| qualified_name(function, source, imports))
+                .is_some_and(|constructor| ROUTER_CONSTRUCTORS.contains(&constructor.as_str()))
+        })
+}
+
+/// Whether `node` (a function) is a request handler.
+pub fn is_request_handler(function: Node, root: Node, source: &str, imports: &Imports) -> bool {
+    function
+        .parent()
+        .is_some_and(|parent| !routes_of(parent, root, source, imports).is_empty())
+}
