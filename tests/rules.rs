@@ -257,6 +257,21 @@ fn missing_auth_dependency() {
 }
 
 #[test]
+fn session_shared_across_requests() {
+    check_fixture(Language::Python, "python/session-shared-across-requests.py");
+}
+
+#[test]
+fn global_mutable_state() {
+    check_fixture(Language::Python, "python/global-mutable-state.py");
+}
+
+#[test]
+fn n_plus_one_query() {
+    check_fixture(Language::Python, "python/n-plus-one-query.py");
+}
+
+#[test]
 fn docker_hardcoded_secret_in_dockerfile() {
     check_fixture(
         Language::Dockerfile,

@@ -10,11 +10,13 @@ pub mod debug_in_production;
 pub mod exceptions;
 pub mod file_kind;
 pub mod fk_without_index;
+pub mod global_mutable_state;
 pub mod hardcoded_secret;
 pub mod http_without_timeout;
 pub mod import_inside_function;
 pub mod missing_auth_dependency;
 pub mod missing_rollback;
+pub mod n_plus_one_query;
 pub mod pubsub_without_reconnect;
 pub mod redis_client_without_timeout;
 pub mod redis_clients;
@@ -22,6 +24,7 @@ pub mod redis_key_without_ttl;
 pub mod redis_keys_command;
 pub mod redis_race_condition;
 pub mod redis_silent_failure;
+pub mod session_shared_across_requests;
 pub mod sleep_in_test;
 pub mod sql;
 pub mod sql_injection;
@@ -702,4 +705,34 @@ pub fn calls_bound_to<'t>(scope: Node<'t>, name: &str, source: &str) -> Vec<Node
     });
     calls.sort_by_key(|call| call.start_byte());
     calls
+}
+
+/// The names a function binds itself, which hide module-level ones: its parameters and
+/// the plain names it assigns (nested scopes not included).
+pub fn local_bindings(function: Node, source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(parameters) = function.child_by_field_name("parameters") {
+        let mut cursor = parameters.walk();
+        for parameter in parameters.named_children(&mut cursor) {
+            let name = match parameter.kind() {
+                "identifier" => Some(parameter),
+                _ => parameter
+                    .child_by_field_name("name")
+                    .or_else(|| parameter.named_child(0)),
+            };
+            if let Some(name) = name.filter(|name| name.kind() == "identifier") {
+                names.push(node_text(name, source).to_string());
+            }
+        }
+    }
+    walk_local_scope(function, |node| {
+        let target = (node.kind() == "assignment")
+            .then(|| node.child_by_field_name("left"))
+            .flatten()
+            .filter(|left| left.kind() == "identifier");
+        if let Some(target) = target {
+            names.push(node_text(target, source).to_string());
+        }
+    });
+    names
 }

@@ -1,0 +1,286 @@
+//! ## What it does
+//! Finds state shared by every request through module globals:
+//! - a module-level list, dict or set (a literal, a comprehension, `list()`, `dict()`,
+//!   `set()`, `defaultdict(...)`, `OrderedDict()`, `Counter()`, `deque()`) mutated inside
+//!   a function: `CACHE[key] = value`, `del CACHE[key]`, `SEEN.add(x)`,
+//!   `EVENTS.append(e)`, `.update()`, `.pop()`, `.clear()`, ...;
+//! - a `global` statement in a request handler or in an `async def`.
+//!
+//! Mutations under a `with` whose context manager is a lock, and registry decorators
+//! (functions that add their argument to a module list and return it, run at import
+//! time) are fine.
+//!
+//! ## Why is this bad?
+//! Module globals live as long as the worker process and are shared by every request it
+//! serves, on every thread. Without a lock, concurrent updates race; a cache dict grows
+//! without bound until the worker is killed for memory; and each worker process (and each
+//! replica) has its own copy, so what one request stored is missing for the next one that
+//! lands elsewhere. `global` in a handler or coroutine makes one request's data another's.
+//!
+//! ## Example
+//! ```python
+//! RATES = {}
+//!
+//! def rate_for(currency):
+//!     if currency not in RATES:
+//!         RATES[currency] = fetch_rate(currency)
+//!     return RATES[currency]
+//! ```
+//!
+//! ## Use instead
+//! ```python
+//! @functools.lru_cache(maxsize=256)
+//! def rate_for(currency):
+//!     return fetch_rate(currency)
+//! ```
+//! or keep shared state in Redis or the database, or guard it with a lock.
+//!
+//! ## Fix safety
+//! No fix: where the state should live depends on what it is for.
+//!
+//! ## Known problems
+//! A mutation through another name (`cache = CACHE; cache[k] = v`) or through a function
+//! of another module is not followed. A global that is only mutated at start-up from a
+//! function is reported.
+
+use tree_sitter::Node;
+
+use super::web::is_request_handler;
+use super::{Imports, is_async_function, local_bindings, qualified_name, walk_local_scope};
+use crate::language::Language;
+use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+
+pub const RULE: Rule = Rule {
+    id: "global-mutable-state",
+    languages: &[Language::Python],
+    default_severity: Severity::Warning,
+    fix: FixAvailability::None,
+    summary: "A module-level list/dict/set mutated in functions, or `global` in a handler or coroutine",
+    triggers: &[
+        "global",
+        "[",
+        "{",
+        "set(",
+        "dict(",
+        "list(",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "deque",
+    ],
+    text_test: None,
+    whole_module: false,
+    check,
+};
+
+const MUTATORS: &[&str] = &[
+    "append",
+    "extend",
+    "insert",
+    "pop",
+    "remove",
+    "clear",
+    "update",
+    "add",
+    "discard",
+    "setdefault",
+    "popitem",
+    "appendleft",
+    "extendleft",
+    "popleft",
+    "sort",
+    "reverse",
+    "__setitem__",
+    "__delitem__",
+];
+
+const CONTAINER_CONSTRUCTORS: &[&str] = &[
+    "list",
+    "dict",
+    "set",
+    "collections.defaultdict",
+    "collections.OrderedDict",
+    "collections.Counter",
+    "collections.deque",
+];
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    let facts = context.python_facts();
+    let source = context.source;
+    let root = context.tree.root_node();
+    let containers = module_containers(context.top_level(), source, &facts.imports);
+    let mut functions: Vec<Node> = Vec::new();
+    for &statement in context.top_level() {
+        if !context.coverage.skips(statement) {
+            crate::rules::walk_tree(statement, |node| {
+                if node.kind() == "function_definition" {
+                    functions.push(node);
+                }
+            });
+        }
+    }
+    for function in functions {
+        let handler = is_request_handler(function, root, source, &facts.imports);
+        let asynchronous = is_async_function(function);
+        let locals = local_bindings(function, source);
+        let mut reported: Vec<String> = Vec::new();
+        let returns_parameter = returns_first_parameter(function, source);
+        walk_local_scope(function, |node| {
+            if node.kind() == "global_statement" && (handler || asynchronous) {
+                let place = if handler {
+                    "a request handler"
+                } else {
+                    "a coroutine"
+                };
+                findings.push(RULE.finding(
+                    node.byte_range(),
+                    format!(
+                        "`{}` in {place}: every request shares and overwrites this value",
+                        node_text(node, source)
+                    ),
+                ));
+                return;
+            }
+            let Some(name) = mutated_global(node, source) else {
+                return;
+            };
+            let Some((_, kind)) = containers.iter().find(|(container, _)| container == name) else {
+                return;
+            };
+            if locals.iter().any(|local| local == name)
+                || reported.iter().any(|done| done == name)
+                || returns_parameter
+                || under_lock(node, function, source)
+            {
+                return;
+            }
+            reported.push(name.to_string());
+            let function_name = function
+                .child_by_field_name("name")
+                .map_or("", |name| node_text(name, source));
+            findings.push(RULE.finding(
+                node.byte_range(),
+                format!(
+                    "`{name}` is a module-level {kind} mutated in `{function_name}`: every request and thread shares it, it grows for the life of the process, and each worker has its own copy"
+                ),
+            ));
+        });
+    }
+}
+
+/// Module-level names bound to a mutable container, with its kind.
+fn module_containers(
+    top_level: &[Node],
+    source: &str,
+    imports: &Imports,
+) -> Vec<(String, &'static str)> {
+    let mut containers = Vec::new();
+    for statement in top_level {
+        let Some(assignment) = statement.named_child(0).filter(|assignment| {
+            statement.kind() == "expression_statement" && assignment.kind() == "assignment"
+        }) else {
+            continue;
+        };
+        let (Some(target), Some(value)) = (
+            assignment.child_by_field_name("left"),
+            assignment.child_by_field_name("right"),
+        ) else {
+            continue;
+        };
+        if target.kind() != "identifier" {
+            continue;
+        }
+        let kind = match value.kind() {
+            "list" | "list_comprehension" => Some("list"),
+            "dictionary" | "dictionary_comprehension" => Some("dict"),
+            "set" | "set_comprehension" => Some("set"),
+            "call" => value
+                .child_by_field_name("function")
+                .and_then(|function| qualified_name(function, source, imports))
+                .filter(|name| CONTAINER_CONSTRUCTORS.contains(&name.as_str()))
+                .map(|name| match name.rsplit('.').next().unwrap_or(&name) {
+                    "list" | "deque" => "list",
+                    "set" => "set",
+                    _ => "dict",
+                }),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            containers.push((node_text(target, source).to_string(), kind));
+        }
+    }
+    containers
+}
+
+/// The global a node mutates: `NAME.append(...)`, `NAME[k] = v`, `NAME[k] += v`,
+/// `del NAME[k]`.
+fn mutated_global<'s>(node: Node, source: &'s str) -> Option<&'s str> {
+    let subscripted = |target: Node| -> Option<&'s str> {
+        (target.kind() == "subscript")
+            .then(|| target.child_by_field_name("value"))
+            .flatten()
+            .filter(|value| value.kind() == "identifier")
+            .map(|value| node_text(value, source))
+    };
+    match node.kind() {
+        "call" => {
+            let function = node
+                .child_by_field_name("function")
+                .filter(|f| f.kind() == "attribute")?;
+            let object = function
+                .child_by_field_name("object")
+                .filter(|o| o.kind() == "identifier")?;
+            let method = node_text(function.child_by_field_name("attribute")?, source);
+            MUTATORS
+                .contains(&method)
+                .then(|| node_text(object, source))
+        }
+        "assignment" | "augmented_assignment" => subscripted(node.child_by_field_name("left")?),
+        "delete_statement" => subscripted(node.named_child(0)?),
+        _ => None,
+    }
+}
+
+/// A registry decorator: `def register(fn): HANDLERS.append(fn); return fn`.
+fn returns_first_parameter(function: Node, source: &str) -> bool {
+    let Some(first) = function
+        .child_by_field_name("parameters")
+        .and_then(|parameters| parameters.named_child(0))
+        .filter(|parameter| parameter.kind() == "identifier")
+    else {
+        return false;
+    };
+    let parameter = node_text(first, source);
+    let Some(last) = function.child_by_field_name("body").and_then(|body| {
+        let count = body.named_child_count();
+        body.named_child(u32::try_from(count.checked_sub(1)?).ok()?)
+    }) else {
+        return false;
+    };
+    last.kind() == "return_statement"
+        && last
+            .named_child(0)
+            .is_some_and(|value| node_text(value, source) == parameter)
+}
+
+/// Inside `with <...lock...>:` within the function.
+fn under_lock(node: Node, function: Node, source: &str) -> bool {
+    let mut current = node.parent();
+    while let Some(ancestor) = current {
+        if ancestor.id() == function.id() {
+            return false;
+        }
+        if ancestor.kind() == "with_statement" {
+            let header = node_text(ancestor, source)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if header.contains("lock") || header.contains("mutex") || header.contains("semaphore") {
+                return true;
+            }
+        }
+        current = ancestor.parent();
+    }
+    false
+}
