@@ -15,3 +15,31 @@ fn rules_reference_is_current() {
         "docs/rules.md is out of date: run `UPDATE_DOCS=1 cargo test --test docs`"
     );
 }
+
+/// The README's rule table lists every rule, in the order `stackaudit rules` does, with
+/// its default severity.
+#[test]
+fn readme_lists_every_rule() {
+    let readme = include_str!("../README.md");
+    let rows: Vec<&str> = readme
+        .lines()
+        .filter(|line| line.starts_with("| [`"))
+        .collect();
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|row| row.strip_prefix("| [`")?.split('`').next())
+        .collect();
+    let registered: Vec<&str> = stackaudit::rules::ALL_RULES
+        .iter()
+        .map(|rule| rule.id)
+        .collect();
+    assert_eq!(ids, registered, "README.md's rule table is out of step");
+    for (row, rule) in rows.iter().zip(stackaudit::rules::ALL_RULES) {
+        let severity = row.split(" | ").nth(2).unwrap_or_default();
+        assert!(
+            severity.starts_with(rule.default_severity.as_str()),
+            "{}: README says {severity}",
+            rule.id
+        );
+    }
+}

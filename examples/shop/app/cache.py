@@ -21,3 +21,15 @@ def remember_cart(user_id: int, items: list[str]) -> None:
 
 def store_session(token: str, user_id: int) -> None:
     cache.set(f"session:{token}", user_id, ex=1800)
+
+
+def cached_profile(user_id: int) -> str | None:
+    try:
+        return cache.get(f"profile:{user_id}")
+    except redis.RedisError:
+        return None
+
+
+def clear_profiles() -> None:
+    for key in cache.keys("profile:*"):
+        cache.delete(key)

@@ -6,12 +6,14 @@ import requests
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy.orm import Session
 
-from app.cache import cache, remember_profile
+from app.cache import cache, clear_profiles, remember_profile
 from app.db import create_user, get_db
 
 app = FastAPI()
 
 
+# Sign-up is public on purpose: nobody has an account yet.
+# stackaudit: ignore[missing-auth-dependency]
 @app.post("/users")
 async def sign_up(email: str, db: Session = Depends(get_db)):
     user = create_user(db, email)
@@ -41,4 +43,10 @@ async def profile(user_id: int):
 @app.get("/health")
 def health():
     time.sleep(0.01)  # sync handlers run in a thread pool: fine
+    return {"ok": True}
+
+
+@app.delete("/admin/profiles")
+def clear_cached_profiles():
+    clear_profiles()
     return {"ok": True}

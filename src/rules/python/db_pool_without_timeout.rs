@@ -57,7 +57,7 @@ pub const RULE: Rule = Rule {
     id: "db-pool-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Always,
+    fix: FixAvailability::Sometimes,
     summary: "A database pool with no checkout timeout or pre-ping (SQLAlchemy, asyncpg, psycopg)",
     triggers: &[
         "create_engine",

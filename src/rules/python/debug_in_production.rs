@@ -51,7 +51,7 @@ pub const RULE: Rule = Rule {
     id: "debug-in-production",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Always,
+    fix: FixAvailability::Sometimes,
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],
     text_test: None,

@@ -54,7 +54,7 @@ pub const RULE: Rule = Rule {
     id: "http-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Always,
+    fix: FixAvailability::Sometimes,
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
     text_test: None,

@@ -53,7 +53,7 @@ pub const RULE: Rule = Rule {
     id: "redis-client-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Always,
+    fix: FixAvailability::Sometimes,
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],
     text_test: None,

@@ -50,7 +50,7 @@ pub const RULE: Rule = Rule {
     id: "swallowed-exception",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Always,
+    fix: FixAvailability::Sometimes,
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
     text_test: None,
