@@ -63,6 +63,25 @@ fn python_edits_match_a_fresh_parse() {
     }
 }
 
+/// The same for rules that read module-level facts (routers, globals, sessions, the
+/// module's logger) or other definitions, and rules with fixes that add imports.
+#[test]
+fn python_edits_match_a_fresh_parse_for_module_level_facts() {
+    let seeds = [
+        include_str!("fixtures/python/missing-auth-dependency.py"),
+        include_str!("fixtures/python/global-mutable-state.py"),
+        include_str!("fixtures/python/session-shared-across-requests.py"),
+        include_str!("fixtures/python/swallowed-exception.py"),
+        include_str!("fixtures/python/sql-injection.py"),
+        include_str!("fixtures/python/fk-without-index.py"),
+    ];
+    for (index, seed) in seeds.iter().enumerate() {
+        for run in 0..4 {
+            fuzz(Language::Python, seed, 1000 + run + 10 * index as u64);
+        }
+    }
+}
+
 /// Found by `python_edits_match_a_fresh_parse`: error recovery parsed the same broken
 /// definition text (`def f():'import redis`) with and without an import, depending on
 /// text further down, so its cached import made a stale finding elsewhere.

@@ -139,12 +139,18 @@ fn check_literal(literal: Node, source: &str, must_look_like_sql: bool) -> Optio
         .and_then(|(line, column)| offset_of(sql, line, column))
         .unwrap_or_else(|| {
             let code = sql.trim_end();
-            code.rfind(char::is_whitespace).map_or(0, |space| space + 1)
+            code.char_indices()
+                .rev()
+                .find(|(_, c)| c.is_whitespace())
+                .map_or(0, |(at, space)| at + space.len_utf8())
         });
-    let token_length = sql[offset..]
+    // Through the end of the token there (at least its first character).
+    let rest = sql.get(offset..).unwrap_or("");
+    let first_character = rest.chars().next().map_or(0, char::len_utf8);
+    let token_length = rest
         .find(|c: char| c.is_whitespace() || matches!(c, ',' | ')' | '(' | ';'))
-        .unwrap_or(sql.len() - offset)
-        .max(1);
+        .unwrap_or(rest.len())
+        .max(first_character);
     let start = content_start + offset;
     let end = (start + token_length)
         .min(content_start + sql.len())
