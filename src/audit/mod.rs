@@ -215,10 +215,13 @@ pub fn triggered_rules(language: Language, source: &str) -> Vec<bool> {
     triggered
 }
 
-/// Whether any rule of `language` could fire on `source`. Cheap enough to run before
-/// parsing, so the CLI never parses a file that cannot hold a finding.
-pub fn may_have_findings(language: Language, source: &str) -> bool {
-    triggered_rules(language, source).contains(&true)
+/// Whether any enabled rule of `language` could fire on `source`. Cheap enough to run
+/// before parsing, so the CLI never parses a file that cannot hold a finding.
+pub fn may_have_findings(language: Language, source: &str, settings: &Settings) -> bool {
+    triggered_rules(language, source)
+        .iter()
+        .zip(ALL_RULES)
+        .any(|(hit, rule)| *hit && settings.is_enabled(rule))
 }
 
 /// Parse and audit a whole text (the CLI, fix-all, tests).
@@ -228,7 +231,7 @@ pub fn audit_text(
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    if !may_have_findings(language, source) {
+    if !may_have_findings(language, source, settings) {
         return Vec::new();
     }
     let Some(tree) = parse_text(language, source) else {

@@ -39,6 +39,11 @@ fn after_space(text: &str, at: usize) -> &str {
     }
 }
 
+/// The text from `at` after the gaps that open it (for text tests of other modules).
+pub fn after_gap(text: &str, at: usize) -> &str {
+    after_space(text, at)
+}
+
 /// Whether `text` may call a method `name`: `.name(` with any spacing between.
 pub fn mentions_method_call(text: &str, name: &str) -> bool {
     text.match_indices(name).any(|(at, _)| {

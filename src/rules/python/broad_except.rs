@@ -41,7 +41,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Always,
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],
-    text_test: None,
+    text_test: Some(super::exceptions::mentions_bare_except),
     whole_module: false,
     check,
 };
@@ -52,7 +52,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(handler) = Handler::of(clause) else {
             continue;
         };
-        if handler.caught.is_some() || reraises(&handler, context.source) {
+        if !handler.is_bare(context.source) || reraises(&handler, context.source) {
             continue;
         }
         // `except*` needs a type; only a plain `except` keyword can be bare.

@@ -45,7 +45,7 @@
 use super::file_kind::{is_dev_entrypoint, is_test_file};
 use super::{keyword_argument_node, qualified_name, remove_argument};
 use crate::language::Language;
-use crate::rules::{Context, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Context, Finding, Fix, FixAvailability, Rule, Severity, node_text, prefilter};
 
 pub const RULE: Rule = Rule {
     id: "debug-in-production",
@@ -54,10 +54,24 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],
-    text_test: None,
+    text_test: Some(passes_true_switch),
     whole_module: false,
     check,
 };
+
+/// Whether the text has `debug = True` or `reload = True` (any spacing): the rule only
+/// reports those keywords with the literal `True`.
+fn passes_true_switch(text: &str) -> bool {
+    ["debug", "reload"].iter().any(|keyword| {
+        text.match_indices(keyword).any(|(at, _)| {
+            let after = prefilter::after_gap(text, at + keyword.len());
+            after.strip_prefix('=').is_some_and(|value| {
+                let start = text.len() - value.len();
+                prefilter::after_gap(text, start).starts_with("True")
+            })
+        })
+    })
+}
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     if is_test_file(context.path) {

@@ -89,9 +89,22 @@ impl<'t> Handler<'t> {
         }
     }
 
+    /// `except:` and nothing else (no type; not broken code with junk before the colon,
+    /// which the prefilter relies on).
+    pub fn is_bare(&self, source: &str) -> bool {
+        let keyword = self
+            .clause
+            .child(0)
+            .filter(|keyword| keyword.kind() == "except");
+        self.caught.is_none()
+            && keyword.is_some_and(|keyword| {
+                crate::rules::prefilter::after_gap(source, keyword.end_byte()).starts_with(':')
+            })
+    }
+
     /// Bare, or naming `Exception`/`BaseException`: catches errors the code did not plan for.
     pub fn is_broad(&self, source: &str, imports: &Imports) -> bool {
-        self.caught.is_none()
+        self.is_bare(source)
             || self.caught_types().into_iter().any(|caught| {
                 qualified_name(caught, source, imports).is_some_and(|name| {
                     matches!(
@@ -245,4 +258,11 @@ pub fn log_first(handler: &Handler, log_call: &str, source: &str) -> Option<Edit
         first.start_byte(),
         format!("{log_call}{}{indentation}", newline_of(source)),
     ))
+}
+
+/// Whether the text may have a bare `except:` (any spacing before the colon).
+pub fn mentions_bare_except(text: &str) -> bool {
+    text.match_indices("except").any(|(at, _)| {
+        crate::rules::prefilter::after_gap(text, at + "except".len()).starts_with(':')
+    })
 }

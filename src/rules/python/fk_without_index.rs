@@ -59,7 +59,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
     triggers: &["ForeignKey"],
-    text_test: None,
+    text_test: Some(mentions_columns),
     whole_module: false,
     check,
 };
@@ -73,6 +73,12 @@ enum Owner<'t> {
     Model(Node<'t>),
     /// A `Table(...)` call.
     Table(Node<'t>),
+}
+
+/// The rule only looks at `ForeignKey`s inside `Column(...)`/`mapped_column(...)` (Django's
+/// `models.ForeignKey` is another thing).
+fn mentions_columns(text: &str) -> bool {
+    text.contains("Column") || text.contains("mapped_column")
 }
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

@@ -45,10 +45,12 @@
 
 use tree_sitter::Node;
 
-use super::web::is_request_handler;
+use super::web::routes_of;
 use super::{Imports, is_async_function, local_bindings, qualified_name, walk_local_scope};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{
+    Context, Finding, FixAvailability, Rule, Severity, line_start, node_text, prefilter,
+};
 
 pub const RULE: Rule = Rule {
     id: "global-mutable-state",
@@ -56,19 +58,8 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::Warning,
     fix: FixAvailability::None,
     summary: "A module-level list/dict/set mutated in functions, or `global` in a handler or coroutine",
-    triggers: &[
-        "global",
-        "[",
-        "{",
-        "set(",
-        "dict(",
-        "list(",
-        "defaultdict",
-        "OrderedDict",
-        "Counter",
-        "deque",
-    ],
-    text_test: None,
+    triggers: &["global", "="],
+    text_test: Some(may_share_state),
     whole_module: false,
     check,
 };
@@ -104,11 +95,99 @@ const CONTAINER_CONSTRUCTORS: &[&str] = &[
     "collections.deque",
 ];
 
+/// Container values a module-level assignment may start with.
+const CONTAINER_STARTS: &[&str] = &[
+    "[",
+    "{",
+    "set",
+    "dict",
+    "list",
+    "defaultdict",
+    "OrderedDict",
+    "Counter",
+    "deque",
+    "collections",
+];
+
+/// Whether the text may hold a finding: a `global` statement, or a statement at column 0
+/// that assigns something starting like a container (`X = {}`, `X: T = []`,
+/// `X = dict()`) to a name that is later followed by a dot or a subscript (a mutation
+/// is `X.append(...)`, `X[k] = v` or `del X[k]`).
+fn may_share_state(text: &str) -> bool {
+    if text.contains("global") {
+        return true;
+    }
+    let mut lines = text.split_inclusive('\n').peekable();
+    let mut offset = 0;
+    while let Some(line) = lines.next() {
+        let line_offset = offset;
+        offset += line.len();
+        if line.starts_with(|c: char| c.is_whitespace() || c == '#') {
+            continue;
+        }
+        // The statement, with the lines its trailing backslashes continue it onto.
+        let mut statement = line.to_string();
+        while statement.trim_end().ends_with('\\') {
+            let Some(next) = lines.next() else { break };
+            offset += next.len();
+            statement.push_str(next);
+        }
+        let assigns_container = statement.match_indices('=').any(|(at, _)| {
+            let before = statement[..at].chars().last();
+            let after = statement[at + 1..].chars().next();
+            let is_assignment =
+                !matches!(before, Some('=' | '<' | '>' | '!' | ':')) && after != Some('=');
+            is_assignment && {
+                let value = prefilter::after_gap(&statement, at + 1);
+                CONTAINER_STARTS
+                    .iter()
+                    .any(|start| value.starts_with(start))
+            }
+        });
+        let name_length = statement
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(statement.len());
+        // Several statements on the line: the first name is not necessarily the one.
+        if assigns_container && statement.contains(';') {
+            return true;
+        }
+        if assigns_container && name_length > 0 {
+            let name = &statement[..name_length];
+            if used_as_container(text, name, line_offset + statement.len()) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// `name` followed by a dot or a bracket somewhere after `from`.
+fn used_as_container(text: &str, name: &str, from: usize) -> bool {
+    let rest = text.get(from..).unwrap_or("");
+    rest.match_indices(name).any(|(at, _)| {
+        let start = from + at;
+        let end = start + name.len();
+        let whole_word = !text[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+            && !text[end..].starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        whole_word && prefilter::after_gap(text, end).starts_with(['.', '['])
+    })
+}
+
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
     let root = context.tree.root_node();
     let containers = module_containers(context.top_level(), source, &facts.imports);
+    if containers.is_empty() && !source.contains("global") {
+        return;
+    }
+    // Request handlers, found once (each lookup reads the module's bindings).
+    let handlers: std::collections::HashSet<usize> = context
+        .top_level()
+        .iter()
+        .flat_map(|definition| routes_of(*definition, root, source, &facts.imports))
+        .map(|route| route.function.id())
+        .collect();
     let mut functions: Vec<Node> = Vec::new();
     for &statement in context.top_level() {
         if !context.coverage.skips(statement) {
@@ -120,7 +199,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         }
     }
     for function in functions {
-        let handler = is_request_handler(function, root, source, &facts.imports);
+        let handler = handlers.contains(&function.id());
         let asynchronous = is_async_function(function);
         let locals = local_bindings(function, source);
         let mut reported: Vec<String> = Vec::new();
@@ -187,7 +266,11 @@ fn module_containers(
         ) else {
             continue;
         };
-        if target.kind() != "identifier" {
+        // A statement at column 0: indented code that error recovery left at the top
+        // level is not module state (and the prefilter relies on this).
+        if target.kind() != "identifier"
+            || line_start(source, statement.start_byte()) != statement.start_byte()
+        {
             continue;
         }
         let kind = match value.kind() {

@@ -65,7 +65,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     summary: "A password, token or key written into Python source",
     triggers: TRIGGERS,
-    text_test: None,
+    text_test: Some(may_hold_secret),
     whole_module: false,
     check,
 };
@@ -98,6 +98,33 @@ const TRIGGERS: &[&str] = &[
 
 /// `os` functions whose second argument is a fallback for the variable named by the first.
 const ENVIRONMENT_FALLBACKS: &[&str] = &["os.getenv", "os.environ.get", "os.environ.setdefault"];
+
+/// What may stand between tokens (see `prefilter`), comments included.
+const GAP: &str = r"(?:[\s\\\x00-\x1f\x7f$?!`]|[^\x00-\x7f]|#[^\n]*)*";
+
+/// A name that may hold a secret, then (through a closing quote and bracket, an
+/// annotation, `=`, `:` or `,`) a string literal: the shapes `holder_of` reads.
+static NAMED_LITERAL: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(&format!(
+        r#"(?i)(passw|secret|token|api_?key|private_key|access_key|credential|auth|dsn)[a-z0-9_]*["']?\]?{GAP}(?::[^=\n]*=|[=:,]){GAP}[rubf]{{0,2}}["']"#
+    ))
+    .ok()
+});
+
+/// Whether the text may hold a finding: a known credential shape, a URL with a
+/// password, an Authorization value, or a secret-like name given a literal.
+fn may_hold_secret(text: &str) -> bool {
+    KNOWN_FORMAT_PREFIXES.iter().any(|prefix| text.contains(prefix))
+        || ["Bearer ", "Basic ", "Token "].iter().any(|scheme| text.contains(scheme))
+        || text.match_indices("://").any(|(at, _)| {
+            let rest = &text[at + 3..];
+            let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '\'').unwrap_or(rest.len());
+            let authority = &rest[..end];
+            authority.find(':').is_some_and(|colon| authority[colon..].contains('@'))
+        })
+        // Without the pattern (it always compiles), every text may.
+        || NAMED_LITERAL.as_ref().is_none_or(|pattern| pattern.is_match(text))
+}
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     debug_assert!(

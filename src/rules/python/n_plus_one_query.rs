@@ -84,10 +84,34 @@ const QUERY_METHODS: &[&str] = &[
 /// Words a database handle's name contains.
 const HANDLE_WORDS: &[&str] = &["session", "db", "cursor", "cur", "conn", "connection"];
 
+/// Whether the text has two query calls (the loop's and the one inside it): names a
+/// database handle (`session.`, `db.`, `cursor.`, ...) or `.query`, each followed by a dot
+/// or a call.
 fn mentions_queries(text: &str) -> bool {
-    ["session", "db", "cursor", "cur", "conn", ".query"]
-        .iter()
-        .any(|word| memchr::memmem::find(text.as_bytes(), word.as_bytes()).is_some())
+    let mut queries = 0;
+    let mut start = None;
+    for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        let in_identifier = c.is_ascii_alphanumeric() || c == '_';
+        match (start, in_identifier) {
+            (None, true) => start = Some(at),
+            (Some(from), false) => {
+                start = None;
+                let identifier = &text[from..at];
+                let after = crate::rules::prefilter::after_gap(text, at);
+                let is_handle = names_handle(identifier) && after.starts_with('.');
+                let is_query_attribute =
+                    identifier == "query" && (after.starts_with('.') || after.starts_with('('));
+                if is_handle || is_query_attribute {
+                    queries += 1;
+                    if queries >= 2 {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

@@ -59,7 +59,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A module-level DB session or connection used by request handlers",
     triggers: &["session", "connect"],
-    text_test: None,
+    text_test: Some(super::web::mentions_route_decorator),
     whole_module: false,
     check,
 };

@@ -274,3 +274,20 @@ fn fstring_head<'s>(string: Node, source: &'s str) -> &'s str {
         .map_or(string.start_byte(), |start| start.end_byte());
     source.get(start..first.start_byte()).unwrap_or(body)
 }
+
+/// Whether the text may call something that runs SQL: a method of `EXECUTING_METHODS`,
+/// or `text()` from SQLAlchemy (any import of it names the package).
+pub fn may_run_sql(text: &str) -> bool {
+    text.contains("sqlalchemy")
+        || text.contains("sqlmodel")
+        || EXECUTING_METHODS
+            .iter()
+            .any(|method| crate::rules::prefilter::mentions_method_call(text, method))
+}
+
+/// Whether some string in the text may start like a SQL statement: a quote, then white
+/// space or `(`, then a verb (what `looks_like_sql` asks of a string's first literal text).
+pub fn mentions_sql_string(text: &str) -> bool {
+    text.match_indices(['"', '\''])
+        .any(|(at, _)| looks_like_sql(&text[at + 1..]))
+}

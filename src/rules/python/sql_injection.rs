@@ -70,15 +70,13 @@ pub const RULE: Rule = Rule {
         "select", "insert", "update", "delete", "with", "create", "alter", "drop", "truncate",
         "grant", "revoke", "merge", "copy", "explain", "call", "upsert", "replace",
     ],
-    text_test: Some(mentions_sql_sink),
+    text_test: Some(may_build_sql),
     whole_module: false,
     check,
 };
 
-fn mentions_sql_sink(text: &str) -> bool {
-    ["execute", "text(", "raw(", "fetch"]
-        .iter()
-        .any(|sink| memchr::memmem::find(text.as_bytes(), sink.as_bytes()).is_some())
+fn may_build_sql(text: &str) -> bool {
+    super::sql::may_run_sql(text) && super::sql::mentions_sql_string(text)
 }
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

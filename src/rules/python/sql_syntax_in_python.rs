@@ -48,8 +48,8 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::Error,
     fix: FixAvailability::None,
     summary: "A SQL string literal run from Python that PostgreSQL would reject",
-    triggers: &["execute", "text(", "raw(", "fetch"],
-    text_test: None,
+    triggers: &["execute", "text", "raw", "fetch"],
+    text_test: Some(may_hold_sql_literal),
     whole_module: false,
     check,
 };
@@ -63,6 +63,14 @@ const OTHER_DATABASES: &[&str] = &[
     "mysql",
     "aiomysql",
 ];
+
+/// `text()` comes from SQLAlchemy (or SQLModel) and holds SQL whatever it says; other
+/// sinks only get strings that start like a statement.
+fn may_hold_sql_literal(text: &str) -> bool {
+    text.contains("sqlalchemy")
+        || text.contains("sqlmodel")
+        || (super::sql::may_run_sql(text) && super::sql::mentions_sql_string(text))
+}
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();

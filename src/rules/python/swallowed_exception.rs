@@ -53,10 +53,16 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
-    text_test: None,
+    text_test: Some(may_catch_broadly),
     whole_module: false,
     check,
 };
+
+/// A bare `except:`, or a name ending in `Exception` (`Exception`, `BaseException`, as
+/// written or imported) for a handler to catch.
+fn may_catch_broadly(text: &str) -> bool {
+    super::exceptions::mentions_bare_except(text) || text.contains("Exception")
+}
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();

@@ -162,9 +162,28 @@ pub fn router_constructor<'t>(
         })
 }
 
-/// Whether `node` (a function) is a request handler.
-pub fn is_request_handler(function: Node, root: Node, source: &str, imports: &Imports) -> bool {
-    function
-        .parent()
-        .is_some_and(|parent| !routes_of(parent, root, source, imports).is_empty())
+/// Whether the text may decorate a function with a route: `@<name>.<route method>(`,
+/// with any spacing.
+pub fn mentions_route_decorator(text: &str) -> bool {
+    use crate::rules::prefilter::after_gap;
+    text.match_indices('@').any(|(at, _)| {
+        let name = after_gap(text, at + 1);
+        let identifier = name
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(name.len());
+        if identifier == 0 {
+            return false;
+        }
+        let start = text.len() - name.len() + identifier;
+        let Some(method) = after_gap(text, start).strip_prefix('.') else {
+            return false;
+        };
+        let method_start = text.len() - method.len();
+        let method = after_gap(text, method_start);
+        ROUTE_DECORATORS.iter().any(|(route, _)| {
+            method
+                .strip_prefix(route)
+                .is_some_and(|rest| after_gap(text, text.len() - rest.len()).starts_with('('))
+        })
+    })
 }
