@@ -108,7 +108,7 @@ impl AuditCache {
             *self = AuditCache::default();
             return audit(language, source, tree, settings, path);
         }
-        let triggered = triggered_rules(language, source);
+        let triggered = triggered_rules(language, source, settings);
         if !triggered.iter().any(|hit| *hit) {
             *self = AuditCache::default();
             return Vec::new();

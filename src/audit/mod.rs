@@ -34,7 +34,7 @@ pub fn audit(
     path: Option<&Path>,
 ) -> Vec<Finding> {
     let context = Context::new(source, tree, language, settings).with_path(path);
-    let triggered = triggered_rules(language, source);
+    let triggered = triggered_rules(language, source, settings);
     finish(run_rules(&context, &triggered), source, language)
 }
 
@@ -183,10 +183,11 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
         .collect()
 });
 
-/// For each rule in `ALL_RULES`, whether it applies to `language` and `source` contains
-/// one of its trigger words (a rule without any can fire anywhere). One pass over the
-/// bytes for all rules, which stops once every rule is triggered.
-pub fn triggered_rules(language: Language, source: &str) -> Vec<bool> {
+/// For each rule in `ALL_RULES`, whether it is enabled, applies to `language`, and
+/// `source` contains one of its trigger words (a rule without any can fire anywhere) and
+/// passes its text test. One pass over the bytes for all rules, which stops once every
+/// rule is triggered; text tests run only for enabled rules.
+pub fn triggered_rules(language: Language, source: &str, settings: &Settings) -> Vec<bool> {
     let mut triggered: Vec<bool> = ALL_RULES
         .iter()
         .map(|rule| rule.applies_to(language) && rule.triggers.is_empty())
@@ -208,6 +209,7 @@ pub fn triggered_rules(language: Language, source: &str) -> Vec<bool> {
         }
     }
     for (hit, rule) in triggered.iter_mut().zip(ALL_RULES) {
+        *hit &= settings.is_enabled(rule);
         if let (true, Some(text_test)) = (*hit, rule.text_test) {
             *hit = text_test(source);
         }
@@ -218,10 +220,7 @@ pub fn triggered_rules(language: Language, source: &str) -> Vec<bool> {
 /// Whether any enabled rule of `language` could fire on `source`. Cheap enough to run
 /// before parsing, so the CLI never parses a file that cannot hold a finding.
 pub fn may_have_findings(language: Language, source: &str, settings: &Settings) -> bool {
-    triggered_rules(language, source)
-        .iter()
-        .zip(ALL_RULES)
-        .any(|(hit, rule)| *hit && settings.is_enabled(rule))
+    triggered_rules(language, source, settings).contains(&true)
 }
 
 /// Parse and audit a whole text (the CLI, fix-all, tests).
