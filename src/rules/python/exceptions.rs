@@ -266,3 +266,25 @@ pub fn mentions_bare_except(text: &str) -> bool {
         crate::rules::prefilter::after_gap(text, at + "except".len()).starts_with(':')
     })
 }
+
+/// The safe fix that logs the caught exception first thing in the handler:
+/// `<logger>.exception("<what> in <function>")`, importing `logging` when the module has
+/// no logger of its own.
+pub fn log_exception_fix(
+    handler: &Handler,
+    root: Node,
+    facts: &ModuleFacts,
+    source: &str,
+    what: &str,
+) -> Option<crate::rules::Fix> {
+    let place = enclosing_function_name(facts, handler.clause, source)
+        .map(|name| format!(" in {name}"))
+        .unwrap_or_default();
+    let (log_call, import) = log_exception_call(root, facts, source, &format!("{what}{place}"));
+    let edit = log_first(handler, &log_call, source)?;
+    let logger = log_call.split('(').next().unwrap_or("logging.exception");
+    Some(crate::rules::Fix::safe(
+        format!("Log the error with `{logger}`"),
+        import.into_iter().chain([edit]).collect(),
+    ))
+}

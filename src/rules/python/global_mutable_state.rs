@@ -46,7 +46,10 @@
 use tree_sitter::Node;
 
 use super::web::routes_of;
-use super::{Imports, is_async_function, local_bindings, qualified_name, walk_local_scope};
+use super::{
+    Imports, is_async_function, local_bindings, qualified_name, top_level_assignment,
+    walk_local_scope,
+};
 use crate::language::Language;
 use crate::rules::{
     Context, Finding, FixAvailability, Rule, Severity, line_start, node_text, prefilter,
@@ -255,15 +258,7 @@ fn module_containers(
 ) -> Vec<(String, &'static str)> {
     let mut containers = Vec::new();
     for statement in top_level {
-        let Some(assignment) = statement.named_child(0).filter(|assignment| {
-            statement.kind() == "expression_statement" && assignment.kind() == "assignment"
-        }) else {
-            continue;
-        };
-        let (Some(target), Some(value)) = (
-            assignment.child_by_field_name("left"),
-            assignment.child_by_field_name("right"),
-        ) else {
+        let Some((target, value)) = top_level_assignment(*statement) else {
             continue;
         };
         // A statement at column 0: indented code that error recovery left at the top

@@ -736,3 +736,18 @@ pub fn local_bindings(function: Node, source: &str) -> Vec<String> {
     });
     names
 }
+
+/// `(target, value)` of a top-level statement that is a plain assignment (`x = ...`,
+/// `x: T = ...`).
+pub fn top_level_assignment(statement: Node) -> Option<(Node, Node)> {
+    if statement.kind() != "expression_statement" {
+        return None;
+    }
+    let assignment = statement
+        .named_child(0)
+        .filter(|node| node.kind() == "assignment")?;
+    Some((
+        assignment.child_by_field_name("left")?,
+        assignment.child_by_field_name("right")?,
+    ))
+}

@@ -41,12 +41,10 @@
 //! reports through a helper of your own is reported. Broad handlers
 //! (`except Exception:`) around Redis calls are `swallowed-exception`'s to report.
 
-use super::exceptions::{
-    Handler, called_name, enclosing_function_name, log_exception_call, log_first,
-};
+use super::exceptions::{Handler, called_name, log_exception_fix};
 use super::qualified_name;
 use crate::language::Language;
-use crate::rules::{Context, Finding, Fix, FixAvailability, Rule, Severity, node_text, walk_tree};
+use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text, walk_tree};
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
@@ -76,24 +74,19 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         if handler.handles_error(source) || returns_error(&handler, source) {
             continue;
         }
-        let place = enclosing_function_name(facts, clause, source)
-            .map(|name| format!(" in {name}"))
-            .unwrap_or_default();
         let mut finding = RULE.finding(
             handler.header_range(),
             format!(
                 "`{redis_error}` is handled silently: nothing logs it, re-raises it or returns an error, so a Redis outage goes unnoticed"
             ),
         );
-        let root = context.tree.root_node();
-        let (log_call, import) =
-            log_exception_call(root, facts, source, &format!("Redis error{place}"));
-        finding.fix = log_first(&handler, &log_call, source).map(|edit| {
-            Fix::safe(
-                "Log the Redis error",
-                import.into_iter().chain([edit]).collect(),
-            )
-        });
+        finding.fix = log_exception_fix(
+            &handler,
+            context.tree.root_node(),
+            facts,
+            source,
+            "Redis error",
+        );
         findings.push(finding);
     }
 }

@@ -48,7 +48,7 @@
 use tree_sitter::Node;
 
 use super::web::routes_of;
-use super::{Imports, local_bindings, qualified_name, walk_local_scope};
+use super::{Imports, local_bindings, qualified_name, top_level_assignment, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
 
@@ -145,15 +145,7 @@ fn shared_sessions(
     let mut engines: Vec<String> = Vec::new();
     let mut shared = Vec::new();
     for statement in top_level {
-        let Some(assignment) = statement.named_child(0).filter(|assignment| {
-            statement.kind() == "expression_statement" && assignment.kind() == "assignment"
-        }) else {
-            continue;
-        };
-        let (Some(target), Some(value)) = (
-            assignment.child_by_field_name("left"),
-            assignment.child_by_field_name("right"),
-        ) else {
+        let Some((target, value)) = top_level_assignment(*statement) else {
             continue;
         };
         let value = if value.kind() == "await" {

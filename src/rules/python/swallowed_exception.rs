@@ -42,9 +42,9 @@
 //! Reporting through a helper of your own (`report_failure()`) is not recognised; name
 //! the helper in a log call or re-raise. A `print()` is not counted as logging.
 
-use super::exceptions::{Handler, enclosing_function_name, log_exception_call, log_first};
+use super::exceptions::{Handler, log_exception_fix};
 use crate::language::Language;
-use crate::rules::{Context, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
 
 pub const RULE: Rule = Rule {
     id: "swallowed-exception",
@@ -85,19 +85,13 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             continue;
         };
         let mut finding = RULE.finding(handler.header_range(), message);
-        let place = enclosing_function_name(facts, clause, source)
-            .map(|name| format!(" in {name}"))
-            .unwrap_or_default();
-        let root = context.tree.root_node();
-        let (log_call, import) =
-            log_exception_call(root, facts, source, &format!("Ignored error{place}"));
-        finding.fix = log_first(&handler, &log_call, source).map(|edit| {
-            let title = format!(
-                "Log the error with `{}`",
-                log_call.split('(').next().unwrap_or("logging.exception")
-            );
-            Fix::safe(title, import.into_iter().chain([edit]).collect())
-        });
+        finding.fix = log_exception_fix(
+            &handler,
+            context.tree.root_node(),
+            facts,
+            source,
+            "Ignored error",
+        );
         findings.push(finding);
     }
 }
