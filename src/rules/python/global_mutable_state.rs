@@ -45,7 +45,7 @@
 
 use tree_sitter::Node;
 
-use super::web::routes_of;
+use super::web::{Routers, routes_of};
 use super::{
     Imports, is_async_function, local_bindings, qualified_name, top_level_assignment,
     walk_local_scope,
@@ -184,11 +184,11 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     if containers.is_empty() && !source.contains("global") {
         return;
     }
-    // Request handlers, found once (each lookup reads the module's bindings).
+    let routers = Routers::collect(root, source, &facts.imports);
     let handlers: std::collections::HashSet<usize> = context
         .top_level()
         .iter()
-        .flat_map(|definition| routes_of(*definition, root, source, &facts.imports))
+        .flat_map(|definition| routes_of(*definition, &routers, source))
         .map(|route| route.function.id())
         .collect();
     let mut functions: Vec<Node> = Vec::new();

@@ -47,7 +47,7 @@
 
 use tree_sitter::Node;
 
-use super::web::{Route, router_constructor, routes_of};
+use super::web::{Route, Routers, routes_of};
 use super::{
     Imports, keyword_argument, positional_arguments, qualified_name, string_value, walk_local_scope,
 };
@@ -104,11 +104,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         root,
         source,
         imports,
+        routers: Routers::collect(root, source, imports),
     };
     // Routes are top-level decorated functions (this rule reads other definitions, so it
     // always runs over the whole module).
     for &definition in context.top_level() {
-        for route in routes_of(definition, root, source, imports) {
+        for route in routes_of(definition, &module.routers, source) {
             if let Some(finding) = check_route(&module, &route) {
                 findings.push(finding);
             }
@@ -120,6 +121,7 @@ struct Module<'a, 't> {
     root: Node<'t>,
     source: &'a str,
     imports: &'a Imports,
+    routers: Routers<'t>,
 }
 
 fn check_route(module: &Module, route: &Route) -> Option<Finding> {
@@ -167,7 +169,9 @@ fn check_route(module: &Module, route: &Route) -> Option<Finding> {
 }
 
 fn constructor_is_app(module: &Module, router: &str) -> bool {
-    router_constructor(router, module.root, module.source, module.imports)
+    module
+        .routers
+        .constructor(router)
         .and_then(|call| call.child_by_field_name("function"))
         .and_then(|function| qualified_name(function, module.source, module.imports))
         .is_some_and(|name| name == "fastapi.FastAPI")
@@ -179,7 +183,7 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
     let source = module.source;
     let mut prefix = String::new();
     let mut authenticated = false;
-    let constructor = router_constructor(router, module.root, source, module.imports);
+    let constructor = module.routers.constructor(router);
     if let Some(constructor) = constructor {
         prefix = keyword_argument(constructor, "prefix", source)
             .and_then(|value| string_value(value, source))
@@ -189,12 +193,9 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
             .is_some_and(|list| has_auth_dependency(module, list));
     }
     // `app.include_router(router, prefix=..., dependencies=[...])` and the app's own.
-    walk_local_scope(module.root, |node| {
-        if node.kind() != "call" {
-            return;
-        }
+    for &node in &module.routers.module_calls {
         let Some(function) = node.child_by_field_name("function") else {
-            return;
+            continue;
         };
         let callee = node_text(function, source);
         if callee.ends_with(".include_router")
@@ -216,7 +217,7 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
             authenticated |= keyword_argument(node, "dependencies", source)
                 .is_some_and(|list| has_auth_dependency(module, list));
         }
-    });
+    }
     (prefix, authenticated)
 }
 

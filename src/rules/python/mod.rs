@@ -676,24 +676,27 @@ pub fn string_value<'s>(string: Node, source: &'s str) -> Option<&'s str> {
     source.get(start.end_byte()..end.start_byte())
 }
 
+/// `(target, value)` of a binding: `target = value` or `with value as target`.
+pub fn binding_of(node: Node) -> Option<(Node, Node)> {
+    match node.kind() {
+        "assignment" => Some((
+            node.child_by_field_name("left")?,
+            node.child_by_field_name("right")?,
+        )),
+        "as_pattern" => {
+            let alias = node.child_by_field_name("alias")?;
+            Some((alias.named_child(0).unwrap_or(alias), node.named_child(0)?))
+        }
+        _ => None,
+    }
+}
+
 /// The calls whose results `scope` binds to the plain name `name`, by `name = call(...)`
 /// or `with call(...) as name`, in source order (nested scopes not included).
 pub fn calls_bound_to<'t>(scope: Node<'t>, name: &str, source: &str) -> Vec<Node<'t>> {
     let mut calls = Vec::new();
     walk_local_scope(scope, |node| {
-        let (target, value) = match node.kind() {
-            "assignment" => (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-            ),
-            "as_pattern" => (
-                node.child_by_field_name("alias")
-                    .and_then(|alias| alias.named_child(0).or(Some(alias))),
-                node.named_child(0),
-            ),
-            _ => return,
-        };
-        let (Some(target), Some(value)) = (target, value) else {
+        let Some((target, value)) = binding_of(node) else {
             return;
         };
         if target.kind() == "identifier"

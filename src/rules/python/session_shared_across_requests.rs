@@ -47,7 +47,7 @@
 
 use tree_sitter::Node;
 
-use super::web::routes_of;
+use super::web::{Routers, routes_of};
 use super::{Imports, local_bindings, qualified_name, top_level_assignment, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
@@ -97,11 +97,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     if shared.is_empty() {
         return;
     }
+    let routers = Routers::collect(root, source, &facts.imports);
     for &definition in context.top_level() {
         if context.coverage.skips(definition) {
             continue;
         }
-        for route in routes_of(definition, root, source, &facts.imports) {
+        for route in routes_of(definition, &routers, source) {
             let locals = local_bindings(route.function, source);
             let mut reported: Vec<&str> = Vec::new();
             walk_local_scope(route.function, |node| {

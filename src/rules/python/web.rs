@@ -4,8 +4,11 @@
 
 use tree_sitter::Node;
 
+use std::collections::HashMap;
+
 use super::{
-    Imports, calls_bound_to, keyword_argument, positional_arguments, qualified_name, string_value,
+    Imports, binding_of, keyword_argument, positional_arguments, qualified_name, string_value,
+    walk_local_scope,
 };
 use crate::rules::node_text;
 
@@ -47,12 +50,7 @@ pub struct Route<'t> {
 }
 
 /// The routes a decorated definition registers (usually one).
-pub fn routes_of<'t>(
-    definition: Node<'t>,
-    root: Node<'t>,
-    source: &str,
-    imports: &Imports,
-) -> Vec<Route<'t>> {
+pub fn routes_of<'t>(definition: Node<'t>, routers: &Routers<'t>, source: &str) -> Vec<Route<'t>> {
     if definition.kind() != "decorated_definition" {
         return Vec::new();
     }
@@ -92,7 +90,7 @@ pub fn routes_of<'t>(
         else {
             continue;
         };
-        if !is_router(router, root, source, imports) {
+        if !routers.is_router(router, source) {
             continue;
         }
         let path = positional_arguments(call)
@@ -130,36 +128,67 @@ fn listed_methods(call: Node, source: &str) -> Vec<String> {
         .collect()
 }
 
-/// An app or router: a module-level name bound to a known constructor, or one of the
-/// conventional names when the binding is in another module.
-fn is_router(router: Node, root: Node, source: &str, imports: &Imports) -> bool {
-    if router.kind() != "identifier" {
-        return false;
-    }
-    let name = node_text(router, source);
-    let bound = router_constructor(name, root, source, imports).is_some();
-    bound
-        || matches!(
-            name,
-            "app" | "router" | "api" | "api_router" | "bp" | "blueprint" | "admin_router"
-        )
+/// The module's apps and routers, read once per audit: every lookup of a route's router
+/// would otherwise walk the module again (routes times module statements per keystroke).
+pub struct Routers<'t> {
+    /// Module-level names bound to an app or router constructor, with the (last) call.
+    constructors: HashMap<String, Node<'t>>,
+    /// Every call made at module level (`app.include_router(...)`, `FastAPI(...)`).
+    pub module_calls: Vec<Node<'t>>,
 }
 
-/// The call that made the module-level app or router `name`.
-pub fn router_constructor<'t>(
-    name: &str,
-    root: Node<'t>,
-    source: &str,
-    imports: &Imports,
-) -> Option<Node<'t>> {
-    calls_bound_to(root, name, source)
-        .into_iter()
-        .rev()
-        .find(|call| {
-            call.child_by_field_name("function")
-                .and_then(|function| qualified_name(function, source, imports))
-                .is_some_and(|constructor| ROUTER_CONSTRUCTORS.contains(&constructor.as_str()))
-        })
+impl<'t> Routers<'t> {
+    pub fn collect(root: Node<'t>, source: &str, imports: &Imports) -> Routers<'t> {
+        let mut constructors = HashMap::new();
+        let mut module_calls = Vec::new();
+        walk_local_scope(root, |node| {
+            if node.kind() == "call" {
+                module_calls.push(node);
+            }
+            let Some((target, value)) = binding_of(node) else {
+                return;
+            };
+            let makes_router = value.kind() == "call"
+                && value
+                    .child_by_field_name("function")
+                    .and_then(|function| qualified_name(function, source, imports))
+                    .is_some_and(|constructor| ROUTER_CONSTRUCTORS.contains(&constructor.as_str()));
+            if target.kind() == "identifier" && makes_router {
+                // The walk is not in source order: keep the binding that comes last.
+                let name = node_text(target, source).to_string();
+                let later = constructors
+                    .get(&name)
+                    .is_none_or(|known: &Node| known.start_byte() < value.start_byte());
+                if later {
+                    constructors.insert(name, value);
+                }
+            }
+        });
+        module_calls.sort_by_key(|call| call.start_byte());
+        Routers {
+            constructors,
+            module_calls,
+        }
+    }
+
+    /// The call that made the module-level app or router `name`.
+    pub fn constructor(&self, name: &str) -> Option<Node<'t>> {
+        self.constructors.get(name).copied()
+    }
+
+    /// An app or router: a module-level name bound to a known constructor, or one of the
+    /// conventional names when the binding is in another module.
+    fn is_router(&self, router: Node, source: &str) -> bool {
+        if router.kind() != "identifier" {
+            return false;
+        }
+        let name = node_text(router, source);
+        self.constructor(name).is_some()
+            || matches!(
+                name,
+                "app" | "router" | "api" | "api_router" | "bp" | "blueprint" | "admin_router"
+            )
+    }
 }
 
 /// Whether the text may decorate a function with a route: `@<name>.<route method>(`,
