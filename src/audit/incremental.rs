@@ -141,7 +141,9 @@ impl AuditCache {
         }
         let header_end = import_insertion_point(root, source).unwrap_or(0);
         let context_of = |facts: &ModuleFacts| {
-            context_hash(facts, root, source, header_end, settings, &triggered)
+            context_hash(
+                facts, root, &top_level, source, header_end, settings, &triggered,
+            )
         };
 
         // Rules that read other definitions than the one holding a finding are run every
@@ -250,6 +252,7 @@ fn definition_holding(definitions: &[(Node, u128)], offset: usize) -> Option<usi
 fn context_hash(
     facts: &ModuleFacts,
     root: Node,
+    top_level: &[Node],
     source: &str,
     header_end: usize,
     settings: &Settings,
@@ -271,8 +274,7 @@ fn context_hash(
     // Module-level statements: rules read facts from them (a module's logger, its
     // sessions and mutable globals, routers and their dependencies), so an edit there
     // drops the cache. Definitions are keyed by their own text instead.
-    let mut cursor = root.walk();
-    for statement in root.children(&mut cursor) {
+    for &statement in top_level {
         if !is_definition(statement) && statement.kind() != "comment" {
             hasher.update(source.get(statement.byte_range()).unwrap_or("").as_bytes());
             hasher.write_u8(0);

@@ -26,8 +26,9 @@ fn before_space(text: &str, at: usize) -> &str {
     }
 }
 
-/// The text from `at`, without the white space and line continuations that open it.
-fn after_space(text: &str, at: usize) -> &str {
+/// The text from `at`, without the white space and line continuations that open it
+/// (the rules' own text tests use it too).
+pub fn after_gap(text: &str, at: usize) -> &str {
     let mut rest = &text[at..];
     loop {
         let trimmed = rest.trim_start_matches(is_gap);
@@ -39,22 +40,17 @@ fn after_space(text: &str, at: usize) -> &str {
     }
 }
 
-/// The text from `at` after the gaps that open it (for text tests of other modules).
-pub fn after_gap(text: &str, at: usize) -> &str {
-    after_space(text, at)
-}
-
 /// Whether `text` may call a method `name`: `.name(` with any spacing between.
 pub fn mentions_method_call(text: &str, name: &str) -> bool {
     text.match_indices(name).any(|(at, _)| {
-        before_space(text, at).ends_with('.') && after_space(text, at + name.len()).starts_with('(')
+        before_space(text, at).ends_with('.') && after_gap(text, at + name.len()).starts_with('(')
     })
 }
 
 /// Whether `text` may define a coroutine: `async` then `def`, with any spacing between.
 pub fn mentions_async_def(text: &str) -> bool {
     text.match_indices("async")
-        .any(|(at, _)| after_space(text, at + "async".len()).starts_with("def"))
+        .any(|(at, _)| after_gap(text, at + "async".len()).starts_with("def"))
 }
 
 #[cfg(test)]

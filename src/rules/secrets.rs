@@ -138,8 +138,21 @@ pub fn known_format(value: &str) -> Option<(&'static str, Option<&'static str>)>
         .map(|(what, variable, _)| (*what, *variable))
 }
 
-/// The first bytes of every known format, for prefilters.
-pub const KNOWN_FORMAT_PREFIXES: &[&str] = &[
+/// Words a file must contain for a hardcoded secret to be in it: secret-like names, a
+/// URL, then the first bytes of every known credential format (`KNOWN_FORMAT_PREFIXES`,
+/// which starts at `FORMAT_PREFIXES_START`).
+pub const SECRET_TRIGGERS: &[&str] = &[
+    "passw",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "private_key",
+    "access_key",
+    "credential",
+    "auth",
+    "dsn",
+    "://",
     "AKIA",
     "ASIA",
     "sk_live_",
@@ -153,6 +166,10 @@ pub const KNOWN_FORMAT_PREFIXES: &[&str] = &[
     "xox",
     "eyJ",
 ];
+const FORMAT_PREFIXES_START: usize = 11;
+
+/// The first bytes of every known format, for prefilters.
+pub const KNOWN_FORMAT_PREFIXES: &[&str] = SECRET_TRIGGERS.split_at(FORMAT_PREFIXES_START).1;
 
 /// Values that stand for a secret instead of being one: empty, a reference
 /// (`${X}`, `{{ x }}`, `<token>`), or one character repeated (`xxxx`, `****`).
@@ -189,6 +206,24 @@ pub fn environment_variable_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_prefixes_are_the_tail_of_the_trigger_words() {
+        assert_eq!(KNOWN_FORMAT_PREFIXES.first(), Some(&"AKIA"));
+        assert_eq!(SECRET_TRIGGERS[FORMAT_PREFIXES_START - 1], "://");
+        for sample in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            "xoxb-1234567890-abcdefghij",
+        ] {
+            assert!(known_format(sample).is_some());
+            assert!(
+                KNOWN_FORMAT_PREFIXES
+                    .iter()
+                    .any(|prefix| sample.starts_with(prefix))
+            );
+        }
+    }
 
     #[test]
     fn known_formats_and_names() {

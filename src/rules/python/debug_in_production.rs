@@ -80,11 +80,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let dev_entrypoint = is_dev_entrypoint(context.path);
     let facts = context.python_facts();
     let source = context.source;
-    let imports_flask = facts
-        .imports
-        .ordered()
-        .iter()
-        .any(|(_, _, target)| target == "flask" || target.starts_with("flask."));
+    let imports_flask = facts.imports.imports_module("flask");
     for site in &facts.calls {
         let Some(function) = site.call.child_by_field_name("function") else {
             continue;

@@ -133,8 +133,9 @@ fn classify(
             _ => None,
         };
     }
-    // `session.get(...)` on a `requests.Session()`.
-    if function.kind() != "attribute" {
+    // `session.get(...)` on a `requests.Session()`: only in modules that import requests
+    // (`.get(` is everywhere, and looking a receiver up walks its function and module).
+    if function.kind() != "attribute" || !facts.imports.imports_module("requests") {
         return None;
     }
     let method = node_text(function.child_by_field_name("attribute")?, source);

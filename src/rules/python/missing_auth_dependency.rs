@@ -93,11 +93,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     let root = context.tree.root_node();
     let imports = &context.python_facts().imports;
-    let fastapi = imports
-        .ordered()
-        .iter()
-        .any(|(_, _, target)| target == "fastapi" || target.starts_with("fastapi."));
-    if !fastapi {
+    if !imports.imports_module("fastapi") {
         return;
     }
     let module = Module {

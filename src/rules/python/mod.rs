@@ -285,6 +285,16 @@ impl Imports {
         self.bindings.get(local).map(String::as_str)
     }
 
+    /// Whether anything is imported from `module` or a submodule of it (`flask`,
+    /// `flask.json`, `from flask import Flask`).
+    pub fn imports_module(&self, module: &str) -> bool {
+        self.ordered.iter().any(|(_, _, target)| {
+            target
+                .strip_prefix(module)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+    }
+
     /// The local name under which `module` itself is imported (`import asyncio as aio`).
     pub fn local_name_of_module(&self, module: &str) -> Option<&str> {
         // The latest import of it whose name nothing rebound since (deterministic, unlike

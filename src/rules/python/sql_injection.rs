@@ -145,13 +145,7 @@ fn style_of(sink: &SqlSink, facts: &ModuleFacts, source: &str) -> Option<Style> 
     if sink.kind == SinkKind::Text {
         return Some(Style::Named);
     }
-    let imported = |module: &str| {
-        facts
-            .imports
-            .ordered()
-            .iter()
-            .any(|(_, _, target)| target == module || target.starts_with(&format!("{module}.")))
-    };
+    let imported = |module: &str| facts.imports.imports_module(module);
     let method = sink
         .call
         .child_by_field_name("function")

@@ -75,9 +75,9 @@ fn may_hold_sql_literal(text: &str) -> bool {
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
-    let other_database = facts.imports.ordered().iter().any(|(_, _, target)| {
-        OTHER_DATABASES.contains(&target.split('.').next().unwrap_or(target))
-    });
+    let other_database = OTHER_DATABASES
+        .iter()
+        .any(|database| facts.imports.imports_module(database));
     if other_database {
         return;
     }
