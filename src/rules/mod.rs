@@ -410,6 +410,31 @@ pub fn walk_tree<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
     }
 }
 
+/// Whether any node of the subtree of `root` (itself included) satisfies `predicate`:
+/// a pre-order walk without recursion that stops at the first one.
+pub fn any_in_tree<'t>(root: Node<'t>, mut predicate: impl FnMut(Node<'t>) -> bool) -> bool {
+    let mut cursor = root.walk();
+    loop {
+        if predicate(cursor.node()) {
+            return true;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == root {
+                return false;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return false;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use tree_sitter::Node;
 
 use super::{Imports, ModuleFacts, ensure_module_import, qualified_name};
 use crate::rules::{
-    Edit, indentation_at, line_start, named_children, newline_of, node_text, walk_tree,
+    Edit, any_in_tree, indentation_at, line_start, named_children, newline_of, node_text,
 };
 
 /// Calls that report an error somewhere a person will see it: logging methods
@@ -143,21 +143,14 @@ impl<'t> Handler<'t> {
     /// bound exception, or ends the process.
     pub fn handles_error(&self, source: &str) -> bool {
         let bound = self.bound.map(|bound| node_text(bound, source));
-        let mut handled = false;
-        walk_tree(self.body, |node| {
-            if handled {
-                return;
-            }
-            handled = match node.kind() {
-                "raise_statement" => true,
-                "identifier" => bound.is_some_and(|bound| node_text(node, source) == bound),
-                "call" => called_name(node, source).is_some_and(|name| {
-                    REPORTING_CALLS.contains(&name) || TERMINATING_CALLS.contains(&name)
-                }),
-                _ => false,
-            };
-        });
-        handled
+        any_in_tree(self.body, |node| match node.kind() {
+            "raise_statement" => true,
+            "identifier" => bound.is_some_and(|bound| node_text(node, source) == bound),
+            "call" => called_name(node, source).is_some_and(|name| {
+                REPORTING_CALLS.contains(&name) || TERMINATING_CALLS.contains(&name)
+            }),
+            _ => false,
+        })
     }
 }
 

@@ -49,7 +49,7 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Finding, Fix, FixAvailability, Rule, Severity, named_children, node_text, walk_tree,
+    Context, Finding, Fix, FixAvailability, Rule, Severity, any_in_tree, named_children, node_text,
 };
 
 pub const RULE: Rule = Rule {
@@ -199,11 +199,9 @@ fn indexed_elsewhere(owner: &Owner, column: &str, facts: &ModuleFacts, source: &
         Owner::Model(class) => *class,
         Owner::Table(table) => *table,
     };
-    let mut found = false;
-    walk_tree(scope, |node| {
-        found = found || (node.kind() == "call" && leads_with_column(node, None));
-    });
-    if found {
+    if any_in_tree(scope, |node| {
+        node.kind() == "call" && leads_with_column(node, None)
+    }) {
         return true;
     }
     // `Index("ix", Order.user_id)` at module level.

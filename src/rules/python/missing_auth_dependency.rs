@@ -52,7 +52,9 @@ use super::{
     Imports, keyword_argument, positional_arguments, qualified_name, string_value, walk_local_scope,
 };
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text, walk_tree};
+use crate::rules::{
+    Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text, walk_tree,
+};
 
 pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",
@@ -219,27 +221,23 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
 
 /// Whether any `Depends(x)`/`Security(x)` inside `node` authenticates.
 fn has_auth_dependency(module: &Module, node: Node) -> bool {
-    let mut found = false;
-    walk_tree(node, |candidate| {
-        if found || candidate.kind() != "call" {
-            return;
+    any_in_tree(node, |candidate| {
+        if candidate.kind() != "call" {
+            return false;
         }
         let Some(function) = candidate.child_by_field_name("function") else {
-            return;
+            return false;
         };
         let name = node_text(function, module.source);
         let last = name.rsplit('.').next().unwrap_or(name);
-        if !matches!(last, "Depends" | "Security") {
-            return;
-        }
         // `Security(...)` with scopes, or any dependency whose callable looks like auth.
-        found = last == "Security"
-            || positional_arguments(candidate)
-                .first()
-                .or(keyword_argument(candidate, "dependency", module.source).as_ref())
-                .is_some_and(|callable| callable_authenticates(module, *callable));
-    });
-    found
+        last == "Security"
+            || (last == "Depends"
+                && positional_arguments(candidate)
+                    .first()
+                    .or(keyword_argument(candidate, "dependency", module.source).as_ref())
+                    .is_some_and(|callable| callable_authenticates(module, *callable)))
+    })
 }
 
 /// The callable's name mentions auth, or (when defined in this module) its body does.

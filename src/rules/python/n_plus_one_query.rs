@@ -44,7 +44,7 @@ use tree_sitter::Node;
 
 use super::{enclosing_scope, walk_local_scope};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text, walk_tree};
+use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text};
 
 pub const RULE: Rule = Rule {
     id: "n-plus-one-query",
@@ -260,9 +260,7 @@ fn iterates_query_results(iterable: Node, ancestors: &[Node], source: &str) -> b
 }
 
 fn contains_query(expression: Node, source: &str) -> bool {
-    let mut found = false;
-    walk_tree(expression, |node| {
-        found = found || (node.kind() == "call" && is_query(node, source));
-    });
-    found
+    any_in_tree(expression, |node| {
+        node.kind() == "call" && is_query(node, source)
+    })
 }

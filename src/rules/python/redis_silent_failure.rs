@@ -44,7 +44,7 @@
 use super::exceptions::{Handler, called_name, log_exception_fix};
 use super::qualified_name;
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text, walk_tree};
+use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text};
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
@@ -94,24 +94,17 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// A `return` (or an `HTTPException` raised through a call) whose value says the request
 /// failed: it mentions an error, or a 5xx status code.
 fn returns_error(handler: &Handler, source: &str) -> bool {
-    let mut found = false;
-    walk_tree(handler.body, |node| {
-        if found {
-            return;
+    any_in_tree(handler.body, |node| match node.kind() {
+        "return_statement" => {
+            let value = node_text(node, source).to_ascii_lowercase();
+            value.contains("error")
+                || value.contains("exception")
+                || value.contains("unavailable")
+                || ["=500", "=502", "=503", "=504", "(500", "(503"]
+                    .iter()
+                    .any(|status| value.replace(' ', "").contains(status))
         }
-        found = match node.kind() {
-            "return_statement" => {
-                let value = node_text(node, source).to_ascii_lowercase();
-                value.contains("error")
-                    || value.contains("exception")
-                    || value.contains("unavailable")
-                    || ["=500", "=502", "=503", "=504", "(500", "(503"]
-                        .iter()
-                        .any(|status| value.replace(' ', "").contains(status))
-            }
-            "call" => called_name(node, source).is_some_and(|name| name == "abort"),
-            _ => false,
-        };
-    });
-    found
+        "call" => called_name(node, source).is_some_and(|name| name == "abort"),
+        _ => false,
+    })
 }
