@@ -10,8 +10,11 @@
 //!   without a `with` block that closes it.
 //!
 //! Commits inside `with session.begin():` or `with engine.begin() as conn:` are fine:
-//! those blocks roll back on error themselves. So are `try` blocks whose handler or
-//! `finally` rolls back, in any order, re-raising or not.
+//! those blocks roll back on error themselves. So are commits on a session or
+//! connection that a `with ... as db:` block closes, also inside a `try` (closing rolls
+//! back), and `try` blocks whose handler or `finally` rolls back, in any order,
+//! re-raising or not. A session created inside the `try` is judged as if the `try` were
+//! not there: its handlers may run before the name is bound.
 //!
 //! ## Why is this bad?
 //! When `commit()` fails (a constraint violation, a dropped connection, a serialization
@@ -45,7 +48,8 @@
 //! Safe. The fix adds `db.rollback()` (awaited when the commit is awaited) as the first
 //! statement of the handler that lacks it, or wraps a bare commit in
 //! `try: ... except Exception: db.rollback(); raise`. Both run only after the commit
-//! has already failed, and the wrapper re-raises the original exception. If the
+//! has already failed, and the wrapper re-raises the original exception. The rollback
+//! only goes where the session's name is bound on every path to it. If the
 //! connection is gone, `rollback()` itself may raise; Python then chains the original
 //! error as its `__context__`.
 
@@ -53,7 +57,7 @@ use tree_sitter::Node;
 
 use super::{
     Imports, ModuleFacts, contains_method_call, dotted_name, enclosing_scope, indent_unit,
-    is_awaited, is_standalone_statement, same_expression, walk_local_scope,
+    is_awaited, is_standalone_statement, same_expression, walk_local_scope, walk_local_scope_from,
 };
 use crate::language::Language;
 use crate::rules::{
@@ -145,7 +149,8 @@ fn check_commit(
     let ancestors = facts.ancestry.ancestors(commit);
     let awaited = is_awaited(&ancestors);
     let mut closed_by_finally = false;
-    let mut managed_by_with = false;
+    let scope = enclosing_scope(&ancestors)?;
+    let receiver_root = root_name(receiver, source)?;
     // From the innermost ancestor outwards, with the child we came from.
     for index in (0..ancestors.len()).rev() {
         let ancestor = ancestors[index];
@@ -160,11 +165,30 @@ fn check_commit(
                 {
                     return None;
                 }
-                managed_by_with |= items
+                // The block closes the session or connection on the way out, and closing
+                // rolls back; a handler outside it may also run before it was bound.
+                if items
                     .iter()
-                    .any(|&item| binds_name(item, source, receiver_text));
+                    .any(|&item| binds_name(item, source, receiver_text))
+                {
+                    return None;
+                }
             }
             "try_statement" if is_body_of(ancestor, child) => {
+                // Bound only inside this `try`: its handlers may run before it is, so
+                // they are no place for a rollback. Judge the commit as if the `try`
+                // were not there (the wrapper fix rolls back where it is bound).
+                let bound_inside = bound_within(
+                    scope,
+                    receiver_root,
+                    child.start_byte()..commit.start_byte(),
+                    source,
+                );
+                if bound_inside
+                    && !bound_within(scope, receiver_root, 0..ancestor.start_byte(), source)
+                {
+                    break;
+                }
                 if clause_calls(
                     ancestor,
                     "finally_clause",
@@ -193,10 +217,7 @@ fn check_commit(
             _ => {}
         }
     }
-    if managed_by_with
-        || closed_by_finally
-        || !created_in_scope(commit, &ancestors, receiver_text, source)
-    {
+    if closed_by_finally || !created_in_scope(commit, &ancestors, receiver_text, source) {
         return None;
     }
     let await_prefix = if awaited { "await " } else { "" };
@@ -291,6 +312,65 @@ fn wrap_in_try(
          {indentation}{unit}{await_prefix}{receiver}.rollback(){newline}{indentation}{unit}raise"
     );
     Some(Edit::replace(statement.start_byte()..end, replacement))
+}
+
+/// The name a reference starts with: `db` of `db`, `self` of `self.session`.
+fn root_name<'s>(reference: Node, source: &'s str) -> Option<&'s str> {
+    let mut current = reference;
+    loop {
+        current = match current.kind() {
+            "identifier" => return Some(node_text(current, source)),
+            "attribute" => current.child_by_field_name("object")?,
+            "subscript" => current.child_by_field_name("value")?,
+            _ => return None,
+        };
+    }
+}
+
+/// Whether `scope` (nested scopes aside) binds `name` at a byte in `range`: an
+/// assignment or `with`/`for`/walrus target, a parameter, or an import.
+fn bound_within(scope: Node, name: &str, range: std::ops::Range<usize>, source: &str) -> bool {
+    let mut bound = false;
+    walk_local_scope_from(scope, range.start, |node| {
+        bound = bound
+            || (node.kind() == "identifier"
+                && range.contains(&node.start_byte())
+                && node_text(node, source) == name
+                && is_binding_occurrence(node));
+    });
+    bound
+}
+
+fn is_binding_occurrence(identifier: Node) -> bool {
+    let Some(parent) = identifier.parent() else {
+        return false;
+    };
+    let is_field = |field: &str| {
+        parent
+            .child_by_field_name(field)
+            .is_some_and(|child| child.id() == identifier.id())
+    };
+    match parent.kind() {
+        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
+            is_field("left")
+        }
+        "named_expression" | "default_parameter" | "typed_default_parameter" => is_field("name"),
+        "aliased_import" => is_field("alias"),
+        "as_pattern_target"
+        | "pattern_list"
+        | "tuple_pattern"
+        | "list_pattern"
+        | "parameters"
+        | "typed_parameter"
+        | "list_splat_pattern"
+        | "dictionary_splat_pattern"
+        | "global_statement"
+        | "nonlocal_statement" => true,
+        "dotted_name" => parent
+            .parent()
+            .is_some_and(|grand| grand.kind() == "import_statement"),
+        _ => false,
+    }
 }
 
 fn is_body_of(try_statement: Node, child: Node) -> bool {
