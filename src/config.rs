@@ -28,15 +28,42 @@ pub struct Options {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisOptions {
-    #[serde(alias = "defaultTtlSeconds", alias = "default-ttl-seconds")]
+    #[serde(
+        default,
+        alias = "defaultTtlSeconds",
+        alias = "default-ttl-seconds",
+        deserialize_with = "positive_seconds"
+    )]
     pub default_ttl_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpOptions {
-    #[serde(alias = "defaultTimeoutSeconds", alias = "default-timeout-seconds")]
+    #[serde(
+        default,
+        alias = "defaultTimeoutSeconds",
+        alias = "default-timeout-seconds",
+        deserialize_with = "positive_seconds"
+    )]
     pub default_timeout_seconds: Option<u64>,
+}
+
+/// Seconds that a fix writes into code (`ex=`, `timeout=`): at least 1, since Redis
+/// rejects `ex=0` and a zero timeout fails every call or means none, by library.
+fn positive_seconds<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    let seconds = i64::deserialize(deserializer)?;
+    u64::try_from(seconds)
+        .ok()
+        .filter(|&seconds| seconds >= 1)
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "must be a whole number of seconds, at least 1, not {seconds}"
+            ))
+        })
 }
 
 impl Options {

@@ -48,11 +48,11 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
     if let Ok(mut slot) = backend.root.write() {
         *slot = root;
     }
-    if let (Some(options), Ok(mut slot)) = (
+    if let (Some(options), Ok(mut known)) = (
         params.initialization_options,
         backend.client_settings.write(),
     ) {
-        *slot = options;
+        super::settings::merge_editor_settings(&mut known, &options);
     }
     // Settings are loaded in `initialized`, where messages to the user may be sent.
 

@@ -53,8 +53,10 @@ pub struct Backend {
     encoding: OnceLock<Encoding>,
     settings: RwLock<Arc<Settings>>,
     root: RwLock<Option<PathBuf>>,
-    /// The latest editor settings, re-applied over the config file on every reload.
-    client_settings: RwLock<serde_json::Value>,
+    /// The editor settings the user set (`initializationOptions`, then each
+    /// `didChangeConfiguration` merged key by key), combined with the config file on
+    /// every reload.
+    client_settings: RwLock<serde_json::Map<String, serde_json::Value>>,
     shutdown_requested: Arc<AtomicBool>,
     /// Whether the client lets us register file watchers (for configuration files).
     can_watch_files: AtomicBool,
@@ -89,7 +91,7 @@ impl Backend {
             encoding: OnceLock::new(),
             settings: RwLock::new(Arc::new(Settings::default())),
             root: RwLock::new(None),
-            client_settings: RwLock::new(serde_json::Value::Null),
+            client_settings: RwLock::new(serde_json::Map::new()),
             shutdown_requested,
             can_watch_files: AtomicBool::new(false),
             client_resolves_edits: AtomicBool::new(false),

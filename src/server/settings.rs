@@ -1,11 +1,13 @@
-//! Settings for the server: the workspace's `stackaudit.toml` / `pyproject.toml`, with
-//! the editor's settings (`initializationOptions`, `workspace/didChangeConfiguration`)
-//! on top. Problems are shown to the user once and the server runs on what is valid.
+//! Settings for the server: the workspace's `stackaudit.toml` / `pyproject.toml` and
+//! the editor's settings (`initializationOptions`, then `workspace/didChangeConfiguration`),
+//! combined key by key as `configurationPreference` says. Only keys the user set take
+//! part: an unset (null or absent) editor key never hides the project's file. Problems
+//! are shown to the user once and the server runs on what is valid.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tower_lsp_server::ls_types::{
     DidChangeConfigurationParams, DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher,
     GlobPattern, MessageType, Registration,
@@ -15,13 +17,91 @@ use super::{Backend, sync};
 use crate::config::{HttpOptions, Options, RedisOptions, Settings, discover};
 use crate::rules::{Severity, rule_by_id};
 
+/// Which side wins where the editor and the project's configuration file both set a key
+/// (the names and meanings of Ruff's server setting of the same name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ConfigurationPreference {
+    /// Editor settings win; the file fills in the keys the editor leaves unset.
+    #[default]
+    EditorFirst,
+    /// The file wins; editor settings fill in the keys the file leaves unset.
+    FilesystemFirst,
+    /// The file is not read at all.
+    EditorOnly,
+}
+
+impl ConfigurationPreference {
+    fn parse(value: &str) -> Option<ConfigurationPreference> {
+        match value {
+            "editorFirst" => Some(ConfigurationPreference::EditorFirst),
+            "filesystemFirst" => Some(ConfigurationPreference::FilesystemFirst),
+            "editorOnly" => Some(ConfigurationPreference::EditorOnly),
+            _ => None,
+        }
+    }
+}
+
+/// Sub-tables whose keys are settings of their own (`redis.defaultTtlSeconds`), so a
+/// change that names one key of them leaves the others. Every other value, the
+/// `severity` map included, is one setting and is replaced whole.
+const SECTIONS: [&str; 2] = ["redis", "http"];
+
+/// The stackaudit section of what an editor sent: under `stackaudit` when the client
+/// sends its whole configuration, else the value itself.
+fn own_section(value: &Value) -> &Value {
+    value.get("stackaudit").unwrap_or(value)
+}
+
+/// Lay `change` over the editor settings known so far: a key it names with a value
+/// replaces the old one, a key it names with `null` is unset again (the project's file
+/// then applies), and a key it leaves out keeps what it had.
+pub(crate) fn merge_editor_settings(known: &mut Map<String, Value>, change: &Value) {
+    let Some(change) = own_section(change).as_object() else {
+        return;
+    };
+    for (key, value) in change {
+        match value {
+            Value::Null => {
+                known.remove(key);
+            }
+            Value::Object(inner) if SECTIONS.contains(&key.as_str()) => {
+                let slot = known
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !slot.is_object() {
+                    *slot = Value::Object(Map::new());
+                }
+                if let Value::Object(section) = slot {
+                    merge_editor_settings(section, &Value::Object(inner.clone()));
+                    if section.is_empty() {
+                        known.remove(key);
+                    }
+                }
+            }
+            _ => {
+                known.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
 /// Read editor settings leniently: keys stackaudit does not know (an editor's own
-/// `path`, `trace`, ...) are skipped; bad values become warnings.
-pub(crate) fn options_from_client(value: &Value) -> (Options, Vec<String>) {
-    let value = value.get("stackaudit").unwrap_or(value);
+/// `path`, `trace`, ...) are skipped; bad values become warnings and count as unset.
+pub(crate) fn options_from_client(
+    value: &Value,
+) -> (Options, ConfigurationPreference, Vec<String>) {
+    let value = own_section(value);
     let mut warnings = Vec::new();
     let mut ids = |key: &str| -> Option<Vec<String>> {
-        let list = value.get(key)?.as_array()?;
+        let list = value.get(key)?;
+        let Some(list) = list.as_array() else {
+            if !list.is_null() {
+                warnings.push(format!(
+                    "stackaudit: `{key}` must be a list of rule ids, not {list}"
+                ));
+            }
+            return None;
+        };
         let mut ids = Vec::new();
         for id in list.iter().filter_map(Value::as_str) {
             if rule_by_id(id).is_some() {
@@ -37,6 +117,9 @@ pub(crate) fn options_from_client(value: &Value) -> (Options, Vec<String>) {
     let severity = value.get("severity").and_then(Value::as_object).map(|map| {
         let mut severities = BTreeMap::new();
         for (id, level) in map {
+            if level.is_null() {
+                continue;
+            }
             let parsed: Option<Severity> = serde_json::from_value(level.clone()).ok();
             match (rule_by_id(id), parsed) {
                 (Some(_), Some(level)) => {
@@ -49,15 +132,37 @@ pub(crate) fn options_from_client(value: &Value) -> (Options, Vec<String>) {
         }
         severities
     });
-    // A number under either spelling of `section.key` (camelCase from editors).
-    let seconds = |section: &str, camel: &str, snake: &str| {
-        value
+    // A whole number of seconds, at least 1, under either spelling of `section.key`
+    // (camelCase from editors); a fix that wrote `ex=0` or `timeout=0` would fail.
+    let mut seconds = |section: &str, camel: &str, snake: &str| {
+        let raw = value
             .get(section)
             .and_then(|table| table.get(camel).or_else(|| table.get(snake)))
-            .and_then(Value::as_u64)
+            .filter(|raw| !raw.is_null())?;
+        match raw.as_u64().filter(|&seconds| seconds >= 1) {
+            Some(seconds) => Some(seconds),
+            None => {
+                warnings.push(format!(
+                    "stackaudit: `{section}.{camel}` must be a whole number of seconds, at least 1, not {raw}; ignoring it"
+                ));
+                None
+            }
+        }
     };
     let ttl = seconds("redis", "defaultTtlSeconds", "default_ttl_seconds");
     let http_timeout = seconds("http", "defaultTimeoutSeconds", "default_timeout_seconds");
+    let preference = match value.get("configurationPreference") {
+        None | Some(Value::Null) => ConfigurationPreference::default(),
+        Some(raw) => match raw.as_str().and_then(ConfigurationPreference::parse) {
+            Some(preference) => preference,
+            None => {
+                warnings.push(format!(
+                    "stackaudit: `configurationPreference` is one of \"editorFirst\", \"filesystemFirst\", \"editorOnly\", not {raw}; using \"editorFirst\""
+                ));
+                ConfigurationPreference::default()
+            }
+        },
+    };
     let options = Options {
         select,
         ignore,
@@ -70,33 +175,37 @@ pub(crate) fn options_from_client(value: &Value) -> (Options, Vec<String>) {
         }),
         exclude: None,
     };
-    (options, warnings)
+    (options, preference, warnings)
 }
 
 /// Re-read the config file and the editor settings, then re-audit open documents.
 pub(super) async fn reload(backend: &Backend) {
     let root = backend.root.read().ok().and_then(|root| root.clone());
-    let mut problems = Vec::new();
-    let file_options = match root.as_deref().map(discover) {
-        Some(Ok(loaded)) => loaded.options,
-        Some(Err(error)) => {
-            problems.push(format!("stackaudit: {error}; using default settings"));
-            Options::default()
-        }
-        None => Options::default(),
-    };
     let client_value = backend
         .client_settings
         .read()
-        .map(|value| value.clone())
+        .map(|known| Value::Object(known.clone()))
         .unwrap_or_default();
-    let (client_options, warnings) = options_from_client(&client_value);
-    problems.extend(warnings);
-    let settings =
-        Settings::from_options(file_options.overlay(client_options)).unwrap_or_else(|error| {
-            problems.push(format!("stackaudit: {error}; using default settings"));
-            Settings::default()
-        });
+    let (editor_options, preference, mut problems) = options_from_client(&client_value);
+    let file_options = match root.as_deref() {
+        _ if preference == ConfigurationPreference::EditorOnly => Options::default(),
+        None => Options::default(),
+        Some(root) => match discover(root) {
+            Ok(loaded) => loaded.options,
+            Err(error) => {
+                problems.push(format!("stackaudit: {error}; using default settings"));
+                Options::default()
+            }
+        },
+    };
+    let combined = match preference {
+        ConfigurationPreference::FilesystemFirst => editor_options.overlay(file_options),
+        _ => file_options.overlay(editor_options),
+    };
+    let settings = Settings::from_options(combined).unwrap_or_else(|error| {
+        problems.push(format!("stackaudit: {error}; using default settings"));
+        Settings::default()
+    });
     if let Ok(mut slot) = backend.settings.write() {
         *slot = Arc::new(settings);
     }
@@ -114,11 +223,9 @@ pub(super) async fn did_change_configuration(
     backend: &Backend,
     params: DidChangeConfigurationParams,
 ) {
-    // Clients that use pull configuration send `null` here; keep what we had then.
-    if !params.settings.is_null()
-        && let Ok(mut slot) = backend.client_settings.write()
-    {
-        *slot = params.settings;
+    // Clients that use pull configuration send `null` here: that changes nothing.
+    if let Ok(mut known) = backend.client_settings.write() {
+        merge_editor_settings(&mut known, &params.settings);
     }
     reload(backend).await;
 }

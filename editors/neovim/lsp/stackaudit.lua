@@ -5,22 +5,23 @@
 ---@type vim.lsp.Config
 return {
   cmd = { 'stackaudit', 'server' },
+  -- Exactly the filetypes the server audits; the list grows as languages land.
   filetypes = {
     'python',
-    'typescriptreact',
-    'typescript',
-    'javascriptreact',
-    'javascript',
-    'sql',
     'dockerfile',
     'yaml.docker-compose',
-    -- Plain YAML too: the server audits it only when its name says it is a compose file.
+    -- Plain YAML too: Neovim gives docker-compose.yml this filetype, and the server
+    -- audits a YAML file only when its name says it is a compose file.
     'yaml',
   },
   root_markers = { 'stackaudit.toml', 'pyproject.toml', '.git' },
   -- Read at startup: select, ignore, severity = { [rule] = 'error'|'warning'|'info'|'hint' },
-  -- redis = { defaultTtlSeconds = 3600 }. They apply over stackaudit.toml.
+  -- redis = { defaultTtlSeconds = 900 }, http = { defaultTimeoutSeconds = 10 },
+  -- configurationPreference = 'editorFirst'|'filesystemFirst'|'editorOnly'.
+  -- Only the keys you set apply; the rest come from the project's stackaudit.toml.
   init_options = {},
-  -- Sent with workspace/didChangeConfiguration: the same keys under `stackaudit`.
+  -- Sent with workspace/didChangeConfiguration: the same keys under `stackaudit`. The
+  -- server merges them key by key over init_options (null unsets a key), so leaving
+  -- this empty keeps init_options as they are.
   settings = { stackaudit = {} },
 }

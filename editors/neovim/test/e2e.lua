@@ -1,8 +1,11 @@
--- End-to-end: stackaudit's diagnostics reach vim.diagnostic, a quick fix applies
--- through vim.lsp.buf.code_action, and the written file has the fixed text.
+-- End-to-end: stackaudit's diagnostics reach vim.diagnostic with the severity that
+-- init_options set, the project's stackaudit.toml `ignore` holds in the editor, a quick
+-- fix applies through vim.lsp.buf.code_action, the README's fix-all-on-save snippet
+-- fixes the file before it is written, and compose files are audited.
 -- Run by editors/neovim/test/run.sh; exits non-zero on any failure.
 
 local workdir = assert(os.getenv('STACKAUDIT_TEST_DIR'), 'STACKAUDIT_TEST_DIR is not set')
+local here = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 
 local function fail(message)
   io.stderr:write('FAIL: ' .. message .. '\n')
@@ -51,6 +54,11 @@ local function run()
   if diagnostic.message ~= '`time.sleep` blocks the event loop inside `async def handler`' then
     fail('unexpected message ' .. diagnostic.message)
   end
+  -- init.lua sets this rule's severity in init_options, the editors README's example;
+  -- the config's `settings` (sent after start-up) must not drop it.
+  if diagnostic.severity ~= vim.diagnostic.severity.ERROR then
+    fail('init_options severity lost: ' .. vim.inspect(diagnostic))
+  end
 
   vim.api.nvim_win_set_cursor(0, { diagnostic.lnum + 1, diagnostic.col })
   vim.lsp.buf.code_action({
@@ -79,7 +87,40 @@ local function run()
     fail('the finding survived its fix: ' .. vim.inspect(stackaudit_diagnostics(buffer)))
   end
 
-  -- 2. Compose: Neovim's `yaml.docker-compose` filetype reaches the server.
+  -- 2. The project's stackaudit.toml ignores http-without-timeout: only the blocking
+  -- call is reported, though the editor sent settings of its own.
+  vim.cmd('edit ' .. vim.fn.fnameescape(workdir .. '/fetch.py'))
+  local fetch = vim.api.nvim_get_current_buf()
+  local fetch_diagnostics = wait_for_diagnostics(fetch, 'fetch.py')
+  local codes = vim.tbl_map(function(found)
+    return found.code
+  end, fetch_diagnostics)
+  if not vim.deep_equal(codes, { 'blocking-io-in-async' }) then
+    fail('stackaudit.toml ignore not honoured: ' .. vim.inspect(fetch_diagnostics))
+  end
+
+  -- 3. Fix all on save, with the snippet exactly as editors/neovim/README.md gives it.
+  local readme = read(here .. '/../README.md')
+  local section = readme:match('## Fix all on save(.-)\n## ')
+  local snippet = section and section:match('```lua\n(.-)```')
+  if not snippet then
+    fail('no lua snippet under "## Fix all on save" in editors/neovim/README.md')
+  end
+  assert(load(snippet, 'README fix-all-on-save snippet'))()
+  local save_path = workdir .. '/save.py'
+  vim.cmd('edit ' .. vim.fn.fnameescape(save_path))
+  local save = vim.api.nvim_get_current_buf()
+  wait_for_diagnostics(save, 'save.py')
+  vim.cmd('silent write')
+  local saved = 'import time\nimport asyncio\n\n\nasync def poll():\n    await asyncio.sleep(2)\n'
+  if read(save_path) ~= saved then
+    fail('fix all on save: file on disk is\n' .. read(save_path))
+  end
+  if vim.bo[save].modified then
+    fail('fix all on save left the buffer modified')
+  end
+
+  -- 4. Compose: Neovim's `yaml.docker-compose` filetype reaches the server.
   vim.cmd('edit ' .. vim.fn.fnameescape(workdir .. '/docker-compose.yml'))
   local compose = vim.api.nvim_get_current_buf()
   local compose_diagnostics = wait_for_diagnostics(compose, 'docker-compose.yml')

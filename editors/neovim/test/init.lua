@@ -11,5 +11,9 @@ if not binary or binary == '' then
   io.stderr:write('STACKAUDIT_BIN is not set\n')
   vim.cmd('cquit 2')
 end
-vim.lsp.config('stackaudit', { cmd = { binary, 'server' } })
+-- The editors README's own example of init_options.
+vim.lsp.config('stackaudit', {
+  cmd = { binary, 'server' },
+  init_options = { severity = { ['blocking-io-in-async'] = 'error' } },
+})
 vim.lsp.enable('stackaudit')

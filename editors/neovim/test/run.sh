@@ -23,7 +23,7 @@ fi
 
 workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
-cp "$here/fixtures/app.py" "$here/fixtures/docker-compose.yml" "$workdir/"
+cp "$here"/fixtures/* "$workdir/"
 export HOME="$workdir/home" XDG_CONFIG_HOME="$workdir/config" XDG_DATA_HOME="$workdir/data" \
     XDG_STATE_HOME="$workdir/state" XDG_CACHE_HOME="$workdir/cache"
 export STACKAUDIT_BIN="$binary" STACKAUDIT_TEST_DIR="$workdir"

@@ -51,6 +51,8 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$work/home" "$work/workspace" "$work/user/User" "$work/user/Machine" "$work/extensions" "$work/failure"
 cp "$here/fixture.py" "$work/workspace/app.py"
+# The project's own file: the editor must honour its `ignore` as `stackaudit check` does.
+printf 'ignore = ["swallowed-exception"]\n' > "$work/workspace/stackaudit.toml"
 cat > "$work/user/User/settings.json" <<JSON
 {
   "stackaudit.path": "$binary",

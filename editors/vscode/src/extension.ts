@@ -16,24 +16,28 @@ const SECTION = 'stackaudit';
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel | undefined;
 
-/// Languages and file patterns the server audits (or will): by language id, and by
-/// name so compose files work without a compose language extension.
+/// Exactly the documents the server audits (the list grows as languages land): by
+/// language id, and by name so compose files work without a compose language extension.
 const DOCUMENT_SELECTOR = [
-  ...['python', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'sql', 'dockerfile', 'dockercompose'].map(
-    (language) => ({ language }),
-  ),
+  ...['python', 'dockerfile', 'dockercompose'].map((language) => ({ language })),
   { pattern: '**/{docker-compose,compose}*.{yml,yaml}' },
   { pattern: '**/{Dockerfile,Containerfile,Dockerfile.*,*.dockerfile}' },
 ];
 
-/// The settings the server reads, as `initializationOptions`.
+/// The settings the server reads, as `initializationOptions`. Every key is sent, `null`
+/// where the user set nothing: the server then takes the project's `stackaudit.toml`,
+/// so the editor and `stackaudit check` agree. (Changes travel the same way, as the
+/// whole section, through `synchronize.configurationSection`.)
 function serverSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration(SECTION);
+  const setting = (key: string): unknown => config.get<unknown>(key) ?? null;
   return {
-    select: config.get<string[] | null>('select', null),
-    ignore: config.get<string[]>('ignore', []),
-    severity: config.get<Record<string, string>>('severity', {}),
-    redis: { defaultTtlSeconds: config.get<number>('redis.defaultTtlSeconds', 3600) },
+    select: setting('select'),
+    ignore: setting('ignore'),
+    severity: setting('severity'),
+    redis: { defaultTtlSeconds: setting('redis.defaultTtlSeconds') },
+    http: { defaultTimeoutSeconds: setting('http.defaultTimeoutSeconds') },
+    configurationPreference: setting('configurationPreference'),
   };
 }
 

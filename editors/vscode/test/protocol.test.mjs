@@ -101,7 +101,15 @@ test('a VS Code-shaped session against the real server', async () => {
     rootUri: 'file:///workspace',
     workspaceFolders: [{ uri: 'file:///workspace', name: 'workspace' }],
     capabilities,
-    initializationOptions: { select: null, ignore: [], severity: {}, redis: { defaultTtlSeconds: 900 } },
+    // What the extension sends when the user has set nothing (see serverSettings).
+    initializationOptions: {
+      select: null,
+      ignore: null,
+      severity: null,
+      redis: { defaultTtlSeconds: null },
+      http: { defaultTimeoutSeconds: null },
+      configurationPreference: 'editorFirst',
+    },
   });
   assert.equal(initialized.capabilities.positionEncoding, 'utf-16');
   assert.equal(initialized.capabilities.textDocumentSync.change, rpc.TextDocumentSyncKind.Incremental);
