@@ -281,8 +281,16 @@ fn parse_options(
     text: &str,
     is_pyproject: bool,
 ) -> Result<Option<Options>, (std::ops::Range<usize>, String)> {
-    let toml_error =
-        |error: toml::de::Error| (error.span().unwrap_or(0..0), error.message().to_string());
+    // toml's messages may run over several lines; an error here is one line.
+    let toml_error = |error: toml::de::Error| {
+        let lines: Vec<&str> = error
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect();
+        (error.span().unwrap_or(0..0), lines.join(": "))
+    };
     let options: Option<Options> = if is_pyproject {
         #[derive(Deserialize)]
         struct PyProject {
@@ -310,16 +318,25 @@ fn parse_options(
     Ok(options)
 }
 
-/// Point an unknown rule id at where it is written.
+/// Point an unknown rule id, or a `select` of none, at where it is written.
 fn check_rule_ids(
     options: &Options,
     text: &str,
     table: std::ops::Range<usize>,
 ) -> Result<(), (std::ops::Range<usize>, String)> {
+    let table_text = text.get(table.clone()).unwrap_or("");
+    if options.select.as_ref().is_some_and(Vec::is_empty) {
+        let at = table_text
+            .find("select")
+            .map_or(table.start, |offset| table.start + offset);
+        return Err((
+            at..at,
+            "`select = []` turns every rule off; leave it out to run every rule".to_string(),
+        ));
+    }
     let Some(unknown) = options.unknown_rule_ids().into_iter().next() else {
         return Ok(());
     };
-    let table_text = text.get(table.clone()).unwrap_or("");
     let at = table_text
         .find(&format!("\"{unknown}\""))
         .or_else(|| table_text.find(&unknown))

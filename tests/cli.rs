@@ -47,11 +47,11 @@ fn check_prints_findings_with_carets_and_a_summary() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),
-        "app/handlers.py:4:5: blocking-io-in-async [*] `time.sleep` blocks the event loop inside `async def handler`\n\
+        "app/handlers.py:4:5: warning[blocking-io-in-async] [*] `time.sleep` blocks the event loop inside `async def handler`\n\
          4 |     time.sleep(1)\n\
          \x20 |     ^^^^^^^^^^^^^\n\
          \n\
-         compose.yaml:4:21: docker-hardcoded-secret `DB_PASSWORD` holds a literal secret; it ends up in the image or the repository for anyone to read\n\
+         compose.yaml:4:21: error[docker-hardcoded-secret] `DB_PASSWORD` holds a literal secret; it ends up in the image or the repository for anyone to read\n\
          4 |       - DB_PASSWORD=hunter2\n\
          \x20 |                     ^^^^^^^\n\
          \n\
@@ -155,7 +155,7 @@ fn unreadable_files_are_reported_and_the_rest_still_run() {
         "stackaudit: ./bad.py: not UTF-8; skipped\n"
     );
     assert!(
-        stdout(&output).starts_with("good.py:4:5: blocking-io-in-async"),
+        stdout(&output).starts_with("good.py:4:5: warning[blocking-io-in-async]"),
         "{}",
         stdout(&output)
     );
@@ -260,7 +260,7 @@ fn rules_and_rule_document_every_rule() {
             "docker-hardcoded-secret",
             "dockerfile, compose",
             "error",
-            "yes"
+            "unsafe"
         ],
         "{listing}"
     );
@@ -377,7 +377,7 @@ fn scans_do_not_follow_symlinks_out_of_the_workspace() {
         stderr(&output),
         "stackaudit: loose.py: a symbolic link; fixes are not written through links\n"
     );
-    assert!(stdout(&output).starts_with("loose.py:4:5: blocking-io-in-async"));
+    assert!(stdout(&output).starts_with("loose.py:4:5: warning[blocking-io-in-async]"));
     assert_eq!(
         std::fs::read(outside.path().join("loose.py")).expect("read"),
         HANDLER
@@ -411,5 +411,115 @@ fn files_indented_deeper_than_the_parsers_handle_are_skipped_not_crashed_on() {
         "stackaudit: ./compose.yml: line 122 is indented 121 columns, deeper than the 120 its parser handles safely; skipped\n\
          stackaudit: ./deep.py: line 382 is indented 381 columns, deeper than the 380 its parser handles safely; skipped\n"
     );
-    assert!(stdout(&output).starts_with("good.py:4:5: blocking-io-in-async"));
+    assert!(stdout(&output).starts_with("good.py:4:5: warning[blocking-io-in-async]"));
+}
+
+#[test]
+fn a_run_that_audits_nothing_fails() {
+    // Every file found was skipped.
+    let dir = project(&[("bad.py", b"x = '\xff\xfe'\n")]);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "stackaudit: ./bad.py: not UTF-8; skipped\n\
+         stackaudit: error: nothing was audited: the one file found was skipped (see above)\n"
+    );
+    assert_eq!(stdout(&output), "");
+    // Nothing stackaudit audits under the path.
+    let dir = project(&[("notes.txt", b"hello\n")]);
+    let output = stackaudit(dir.path(), &["check", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "stackaudit: error: nothing to audit in .: no Python file, Dockerfile or compose file (see `exclude` and .gitignore)\n"
+    );
+}
+
+#[test]
+fn python_files_are_read_in_the_encoding_they_declare() {
+    let latin1: &[u8] = b"# -*- coding: latin-1 -*-\nimport time\n\n\nasync def caf\xe9_handler():\n    # d\xe9j\xe0 vu\n    time.sleep(1)\n";
+    let dir = project(&[("legacy.py", latin1)]);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    assert!(
+        stdout(&output).starts_with(
+            "legacy.py:7:5: warning[blocking-io-in-async] [*] `time.sleep` blocks the event loop inside `async def café_handler`\n"
+        ),
+        "{}",
+        stdout(&output)
+    );
+    // Fixed in place, the file stays Latin-1.
+    let output = stackaudit(dir.path(), &["check", "--fix"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        std::fs::read(dir.path().join("legacy.py")).expect("read"),
+        b"# -*- coding: latin-1 -*-\nimport time\nimport asyncio\n\n\nasync def caf\xe9_handler():\n    # d\xe9j\xe0 vu\n    await asyncio.sleep(1)\n"
+    );
+}
+
+#[test]
+fn configuration_values_are_checked_each_in_one_line() {
+    let cases: [(&[u8], &str); 5] = [
+        (
+            b"[redis]\ndefault_ttl_seconds = 0\n",
+            "2:23: must be a whole number of seconds, at least 1, not 0",
+        ),
+        (
+            b"[http]\ndefault_timeout_seconds = -3\n",
+            "2:27: must be a whole number of seconds, at least 1, not -3",
+        ),
+        (b"select = [\n", "2:1: invalid array: expected `]`"),
+        (
+            b"\nselect = []\n",
+            "2:1: `select = []` turns every rule off; leave it out to run every rule",
+        ),
+        (
+            b"[tool]\nx = 1\n",
+            "1:2: unknown field `tool`, expected one of `select`, `ignore`, `severity`, `redis`, `http`, `exclude`",
+        ),
+    ];
+    for (config, expected) in cases {
+        let dir = project(&[("stackaudit.toml", config), ("app.py", HANDLER)]);
+        let output = stackaudit(dir.path(), &["check"]);
+        assert_eq!(output.status.code(), Some(2), "{expected}");
+        let file = dir.path().join("stackaudit.toml");
+        assert_eq!(
+            stderr(&output),
+            format!("stackaudit: error: {}:{expected}\n", file.display())
+        );
+    }
+    let dir = project(&[("app.py", HANDLER)]);
+    for flag in ["--select", "--ignore"] {
+        for value in ["", "missing-rollback,"] {
+            let output = stackaudit(dir.path(), &["check", flag, value]);
+            assert_eq!(output.status.code(), Some(2));
+            assert_eq!(
+                stderr(&output),
+                format!(
+                    "stackaudit: error: {flag} takes rule ids separated by commas, and one of them is empty (see `stackaudit rules`)\n"
+                )
+            );
+        }
+    }
+}
+
+#[test]
+fn text_output_shows_the_configured_severity() {
+    let dir = project(&[
+        (
+            "stackaudit.toml",
+            b"[severity]\nblocking-io-in-async = \"error\"\n",
+        ),
+        ("app.py", HANDLER),
+    ]);
+    let output = stackaudit(dir.path(), &["check"]);
+    assert!(
+        stdout(&output).starts_with(
+            "app.py:4:5: error[blocking-io-in-async] [*] `time.sleep` blocks the event loop inside `async def handler`\n"
+        ),
+        "{}",
+        stdout(&output)
+    );
 }

@@ -17,7 +17,8 @@ fn rules_reference_is_current() {
 }
 
 /// The README's rule table lists every rule, in the order `stackaudit rules` does, with
-/// its default severity.
+/// its default severity and its fix in the registry's words (what `stackaudit rules`
+/// prints).
 #[test]
 fn readme_lists_every_rule() {
     let readme = include_str!("../README.md");
@@ -39,6 +40,13 @@ fn readme_lists_every_rule() {
         assert!(
             severity.starts_with(rule.default_severity.as_str()),
             "{}: README says {severity}",
+            rule.id
+        );
+        let fix = row.split(" | ").nth(3).unwrap_or_default();
+        assert_eq!(
+            fix,
+            rule.fix.label(),
+            "{}: README's fix column disagrees with the registry",
             rule.id
         );
     }

@@ -14,7 +14,7 @@ use stackaudit::document::parse_text;
 use stackaudit::document::position::line_column_of;
 use stackaudit::fix::{apply_edits, fix_all};
 use stackaudit::language::Language;
-use stackaudit::rules::{Applicability, Finding};
+use stackaudit::rules::{Applicability, Finding, rule_by_id};
 
 const OK_MARKER: &str = "--- OK:";
 const PATH_MARKER: &str = "# path: ";
@@ -89,6 +89,18 @@ fn check_fixture(language: Language, relative: &str) {
         !findings.is_empty(),
         "{relative}: the findings section found nothing"
     );
+    // Every fix is as safe as the registry (and so `stackaudit rules` and the README) says.
+    let declared = rule_by_id(&rule).map(|rule| rule.fix);
+    for finding in &findings {
+        let Some(fix) = &finding.fix else { continue };
+        let safety = declared.and_then(|declared| declared.safety());
+        assert!(
+            safety.is_some_and(|safety| safety.allows(fix.applicability)),
+            "{relative}: a {:?} fix, but the registry says the rule's fix is {:?}",
+            fix.applicability,
+            declared
+        );
+    }
     let ok_at = source
         .find(OK_MARKER)
         .unwrap_or_else(|| panic!("{relative} has no `{OK_MARKER}` section"));

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::audit::audit_text;
 use crate::config::{Options, Settings, discover};
-use crate::document::parser_limits;
+use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all;
 use crate::language::Language;
 use crate::rules::Finding;
@@ -43,10 +43,19 @@ pub struct CheckReport {
 /// upwards, with command-line overrides on top; returns the directory that `exclude`
 /// globs are relative to.
 pub fn load_settings(options: &CheckOptions) -> Result<(Settings, PathBuf), String> {
+    for (flag, ids) in [("--select", &options.select), ("--ignore", &options.ignore)] {
+        if ids.iter().flatten().any(|id| id.trim().is_empty()) {
+            return Err(format!(
+                "{flag} takes rule ids separated by commas, and one of them is empty (see `stackaudit rules`)"
+            ));
+        }
+    }
     let cwd = std::env::current_dir()
         .map_err(|error| format!("cannot read the current directory: {error}"))?;
+    // Without `.` components, so messages name `/p/stackaudit.toml`, not `/p/./stackaudit.toml`.
+    let cwd: PathBuf = cwd.components().collect();
     let start = match options.paths.first() {
-        Some(path) if path.is_dir() => cwd.join(path),
+        Some(path) if path.is_dir() => cwd.join(path).components().collect(),
         Some(path) => cwd
             .join(path)
             .parent()
@@ -152,7 +161,30 @@ pub fn run_check(
         }
     }
     report.files_audited -= report.skipped.len();
+    if report.files_audited == 0 {
+        return Err(nothing_audited(&paths, files.len()));
+    }
     Ok(report)
+}
+
+/// Why a run audited no file: a check that looked at nothing must not pass.
+fn nothing_audited(paths: &[PathBuf], found: usize) -> String {
+    if found > 0 {
+        let files = if found == 1 {
+            "the one file"
+        } else {
+            "every file"
+        };
+        return format!("nothing was audited: {files} found was skipped (see above)");
+    }
+    let paths: Vec<String> = paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    format!(
+        "nothing to audit in {}: no Python file, Dockerfile or compose file (see `exclude` and .gitignore)",
+        paths.join(", ")
+    )
 }
 
 fn check_file(
@@ -170,8 +202,9 @@ fn check_file(
         Ok(bytes) => bytes,
         Err(error) => return Outcome::Skipped(path.to_path_buf(), format!("cannot read: {error}")),
     };
-    let Ok(mut source) = String::from_utf8(bytes) else {
-        return Outcome::Skipped(path.to_path_buf(), "not UTF-8".to_string());
+    let (mut source, encoding) = match source_text::decode(language, bytes) {
+        Ok(decoded) => decoded,
+        Err(why) => return Outcome::Skipped(path.to_path_buf(), why),
     };
     if let Err(too_deep) = parser_limits::check(language, [source.as_bytes()]) {
         return Outcome::Skipped(path.to_path_buf(), too_deep.to_string());
@@ -195,7 +228,11 @@ fn check_file(
             Some(relative),
         );
         if fixed.text != source {
-            if let Err(error) = write_atomically(path, &source, &fixed.text) {
+            let written = source_text::encode(&source, encoding).and_then(|old| {
+                let new = source_text::encode(&fixed.text, encoding)?;
+                write_atomically(path, &old, &new).map_err(|error| error.to_string())
+            });
+            if let Err(error) = written {
                 return Outcome::Skipped(path.to_path_buf(), format!("fixes not written: {error}"));
             }
             fixes_applied = fixed.applied;
@@ -214,7 +251,7 @@ fn check_file(
 
 /// Replace `path` with `new` through a temporary file in the same directory and a
 /// rename, keeping permissions, unless the file changed since it was read as `old`.
-pub fn write_atomically(path: &Path, old: &str, new: &str) -> std::io::Result<()> {
+pub fn write_atomically(path: &Path, old: &[u8], new: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let directory = path
         .parent()
@@ -222,10 +259,10 @@ pub fn write_atomically(path: &Path, old: &str, new: &str) -> std::io::Result<()
         .unwrap_or(Path::new("."));
     let permissions = std::fs::metadata(path)?.permissions();
     let mut temporary = tempfile::NamedTempFile::new_in(directory)?;
-    temporary.write_all(new.as_bytes())?;
+    temporary.write_all(new)?;
     temporary.as_file().sync_all()?;
     std::fs::set_permissions(temporary.path(), permissions)?;
-    if std::fs::read(path)? != old.as_bytes() {
+    if std::fs::read(path)? != old {
         return Err(std::io::Error::other(
             "the file changed while it was being fixed",
         ));
@@ -244,7 +281,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("app.py");
         std::fs::write(&path, "edited by someone else\n").expect("write");
-        let error = write_atomically(&path, "what we read\n", "fixed\n").expect_err("refused");
+        let error = write_atomically(&path, b"what we read\n", b"fixed\n").expect_err("refused");
         assert_eq!(
             error.to_string(),
             "the file changed while it was being fixed"
@@ -268,7 +305,7 @@ mod tests {
         std::fs::write(&path, "old\n").expect("write");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
         let before = std::fs::metadata(&path).expect("stat");
-        write_atomically(&path, "old\n", "new\n").expect("written");
+        write_atomically(&path, b"old\n", b"new\n").expect("written");
         let after = std::fs::metadata(&path).expect("stat");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "new\n");
         assert_eq!(after.permissions().mode() & 0o777, 0o640);

@@ -6,19 +6,11 @@ pub mod output;
 
 use std::io::Write;
 
-use crate::rules::{ALL_RULES, FixAvailability, Rule, rule_by_id};
+use crate::rules::{ALL_RULES, Rule, rule_by_id};
 
 pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
-
-fn fix_label(rule: &Rule) -> &'static str {
-    match rule.fix {
-        FixAvailability::Always => "yes",
-        FixAvailability::Sometimes => "sometimes",
-        FixAvailability::None => "no",
-    }
-}
 
 fn languages_of(rule: &Rule) -> String {
     rule.languages
@@ -35,19 +27,24 @@ pub fn list_rules(out: &mut impl Write) -> std::io::Result<()> {
         .map(|rule| rule.id.len())
         .max()
         .unwrap_or(0);
+    let fix_width = ALL_RULES
+        .iter()
+        .map(|rule| rule.fix.label().len())
+        .max()
+        .unwrap_or(0);
     writeln!(
         out,
-        "{:width$}  {:20}  {:8}  {:9}  summary",
+        "{:width$}  {:20}  {:8}  {:fix_width$}  summary",
         "id", "languages", "severity", "fix"
     )?;
     for rule in ALL_RULES {
         writeln!(
             out,
-            "{:width$}  {:20}  {:8}  {:9}  {}",
+            "{:width$}  {:20}  {:8}  {:fix_width$}  {}",
             rule.id,
             languages_of(rule),
             rule.default_severity.as_str(),
-            fix_label(rule),
+            rule.fix.label(),
             rule.summary
         )?;
     }
@@ -68,7 +65,7 @@ pub fn rule_markdown(rule: &Rule, level: usize) -> String {
         rule.summary,
         languages_of(rule),
         rule.default_severity.as_str(),
-        fix_label(rule),
+        rule.fix.label(),
     )
 }
 

@@ -111,10 +111,13 @@ fn write_file(file: &FileReport, out: &mut impl Write) -> std::io::Result<()> {
         } else {
             ""
         };
+        // ty's concise form: the severity shows the user's `[severity]` overrides too.
         writeln!(
             out,
-            "{path}:{line}:{column}: {}{marker} {}",
-            finding.rule, finding.message
+            "{path}:{line}:{column}: {}[{}]{marker} {}",
+            finding.severity.as_str(),
+            finding.rule,
+            finding.message
         )?;
         let start = line_start(&file.source, finding.range.start);
         let end = line_end(&file.source, finding.range.start);

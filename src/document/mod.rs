@@ -6,6 +6,7 @@
 
 pub mod parser_limits;
 pub mod position;
+pub mod source_text;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -64,12 +64,57 @@ pub enum Applicability {
     Unsafe,
 }
 
-/// What a rule can offer, shown by `stackaudit rules`.
+/// Whether a rule's findings come with a fix, and how safe its fixes are: the one
+/// source for `stackaudit rules`, the docs and the README's table. The fixture tests hold
+/// every fix a rule makes to what it declares here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixAvailability {
     None,
-    Sometimes,
-    Always,
+    /// Some findings have a fix (others stand where no edit can be made safely).
+    Sometimes(FixSafety),
+    Always(FixSafety),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixSafety {
+    Safe,
+    Unsafe,
+    /// Safe for some shapes of finding, unsafe for others.
+    SafeOrUnsafe,
+}
+
+impl FixSafety {
+    pub fn allows(self, applicability: Applicability) -> bool {
+        matches!(
+            (self, applicability),
+            (FixSafety::SafeOrUnsafe, _)
+                | (FixSafety::Safe, Applicability::Safe)
+                | (FixSafety::Unsafe, Applicability::Unsafe)
+        )
+    }
+}
+
+impl FixAvailability {
+    /// The words `stackaudit rules`, the docs and the README use.
+    pub fn label(self) -> &'static str {
+        match self {
+            FixAvailability::None => "none",
+            FixAvailability::Always(FixSafety::Safe) => "safe",
+            FixAvailability::Always(FixSafety::Unsafe) => "unsafe",
+            FixAvailability::Always(FixSafety::SafeOrUnsafe) => "safe or unsafe",
+            FixAvailability::Sometimes(FixSafety::Safe) => "sometimes (safe)",
+            FixAvailability::Sometimes(FixSafety::Unsafe) => "sometimes (unsafe)",
+            FixAvailability::Sometimes(FixSafety::SafeOrUnsafe) => "sometimes (safe or unsafe)",
+        }
+    }
+
+    /// The safety its fixes may have; `None` when it makes none.
+    pub fn safety(self) -> Option<FixSafety> {
+        match self {
+            FixAvailability::None => None,
+            FixAvailability::Always(safety) | FixAvailability::Sometimes(safety) => Some(safety),
+        }
+    }
 }
 
 /// A replacement of a byte range of the source. Texts of findings and fixes are shared

@@ -55,13 +55,15 @@ use tree_sitter::Node;
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::secrets::{has_inline_password, is_secret_name};
-use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+};
 
 pub const RULE: Rule = Rule {
     id: "docker-hardcoded-secret",
     languages: &[Language::Dockerfile, Language::Compose],
     default_severity: Severity::Error,
-    fix: FixAvailability::Always,
+    fix: FixAvailability::Always(FixSafety::Unsafe),
     summary: "A literal secret in a Dockerfile ENV/ARG or a compose `environment:`",
     triggers: &["env", "arg", "environment"],
     text_test: None,

@@ -56,15 +56,15 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, named_children, node_text,
-    prefilter,
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, named_children,
+    node_text, prefilter,
 };
 
 pub const RULE: Rule = Rule {
     id: "blocking-io-in-async",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::SafeOrUnsafe),
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],
     text_test: Some(may_block_in_async),

@@ -32,13 +32,15 @@
 
 use super::exceptions::Handler;
 use crate::language::Language;
-use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+};
 
 pub const RULE: Rule = Rule {
     id: "broad-except",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Always,
+    fix: FixAvailability::Always(FixSafety::Unsafe),
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],
     text_test: Some(super::exceptions::mentions_bare_except),

@@ -51,13 +51,13 @@ use super::{
     qualified_name,
 };
 use crate::language::Language;
-use crate::rules::{Context, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text};
 
 pub const RULE: Rule = Rule {
     id: "db-pool-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A database pool with no checkout timeout or pre-ping (SQLAlchemy, asyncpg, psycopg)",
     triggers: &[
         "create_engine",

@@ -45,13 +45,15 @@
 use super::file_kind::{is_dev_entrypoint, is_test_file};
 use super::{keyword_argument_node, qualified_name, remove_argument};
 use crate::language::Language;
-use crate::rules::{Context, Finding, Fix, FixAvailability, Rule, Severity, node_text, prefilter};
+use crate::rules::{
+    Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, prefilter,
+};
 
 pub const RULE: Rule = Rule {
     id: "debug-in-production",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],
     text_test: Some(passes_true_switch),

@@ -49,14 +49,15 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Finding, Fix, FixAvailability, Rule, Severity, any_in_tree, named_children, node_text,
+    Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, any_in_tree, named_children,
+    node_text,
 };
 
 pub const RULE: Rule = Rule {
     id: "fk-without-index",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
     triggers: &["ForeignKey"],
     text_test: Some(mentions_columns),

@@ -56,13 +56,15 @@ use crate::rules::secrets::{
     KNOWN_FORMAT_PREFIXES, SECRET_TRIGGERS, environment_variable_name, has_inline_password,
     is_placeholder, is_secret_name, known_format,
 };
-use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+};
 
 pub const RULE: Rule = Rule {
     id: "hardcoded-secret",
     languages: &[Language::Python],
     default_severity: Severity::Error,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A password, token or key written into Python source",
     triggers: SECRET_TRIGGERS,
     text_test: Some(may_hold_secret),

@@ -48,13 +48,15 @@ use super::{
     keyword_argument, qualified_name,
 };
 use crate::language::Language;
-use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+};
 
 pub const RULE: Rule = Rule {
     id: "http-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
     text_test: None,

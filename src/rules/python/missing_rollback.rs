@@ -61,15 +61,15 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
-    named_children, newline_of, node_text, prefilter, walk_tree,
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
+    line_end, named_children, newline_of, node_text, prefilter, walk_tree,
 };
 
 pub const RULE: Rule = Rule {
     id: "missing-rollback",
     languages: &[Language::Python],
     default_severity: Severity::Error,
-    fix: FixAvailability::Always,
+    fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A database commit that can fail with no rollback on failure",
     triggers: &["commit"],
     text_test: Some(|text| prefilter::mentions_method_call(text, "commit")),

@@ -47,13 +47,15 @@ use super::{
     qualified_name,
 };
 use crate::language::Language;
-use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+};
 
 pub const RULE: Rule = Rule {
     id: "redis-client-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],
     text_test: None,

@@ -51,15 +51,15 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, indentation_at, line_end,
-    named_children, newline_of, node_text, shorten,
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
+    line_end, named_children, newline_of, node_text, shorten,
 };
 
 pub const RULE: Rule = Rule {
     id: "redis-key-without-ttl",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],
     text_test: None,

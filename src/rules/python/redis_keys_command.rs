@@ -38,14 +38,14 @@ use super::redis_clients::{RedisClients, Scopes};
 use super::{keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text, shorten,
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, shorten,
 };
 
 pub const RULE: Rule = Rule {
     id: "redis-keys-command",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "`KEYS` on a Redis client, which blocks Redis while it walks every key",
     triggers: &["keys"],
     text_test: Some(mentions_redis),

@@ -44,13 +44,15 @@
 use super::exceptions::{Handler, called_name, log_exception_fix};
 use super::qualified_name;
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text};
+use crate::rules::{
+    Context, Finding, FixAvailability, FixSafety, Rule, Severity, any_in_tree, node_text,
+};
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A handler of Redis errors that neither logs, re-raises nor returns an error",
     triggers: &["redis"],
     text_test: None,

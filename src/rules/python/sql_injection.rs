@@ -58,13 +58,15 @@ use super::sql::{
 };
 use super::{ModuleFacts, dotted_name, positional_arguments};
 use crate::language::Language;
-use crate::rules::{Context, Edit, Finding, Fix, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+};
 
 pub const RULE: Rule = Rule {
     id: "sql-injection",
     languages: &[Language::Python],
     default_severity: Severity::Error,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "SQL built from values with an f-string, `%`, `.format()` or `+` and then run",
     triggers: &[
         "select", "insert", "update", "delete", "with", "create", "alter", "drop", "truncate",

@@ -44,13 +44,13 @@
 
 use super::exceptions::{Handler, log_exception_fix};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Context, Finding, FixAvailability, FixSafety, Rule, Severity, node_text};
 
 pub const RULE: Rule = Rule {
     id: "swallowed-exception",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
     text_test: Some(may_catch_broadly),
