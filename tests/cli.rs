@@ -88,8 +88,8 @@ fn json_output_is_shaped_like_ruffs() {
             "severity": "error",
             "fix": {
                 "applicability": "unsafe",
-                "message": "Replace the literal with `${API_KEY}` (set it at run time)",
-                "edits": [{"content": "${API_KEY}", "location": {"row": 2, "column": 13}, "end_location": {"row": 2, "column": 19}}],
+                "message": "Remove `API_KEY` from the image (pass it at run time: compose `environment:`, `docker run -e`, or a BuildKit secret mount)",
+                "edits": [{"content": "", "location": {"row": 2, "column": 1}, "end_location": {"row": 3, "column": 1}}],
             },
             "url": "https://github.com/stackaudit/stackaudit/blob/main/docs/rules.md#docker-hardcoded-secret",
         }])
@@ -110,7 +110,7 @@ fn fix_writes_safe_fixes_in_place_and_keeps_permissions() {
     );
     assert_eq!(
         std::fs::read_to_string(&path).expect("read"),
-        "import time\nimport asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n"
+        "import asyncio\nimport time\n\nasync def handler():\n    await asyncio.sleep(1)\n"
     );
     assert_eq!(
         std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777,
@@ -455,7 +455,7 @@ fn python_files_are_read_in_the_encoding_they_declare() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
         std::fs::read(dir.path().join("legacy.py")).expect("read"),
-        b"# -*- coding: latin-1 -*-\nimport time\nimport asyncio\n\n\nasync def caf\xe9_handler():\n    # d\xe9j\xe0 vu\n    await asyncio.sleep(1)\n"
+        b"# -*- coding: latin-1 -*-\nimport asyncio\nimport time\n\n\nasync def caf\xe9_handler():\n    # d\xe9j\xe0 vu\n    await asyncio.sleep(1)\n"
     );
 }
 

@@ -1,5 +1,6 @@
-//! `textDocument/hover` over a finding: what the rule finds and why (its docs), and the
-//! lines of this exact fix before and after.
+//! `textDocument/hover` over a finding: its message, the lines of this exact fix before
+//! and after, and a link to the rule's full documentation. Short on purpose: the docs
+//! are one click (or `stackaudit rule <id>`) away, not sixty lines under the cursor.
 
 use tower_lsp_server::ls_types::*;
 
@@ -77,6 +78,10 @@ fn render(finding: &Finding, text: &str, language: Language) -> String {
             fix.title
         ));
     }
-    out.push_str(rule.docs());
+    out.push_str(&format!(
+        "[Rule documentation]({}): {}.",
+        rule.url(),
+        rule.summary
+    ));
     out
 }

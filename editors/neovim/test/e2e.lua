@@ -74,7 +74,7 @@ local function run()
     fail('the quick fix did not change the buffer: ' .. vim.inspect(vim.api.nvim_buf_get_lines(buffer, 0, -1, false)))
   end
   vim.cmd('silent write')
-  local expected = 'import time\nimport asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n    return 1\n'
+  local expected = 'import asyncio\nimport time\n\n\nasync def handler():\n    await asyncio.sleep(1)\n    return 1\n'
   local on_disk = read(python_path)
   if on_disk ~= expected then
     fail('file on disk is\n' .. on_disk)
@@ -112,7 +112,7 @@ local function run()
   local save = vim.api.nvim_get_current_buf()
   wait_for_diagnostics(save, 'save.py')
   vim.cmd('silent write')
-  local saved = 'import time\nimport asyncio\n\n\nasync def poll():\n    await asyncio.sleep(2)\n'
+  local saved = 'import asyncio\nimport time\n\n\nasync def poll():\n    await asyncio.sleep(2)\n'
   if read(save_path) ~= saved then
     fail('fix all on save: file on disk is\n' .. read(save_path))
   end

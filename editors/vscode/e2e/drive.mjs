@@ -10,7 +10,7 @@ const url = process.env.CODE_SERVER_URL;
 const file = process.env.FIXTURE_FILE;
 const images = process.env.IMAGES_DIR;
 const expected =
-  'import time\nimport asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n    return 1\n' +
+  'import asyncio\nimport time\n\n\nasync def handler():\n    await asyncio.sleep(1)\n    return 1\n' +
   '\n\ndef close_quietly(resource):\n    try:\n        resource.close()\n    except Exception:\n        pass\n';
 
 const browser = await chromium.launch({

@@ -159,7 +159,7 @@ test('a VS Code-shaped session against the real server', async () => {
 
   const quickFix = await connection.sendRequest(rpc.CodeActionResolveRequest.type, actions[0]);
   text = applyEdits(text, quickFix.edit.changes[uri]);
-  assert.equal(text, 'import time\nimport asyncio\n# 😀 note\n\nasync def handler():\n    await asyncio.sleep(1)\n');
+  assert.equal(text, 'import asyncio\nimport time\n# 😀 note\n\nasync def handler():\n    await asyncio.sleep(1)\n');
 
   const hover = await connection.sendRequest(rpc.HoverRequest.type, {
     textDocument: { uri },

@@ -29,7 +29,8 @@
 //!
 //! ## Use instead
 //! ```dockerfile
-//! ENV DATABASE_URL=${DATABASE_URL}
+//! # DATABASE_URL is given when the container starts: `docker run -e DATABASE_URL`
+//! # or compose `environment:`; the image holds no value for it.
 //! ARG NPM_TOKEN
 //! # build-time secrets never belong in ARG either:
 //! RUN --mount=type=secret,id=npm_token NPM_TOKEN=$(cat /run/secrets/npm_token) npm ci
@@ -44,9 +45,12 @@
 //! ## Fix safety
 //! Unsafe: the literal is removed, so the value must come from elsewhere afterwards.
 //! In compose files the literal becomes `${NAME}`, read from the environment or an
-//! untracked `.env` next to the compose file. In Dockerfiles `ENV NAME=literal` becomes
-//! `ENV NAME=${NAME}` (set it at run time with `docker run -e NAME` or from a build
-//! `ARG`) and `ARG NAME=literal` loses its default (pass `--build-arg NAME`). For
+//! untracked `.env` next to the compose file. In Dockerfiles the `NAME=literal` entry
+//! of `ENV` is removed (the whole instruction when it sets nothing else): pass the value
+//! when the container starts (compose `environment:`, `docker run -e NAME`, or a
+//! BuildKit secret mount). It does not become `ENV NAME=${NAME}`, which with no `ARG
+//! NAME` bakes an empty value into an image that looks configured. `ARG NAME=literal`
+//! loses its default (pass `--build-arg NAME`). For
 //! secrets needed only while building, prefer `RUN --mount=type=secret`: build args
 //! are still recorded in the image history.
 
@@ -56,7 +60,8 @@ use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::secrets::{has_inline_password, is_secret_name};
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, line_end, line_start,
+    named_children, node_text,
 };
 
 pub const RULE: Rule = Rule {
@@ -148,13 +153,49 @@ fn check_dockerfile(context: &Context, findings: &mut Vec<Finding>) {
                 vec![Edit::replace(name.end_byte()..value_range.end, "")],
             )
         } else {
+            // Not `ENV NAME=${NAME}`: with no `ARG NAME` that is an empty value in an
+            // image that looks configured. Without the entry, a missing value shows.
             Fix::unsafe_(
-                format!("Replace the literal with `${{{name_text}}}` (set it at run time)"),
-                vec![Edit::replace(value_range, format!("${{{name_text}}}"))],
+                format!(
+                    "Remove `{name_text}` from the image (pass it at run time: compose `environment:`, `docker run -e`, or a BuildKit secret mount)"
+                ),
+                vec![remove_env_entry(source, pair)],
             )
         });
         findings.push(finding);
     });
+}
+
+/// Delete one `NAME=value` of an `ENV` instruction, or the whole instruction (and its
+/// line break) when it sets nothing else.
+fn remove_env_entry(source: &str, pair: Node) -> Edit {
+    let siblings: Vec<Node> = pair.parent().map_or_else(Vec::new, |instruction| {
+        named_children(instruction)
+            .into_iter()
+            .filter(|child| child.kind() == "env_pair")
+            .collect()
+    });
+    let index = siblings
+        .iter()
+        .position(|sibling| sibling.id() == pair.id());
+    let range = match index {
+        Some(index) if siblings.len() > 1 => match siblings.get(index + 1) {
+            // Up to the next entry, so `ENV A=1 \` + `B=2` keeps `ENV B=2` tidy.
+            Some(next) => pair.start_byte()..next.start_byte(),
+            None => siblings[index - 1].end_byte()..pair.end_byte(),
+        },
+        _ => {
+            let instruction = pair.parent().unwrap_or(pair);
+            let end = line_end(source, instruction.end_byte());
+            let after_break = match source.get(end..) {
+                Some(rest) if rest.starts_with("\r\n") => end + 2,
+                Some(rest) if rest.starts_with('\n') => end + 1,
+                _ => end,
+            };
+            line_start(source, instruction.start_byte())..after_break
+        }
+    };
+    Edit::replace(range, "")
 }
 
 fn unquote(text: &str) -> &str {

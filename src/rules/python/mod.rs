@@ -29,6 +29,7 @@ pub mod sleep_in_test;
 pub mod sql;
 pub mod sql_injection;
 pub mod sql_syntax_in_python;
+pub mod stdlib;
 pub mod swallowed_exception;
 pub mod type_ignore_without_reason;
 pub mod web;
@@ -540,12 +541,114 @@ pub fn ensure_module_import(
     if let Some(local) = imports.local_name_of_module(module) {
         return (local.to_string(), None);
     }
+    (
+        module.to_string(),
+        Some(sorted_import_edit(root, source, module)),
+    )
+}
+
+/// An import of the module's leading block, as isort groups them.
+struct HeaderImport<'t> {
+    statement: Node<'t>,
+    group: ImportGroup,
+    /// `import x` (true) or `from x import y`: isort puts the first kind first in a group.
+    plain: bool,
+    /// The first module it names, lower-cased (isort compares case-insensitively).
+    module: String,
+}
+
+#[derive(PartialEq, Eq)]
+enum ImportGroup {
+    Future,
+    Stdlib,
+    /// Third-party, first-party and relative imports: all of them after the stdlib.
+    Other,
+}
+
+fn header_imports<'t>(root: Node<'t>, source: &str) -> Vec<HeaderImport<'t>> {
+    let header_end = import_insertion_point(root, source).unwrap_or(0);
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .take_while(|statement| statement.start_byte() < header_end)
+        .filter_map(|statement| {
+            let (plain, module) = match statement.kind() {
+                "future_import_statement" => (false, "__future__".to_string()),
+                "import_statement" => (
+                    true,
+                    node_text(statement.named_child(0)?, source).to_string(),
+                ),
+                "import_from_statement" => (
+                    false,
+                    node_text(statement.child_by_field_name("module_name")?, source).to_string(),
+                ),
+                _ => return None,
+            };
+            let module = module
+                .split(" as ")
+                .next()
+                .unwrap_or(&module)
+                .trim()
+                .to_lowercase();
+            let group = if statement.kind() == "future_import_statement" {
+                ImportGroup::Future
+            } else if stdlib::is_stdlib_module(&module) {
+                ImportGroup::Stdlib
+            } else {
+                ImportGroup::Other
+            };
+            Some(HeaderImport {
+                statement,
+                group,
+                plain,
+                module,
+            })
+        })
+        .collect()
+}
+
+/// `import {module}` (a standard-library module) where isort and Ruff's `I001` put it,
+/// so a sorted header stays sorted: among the stdlib group's `import` lines in
+/// alphabetical order, before its `from` lines, or as a new group after `__future__`
+/// imports and before the others. A header that is not sorted gets it at the first
+/// place that reads in order.
+fn sorted_import_edit(root: Node, source: &str, module: &str) -> super::Edit {
     let newline = super::newline_of(source);
-    let edit = match import_insertion_point(root, source) {
-        Some(at) => super::Edit::insert(at, format!("{newline}import {module}")),
-        None => super::Edit::insert(0, format!("import {module}{newline}")),
+    let line = format!("import {module}");
+    let imports = header_imports(root, source);
+    let before = |statement: Node, text: String| {
+        super::Edit::insert(super::line_start(source, statement.start_byte()), text)
     };
-    (module.to_string(), Some(edit))
+    let after = |statement: Node, text: String| {
+        super::Edit::insert(line_end(source, statement.end_byte()), text)
+    };
+    let stdlib: Vec<&HeaderImport> = imports
+        .iter()
+        .filter(|import| import.group == ImportGroup::Stdlib)
+        .collect();
+    let plain: Vec<&&HeaderImport> = stdlib.iter().filter(|import| import.plain).collect();
+    let wanted = module.to_lowercase();
+    if let Some(next) = plain.iter().find(|import| import.module > wanted) {
+        return before(next.statement, format!("{line}{newline}"));
+    }
+    if let Some(last) = plain.last() {
+        return after(last.statement, format!("{newline}{line}"));
+    }
+    if let Some(first_from) = stdlib.first() {
+        return before(first_from.statement, format!("{line}{newline}"));
+    }
+    if let Some(first_other) = imports
+        .iter()
+        .find(|import| import.group == ImportGroup::Other)
+    {
+        return before(first_other.statement, format!("{line}{newline}{newline}"));
+    }
+    if let Some(last_future) = imports.last() {
+        return after(last_future.statement, format!("{newline}{newline}{line}"));
+    }
+    match import_insertion_point(root, source) {
+        Some(at) => super::Edit::insert(at, format!("{newline}{line}")),
+        None => super::Edit::insert(0, format!("{line}{newline}")),
+    }
 }
 
 /// Where a new import line goes: the end of the line of the last import (or of the
@@ -763,4 +866,78 @@ pub fn top_level_assignment(statement: Node) -> Option<(Node, Node)> {
         assignment.child_by_field_name("left")?,
         assignment.child_by_field_name("right")?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::parse_text;
+    use crate::fix::apply_edits;
+    use crate::language::Language;
+
+    /// `source` with `import {module}` added where the fix would add it.
+    fn with_import(source: &str, module: &str) -> String {
+        let tree = parse_text(Language::Python, source).expect("parses");
+        let edit = sorted_import_edit(tree.root_node(), source, module);
+        apply_edits(source, &[edit])
+    }
+
+    #[test]
+    fn added_imports_keep_an_isort_header_sorted() {
+        let cases = [
+            // Among the stdlib `import` lines, alphabetically.
+            (
+                "import os\nimport time\n\nx = 1\n",
+                "asyncio",
+                "import asyncio\nimport os\nimport time\n\nx = 1\n",
+            ),
+            (
+                "import asyncio\nimport time\n",
+                "logging",
+                "import asyncio\nimport logging\nimport time\n",
+            ),
+            ("import json\n", "os", "import json\nimport os\n"),
+            // Before the group's `from` lines.
+            (
+                "import json\nfrom pathlib import Path\n\nimport httpx\n",
+                "os",
+                "import json\nimport os\nfrom pathlib import Path\n\nimport httpx\n",
+            ),
+            (
+                "from time import sleep\n",
+                "asyncio",
+                "import asyncio\nfrom time import sleep\n",
+            ),
+            // A new stdlib group before third-party and local imports.
+            (
+                "import redis\nfrom . import db\n",
+                "os",
+                "import os\n\nimport redis\nfrom . import db\n",
+            ),
+            (
+                "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\n\nimport fastapi\n",
+                "logging",
+                "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\n\nimport logging\n\nimport fastapi\n",
+            ),
+            // After `__future__` alone, and after a docstring with no imports.
+            (
+                "from __future__ import annotations\n\nx = 1\n",
+                "os",
+                "from __future__ import annotations\n\nimport os\n\nx = 1\n",
+            ),
+            (
+                "\"\"\"Docs.\"\"\"\n\nx = 1\n",
+                "os",
+                "\"\"\"Docs.\"\"\"\nimport os\n\nx = 1\n",
+            ),
+            ("x = 1\n", "os", "import os\nx = 1\n"),
+        ];
+        for (source, module, expected) in cases {
+            assert_eq!(
+                with_import(source, module),
+                expected,
+                "{source:?} + {module}"
+            );
+        }
+    }
 }
