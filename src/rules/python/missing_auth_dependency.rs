@@ -38,12 +38,21 @@
 //! ## Fix safety
 //! No fix: which check a route needs is a decision about who may call it.
 //!
+//! Routes whose purpose is to authenticate are public by design and not reported: a path
+//! segment for logging in, signing up or registering, getting or
+//! refreshing a token, recovering or resetting a password, or an OAuth callback
+//! (`/login/access-token`, `/users/signup`, `/reset-password/`), unless the route is
+//! also under an admin/internal path. A parameter annotated with an alias imported by
+//! name counts when the alias follows the convention for such aliases: a `Current...`
+//! name (`current_user: CurrentUser`), or an auth-sounding name imported from a
+//! dependencies or security module (`from app.api.deps import TokenDep`).
+//!
 //! ## Known problems
 //! Authentication done in middleware, or by a router that another file includes with
 //! dependencies, is not seen from this file: silence those routes with
 //! `# stackaudit: ignore[missing-auth-dependency]`, or add the dependency to the router
-//! here. Public write endpoints (sign-up, log-in, webhooks with signatures) are reported
-//! too. Flask views are not checked.
+//! here. Public write endpoints other than the authentication ones (webhooks with
+//! signatures checked in the body) are reported too. Flask views are not checked.
 
 use tree_sitter::Node;
 
@@ -137,6 +146,11 @@ fn check_route(module: &Module, route: &Route) -> Option<Finding> {
     if !sensitive_path && writes.is_none() {
         return None;
     }
+    // Log-in, token, sign-up and password-reset routes are how callers authenticate:
+    // public by design (under admin/internal paths they are still judged).
+    if !sensitive_path && authenticates_the_caller(&full_path) {
+        return None;
+    }
     let route_dependencies = keyword_argument(route.decorator, "dependencies", source);
     let authenticated = router_authenticated
         || route_dependencies.is_some_and(|list| has_auth_dependency(module, list))
@@ -164,6 +178,45 @@ fn check_route(module: &Module, route: &Route) -> Option<Finding> {
             "`{method} {full_path}` {why} and no authentication dependency guards it ({places})"
         ),
     ))
+}
+
+/// Whether a segment of a route's path says it is where callers log in, sign up, get or
+/// refresh a token, recover a password or come back from OAuth. (Function names are
+/// not read: `create_api_token` is no log-in.)
+fn authenticates_the_caller(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        names_an_authentication_step(&segment.replace('_', "-").to_ascii_lowercase())
+    })
+}
+
+/// `part` is lower case with `-` between words: `access-token`, `password-recovery`.
+fn names_an_authentication_step(part: &str) -> bool {
+    let words: Vec<&str> = part.split('-').filter(|word| !word.is_empty()).collect();
+    let has = |word: &str| words.contains(&word);
+    let follows = |first: &str, second: &str| {
+        words
+            .windows(2)
+            .any(|pair| pair[0] == first && pair[1] == second)
+    };
+    let log_in = ["login", "signin", "logon", "authenticate"]
+        .iter()
+        .any(|word| has(word))
+        || follows("log", "in")
+        || follows("sign", "in");
+    let sign_up = ["signup", "register", "registration"]
+        .iter()
+        .any(|word| has(word))
+        || follows("sign", "up");
+    // `token`, `access-token`, `refresh`: not `api-tokens`, which manages tokens.
+    let token = words
+        .last()
+        .is_some_and(|last| matches!(*last, "token" | "refresh"));
+    let password = has("password")
+        && ["recovery", "recover", "reset", "forgot", "forgotten"]
+            .iter()
+            .any(|word| has(word));
+    let oauth_callback = has("callback");
+    log_in || sign_up || token || password || oauth_callback
 }
 
 fn constructor_is_app(module: &Module, router: &str) -> bool {
@@ -304,7 +357,26 @@ fn parameters_authenticate(module: &Module, function: Node) -> bool {
     })
 }
 
+/// `alias` is an `Annotated[..., Depends(...)]` alias that authenticates: defined in
+/// this module, or imported by name where the convention for such aliases holds (a
+/// `Current...` name, or an auth-sounding name from a dependencies or security module:
+/// `from app.api.deps import CurrentUser, TokenDep`).
 fn alias_authenticates(module: &Module, alias: &str) -> bool {
+    if let Some(imported) = module
+        .imports
+        .resolve(alias)
+        .filter(|qualified| qualified.contains('.'))
+    {
+        let (from, name) = imported.rsplit_once('.').unwrap_or(("", imported));
+        let from_dependencies = from.split('.').any(|part| {
+            matches!(
+                part,
+                "deps" | "dependencies" | "auth" | "security" | "authentication" | "permissions"
+            )
+        });
+        let conventional = name.starts_with("Current") && name.len() > "Current".len();
+        return conventional || (from_dependencies && mentions_auth(name));
+    }
     let mut found = false;
     walk_local_scope(module.root, |node| {
         if found || node.kind() != "assignment" {
