@@ -8,6 +8,7 @@
 
 pub mod ancestry;
 pub mod docker;
+pub mod postgres;
 pub mod prefilter;
 pub mod python;
 pub mod query;

@@ -1,12 +1,17 @@
 //! ## What it does
-//! Parses the SQL string literals that Python code runs (the first argument of
-//! `execute`, `executemany`, `exec_driver_sql`, `text()`, `raw()`, asyncpg's `fetch*`,
-//! given directly or through a variable assigned in the same function) as PostgreSQL,
-//! with `sqlparser`, and reports the first error where it is in the Python string.
-//! Placeholders are understood: `%s`, `%(name)s`, `:name`, `$1`.
+//! Parses the SQL statements that Python code runs as string literals (the first
+//! argument of `execute`, `executemany`, `exec_driver_sql`, `text()`, `raw()`, asyncpg's
+//! `fetch*`, given directly or through a variable assigned in the same function) with
+//! PostgreSQL's own grammar (libpg_query, the server's parser), and reports the first
+//! statement the server would reject, at the token where it stops. Placeholders of
+//! every driver style parse: `:name`, `%s`, `%(name)s`, `$1`, `?` and expanding
+//! `IN :ids`.
 //!
-//! Modules that import `sqlite3` or a MySQL driver (`pymysql`, `MySQLdb`,
-//! `mysql.connector`, `aiomysql`) are not talking to PostgreSQL and are skipped.
+//! Only statements are judged: a string that starts with no statement keyword is an
+//! expression (`text("now()")`, `text("'{}'::jsonb")`), and so is every `text()` given
+//! as `server_default`, `server_onupdate`, `default`, `onupdate`, `index_where` or
+//! `postgresql_where`. Modules that import the driver of another database (`sqlite3`,
+//! MySQL drivers, DuckDB, ClickHouse, Snowflake, SQL Server, Oracle) are skipped.
 //!
 //! ## Why is this bad?
 //! SQL in a string is invisible to the Python tools: a typo (`SELEC`), MySQL syntax in a
@@ -28,18 +33,17 @@
 //! No fix: the intended SQL is not known.
 //!
 //! ## Known problems
-//! `sqlparser` accepts some syntax PostgreSQL rejects (and may, rarely, reject newer
-//! PostgreSQL syntax). Literals with backslash escapes, implicitly concatenated literals,
-//! SQL kept in module-level constants, and SQL built at run time (see `sql-injection`)
-//! are not parsed.
+//! Only the grammar is checked: unknown tables, columns and functions are the server's
+//! to find. Literals with backslash escapes, implicitly concatenated literals, SQL kept
+//! in module-level constants, and SQL built at run time (see `sql-injection`) are not
+//! parsed.
 
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
 use tree_sitter::Node;
 
-use super::sql::{SinkKind, SqlSink, looks_like_sql};
+use super::sql::SqlSink;
 use super::{enclosing_scope, string_value, walk_local_scope};
 use crate::language::Language;
+use crate::rules::postgres::first_rejection;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
 
 pub const RULE: Rule = Rule {
@@ -62,6 +66,81 @@ const OTHER_DATABASES: &[&str] = &[
     "MySQLdb",
     "mysql",
     "aiomysql",
+    "duckdb",
+    "clickhouse_driver",
+    "clickhouse_connect",
+    "snowflake",
+    "pyodbc",
+    "pymssql",
+    "oracledb",
+    "cx_Oracle",
+];
+
+/// Keyword arguments whose `text()` is a SQL expression, never a statement.
+const EXPRESSION_KEYWORDS: &[&str] = &[
+    "server_default",
+    "server_onupdate",
+    "default",
+    "onupdate",
+    "index_where",
+    "postgresql_where",
+    "sqlite_where",
+];
+
+/// Words a PostgreSQL statement starts with (after comments and an opening parenthesis).
+const STATEMENT_KEYWORDS: &[&str] = &[
+    "ABORT",
+    "ALTER",
+    "ANALYZE",
+    "BEGIN",
+    "CALL",
+    "CHECKPOINT",
+    "CLOSE",
+    "CLUSTER",
+    "COMMENT",
+    "COMMIT",
+    "COPY",
+    "CREATE",
+    "DEALLOCATE",
+    "DECLARE",
+    "DELETE",
+    "DISCARD",
+    "DO",
+    "DROP",
+    "END",
+    "EXECUTE",
+    "EXPLAIN",
+    "FETCH",
+    "GRANT",
+    "IMPORT",
+    "INSERT",
+    "LISTEN",
+    "LOAD",
+    "LOCK",
+    "MERGE",
+    "MOVE",
+    "NOTIFY",
+    "PREPARE",
+    "REASSIGN",
+    "REFRESH",
+    "REINDEX",
+    "RELEASE",
+    "RESET",
+    "REVOKE",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "SECURITY",
+    "SELECT",
+    "SET",
+    "SHOW",
+    "START",
+    "TABLE",
+    "TRUNCATE",
+    "UNLISTEN",
+    "UPDATE",
+    "VACUUM",
+    "VALUES",
+    "WITH",
 ];
 
 /// `text()` comes from SQLAlchemy (or SQLModel) and holds SQL whatever it says; other
@@ -88,12 +167,88 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(literal) = literal_sql(sink.sql, facts, source) else {
             continue;
         };
-        // `text()` only ever holds SQL; a method called `execute` may run anything, so
-        // its string must at least start like a statement.
-        let must_look_like_sql = sink.kind == SinkKind::Method;
-        if let Some(finding) = check_literal(literal, source, must_look_like_sql) {
+        if is_expression_argument(sink.call, source) {
+            continue;
+        }
+        if let Some(finding) = check_literal(literal, source) {
             findings.push(finding);
         }
+    }
+}
+
+/// `server_default=text("now()")` and the like: an expression by where it stands.
+fn is_expression_argument(call: Node, source: &str) -> bool {
+    call.parent()
+        .filter(|parent| parent.kind() == "keyword_argument")
+        .and_then(|argument| argument.child_by_field_name("name"))
+        .is_some_and(|name| EXPRESSION_KEYWORDS.contains(&node_text(name, source)))
+}
+
+/// Whether `sql` starts with a statement keyword (after white space, comments and
+/// opening parentheses): only statements are judged.
+fn starts_like_a_statement(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(comment) = trimmed.strip_prefix("--") {
+            rest = comment.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(comment) = trimmed.strip_prefix("/*") {
+            rest = comment.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            rest = trimmed;
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let after = &rest[word.len()..];
+    if !(after.is_empty() || after.starts_with(|c: char| !c.is_alphanumeric() && c != '_')) {
+        return false;
+    }
+    STATEMENT_KEYWORDS
+        .iter()
+        .any(|keyword| word.eq_ignore_ascii_case(keyword))
+        || is_misspelt_statement(&word, after)
+}
+
+/// `SELEC id FROM users`: a word one edit away from a long statement keyword, in a
+/// string that goes on like a statement (`FROM`, `INTO`, `SET`, `VALUES`, `TABLE`). An
+/// expression such as `created IS NOT NULL` has none of those.
+fn is_misspelt_statement(word: &str, rest: &str) -> bool {
+    let word = word.to_ascii_uppercase();
+    let near_keyword = STATEMENT_KEYWORDS
+        .iter()
+        .filter(|keyword| keyword.len() >= 5)
+        .any(|keyword| within_one_edit(&word, keyword));
+    near_keyword
+        && rest.split(|c: char| !c.is_ascii_alphabetic()).any(|next| {
+            ["FROM", "INTO", "SET", "VALUES", "TABLE"]
+                .iter()
+                .any(|structure| next.eq_ignore_ascii_case(structure))
+        })
+}
+
+/// One insertion, deletion or substitution turns `a` into `b` (ASCII).
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (shorter, longer) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if longer.len() - shorter.len() > 1 {
+        return false;
+    }
+    let prefix = shorter
+        .iter()
+        .zip(longer)
+        .take_while(|(x, y)| x == y)
+        .count();
+    if prefix == shorter.len() {
+        return true;
+    }
+    if shorter.len() == longer.len() {
+        shorter[prefix + 1..] == longer[prefix + 1..]
+    } else {
+        shorter[prefix..] == longer[prefix + 1..]
     }
 }
 
@@ -127,105 +282,23 @@ fn literal_sql<'t>(
     last.filter(|value| value.kind() == "string")
 }
 
-fn check_literal(literal: Node, source: &str, must_look_like_sql: bool) -> Option<Finding> {
+fn check_literal(literal: Node, source: &str) -> Option<Finding> {
     let sql = string_value(literal, source)?;
     let prefix_is_raw = literal
         .named_child(0)
         .is_some_and(|start| node_text(start, source).to_ascii_lowercase().contains('r'));
-    if (must_look_like_sql && !looks_like_sql(sql)) || (sql.contains('\\') && !prefix_is_raw) {
+    // Escapes make the string's text differ from the source's, and so every offset.
+    if !starts_like_a_statement(sql) || (sql.contains('\\') && !prefix_is_raw) {
         return None;
     }
+    let rejection = first_rejection(sql)?;
     let content_start = literal.named_child(0)?.end_byte();
-    let error = match Parser::parse_sql(&PostgreSqlDialect {}, &with_postgres_placeholders(sql)) {
-        Ok(_) => return None,
-        Err(error) => error.to_string(),
-    };
-    let (problem, location) = split_location(&error);
-    let problem = problem.replace("found: EOF", "but the statement ends there");
-    // No location: the statement ended early; point at its last word.
-    let offset = location
-        .and_then(|(line, column)| offset_of(sql, line, column))
-        .unwrap_or_else(|| {
-            let code = sql.trim_end();
-            code.char_indices()
-                .rev()
-                .find(|(_, c)| c.is_whitespace())
-                .map_or(0, |(at, space)| at + space.len_utf8())
-        });
-    // Through the end of the token there (at least its first character).
-    let rest = sql.get(offset..).unwrap_or("");
-    let first_character = rest.chars().next().map_or(0, char::len_utf8);
-    let token_length = rest
-        .find(|c: char| c.is_whitespace() || matches!(c, ',' | ')' | '(' | ';'))
-        .unwrap_or(rest.len())
-        .max(first_character);
-    let start = content_start + offset;
-    let end = (start + token_length)
-        .min(content_start + sql.len())
-        .max(start);
+    let start = content_start + rejection.range.start;
+    let end = (content_start + rejection.range.end).max(start);
     Some(RULE.finding(
         start..end,
-        format!("PostgreSQL would reject this SQL: {problem}"),
+        format!("PostgreSQL would reject this SQL: {}", rejection.message),
     ))
-}
-
-/// Placeholders of other styles rewritten, keeping every position, into ones the
-/// PostgreSQL dialect parses: `%s` -> `$1`, `%(name)s` -> `$1` padded, `%%` -> `% `.
-fn with_postgres_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut rest = sql;
-    while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at..];
-        if let Some(stripped) = after.strip_prefix("%%") {
-            out.push_str("% ");
-            rest = stripped;
-        } else if let Some(stripped) = after.strip_prefix("%s") {
-            out.push_str("$1");
-            rest = stripped;
-        } else if let Some(close) = after.strip_prefix("%(").and_then(|inner| inner.find(")s")) {
-            let length = close + 4; // `%(` + name + `)s`
-            out.push_str("$1");
-            out.push_str(&" ".repeat(length - 2));
-            rest = &after[length..];
-        } else {
-            out.push('%');
-            rest = &after[1..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// `"Expected: X, found: Y at Line: 3, Column: 7"` -> (`"expected X, found Y"`, (3, 7)).
-fn split_location(error: &str) -> (String, Option<(usize, usize)>) {
-    let message = error
-        .trim_start_matches("sql parser error: ")
-        .trim_start_matches("sql tokenizer error: ");
-    let Some((problem, location)) = message.rsplit_once(" at Line: ") else {
-        return (message.replacen("Expected: ", "expected ", 1), None);
-    };
-    let parsed = location
-        .split_once(", Column: ")
-        .and_then(|(line, column)| Some((line.trim().parse().ok()?, column.trim().parse().ok()?)));
-    (problem.replacen("Expected: ", "expected ", 1), parsed)
-}
-
-/// Byte offset of a 1-based line and character column in `text`.
-fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.checked_sub(1)?)
-        .map(str::len)
-        .sum();
-    let line_text = text.get(line_start..)?;
-    let within: usize = line_text
-        .chars()
-        .take(column.checked_sub(1)?)
-        .map(char::len_utf8)
-        .sum();
-    let offset = line_start + within;
-    (offset <= text.len()).then_some(offset)
 }
 
 #[cfg(test)]
@@ -233,24 +306,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_keep_positions() {
-        let sql = "SELECT 1 WHERE a = %s AND b = %(name)s AND c LIKE 'x%%'";
-        let rewritten = with_postgres_placeholders(sql);
-        assert_eq!(rewritten.len(), sql.len());
-        assert_eq!(
-            rewritten,
-            "SELECT 1 WHERE a = $1 AND b = $1       AND c LIKE 'x% '"
-        );
-    }
-
-    #[test]
-    fn locations_map_to_offsets() {
-        assert_eq!(
-            split_location(
-                "sql parser error: Expected: an expression, found: ` at Line: 2, Column: 3"
-            ),
-            ("expected an expression, found: `".to_string(), Some((2, 3)))
-        );
-        assert_eq!(offset_of("ab\ncdé f", 2, 4), Some(7));
+    fn only_statements_are_judged() {
+        for statement in [
+            "SELECT 1",
+            "  (SELECT 1)",
+            "-- why\nDELETE FROM t",
+            "/* x */ with a as (select 1) select * from a",
+            "vacuum",
+        ] {
+            assert!(starts_like_a_statement(statement), "{statement}");
+        }
+        assert!(starts_like_a_statement(
+            "SELEC id FROM users WHERE id = :id"
+        ));
+        assert!(starts_like_a_statement("INSRT INTO t VALUES (1)"));
+        for expression in [
+            "created IS NOT NULL",
+            "deleted_at IS NULL",
+            "now()",
+            "gen_random_uuid()",
+            "'{}'::jsonb",
+            "false",
+            "turn_id IS NOT NULL",
+            "(cursor_state ->> 'team_id')",
+            "selected = true",
+            "current_timestamp(0)",
+        ] {
+            assert!(!starts_like_a_statement(expression), "{expression}");
+        }
     }
 }

@@ -1,0 +1,291 @@
+//! Whether PostgreSQL's own grammar accepts a piece of SQL, and where it stops if not:
+//! libpg_query (the server's parser, through `pg_query`) judges, so only what the
+//! server would reject is reported.
+//!
+//! `pg_query`'s errors carry no position, so one is recovered: the text is split into
+//! statements with the server's scanner, the first statement that fails is found, and
+//! the token the message names is the first one at which a prefix of the statement
+//! fails the same way.
+//!
+//! Driver placeholders (`:name`, `%s`, `%(name)s`, `?`, expanding `IN :ids`) are not
+//! PostgreSQL; they are rewritten to `$n` first, found by the server's scanner so that
+//! strings, comments and `::` casts are never touched.
+
+use std::ops::Range;
+
+use pg_query::protobuf::{ScanToken, Token};
+
+/// A statement PostgreSQL rejects: where (bytes of the text given) and the server's
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub range: Range<usize>,
+    pub message: String,
+}
+
+/// The first statement of `sql` that PostgreSQL rejects, once driver placeholders are
+/// read as parameters. `None` when every statement parses.
+pub fn first_rejection(sql: &str) -> Option<Rejection> {
+    // `?` is also PostgreSQL's JSONB operator: read it as a placeholder only when the
+    // text does not parse with it as an operator.
+    let as_written = Rewritten::new(sql, false)?;
+    let rejection = as_written.first_rejection()?;
+    let Some(with_qmarks) = Rewritten::new(sql, true).filter(|text| text.changed_qmarks) else {
+        return Some(rejection);
+    };
+    with_qmarks.first_rejection()
+}
+
+/// `sql` with its placeholders rewritten, and the way back to the original's offsets.
+struct Rewritten<'s> {
+    original: &'s str,
+    text: String,
+    /// (offset in `text`, offset in `original`) at the start of each rewritten piece.
+    anchors: Vec<(usize, usize)>,
+    changed_qmarks: bool,
+}
+
+impl<'s> Rewritten<'s> {
+    fn new(original: &'s str, qmarks: bool) -> Option<Rewritten<'s>> {
+        // A NUL byte cannot reach the C parser, and is no SQL either.
+        if original.contains('\0') {
+            return None;
+        }
+        let tokens = pg_query::scan_tokens(original).unwrap_or_default();
+        let mut rewritten = Rewritten {
+            original,
+            text: String::with_capacity(original.len() + 8),
+            anchors: vec![(0, 0)],
+            changed_qmarks: false,
+        };
+        let mut copied_to = 0;
+        let mut number = 0;
+        let mut index = 0;
+        while index < tokens.len() {
+            let Some((length, is_qmark)) = placeholder_at(original, &tokens[index..], qmarks)
+            else {
+                index += 1;
+                continue;
+            };
+            let (start, end) = (
+                token_start(&tokens[index]),
+                token_end(&tokens[index + length - 1]),
+            );
+            let after_in = index > 0 && tokens[index - 1].token == Token::InP as i32;
+            number += 1;
+            let parameter = if after_in {
+                format!("(${number})")
+            } else {
+                format!("${number}")
+            };
+            rewritten.replace(copied_to..start, start..end, &parameter);
+            rewritten.changed_qmarks |= is_qmark;
+            copied_to = end;
+            index += length;
+        }
+        rewritten.text.push_str(original.get(copied_to..)?);
+        Some(rewritten)
+    }
+
+    /// Copy `kept` of the original, then put `replacement` for `replaced`.
+    fn replace(&mut self, kept: Range<usize>, replaced: Range<usize>, replacement: &str) {
+        self.text.push_str(&self.original[kept]);
+        self.anchors.push((self.text.len(), replaced.start));
+        self.text.push_str(replacement);
+        // Past the replacement, offsets line up with the original again.
+        self.anchors.push((self.text.len(), replaced.end));
+    }
+
+    /// The original's offset for an offset of the rewritten text.
+    fn original_offset(&self, offset: usize) -> usize {
+        let (text_at, original_at) = self
+            .anchors
+            .iter()
+            .rev()
+            .find(|(text_at, _)| *text_at <= offset)
+            .copied()
+            .unwrap_or((0, 0));
+        (original_at + (offset - text_at)).min(self.original.len())
+    }
+
+    fn first_rejection(&self) -> Option<Rejection> {
+        let text = self.text.as_str();
+        let statements = match pg_query::split_with_scanner(text) {
+            Ok(statements) if !statements.is_empty() => statements,
+            // The scanner itself fails (an unterminated string): judge the whole text.
+            _ => vec![text],
+        };
+        for statement in statements {
+            let Err(error) = pg_query::parse(statement, 0) else {
+                continue;
+            };
+            let message = match error {
+                pg_query::Error::Parse(message) | pg_query::Error::Scan(message) => message,
+                _ => continue,
+            };
+            let statement_start = statement.as_ptr() as usize - text.as_ptr() as usize;
+            let within = locate(statement, &message);
+            let start = self.original_offset(statement_start + within.start);
+            let end = self
+                .original_offset(statement_start + within.end)
+                .max(start);
+            return Some(Rejection {
+                range: start..end,
+                message,
+            });
+        }
+        None
+    }
+}
+
+fn token_start(token: &ScanToken) -> usize {
+    usize::try_from(token.start).unwrap_or(0)
+}
+
+fn token_end(token: &ScanToken) -> usize {
+    usize::try_from(token.end).unwrap_or(0)
+}
+
+/// How many tokens from `tokens[0]` make a driver placeholder, and whether it is a `?`.
+fn placeholder_at(sql: &str, tokens: &[ScanToken], qmarks: bool) -> Option<(usize, bool)> {
+    let text = |index: usize| -> Option<&str> {
+        let token = tokens.get(index)?;
+        sql.get(token_start(token)..token_end(token))
+    };
+    let adjacent = |index: usize| -> bool {
+        matches!((tokens.get(index), tokens.get(index + 1)), (Some(left), Some(right)) if token_end(left) == token_start(right))
+    };
+    let is_word = |index: usize| -> bool {
+        text(index).is_some_and(|word| {
+            word.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                && word.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+    };
+    match text(0)? {
+        // SQLAlchemy's and many drivers' `:name`.
+        ":" if adjacent(0) && is_word(1) => Some((2, false)),
+        // psycopg's `%s` (also `%b`, `%t`) and `%(name)s`.
+        "%" if adjacent(0) && matches!(text(1), Some("s" | "b" | "t")) => Some((2, false)),
+        "%" if (0..4).all(adjacent)
+            && text(1) == Some("(")
+            && is_word(2)
+            && text(3) == Some(")")
+            && matches!(text(4), Some("s" | "b" | "t")) =>
+        {
+            Some((5, false))
+        }
+        "?" if qmarks => Some((1, true)),
+        _ => None,
+    }
+}
+
+/// Where in `statement` the server's `message` points: the token it names, found as the
+/// first token at which the statement's prefix fails with that message; the end of the
+/// statement for "at end of input".
+fn locate(statement: &str, message: &str) -> Range<usize> {
+    let tokens = pg_query::scan_tokens(statement).unwrap_or_default();
+    let last_token = tokens
+        .iter()
+        .rev()
+        .find(|token| !is_comment(token))
+        .map(|token| token_start(token)..token_end(token));
+    let Some(near) = near_text(message) else {
+        return last_token.unwrap_or(0..statement.len());
+    };
+    let candidates = tokens
+        .iter()
+        .filter(|token| statement.get(token_start(token)..token_end(token)) == Some(near));
+    let mut first_candidate = None;
+    for token in candidates {
+        let range = token_start(token)..token_end(token);
+        first_candidate.get_or_insert(range.clone());
+        let prefix = &statement[..range.end];
+        if pg_query::parse(prefix, 0)
+            .err()
+            .is_some_and(|error| error.to_string().contains(message))
+        {
+            return range;
+        }
+    }
+    first_candidate
+        .or_else(|| {
+            // Scanner errors quote the rest of the text from where they start.
+            statement.find(near).map(|at| {
+                let length = near.find(char::is_whitespace).unwrap_or(near.len()).max(1);
+                at..(at + length).min(statement.len())
+            })
+        })
+        .or(last_token)
+        .unwrap_or(0..statement.len())
+}
+
+/// `X` of `... at or near "X"`.
+fn near_text(message: &str) -> Option<&str> {
+    let (_, rest) = message.rsplit_once(" at or near \"")?;
+    rest.strip_suffix('"')
+}
+
+fn is_comment(token: &ScanToken) -> bool {
+    token.token == Token::SqlComment as i32 || token.token == Token::CComment as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(sql: &str) -> Option<(&str, String)> {
+        first_rejection(sql).map(|rejection| (&sql[rejection.range], rejection.message))
+    }
+
+    #[test]
+    fn valid_postgresql_is_accepted_with_every_placeholder_style() {
+        for sql in [
+            "SELECT * FROM users WHERE id = :id AND created_at > now() - interval '1 day'",
+            "SELECT * FROM users WHERE id = %s AND name = %(name)s AND note LIKE 'a%%'",
+            "SELECT * FROM users WHERE id = $1",
+            "SELECT * FROM users WHERE id = ? AND team = ?",
+            "SELECT * FROM users WHERE id IN :ids",
+            "SELECT data ? 'key', id::text, '10:30'::time FROM events -- :not_a_param\n",
+            "CREATE INDEX ix ON items USING hnsw (embedding public.vector_cosine_ops)",
+            "DROP INDEX CONCURRENTLY IF EXISTS ix_users_email",
+            "INSERT INTO t (c) VALUES (1) ON CONFLICT (c) WHERE c > 0 DO UPDATE SET c = excluded.c",
+            "ALTER INDEX IF EXISTS ix_old RENAME TO ix_new",
+            "ALTER TABLE t ALTER COLUMN id DROP IDENTITY IF EXISTS",
+            "ALTER TABLE t RESET (fillfactor)",
+            "SELECT 1; SELECT 2;",
+        ] {
+            assert_eq!(rejected(sql), None, "{sql}");
+        }
+    }
+
+    #[test]
+    fn rejections_point_at_the_token() {
+        assert_eq!(
+            rejected("SELECT * FORM users"),
+            Some(("FORM", "syntax error at or near \"FORM\"".to_string()))
+        );
+        // The third `users`, where the grammar stops, not the first two.
+        assert_eq!(
+            first_rejection("SELECT users.id users users FROM users").map(|r| r.range),
+            Some(22..27)
+        );
+        // In the second statement; PostgreSQL reads a backtick as an operator.
+        assert_eq!(
+            rejected("SELECT 1; SELECT `id` FROM t"),
+            Some(("FROM", "syntax error at or near \"FROM\"".to_string()))
+        );
+        assert_eq!(
+            rejected("SELECT id FROM"),
+            Some(("FROM", "syntax error at end of input".to_string()))
+        );
+        // After a rewritten placeholder, offsets are the original's.
+        assert_eq!(
+            first_rejection("SELECT * FROM t WHERE a IN :ids FORM").map(|r| r.range),
+            Some(32..36)
+        );
+        assert_eq!(
+            first_rejection("SELECT * FROM t WHERE a = ? AND b = ? LIMIT").map(|r| r.range),
+            Some(38..43)
+        );
+    }
+}
