@@ -6,7 +6,10 @@
 //! - fix-all converges within 3 rounds and is idempotent;
 //! - a safe fix edits only the statement that holds its finding, plus imports it adds:
 //!   every other top-level statement is left byte for byte as it was;
-//! - the single edit the server sends for fix-all turns the text into fix-all's result.
+//! - the single edit the server sends for fix-all turns the text into fix-all's result;
+//! - no fix uses a name that pyright finds may be unbound or undefined where the
+//!   original had no such finding (pyright from `tests/pyright`: `npm ci --prefix
+//!   tests/pyright`).
 
 use std::path::{Path, PathBuf};
 
@@ -222,5 +225,156 @@ proptest! {
             module = module.replace('\n', "\r\n");
         }
         check_fixes("assembled module", Language::Python, &module);
+    }
+}
+
+/// Rules of pyright that name a use no binding reaches on some path.
+const UNBOUND_RULES: [&str; 3] = [
+    "reportPossiblyUnboundVariable",
+    "reportUnboundVariable",
+    "reportUndefinedVariable",
+];
+
+/// pyright from `tests/pyright` (`npm ci --prefix tests/pyright`), or `STACKAUDIT_PYRIGHT`.
+fn pyright() -> PathBuf {
+    if let Some(path) = std::env::var_os("STACKAUDIT_PYRIGHT") {
+        return PathBuf::from(path);
+    }
+    let bundled =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyright/node_modules/.bin/pyright");
+    assert!(
+        bundled.exists(),
+        "pyright is not installed: run `npm ci --prefix tests/pyright` (README, Set up a fresh machine)"
+    );
+    bundled
+}
+
+/// Run pyright once over `files` (name, text) and count, per file, each unbound-name
+/// diagnostic by rule and message (`"conn" is possibly unbound`).
+fn unbound_names(files: &[(String, String)]) -> std::collections::HashMap<String, Vec<String>> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = serde_json::json!({ "typeCheckingMode": "off" });
+    for rule in UNBOUND_RULES {
+        config[rule] = serde_json::json!("error");
+    }
+    std::fs::write(dir.path().join("pyrightconfig.json"), config.to_string()).expect("config");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let output = std::process::Command::new(pyright())
+        .arg("--outputjson")
+        .arg("-p")
+        .arg(dir.path())
+        .output()
+        .expect("pyright runs");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!(
+                "pyright's report is not JSON ({error}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let analyzed = report["summary"]["filesAnalyzed"].as_u64().unwrap_or(0);
+    assert_eq!(
+        analyzed,
+        files.len() as u64,
+        "pyright analyzed {analyzed} files"
+    );
+    let mut found: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for diagnostic in report["generalDiagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let rule = diagnostic["rule"].as_str().unwrap_or_default();
+        if !UNBOUND_RULES.contains(&rule) {
+            continue;
+        }
+        let file = diagnostic["file"].as_str().unwrap_or_default();
+        let name = Path::new(file)
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let message = diagnostic["message"].as_str().unwrap_or_default();
+        found
+            .entry(name)
+            .or_default()
+            .push(format!("{rule}: {message}"));
+    }
+    found
+}
+
+/// What `fixed` has that `original` has not (each diagnostic counted).
+fn added(original: &[String], fixed: &[String]) -> Vec<String> {
+    let mut left = original.to_vec();
+    let mut new = Vec::new();
+    for diagnostic in fixed {
+        match left.iter().position(|was| was == diagnostic) {
+            Some(index) => {
+                left.swap_remove(index);
+            }
+            None => new.push(diagnostic.clone()),
+        }
+    }
+    new
+}
+
+#[test]
+fn no_fix_references_a_name_that_may_be_unbound() {
+    let settings = Settings::default();
+    // (original, fixed, what was applied), as files for one pyright run.
+    let mut files = Vec::new();
+    let mut variants = Vec::new();
+    // A fix that does what issue 12 found (`conn.rollback()` in a handler that runs
+    // before `conn` is bound) must be caught: the check itself is checked.
+    let bound_late = "def save(engine):\n    try:\n        conn = engine.connect()\n        conn.commit()\n    except Exception:\n        pass\n";
+    let planted = bound_late.replace("        pass\n", "        conn.rollback()\n");
+    files.push(("planted_0.py".to_string(), bound_late.to_string()));
+    files.push(("planted_1.py".to_string(), planted));
+    for (index, (path, language)) in fixtures().into_iter().enumerate() {
+        if language != Language::Python {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("fixture is UTF-8");
+        let original = format!("fixture{index}_0.py");
+        files.push((original.clone(), source.clone()));
+        let findings = audit_text(
+            language,
+            &source,
+            &settings,
+            Some(Path::new("app/module.py")),
+        );
+        let mut texts: Vec<(String, String)> = findings
+            .iter()
+            .filter_map(|finding| {
+                let fix = finding.fix.as_ref()?;
+                Some((fix.title.to_string(), apply_edits(&source, &fix.edits)))
+            })
+            .collect();
+        for include_unsafe in [false, true] {
+            let all = fix_all(language, &source, &settings, include_unsafe, None);
+            texts.push((format!("fix-all (unsafe: {include_unsafe})"), all.text));
+        }
+        for (number, (applied, text)) in texts.into_iter().enumerate() {
+            let name = format!("fixture{index}_{}.py", number + 1);
+            files.push((name.clone(), text));
+            variants.push((path.display().to_string(), original.clone(), name, applied));
+        }
+    }
+    assert!(variants.len() >= 40, "only {} fixed texts", variants.len());
+    let found = unbound_names(&files);
+    let of = |name: &str| found.get(name).cloned().unwrap_or_default();
+    assert_eq!(
+        added(&of("planted_0.py"), &of("planted_1.py")),
+        vec!["reportPossiblyUnboundVariable: \"conn\" is possibly unbound".to_string()],
+        "the check must catch a rollback of a name bound later"
+    );
+    for (fixture, original, fixed, applied) in &variants {
+        let new = added(&of(original), &of(fixed));
+        assert!(
+            new.is_empty(),
+            "{fixture}: `{applied}` leaves names that may be unbound: {new:?}"
+        );
     }
 }
