@@ -251,6 +251,7 @@ fn pyright() -> PathBuf {
 
 /// Run pyright once over `files` (name, text) and count, per file, each unbound-name
 /// diagnostic by rule and message (`"conn" is possibly unbound`).
+#[allow(clippy::disallowed_methods)] // The test starts pyright; stackaudit itself never starts programs.
 fn unbound_names(files: &[(String, String)]) -> std::collections::HashMap<String, Vec<String>> {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = serde_json::json!({ "typeCheckingMode": "off" });
