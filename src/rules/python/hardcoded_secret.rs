@@ -225,11 +225,7 @@ fn holder_of<'t>(literal: Node<'t>, source: &str, facts: &ModuleFacts) -> Holder
     let Some(parent) = literal.parent() else {
         return Holder::Other;
     };
-    let is_value = |field: &str| {
-        parent
-            .child_by_field_name(field)
-            .is_some_and(|value| value.id() == literal.id())
-    };
+    let is_value = |field: &str| super::is_field_of(parent, field, literal);
     match parent.kind() {
         "assignment" if is_value("right") => parent
             .child_by_field_name("left")

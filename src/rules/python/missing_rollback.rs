@@ -57,7 +57,8 @@ use tree_sitter::Node;
 
 use super::{
     Imports, ModuleFacts, contains_method_call, dotted_name, enclosing_scope, indent_unit,
-    is_awaited, is_standalone_statement, same_expression, walk_local_scope, walk_local_scope_from,
+    is_awaited, is_binding_occurrence, is_standalone_statement, same_expression, walk_local_scope,
+    walk_local_scope_from,
 };
 use crate::language::Language;
 use crate::rules::{
@@ -339,38 +340,6 @@ fn bound_within(scope: Node, name: &str, range: std::ops::Range<usize>, source: 
                 && is_binding_occurrence(node));
     });
     bound
-}
-
-fn is_binding_occurrence(identifier: Node) -> bool {
-    let Some(parent) = identifier.parent() else {
-        return false;
-    };
-    let is_field = |field: &str| {
-        parent
-            .child_by_field_name(field)
-            .is_some_and(|child| child.id() == identifier.id())
-    };
-    match parent.kind() {
-        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
-            is_field("left")
-        }
-        "named_expression" | "default_parameter" | "typed_default_parameter" => is_field("name"),
-        "aliased_import" => is_field("alias"),
-        "as_pattern_target"
-        | "pattern_list"
-        | "tuple_pattern"
-        | "list_pattern"
-        | "parameters"
-        | "typed_parameter"
-        | "list_splat_pattern"
-        | "dictionary_splat_pattern"
-        | "global_statement"
-        | "nonlocal_statement" => true,
-        "dotted_name" => parent
-            .parent()
-            .is_some_and(|grand| grand.kind() == "import_statement"),
-        _ => false,
-    }
 }
 
 fn is_body_of(try_statement: Node, child: Node) -> bool {

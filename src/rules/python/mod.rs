@@ -823,6 +823,43 @@ pub fn calls_bound_to<'t>(scope: Node<'t>, name: &str, source: &str) -> Vec<Node
     calls
 }
 
+/// Whether an identifier binds its name where it stands: an assignment, `for`, `with`
+/// or walrus target, a parameter, a `global`/`nonlocal`, or an import.
+pub fn is_binding_occurrence(identifier: Node) -> bool {
+    let Some(parent) = identifier.parent() else {
+        return false;
+    };
+    let is_field = |field: &str| is_field_of(parent, field, identifier);
+    match parent.kind() {
+        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
+            is_field("left")
+        }
+        "named_expression" | "default_parameter" | "typed_default_parameter" => is_field("name"),
+        "aliased_import" => is_field("alias"),
+        "as_pattern_target"
+        | "pattern_list"
+        | "tuple_pattern"
+        | "list_pattern"
+        | "parameters"
+        | "typed_parameter"
+        | "list_splat_pattern"
+        | "dictionary_splat_pattern"
+        | "global_statement"
+        | "nonlocal_statement" => true,
+        "dotted_name" => parent
+            .parent()
+            .is_some_and(|grand| grand.kind() == "import_statement"),
+        _ => false,
+    }
+}
+
+/// Whether `child` is the `field` child of `parent`.
+pub fn is_field_of(parent: Node, field: &str, child: Node) -> bool {
+    parent
+        .child_by_field_name(field)
+        .is_some_and(|found| found.id() == child.id())
+}
+
 /// The names a function binds itself, which hide module-level ones: its parameters and
 /// the plain names it assigns (nested scopes not included).
 pub fn local_bindings(function: Node, source: &str) -> Vec<String> {

@@ -212,11 +212,7 @@ fn is_use(identifier: Node) -> bool {
     let Some(parent) = identifier.parent() else {
         return true;
     };
-    let is_field = |field: &str| {
-        parent
-            .child_by_field_name(field)
-            .is_some_and(|child| child.id() == identifier.id())
-    };
+    let is_field = |field: &str| super::is_field_of(parent, field, identifier);
     match parent.kind() {
         "attribute" => !is_field("attribute"),
         "keyword_argument" => !is_field("name"),
