@@ -58,7 +58,7 @@ use tree_sitter::Node;
 use super::{
     Imports, ModuleFacts, contains_method_call, dotted_name, enclosing_scope, indent_unit,
     is_awaited, is_binding_occurrence, is_standalone_statement, same_expression, walk_local_scope,
-    walk_local_scope_from,
+    walk_local_scope_in,
 };
 use crate::language::Language;
 use crate::rules::{
@@ -176,20 +176,6 @@ fn check_commit(
                 }
             }
             "try_statement" if is_body_of(ancestor, child) => {
-                // Bound only inside this `try`: its handlers may run before it is, so
-                // they are no place for a rollback. Judge the commit as if the `try`
-                // were not there (the wrapper fix rolls back where it is bound).
-                let bound_inside = bound_within(
-                    scope,
-                    receiver_root,
-                    child.start_byte()..commit.start_byte(),
-                    source,
-                );
-                if bound_inside
-                    && !bound_within(scope, receiver_root, 0..ancestor.start_byte(), source)
-                {
-                    break;
-                }
                 if clause_calls(
                     ancestor,
                     "finally_clause",
@@ -203,6 +189,20 @@ fn check_commit(
                     clause_calls(ancestor, "finally_clause", source, receiver_text, "close");
                 let handlers = catching_handlers(ancestor, source, imports);
                 if !handlers.is_empty() {
+                    // Bound only inside this `try`: its handlers may run before it is,
+                    // so they are no place for a rollback. Judge the commit as if the
+                    // `try` were not there (the wrapper fix rolls back where it is bound).
+                    let bound_inside = bound_within(
+                        scope,
+                        receiver_root,
+                        child.start_byte()..commit.start_byte(),
+                        source,
+                    );
+                    if bound_inside
+                        && !bound_within(scope, receiver_root, 0..ancestor.start_byte(), source)
+                    {
+                        break;
+                    }
                     let lacking = handlers.into_iter().find(|&handler| {
                         !contains_method_call(handler, source, receiver_text, "rollback")
                     })?;
@@ -332,7 +332,7 @@ fn root_name<'s>(reference: Node, source: &'s str) -> Option<&'s str> {
 /// assignment or `with`/`for`/walrus target, a parameter, or an import.
 fn bound_within(scope: Node, name: &str, range: std::ops::Range<usize>, source: &str) -> bool {
     let mut bound = false;
-    walk_local_scope_from(scope, range.start, |node| {
+    walk_local_scope_in(scope, range.clone(), |node| {
         bound = bound
             || (node.kind() == "identifier"
                 && range.contains(&node.start_byte())

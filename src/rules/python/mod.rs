@@ -391,7 +391,16 @@ pub fn walk_local_scope<'t>(scope: Node<'t>, visit: impl FnMut(Node<'t>)) {
 }
 
 /// `walk_local_scope`, skipping subtrees that end before byte `from`.
-pub fn walk_local_scope_from<'t>(scope: Node<'t>, from: usize, mut visit: impl FnMut(Node<'t>)) {
+pub fn walk_local_scope_from<'t>(scope: Node<'t>, from: usize, visit: impl FnMut(Node<'t>)) {
+    walk_local_scope_in(scope, from..usize::MAX, visit);
+}
+
+/// `walk_local_scope`, skipping subtrees that lie wholly outside `bytes`.
+pub fn walk_local_scope_in<'t>(
+    scope: Node<'t>,
+    bytes: std::ops::Range<usize>,
+    mut visit: impl FnMut(Node<'t>),
+) {
     let mut stack = vec![scope];
     while let Some(node) = stack.pop() {
         visit(node);
@@ -401,7 +410,7 @@ pub fn walk_local_scope_from<'t>(scope: Node<'t>, from: usize, mut visit: impl F
                 child.kind(),
                 "function_definition" | "lambda" | "class_definition"
             );
-            if !nested_scope && child.end_byte() >= from {
+            if !nested_scope && child.end_byte() >= bytes.start && child.start_byte() < bytes.end {
                 stack.push(child);
             }
         }
