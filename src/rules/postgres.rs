@@ -51,7 +51,7 @@ impl<'s> Rewritten<'s> {
         if original.contains('\0') {
             return None;
         }
-        let tokens = pg_query::scan_tokens(original).unwrap_or_default();
+        let tokens = tokens_of(original);
         let mut rewritten = Rewritten {
             original,
             text: String::with_capacity(original.len() + 8),
@@ -89,7 +89,9 @@ impl<'s> Rewritten<'s> {
 
     /// Copy `kept` of the original, then put `replacement` for `replaced`.
     fn replace(&mut self, kept: Range<usize>, replaced: Range<usize>, replacement: &str) {
-        self.text.push_str(&self.original[kept]);
+        // Token offsets are on character boundaries; `get` keeps a surprise from panicking.
+        self.text
+            .push_str(self.original.get(kept).unwrap_or_default());
         self.anchors.push((self.text.len(), replaced.start));
         self.text.push_str(replacement);
         // Past the replacement, offsets line up with the original again.
@@ -138,6 +140,15 @@ impl<'s> Rewritten<'s> {
     }
 }
 
+/// The server scanner's tokens (none where it fails). Through `pg_query::scan`, not
+/// `scan_tokens`: pg_query 18.1's `scan_tokens` builds a slice from a null pointer when
+/// the text has no token (undefined behaviour; a debug build aborts).
+fn tokens_of(sql: &str) -> Vec<ScanToken> {
+    pg_query::scan(sql)
+        .map(|result| result.tokens)
+        .unwrap_or_default()
+}
+
 fn token_start(token: &ScanToken) -> usize {
     usize::try_from(token.start).unwrap_or(0)
 }
@@ -183,7 +194,7 @@ fn placeholder_at(sql: &str, tokens: &[ScanToken], qmarks: bool) -> Option<(usiz
 /// first token at which the statement's prefix fails with that message; the end of the
 /// statement for "at end of input".
 fn locate(statement: &str, message: &str) -> Range<usize> {
-    let tokens = pg_query::scan_tokens(statement).unwrap_or_default();
+    let tokens = tokens_of(statement);
     let last_token = tokens
         .iter()
         .rev()
@@ -199,7 +210,9 @@ fn locate(statement: &str, message: &str) -> Range<usize> {
     for token in candidates {
         let range = token_start(token)..token_end(token);
         first_candidate.get_or_insert(range.clone());
-        let prefix = &statement[..range.end];
+        let Some(prefix) = statement.get(..range.end) else {
+            continue;
+        };
         if pg_query::parse(prefix, 0)
             .err()
             .is_some_and(|error| error.to_string().contains(message))
@@ -287,5 +300,27 @@ mod tests {
             first_rejection("SELECT * FROM t WHERE a = ? AND b = ? LIMIT").map(|r| r.range),
             Some(38..43)
         );
+    }
+
+    proptest::proptest! {
+        /// Any text, SQL-like or not: a rejection's range lies inside it, on character
+        /// boundaries (the finding is cut from it), and nothing panics.
+        #[test]
+        fn rejections_stay_inside_the_text(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "SELECT", "FROM", "WHERE", "IN", ":ids", "%s", "%(n)s", "?", "$1", "'é'",
+                    "\"x\"", "--c\n", "/*", "*/", "(", ")", ",", ";", "::", "é", "日本", "`", "=",
+                ]),
+                0..24,
+            ),
+            tail in "\\PC{0,12}",
+        ) {
+            let sql = format!("{}{tail}", words.join(" "));
+            if let Some(rejection) = first_rejection(&sql) {
+                proptest::prop_assert!(rejection.range.start <= rejection.range.end);
+                proptest::prop_assert!(sql.get(rejection.range.clone()).is_some(), "{:?} in {sql:?}", rejection.range);
+            }
+        }
     }
 }
