@@ -50,20 +50,25 @@ pub struct HttpOptions {
 }
 
 /// Seconds that a fix writes into code (`ex=`, `timeout=`): at least 1, since Redis
-/// rejects `ex=0` and a zero timeout fails every call or means none, by library.
+/// rejects `ex=0` and a zero timeout fails every call or means none, by library. The
+/// file and the editor settings (`server::settings`) both check through here.
+pub fn seconds_for_fixes(
+    written: &impl std::fmt::Display,
+    seconds: Option<i64>,
+) -> Result<u64, String> {
+    seconds
+        .and_then(|seconds| u64::try_from(seconds).ok())
+        .filter(|&seconds| seconds >= 1)
+        .ok_or_else(|| format!("must be a whole number of seconds, at least 1, not {written}"))
+}
+
 fn positive_seconds<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u64>, D::Error> {
     let seconds = i64::deserialize(deserializer)?;
-    u64::try_from(seconds)
-        .ok()
-        .filter(|&seconds| seconds >= 1)
+    seconds_for_fixes(&seconds, Some(seconds))
         .map(Some)
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "must be a whole number of seconds, at least 1, not {seconds}"
-            ))
-        })
+        .map_err(serde::de::Error::custom)
 }
 
 impl Options {

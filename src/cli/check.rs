@@ -202,6 +202,8 @@ fn check_file(
         Ok(bytes) => bytes,
         Err(error) => return Outcome::Skipped(path.to_path_buf(), format!("cannot read: {error}")),
     };
+    // What the file held, to tell whether it changed before fixes are written over it.
+    let original = options.fix.then(|| bytes.clone());
     let (mut source, encoding) = match source_text::decode(language, bytes) {
         Ok(decoded) => decoded,
         Err(why) => return Outcome::Skipped(path.to_path_buf(), why),
@@ -228,9 +230,9 @@ fn check_file(
             Some(relative),
         );
         if fixed.text != source {
-            let written = source_text::encode(&source, encoding).and_then(|old| {
-                let new = source_text::encode(&fixed.text, encoding)?;
-                write_atomically(path, &old, &new).map_err(|error| error.to_string())
+            let written = source_text::encode(&fixed.text, encoding).and_then(|new| {
+                write_atomically(path, original.as_deref().unwrap_or_default(), &new)
+                    .map_err(|error| error.to_string())
             });
             if let Err(error) = written {
                 return Outcome::Skipped(path.to_path_buf(), format!("fixes not written: {error}"));

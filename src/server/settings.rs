@@ -14,7 +14,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::{Backend, sync};
-use crate::config::{HttpOptions, Options, RedisOptions, Settings, discover};
+use crate::config::{HttpOptions, Options, RedisOptions, Settings, discover, seconds_for_fixes};
 use crate::rules::{Severity, rule_by_id};
 
 /// Which side wins where the editor and the project's configuration file both set a key
@@ -139,11 +139,11 @@ pub(crate) fn options_from_client(
             .get(section)
             .and_then(|table| table.get(camel).or_else(|| table.get(snake)))
             .filter(|raw| !raw.is_null())?;
-        match raw.as_u64().filter(|&seconds| seconds >= 1) {
-            Some(seconds) => Some(seconds),
-            None => {
+        match seconds_for_fixes(raw, raw.as_i64()) {
+            Ok(seconds) => Some(seconds),
+            Err(problem) => {
                 warnings.push(format!(
-                    "stackaudit: `{section}.{camel}` must be a whole number of seconds, at least 1, not {raw}; ignoring it"
+                    "stackaudit: `{section}.{camel}` {problem}; ignoring it"
                 ));
                 None
             }
