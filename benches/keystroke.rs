@@ -6,6 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::EditPlace;
 use common::python_module as module;
 
 use stackaudit::audit::audit;
@@ -112,73 +113,16 @@ fn python() {
     }
     report("full open: parse + all rules", open);
 
-    let mut document = Document::new(&text, 1, Language::Python);
-    let mut cache = AuditCache::default();
-    if let Some(tree) = document.tree.as_ref() {
-        cache.audit(Language::Python, &text, tree, &settings, None); // what didOpen leaves
+    for (name, module_text) in [
+        ("service module", text.clone()),
+        ("FastAPI module", common::fastapi_module(5_000)),
+    ] {
+        for place in EditPlace::ALL {
+            type_at(name, &module_text, place, &settings);
+        }
     }
-    // A line in the middle of the file inside a function body, where people type.
-    let middle = text
-        .lines()
-        .enumerate()
-        .skip(text.lines().count() / 2)
-        .find(|(_, line)| line.starts_with("    payload"))
-        .map(|(index, _)| index as u32)
-        .expect("a handler body line");
-    let (mut reparse, mut rules, mut total) = (Vec::new(), Vec::new(), Vec::new());
-    let mut whole = Vec::new();
-    for version in 2..202 {
-        // Type a character, then delete it: the text stays realistic.
-        let (range, insert) = if version % 2 == 0 {
-            (
-                Range::new(Position::new(middle, 4), Position::new(middle, 4)),
-                "x",
-            )
-        } else {
-            (
-                Range::new(Position::new(middle, 4), Position::new(middle, 5)),
-                "",
-            )
-        };
-        let change = TextDocumentContentChangeEvent {
-            range: Some(range),
-            range_length: None,
-            text: insert.to_string(),
-        };
-        let started = Instant::now();
-        document.apply_changes(&[change], version, Encoding::Utf16);
-        let parsed = started.elapsed();
-        let source = document.text();
-        let findings = document
-            .tree
-            .as_ref()
-            .map(|tree| cache.audit(Language::Python, &source, tree, &settings, None));
-        let done = started.elapsed();
-        reparse.push(parsed);
-        rules.push(done - parsed);
-        total.push(done);
-        // The same version audited from scratch, for comparison (and as a check).
-        let started = Instant::now();
-        let full = document
-            .tree
-            .as_ref()
-            .map(|tree| audit(Language::Python, &source, tree, &settings, None));
-        whole.push(started.elapsed());
-        assert_eq!(findings, full, "incremental audit differs from a full one");
-        let (reused, definitions) = cache.last_reuse();
-        assert_eq!(
-            reused + 1,
-            definitions,
-            "one definition re-audited per edit"
-        );
-    }
-
-    report("keystroke: incremental reparse", reparse);
-    report("keystroke: text copy + incremental audit", rules);
-    report("keystroke: total (reparse + incremental audit)", total);
-    report("keystroke: full audit instead (no cache)", whole);
+    let document = Document::new(&text, 1, Language::Python);
     let source = document.text();
-
     let samples = (0..30)
         .map(|_| {
             let started = Instant::now();
@@ -201,7 +145,17 @@ fn python() {
         .collect();
     report("one walk over every node", samples);
 
-    // Each rule alone over the same text, to see where the time goes.
+    // Each rule alone over each module, to see where the time goes.
+    for (name, module_text) in [
+        ("service module", text.clone()),
+        ("FastAPI module", common::fastapi_module(5_000)),
+    ] {
+        each_rule_alone(name, &module_text);
+    }
+}
+
+fn each_rule_alone(name: &str, text: &str) {
+    let document = Document::new(text, 1, Language::Python);
     let Some(tree) = document.tree.as_ref() else {
         return;
     };
@@ -216,13 +170,68 @@ fn python() {
         let Ok(only) = Settings::from_options(options) else {
             continue;
         };
-        let samples = (0..30)
+        let samples = (0..10)
             .map(|_| {
                 let started = Instant::now();
-                std::hint::black_box(audit(Language::Python, &source, tree, &only, None));
+                std::hint::black_box(audit(Language::Python, text, tree, &only, None));
                 started.elapsed()
             })
             .collect();
-        report(&format!("rule alone: {}", rule.id), samples);
+        report(&format!("{name}, rule alone: {}", rule.id), samples);
     }
+}
+
+/// 200 keystrokes at `place` of `text` (a character typed, then deleted), each checked
+/// against a full audit of the same version.
+fn type_at(name: &str, text: &str, place: EditPlace, settings: &Settings) {
+    let mut document = Document::new(text, 1, Language::Python);
+    let mut cache = AuditCache::default();
+    if let Some(tree) = document.tree.as_ref() {
+        cache.audit(Language::Python, text, tree, settings, None); // what didOpen leaves
+    }
+    let (line, column) = place.position(text);
+    let (line, column) = (line as u32, column as u32);
+    let (mut reparse, mut rules, mut total, mut whole) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for version in 2..202 {
+        // Type a character, then delete it: the text stays realistic.
+        let (end, insert) = if version % 2 == 0 {
+            (column, "x")
+        } else {
+            (column + 1, "")
+        };
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(
+                Position::new(line, column),
+                Position::new(line, end),
+            )),
+            range_length: None,
+            text: insert.to_string(),
+        };
+        let started = Instant::now();
+        document.apply_changes(&[change], version, Encoding::Utf16);
+        let parsed = started.elapsed();
+        let source = document.text();
+        let findings = document
+            .tree
+            .as_ref()
+            .map(|tree| cache.audit(Language::Python, &source, tree, settings, None));
+        let done = started.elapsed();
+        reparse.push(parsed);
+        rules.push(done - parsed);
+        total.push(done);
+        // The same version audited from scratch, for comparison (and as a check).
+        let started = Instant::now();
+        let full = document
+            .tree
+            .as_ref()
+            .map(|tree| audit(Language::Python, &source, tree, settings, None));
+        whole.push(started.elapsed());
+        assert_eq!(findings, full, "incremental audit differs from a full one");
+    }
+    let label = format!("{name}, {}", place.name());
+    report(&format!("{label}: reparse"), reparse);
+    report(&format!("{label}: text copy + audit"), rules);
+    report(&format!("{label}: total"), total);
+    report(&format!("{label}: full audit instead"), whole);
 }

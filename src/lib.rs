@@ -9,5 +9,6 @@ pub mod document;
 pub mod fix;
 pub mod language;
 pub mod rules;
+pub mod semantic;
 pub mod server;
 pub mod suppression;

@@ -204,3 +204,119 @@ pub fn spread(mut samples: Vec<Duration>) -> Spread {
         runs: samples.len(),
     }
 }
+
+/// A FastAPI module of about `lines` lines with a route every ~15 lines (more than 300
+/// routes at 5,000 lines) on three routers: `router`, `admin` (included into the app
+/// with an authenticating dependency) and `internal` (whose own `APIRouter` carries
+/// one). Module level holds `import requests`, a `requests.Session`, a Redis client and
+/// a session factory; some routes authenticate per route, some write without it.
+pub fn fastapi_module(lines: usize) -> String {
+    let mut out = String::from(
+        "import logging\n\nimport redis\nimport requests\nfrom fastapi import APIRouter, Depends, FastAPI, HTTPException\n\
+         from sqlalchemy.orm import Session, sessionmaker\n\nfrom app.auth import get_current_user, verify_token\n\
+         from app.db import engine\n\nlogger = logging.getLogger(__name__)\nhttp = requests.Session()\n\
+         cache = redis.Redis(socket_timeout=2)\nSessionLocal = sessionmaker(bind=engine)\n\n\
+         app = FastAPI()\nrouter = APIRouter(prefix=\"/items\")\nadmin = APIRouter(prefix=\"/admin\")\n\
+         internal = APIRouter(prefix=\"/internal\", dependencies=[Depends(verify_token)])\n\n\n\
+         def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n",
+    );
+    let mut index = 0;
+    let mut count = out.matches('\n').count();
+    while count < lines {
+        index += 1;
+        let (router, method) = match index % 6 {
+            0 => ("admin", "delete"),
+            1 | 3 => ("router", "get"),
+            2 => ("router", "post"),
+            4 => ("internal", "put"),
+            _ => ("router", "patch"),
+        };
+        let auth = if index % 4 == 0 {
+            ", user=Depends(get_current_user)"
+        } else {
+            ""
+        };
+        let chunk = format!(
+            "\n\n@{router}.{method}(\"/things{index}/{{thing_id}}\")\n\
+             def handle_{index}(thing_id: int, db: Session = Depends(get_db){auth}):\n    \
+             \"\"\"Route number {index}.\"\"\"\n    row = db.get(dict, thing_id)\n    if row is None:\n        \
+             raise HTTPException(status_code=404)\n    cached = cache.get(f\"thing:{{thing_id}}\")\n    \
+             if cached is not None:\n        return {{\"id\": thing_id, \"cached\": True}}\n    \
+             reply = http.get(f\"https://api.example.com/things/{{thing_id}}\", timeout=5)\n    \
+             logger.info(\"thing %s -> %s\", thing_id, reply.status_code)\n    return {{\"id\": thing_id, \"kind\": {index}}}\n"
+        );
+        count += chunk.matches('\n').count();
+        out.push_str(&chunk);
+    }
+    out.push_str("\n\napp.include_router(router)\napp.include_router(admin, dependencies=[Depends(get_current_user)])\napp.include_router(internal)\n");
+    out
+}
+
+/// Where a bench types: the three places of the standing budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditPlace {
+    /// The end of a line inside a function body, in the middle of the module.
+    EndOfBodyLine,
+    /// Column 0 of an indented line inside a function body (the function's body ends
+    /// there while the character stands).
+    ColumnZeroOfIndentedLine,
+    /// A blank line between two top-level definitions (a new top-level statement).
+    BlankLineBetweenDefinitions,
+}
+
+impl EditPlace {
+    pub const ALL: [EditPlace; 3] = [
+        EditPlace::EndOfBodyLine,
+        EditPlace::ColumnZeroOfIndentedLine,
+        EditPlace::BlankLineBetweenDefinitions,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EditPlace::EndOfBodyLine => "end of a body line",
+            EditPlace::ColumnZeroOfIndentedLine => "column 0 of an indented line",
+            EditPlace::BlankLineBetweenDefinitions => "blank line between definitions",
+        }
+    }
+
+    /// `(line, column)` (0-based, in bytes = UTF-16 units: the modules are ASCII) where a
+    /// character is typed in `text`, in the middle of the module.
+    pub fn position(self, text: &str) -> (usize, usize) {
+        let lines: Vec<&str> = text.lines().collect();
+        let middle = lines.len() / 2;
+        let indent = |line: &str| line.len() - line.trim_start().len();
+        // A simple statement (not a block's header) indented deeper than the nearest
+        // `def` above it: a line of a function's body.
+        let is_body = |index: usize| {
+            let line: &str = lines[index];
+            let header = (0..index)
+                .rev()
+                .map(|above| lines[above])
+                .find(|above| !above.trim().is_empty() && indent(above) < indent(line));
+            !line.trim().is_empty()
+                && !line.trim_end().ends_with(':')
+                && header.is_some_and(|header| {
+                    let header = header.trim_start();
+                    header.starts_with("def ") || header.starts_with("async def ")
+                })
+        };
+        let found = (middle..lines.len()).find_map(|index| {
+            let line = lines[index];
+            match self {
+                EditPlace::EndOfBodyLine => is_body(index).then_some((index, line.len())),
+                EditPlace::ColumnZeroOfIndentedLine => is_body(index).then_some((index, 0)),
+                EditPlace::BlankLineBetweenDefinitions => (line.is_empty()
+                    && index > 0
+                    && lines[index - 1].is_empty()
+                    && lines.get(index + 1).is_some_and(|next| {
+                        next.starts_with("def ")
+                            || next.starts_with("async def ")
+                            || next.starts_with("class ")
+                            || next.starts_with('@')
+                    }))
+                .then_some((index, 0)),
+            }
+        });
+        found.unwrap_or_else(|| panic!("no place for {self:?} in the module"))
+    }
+}

@@ -5,19 +5,22 @@
 //!
 //! Why reusing is sound: a finding inside a top-level `def` or `class` depends on the
 //! text of that definition and on a small module-wide *context*: the imports (wherever
-//! they are), the Redis clients bound at module level, the module header where fixes
-//! insert imports, the file's line break, the settings and which rules the file's
-//! trigger words enable. The cache keeps each definition's findings under the hash of
-//! its text (through the end of its last line), with offsets relative to its start, and is dropped whenever the context's
-//! hash changes. A fix edit outside its definition can only be kept if it lands in the
-//! header (whose text is part of the context); a definition with any other edit is
-//! simply audited again every time. `tests/incremental.rs` checks the result equals a
+//! they are), the Redis clients bound at module level, what the module-level statements
+//! bind to calls, containers and dependency markers and the calls that configure routers
+//! and indexes (`module_statement_facts`), which definitions authenticate, the module
+//! header where fixes insert imports, the file's line break, the settings and which rules
+//! the file's trigger words enable. The cache keeps each definition's findings under the
+//! hash of its text (through the end of its last line), with offsets relative to its
+//! start, and is dropped whenever the context's hash changes. The context is computed
+//! before any rule runs, from what every audit walks, so a changed context costs one
+//! full audit, never two. A fix edit outside its definition can only be kept if it lands
+//! in the header (whose text is part of the context); a definition with any other edit
+//! is simply audited again every time. `tests/incremental.rs` checks the result equals a
 //! full audit after random edits.
 //!
 //! Statements outside definitions (imports, assignments, `if __name__ == ...`) are
-//! audited every time, and their text is part of the context (rules read module-level
-//! facts from them); they are few in the modules where speed matters, and edited less
-//! often than function bodies.
+//! audited every time; only the facts above are read from them, so typing a constant, a
+//! bare name or a blank line there keeps every definition's findings.
 
 use std::collections::HashMap;
 use std::hash::Hasher;
@@ -30,8 +33,10 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 use super::{audit, finish, run_rules, triggered_rules};
 use crate::config::Settings;
 use crate::language::Language;
-use crate::rules::python::{ModuleFacts, import_insertion_point};
-use crate::rules::{ALL_RULES, Context, Coverage, Finding, line_end, newline_of};
+use crate::rules::python::{
+    ModuleFacts, binding_of, import_insertion_point, missing_auth_dependency, walk_local_scope,
+};
+use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
 
 /// What the last audit of one document learnt, kept between its versions.
 #[derive(Debug, Default)]
@@ -146,36 +151,25 @@ impl AuditCache {
             )
         };
 
-        // Rules that read other definitions than the one holding a finding are run every
-        // time and never cached (see `Rule::whole_module`).
-        let (cached_rules, whole_module_rules): (Vec<bool>, Vec<bool>) = triggered
-            .iter()
-            .zip(ALL_RULES)
-            .map(|(hit, rule)| (*hit && !rule.whole_module, *hit && rule.whole_module))
-            .unzip();
-        let run = |coverage: &Coverage| {
-            let context = Context::with_coverage(source, tree, language, settings, coverage)
+        // The module context comes from the statements every audit walks and from what
+        // is remembered of the skipped definitions, so it is the same whatever is
+        // skipped: when it changed, the rules run once, over everything.
+        let optimistic = Context::with_coverage(source, tree, language, settings, &coverage)
+            .with_path(path)
+            .with_top_level(top_level.clone());
+        let hash = context_of(optimistic.python_facts());
+        let context = if self.context == Some(hash) {
+            optimistic
+        } else {
+            drop(optimistic);
+            Context::with_coverage(source, tree, language, settings, Coverage::WHOLE)
                 .with_path(path)
-                .with_top_level(top_level.clone());
-            let hash = context_of(context.python_facts());
-            let imports = context.python_facts().imports.ordered().to_vec();
-            let whole_module = run_rules(&context, &whole_module_rules);
-            (
-                hash,
-                run_rules(&context, &cached_rules),
-                whole_module,
-                imports,
-            )
+                .with_top_level(top_level.clone())
         };
-        let (mut hash, mut fresh, mut whole_module, mut imports) = run(&coverage);
-        if self.context != Some(hash) && !coverage.skipped.is_empty() {
-            // The context changed under the cached findings: audit everything.
-            coverage = Coverage::default();
-            (hash, fresh, whole_module, imports) = run(&coverage);
-        }
-
-        let mut findings = Vec::with_capacity(fresh.len() + whole_module.len());
-        findings.append(&mut whole_module);
+        let coverage = context.coverage;
+        let imports = context.python_facts().imports.ordered().to_vec();
+        let fresh = run_rules(&context, &triggered);
+        let mut findings = Vec::with_capacity(fresh.len());
         let mut old_definitions = std::mem::take(&mut self.definitions);
         let mut new_definitions: HashMap<u128, Definition, TextHashes> =
             HashMap::with_capacity_and_hasher(definitions.len(), TextHashes::default());
@@ -271,13 +265,21 @@ fn context_hash(
         hasher.update(target.as_bytes());
         hasher.write_u8(0);
     }
-    // Module-level statements: rules read facts from them (a module's logger, its
-    // sessions and mutable globals, routers and their dependencies), so an edit there
-    // drops the cache. Definitions are keyed by their own text instead.
+    // Module-level statements: what rules read from them while auditing a definition
+    // (see `module_statement_facts`). Their own findings are recomputed every time.
     for &statement in top_level {
-        if !is_definition(statement) && statement.kind() != "comment" {
-            hasher.update(source.get(statement.byte_range()).unwrap_or("").as_bytes());
-            hasher.write_u8(0);
+        if !is_definition(statement) {
+            module_statement_facts(statement, source, &mut hasher);
+        }
+    }
+    // Other definitions: which names a route's `Depends(...)` may resolve to here
+    // and authenticate (`missing-auth-dependency`).
+    if facts.imports.imports_module("fastapi") {
+        for &statement in top_level {
+            if let Some(name) = authenticating_definition(statement, source) {
+                hasher.update(name.as_bytes());
+                hasher.write_u8(0);
+            }
         }
     }
     for (name, handle) in facts.redis.bindings_in(root.id()) {
@@ -334,4 +336,97 @@ impl Relocatable {
 
 fn shift_back(range: &Range<usize>, by: usize) -> Range<usize> {
     range.start - by..range.end - by
+}
+
+/// Feed `hasher` what findings in a definition may read from one module-level statement:
+/// the names it binds to calls, containers or dependency markers, with the callee (or,
+/// for apps, routers and `Annotated[..., Depends(...)]` aliases, the whole value), and
+/// the calls that configure routers or index tables (`include_router`, `Index(...)`).
+/// A constant's value, a bare expression or a half-typed name add nothing, so typing one
+/// keeps every definition's cached findings.
+fn module_statement_facts(statement: Node, source: &str, hasher: &mut Xxh3) {
+    // Where `global-mutable-state` reads module containers: a plain statement at column 0.
+    let at_column_zero = line_start(source, statement.start_byte()) == statement.start_byte();
+    let direct = statement.kind() == "expression_statement";
+    walk_local_scope(statement, |node| {
+        if let Some((target, value)) = binding_of(node) {
+            if target.kind() != "identifier" {
+                return;
+            }
+            let called = if value.kind() == "await" {
+                value.named_child(0).unwrap_or(value)
+            } else {
+                value
+            };
+            let value_text = node_text(value, source);
+            let marks_dependency =
+                value_text.contains("Depends") || value_text.contains("Security");
+            let read = match called.kind() {
+                "call" => {
+                    let callee = called
+                        .child_by_field_name("function")
+                        .map_or("", |function| node_text(function, source));
+                    let last = callee.rsplit('.').next().unwrap_or(callee);
+                    if marks_dependency || ROUTER_NAMES.contains(&last) {
+                        value_text
+                    } else {
+                        callee
+                    }
+                }
+                "list"
+                | "list_comprehension"
+                | "dictionary"
+                | "dictionary_comprehension"
+                | "set"
+                | "set_comprehension" => called.kind(),
+                _ if marks_dependency => value_text,
+                _ => return,
+            };
+            hasher.update(node_text(target, source).as_bytes());
+            hasher.write_u8(u8::from(at_column_zero) | (u8::from(direct) << 1));
+            hasher.update(value.kind().as_bytes());
+            hasher.write_u8(0);
+            hasher.update(read.as_bytes());
+            hasher.write_u8(0);
+            return;
+        }
+        if node.kind() != "call" {
+            return;
+        }
+        let callee = node
+            .child_by_field_name("function")
+            .map_or("", |function| node_text(function, source));
+        let last = callee.rsplit('.').next().unwrap_or(callee);
+        if CONFIGURING_CALLS.contains(&last) || ROUTER_NAMES.contains(&last) {
+            hasher.update(node_text(node, source).as_bytes());
+            hasher.write_u8(0);
+        }
+    });
+}
+
+/// Last names of the constructors of apps and routers, whose arguments (prefix,
+/// dependencies) routes elsewhere read.
+const ROUTER_NAMES: &[&str] = &["FastAPI", "APIRouter", "Starlette", "Flask", "Blueprint"];
+
+/// Module-level calls that definitions' findings depend on: routers included with
+/// prefixes and dependencies, indexes declared apart from their model.
+const CONFIGURING_CALLS: &[&str] = &[
+    "include_router",
+    "Index",
+    "UniqueConstraint",
+    "PrimaryKeyConstraint",
+];
+
+/// The name of a top-level function or class whose body mentions authentication.
+fn authenticating_definition<'s>(statement: Node, source: &'s str) -> Option<&'s str> {
+    let definition = match statement.kind() {
+        "decorated_definition" => statement.child_by_field_name("definition")?,
+        "function_definition" | "class_definition" => statement,
+        _ => return None,
+    };
+    let body = definition.child_by_field_name("body")?;
+    missing_auth_dependency::mentions_auth(node_text(body, source))
+        .then(|| definition.child_by_field_name("name"))
+        .flatten()
+        .map(|name| node_text(name, source))
 }

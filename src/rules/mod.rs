@@ -190,12 +190,6 @@ pub struct Rule {
     /// whose trigger words are common (see `prefilter`); it must never reject a text
     /// the rule could report on.
     pub text_test: Option<fn(&str) -> bool>,
-    /// Its findings in one definition depend on other top-level definitions (a route's
-    /// dependency defined elsewhere in the file), so the editor's incremental audit runs
-    /// it over the whole module every time instead of caching per definition. Such a rule
-    /// reads the tree and `Context::top_level`, not the per-audit facts' calls (which
-    /// leave out the definitions an incremental audit skips); imports are complete.
-    pub whole_module: bool,
     pub check: fn(&Context, &mut Vec<Finding>),
 }
 
@@ -283,6 +277,10 @@ pub struct Context<'a> {
     /// Module-wide Python facts (imports, Redis clients), computed once per audit by
     /// the first rule that asks, shared by the rest.
     python_facts: std::cell::OnceCell<python::ModuleFacts<'a>>,
+    /// The module's apps and routers, and its top-level definitions by name: read by
+    /// several rules, built once per audit by the first that asks.
+    routers: std::cell::OnceCell<python::web::Routers<'a>>,
+    definitions: std::cell::OnceCell<crate::semantic::python::ModuleDefinitions<'a>>,
 }
 
 /// The top-level statements an incremental audit skips because it already knows their
@@ -335,6 +333,8 @@ impl<'a> Context<'a> {
             coverage,
             top_level: std::cell::OnceCell::new(),
             python_facts: std::cell::OnceCell::new(),
+            routers: std::cell::OnceCell::new(),
+            definitions: std::cell::OnceCell::new(),
         }
     }
 
@@ -360,6 +360,24 @@ impl<'a> Context<'a> {
 
     pub fn text(&self, node: Node) -> &'a str {
         node_text(node, self.source)
+    }
+
+    /// The module's apps and routers (whatever the coverage: they are module-level).
+    pub fn routers(&self) -> &python::web::Routers<'a> {
+        self.routers.get_or_init(|| {
+            python::web::Routers::collect(
+                self.tree.root_node(),
+                self.source,
+                &self.python_facts().imports,
+            )
+        })
+    }
+
+    /// The module's top-level functions, classes and assignments by name.
+    pub fn module_definitions(&self) -> &crate::semantic::python::ModuleDefinitions<'a> {
+        self.definitions.get_or_init(|| {
+            crate::semantic::python::ModuleDefinitions::collect(self.top_level(), self.source)
+        })
     }
 
     pub fn python_facts(&self) -> &python::ModuleFacts<'a> {

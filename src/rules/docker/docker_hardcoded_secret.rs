@@ -72,7 +72,6 @@ pub const RULE: Rule = Rule {
     summary: "A literal secret in a Dockerfile ENV/ARG or a compose `environment:`",
     triggers: &["env", "arg", "environment"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

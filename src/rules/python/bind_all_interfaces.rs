@@ -50,7 +50,6 @@ pub const RULE: Rule = Rule {
     summary: "`host=\"0.0.0.0\"` (every interface) in app code outside a container entry point",
     triggers: &["0.0.0.0", "\"::\"", "'::'"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

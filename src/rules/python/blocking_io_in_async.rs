@@ -68,7 +68,6 @@ pub const RULE: Rule = Rule {
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],
     text_test: Some(may_block_in_async),
-    whole_module: false,
     check,
 };
 

@@ -44,7 +44,6 @@ pub const RULE: Rule = Rule {
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],
     text_test: Some(super::exceptions::mentions_bare_except),
-    whole_module: false,
     check,
 };
 

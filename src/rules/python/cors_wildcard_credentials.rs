@@ -53,7 +53,6 @@ pub const RULE: Rule = Rule {
     summary: "CORS that allows any origin with credentials (any site can act as the user)",
     triggers: &["CORS"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

@@ -66,7 +66,6 @@ pub const RULE: Rule = Rule {
         "ConnectionPool",
     ],
     text_test: None,
-    whole_module: false,
     check,
 };
 

@@ -57,7 +57,6 @@ pub const RULE: Rule = Rule {
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],
     text_test: Some(passes_true_switch),
-    whole_module: false,
     check,
 };
 

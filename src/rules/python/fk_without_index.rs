@@ -61,7 +61,6 @@ pub const RULE: Rule = Rule {
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
     triggers: &["ForeignKey"],
     text_test: Some(mentions_columns),
-    whole_module: false,
     check,
 };
 

@@ -45,7 +45,7 @@
 
 use tree_sitter::Node;
 
-use super::web::{Routers, routes_of};
+use super::web::routes_of;
 use super::{
     Imports, is_async_function, local_bindings, qualified_name, top_level_assignment,
     walk_local_scope,
@@ -63,7 +63,6 @@ pub const RULE: Rule = Rule {
     summary: "A module-level list/dict/set mutated in functions, or `global` in a handler or coroutine",
     triggers: &["global", "="],
     text_test: Some(may_share_state),
-    whole_module: false,
     check,
 };
 
@@ -179,16 +178,15 @@ fn used_as_container(text: &str, name: &str, from: usize) -> bool {
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
-    let root = context.tree.root_node();
     let containers = module_containers(context.top_level(), source, &facts.imports);
     if containers.is_empty() && !source.contains("global") {
         return;
     }
-    let routers = Routers::collect(root, source, &facts.imports);
+    let routers = context.routers();
     let handlers: std::collections::HashSet<usize> = context
         .top_level()
         .iter()
-        .flat_map(|definition| routes_of(*definition, &routers, source))
+        .flat_map(|definition| routes_of(*definition, routers, source))
         .map(|route| route.function.id())
         .collect();
     let mut functions: Vec<Node> = Vec::new();

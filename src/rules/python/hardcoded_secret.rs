@@ -68,7 +68,6 @@ pub const RULE: Rule = Rule {
     summary: "A password, token or key written into Python source",
     triggers: SECRET_TRIGGERS,
     text_test: Some(may_hold_secret),
-    whole_module: false,
     check,
 };
 

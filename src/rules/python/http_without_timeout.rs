@@ -44,8 +44,8 @@
 use tree_sitter::Node;
 
 use super::{
-    ModuleFacts, add_keyword_arguments, calls_bound_to, enclosing_scope, has_dictionary_splat,
-    keyword_argument, qualified_name,
+    ModuleFacts, add_keyword_arguments, enclosing_scope, has_dictionary_splat, keyword_argument,
+    qualified_name,
 };
 use crate::language::Language;
 use crate::rules::{
@@ -60,7 +60,6 @@ pub const RULE: Rule = Rule {
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
     text_test: None,
-    whole_module: false,
     check,
 };
 
@@ -170,7 +169,8 @@ fn is_session_constructor(call: Node, source: &str, facts: &ModuleFacts) -> bool
 
 /// Whether `scope` binds `name` to a new `requests.Session()` (by `=` or `with ... as`).
 fn binds_session(scope: Node, name: &str, source: &str, facts: &ModuleFacts) -> bool {
-    calls_bound_to(scope, name, source)
-        .into_iter()
+    facts
+        .bindings
+        .calls_bound(scope, name)
         .any(|value| is_session_constructor(value, source, facts))
 }

@@ -48,7 +48,6 @@ pub const RULE: Rule = Rule {
     summary: "An import inside a function body, with no comment saying why",
     triggers: &["import"],
     text_test: Some(may_import_in_function),
-    whole_module: false,
     check,
 };
 

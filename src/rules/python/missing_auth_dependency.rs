@@ -57,13 +57,12 @@
 use tree_sitter::Node;
 
 use super::web::{Route, Routers, routes_of};
-use super::{
-    Imports, keyword_argument, positional_arguments, qualified_name, string_value, walk_local_scope,
-};
+use super::{ModuleFacts, keyword_argument, positional_arguments, qualified_name, string_value};
 use crate::language::Language;
 use crate::rules::{
     Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text, walk_tree,
 };
+use crate::semantic::python::ModuleDefinitions;
 
 pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",
@@ -73,7 +72,6 @@ pub const RULE: Rule = Rule {
     summary: "A FastAPI admin/internal or data-changing route with no authentication dependency",
     triggers: &["fastapi"],
     text_test: None,
-    whole_module: true,
     check,
 };
 
@@ -102,21 +100,25 @@ const WRITE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
-    let root = context.tree.root_node();
-    let imports = &context.python_facts().imports;
-    if !imports.imports_module("fastapi") {
+    let facts = context.python_facts();
+    if !facts.imports.imports_module("fastapi") {
         return;
     }
     let module = Module {
-        root,
+        root: context.tree.root_node(),
         source,
-        imports,
-        routers: Routers::collect(root, source, imports),
+        facts,
+        routers: context.routers(),
+        definitions: context.module_definitions(),
     };
-    // Routes are top-level decorated functions (this rule reads other definitions, so it
-    // always runs over the whole module).
+    // Routes are top-level decorated functions; what a route reads elsewhere in the
+    // module (its router, `include_router` calls, dependencies defined here) is part of
+    // the incremental audit's module context, so a skipped definition keeps its findings.
     for &definition in context.top_level() {
-        for route in routes_of(definition, &module.routers, source) {
+        if context.coverage.skips(definition) {
+            continue;
+        }
+        for route in routes_of(definition, module.routers, source) {
             if let Some(finding) = check_route(&module, &route) {
                 findings.push(finding);
             }
@@ -127,8 +129,9 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 struct Module<'a, 't> {
     root: Node<'t>,
     source: &'a str,
-    imports: &'a Imports,
-    routers: Routers<'t>,
+    facts: &'a ModuleFacts<'t>,
+    routers: &'a Routers<'t>,
+    definitions: &'a ModuleDefinitions<'t>,
 }
 
 fn check_route(module: &Module, route: &Route) -> Option<Finding> {
@@ -224,7 +227,7 @@ fn constructor_is_app(module: &Module, router: &str) -> bool {
         .routers
         .constructor(router)
         .and_then(|call| call.child_by_field_name("function"))
-        .and_then(|function| qualified_name(function, module.source, module.imports))
+        .and_then(|function| qualified_name(function, module.source, &module.facts.imports))
         .is_some_and(|name| name == "fastapi.FastAPI")
 }
 
@@ -262,7 +265,7 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
             authenticated |= keyword_argument(node, "dependencies", source)
                 .is_some_and(|list| has_auth_dependency(module, list));
         }
-        let is_app = qualified_name(function, source, module.imports)
+        let is_app = qualified_name(function, source, &module.facts.imports)
             .is_some_and(|name| name == "fastapi.FastAPI");
         if is_app {
             authenticated |= keyword_argument(node, "dependencies", source)
@@ -306,26 +309,20 @@ fn callable_authenticates(module: &Module, callable: Node) -> bool {
         .rsplit('.')
         .next()
         .unwrap_or(text);
-    let mut cursor = module.root.walk();
-    let definitions: Vec<Node> = module.root.named_children(&mut cursor).collect();
-    definitions.into_iter().any(|definition| {
-        let function = match definition.kind() {
-            "decorated_definition" => definition.child_by_field_name("definition"),
-            "function_definition" | "class_definition" => Some(definition),
-            _ => None,
-        };
-        function.is_some_and(|function| {
-            function
-                .child_by_field_name("name")
-                .is_some_and(|defined| node_text(defined, module.source) == name)
-                && function
-                    .child_by_field_name("body")
-                    .is_some_and(|body| mentions_auth(node_text(body, module.source)))
+    module
+        .definitions
+        .definitions_named(name)
+        .iter()
+        .any(|definition| {
+            definition
+                .child_by_field_name("body")
+                .is_some_and(|body| mentions_auth(node_text(body, module.source)))
         })
-    })
 }
 
-fn mentions_auth(text: &str) -> bool {
+/// Whether a name or body mentions authentication (the incremental audit reads it too:
+/// which of the module's definitions authenticate is part of its context).
+pub fn mentions_auth(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     AUTH_WORDS.iter().any(|word| lower.contains(word))
 }
@@ -363,6 +360,7 @@ fn parameters_authenticate(module: &Module, function: Node) -> bool {
 /// `from app.api.deps import CurrentUser, TokenDep`).
 fn alias_authenticates(module: &Module, alias: &str) -> bool {
     if let Some(imported) = module
+        .facts
         .imports
         .resolve(alias)
         .filter(|qualified| qualified.contains('.'))
@@ -377,18 +375,10 @@ fn alias_authenticates(module: &Module, alias: &str) -> bool {
         let conventional = name.starts_with("Current") && name.len() > "Current".len();
         return conventional || (from_dependencies && mentions_auth(name));
     }
-    let mut found = false;
-    walk_local_scope(module.root, |node| {
-        if found || node.kind() != "assignment" {
-            return;
-        }
-        let names_alias = node
-            .child_by_field_name("left")
-            .is_some_and(|left| node_text(left, module.source) == alias);
-        found = names_alias
-            && node
-                .child_by_field_name("right")
-                .is_some_and(|value| has_auth_dependency(module, value));
-    });
-    found
+    module
+        .facts
+        .bindings
+        .values_bound(module.root, alias)
+        .iter()
+        .any(|value| has_auth_dependency(module, *value))
 }

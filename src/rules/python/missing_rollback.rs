@@ -74,7 +74,6 @@ pub const RULE: Rule = Rule {
     summary: "A database commit that can fail with no rollback on failure",
     triggers: &["commit"],
     text_test: Some(|text| prefilter::mentions_method_call(text, "commit")),
-    whole_module: false,
     check,
 };
 

@@ -56,6 +56,8 @@ pub struct ModuleFacts<'t> {
     pub import_statements: Vec<Node<'t>>,
     /// Every comment, in source order.
     pub comments: Vec<Node<'t>>,
+    /// The values each scope binds to plain names.
+    pub bindings: crate::semantic::python::ScopedBindings<'t>,
 }
 
 /// A call and the context the walk knew it in.
@@ -105,8 +107,12 @@ impl<'t> ModuleFacts<'t> {
         let mut calls = Vec::new();
         let mut handlers = Vec::new();
         let mut comments = Vec::new();
+        let mut bindings_by_scope = crate::semantic::python::ScopedBindings::default();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
         walk_with_scopes(root, top_level, skip, |node, parent, scopes| {
+            if matches!(node.kind(), "assignment" | "as_pattern") {
+                bindings_by_scope.record(node, scopes.last().copied().unwrap_or(root), source);
+            }
             match node.kind() {
                 "import_statement" | "import_from_statement" => import_statements.push(node),
                 "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter" => {
@@ -147,6 +153,7 @@ impl<'t> ModuleFacts<'t> {
             handlers,
             import_statements,
             comments,
+            bindings: bindings_by_scope,
         }
     }
 }
@@ -811,25 +818,6 @@ pub fn binding_of(node: Node) -> Option<(Node, Node)> {
         }
         _ => None,
     }
-}
-
-/// The calls whose results `scope` binds to the plain name `name`, by `name = call(...)`
-/// or `with call(...) as name`, in source order (nested scopes not included).
-pub fn calls_bound_to<'t>(scope: Node<'t>, name: &str, source: &str) -> Vec<Node<'t>> {
-    let mut calls = Vec::new();
-    walk_local_scope(scope, |node| {
-        let Some((target, value)) = binding_of(node) else {
-            return;
-        };
-        if target.kind() == "identifier"
-            && node_text(target, source) == name
-            && value.kind() == "call"
-        {
-            calls.push(value);
-        }
-    });
-    calls.sort_by_key(|call| call.start_byte());
-    calls
 }
 
 /// Whether an identifier binds its name where it stands: an assignment, `for`, `with`

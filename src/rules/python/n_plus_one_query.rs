@@ -54,7 +54,6 @@ pub const RULE: Rule = Rule {
     summary: "A database query inside a loop over another query's results (N+1 queries)",
     triggers: &["for "],
     text_test: Some(mentions_queries),
-    whole_module: false,
     check,
 };
 

@@ -49,7 +49,7 @@
 
 use tree_sitter::Node;
 
-use super::{calls_bound_to, enclosing_scope};
+use super::{ModuleFacts, enclosing_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
 
@@ -61,7 +61,6 @@ pub const RULE: Rule = Rule {
     summary: "A Redis pub/sub `listen()`/`get_message()` loop that no connection-error handler covers",
     triggers: &["pubsub"],
     text_test: None,
-    whole_module: false,
     check,
 };
 
@@ -89,7 +88,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             continue;
         };
         let ancestors = facts.ancestry.ancestors(site.call);
-        if !is_pubsub(receiver, &ancestors, source) {
+        if !is_pubsub(receiver, &ancestors, source, facts) {
             continue;
         }
         // `listen()` is the loop's iterable; `get_message()` sits inside a loop.
@@ -115,7 +114,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 }
 
 /// `r.pubsub()` itself, or a name bound to one in the function or the module.
-fn is_pubsub(receiver: Node, ancestors: &[Node], source: &str) -> bool {
+fn is_pubsub(receiver: Node, ancestors: &[Node], source: &str, facts: &ModuleFacts) -> bool {
     let makes_pubsub = |call: Node| {
         call.child_by_field_name("function")
             .filter(|function| function.kind() == "attribute")
@@ -127,11 +126,10 @@ fn is_pubsub(receiver: Node, ancestors: &[Node], source: &str) -> bool {
         "identifier" => {
             let name = node_text(receiver, source);
             let scopes = [enclosing_scope(ancestors), ancestors.first().copied()];
-            scopes.into_iter().flatten().any(|scope| {
-                calls_bound_to(scope, name, source)
-                    .into_iter()
-                    .any(makes_pubsub)
-            })
+            scopes
+                .into_iter()
+                .flatten()
+                .any(|scope| facts.bindings.calls_bound(scope, name).any(makes_pubsub))
         }
         _ => false,
     }

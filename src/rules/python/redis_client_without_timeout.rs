@@ -59,7 +59,6 @@ pub const RULE: Rule = Rule {
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

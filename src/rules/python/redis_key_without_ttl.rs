@@ -63,7 +63,6 @@ pub const RULE: Rule = Rule {
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

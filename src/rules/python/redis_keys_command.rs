@@ -49,7 +49,6 @@ pub const RULE: Rule = Rule {
     summary: "`KEYS` on a Redis client, which blocks Redis while it walks every key",
     triggers: &["keys"],
     text_test: Some(mentions_redis),
-    whole_module: false,
     check,
 };
 

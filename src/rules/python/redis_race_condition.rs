@@ -51,7 +51,6 @@ pub const RULE: Rule = Rule {
     summary: "A Redis `get` then `set` (or `hget`/`hset`) of one key with nothing making it atomic",
     triggers: &["redis"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

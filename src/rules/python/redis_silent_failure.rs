@@ -56,7 +56,6 @@ pub const RULE: Rule = Rule {
     summary: "A handler of Redis errors that neither logs, re-raises nor returns an error",
     triggers: &["redis"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

@@ -47,7 +47,7 @@
 
 use tree_sitter::Node;
 
-use super::web::{Routers, routes_of};
+use super::web::routes_of;
 use super::{Imports, local_bindings, qualified_name, top_level_assignment, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
@@ -60,7 +60,6 @@ pub const RULE: Rule = Rule {
     summary: "A module-level DB session or connection used by request handlers",
     triggers: &["session", "connect"],
     text_test: Some(super::web::mentions_route_decorator),
-    whole_module: false,
     check,
 };
 
@@ -92,17 +91,16 @@ const ENGINE_MAKERS: &[&str] = &[
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
-    let root = context.tree.root_node();
     let shared = shared_sessions(context.top_level(), source, &facts.imports);
     if shared.is_empty() {
         return;
     }
-    let routers = Routers::collect(root, source, &facts.imports);
+    let routers = context.routers();
     for &definition in context.top_level() {
         if context.coverage.skips(definition) {
             continue;
         }
-        for route in routes_of(definition, &routers, source) {
+        for route in routes_of(definition, routers, source) {
             let locals = local_bindings(route.function, source);
             let mut reported: Vec<&str> = Vec::new();
             walk_local_scope(route.function, |node| {

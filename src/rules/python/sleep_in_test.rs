@@ -57,7 +57,6 @@ pub const RULE: Rule = Rule {
     summary: "A fixed `time.sleep`/`asyncio.sleep` in a test, waiting for something else",
     triggers: &["sleep"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

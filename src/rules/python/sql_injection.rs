@@ -73,7 +73,6 @@ pub const RULE: Rule = Rule {
         "grant", "revoke", "merge", "copy", "explain", "call", "upsert", "replace",
     ],
     text_test: Some(may_build_sql),
-    whole_module: false,
     check,
 };
 

@@ -54,7 +54,6 @@ pub const RULE: Rule = Rule {
     summary: "A SQL string literal run from Python that PostgreSQL would reject",
     triggers: &["execute", "text", "raw", "fetch"],
     text_test: Some(may_hold_sql_literal),
-    whole_module: false,
     check,
 };
 

@@ -54,7 +54,6 @@ pub const RULE: Rule = Rule {
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
     text_test: Some(may_catch_broadly),
-    whole_module: false,
     check,
 };
 

@@ -38,7 +38,6 @@ pub const RULE: Rule = Rule {
     summary: "A blanket `# type: ignore` with no error code and no reason",
     triggers: &["type: ignore", "type:ignore"],
     text_test: None,
-    whole_module: false,
     check,
 };
 

@@ -1,0 +1,44 @@
+//! The module's top-level functions and classes by name: what a rule reads when a
+//! route's dependency is defined elsewhere in the file. Built once per audit from the
+//! root's children (no walk into bodies).
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use crate::rules::node_text;
+
+#[derive(Debug, Default)]
+pub struct ModuleDefinitions<'t> {
+    /// Name → the `function_definition`/`class_definition` nodes (the last one wins in
+    /// Python, but every one is kept: rules ask whether any of them does something).
+    definitions: HashMap<&'t str, Vec<Node<'t>>>,
+}
+
+impl<'t> ModuleDefinitions<'t> {
+    pub fn collect(top_level: &[Node<'t>], source: &'t str) -> ModuleDefinitions<'t> {
+        let mut module = ModuleDefinitions::default();
+        for &statement in top_level {
+            let definition = match statement.kind() {
+                "decorated_definition" => statement.child_by_field_name("definition"),
+                "function_definition" | "class_definition" => Some(statement),
+                _ => None,
+            };
+            if let Some(definition) = definition {
+                if let Some(name) = definition.child_by_field_name("name") {
+                    module
+                        .definitions
+                        .entry(node_text(name, source))
+                        .or_default()
+                        .push(definition);
+                }
+            }
+        }
+        module
+    }
+
+    /// The top-level functions and classes named `name`.
+    pub fn definitions_named(&self, name: &str) -> &[Node<'t>] {
+        self.definitions.get(name).map_or(&[], Vec::as_slice)
+    }
+}
