@@ -188,3 +188,132 @@ fn compose_edits_match_a_fresh_parse() {
         fuzz(Language::Compose, seed, 200 + run);
     }
 }
+
+/// A service module in the shape of the keystroke bench's: async handlers with a
+/// blocking sleep, a commit outside `try` and a sync Redis write, each followed by a
+/// class with two methods; module-level clients, a logger and a session factory.
+fn service_module(handlers: usize) -> String {
+    let mut source = String::from(
+        "import logging\nimport time\n\nimport redis\nfrom app.db import SessionLocal\n\n\
+         logger = logging.getLogger(__name__)\ncache = redis.Redis(socket_timeout=2)\n\n",
+    );
+    for index in 0..handlers {
+        source.push_str(&format!(
+            "\n\nasync def handler_{index}(user_id: int, db):\n    payload = {{\"id\": user_id}}\n    \
+             time.sleep(0.01)\n    db.add(payload)\n    db.commit()\n    cache.set(f\"user:{{user_id}}\", 1)\n\n\n\
+             class Repository{index}:\n    def __init__(self, session):\n        self.session = session\n\n    \
+             def total(self, values):\n        return sum(values)\n"
+        ));
+    }
+    source
+}
+
+/// The work a keystroke costs, as a count: how many top-level definitions re-ran the
+/// rules, at each of the budget's three edit places. Only the edited definition re-runs;
+/// a new top-level statement that binds nothing the rules read re-runs none.
+#[test]
+fn a_keystroke_reaudits_only_the_definitions_it_touched() {
+    let source = service_module(30);
+    let definitions = 60;
+    let settings = Settings::default();
+    // The line of the 11th occurrence of `needle` (in the middle of the module).
+    let line_of = |needle: &str| {
+        source
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| *line == needle)
+            .nth(10)
+            .map(|(index, _)| index as u32)
+            .expect("line in module")
+    };
+    let body_line = line_of("        self.session = session");
+    let blank_line = source
+        .lines()
+        .position(|line| line == "class Repository10:")
+        .expect("class line") as u32
+        - 1;
+    assert_eq!(source.lines().nth(blank_line as usize), Some(""));
+    let places = [
+        // The end of a line inside a function body.
+        (body_line, 30, (1, 1)),
+        // Column 0 of an indented line: the class ends there and error recovery makes
+        // its next method a top-level function: two definitions of new text; deleting
+        // the character again brings back the one class.
+        (body_line, 0, (2, 1)),
+        // A blank line between two definitions: a new top-level statement `x`.
+        (blank_line, 0, (0, 0)),
+    ];
+    for (line, column, rerun) in places {
+        let mut document = Document::new(&source, 0, Language::Python);
+        let mut cache = AuditCache::default();
+        let tree = document.tree.clone().expect("parsed");
+        cache.audit(Language::Python, &source, &tree, &settings, None);
+        for (version, (end, text)) in [(column, "x"), (column + 1, "")]
+            .into_iter()
+            .cycle()
+            .take(6)
+            .enumerate()
+        {
+            let change = TextDocumentContentChangeEvent {
+                range: Some(Range::new(
+                    Position::new(line, column),
+                    Position::new(line, end),
+                )),
+                range_length: None,
+                text: text.to_string(),
+            };
+            document.apply_changes(&[change], version as i32 + 1, Encoding::Utf16);
+            let edited = document.text();
+            let tree = document.tree.clone().expect("parsed");
+            let incremental = cache.audit(Language::Python, &edited, &tree, &settings, None);
+            assert_eq!(
+                incremental,
+                audit(Language::Python, &edited, &tree, &settings, None),
+                "line {line}, column {column}, version {version}"
+            );
+            let (reused, total) = cache.last_reuse();
+            let expected = if text.is_empty() { rerun.1 } else { rerun.0 };
+            assert_eq!(
+                total - reused,
+                expected,
+                "definitions re-audited after typing at {line}:{column} (version {version}, {total} definitions)"
+            );
+            assert!(total >= definitions - 1, "{total}");
+        }
+    }
+}
+
+/// What a route's finding reads at module level: the dependencies an `include_router`
+/// gives it. Editing that call re-audits the routes, and their findings follow.
+#[test]
+fn a_module_level_edit_that_guards_a_router_reaudits_its_routes() {
+    let before = "from fastapi import APIRouter, Depends, FastAPI\nfrom app.auth import get_current_user\n\napp = FastAPI()\nadmin = APIRouter(prefix=\"/admin\")\n\n\n@admin.delete(\"/users/{user_id}\")\ndef delete_user(user_id: int):\n    return user_id\n\n\napp.include_router(admin)\n";
+    let settings = Settings::default();
+    let mut document = Document::new(before, 0, Language::Python);
+    let mut cache = AuditCache::default();
+    let tree = document.tree.clone().expect("parsed");
+    let found = cache.audit(Language::Python, before, &tree, &settings, None);
+    assert_eq!(
+        found.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        ["missing-auth-dependency"]
+    );
+    let line = before
+        .lines()
+        .position(|l| l.starts_with("app.include_router"))
+        .expect("line");
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range::new(
+            Position::new(line as u32, 24),
+            Position::new(line as u32, 24),
+        )),
+        range_length: None,
+        text: ", dependencies=[Depends(get_current_user)]".to_string(),
+    };
+    document.apply_changes(&[change], 1, Encoding::Utf16);
+    let after = document.text();
+    assert!(after.contains("app.include_router(admin, dependencies=[Depends(get_current_user)])"));
+    let tree = document.tree.clone().expect("parsed");
+    let found = cache.audit(Language::Python, &after, &tree, &settings, None);
+    assert_eq!(found, Vec::new());
+    assert_eq!(cache.last_reuse(), (0, 1));
+}

@@ -361,12 +361,20 @@ fn module_statement_facts(statement: Node, source: &str, hasher: &mut Xxh3) {
             let value_text = node_text(value, source);
             let marks_dependency =
                 value_text.contains("Depends") || value_text.contains("Security");
+            let callee = (called.kind() == "call")
+                .then(|| called.child_by_field_name("function"))
+                .flatten()
+                .map_or("", |function| node_text(function, source));
+            let last = callee.rsplit('.').next().unwrap_or(callee);
+            // Rules read module state from plain top-level statements only, but for the
+            // name lookups of sessions and pub/sub objects (and aliases), which see every
+            // module-scope binding: nested in an `if`, or in code that error recovery
+            // left at the top level (what a half-typed line does to the lines below it).
+            if !direct && !marks_dependency && !SCOPE_LOOKUPS.contains(&last) {
+                return;
+            }
             let read = match called.kind() {
                 "call" => {
-                    let callee = called
-                        .child_by_field_name("function")
-                        .map_or("", |function| node_text(function, source));
-                    let last = callee.rsplit('.').next().unwrap_or(callee);
                     if marks_dependency || ROUTER_NAMES.contains(&last) {
                         value_text
                     } else {
@@ -403,6 +411,10 @@ fn module_statement_facts(statement: Node, source: &str, hasher: &mut Xxh3) {
         }
     });
 }
+
+/// Last names of the calls whose results rules look up by name in any module-scope
+/// binding (`http-without-timeout`'s sessions, `pubsub-without-reconnect`).
+const SCOPE_LOOKUPS: &[&str] = &["Session", "session", "pubsub"];
 
 /// Last names of the constructors of apps and routers, whose arguments (prefix,
 /// dependencies) routes elsewhere read.

@@ -24,14 +24,14 @@ impl<'t> ModuleDefinitions<'t> {
                 "function_definition" | "class_definition" => Some(statement),
                 _ => None,
             };
-            if let Some(definition) = definition {
-                if let Some(name) = definition.child_by_field_name("name") {
-                    module
-                        .definitions
-                        .entry(node_text(name, source))
-                        .or_default()
-                        .push(definition);
-                }
+            let named = definition
+                .and_then(|definition| Some((definition, definition.child_by_field_name("name")?)));
+            if let Some((definition, name)) = named {
+                module
+                    .definitions
+                    .entry(node_text(name, source))
+                    .or_default()
+                    .push(definition);
             }
         }
         module
