@@ -110,7 +110,7 @@ fn main() {
                     "check",
                     "--isolated",
                     "--select",
-                    "ASYNC,S,BLE",
+                    "ASYNC,S,BLE,E722,PGH003,PLC0415,PLW0603",
                     "--no-cache",
                 ])
                 .args(["--exit-zero", "--quiet"])
@@ -118,7 +118,10 @@ fn main() {
             command
         });
         results.push((
-            format!("{} check --select ASYNC,S,BLE", version_of(&ruff)),
+            format!(
+                "{} check --select ASYNC,S,BLE,E722,PGH003,PLC0415,PLW0603",
+                version_of(&ruff)
+            ),
             run,
         ));
     } else {

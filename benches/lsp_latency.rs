@@ -1,7 +1,7 @@
 //! End to end over the protocol, as an editor sees it: the time from sending a
 //! `didChange` to receiving the `publishDiagnostics` of that version, for
 //! `stackaudit server` and, in the same run with the same client, file and edits,
-//! `ruff server` (selecting the comparable families ASYNC, S and BLE). Then the memory
+//! `ruff server` (selecting the comparable families ASYNC, S, BLE, E722, PGH003, PLC0415 and PLW0603). Then the memory
 //! of the server with 500 open documents, and a small document edited while a 10 MB
 //! one is opened and audited.
 //!
@@ -18,7 +18,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use common::{Spread, compose, dockerfile, installed_tool, python_module, spread, version_of};
+use common::{
+    EditPlace, Spread, compose, dockerfile, installed_tool, python_module, spread, version_of,
+};
 use serde_json::{Value, json};
 
 const EDITS: usize = 500;
@@ -189,33 +191,39 @@ fn uri_of(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// Type a character at the start of a handler's body line in the middle, then delete
-/// it, `EDITS` times; each edit waits for its diagnostics.
-fn keystrokes(client: &mut Client, uri: &str, text: &str) -> (Vec<Duration>, usize) {
+/// Type a character at `place` in the middle of the module, then delete it, `EDITS`
+/// times; each edit waits for its diagnostics.
+fn keystrokes(
+    client: &mut Client,
+    uri: &str,
+    text: &str,
+    place: EditPlace,
+) -> (Vec<Duration>, usize) {
     let (_, findings) = client.diagnostics(uri, 1);
-    let line = text
-        .lines()
-        .enumerate()
-        .skip(text.lines().count() / 2)
-        .find(|(_, line)| line.starts_with("    payload"))
-        .map(|(index, _)| index)
-        .expect("a handler body line");
+    let (line, column) = place.position(text);
     let mut latencies = Vec::with_capacity(EDITS);
     for version in 2..(2 + EDITS as i64) {
-        let sent = client.notify("textDocument/didChange", keystroke(uri, version, line));
+        let sent = client.notify(
+            "textDocument/didChange",
+            keystroke(uri, version, line, column),
+        );
         let (arrived, _) = client.diagnostics(uri, version);
         latencies.push(arrived - sent);
     }
     (latencies, findings)
 }
 
-/// The `didChange` params of one keystroke at `line`:4 of `uri`: even versions type an
-/// `x`, odd ones delete it again, so the text stays realistic.
-fn keystroke(uri: &str, version: i64, line: usize) -> Value {
-    let (end, insert) = if version % 2 == 0 { (4, "x") } else { (5, "") };
+/// The `didChange` params of one keystroke at `line`:`column` of `uri`: even versions
+/// type an `x`, odd ones delete it again, so the text stays realistic.
+fn keystroke(uri: &str, version: i64, line: usize, column: usize) -> Value {
+    let (end, insert) = if version % 2 == 0 {
+        (column, "x")
+    } else {
+        (column + 1, "")
+    };
     json!({
         "textDocument": {"uri": uri, "version": version},
-        "contentChanges": [{"range": {"start": {"line": line, "character": 4}, "end": {"line": line, "character": end}}, "text": insert}],
+        "contentChanges": [{"range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": end}}, "text": insert}],
     })
 }
 
@@ -231,7 +239,7 @@ fn workspace(ruff_config: bool) -> tempfile::TempDir {
     if ruff_config {
         std::fs::write(
             dir.path().join("ruff.toml"),
-            "[lint]\nselect = [\"ASYNC\", \"S\", \"BLE\"]\n",
+            "[lint]\nselect = [\"ASYNC\", \"S\", \"BLE\", \"E722\", \"PGH003\", \"PLC0415\", \"PLW0603\"]\n",
         )
         .expect("ruff.toml");
     }
@@ -248,34 +256,41 @@ fn stackaudit() -> PathBuf {
 
 /// Start `program server` in `workspace`, open `text` as `uri`, type `EDITS` keystrokes:
 /// their latencies and the number of findings on open.
-fn typing_latency(program: &Path, workspace: &Path, uri: &str, text: &str) -> (Spread, usize) {
+fn typing_latency(
+    program: &Path,
+    workspace: &Path,
+    uri: &str,
+    text: &str,
+    place: EditPlace,
+) -> (Spread, usize) {
     let mut client = Client::spawn(program, &["server"], workspace);
     client.initialize(workspace);
     client.open(uri, "python", text);
-    let (latencies, findings) = keystrokes(&mut client, uri, text);
+    let (latencies, findings) = keystrokes(&mut client, uri, text, place);
     client.shut_down();
     (spread(latencies), findings)
 }
 
-fn keystroke_comparison(kind: &str, text: &str) {
+fn keystroke_comparison(kind: &str, text: &str, place: EditPlace) {
     println!(
-        "== keystroke to diagnostics: {} lines, {} bytes of Python ({kind}), {EDITS} edits one at a time",
+        "== keystroke to diagnostics: {} lines, {} bytes of Python ({kind}), {}, {EDITS} edits one at a time",
         text.lines().count(),
-        text.len()
+        text.len(),
+        place.name()
     );
     let dir = workspace(true);
     let file = dir.path().join("handlers.py");
     std::fs::write(&file, text).expect("write");
     let uri = uri_of(&file);
 
-    let (ours, findings) = typing_latency(&stackaudit(), dir.path(), &uri, text);
+    let (ours, findings) = typing_latency(&stackaudit(), dir.path(), &uri, text, place);
     print_spread(&format!("stackaudit server ({findings} findings)"), &ours);
 
     let Some(ruff) = installed_tool("ruff") else {
         println!("ruff server: not installed (run benches/setup.sh); comparison skipped");
         return;
     };
-    let (theirs, findings) = typing_latency(&ruff, dir.path(), &uri, text);
+    let (theirs, findings) = typing_latency(&ruff, dir.path(), &uri, text, place);
     print_spread(
         &format!("{} server ({findings} findings)", version_of(&ruff)),
         &theirs,
@@ -361,7 +376,10 @@ fn small_document_beside_a_large_one() {
     let mut version = 1;
     while big_arrived.is_none() {
         version += 1;
-        let sent = server.notify("textDocument/didChange", keystroke(&small_uri, version, 4));
+        let sent = server.notify(
+            "textDocument/didChange",
+            keystroke(&small_uri, version, 4, 4),
+        );
         let big_uri = big_uri.as_str();
         let small_uri = small_uri.as_str();
         let (arrived, message) = server.wait_for(|message| {
@@ -392,11 +410,12 @@ fn main() {
     let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
     let wants = |name: &str| only.as_deref().is_none_or(|only| name.contains(only));
     if wants("keystroke") {
-        keystroke_comparison("every handler flawed", &python_module(5_000));
-        keystroke_comparison(
-            "one handler in ten flawed",
-            &common::python_module_with_findings_every(5_000, 10),
-        );
+        let service = python_module(5_000);
+        let fastapi = common::fastapi_module(5_000);
+        for place in EditPlace::ALL {
+            keystroke_comparison("service module, every handler flawed", &service, place);
+            keystroke_comparison("FastAPI module, 300+ routes", &fastapi, place);
+        }
     }
     if wants("memory") {
         memory_with_open_documents();
