@@ -317,3 +317,48 @@ fn a_module_level_edit_that_guards_a_router_reaudits_its_routes() {
     assert_eq!(found, Vec::new());
     assert_eq!(cache.last_reuse(), (0, 1));
 }
+
+/// On a FastAPI module, a character at column 0 of a route's body line leaves the rest
+/// of the body at the top level (`row = db.get(...)` as module-level statements): that
+/// binds nothing a rule reads, so only the edited route is audited again.
+#[test]
+fn body_lines_left_at_the_top_level_keep_the_other_routes_cached() {
+    let mut source = String::from(
+        "import requests\nfrom fastapi import APIRouter, Depends\nfrom sqlalchemy.orm import Session, sessionmaker\n\n\
+         from app.auth import get_current_user\nfrom app.db import engine, get_db\n\n\
+         http = requests.Session()\nSessionLocal = sessionmaker(bind=engine)\nrouter = APIRouter(prefix=\"/items\")\n",
+    );
+    for index in 0..12 {
+        source.push_str(&format!(
+            "\n\n@router.post(\"/things{index}\")\ndef handle_{index}(db: Session = Depends(get_db)):\n    \
+             \"\"\"Route {index}.\"\"\"\n    row = db.get(dict, {index})\n    reply = http.get(\"https://x\", timeout=5)\n    \
+             return row, reply\n"
+        ));
+    }
+    let line = source
+        .lines()
+        .position(|line| line == "    \"\"\"Route 6.\"\"\"")
+        .expect("line") as u32;
+    let settings = Settings::default();
+    let mut document = Document::new(&source, 0, Language::Python);
+    let mut cache = AuditCache::default();
+    let tree = document.tree.clone().expect("parsed");
+    let before = cache.audit(Language::Python, &source, &tree, &settings, None);
+    assert_eq!(before.len(), 12, "{before:?}");
+    for (version, (end, text)) in [(0, "x"), (1, "")].into_iter().cycle().take(4).enumerate() {
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(line, 0), Position::new(line, end))),
+            range_length: None,
+            text: text.to_string(),
+        };
+        document.apply_changes(&[change], version as i32 + 1, Encoding::Utf16);
+        let edited = document.text();
+        let tree = document.tree.clone().expect("parsed");
+        let incremental = cache.audit(Language::Python, &edited, &tree, &settings, None);
+        assert_eq!(
+            incremental,
+            audit(Language::Python, &edited, &tree, &settings, None)
+        );
+        assert_eq!(cache.last_reuse(), (11, 12), "version {version}");
+    }
+}

@@ -22,10 +22,11 @@
 //! audited every time; only the facts above are read from them, so typing a constant, a
 //! bare name or a blank line there keeps every definition's findings.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use tree_sitter::{Node, Tree};
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
@@ -34,7 +35,8 @@ use super::{audit, finish, run_rules, triggered_rules};
 use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::python::{
-    ModuleFacts, binding_of, import_insertion_point, missing_auth_dependency, walk_local_scope,
+    Imports, ModuleFacts, binding_of, exceptions, global_mutable_state, import_insertion_point,
+    missing_auth_dependency, session_shared_across_requests, walk_local_scope,
 };
 use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
 
@@ -267,11 +269,12 @@ fn context_hash(
     }
     // Module-level statements: what rules read from them while auditing a definition
     // (see `module_statement_facts`). Their own findings are recomputed every time.
-    for &statement in top_level {
-        if !is_definition(statement) {
-            module_statement_facts(statement, source, &mut hasher);
-        }
-    }
+    let module_statements: Vec<Node> = top_level
+        .iter()
+        .copied()
+        .filter(|statement| !is_definition(*statement))
+        .collect();
+    module_statement_facts(&module_statements, source, &facts.imports, &mut hasher);
     // Other definitions: which names a route's `Depends(...)` may resolve to here
     // and authenticate (`missing-auth-dependency`).
     if facts.imports.imports_module("fastapi") {
@@ -338,78 +341,176 @@ fn shift_back(range: &Range<usize>, by: usize) -> Range<usize> {
     range.start - by..range.end - by
 }
 
-/// Feed `hasher` what findings in a definition may read from one module-level statement:
-/// the names it binds to calls, containers or dependency markers, with the callee (or,
-/// for apps, routers and `Annotated[..., Depends(...)]` aliases, the whole value), and
-/// the calls that configure routers or index tables (`include_router`, `Index(...)`).
-/// A constant's value, a bare expression or a half-typed name add nothing, so typing one
-/// keeps every definition's cached findings.
-fn module_statement_facts(statement: Node, source: &str, hasher: &mut Xxh3) {
-    // Where `global-mutable-state` reads module containers: a plain statement at column 0.
-    let at_column_zero = line_start(source, statement.start_byte()) == statement.start_byte();
-    let direct = statement.kind() == "expression_statement";
-    walk_local_scope(statement, |node| {
-        if let Some((target, value)) = binding_of(node) {
-            if target.kind() != "identifier" {
+/// Feed `hasher` what findings in a definition may read from the module-level
+/// statements: the names they bind to calls a rule classifies (sessions, engines,
+/// factories, loggers, containers, apps and routers, pub/sub objects, dependency
+/// aliases), with the callee (or, for apps, routers and `Annotated[..., Depends(...)]`
+/// aliases, the whole value), and the calls that configure routers or index tables
+/// (`include_router`, `Index(...)`). A constant's value, a bare expression, a half-typed
+/// name, or a function's body lines that error recovery left at the top level (`row =
+/// db.get(...)`) add nothing, so typing them keeps every definition's cached findings.
+fn module_statement_facts(statements: &[Node], source: &str, imports: &Imports, hasher: &mut Xxh3) {
+    let bindings: Vec<ModuleBinding> = statements
+        .iter()
+        .flat_map(|statement| module_bindings(*statement, source))
+        .collect();
+    // Names bound to a call a rule classifies: a call of one of them is classified too
+    // (`SessionLocal = sessionmaker(...)`, then `db = SessionLocal()`).
+    let mut classified: HashSet<&str> = HashSet::new();
+    for binding in &bindings {
+        if binding.classified(imports, &classified) {
+            classified.insert(binding.name);
+        }
+    }
+    for binding in &bindings {
+        if !binding.classified(imports, &classified) {
+            continue;
+        }
+        hasher.update(binding.name.as_bytes());
+        hasher.write_u8(u8::from(binding.at_column_zero) | (u8::from(binding.direct) << 1));
+        hasher.update(binding.value_kind.as_bytes());
+        hasher.write_u8(0);
+        hasher.update(binding.read.as_bytes());
+        hasher.write_u8(0);
+    }
+    for &statement in statements {
+        walk_local_scope(statement, |node| {
+            if node.kind() != "call" {
                 return;
             }
-            let called = if value.kind() == "await" {
-                value.named_child(0).unwrap_or(value)
-            } else {
-                value
-            };
-            let value_text = node_text(value, source);
-            let marks_dependency =
-                value_text.contains("Depends") || value_text.contains("Security");
-            let callee = (called.kind() == "call")
-                .then(|| called.child_by_field_name("function"))
-                .flatten()
+            let callee = node
+                .child_by_field_name("function")
                 .map_or("", |function| node_text(function, source));
             let last = callee.rsplit('.').next().unwrap_or(callee);
-            // Rules read module state from plain top-level statements only, but for the
-            // name lookups of sessions and pub/sub objects (and aliases), which see every
-            // module-scope binding: nested in an `if`, or in code that error recovery
-            // left at the top level (what a half-typed line does to the lines below it).
-            if !direct && !marks_dependency && !SCOPE_LOOKUPS.contains(&last) {
-                return;
+            if CONFIGURING_CALLS.contains(&last) || ROUTER_NAMES.contains(&last) {
+                hasher.update(node_text(node, source).as_bytes());
+                hasher.write_u8(0);
             }
-            let read = match called.kind() {
-                "call" => {
-                    if marks_dependency || ROUTER_NAMES.contains(&last) {
-                        value_text
-                    } else {
-                        callee
-                    }
-                }
-                "list"
+        });
+    }
+}
+
+/// A plain name bound at module scope, as the context reads it.
+struct ModuleBinding<'s> {
+    name: &'s str,
+    /// In a plain top-level statement (not nested in an `if`, nor in error recovery).
+    direct: bool,
+    /// The statement starts at column 0 (`global-mutable-state` reads only those).
+    at_column_zero: bool,
+    value_kind: &'s str,
+    /// The callee (after `await`), empty when the value is no call.
+    callee: &'s str,
+    /// What rules read of it: the callee, or the whole value for apps, routers and
+    /// dependency aliases, or the container's kind.
+    read: &'s str,
+    marks_dependency: bool,
+    container: bool,
+}
+
+impl ModuleBinding<'_> {
+    /// Whether some rule reads this binding from inside a definition.
+    fn classified(&self, imports: &Imports, classified: &HashSet<&str>) -> bool {
+        if self.marks_dependency {
+            return true;
+        }
+        let last = self.callee.rsplit('.').next().unwrap_or(self.callee);
+        if !self.direct {
+            // Lookups through every module-scope binding: sessions and pub/sub objects.
+            return SCOPE_LOOKUPS.contains(&last);
+        }
+        if self.container {
+            return true;
+        }
+        if self.callee.is_empty() {
+            return false;
+        }
+        let resolved = if self.callee.contains('.') {
+            self.callee
+        } else {
+            imports.resolve(self.callee).unwrap_or(self.callee)
+        };
+        let resolved_last = resolved.rsplit('.').next().unwrap_or(resolved);
+        classified_callee_names().contains(resolved_last)
+            || classified.contains(self.callee)
+            // `sessionmaker(bind=engine)()`: the callee is itself a call.
+            || self.callee.contains('(')
+            || self.callee.ends_with("Session")
+            || self.callee.ends_with("SessionLocal")
+    }
+}
+
+/// The plain names one module-level statement binds (nested scopes left out).
+fn module_bindings<'s>(statement: Node<'s>, source: &'s str) -> Vec<ModuleBinding<'s>> {
+    let at_column_zero = line_start(source, statement.start_byte()) == statement.start_byte();
+    let direct = statement.kind() == "expression_statement";
+    let mut bindings = Vec::new();
+    walk_local_scope(statement, |node| {
+        let Some((target, value)) = binding_of(node) else {
+            return;
+        };
+        if target.kind() != "identifier" {
+            return;
+        }
+        let called = if value.kind() == "await" {
+            value.named_child(0).unwrap_or(value)
+        } else {
+            value
+        };
+        let value_text = node_text(value, source);
+        let marks_dependency = value_text.contains("Depends") || value_text.contains("Security");
+        let callee = (called.kind() == "call")
+            .then(|| called.child_by_field_name("function"))
+            .flatten()
+            .map_or("", |function| node_text(function, source));
+        let last = callee.rsplit('.').next().unwrap_or(callee);
+        let container = matches!(
+            called.kind(),
+            "list"
                 | "list_comprehension"
                 | "dictionary"
                 | "dictionary_comprehension"
                 | "set"
-                | "set_comprehension" => called.kind(),
-                _ if marks_dependency => value_text,
-                _ => return,
-            };
-            hasher.update(node_text(target, source).as_bytes());
-            hasher.write_u8(u8::from(at_column_zero) | (u8::from(direct) << 1));
-            hasher.update(value.kind().as_bytes());
-            hasher.write_u8(0);
-            hasher.update(read.as_bytes());
-            hasher.write_u8(0);
-            return;
-        }
-        if node.kind() != "call" {
-            return;
-        }
-        let callee = node
-            .child_by_field_name("function")
-            .map_or("", |function| node_text(function, source));
-        let last = callee.rsplit('.').next().unwrap_or(callee);
-        if CONFIGURING_CALLS.contains(&last) || ROUTER_NAMES.contains(&last) {
-            hasher.update(node_text(node, source).as_bytes());
-            hasher.write_u8(0);
-        }
+                | "set_comprehension"
+        );
+        let read = if marks_dependency || ROUTER_NAMES.contains(&last) {
+            value_text
+        } else if container {
+            called.kind()
+        } else {
+            callee
+        };
+        bindings.push(ModuleBinding {
+            name: node_text(target, source),
+            direct,
+            at_column_zero,
+            value_kind: value.kind(),
+            callee,
+            read,
+            marks_dependency,
+            container,
+        });
     });
+    bindings
+}
+
+/// The last names of the callees the rules classify a module-level binding by: taken
+/// from the rules' own tables, so a new entry there is read here too.
+fn classified_callee_names() -> &'static HashSet<&'static str> {
+    static NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+        let qualified = session_shared_across_requests::OPENERS
+            .iter()
+            .chain(session_shared_across_requests::FACTORY_MAKERS)
+            .chain(session_shared_across_requests::ENGINE_MAKERS)
+            .chain(global_mutable_state::CONTAINER_CONSTRUCTORS)
+            .chain(exceptions::LOGGER_FACTORIES);
+        qualified
+            .map(|name| name.rsplit('.').next().unwrap_or(name))
+            .chain(SCOPE_LOOKUPS.iter().copied())
+            .chain(ROUTER_NAMES.iter().copied())
+            .chain(["connect"])
+            .collect()
+    });
+    &NAMES
 }
 
 /// Last names of the calls whose results rules look up by name in any module-scope

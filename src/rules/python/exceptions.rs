@@ -195,6 +195,13 @@ pub fn log_exception_call(
     (format!("{logging}.exception(\"{escaped}\")"), import)
 }
 
+/// The calls that make a module's logger.
+pub const LOGGER_FACTORIES: &[&str] = &[
+    "logging.getLogger",
+    "structlog.get_logger",
+    "structlog.getLogger",
+];
+
 /// A module-level name bound to `logging.getLogger(...)` (or structlog's `get_logger`),
 /// or loguru's `logger` imported by name.
 pub fn module_logger<'s>(root: Node, source: &'s str, imports: &'s Imports) -> Option<&'s str> {
@@ -217,11 +224,9 @@ pub fn module_logger<'s>(root: Node, source: &'s str, imports: &'s Imports) -> O
             .child_by_field_name("right")
             .filter(|right| right.kind() == "call")?;
         let factory = qualified_name(value.child_by_field_name("function")?, source, imports)?;
-        matches!(
-            factory.as_str(),
-            "logging.getLogger" | "structlog.get_logger" | "structlog.getLogger"
-        )
-        .then(|| node_text(target, source))
+        LOGGER_FACTORIES
+            .contains(&factory.as_str())
+            .then(|| node_text(target, source))
     })
 }
 

@@ -87,7 +87,7 @@ const MUTATORS: &[&str] = &[
     "__delitem__",
 ];
 
-const CONTAINER_CONSTRUCTORS: &[&str] = &[
+pub const CONTAINER_CONSTRUCTORS: &[&str] = &[
     "list",
     "dict",
     "set",

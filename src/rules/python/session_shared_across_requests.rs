@@ -64,7 +64,7 @@ pub const RULE: Rule = Rule {
 };
 
 /// Calls that open a connection or a session directly.
-const OPENERS: &[&str] = &[
+pub const OPENERS: &[&str] = &[
     "sqlalchemy.orm.Session",
     "sqlalchemy.orm.session.Session",
     "sqlalchemy.ext.asyncio.AsyncSession",
@@ -76,12 +76,12 @@ const OPENERS: &[&str] = &[
 ];
 
 /// Factories whose call makes a session.
-const FACTORY_MAKERS: &[&str] = &[
+pub const FACTORY_MAKERS: &[&str] = &[
     "sqlalchemy.orm.sessionmaker",
     "sqlalchemy.ext.asyncio.async_sessionmaker",
 ];
 
-const ENGINE_MAKERS: &[&str] = &[
+pub const ENGINE_MAKERS: &[&str] = &[
     "sqlalchemy.create_engine",
     "sqlalchemy.engine.create_engine",
     "sqlalchemy.ext.asyncio.create_async_engine",
