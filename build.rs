@@ -52,4 +52,40 @@ fn main() {
     out.push_str("];\n");
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("rule_docs.rs"), out).expect("OUT_DIR is writable");
+    build_id();
+}
+
+/// A hash of the sources that decide what an audit finds (`src/`, `queries/`), for the
+/// `check` cache's key: a build with any change to a rule never reads findings cached by
+/// another, even under the same version number.
+fn build_id() {
+    use std::hash::{Hash, Hasher};
+    println!("cargo::rerun-if-changed=src");
+    println!("cargo::rerun-if-changed=queries");
+    let mut files = Vec::new();
+    let mut pending = vec![
+        Path::new("src").to_path_buf(),
+        Path::new("queries").to_path_buf(),
+    ];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    // SipHash with fixed keys: the same sources give the same id on every machine.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for file in files {
+        file.to_string_lossy().hash(&mut hasher);
+        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
+    }
+    println!(
+        "cargo::rustc-env=STACKAUDIT_BUILD_ID={:016x}",
+        hasher.finish()
+    );
 }

@@ -78,6 +78,9 @@ fn tree_size(dir: &Path) -> (usize, u64) {
     })
 }
 
+/// The Ruff families that match stackaudit's Python rules (the issue-13 comparison).
+const RUFF_FAMILIES: &str = "ASYNC,S,BLE,E722,PGH003,PLC0415,PLW0603";
+
 fn main() {
     let Some(tree) = django_tree() else {
         println!("no Django tree: run benches/setup.sh first (comparison skipped)");
@@ -92,37 +95,49 @@ fn main() {
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_stackaudit"));
     let mut results: Vec<(String, Run)> = Vec::new();
 
-    let run = best_of(5, || {
+    let stackaudit = |cache: bool| {
         let mut command = Command::new(&ours);
         command
-            .arg("check")
-            .arg(&tree)
+            .current_dir(&tree)
+            .args(["check", "."])
             .args(["--output-format", "json"]);
+        if !cache {
+            command.arg("--no-cache");
+        }
         command
-    });
-    results.push(("stackaudit check".to_string(), run));
+    };
+    results.push((
+        "stackaudit check --no-cache".to_string(),
+        best_of(5, || stackaudit(false)),
+    ));
+    let _ = stackaudit(true).output(); // fills the cache
+    results.push((
+        "stackaudit check, warm (nothing changed)".to_string(),
+        best_of(5, || stackaudit(true)),
+    ));
 
     if let Some(ruff) = installed_tool("ruff") {
-        let run = best_of(5, || {
+        let cache_dir = tempfile::tempdir().expect("temp dir");
+        let ruff_check = |cache: bool| {
             let mut command = Command::new(&ruff);
+            command.args(["check", "--isolated", "--select", RUFF_FAMILIES]);
+            if cache {
+                command.arg("--cache-dir").arg(cache_dir.path());
+            } else {
+                command.arg("--no-cache");
+            }
+            command.args(["--exit-zero", "--quiet"]).arg(&tree);
             command
-                .args([
-                    "check",
-                    "--isolated",
-                    "--select",
-                    "ASYNC,S,BLE,E722,PGH003,PLC0415,PLW0603",
-                    "--no-cache",
-                ])
-                .args(["--exit-zero", "--quiet"])
-                .arg(&tree);
-            command
-        });
+        };
+        let version = version_of(&ruff);
         results.push((
-            format!(
-                "{} check --select ASYNC,S,BLE,E722,PGH003,PLC0415,PLW0603",
-                version_of(&ruff)
-            ),
-            run,
+            format!("{version} check --no-cache --select {RUFF_FAMILIES}"),
+            best_of(5, || ruff_check(false)),
+        ));
+        let _ = ruff_check(true).output();
+        results.push((
+            format!("{version} check, warm (nothing changed)"),
+            best_of(5, || ruff_check(true)),
         ));
     } else {
         println!("ruff: not installed (run benches/setup.sh); skipped");
@@ -166,12 +181,34 @@ fn main() {
             run.peak_rss_mib
         );
     }
-    let ours = &results[0].1;
-    for (name, run) in &results[1..] {
+    let wall = |prefix: &str| {
+        results
+            .iter()
+            .find(|(name, _)| name.starts_with(prefix))
+            .map(|(_, run)| run.wall.as_secs_f64())
+    };
+    let pairs = [
+        (
+            "cold",
+            "stackaudit check --no-cache",
+            "ruff 0",
+            "check --no-cache",
+        ),
+        ("warm", "stackaudit check, warm", "ruff 0", "check, warm"),
+    ];
+    for (kind, ours, tool, theirs) in pairs {
+        let theirs = results
+            .iter()
+            .find(|(name, _)| name.starts_with(tool) && name.contains(theirs))
+            .map(|(_, run)| run.wall.as_secs_f64());
+        if let (Some(ours), Some(theirs)) = (wall(ours), theirs) {
+            println!("{kind}: stackaudit wall / ruff wall: {:.2}", ours / theirs);
+        }
+    }
+    if let (Some(ours), Some(semgrep)) = (wall("stackaudit check --no-cache"), wall("semgrep")) {
         println!(
-            "throughput stackaudit / {}: {:.2}x",
-            name.split_whitespace().next().unwrap_or(name),
-            run.wall.as_secs_f64() / ours.wall.as_secs_f64()
+            "cold: semgrep wall / stackaudit wall: {:.2}",
+            semgrep / ours
         );
     }
 }

@@ -23,6 +23,9 @@ pub struct Options {
     pub redis: Option<RedisOptions>,
     pub http: Option<HttpOptions>,
     pub exclude: Option<Vec<String>>,
+    /// Where `check` keeps its cache (relative to the configuration file's folder);
+    /// `.stackaudit_cache` at the project root when unset.
+    pub cache_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -98,6 +101,9 @@ impl Options {
         if other.exclude.is_some() {
             self.exclude = other.exclude;
         }
+        if other.cache_dir.is_some() {
+            self.cache_dir = other.cache_dir;
+        }
         self
     }
 
@@ -125,6 +131,8 @@ pub struct Settings {
     /// The `timeout=` the HTTP fixes add.
     pub http_default_timeout_seconds: u64,
     exclude: GlobSet,
+    /// The `cache-dir` setting as written (relative paths are below the project root).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -160,6 +168,7 @@ impl Settings {
                 .and_then(|http| http.default_timeout_seconds)
                 .unwrap_or(DEFAULT_HTTP_TIMEOUT_SECONDS),
             exclude: exclude.build().map_err(|error| error.to_string())?,
+            cache_dir: options.cache_dir.map(PathBuf::from),
         })
     }
 
@@ -174,14 +183,17 @@ impl Settings {
     /// A hash of everything that changes what the rules report (not `exclude`, which
     /// only chooses files): cached findings are reused only under equal fingerprints.
     pub fn fingerprint(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.select.hash(&mut hasher);
-        self.ignore.hash(&mut hasher);
-        self.severity.hash(&mut hasher);
-        self.redis_default_ttl_seconds.hash(&mut hasher);
-        self.http_default_timeout_seconds.hash(&mut hasher);
-        hasher.finish()
+        // Stable across runs and machines (the `check` cache is keyed by it), unlike
+        // `DefaultHasher`, whose algorithm may change between Rust releases.
+        let text = format!(
+            "{:?}|{:?}|{:?}|{}|{}",
+            self.select,
+            self.ignore,
+            self.severity,
+            self.redis_default_ttl_seconds,
+            self.http_default_timeout_seconds
+        );
+        xxhash_rust::xxh3::xxh3_64(text.as_bytes())
     }
 
     /// The severity the user set for a rule, if any.

@@ -48,6 +48,9 @@ enum Command {
         /// Skip these rules (comma-separated ids).
         #[arg(long, value_delimiter = ',')]
         ignore: Option<Vec<String>>,
+        /// Neither read nor write the cache (`.stackaudit_cache/` at the project root).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// List every rule with its languages, default severity and fix.
     Rules,
@@ -107,6 +110,7 @@ fn run(command: Command) -> Result<u8, String> {
             output_format,
             select,
             ignore,
+            no_cache,
         } => {
             let options = CheckOptions {
                 paths,
@@ -114,6 +118,7 @@ fn run(command: Command) -> Result<u8, String> {
                 unsafe_fixes,
                 select,
                 ignore,
+                no_cache,
             };
             let (settings, root) = load_settings(&options)?;
             let report = run_check(&options, &settings, &root)?;

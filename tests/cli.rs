@@ -116,14 +116,18 @@ fn fix_writes_safe_fixes_in_place_and_keeps_permissions() {
         std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777,
         0o750
     );
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+    let mut leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("ls")
         .flatten()
         .map(|entry| entry.file_name())
         .collect();
+    leftovers.sort();
     assert_eq!(
         leftovers,
-        vec![std::ffi::OsString::from("worker.py")],
+        vec![
+            std::ffi::OsString::from(".stackaudit_cache"),
+            std::ffi::OsString::from("worker.py")
+        ],
         "no temporary files left behind"
     );
 }
@@ -477,7 +481,7 @@ fn configuration_values_are_checked_each_in_one_line() {
         ),
         (
             b"[tool]\nx = 1\n",
-            "1:2: unknown field `tool`, expected one of `select`, `ignore`, `severity`, `redis`, `http`, `exclude`",
+            "1:2: unknown field `tool`, expected one of `select`, `ignore`, `severity`, `redis`, `http`, `exclude`, `cache-dir`",
         ),
     ];
     for (config, expected) in cases {
@@ -522,4 +526,88 @@ fn text_output_shows_the_configured_severity() {
         "{}",
         stdout(&output)
     );
+}
+
+/// The cache: a second run reads what the first wrote (shown by a cached finding
+/// edited in place), and a changed file, a changed setting or `--no-cache` bring back
+/// what the rules find.
+#[test]
+fn check_reuses_cached_findings_until_the_file_or_settings_change() {
+    let dir = project(&[("app.py", HANDLER)]);
+    let first = stackaudit(dir.path(), &["check"]);
+    assert_eq!(first.status.code(), Some(1));
+    let folder = dir.path().join(".stackaudit_cache");
+    assert_eq!(
+        std::fs::read_to_string(folder.join(".gitignore")).expect("gitignore"),
+        "# Made by stackaudit; safe to delete.\n*\n"
+    );
+    let caches: Vec<_> = std::fs::read_dir(&folder)
+        .expect("ls")
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+        })
+        .collect();
+    assert_eq!(caches.len(), 1, "{caches:?}");
+    let real = "`time.sleep` blocks the event loop inside `async def handler`";
+    let cached = std::fs::read_to_string(&caches[0]).expect("cache");
+    assert!(cached.contains(real), "{cached}");
+    std::fs::write(&caches[0], cached.replace(real, "read from the cache")).expect("edit");
+
+    let second = stackaudit(dir.path(), &["check"]);
+    assert!(
+        stdout(&second).contains("read from the cache"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(second.status.code(), Some(1));
+    let uncached = stackaudit(dir.path(), &["check", "--no-cache"]);
+    assert!(stdout(&uncached).contains(real), "{}", stdout(&uncached));
+
+    // Another setting: another cache file, what the rules find.
+    std::fs::write(
+        dir.path().join("stackaudit.toml"),
+        "[severity]\nblocking-io-in-async = \"error\"\n",
+    )
+    .expect("config");
+    let configured = stackaudit(dir.path(), &["check"]);
+    assert!(
+        stdout(&configured).contains(&format!("error[blocking-io-in-async] [*] {real}")),
+        "{}",
+        stdout(&configured)
+    );
+    std::fs::remove_file(dir.path().join("stackaudit.toml")).expect("rm");
+    assert!(stdout(&stackaudit(dir.path(), &["check"])).contains("read from the cache"));
+
+    // Another text: audited again.
+    std::fs::write(
+        dir.path().join("app.py"),
+        "import time\n\n\nasync def handler():\n    time.sleep(1)\n",
+    )
+    .expect("write");
+    let edited = stackaudit(dir.path(), &["check"]);
+    assert!(
+        stdout(&edited).contains(&format!(
+            "app.py:5:5: warning[blocking-io-in-async] [*] {real}"
+        )),
+        "{}",
+        stdout(&edited)
+    );
+}
+
+/// `cache-dir` moves the cache; `--no-cache` writes none.
+#[test]
+fn the_cache_folder_follows_the_setting_and_no_cache_writes_nothing() {
+    let dir = project(&[
+        ("app.py", HANDLER),
+        ("stackaudit.toml", b"cache-dir = \"build/lint-cache\"\n"),
+    ]);
+    stackaudit(dir.path(), &["check", "--no-cache"]);
+    assert!(!dir.path().join("build").exists());
+    assert!(!dir.path().join(".stackaudit_cache").exists());
+    stackaudit(dir.path(), &["check"]);
+    assert!(dir.path().join("build/lint-cache/.gitignore").is_file());
+    assert!(!dir.path().join(".stackaudit_cache").exists());
 }

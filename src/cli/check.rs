@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use xxhash_rust::xxh3::xxh3_128;
+
 use crate::audit::audit_text;
+use crate::cli::cache::{CACHE_FOLDER, CheckCache};
 use crate::config::{Options, Settings, discover};
 use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all;
@@ -19,6 +22,8 @@ pub struct CheckOptions {
     pub unsafe_fixes: bool,
     pub select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
+    /// Neither read nor write the cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// The findings of one file, with the text they refer to.
@@ -128,7 +133,9 @@ pub fn collect_files(
 }
 
 enum Outcome {
-    Report(FileReport),
+    /// With what to cache: the file's path below the root and the hash of its bytes,
+    /// when its findings were computed (not read from the cache).
+    Report(FileReport, Option<(String, u128)>),
     Skipped(PathBuf, String),
 }
 
@@ -143,17 +150,33 @@ pub fn run_check(
         options.paths.clone()
     };
     let files = collect_files(&paths, settings, root)?;
+    let mut cache = (!options.no_cache).then(|| {
+        let folder = settings
+            .cache_dir
+            .as_ref()
+            .map_or_else(|| root.join(CACHE_FOLDER), |folder| root.join(folder));
+        CheckCache::open(&folder, settings.fingerprint())
+    });
     let outcomes: Vec<Outcome> = files
         .par_iter()
-        .map(|(path, language)| check_file(path, *language, settings, options, root))
+        .map(|(path, language)| {
+            check_file(path, *language, settings, options, root, cache.as_ref())
+        })
         .collect();
     let mut report = CheckReport {
         files_audited: files.len(),
         ..CheckReport::default()
     };
+    let mut audited_now = 0;
     for outcome in outcomes {
         match outcome {
-            Outcome::Report(file) => report.files.push(file),
+            Outcome::Report(file, computed) => {
+                if let (Some(cache), Some((key, hash))) = (cache.as_mut(), computed) {
+                    cache.insert(key, hash, &file.findings);
+                    audited_now += 1;
+                }
+                report.files.push(file);
+            }
             Outcome::Skipped(path, why) => {
                 eprintln!("stackaudit: {}: {why}; skipped", path.display());
                 report.skipped.push((path, why));
@@ -163,6 +186,9 @@ pub fn run_check(
     report.files_audited -= report.skipped.len();
     if report.files_audited == 0 {
         return Err(nothing_audited(&paths, files.len()));
+    }
+    if let Some(cache) = cache.filter(|_| audited_now > 0) {
+        cache.save();
     }
     Ok(report)
 }
@@ -193,6 +219,7 @@ fn check_file(
     settings: &Settings,
     options: &CheckOptions,
     root: &Path,
+    cache: Option<&CheckCache>,
 ) -> Outcome {
     // Rules that care what kind of file this is (a test, an entry point) judge its
     // path below the project, not the directories the project happens to sit in.
@@ -204,10 +231,26 @@ fn check_file(
     };
     // What the file held, to tell whether it changed before fixes are written over it.
     let original = options.fix.then(|| bytes.clone());
+    let hash = xxh3_128(&bytes);
+    let key = relative.to_string_lossy().into_owned();
+    // With `--fix` the file is fixed and audited afresh; the result is cached.
+    let cached = cache
+        .filter(|_| !options.fix)
+        .and_then(|cache| cache.findings(&key, hash));
     let (mut source, encoding) = match source_text::decode(language, bytes) {
         Ok(decoded) => decoded,
         Err(why) => return Outcome::Skipped(path.to_path_buf(), why),
     };
+    if let Some(findings) = cached {
+        let report = FileReport {
+            path: path.to_path_buf(),
+            language,
+            source,
+            findings,
+            fixes_applied: 0,
+        };
+        return Outcome::Report(report, None);
+    }
     if let Err(too_deep) = parser_limits::check(language, [source.as_bytes()]) {
         return Outcome::Skipped(path.to_path_buf(), too_deep.to_string());
     }
@@ -242,13 +285,22 @@ fn check_file(
         }
     }
     let findings = audit_text(language, &source, settings, Some(relative));
-    Outcome::Report(FileReport {
+    // What the cache keeps is keyed by the bytes now on disk (after any fixes).
+    let hash = if fixes_applied > 0 {
+        source_text::encode(&source, encoding)
+            .map(|bytes| xxh3_128(&bytes))
+            .ok()
+    } else {
+        Some(hash)
+    };
+    let report = FileReport {
         path: path.to_path_buf(),
         language,
         source,
         findings,
         fixes_applied,
-    })
+    };
+    Outcome::Report(report, hash.map(|hash| (key, hash)))
 }
 
 /// Replace `path` with `new` through a temporary file in the same directory and a

@@ -1,6 +1,7 @@
 //! The command line: `check`, `rules` and `rule`. Errors are one line on stderr with
 //! exit code 2; findings give exit code 1.
 
+pub mod cache;
 pub mod check;
 pub mod output;
 

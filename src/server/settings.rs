@@ -174,6 +174,8 @@ pub(crate) fn options_from_client(
             default_timeout_seconds: Some(timeout),
         }),
         exclude: None,
+        // The editor never runs `check`: its cache folder is no editor setting.
+        cache_dir: None,
     };
     (options, preference, warnings)
 }

@@ -1,0 +1,211 @@
+//! The `check` cache: each file's findings, kept between runs so an unchanged tree is
+//! not audited again (Ruff's `crates/ruff/src/cache.rs` is the model).
+//!
+//! One JSON file per key under the cache folder (`.stackaudit_cache/` at the project
+//! root, or the `cache-dir` setting), named after what the findings depend on besides
+//! the files themselves: the tool's version, a hash of the sources it was built from
+//! (`build.rs`), and a stable fingerprint of the settings. Inside it, each file (by its
+//! path below the project root) has the xxh3 hash of its bytes and its findings; a file
+//! whose bytes changed is audited again. The folder holds a `.gitignore` of `*`, so it
+//! never shows up in `git status`. `rm -rf .stackaudit_cache` clears it.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{Finding, Fix, Severity, rule_by_id};
+
+/// The folder's name at the project root, as Ruff's `.ruff_cache`.
+pub const CACHE_FOLDER: &str = ".stackaudit_cache";
+
+/// What a cache file holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Contents {
+    files: HashMap<String, CachedFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedFile {
+    /// xxh3-128 of the file's bytes, in hex.
+    hash: String,
+    findings: Vec<CachedFinding>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedFinding {
+    rule: String,
+    range: Range<usize>,
+    message: Arc<str>,
+    severity: Severity,
+    fix: Option<Fix>,
+}
+
+/// The cache of one run: read once before the files are audited, written once after.
+#[derive(Debug)]
+pub struct CheckCache {
+    path: PathBuf,
+    contents: Contents,
+}
+
+impl CheckCache {
+    /// The cache under `folder` for settings whose fingerprint is `settings_key`; empty
+    /// when nothing was cached under this key (or the file is unreadable: a cache that
+    /// cannot be read is only slower, never an error).
+    pub fn open(folder: &Path, settings_key: u64) -> CheckCache {
+        CheckCache::open_for_build(folder, settings_key, BUILD)
+    }
+
+    /// `open` for a given build identity (tests show a new build reads nothing old).
+    pub fn open_for_build(folder: &Path, settings_key: u64, build: &str) -> CheckCache {
+        let path = folder.join(format!("{build}-{settings_key:016x}.json"));
+        let contents = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        CheckCache { path, contents }
+    }
+
+    /// The findings cached for `file` (its path below the project root) when its bytes
+    /// still hash to `hash`.
+    pub fn findings(&self, file: &str, hash: u128) -> Option<Vec<Finding>> {
+        let cached = self.contents.files.get(file)?;
+        if cached.hash != hex(hash) {
+            return None;
+        }
+        cached
+            .findings
+            .iter()
+            .map(|finding| {
+                Some(Finding {
+                    rule: rule_by_id(&finding.rule)?.id,
+                    range: finding.range.clone(),
+                    message: finding.message.clone(),
+                    severity: finding.severity,
+                    fix: finding.fix.clone(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn insert(&mut self, file: String, hash: u128, findings: &[Finding]) {
+        let findings = findings
+            .iter()
+            .map(|finding| CachedFinding {
+                rule: finding.rule.to_string(),
+                range: finding.range.clone(),
+                message: finding.message.clone(),
+                severity: finding.severity,
+                fix: finding.fix.clone(),
+            })
+            .collect();
+        let entry = CachedFile {
+            hash: hex(hash),
+            findings,
+        };
+        self.contents.files.insert(file, entry);
+    }
+
+    /// Write the cache (and the folder's `.gitignore`). A failure is reported on stderr
+    /// and otherwise ignored: the findings of this run are already right.
+    pub fn save(&self) {
+        let written = self
+            .path
+            .parent()
+            .map_or(Ok(()), |folder| {
+                std::fs::create_dir_all(folder)?;
+                let ignore = folder.join(".gitignore");
+                if !ignore.exists() {
+                    std::fs::write(ignore, "# Made by stackaudit; safe to delete.\n*\n")?;
+                }
+                Ok(())
+            })
+            .and_then(|()| {
+                let bytes = serde_json::to_vec(&self.contents).map_err(std::io::Error::other)?;
+                write_replacing(&self.path, &bytes)
+            });
+        if let Err(error) = written {
+            eprintln!(
+                "stackaudit: warning: cache not written to {}: {error}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+/// The identity of this build: version and a hash of its sources.
+const BUILD: &str = concat!(
+    "v",
+    env!("CARGO_PKG_VERSION"),
+    "-",
+    env!("STACKAUDIT_BUILD_ID")
+);
+
+fn hex(hash: u128) -> String {
+    format!("{hash:032x}")
+}
+
+/// Write through a temporary file and a rename: two runs at once never leave a torn file.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::NamedTempFile::new_in(folder)?;
+    temporary.write_all(bytes)?;
+    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(message: &str) -> Finding {
+        Finding {
+            rule: "blocking-io-in-async",
+            range: 3..9,
+            message: message.into(),
+            severity: Severity::Warning,
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn findings_come_back_only_for_the_same_bytes_settings_and_build() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cache = CheckCache::open_for_build(dir.path(), 7, "v1-a");
+        cache.insert("app.py".into(), 42, &[finding("cached")]);
+        cache.save();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".gitignore")).expect("gitignore"),
+            "# Made by stackaudit; safe to delete.\n*\n"
+        );
+
+        let same = CheckCache::open_for_build(dir.path(), 7, "v1-a");
+        assert_eq!(same.findings("app.py", 42), Some(vec![finding("cached")]));
+        // Other bytes, another file, other settings, another build: nothing.
+        assert_eq!(same.findings("app.py", 43), None);
+        assert_eq!(same.findings("other.py", 42), None);
+        assert_eq!(
+            CheckCache::open_for_build(dir.path(), 8, "v1-a").findings("app.py", 42),
+            None
+        );
+        assert_eq!(
+            CheckCache::open_for_build(dir.path(), 7, "v2-a").findings("app.py", 42),
+            None
+        );
+        assert_eq!(
+            CheckCache::open_for_build(dir.path(), 7, "v1-b").findings("app.py", 42),
+            None
+        );
+    }
+
+    #[test]
+    fn an_unreadable_cache_is_an_empty_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("v1-a-0000000000000007.json"), "{not json").expect("write");
+        let cache = CheckCache::open_for_build(dir.path(), 7, "v1-a");
+        assert_eq!(cache.findings("app.py", 42), None);
+    }
+}
