@@ -189,6 +189,36 @@ fn compose_edits_match_a_fresh_parse() {
     }
 }
 
+/// Replace `line`:`column`..`end` with `text` in the document, audit it with `cache`,
+/// and check the result equals a full audit of the same version.
+fn replace_and_audit(
+    document: &mut Document,
+    cache: &mut AuditCache,
+    (line, column, end): (u32, u32, u32),
+    text: &str,
+    version: i32,
+) -> Vec<stackaudit::rules::Finding> {
+    let settings = Settings::default();
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range::new(
+            Position::new(line, column),
+            Position::new(line, end),
+        )),
+        range_length: None,
+        text: text.to_string(),
+    };
+    document.apply_changes(&[change], version, Encoding::Utf16);
+    let edited = document.text();
+    let tree = document.tree.clone().expect("parsed");
+    let incremental = cache.audit(Language::Python, &edited, &tree, &settings, None);
+    assert_eq!(
+        incremental,
+        audit(Language::Python, &edited, &tree, &settings, None),
+        "{line}:{column}, version {version}"
+    );
+    incremental
+}
+
 /// A service module in the shape of the keystroke bench's: async handlers with a
 /// blocking sleep, a commit outside `try` and a sync Redis write, each followed by a
 /// class with two methods; module-level clients, a logger and a session factory.
@@ -254,22 +284,12 @@ fn a_keystroke_reaudits_only_the_definitions_it_touched() {
             .take(6)
             .enumerate()
         {
-            let change = TextDocumentContentChangeEvent {
-                range: Some(Range::new(
-                    Position::new(line, column),
-                    Position::new(line, end),
-                )),
-                range_length: None,
-                text: text.to_string(),
-            };
-            document.apply_changes(&[change], version as i32 + 1, Encoding::Utf16);
-            let edited = document.text();
-            let tree = document.tree.clone().expect("parsed");
-            let incremental = cache.audit(Language::Python, &edited, &tree, &settings, None);
-            assert_eq!(
-                incremental,
-                audit(Language::Python, &edited, &tree, &settings, None),
-                "line {line}, column {column}, version {version}"
+            replace_and_audit(
+                &mut document,
+                &mut cache,
+                (line, column, end),
+                text,
+                version as i32 + 1,
             );
             let (reused, total) = cache.last_reuse();
             let expected = if text.is_empty() { rerun.1 } else { rerun.0 };
@@ -346,18 +366,12 @@ fn body_lines_left_at_the_top_level_keep_the_other_routes_cached() {
     let before = cache.audit(Language::Python, &source, &tree, &settings, None);
     assert_eq!(before.len(), 12, "{before:?}");
     for (version, (end, text)) in [(0, "x"), (1, "")].into_iter().cycle().take(4).enumerate() {
-        let change = TextDocumentContentChangeEvent {
-            range: Some(Range::new(Position::new(line, 0), Position::new(line, end))),
-            range_length: None,
-            text: text.to_string(),
-        };
-        document.apply_changes(&[change], version as i32 + 1, Encoding::Utf16);
-        let edited = document.text();
-        let tree = document.tree.clone().expect("parsed");
-        let incremental = cache.audit(Language::Python, &edited, &tree, &settings, None);
-        assert_eq!(
-            incremental,
-            audit(Language::Python, &edited, &tree, &settings, None)
+        replace_and_audit(
+            &mut document,
+            &mut cache,
+            (line, 0, end),
+            text,
+            version as i32 + 1,
         );
         assert_eq!(cache.last_reuse(), (11, 12), "version {version}");
     }
