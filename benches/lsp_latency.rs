@@ -353,6 +353,47 @@ fn memory_with_open_documents() {
     server.shut_down();
 }
 
+/// The budget's memory row: 500 open Python documents of 300 lines each, in this
+/// server and in `ruff server`, with the same client; resident memory once every
+/// document has its diagnostics.
+fn memory_with_python_documents() {
+    println!("== memory with 500 open Python documents of 300 lines each, against ruff server");
+    let dir = workspace(true);
+    let documents: Vec<(String, String)> = (0..500)
+        .map(|index| {
+            let uri = uri_of(&dir.path().join(format!("app/module_{index}.py")));
+            let text = python_module(300).replace("handler_", &format!("handler_{index}_"));
+            (uri, text)
+        })
+        .collect();
+    let mut servers = vec![("stackaudit server".to_string(), stackaudit())];
+    if let Some(ruff) = installed_tool("ruff") {
+        servers.push((format!("{} server", version_of(&ruff)), ruff));
+    }
+    for (name, program) in servers {
+        let mut server = Client::spawn(&program, &["server"], dir.path());
+        server.initialize(dir.path());
+        let (_, baseline) = server.memory();
+        for (uri, text) in &documents {
+            server.open(uri, "python", text);
+        }
+        let mut waiting: std::collections::HashSet<&str> =
+            documents.iter().map(|(uri, _)| uri.as_str()).collect();
+        while !waiting.is_empty() {
+            let (_, message) =
+                server.wait_for(|message| message["method"] == "textDocument/publishDiagnostics");
+            if let Some(uri) = message["params"]["uri"].as_str() {
+                waiting.remove(uri);
+            }
+        }
+        let (peak, now) = server.memory();
+        println!(
+            "{name}: {now:.1} MiB resident with 500 Python documents open (peak {peak:.1} MiB; {baseline:.1} MiB before opening)"
+        );
+        server.shut_down();
+    }
+}
+
 /// Edit a small document, one edit at a time, from just after a 10 MB Python module is
 /// opened until that module's diagnostics arrive.
 fn small_document_beside_a_large_one() {
@@ -419,6 +460,7 @@ fn main() {
     }
     if wants("memory") {
         memory_with_open_documents();
+        memory_with_python_documents();
     }
     if wants("large") {
         small_document_beside_a_large_one();
