@@ -110,6 +110,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         facts,
         routers: context.routers(),
         definitions: context.module_definitions(),
+        router_facts: Default::default(),
     };
     // Routes are top-level decorated functions; what a route reads elsewhere in the
     // module (its router, `include_router` calls, dependencies defined here) is part of
@@ -132,12 +133,23 @@ struct Module<'a, 't> {
     facts: &'a ModuleFacts<'t>,
     routers: &'a Routers<'t>,
     definitions: &'a ModuleDefinitions<'t>,
+    /// `router_facts` per router name, worked out once per audit: each reads every
+    /// module-level call, and a module has hundreds of routes on a few routers.
+    router_facts: std::cell::RefCell<std::collections::HashMap<String, (String, bool)>>,
 }
 
 fn check_route(module: &Module, route: &Route) -> Option<Finding> {
     let source = module.source;
     let router_name = node_text(route.router, source);
-    let (prefix, router_authenticated) = router_facts(module, router_name);
+    let known = module.router_facts.borrow().get(router_name).cloned();
+    let (prefix, router_authenticated) = known.unwrap_or_else(|| {
+        let facts = router_facts(module, router_name);
+        module
+            .router_facts
+            .borrow_mut()
+            .insert(router_name.to_string(), facts.clone());
+        facts
+    });
     let full_path = format!("{prefix}{}", route.path);
     let sensitive_path = full_path
         .split('/')
