@@ -153,6 +153,13 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let folder = path.parent().unwrap_or(Path::new("."));
     let mut temporary = tempfile::NamedTempFile::new_in(folder)?;
     temporary.write_all(bytes)?;
+    // Readable like any other file the run writes (a temporary file starts as 0600),
+    // so a cache shared between users or CI steps can be read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644))?;
+    }
     temporary.persist(path).map_err(|error| error.error)?;
     Ok(())
 }
