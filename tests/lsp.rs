@@ -539,3 +539,60 @@ async fn rules_about_test_files_judge_the_path_below_the_workspace_root() {
     client.open(app_file, "python", 1, sleeping).await;
     assert_eq!(client.diagnostics(app_file, 1).await, Vec::<Value>::new());
 }
+
+/// Only the documents edited last keep their trees (memory); the others keep text and
+/// findings. Changing one of those, or asking it for code actions, works as before.
+#[tokio::test]
+async fn documents_whose_trees_were_dropped_still_change_and_fix() {
+    let mut client = started(&["utf-16"]).await;
+    let uri = |index: usize| format!("file:///project/app/module_{index}.py");
+    for index in 0..24 {
+        client.open(&uri(index), "python", 1, HANDLER).await;
+        assert_eq!(
+            summarize(&client.diagnostics(&uri(index), 1).await),
+            vec![blocking(3, 4, 17)]
+        );
+    }
+    // The first document was opened longest ago: a change parses it afresh.
+    client
+        .change(
+            &uri(0),
+            2,
+            json!([{"range": {"start": {"line": 4, "character": 0}, "end": {"line": 4, "character": 0}}, "text": "    time.sleep(2)\n"}]),
+        )
+        .await;
+    assert_eq!(
+        summarize(&client.diagnostics(&uri(0), 2).await),
+        vec![blocking(3, 4, 17), blocking(4, 4, 17)]
+    );
+    // The second, unchanged since it was opened: its quick fix and its suppression.
+    let diagnostic = json!({
+        "range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 17}},
+        "source": "stackaudit",
+        "code": "blocking-io-in-async",
+        "data": {"rule": "blocking-io-in-async", "version": 1},
+        "message": "`time.sleep` blocks the event loop inside `async def handler`",
+    });
+    let actions = client
+        .code_actions(
+            &uri(1),
+            diagnostic["range"].clone(),
+            json!([diagnostic]),
+            Some(&["quickfix"]),
+        )
+        .await;
+    let titles: Vec<&str> = actions
+        .iter()
+        .filter_map(|action| action["title"].as_str())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|title| title.starts_with("Ignore blocking-io-in-async")),
+        "{titles:?}"
+    );
+    assert_eq!(
+        edits_of(&actions[0], &uri(1))[0]["newText"],
+        "await asyncio.sleep"
+    );
+}

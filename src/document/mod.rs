@@ -87,6 +87,9 @@ pub struct Document {
     /// While a first parse runs elsewhere (`new_unparsed`): the edits made to the text
     /// since, to replay on its tree. `None` once the tree is in step with the text.
     edits_since_parse: Option<Vec<InputEdit>>,
+    /// The tree was dropped to save memory (`evict_tree`): the next change parses the
+    /// text afresh, and `tree_or_parse` parses it for a one-off use meanwhile.
+    evicted: bool,
 }
 
 impl Document {
@@ -99,6 +102,7 @@ impl Document {
             version,
             language,
             edits_since_parse: None,
+            evicted: false,
         }
     }
 
@@ -111,12 +115,39 @@ impl Document {
             version,
             language,
             edits_since_parse: Some(Vec::new()),
+            evicted: false,
         }
     }
 
     /// Whether the first parse is still running elsewhere.
     pub fn is_parsing(&self) -> bool {
         self.edits_since_parse.is_some()
+    }
+
+    /// Drop the tree of a document nobody is editing: a tree costs far more memory than
+    /// the text (an editor keeps hundreds of documents open). The text stays; the next
+    /// change parses it whole.
+    pub fn evict_tree(&mut self) {
+        if self.tree.is_some() && !self.is_parsing() {
+            self.tree = None;
+            self.evicted = true;
+        }
+    }
+
+    /// Whether the tree was evicted (the text was parseable when it was).
+    pub fn is_evicted(&self) -> bool {
+        self.evicted
+    }
+
+    /// The tree, or for an evicted document a fresh parse of its text that is not kept.
+    pub fn tree_or_parse(&self) -> Option<std::borrow::Cow<'_, Tree>> {
+        match &self.tree {
+            Some(tree) => Some(std::borrow::Cow::Borrowed(tree)),
+            None if self.evicted => {
+                parse_rope(self.language, &self.rope, None).map(std::borrow::Cow::Owned)
+            }
+            None => None,
+        }
     }
 
     /// The full parse of the current text, for `adopt_tree` (call it off the server's
@@ -173,12 +204,13 @@ impl Document {
         if self.is_parsing() {
             return; // `adopt_tree` re-parses once the first parse is back
         }
-        let old_tree = if full_reparse {
+        let old_tree = if full_reparse || self.evicted {
             None
         } else {
             self.tree.as_ref()
         };
         self.tree = parse_rope(self.language, &self.rope, old_tree);
+        self.evicted = false;
     }
 
     /// Replace a byte range in the rope and tell the tree about it (no re-parse).
@@ -237,5 +269,21 @@ mod tests {
             document.tree.as_ref().map(|t| t.root_node().to_sexp()),
             fresh.tree.as_ref().map(|t| t.root_node().to_sexp())
         );
+    }
+
+    #[test]
+    fn an_evicted_tree_comes_back_on_the_next_change() {
+        let mut document = Document::new("def f():\n    return 1\n", 1, Language::Python);
+        document.evict_tree();
+        assert!(document.tree.is_none() && document.is_evicted());
+        let one_off = document
+            .tree_or_parse()
+            .map(|tree| tree.root_node().to_sexp());
+        document.apply_changes(&[change((1, 11), (1, 12), "2")], 2, Encoding::Utf8);
+        assert!(!document.is_evicted());
+        let fresh = Document::new(&document.text(), 2, Language::Python);
+        let sexp = |document: &Document| document.tree.as_ref().map(|t| t.root_node().to_sexp());
+        assert_eq!(sexp(&document), sexp(&fresh));
+        assert_eq!(one_off, sexp(&fresh));
     }
 }

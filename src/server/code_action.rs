@@ -158,7 +158,7 @@ fn line_ends_inside_multiline_token(
     text: &str,
     byte: usize,
 ) -> bool {
-    let Some(tree) = document.tree.as_ref() else {
+    let Some(tree) = document.tree_or_parse() else {
         return false;
     };
     let end = crate::rules::line_end(text, byte);

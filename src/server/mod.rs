@@ -45,6 +45,9 @@ pub(crate) struct OpenDocument {
     /// The file's path below the workspace root (or its full path outside one): rules
     /// about test files and entry points read it.
     pub path: Option<Arc<std::path::Path>>,
+    /// When it was last opened or changed (`Backend::next_edit_stamp`): the documents
+    /// edited longest ago lose their trees first.
+    pub last_edited: u64,
 }
 
 pub struct Backend {
@@ -67,9 +70,16 @@ pub struct Backend {
     /// Framed messages written straight to the client, bypassing the framework's
     /// JSON value tree: diagnostics are serialized once, on a blocking thread.
     frames_out: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
+    /// Counts opens and changes, to order documents by when they were last edited.
+    edit_stamps: std::sync::atomic::AtomicU64,
 }
 
 impl Backend {
+    pub(crate) fn next_edit_stamp(&self) -> u64 {
+        self.edit_stamps
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// `path` below the workspace root, or as it is when outside it (or with no root).
     pub(crate) fn workspace_relative(&self, path: &std::path::Path) -> Arc<std::path::Path> {
         let root = self.root.read().ok().and_then(|root| root.clone());
@@ -96,6 +106,7 @@ impl Backend {
             can_watch_files: AtomicBool::new(false),
             client_resolves_edits: AtomicBool::new(false),
             publish_lock: tokio::sync::Mutex::new(()),
+            edit_stamps: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -51,6 +51,7 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
             audit_cache,
             revision: 0,
             path: path.as_deref().map(|path| backend.workspace_relative(path)),
+            last_edited: backend.next_edit_stamp(),
         },
     );
     if in_background {
@@ -69,12 +70,13 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
         warn_if_not_parsed(&item.uri, &open.document);
     }
     audit_and_publish(backend, item.uri, None).await;
+    evict_idle_trees(backend);
 }
 
 /// Say why a document has no tree (so no findings): its indentation is deeper than
 /// its grammar handles safely (`parser_limits`).
 fn warn_if_not_parsed(uri: &Uri, document: &Document) {
-    if document.tree.is_some() || document.is_parsing() {
+    if document.tree.is_some() || document.is_parsing() || document.is_evicted() {
         return;
     }
     let chunks = document.rope.chunks().map(str::as_bytes);
@@ -111,8 +113,37 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
         }
         open.findings = None;
         open.revision += 1;
+        open.last_edited = backend.next_edit_stamp();
     }
     audit_and_publish(backend, uri, Some(version)).await;
+    evict_idle_trees(backend);
+}
+
+/// How many documents keep their trees: the ones being edited. Every other open
+/// document keeps its text and findings only (a tree is ~10× the text's memory).
+pub(crate) const TREES_KEPT: usize = 16;
+
+/// Drop the trees of all but the `TREES_KEPT` most recently edited (or opened)
+/// documents.
+fn evict_idle_trees(backend: &Backend) {
+    if backend.documents.len() <= TREES_KEPT {
+        return;
+    }
+    let mut with_trees: Vec<(u64, Uri)> = backend
+        .documents
+        .iter()
+        .filter(|open| open.document.tree.is_some())
+        .map(|open| (open.last_edited, open.key().clone()))
+        .collect();
+    if with_trees.len() <= TREES_KEPT {
+        return;
+    }
+    with_trees.sort_unstable_by_key(|(stamp, _)| std::cmp::Reverse(*stamp));
+    for (_, uri) in with_trees.into_iter().skip(TREES_KEPT) {
+        if let Some(mut open) = backend.documents.get_mut(&uri) {
+            open.document.evict_tree();
+        }
+    }
 }
 
 pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
@@ -206,9 +237,10 @@ fn audit_with_cache(
     cache: &Mutex<AuditCache>,
     path: Option<&std::path::Path>,
 ) -> Vec<Finding> {
-    let Some(tree) = document.tree.as_ref() else {
+    let Some(tree) = document.tree_or_parse() else {
         return Vec::new();
     };
+    let tree = tree.as_ref();
     let mut cache = cache.lock().unwrap_or_else(|poisoned| {
         let mut cache = poisoned.into_inner();
         *cache = AuditCache::default();
