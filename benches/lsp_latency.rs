@@ -167,6 +167,18 @@ impl Client {
     }
 
     /// Peak and current resident memory of the server, in MiB.
+    /// Wait until each of `uris` has had its diagnostics published (in any order).
+    fn diagnostics_of_every<'u>(&mut self, uris: impl Iterator<Item = &'u str>) {
+        let mut waiting: std::collections::HashSet<&str> = uris.collect();
+        while !waiting.is_empty() {
+            let (_, message) =
+                self.wait_for(|message| message["method"] == "textDocument/publishDiagnostics");
+            if let Some(uri) = message["params"]["uri"].as_str() {
+                waiting.remove(uri);
+            }
+        }
+    }
+
     fn memory(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
@@ -336,16 +348,7 @@ fn memory_with_open_documents() {
     for (uri, language, text) in &documents {
         server.open(uri, language, text);
     }
-    // Diagnostics arrive in any order: collect them until every document has its own.
-    let mut waiting: std::collections::HashSet<&str> =
-        documents.iter().map(|(uri, _, _)| uri.as_str()).collect();
-    while !waiting.is_empty() {
-        let (_, message) =
-            server.wait_for(|message| message["method"] == "textDocument/publishDiagnostics");
-        if let Some(uri) = message["params"]["uri"].as_str() {
-            waiting.remove(uri);
-        }
-    }
+    server.diagnostics_of_every(documents.iter().map(|(uri, _, _)| uri.as_str()));
     let (peak, now) = server.memory();
     println!(
         "stackaudit server: {now:.1} MiB resident with 500 documents open (peak {peak:.1} MiB; {baseline:.1} MiB before opening)"
@@ -377,15 +380,7 @@ fn memory_with_python_documents() {
         for (uri, text) in &documents {
             server.open(uri, "python", text);
         }
-        let mut waiting: std::collections::HashSet<&str> =
-            documents.iter().map(|(uri, _)| uri.as_str()).collect();
-        while !waiting.is_empty() {
-            let (_, message) =
-                server.wait_for(|message| message["method"] == "textDocument/publishDiagnostics");
-            if let Some(uri) = message["params"]["uri"].as_str() {
-                waiting.remove(uri);
-            }
-        }
+        server.diagnostics_of_every(documents.iter().map(|(uri, _)| uri.as_str()));
         let (peak, now) = server.memory();
         println!(
             "{name}: {now:.1} MiB resident with 500 Python documents open (peak {peak:.1} MiB; {baseline:.1} MiB before opening)"
