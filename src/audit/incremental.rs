@@ -160,7 +160,8 @@ impl AuditCache {
             .with_path(path)
             .with_top_level(top_level.clone());
         let hash = context_of(optimistic.python_facts());
-        let context = if self.context == Some(hash) {
+        // Nothing skipped (a first audit): the optimistic context already covers all.
+        let context = if self.context == Some(hash) || coverage.skipped.is_empty() {
             optimistic
         } else {
             drop(optimistic);
