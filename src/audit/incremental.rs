@@ -39,6 +39,7 @@ use crate::rules::python::{
     missing_auth_dependency, session_shared_across_requests, walk_local_scope,
 };
 use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
+use crate::semantic::python::definitions::definition_of;
 
 /// What the last audit of one document learnt, kept between its versions.
 #[derive(Debug, Default)]
@@ -533,11 +534,7 @@ const CONFIGURING_CALLS: &[&str] = &[
 
 /// The name of a top-level function or class whose body mentions authentication.
 fn authenticating_definition<'s>(statement: Node, source: &'s str) -> Option<&'s str> {
-    let definition = match statement.kind() {
-        "decorated_definition" => statement.child_by_field_name("definition")?,
-        "function_definition" | "class_definition" => statement,
-        _ => return None,
-    };
+    let definition = definition_of(statement)?;
     let body = definition.child_by_field_name("body")?;
     missing_auth_dependency::mentions_auth(node_text(body, source))
         .then(|| definition.child_by_field_name("name"))

@@ -373,7 +373,7 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// The module's top-level functions, classes and assignments by name.
+    /// The module's top-level functions and classes by name.
     pub fn module_definitions(&self) -> &crate::semantic::python::ModuleDefinitions<'a> {
         self.definitions.get_or_init(|| {
             crate::semantic::python::ModuleDefinitions::collect(self.top_level(), self.source)

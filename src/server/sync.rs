@@ -121,7 +121,7 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
 
 /// How many documents keep their trees: the ones being edited. Every other open
 /// document keeps its text and findings only (a tree is ~10× the text's memory).
-pub(crate) const TREES_KEPT: usize = 16;
+const TREES_KEPT: usize = 16;
 
 /// Drop the trees of all but the `TREES_KEPT` most recently edited (or opened)
 /// documents.

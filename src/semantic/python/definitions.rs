@@ -19,12 +19,7 @@ impl<'t> ModuleDefinitions<'t> {
     pub fn collect(top_level: &[Node<'t>], source: &'t str) -> ModuleDefinitions<'t> {
         let mut module = ModuleDefinitions::default();
         for &statement in top_level {
-            let definition = match statement.kind() {
-                "decorated_definition" => statement.child_by_field_name("definition"),
-                "function_definition" | "class_definition" => Some(statement),
-                _ => None,
-            };
-            let named = definition
+            let named = definition_of(statement)
                 .and_then(|definition| Some((definition, definition.child_by_field_name("name")?)));
             if let Some((definition, name)) = named {
                 module
@@ -38,7 +33,16 @@ impl<'t> ModuleDefinitions<'t> {
     }
 
     /// The top-level functions and classes named `name`.
-    pub fn definitions_named(&self, name: &str) -> &[Node<'t>] {
+    pub fn named(&self, name: &str) -> &[Node<'t>] {
         self.definitions.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The function or class a top-level statement defines (under its decorators).
+pub fn definition_of(statement: Node) -> Option<Node> {
+    match statement.kind() {
+        "decorated_definition" => statement.child_by_field_name("definition"),
+        "function_definition" | "class_definition" => Some(statement),
+        _ => None,
     }
 }
