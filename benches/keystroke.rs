@@ -27,12 +27,8 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn tree_root(document: &Document) -> tree_sitter::Node<'_> {
-    document
-        .tree
-        .as_ref()
-        .map(|tree| tree.root_node())
-        .expect("parsed")
+fn syntax_of(document: &Document) -> &stackaudit::syntax::Syntax {
+    document.syntax.as_ref().expect("parsed")
 }
 
 /// Full open and one keystroke (a character typed at the start of `line`, then
@@ -49,8 +45,8 @@ fn open_and_type(name: &str, language: Language, text: &str, line: u32) {
             let started = Instant::now();
             let document = Document::new(text, 1, language);
             let mut cache = AuditCache::default();
-            let tree = document.tree.as_ref().expect("parsed");
-            std::hint::black_box(cache.audit(language, text, tree, &settings, None));
+            let syntax = syntax_of(&document);
+            std::hint::black_box(cache.audit(language, text, syntax, &settings, None));
             started.elapsed()
         })
         .collect();
@@ -68,8 +64,8 @@ fn open_and_type(name: &str, language: Language, text: &str, line: u32) {
         let started = Instant::now();
         document.apply_changes(&[change], version, Encoding::Utf16);
         let source = document.text();
-        let tree = document.tree.as_ref().expect("parsed");
-        std::hint::black_box(cache.audit(language, &source, tree, &settings, None));
+        let syntax = syntax_of(&document);
+        std::hint::black_box(cache.audit(language, &source, syntax, &settings, None));
         typed.push(started.elapsed());
     }
     report(&format!("{name}: keystroke: reparse + all rules"), typed);
@@ -105,9 +101,9 @@ fn python() {
         let started = Instant::now();
         let document = Document::new(&text, 1, Language::Python);
         let findings = document
-            .tree
+            .syntax
             .as_ref()
-            .map(|tree| audit(Language::Python, &text, tree, &settings, None));
+            .map(|syntax| audit(Language::Python, &text, syntax, &settings, None));
         std::hint::black_box(findings);
         open.push(started.elapsed());
     }
@@ -127,7 +123,7 @@ fn python() {
         .map(|_| {
             let started = Instant::now();
             std::hint::black_box(stackaudit::rules::python::ModuleFacts::collect(
-                tree_root(&document),
+                syntax_of(&document),
                 &source,
             ));
             started.elapsed()
@@ -138,7 +134,9 @@ fn python() {
         .map(|_| {
             let started = Instant::now();
             let mut nodes = 0usize;
-            stackaudit::rules::walk_tree(tree_root(&document), |_| nodes += 1);
+            for root in syntax_of(&document).roots() {
+                stackaudit::rules::walk_tree(root, |_| nodes += 1);
+            }
             std::hint::black_box(nodes);
             started.elapsed()
         })
@@ -156,7 +154,7 @@ fn python() {
 
 fn each_rule_alone(name: &str, text: &str) {
     let document = Document::new(text, 1, Language::Python);
-    let Some(tree) = document.tree.as_ref() else {
+    let Some(syntax) = document.syntax.as_ref() else {
         return;
     };
     for rule in stackaudit::rules::ALL_RULES
@@ -173,7 +171,7 @@ fn each_rule_alone(name: &str, text: &str) {
         let samples = (0..10)
             .map(|_| {
                 let started = Instant::now();
-                std::hint::black_box(audit(Language::Python, text, tree, &only, None));
+                std::hint::black_box(audit(Language::Python, text, syntax, &only, None));
                 started.elapsed()
             })
             .collect();
@@ -186,8 +184,8 @@ fn each_rule_alone(name: &str, text: &str) {
 fn type_at(name: &str, text: &str, place: EditPlace, settings: &Settings) {
     let mut document = Document::new(text, 1, Language::Python);
     let mut cache = AuditCache::default();
-    if let Some(tree) = document.tree.as_ref() {
-        cache.audit(Language::Python, text, tree, settings, None); // what didOpen leaves
+    if let Some(syntax) = document.syntax.as_ref() {
+        cache.audit(Language::Python, text, syntax, settings, None); // what didOpen leaves
     }
     let (line, column) = place.position(text);
     let (line, column) = (line as u32, column as u32);
@@ -213,9 +211,9 @@ fn type_at(name: &str, text: &str, place: EditPlace, settings: &Settings) {
         let parsed = started.elapsed();
         let source = document.text();
         let findings = document
-            .tree
+            .syntax
             .as_ref()
-            .map(|tree| cache.audit(Language::Python, &source, tree, settings, None));
+            .map(|syntax| cache.audit(Language::Python, &source, syntax, settings, None));
         let done = started.elapsed();
         reparse.push(parsed);
         rules.push(done - parsed);
@@ -223,9 +221,9 @@ fn type_at(name: &str, text: &str, place: EditPlace, settings: &Settings) {
         // The same version audited from scratch, for comparison (and as a check).
         let started = Instant::now();
         let full = document
-            .tree
+            .syntax
             .as_ref()
-            .map(|tree| audit(Language::Python, &source, tree, settings, None));
+            .map(|syntax| audit(Language::Python, &source, syntax, settings, None));
         whole.push(started.elapsed());
         assert_eq!(findings, full, "incremental audit differs from a full one");
     }

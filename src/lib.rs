@@ -12,3 +12,4 @@ pub mod rules;
 pub mod semantic;
 pub mod server;
 pub mod suppression;
+pub mod syntax;

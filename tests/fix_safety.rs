@@ -50,29 +50,32 @@ fn fixtures() -> Vec<(PathBuf, Language)> {
 }
 
 fn parses_cleanly(language: Language, source: &str) -> bool {
-    parse_text(language, source).is_some_and(|tree| !tree.root_node().has_error())
+    parse_text(language, source).is_some_and(|syntax| !syntax.has_error())
 }
 
 /// Byte ranges of the top-level statements (Python).
 fn top_level_ranges(source: &str) -> Vec<std::ops::Range<usize>> {
-    let tree = parse_text(Language::Python, source).expect("parses");
-    let root = tree.root_node();
-    let mut cursor = root.walk();
-    root.children(&mut cursor)
+    let syntax = parse_text(Language::Python, source).expect("parses");
+    syntax
+        .top_level()
+        .iter()
         .map(|node| node.byte_range())
         .collect()
 }
 
 fn is_import_only(text: &str) -> bool {
-    let Some(tree) = parse_text(Language::Python, text) else {
+    let Some(syntax) = parse_text(Language::Python, text) else {
         return false;
     };
-    let root = tree.root_node();
-    let mut cursor = root.walk();
-    !root.has_error()
-        && root.named_child_count() > 0
-        && root
-            .named_children(&mut cursor)
+    let statements: Vec<_> = syntax
+        .top_level()
+        .into_iter()
+        .filter(|node| node.is_named())
+        .collect();
+    !syntax.has_error()
+        && !statements.is_empty()
+        && statements
+            .iter()
             .all(|node| matches!(node.kind(), "import_statement" | "import_from_statement"))
 }
 

@@ -23,15 +23,15 @@ fn characters_the_parser_skips_between_a_method_and_its_arguments() {
     ] {
         assert_eq!(input[0], 0, "the first byte selects Python");
         let source = String::from_utf8_lossy(&input[1..]);
-        let tree = parse_text(Language::Python, &source).expect("parses");
+        let syntax = parse_text(Language::Python, &source).expect("parses");
         let settings = Settings::default();
-        let all = audit_without_prefilter(Language::Python, &source, &tree, &settings, None);
+        let all = audit_without_prefilter(Language::Python, &source, &syntax, &settings, None);
         assert!(
             all.iter().any(|finding| finding.rule == "missing-rollback"),
             "{all:?}"
         );
         assert_eq!(
-            audit(Language::Python, &source, &tree, &settings, None),
+            audit(Language::Python, &source, &syntax, &settings, None),
             all
         );
     }

@@ -104,11 +104,11 @@ fn a_rule_reading_other_definitions_follows_their_edits() {
     let before = "from fastapi import APIRouter, Depends\n\nrouter = APIRouter()\n\n\ndef check(request):\n    return request\n\n\n@router.post(\"/orders\", dependencies=[Depends(check)])\ndef create():\n    return 1\n";
     let mut session = Session::new(Language::Python, Encoding::Utf8, before);
     let rules = |session: &Session| -> Vec<&'static str> {
-        let tree = session.document.tree.as_ref().expect("tree");
+        let syntax = session.document.syntax.as_ref().expect("parsed");
         audit(
             Language::Python,
             &session.reference,
-            tree,
+            syntax,
             &Settings::default(),
             None,
         )
@@ -139,8 +139,8 @@ fn an_edit_inside_one_function_reaudits_only_that_function() {
     let settings = Settings::default();
     let mut document = Document::new(&source, 0, Language::Python);
     let mut cache = AuditCache::default();
-    let tree = document.tree.clone().expect("parsed");
-    cache.audit(Language::Python, &source, &tree, &settings, None);
+    let syntax = document.syntax.clone().expect("parsed");
+    cache.audit(Language::Python, &source, &syntax, &settings, None);
     assert_eq!(cache.last_reuse(), (0, 20));
 
     // Insert `text` at `line`:`column`, audit incrementally, check against a full audit.
@@ -153,11 +153,11 @@ fn an_edit_inside_one_function_reaudits_only_that_function() {
         };
         document.apply_changes(&[change], version, Encoding::Utf16);
         let source = document.text();
-        let tree = document.tree.clone().expect("parsed");
-        let incremental = cache.audit(Language::Python, &source, &tree, &settings, None);
+        let syntax = document.syntax.clone().expect("parsed");
+        let incremental = cache.audit(Language::Python, &source, &syntax, &settings, None);
         assert_eq!(
             incremental,
-            audit(Language::Python, &source, &tree, &settings, None)
+            audit(Language::Python, &source, &syntax, &settings, None)
         );
         (incremental, cache.last_reuse())
     };
@@ -209,11 +209,11 @@ fn replace_and_audit(
     };
     document.apply_changes(&[change], version, Encoding::Utf16);
     let edited = document.text();
-    let tree = document.tree.clone().expect("parsed");
-    let incremental = cache.audit(Language::Python, &edited, &tree, &settings, None);
+    let syntax = document.syntax.clone().expect("parsed");
+    let incremental = cache.audit(Language::Python, &edited, &syntax, &settings, None);
     assert_eq!(
         incremental,
-        audit(Language::Python, &edited, &tree, &settings, None),
+        audit(Language::Python, &edited, &syntax, &settings, None),
         "{line}:{column}, version {version}"
     );
     incremental
@@ -276,8 +276,8 @@ fn a_keystroke_reaudits_only_the_definitions_it_touched() {
     for (line, column, rerun) in places {
         let mut document = Document::new(&source, 0, Language::Python);
         let mut cache = AuditCache::default();
-        let tree = document.tree.clone().expect("parsed");
-        cache.audit(Language::Python, &source, &tree, &settings, None);
+        let syntax = document.syntax.clone().expect("parsed");
+        cache.audit(Language::Python, &source, &syntax, &settings, None);
         for (version, (end, text)) in [(column, "x"), (column + 1, "")]
             .into_iter()
             .cycle()
@@ -311,8 +311,8 @@ fn a_module_level_edit_that_guards_a_router_reaudits_its_routes() {
     let settings = Settings::default();
     let mut document = Document::new(before, 0, Language::Python);
     let mut cache = AuditCache::default();
-    let tree = document.tree.clone().expect("parsed");
-    let found = cache.audit(Language::Python, before, &tree, &settings, None);
+    let syntax = document.syntax.clone().expect("parsed");
+    let found = cache.audit(Language::Python, before, &syntax, &settings, None);
     assert_eq!(
         found.iter().map(|f| f.rule).collect::<Vec<_>>(),
         ["missing-auth-dependency"]
@@ -332,8 +332,8 @@ fn a_module_level_edit_that_guards_a_router_reaudits_its_routes() {
     document.apply_changes(&[change], 1, Encoding::Utf16);
     let after = document.text();
     assert!(after.contains("app.include_router(admin, dependencies=[Depends(get_current_user)])"));
-    let tree = document.tree.clone().expect("parsed");
-    let found = cache.audit(Language::Python, &after, &tree, &settings, None);
+    let syntax = document.syntax.clone().expect("parsed");
+    let found = cache.audit(Language::Python, &after, &syntax, &settings, None);
     assert_eq!(found, Vec::new());
     assert_eq!(cache.last_reuse(), (0, 1));
 }
@@ -362,8 +362,8 @@ fn body_lines_left_at_the_top_level_keep_the_other_routes_cached() {
     let settings = Settings::default();
     let mut document = Document::new(&source, 0, Language::Python);
     let mut cache = AuditCache::default();
-    let tree = document.tree.clone().expect("parsed");
-    let before = cache.audit(Language::Python, &source, &tree, &settings, None);
+    let syntax = document.syntax.clone().expect("parsed");
+    let before = cache.audit(Language::Python, &source, &syntax, &settings, None);
     assert_eq!(before.len(), 12, "{before:?}");
     for (version, (end, text)) in [(0, "x"), (1, "")].into_iter().cycle().take(4).enumerate() {
         replace_and_audit(

@@ -24,17 +24,17 @@ fuzz_target!(|data: &[u8]| {
     let source = String::from_utf8_lossy(bytes);
     let settings = Settings::default();
 
-    let Some(tree) = parse_text(language, &source) else {
+    let Some(syntax) = parse_text(language, &source) else {
         return;
     };
-    let findings = audit(language, &source, &tree, &settings, None);
+    let findings = audit(language, &source, &syntax, &settings, None);
     // The prefilters must be exact on code that parses. Where the parser recovered from
     // errors in arbitrary bytes it may skip any junk between tokens, and they only try
     // (`edit_sequences` holds them to it on the broken code people type).
-    if !tree.root_node().has_error() {
+    if !syntax.has_error() {
         assert_eq!(
             findings,
-            audit_without_prefilter(language, &source, &tree, &settings, None),
+            audit_without_prefilter(language, &source, &syntax, &settings, None),
             "a prefilter hid a finding"
         );
     }

@@ -28,7 +28,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use super::{audit, finish, run_rules, triggered_rules};
@@ -40,6 +40,7 @@ use crate::rules::python::{
 };
 use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
 use crate::semantic::python::definitions::definition_of;
+use crate::syntax::Syntax;
 
 /// What the last audit of one document learnt, kept between its versions.
 #[derive(Debug, Default)]
@@ -108,22 +109,21 @@ impl AuditCache {
         &mut self,
         language: Language,
         source: &str,
-        tree: &Tree,
+        syntax: &Syntax,
         settings: &Settings,
         path: Option<&Path>,
     ) -> Vec<Finding> {
         if language != Language::Python {
             *self = AuditCache::default();
-            return audit(language, source, tree, settings, path);
+            return audit(language, source, syntax, settings, path);
         }
         let triggered = triggered_rules(language, source, settings);
         if !triggered.iter().any(|hit| *hit) {
             *self = AuditCache::default();
             return Vec::new();
         }
-        let root = tree.root_node();
-        let mut cursor = root.walk();
-        let top_level: Vec<Node> = root.children(&mut cursor).collect();
+        let root = syntax.root();
+        let top_level: Vec<Node> = syntax.top_level();
         // A definition with a syntax error is neither reused nor cached: error recovery
         // can parse the same text differently depending on what follows it (an `import`
         // inside it may come and go), so its text does not determine its findings.
@@ -147,7 +147,7 @@ impl AuditCache {
                     ));
             }
         }
-        let header_end = import_insertion_point(root, source).unwrap_or(0);
+        let header_end = import_insertion_point(&top_level, source).unwrap_or(0);
         let context_of = |facts: &ModuleFacts| {
             context_hash(
                 facts, root, &top_level, source, header_end, settings, &triggered,
@@ -157,7 +157,7 @@ impl AuditCache {
         // The module context comes from the statements every audit walks and from what
         // is remembered of the skipped definitions, so it is the same whatever is
         // skipped: when it changed, the rules run once, over everything.
-        let optimistic = Context::with_coverage(source, tree, language, settings, &coverage)
+        let optimistic = Context::with_coverage(source, syntax, language, settings, &coverage)
             .with_path(path)
             .with_top_level(top_level.clone());
         let hash = context_of(optimistic.python_facts());
@@ -166,7 +166,7 @@ impl AuditCache {
             optimistic
         } else {
             drop(optimistic);
-            Context::with_coverage(source, tree, language, settings, Coverage::WHOLE)
+            Context::with_coverage(source, syntax, language, settings, Coverage::WHOLE)
                 .with_path(path)
                 .with_top_level(top_level.clone())
         };

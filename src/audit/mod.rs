@@ -12,13 +12,13 @@ use std::path::Path;
 use std::sync::{LazyLock, Mutex};
 
 use aho_corasick::AhoCorasick;
-use tree_sitter::Tree;
 
 use crate::config::Settings;
 use crate::document::parse_text;
 use crate::language::Language;
 use crate::rules::{ALL_RULES, Context, Finding};
 use crate::suppression::{is_suppressed, may_suppress};
+use crate::syntax::Syntax;
 
 /// Rules that have panicked in this process, so each is logged once, not per keystroke.
 static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
@@ -29,11 +29,11 @@ static PANICKED_RULES: LazyLock<Mutex<HashSet<&'static str>>> =
 pub fn audit(
     language: Language,
     source: &str,
-    tree: &Tree,
+    syntax: &Syntax,
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    let context = Context::new(source, tree, language, settings).with_path(path);
+    let context = Context::new(source, syntax, language, settings).with_path(path);
     let triggered = triggered_rules(language, source, settings);
     finish(run_rules(&context, &triggered), source, language)
 }
@@ -43,11 +43,11 @@ pub fn audit(
 pub fn audit_without_prefilter(
     language: Language,
     source: &str,
-    tree: &Tree,
+    syntax: &Syntax,
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    let context = Context::new(source, tree, language, settings).with_path(path);
+    let context = Context::new(source, syntax, language, settings).with_path(path);
     let all: Vec<bool> = ALL_RULES
         .iter()
         .map(|rule| rule.applies_to(language))
@@ -233,8 +233,8 @@ pub fn audit_text(
     if !may_have_findings(language, source, settings) {
         return Vec::new();
     }
-    let Some(tree) = parse_text(language, source) else {
+    let Some(syntax) = parse_text(language, source) else {
         return Vec::new();
     };
-    audit(language, source, &tree, settings, path)
+    audit(language, source, &syntax, settings, path)
 }

@@ -1,93 +1,41 @@
-//! A document as the server holds it: a rope for cheap edits, the tree-sitter tree kept
-//! in step with it by incremental re-parsing, the version and the language.
+//! A document as the server holds it: a rope for cheap edits, its syntax (`syntax`)
+//! kept in step with it by re-parsing what each edit touched, the version and the
+//! language.
 //!
-//! Owns parsing (thread-local parsers per language). Must not know about rules or LSP
-//! messages beyond the content-change events it applies.
+//! Must not know about rules or LSP messages beyond the content-change events it applies.
 
 pub mod parser_limits;
 pub mod position;
 pub mod source_text;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use ropey::Rope;
 use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
-use tree_sitter::{InputEdit, Parser, Tree};
+use tree_sitter::InputEdit;
 
 use crate::language::Language;
+use crate::syntax::Syntax;
 use position::{Encoding, offsets_of, point_of};
-
-thread_local! {
-    static PARSERS: RefCell<HashMap<Language, Parser>> = RefCell::new(HashMap::new());
-}
-
-/// Parse `read` (a chunk reader) with this thread's parser for `language`.
-fn parse_chunks<T: AsRef<[u8]>>(
-    language: Language,
-    read: &mut impl FnMut(usize, tree_sitter::Point) -> T,
-    old_tree: Option<&Tree>,
-) -> Option<Tree> {
-    PARSERS.with(|parsers| {
-        let mut parsers = parsers.borrow_mut();
-        let parser = match parsers.entry(language) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let mut parser = Parser::new();
-                if let Err(error) = parser.set_language(&language.grammar()) {
-                    tracing::error!(%error, language = language.name(), "grammar does not load");
-                    return None;
-                }
-                entry.insert(parser)
-            }
-        };
-        parser.parse_with_options(read, old_tree, None)
-    })
-}
 
 /// Parse a whole string from scratch (the CLI and fresh opens). `None` for a text the
 /// grammar cannot take safely (`parser_limits`).
-pub fn parse_text(language: Language, text: &str) -> Option<Tree> {
-    let bytes = text.as_bytes();
-    if let Err(too_deep) = parser_limits::check(language, [bytes]) {
-        tracing::debug!(%too_deep, "not parsed");
-        return None;
-    }
-    parse_chunks(
-        language,
-        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
-        None,
-    )
+pub fn parse_text(language: Language, text: &str) -> Option<Syntax> {
+    Syntax::parse(language, text)
 }
 
-fn parse_rope(language: Language, rope: &Rope, old_tree: Option<&Tree>) -> Option<Tree> {
-    if let Err(too_deep) = parser_limits::check(language, rope.chunks().map(str::as_bytes)) {
-        tracing::debug!(%too_deep, "not parsed");
-        return None;
-    }
-    parse_chunks(
-        language,
-        &mut |offset, _| {
-            if offset >= rope.len_bytes() {
-                return &[][..];
-            }
-            let (chunk, chunk_start, _, _) = rope.chunk_at_byte(offset);
-            &chunk.as_bytes()[offset - chunk_start..]
-        },
-        old_tree,
-    )
+fn parse_rope(language: Language, rope: &Rope, old: Option<&Syntax>) -> Option<Syntax> {
+    Syntax::reparse(language, &rope.to_string(), old)
 }
 
 #[derive(Debug, Clone)]
 pub struct Document {
     pub rope: Rope,
-    pub tree: Option<Tree>,
+    pub syntax: Option<Syntax>,
     pub version: i32,
     pub language: Language,
     /// While a first parse runs elsewhere (`new_unparsed`): the edits made to the text
-    /// since, to replay on its tree. `None` once the tree is in step with the text.
+    /// since, to replay on its syntax. `None` once the syntax is in step with the text.
     edits_since_parse: Option<Vec<InputEdit>>,
-    /// The tree was dropped to save memory (`evict_tree`): the next change parses the
+    /// The trees were dropped to save memory (`evict_tree`): the next change parses the
     /// text afresh, and `tree_or_parse` parses it for a one-off use meanwhile.
     evicted: bool,
 }
@@ -95,10 +43,10 @@ pub struct Document {
 impl Document {
     pub fn new(text: &str, version: i32, language: Language) -> Document {
         let rope = Rope::from_str(text);
-        let tree = parse_rope(language, &rope, None);
+        let syntax = parse_rope(language, &rope, None);
         Document {
             rope,
-            tree,
+            syntax,
             version,
             language,
             edits_since_parse: None,
@@ -107,11 +55,11 @@ impl Document {
     }
 
     /// A document whose first parse the caller runs elsewhere (`parse_detached` on
-    /// another thread, then `adopt_tree`): a large file must not hold up the server.
+    /// another thread, then `adopt_syntax`): a large file must not hold up the server.
     pub fn new_unparsed(text: &str, version: i32, language: Language) -> Document {
         Document {
             rope: Rope::from_str(text),
-            tree: None,
+            syntax: None,
             version,
             language,
             edits_since_parse: Some(Vec::new()),
@@ -124,25 +72,25 @@ impl Document {
         self.edits_since_parse.is_some()
     }
 
-    /// Drop the tree of a document nobody is editing: a tree costs far more memory than
+    /// Drop the trees of a document nobody is editing: trees cost far more memory than
     /// the text (an editor keeps hundreds of documents open). The text stays; the next
     /// change parses it whole.
     pub fn evict_tree(&mut self) {
-        if self.tree.is_some() && !self.is_parsing() {
-            self.tree = None;
+        if self.syntax.is_some() && !self.is_parsing() {
+            self.syntax = None;
             self.evicted = true;
         }
     }
 
-    /// Whether the tree was evicted (the text was parseable when it was).
+    /// Whether the trees were evicted (the text was parseable when it was).
     pub fn is_evicted(&self) -> bool {
         self.evicted
     }
 
-    /// The tree, or for an evicted document a fresh parse of its text that is not kept.
-    pub fn tree_or_parse(&self) -> Option<std::borrow::Cow<'_, Tree>> {
-        match &self.tree {
-            Some(tree) => Some(std::borrow::Cow::Borrowed(tree)),
+    /// The syntax, or for an evicted document a fresh parse of its text that is not kept.
+    pub fn syntax_or_parse(&self) -> Option<std::borrow::Cow<'_, Syntax>> {
+        match &self.syntax {
+            Some(syntax) => Some(std::borrow::Cow::Borrowed(syntax)),
             None if self.evicted => {
                 parse_rope(self.language, &self.rope, None).map(std::borrow::Cow::Owned)
             }
@@ -150,32 +98,32 @@ impl Document {
         }
     }
 
-    /// The full parse of the current text, for `adopt_tree` (call it off the server's
+    /// The full parse of the current text, for `adopt_syntax` (call it off the server's
     /// threads; the rope is a cheap snapshot).
-    pub fn parse_detached(language: Language, rope: &Rope) -> Option<Tree> {
+    pub fn parse_detached(language: Language, rope: &Rope) -> Option<Syntax> {
         parse_rope(language, rope, None)
     }
 
-    /// Take the tree of a detached parse of this document's text as it was when the
+    /// Take the syntax of a detached parse of this document's text as it was when the
     /// parse began: replay the edits made since on it and re-parse incrementally.
-    pub fn adopt_tree(&mut self, tree: Option<Tree>) {
+    pub fn adopt_syntax(&mut self, syntax: Option<Syntax>) {
         let Some(edits) = self.edits_since_parse.take() else {
             return; // already parsed
         };
-        self.tree = match tree {
-            Some(mut tree) if !edits.is_empty() => {
+        self.syntax = match syntax {
+            Some(mut syntax) if !edits.is_empty() => {
                 for edit in &edits {
-                    tree.edit(edit);
+                    syntax.edit(edit);
                 }
-                parse_rope(self.language, &self.rope, Some(&tree))
+                parse_rope(self.language, &self.rope, Some(&syntax))
             }
-            Some(tree) => Some(tree),
+            Some(syntax) => Some(syntax),
             None => parse_rope(self.language, &self.rope, None),
         };
     }
 
     /// Apply LSP content changes in order (ranged ones incrementally, a range-less one
-    /// replaces the text), then re-parse once, reusing the edited old tree.
+    /// replaces the text), then re-parse once, reusing what the edits left unchanged.
     pub fn apply_changes(
         &mut self,
         changes: &[TextDocumentContentChangeEvent],
@@ -202,18 +150,18 @@ impl Document {
         }
         self.version = version;
         if self.is_parsing() {
-            return; // `adopt_tree` re-parses once the first parse is back
+            return; // `adopt_syntax` re-parses once the first parse is back
         }
-        let old_tree = if full_reparse || self.evicted {
+        let old = if full_reparse || self.evicted {
             None
         } else {
-            self.tree.as_ref()
+            self.syntax.as_ref()
         };
-        self.tree = parse_rope(self.language, &self.rope, old_tree);
+        self.syntax = parse_rope(self.language, &self.rope, old);
         self.evicted = false;
     }
 
-    /// Replace a byte range in the rope and tell the tree about it (no re-parse).
+    /// Replace a byte range in the rope and tell the syntax about it (no re-parse).
     pub fn replace(&mut self, bytes: std::ops::Range<usize>, new_text: &str) {
         let start_position = point_of(&self.rope, bytes.start);
         let old_end_position = point_of(&self.rope, bytes.end);
@@ -230,8 +178,8 @@ impl Document {
             old_end_position,
             new_end_position: point_of(&self.rope, new_end_byte),
         };
-        if let Some(tree) = self.tree.as_mut() {
-            tree.edit(&edit);
+        if let Some(syntax) = self.syntax.as_mut() {
+            syntax.edit(&edit);
         }
         if let Some(edits) = self.edits_since_parse.as_mut() {
             edits.push(edit);
@@ -266,8 +214,8 @@ mod tests {
         let fresh = Document::new(&document.text(), 2, Language::Python);
         assert_eq!(document.text(), "def f():\n    return \"😀\"\n");
         assert_eq!(
-            document.tree.as_ref().map(|t| t.root_node().to_sexp()),
-            fresh.tree.as_ref().map(|t| t.root_node().to_sexp())
+            document.syntax.as_ref().map(Syntax::to_sexp),
+            fresh.syntax.as_ref().map(Syntax::to_sexp)
         );
     }
 
@@ -275,14 +223,12 @@ mod tests {
     fn an_evicted_tree_comes_back_on_the_next_change() {
         let mut document = Document::new("def f():\n    return 1\n", 1, Language::Python);
         document.evict_tree();
-        assert!(document.tree.is_none() && document.is_evicted());
-        let one_off = document
-            .tree_or_parse()
-            .map(|tree| tree.root_node().to_sexp());
+        assert!(document.syntax.is_none() && document.is_evicted());
+        let one_off = document.syntax_or_parse().map(|syntax| syntax.to_sexp());
         document.apply_changes(&[change((1, 11), (1, 12), "2")], 2, Encoding::Utf8);
         assert!(!document.is_evicted());
         let fresh = Document::new(&document.text(), 2, Language::Python);
-        let sexp = |document: &Document| document.tree.as_ref().map(|t| t.root_node().to_sexp());
+        let sexp = |document: &Document| document.syntax.as_ref().map(Syntax::to_sexp);
         assert_eq!(sexp(&document), sexp(&fresh));
         assert_eq!(one_off, sexp(&fresh));
     }

@@ -80,6 +80,16 @@ impl<'t> Ancestry<'t> {
         }
     }
 
+    /// The node that stands for the module (the first item's root).
+    pub fn root(&self) -> Node<'t> {
+        self.root
+    }
+
+    /// The module's top-level nodes, across all its items.
+    pub fn top_level(&self) -> &[Node<'t>] {
+        &self.top_level
+    }
+
     pub fn parent(&self, node: Node<'t>) -> Option<Node<'t>> {
         self.ancestors(node).pop()
     }
@@ -108,12 +118,17 @@ mod tests {
     #[test]
     fn matches_parent_for_every_node() {
         let source = "import x\n\nclass A:\n    async def f(self):\n        await self.db.commit()\n\ny = [1, (2, {3: f(a=b)})]\n";
-        let Some(tree) = parse_text(Language::Python, source) else {
+        let Some(syntax) = parse_text(Language::Python, source) else {
             panic!("parses")
         };
-        let ancestry = Ancestry::new(tree.root_node());
-        crate::rules::walk_tree(tree.root_node(), |node| {
-            assert_eq!(ancestry.parent(node), node.parent(), "{}", node.kind());
-        });
+        let ancestry = Ancestry::with_top_level(syntax.root(), syntax.top_level());
+        for &statement in ancestry.top_level() {
+            assert_eq!(ancestry.parent(statement), Some(syntax.root()));
+            crate::rules::walk_tree(statement, |node| {
+                if node.id() != statement.id() {
+                    assert_eq!(ancestry.parent(node), node.parent(), "{}", node.kind());
+                }
+            });
+        }
     }
 }

@@ -18,10 +18,11 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
 use crate::config::Settings;
 use crate::language::Language;
+use crate::syntax::Syntax;
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
 
@@ -265,7 +266,8 @@ pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
 /// What a check function reads.
 pub struct Context<'a> {
     pub source: &'a str,
-    pub tree: &'a Tree,
+    /// The parsed items (a Python module's top-level statements, each its own tree).
+    pub syntax: &'a Syntax,
     pub language: Language,
     pub settings: &'a Settings,
     /// Where the file lives, when known (the CLI's path, the editor's file URI).
@@ -310,23 +312,23 @@ impl Coverage {
 impl<'a> Context<'a> {
     pub fn new(
         source: &'a str,
-        tree: &'a Tree,
+        syntax: &'a Syntax,
         language: Language,
         settings: &'a Settings,
     ) -> Self {
-        Context::with_coverage(source, tree, language, settings, Coverage::WHOLE)
+        Context::with_coverage(source, syntax, language, settings, Coverage::WHOLE)
     }
 
     pub fn with_coverage(
         source: &'a str,
-        tree: &'a Tree,
+        syntax: &'a Syntax,
         language: Language,
         settings: &'a Settings,
         coverage: &'a Coverage,
     ) -> Self {
         Context {
             source,
-            tree,
+            syntax,
             language,
             settings,
             path: None,
@@ -338,13 +340,14 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The root's children in order (statements and comments of a module).
+    /// The top-level nodes of every item in order (statements and comments of a module).
     pub fn top_level(&self) -> &[Node<'a>] {
-        self.top_level.get_or_init(|| {
-            let root = self.tree.root_node();
-            let mut cursor = root.walk();
-            root.children(&mut cursor).collect()
-        })
+        self.top_level.get_or_init(|| self.syntax.top_level())
+    }
+
+    /// The node that stands for the whole source (see `Syntax::root`).
+    pub fn root(&self) -> Node<'a> {
+        self.syntax.root()
     }
 
     pub fn with_path(mut self, path: Option<&'a std::path::Path>) -> Self {
@@ -352,7 +355,7 @@ impl<'a> Context<'a> {
         self
     }
 
-    /// Hand over the root's children when the caller already listed them.
+    /// Hand over the top-level nodes when the caller already listed them.
     pub fn with_top_level(self, top_level: Vec<Node<'a>>) -> Self {
         let _ = self.top_level.set(top_level);
         self
@@ -366,7 +369,7 @@ impl<'a> Context<'a> {
     pub fn routers(&self) -> &python::web::Routers<'a> {
         self.routers.get_or_init(|| {
             python::web::Routers::collect(
-                self.tree.root_node(),
+                self.top_level(),
                 self.source,
                 &self.python_facts().imports,
             )
@@ -383,7 +386,7 @@ impl<'a> Context<'a> {
     pub fn python_facts(&self) -> &python::ModuleFacts<'a> {
         self.python_facts.get_or_init(|| {
             python::ModuleFacts::collect_partial(
-                self.tree.root_node(),
+                self.syntax.root(),
                 self.top_level(),
                 self.source,
                 self.coverage,

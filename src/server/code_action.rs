@@ -158,13 +158,13 @@ fn line_ends_inside_multiline_token(
     text: &str,
     byte: usize,
 ) -> bool {
-    let Some(tree) = document.tree_or_parse() else {
+    let Some(syntax) = document.syntax_or_parse() else {
         return false;
     };
     let end = crate::rules::line_end(text, byte);
     // Only the node at the line's end and the nodes around it can span past it: look at
     // that chain, not the whole tree.
-    let root = tree.root_node();
+    let root = syntax.item_at(end.saturating_sub(1)).tree.root_node();
     let Some(at_end) = root.descendant_for_byte_range(end.saturating_sub(1), end) else {
         return false;
     };

@@ -64,7 +64,7 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
         if !Arc::ptr_eq(&open.audit_cache, &this_opening) {
             return; // closed and opened again: that opening parses for itself
         }
-        open.document.adopt_tree(parsed.ok().flatten());
+        open.document.adopt_syntax(parsed.ok().flatten());
         warn_if_not_parsed(&item.uri, &open.document);
     } else if let Some(open) = backend.documents.get(&item.uri) {
         warn_if_not_parsed(&item.uri, &open.document);
@@ -76,7 +76,7 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
 /// Say why a document has no tree (so no findings): its indentation is deeper than
 /// its grammar handles safely (`parser_limits`).
 fn warn_if_not_parsed(uri: &Uri, document: &Document) {
-    if document.tree.is_some() || document.is_parsing() || document.is_evicted() {
+    if document.syntax.is_some() || document.is_parsing() || document.is_evicted() {
         return;
     }
     let chunks = document.rope.chunks().map(str::as_bytes);
@@ -105,7 +105,7 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
                 "document version went backwards"
             );
         }
-        let had_tree = open.document.tree.is_some();
+        let had_tree = open.document.syntax.is_some();
         open.document
             .apply_changes(&params.content_changes, version, encoding);
         if had_tree {
@@ -132,7 +132,7 @@ fn evict_idle_trees(backend: &Backend) {
     let mut with_trees: Vec<(u64, Uri)> = backend
         .documents
         .iter()
-        .filter(|open| open.document.tree.is_some())
+        .filter(|open| open.document.syntax.is_some())
         .map(|open| (open.last_edited, open.key().clone()))
         .collect();
     if with_trees.len() <= TREES_KEPT {
@@ -237,22 +237,22 @@ fn audit_with_cache(
     cache: &Mutex<AuditCache>,
     path: Option<&std::path::Path>,
 ) -> Vec<Finding> {
-    let Some(tree) = document.tree_or_parse() else {
+    let Some(syntax) = document.syntax_or_parse() else {
         return Vec::new();
     };
-    let tree = tree.as_ref();
+    let syntax = syntax.as_ref();
     let mut cache = cache.lock().unwrap_or_else(|poisoned| {
         let mut cache = poisoned.into_inner();
         *cache = AuditCache::default();
         cache
     });
     let audited = catch_unwind(AssertUnwindSafe(|| {
-        cache.audit(document.language, text, tree, settings, path)
+        cache.audit(document.language, text, syntax, settings, path)
     }));
     audited.unwrap_or_else(|_| {
         tracing::error!("incremental audit failed; auditing the whole document");
         *cache = AuditCache::default();
-        audit(document.language, text, tree, settings, path)
+        audit(document.language, text, syntax, settings, path)
     })
 }
 

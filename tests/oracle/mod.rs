@@ -101,12 +101,14 @@ pub fn reference_offset(text: &str, position: Position, encoding: Encoding) -> u
 /// Every node's kind and byte span, in tree order.
 pub fn tree_signature(document: &Document) -> Vec<(String, usize, usize)> {
     let mut nodes = Vec::new();
-    let Some(tree) = document.tree.as_ref() else {
+    let Some(syntax) = document.syntax.as_ref() else {
         return nodes;
     };
-    stackaudit::rules::walk_tree(tree.root_node(), |node| {
-        nodes.push((node.kind().to_string(), node.start_byte(), node.end_byte()));
-    });
+    for root in syntax.roots() {
+        stackaudit::rules::walk_tree(root, |node| {
+            nodes.push((node.kind().to_string(), node.start_byte(), node.end_byte()));
+        });
+    }
     nodes
 }
 
@@ -160,7 +162,7 @@ impl Session {
             tree_signature(&fresh),
             "{label}: tree diverged on {reference:?}"
         );
-        let (Some(tree), Some(fresh_tree)) = (self.document.tree.as_ref(), fresh.tree.as_ref())
+        let (Some(tree), Some(fresh_tree)) = (self.document.syntax.as_ref(), fresh.syntax.as_ref())
         else {
             panic!("{label}: the grammar gave no tree for {reference:?}");
         };

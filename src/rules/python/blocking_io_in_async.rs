@@ -233,8 +233,8 @@ fn report(
     function_name: &str,
 ) -> Finding {
     let source = context.source;
-    let root = context.tree.root_node();
-    let (asyncio, import_edit) = ensure_module_import(root, source, &facts.imports, "asyncio");
+    let (asyncio, import_edit) =
+        ensure_module_import(context.top_level(), source, &facts.imports, "asyncio");
     let function = call.child_by_field_name("function");
     let callee = function.map_or("", |function| node_text(function, source));
     // Fixes edit only around the arguments, never copy them: they may hold comments,

@@ -182,16 +182,16 @@ pub fn called_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
 /// A call that logs the current exception with its traceback, for a fix, and the edit
 /// that imports `logging` when the module has no logger of its own.
 pub fn log_exception_call(
-    root: Node,
     facts: &ModuleFacts,
     source: &str,
     message: &str,
 ) -> (String, Option<Edit>) {
     let escaped = message.replace('\\', "\\\\").replace('"', "\\\"");
-    if let Some(logger) = module_logger(root, source, &facts.imports) {
+    let top_level = facts.ancestry.top_level();
+    if let Some(logger) = module_logger(top_level, source, &facts.imports) {
         return (format!("{logger}.exception(\"{escaped}\")"), None);
     }
-    let (logging, import) = ensure_module_import(root, source, &facts.imports, "logging");
+    let (logging, import) = ensure_module_import(top_level, source, &facts.imports, "logging");
     (format!("{logging}.exception(\"{escaped}\")"), import)
 }
 
@@ -204,13 +204,15 @@ pub const LOGGER_FACTORIES: &[&str] = &[
 
 /// A module-level name bound to `logging.getLogger(...)` (or structlog's `get_logger`),
 /// or loguru's `logger` imported by name.
-pub fn module_logger<'s>(root: Node, source: &'s str, imports: &'s Imports) -> Option<&'s str> {
+pub fn module_logger<'s>(
+    top_level: &[Node],
+    source: &'s str,
+    imports: &'s Imports,
+) -> Option<&'s str> {
     if imports.resolve("logger") == Some("loguru.logger") {
         return Some("logger");
     }
-    let mut cursor = root.walk();
-    let statements: Vec<Node> = root.named_children(&mut cursor).collect();
-    statements.into_iter().rev().find_map(|statement| {
+    top_level.iter().rev().find_map(|&statement| {
         let assignment = statement
             .named_child(0)
             .filter(|_| statement.kind() == "expression_statement")?;
@@ -270,7 +272,6 @@ pub fn mentions_bare_except(text: &str) -> bool {
 /// no logger of its own.
 pub fn log_exception_fix(
     handler: &Handler,
-    root: Node,
     facts: &ModuleFacts,
     source: &str,
     what: &str,
@@ -278,7 +279,7 @@ pub fn log_exception_fix(
     let place = enclosing_function_name(facts, handler.clause, source)
         .map(|name| format!(" in {name}"))
         .unwrap_or_default();
-    let (log_call, import) = log_exception_call(root, facts, source, &format!("{what}{place}"));
+    let (log_call, import) = log_exception_call(facts, source, &format!("{what}{place}"));
     let edit = log_first(handler, &log_call, source)?;
     let logger = log_call.split('(').next().unwrap_or("logging.exception");
     Some(crate::rules::Fix::safe(

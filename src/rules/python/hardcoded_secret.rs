@@ -180,8 +180,7 @@ fn check_literal(
     );
     let variable = variable.filter(|variable| fixable && !variable.is_empty());
     if let Some(variable) = variable {
-        let root = context.tree.root_node();
-        let (os, import) = ensure_module_import(root, source, &facts.imports, "os");
+        let (os, import) = ensure_module_import(context.top_level(), source, &facts.imports, "os");
         let (range, replacement) = match holder {
             Holder::Fallback(call, _) => {
                 let key = positional_arguments(call)

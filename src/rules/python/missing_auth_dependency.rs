@@ -105,7 +105,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         return;
     }
     let module = Module {
-        root: context.tree.root_node(),
+        root: context.root(),
         source,
         facts,
         routers: context.routers(),

@@ -57,8 +57,7 @@ use tree_sitter::Node;
 
 use super::{
     Imports, ModuleFacts, contains_method_call, dotted_name, enclosing_scope, indent_unit,
-    is_awaited, is_binding_occurrence, is_standalone_statement, same_expression, walk_local_scope,
-    walk_local_scope_in,
+    is_awaited, is_binding_occurrence, is_standalone_statement, same_expression,
 };
 use crate::language::Language;
 use crate::rules::{
@@ -192,13 +191,20 @@ fn check_commit(
                     // so they are no place for a rollback. Judge the commit as if the
                     // `try` were not there (the wrapper fix rolls back where it is bound).
                     let bound_inside = bound_within(
+                        facts,
                         scope,
                         receiver_root,
                         child.start_byte()..commit.start_byte(),
                         source,
                     );
                     if bound_inside
-                        && !bound_within(scope, receiver_root, 0..ancestor.start_byte(), source)
+                        && !bound_within(
+                            facts,
+                            scope,
+                            receiver_root,
+                            0..ancestor.start_byte(),
+                            source,
+                        )
                     {
                         break;
                     }
@@ -217,7 +223,7 @@ fn check_commit(
             _ => {}
         }
     }
-    if closed_by_finally || !created_in_scope(commit, &ancestors, receiver_text, source) {
+    if closed_by_finally || !created_in_scope(facts, commit, &ancestors, receiver_text, source) {
         return None;
     }
     let await_prefix = if awaited { "await " } else { "" };
@@ -329,9 +335,15 @@ fn root_name<'s>(reference: Node, source: &'s str) -> Option<&'s str> {
 
 /// Whether `scope` (nested scopes aside) binds `name` at a byte in `range`: an
 /// assignment or `with`/`for`/walrus target, a parameter, or an import.
-fn bound_within(scope: Node, name: &str, range: std::ops::Range<usize>, source: &str) -> bool {
+fn bound_within(
+    facts: &ModuleFacts,
+    scope: Node,
+    name: &str,
+    range: std::ops::Range<usize>,
+    source: &str,
+) -> bool {
     let mut bound = false;
-    walk_local_scope_in(scope, range.clone(), |node| {
+    facts.walk_scope_in(scope, range.clone(), |node| {
         bound = bound
             || (node.kind() == "identifier"
                 && range.contains(&node.start_byte())
@@ -455,12 +467,18 @@ fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> boo
 
 /// Whether `receiver` is bound, earlier in the same function (or module), to a new
 /// session or connection: `SessionLocal()`, `Session(engine)`, `engine.connect()`, ...
-fn created_in_scope(commit: Node, ancestors: &[Node], receiver: &str, source: &str) -> bool {
+fn created_in_scope(
+    facts: &ModuleFacts,
+    commit: Node,
+    ancestors: &[Node],
+    receiver: &str,
+    source: &str,
+) -> bool {
     let Some(scope) = enclosing_scope(ancestors) else {
         return false;
     };
     let mut created = false;
-    walk_local_scope(scope, |node| {
+    facts.walk_scope(scope, |node| {
         if created || node.kind() != "assignment" || node.start_byte() >= commit.start_byte() {
             return;
         }

@@ -88,10 +88,8 @@ impl CallSite<'_> {
 }
 
 impl<'t> ModuleFacts<'t> {
-    pub fn collect(root: Node<'t>, source: &str) -> ModuleFacts<'t> {
-        let mut cursor = root.walk();
-        let top_level: Vec<Node<'t>> = root.children(&mut cursor).collect();
-        ModuleFacts::collect_partial(root, &top_level, source, Coverage::WHOLE)
+    pub fn collect(syntax: &'t crate::syntax::Syntax, source: &str) -> ModuleFacts<'t> {
+        ModuleFacts::collect_partial(syntax.root(), &syntax.top_level(), source, Coverage::WHOLE)
     }
 
     /// Facts of the statements `coverage` does not skip, plus the imports it remembers
@@ -155,6 +153,39 @@ impl<'t> ModuleFacts<'t> {
             comments,
             bindings: bindings_by_scope,
         }
+    }
+}
+
+impl<'t> ModuleFacts<'t> {
+    /// `walk_local_scope_in` for a scope that may be the module: a module's statements
+    /// stand in several items (`syntax`), so its scope is walked statement by statement.
+    pub fn walk_scope_in(
+        &self,
+        scope: Node<'t>,
+        bytes: std::ops::Range<usize>,
+        mut visit: impl FnMut(Node<'t>),
+    ) {
+        if scope.id() != self.ancestry.root().id() {
+            return walk_local_scope_in(scope, bytes, visit);
+        }
+        visit(scope);
+        for &statement in self.ancestry.top_level() {
+            let nested_scope = matches!(
+                statement.kind(),
+                "function_definition" | "lambda" | "class_definition"
+            );
+            if !nested_scope
+                && statement.end_byte() >= bytes.start
+                && statement.start_byte() < bytes.end
+            {
+                walk_local_scope_in(statement, bytes.clone(), &mut visit);
+            }
+        }
+    }
+
+    /// `walk_local_scope` for a scope that may be the module (see `walk_scope_in`).
+    pub fn walk_scope(&self, scope: Node<'t>, visit: impl FnMut(Node<'t>)) {
+        self.walk_scope_in(scope, 0..usize::MAX, visit);
     }
 }
 
@@ -408,6 +439,11 @@ pub fn walk_local_scope_in<'t>(
     bytes: std::ops::Range<usize>,
     mut visit: impl FnMut(Node<'t>),
 ) {
+    // A module node holds one item only: its scope is walked through `ModuleFacts`.
+    debug_assert!(
+        scope.kind() != "module",
+        "walk the module's scope with ModuleFacts::walk_scope_in"
+    );
     let mut stack = vec![scope];
     while let Some(node) = stack.pop() {
         visit(node);
@@ -549,7 +585,7 @@ pub fn same_expression(left: &str, right: &str) -> bool {
 
 /// Edit that makes sure `module` is imported, and the local name to call it by.
 pub fn ensure_module_import(
-    root: Node,
+    top_level: &[Node],
     source: &str,
     imports: &Imports,
     module: &str,
@@ -559,7 +595,7 @@ pub fn ensure_module_import(
     }
     (
         module.to_string(),
-        Some(sorted_import_edit(root, source, module)),
+        Some(sorted_import_edit(top_level, source, module)),
     )
 }
 
@@ -581,10 +617,12 @@ enum ImportGroup {
     Other,
 }
 
-fn header_imports<'t>(root: Node<'t>, source: &str) -> Vec<HeaderImport<'t>> {
-    let header_end = import_insertion_point(root, source).unwrap_or(0);
-    let mut cursor = root.walk();
-    root.named_children(&mut cursor)
+fn header_imports<'t>(top_level: &[Node<'t>], source: &str) -> Vec<HeaderImport<'t>> {
+    let header_end = import_insertion_point(top_level, source).unwrap_or(0);
+    top_level
+        .iter()
+        .copied()
+        .filter(|statement| statement.is_named())
         .take_while(|statement| statement.start_byte() < header_end)
         .filter_map(|statement| {
             let (plain, module) = match statement.kind() {
@@ -627,10 +665,10 @@ fn header_imports<'t>(root: Node<'t>, source: &str) -> Vec<HeaderImport<'t>> {
 /// alphabetical order, before its `from` lines, or as a new group after `__future__`
 /// imports and before the others. A header that is not sorted gets it at the first
 /// place that reads in order.
-fn sorted_import_edit(root: Node, source: &str, module: &str) -> super::Edit {
+fn sorted_import_edit(top_level: &[Node], source: &str, module: &str) -> super::Edit {
     let newline = super::newline_of(source);
     let line = format!("import {module}");
-    let imports = header_imports(root, source);
+    let imports = header_imports(top_level, source);
     let before = |statement: Node, text: String| {
         super::Edit::insert(super::line_start(source, statement.start_byte()), text)
     };
@@ -661,7 +699,7 @@ fn sorted_import_edit(root: Node, source: &str, module: &str) -> super::Edit {
     if let Some(last_future) = imports.last() {
         return after(last_future.statement, format!("{newline}{newline}{line}"));
     }
-    match import_insertion_point(root, source) {
+    match import_insertion_point(top_level, source) {
         Some(at) => super::Edit::insert(at, format!("{newline}{line}")),
         None => super::Edit::insert(0, format!("{line}{newline}")),
     }
@@ -670,10 +708,9 @@ fn sorted_import_edit(root: Node, source: &str, module: &str) -> super::Edit {
 /// Where a new import line goes: the end of the line of the last import (or of the
 /// docstring) in the module's leading block of imports, comments and docstring; `None`
 /// when the module does not open with one (then the import goes first).
-pub fn import_insertion_point(root: Node, source: &str) -> Option<usize> {
+pub fn import_insertion_point(top_level: &[Node], source: &str) -> Option<usize> {
     let mut insert_at = None;
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    for &statement in top_level.iter().filter(|statement| statement.is_named()) {
         match statement.kind() {
             "import_statement" | "import_from_statement" | "future_import_statement" => {
                 insert_at = Some(statement.end_byte());
@@ -681,7 +718,7 @@ pub fn import_insertion_point(root: Node, source: &str) -> Option<usize> {
             "comment" => {}
             "expression_statement"
                 if insert_at.is_none()
-                    && statement.start_byte() == first_statement_start(root)
+                    && statement.start_byte() == first_statement_start(top_level)
                     && statement
                         .named_child(0)
                         .is_some_and(|e| e.kind() == "string") =>
@@ -694,10 +731,10 @@ pub fn import_insertion_point(root: Node, source: &str) -> Option<usize> {
     insert_at.map(|at| line_end(source, at))
 }
 
-fn first_statement_start(root: Node) -> usize {
-    let mut cursor = root.walk();
-    root.named_children(&mut cursor)
-        .find(|child| child.kind() != "comment")
+fn first_statement_start(top_level: &[Node]) -> usize {
+    top_level
+        .iter()
+        .find(|child| child.is_named() && child.kind() != "comment")
         .map_or(0, |child| child.start_byte())
 }
 
@@ -911,8 +948,8 @@ mod tests {
 
     /// `source` with `import {module}` added where the fix would add it.
     fn with_import(source: &str, module: &str) -> String {
-        let tree = parse_text(Language::Python, source).expect("parses");
-        let edit = sorted_import_edit(tree.root_node(), source, module);
+        let syntax = parse_text(Language::Python, source).expect("parses");
+        let edit = sorted_import_edit(&syntax.top_level(), source, module);
         apply_edits(source, &[edit])
     }
 

@@ -42,7 +42,7 @@
 
 use tree_sitter::Node;
 
-use super::{enclosing_scope, walk_local_scope};
+use super::{ModuleFacts, enclosing_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text};
 
@@ -150,7 +150,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(iterable) = loop_.child_by_field_name("right") else {
             continue;
         };
-        if !iterates_query_results(iterable, &ancestors, source) {
+        if !iterates_query_results(facts, iterable, &ancestors, source) {
             continue;
         }
         let loop_variable = loop_
@@ -230,7 +230,12 @@ fn names_handle(name: &str) -> bool {
 
 /// The loop's iterable is a query's result, directly or through a name assigned one
 /// earlier in the same function.
-fn iterates_query_results(iterable: Node, ancestors: &[Node], source: &str) -> bool {
+fn iterates_query_results(
+    facts: &ModuleFacts,
+    iterable: Node,
+    ancestors: &[Node],
+    source: &str,
+) -> bool {
     if contains_query(iterable, source) {
         return true;
     }
@@ -242,7 +247,7 @@ fn iterates_query_results(iterable: Node, ancestors: &[Node], source: &str) -> b
         return false;
     };
     let mut from_query = false;
-    walk_local_scope(scope, |node| {
+    facts.walk_scope(scope, |node| {
         if node.kind() != "assignment" || node.start_byte() >= iterable.start_byte() {
             return;
         }

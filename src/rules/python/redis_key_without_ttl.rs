@@ -46,8 +46,8 @@ use tree_sitter::Node;
 use super::redis_clients::same_key;
 use super::redis_clients::{RedisClients, Scopes};
 use super::{
-    enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement, keyword_argument,
-    positional_arguments, walk_local_scope_from,
+    ModuleFacts, enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement,
+    keyword_argument, positional_arguments,
 };
 use crate::language::Language;
 use crate::rules::{
@@ -134,7 +134,7 @@ fn check_write(
     }
     let unexpired: Vec<Node> = keys
         .into_iter()
-        .filter(|&key| !expired_later(ancestors, write, key, source))
+        .filter(|&key| !expired_later(context.python_facts(), ancestors, write, key, source))
         .collect();
     let first = unexpired.first()?;
     let receiver_text = node_text(receiver, source);
@@ -195,13 +195,19 @@ fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>
 }
 
 /// Whether `expire(key, ...)` (or a sibling) follows the write in the same scope.
-fn expired_later(ancestors: &[Node], write: Node, key: Node, source: &str) -> bool {
+fn expired_later(
+    facts: &ModuleFacts,
+    ancestors: &[Node],
+    write: Node,
+    key: Node,
+    source: &str,
+) -> bool {
     let Some(scope) = enclosing_scope(ancestors) else {
         return false;
     };
     let key_text = node_text(key, source);
     let mut expired = false;
-    walk_local_scope_from(scope, write.start_byte(), |node| {
+    facts.walk_scope_in(scope, write.start_byte()..usize::MAX, |node| {
         if expired || node.kind() != "call" {
             return;
         }

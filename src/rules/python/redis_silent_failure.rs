@@ -81,13 +81,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
                 "`{redis_error}` is handled silently: nothing logs it, re-raises it or returns an error, so a Redis outage goes unnoticed"
             ),
         );
-        finding.fix = log_exception_fix(
-            &handler,
-            context.tree.root_node(),
-            facts,
-            source,
-            "Redis error",
-        );
+        finding.fix = log_exception_fix(&handler, facts, source, "Redis error");
         findings.push(finding);
     }
 }

@@ -6,7 +6,6 @@ use tree_sitter::Node;
 
 use super::{
     CallSite, ModuleFacts, enclosing_scope, keyword_argument, positional_arguments, qualified_name,
-    walk_local_scope,
 };
 use crate::rules::node_text;
 
@@ -165,7 +164,7 @@ pub fn built_sql<'t>(
     let ancestors = facts.ancestry.ancestors(expression);
     let scope = enclosing_scope(&ancestors)?;
     let mut last = None;
-    walk_local_scope(scope, |node| {
+    facts.walk_scope(scope, |node| {
         if node.kind() != "assignment" || node.start_byte() >= expression.start_byte() {
             return;
         }

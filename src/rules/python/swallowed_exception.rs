@@ -84,13 +84,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             continue;
         };
         let mut finding = RULE.finding(handler.header_range(), message);
-        finding.fix = log_exception_fix(
-            &handler,
-            context.tree.root_node(),
-            facts,
-            source,
-            "Ignored error",
-        );
+        finding.fix = log_exception_fix(&handler, facts, source, "Ignored error");
         findings.push(finding);
     }
 }

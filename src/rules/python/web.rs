@@ -138,31 +138,38 @@ pub struct Routers<'t> {
 }
 
 impl<'t> Routers<'t> {
-    pub fn collect(root: Node<'t>, source: &str, imports: &Imports) -> Routers<'t> {
+    pub fn collect(top_level: &[Node<'t>], source: &str, imports: &Imports) -> Routers<'t> {
         let mut constructors = HashMap::new();
         let mut module_calls = Vec::new();
-        walk_local_scope(root, |node| {
-            if node.kind() == "call" {
-                module_calls.push(node);
-            }
-            let Some((target, value)) = binding_of(node) else {
-                return;
-            };
-            let makes_router = value.kind() == "call"
-                && value
-                    .child_by_field_name("function")
-                    .and_then(|function| qualified_name(function, source, imports))
-                    .is_some_and(|constructor| ROUTER_CONSTRUCTORS.contains(&constructor.as_str()));
-            if target.kind() == "identifier" && makes_router {
-                // The walk is not in source order: keep the binding that comes last.
-                let name = node_text(target, source).to_string();
-                let later = constructors
-                    .get(&name)
-                    .is_none_or(|known: &Node| known.start_byte() < value.start_byte());
-                if later {
-                    constructors.insert(name, value);
+        let module_scope = top_level.iter().filter(|statement| {
+            !matches!(statement.kind(), "function_definition" | "class_definition")
+        });
+        module_scope.for_each(|&statement| {
+            walk_local_scope(statement, |node| {
+                if node.kind() == "call" {
+                    module_calls.push(node);
                 }
-            }
+                let Some((target, value)) = binding_of(node) else {
+                    return;
+                };
+                let makes_router = value.kind() == "call"
+                    && value
+                        .child_by_field_name("function")
+                        .and_then(|function| qualified_name(function, source, imports))
+                        .is_some_and(|constructor| {
+                            ROUTER_CONSTRUCTORS.contains(&constructor.as_str())
+                        });
+                if target.kind() == "identifier" && makes_router {
+                    // The walk is not in source order: keep the binding that comes last.
+                    let name = node_text(target, source).to_string();
+                    let later = constructors
+                        .get(&name)
+                        .is_none_or(|known: &Node| known.start_byte() < value.start_byte());
+                    if later {
+                        constructors.insert(name, value);
+                    }
+                }
+            })
         });
         module_calls.sort_by_key(|call| call.start_byte());
         Routers {

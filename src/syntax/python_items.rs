@@ -1,0 +1,225 @@
+//! Where a Python module's top-level statements begin, read from the text alone.
+//!
+//! Why: each top-level statement (an *item*) is parsed on its own (`syntax`), so a
+//! keystroke re-parses the item it touched instead of the module. tree-sitter's own
+//! incremental re-parse cannot do that for Python: when an edit changes what its
+//! external scanner saw before a reused node (its indent stack), it skips the node
+//! whole instead of descending into it, and re-lexes up to half a 5,000-line module
+//! (tree-sitter-html#23 describes the same limit).
+//!
+//! An item starts at a line that begins in column 0 with a statement, outside brackets,
+//! strings and backslash continuations. `else`, `elif`, `except` and `finally` continue
+//! the statement above, decorators belong to what they decorate, and comment or blank
+//! lines stay with the item above (leading ones with the first statement). A `def`,
+//! `async def` or `class` in column 0 inside brackets left open starts an item too, as
+//! error recovery: a `(` typed and not yet closed costs one item, not the rest of the
+//! file. Python's grammar is the same whatever precedes a top-level statement, so an
+//! item parsed alone gives the same tree as within the module.
+
+/// The start of an item: its byte offset and its 0-based line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemStart {
+    pub byte: usize,
+    pub line: usize,
+}
+
+/// Lines that continue the compound statement above them.
+const CONTINUATIONS: [&[u8]; 4] = [b"else", b"elif", b"except", b"finally"];
+
+/// Lines that start a definition: items even inside brackets left open.
+const DEFINITIONS: [&[u8]; 3] = [b"def", b"class", b"async"];
+
+/// The starts of the items of `text`, in order; the first is always offset 0 (leading
+/// comments and blank lines belong to the first statement).
+pub fn item_starts(text: &str) -> Vec<ItemStart> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![ItemStart { byte: 0, line: 0 }];
+    let mut scanner = Scanner::default();
+    let mut at = 0;
+    let mut line = 0;
+    // Whether the current item holds a statement yet, and whether all of its
+    // statements so far are decorators.
+    let mut has_statement = false;
+    let mut only_decorators = false;
+    while at < bytes.len() {
+        let clean = scanner.is_clean();
+        let first = bytes[at];
+        let starts_statement = !matches!(first, b' ' | b'\t' | b'\x0c' | b'\r' | b'\n' | b'#');
+        let recovers = !clean && scanner.may_recover() && starts_definition(&bytes[at..]);
+        if starts_statement && (clean || recovers) {
+            if recovers {
+                scanner = Scanner::default();
+            }
+            let decorator = first == b'@';
+            let continues = starts_with_keyword(&bytes[at..], &CONTINUATIONS);
+            let decorated = only_decorators && !decorator;
+            if has_statement && !continues && !(only_decorators && (decorator || decorated)) {
+                starts.push(ItemStart { byte: at, line });
+                only_decorators = decorator;
+            } else if !has_statement {
+                only_decorators = decorator;
+            } else if decorated {
+                only_decorators = false;
+            }
+            has_statement = true;
+        }
+        at = scanner.scan_line(bytes, at);
+        line += 1;
+    }
+    starts
+}
+
+/// Whether `line` begins with one of `keywords` as a whole word.
+fn starts_with_keyword(line: &[u8], keywords: &[&[u8]]) -> bool {
+    keywords.iter().any(|keyword| {
+        line.starts_with(keyword)
+            && line.get(keyword.len()).is_none_or(|next| {
+                !(next.is_ascii_alphanumeric() || *next == b'_' || *next >= 0x80)
+            })
+    })
+}
+
+fn starts_definition(line: &[u8]) -> bool {
+    starts_with_keyword(line, &DEFINITIONS)
+        && (!line.starts_with(b"async") || line[5..].trim_ascii_start().starts_with(b"def"))
+}
+
+/// The lexical state carried from one line to the next.
+#[derive(Debug, Default, Clone, Copy)]
+struct Scanner {
+    /// Open brackets.
+    depth: usize,
+    /// Inside a string: its quote and whether it is triple-quoted.
+    string: Option<(u8, bool)>,
+    /// The line ended in a backslash outside a string.
+    continued: bool,
+}
+
+impl Scanner {
+    /// At a line start where a new statement may begin.
+    fn is_clean(&self) -> bool {
+        self.depth == 0 && self.string.is_none() && !self.continued
+    }
+
+    /// Only open brackets hold the line (a string or a continuation holds it for sure).
+    fn may_recover(&self) -> bool {
+        self.string.is_none() && !self.continued
+    }
+
+    /// Read the line starting at `at`; returns where the next line starts.
+    fn scan_line(&mut self, bytes: &[u8], mut at: usize) -> usize {
+        self.continued = false;
+        while at < bytes.len() {
+            let byte = bytes[at];
+            if let Some((quote, triple)) = self.string {
+                match byte {
+                    // Escapes the next byte; an escaped line break continues the string.
+                    b'\\' => match &bytes[at + 1..] {
+                        [b'\n', ..] => return at + 2,
+                        [b'\r', b'\n', ..] => return at + 3,
+                        _ => at += 1,
+                    },
+                    b'\n' if !triple => {
+                        self.string = None; // unterminated: the grammar ends it here too
+                        return at + 1;
+                    }
+                    b'\n' => return at + 1,
+                    _ if byte == quote => {
+                        if !triple {
+                            self.string = None;
+                        } else if bytes.get(at + 1..at + 3) == Some(&[quote, quote]) {
+                            self.string = None;
+                            at += 2;
+                        }
+                    }
+                    _ => {}
+                }
+                at += 1;
+                continue;
+            }
+            match byte {
+                b'\n' => return at + 1,
+                b'#' => match memchr::memchr(b'\n', &bytes[at..]) {
+                    Some(offset) => return at + offset + 1,
+                    None => return bytes.len(),
+                },
+                b'\\' => {
+                    let rest = &bytes[at + 1..];
+                    if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
+                        self.continued = true;
+                        return at + 1 + rest.iter().position(|b| *b == b'\n').unwrap_or(0) + 1;
+                    }
+                }
+                b'(' | b'[' | b'{' => self.depth += 1,
+                b')' | b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                b'"' | b'\'' => {
+                    let triple = bytes.get(at + 1..at + 3) == Some(&[byte, byte]);
+                    self.string = Some((byte, triple));
+                    if triple {
+                        at += 2;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        bytes.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(text: &str) -> Vec<&str> {
+        let starts = item_starts(text);
+        let mut out = Vec::new();
+        for (index, start) in starts.iter().enumerate() {
+            let end = starts.get(index + 1).map_or(text.len(), |next| next.byte);
+            out.push(&text[start.byte..end]);
+        }
+        out
+    }
+
+    #[test]
+    fn splits_at_top_level_statements() {
+        let text = "# header\nimport os\n\nx = (1,\n2)\n\n@app.get('/')\n# note\n@auth\nasync def f():\n    pass\n# trailing\nclass A:\n    s = '''\nnot: an item\n'''\nif x:\n    pass\nelse:\n    pass\ny = 1 \\\n+ 2\n";
+        assert_eq!(
+            items(text),
+            [
+                "# header\nimport os\n\n",
+                "x = (1,\n2)\n\n",
+                "@app.get('/')\n# note\n@auth\nasync def f():\n    pass\n# trailing\n",
+                "class A:\n    s = '''\nnot: an item\n'''\n",
+                "if x:\n    pass\nelse:\n    pass\n",
+                "y = 1 \\\n+ 2\n",
+            ]
+        );
+        let lines: Vec<usize> = item_starts(text).iter().map(|start| start.line).collect();
+        assert_eq!(lines, [0, 3, 6, 12, 16, 20]);
+    }
+
+    #[test]
+    fn an_open_bracket_holds_until_a_definition() {
+        let text = "def f():\n    g(\n\nx = 1\ndef h():\n    pass\n";
+        assert_eq!(
+            items(text),
+            ["def f():\n    g(\n\nx = 1\n", "def h():\n    pass\n"]
+        );
+    }
+
+    #[test]
+    fn strings_hold_brackets_and_comments_hold_quotes() {
+        let text = "a = ')' # it's\nb = \"(\"\nc = f\"{d['(']}\"\n";
+        assert_eq!(
+            items(text),
+            ["a = ')' # it's\n", "b = \"(\"\n", "c = f\"{d['(']}\"\n"]
+        );
+    }
+
+    #[test]
+    fn empty_and_comment_only_texts_are_one_item() {
+        assert_eq!(items(""), [""]);
+        assert_eq!(items("# only\n\n"), ["# only\n\n"]);
+    }
+}
