@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 use tree_sitter::InputEdit;
 
 use crate::language::Language;
-use crate::syntax::Syntax;
+use crate::syntax::{Changed, Syntax};
 use position::{Encoding, offsets_of, point_of};
 
 /// Parse a whole string from scratch (the CLI and fresh opens). `None` for a text the
@@ -35,6 +35,8 @@ pub struct Document {
     /// While a first parse runs elsewhere (`new_unparsed`): the edits made to the text
     /// since, to replay on its syntax. `None` once the syntax is in step with the text.
     edits_since_parse: Option<Vec<InputEdit>>,
+    /// What the edits since the last parse changed (`None` when nothing did).
+    changed: Option<Changed>,
     /// The trees were dropped to save memory (`evict_tree`): the next change parses the
     /// text afresh, and `tree_or_parse` parses it for a one-off use meanwhile.
     evicted: bool,
@@ -50,6 +52,7 @@ impl Document {
             version,
             language,
             edits_since_parse: None,
+            changed: None,
             evicted: false,
         }
     }
@@ -63,6 +66,7 @@ impl Document {
             version,
             language,
             edits_since_parse: Some(Vec::new()),
+            changed: None,
             evicted: false,
         }
     }
@@ -152,12 +156,16 @@ impl Document {
         if self.is_parsing() {
             return; // `adopt_syntax` re-parses once the first parse is back
         }
-        let old = if full_reparse || self.evicted {
-            None
-        } else {
-            self.syntax.as_ref()
+        let changed = self.changed.take();
+        self.syntax = match (&self.syntax, changed) {
+            (Some(old), Some(changed)) if !full_reparse && !self.evicted => {
+                Syntax::reparse_changed(self.language, &self.rope.to_string(), old, &changed)
+            }
+            (old, _) if !full_reparse && !self.evicted => {
+                parse_rope(self.language, &self.rope, old.as_ref())
+            }
+            _ => parse_rope(self.language, &self.rope, None),
         };
-        self.syntax = parse_rope(self.language, &self.rope, old);
         self.evicted = false;
     }
 
@@ -180,6 +188,7 @@ impl Document {
         };
         if let Some(syntax) = self.syntax.as_mut() {
             syntax.edit(&edit);
+            self.changed = Some(Changed::and(self.changed.take(), &edit));
         }
         if let Some(edits) = self.edits_since_parse.as_mut() {
             edits.push(edit);

@@ -74,8 +74,9 @@ impl Syntax {
             });
         }
         // Trees with syntax errors are parsed again: tree-sitter's error recovery can
-        // read the same text differently at another offset, and an item must parse as
-        // it would in a fresh parse of the whole text.
+        // read the same text differently at another offset (seen: a `return` statement
+        // read as a keyword and an expression), and an item must parse as it would in a
+        // fresh parse of the whole text.
         let mut reusable: HashMap<u128, &SyntaxItem> = HashMap::new();
         for item in old.map_or(&[][..], |old| &old.items) {
             if !item.tree.root_node().has_error() {
@@ -86,18 +87,95 @@ impl Syntax {
         let mut items = Vec::with_capacity(starts.len());
         for (index, start) in starts.iter().enumerate() {
             let end = starts.get(index + 1).map_or(text.len(), |next| next.byte);
-            let range = start.byte..end;
-            let hash = xxh3_128(&text.as_bytes()[range.clone()]);
-            let tree = match reusable.get(&hash) {
-                Some(old) => shifted(old, start.byte, start.line),
-                None => parse_range(language, text, Some((&range, start.line)), None)?,
-            };
-            items.push(SyntaxItem {
-                range,
-                line: start.line,
-                hash,
-                tree,
-            });
+            items.push(item_at(language, text, *start, end, &reusable)?);
+        }
+        Some(Syntax { language, items })
+    }
+
+    /// Parse `text`, the old syntax's text with the bytes `changed.range` of the new
+    /// text in place of what stood there (the new text is `changed.delta` bytes longer):
+    /// items before the change keep their trees, items after it keep theirs shifted,
+    /// and only the items in between are split and parsed again.
+    pub fn reparse_changed(
+        language: Language,
+        text: &str,
+        old: &Syntax,
+        changed: &Changed,
+    ) -> Option<Syntax> {
+        if language != Language::Python || old.language != language {
+            return Syntax::reparse(language, text, Some(old));
+        }
+        let old_items = &old.items;
+        // The item before the first one the change touches may take in what follows
+        // it (a line turned into `else:` or a decorator), so the split starts there.
+        let touched = old_items.partition_point(|item| item.range.end <= changed.range.start);
+        let first = touched.saturating_sub(1).min(old_items.len() - 1);
+        let from = python_items::ItemStart {
+            byte: old_items[first].range.start,
+            line: old_items[first].line,
+        };
+        let mut starts = Vec::new();
+        let mut resync: Option<(usize, python_items::ItemStart)> = None;
+        python_items::scan_items(text, from, |start| {
+            if start.byte >= changed.range.end && start.byte > from.byte {
+                let old_byte = start.byte.checked_add_signed(-changed.delta);
+                let old_index = old_byte.and_then(|old_byte| {
+                    old_items
+                        .binary_search_by_key(&old_byte, |item| item.range.start)
+                        .ok()
+                });
+                if let Some(old_index) = old_index {
+                    resync = Some((old_index, start));
+                    return false;
+                }
+            }
+            starts.push(start);
+            true
+        });
+        let split_end = resync.map_or(text.len(), |(_, start)| start.byte);
+        // The rest of the text passed this check before and is unchanged.
+        if let Err(too_deep) =
+            parser_limits::check(language, [&text.as_bytes()[from.byte..split_end]])
+        {
+            tracing::debug!(%too_deep, "not parsed");
+            return None;
+        }
+        let resync_index = resync.map_or(old_items.len(), |(index, _)| index);
+        let mut reusable: HashMap<u128, &SyntaxItem> = HashMap::new();
+        for item in &old_items[first..resync_index] {
+            if !item.tree.root_node().has_error() {
+                reusable.entry(item.hash).or_insert(item);
+            }
+        }
+        let mut items = Vec::with_capacity(old_items.len() + starts.len());
+        items.extend_from_slice(&old_items[..first]);
+        for (index, start) in starts.iter().enumerate() {
+            let end = starts.get(index + 1).map_or(split_end, |next| next.byte);
+            items.push(item_at(language, text, *start, end, &reusable)?);
+        }
+        if let Some((old_index, start)) = resync {
+            let lines_moved = start.line as isize - old_items[old_index].line as isize;
+            for item in &old_items[old_index..] {
+                let (Some(byte), Some(line)) = (
+                    item.range.start.checked_add_signed(changed.delta),
+                    item.line.checked_add_signed(lines_moved),
+                ) else {
+                    return Syntax::reparse(language, text, Some(old));
+                };
+                let range = byte..item.range.end.checked_add_signed(changed.delta)?;
+                // Error recovery depends on where the text stands (see `reparse`).
+                let tree = if item.tree.root_node().has_error() {
+                    parse_range(language, text, Some((&range, line)), None)?
+                } else {
+                    shifted(item, byte, line)
+                };
+                items.push(SyntaxItem {
+                    range,
+                    line,
+                    hash: item.hash,
+                    tree,
+                });
+            }
         }
         Some(Syntax { language, items })
     }
@@ -158,6 +236,62 @@ impl Syntax {
             .collect::<Vec<_>>()
             .join("\n")
     }
+}
+
+/// The changed part of a text since its last parse, as `Syntax::reparse_changed` reads
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// Bytes of the new text that replaced old ones (everything before and after it is
+    /// the old text, the part after moved by `delta`).
+    pub range: Range<usize>,
+    pub delta: isize,
+}
+
+impl Changed {
+    /// The change after `edit` is made too (edits in the order they were made).
+    pub fn and(changed: Option<Changed>, edit: &InputEdit) -> Changed {
+        let delta = edit.new_end_byte as isize - edit.old_end_byte as isize;
+        let Some(changed) = changed else {
+            return Changed {
+                range: edit.start_byte..edit.new_end_byte,
+                delta,
+            };
+        };
+        // Where the end of the changed range went.
+        let end = if changed.range.end >= edit.old_end_byte {
+            changed.range.end.saturating_add_signed(delta)
+        } else {
+            changed.range.end.max(edit.new_end_byte)
+        };
+        Changed {
+            range: changed.range.start.min(edit.start_byte)..end.max(edit.new_end_byte),
+            delta: changed.delta + delta,
+        }
+    }
+}
+
+/// The item of `text` from `start` to `end`: the tree of an old item with the same text
+/// (shifted), else a fresh parse.
+fn item_at(
+    language: Language,
+    text: &str,
+    start: python_items::ItemStart,
+    end: usize,
+    reusable: &HashMap<u128, &SyntaxItem>,
+) -> Option<SyntaxItem> {
+    let range = start.byte..end;
+    let hash = xxh3_128(text.as_bytes().get(range.clone())?);
+    let tree = match reusable.get(&hash) {
+        Some(old) => shifted(old, start.byte, start.line),
+        None => parse_range(language, text, Some((&range, start.line)), None)?,
+    };
+    Some(SyntaxItem {
+        range,
+        line: start.line,
+        hash,
+        tree,
+    })
 }
 
 /// `old`'s tree moved so that its item starts at `byte`, on `line`.
@@ -252,6 +386,72 @@ mod tests {
         assert_eq!(found, expected);
     }
 
+    /// Every node's kind, bytes and points, over all items.
+    fn shape(syntax: &Syntax) -> Vec<(String, Range<usize>, Point, Point)> {
+        let mut nodes = Vec::new();
+        for root in syntax.roots() {
+            crate::rules::walk_tree(root, |node| {
+                nodes.push((
+                    node.kind().to_string(),
+                    node.byte_range(),
+                    node.start_position(),
+                    node.end_position(),
+                ));
+            });
+        }
+        nodes
+    }
+
+    /// `text` with `edits` (byte range, new text) made in order, re-split and re-parsed
+    /// after each through `reparse_changed`, then compared with a fresh parse.
+    fn assert_edits_reparse_as_fresh(text: &str, edits: &[(Range<usize>, &str)]) {
+        let mut text = text.to_string();
+        let mut syntax = Syntax::parse(Language::Python, &text).expect("parses");
+        for (range, insert) in edits {
+            let edit = InputEdit {
+                start_byte: range.start,
+                old_end_byte: range.end,
+                new_end_byte: range.start + insert.len(),
+                start_position: Point::new(0, 0),
+                old_end_position: Point::new(0, 0),
+                new_end_position: Point::new(0, 0),
+            };
+            text.replace_range(range.clone(), insert);
+            let changed = Changed::and(None, &edit);
+            syntax = Syntax::reparse_changed(Language::Python, &text, &syntax, &changed)
+                .expect("parses");
+            let fresh = Syntax::parse(Language::Python, &text).expect("parses");
+            let ranges = |syntax: &Syntax| -> Vec<Range<usize>> {
+                syntax
+                    .items()
+                    .iter()
+                    .map(|item| item.range.clone())
+                    .collect()
+            };
+            assert_eq!(ranges(&syntax), ranges(&fresh), "items of {text:?}");
+            assert_eq!(shape(&syntax), shape(&fresh), "trees of {text:?}");
+        }
+    }
+
+    #[test]
+    fn edits_that_join_or_split_items_reparse_as_fresh() {
+        let text = "import os\n\nif os.name:\n    x = 1\n\ny = 2\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n";
+        let y = text.find("y = 2").unwrap_or_default();
+        let g = text.find("def g").unwrap_or_default();
+        assert_edits_reparse_as_fresh(
+            text,
+            &[
+                (y..y + 1, "else:\n    y"), // the `if` takes in what follows
+                (y..y + 12, "y"),           // and gives it back
+                (g..g, "@cache\n"),         // a decorator joins `def g`
+                (g..g, "x = (\n"),          // an open bracket until the next `def`
+                (g..g + 7, ""),
+                (0..0, "\n\n\n"), // every item moves
+                (0..3, ""),
+            ],
+        );
+    }
+
     #[test]
     fn a_reparse_keeps_unchanged_items_where_they_now_stand() {
         let before = "x = 1\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n";
@@ -259,20 +459,6 @@ mod tests {
         let old = Syntax::parse(Language::Python, before).expect("parses");
         let new = Syntax::reparse(Language::Python, after, Some(&old)).expect("parses");
         let fresh = Syntax::parse(Language::Python, after).expect("parses");
-        let shape = |syntax: &Syntax| -> Vec<(String, Range<usize>, Point, Point)> {
-            let mut nodes = Vec::new();
-            for root in syntax.roots() {
-                crate::rules::walk_tree(root, |node| {
-                    nodes.push((
-                        node.kind().to_string(),
-                        node.byte_range(),
-                        node.start_position(),
-                        node.end_position(),
-                    ));
-                });
-            }
-            nodes
-        };
         assert_eq!(shape(&new), shape(&fresh));
         // The unchanged last item was shifted, not parsed again.
         assert_eq!(

@@ -32,11 +32,26 @@ const DEFINITIONS: [&[u8]; 3] = [b"def", b"class", b"async"];
 /// The starts of the items of `text`, in order; the first is always offset 0 (leading
 /// comments and blank lines belong to the first statement).
 pub fn item_starts(text: &str) -> Vec<ItemStart> {
+    let mut starts = Vec::new();
+    scan_items(text, ItemStart { byte: 0, line: 0 }, |start| {
+        starts.push(start);
+        true
+    });
+    starts
+}
+
+/// Report the item starts of `text` from `from` on (itself first), which must be an
+/// item start (or the text's start), until `found` returns false. An item start is
+/// one in any text that agrees from there on, so a re-split after an edit can begin
+/// at an unchanged item before it and stop at the first start past it that was a start
+/// before.
+pub fn scan_items(text: &str, from: ItemStart, mut found: impl FnMut(ItemStart) -> bool) {
     let bytes = text.as_bytes();
-    let mut starts = vec![ItemStart { byte: 0, line: 0 }];
+    if !found(from) {
+        return;
+    }
     let mut scanner = Scanner::default();
-    let mut at = 0;
-    let mut line = 0;
+    let (mut at, mut line) = (from.byte, from.line);
     // Whether the current item holds a statement yet, and whether all of its
     // statements so far are decorators.
     let mut has_statement = false;
@@ -54,7 +69,9 @@ pub fn item_starts(text: &str) -> Vec<ItemStart> {
             let continues = starts_with_keyword(&bytes[at..], &CONTINUATIONS);
             let decorated = only_decorators && !decorator;
             if has_statement && !continues && !(only_decorators && (decorator || decorated)) {
-                starts.push(ItemStart { byte: at, line });
+                if !found(ItemStart { byte: at, line }) {
+                    return;
+                }
                 only_decorators = decorator;
             } else if !has_statement {
                 only_decorators = decorator;
@@ -66,7 +83,6 @@ pub fn item_starts(text: &str) -> Vec<ItemStart> {
         at = scanner.scan_line(bytes, at);
         line += 1;
     }
-    starts
 }
 
 /// Whether `line` begins with one of `keywords` as a whole word.
