@@ -15,6 +15,7 @@ pub mod python_items;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 use xxhash_rust::xxh3::xxh3_128;
@@ -40,8 +41,9 @@ pub struct SyntaxItem {
 #[derive(Debug, Clone)]
 pub struct Syntax {
     language: Language,
-    /// In text order; together they cover the whole text. Never empty.
-    items: Vec<SyntaxItem>,
+    /// In text order; together they cover the whole text. Never empty. Shared: the
+    /// server snapshots a document for every audit.
+    items: Arc<Vec<SyntaxItem>>,
 }
 
 impl Syntax {
@@ -70,7 +72,7 @@ impl Syntax {
             };
             return Some(Syntax {
                 language,
-                items: vec![item],
+                items: Arc::new(vec![item]),
             });
         }
         // Trees with syntax errors are parsed again: tree-sitter's error recovery can
@@ -78,7 +80,7 @@ impl Syntax {
         // read as a keyword and an expression), and an item must parse as it would in a
         // fresh parse of the whole text.
         let mut reusable: HashMap<u128, &SyntaxItem> = HashMap::new();
-        for item in old.map_or(&[][..], |old| &old.items) {
+        for item in old.map_or(&[][..], |old| old.items.as_slice()) {
             if !item.tree.root_node().has_error() {
                 reusable.entry(item.hash).or_insert(item);
             }
@@ -89,7 +91,10 @@ impl Syntax {
             let end = starts.get(index + 1).map_or(text.len(), |next| next.byte);
             items.push(item_at(language, text, *start, end, &reusable)?);
         }
-        Some(Syntax { language, items })
+        Some(Syntax {
+            language,
+            items: Arc::new(items),
+        })
     }
 
     /// Parse `text`, the old syntax's text with the bytes `changed.range` of the new
@@ -177,14 +182,17 @@ impl Syntax {
                 });
             }
         }
-        Some(Syntax { language, items })
+        Some(Syntax {
+            language,
+            items: Arc::new(items),
+        })
     }
 
     /// Tell the syntax of an edit of its text before the next `reparse`. Items that are
     /// re-parsed whole need nothing; a single tree re-parsed incrementally is edited.
     pub fn edit(&mut self, edit: &InputEdit) {
         if self.language != Language::Python {
-            for item in &mut self.items {
+            for item in Arc::make_mut(&mut self.items) {
                 item.tree.edit(edit);
             }
         }
