@@ -31,14 +31,16 @@ use std::sync::LazyLock;
 use tree_sitter::Node;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
-use super::{audit, finish, run_rules, triggered_rules};
+use super::{audit, finish, run_rules, trigger_words_present};
 use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::python::{
     Imports, ModuleFacts, binding_of, exceptions, global_mutable_state, import_insertion_point,
     missing_auth_dependency, session_shared_across_requests, walk_local_scope,
 };
-use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
+use crate::rules::{
+    ALL_RULES, Context, Coverage, Finding, line_end, line_start, newline_of, node_text,
+};
 use crate::semantic::python::definitions::definition_of;
 use crate::syntax::Syntax;
 
@@ -51,6 +53,11 @@ pub struct AuditCache {
     definitions: HashMap<u128, Definition, TextHashes>,
     /// `(reused, total)` definitions of the last audit.
     last_reuse: (usize, usize),
+    /// Which rules' trigger words each item's text holds, by the hash of that text.
+    item_triggers: HashMap<u128, Vec<bool>, TextHashes>,
+    /// The names of the definitions in each item that mention authentication, by the
+    /// hash of the item's text.
+    item_authenticating: HashMap<u128, Vec<Box<str>>, TextHashes>,
 }
 
 /// The map's keys are already good hashes (xxh3 of the text): use their bits as they are
@@ -117,9 +124,13 @@ impl AuditCache {
             *self = AuditCache::default();
             return audit(language, source, syntax, settings, path);
         }
-        let triggered = triggered_rules(language, source, settings);
+        let triggered = self.triggered_rules(language, source, syntax, settings);
         if !triggered.iter().any(|hit| *hit) {
-            *self = AuditCache::default();
+            *self = AuditCache {
+                item_triggers: std::mem::take(&mut self.item_triggers),
+                item_authenticating: std::mem::take(&mut self.item_authenticating),
+                ..AuditCache::default()
+            };
             return Vec::new();
         }
         let root = syntax.root();
@@ -148,19 +159,30 @@ impl AuditCache {
             }
         }
         let header_end = import_insertion_point(&top_level, source).unwrap_or(0);
-        let context_of = |facts: &ModuleFacts| {
-            context_hash(
-                facts, root, &top_level, source, header_end, settings, &triggered,
-            )
-        };
-
         // The module context comes from the statements every audit walks and from what
         // is remembered of the skipped definitions, so it is the same whatever is
         // skipped: when it changed, the rules run once, over everything.
         let optimistic = Context::with_coverage(source, syntax, language, settings, &coverage)
             .with_path(path)
             .with_top_level(top_level.clone());
-        let hash = context_of(optimistic.python_facts());
+        let facts = optimistic.python_facts();
+        // Which names a route's `Depends(...)` may resolve to here and authenticate
+        // (`missing-auth-dependency`).
+        let authenticating = if facts.imports.imports_module("fastapi") {
+            self.authenticating_definitions(syntax, source)
+        } else {
+            Vec::new()
+        };
+        let hash = context_hash(
+            facts,
+            root,
+            &top_level,
+            &authenticating,
+            source,
+            header_end,
+            settings,
+            &triggered,
+        );
         // Nothing skipped (a first audit): the optimistic context already covers all.
         let context = if self.context == Some(hash) || coverage.skipped.is_empty() {
             optimistic
@@ -230,6 +252,62 @@ impl AuditCache {
     }
 }
 
+impl AuditCache {
+    /// The top-level functions and classes whose bodies mention authentication, in
+    /// order, read per item and remembered by the item's hash (a keystroke reads the
+    /// item it changed, not every definition's body).
+    fn authenticating_definitions(&mut self, syntax: &Syntax, source: &str) -> Vec<Box<str>> {
+        let mut known = std::mem::take(&mut self.item_authenticating);
+        let mut names = Vec::new();
+        for item in syntax.items() {
+            let found = self
+                .item_authenticating
+                .entry(item.hash)
+                .or_insert_with(|| {
+                    known.remove(&item.hash).unwrap_or_else(|| {
+                        let root = item.tree.root_node();
+                        let mut cursor = root.walk();
+                        root.children(&mut cursor)
+                            .filter_map(|statement| authenticating_definition(statement, source))
+                            .map(Box::from)
+                            .collect()
+                    })
+                });
+            names.extend(found.iter().cloned());
+        }
+        names
+    }
+
+    /// The enabled rules whose trigger words the text holds, from each item's words,
+    /// remembered by the item's hash: a keystroke scans the item it changed, not the
+    /// module. Rules' text tests are not applied: they only spare the CLI a parse, and
+    /// they never change what a rule finds (`audit_without_prefilter` is the same).
+    fn triggered_rules(
+        &mut self,
+        language: Language,
+        source: &str,
+        syntax: &Syntax,
+        settings: &Settings,
+    ) -> Vec<bool> {
+        let mut known = std::mem::take(&mut self.item_triggers);
+        let mut triggered = vec![false; ALL_RULES.len()];
+        for item in syntax.items() {
+            let words = self.item_triggers.entry(item.hash).or_insert_with(|| {
+                known.remove(&item.hash).unwrap_or_else(|| {
+                    trigger_words_present(language, source.get(item.range.clone()).unwrap_or(""))
+                })
+            });
+            for (hit, word) in triggered.iter_mut().zip(words.iter()) {
+                *hit |= *word;
+            }
+        }
+        for (hit, rule) in triggered.iter_mut().zip(ALL_RULES) {
+            *hit &= settings.is_enabled(rule);
+        }
+        triggered
+    }
+}
+
 /// A definition's text as far as its findings can depend on it: through the end of
 /// its last line, where a fix may insert a line after the last statement (a comment or
 /// white space there moves that insertion).
@@ -247,10 +325,12 @@ fn definition_holding(definitions: &[(Node, u128)], offset: usize) -> Option<usi
 }
 
 /// Everything outside a definition that findings inside one may depend on.
+#[allow(clippy::too_many_arguments)] // each is one part of the context
 fn context_hash(
     facts: &ModuleFacts,
     root: Node,
     top_level: &[Node],
+    authenticating: &[Box<str>],
     source: &str,
     header_end: usize,
     settings: &Settings,
@@ -277,15 +357,9 @@ fn context_hash(
         .filter(|statement| !is_definition(*statement))
         .collect();
     module_statement_facts(&module_statements, source, &facts.imports, &mut hasher);
-    // Other definitions: which names a route's `Depends(...)` may resolve to here
-    // and authenticate (`missing-auth-dependency`).
-    if facts.imports.imports_module("fastapi") {
-        for &statement in top_level {
-            if let Some(name) = authenticating_definition(statement, source) {
-                hasher.update(name.as_bytes());
-                hasher.write_u8(0);
-            }
-        }
+    for name in authenticating {
+        hasher.update(name.as_bytes());
+        hasher.write_u8(0);
     }
     for (name, handle) in facts.redis.bindings_in(root.id()) {
         hasher.update(name.as_bytes());

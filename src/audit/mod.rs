@@ -60,6 +60,10 @@ pub fn audit_without_prefilter(
 fn run_rules(context: &Context, triggered: &[bool]) -> Vec<Finding> {
     let (language, settings) = (context.language, context.settings);
     let mut findings = Vec::new();
+    // Test builds: one scan of the text, not one per rule (`cargo bench` builds with
+    // this feature too, and a scan per rule per keystroke showed in its figures).
+    #[cfg(feature = "fault-injection")]
+    let asks_for_faults = context.source.contains(FAULT_MARKER);
     for (rule, _) in ALL_RULES
         .iter()
         .zip(triggered)
@@ -69,7 +73,9 @@ fn run_rules(context: &Context, triggered: &[bool]) -> Vec<Finding> {
         IN_RULE.set(true);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             #[cfg(feature = "fault-injection")]
-            inject_fault(rule.id, context.source);
+            if asks_for_faults {
+                inject_fault(rule.id, context.source);
+            }
             (rule.check)(context, &mut found)
         }));
         IN_RULE.set(false);
@@ -113,8 +119,11 @@ pub fn panic_is_reported_by_audit(info: &std::panic::PanicHookInfo) -> bool {
 
 /// Test builds: a source that asks for it makes `rule` panic, as a bug in it would.
 #[cfg(feature = "fault-injection")]
+const FAULT_MARKER: &str = "stackaudit-fault: panic in ";
+
+#[cfg(feature = "fault-injection")]
 fn inject_fault(rule: &str, source: &str) {
-    if source.contains(&format!("stackaudit-fault: panic in {rule}")) {
+    if source.contains(&format!("{FAULT_MARKER}{rule}")) {
         panic!("fault injected into {rule}");
     }
 }
@@ -215,6 +224,31 @@ pub fn triggered_rules(language: Language, source: &str, settings: &Settings) ->
         }
     }
     triggered
+}
+
+/// For each rule in `ALL_RULES`: whether it applies to `language` and `text` holds one
+/// of its trigger words (a rule without any always). No text tests, no settings. No
+/// trigger word spans a line break, so over a text split at line starts this is the
+/// union of its parts' answers (the editor keeps one per item).
+pub fn trigger_words_present(language: Language, text: &str) -> Vec<bool> {
+    let mut present: Vec<bool> = ALL_RULES
+        .iter()
+        .map(|rule| rule.applies_to(language) && rule.triggers.is_empty())
+        .collect();
+    let Some(triggers) = TRIGGERS.get(&language) else {
+        return present;
+    };
+    let mut missing: HashSet<usize> = triggers.rule_of_pattern.iter().copied().collect();
+    for found in triggers.matcher.find_overlapping_iter(text) {
+        let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
+        if missing.remove(&rule) {
+            present[rule] = true;
+            if missing.is_empty() {
+                break;
+            }
+        }
+    }
+    present
 }
 
 /// Whether any enabled rule of `language` could fire on `source`. Cheap enough to run

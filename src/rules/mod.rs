@@ -516,6 +516,17 @@ mod tests {
         }
     }
 
+    /// The editor matches trigger words item by item (`AuditCache`): a word that
+    /// could span a line break could also span two items.
+    #[test]
+    fn no_trigger_word_spans_lines() {
+        for rule in ALL_RULES {
+            for word in rule.triggers {
+                assert!(!word.contains(['\n', '\r']), "{}: {word:?}", rule.id);
+            }
+        }
+    }
+
     #[test]
     fn rule_ids_are_unique_and_match_their_files() {
         let mut ids: Vec<_> = ALL_RULES.iter().map(|rule| rule.id).collect();

@@ -141,8 +141,13 @@ impl<'t> Routers<'t> {
     pub fn collect(top_level: &[Node<'t>], source: &str, imports: &Imports) -> Routers<'t> {
         let mut constructors = HashMap::new();
         let mut module_calls = Vec::new();
+        // Definitions bind no router and make no call at module level that a route
+        // reads (a route's decorator is read from the route itself).
         let module_scope = top_level.iter().filter(|statement| {
-            !matches!(statement.kind(), "function_definition" | "class_definition")
+            !matches!(
+                statement.kind(),
+                "function_definition" | "class_definition" | "decorated_definition"
+            )
         });
         module_scope.for_each(|&statement| {
             walk_local_scope(statement, |node| {
