@@ -22,6 +22,7 @@
 //! audited every time; only the facts above are read from them, so typing a constant, a
 //! bare name or a blank line there keeps every definition's findings.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
 use std::ops::Range;
@@ -455,7 +456,7 @@ fn module_statement_facts(statements: &[Node], source: &str, imports: &Imports, 
                 return;
             }
             let callee = node
-                .child_by_field_name("function")
+                .field(Field::Function)
                 .map_or("", |function| node_text(function, source));
             let last = callee.rsplit('.').next().unwrap_or(callee);
             if CONFIGURING_CALLS.contains(&last) || ROUTER_NAMES.contains(&last) {
@@ -535,7 +536,7 @@ fn module_bindings<'s>(statement: Node<'s>, source: &'s str) -> Vec<ModuleBindin
         let value_text = node_text(value, source);
         let marks_dependency = value_text.contains("Depends") || value_text.contains("Security");
         let callee = (called.kind() == "call")
-            .then(|| called.child_by_field_name("function"))
+            .then(|| called.field(Field::Function))
             .flatten()
             .map_or("", |function| node_text(function, source));
         let last = callee.rsplit('.').next().unwrap_or(callee);
@@ -609,9 +610,9 @@ const CONFIGURING_CALLS: &[&str] = &[
 /// The name of a top-level function or class whose body mentions authentication.
 fn authenticating_definition<'s>(statement: Node, source: &'s str) -> Option<&'s str> {
     let definition = definition_of(statement)?;
-    let body = definition.child_by_field_name("body")?;
+    let body = definition.field(Field::Body)?;
     missing_auth_dependency::mentions_auth(node_text(body, source))
-        .then(|| definition.child_by_field_name("name"))
+        .then(|| definition.field(Field::Name))
         .flatten()
         .map(|name| node_text(name, source))
 }

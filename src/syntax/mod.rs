@@ -10,6 +10,7 @@
 //!
 //! Owns parsing; knows nothing of rules, documents or LSP.
 
+pub mod python_fields;
 pub mod python_items;
 
 use std::cell::RefCell;

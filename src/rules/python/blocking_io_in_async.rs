@@ -46,6 +46,7 @@
 //! loop's thread (thread-locals, non-thread-safe objects) may behave differently.
 //! `open()` in a `with` statement and client constructors get no fix.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::redis_clients::Scopes;
@@ -143,7 +144,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             let mut chain = facts.ancestry.ancestors(function);
             chain.push(function);
             let name = function
-                .child_by_field_name("name")
+                .field(Field::Name)
                 .map_or("", |name| context.text(name));
             (Scopes::of(&chain), name)
         });
@@ -178,7 +179,7 @@ fn classify(
 ) -> Option<Blocking> {
     let source = context.source;
     let imports = &facts.imports;
-    let function = call.child_by_field_name("function")?;
+    let function = call.field(Field::Function)?;
     if let Some(name) = qualified_name(function, source, imports) {
         if name == "time.sleep" {
             return Some(Blocking::Sleep);
@@ -203,12 +204,12 @@ fn classify(
         return None;
     }
     let method = function
-        .child_by_field_name("attribute")
+        .field(Field::Attribute)
         .map(|m| node_text(m, source))?;
     if PATH_IO_METHODS.contains(&method) {
         return Some(Blocking::Offloadable(format!("Path.{method}")));
     }
-    let receiver = function.child_by_field_name("object")?;
+    let receiver = function.field(Field::Object)?;
     let handle = facts.redis.handle_of(receiver, scopes, source, imports)?;
     let sends_commands = if handle.pipeline {
         method == "execute"
@@ -235,12 +236,12 @@ fn report(
     let source = context.source;
     let (asyncio, import_edit) =
         ensure_module_import(context.top_level(), source, &facts.imports, "asyncio");
-    let function = call.child_by_field_name("function");
+    let function = call.field(Field::Function);
     let callee = function.map_or("", |function| node_text(function, source));
     // Fixes edit only around the arguments, never copy them: they may hold comments,
     // and nested blocking calls would each copy all those inside them.
     let arguments = call
-        .child_by_field_name("arguments")
+        .field(Field::Arguments)
         .filter(|arguments| arguments.kind() == "argument_list");
     let with_import =
         |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };

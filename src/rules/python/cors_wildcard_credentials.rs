@@ -39,6 +39,7 @@
 //! Origins read from settings (`allow_origins=settings.CORS_ORIGINS`) are not followed;
 //! a wildcard that reaches the middleware that way is not reported.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{keyword_argument, positional_arguments, qualified_name, string_value};
@@ -61,7 +62,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     for site in &facts.calls {
         let call = site.call;
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field(Field::Function) else {
             continue;
         };
         let name = qualified_name(function, source, &facts.imports).unwrap_or_default();

@@ -44,6 +44,7 @@
 //! reported. Settings applied later (`engine.pool` replaced, `execution_options`) are not
 //! seen.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{
@@ -96,7 +97,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     for site in &facts.calls {
         let call = site.call;
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field(Field::Function) else {
             continue;
         };
         let Some(name) = qualified_name(function, source, &facts.imports) else {

@@ -48,6 +48,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, prefilter,
 };
+use crate::syntax::python_fields::{Field, FieldAccess};
 
 pub const RULE: Rule = Rule {
     id: "debug-in-production",
@@ -83,7 +84,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     let imports_flask = facts.imports.imports_module("flask");
     for site in &facts.calls {
-        let Some(function) = site.call.child_by_field_name("function") else {
+        let Some(function) = site.call.field(Field::Function) else {
             continue;
         };
         let name = qualified_name(function, source, &facts.imports);
@@ -114,7 +115,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
                 continue;
             };
             let is_true = argument
-                .child_by_field_name("value")
+                .field(Field::Value)
                 .is_some_and(|value| node_text(value, source) == "True");
             if !is_true {
                 continue;

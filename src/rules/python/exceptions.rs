@@ -1,6 +1,7 @@
 //! What an `except` clause catches and what its body does with the error: shared by the
 //! rules about swallowed, broad and silent handlers. Reads the tree only.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{Imports, ModuleFacts, ensure_module_import, qualified_name};
@@ -47,10 +48,10 @@ impl<'t> Handler<'t> {
             .rev()
             .find(|child| child.kind() == "block")
             .copied()?;
-        let value = clause.child_by_field_name("value");
+        let value = clause.field(Field::Value);
         let (caught, bound) = match value {
             Some(pattern) if pattern.kind() == "as_pattern" => {
-                let alias = pattern.child_by_field_name("alias");
+                let alias = pattern.field(Field::Alias);
                 let bound = alias.and_then(|alias| alias.named_child(0).or(Some(alias)));
                 (pattern.named_child(0), bound)
             }
@@ -70,7 +71,7 @@ impl<'t> Handler<'t> {
         let start = self.clause.start_byte();
         let end = self
             .clause
-            .child_by_field_name("value")
+            .field(Field::Value)
             .map_or(start + "except".len(), |value| value.end_byte());
         start..end.min(self.body.start_byte()).max(start)
     }
@@ -165,14 +166,14 @@ pub fn enclosing_function_name<'s>(
         .iter()
         .rev()
         .find(|ancestor| ancestor.kind() == "function_definition")?;
-    Some(node_text(function.child_by_field_name("name")?, source))
+    Some(node_text(function.field(Field::Name)?, source))
 }
 
 /// The last name of a call's callee: `exception` for `logger.exception(...)`.
 pub fn called_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
-    let function = call.child_by_field_name("function")?;
+    let function = call.field(Field::Function)?;
     let name = match function.kind() {
-        "attribute" => function.child_by_field_name("attribute")?,
+        "attribute" => function.field(Field::Attribute)?,
         "identifier" => function,
         _ => return None,
     };
@@ -220,12 +221,12 @@ pub fn module_logger<'s>(
             return None;
         }
         let target = assignment
-            .child_by_field_name("left")
+            .field(Field::Left)
             .filter(|left| left.kind() == "identifier")?;
         let value = assignment
-            .child_by_field_name("right")
+            .field(Field::Right)
             .filter(|right| right.kind() == "call")?;
-        let factory = qualified_name(value.child_by_field_name("function")?, source, imports)?;
+        let factory = qualified_name(value.field(Field::Function)?, source, imports)?;
         LOGGER_FACTORIES
             .contains(&factory.as_str())
             .then(|| node_text(target, source))

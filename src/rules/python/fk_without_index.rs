@@ -42,6 +42,7 @@
 //! Indexes created elsewhere (another module, a raw SQL migration) are not seen: this
 //! rule reads one file. Composite `ForeignKeyConstraint(...)`s are not checked.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{
@@ -130,10 +131,10 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 
 /// `Column` for `Column(...)`, `sa.Column(...)`, `db.Column(...)`.
 fn last_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
-    let function = call.child_by_field_name("function")?;
+    let function = call.field(Field::Function)?;
     let name = match function.kind() {
         "identifier" => function,
-        "attribute" => function.child_by_field_name("attribute")?,
+        "attribute" => function.field(Field::Attribute)?,
         _ => return None,
     };
     Some(node_text(name, source))
@@ -152,7 +153,7 @@ fn column_and_owner<'t>(column: Node<'t>, source: &str) -> Option<(String, Owner
         if class.kind() != "class_definition" {
             return None;
         }
-        let attribute = node_text(parent.child_by_field_name("left")?, source).to_string();
+        let attribute = node_text(parent.field(Field::Left)?, source).to_string();
         return Some((explicit_name.unwrap_or(attribute), Owner::Model(class)));
     }
     let table = parent
@@ -168,22 +169,22 @@ fn table_name(owner: &Owner, source: &str) -> Option<String> {
             .and_then(|name| string_value(*name, source))
             .map(str::to_string),
         Owner::Model(class) => {
-            let body = class.child_by_field_name("body")?;
+            let body = class.field(Field::Body)?;
             named_children(body)
                 .into_iter()
                 .find_map(|statement| {
                     let assignment = statement
                         .named_child(0)
                         .filter(|a| a.kind() == "assignment")?;
-                    let left = assignment.child_by_field_name("left")?;
+                    let left = assignment.field(Field::Left)?;
                     (node_text(left, source) == "__tablename__")
                         .then(|| {
-                            string_value(assignment.child_by_field_name("right")?, source)
+                            string_value(assignment.field(Field::Right)?, source)
                                 .map(str::to_string)
                         })
                         .flatten()
                 })
-                .or_else(|| Some(node_text(class.child_by_field_name("name")?, source).to_string()))
+                .or_else(|| Some(node_text(class.field(Field::Name)?, source).to_string()))
         }
     }
 }
@@ -209,7 +210,7 @@ fn indexed_elsewhere(owner: &Owner, column: &str, facts: &ModuleFacts, source: &
         return false;
     };
     let class_name = class
-        .child_by_field_name("name")
+        .field(Field::Name)
         .map_or("", |name| node_text(name, source));
     facts
         .calls
@@ -232,11 +233,11 @@ fn leading_column<'s>(call: Node, source: &'s str, qualified_by: Option<&str>) -
         ("string", None) => string_value(column, source),
         ("identifier", None) => Some(node_text(column, source)),
         ("attribute", Some(class)) => {
-            let object = column.child_by_field_name("object")?;
+            let object = column.field(Field::Object)?;
             (node_text(object, source) == class)
                 .then(|| {
                     column
-                        .child_by_field_name("attribute")
+                        .field(Field::Attribute)
                         .map(|name| node_text(name, source))
                 })
                 .flatten()

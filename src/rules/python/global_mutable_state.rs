@@ -43,6 +43,7 @@
 //! of another module is not followed. A global that is only mutated at start-up from a
 //! function is reported.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::web::routes_of;
@@ -236,7 +237,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             }
             reported.push(name.to_string());
             let function_name = function
-                .child_by_field_name("name")
+                .field(Field::Name)
                 .map_or("", |name| node_text(name, source));
             findings.push(RULE.finding(
                 node.byte_range(),
@@ -271,7 +272,7 @@ fn module_containers(
             "dictionary" | "dictionary_comprehension" => Some("dict"),
             "set" | "set_comprehension" => Some("set"),
             "call" => value
-                .child_by_field_name("function")
+                .field(Field::Function)
                 .and_then(|function| qualified_name(function, source, imports))
                 .filter(|name| CONTAINER_CONSTRUCTORS.contains(&name.as_str()))
                 .map(|name| match name.rsplit('.').next().unwrap_or(&name) {
@@ -293,7 +294,7 @@ fn module_containers(
 fn mutated_global<'s>(node: Node, source: &'s str) -> Option<&'s str> {
     let subscripted = |target: Node| -> Option<&'s str> {
         (target.kind() == "subscript")
-            .then(|| target.child_by_field_name("value"))
+            .then(|| target.field(Field::Value))
             .flatten()
             .filter(|value| value.kind() == "identifier")
             .map(|value| node_text(value, source))
@@ -301,17 +302,17 @@ fn mutated_global<'s>(node: Node, source: &'s str) -> Option<&'s str> {
     match node.kind() {
         "call" => {
             let function = node
-                .child_by_field_name("function")
+                .field(Field::Function)
                 .filter(|f| f.kind() == "attribute")?;
             let object = function
-                .child_by_field_name("object")
+                .field(Field::Object)
                 .filter(|o| o.kind() == "identifier")?;
-            let method = node_text(function.child_by_field_name("attribute")?, source);
+            let method = node_text(function.field(Field::Attribute)?, source);
             MUTATORS
                 .contains(&method)
                 .then(|| node_text(object, source))
         }
-        "assignment" | "augmented_assignment" => subscripted(node.child_by_field_name("left")?),
+        "assignment" | "augmented_assignment" => subscripted(node.field(Field::Left)?),
         "delete_statement" => subscripted(node.named_child(0)?),
         _ => None,
     }
@@ -320,14 +321,14 @@ fn mutated_global<'s>(node: Node, source: &'s str) -> Option<&'s str> {
 /// A registry decorator: `def register(fn): HANDLERS.append(fn); return fn`.
 fn returns_first_parameter(function: Node, source: &str) -> bool {
     let Some(first) = function
-        .child_by_field_name("parameters")
+        .field(Field::Parameters)
         .and_then(|parameters| parameters.named_child(0))
         .filter(|parameter| parameter.kind() == "identifier")
     else {
         return false;
     };
     let parameter = node_text(first, source);
-    let Some(last) = function.child_by_field_name("body").and_then(|body| {
+    let Some(last) = function.field(Field::Body).and_then(|body| {
         let count = body.named_child_count();
         body.named_child(u32::try_from(count.checked_sub(1)?).ok()?)
     }) else {

@@ -44,6 +44,7 @@
 //! The name is read from the syntax around the literal; a secret passed positionally
 //! (`connect("db", "hunter2")`) is only found when it has a known shape.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
@@ -223,24 +224,24 @@ fn holder_of<'t>(literal: Node<'t>, source: &str, facts: &ModuleFacts) -> Holder
     let Some(parent) = literal.parent() else {
         return Holder::Other;
     };
-    let is_value = |field: &str| super::is_field_of(parent, field, literal);
+    let is_value = |field: Field| super::is_field_of(parent, field, literal);
     match parent.kind() {
-        "assignment" if is_value("right") => parent
-            .child_by_field_name("left")
+        "assignment" if is_value(Field::Right) => parent
+            .field(Field::Left)
             .and_then(|target| target_name(target, source))
             .map_or(Holder::Other, Holder::Named),
-        "keyword_argument" if is_value("value") => parent
-            .child_by_field_name("name")
-            .map_or(Holder::Other, |name| {
+        "keyword_argument" if is_value(Field::Value) => {
+            parent.field(Field::Name).map_or(Holder::Other, |name| {
                 Holder::Named(node_text(name, source).to_string())
-            }),
-        "default_parameter" | "typed_default_parameter" if is_value("value") => parent
-            .child_by_field_name("name")
-            .map_or(Holder::Other, |name| {
+            })
+        }
+        "default_parameter" | "typed_default_parameter" if is_value(Field::Value) => {
+            parent.field(Field::Name).map_or(Holder::Other, |name| {
                 Holder::ParameterDefault(node_text(name, source).to_string())
-            }),
-        "pair" if is_value("value") => parent
-            .child_by_field_name("key")
+            })
+        }
+        "pair" if is_value(Field::Value) => parent
+            .field(Field::Key)
             .and_then(|key| string_value(key, source).or(Some(node_text(key, source))))
             .map_or(Holder::Other, |key| {
                 Holder::DictionaryValue(key.to_string())
@@ -261,7 +262,7 @@ fn fallback_of<'t>(
         return Holder::Other;
     };
     let is_fallback_call = call
-        .child_by_field_name("function")
+        .field(Field::Function)
         .and_then(|function| qualified_name(function, source, &facts.imports))
         .is_some_and(|name| ENVIRONMENT_FALLBACKS.contains(&name.as_str()));
     let positional = positional_arguments(call);
@@ -285,11 +286,9 @@ fn fallback_of<'t>(
 fn target_name(target: Node, source: &str) -> Option<String> {
     match target.kind() {
         "identifier" => Some(node_text(target, source).to_string()),
-        "attribute" => {
-            Some(node_text(target.child_by_field_name("attribute")?, source).to_string())
-        }
+        "attribute" => Some(node_text(target.field(Field::Attribute)?, source).to_string()),
         "subscript" => {
-            let key = target.child_by_field_name("subscript")?;
+            let key = target.field(Field::Subscript)?;
             string_value(key, source).map(str::to_string)
         }
         _ => None,

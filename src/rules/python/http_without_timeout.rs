@@ -41,6 +41,7 @@
 //! sessions stored on `self` or passed in as parameters are not followed, and neither are
 //! adapters or subclasses that set a default timeout.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{
@@ -79,7 +80,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
     for site in &facts.calls {
-        let Some(function) = site.call.child_by_field_name("function") else {
+        let Some(function) = site.call.field(Field::Function) else {
             continue;
         };
         let Some(kind) = classify(context, facts, site.call, function) else {
@@ -139,11 +140,11 @@ fn classify(
     if function.kind() != "attribute" || !facts.imports.imports_module("requests") {
         return None;
     }
-    let method = node_text(function.child_by_field_name("attribute")?, source);
+    let method = node_text(function.field(Field::Attribute)?, source);
     if !HTTP_METHODS.contains(&method) || method == "stream" {
         return None;
     }
-    let receiver = function.child_by_field_name("object")?;
+    let receiver = function.field(Field::Object)?;
     let is_session = match receiver.kind() {
         "call" => is_session_constructor(receiver, source, facts),
         "identifier" => {
@@ -162,7 +163,7 @@ fn classify(
 }
 
 fn is_session_constructor(call: Node, source: &str, facts: &ModuleFacts) -> bool {
-    call.child_by_field_name("function")
+    call.field(Field::Function)
         .and_then(|function| qualified_name(function, source, &facts.imports))
         .is_some_and(|name| matches!(name.as_str(), "requests.Session" | "requests.session"))
 }

@@ -35,6 +35,7 @@
 //! ## Known problems
 //! Whether an import is deliberate is read from comments only.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use crate::language::Language;
@@ -102,7 +103,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             continue;
         }
         let name = function
-            .child_by_field_name("name")
+            .field(Field::Name)
             .map_or("", |name| node_text(name, source));
         let first_line = node_text(statement, source).lines().next().unwrap_or("");
         findings.push(RULE.finding(
@@ -118,7 +119,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 fn is_type_checking_block(node: Node, source: &str) -> bool {
     node.kind() == "if_statement"
         && node
-            .child_by_field_name("condition")
+            .field(Field::Condition)
             .is_some_and(|condition| node_text(condition, source).ends_with("TYPE_CHECKING"))
 }
 

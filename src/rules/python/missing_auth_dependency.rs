@@ -54,6 +54,7 @@
 //! here. Public write endpoints other than the authentication ones (webhooks with
 //! signatures checked in the body) are reported too. Flask views are not checked.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::web::{Route, Routers, routes_of};
@@ -238,7 +239,7 @@ fn constructor_is_app(module: &Module, router: &str) -> bool {
     module
         .routers
         .constructor(router)
-        .and_then(|call| call.child_by_field_name("function"))
+        .and_then(|call| call.field(Field::Function))
         .and_then(|function| qualified_name(function, module.source, &module.facts.imports))
         .is_some_and(|name| name == "fastapi.FastAPI")
 }
@@ -260,7 +261,7 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
     }
     // `app.include_router(router, prefix=..., dependencies=[...])` and the app's own.
     for &node in &module.routers.module_calls {
-        let Some(function) = node.child_by_field_name("function") else {
+        let Some(function) = node.field(Field::Function) else {
             continue;
         };
         let callee = node_text(function, source);
@@ -293,7 +294,7 @@ fn has_auth_dependency(module: &Module, node: Node) -> bool {
         if candidate.kind() != "call" {
             return false;
         }
-        let Some(function) = candidate.child_by_field_name("function") else {
+        let Some(function) = candidate.field(Field::Function) else {
             return false;
         };
         let name = node_text(function, module.source);
@@ -323,7 +324,7 @@ fn callable_authenticates(module: &Module, callable: Node) -> bool {
         .unwrap_or(text);
     module.definitions.named(name).iter().any(|definition| {
         definition
-            .child_by_field_name("body")
+            .field(Field::Body)
             .is_some_and(|body| mentions_auth(node_text(body, module.source)))
     })
 }
@@ -346,7 +347,7 @@ pub fn mentions_auth(text: &str) -> bool {
 /// A parameter whose default or annotation carries an authenticating dependency,
 /// directly or through a module-level alias (`CurrentUser = Annotated[User, Depends(...)]`).
 fn parameters_authenticate(module: &Module, function: Node) -> bool {
-    let Some(parameters) = function.child_by_field_name("parameters") else {
+    let Some(parameters) = function.field(Field::Parameters) else {
         return false;
     };
     if has_auth_dependency(module, parameters) {
@@ -355,7 +356,7 @@ fn parameters_authenticate(module: &Module, function: Node) -> bool {
     let mut cursor = parameters.walk();
     let annotations: Vec<Node> = parameters
         .named_children(&mut cursor)
-        .filter_map(|parameter| parameter.child_by_field_name("type"))
+        .filter_map(|parameter| parameter.field(Field::Type))
         .collect();
     annotations.into_iter().any(|annotation| {
         let mut aliases = Vec::new();

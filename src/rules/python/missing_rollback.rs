@@ -53,6 +53,7 @@
 //! connection is gone, `rollback()` itself may raise; Python then chains the original
 //! error as its `__context__`.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{
@@ -105,7 +106,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         // A session or DB-API commit takes no arguments; git-style `commit("message")` does.
         let has_arguments = site
             .call
-            .child_by_field_name("arguments")
+            .field(Field::Arguments)
             .is_none_or(|arguments| arguments.named_child_count() > 0);
         // A session is a name, attribute or item (`db`, `self.session`, `pool[0]`); the
         // result of a call (`get_db().commit()`, `db.commit().commit()`) is a session
@@ -128,8 +129,8 @@ fn is_reference(node: Node) -> bool {
     while let Some(node) = current {
         current = match node.kind() {
             "identifier" => return true,
-            "attribute" => node.child_by_field_name("object"),
-            "subscript" => node.child_by_field_name("value"),
+            "attribute" => node.field(Field::Object),
+            "subscript" => node.field(Field::Value),
             _ => return false,
         };
     }
@@ -326,8 +327,8 @@ fn root_name<'s>(reference: Node, source: &'s str) -> Option<&'s str> {
     loop {
         current = match current.kind() {
             "identifier" => return Some(node_text(current, source)),
-            "attribute" => current.child_by_field_name("object")?,
-            "subscript" => current.child_by_field_name("value")?,
+            "attribute" => current.field(Field::Object)?,
+            "subscript" => current.field(Field::Value)?,
             _ => return None,
         };
     }
@@ -355,7 +356,7 @@ fn bound_within(
 
 fn is_body_of(try_statement: Node, child: Node) -> bool {
     try_statement
-        .child_by_field_name("body")
+        .field(Field::Body)
         .is_some_and(|body| body.id() == child.id())
 }
 
@@ -370,7 +371,7 @@ fn with_items(with_statement: Node) -> Vec<Node> {
 
 /// `X.begin()` / `X.begin_nested()` (alone or `as conn`): the block commits or rolls back.
 fn opens_transaction_block(item: Node, source: &str) -> bool {
-    let Some(value) = item.child_by_field_name("value") else {
+    let Some(value) = item.field(Field::Value) else {
         return false;
     };
     let call = if value.kind() == "as_pattern" {
@@ -382,26 +383,26 @@ fn opens_transaction_block(item: Node, source: &str) -> bool {
         return false;
     };
     let Some(function) = call
-        .child_by_field_name("function")
+        .field(Field::Function)
         .filter(|f| f.kind() == "attribute")
     else {
         return false;
     };
     function
-        .child_by_field_name("attribute")
+        .field(Field::Attribute)
         .is_some_and(|name| matches!(node_text(name, source), "begin" | "begin_nested"))
 }
 
 /// `with ... as <name>`: the session is closed (and rolled back) when the block exits.
 fn binds_name(item: Node, source: &str, name: &str) -> bool {
     let Some(value) = item
-        .child_by_field_name("value")
+        .field(Field::Value)
         .filter(|value| value.kind() == "as_pattern")
     else {
         return false;
     };
     value
-        .child_by_field_name("alias")
+        .field(Field::Alias)
         .is_some_and(|alias| same_expression(node_text(alias, source), name))
 }
 
@@ -434,7 +435,7 @@ fn catching_handlers<'t>(
 }
 
 fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> bool {
-    let Some(value) = handler.child_by_field_name("value") else {
+    let Some(value) = handler.field(Field::Value) else {
         return true;
     }; // bare `except:`
     let types = if value.kind() == "as_pattern" {
@@ -482,10 +483,8 @@ fn created_in_scope(
         if created || node.kind() != "assignment" || node.start_byte() >= commit.start_byte() {
             return;
         }
-        let (Some(target), Some(value)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) else {
+        let (Some(target), Some(value)) = (node.field(Field::Left), node.field(Field::Right))
+        else {
             return;
         };
         created = same_expression(node_text(target, source), receiver)
@@ -503,13 +502,13 @@ fn is_session_or_connection_factory(value: Node, source: &str) -> bool {
     let Some(call) = value.filter(|value| value.kind() == "call") else {
         return false;
     };
-    let Some(function) = call.child_by_field_name("function") else {
+    let Some(function) = call.field(Field::Function) else {
         return false;
     };
     let name = match function.kind() {
         "identifier" => node_text(function, source),
         "attribute" => function
-            .child_by_field_name("attribute")
+            .field(Field::Attribute)
             .map_or("", |name| node_text(name, source)),
         // `sessionmaker(bind=engine)()`
         "call" => return node_text(function, source).contains("sessionmaker"),

@@ -34,6 +34,7 @@ pub mod swallowed_exception;
 pub mod type_ignore_without_reason;
 pub mod web;
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -72,18 +73,13 @@ pub struct CallSite<'t> {
 impl CallSite<'_> {
     /// `receiver.method(...)`: the method's name, when the callee is an attribute.
     pub fn method<'s>(&self, source: &'s str) -> Option<&'s str> {
-        let function = self.call.child_by_field_name("function")?;
+        let function = self.call.field(Field::Function)?;
         (function.kind() == "attribute").then_some(())?;
-        Some(node_text(
-            function.child_by_field_name("attribute")?,
-            source,
-        ))
+        Some(node_text(function.field(Field::Attribute)?, source))
     }
 
     pub fn receiver(&self) -> Option<Node<'_>> {
-        self.call
-            .child_by_field_name("function")?
-            .child_by_field_name("object")
+        self.call.field(Field::Function)?.field(Field::Object)
     }
 }
 
@@ -283,7 +279,7 @@ pub fn import_bindings(node: Node, source: &str) -> Vec<(String, String)> {
             }
         }
         "import_from_statement" => {
-            let Some(module) = node.child_by_field_name("module_name") else {
+            let Some(module) = node.field(Field::ModuleName) else {
                 return bindings;
             };
             let module = node_text(module, source);
@@ -351,10 +347,7 @@ fn aliased(name: Node) -> Option<(Node, Node)> {
     if name.kind() != "aliased_import" {
         return None;
     }
-    Some((
-        name.child_by_field_name("name")?,
-        name.child_by_field_name("alias")?,
-    ))
+    Some((name.field(Field::Name)?, name.field(Field::Alias)?))
 }
 
 /// `a.b.c` for a chain of identifiers and attributes; `None` for anything else.
@@ -363,8 +356,8 @@ pub fn dotted_name(node: Node, source: &str) -> Option<String> {
     let mut parts = Vec::new();
     let mut current = node;
     while current.kind() == "attribute" {
-        parts.push(node_text(current.child_by_field_name("attribute")?, source));
-        current = current.child_by_field_name("object")?;
+        parts.push(node_text(current.field(Field::Attribute)?, source));
+        current = current.field(Field::Object)?;
     }
     if current.kind() != "identifier" {
         return None;
@@ -494,7 +487,7 @@ pub fn is_standalone_statement<'t>(
 
 /// Positional (non-keyword, non-splat) arguments of a call.
 pub fn positional_arguments(call: Node) -> Vec<Node> {
-    let Some(arguments) = call.child_by_field_name("arguments") else {
+    let Some(arguments) = call.field(Field::Arguments) else {
         return Vec::new();
     };
     if arguments.kind() != "argument_list" {
@@ -518,20 +511,20 @@ pub fn positional_arguments(call: Node) -> Vec<Node> {
 
 /// The value of keyword argument `name=` of a call.
 pub fn keyword_argument<'t>(call: Node<'t>, name: &str, source: &str) -> Option<Node<'t>> {
-    let arguments = call.child_by_field_name("arguments")?;
+    let arguments = call.field(Field::Arguments)?;
     let mut cursor = arguments.walk();
     let found = arguments.named_children(&mut cursor).find(|argument| {
         argument.kind() == "keyword_argument"
             && argument
-                .child_by_field_name("name")
+                .field(Field::Name)
                 .is_some_and(|key| node_text(key, source) == name)
     });
-    found?.child_by_field_name("value")
+    found?.field(Field::Value)
 }
 
 /// Whether a call passes `**kwargs` (which may hold any keyword).
 pub fn has_dictionary_splat(call: Node) -> bool {
-    let Some(arguments) = call.child_by_field_name("arguments") else {
+    let Some(arguments) = call.field(Field::Arguments) else {
         return false;
     };
     let mut cursor = arguments.walk();
@@ -556,15 +549,15 @@ pub fn contains_method_call(node: Node, source: &str, receiver: &str, method: &s
         if found || candidate.kind() != "call" {
             return;
         }
-        let Some(function) = candidate.child_by_field_name("function") else {
+        let Some(function) = candidate.field(Field::Function) else {
             return;
         };
         if function.kind() != "attribute" {
             return;
         }
         let (Some(object), Some(attribute)) = (
-            function.child_by_field_name("object"),
-            function.child_by_field_name("attribute"),
+            function.field(Field::Object),
+            function.field(Field::Attribute),
         ) else {
             return;
         };
@@ -633,7 +626,7 @@ fn header_imports<'t>(top_level: &[Node<'t>], source: &str) -> Vec<HeaderImport<
                 ),
                 "import_from_statement" => (
                     false,
-                    node_text(statement.child_by_field_name("module_name")?, source).to_string(),
+                    node_text(statement.field(Field::ModuleName)?, source).to_string(),
                 ),
                 _ => return None,
             };
@@ -747,7 +740,7 @@ pub fn keyword_argument_node<'t>(call: Node<'t>, name: &str, source: &str) -> Op
 /// the call already has: after the last argument on one line, or on a line of its own
 /// (with a trailing comma) when the arguments are one per line.
 pub fn add_keyword_arguments(call: Node, keywords: &[String], source: &str) -> Option<super::Edit> {
-    let arguments = call.child_by_field_name("arguments")?;
+    let arguments = call.field(Field::Arguments)?;
     if arguments.kind() != "argument_list" || keywords.is_empty() {
         return None;
     }
@@ -845,12 +838,9 @@ pub fn string_value<'s>(string: Node, source: &'s str) -> Option<&'s str> {
 /// `(target, value)` of a binding: `target = value` or `with value as target`.
 pub fn binding_of(node: Node) -> Option<(Node, Node)> {
     match node.kind() {
-        "assignment" => Some((
-            node.child_by_field_name("left")?,
-            node.child_by_field_name("right")?,
-        )),
+        "assignment" => Some((node.field(Field::Left)?, node.field(Field::Right)?)),
         "as_pattern" => {
-            let alias = node.child_by_field_name("alias")?;
+            let alias = node.field(Field::Alias)?;
             Some((alias.named_child(0).unwrap_or(alias), node.named_child(0)?))
         }
         _ => None,
@@ -863,13 +853,15 @@ pub fn is_binding_occurrence(identifier: Node) -> bool {
     let Some(parent) = identifier.parent() else {
         return false;
     };
-    let is_field = |field: &str| is_field_of(parent, field, identifier);
+    let is_field = |field: Field| is_field_of(parent, field, identifier);
     match parent.kind() {
         "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
-            is_field("left")
+            is_field(Field::Left)
         }
-        "named_expression" | "default_parameter" | "typed_default_parameter" => is_field("name"),
-        "aliased_import" => is_field("alias"),
+        "named_expression" | "default_parameter" | "typed_default_parameter" => {
+            is_field(Field::Name)
+        }
+        "aliased_import" => is_field(Field::Alias),
         "as_pattern_target"
         | "pattern_list"
         | "tuple_pattern"
@@ -888,9 +880,9 @@ pub fn is_binding_occurrence(identifier: Node) -> bool {
 }
 
 /// Whether `child` is the `field` child of `parent`.
-pub fn is_field_of(parent: Node, field: &str, child: Node) -> bool {
+pub fn is_field_of(parent: Node, field: Field, child: Node) -> bool {
     parent
-        .child_by_field_name(field)
+        .field(field)
         .is_some_and(|found| found.id() == child.id())
 }
 
@@ -898,13 +890,13 @@ pub fn is_field_of(parent: Node, field: &str, child: Node) -> bool {
 /// the plain names it assigns (nested scopes not included).
 pub fn local_bindings(function: Node, source: &str) -> Vec<String> {
     let mut names = Vec::new();
-    if let Some(parameters) = function.child_by_field_name("parameters") {
+    if let Some(parameters) = function.field(Field::Parameters) {
         let mut cursor = parameters.walk();
         for parameter in parameters.named_children(&mut cursor) {
             let name = match parameter.kind() {
                 "identifier" => Some(parameter),
                 _ => parameter
-                    .child_by_field_name("name")
+                    .field(Field::Name)
                     .or_else(|| parameter.named_child(0)),
             };
             if let Some(name) = name.filter(|name| name.kind() == "identifier") {
@@ -914,7 +906,7 @@ pub fn local_bindings(function: Node, source: &str) -> Vec<String> {
     }
     walk_local_scope(function, |node| {
         let target = (node.kind() == "assignment")
-            .then(|| node.child_by_field_name("left"))
+            .then(|| node.field(Field::Left))
             .flatten()
             .filter(|left| left.kind() == "identifier");
         if let Some(target) = target {
@@ -934,8 +926,8 @@ pub fn top_level_assignment(statement: Node) -> Option<(Node, Node)> {
         .named_child(0)
         .filter(|node| node.kind() == "assignment")?;
     Some((
-        assignment.child_by_field_name("left")?,
-        assignment.child_by_field_name("right")?,
+        assignment.field(Field::Left)?,
+        assignment.field(Field::Right)?,
     ))
 }
 

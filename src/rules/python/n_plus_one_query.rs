@@ -40,6 +40,7 @@
 //! eager loading) or helper functions are not seen; receivers with other names are not
 //! recognised as database handles.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
@@ -139,7 +140,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             })
             .find(|node| {
                 node.kind() == "for_statement"
-                    && node.child_by_field_name("body").is_some_and(|body| {
+                    && node.field(Field::Body).is_some_and(|body| {
                         body.start_byte() <= site.call.start_byte()
                             && site.call.end_byte() <= body.end_byte()
                     })
@@ -147,14 +148,14 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         else {
             continue;
         };
-        let Some(iterable) = loop_.child_by_field_name("right") else {
+        let Some(iterable) = loop_.field(Field::Right) else {
             continue;
         };
         if !iterates_query_results(facts, iterable, &ancestors, source) {
             continue;
         }
         let loop_variable = loop_
-            .child_by_field_name("left")
+            .field(Field::Left)
             .map_or("", |left| node_text(left, source));
         findings.push(RULE.finding(
             site.call.byte_range(),
@@ -168,14 +169,14 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// A call that runs a query: a query method on a database handle or on `Model.query`.
 fn is_query(call: Node, source: &str) -> bool {
     let Some(function) = call
-        .child_by_field_name("function")
+        .field(Field::Function)
         .filter(|f| f.kind() == "attribute")
     else {
         return false;
     };
     let (Some(receiver), Some(method)) = (
-        function.child_by_field_name("object"),
-        function.child_by_field_name("attribute"),
+        function.field(Field::Object),
+        function.field(Field::Attribute),
     ) else {
         return false;
     };
@@ -194,18 +195,18 @@ fn is_database_handle(receiver: Node, source: &str) -> bool {
             "identifier" => return names_handle(node_text(current, source)),
             "attribute" => {
                 let attribute = current
-                    .child_by_field_name("attribute")
+                    .field(Field::Attribute)
                     .map_or("", |a| node_text(a, source));
                 if attribute == "query" || names_handle(attribute) {
                     return true;
                 }
-                let Some(object) = current.child_by_field_name("object") else {
+                let Some(object) = current.field(Field::Object) else {
                     return false;
                 };
                 current = object;
             }
             "call" => {
-                let Some(function) = current.child_by_field_name("function") else {
+                let Some(function) = current.field(Field::Function) else {
                     return false;
                 };
                 current = function;
@@ -252,11 +253,11 @@ fn iterates_query_results(
             return;
         }
         let assigns = node
-            .child_by_field_name("left")
+            .field(Field::Left)
             .is_some_and(|left| left.kind() == "identifier" && node_text(left, source) == name);
         if assigns {
             from_query = node
-                .child_by_field_name("right")
+                .field(Field::Right)
                 .is_some_and(|value| contains_query(value, source));
         }
     });

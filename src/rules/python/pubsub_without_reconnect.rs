@@ -47,6 +47,7 @@
 //! A pub/sub object stored on `self` or passed in as a parameter is only recognised
 //! when its loop calls `.pubsub()` itself; handling done by a caller is not seen.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
@@ -116,9 +117,9 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// `r.pubsub()` itself, or a name bound to one in the function or the module.
 fn is_pubsub(receiver: Node, ancestors: &[Node], source: &str, facts: &ModuleFacts) -> bool {
     let makes_pubsub = |call: Node| {
-        call.child_by_field_name("function")
+        call.field(Field::Function)
             .filter(|function| function.kind() == "attribute")
-            .and_then(|function| function.child_by_field_name("attribute"))
+            .and_then(|function| function.field(Field::Attribute))
             .is_some_and(|method| node_text(method, source) == "pubsub")
     };
     match receiver.kind() {

@@ -50,6 +50,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::syntax::python_fields::{Field, FieldAccess};
 
 pub const RULE: Rule = Rule {
     id: "redis-client-without-timeout",
@@ -69,7 +70,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
     for site in &facts.calls {
-        let Some(function) = site.call.child_by_field_name("function") else {
+        let Some(function) = site.call.field(Field::Function) else {
             continue;
         };
         let Some(name) = qualified_name(function, source, &facts.imports).filter(|name| {

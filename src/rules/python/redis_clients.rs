@@ -3,6 +3,7 @@
 //! from a known client, and parameters annotated as a client. Shared by the Redis rules
 //! and by `blocking-io-in-async` (calls on a synchronous client block the event loop).
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -169,32 +170,26 @@ impl RedisClients {
     ) -> Option<(Node<'t>, RedisHandle)> {
         match node.kind() {
             "assignment" => {
-                let target = node.child_by_field_name("left")?;
-                let handle = self.handle_of_value(
-                    node.child_by_field_name("right")?,
-                    scopes,
-                    source,
-                    imports,
-                )?;
+                let target = node.field(Field::Left)?;
+                let handle =
+                    self.handle_of_value(node.field(Field::Right)?, scopes, source, imports)?;
                 Some((target, handle))
             }
             "with_item" => {
                 let value = node
-                    .child_by_field_name("value")
+                    .field(Field::Value)
                     .filter(|value| value.kind() == "as_pattern")?;
-                let target = value.child_by_field_name("alias")?.named_child(0)?;
+                let target = value.field(Field::Alias)?.named_child(0)?;
                 Some((
                     target,
                     self.handle_of_value(value.named_child(0)?, scopes, source, imports)?,
                 ))
             }
             _ => {
-                let name = node
-                    .child_by_field_name("name")
-                    .or_else(|| node.named_child(0))?;
+                let name = node.field(Field::Name).or_else(|| node.named_child(0))?;
                 Some((
                     name,
-                    handle_of_annotation(node.child_by_field_name("type")?, source, imports)?,
+                    handle_of_annotation(node.field(Field::Type)?, source, imports)?,
                 ))
             }
         }
@@ -215,21 +210,19 @@ impl RedisClients {
         if expression.kind() != "call" {
             return true;
         }
-        let Some(function) = expression.child_by_field_name("function") else {
+        let Some(function) = expression.field(Field::Function) else {
             return false;
         };
         match function.kind() {
             "identifier" => true, // a constructor imported under any name
-            "attribute" => function
-                .child_by_field_name("attribute")
-                .is_some_and(|name| {
-                    let name = node_text(name, source);
-                    name == "pipeline"
-                        || SYNC_CONSTRUCTORS
-                            .iter()
-                            .chain(ASYNC_CONSTRUCTORS)
-                            .any(|constructor| constructor.rsplit('.').next() == Some(name))
-                }),
+            "attribute" => function.field(Field::Attribute).is_some_and(|name| {
+                let name = node_text(name, source);
+                name == "pipeline"
+                    || SYNC_CONSTRUCTORS
+                        .iter()
+                        .chain(ASYNC_CONSTRUCTORS)
+                        .any(|constructor| constructor.rsplit('.').next() == Some(name))
+            }),
             _ => false,
         }
     }
@@ -251,18 +244,18 @@ impl RedisClients {
             match expression.kind() {
                 "parenthesized_expression" => expression = expression.named_child(0)?,
                 "call" => {
-                    let function = expression.child_by_field_name("function")?;
+                    let function = expression.field(Field::Function)?;
                     if let Some(handle) = constructed_handle(function, source, imports) {
                         break handle;
                     }
                     // `<client>.pipeline(...)`
-                    let attribute = function.child_by_field_name("attribute")?;
+                    let attribute = function.field(Field::Attribute)?;
                     if function.kind() != "attribute" || node_text(attribute, source) != "pipeline"
                     {
                         return None;
                     }
                     through_pipeline = true;
-                    expression = function.child_by_field_name("object")?;
+                    expression = function.field(Field::Object)?;
                 }
                 _ => {
                     let text = normalized(node_text(expression, source));

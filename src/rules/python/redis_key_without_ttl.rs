@@ -41,6 +41,7 @@
 //! line (awaited when the write is awaited). Writes whose key or receiver is not a
 //! plain expression, or that sit inside a larger expression, get no fix.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::redis_clients::same_key;
@@ -190,7 +191,7 @@ fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>
     named_children(mapping)
         .into_iter()
         .filter(|pair| pair.kind() == "pair")
-        .filter_map(|pair| pair.child_by_field_name("key"))
+        .filter_map(|pair| pair.field(Field::Key))
         .collect()
 }
 
@@ -212,12 +213,12 @@ fn expired_later(
             return;
         }
         let Some(function) = node
-            .child_by_field_name("function")
+            .field(Field::Function)
             .filter(|f| f.kind() == "attribute")
         else {
             return;
         };
-        let Some(method) = function.child_by_field_name("attribute") else {
+        let Some(method) = function.field(Field::Attribute) else {
             return;
         };
         // Compare the method name's position: in `pipe.incr(k).expire(k, 60)` the
@@ -238,7 +239,7 @@ fn expired_later(
 }
 
 fn add_ex_keyword(write: Node, ttl: u64) -> Option<Edit> {
-    let arguments = write.child_by_field_name("arguments")?;
+    let arguments = write.field(Field::Arguments)?;
     let last = arguments
         .named_child(u32::try_from(arguments.named_child_count().checked_sub(1)?).ok()?)?;
     Some(Edit::insert(last.end_byte(), format!(", ex={ttl}")))

@@ -32,6 +32,7 @@
 //! becomes `[key async for key in client.scan_iter(match=...)]`. Calls on a pipeline get
 //! no fix (pipelines have no `scan_iter`).
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::redis_clients::{RedisClients, Scopes};
@@ -104,14 +105,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// Edits that turn `client.keys(p)` into a `scan_iter(match=p)` form that fits where the
 /// call stands.
 fn scan_instead(call: Node, parent: Node, pattern: Option<Node>) -> Option<Vec<Edit>> {
-    let method = call
-        .child_by_field_name("function")?
-        .child_by_field_name("attribute")?;
+    let method = call.field(Field::Function)?.field(Field::Attribute)?;
     let mut edits = vec![Edit::replace(method.byte_range(), "scan_iter")];
     if let Some(pattern) = pattern {
         match pattern.parent().filter(|p| p.kind() == "keyword_argument") {
             Some(keyword) => edits.push(Edit::replace(
-                keyword.child_by_field_name("name")?.byte_range(),
+                keyword.field(Field::Name)?.byte_range(),
                 "match",
             )),
             None => edits.push(Edit::insert(pattern.start_byte(), "match=")),
@@ -119,7 +118,7 @@ fn scan_instead(call: Node, parent: Node, pattern: Option<Node>) -> Option<Vec<E
     }
     let iterated = matches!(parent.kind(), "for_statement" | "for_in_clause")
         && parent
-            .child_by_field_name("right")
+            .field(Field::Right)
             .is_some_and(|right| right.id() == call.id());
     if iterated {
         return Some(edits);

@@ -36,6 +36,7 @@
 //! Keys are compared by their text: the same key built two different ways is not
 //! matched, and the same text meaning different keys (a loop variable that changed) is.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::redis_clients::{RedisClients, Scopes, same_key};
@@ -188,7 +189,7 @@ fn is_redis_call(call: Node, receiver: Option<Node>, facts: &ModuleFacts, source
 /// `r.get(f"stock:{item_id}")` shortened for a message.
 fn shorten_call(call: Node, source: &str) -> String {
     let function = call
-        .child_by_field_name("function")
+        .field(Field::Function)
         .map_or("", |function| node_text(function, source));
     let arguments = positional_arguments(call);
     let key = arguments.first().map_or(String::new(), |key| {

@@ -45,6 +45,7 @@
 //! Sessions created in another module and imported here are not seen; handlers are found
 //! by their route decorators.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::web::routes_of;
@@ -156,7 +157,7 @@ fn shared_sessions(
             continue;
         }
         let name = node_text(target, source).to_string();
-        let Some(function) = value.child_by_field_name("function") else {
+        let Some(function) = value.field(Field::Function) else {
             continue;
         };
         let callee = qualified_name(function, source, imports);
@@ -185,7 +186,7 @@ fn shared_sessions(
         } else if factories.iter().any(|factory| factory == callee_text)
             || (function.kind() == "call"
                 && function
-                    .child_by_field_name("function")
+                    .field(Field::Function)
                     .and_then(|maker| qualified_name(maker, source, imports))
                     .is_some_and(|maker| FACTORY_MAKERS.contains(&maker.as_str())))
         {
@@ -210,10 +211,10 @@ fn is_use(identifier: Node) -> bool {
     let Some(parent) = identifier.parent() else {
         return true;
     };
-    let is_field = |field: &str| super::is_field_of(parent, field, identifier);
+    let is_field = |field: Field| super::is_field_of(parent, field, identifier);
     match parent.kind() {
-        "attribute" => !is_field("attribute"),
-        "keyword_argument" => !is_field("name"),
+        "attribute" => !is_field(Field::Attribute),
+        "keyword_argument" => !is_field(Field::Name),
         "function_definition" | "parameters" => false,
         _ => true,
     }

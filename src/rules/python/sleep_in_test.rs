@@ -42,6 +42,7 @@
 //! not a test file. A sleep that really is the behaviour under test (a rate limiter's
 //! window) is reported; silence it with `# stackaudit: ignore[sleep-in-test]`.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
@@ -69,7 +70,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     for site in &facts.calls {
         let Some(name) = site
             .call
-            .child_by_field_name("function")
+            .field(Field::Function)
             .and_then(|function| qualified_name(function, source, &facts.imports))
             .filter(|name| matches!(name.as_str(), "time.sleep" | "asyncio.sleep"))
         else {
@@ -113,8 +114,8 @@ fn is_number(node: Node) -> bool {
     match node.kind() {
         "integer" | "float" => true,
         "binary_operator" => {
-            node.child_by_field_name("left").is_some_and(is_number)
-                && node.child_by_field_name("right").is_some_and(is_number)
+            node.field(Field::Left).is_some_and(is_number)
+                && node.field(Field::Right).is_some_and(is_number)
         }
         _ => false,
     }
@@ -123,7 +124,7 @@ fn is_number(node: Node) -> bool {
 /// A test, a setup method, or a pytest fixture.
 fn is_test_or_setup(function: Node, source: &str) -> bool {
     let name = function
-        .child_by_field_name("name")
+        .field(Field::Name)
         .map_or("", |name| node_text(name, source));
     if name.starts_with("test")
         || matches!(

@@ -2,6 +2,7 @@
 //! `sql-injection` (SQL built from values) and `sql-syntax-in-python` (SQL literals
 //! PostgreSQL would reject). Reads the tree only.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::{
@@ -54,7 +55,7 @@ pub enum SinkKind {
 
 impl<'t> SqlSink<'t> {
     pub fn of(site: &CallSite<'t>, source: &str, facts: &ModuleFacts) -> Option<SqlSink<'t>> {
-        let function = site.call.child_by_field_name("function")?;
+        let function = site.call.field(Field::Function)?;
         let kind = if site
             .method(source)
             .is_some_and(|method| EXECUTING_METHODS.contains(&method))
@@ -85,7 +86,7 @@ impl<'t> SqlSink<'t> {
     /// `cursor.execute` for messages.
     pub fn name(&self, source: &str) -> String {
         self.call
-            .child_by_field_name("function")
+            .field(Field::Function)
             .map_or_else(String::new, |function| {
                 node_text(function, source).to_string()
             })
@@ -169,10 +170,10 @@ pub fn built_sql<'t>(
             return;
         }
         let assigns_name = node
-            .child_by_field_name("left")
+            .field(Field::Left)
             .is_some_and(|left| left.kind() == "identifier" && node_text(left, source) == name);
         if assigns_name {
-            last = node.child_by_field_name("right");
+            last = node.field(Field::Right);
         }
     });
     built_directly(last?, source)
@@ -182,9 +183,9 @@ fn built_directly<'t>(expression: Node<'t>, source: &str) -> Option<Built<'t>> {
     match expression.kind() {
         "string" if has_interpolation(expression) => Some(Built::FString(expression)),
         "binary_operator" => {
-            let operator = expression.child_by_field_name("operator")?;
-            let left = expression.child_by_field_name("left")?;
-            let right = expression.child_by_field_name("right")?;
+            let operator = expression.field(Field::Operator)?;
+            let left = expression.field(Field::Left)?;
+            let right = expression.field(Field::Right)?;
             match node_text(operator, source) {
                 "%" if left.kind() == "string" => Some(Built::Percent(expression, left, right)),
                 "+" => {
@@ -199,9 +200,9 @@ fn built_directly<'t>(expression: Node<'t>, source: &str) -> Option<Built<'t>> {
             }
         }
         "call" => {
-            let function = expression.child_by_field_name("function")?;
-            let object = function.child_by_field_name("object")?;
-            let method = function.child_by_field_name("attribute")?;
+            let function = expression.field(Field::Function)?;
+            let object = function.field(Field::Object)?;
+            let method = function.field(Field::Attribute)?;
             (function.kind() == "attribute"
                 && object.kind() == "string"
                 && node_text(method, source) == "format")
@@ -219,11 +220,11 @@ fn concatenated<'t>(expression: Node<'t>, source: &str) -> Vec<Node<'t>> {
     while let Some(node) = stack.pop() {
         let is_plus = node.kind() == "binary_operator"
             && node
-                .child_by_field_name("operator")
+                .field(Field::Operator)
                 .is_some_and(|operator| node_text(operator, source) == "+");
         if is_plus {
-            stack.extend(node.child_by_field_name("right"));
-            stack.extend(node.child_by_field_name("left"));
+            stack.extend(node.field(Field::Right));
+            stack.extend(node.field(Field::Left));
         } else {
             leaves.push(node);
         }

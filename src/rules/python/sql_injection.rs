@@ -51,6 +51,7 @@
 //! SQL assembled across functions, or in a variable changed after its assignment
 //! (`query += ...`), is not followed.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::sql::{
@@ -117,15 +118,13 @@ fn only_constants(built: &Built, source: &str) -> bool {
         return false;
     };
     interpolations(*string).iter().all(|field| {
-        field
-            .child_by_field_name("expression")
-            .is_some_and(|expression| {
-                let text = node_text(expression, source);
-                matches!(expression.kind(), "integer" | "float")
-                    || (expression.kind() == "identifier"
-                        && text.chars().any(|c| c.is_ascii_uppercase())
-                        && !text.chars().any(|c| c.is_ascii_lowercase()))
-            })
+        field.field(Field::Expression).is_some_and(|expression| {
+            let text = node_text(expression, source);
+            matches!(expression.kind(), "integer" | "float")
+                || (expression.kind() == "identifier"
+                    && text.chars().any(|c| c.is_ascii_uppercase())
+                    && !text.chars().any(|c| c.is_ascii_lowercase()))
+        })
     })
 }
 
@@ -149,8 +148,8 @@ fn style_of(sink: &SqlSink, facts: &ModuleFacts, source: &str) -> Option<Style> 
     let imported = |module: &str| facts.imports.imports_module(module);
     let method = sink
         .call
-        .child_by_field_name("function")
-        .and_then(|function| function.child_by_field_name("attribute"))
+        .field(Field::Function)
+        .and_then(|function| function.field(Field::Attribute))
         .map_or("", |method| node_text(method, source));
     let format_driver = ["psycopg2", "psycopg", "pymysql", "MySQLdb"]
         .iter()
@@ -186,8 +185,8 @@ fn bound_parameters(
             let mut edits = vec![Edit::replace(string.byte_range(), literal)];
             let method = sink
                 .call
-                .child_by_field_name("function")
-                .and_then(|f| f.child_by_field_name("attribute"));
+                .field(Field::Function)
+                .and_then(|f| f.field(Field::Attribute));
             let as_list = method.is_some_and(|method| node_text(method, source) == "raw");
             edits.push(match style {
                 Style::Named => Edit::insert(
@@ -271,7 +270,7 @@ fn parametrize(
     let mut values: Vec<(String, String)> = Vec::new();
     let mut literal = prefix;
     for (index, field) in fields.iter().enumerate() {
-        let expression = field.child_by_field_name("expression")?;
+        let expression = field.field(Field::Expression)?;
         if field.named_child_count() != 1 {
             return None; // `!r` or a format spec
         }

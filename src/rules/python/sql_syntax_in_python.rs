@@ -38,6 +38,7 @@
 //! in module-level constants, and SQL built at run time (see `sql-injection`) are not
 //! parsed.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use super::sql::SqlSink;
@@ -179,7 +180,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 fn is_expression_argument(call: Node, source: &str) -> bool {
     call.parent()
         .filter(|parent| parent.kind() == "keyword_argument")
-        .and_then(|argument| argument.child_by_field_name("name"))
+        .and_then(|argument| argument.field(Field::Name))
         .is_some_and(|name| EXPRESSION_KEYWORDS.contains(&node_text(name, source)))
 }
 
@@ -271,10 +272,10 @@ fn literal_sql<'t>(
     walk_local_scope(scope, |node| {
         if node.kind() == "assignment" && node.start_byte() < argument.start_byte() {
             let assigns = node
-                .child_by_field_name("left")
+                .field(Field::Left)
                 .is_some_and(|left| left.kind() == "identifier" && node_text(left, source) == name);
             if assigns {
-                last = node.child_by_field_name("right");
+                last = node.field(Field::Right);
             }
         }
     });

@@ -2,6 +2,7 @@
 //! Starlette routes, Flask views), and what their routers add (prefixes, dependencies).
 //! Shared by the rules about per-request state and authentication. Reads the tree only.
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use tree_sitter::Node;
 
 use std::collections::HashMap;
@@ -55,7 +56,7 @@ pub fn routes_of<'t>(definition: Node<'t>, routers: &Routers<'t>, source: &str) 
         return Vec::new();
     }
     let Some(function) = definition
-        .child_by_field_name("definition")
+        .field(Field::Definition)
         .filter(|f| f.kind() == "function_definition")
     else {
         return Vec::new();
@@ -73,15 +74,14 @@ pub fn routes_of<'t>(definition: Node<'t>, routers: &Routers<'t>, source: &str) 
             continue;
         };
         let Some(callee) = call
-            .child_by_field_name("function")
+            .field(Field::Function)
             .filter(|f| f.kind() == "attribute")
         else {
             continue;
         };
-        let (Some(router), Some(method)) = (
-            callee.child_by_field_name("object"),
-            callee.child_by_field_name("attribute"),
-        ) else {
+        let (Some(router), Some(method)) =
+            (callee.field(Field::Object), callee.field(Field::Attribute))
+        else {
             continue;
         };
         let Some((_, implied)) = ROUTE_DECORATORS
@@ -159,7 +159,7 @@ impl<'t> Routers<'t> {
                 };
                 let makes_router = value.kind() == "call"
                     && value
-                        .child_by_field_name("function")
+                        .field(Field::Function)
                         .and_then(|function| qualified_name(function, source, imports))
                         .is_some_and(|constructor| {
                             ROUTER_CONSTRUCTORS.contains(&constructor.as_str())

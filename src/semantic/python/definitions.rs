@@ -2,6 +2,7 @@
 //! route's dependency is defined elsewhere in the file. Built once per audit from the
 //! root's children (no walk into bodies).
 
+use crate::syntax::python_fields::{Field, FieldAccess};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -20,7 +21,7 @@ impl<'t> ModuleDefinitions<'t> {
         let mut module = ModuleDefinitions::default();
         for &statement in top_level {
             let named = definition_of(statement)
-                .and_then(|definition| Some((definition, definition.child_by_field_name("name")?)));
+                .and_then(|definition| Some((definition, definition.field(Field::Name)?)));
             if let Some((definition, name)) = named {
                 module
                     .definitions
@@ -41,7 +42,7 @@ impl<'t> ModuleDefinitions<'t> {
 /// The function or class a top-level statement defines (under its decorators).
 pub fn definition_of(statement: Node) -> Option<Node> {
     match statement.kind() {
-        "decorated_definition" => statement.child_by_field_name("definition"),
+        "decorated_definition" => statement.field(Field::Definition),
         "function_definition" | "class_definition" => Some(statement),
         _ => None,
     }
