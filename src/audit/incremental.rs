@@ -22,7 +22,7 @@
 //! audited every time; only the facts above are read from them, so typing a constant, a
 //! bare name or a blank line there keeps every definition's findings.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
 use std::ops::Range;
@@ -100,7 +100,7 @@ struct Relocatable {
 /// The top-level statements that are definitions.
 fn is_definition(node: Node) -> bool {
     matches!(
-        node.kind(),
+        node.kind_name(),
         "function_definition" | "class_definition" | "decorated_definition"
     )
 }
@@ -452,7 +452,7 @@ fn module_statement_facts(statements: &[Node], source: &str, imports: &Imports, 
     }
     for &statement in statements {
         walk_local_scope(statement, |node| {
-            if node.kind() != "call" {
+            if node.kind_name() != "call" {
                 return;
             }
             let callee = node
@@ -519,29 +519,29 @@ impl ModuleBinding<'_> {
 /// The plain names one module-level statement binds (nested scopes left out).
 fn module_bindings<'s>(statement: Node<'s>, source: &'s str) -> Vec<ModuleBinding<'s>> {
     let at_column_zero = line_start(source, statement.start_byte()) == statement.start_byte();
-    let direct = statement.kind() == "expression_statement";
+    let direct = statement.kind_name() == "expression_statement";
     let mut bindings = Vec::new();
     walk_local_scope(statement, |node| {
         let Some((target, value)) = binding_of(node) else {
             return;
         };
-        if target.kind() != "identifier" {
+        if target.kind_name() != "identifier" {
             return;
         }
-        let called = if value.kind() == "await" {
+        let called = if value.kind_name() == "await" {
             value.named_child(0).unwrap_or(value)
         } else {
             value
         };
         let value_text = node_text(value, source);
         let marks_dependency = value_text.contains("Depends") || value_text.contains("Security");
-        let callee = (called.kind() == "call")
+        let callee = (called.kind_name() == "call")
             .then(|| called.field(Field::Function))
             .flatten()
             .map_or("", |function| node_text(function, source));
         let last = callee.rsplit('.').next().unwrap_or(callee);
         let container = matches!(
-            called.kind(),
+            called.kind_name(),
             "list"
                 | "list_comprehension"
                 | "dictionary"
@@ -552,7 +552,7 @@ fn module_bindings<'s>(statement: Node<'s>, source: &'s str) -> Vec<ModuleBindin
         let read = if marks_dependency || ROUTER_NAMES.contains(&last) {
             value_text
         } else if container {
-            called.kind()
+            called.kind_name()
         } else {
             callee
         };
@@ -560,7 +560,7 @@ fn module_bindings<'s>(statement: Node<'s>, source: &'s str) -> Vec<ModuleBindin
             name: node_text(target, source),
             direct,
             at_column_zero,
-            value_kind: value.kind(),
+            value_kind: value.kind_name(),
             callee,
             read,
             marks_dependency,

@@ -1,7 +1,8 @@
-//! Python's field ids, looked up once from the grammar: rules read a child by a typed
-//! `Field`, never by a field name looked up (a linear string search in tree-sitter)
-//! on every call. A misspelt field does not compile; a field the grammar lacks fails
-//! `every_field_is_in_the_grammar`.
+//! Python's field ids and node kind names, looked up once from the grammar: rules read
+//! a child by a typed `Field`, never by a field name looked up (a linear string search
+//! in tree-sitter) on every call, and a node's kind from a table (tree-sitter's own
+//! `kind()` measures and validates the C string every time). A misspelt field does
+//! not compile; a field the grammar lacks fails `every_field_is_in_the_grammar`.
 
 use std::num::NonZeroU16;
 use std::sync::LazyLock;
@@ -92,15 +93,41 @@ static FIELD_IDS: LazyLock<[Option<NonZeroU16>; Field::ALL.len()]> = LazyLock::n
     Field::ALL.map(|field| grammar.field_id_for_name(field.name()))
 });
 
-/// Reading a Python node's children by `Field`.
-pub trait FieldAccess<'t> {
+/// The name of every node kind of Python's grammar, by kind id.
+static KIND_NAMES: LazyLock<Vec<Box<str>>> = LazyLock::new(|| {
+    let grammar = Language::Python.grammar();
+    let mut names = Vec::with_capacity(grammar.node_kind_count());
+    for id in 0..grammar.node_kind_count() {
+        let name = u16::try_from(id)
+            .ok()
+            .and_then(|id| grammar.node_kind_for_id(id))
+            .unwrap_or("");
+        names.push(Box::from(name));
+    }
+    names
+});
+
+/// Reading a Python node by `Field` and kind name.
+pub trait PythonNode<'t> {
     /// The child in `field`, as `Node::child_by_field_name` would give it.
     fn field(&self, field: Field) -> Option<Node<'t>>;
+
+    /// The node's kind, as `Node::kind` gives it, from a table.
+    fn kind_name(&self) -> &'static str;
 }
 
-impl<'t> FieldAccess<'t> for Node<'t> {
+impl<'t> PythonNode<'t> for Node<'t> {
     fn field(&self, field: Field) -> Option<Node<'t>> {
         self.child_by_field_id(field.id()?.get())
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match KIND_NAMES.get(usize::from(self.kind_id())) {
+            Some(name) => name,
+            // Error nodes have a kind id past the grammar's own.
+            None if self.is_error() => "ERROR",
+            None => "",
+        }
     }
 }
 
@@ -136,5 +163,19 @@ mod tests {
             assignment.field(Field::Left).map(|left| left.kind()),
             Some("identifier")
         );
+    }
+
+    #[test]
+    fn kind_names_are_the_kinds() {
+        let text = "@d\nasync def f(x: int = 1, *a, **k) -> None:\n    y = [i async for i in x if i]\n    return f'{y!r}' + b'z'\nclass (:\n  = )\n";
+        let syntax = crate::syntax::Syntax::parse(Language::Python, text).expect("parses");
+        let mut seen = 0;
+        for root in syntax.roots() {
+            crate::rules::walk_tree(root, |node| {
+                assert_eq!(node.kind_name(), node.kind());
+                seen += 1;
+            });
+        }
+        assert!(seen > 50);
     }
 }

@@ -35,6 +35,7 @@
 //! a Dockerfile `CMD` under another name is reported until the workspace index can
 //! follow the Dockerfile to it.
 
+use crate::syntax::python_fields::PythonNode;
 use tree_sitter::Node;
 
 use super::file_kind::{is_container_entrypoint, is_test_file};
@@ -65,7 +66,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             (site.method(source) == Some("bind"))
                 .then(|| positional_arguments(site.call).first().copied())
                 .flatten()
-                .filter(|tuple| tuple.kind() == "tuple")
+                .filter(|tuple| tuple.kind_name() == "tuple")
                 .and_then(|tuple| tuple.named_child(0))
         });
         let Some(address) = address.filter(|address| is_every_interface(*address, source)) else {
@@ -82,7 +83,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 }
 
 fn is_every_interface(address: Node, source: &str) -> bool {
-    if address.kind() != "string" {
+    if address.kind_name() != "string" {
         return false;
     }
     let text = node_text(address, source);

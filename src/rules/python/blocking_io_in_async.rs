@@ -46,7 +46,7 @@
 //! loop's thread (thread-locals, non-thread-safe objects) may behave differently.
 //! `open()` in a `with` statement and client constructors get no fix.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::redis_clients::Scopes;
@@ -137,7 +137,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
         // called here at all. An argument like `to_thread(requests.get(url))` still runs
         // eagerly on the loop, so it is reported.
-        if site.parent.kind() == "await" {
+        if site.parent.kind_name() == "await" {
             continue;
         }
         let (scopes, function_name) = functions.entry(function.id()).or_insert_with(|| {
@@ -194,13 +194,13 @@ fn classify(
             return Some(Blocking::Offloadable(name));
         }
         if name == "open" {
-            if matches!(parent.kind(), "with_item" | "as_pattern") {
+            if matches!(parent.kind_name(), "with_item" | "as_pattern") {
                 return Some(Blocking::NoFix(name));
             }
             return Some(Blocking::Offloadable(name));
         }
     }
-    if function.kind() != "attribute" {
+    if function.kind_name() != "attribute" {
         return None;
     }
     let method = function
@@ -242,7 +242,7 @@ fn report(
     // and nested blocking calls would each copy all those inside them.
     let arguments = call
         .field(Field::Arguments)
-        .filter(|arguments| arguments.kind() == "argument_list");
+        .filter(|arguments| arguments.kind_name() == "argument_list");
     let with_import =
         |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
     let (label, fix) = match blocking {
@@ -252,7 +252,7 @@ fn report(
                 let title = format!("Replace with `await {asyncio}.sleep(...)`");
                 // Only a call that is a statement of its own can be; asking only then
                 // keeps calls nested thousands deep from each climbing the tree.
-                let standalone = parent.kind() == "expression_statement" && {
+                let standalone = parent.kind_name() == "expression_statement" && {
                     let ancestors = facts.ancestry.ancestors(call);
                     is_standalone_statement(call, &ancestors, source).is_some()
                 };
@@ -270,7 +270,7 @@ fn report(
                 let open_paren = arguments.start_byte() + 1;
                 let has_arguments = named_children(arguments)
                     .iter()
-                    .any(|argument| argument.kind() != "comment");
+                    .any(|argument| argument.kind_name() != "comment");
                 let separator = match source.as_bytes().get(open_paren) {
                     _ if !has_arguments => "",
                     Some(b' ' | b'\t' | b'\r' | b'\n') => ",",

@@ -35,6 +35,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::syntax::python_fields::PythonNode;
 
 pub const RULE: Rule = Rule {
     id: "broad-except",
@@ -57,7 +58,10 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             continue;
         }
         // `except*` needs a type; only a plain `except` keyword can be bare.
-        let Some(keyword) = clause.child(0).filter(|keyword| keyword.kind() == "except") else {
+        let Some(keyword) = clause
+            .child(0)
+            .filter(|keyword| keyword.kind_name() == "except")
+        else {
             continue;
         };
         let mut finding = RULE.finding(
@@ -75,6 +79,6 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// The body ends with a bare `raise`: the handler only cleans up.
 fn reraises(handler: &Handler, source: &str) -> bool {
     handler.statements().last().is_some_and(|last| {
-        last.kind() == "raise_statement" && node_text(*last, source).trim() == "raise"
+        last.kind_name() == "raise_statement" && node_text(*last, source).trim() == "raise"
     })
 }

@@ -39,7 +39,7 @@
 //! Origins read from settings (`allow_origins=settings.CORS_ORIGINS`) are not followed;
 //! a wildcard that reaches the middleware that way is not reported.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{keyword_argument, positional_arguments, qualified_name, string_value};
@@ -127,7 +127,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 
 /// `"*"`, `["*"]`, `("*",)`, `["https://a", "*"]`.
 fn lists_wildcard(origins: Node, source: &str) -> bool {
-    match origins.kind() {
+    match origins.kind_name() {
         "string" => string_value(origins, source) == Some("*"),
         "list" | "tuple" | "set" => {
             let mut cursor = origins.walk();

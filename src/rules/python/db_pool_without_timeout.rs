@@ -44,7 +44,7 @@
 //! reported. Settings applied later (`engine.pool` replaced, `execution_options`) are not
 //! seen.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -179,7 +179,7 @@ fn is_sqlite_or_unpooled(call: Node, source: &str) -> bool {
         .copied()
         .or_else(|| keyword_argument(call, "url", source));
     let sqlite = url.is_some_and(|url| {
-        url.kind() == "string"
+        url.kind_name() == "string"
             && node_text(url, source)
                 .trim_start_matches(|c: char| c.is_ascii_alphabetic() && c != 's')
                 .trim_start_matches(['"', '\''])

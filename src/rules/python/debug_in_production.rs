@@ -48,7 +48,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, prefilter,
 };
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "debug-in-production",

@@ -1,7 +1,7 @@
 //! What an `except` clause catches and what its body does with the error: shared by the
 //! rules about swallowed, broad and silent handlers. Reads the tree only.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{Imports, ModuleFacts, ensure_module_import, qualified_name};
@@ -46,11 +46,11 @@ impl<'t> Handler<'t> {
         let body = children
             .iter()
             .rev()
-            .find(|child| child.kind() == "block")
+            .find(|child| child.kind_name() == "block")
             .copied()?;
         let value = clause.field(Field::Value);
         let (caught, bound) = match value {
-            Some(pattern) if pattern.kind() == "as_pattern" => {
+            Some(pattern) if pattern.kind_name() == "as_pattern" => {
                 let alias = pattern.field(Field::Alias);
                 let bound = alias.and_then(|alias| alias.named_child(0).or(Some(alias)));
                 (pattern.named_child(0), bound)
@@ -79,10 +79,10 @@ impl<'t> Handler<'t> {
     /// The exception types the clause names, flattened out of a tuple.
     pub fn caught_types(&self) -> Vec<Node<'t>> {
         match self.caught {
-            Some(tuple) if matches!(tuple.kind(), "tuple" | "parenthesized_expression") => {
+            Some(tuple) if matches!(tuple.kind_name(), "tuple" | "parenthesized_expression") => {
                 named_children(tuple)
                     .into_iter()
-                    .filter(|child| child.kind() != "comment")
+                    .filter(|child| child.kind_name() != "comment")
                     .collect()
             }
             Some(single) => vec![single],
@@ -96,7 +96,7 @@ impl<'t> Handler<'t> {
         let keyword = self
             .clause
             .child(0)
-            .filter(|keyword| keyword.kind() == "except");
+            .filter(|keyword| keyword.kind_name() == "except");
         self.caught.is_none()
             && keyword.is_some_and(|keyword| {
                 crate::rules::prefilter::after_gap(source, keyword.end_byte()).starts_with(':')
@@ -123,7 +123,7 @@ impl<'t> Handler<'t> {
     pub fn statements(&self) -> Vec<Node<'t>> {
         named_children(self.body)
             .into_iter()
-            .filter(|statement| statement.kind() != "comment")
+            .filter(|statement| statement.kind_name() != "comment")
             .collect()
     }
 
@@ -131,11 +131,11 @@ impl<'t> Handler<'t> {
     pub fn only_ignores(&self) -> bool {
         self.statements()
             .iter()
-            .all(|statement| match statement.kind() {
+            .all(|statement| match statement.kind_name() {
                 "pass_statement" | "continue_statement" => true,
                 "expression_statement" => statement
                     .named_child(0)
-                    .is_some_and(|expression| expression.kind() == "ellipsis"),
+                    .is_some_and(|expression| expression.kind_name() == "ellipsis"),
                 _ => false,
             })
     }
@@ -144,7 +144,7 @@ impl<'t> Handler<'t> {
     /// bound exception, or ends the process.
     pub fn handles_error(&self, source: &str) -> bool {
         let bound = self.bound.map(|bound| node_text(bound, source));
-        any_in_tree(self.body, |node| match node.kind() {
+        any_in_tree(self.body, |node| match node.kind_name() {
             "raise_statement" => true,
             "identifier" => bound.is_some_and(|bound| node_text(node, source) == bound),
             "call" => called_name(node, source).is_some_and(|name| {
@@ -165,14 +165,14 @@ pub fn enclosing_function_name<'s>(
     let function = ancestors
         .iter()
         .rev()
-        .find(|ancestor| ancestor.kind() == "function_definition")?;
+        .find(|ancestor| ancestor.kind_name() == "function_definition")?;
     Some(node_text(function.field(Field::Name)?, source))
 }
 
 /// The last name of a call's callee: `exception` for `logger.exception(...)`.
 pub fn called_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
     let function = call.field(Field::Function)?;
-    let name = match function.kind() {
+    let name = match function.kind_name() {
         "attribute" => function.field(Field::Attribute)?,
         "identifier" => function,
         _ => return None,
@@ -216,16 +216,16 @@ pub fn module_logger<'s>(
     top_level.iter().rev().find_map(|&statement| {
         let assignment = statement
             .named_child(0)
-            .filter(|_| statement.kind() == "expression_statement")?;
-        if assignment.kind() != "assignment" {
+            .filter(|_| statement.kind_name() == "expression_statement")?;
+        if assignment.kind_name() != "assignment" {
             return None;
         }
         let target = assignment
             .field(Field::Left)
-            .filter(|left| left.kind() == "identifier")?;
+            .filter(|left| left.kind_name() == "identifier")?;
         let value = assignment
             .field(Field::Right)
-            .filter(|right| right.kind() == "call")?;
+            .filter(|right| right.kind_name() == "call")?;
         let factory = qualified_name(value.field(Field::Function)?, source, imports)?;
         LOGGER_FACTORIES
             .contains(&factory.as_str())
@@ -239,9 +239,11 @@ pub fn log_first(handler: &Handler, log_call: &str, source: &str) -> Option<Edit
     let statements = handler.statements();
     let first: Node = *statements.first()?;
     let lone_placeholder = statements.len() == 1
-        && (first.kind() == "pass_statement"
-            || (first.kind() == "expression_statement"
-                && first.named_child(0).is_some_and(|e| e.kind() == "ellipsis")));
+        && (first.kind_name() == "pass_statement"
+            || (first.kind_name() == "expression_statement"
+                && first
+                    .named_child(0)
+                    .is_some_and(|e| e.kind_name() == "ellipsis")));
     if lone_placeholder {
         return Some(Edit::replace(first.byte_range(), log_call));
     }

@@ -42,7 +42,7 @@
 //! Indexes created elsewhere (another module, a raw SQL migration) are not seen: this
 //! rule reads one file. Composite `ForeignKeyConstraint(...)`s are not checked.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -87,7 +87,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     for site in &facts.calls {
         if last_name(site.call, source) != Some("ForeignKey")
-            || site.parent.kind() != "argument_list"
+            || site.parent.kind_name() != "argument_list"
         {
             continue;
         }
@@ -132,7 +132,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// `Column` for `Column(...)`, `sa.Column(...)`, `db.Column(...)`.
 fn last_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
     let function = call.field(Field::Function)?;
-    let name = match function.kind() {
+    let name = match function.kind_name() {
         "identifier" => function,
         "attribute" => function.field(Field::Attribute)?,
         _ => return None,
@@ -147,10 +147,10 @@ fn column_and_owner<'t>(column: Node<'t>, source: &str) -> Option<(String, Owner
         .and_then(|first| string_value(*first, source))
         .map(str::to_string);
     let parent = column.parent()?;
-    if parent.kind() == "assignment" {
+    if parent.kind_name() == "assignment" {
         // `user_id = Column(...)` in a class body: expression_statement > block > class.
         let class = parent.parent()?.parent()?.parent()?;
-        if class.kind() != "class_definition" {
+        if class.kind_name() != "class_definition" {
             return None;
         }
         let attribute = node_text(parent.field(Field::Left)?, source).to_string();
@@ -158,7 +158,7 @@ fn column_and_owner<'t>(column: Node<'t>, source: &str) -> Option<(String, Owner
     }
     let table = parent
         .parent()
-        .filter(|call| call.kind() == "call" && last_name(*call, source) == Some("Table"))?;
+        .filter(|call| call.kind_name() == "call" && last_name(*call, source) == Some("Table"))?;
     Some((explicit_name?, Owner::Table(table)))
 }
 
@@ -175,7 +175,7 @@ fn table_name(owner: &Owner, source: &str) -> Option<String> {
                 .find_map(|statement| {
                     let assignment = statement
                         .named_child(0)
-                        .filter(|a| a.kind() == "assignment")?;
+                        .filter(|a| a.kind_name() == "assignment")?;
                     let left = assignment.field(Field::Left)?;
                     (node_text(left, source) == "__tablename__")
                         .then(|| {
@@ -201,7 +201,7 @@ fn indexed_elsewhere(owner: &Owner, column: &str, facts: &ModuleFacts, source: &
         Owner::Table(table) => *table,
     };
     if any_in_tree(scope, |node| {
-        node.kind() == "call" && leads_with_column(node, None)
+        node.kind_name() == "call" && leads_with_column(node, None)
     }) {
         return true;
     }
@@ -229,7 +229,7 @@ fn leading_column<'s>(call: Node, source: &'s str, qualified_by: Option<&str>) -
         arguments.first()
     };
     let column = *first_column?;
-    match (column.kind(), qualified_by) {
+    match (column.kind_name(), qualified_by) {
         ("string", None) => string_value(column, source),
         ("identifier", None) => Some(node_text(column, source)),
         ("attribute", Some(class)) => {

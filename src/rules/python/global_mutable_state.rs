@@ -43,7 +43,7 @@
 //! of another module is not followed. A global that is only mutated at start-up from a
 //! function is reported.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::web::routes_of;
@@ -194,7 +194,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     for &statement in context.top_level() {
         if !context.coverage.skips(statement) {
             crate::rules::walk_tree(statement, |node| {
-                if node.kind() == "function_definition" {
+                if node.kind_name() == "function_definition" {
                     functions.push(node);
                 }
             });
@@ -207,7 +207,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let mut reported: Vec<String> = Vec::new();
         let returns_parameter = returns_first_parameter(function, source);
         walk_local_scope(function, |node| {
-            if node.kind() == "global_statement" && (handler || asynchronous) {
+            if node.kind_name() == "global_statement" && (handler || asynchronous) {
                 let place = if handler {
                     "a request handler"
                 } else {
@@ -262,12 +262,12 @@ fn module_containers(
         };
         // A statement at column 0: indented code that error recovery left at the top
         // level is not module state (and the prefilter relies on this).
-        if target.kind() != "identifier"
+        if target.kind_name() != "identifier"
             || line_start(source, statement.start_byte()) != statement.start_byte()
         {
             continue;
         }
-        let kind = match value.kind() {
+        let kind = match value.kind_name() {
             "list" | "list_comprehension" => Some("list"),
             "dictionary" | "dictionary_comprehension" => Some("dict"),
             "set" | "set_comprehension" => Some("set"),
@@ -293,20 +293,20 @@ fn module_containers(
 /// `del NAME[k]`.
 fn mutated_global<'s>(node: Node, source: &'s str) -> Option<&'s str> {
     let subscripted = |target: Node| -> Option<&'s str> {
-        (target.kind() == "subscript")
+        (target.kind_name() == "subscript")
             .then(|| target.field(Field::Value))
             .flatten()
-            .filter(|value| value.kind() == "identifier")
+            .filter(|value| value.kind_name() == "identifier")
             .map(|value| node_text(value, source))
     };
-    match node.kind() {
+    match node.kind_name() {
         "call" => {
             let function = node
                 .field(Field::Function)
-                .filter(|f| f.kind() == "attribute")?;
+                .filter(|f| f.kind_name() == "attribute")?;
             let object = function
                 .field(Field::Object)
-                .filter(|o| o.kind() == "identifier")?;
+                .filter(|o| o.kind_name() == "identifier")?;
             let method = node_text(function.field(Field::Attribute)?, source);
             MUTATORS
                 .contains(&method)
@@ -323,7 +323,7 @@ fn returns_first_parameter(function: Node, source: &str) -> bool {
     let Some(first) = function
         .field(Field::Parameters)
         .and_then(|parameters| parameters.named_child(0))
-        .filter(|parameter| parameter.kind() == "identifier")
+        .filter(|parameter| parameter.kind_name() == "identifier")
     else {
         return false;
     };
@@ -334,7 +334,7 @@ fn returns_first_parameter(function: Node, source: &str) -> bool {
     }) else {
         return false;
     };
-    last.kind() == "return_statement"
+    last.kind_name() == "return_statement"
         && last
             .named_child(0)
             .is_some_and(|value| node_text(value, source) == parameter)
@@ -347,7 +347,7 @@ fn under_lock(node: Node, function: Node, source: &str) -> bool {
         if ancestor.id() == function.id() {
             return false;
         }
-        if ancestor.kind() == "with_statement" {
+        if ancestor.kind_name() == "with_statement" {
             let header = node_text(ancestor, source)
                 .lines()
                 .next()

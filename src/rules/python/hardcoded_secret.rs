@@ -44,7 +44,7 @@
 //! The name is read from the syntax around the literal; a secret passed positionally
 //! (`connect("db", "hunter2")`) is only found when it has a known shape.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
@@ -109,7 +109,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
     walk_audited(context, |node| {
-        if node.kind() != "string" {
+        if node.kind_name() != "string" {
             return;
         }
         let Some(value) = string_value(node, source) else {
@@ -225,7 +225,7 @@ fn holder_of<'t>(literal: Node<'t>, source: &str, facts: &ModuleFacts) -> Holder
         return Holder::Other;
     };
     let is_value = |field: Field| super::is_field_of(parent, field, literal);
-    match parent.kind() {
+    match parent.kind_name() {
         "assignment" if is_value(Field::Right) => parent
             .field(Field::Left)
             .and_then(|target| target_name(target, source))
@@ -258,7 +258,7 @@ fn fallback_of<'t>(
     source: &str,
     facts: &ModuleFacts,
 ) -> Holder<'t> {
-    let Some(call) = arguments.parent().filter(|call| call.kind() == "call") else {
+    let Some(call) = arguments.parent().filter(|call| call.kind_name() == "call") else {
         return Holder::Other;
     };
     let is_fallback_call = call
@@ -284,7 +284,7 @@ fn fallback_of<'t>(
 /// The name an assignment target stands for: `x`, `self.x` (its attribute), or
 /// `config["X"]` (its key).
 fn target_name(target: Node, source: &str) -> Option<String> {
-    match target.kind() {
+    match target.kind_name() {
         "identifier" => Some(node_text(target, source).to_string()),
         "attribute" => Some(node_text(target.field(Field::Attribute)?, source).to_string()),
         "subscript" => {

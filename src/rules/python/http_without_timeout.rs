@@ -41,7 +41,7 @@
 //! sessions stored on `self` or passed in as parameters are not followed, and neither are
 //! adapters or subclasses that set a default timeout.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -137,7 +137,7 @@ fn classify(
     }
     // `session.get(...)` on a `requests.Session()`: only in modules that import requests
     // (`.get(` is everywhere, and looking a receiver up walks its function and module).
-    if function.kind() != "attribute" || !facts.imports.imports_module("requests") {
+    if function.kind_name() != "attribute" || !facts.imports.imports_module("requests") {
         return None;
     }
     let method = node_text(function.field(Field::Attribute)?, source);
@@ -145,7 +145,7 @@ fn classify(
         return None;
     }
     let receiver = function.field(Field::Object)?;
-    let is_session = match receiver.kind() {
+    let is_session = match receiver.kind_name() {
         "call" => is_session_constructor(receiver, source, facts),
         "identifier" => {
             let ancestors = facts.ancestry.ancestors(call);

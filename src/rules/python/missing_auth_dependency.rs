@@ -54,7 +54,7 @@
 //! here. Public write endpoints other than the authentication ones (webhooks with
 //! signatures checked in the body) are reported too. Flask views are not checked.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::web::{Route, Routers, routes_of};
@@ -291,7 +291,7 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
 /// Whether any `Depends(x)`/`Security(x)` inside `node` authenticates.
 fn has_auth_dependency(module: &Module, node: Node) -> bool {
     any_in_tree(node, |candidate| {
-        if candidate.kind() != "call" {
+        if candidate.kind_name() != "call" {
             return false;
         }
         let Some(function) = candidate.field(Field::Function) else {
@@ -361,7 +361,7 @@ fn parameters_authenticate(module: &Module, function: Node) -> bool {
     annotations.into_iter().any(|annotation| {
         let mut aliases = Vec::new();
         walk_tree(annotation, |node| {
-            if node.kind() == "identifier" {
+            if node.kind_name() == "identifier" {
                 aliases.push(node_text(node, module.source).to_string());
             }
         });

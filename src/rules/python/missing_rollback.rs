@@ -53,7 +53,7 @@
 //! connection is gone, `rollback()` itself may raise; Python then chains the original
 //! error as its `__context__`.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -127,7 +127,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 fn is_reference(node: Node) -> bool {
     let mut current = Some(node);
     while let Some(node) = current {
-        current = match node.kind() {
+        current = match node.kind_name() {
             "identifier" => return true,
             "attribute" => node.field(Field::Object),
             "subscript" => node.field(Field::Value),
@@ -155,7 +155,7 @@ fn check_commit(
     for index in (0..ancestors.len()).rev() {
         let ancestor = ancestors[index];
         let child = ancestors.get(index + 1).copied().unwrap_or(commit);
-        match ancestor.kind() {
+        match ancestor.kind_name() {
             "function_definition" | "lambda" | "class_definition" => break,
             "with_statement" => {
                 let items = with_items(ancestor);
@@ -273,7 +273,7 @@ fn handler_header(source: &str, handler: Node) -> String {
     let mut cursor = handler.walk();
     let colon = handler
         .children(&mut cursor)
-        .find(|child| child.kind() == ":")
+        .find(|child| child.kind_name() == ":")
         .map_or(handler.end_byte(), |colon| colon.start_byte());
     let header = source.get(handler.start_byte()..colon).unwrap_or("except");
     header.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -284,7 +284,7 @@ fn insert_first_in_handler(source: &str, handler: Node, statement: &str) -> Opti
     let mut cursor = handler.walk();
     let block = handler
         .named_children(&mut cursor)
-        .find(|child| child.kind() == "block")?;
+        .find(|child| child.kind_name() == "block")?;
     let first = block.named_child(0)?;
     if first.start_position().row == handler.start_position().row {
         // `except Exception: pass` keeps its one-line form.
@@ -325,7 +325,7 @@ fn wrap_in_try(
 fn root_name<'s>(reference: Node, source: &'s str) -> Option<&'s str> {
     let mut current = reference;
     loop {
-        current = match current.kind() {
+        current = match current.kind_name() {
             "identifier" => return Some(node_text(current, source)),
             "attribute" => current.field(Field::Object)?,
             "subscript" => current.field(Field::Value)?,
@@ -346,7 +346,7 @@ fn bound_within(
     let mut bound = false;
     facts.walk_scope_in(scope, range.clone(), |node| {
         bound = bound
-            || (node.kind() == "identifier"
+            || (node.kind_name() == "identifier"
                 && range.contains(&node.start_byte())
                 && node_text(node, source) == name
                 && is_binding_occurrence(node));
@@ -363,9 +363,9 @@ fn is_body_of(try_statement: Node, child: Node) -> bool {
 fn with_items(with_statement: Node) -> Vec<Node> {
     named_children(with_statement)
         .into_iter()
-        .filter(|child| child.kind() == "with_clause")
+        .filter(|child| child.kind_name() == "with_clause")
         .flat_map(named_children)
-        .filter(|item| item.kind() == "with_item")
+        .filter(|item| item.kind_name() == "with_item")
         .collect()
 }
 
@@ -374,17 +374,17 @@ fn opens_transaction_block(item: Node, source: &str) -> bool {
     let Some(value) = item.field(Field::Value) else {
         return false;
     };
-    let call = if value.kind() == "as_pattern" {
+    let call = if value.kind_name() == "as_pattern" {
         value.named_child(0)
     } else {
         Some(value)
     };
-    let Some(call) = call.filter(|call| call.kind() == "call") else {
+    let Some(call) = call.filter(|call| call.kind_name() == "call") else {
         return false;
     };
     let Some(function) = call
         .field(Field::Function)
-        .filter(|f| f.kind() == "attribute")
+        .filter(|f| f.kind_name() == "attribute")
     else {
         return false;
     };
@@ -397,7 +397,7 @@ fn opens_transaction_block(item: Node, source: &str) -> bool {
 fn binds_name(item: Node, source: &str, name: &str) -> bool {
     let Some(value) = item
         .field(Field::Value)
-        .filter(|value| value.kind() == "as_pattern")
+        .filter(|value| value.kind_name() == "as_pattern")
     else {
         return false;
     };
@@ -415,7 +415,7 @@ fn clause_calls(
 ) -> bool {
     named_children(try_statement)
         .into_iter()
-        .filter(|clause| clause.kind() == clause_kind)
+        .filter(|clause| clause.kind_name() == clause_kind)
         .any(|clause| contains_method_call(clause, source, receiver, method))
 }
 
@@ -428,7 +428,7 @@ fn catching_handlers<'t>(
     let mut cursor = try_statement.walk();
     let handlers: Vec<Node> = try_statement
         .named_children(&mut cursor)
-        .filter(|clause| clause.kind() == "except_clause")
+        .filter(|clause| clause.kind_name() == "except_clause")
         .filter(|clause| catches_database_error(*clause, source, imports))
         .collect();
     handlers
@@ -438,7 +438,7 @@ fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> boo
     let Some(value) = handler.field(Field::Value) else {
         return true;
     }; // bare `except:`
-    let types = if value.kind() == "as_pattern" {
+    let types = if value.kind_name() == "as_pattern" {
         value.named_child(0)
     } else {
         Some(value)
@@ -446,10 +446,10 @@ fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> boo
     let Some(types) = types else { return true };
     let mut catches = false;
     walk_tree(types, |node| {
-        if !matches!(node.kind(), "identifier" | "attribute")
+        if !matches!(node.kind_name(), "identifier" | "attribute")
             || node
                 .parent()
-                .is_some_and(|parent| parent.kind() == "attribute")
+                .is_some_and(|parent| parent.kind_name() == "attribute")
         {
             return;
         }
@@ -480,7 +480,7 @@ fn created_in_scope(
     };
     let mut created = false;
     facts.walk_scope(scope, |node| {
-        if created || node.kind() != "assignment" || node.start_byte() >= commit.start_byte() {
+        if created || node.kind_name() != "assignment" || node.start_byte() >= commit.start_byte() {
             return;
         }
         let (Some(target), Some(value)) = (node.field(Field::Left), node.field(Field::Right))
@@ -494,18 +494,18 @@ fn created_in_scope(
 }
 
 fn is_session_or_connection_factory(value: Node, source: &str) -> bool {
-    let value = if value.kind() == "await" {
+    let value = if value.kind_name() == "await" {
         value.named_child(0)
     } else {
         Some(value)
     };
-    let Some(call) = value.filter(|value| value.kind() == "call") else {
+    let Some(call) = value.filter(|value| value.kind_name() == "call") else {
         return false;
     };
     let Some(function) = call.field(Field::Function) else {
         return false;
     };
-    let name = match function.kind() {
+    let name = match function.kind_name() {
         "identifier" => node_text(function, source),
         "attribute" => function
             .field(Field::Attribute)

@@ -34,7 +34,7 @@ pub mod swallowed_exception;
 pub mod type_ignore_without_reason;
 pub mod web;
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -74,7 +74,7 @@ impl CallSite<'_> {
     /// `receiver.method(...)`: the method's name, when the callee is an attribute.
     pub fn method<'s>(&self, source: &'s str) -> Option<&'s str> {
         let function = self.call.field(Field::Function)?;
-        (function.kind() == "attribute").then_some(())?;
+        (function.kind_name() == "attribute").then_some(())?;
         Some(node_text(function.field(Field::Attribute)?, source))
     }
 
@@ -104,10 +104,10 @@ impl<'t> ModuleFacts<'t> {
         let mut bindings_by_scope = crate::semantic::python::ScopedBindings::default();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
         walk_with_scopes(root, top_level, skip, |node, parent, scopes| {
-            if matches!(node.kind(), "assignment" | "as_pattern") {
+            if matches!(node.kind_name(), "assignment" | "as_pattern") {
                 bindings_by_scope.record(node, scopes.last().copied().unwrap_or(root), source);
             }
-            match node.kind() {
+            match node.kind_name() {
                 "import_statement" | "import_from_statement" => import_statements.push(node),
                 "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter" => {
                     binding_sites.push((node, redis_clients::Scopes::from_stack(scopes, root)));
@@ -167,7 +167,7 @@ impl<'t> ModuleFacts<'t> {
         visit(scope);
         for &statement in self.ancestry.top_level() {
             let nested_scope = matches!(
-                statement.kind(),
+                statement.kind_name(),
                 "function_definition" | "lambda" | "class_definition"
             );
             if !nested_scope
@@ -224,7 +224,7 @@ pub fn walk_with_scopes<'t>(
             visit(node, path.last().copied(), &scope_nodes);
             path.push(node);
             if matches!(
-                node.kind(),
+                node.kind_name(),
                 "function_definition" | "lambda" | "class_definition"
             ) {
                 scopes.push((depth, node));
@@ -262,7 +262,7 @@ pub struct Imports {
 /// `(local name, target)` of each name one import statement binds.
 pub fn import_bindings(node: Node, source: &str) -> Vec<(String, String)> {
     let mut bindings = Vec::new();
-    match node.kind() {
+    match node.kind_name() {
         "import_statement" => {
             let mut cursor = node.walk();
             for name in node.children_by_field_name("name", &mut cursor) {
@@ -344,7 +344,7 @@ impl Imports {
 
 /// `(name, alias)` of an `x as y` import.
 fn aliased(name: Node) -> Option<(Node, Node)> {
-    if name.kind() != "aliased_import" {
+    if name.kind_name() != "aliased_import" {
         return None;
     }
     Some((name.field(Field::Name)?, name.field(Field::Alias)?))
@@ -355,11 +355,11 @@ fn aliased(name: Node) -> Option<(Node, Node)> {
 pub fn dotted_name(node: Node, source: &str) -> Option<String> {
     let mut parts = Vec::new();
     let mut current = node;
-    while current.kind() == "attribute" {
+    while current.kind_name() == "attribute" {
         parts.push(node_text(current.field(Field::Attribute)?, source));
         current = current.field(Field::Object)?;
     }
-    if current.kind() != "identifier" {
+    if current.kind_name() != "identifier" {
         return None;
     }
     parts.push(node_text(current, source));
@@ -381,10 +381,10 @@ pub fn qualified_name(node: Node, source: &str, imports: &Imports) -> Option<Str
 }
 
 pub fn is_async_function(function: Node) -> bool {
-    function.kind() == "function_definition"
+    function.kind_name() == "function_definition"
         && function
             .child(0)
-            .is_some_and(|first| first.kind() == "async")
+            .is_some_and(|first| first.kind_name() == "async")
 }
 
 // The helpers below take a node's `ancestors` (outermost first, from `Ancestry`)
@@ -395,7 +395,7 @@ pub fn enclosing_scope<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
     let function = ancestors
         .iter()
         .rev()
-        .find(|node| node.kind() == "function_definition");
+        .find(|node| node.kind_name() == "function_definition");
     function.or(ancestors.first()).copied()
 }
 
@@ -403,7 +403,7 @@ pub fn enclosing_class<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
     ancestors
         .iter()
         .rev()
-        .find(|node| node.kind() == "class_definition")
+        .find(|node| node.kind_name() == "class_definition")
         .copied()
 }
 
@@ -411,7 +411,7 @@ pub fn enclosing_class<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
 pub fn statement_of<'t>(node: Node<'t>, ancestors: &[Node<'t>]) -> Option<Node<'t>> {
     let container = ancestors
         .iter()
-        .rposition(|ancestor| matches!(ancestor.kind(), "block" | "module"))?;
+        .rposition(|ancestor| matches!(ancestor.kind_name(), "block" | "module"))?;
     Some(ancestors.get(container + 1).copied().unwrap_or(node))
 }
 
@@ -434,7 +434,7 @@ pub fn walk_local_scope_in<'t>(
 ) {
     // A module node holds one item only: its scope is walked through `ModuleFacts`.
     debug_assert!(
-        scope.kind() != "module",
+        scope.kind_name() != "module",
         "walk the module's scope with ModuleFacts::walk_scope_in"
     );
     let mut stack = vec![scope];
@@ -443,7 +443,7 @@ pub fn walk_local_scope_in<'t>(
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
             let nested_scope = matches!(
-                child.kind(),
+                child.kind_name(),
                 "function_definition" | "lambda" | "class_definition"
             );
             if !nested_scope && child.end_byte() >= bytes.start && child.start_byte() < bytes.end {
@@ -456,7 +456,7 @@ pub fn walk_local_scope_in<'t>(
 pub fn is_awaited(ancestors: &[Node]) -> bool {
     ancestors
         .last()
-        .is_some_and(|parent| parent.kind() == "await")
+        .is_some_and(|parent| parent.kind_name() == "await")
 }
 
 /// Whether `call` is the whole of its statement (`f()` or `await f()` on its own),
@@ -467,12 +467,12 @@ pub fn is_standalone_statement<'t>(
     source: &str,
 ) -> Option<Node<'t>> {
     let statement = statement_of(call, ancestors)?;
-    if statement.kind() != "expression_statement" {
+    if statement.kind_name() != "expression_statement" {
         return None;
     }
     let expression = statement.named_child(0)?;
     let is_call = expression.id() == call.id()
-        || (expression.kind() == "await"
+        || (expression.kind_name() == "await"
             && expression
                 .named_child(0)
                 .is_some_and(|inner| inner.id() == call.id()));
@@ -490,7 +490,7 @@ pub fn positional_arguments(call: Node) -> Vec<Node> {
     let Some(arguments) = call.field(Field::Arguments) else {
         return Vec::new();
     };
-    if arguments.kind() != "argument_list" {
+    if arguments.kind_name() != "argument_list" {
         return Vec::new();
     }
     let mut cursor = arguments.walk();
@@ -498,7 +498,7 @@ pub fn positional_arguments(call: Node) -> Vec<Node> {
         .named_children(&mut cursor)
         .filter(|argument| {
             !matches!(
-                argument.kind(),
+                argument.kind_name(),
                 "keyword_argument"
                     | "list_splat"
                     | "dictionary_splat"
@@ -514,7 +514,7 @@ pub fn keyword_argument<'t>(call: Node<'t>, name: &str, source: &str) -> Option<
     let arguments = call.field(Field::Arguments)?;
     let mut cursor = arguments.walk();
     let found = arguments.named_children(&mut cursor).find(|argument| {
-        argument.kind() == "keyword_argument"
+        argument.kind_name() == "keyword_argument"
             && argument
                 .field(Field::Name)
                 .is_some_and(|key| node_text(key, source) == name)
@@ -530,7 +530,7 @@ pub fn has_dictionary_splat(call: Node) -> bool {
     let mut cursor = arguments.walk();
     arguments
         .named_children(&mut cursor)
-        .any(|argument| argument.kind() == "dictionary_splat")
+        .any(|argument| argument.kind_name() == "dictionary_splat")
 }
 
 /// One indentation step in the style of the file around `byte`.
@@ -546,13 +546,13 @@ pub fn indent_unit(source: &str, byte: usize) -> &'static str {
 pub fn contains_method_call(node: Node, source: &str, receiver: &str, method: &str) -> bool {
     let mut found = false;
     walk_tree(node, |candidate| {
-        if found || candidate.kind() != "call" {
+        if found || candidate.kind_name() != "call" {
             return;
         }
         let Some(function) = candidate.field(Field::Function) else {
             return;
         };
-        if function.kind() != "attribute" {
+        if function.kind_name() != "attribute" {
             return;
         }
         let (Some(object), Some(attribute)) = (
@@ -618,7 +618,7 @@ fn header_imports<'t>(top_level: &[Node<'t>], source: &str) -> Vec<HeaderImport<
         .filter(|statement| statement.is_named())
         .take_while(|statement| statement.start_byte() < header_end)
         .filter_map(|statement| {
-            let (plain, module) = match statement.kind() {
+            let (plain, module) = match statement.kind_name() {
                 "future_import_statement" => (false, "__future__".to_string()),
                 "import_statement" => (
                     true,
@@ -636,7 +636,7 @@ fn header_imports<'t>(top_level: &[Node<'t>], source: &str) -> Vec<HeaderImport<
                 .unwrap_or(&module)
                 .trim()
                 .to_lowercase();
-            let group = if statement.kind() == "future_import_statement" {
+            let group = if statement.kind_name() == "future_import_statement" {
                 ImportGroup::Future
             } else if stdlib::is_stdlib_module(&module) {
                 ImportGroup::Stdlib
@@ -704,7 +704,7 @@ fn sorted_import_edit(top_level: &[Node], source: &str, module: &str) -> super::
 pub fn import_insertion_point(top_level: &[Node], source: &str) -> Option<usize> {
     let mut insert_at = None;
     for &statement in top_level.iter().filter(|statement| statement.is_named()) {
-        match statement.kind() {
+        match statement.kind_name() {
             "import_statement" | "import_from_statement" | "future_import_statement" => {
                 insert_at = Some(statement.end_byte());
             }
@@ -714,7 +714,7 @@ pub fn import_insertion_point(top_level: &[Node], source: &str) -> Option<usize>
                     && statement.start_byte() == first_statement_start(top_level)
                     && statement
                         .named_child(0)
-                        .is_some_and(|e| e.kind() == "string") =>
+                        .is_some_and(|e| e.kind_name() == "string") =>
             {
                 insert_at = Some(statement.end_byte()); // after the module docstring
             }
@@ -727,7 +727,7 @@ pub fn import_insertion_point(top_level: &[Node], source: &str) -> Option<usize>
 fn first_statement_start(top_level: &[Node]) -> usize {
     top_level
         .iter()
-        .find(|child| child.is_named() && child.kind() != "comment")
+        .find(|child| child.is_named() && child.kind_name() != "comment")
         .map_or(0, |child| child.start_byte())
 }
 
@@ -741,17 +741,17 @@ pub fn keyword_argument_node<'t>(call: Node<'t>, name: &str, source: &str) -> Op
 /// (with a trailing comma) when the arguments are one per line.
 pub fn add_keyword_arguments(call: Node, keywords: &[String], source: &str) -> Option<super::Edit> {
     let arguments = call.field(Field::Arguments)?;
-    if arguments.kind() != "argument_list" || keywords.is_empty() {
+    if arguments.kind_name() != "argument_list" || keywords.is_empty() {
         return None;
     }
     let close = arguments.child(arguments.child_count().checked_sub(1)?)?;
-    if close.kind() != ")" || close.is_missing() {
+    if close.kind_name() != ")" || close.is_missing() {
         return None;
     }
     let mut cursor = arguments.walk();
     let last = arguments
         .named_children(&mut cursor)
-        .filter(|child| child.kind() != "comment")
+        .filter(|child| child.kind_name() != "comment")
         .last();
     let joined = keywords.join(", ");
     let Some(last) = last else {
@@ -783,7 +783,7 @@ pub fn remove_argument(argument: Node, source: &str) -> Option<super::Edit> {
     let mut cursor = list.walk();
     let arguments: Vec<Node> = list
         .named_children(&mut cursor)
-        .filter(|child| child.kind() != "comment")
+        .filter(|child| child.kind_name() != "comment")
         .collect();
     let index = arguments.iter().position(|a| a.id() == argument.id())?;
     let range = if let Some(next) = arguments.get(index + 1) {
@@ -816,28 +816,33 @@ pub fn walk_audited<'t>(context: &super::Context<'t>, mut visit: impl FnMut(Node
 /// The text of a plain string literal between its quotes (`None` for f-strings with
 /// replacement fields, byte strings and concatenations).
 pub fn string_value<'s>(string: Node, source: &'s str) -> Option<&'s str> {
-    if string.kind() != "string" {
+    if string.kind_name() != "string" {
         return None;
     }
     let mut cursor = string.walk();
     let children: Vec<Node> = string.named_children(&mut cursor).collect();
-    if children.iter().any(|child| child.kind() == "interpolation") {
+    if children
+        .iter()
+        .any(|child| child.kind_name() == "interpolation")
+    {
         return None;
     }
     let start = children
         .iter()
-        .find(|child| child.kind() == "string_start")?;
+        .find(|child| child.kind_name() == "string_start")?;
     let prefix = node_text(*start, source);
     if prefix.to_ascii_lowercase().contains('b') {
         return None;
     }
-    let end = children.iter().find(|child| child.kind() == "string_end")?;
+    let end = children
+        .iter()
+        .find(|child| child.kind_name() == "string_end")?;
     source.get(start.end_byte()..end.start_byte())
 }
 
 /// `(target, value)` of a binding: `target = value` or `with value as target`.
 pub fn binding_of(node: Node) -> Option<(Node, Node)> {
-    match node.kind() {
+    match node.kind_name() {
         "assignment" => Some((node.field(Field::Left)?, node.field(Field::Right)?)),
         "as_pattern" => {
             let alias = node.field(Field::Alias)?;
@@ -854,7 +859,7 @@ pub fn is_binding_occurrence(identifier: Node) -> bool {
         return false;
     };
     let is_field = |field: Field| is_field_of(parent, field, identifier);
-    match parent.kind() {
+    match parent.kind_name() {
         "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
             is_field(Field::Left)
         }
@@ -874,7 +879,7 @@ pub fn is_binding_occurrence(identifier: Node) -> bool {
         | "nonlocal_statement" => true,
         "dotted_name" => parent
             .parent()
-            .is_some_and(|grand| grand.kind() == "import_statement"),
+            .is_some_and(|grand| grand.kind_name() == "import_statement"),
         _ => false,
     }
 }
@@ -893,22 +898,22 @@ pub fn local_bindings(function: Node, source: &str) -> Vec<String> {
     if let Some(parameters) = function.field(Field::Parameters) {
         let mut cursor = parameters.walk();
         for parameter in parameters.named_children(&mut cursor) {
-            let name = match parameter.kind() {
+            let name = match parameter.kind_name() {
                 "identifier" => Some(parameter),
                 _ => parameter
                     .field(Field::Name)
                     .or_else(|| parameter.named_child(0)),
             };
-            if let Some(name) = name.filter(|name| name.kind() == "identifier") {
+            if let Some(name) = name.filter(|name| name.kind_name() == "identifier") {
                 names.push(node_text(name, source).to_string());
             }
         }
     }
     walk_local_scope(function, |node| {
-        let target = (node.kind() == "assignment")
+        let target = (node.kind_name() == "assignment")
             .then(|| node.field(Field::Left))
             .flatten()
-            .filter(|left| left.kind() == "identifier");
+            .filter(|left| left.kind_name() == "identifier");
         if let Some(target) = target {
             names.push(node_text(target, source).to_string());
         }
@@ -919,12 +924,12 @@ pub fn local_bindings(function: Node, source: &str) -> Vec<String> {
 /// `(target, value)` of a top-level statement that is a plain assignment (`x = ...`,
 /// `x: T = ...`).
 pub fn top_level_assignment(statement: Node) -> Option<(Node, Node)> {
-    if statement.kind() != "expression_statement" {
+    if statement.kind_name() != "expression_statement" {
         return None;
     }
     let assignment = statement
         .named_child(0)
-        .filter(|node| node.kind() == "assignment")?;
+        .filter(|node| node.kind_name() == "assignment")?;
     Some((
         assignment.field(Field::Left)?,
         assignment.field(Field::Right)?,

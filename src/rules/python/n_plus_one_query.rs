@@ -40,7 +40,7 @@
 //! eager loading) or helper functions are not seen; receivers with other names are not
 //! recognised as database handles.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
@@ -119,10 +119,10 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     for site in &facts.calls {
         // One finding per chain: `session.scalars(...).all()` is one query.
-        let outer_query = (site.parent.kind() == "attribute")
+        let outer_query = (site.parent.kind_name() == "attribute")
             .then(|| site.parent.parent())
             .flatten()
-            .is_some_and(|outer| outer.kind() == "call" && is_query(outer, source));
+            .is_some_and(|outer| outer.kind_name() == "call" && is_query(outer, source));
         if outer_query || !is_query(site.call, source) {
             continue;
         }
@@ -134,12 +134,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             .rev()
             .take_while(|node| {
                 !matches!(
-                    node.kind(),
+                    node.kind_name(),
                     "function_definition" | "lambda" | "class_definition"
                 )
             })
             .find(|node| {
-                node.kind() == "for_statement"
+                node.kind_name() == "for_statement"
                     && node.field(Field::Body).is_some_and(|body| {
                         body.start_byte() <= site.call.start_byte()
                             && site.call.end_byte() <= body.end_byte()
@@ -170,7 +170,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 fn is_query(call: Node, source: &str) -> bool {
     let Some(function) = call
         .field(Field::Function)
-        .filter(|f| f.kind() == "attribute")
+        .filter(|f| f.kind_name() == "attribute")
     else {
         return false;
     };
@@ -191,7 +191,7 @@ fn is_query(call: Node, source: &str) -> bool {
 fn is_database_handle(receiver: Node, source: &str) -> bool {
     let mut current = receiver;
     loop {
-        match current.kind() {
+        match current.kind_name() {
             "identifier" => return names_handle(node_text(current, source)),
             "attribute" => {
                 let attribute = current
@@ -240,7 +240,7 @@ fn iterates_query_results(
     if contains_query(iterable, source) {
         return true;
     }
-    if iterable.kind() != "identifier" {
+    if iterable.kind_name() != "identifier" {
         return false;
     }
     let name = node_text(iterable, source);
@@ -249,12 +249,12 @@ fn iterates_query_results(
     };
     let mut from_query = false;
     facts.walk_scope(scope, |node| {
-        if node.kind() != "assignment" || node.start_byte() >= iterable.start_byte() {
+        if node.kind_name() != "assignment" || node.start_byte() >= iterable.start_byte() {
             return;
         }
-        let assigns = node
-            .field(Field::Left)
-            .is_some_and(|left| left.kind() == "identifier" && node_text(left, source) == name);
+        let assigns = node.field(Field::Left).is_some_and(|left| {
+            left.kind_name() == "identifier" && node_text(left, source) == name
+        });
         if assigns {
             from_query = node
                 .field(Field::Right)
@@ -266,6 +266,6 @@ fn iterates_query_results(
 
 fn contains_query(expression: Node, source: &str) -> bool {
     any_in_tree(expression, |node| {
-        node.kind() == "call" && is_query(node, source)
+        node.kind_name() == "call" && is_query(node, source)
     })
 }

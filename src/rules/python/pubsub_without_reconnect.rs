@@ -47,7 +47,7 @@
 //! A pub/sub object stored on `self` or passed in as a parameter is only recognised
 //! when its loop calls `.pubsub()` itself; handling done by a caller is not seen.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
@@ -94,12 +94,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         }
         // `listen()` is the loop's iterable; `get_message()` sits inside a loop.
         let in_loop = match method {
-            "listen" => matches!(site.parent.kind(), "for_statement" | "for_in_clause"),
+            "listen" => matches!(site.parent.kind_name(), "for_statement" | "for_in_clause"),
             _ => ancestors
                 .iter()
                 .rev()
-                .take_while(|node| node.kind() != "function_definition")
-                .any(|node| matches!(node.kind(), "while_statement" | "for_statement")),
+                .take_while(|node| node.kind_name() != "function_definition")
+                .any(|node| matches!(node.kind_name(), "while_statement" | "for_statement")),
         };
         if !in_loop || handled(&ancestors, source) || retried(&ancestors, source) {
             continue;
@@ -118,11 +118,11 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 fn is_pubsub(receiver: Node, ancestors: &[Node], source: &str, facts: &ModuleFacts) -> bool {
     let makes_pubsub = |call: Node| {
         call.field(Field::Function)
-            .filter(|function| function.kind() == "attribute")
+            .filter(|function| function.kind_name() == "attribute")
             .and_then(|function| function.field(Field::Attribute))
             .is_some_and(|method| node_text(method, source) == "pubsub")
     };
-    match receiver.kind() {
+    match receiver.kind_name() {
         "call" => makes_pubsub(receiver),
         "identifier" => {
             let name = node_text(receiver, source);
@@ -141,12 +141,12 @@ fn handled(ancestors: &[Node], source: &str) -> bool {
     ancestors
         .iter()
         .rev()
-        .take_while(|node| node.kind() != "function_definition")
-        .filter(|node| node.kind() == "try_statement")
+        .take_while(|node| node.kind_name() != "function_definition")
+        .filter(|node| node.kind_name() == "try_statement")
         .any(|try_statement| {
             let mut cursor = try_statement.walk();
             try_statement.children(&mut cursor).any(|clause| {
-                clause.kind() == "except_clause" && {
+                clause.kind_name() == "except_clause" && {
                     let header = node_text(clause, source).split(':').next().unwrap_or("");
                     header.trim() == "except"
                         || CONNECTION_ERRORS.iter().any(|error| header.contains(error))
@@ -159,11 +159,11 @@ fn handled(ancestors: &[Node], source: &str) -> bool {
 fn retried(ancestors: &[Node], source: &str) -> bool {
     ancestors
         .iter()
-        .filter(|node| node.kind() == "decorated_definition")
+        .filter(|node| node.kind_name() == "decorated_definition")
         .any(|decorated| {
             let mut cursor = decorated.walk();
             decorated.children(&mut cursor).any(|child| {
-                child.kind() == "decorator" && {
+                child.kind_name() == "decorator" && {
                     let text = node_text(child, source);
                     text.contains("retry") || text.contains("backoff")
                 }

@@ -50,7 +50,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-client-without-timeout",
@@ -124,6 +124,6 @@ fn url_sets_timeout(call: tree_sitter::Node, source: &str) -> bool {
         .copied()
         .or_else(|| keyword_argument(call, "url", source))
         .is_some_and(|url| {
-            url.kind() == "string" && node_text(url, source).contains("socket_timeout=")
+            url.kind_name() == "string" && node_text(url, source).contains("socket_timeout=")
         })
 }

@@ -3,7 +3,7 @@
 //! from a known client, and parameters annotated as a client. Shared by the Redis rules
 //! and by `blocking-io-in-async` (calls on a synchronous client block the event loop).
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -88,7 +88,7 @@ impl<'t> Scopes<'t> {
         let functions = ancestors
             .iter()
             .rev()
-            .filter(|node| node.kind() == "function_definition")
+            .filter(|node| node.kind_name() == "function_definition")
             .copied()
             .collect();
         Scopes {
@@ -168,7 +168,7 @@ impl RedisClients {
         source: &str,
         imports: &Imports,
     ) -> Option<(Node<'t>, RedisHandle)> {
-        match node.kind() {
+        match node.kind_name() {
             "assignment" => {
                 let target = node.field(Field::Left)?;
                 let handle =
@@ -178,7 +178,7 @@ impl RedisClients {
             "with_item" => {
                 let value = node
                     .field(Field::Value)
-                    .filter(|value| value.kind() == "as_pattern")?;
+                    .filter(|value| value.kind_name() == "as_pattern")?;
                 let target = value.field(Field::Alias)?.named_child(0)?;
                 Some((
                     target,
@@ -201,19 +201,19 @@ impl RedisClients {
     /// then checked once, not once per link.)
     pub fn may_hold_handle(expression: Node, source: &str) -> bool {
         let mut expression = expression;
-        while expression.kind() == "parenthesized_expression" {
+        while expression.kind_name() == "parenthesized_expression" {
             let Some(inner) = expression.named_child(0) else {
                 return false;
             };
             expression = inner;
         }
-        if expression.kind() != "call" {
+        if expression.kind_name() != "call" {
             return true;
         }
         let Some(function) = expression.field(Field::Function) else {
             return false;
         };
-        match function.kind() {
+        match function.kind_name() {
             "identifier" => true, // a constructor imported under any name
             "attribute" => function.field(Field::Attribute).is_some_and(|name| {
                 let name = node_text(name, source);
@@ -241,7 +241,7 @@ impl RedisClients {
         let mut expression = expression;
         let mut through_pipeline = false;
         let handle = loop {
-            match expression.kind() {
+            match expression.kind_name() {
                 "parenthesized_expression" => expression = expression.named_child(0)?,
                 "call" => {
                     let function = expression.field(Field::Function)?;
@@ -250,7 +250,8 @@ impl RedisClients {
                     }
                     // `<client>.pipeline(...)`
                     let attribute = function.field(Field::Attribute)?;
-                    if function.kind() != "attribute" || node_text(attribute, source) != "pipeline"
+                    if function.kind_name() != "attribute"
+                        || node_text(attribute, source) != "pipeline"
                     {
                         return None;
                     }
@@ -285,12 +286,12 @@ impl RedisClients {
         source: &str,
         imports: &Imports,
     ) -> Option<RedisHandle> {
-        let value = if value.kind() == "await" {
+        let value = if value.kind_name() == "await" {
             value.named_child(0)?
         } else {
             value
         };
-        if value.kind() != "call" {
+        if value.kind_name() != "call" {
             return None;
         }
         self.handle_of(value, scopes, source, imports)
@@ -320,7 +321,7 @@ fn handle_of_annotation(annotation: Node, source: &str, imports: &Imports) -> Op
     // outermost name (not inside an attribute chain) and each string annotation.
     let mut stack = vec![annotation];
     while let Some(node) = stack.pop() {
-        let name = match node.kind() {
+        let name = match node.kind_name() {
             "identifier" | "attribute" => {
                 qualified_name(node, source, imports).or_else(|| dotted_name(node, source))
             }

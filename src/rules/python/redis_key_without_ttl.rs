@@ -41,7 +41,7 @@
 //! line (awaited when the write is awaited). Writes whose key or receiver is not a
 //! plain expression, or that sit inside a larger expression, get no fix.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::redis_clients::same_key;
@@ -184,13 +184,13 @@ fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>
     let Some(mapping) = first.or_else(|| keyword_argument(write, "mapping", source)) else {
         return Vec::new();
     };
-    if mapping.kind() != "dictionary" {
+    if mapping.kind_name() != "dictionary" {
         // Keys unknown: report the mapping itself, with no fix.
         return vec![mapping];
     }
     named_children(mapping)
         .into_iter()
-        .filter(|pair| pair.kind() == "pair")
+        .filter(|pair| pair.kind_name() == "pair")
         .filter_map(|pair| pair.field(Field::Key))
         .collect()
 }
@@ -209,12 +209,12 @@ fn expired_later(
     let key_text = node_text(key, source);
     let mut expired = false;
     facts.walk_scope_in(scope, write.start_byte()..usize::MAX, |node| {
-        if expired || node.kind() != "call" {
+        if expired || node.kind_name() != "call" {
             return;
         }
         let Some(function) = node
             .field(Field::Function)
-            .filter(|f| f.kind() == "attribute")
+            .filter(|f| f.kind_name() == "attribute")
         else {
             return;
         };
@@ -253,8 +253,8 @@ fn expire_after(
     ttl: u64,
     source: &str,
 ) -> Option<Edit> {
-    if !matches!(receiver.kind(), "identifier" | "attribute")
-        || keys.iter().any(|key| key.kind() == "dictionary")
+    if !matches!(receiver.kind_name(), "identifier" | "attribute")
+        || keys.iter().any(|key| key.kind_name() == "dictionary")
     {
         return None;
     }

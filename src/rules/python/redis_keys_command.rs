@@ -32,7 +32,7 @@
 //! becomes `[key async for key in client.scan_iter(match=...)]`. Calls on a pipeline get
 //! no fix (pipelines have no `scan_iter`).
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::redis_clients::{RedisClients, Scopes};
@@ -94,7 +94,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         );
         // Pipelines have no `scan_iter`; an async client's must be awaited or iterated
         // with `async for`, which only the awaited form can become in place.
-        if !handle.pipeline && (!handle.asynchronous || site.parent.kind() == "await") {
+        if !handle.pipeline && (!handle.asynchronous || site.parent.kind_name() == "await") {
             finding.fix = scan_instead(site.call, site.parent, pattern)
                 .map(|edits| Fix::unsafe_("Iterate with `scan_iter(match=...)` instead", edits));
         }
@@ -108,7 +108,10 @@ fn scan_instead(call: Node, parent: Node, pattern: Option<Node>) -> Option<Vec<E
     let method = call.field(Field::Function)?.field(Field::Attribute)?;
     let mut edits = vec![Edit::replace(method.byte_range(), "scan_iter")];
     if let Some(pattern) = pattern {
-        match pattern.parent().filter(|p| p.kind() == "keyword_argument") {
+        match pattern
+            .parent()
+            .filter(|p| p.kind_name() == "keyword_argument")
+        {
             Some(keyword) => edits.push(Edit::replace(
                 keyword.field(Field::Name)?.byte_range(),
                 "match",
@@ -116,14 +119,14 @@ fn scan_instead(call: Node, parent: Node, pattern: Option<Node>) -> Option<Vec<E
             None => edits.push(Edit::insert(pattern.start_byte(), "match=")),
         }
     }
-    let iterated = matches!(parent.kind(), "for_statement" | "for_in_clause")
+    let iterated = matches!(parent.kind_name(), "for_statement" | "for_in_clause")
         && parent
             .field(Field::Right)
             .is_some_and(|right| right.id() == call.id());
     if iterated {
         return Some(edits);
     }
-    if parent.kind() == "await" {
+    if parent.kind_name() == "await" {
         let awaited = parent;
         edits.push(Edit::replace(
             awaited.start_byte()..call.start_byte(),

@@ -36,7 +36,7 @@
 //! Keys are compared by their text: the same key built two different ways is not
 //! matched, and the same text meaning different keys (a loop variable that changed) is.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::redis_clients::{RedisClients, Scopes, same_key};
@@ -95,7 +95,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     for site in &facts.calls {
         let Some(function) = site
             .scope
-            .filter(|scope| scope.kind() == "function_definition")
+            .filter(|scope| scope.kind_name() == "function_definition")
         else {
             continue;
         };

@@ -47,6 +47,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Finding, FixAvailability, FixSafety, Rule, Severity, any_in_tree, node_text,
 };
+use crate::syntax::python_fields::PythonNode;
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
@@ -89,7 +90,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// A `return` (or an `HTTPException` raised through a call) whose value says the request
 /// failed: it mentions an error, or a 5xx status code.
 fn returns_error(handler: &Handler, source: &str) -> bool {
-    any_in_tree(handler.body, |node| match node.kind() {
+    any_in_tree(handler.body, |node| match node.kind_name() {
         "return_statement" => {
             let value = node_text(node, source).to_ascii_lowercase();
             value.contains("error")

@@ -45,7 +45,7 @@
 //! Sessions created in another module and imported here are not seen; handlers are found
 //! by their route decorators.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::web::routes_of;
@@ -105,7 +105,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             let locals = local_bindings(route.function, source);
             let mut reported: Vec<&str> = Vec::new();
             walk_local_scope(route.function, |node| {
-                if node.kind() != "identifier" {
+                if node.kind_name() != "identifier" {
                     return;
                 }
                 let name = node_text(node, source);
@@ -148,12 +148,12 @@ fn shared_sessions(
         let Some((target, value)) = top_level_assignment(*statement) else {
             continue;
         };
-        let value = if value.kind() == "await" {
+        let value = if value.kind_name() == "await" {
             value.named_child(0).unwrap_or(value)
         } else {
             value
         };
-        if target.kind() != "identifier" || value.kind() != "call" {
+        if target.kind_name() != "identifier" || value.kind_name() != "call" {
             continue;
         }
         let name = node_text(target, source).to_string();
@@ -184,7 +184,7 @@ fn shared_sessions(
                 },
             )
         } else if factories.iter().any(|factory| factory == callee_text)
-            || (function.kind() == "call"
+            || (function.kind_name() == "call"
                 && function
                     .field(Field::Function)
                     .and_then(|maker| qualified_name(maker, source, imports))
@@ -212,7 +212,7 @@ fn is_use(identifier: Node) -> bool {
         return true;
     };
     let is_field = |field: Field| super::is_field_of(parent, field, identifier);
-    match parent.kind() {
+    match parent.kind_name() {
         "attribute" => !is_field(Field::Attribute),
         "keyword_argument" => !is_field(Field::Name),
         "function_definition" | "parameters" => false,

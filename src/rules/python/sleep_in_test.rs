@@ -42,7 +42,7 @@
 //! not a test file. A sleep that really is the behaviour under test (a rate limiter's
 //! window) is reported; silence it with `# stackaudit: ignore[sleep-in-test]`.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
@@ -94,7 +94,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         }
         let Some(function) = site
             .scope
-            .filter(|scope| scope.kind() == "function_definition")
+            .filter(|scope| scope.kind_name() == "function_definition")
         else {
             continue;
         };
@@ -111,7 +111,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 }
 
 fn is_number(node: Node) -> bool {
-    match node.kind() {
+    match node.kind_name() {
         "integer" | "float" => true,
         "binary_operator" => {
             node.field(Field::Left).is_some_and(is_number)
@@ -137,12 +137,12 @@ fn is_test_or_setup(function: Node, source: &str) -> bool {
     // `@pytest.fixture` (or `@fixture`, `@pytest_asyncio.fixture(...)`) on the `def`.
     function
         .parent()
-        .filter(|parent| parent.kind() == "decorated_definition")
+        .filter(|parent| parent.kind_name() == "decorated_definition")
         .is_some_and(|decorated| {
             let mut cursor = decorated.walk();
             decorated
                 .children(&mut cursor)
-                .filter(|child| child.kind() == "decorator")
+                .filter(|child| child.kind_name() == "decorator")
                 .any(|decorator| node_text(decorator, source).contains("fixture"))
         })
 }
@@ -154,5 +154,5 @@ fn polls(call: Node, function: Node, facts: &super::ModuleFacts) -> bool {
         .iter()
         .rev()
         .take_while(|ancestor| ancestor.id() != function.id())
-        .any(|ancestor| ancestor.kind() == "while_statement")
+        .any(|ancestor| ancestor.kind_name() == "while_statement")
 }

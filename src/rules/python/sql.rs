@@ -2,7 +2,7 @@
 //! `sql-injection` (SQL built from values) and `sql-syntax-in-python` (SQL literals
 //! PostgreSQL would reject). Reads the tree only.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -158,7 +158,7 @@ pub fn built_sql<'t>(
     if let Some(built) = built_directly(expression, source) {
         return Some(built);
     }
-    if expression.kind() != "identifier" {
+    if expression.kind_name() != "identifier" {
         return None;
     }
     let name = node_text(expression, source);
@@ -166,12 +166,12 @@ pub fn built_sql<'t>(
     let scope = enclosing_scope(&ancestors)?;
     let mut last = None;
     facts.walk_scope(scope, |node| {
-        if node.kind() != "assignment" || node.start_byte() >= expression.start_byte() {
+        if node.kind_name() != "assignment" || node.start_byte() >= expression.start_byte() {
             return;
         }
-        let assigns_name = node
-            .field(Field::Left)
-            .is_some_and(|left| left.kind() == "identifier" && node_text(left, source) == name);
+        let assigns_name = node.field(Field::Left).is_some_and(|left| {
+            left.kind_name() == "identifier" && node_text(left, source) == name
+        });
         if assigns_name {
             last = node.field(Field::Right);
         }
@@ -180,20 +180,22 @@ pub fn built_sql<'t>(
 }
 
 fn built_directly<'t>(expression: Node<'t>, source: &str) -> Option<Built<'t>> {
-    match expression.kind() {
+    match expression.kind_name() {
         "string" if has_interpolation(expression) => Some(Built::FString(expression)),
         "binary_operator" => {
             let operator = expression.field(Field::Operator)?;
             let left = expression.field(Field::Left)?;
             let right = expression.field(Field::Right)?;
             match node_text(operator, source) {
-                "%" if left.kind() == "string" => Some(Built::Percent(expression, left, right)),
+                "%" if left.kind_name() == "string" => {
+                    Some(Built::Percent(expression, left, right))
+                }
                 "+" => {
                     let leaves = concatenated(expression, source);
-                    let first_string = leaves.iter().find(|leaf| leaf.kind() == "string")?;
+                    let first_string = leaves.iter().find(|leaf| leaf.kind_name() == "string")?;
                     let dynamic = leaves
                         .iter()
-                        .any(|leaf| leaf.kind() != "string" || has_interpolation(*leaf));
+                        .any(|leaf| leaf.kind_name() != "string" || has_interpolation(*leaf));
                     dynamic.then_some(Built::Concatenation(expression, *first_string))
                 }
                 _ => None,
@@ -203,8 +205,8 @@ fn built_directly<'t>(expression: Node<'t>, source: &str) -> Option<Built<'t>> {
             let function = expression.field(Field::Function)?;
             let object = function.field(Field::Object)?;
             let method = function.field(Field::Attribute)?;
-            (function.kind() == "attribute"
-                && object.kind() == "string"
+            (function.kind_name() == "attribute"
+                && object.kind_name() == "string"
                 && node_text(method, source) == "format")
                 .then_some(Built::Format(expression, object))
         }
@@ -218,7 +220,7 @@ fn concatenated<'t>(expression: Node<'t>, source: &str) -> Vec<Node<'t>> {
     let mut leaves = Vec::new();
     let mut stack = vec![expression];
     while let Some(node) = stack.pop() {
-        let is_plus = node.kind() == "binary_operator"
+        let is_plus = node.kind_name() == "binary_operator"
             && node
                 .field(Field::Operator)
                 .is_some_and(|operator| node_text(operator, source) == "+");
@@ -236,7 +238,7 @@ pub fn has_interpolation(string: Node) -> bool {
     let mut cursor = string.walk();
     string
         .named_children(&mut cursor)
-        .any(|child| child.kind() == "interpolation")
+        .any(|child| child.kind_name() == "interpolation")
 }
 
 /// The interpolations of an f-string, in order.
@@ -244,7 +246,7 @@ pub fn interpolations(string: Node) -> Vec<Node> {
     let mut cursor = string.walk();
     string
         .named_children(&mut cursor)
-        .filter(|child| child.kind() == "interpolation")
+        .filter(|child| child.kind_name() == "interpolation")
         .collect()
 }
 
@@ -252,11 +254,13 @@ pub fn interpolations(string: Node) -> Vec<Node> {
 pub fn string_body<'s>(string: Node, source: &'s str) -> &'s str {
     let mut cursor = string.walk();
     let children: Vec<Node> = string.named_children(&mut cursor).collect();
-    let start = children.iter().find(|child| child.kind() == "string_start");
+    let start = children
+        .iter()
+        .find(|child| child.kind_name() == "string_start");
     let end = children
         .iter()
         .rev()
-        .find(|child| child.kind() == "string_end");
+        .find(|child| child.kind_name() == "string_end");
     match (start, end) {
         (Some(start), Some(end)) => source.get(start.end_byte()..end.start_byte()).unwrap_or(""),
         _ => "",

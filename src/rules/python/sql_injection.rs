@@ -51,7 +51,7 @@
 //! SQL assembled across functions, or in a variable changed after its assignment
 //! (`query += ...`), is not followed.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::sql::{
@@ -120,8 +120,8 @@ fn only_constants(built: &Built, source: &str) -> bool {
     interpolations(*string).iter().all(|field| {
         field.field(Field::Expression).is_some_and(|expression| {
             let text = node_text(expression, source);
-            matches!(expression.kind(), "integer" | "float")
-                || (expression.kind() == "identifier"
+            matches!(expression.kind_name(), "integer" | "float")
+                || (expression.kind_name() == "identifier"
                     && text.chars().any(|c| c.is_ascii_uppercase())
                     && !text.chars().any(|c| c.is_ascii_lowercase()))
         })
@@ -224,7 +224,7 @@ fn bound_parameters(
                 return None;
             }
             let mut edits = vec![Edit::replace(format.end_byte()..values.start_byte(), ", ")];
-            if values.kind() != "tuple" {
+            if values.kind_name() != "tuple" {
                 edits.push(Edit::insert(values.start_byte(), "("));
                 edits.push(Edit::insert(values.end_byte(), ",)"));
             }
@@ -252,10 +252,10 @@ fn parametrize(
 ) -> Option<(String, Vec<(String, String)>)> {
     let start = string
         .named_child(0)
-        .filter(|start| start.kind() == "string_start")?;
+        .filter(|start| start.kind_name() == "string_start")?;
     let end = string
         .named_child(string.named_child_count().checked_sub(1)? as u32)
-        .filter(|end| end.kind() == "string_end")?;
+        .filter(|end| end.kind_name() == "string_end")?;
     let prefix = node_text(start, source).replace(['f', 'F'], "");
     let fields = interpolations(string);
     // The literal pieces around the fields, `{{`/`}}` unescaped.

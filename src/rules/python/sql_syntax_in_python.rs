@@ -38,7 +38,7 @@
 //! in module-level constants, and SQL built at run time (see `sql-injection`) are not
 //! parsed.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::sql::SqlSink;
@@ -179,7 +179,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// `server_default=text("now()")` and the like: an expression by where it stands.
 fn is_expression_argument(call: Node, source: &str) -> bool {
     call.parent()
-        .filter(|parent| parent.kind() == "keyword_argument")
+        .filter(|parent| parent.kind_name() == "keyword_argument")
         .and_then(|argument| argument.field(Field::Name))
         .is_some_and(|name| EXPRESSION_KEYWORDS.contains(&node_text(name, source)))
 }
@@ -258,28 +258,28 @@ fn literal_sql<'t>(
     facts: &super::ModuleFacts<'t>,
     source: &str,
 ) -> Option<Node<'t>> {
-    if argument.kind() == "string" {
+    if argument.kind_name() == "string" {
         return Some(argument);
     }
-    if argument.kind() != "identifier" {
+    if argument.kind_name() != "identifier" {
         return None;
     }
     let name = node_text(argument, source);
     let ancestors = facts.ancestry.ancestors(argument);
     let scope =
-        enclosing_scope(&ancestors).filter(|scope| scope.kind() == "function_definition")?;
+        enclosing_scope(&ancestors).filter(|scope| scope.kind_name() == "function_definition")?;
     let mut last = None;
     walk_local_scope(scope, |node| {
-        if node.kind() == "assignment" && node.start_byte() < argument.start_byte() {
-            let assigns = node
-                .field(Field::Left)
-                .is_some_and(|left| left.kind() == "identifier" && node_text(left, source) == name);
+        if node.kind_name() == "assignment" && node.start_byte() < argument.start_byte() {
+            let assigns = node.field(Field::Left).is_some_and(|left| {
+                left.kind_name() == "identifier" && node_text(left, source) == name
+            });
             if assigns {
                 last = node.field(Field::Right);
             }
         }
     });
-    last.filter(|value| value.kind() == "string")
+    last.filter(|value| value.kind_name() == "string")
 }
 
 fn check_literal(literal: Node, source: &str) -> Option<Finding> {

@@ -2,7 +2,7 @@
 //! Starlette routes, Flask views), and what their routers add (prefixes, dependencies).
 //! Shared by the rules about per-request state and authentication. Reads the tree only.
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use std::collections::HashMap;
@@ -52,12 +52,12 @@ pub struct Route<'t> {
 
 /// The routes a decorated definition registers (usually one).
 pub fn routes_of<'t>(definition: Node<'t>, routers: &Routers<'t>, source: &str) -> Vec<Route<'t>> {
-    if definition.kind() != "decorated_definition" {
+    if definition.kind_name() != "decorated_definition" {
         return Vec::new();
     }
     let Some(function) = definition
         .field(Field::Definition)
-        .filter(|f| f.kind() == "function_definition")
+        .filter(|f| f.kind_name() == "function_definition")
     else {
         return Vec::new();
     };
@@ -65,17 +65,17 @@ pub fn routes_of<'t>(definition: Node<'t>, routers: &Routers<'t>, source: &str) 
     let mut cursor = definition.walk();
     for decorator in definition
         .children(&mut cursor)
-        .filter(|child| child.kind() == "decorator")
+        .filter(|child| child.kind_name() == "decorator")
     {
         let Some(call) = decorator
             .named_child(0)
-            .filter(|call| call.kind() == "call")
+            .filter(|call| call.kind_name() == "call")
         else {
             continue;
         };
         let Some(callee) = call
             .field(Field::Function)
-            .filter(|f| f.kind() == "attribute")
+            .filter(|f| f.kind_name() == "attribute")
         else {
             continue;
         };
@@ -145,26 +145,26 @@ impl<'t> Routers<'t> {
         // reads (a route's decorator is read from the route itself).
         let module_scope = top_level.iter().filter(|statement| {
             !matches!(
-                statement.kind(),
+                statement.kind_name(),
                 "function_definition" | "class_definition" | "decorated_definition"
             )
         });
         module_scope.for_each(|&statement| {
             walk_local_scope(statement, |node| {
-                if node.kind() == "call" {
+                if node.kind_name() == "call" {
                     module_calls.push(node);
                 }
                 let Some((target, value)) = binding_of(node) else {
                     return;
                 };
-                let makes_router = value.kind() == "call"
+                let makes_router = value.kind_name() == "call"
                     && value
                         .field(Field::Function)
                         .and_then(|function| qualified_name(function, source, imports))
                         .is_some_and(|constructor| {
                             ROUTER_CONSTRUCTORS.contains(&constructor.as_str())
                         });
-                if target.kind() == "identifier" && makes_router {
+                if target.kind_name() == "identifier" && makes_router {
                     // The walk is not in source order: keep the binding that comes last.
                     let name = node_text(target, source).to_string();
                     let later = constructors
@@ -191,7 +191,7 @@ impl<'t> Routers<'t> {
     /// An app or router: a module-level name bound to a known constructor, or one of the
     /// conventional names when the binding is in another module.
     fn is_router(&self, router: Node, source: &str) -> bool {
-        if router.kind() != "identifier" {
+        if router.kind_name() != "identifier" {
             return false;
         }
         let name = node_text(router, source);

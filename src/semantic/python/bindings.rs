@@ -6,6 +6,7 @@
 //! class body are class attributes, so a lookup never finds them: the same rule as
 //! `walk_local_scope`, which leaves out nested bodies.
 
+use crate::syntax::python_fields::PythonNode;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -26,7 +27,7 @@ impl<'t> ScopedBindings<'t> {
         let Some((target, value)) = binding_of(node) else {
             return;
         };
-        if target.kind() != "identifier" {
+        if target.kind_name() != "identifier" {
             return;
         }
         let name: Box<str> = node_text(target, source).into();
@@ -52,6 +53,6 @@ impl<'t> ScopedBindings<'t> {
         self.values_bound(scope, name)
             .iter()
             .copied()
-            .filter(|value| value.kind() == "call")
+            .filter(|value| value.kind_name() == "call")
     }
 }

@@ -2,7 +2,7 @@
 //! route's dependency is defined elsewhere in the file. Built once per audit from the
 //! root's children (no walk into bodies).
 
-use crate::syntax::python_fields::{Field, FieldAccess};
+use crate::syntax::python_fields::{Field, PythonNode};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -41,7 +41,7 @@ impl<'t> ModuleDefinitions<'t> {
 
 /// The function or class a top-level statement defines (under its decorators).
 pub fn definition_of(statement: Node) -> Option<Node> {
-    match statement.kind() {
+    match statement.kind_name() {
         "decorated_definition" => statement.field(Field::Definition),
         "function_definition" | "class_definition" => Some(statement),
         _ => None,
