@@ -197,26 +197,7 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
 /// passes its text test. One pass over the bytes for all rules, which stops once every
 /// rule is triggered; text tests run only for enabled rules.
 pub fn triggered_rules(language: Language, source: &str, settings: &Settings) -> Vec<bool> {
-    let mut triggered: Vec<bool> = ALL_RULES
-        .iter()
-        .map(|rule| rule.applies_to(language) && rule.triggers.is_empty())
-        .collect();
-    let Some(triggers) = TRIGGERS.get(&language) else {
-        return triggered;
-    };
-    // Rules with trigger words that none has matched yet.
-    let mut missing: HashSet<usize> = triggers.rule_of_pattern.iter().copied().collect();
-    if !missing.is_empty() {
-        for found in triggers.matcher.find_overlapping_iter(source) {
-            let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
-            if missing.remove(&rule) {
-                triggered[rule] = true;
-                if missing.is_empty() {
-                    break;
-                }
-            }
-        }
-    }
+    let mut triggered = trigger_words_present(language, source);
     for (hit, rule) in triggered.iter_mut().zip(ALL_RULES) {
         *hit &= settings.is_enabled(rule);
         if let (true, Some(text_test)) = (*hit, rule.text_test) {
@@ -238,7 +219,11 @@ pub fn trigger_words_present(language: Language, text: &str) -> Vec<bool> {
     let Some(triggers) = TRIGGERS.get(&language) else {
         return present;
     };
+    // Rules with trigger words that none has matched yet.
     let mut missing: HashSet<usize> = triggers.rule_of_pattern.iter().copied().collect();
+    if missing.is_empty() {
+        return present;
+    }
     for found in triggers.matcher.find_overlapping_iter(text) {
         let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
         if missing.remove(&rule) {
