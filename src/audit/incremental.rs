@@ -39,9 +39,8 @@ use crate::rules::python::{
     Imports, ModuleFacts, binding_of, exceptions, global_mutable_state, import_insertion_point,
     missing_auth_dependency, session_shared_across_requests, walk_local_scope,
 };
-use crate::rules::{
-    ALL_RULES, Context, Coverage, Finding, line_end, line_start, newline_of, node_text,
-};
+use crate::rules::rule_set::RuleSet;
+use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
 use crate::semantic::python::definitions::definition_of;
 use crate::syntax::Syntax;
 
@@ -55,7 +54,7 @@ pub struct AuditCache {
     /// `(reused, total)` definitions of the last audit.
     last_reuse: (usize, usize),
     /// Which rules' trigger words each item's text holds, by the hash of that text.
-    item_triggers: HashMap<u128, Vec<bool>, TextHashes>,
+    item_triggers: HashMap<u128, RuleSet, TextHashes>,
     /// The names of the definitions in each item that mention authentication, by the
     /// hash of the item's text.
     item_authenticating: HashMap<u128, Vec<Box<str>>, TextHashes>,
@@ -126,7 +125,7 @@ impl AuditCache {
             return audit(language, source, syntax, settings, path);
         }
         let triggered = self.triggered_rules(language, source, syntax, settings);
-        if !triggered.iter().any(|hit| *hit) {
+        if triggered.is_empty() {
             *self = AuditCache {
                 item_triggers: std::mem::take(&mut self.item_triggers),
                 item_authenticating: std::mem::take(&mut self.item_authenticating),
@@ -195,7 +194,7 @@ impl AuditCache {
         };
         let coverage = context.coverage;
         let imports = context.python_facts().imports.ordered().to_vec();
-        let fresh = run_rules(&context, &triggered);
+        let fresh = run_rules(&context, triggered);
         let mut findings = Vec::with_capacity(fresh.len());
         let mut old_definitions = std::mem::take(&mut self.definitions);
         let mut new_definitions: HashMap<u128, Definition, TextHashes> =
@@ -289,23 +288,18 @@ impl AuditCache {
         source: &str,
         syntax: &Syntax,
         settings: &Settings,
-    ) -> Vec<bool> {
+    ) -> RuleSet {
         let mut known = std::mem::take(&mut self.item_triggers);
-        let mut triggered = vec![false; ALL_RULES.len()];
+        let mut triggered = RuleSet::EMPTY;
         for item in syntax.items() {
             let words = self.item_triggers.entry(item.hash).or_insert_with(|| {
                 known.remove(&item.hash).unwrap_or_else(|| {
                     trigger_words_present(language, source.get(item.range.clone()).unwrap_or(""))
                 })
             });
-            for (hit, word) in triggered.iter_mut().zip(words.iter()) {
-                *hit |= *word;
-            }
+            triggered = triggered.union(*words);
         }
-        for (hit, rule) in triggered.iter_mut().zip(ALL_RULES) {
-            *hit &= settings.is_enabled(rule);
-        }
-        triggered
+        triggered.intersection(RuleSet::from_fn(|rule| settings.is_enabled(rule)))
     }
 }
 
@@ -335,14 +329,14 @@ fn context_hash(
     source: &str,
     header_end: usize,
     settings: &Settings,
-    triggered: &[bool],
+    triggered: &RuleSet,
 ) -> u128 {
     let mut hasher = Xxh3::new();
     hasher.update(source.get(..header_end).unwrap_or("").as_bytes());
     hasher.update(newline_of(source).as_bytes());
     hasher.write_u64(settings.fingerprint());
-    for hit in triggered {
-        hasher.write_u8(u8::from(*hit));
+    for word in triggered.words() {
+        hasher.write_u64(*word);
     }
     for (_, local, target) in facts.imports.ordered() {
         hasher.update(local.as_bytes());

@@ -16,6 +16,7 @@ use aho_corasick::AhoCorasick;
 use crate::config::Settings;
 use crate::document::parse_text;
 use crate::language::Language;
+use crate::rules::rule_set::RuleSet;
 use crate::rules::{ALL_RULES, Context, Finding};
 use crate::suppression::{is_suppressed, may_suppress};
 use crate::syntax::Syntax;
@@ -35,7 +36,7 @@ pub fn audit(
 ) -> Vec<Finding> {
     let context = Context::new(source, syntax, language, settings).with_path(path);
     let triggered = triggered_rules(language, source, settings);
-    finish(run_rules(&context, &triggered), source, language)
+    finish(run_rules(&context, triggered), source, language)
 }
 
 /// `audit` with every rule of the language run, whatever the text's trigger words: what
@@ -48,26 +49,22 @@ pub fn audit_without_prefilter(
     path: Option<&Path>,
 ) -> Vec<Finding> {
     let context = Context::new(source, syntax, language, settings).with_path(path);
-    let all: Vec<bool> = ALL_RULES
-        .iter()
-        .map(|rule| rule.applies_to(language))
-        .collect();
-    finish(run_rules(&context, &all), source, language)
+    let all = RuleSet::from_fn(|rule| rule.applies_to(language));
+    finish(run_rules(&context, all), source, language)
 }
 
 /// The findings of every enabled rule whose trigger words `triggered` says are present,
 /// with configured severities; suppression comments are not applied yet.
-fn run_rules(context: &Context, triggered: &[bool]) -> Vec<Finding> {
+fn run_rules(context: &Context, triggered: RuleSet) -> Vec<Finding> {
     let (language, settings) = (context.language, context.settings);
     let mut findings = Vec::new();
     // Test builds: one scan of the text, not one per rule (`cargo bench` builds with
     // this feature too, and a scan per rule per keystroke showed in its figures).
     #[cfg(feature = "fault-injection")]
     let asks_for_faults = context.source.contains(FAULT_MARKER);
-    for (rule, _) in ALL_RULES
-        .iter()
-        .zip(triggered)
-        .filter(|(rule, hit)| **hit && rule.applies_to(language) && settings.is_enabled(rule))
+    for (_, rule) in triggered
+        .rules()
+        .filter(|(_, rule)| rule.applies_to(language) && settings.is_enabled(rule))
     {
         let mut found = Vec::new();
         IN_RULE.set(true);
@@ -192,30 +189,29 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
         .collect()
 });
 
-/// For each rule in `ALL_RULES`, whether it is enabled, applies to `language`, and
-/// `source` contains one of its trigger words (a rule without any can fire anywhere) and
-/// passes its text test. One pass over the bytes for all rules, which stops once every
-/// rule is triggered; text tests run only for enabled rules.
-pub fn triggered_rules(language: Language, source: &str, settings: &Settings) -> Vec<bool> {
-    let mut triggered = trigger_words_present(language, source);
-    for (hit, rule) in triggered.iter_mut().zip(ALL_RULES) {
-        *hit &= settings.is_enabled(rule);
-        if let (true, Some(text_test)) = (*hit, rule.text_test) {
-            *hit = text_test(source);
-        }
-    }
-    triggered
+/// The rules that are enabled, apply to `language`, and whose trigger words `source`
+/// contains (a rule without any can fire anywhere) and whose text test it passes. One
+/// pass over the bytes for all rules, which stops once every rule is triggered; text
+/// tests run only for enabled rules.
+pub fn triggered_rules(language: Language, source: &str, settings: &Settings) -> RuleSet {
+    let present = trigger_words_present(language, source);
+    RuleSet::from_fn(|rule| settings.is_enabled(rule))
+        .intersection(present)
+        .rules()
+        .filter(|(_, rule)| rule.text_test.is_none_or(|text_test| text_test(source)))
+        .fold(RuleSet::EMPTY, |mut set, (index, _)| {
+            set.insert_index(index);
+            set
+        })
 }
 
-/// For each rule in `ALL_RULES`: whether it applies to `language` and `text` holds one
-/// of its trigger words (a rule without any always). No text tests, no settings. No
+/// The rules that apply to `language` and one of whose trigger words `text` holds (a
+/// rule without any always). No text tests, no settings. No
 /// trigger word spans a line break, so over a text split at line starts this is the
 /// union of its parts' answers (the editor keeps one per item).
-pub fn trigger_words_present(language: Language, text: &str) -> Vec<bool> {
-    let mut present: Vec<bool> = ALL_RULES
-        .iter()
-        .map(|rule| rule.applies_to(language) && rule.triggers.is_empty())
-        .collect();
+pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
+    let mut present =
+        RuleSet::from_fn(|rule| rule.applies_to(language) && rule.triggers.is_empty());
     let Some(triggers) = TRIGGERS.get(&language) else {
         return present;
     };
@@ -227,7 +223,7 @@ pub fn trigger_words_present(language: Language, text: &str) -> Vec<bool> {
     for found in triggers.matcher.find_overlapping_iter(text) {
         let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
         if missing.remove(&rule) {
-            present[rule] = true;
+            present.insert_index(rule);
             if missing.is_empty() {
                 break;
             }
@@ -239,7 +235,7 @@ pub fn trigger_words_present(language: Language, text: &str) -> Vec<bool> {
 /// Whether any enabled rule of `language` could fire on `source`. Cheap enough to run
 /// before parsing, so the CLI never parses a file that cannot hold a finding.
 pub fn may_have_findings(language: Language, source: &str, settings: &Settings) -> bool {
-    triggered_rules(language, source, settings).contains(&true)
+    !triggered_rules(language, source, settings).is_empty()
 }
 
 /// Parse and audit a whole text (the CLI, fix-all, tests).

@@ -12,6 +12,7 @@ pub mod postgres;
 pub mod prefilter;
 pub mod python;
 pub mod query;
+pub mod rule_set;
 pub mod secrets;
 
 use std::ops::Range;
