@@ -170,7 +170,8 @@ impl Syntax {
                 };
                 let range = byte..item.range.end.checked_add_signed(changed.delta)?;
                 // Error recovery depends on where the text stands (see `reparse`).
-                let tree = if item.tree.root_node().has_error() {
+                let moved = byte != item.range.start || line != item.line;
+                let tree = if moved && item.tree.root_node().has_error() {
                     parse_range(language, text, Some((&range, line)), None)?
                 } else {
                     shifted(item, byte, line)
