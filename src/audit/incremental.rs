@@ -22,7 +22,6 @@
 //! audited every time; only the facts above are read from them, so typing a constant, a
 //! bare name or a blank line there keeps every definition's findings.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
 use std::ops::Range;
@@ -43,6 +42,7 @@ use crate::rules::rule_set::RuleSet;
 use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
 use crate::semantic::python::definitions::definition_of;
 use crate::syntax::Syntax;
+use crate::syntax::python_fields::{Field, PythonNode};
 
 /// What the last audit of one document learnt, kept between its versions.
 #[derive(Debug, Default)]

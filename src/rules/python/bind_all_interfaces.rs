@@ -35,13 +35,13 @@
 //! a Dockerfile `CMD` under another name is reported until the workspace index can
 //! follow the Dockerfile to it.
 
-use crate::syntax::python_fields::PythonNode;
 use tree_sitter::Node;
 
 use super::file_kind::{is_container_entrypoint, is_test_file};
 use super::{keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::syntax::python_fields::PythonNode;
 
 pub const RULE: Rule = Rule {
     id: "bind-all-interfaces",

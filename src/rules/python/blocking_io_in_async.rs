@@ -46,7 +46,6 @@
 //! loop's thread (thread-locals, non-thread-safe objects) may behave differently.
 //! `open()` in a `with` statement and client constructors get no fix.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::redis_clients::Scopes;
@@ -60,6 +59,7 @@ use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, named_children,
     node_text, prefilter,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "blocking-io-in-async",

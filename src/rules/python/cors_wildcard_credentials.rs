@@ -39,12 +39,12 @@
 //! Origins read from settings (`allow_origins=settings.CORS_ORIGINS`) are not followed;
 //! a wildcard that reaches the middleware that way is not reported.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{keyword_argument, positional_arguments, qualified_name, string_value};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "cors-wildcard-credentials",

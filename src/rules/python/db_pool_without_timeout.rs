@@ -44,7 +44,6 @@
 //! reported. Settings applied later (`engine.pool` replaced, `execution_options`) are not
 //! seen.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -53,6 +52,7 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "db-pool-without-timeout",

@@ -1,13 +1,13 @@
 //! What an `except` clause catches and what its body does with the error: shared by the
 //! rules about swallowed, broad and silent handlers. Reads the tree only.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{Imports, ModuleFacts, ensure_module_import, qualified_name};
 use crate::rules::{
     Edit, any_in_tree, indentation_at, line_start, named_children, newline_of, node_text,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 /// Calls that report an error somewhere a person will see it: logging methods
 /// (`logger.exception`, `logging.error`, `log.warning`, ...), Sentry's capture

@@ -42,7 +42,6 @@
 //! Indexes created elsewhere (another module, a raw SQL migration) are not seen: this
 //! rule reads one file. Composite `ForeignKeyConstraint(...)`s are not checked.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -53,6 +52,7 @@ use crate::rules::{
     Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, any_in_tree, named_children,
     node_text,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "fk-without-index",

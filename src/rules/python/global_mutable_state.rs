@@ -43,7 +43,6 @@
 //! of another module is not followed. A global that is only mutated at start-up from a
 //! function is reported.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::web::routes_of;
@@ -55,6 +54,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Finding, FixAvailability, Rule, Severity, line_start, node_text, prefilter,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "global-mutable-state",

@@ -44,7 +44,6 @@
 //! The name is read from the syntax around the literal; a secret passed positionally
 //! (`connect("db", "hunter2")`) is only found when it has a known shape.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
@@ -60,6 +59,7 @@ use crate::rules::secrets::{
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "hardcoded-secret",

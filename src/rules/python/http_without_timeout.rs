@@ -41,7 +41,6 @@
 //! sessions stored on `self` or passed in as parameters are not followed, and neither are
 //! adapters or subclasses that set a default timeout.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -52,6 +51,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "http-without-timeout",

@@ -35,11 +35,11 @@
 //! ## Known problems
 //! Whether an import is deliberate is read from comments only.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, line_start, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "import-inside-function",

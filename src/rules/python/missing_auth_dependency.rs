@@ -54,7 +54,6 @@
 //! here. Public write endpoints other than the authentication ones (webhooks with
 //! signatures checked in the body) are reported too. Flask views are not checked.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::web::{Route, Routers, routes_of};
@@ -64,6 +63,7 @@ use crate::rules::{
     Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text, walk_tree,
 };
 use crate::semantic::python::ModuleDefinitions;
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",

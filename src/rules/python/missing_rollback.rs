@@ -53,7 +53,6 @@
 //! connection is gone, `rollback()` itself may raise; Python then chains the original
 //! error as its `__context__`.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
@@ -65,6 +64,7 @@ use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
     line_end, named_children, newline_of, node_text, prefilter, walk_tree,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "missing-rollback",

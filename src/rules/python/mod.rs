@@ -34,13 +34,13 @@ pub mod swallowed_exception;
 pub mod type_ignore_without_reason;
 pub mod web;
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
 
 use super::ancestry::Ancestry;
 use super::{Coverage, indentation_at, line_end, line_start, node_text, walk_tree};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 /// What the Python rules need to know about a whole module, collected once per audit
 /// by a single walk over the tree (each tree-sitter traversal or query costs a full

@@ -40,12 +40,12 @@
 //! eager loading) or helper functions are not seen; receivers with other names are not
 //! recognised as database handles.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "n-plus-one-query",

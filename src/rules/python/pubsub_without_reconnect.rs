@@ -47,12 +47,12 @@
 //! A pub/sub object stored on `self` or passed in as a parameter is only recognised
 //! when its loop calls `.pubsub()` itself; handling done by a caller is not seen.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "pubsub-without-reconnect",

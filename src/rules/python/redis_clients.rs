@@ -3,13 +3,13 @@
 //! from a known client, and parameters annotated as a client. Shared by the Redis rules
 //! and by `blocking-io-in-async` (calls on a synchronous client block the event loop).
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
 
 use super::{Imports, dotted_name, enclosing_class, qualified_name, same_expression};
 use crate::rules::node_text;
+use crate::syntax::python_fields::{Field, PythonNode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RedisHandle {

@@ -41,7 +41,6 @@
 //! line (awaited when the write is awaited). Writes whose key or receiver is not a
 //! plain expression, or that sit inside a larger expression, get no fix.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::redis_clients::same_key;
@@ -55,6 +54,7 @@ use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
     line_end, named_children, newline_of, node_text, shorten,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-key-without-ttl",

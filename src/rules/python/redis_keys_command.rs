@@ -32,7 +32,6 @@
 //! becomes `[key async for key in client.scan_iter(match=...)]`. Calls on a pipeline get
 //! no fix (pipelines have no `scan_iter`).
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::redis_clients::{RedisClients, Scopes};
@@ -41,6 +40,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, shorten,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-keys-command",

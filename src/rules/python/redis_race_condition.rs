@@ -36,13 +36,13 @@
 //! Keys are compared by their text: the same key built two different ways is not
 //! matched, and the same text meaning different keys (a loop variable that changed) is.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::redis_clients::{RedisClients, Scopes, same_key};
 use super::{ModuleFacts, keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-race-condition",

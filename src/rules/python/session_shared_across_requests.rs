@@ -45,13 +45,13 @@
 //! Sessions created in another module and imported here are not seen; handlers are found
 //! by their route decorators.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::web::routes_of;
 use super::{Imports, local_bindings, qualified_name, top_level_assignment, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "session-shared-across-requests",

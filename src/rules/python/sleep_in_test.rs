@@ -42,13 +42,13 @@
 //! not a test file. A sleep that really is the behaviour under test (a rate limiter's
 //! window) is reported; silence it with `# stackaudit: ignore[sleep-in-test]`.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
 use super::{positional_arguments, qualified_name};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "sleep-in-test",

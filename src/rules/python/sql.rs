@@ -2,13 +2,13 @@
 //! `sql-injection` (SQL built from values) and `sql-syntax-in-python` (SQL literals
 //! PostgreSQL would reject). Reads the tree only.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::{
     CallSite, ModuleFacts, enclosing_scope, keyword_argument, positional_arguments, qualified_name,
 };
 use crate::rules::node_text;
+use crate::syntax::python_fields::{Field, PythonNode};
 
 /// Methods that run the SQL in their first argument, on whatever receiver: DB-API
 /// cursors, SQLAlchemy sessions/connections/engines, asyncpg connections and pools,

@@ -51,7 +51,6 @@
 //! SQL assembled across functions, or in a variable changed after its assignment
 //! (`query += ...`), is not followed.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::sql::{
@@ -62,6 +61,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "sql-injection",

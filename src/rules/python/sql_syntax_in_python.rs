@@ -38,7 +38,6 @@
 //! in module-level constants, and SQL built at run time (see `sql-injection`) are not
 //! parsed.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use super::sql::SqlSink;
@@ -46,6 +45,7 @@ use super::{enclosing_scope, string_value, walk_local_scope};
 use crate::language::Language;
 use crate::rules::postgres::first_rejection;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "sql-syntax-in-python",

@@ -2,7 +2,6 @@
 //! Starlette routes, Flask views), and what their routers add (prefixes, dependencies).
 //! Shared by the rules about per-request state and authentication. Reads the tree only.
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use tree_sitter::Node;
 
 use std::collections::HashMap;
@@ -12,6 +11,7 @@ use super::{
     walk_local_scope,
 };
 use crate::rules::node_text;
+use crate::syntax::python_fields::{Field, PythonNode};
 
 /// Decorator methods that register a route, and the HTTP method they imply.
 const ROUTE_DECORATORS: &[(&str, Option<&str>)] = &[

@@ -6,13 +6,13 @@
 //! class body are class attributes, so a lookup never finds them: the same rule as
 //! `walk_local_scope`, which leaves out nested bodies.
 
-use crate::syntax::python_fields::PythonNode;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
 
 use crate::rules::node_text;
 use crate::rules::python::binding_of;
+use crate::syntax::python_fields::PythonNode;
 
 #[derive(Debug, Default)]
 pub struct ScopedBindings<'t> {

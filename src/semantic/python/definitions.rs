@@ -2,12 +2,12 @@
 //! route's dependency is defined elsewhere in the file. Built once per audit from the
 //! root's children (no walk into bodies).
 
-use crate::syntax::python_fields::{Field, PythonNode};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
 
 use crate::rules::node_text;
+use crate::syntax::python_fields::{Field, PythonNode};
 
 #[derive(Debug, Default)]
 pub struct ModuleDefinitions<'t> {
