@@ -41,8 +41,8 @@ use crate::rules::python::{
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
 use crate::semantic::python::definitions::definition_of;
-use crate::syntax::Syntax;
 use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::{Syntax, SyntaxItem};
 
 /// What the last audit of one document learnt, kept between its versions.
 #[derive(Debug, Default)]
@@ -257,24 +257,16 @@ impl AuditCache {
     /// order, read per item and remembered by the item's hash (a keystroke reads the
     /// item it changed, not every definition's body).
     fn authenticating_definitions(&mut self, syntax: &Syntax, source: &str) -> Vec<Box<str>> {
-        let mut known = std::mem::take(&mut self.item_authenticating);
         let mut names = Vec::new();
-        for item in syntax.items() {
-            let found = self
-                .item_authenticating
-                .entry(item.hash)
-                .or_insert_with(|| {
-                    known.remove(&item.hash).unwrap_or_else(|| {
-                        let root = item.tree.root_node();
-                        let mut cursor = root.walk();
-                        root.children(&mut cursor)
-                            .filter_map(|statement| authenticating_definition(statement, source))
-                            .map(Box::from)
-                            .collect()
-                    })
-                });
-            names.extend(found.iter().cloned());
-        }
+        for_each_item_remembered(&mut self.item_authenticating, syntax, |item| {
+            let root = item.tree.root_node();
+            let mut cursor = root.walk();
+            root.children(&mut cursor)
+                .filter_map(|statement| authenticating_definition(statement, source))
+                .map(Box::from)
+                .collect()
+        })
+        .for_each(|found| names.extend(found.iter().cloned()));
         names
     }
 
@@ -289,18 +281,34 @@ impl AuditCache {
         syntax: &Syntax,
         settings: &Settings,
     ) -> RuleSet {
-        let mut known = std::mem::take(&mut self.item_triggers);
         let mut triggered = RuleSet::EMPTY;
-        for item in syntax.items() {
-            let words = self.item_triggers.entry(item.hash).or_insert_with(|| {
-                known.remove(&item.hash).unwrap_or_else(|| {
-                    trigger_words_present(language, source.get(item.range.clone()).unwrap_or(""))
-                })
-            });
-            triggered = triggered.union(*words);
-        }
-        triggered.intersection(RuleSet::from_fn(|rule| settings.is_enabled(rule)))
+        for_each_item_remembered(&mut self.item_triggers, syntax, |item| {
+            trigger_words_present(language, source.get(item.range.clone()).unwrap_or(""))
+        })
+        .for_each(|words| triggered = triggered.union(*words));
+        triggered.retain(|rule| settings.is_enabled(rule))
     }
+}
+
+/// What `read` says of each item of `syntax`, in order, from `remembered` (by the hash
+/// of the item's text) where it is there. Afterwards `remembered` holds the current
+/// items only.
+fn for_each_item_remembered<'c, T>(
+    remembered: &'c mut HashMap<u128, T, TextHashes>,
+    syntax: &Syntax,
+    mut read: impl FnMut(&SyntaxItem) -> T,
+) -> impl Iterator<Item = &'c T> {
+    let mut known = std::mem::take(remembered);
+    for item in syntax.items() {
+        remembered
+            .entry(item.hash)
+            .or_insert_with(|| known.remove(&item.hash).unwrap_or_else(|| read(item)));
+    }
+    let remembered: &'c HashMap<u128, T, TextHashes> = remembered;
+    syntax
+        .items()
+        .iter()
+        .filter_map(move |item| remembered.get(&item.hash))
 }
 
 /// A definition's text as far as its findings can depend on it: through the end of

@@ -195,20 +195,15 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
 /// tests run only for enabled rules.
 pub fn triggered_rules(language: Language, source: &str, settings: &Settings) -> RuleSet {
     let present = trigger_words_present(language, source);
-    RuleSet::from_fn(|rule| settings.is_enabled(rule))
-        .intersection(present)
-        .rules()
-        .filter(|(_, rule)| rule.text_test.is_none_or(|text_test| text_test(source)))
-        .fold(RuleSet::EMPTY, |mut set, (index, _)| {
-            set.insert_index(index);
-            set
-        })
+    present.retain(|rule| {
+        settings.is_enabled(rule) && rule.text_test.is_none_or(|text_test| text_test(source))
+    })
 }
 
 /// The rules that apply to `language` and one of whose trigger words `text` holds (a
-/// rule without any always). No text tests, no settings. No
-/// trigger word spans a line break, so over a text split at line starts this is the
-/// union of its parts' answers (the editor keeps one per item).
+/// rule without any always). No text tests, no settings. No trigger word spans a line
+/// break, so over a text split at line starts this is the union of its parts' answers
+/// (the editor keeps one per item).
 pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
     let mut present =
         RuleSet::from_fn(|rule| rule.applies_to(language) && rule.triggers.is_empty());

@@ -62,6 +62,17 @@ impl RuleSet {
         RuleSet { words }
     }
 
+    /// The rules of the set for which `keep` says yes.
+    pub fn retain(self, mut keep: impl FnMut(&'static Rule) -> bool) -> RuleSet {
+        let mut kept = RuleSet::EMPTY;
+        for (index, rule) in self.rules() {
+            if keep(rule) {
+                kept.insert_index(index);
+            }
+        }
+        kept
+    }
+
     /// The rules in the set, in `ALL_RULES` order, with their index there.
     pub fn rules(self) -> impl Iterator<Item = (usize, &'static Rule)> {
         ALL_RULES
@@ -100,5 +111,12 @@ mod tests {
         assert_eq!(every.intersection(set), set);
         assert_eq!(RuleSet::EMPTY.union(set), set);
         assert_eq!(every.rules().count(), ALL_RULES.len());
+        assert_eq!(
+            every
+                .retain(|rule| rule.id == ALL_RULES[0].id)
+                .rules()
+                .count(),
+            1
+        );
     }
 }

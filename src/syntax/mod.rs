@@ -76,16 +76,7 @@ impl Syntax {
                 items: Arc::new(vec![item]),
             });
         }
-        // Trees with syntax errors are parsed again: tree-sitter's error recovery can
-        // read the same text differently at another offset (seen: a `return` statement
-        // read as a keyword and an expression), and an item must parse as it would in a
-        // fresh parse of the whole text.
-        let mut reusable: HashMap<u128, &SyntaxItem> = HashMap::new();
-        for item in old.map_or(&[][..], |old| old.items.as_slice()) {
-            if !item.tree.root_node().has_error() {
-                reusable.entry(item.hash).or_insert(item);
-            }
-        }
+        let reusable = reusable_trees(old.map_or(&[][..], |old| old.items.as_slice()));
         let starts = python_items::item_starts(text);
         let mut items = Vec::with_capacity(starts.len());
         for (index, start) in starts.iter().enumerate() {
@@ -147,12 +138,7 @@ impl Syntax {
             return None;
         }
         let resync_index = resync.map_or(old_items.len(), |(index, _)| index);
-        let mut reusable: HashMap<u128, &SyntaxItem> = HashMap::new();
-        for item in &old_items[first..resync_index] {
-            if !item.tree.root_node().has_error() {
-                reusable.entry(item.hash).or_insert(item);
-            }
-        }
+        let reusable = reusable_trees(&old_items[first..resync_index]);
         let mut items = Vec::with_capacity(old_items.len() + starts.len());
         items.extend_from_slice(&old_items[..first]);
         for (index, start) in starts.iter().enumerate() {
@@ -169,7 +155,7 @@ impl Syntax {
                     return Syntax::reparse(language, text, Some(old));
                 };
                 let range = byte..item.range.end.checked_add_signed(changed.delta)?;
-                // Error recovery depends on where the text stands (see `reparse`).
+                // Error recovery depends on where the text stands (see `reusable_trees`).
                 let moved = byte != item.range.start || line != item.line;
                 let tree = if moved && item.tree.root_node().has_error() {
                     parse_range(language, text, Some((&range, line)), None)?
@@ -279,6 +265,21 @@ impl Changed {
             delta: changed.delta + delta,
         }
     }
+}
+
+/// Old items whose trees a new item with the same text may take, by that text's hash.
+/// Trees with syntax errors are parsed again: tree-sitter's error recovery can read the
+/// same text differently at another offset (seen: a `return` statement read as a
+/// keyword and an expression), and an item must parse as it would in a fresh parse of
+/// the whole text.
+fn reusable_trees(old: &[SyntaxItem]) -> HashMap<u128, &SyntaxItem> {
+    let mut reusable = HashMap::new();
+    for item in old {
+        if !item.tree.root_node().has_error() {
+            reusable.entry(item.hash).or_insert(item);
+        }
+    }
+    reusable
 }
 
 /// The item of `text` from `start` to `end`: the tree of an old item with the same text
