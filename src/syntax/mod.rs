@@ -186,10 +186,6 @@ impl Syntax {
         }
     }
 
-    pub fn language(&self) -> Language {
-        self.language
-    }
-
     pub fn items(&self) -> &[SyntaxItem] {
         &self.items
     }
