@@ -35,11 +35,12 @@ use super::{audit, finish, run_rules, trigger_words_present};
 use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::python::{
-    Imports, ModuleFacts, binding_of, exceptions, global_mutable_state, import_insertion_point,
+    ModuleFacts, binding_of, exceptions, global_mutable_state, import_insertion_point,
     missing_auth_dependency, session_shared_across_requests, walk_local_scope,
 };
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
+use crate::semantic::python::Imports;
 use crate::semantic::python::definitions::definition_of;
 use crate::syntax::python_fields::{Field, PythonNode};
 use crate::syntax::{Syntax, SyntaxItem};
@@ -168,7 +169,7 @@ impl AuditCache {
         let facts = optimistic.python_facts();
         // Which names a route's `Depends(...)` may resolve to here and authenticate
         // (`missing-auth-dependency`).
-        let authenticating = if facts.imports.imports_module("fastapi") {
+        let authenticating = if facts.semantic.imports.imports_module("fastapi") {
             self.authenticating_definitions(syntax, source)
         } else {
             Vec::new()
@@ -193,7 +194,7 @@ impl AuditCache {
                 .with_top_level(top_level.clone())
         };
         let coverage = context.coverage;
-        let imports = context.python_facts().imports.ordered().to_vec();
+        let imports = context.python_facts().semantic.imports.ordered().to_vec();
         let fresh = run_rules(&context, triggered);
         let mut findings = Vec::with_capacity(fresh.len());
         let mut old_definitions = std::mem::take(&mut self.definitions);
@@ -346,7 +347,7 @@ fn context_hash(
     for word in triggered.words() {
         hasher.write_u64(*word);
     }
-    for (_, local, target) in facts.imports.ordered() {
+    for (_, local, target) in facts.semantic.imports.ordered() {
         hasher.update(local.as_bytes());
         hasher.write_u8(0);
         hasher.update(target.as_bytes());
@@ -359,14 +360,19 @@ fn context_hash(
         .copied()
         .filter(|statement| !is_definition(*statement))
         .collect();
-    module_statement_facts(&module_statements, source, &facts.imports, &mut hasher);
+    module_statement_facts(
+        &module_statements,
+        source,
+        &facts.semantic.imports,
+        &mut hasher,
+    );
     for name in authenticating {
         hasher.update(name.as_bytes());
         hasher.write_u8(0);
     }
-    for (name, handle) in facts.redis.bindings_in(root.id()) {
+    for (name, kind) in facts.semantic.kinds_bound_in(root.id()) {
         hasher.update(name.as_bytes());
-        hasher.write_u8(u8::from(handle.asynchronous) | (u8::from(handle.pipeline) << 1));
+        hasher.write_u8(kind.code());
     }
     hasher.digest128()
 }

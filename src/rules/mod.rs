@@ -372,7 +372,7 @@ impl<'a> Context<'a> {
             python::web::Routers::collect(
                 self.top_level(),
                 self.source,
-                &self.python_facts().imports,
+                &self.python_facts().semantic.imports,
             )
         })
     }

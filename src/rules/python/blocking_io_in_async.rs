@@ -48,17 +48,16 @@
 
 use tree_sitter::Node;
 
-use super::redis_clients::Scopes;
+use crate::semantic::python::{BindingKind, Scopes};
 use std::collections::HashMap;
 
-use super::{
-    ModuleFacts, ensure_module_import, is_async_function, is_standalone_statement, qualified_name,
-};
+use super::{ModuleFacts, ensure_module_import, is_async_function, is_standalone_statement};
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, named_children,
     node_text, prefilter,
 };
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -178,7 +177,7 @@ fn classify(
     parent: Node,
 ) -> Option<Blocking> {
     let source = context.source;
-    let imports = &facts.imports;
+    let imports = &facts.semantic.imports;
     let function = call.field(Field::Function)?;
     if let Some(name) = qualified_name(function, source, imports) {
         if name == "time.sleep" {
@@ -210,13 +209,16 @@ fn classify(
         return Some(Blocking::Offloadable(format!("Path.{method}")));
     }
     let receiver = function.field(Field::Object)?;
-    let handle = facts.redis.handle_of(receiver, scopes, source, imports)?;
-    let sends_commands = if handle.pipeline {
-        method == "execute"
-    } else {
-        !matches!(method, "pipeline" | "lock" | "pubsub")
+    let sends_commands = match facts.semantic.kind_of(receiver, scopes, source)? {
+        BindingKind::RedisClient {
+            asynchronous: false,
+        } => !matches!(method, "pipeline" | "lock" | "pubsub"),
+        BindingKind::RedisPipeline {
+            asynchronous: false,
+        } => method == "execute",
+        _ => false,
     };
-    if handle.asynchronous || !sends_commands {
+    if !sends_commands {
         return None;
     }
     Some(Blocking::Offloadable(format!(
@@ -234,8 +236,12 @@ fn report(
     function_name: &str,
 ) -> Finding {
     let source = context.source;
-    let (asyncio, import_edit) =
-        ensure_module_import(context.top_level(), source, &facts.imports, "asyncio");
+    let (asyncio, import_edit) = ensure_module_import(
+        context.top_level(),
+        source,
+        &facts.semantic.imports,
+        "asyncio",
+    );
     let function = call.field(Field::Function);
     let callee = function.map_or("", |function| node_text(function, source));
     // Fixes edit only around the arguments, never copy them: they may hold comments,

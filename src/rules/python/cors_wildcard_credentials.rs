@@ -41,9 +41,10 @@
 
 use tree_sitter::Node;
 
-use super::{keyword_argument, positional_arguments, qualified_name, string_value};
+use super::{keyword_argument, positional_arguments, string_value};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -65,7 +66,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(function) = call.field(Field::Function) else {
             continue;
         };
-        let name = qualified_name(function, source, &facts.imports).unwrap_or_default();
+        let name = qualified_name(function, source, &facts.semantic.imports).unwrap_or_default();
         let is_flask_cors = matches!(name.as_str(), "flask_cors.CORS" | "flask_cors.cross_origin");
         let configures_middleware = site.method(source) == Some("add_middleware")
             || name.ends_with("middleware.Middleware");
@@ -73,7 +74,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             && positional_arguments(call)
                 .first()
                 .is_some_and(|middleware| {
-                    qualified_name(*middleware, source, &facts.imports)
+                    qualified_name(*middleware, source, &facts.semantic.imports)
                         .is_some_and(|middleware| middleware.ends_with("CORSMiddleware"))
                 });
         let (origins, credentials) = if is_starlette_cors {

@@ -46,12 +46,10 @@
 
 use tree_sitter::Node;
 
-use super::{
-    add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments,
-    qualified_name,
-};
+use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text};
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -100,7 +98,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(function) = call.field(Field::Function) else {
             continue;
         };
-        let Some(name) = qualified_name(function, source, &facts.imports) else {
+        let Some(name) = qualified_name(function, source, &facts.semantic.imports) else {
             continue;
         };
         if has_dictionary_splat(call) {

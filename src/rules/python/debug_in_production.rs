@@ -43,11 +43,12 @@
 //! `# stackaudit: ignore[debug-in-production]`).
 
 use super::file_kind::{is_dev_entrypoint, is_test_file};
-use super::{keyword_argument_node, qualified_name, remove_argument};
+use super::{keyword_argument_node, remove_argument};
 use crate::language::Language;
 use crate::rules::{
     Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, prefilter,
 };
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -82,12 +83,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let dev_entrypoint = is_dev_entrypoint(context.path);
     let facts = context.python_facts();
     let source = context.source;
-    let imports_flask = facts.imports.imports_module("flask");
+    let imports_flask = facts.semantic.imports.imports_module("flask");
     for site in &facts.calls {
         let Some(function) = site.call.field(Field::Function) else {
             continue;
         };
-        let name = qualified_name(function, source, &facts.imports);
+        let name = qualified_name(function, source, &facts.semantic.imports);
         let is_flask_run = imports_flask && site.method(source) == Some("run");
         let (takes_debug, takes_reload) = match name.as_deref() {
             Some("fastapi.FastAPI" | "starlette.applications.Starlette") => (true, false),

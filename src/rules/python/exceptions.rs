@@ -3,10 +3,11 @@
 
 use tree_sitter::Node;
 
-use super::{Imports, ModuleFacts, ensure_module_import, qualified_name};
+use super::{ModuleFacts, ensure_module_import};
 use crate::rules::{
     Edit, any_in_tree, indentation_at, line_start, named_children, newline_of, node_text,
 };
+use crate::semantic::python::imports::{Imports, qualified_name};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 /// Calls that report an error somewhere a person will see it: logging methods
@@ -189,10 +190,11 @@ pub fn log_exception_call(
 ) -> (String, Option<Edit>) {
     let escaped = message.replace('\\', "\\\\").replace('"', "\\\"");
     let top_level = facts.ancestry.top_level();
-    if let Some(logger) = module_logger(top_level, source, &facts.imports) {
+    if let Some(logger) = module_logger(top_level, source, &facts.semantic.imports) {
         return (format!("{logger}.exception(\"{escaped}\")"), None);
     }
-    let (logging, import) = ensure_module_import(top_level, source, &facts.imports, "logging");
+    let (logging, import) =
+        ensure_module_import(top_level, source, &facts.semantic.imports, "logging");
     (format!("{logging}.exception(\"{escaped}\")"), import)
 }
 

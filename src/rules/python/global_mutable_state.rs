@@ -46,14 +46,12 @@
 use tree_sitter::Node;
 
 use super::web::routes_of;
-use super::{
-    Imports, is_async_function, local_bindings, qualified_name, top_level_assignment,
-    walk_local_scope,
-};
+use super::{is_async_function, local_bindings, top_level_assignment, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{
     Context, Finding, FixAvailability, Rule, Severity, line_start, node_text, prefilter,
 };
+use crate::semantic::python::imports::{Imports, qualified_name};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -179,7 +177,7 @@ fn used_as_container(text: &str, name: &str, from: usize) -> bool {
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
-    let containers = module_containers(context.top_level(), source, &facts.imports);
+    let containers = module_containers(context.top_level(), source, &facts.semantic.imports);
     if containers.is_empty() && !source.contains("global") {
         return;
     }

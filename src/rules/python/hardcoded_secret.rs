@@ -47,10 +47,7 @@
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
-use super::{
-    ModuleFacts, ensure_module_import, positional_arguments, qualified_name, string_value,
-    walk_audited,
-};
+use super::{ModuleFacts, ensure_module_import, positional_arguments, string_value, walk_audited};
 use crate::language::Language;
 use crate::rules::secrets::{
     KNOWN_FORMAT_PREFIXES, SECRET_TRIGGERS, environment_variable_name, has_inline_password,
@@ -59,6 +56,7 @@ use crate::rules::secrets::{
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -181,7 +179,8 @@ fn check_literal(
     );
     let variable = variable.filter(|variable| fixable && !variable.is_empty());
     if let Some(variable) = variable {
-        let (os, import) = ensure_module_import(context.top_level(), source, &facts.imports, "os");
+        let (os, import) =
+            ensure_module_import(context.top_level(), source, &facts.semantic.imports, "os");
         let (range, replacement) = match holder {
             Holder::Fallback(call, _) => {
                 let key = positional_arguments(call)
@@ -263,7 +262,7 @@ fn fallback_of<'t>(
     };
     let is_fallback_call = call
         .field(Field::Function)
-        .and_then(|function| qualified_name(function, source, &facts.imports))
+        .and_then(|function| qualified_name(function, source, &facts.semantic.imports))
         .is_some_and(|name| ENVIRONMENT_FALLBACKS.contains(&name.as_str()));
     let positional = positional_arguments(call);
     if !is_fallback_call

@@ -45,12 +45,12 @@ use tree_sitter::Node;
 
 use super::{
     ModuleFacts, add_keyword_arguments, enclosing_scope, has_dictionary_splat, keyword_argument,
-    qualified_name,
 };
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -124,7 +124,7 @@ fn classify(
     function: Node,
 ) -> Option<HttpCall> {
     let source = context.source;
-    if let Some(name) = qualified_name(function, source, &facts.imports) {
+    if let Some(name) = qualified_name(function, source, &facts.semantic.imports) {
         let (module, member) = name.split_once('.')?;
         return match (module, member) {
             ("requests", method) if HTTP_METHODS.contains(&method) && method != "stream" => {
@@ -137,7 +137,7 @@ fn classify(
     }
     // `session.get(...)` on a `requests.Session()`: only in modules that import requests
     // (`.get(` is everywhere, and looking a receiver up walks its function and module).
-    if function.kind_name() != "attribute" || !facts.imports.imports_module("requests") {
+    if function.kind_name() != "attribute" || !facts.semantic.imports.imports_module("requests") {
         return None;
     }
     let method = node_text(function.field(Field::Attribute)?, source);
@@ -164,13 +164,14 @@ fn classify(
 
 fn is_session_constructor(call: Node, source: &str, facts: &ModuleFacts) -> bool {
     call.field(Field::Function)
-        .and_then(|function| qualified_name(function, source, &facts.imports))
+        .and_then(|function| qualified_name(function, source, &facts.semantic.imports))
         .is_some_and(|name| matches!(name.as_str(), "requests.Session" | "requests.session"))
 }
 
 /// Whether `scope` binds `name` to a new `requests.Session()` (by `=` or `with ... as`).
 fn binds_session(scope: Node, name: &str, source: &str, facts: &ModuleFacts) -> bool {
     facts
+        .semantic
         .bindings
         .calls_bound(scope, name)
         .any(|value| is_session_constructor(value, source, facts))

@@ -57,12 +57,13 @@
 use tree_sitter::Node;
 
 use super::web::{Route, Routers, routes_of};
-use super::{ModuleFacts, keyword_argument, positional_arguments, qualified_name, string_value};
+use super::{ModuleFacts, keyword_argument, positional_arguments, string_value};
 use crate::language::Language;
 use crate::rules::{
     Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text, walk_tree,
 };
 use crate::semantic::python::ModuleDefinitions;
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -102,7 +103,7 @@ const WRITE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     let facts = context.python_facts();
-    if !facts.imports.imports_module("fastapi") {
+    if !facts.semantic.imports.imports_module("fastapi") {
         return;
     }
     let module = Module {
@@ -240,7 +241,9 @@ fn constructor_is_app(module: &Module, router: &str) -> bool {
         .routers
         .constructor(router)
         .and_then(|call| call.field(Field::Function))
-        .and_then(|function| qualified_name(function, module.source, &module.facts.imports))
+        .and_then(|function| {
+            qualified_name(function, module.source, &module.facts.semantic.imports)
+        })
         .is_some_and(|name| name == "fastapi.FastAPI")
 }
 
@@ -278,7 +281,7 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
             authenticated |= keyword_argument(node, "dependencies", source)
                 .is_some_and(|list| has_auth_dependency(module, list));
         }
-        let is_app = qualified_name(function, source, &module.facts.imports)
+        let is_app = qualified_name(function, source, &module.facts.semantic.imports)
             .is_some_and(|name| name == "fastapi.FastAPI");
         if is_app {
             authenticated |= keyword_argument(node, "dependencies", source)
@@ -378,6 +381,7 @@ fn parameters_authenticate(module: &Module, function: Node) -> bool {
 fn alias_authenticates(module: &Module, alias: &str) -> bool {
     if let Some(imported) = module
         .facts
+        .semantic
         .imports
         .resolve(alias)
         .filter(|qualified| qualified.contains('.'))
@@ -394,6 +398,7 @@ fn alias_authenticates(module: &Module, alias: &str) -> bool {
     }
     module
         .facts
+        .semantic
         .bindings
         .values_bound(module.root, alias)
         .iter()

@@ -56,14 +56,15 @@
 use tree_sitter::Node;
 
 use super::{
-    Imports, ModuleFacts, contains_method_call, dotted_name, enclosing_scope, indent_unit,
-    is_awaited, is_binding_occurrence, is_standalone_statement, same_expression,
+    ModuleFacts, contains_method_call, enclosing_scope, indent_unit, is_awaited,
+    is_binding_occurrence, is_standalone_statement, same_expression,
 };
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
     line_end, named_children, newline_of, node_text, prefilter, walk_tree,
 };
+use crate::semantic::python::imports::{Imports, dotted_name};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -144,7 +145,7 @@ fn check_commit(
     receiver: Node,
 ) -> Option<Finding> {
     let source = context.source;
-    let imports = &facts.imports;
+    let imports = &facts.semantic.imports;
     let receiver_text = node_text(receiver, source);
     let ancestors = facts.ancestry.ancestors(commit);
     let awaited = is_awaited(&ancestors);

@@ -127,10 +127,13 @@ fn is_pubsub(receiver: Node, ancestors: &[Node], source: &str, facts: &ModuleFac
         "identifier" => {
             let name = node_text(receiver, source);
             let scopes = [enclosing_scope(ancestors), ancestors.first().copied()];
-            scopes
-                .into_iter()
-                .flatten()
-                .any(|scope| facts.bindings.calls_bound(scope, name).any(makes_pubsub))
+            scopes.into_iter().flatten().any(|scope| {
+                facts
+                    .semantic
+                    .bindings
+                    .calls_bound(scope, name)
+                    .any(makes_pubsub)
+            })
         }
         _ => false,
     }

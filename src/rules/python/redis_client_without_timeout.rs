@@ -41,15 +41,13 @@
 //! settings object cannot be seen, so `redis.from_url(settings.REDIS_URL)` is reported
 //! even when that URL carries `?socket_timeout=5`.
 
-use super::redis_clients::{POOL_CONSTRUCTORS, is_client_constructor};
-use super::{
-    add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments,
-    qualified_name,
-};
+use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::semantic::python::imports::qualified_name;
+use crate::semantic::python::kinds::{REDIS_POOL_CONSTRUCTORS, is_redis_client_constructor};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -73,8 +71,8 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(function) = site.call.field(Field::Function) else {
             continue;
         };
-        let Some(name) = qualified_name(function, source, &facts.imports).filter(|name| {
-            is_client_constructor(name) || POOL_CONSTRUCTORS.contains(&name.as_str())
+        let Some(name) = qualified_name(function, source, &facts.semantic.imports).filter(|name| {
+            is_redis_client_constructor(name) || REDIS_POOL_CONSTRUCTORS.contains(&name.as_str())
         }) else {
             continue;
         };

@@ -43,17 +43,16 @@
 
 use tree_sitter::Node;
 
-use super::redis_clients::same_key;
-use super::redis_clients::{RedisClients, Scopes};
 use super::{
     ModuleFacts, enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement,
-    keyword_argument, positional_arguments,
+    keyword_argument, positional_arguments, same_expression,
 };
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
     line_end, named_children, newline_of, node_text, shorten,
 };
+use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -99,17 +98,14 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         };
         let Some(receiver) = site
             .receiver()
-            .filter(|&receiver| RedisClients::may_hold_handle(receiver, context.source))
+            .filter(|&receiver| SemanticModel::may_hold_kind(receiver, context.source))
         else {
             continue;
         };
         let ancestors = facts.ancestry.ancestors(site.call);
         let scopes = Scopes::of(&ancestors);
-        if facts
-            .redis
-            .handle_of(receiver, &scopes, context.source, &facts.imports)
-            .is_none()
-        {
+        let kind = facts.semantic.kind_of(receiver, &scopes, context.source);
+        if !kind.is_some_and(BindingKind::is_redis_client) {
             continue;
         }
         if let Some(finding) = check_write(context, &ancestors, site.call, receiver, method) {
@@ -233,7 +229,7 @@ fn expired_later(
             .next()
             .or_else(|| keyword_argument(node, "name", source));
         expired = expired_key
-            .is_some_and(|expired_key| same_key(node_text(expired_key, source), key_text));
+            .is_some_and(|expired_key| same_expression(node_text(expired_key, source), key_text));
     });
     expired
 }

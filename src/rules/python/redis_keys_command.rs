@@ -34,12 +34,12 @@
 
 use tree_sitter::Node;
 
-use super::redis_clients::{RedisClients, Scopes};
 use super::{keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, shorten,
 };
+use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -67,17 +67,16 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         }
         let Some(receiver) = site
             .receiver()
-            .filter(|&receiver| RedisClients::may_hold_handle(receiver, source))
+            .filter(|&receiver| SemanticModel::may_hold_kind(receiver, source))
         else {
             continue;
         };
         let ancestors = facts.ancestry.ancestors(site.call);
         let scopes = Scopes::of(&ancestors);
-        let Some(handle) = facts
-            .redis
-            .handle_of(receiver, &scopes, source, &facts.imports)
-        else {
-            continue;
+        let (pipeline, asynchronous) = match facts.semantic.kind_of(receiver, &scopes, source) {
+            Some(BindingKind::RedisClient { asynchronous }) => (false, asynchronous),
+            Some(BindingKind::RedisPipeline { asynchronous }) => (true, asynchronous),
+            _ => continue,
         };
         let pattern = positional_arguments(site.call)
             .first()
@@ -94,7 +93,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         );
         // Pipelines have no `scan_iter`; an async client's must be awaited or iterated
         // with `async for`, which only the awaited form can become in place.
-        if !handle.pipeline && (!handle.asynchronous || site.parent.kind_name() == "await") {
+        if !pipeline && (!asynchronous || site.parent.kind_name() == "await") {
             finding.fix = scan_instead(site.call, site.parent, pattern)
                 .map(|edits| Fix::unsafe_("Iterate with `scan_iter(match=...)` instead", edits));
         }

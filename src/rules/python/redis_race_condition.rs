@@ -38,10 +38,10 @@
 
 use tree_sitter::Node;
 
-use super::redis_clients::{RedisClients, Scopes, same_key};
-use super::{ModuleFacts, keyword_argument, positional_arguments};
+use super::{ModuleFacts, keyword_argument, positional_arguments, same_expression};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -142,12 +142,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
                 continue;
             }
             let same = |command: &Command| {
-                same_key(command.key, write.key)
+                same_expression(command.key, write.key)
                     && (read_method == "get"
                         || command
                             .field
                             .zip(write.field)
-                            .is_some_and(|(a, b)| same_key(a, b)))
+                            .is_some_and(|(a, b)| same_expression(a, b)))
             };
             let Some(read) = commands[..index]
                 .iter()
@@ -156,7 +156,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
                 continue;
             };
             if commands.iter().any(|command| {
-                ATOMIC_UPDATES.contains(&command.method) && same_key(command.key, write.key)
+                ATOMIC_UPDATES.contains(&command.method) && same_expression(command.key, write.key)
             }) {
                 continue;
             }
@@ -174,16 +174,16 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 
 fn is_redis_call(call: Node, receiver: Option<Node>, facts: &ModuleFacts, source: &str) -> bool {
     let Some(receiver) =
-        receiver.filter(|receiver| RedisClients::may_hold_handle(*receiver, source))
+        receiver.filter(|receiver| SemanticModel::may_hold_kind(*receiver, source))
     else {
         return false;
     };
     let ancestors = facts.ancestry.ancestors(call);
     let scopes = Scopes::of(&ancestors);
     facts
-        .redis
-        .handle_of(receiver, &scopes, source, &facts.imports)
-        .is_some()
+        .semantic
+        .kind_of(receiver, &scopes, source)
+        .is_some_and(BindingKind::is_redis_client)
 }
 
 /// `r.get(f"stock:{item_id}")` shortened for a message.

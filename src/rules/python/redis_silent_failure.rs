@@ -42,11 +42,11 @@
 //! (`except Exception:`) around Redis calls are `swallowed-exception`'s to report.
 
 use super::exceptions::{Handler, called_name, log_exception_fix};
-use super::qualified_name;
 use crate::language::Language;
 use crate::rules::{
     Context, Finding, FixAvailability, FixSafety, Rule, Severity, any_in_tree, node_text,
 };
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::PythonNode;
 
 pub const RULE: Rule = Rule {
@@ -68,7 +68,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             continue;
         };
         let Some(redis_error) = handler.caught_types().into_iter().find_map(|caught| {
-            qualified_name(caught, source, &facts.imports)
+            qualified_name(caught, source, &facts.semantic.imports)
                 .filter(|name| name.starts_with("redis.") || name.starts_with("aioredis."))
         }) else {
             continue;

@@ -48,9 +48,10 @@
 use tree_sitter::Node;
 
 use super::web::routes_of;
-use super::{Imports, local_bindings, qualified_name, top_level_assignment, walk_local_scope};
+use super::{local_bindings, top_level_assignment, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::semantic::python::imports::{Imports, qualified_name};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -92,7 +93,7 @@ pub const ENGINE_MAKERS: &[&str] = &[
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
-    let shared = shared_sessions(context.top_level(), source, &facts.imports);
+    let shared = shared_sessions(context.top_level(), source, &facts.semantic.imports);
     if shared.is_empty() {
         return;
     }

@@ -45,9 +45,10 @@
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
-use super::{positional_arguments, qualified_name};
+use super::positional_arguments;
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -71,7 +72,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(name) = site
             .call
             .field(Field::Function)
-            .and_then(|function| qualified_name(function, source, &facts.imports))
+            .and_then(|function| qualified_name(function, source, &facts.semantic.imports))
             .filter(|name| matches!(name.as_str(), "time.sleep" | "asyncio.sleep"))
         else {
             continue;

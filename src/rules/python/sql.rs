@@ -4,10 +4,9 @@
 
 use tree_sitter::Node;
 
-use super::{
-    CallSite, ModuleFacts, enclosing_scope, keyword_argument, positional_arguments, qualified_name,
-};
+use super::{CallSite, ModuleFacts, enclosing_scope, keyword_argument, positional_arguments};
 use crate::rules::node_text;
+use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 /// Methods that run the SQL in their first argument, on whatever receiver: DB-API
@@ -61,7 +60,7 @@ impl<'t> SqlSink<'t> {
             .is_some_and(|method| EXECUTING_METHODS.contains(&method))
         {
             SinkKind::Method
-        } else if qualified_name(function, source, &facts.imports)
+        } else if qualified_name(function, source, &facts.semantic.imports)
             .is_some_and(|name| SQL_TEXT_FUNCTIONS.contains(&name.as_str()))
         {
             SinkKind::Text

@@ -56,11 +56,12 @@ use tree_sitter::Node;
 use super::sql::{
     Built, SinkKind, SqlSink, built_sql, interpolations, looks_like_sql, string_body,
 };
-use super::{ModuleFacts, dotted_name, positional_arguments};
+use super::{ModuleFacts, positional_arguments};
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
+use crate::semantic::python::imports::dotted_name;
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -145,7 +146,7 @@ fn style_of(sink: &SqlSink, facts: &ModuleFacts, source: &str) -> Option<Style> 
     if sink.kind == SinkKind::Text {
         return Some(Style::Named);
     }
-    let imported = |module: &str| facts.imports.imports_module(module);
+    let imported = |module: &str| facts.semantic.imports.imports_module(module);
     let method = sink
         .call
         .field(Field::Function)

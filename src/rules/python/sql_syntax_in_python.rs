@@ -156,7 +156,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     let other_database = OTHER_DATABASES
         .iter()
-        .any(|database| facts.imports.imports_module(database));
+        .any(|database| facts.semantic.imports.imports_module(database));
     if other_database {
         return;
     }

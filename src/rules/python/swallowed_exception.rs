@@ -70,7 +70,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(handler) = Handler::of(clause) else {
             continue;
         };
-        if !handler.is_broad(source, &facts.imports) {
+        if !handler.is_broad(source, &facts.semantic.imports) {
             continue;
         }
         let header = node_text(clause, source)

@@ -6,11 +6,9 @@ use tree_sitter::Node;
 
 use std::collections::HashMap;
 
-use super::{
-    Imports, binding_of, keyword_argument, positional_arguments, qualified_name, string_value,
-    walk_local_scope,
-};
+use super::{binding_of, keyword_argument, positional_arguments, string_value, walk_local_scope};
 use crate::rules::node_text;
+use crate::semantic::python::imports::{Imports, qualified_name};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 /// Decorator methods that register a route, and the HTTP method they imply.

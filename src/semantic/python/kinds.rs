@@ -1,0 +1,372 @@
+//! What kind of object a binding holds, judged from the call that made it or the
+//! annotation that declares it: the clients, sessions and factories our rules reason
+//! about. Names are fully qualified (resolved through imports) before they get here.
+
+/// What a name, attribute or expression holds, as far as the rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BindingKind {
+    /// A redis-py client (`redis.Redis(...)`, `redis.asyncio.from_url(...)`).
+    RedisClient { asynchronous: bool },
+    /// A Redis pipeline: commands are queued and sent by `execute()`.
+    RedisPipeline { asynchronous: bool },
+    /// A Redis publish/subscribe handle (`<client>.pubsub()`).
+    RedisPubSub,
+    /// An HTTP client that keeps connections (`requests.Session()`, `httpx.Client()`).
+    HttpClient {
+        library: HttpLibrary,
+        asynchronous: bool,
+    },
+    /// A SQLAlchemy engine (`create_engine`, `create_async_engine`).
+    DatabaseEngine { asynchronous: bool },
+    /// Something that makes sessions when called (`sessionmaker(...)`).
+    SessionFactory { asynchronous: bool },
+    /// A database session (`Session(engine)`, `SessionLocal()`, `db: Session`).
+    Session { asynchronous: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpLibrary {
+    Requests,
+    Httpx,
+    Aiohttp,
+}
+
+impl BindingKind {
+    /// Whether its calls are awaited (a coroutine API) rather than blocking.
+    pub fn is_asynchronous(self) -> bool {
+        match self {
+            BindingKind::RedisClient { asynchronous }
+            | BindingKind::RedisPipeline { asynchronous }
+            | BindingKind::HttpClient { asynchronous, .. }
+            | BindingKind::DatabaseEngine { asynchronous }
+            | BindingKind::SessionFactory { asynchronous }
+            | BindingKind::Session { asynchronous } => asynchronous,
+            BindingKind::RedisPubSub => false,
+        }
+    }
+
+    /// A Redis client or pipeline: something that sends commands.
+    pub fn is_redis_client(self) -> bool {
+        matches!(
+            self,
+            BindingKind::RedisClient { .. } | BindingKind::RedisPipeline { .. }
+        )
+    }
+
+    /// One byte that tells kinds apart (for hashes of what a module binds).
+    pub fn code(self) -> u8 {
+        let (variant, asynchronous) = match self {
+            BindingKind::RedisClient { asynchronous } => (0, asynchronous),
+            BindingKind::RedisPipeline { asynchronous } => (1, asynchronous),
+            BindingKind::RedisPubSub => (2, false),
+            BindingKind::HttpClient {
+                library,
+                asynchronous,
+            } => (3 + library as u8, asynchronous),
+            BindingKind::DatabaseEngine { asynchronous } => (6, asynchronous),
+            BindingKind::SessionFactory { asynchronous } => (7, asynchronous),
+            BindingKind::Session { asynchronous } => (8, asynchronous),
+        };
+        variant << 1 | u8::from(asynchronous)
+    }
+}
+
+const SYNC_REDIS_CONSTRUCTORS: &[&str] = &[
+    "redis.Redis",
+    "redis.StrictRedis",
+    "redis.from_url",
+    "redis.Redis.from_url",
+    "redis.StrictRedis.from_url",
+    "redis.client.Redis",
+    "redis.client.StrictRedis",
+    "redis.RedisCluster",
+    "redis.cluster.RedisCluster",
+];
+
+const ASYNC_REDIS_CONSTRUCTORS: &[&str] = &[
+    "redis.asyncio.Redis",
+    "redis.asyncio.StrictRedis",
+    "redis.asyncio.from_url",
+    "redis.asyncio.Redis.from_url",
+    "redis.asyncio.client.Redis",
+    "redis.asyncio.RedisCluster",
+    "aioredis.Redis",
+    "aioredis.from_url",
+    "aioredis.Redis.from_url",
+];
+
+/// Redis connection pools, which take the socket options their clients would.
+pub const REDIS_POOL_CONSTRUCTORS: &[&str] = &[
+    "redis.ConnectionPool",
+    "redis.BlockingConnectionPool",
+    "redis.ConnectionPool.from_url",
+    "redis.BlockingConnectionPool.from_url",
+    "redis.connection.ConnectionPool",
+    "redis.connection.BlockingConnectionPool",
+    "redis.asyncio.ConnectionPool",
+    "redis.asyncio.BlockingConnectionPool",
+    "redis.asyncio.ConnectionPool.from_url",
+    "redis.asyncio.BlockingConnectionPool.from_url",
+    "redis.asyncio.connection.ConnectionPool",
+];
+
+/// Whether a fully qualified name makes a Redis client (sync or async).
+pub fn is_redis_client_constructor(name: &str) -> bool {
+    SYNC_REDIS_CONSTRUCTORS.contains(&name) || ASYNC_REDIS_CONSTRUCTORS.contains(&name)
+}
+
+/// Calls (fully qualified) whose result is of a known kind. Session factories whose
+/// class is chosen by an argument (`sessionmaker(class_=AsyncSession)`) are settled by
+/// the caller (`constructed_kind`).
+const CONSTRUCTORS: &[(&str, BindingKind)] = &[
+    (
+        "requests.Session",
+        BindingKind::HttpClient {
+            library: HttpLibrary::Requests,
+            asynchronous: false,
+        },
+    ),
+    (
+        "requests.session",
+        BindingKind::HttpClient {
+            library: HttpLibrary::Requests,
+            asynchronous: false,
+        },
+    ),
+    (
+        "requests.sessions.Session",
+        BindingKind::HttpClient {
+            library: HttpLibrary::Requests,
+            asynchronous: false,
+        },
+    ),
+    (
+        "httpx.Client",
+        BindingKind::HttpClient {
+            library: HttpLibrary::Httpx,
+            asynchronous: false,
+        },
+    ),
+    (
+        "httpx.AsyncClient",
+        BindingKind::HttpClient {
+            library: HttpLibrary::Httpx,
+            asynchronous: true,
+        },
+    ),
+    (
+        "aiohttp.ClientSession",
+        BindingKind::HttpClient {
+            library: HttpLibrary::Aiohttp,
+            asynchronous: true,
+        },
+    ),
+    (
+        "sqlalchemy.create_engine",
+        BindingKind::DatabaseEngine {
+            asynchronous: false,
+        },
+    ),
+    (
+        "sqlmodel.create_engine",
+        BindingKind::DatabaseEngine {
+            asynchronous: false,
+        },
+    ),
+    (
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        BindingKind::DatabaseEngine { asynchronous: true },
+    ),
+    (
+        "sqlalchemy.orm.sessionmaker",
+        BindingKind::SessionFactory {
+            asynchronous: false,
+        },
+    ),
+    (
+        "sqlalchemy.orm.scoped_session",
+        BindingKind::SessionFactory {
+            asynchronous: false,
+        },
+    ),
+    (
+        "sqlalchemy.ext.asyncio.async_sessionmaker",
+        BindingKind::SessionFactory { asynchronous: true },
+    ),
+    (
+        "sqlalchemy.ext.asyncio.async_scoped_session",
+        BindingKind::SessionFactory { asynchronous: true },
+    ),
+    (
+        "sqlalchemy.orm.Session",
+        BindingKind::Session {
+            asynchronous: false,
+        },
+    ),
+    (
+        "sqlmodel.Session",
+        BindingKind::Session {
+            asynchronous: false,
+        },
+    ),
+    (
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        BindingKind::Session { asynchronous: true },
+    ),
+    (
+        "sqlmodel.ext.asyncio.session.AsyncSession",
+        BindingKind::Session { asynchronous: true },
+    ),
+];
+
+/// Whether `name` is the last part of a known constructor (`from_url`, `Session`,
+/// `create_engine`): a cheap test of a call's shape before names are resolved.
+pub fn is_constructor_last_name(name: &str) -> bool {
+    SYNC_REDIS_CONSTRUCTORS
+        .iter()
+        .chain(ASYNC_REDIS_CONSTRUCTORS)
+        .chain(CONSTRUCTORS.iter().map(|(constructor, _)| constructor))
+        .any(|constructor| constructor.rsplit('.').next() == Some(name))
+}
+
+/// What a call to the fully qualified `name` makes. `class_argument` is the text of
+/// its `class_=` argument, which makes a `sessionmaker` asynchronous.
+pub fn constructed_kind(name: &str, class_argument: Option<&str>) -> Option<BindingKind> {
+    if SYNC_REDIS_CONSTRUCTORS.contains(&name) {
+        return Some(BindingKind::RedisClient {
+            asynchronous: false,
+        });
+    }
+    if ASYNC_REDIS_CONSTRUCTORS.contains(&name) {
+        return Some(BindingKind::RedisClient { asynchronous: true });
+    }
+    let (_, kind) = CONSTRUCTORS
+        .iter()
+        .find(|(constructor, _)| *constructor == name)?;
+    let makes_async_sessions = class_argument.is_some_and(|class| class.ends_with("AsyncSession"));
+    Some(match kind {
+        BindingKind::SessionFactory { .. } if makes_async_sessions => {
+            BindingKind::SessionFactory { asynchronous: true }
+        }
+        kind => *kind,
+    })
+}
+
+/// What an annotation naming the fully qualified `name` declares. Redis clients are
+/// recognised by their class's name whatever the module path (`redis.client.Redis`,
+/// a re-export, a stub); the others by their qualified name only, since `Session` and
+/// `Client` mean different things in different libraries.
+pub fn annotated_kind(name: &str) -> Option<BindingKind> {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let asynchronous = name.starts_with("redis.asyncio") || name.starts_with("aioredis");
+    match last {
+        "Redis" | "StrictRedis" | "RedisCluster" => {
+            return Some(BindingKind::RedisClient { asynchronous });
+        }
+        "Pipeline" if name.contains("redis") => {
+            return Some(BindingKind::RedisPipeline { asynchronous });
+        }
+        "PubSub" if name.contains("redis") => return Some(BindingKind::RedisPubSub),
+        _ => {}
+    }
+    let kind = match name {
+        "sqlalchemy.Engine" | "sqlalchemy.engine.Engine" | "sqlalchemy.engine.base.Engine" => {
+            BindingKind::DatabaseEngine {
+                asynchronous: false,
+            }
+        }
+        "sqlalchemy.ext.asyncio.AsyncEngine" => BindingKind::DatabaseEngine { asynchronous: true },
+        "sqlalchemy.orm.session.Session" => BindingKind::Session {
+            asynchronous: false,
+        },
+        "sqlalchemy.orm.sessionmaker" | "sqlalchemy.orm.session.sessionmaker" => {
+            BindingKind::SessionFactory {
+                asynchronous: false,
+            }
+        }
+        "sqlalchemy.ext.asyncio.async_sessionmaker" => {
+            BindingKind::SessionFactory { asynchronous: true }
+        }
+        _ => CONSTRUCTORS
+            .iter()
+            .find(|(constructor, _)| *constructor == name)
+            .map(|(_, kind)| *kind)?,
+    };
+    Some(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_and_annotations_name_their_kinds() {
+        assert_eq!(
+            constructed_kind("redis.asyncio.from_url", None),
+            Some(BindingKind::RedisClient { asynchronous: true })
+        );
+        assert_eq!(
+            constructed_kind("sqlalchemy.orm.sessionmaker", Some("AsyncSession")),
+            Some(BindingKind::SessionFactory { asynchronous: true })
+        );
+        assert_eq!(
+            constructed_kind("sqlalchemy.orm.sessionmaker", None),
+            Some(BindingKind::SessionFactory {
+                asynchronous: false
+            })
+        );
+        assert_eq!(constructed_kind("requests.get", None), None);
+        assert_eq!(
+            annotated_kind("sqlalchemy.ext.asyncio.AsyncSession"),
+            Some(BindingKind::Session { asynchronous: true })
+        );
+        assert_eq!(
+            annotated_kind("redis.client.Redis"),
+            Some(BindingKind::RedisClient {
+                asynchronous: false
+            })
+        );
+        // `Session` alone is no one library's session.
+        assert_eq!(annotated_kind("Session"), None);
+        assert_eq!(annotated_kind("app.models.Client"), None);
+    }
+
+    #[test]
+    fn kind_codes_are_distinct() {
+        let kinds = [
+            BindingKind::RedisClient { asynchronous: true },
+            BindingKind::RedisClient {
+                asynchronous: false,
+            },
+            BindingKind::RedisPipeline { asynchronous: true },
+            BindingKind::RedisPipeline {
+                asynchronous: false,
+            },
+            BindingKind::RedisPubSub,
+            BindingKind::HttpClient {
+                library: HttpLibrary::Requests,
+                asynchronous: false,
+            },
+            BindingKind::HttpClient {
+                library: HttpLibrary::Httpx,
+                asynchronous: false,
+            },
+            BindingKind::HttpClient {
+                library: HttpLibrary::Httpx,
+                asynchronous: true,
+            },
+            BindingKind::HttpClient {
+                library: HttpLibrary::Aiohttp,
+                asynchronous: true,
+            },
+            BindingKind::DatabaseEngine { asynchronous: true },
+            BindingKind::SessionFactory { asynchronous: true },
+            BindingKind::Session { asynchronous: true },
+            BindingKind::Session {
+                asynchronous: false,
+            },
+        ];
+        let codes: std::collections::HashSet<u8> = kinds.iter().map(|kind| kind.code()).collect();
+        assert_eq!(codes.len(), kinds.len());
+    }
+}

@@ -1,0 +1,348 @@
+//! The semantic model of one Python module: what its names are imported as, the values
+//! each scope binds to plain names, and the kind of object (client, pipeline, session,
+//! factory) that names, `self.x` attributes and annotated parameters hold. Built from
+//! the one walk that collects the module's facts; rules ask it what an expression is
+//! (`kind_of`, `resolve_qualified_name`) instead of walking the module again.
+//!
+//! Kinds are found from assignments (`x = redis.Redis()`, `self.db = SessionLocal()`),
+//! `with ... as x` items, and parameters annotated with a known class. A binding of
+//! `self.x` belongs to the class; other bindings to the innermost function, else the
+//! class body, else the module (see `Scopes`).
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::bindings::ScopedBindings;
+use super::imports::{Imports, dotted_name, qualified_name};
+use super::kinds::{BindingKind, annotated_kind, constructed_kind, is_constructor_last_name};
+use crate::rules::node_text;
+use crate::rules::python::{enclosing_class, keyword_argument};
+use crate::syntax::python_fields::{Field, PythonNode};
+
+pub struct SemanticModel<'t> {
+    pub imports: Imports,
+    /// The values each scope binds to plain names.
+    pub bindings: ScopedBindings<'t>,
+    /// (scope node id, normalized target text) → what the latest binding holds.
+    kinds: HashMap<(usize, String), BindingKind>,
+}
+
+/// The scopes a node sits in, innermost function first, for binding lookups.
+pub struct Scopes<'t> {
+    functions: Vec<Node<'t>>,
+    class: Option<Node<'t>>,
+    module: Option<Node<'t>>,
+}
+
+impl<'t> Scopes<'t> {
+    /// From a walk's stack of `def`/`lambda`/`class` nodes, outermost first.
+    pub fn from_stack(stack: &[Node<'t>], root: Node<'t>) -> Scopes<'t> {
+        let chain: Vec<Node<'t>> = std::iter::once(root).chain(stack.iter().copied()).collect();
+        Scopes::of(&chain)
+    }
+
+    /// From a node's ancestors, outermost first.
+    pub fn of(ancestors: &[Node<'t>]) -> Scopes<'t> {
+        let functions = ancestors
+            .iter()
+            .rev()
+            .filter(|node| node.kind_name() == "function_definition")
+            .copied()
+            .collect();
+        Scopes {
+            functions,
+            class: enclosing_class(ancestors),
+            module: ancestors.first().copied(),
+        }
+    }
+
+    /// Where a binding of `text` made here lives.
+    fn binding_scope(&self, text: &str) -> Option<Node<'t>> {
+        if text.starts_with("self.") {
+            return self
+                .class
+                .or_else(|| self.functions.first().copied())
+                .or(self.module);
+        }
+        // A name bound in a class body is a class attribute, not a module global.
+        self.functions
+            .first()
+            .copied()
+            .or(self.class)
+            .or(self.module)
+    }
+
+    /// Where a plain name used here is looked up: the enclosing functions, the class
+    /// body when used directly in it (methods do not see class-body names), the module.
+    fn lookup_scopes(&self) -> impl Iterator<Item = Node<'t>> + '_ {
+        let class_body = self.class.filter(|_| self.functions.is_empty());
+        self.functions
+            .iter()
+            .copied()
+            .chain(class_body)
+            .chain(self.module)
+    }
+}
+
+/// A node that may bind a kind (an assignment, a `with` item, an annotated parameter)
+/// with the scopes it was made in; the walk collects them, the model reads them.
+pub type BindingSite<'t> = (Node<'t>, Scopes<'t>);
+
+/// Method calls that make a new object of a kind from one of another.
+const DERIVING_METHODS: &[&str] = &["pipeline", "pubsub"];
+
+impl<'t> SemanticModel<'t> {
+    pub fn new(
+        imports: Imports,
+        bindings: ScopedBindings<'t>,
+        sites: &[BindingSite<'t>],
+        source: &str,
+    ) -> SemanticModel<'t> {
+        let mut model = SemanticModel {
+            imports,
+            bindings,
+            kinds: HashMap::new(),
+        };
+        // Two passes, so a pipeline or session made from a client or factory bound
+        // later in the file still resolves.
+        for _ in 0..2 {
+            for (node, scopes) in sites {
+                let Some((target, kind)) = model.binding_made_by(*node, scopes, source) else {
+                    continue;
+                };
+                let text = normalized(node_text(target, source));
+                if let Some(scope) = scopes.binding_scope(&text) {
+                    model.kinds.insert((scope.id(), text), kind);
+                }
+            }
+        }
+        model
+    }
+
+    /// The fully qualified name of a dotted expression (`rq.get` -> `requests.get`).
+    pub fn resolve_qualified_name(&self, expression: Node, source: &str) -> Option<String> {
+        qualified_name(expression, source, &self.imports)
+    }
+
+    /// The names one scope (by its node id) binds to objects of a known kind, sorted.
+    pub fn kinds_bound_in(&self, scope_id: usize) -> Vec<(&str, BindingKind)> {
+        let mut names: Vec<(&str, BindingKind)> = self
+            .kinds
+            .iter()
+            .filter(|((scope, _), _)| *scope == scope_id)
+            .map(|((_, name), kind)| (name.as_str(), *kind))
+            .collect();
+        names.sort_by_key(|(name, _)| *name);
+        names
+    }
+
+    /// What `expression` holds, when it is of a known kind; `scopes` are those of the
+    /// statement it appears in.
+    pub fn kind_of(&self, expression: Node, scopes: &Scopes, source: &str) -> Option<BindingKind> {
+        // A loop, not recursion: parentheses and `.pipeline()` calls can nest thousands
+        // deep, and each level would be a stack frame.
+        let mut expression = expression;
+        // Methods applied to what the loop finds, outermost last.
+        let mut derived: Vec<&str> = Vec::new();
+        let found = loop {
+            match expression.kind_name() {
+                "parenthesized_expression" | "await" => expression = expression.named_child(0)?,
+                "call" => {
+                    let function = expression.field(Field::Function)?;
+                    if let Some(kind) = self.constructed(expression, function, scopes, source) {
+                        break kind;
+                    }
+                    let method = function
+                        .field(Field::Attribute)
+                        .filter(|_| function.kind_name() == "attribute")
+                        .map(|method| node_text(method, source))
+                        .filter(|method| DERIVING_METHODS.contains(method))?;
+                    derived.push(method);
+                    expression = function.field(Field::Object)?;
+                }
+                _ => break self.bound_kind(expression, scopes, source)?,
+            }
+        };
+        derived
+            .iter()
+            .rev()
+            .try_fold(found, |kind, method| derived_kind(kind, method))
+    }
+
+    /// Whether `expression` could hold an object of a known kind, judged from its shape
+    /// alone, before its scopes are worked out: the result of a call can only when the
+    /// call makes one. (A chain like `r.set(..).set(..)` is then looked up once, not
+    /// once per link.)
+    pub fn may_hold_kind(expression: Node, source: &str) -> bool {
+        let mut expression = expression;
+        while matches!(expression.kind_name(), "parenthesized_expression" | "await") {
+            let Some(inner) = expression.named_child(0) else {
+                return false;
+            };
+            expression = inner;
+        }
+        if expression.kind_name() != "call" {
+            return true;
+        }
+        let Some(function) = expression.field(Field::Function) else {
+            return false;
+        };
+        match function.kind_name() {
+            "identifier" => true, // a constructor imported under any name, or a factory
+            "attribute" => {
+                let Some(name) = function.field(Field::Attribute) else {
+                    return false;
+                };
+                let name = node_text(name, source);
+                // `self.session_factory()`: a factory kept on the instance.
+                let on_self = function
+                    .field(Field::Object)
+                    .is_some_and(|object| node_text(object, source) == "self");
+                DERIVING_METHODS.contains(&name) || is_constructor_last_name(name) || on_self
+            }
+            _ => false,
+        }
+    }
+
+    /// What a call makes when its callee is a known constructor, or a name bound to a
+    /// session factory (`SessionLocal()`).
+    fn constructed(
+        &self,
+        call: Node,
+        function: Node,
+        scopes: &Scopes,
+        source: &str,
+    ) -> Option<BindingKind> {
+        if let Some(name) = self.resolve_qualified_name(function, source) {
+            let class_argument =
+                keyword_argument(call, "class_", source).map(|class| node_text(class, source));
+            if let Some(kind) = constructed_kind(&name, class_argument) {
+                return Some(kind);
+            }
+        }
+        match self.bound_kind(function, scopes, source)? {
+            BindingKind::SessionFactory { asynchronous } => {
+                Some(BindingKind::Session { asynchronous })
+            }
+            _ => None,
+        }
+    }
+
+    /// The kind bound to a plain name or a `self.x` attribute.
+    fn bound_kind(&self, expression: Node, scopes: &Scopes, source: &str) -> Option<BindingKind> {
+        // A dotted name only: its text is short, while the text of a long chain of
+        // calls is not (copying it once per link would be quadratic).
+        let text = dotted_name(expression, source)?;
+        let bound = if text.starts_with("self.") {
+            self.kinds.get(&(scopes.class?.id(), text))
+        } else {
+            scopes
+                .lookup_scopes()
+                .find_map(|scope| self.kinds.get(&(scope.id(), text.clone())))
+        };
+        bound.copied()
+    }
+
+    /// The target an assignment, `with ... as` or annotated parameter binds to an
+    /// object of a known kind, and that kind.
+    fn binding_made_by<'n>(
+        &self,
+        node: Node<'n>,
+        scopes: &Scopes,
+        source: &str,
+    ) -> Option<(Node<'n>, BindingKind)> {
+        match node.kind_name() {
+            "assignment" => {
+                let target = node.field(Field::Left)?;
+                let kind = match node.field(Field::Right) {
+                    Some(value) => self.kind_of_value(value, scopes, source),
+                    None => None,
+                };
+                // `x: Redis = make()` declares what the call alone does not show.
+                let kind =
+                    kind.or_else(|| self.annotation_kind(node.field(Field::Type)?, source))?;
+                Some((target, kind))
+            }
+            "with_item" => {
+                let value = node
+                    .field(Field::Value)
+                    .filter(|value| value.kind_name() == "as_pattern")?;
+                let target = value.field(Field::Alias)?.named_child(0)?;
+                Some((
+                    target,
+                    self.kind_of_value(value.named_child(0)?, scopes, source)?,
+                ))
+            }
+            _ => {
+                let name = node.field(Field::Name).or_else(|| node.named_child(0))?;
+                Some((
+                    name,
+                    self.annotation_kind(node.field(Field::Type)?, source)?,
+                ))
+            }
+        }
+    }
+
+    /// What the value of an assignment or `with` item evaluates to: an object made by
+    /// a call (a bare name is not followed: `x = y` leaves `x` unknown).
+    fn kind_of_value(&self, value: Node, scopes: &Scopes, source: &str) -> Option<BindingKind> {
+        let call = if value.kind_name() == "await" {
+            value.named_child(0)?
+        } else {
+            value
+        };
+        if call.kind_name() != "call" {
+            return None;
+        }
+        self.kind_of(call, scopes, source)
+    }
+
+    /// The kind an annotation declares: `Redis`, `redis.Redis`, `"Redis"`,
+    /// `Optional[AsyncSession]`, `Session | None`, `Annotated[Session, Depends(...)]`.
+    /// Looks at each outermost name (not inside an attribute chain) and each string.
+    fn annotation_kind(&self, annotation: Node, source: &str) -> Option<BindingKind> {
+        let mut stack = vec![annotation];
+        while let Some(node) = stack.pop() {
+            let name = match node.kind_name() {
+                "identifier" | "attribute" => self
+                    .resolve_qualified_name(node, source)
+                    .or_else(|| dotted_name(node, source)),
+                "string_content" => {
+                    let text = node_text(node, source);
+                    let head = text.split('.').next().unwrap_or(text);
+                    let resolved = self.imports.resolve(head).unwrap_or(head);
+                    Some(format!("{resolved}{}", &text[head.len()..]))
+                }
+                // Arguments of a call (`Depends(get_db)`) say nothing about the type.
+                "call" => continue,
+                _ => {
+                    let mut cursor = node.walk();
+                    stack.extend(node.named_children(&mut cursor));
+                    continue;
+                }
+            };
+            if let Some(kind) = name.as_deref().and_then(annotated_kind) {
+                return Some(kind);
+            }
+        }
+        None
+    }
+}
+
+/// What `method` called on an object of `kind` makes: a pipeline of a Redis client or
+/// pipeline, a publish/subscribe handle of a client.
+fn derived_kind(kind: BindingKind, method: &str) -> Option<BindingKind> {
+    match (kind, method) {
+        (
+            BindingKind::RedisClient { asynchronous } | BindingKind::RedisPipeline { asynchronous },
+            "pipeline",
+        ) => Some(BindingKind::RedisPipeline { asynchronous }),
+        (BindingKind::RedisClient { .. }, "pubsub") => Some(BindingKind::RedisPubSub),
+        _ => None,
+    }
+}
+
+fn normalized(text: &str) -> String {
+    text.split_whitespace().collect()
+}
