@@ -3,8 +3,12 @@
 //! or `lambda`): `time.sleep`, `requests.*`, `urllib.request.urlopen`, module-level
 //! `httpx.get/post/...` and `httpx.Client`, `open()`, `Path.read_*`/`write_*`,
 //! `subprocess.run/call/check_call/check_output/Popen`, `os.system`,
-//! `psycopg2.connect`, `sqlite3.connect`, and calls on a synchronous Redis client.
-//! Names are resolved through imports (`from time import sleep`, `import requests as rq`).
+//! `psycopg2.connect`, `sqlite3.connect`, and calls on synchronous clients: a Redis
+//! client or pipeline, an HTTP session (`requests.Session()`, `httpx.Client()`), and a
+//! SQLAlchemy `Session` (`db: Session = Depends(get_db)`, `SessionLocal()`, a session
+//! from a `sessionmaker`) running queries (`execute`, `query`, `get`, `commit`, ...).
+//! Names are resolved through imports (`from time import sleep`, `import requests as rq`),
+//! and clients through the module's semantic model (names, `self.x`, annotations).
 //!
 //! Calls handed to `asyncio.to_thread`, `loop.run_in_executor` or `run_in_threadpool`,
 //! and awaited async equivalents, are fine.
@@ -44,12 +48,13 @@
 //! expression. Other calls become `await asyncio.to_thread(f, *args, **kwargs)`, which
 //! is unsafe: the work moves to a thread, so code that relies on running on the event
 //! loop's thread (thread-locals, non-thread-safe objects) may behave differently.
-//! `open()` in a `with` statement and client constructors get no fix.
+//! `open()` in a `with` statement, client constructors and queries on a synchronous
+//! database session get no fix (a session is not safe to share with a worker thread,
+//! and a query chain blocks where it is evaluated, not where it starts).
+
+use std::collections::HashMap;
 
 use tree_sitter::Node;
-
-use crate::semantic::python::{BindingKind, Scopes};
-use std::collections::HashMap;
 
 use super::{ModuleFacts, ensure_module_import, is_async_function, is_standalone_statement};
 use crate::language::Language;
@@ -58,6 +63,7 @@ use crate::rules::{
     node_text, prefilter,
 };
 use crate::semantic::python::imports::qualified_name;
+use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -105,6 +111,8 @@ const BLOCKING_WORDS: &[&str] = &[
     "read_bytes",
     "write_text",
     "write_bytes",
+    "session", // sessionmaker, Session, requests.Session
+    "client",  // httpx.Client
 ];
 
 /// Whether the text can hold a finding: a coroutine and something that blocks.
@@ -123,6 +131,13 @@ const HTTP_FUNCTIONS: &[&str] = &[
 ];
 
 const PATH_IO_METHODS: &[&str] = &["read_text", "read_bytes", "write_text", "write_bytes"];
+
+/// Methods of a SQLAlchemy `Session` that talk to the database (or start a query chain
+/// that will, for `query`).
+const SESSION_IO_METHODS: &[&str] = &[
+    "execute", "scalar", "scalars", "query", "get", "commit", "rollback", "flush", "refresh",
+    "merge",
+];
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
@@ -167,6 +182,8 @@ enum Blocking {
     Offloadable(String),
     /// Blocks, but moving it to a thread as-is would be wrong (a client or a `with open`).
     NoFix(String),
+    /// A query on a synchronous database session.
+    SyncSession(String),
 }
 
 fn classify(
@@ -209,22 +226,28 @@ fn classify(
         return Some(Blocking::Offloadable(format!("Path.{method}")));
     }
     let receiver = function.field(Field::Object)?;
-    let sends_commands = match facts.semantic.kind_of(receiver, scopes, source)? {
-        BindingKind::RedisClient {
-            asynchronous: false,
-        } => !matches!(method, "pipeline" | "lock" | "pubsub"),
-        BindingKind::RedisPipeline {
-            asynchronous: false,
-        } => method == "execute",
-        _ => false,
-    };
-    if !sends_commands {
+    if !SemanticModel::may_hold_kind(receiver, source) {
         return None;
     }
-    Some(Blocking::Offloadable(format!(
-        "{}.{method}",
-        node_text(receiver, source)
-    )))
+    let label = || format!("{}.{method}", node_text(receiver, source));
+    match facts.semantic.kind_of(receiver, scopes, source)? {
+        BindingKind::RedisClient {
+            asynchronous: false,
+        } if !matches!(method, "pipeline" | "lock" | "pubsub") => {
+            Some(Blocking::Offloadable(label()))
+        }
+        BindingKind::RedisPipeline {
+            asynchronous: false,
+        } if method == "execute" => Some(Blocking::Offloadable(label())),
+        BindingKind::HttpClient {
+            asynchronous: false,
+            ..
+        } if HTTP_FUNCTIONS.contains(&method) => Some(Blocking::Offloadable(label())),
+        BindingKind::Session {
+            asynchronous: false,
+        } if SESSION_IO_METHODS.contains(&method) => Some(Blocking::SyncSession(label())),
+        _ => None,
+    }
 }
 
 fn report(
@@ -251,6 +274,7 @@ fn report(
         .filter(|arguments| arguments.kind_name() == "argument_list");
     let with_import =
         |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
+    let is_session_query = matches!(blocking, Blocking::SyncSession(_));
     let (label, fix) = match blocking {
         Blocking::Sleep => {
             let fix = function.filter(|_| arguments.is_some()).map(|function| {
@@ -294,10 +318,14 @@ fn report(
             (label, fix)
         }
         Blocking::NoFix(label) => (label, None),
+        Blocking::SyncSession(label) => (label, None),
     };
     let hint = match label.as_str() {
         "httpx.Client" => " (use `httpx.AsyncClient`)",
         "open" => " (use `aiofiles` or `asyncio.to_thread`)",
+        _ if is_session_query => {
+            " (a synchronous `Session`: use an `AsyncSession`, or a plain `def`, which FastAPI runs in a thread pool)"
+        }
         _ => "",
     };
     let mut finding = RULE.finding(

@@ -36,21 +36,21 @@
 //! many seconds. Calls that pass `**kwargs` (which may carry a timeout) are not reported.
 //!
 //! ## Known problems
-//! A session is only recognised when it is created in the same function, or at module
-//! level, under a plain name (`s = requests.Session()`, `with requests.Session() as s`);
-//! sessions stored on `self` or passed in as parameters are not followed, and neither are
-//! adapters or subclasses that set a default timeout.
+//! A session is recognised where the module shows what it is: created in the same
+//! function, the class (`self.session = requests.Session()`) or the module, under a plain
+//! name or `with requests.Session() as s`, or a parameter annotated `requests.Session`.
+//! Sessions made in another module are not followed yet, and neither are adapters or
+//! subclasses that set a default timeout.
 
 use tree_sitter::Node;
 
-use super::{
-    ModuleFacts, add_keyword_arguments, enclosing_scope, has_dictionary_splat, keyword_argument,
-};
+use super::{ModuleFacts, add_keyword_arguments, has_dictionary_splat, keyword_argument};
 use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
-use crate::semantic::python::imports::qualified_name;
+use crate::semantic::python::kinds::HttpLibrary;
+use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -124,7 +124,7 @@ fn classify(
     function: Node,
 ) -> Option<HttpCall> {
     let source = context.source;
-    if let Some(name) = qualified_name(function, source, &facts.semantic.imports) {
+    if let Some(name) = facts.semantic.resolve_qualified_name(function, source) {
         let (module, member) = name.split_once('.')?;
         return match (module, member) {
             ("requests", method) if HTTP_METHODS.contains(&method) && method != "stream" => {
@@ -145,34 +145,20 @@ fn classify(
         return None;
     }
     let receiver = function.field(Field::Object)?;
-    let is_session = match receiver.kind_name() {
-        "call" => is_session_constructor(receiver, source, facts),
-        "identifier" => {
-            let ancestors = facts.ancestry.ancestors(call);
-            let name = node_text(receiver, source);
-            let function_scope = enclosing_scope(&ancestors);
-            let module = ancestors.first().copied();
-            [function_scope, module]
-                .into_iter()
-                .flatten()
-                .any(|scope| binds_session(scope, name, source, facts))
-        }
-        _ => false,
+    if !SemanticModel::may_hold_kind(receiver, source) {
+        return None;
+    }
+    let scopes = Scopes::of(&facts.ancestry.ancestors(call));
+    let kind = facts.semantic.kind_of(receiver, &scopes, source)?;
+    let BindingKind::HttpClient {
+        library: HttpLibrary::Requests,
+        ..
+    } = kind
+    else {
+        return None;
     };
-    is_session.then(|| HttpCall::Requests(format!("{}.{method}", node_text(receiver, source))))
-}
-
-fn is_session_constructor(call: Node, source: &str, facts: &ModuleFacts) -> bool {
-    call.field(Field::Function)
-        .and_then(|function| qualified_name(function, source, &facts.semantic.imports))
-        .is_some_and(|name| matches!(name.as_str(), "requests.Session" | "requests.session"))
-}
-
-/// Whether `scope` binds `name` to a new `requests.Session()` (by `=` or `with ... as`).
-fn binds_session(scope: Node, name: &str, source: &str, facts: &ModuleFacts) -> bool {
-    facts
-        .semantic
-        .bindings
-        .calls_bound(scope, name)
-        .any(|value| is_session_constructor(value, source, facts))
+    Some(HttpCall::Requests(format!(
+        "{}.{method}",
+        node_text(receiver, source)
+    )))
 }
