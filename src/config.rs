@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::rules::{Rule, Severity, rule_by_id};
-
-pub const DEFAULT_REDIS_TTL_SECONDS: u64 = 3600;
-pub const DEFAULT_HTTP_TIMEOUT_SECONDS: u64 = 10;
+use crate::rules::rule_set::RuleSet;
+use crate::rules::settings::{
+    DEFAULT_HTTP_TIMEOUT_SECONDS, DEFAULT_REDIS_TTL_SECONDS, RuleSettings,
+};
+use crate::rules::{RuleId, Severity};
 
 /// The options a user may write, in a file or in editor settings.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -115,21 +116,17 @@ impl Options {
         select
             .chain(ignore)
             .chain(severity)
-            .filter(|id| rule_by_id(id).is_none())
+            .filter(|id| RuleId::from_id(id).is_none())
             .cloned()
             .collect()
     }
 }
 
-/// Resolved settings, cheap to query per finding.
+/// Resolved settings: what the rules read, and which files `check` skips and where it
+/// keeps its cache.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    select: Option<Vec<String>>,
-    ignore: Vec<String>,
-    severity: BTreeMap<String, Severity>,
-    pub redis_default_ttl_seconds: u64,
-    /// The `timeout=` the HTTP fixes add.
-    pub http_default_timeout_seconds: u64,
+    pub rules: RuleSettings,
     exclude: GlobSet,
     /// The `cache-dir` setting as written (relative paths are below the project root).
     pub cache_dir: Option<PathBuf>,
@@ -155,57 +152,42 @@ impl Settings {
                 .map_err(|error| format!("bad exclude glob `{pattern}`: {error}"))?;
             exclude.add(glob);
         }
-        Ok(Settings {
-            select: options.select,
-            ignore: options.ignore.unwrap_or_default(),
-            severity: options.severity.unwrap_or_default(),
-            redis_default_ttl_seconds: options
+        let named = |ids: &Option<Vec<String>>| {
+            let mut set = RuleSet::EMPTY;
+            for rule in ids.iter().flatten().filter_map(|id| RuleId::from_id(id)) {
+                set.insert(rule);
+            }
+            set
+        };
+        let selected = match &options.select {
+            Some(_) => named(&options.select),
+            None => RuleSet::from_fn(|_| true),
+        };
+        let ignored = named(&options.ignore);
+        let enabled = selected.retain(|rule, _| !ignored.contains(rule));
+        let severity = options
+            .severity
+            .iter()
+            .flatten()
+            .filter_map(|(id, severity)| Some((RuleId::from_id(id)?, *severity)))
+            .collect();
+        let rules = RuleSettings::new(
+            enabled,
+            severity,
+            options
                 .redis
                 .and_then(|redis| redis.default_ttl_seconds)
                 .unwrap_or(DEFAULT_REDIS_TTL_SECONDS),
-            http_default_timeout_seconds: options
+            options
                 .http
                 .and_then(|http| http.default_timeout_seconds)
                 .unwrap_or(DEFAULT_HTTP_TIMEOUT_SECONDS),
+        );
+        Ok(Settings {
+            rules,
             exclude: exclude.build().map_err(|error| error.to_string())?,
             cache_dir: options.cache_dir.map(PathBuf::from),
         })
-    }
-
-    pub fn is_enabled(&self, rule: &Rule) -> bool {
-        let selected = self
-            .select
-            .as_ref()
-            .is_none_or(|select| select.iter().any(|id| id == rule.id));
-        selected && !self.ignore.iter().any(|id| id == rule.id)
-    }
-
-    /// A hash of everything that changes what the rules report (not `exclude`, which
-    /// only chooses files): cached findings are reused only under equal fingerprints.
-    pub fn fingerprint(&self) -> u64 {
-        // Stable across runs and machines (the `check` cache is keyed by it), unlike
-        // `DefaultHasher`, whose algorithm may change between Rust releases.
-        let text = format!(
-            "{:?}|{:?}|{:?}|{}|{}",
-            self.select,
-            self.ignore,
-            self.severity,
-            self.redis_default_ttl_seconds,
-            self.http_default_timeout_seconds
-        );
-        xxhash_rust::xxh3::xxh3_64(text.as_bytes())
-    }
-
-    /// The severity the user set for a rule, if any.
-    pub fn configured_severity(&self, rule: &Rule) -> Option<Severity> {
-        self.severity.get(rule.id).copied()
-    }
-
-    pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity
-            .get(rule.id)
-            .copied()
-            .unwrap_or(rule.default_severity)
     }
 
     /// `relative` is the path below the workspace root.
@@ -433,11 +415,13 @@ mod tests {
         }))
         .expect("json");
         let settings = Settings::from_options(file.overlay(editor)).expect("valid");
-        let rollback = rule_by_id("missing-rollback").expect("rule");
-        let blocking = rule_by_id("blocking-io-in-async").expect("rule");
-        assert!(!settings.is_enabled(rollback));
-        assert!(settings.is_enabled(blocking));
-        assert_eq!(settings.severity_of(blocking), Severity::Error);
-        assert_eq!(settings.redis_default_ttl_seconds, 120);
+        let rules = &settings.rules;
+        assert!(!rules.is_enabled(RuleId::MissingRollback));
+        assert!(rules.is_enabled(RuleId::BlockingIoInAsync));
+        assert_eq!(
+            rules.severity_of(RuleId::BlockingIoInAsync),
+            Severity::Error
+        );
+        assert_eq!(rules.redis_default_ttl_seconds, 120);
     }
 }

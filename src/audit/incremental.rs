@@ -163,9 +163,10 @@ impl AuditCache {
         // The module context comes from the statements every audit walks and from what
         // is remembered of the skipped definitions, so it is the same whatever is
         // skipped: when it changed, the rules run once, over everything.
-        let optimistic = Context::with_coverage(source, syntax, language, settings, &coverage)
-            .with_path(path)
-            .with_top_level(top_level.clone());
+        let optimistic =
+            Context::with_coverage(source, syntax, language, &settings.rules, &coverage)
+                .with_path(path)
+                .with_top_level(top_level.clone());
         let facts = optimistic.python_facts();
         // Which names a route's `Depends(...)` may resolve to here and authenticate
         // (`missing-auth-dependency`).
@@ -189,7 +190,7 @@ impl AuditCache {
             optimistic
         } else {
             drop(optimistic);
-            Context::with_coverage(source, syntax, language, settings, Coverage::WHOLE)
+            Context::with_coverage(source, syntax, language, &settings.rules, Coverage::WHOLE)
                 .with_path(path)
                 .with_top_level(top_level.clone())
         };
@@ -287,7 +288,7 @@ impl AuditCache {
             trigger_words_present(language, source.get(item.range.clone()).unwrap_or(""))
         })
         .for_each(|words| triggered = triggered.union(*words));
-        triggered.retain(|rule| settings.is_enabled(rule))
+        triggered.retain(|id, _| settings.rules.is_enabled(id))
     }
 }
 
@@ -343,7 +344,7 @@ fn context_hash(
     let mut hasher = Xxh3::new();
     hasher.update(source.get(..header_end).unwrap_or("").as_bytes());
     hasher.update(newline_of(source).as_bytes());
-    hasher.write_u64(settings.fingerprint());
+    hasher.write_u64(settings.rules.fingerprint());
     for word in triggered.words() {
         hasher.write_u64(*word);
     }

@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::document::parse_text;
 use crate::language::Language;
 use crate::rules::rule_set::RuleSet;
-use crate::rules::{ALL_RULES, Context, Finding};
+use crate::rules::{Context, Finding, RuleId};
 use crate::suppression::{is_suppressed, may_suppress};
 use crate::syntax::Syntax;
 
@@ -34,7 +34,7 @@ pub fn audit(
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    let context = Context::new(source, syntax, language, settings).with_path(path);
+    let context = Context::new(source, syntax, language, &settings.rules).with_path(path);
     let triggered = triggered_rules(language, source, settings);
     finish(run_rules(&context, triggered), source, language)
 }
@@ -48,7 +48,7 @@ pub fn audit_without_prefilter(
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    let context = Context::new(source, syntax, language, settings).with_path(path);
+    let context = Context::new(source, syntax, language, &settings.rules).with_path(path);
     let all = RuleSet::from_fn(|rule| rule.applies_to(language));
     finish(run_rules(&context, all), source, language)
 }
@@ -62,9 +62,9 @@ fn run_rules(context: &Context, triggered: RuleSet) -> Vec<Finding> {
     // this feature too, and a scan per rule per keystroke showed in its figures).
     #[cfg(feature = "fault-injection")]
     let asks_for_faults = context.source.contains(FAULT_MARKER);
-    for (_, rule) in triggered
+    for (id, rule) in triggered
         .rules()
-        .filter(|(_, rule)| rule.applies_to(language) && settings.is_enabled(rule))
+        .filter(|(id, rule)| rule.applies_to(language) && settings.is_enabled(*id))
     {
         let mut found = Vec::new();
         IN_RULE.set(true);
@@ -82,7 +82,7 @@ fn run_rules(context: &Context, triggered: RuleSet) -> Vec<Finding> {
         }
         // A configured severity applies to all of a rule's findings; otherwise each keeps
         // its own (a rule may report a milder case below its default).
-        match settings.configured_severity(rule) {
+        match settings.configured_severity(id) {
             Some(severity) => findings.extend(found.into_iter().map(|finding| Finding {
                 severity,
                 ..finding
@@ -156,8 +156,10 @@ fn finish(mut findings: Vec<Finding>, source: &str, language: Language) -> Vec<F
 /// One matcher over the trigger words of one language's rules.
 struct Triggers {
     matcher: AhoCorasick,
-    /// `rule_of_pattern[p]` is the index in `ALL_RULES` of pattern `p`'s rule.
-    rule_of_pattern: Vec<usize>,
+    /// `rule_of_pattern[p]` is the rule of pattern `p`.
+    rule_of_pattern: Vec<RuleId>,
+    /// The rules that have trigger words.
+    with_triggers: RuleSet,
 }
 
 /// Per language, so a Python file is never scanned for Dockerfile words (a word no
@@ -168,11 +170,14 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
         .map(|&language| {
             let mut patterns = Vec::new();
             let mut rule_of_pattern = Vec::new();
-            for (index, rule) in ALL_RULES.iter().enumerate() {
+            let mut with_triggers = RuleSet::EMPTY;
+            for &id in RuleId::ALL {
+                let rule = id.rule();
                 if rule.applies_to(language) {
                     for trigger in rule.triggers {
                         patterns.push(*trigger);
-                        rule_of_pattern.push(index);
+                        rule_of_pattern.push(id);
+                        with_triggers.insert(id);
                     }
                 }
             }
@@ -183,6 +188,7 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
             let triggers = Triggers {
                 matcher,
                 rule_of_pattern,
+                with_triggers,
             };
             (language, triggers)
         })
@@ -195,8 +201,8 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
 /// tests run only for enabled rules.
 pub fn triggered_rules(language: Language, source: &str, settings: &Settings) -> RuleSet {
     let present = trigger_words_present(language, source);
-    present.retain(|rule| {
-        settings.is_enabled(rule) && rule.text_test.is_none_or(|text_test| text_test(source))
+    present.retain(|id, rule| {
+        settings.rules.is_enabled(id) && rule.text_test.is_none_or(|text_test| text_test(source))
     })
 }
 
@@ -211,14 +217,15 @@ pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
         return present;
     };
     // Rules with trigger words that none has matched yet.
-    let mut missing: HashSet<usize> = triggers.rule_of_pattern.iter().copied().collect();
+    let mut missing = triggers.with_triggers;
     if missing.is_empty() {
         return present;
     }
     for found in triggers.matcher.find_overlapping_iter(text) {
         let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
-        if missing.remove(&rule) {
-            present.insert_index(rule);
+        if missing.contains(rule) {
+            missing.remove(rule);
+            present.insert(rule);
             if missing.is_empty() {
                 break;
             }

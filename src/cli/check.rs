@@ -155,7 +155,7 @@ pub fn run_check(
             .cache_dir
             .as_ref()
             .map_or_else(|| root.join(CACHE_FOLDER), |folder| root.join(folder));
-        CheckCache::open(&folder, settings.fingerprint())
+        CheckCache::open(&folder, settings.rules.fingerprint())
     });
     let outcomes: Vec<Outcome> = files
         .par_iter()

@@ -2,9 +2,10 @@
 //! and the context a check function reads.
 //!
 //! One rule per file under `rules/<language>/`, each a `pub const RULE: Rule` with its
-//! documentation as the file's `//!` comment (collected by `build.rs`). Rules only read
-//! the source and tree they are given; they never touch LSP types, files or settings
-//! beyond `Context`.
+//! documentation as the file's `//!` comment (collected by `build.rs`), and one line in
+//! `registry` that gives it its `RuleId`. Rules only read the source and tree they are
+//! given; they never touch LSP types, files or configuration beyond `Context` (whose
+//! `settings` are the resolved `RuleSettings`).
 
 pub mod ancestry;
 pub mod docker;
@@ -12,8 +13,10 @@ pub mod postgres;
 pub mod prefilter;
 pub mod python;
 pub mod query;
+pub mod registry;
 pub mod rule_set;
 pub mod secrets;
+pub mod settings;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -21,9 +24,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
-use crate::config::Settings;
 use crate::language::Language;
 use crate::syntax::Syntax;
+use settings::RuleSettings;
+
+pub use registry::{ALL_RULES, RuleId};
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
 
@@ -229,37 +234,6 @@ impl std::fmt::Debug for Rule {
     }
 }
 
-/// Every rule, in the order `stackaudit rules` lists them.
-pub static ALL_RULES: &[&Rule] = &[
-    &python::missing_rollback::RULE,
-    &python::blocking_io_in_async::RULE,
-    &python::redis_key_without_ttl::RULE,
-    &python::sql_injection::RULE,
-    &python::sql_syntax_in_python::RULE,
-    &python::n_plus_one_query::RULE,
-    &python::http_without_timeout::RULE,
-    &python::redis_client_without_timeout::RULE,
-    &python::redis_silent_failure::RULE,
-    &python::redis_keys_command::RULE,
-    &python::redis_race_condition::RULE,
-    &python::pubsub_without_reconnect::RULE,
-    &python::db_pool_without_timeout::RULE,
-    &python::session_shared_across_requests::RULE,
-    &python::global_mutable_state::RULE,
-    &python::fk_without_index::RULE,
-    &python::swallowed_exception::RULE,
-    &python::broad_except::RULE,
-    &python::cors_wildcard_credentials::RULE,
-    &python::missing_auth_dependency::RULE,
-    &python::debug_in_production::RULE,
-    &python::bind_all_interfaces::RULE,
-    &python::sleep_in_test::RULE,
-    &python::hardcoded_secret::RULE,
-    &python::type_ignore_without_reason::RULE,
-    &python::import_inside_function::RULE,
-    &docker::docker_hardcoded_secret::RULE,
-];
-
 pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
     ALL_RULES.iter().copied().find(|rule| rule.id == id)
 }
@@ -270,7 +244,7 @@ pub struct Context<'a> {
     /// The parsed items (a Python module's top-level statements, each its own tree).
     pub syntax: &'a Syntax,
     pub language: Language,
-    pub settings: &'a Settings,
+    pub settings: &'a RuleSettings,
     /// Where the file lives, when known (the CLI's path, the editor's file URI).
     pub path: Option<&'a std::path::Path>,
     /// Which top-level statements this audit looks at (all, unless it is incremental).
@@ -315,7 +289,7 @@ impl<'a> Context<'a> {
         source: &'a str,
         syntax: &'a Syntax,
         language: Language,
-        settings: &'a Settings,
+        settings: &'a RuleSettings,
     ) -> Self {
         Context::with_coverage(source, syntax, language, settings, Coverage::WHOLE)
     }
@@ -324,7 +298,7 @@ impl<'a> Context<'a> {
         source: &'a str,
         syntax: &'a Syntax,
         language: Language,
-        settings: &'a Settings,
+        settings: &'a RuleSettings,
         coverage: &'a Coverage,
     ) -> Self {
         Context {

@@ -1,9 +1,9 @@
-//! A set of rules as bits: a rule's bit is its place in `ALL_RULES`. The audit passes
+//! A set of rules as bits: a rule's bit is its `RuleId` (its place in the registry). The audit passes
 //! sets of rules around (triggered, enabled, those an item's words trigger) and the
 //! editor keeps one per item, so they are a few words, not a `Vec<bool>` kept aligned
 //! with the registry by hand.
 
-use super::{ALL_RULES, Rule};
+use super::{Rule, RuleId};
 
 /// Words of the set: room for 512 rules (a test holds the registry to it).
 const WORDS: usize = 8;
@@ -18,25 +18,33 @@ impl RuleSet {
 
     pub const EMPTY: RuleSet = RuleSet { words: [0; WORDS] };
 
-    /// The rules of `ALL_RULES` for which `keep` says yes.
+    /// The rules for which `keep` says yes.
     pub fn from_fn(mut keep: impl FnMut(&'static Rule) -> bool) -> RuleSet {
         let mut set = RuleSet::EMPTY;
-        for (index, rule) in ALL_RULES.iter().enumerate() {
-            if keep(rule) {
-                set.insert_index(index);
+        for &id in RuleId::ALL {
+            if keep(id.rule()) {
+                set.insert(id);
             }
         }
         set
     }
 
-    /// Add the rule at `index` in `ALL_RULES`.
-    pub fn insert_index(&mut self, index: usize) {
+    pub fn insert(&mut self, rule: RuleId) {
+        let index = rule.index();
         if let Some(word) = self.words.get_mut(index / 64) {
             *word |= 1 << (index % 64);
         }
     }
 
-    pub fn contains_index(&self, index: usize) -> bool {
+    pub fn remove(&mut self, rule: RuleId) {
+        let index = rule.index();
+        if let Some(word) = self.words.get_mut(index / 64) {
+            *word &= !(1 << (index % 64));
+        }
+    }
+
+    pub fn contains(&self, rule: RuleId) -> bool {
+        let index = rule.index();
         self.words
             .get(index / 64)
             .is_some_and(|word| word & (1 << (index % 64)) != 0)
@@ -63,23 +71,22 @@ impl RuleSet {
     }
 
     /// The rules of the set for which `keep` says yes.
-    pub fn retain(self, mut keep: impl FnMut(&'static Rule) -> bool) -> RuleSet {
+    pub fn retain(self, mut keep: impl FnMut(RuleId, &'static Rule) -> bool) -> RuleSet {
         let mut kept = RuleSet::EMPTY;
-        for (index, rule) in self.rules() {
-            if keep(rule) {
-                kept.insert_index(index);
+        for (id, rule) in self.rules() {
+            if keep(id, rule) {
+                kept.insert(id);
             }
         }
         kept
     }
 
-    /// The rules in the set, in `ALL_RULES` order, with their index there.
-    pub fn rules(self) -> impl Iterator<Item = (usize, &'static Rule)> {
-        ALL_RULES
+    /// The rules in the set, in registry order.
+    pub fn rules(self) -> impl Iterator<Item = (RuleId, &'static Rule)> {
+        RuleId::ALL
             .iter()
-            .enumerate()
-            .filter(move |(index, _)| self.contains_index(*index))
-            .map(|(index, rule)| (index, *rule))
+            .filter(move |id| self.contains(**id))
+            .map(|&id| (id, id.rule()))
     }
 
     /// The set's words, for hashing.
@@ -91,6 +98,7 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::ALL_RULES;
 
     #[test]
     fn the_registry_fits() {
@@ -99,24 +107,19 @@ mod tests {
 
     #[test]
     fn sets_hold_what_was_put_in() {
+        let (first, last) = (RuleId::ALL[0], RuleId::ALL[RuleId::ALL.len() - 1]);
         let mut set = RuleSet::EMPTY;
         assert!(set.is_empty());
-        set.insert_index(0);
-        set.insert_index(ALL_RULES.len() - 1);
-        assert!(set.contains_index(0) && set.contains_index(ALL_RULES.len() - 1));
-        assert!(!set.contains_index(1));
+        set.insert(first);
+        set.insert(last);
+        assert!(set.contains(first) && set.contains(last));
+        assert!(!set.contains(RuleId::ALL[1]));
         let ids: Vec<&str> = set.rules().map(|(_, rule)| rule.id).collect();
         assert_eq!(ids, [ALL_RULES[0].id, ALL_RULES[ALL_RULES.len() - 1].id]);
         let every = RuleSet::from_fn(|_| true);
         assert_eq!(every.intersection(set), set);
         assert_eq!(RuleSet::EMPTY.union(set), set);
         assert_eq!(every.rules().count(), ALL_RULES.len());
-        assert_eq!(
-            every
-                .retain(|rule| rule.id == ALL_RULES[0].id)
-                .rules()
-                .count(),
-            1
-        );
+        assert_eq!(every.retain(|id, _| id == first).rules().count(), 1);
     }
 }
