@@ -42,7 +42,7 @@ use crate::rules::rule_set::RuleSet;
 use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
 use crate::semantic::python::Imports;
 use crate::semantic::python::definitions::definition_of;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 use crate::syntax::{Syntax, SyntaxItem};
 
 /// What the last audit of one document learnt, kept between its versions.
@@ -100,8 +100,8 @@ struct Relocatable {
 /// The top-level statements that are definitions.
 fn is_definition(node: Node) -> bool {
     matches!(
-        node.kind_name(),
-        "function_definition" | "class_definition" | "decorated_definition"
+        node.python_kind(),
+        Kind::FunctionDefinition | Kind::ClassDefinition | Kind::DecoratedDefinition
     )
 }
 
@@ -461,7 +461,7 @@ fn module_statement_facts(statements: &[Node], source: &str, imports: &Imports, 
     }
     for &statement in statements {
         walk_local_scope(statement, |node| {
-            if node.kind_name() != "call" {
+            if node.python_kind() != Kind::Call {
                 return;
             }
             let callee = node
@@ -528,35 +528,35 @@ impl ModuleBinding<'_> {
 /// The plain names one module-level statement binds (nested scopes left out).
 fn module_bindings<'s>(statement: Node<'s>, source: &'s str) -> Vec<ModuleBinding<'s>> {
     let at_column_zero = line_start(source, statement.start_byte()) == statement.start_byte();
-    let direct = statement.kind_name() == "expression_statement";
+    let direct = statement.python_kind() == Kind::ExpressionStatement;
     let mut bindings = Vec::new();
     walk_local_scope(statement, |node| {
         let Some((target, value)) = binding_of(node) else {
             return;
         };
-        if target.kind_name() != "identifier" {
+        if target.python_kind() != Kind::Identifier {
             return;
         }
-        let called = if value.kind_name() == "await" {
+        let called = if value.python_kind() == Kind::Await {
             value.named_child(0).unwrap_or(value)
         } else {
             value
         };
         let value_text = node_text(value, source);
         let marks_dependency = value_text.contains("Depends") || value_text.contains("Security");
-        let callee = (called.kind_name() == "call")
+        let callee = (called.python_kind() == Kind::Call)
             .then(|| called.field(Field::Function))
             .flatten()
             .map_or("", |function| node_text(function, source));
         let last = callee.rsplit('.').next().unwrap_or(callee);
         let container = matches!(
-            called.kind_name(),
-            "list"
-                | "list_comprehension"
-                | "dictionary"
-                | "dictionary_comprehension"
-                | "set"
-                | "set_comprehension"
+            called.python_kind(),
+            Kind::List
+                | Kind::ListComprehension
+                | Kind::Dictionary
+                | Kind::DictionaryComprehension
+                | Kind::Set
+                | Kind::SetComprehension
         );
         let read = if marks_dependency || ROUTER_NAMES.contains(&last) {
             value_text

@@ -41,7 +41,7 @@ use super::file_kind::{is_container_entrypoint, is_test_file};
 use super::{keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::syntax::python_fields::PythonNode;
+use crate::syntax::python_fields::{Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "bind-all-interfaces",
@@ -66,7 +66,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             (site.method(source) == Some("bind"))
                 .then(|| positional_arguments(site.call).first().copied())
                 .flatten()
-                .filter(|tuple| tuple.kind_name() == "tuple")
+                .filter(|tuple| tuple.python_kind() == Kind::Tuple)
                 .and_then(|tuple| tuple.named_child(0))
         });
         let Some(address) = address.filter(|address| is_every_interface(*address, source)) else {
@@ -83,7 +83,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 }
 
 fn is_every_interface(address: Node, source: &str) -> bool {
-    if address.kind_name() != "string" {
+    if address.python_kind() != Kind::String {
         return false;
     }
     let text = node_text(address, source);

@@ -64,7 +64,7 @@ use crate::rules::{
 };
 use crate::semantic::python::imports::qualified_name;
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "blocking-io-in-async",
@@ -151,7 +151,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
         // called here at all. An argument like `to_thread(requests.get(url))` still runs
         // eagerly on the loop, so it is reported.
-        if site.parent.kind_name() == "await" {
+        if site.parent.python_kind() == Kind::Await {
             continue;
         }
         let (scopes, function_name) = functions.entry(function.id()).or_insert_with(|| {
@@ -210,13 +210,13 @@ fn classify(
             return Some(Blocking::Offloadable(name));
         }
         if name == "open" {
-            if matches!(parent.kind_name(), "with_item" | "as_pattern") {
+            if matches!(parent.python_kind(), Kind::WithItem | Kind::AsPattern) {
                 return Some(Blocking::NoFix(name));
             }
             return Some(Blocking::Offloadable(name));
         }
     }
-    if function.kind_name() != "attribute" {
+    if function.python_kind() != Kind::Attribute {
         return None;
     }
     let method = function
@@ -271,7 +271,7 @@ fn report(
     // and nested blocking calls would each copy all those inside them.
     let arguments = call
         .field(Field::Arguments)
-        .filter(|arguments| arguments.kind_name() == "argument_list");
+        .filter(|arguments| arguments.python_kind() == Kind::ArgumentList);
     let with_import =
         |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
     let is_session_query = matches!(blocking, Blocking::SyncSession(_));
@@ -282,7 +282,7 @@ fn report(
                 let title = format!("Replace with `await {asyncio}.sleep(...)`");
                 // Only a call that is a statement of its own can be; asking only then
                 // keeps calls nested thousands deep from each climbing the tree.
-                let standalone = parent.kind_name() == "expression_statement" && {
+                let standalone = parent.python_kind() == Kind::ExpressionStatement && {
                     let ancestors = facts.ancestry.ancestors(call);
                     is_standalone_statement(call, &ancestors, source).is_some()
                 };
@@ -300,7 +300,7 @@ fn report(
                 let open_paren = arguments.start_byte() + 1;
                 let has_arguments = named_children(arguments)
                     .iter()
-                    .any(|argument| argument.kind_name() != "comment");
+                    .any(|argument| argument.python_kind() != Kind::Comment);
                 let separator = match source.as_bytes().get(open_paren) {
                     _ if !has_arguments => "",
                     Some(b' ' | b'\t' | b'\r' | b'\n') => ",",

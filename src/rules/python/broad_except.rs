@@ -35,7 +35,7 @@ use crate::language::Language;
 use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
-use crate::syntax::python_fields::PythonNode;
+use crate::syntax::python_fields::{Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "broad-except",
@@ -60,7 +60,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         // `except*` needs a type; only a plain `except` keyword can be bare.
         let Some(keyword) = clause
             .child(0)
-            .filter(|keyword| keyword.kind_name() == "except")
+            .filter(|keyword| keyword.python_kind() == Kind::ExceptKeyword)
         else {
             continue;
         };
@@ -79,6 +79,6 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// The body ends with a bare `raise`: the handler only cleans up.
 fn reraises(handler: &Handler, source: &str) -> bool {
     handler.statements().last().is_some_and(|last| {
-        last.kind_name() == "raise_statement" && node_text(*last, source).trim() == "raise"
+        last.python_kind() == Kind::RaiseStatement && node_text(*last, source).trim() == "raise"
     })
 }

@@ -45,7 +45,7 @@ use super::{keyword_argument, positional_arguments, string_value};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "cors-wildcard-credentials",
@@ -128,9 +128,9 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 
 /// `"*"`, `["*"]`, `("*",)`, `["https://a", "*"]`.
 fn lists_wildcard(origins: Node, source: &str) -> bool {
-    match origins.kind_name() {
-        "string" => string_value(origins, source) == Some("*"),
-        "list" | "tuple" | "set" => {
+    match origins.python_kind() {
+        Kind::String => string_value(origins, source) == Some("*"),
+        Kind::List | Kind::Tuple | Kind::Set => {
             let mut cursor = origins.walk();
             origins
                 .named_children(&mut cursor)

@@ -50,7 +50,7 @@ use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, posit
 use crate::language::Language;
 use crate::rules::{Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text};
 use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "db-pool-without-timeout",
@@ -177,7 +177,7 @@ fn is_sqlite_or_unpooled(call: Node, source: &str) -> bool {
         .copied()
         .or_else(|| keyword_argument(call, "url", source));
     let sqlite = url.is_some_and(|url| {
-        url.kind_name() == "string"
+        url.python_kind() == Kind::String
             && node_text(url, source)
                 .trim_start_matches(|c: char| c.is_ascii_alphabetic() && c != 's')
                 .trim_start_matches(['"', '\''])

@@ -8,7 +8,7 @@ use crate::rules::{
     Edit, any_in_tree, indentation_at, line_start, named_children, newline_of, node_text,
 };
 use crate::semantic::python::imports::{Imports, qualified_name};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 /// Calls that report an error somewhere a person will see it: logging methods
 /// (`logger.exception`, `logging.error`, `log.warning`, ...), Sentry's capture
@@ -47,11 +47,11 @@ impl<'t> Handler<'t> {
         let body = children
             .iter()
             .rev()
-            .find(|child| child.kind_name() == "block")
+            .find(|child| child.python_kind() == Kind::Block)
             .copied()?;
         let value = clause.field(Field::Value);
         let (caught, bound) = match value {
-            Some(pattern) if pattern.kind_name() == "as_pattern" => {
+            Some(pattern) if pattern.python_kind() == Kind::AsPattern => {
                 let alias = pattern.field(Field::Alias);
                 let bound = alias.and_then(|alias| alias.named_child(0).or(Some(alias)));
                 (pattern.named_child(0), bound)
@@ -80,10 +80,15 @@ impl<'t> Handler<'t> {
     /// The exception types the clause names, flattened out of a tuple.
     pub fn caught_types(&self) -> Vec<Node<'t>> {
         match self.caught {
-            Some(tuple) if matches!(tuple.kind_name(), "tuple" | "parenthesized_expression") => {
+            Some(tuple)
+                if matches!(
+                    tuple.python_kind(),
+                    Kind::Tuple | Kind::ParenthesizedExpression
+                ) =>
+            {
                 named_children(tuple)
                     .into_iter()
-                    .filter(|child| child.kind_name() != "comment")
+                    .filter(|child| child.python_kind() != Kind::Comment)
                     .collect()
             }
             Some(single) => vec![single],
@@ -97,7 +102,7 @@ impl<'t> Handler<'t> {
         let keyword = self
             .clause
             .child(0)
-            .filter(|keyword| keyword.kind_name() == "except");
+            .filter(|keyword| keyword.python_kind() == Kind::ExceptKeyword);
         self.caught.is_none()
             && keyword.is_some_and(|keyword| {
                 crate::rules::prefilter::after_gap(source, keyword.end_byte()).starts_with(':')
@@ -124,7 +129,7 @@ impl<'t> Handler<'t> {
     pub fn statements(&self) -> Vec<Node<'t>> {
         named_children(self.body)
             .into_iter()
-            .filter(|statement| statement.kind_name() != "comment")
+            .filter(|statement| statement.python_kind() != Kind::Comment)
             .collect()
     }
 
@@ -132,11 +137,11 @@ impl<'t> Handler<'t> {
     pub fn only_ignores(&self) -> bool {
         self.statements()
             .iter()
-            .all(|statement| match statement.kind_name() {
-                "pass_statement" | "continue_statement" => true,
-                "expression_statement" => statement
+            .all(|statement| match statement.python_kind() {
+                Kind::PassStatement | Kind::ContinueStatement => true,
+                Kind::ExpressionStatement => statement
                     .named_child(0)
-                    .is_some_and(|expression| expression.kind_name() == "ellipsis"),
+                    .is_some_and(|expression| expression.python_kind() == Kind::Ellipsis),
                 _ => false,
             })
     }
@@ -145,10 +150,10 @@ impl<'t> Handler<'t> {
     /// bound exception, or ends the process.
     pub fn handles_error(&self, source: &str) -> bool {
         let bound = self.bound.map(|bound| node_text(bound, source));
-        any_in_tree(self.body, |node| match node.kind_name() {
-            "raise_statement" => true,
-            "identifier" => bound.is_some_and(|bound| node_text(node, source) == bound),
-            "call" => called_name(node, source).is_some_and(|name| {
+        any_in_tree(self.body, |node| match node.python_kind() {
+            Kind::RaiseStatement => true,
+            Kind::Identifier => bound.is_some_and(|bound| node_text(node, source) == bound),
+            Kind::Call => called_name(node, source).is_some_and(|name| {
                 REPORTING_CALLS.contains(&name) || TERMINATING_CALLS.contains(&name)
             }),
             _ => false,
@@ -166,16 +171,16 @@ pub fn enclosing_function_name<'s>(
     let function = ancestors
         .iter()
         .rev()
-        .find(|ancestor| ancestor.kind_name() == "function_definition")?;
+        .find(|ancestor| ancestor.python_kind() == Kind::FunctionDefinition)?;
     Some(node_text(function.field(Field::Name)?, source))
 }
 
 /// The last name of a call's callee: `exception` for `logger.exception(...)`.
 pub fn called_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
     let function = call.field(Field::Function)?;
-    let name = match function.kind_name() {
-        "attribute" => function.field(Field::Attribute)?,
-        "identifier" => function,
+    let name = match function.python_kind() {
+        Kind::Attribute => function.field(Field::Attribute)?,
+        Kind::Identifier => function,
         _ => return None,
     };
     Some(node_text(name, source))
@@ -218,16 +223,16 @@ pub fn module_logger<'s>(
     top_level.iter().rev().find_map(|&statement| {
         let assignment = statement
             .named_child(0)
-            .filter(|_| statement.kind_name() == "expression_statement")?;
-        if assignment.kind_name() != "assignment" {
+            .filter(|_| statement.python_kind() == Kind::ExpressionStatement)?;
+        if assignment.python_kind() != Kind::Assignment {
             return None;
         }
         let target = assignment
             .field(Field::Left)
-            .filter(|left| left.kind_name() == "identifier")?;
+            .filter(|left| left.python_kind() == Kind::Identifier)?;
         let value = assignment
             .field(Field::Right)
-            .filter(|right| right.kind_name() == "call")?;
+            .filter(|right| right.python_kind() == Kind::Call)?;
         let factory = qualified_name(value.field(Field::Function)?, source, imports)?;
         LOGGER_FACTORIES
             .contains(&factory.as_str())
@@ -241,11 +246,11 @@ pub fn log_first(handler: &Handler, log_call: &str, source: &str) -> Option<Edit
     let statements = handler.statements();
     let first: Node = *statements.first()?;
     let lone_placeholder = statements.len() == 1
-        && (first.kind_name() == "pass_statement"
-            || (first.kind_name() == "expression_statement"
+        && (first.python_kind() == Kind::PassStatement
+            || (first.python_kind() == Kind::ExpressionStatement
                 && first
                     .named_child(0)
-                    .is_some_and(|e| e.kind_name() == "ellipsis")));
+                    .is_some_and(|e| e.python_kind() == Kind::Ellipsis)));
     if lone_placeholder {
         return Some(Edit::replace(first.byte_range(), log_call));
     }

@@ -52,7 +52,7 @@ use crate::rules::{
     Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, any_in_tree, named_children,
     node_text,
 };
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "fk-without-index",
@@ -87,7 +87,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     for site in &facts.calls {
         if last_name(site.call, source) != Some("ForeignKey")
-            || site.parent.kind_name() != "argument_list"
+            || site.parent.python_kind() != Kind::ArgumentList
         {
             continue;
         }
@@ -132,9 +132,9 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// `Column` for `Column(...)`, `sa.Column(...)`, `db.Column(...)`.
 fn last_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
     let function = call.field(Field::Function)?;
-    let name = match function.kind_name() {
-        "identifier" => function,
-        "attribute" => function.field(Field::Attribute)?,
+    let name = match function.python_kind() {
+        Kind::Identifier => function,
+        Kind::Attribute => function.field(Field::Attribute)?,
         _ => return None,
     };
     Some(node_text(name, source))
@@ -147,18 +147,18 @@ fn column_and_owner<'t>(column: Node<'t>, source: &str) -> Option<(String, Owner
         .and_then(|first| string_value(*first, source))
         .map(str::to_string);
     let parent = column.parent()?;
-    if parent.kind_name() == "assignment" {
+    if parent.python_kind() == Kind::Assignment {
         // `user_id = Column(...)` in a class body: expression_statement > block > class.
         let class = parent.parent()?.parent()?.parent()?;
-        if class.kind_name() != "class_definition" {
+        if class.python_kind() != Kind::ClassDefinition {
             return None;
         }
         let attribute = node_text(parent.field(Field::Left)?, source).to_string();
         return Some((explicit_name.unwrap_or(attribute), Owner::Model(class)));
     }
-    let table = parent
-        .parent()
-        .filter(|call| call.kind_name() == "call" && last_name(*call, source) == Some("Table"))?;
+    let table = parent.parent().filter(|call| {
+        call.python_kind() == Kind::Call && last_name(*call, source) == Some("Table")
+    })?;
     Some((explicit_name?, Owner::Table(table)))
 }
 
@@ -175,7 +175,7 @@ fn table_name(owner: &Owner, source: &str) -> Option<String> {
                 .find_map(|statement| {
                     let assignment = statement
                         .named_child(0)
-                        .filter(|a| a.kind_name() == "assignment")?;
+                        .filter(|a| a.python_kind() == Kind::Assignment)?;
                     let left = assignment.field(Field::Left)?;
                     (node_text(left, source) == "__tablename__")
                         .then(|| {
@@ -201,7 +201,7 @@ fn indexed_elsewhere(owner: &Owner, column: &str, facts: &ModuleFacts, source: &
         Owner::Table(table) => *table,
     };
     if any_in_tree(scope, |node| {
-        node.kind_name() == "call" && leads_with_column(node, None)
+        node.python_kind() == Kind::Call && leads_with_column(node, None)
     }) {
         return true;
     }
@@ -229,10 +229,10 @@ fn leading_column<'s>(call: Node, source: &'s str, qualified_by: Option<&str>) -
         arguments.first()
     };
     let column = *first_column?;
-    match (column.kind_name(), qualified_by) {
-        ("string", None) => string_value(column, source),
-        ("identifier", None) => Some(node_text(column, source)),
-        ("attribute", Some(class)) => {
+    match (column.python_kind(), qualified_by) {
+        (Kind::String, None) => string_value(column, source),
+        (Kind::Identifier, None) => Some(node_text(column, source)),
+        (Kind::Attribute, Some(class)) => {
             let object = column.field(Field::Object)?;
             (node_text(object, source) == class)
                 .then(|| {

@@ -52,7 +52,7 @@ use crate::rules::{
     Context, Finding, FixAvailability, Rule, Severity, line_start, node_text, prefilter,
 };
 use crate::semantic::python::imports::{Imports, qualified_name};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "global-mutable-state",
@@ -192,7 +192,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     for &statement in context.top_level() {
         if !context.coverage.skips(statement) {
             crate::rules::walk_tree(statement, |node| {
-                if node.kind_name() == "function_definition" {
+                if node.python_kind() == Kind::FunctionDefinition {
                     functions.push(node);
                 }
             });
@@ -205,7 +205,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let mut reported: Vec<String> = Vec::new();
         let returns_parameter = returns_first_parameter(function, source);
         walk_local_scope(function, |node| {
-            if node.kind_name() == "global_statement" && (handler || asynchronous) {
+            if node.python_kind() == Kind::GlobalStatement && (handler || asynchronous) {
                 let place = if handler {
                     "a request handler"
                 } else {
@@ -260,16 +260,16 @@ fn module_containers(
         };
         // A statement at column 0: indented code that error recovery left at the top
         // level is not module state (and the prefilter relies on this).
-        if target.kind_name() != "identifier"
+        if target.python_kind() != Kind::Identifier
             || line_start(source, statement.start_byte()) != statement.start_byte()
         {
             continue;
         }
-        let kind = match value.kind_name() {
-            "list" | "list_comprehension" => Some("list"),
-            "dictionary" | "dictionary_comprehension" => Some("dict"),
-            "set" | "set_comprehension" => Some("set"),
-            "call" => value
+        let kind = match value.python_kind() {
+            Kind::List | Kind::ListComprehension => Some("list"),
+            Kind::Dictionary | Kind::DictionaryComprehension => Some("dict"),
+            Kind::Set | Kind::SetComprehension => Some("set"),
+            Kind::Call => value
                 .field(Field::Function)
                 .and_then(|function| qualified_name(function, source, imports))
                 .filter(|name| CONTAINER_CONSTRUCTORS.contains(&name.as_str()))
@@ -291,27 +291,27 @@ fn module_containers(
 /// `del NAME[k]`.
 fn mutated_global<'s>(node: Node, source: &'s str) -> Option<&'s str> {
     let subscripted = |target: Node| -> Option<&'s str> {
-        (target.kind_name() == "subscript")
+        (target.python_kind() == Kind::Subscript)
             .then(|| target.field(Field::Value))
             .flatten()
-            .filter(|value| value.kind_name() == "identifier")
+            .filter(|value| value.python_kind() == Kind::Identifier)
             .map(|value| node_text(value, source))
     };
-    match node.kind_name() {
-        "call" => {
+    match node.python_kind() {
+        Kind::Call => {
             let function = node
                 .field(Field::Function)
-                .filter(|f| f.kind_name() == "attribute")?;
+                .filter(|f| f.python_kind() == Kind::Attribute)?;
             let object = function
                 .field(Field::Object)
-                .filter(|o| o.kind_name() == "identifier")?;
+                .filter(|o| o.python_kind() == Kind::Identifier)?;
             let method = node_text(function.field(Field::Attribute)?, source);
             MUTATORS
                 .contains(&method)
                 .then(|| node_text(object, source))
         }
-        "assignment" | "augmented_assignment" => subscripted(node.field(Field::Left)?),
-        "delete_statement" => subscripted(node.named_child(0)?),
+        Kind::Assignment | Kind::AugmentedAssignment => subscripted(node.field(Field::Left)?),
+        Kind::DeleteStatement => subscripted(node.named_child(0)?),
         _ => None,
     }
 }
@@ -321,7 +321,7 @@ fn returns_first_parameter(function: Node, source: &str) -> bool {
     let Some(first) = function
         .field(Field::Parameters)
         .and_then(|parameters| parameters.named_child(0))
-        .filter(|parameter| parameter.kind_name() == "identifier")
+        .filter(|parameter| parameter.python_kind() == Kind::Identifier)
     else {
         return false;
     };
@@ -332,7 +332,7 @@ fn returns_first_parameter(function: Node, source: &str) -> bool {
     }) else {
         return false;
     };
-    last.kind_name() == "return_statement"
+    last.python_kind() == Kind::ReturnStatement
         && last
             .named_child(0)
             .is_some_and(|value| node_text(value, source) == parameter)
@@ -345,7 +345,7 @@ fn under_lock(node: Node, function: Node, source: &str) -> bool {
         if ancestor.id() == function.id() {
             return false;
         }
-        if ancestor.kind_name() == "with_statement" {
+        if ancestor.python_kind() == Kind::WithStatement {
             let header = node_text(ancestor, source)
                 .lines()
                 .next()

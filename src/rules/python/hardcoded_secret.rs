@@ -57,7 +57,7 @@ use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
 use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "hardcoded-secret",
@@ -107,7 +107,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
     walk_audited(context, |node| {
-        if node.kind_name() != "string" {
+        if node.python_kind() != Kind::String {
             return;
         }
         let Some(value) = string_value(node, source) else {
@@ -224,28 +224,28 @@ fn holder_of<'t>(literal: Node<'t>, source: &str, facts: &ModuleFacts) -> Holder
         return Holder::Other;
     };
     let is_value = |field: Field| super::is_field_of(parent, field, literal);
-    match parent.kind_name() {
-        "assignment" if is_value(Field::Right) => parent
+    match parent.python_kind() {
+        Kind::Assignment if is_value(Field::Right) => parent
             .field(Field::Left)
             .and_then(|target| target_name(target, source))
             .map_or(Holder::Other, Holder::Named),
-        "keyword_argument" if is_value(Field::Value) => {
+        Kind::KeywordArgument if is_value(Field::Value) => {
             parent.field(Field::Name).map_or(Holder::Other, |name| {
                 Holder::Named(node_text(name, source).to_string())
             })
         }
-        "default_parameter" | "typed_default_parameter" if is_value(Field::Value) => {
+        Kind::DefaultParameter | Kind::TypedDefaultParameter if is_value(Field::Value) => {
             parent.field(Field::Name).map_or(Holder::Other, |name| {
                 Holder::ParameterDefault(node_text(name, source).to_string())
             })
         }
-        "pair" if is_value(Field::Value) => parent
+        Kind::Pair if is_value(Field::Value) => parent
             .field(Field::Key)
             .and_then(|key| string_value(key, source).or(Some(node_text(key, source))))
             .map_or(Holder::Other, |key| {
                 Holder::DictionaryValue(key.to_string())
             }),
-        "argument_list" => fallback_of(parent, literal, source, facts),
+        Kind::ArgumentList => fallback_of(parent, literal, source, facts),
         _ => Holder::Other,
     }
 }
@@ -257,7 +257,10 @@ fn fallback_of<'t>(
     source: &str,
     facts: &ModuleFacts,
 ) -> Holder<'t> {
-    let Some(call) = arguments.parent().filter(|call| call.kind_name() == "call") else {
+    let Some(call) = arguments
+        .parent()
+        .filter(|call| call.python_kind() == Kind::Call)
+    else {
         return Holder::Other;
     };
     let is_fallback_call = call
@@ -283,10 +286,10 @@ fn fallback_of<'t>(
 /// The name an assignment target stands for: `x`, `self.x` (its attribute), or
 /// `config["X"]` (its key).
 fn target_name(target: Node, source: &str) -> Option<String> {
-    match target.kind_name() {
-        "identifier" => Some(node_text(target, source).to_string()),
-        "attribute" => Some(node_text(target.field(Field::Attribute)?, source).to_string()),
-        "subscript" => {
+    match target.python_kind() {
+        Kind::Identifier => Some(node_text(target, source).to_string()),
+        Kind::Attribute => Some(node_text(target.field(Field::Attribute)?, source).to_string()),
+        Kind::Subscript => {
             let key = target.field(Field::Subscript)?;
             string_value(key, source).map(str::to_string)
         }

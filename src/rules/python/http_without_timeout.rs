@@ -51,7 +51,7 @@ use crate::rules::{
 };
 use crate::semantic::python::kinds::HttpLibrary;
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "http-without-timeout",
@@ -137,7 +137,9 @@ fn classify(
     }
     // `session.get(...)` on a `requests.Session()`: only in modules that import requests
     // (`.get(` is everywhere, and looking a receiver up walks its function and module).
-    if function.kind_name() != "attribute" || !facts.semantic.imports.imports_module("requests") {
+    if function.python_kind() != Kind::Attribute
+        || !facts.semantic.imports.imports_module("requests")
+    {
         return None;
     }
     let method = node_text(function.field(Field::Attribute)?, source);

@@ -39,7 +39,7 @@ use tree_sitter::Node;
 
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, line_start, node_text};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "import-inside-function",
@@ -87,7 +87,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let Some(function) = ancestors
             .iter()
             .rev()
-            .find(|node| node.kind_name() == "function_definition")
+            .find(|node| node.python_kind() == Kind::FunctionDefinition)
         else {
             continue;
         };
@@ -117,7 +117,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 
 /// `if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`).
 fn is_type_checking_block(node: Node, source: &str) -> bool {
-    node.kind_name() == "if_statement"
+    node.python_kind() == Kind::IfStatement
         && node
             .field(Field::Condition)
             .is_some_and(|condition| node_text(condition, source).ends_with("TYPE_CHECKING"))
@@ -125,12 +125,12 @@ fn is_type_checking_block(node: Node, source: &str) -> bool {
 
 /// A `try` with an `except ImportError`/`ModuleNotFoundError` handler.
 fn handles_import_error(node: Node, source: &str) -> bool {
-    if node.kind_name() != "try_statement" {
+    if node.python_kind() != Kind::TryStatement {
         return false;
     }
     let mut cursor = node.walk();
     node.children(&mut cursor).any(|clause| {
-        clause.kind_name() == "except_clause" && {
+        clause.python_kind() == Kind::ExceptClause && {
             let header = node_text(clause, source).lines().next().unwrap_or("");
             header.contains("ImportError") || header.contains("ModuleNotFoundError")
         }

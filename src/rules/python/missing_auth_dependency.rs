@@ -64,7 +64,7 @@ use crate::rules::{
 };
 use crate::semantic::python::ModuleDefinitions;
 use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",
@@ -294,7 +294,7 @@ fn router_facts(module: &Module, router: &str) -> (String, bool) {
 /// Whether any `Depends(x)`/`Security(x)` inside `node` authenticates.
 fn has_auth_dependency(module: &Module, node: Node) -> bool {
     any_in_tree(node, |candidate| {
-        if candidate.kind_name() != "call" {
+        if candidate.python_kind() != Kind::Call {
             return false;
         }
         let Some(function) = candidate.field(Field::Function) else {
@@ -364,7 +364,7 @@ fn parameters_authenticate(module: &Module, function: Node) -> bool {
     annotations.into_iter().any(|annotation| {
         let mut aliases = Vec::new();
         walk_tree(annotation, |node| {
-            if node.kind_name() == "identifier" {
+            if node.python_kind() == Kind::Identifier {
                 aliases.push(node_text(node, module.source).to_string());
             }
         });

@@ -65,7 +65,7 @@ use crate::rules::{
     line_end, named_children, newline_of, node_text, prefilter, walk_tree,
 };
 use crate::semantic::python::imports::{Imports, dotted_name};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "missing-rollback",
@@ -128,10 +128,10 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 fn is_reference(node: Node) -> bool {
     let mut current = Some(node);
     while let Some(node) = current {
-        current = match node.kind_name() {
-            "identifier" => return true,
-            "attribute" => node.field(Field::Object),
-            "subscript" => node.field(Field::Value),
+        current = match node.python_kind() {
+            Kind::Identifier => return true,
+            Kind::Attribute => node.field(Field::Object),
+            Kind::Subscript => node.field(Field::Value),
             _ => return false,
         };
     }
@@ -156,9 +156,9 @@ fn check_commit(
     for index in (0..ancestors.len()).rev() {
         let ancestor = ancestors[index];
         let child = ancestors.get(index + 1).copied().unwrap_or(commit);
-        match ancestor.kind_name() {
-            "function_definition" | "lambda" | "class_definition" => break,
-            "with_statement" => {
+        match ancestor.python_kind() {
+            Kind::FunctionDefinition | Kind::Lambda | Kind::ClassDefinition => break,
+            Kind::WithStatement => {
                 let items = with_items(ancestor);
                 if items
                     .iter()
@@ -175,18 +175,23 @@ fn check_commit(
                     return None;
                 }
             }
-            "try_statement" if is_body_of(ancestor, child) => {
+            Kind::TryStatement if is_body_of(ancestor, child) => {
                 if clause_calls(
                     ancestor,
-                    "finally_clause",
+                    Kind::FinallyClause,
                     source,
                     receiver_text,
                     "rollback",
                 ) {
                     return None;
                 }
-                closed_by_finally |=
-                    clause_calls(ancestor, "finally_clause", source, receiver_text, "close");
+                closed_by_finally |= clause_calls(
+                    ancestor,
+                    Kind::FinallyClause,
+                    source,
+                    receiver_text,
+                    "close",
+                );
                 let handlers = catching_handlers(ancestor, source, imports);
                 if !handlers.is_empty() {
                     // Bound only inside this `try`: its handlers may run before it is,
@@ -274,7 +279,7 @@ fn handler_header(source: &str, handler: Node) -> String {
     let mut cursor = handler.walk();
     let colon = handler
         .children(&mut cursor)
-        .find(|child| child.kind_name() == ":")
+        .find(|child| child.python_kind() == Kind::Colon)
         .map_or(handler.end_byte(), |colon| colon.start_byte());
     let header = source.get(handler.start_byte()..colon).unwrap_or("except");
     header.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -285,7 +290,7 @@ fn insert_first_in_handler(source: &str, handler: Node, statement: &str) -> Opti
     let mut cursor = handler.walk();
     let block = handler
         .named_children(&mut cursor)
-        .find(|child| child.kind_name() == "block")?;
+        .find(|child| child.python_kind() == Kind::Block)?;
     let first = block.named_child(0)?;
     if first.start_position().row == handler.start_position().row {
         // `except Exception: pass` keeps its one-line form.
@@ -326,10 +331,10 @@ fn wrap_in_try(
 fn root_name<'s>(reference: Node, source: &'s str) -> Option<&'s str> {
     let mut current = reference;
     loop {
-        current = match current.kind_name() {
-            "identifier" => return Some(node_text(current, source)),
-            "attribute" => current.field(Field::Object)?,
-            "subscript" => current.field(Field::Value)?,
+        current = match current.python_kind() {
+            Kind::Identifier => return Some(node_text(current, source)),
+            Kind::Attribute => current.field(Field::Object)?,
+            Kind::Subscript => current.field(Field::Value)?,
             _ => return None,
         };
     }
@@ -347,7 +352,7 @@ fn bound_within(
     let mut bound = false;
     facts.walk_scope_in(scope, range.clone(), |node| {
         bound = bound
-            || (node.kind_name() == "identifier"
+            || (node.python_kind() == Kind::Identifier
                 && range.contains(&node.start_byte())
                 && node_text(node, source) == name
                 && is_binding_occurrence(node));
@@ -364,9 +369,9 @@ fn is_body_of(try_statement: Node, child: Node) -> bool {
 fn with_items(with_statement: Node) -> Vec<Node> {
     named_children(with_statement)
         .into_iter()
-        .filter(|child| child.kind_name() == "with_clause")
+        .filter(|child| child.python_kind() == Kind::WithClause)
         .flat_map(named_children)
-        .filter(|item| item.kind_name() == "with_item")
+        .filter(|item| item.python_kind() == Kind::WithItem)
         .collect()
 }
 
@@ -375,17 +380,17 @@ fn opens_transaction_block(item: Node, source: &str) -> bool {
     let Some(value) = item.field(Field::Value) else {
         return false;
     };
-    let call = if value.kind_name() == "as_pattern" {
+    let call = if value.python_kind() == Kind::AsPattern {
         value.named_child(0)
     } else {
         Some(value)
     };
-    let Some(call) = call.filter(|call| call.kind_name() == "call") else {
+    let Some(call) = call.filter(|call| call.python_kind() == Kind::Call) else {
         return false;
     };
     let Some(function) = call
         .field(Field::Function)
-        .filter(|f| f.kind_name() == "attribute")
+        .filter(|f| f.python_kind() == Kind::Attribute)
     else {
         return false;
     };
@@ -398,7 +403,7 @@ fn opens_transaction_block(item: Node, source: &str) -> bool {
 fn binds_name(item: Node, source: &str, name: &str) -> bool {
     let Some(value) = item
         .field(Field::Value)
-        .filter(|value| value.kind_name() == "as_pattern")
+        .filter(|value| value.python_kind() == Kind::AsPattern)
     else {
         return false;
     };
@@ -409,14 +414,14 @@ fn binds_name(item: Node, source: &str, name: &str) -> bool {
 
 fn clause_calls(
     try_statement: Node,
-    clause_kind: &str,
+    clause_kind: Kind,
     source: &str,
     receiver: &str,
     method: &str,
 ) -> bool {
     named_children(try_statement)
         .into_iter()
-        .filter(|clause| clause.kind_name() == clause_kind)
+        .filter(|clause| clause.python_kind() == clause_kind)
         .any(|clause| contains_method_call(clause, source, receiver, method))
 }
 
@@ -429,7 +434,7 @@ fn catching_handlers<'t>(
     let mut cursor = try_statement.walk();
     let handlers: Vec<Node> = try_statement
         .named_children(&mut cursor)
-        .filter(|clause| clause.kind_name() == "except_clause")
+        .filter(|clause| clause.python_kind() == Kind::ExceptClause)
         .filter(|clause| catches_database_error(*clause, source, imports))
         .collect();
     handlers
@@ -439,7 +444,7 @@ fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> boo
     let Some(value) = handler.field(Field::Value) else {
         return true;
     }; // bare `except:`
-    let types = if value.kind_name() == "as_pattern" {
+    let types = if value.python_kind() == Kind::AsPattern {
         value.named_child(0)
     } else {
         Some(value)
@@ -447,10 +452,10 @@ fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> boo
     let Some(types) = types else { return true };
     let mut catches = false;
     walk_tree(types, |node| {
-        if !matches!(node.kind_name(), "identifier" | "attribute")
+        if !matches!(node.python_kind(), Kind::Identifier | Kind::Attribute)
             || node
                 .parent()
-                .is_some_and(|parent| parent.kind_name() == "attribute")
+                .is_some_and(|parent| parent.python_kind() == Kind::Attribute)
         {
             return;
         }
@@ -481,7 +486,10 @@ fn created_in_scope(
     };
     let mut created = false;
     facts.walk_scope(scope, |node| {
-        if created || node.kind_name() != "assignment" || node.start_byte() >= commit.start_byte() {
+        if created
+            || node.python_kind() != Kind::Assignment
+            || node.start_byte() >= commit.start_byte()
+        {
             return;
         }
         let (Some(target), Some(value)) = (node.field(Field::Left), node.field(Field::Right))
@@ -495,24 +503,24 @@ fn created_in_scope(
 }
 
 fn is_session_or_connection_factory(value: Node, source: &str) -> bool {
-    let value = if value.kind_name() == "await" {
+    let value = if value.python_kind() == Kind::Await {
         value.named_child(0)
     } else {
         Some(value)
     };
-    let Some(call) = value.filter(|value| value.kind_name() == "call") else {
+    let Some(call) = value.filter(|value| value.python_kind() == Kind::Call) else {
         return false;
     };
     let Some(function) = call.field(Field::Function) else {
         return false;
     };
-    let name = match function.kind_name() {
-        "identifier" => node_text(function, source),
-        "attribute" => function
+    let name = match function.python_kind() {
+        Kind::Identifier => node_text(function, source),
+        Kind::Attribute => function
             .field(Field::Attribute)
             .map_or("", |name| node_text(name, source)),
         // `sessionmaker(bind=engine)()`
-        "call" => return node_text(function, source).contains("sessionmaker"),
+        Kind::Call => return node_text(function, source).contains("sessionmaker"),
         _ => return false,
     };
     matches!(name, "connect" | "raw_connection") || name.to_ascii_lowercase().contains("session")

@@ -39,7 +39,7 @@ use super::ancestry::Ancestry;
 use super::{Coverage, indentation_at, line_end, line_start, node_text, walk_tree};
 use crate::semantic::python::imports::{Imports, import_bindings};
 use crate::semantic::python::{Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 /// What the Python rules need to know about a whole module, collected once per audit
 /// by a single walk over the tree (each tree-sitter traversal or query costs a full
@@ -71,7 +71,7 @@ impl CallSite<'_> {
     /// `receiver.method(...)`: the method's name, when the callee is an attribute.
     pub fn method<'s>(&self, source: &'s str) -> Option<&'s str> {
         let function = self.call.field(Field::Function)?;
-        (function.kind_name() == "attribute").then_some(())?;
+        (function.python_kind() == Kind::Attribute).then_some(())?;
         Some(node_text(function.field(Field::Attribute)?, source))
     }
 
@@ -101,17 +101,20 @@ impl<'t> ModuleFacts<'t> {
         let mut bindings_by_scope = crate::semantic::python::ScopedBindings::default();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
         walk_with_scopes(root, top_level, skip, |node, parent, scopes| {
-            if matches!(node.kind_name(), "assignment" | "as_pattern") {
+            if matches!(node.python_kind(), Kind::Assignment | Kind::AsPattern) {
                 bindings_by_scope.record(node, scopes.last().copied().unwrap_or(root), source);
             }
-            match node.kind_name() {
-                "import_statement" | "import_from_statement" => import_statements.push(node),
-                "assignment" | "with_item" | "typed_parameter" | "typed_default_parameter" => {
+            match node.python_kind() {
+                Kind::ImportStatement | Kind::ImportFromStatement => import_statements.push(node),
+                Kind::Assignment
+                | Kind::WithItem
+                | Kind::TypedParameter
+                | Kind::TypedDefaultParameter => {
                     binding_sites.push((node, Scopes::from_stack(scopes, root)));
                 }
-                "except_clause" => handlers.push(node),
-                "comment" => comments.push(node),
-                "call" => {
+                Kind::ExceptClause => handlers.push(node),
+                Kind::Comment => comments.push(node),
+                Kind::Call => {
                     if let Some(parent) = parent {
                         calls.push(CallSite {
                             call: node,
@@ -161,8 +164,8 @@ impl<'t> ModuleFacts<'t> {
         visit(scope);
         for &statement in self.ancestry.top_level() {
             let nested_scope = matches!(
-                statement.kind_name(),
-                "function_definition" | "lambda" | "class_definition"
+                statement.python_kind(),
+                Kind::FunctionDefinition | Kind::Lambda | Kind::ClassDefinition
             );
             if !nested_scope
                 && statement.end_byte() >= bytes.start
@@ -218,8 +221,8 @@ pub fn walk_with_scopes<'t>(
             visit(node, path.last().copied(), &scope_nodes);
             path.push(node);
             if matches!(
-                node.kind_name(),
-                "function_definition" | "lambda" | "class_definition"
+                node.python_kind(),
+                Kind::FunctionDefinition | Kind::Lambda | Kind::ClassDefinition
             ) {
                 scopes.push((depth, node));
                 scope_nodes.push(node);
@@ -245,10 +248,10 @@ pub fn walk_with_scopes<'t>(
 }
 
 pub fn is_async_function(function: Node) -> bool {
-    function.kind_name() == "function_definition"
+    function.python_kind() == Kind::FunctionDefinition
         && function
             .child(0)
-            .is_some_and(|first| first.kind_name() == "async")
+            .is_some_and(|first| first.python_kind() == Kind::AsyncKeyword)
 }
 
 // The helpers below take a node's `ancestors` (outermost first, from `Ancestry`)
@@ -259,7 +262,7 @@ pub fn enclosing_scope<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
     let function = ancestors
         .iter()
         .rev()
-        .find(|node| node.kind_name() == "function_definition");
+        .find(|node| node.python_kind() == Kind::FunctionDefinition);
     function.or(ancestors.first()).copied()
 }
 
@@ -267,7 +270,7 @@ pub fn enclosing_class<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
     ancestors
         .iter()
         .rev()
-        .find(|node| node.kind_name() == "class_definition")
+        .find(|node| node.python_kind() == Kind::ClassDefinition)
         .copied()
 }
 
@@ -275,7 +278,7 @@ pub fn enclosing_class<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
 pub fn statement_of<'t>(node: Node<'t>, ancestors: &[Node<'t>]) -> Option<Node<'t>> {
     let container = ancestors
         .iter()
-        .rposition(|ancestor| matches!(ancestor.kind_name(), "block" | "module"))?;
+        .rposition(|ancestor| matches!(ancestor.python_kind(), Kind::Block | Kind::Module))?;
     Some(ancestors.get(container + 1).copied().unwrap_or(node))
 }
 
@@ -298,7 +301,7 @@ pub fn walk_local_scope_in<'t>(
 ) {
     // A module node holds one item only: its scope is walked through `ModuleFacts`.
     debug_assert!(
-        scope.kind_name() != "module",
+        scope.python_kind() != Kind::Module,
         "walk the module's scope with ModuleFacts::walk_scope_in"
     );
     let mut stack = vec![scope];
@@ -307,8 +310,8 @@ pub fn walk_local_scope_in<'t>(
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
             let nested_scope = matches!(
-                child.kind_name(),
-                "function_definition" | "lambda" | "class_definition"
+                child.python_kind(),
+                Kind::FunctionDefinition | Kind::Lambda | Kind::ClassDefinition
             );
             if !nested_scope && child.end_byte() >= bytes.start && child.start_byte() < bytes.end {
                 stack.push(child);
@@ -320,7 +323,7 @@ pub fn walk_local_scope_in<'t>(
 pub fn is_awaited(ancestors: &[Node]) -> bool {
     ancestors
         .last()
-        .is_some_and(|parent| parent.kind_name() == "await")
+        .is_some_and(|parent| parent.python_kind() == Kind::Await)
 }
 
 /// Whether `call` is the whole of its statement (`f()` or `await f()` on its own),
@@ -331,12 +334,12 @@ pub fn is_standalone_statement<'t>(
     source: &str,
 ) -> Option<Node<'t>> {
     let statement = statement_of(call, ancestors)?;
-    if statement.kind_name() != "expression_statement" {
+    if statement.python_kind() != Kind::ExpressionStatement {
         return None;
     }
     let expression = statement.named_child(0)?;
     let is_call = expression.id() == call.id()
-        || (expression.kind_name() == "await"
+        || (expression.python_kind() == Kind::Await
             && expression
                 .named_child(0)
                 .is_some_and(|inner| inner.id() == call.id()));
@@ -354,7 +357,7 @@ pub fn positional_arguments(call: Node) -> Vec<Node> {
     let Some(arguments) = call.field(Field::Arguments) else {
         return Vec::new();
     };
-    if arguments.kind_name() != "argument_list" {
+    if arguments.python_kind() != Kind::ArgumentList {
         return Vec::new();
     }
     let mut cursor = arguments.walk();
@@ -362,12 +365,12 @@ pub fn positional_arguments(call: Node) -> Vec<Node> {
         .named_children(&mut cursor)
         .filter(|argument| {
             !matches!(
-                argument.kind_name(),
-                "keyword_argument"
-                    | "list_splat"
-                    | "dictionary_splat"
-                    | "comment"
-                    | "parenthesized_list_splat"
+                argument.python_kind(),
+                Kind::KeywordArgument
+                    | Kind::ListSplat
+                    | Kind::DictionarySplat
+                    | Kind::Comment
+                    | Kind::ParenthesizedListSplat
             )
         })
         .collect()
@@ -378,7 +381,7 @@ pub fn keyword_argument<'t>(call: Node<'t>, name: &str, source: &str) -> Option<
     let arguments = call.field(Field::Arguments)?;
     let mut cursor = arguments.walk();
     let found = arguments.named_children(&mut cursor).find(|argument| {
-        argument.kind_name() == "keyword_argument"
+        argument.python_kind() == Kind::KeywordArgument
             && argument
                 .field(Field::Name)
                 .is_some_and(|key| node_text(key, source) == name)
@@ -394,7 +397,7 @@ pub fn has_dictionary_splat(call: Node) -> bool {
     let mut cursor = arguments.walk();
     arguments
         .named_children(&mut cursor)
-        .any(|argument| argument.kind_name() == "dictionary_splat")
+        .any(|argument| argument.python_kind() == Kind::DictionarySplat)
 }
 
 /// One indentation step in the style of the file around `byte`.
@@ -410,13 +413,13 @@ pub fn indent_unit(source: &str, byte: usize) -> &'static str {
 pub fn contains_method_call(node: Node, source: &str, receiver: &str, method: &str) -> bool {
     let mut found = false;
     walk_tree(node, |candidate| {
-        if found || candidate.kind_name() != "call" {
+        if found || candidate.python_kind() != Kind::Call {
             return;
         }
         let Some(function) = candidate.field(Field::Function) else {
             return;
         };
-        if function.kind_name() != "attribute" {
+        if function.python_kind() != Kind::Attribute {
             return;
         }
         let (Some(object), Some(attribute)) = (
@@ -482,13 +485,13 @@ fn header_imports<'t>(top_level: &[Node<'t>], source: &str) -> Vec<HeaderImport<
         .filter(|statement| statement.is_named())
         .take_while(|statement| statement.start_byte() < header_end)
         .filter_map(|statement| {
-            let (plain, module) = match statement.kind_name() {
-                "future_import_statement" => (false, "__future__".to_string()),
-                "import_statement" => (
+            let (plain, module) = match statement.python_kind() {
+                Kind::FutureImportStatement => (false, "__future__".to_string()),
+                Kind::ImportStatement => (
                     true,
                     node_text(statement.named_child(0)?, source).to_string(),
                 ),
-                "import_from_statement" => (
+                Kind::ImportFromStatement => (
                     false,
                     node_text(statement.field(Field::ModuleName)?, source).to_string(),
                 ),
@@ -500,7 +503,7 @@ fn header_imports<'t>(top_level: &[Node<'t>], source: &str) -> Vec<HeaderImport<
                 .unwrap_or(&module)
                 .trim()
                 .to_lowercase();
-            let group = if statement.kind_name() == "future_import_statement" {
+            let group = if statement.python_kind() == Kind::FutureImportStatement {
                 ImportGroup::Future
             } else if stdlib::is_stdlib_module(&module) {
                 ImportGroup::Stdlib
@@ -568,17 +571,17 @@ fn sorted_import_edit(top_level: &[Node], source: &str, module: &str) -> super::
 pub fn import_insertion_point(top_level: &[Node], source: &str) -> Option<usize> {
     let mut insert_at = None;
     for &statement in top_level.iter().filter(|statement| statement.is_named()) {
-        match statement.kind_name() {
-            "import_statement" | "import_from_statement" | "future_import_statement" => {
+        match statement.python_kind() {
+            Kind::ImportStatement | Kind::ImportFromStatement | Kind::FutureImportStatement => {
                 insert_at = Some(statement.end_byte());
             }
-            "comment" => {}
-            "expression_statement"
+            Kind::Comment => {}
+            Kind::ExpressionStatement
                 if insert_at.is_none()
                     && statement.start_byte() == first_statement_start(top_level)
                     && statement
                         .named_child(0)
-                        .is_some_and(|e| e.kind_name() == "string") =>
+                        .is_some_and(|e| e.python_kind() == Kind::String) =>
             {
                 insert_at = Some(statement.end_byte()); // after the module docstring
             }
@@ -591,7 +594,7 @@ pub fn import_insertion_point(top_level: &[Node], source: &str) -> Option<usize>
 fn first_statement_start(top_level: &[Node]) -> usize {
     top_level
         .iter()
-        .find(|child| child.is_named() && child.kind_name() != "comment")
+        .find(|child| child.is_named() && child.python_kind() != Kind::Comment)
         .map_or(0, |child| child.start_byte())
 }
 
@@ -605,17 +608,17 @@ pub fn keyword_argument_node<'t>(call: Node<'t>, name: &str, source: &str) -> Op
 /// (with a trailing comma) when the arguments are one per line.
 pub fn add_keyword_arguments(call: Node, keywords: &[String], source: &str) -> Option<super::Edit> {
     let arguments = call.field(Field::Arguments)?;
-    if arguments.kind_name() != "argument_list" || keywords.is_empty() {
+    if arguments.python_kind() != Kind::ArgumentList || keywords.is_empty() {
         return None;
     }
     let close = arguments.child(arguments.child_count().checked_sub(1)?)?;
-    if close.kind_name() != ")" || close.is_missing() {
+    if close.python_kind() != Kind::CloseParen || close.is_missing() {
         return None;
     }
     let mut cursor = arguments.walk();
     let last = arguments
         .named_children(&mut cursor)
-        .filter(|child| child.kind_name() != "comment")
+        .filter(|child| child.python_kind() != Kind::Comment)
         .last();
     let joined = keywords.join(", ");
     let Some(last) = last else {
@@ -647,7 +650,7 @@ pub fn remove_argument(argument: Node, source: &str) -> Option<super::Edit> {
     let mut cursor = list.walk();
     let arguments: Vec<Node> = list
         .named_children(&mut cursor)
-        .filter(|child| child.kind_name() != "comment")
+        .filter(|child| child.python_kind() != Kind::Comment)
         .collect();
     let index = arguments.iter().position(|a| a.id() == argument.id())?;
     let range = if let Some(next) = arguments.get(index + 1) {
@@ -680,35 +683,35 @@ pub fn walk_audited<'t>(context: &super::Context<'t>, mut visit: impl FnMut(Node
 /// The text of a plain string literal between its quotes (`None` for f-strings with
 /// replacement fields, byte strings and concatenations).
 pub fn string_value<'s>(string: Node, source: &'s str) -> Option<&'s str> {
-    if string.kind_name() != "string" {
+    if string.python_kind() != Kind::String {
         return None;
     }
     let mut cursor = string.walk();
     let children: Vec<Node> = string.named_children(&mut cursor).collect();
     if children
         .iter()
-        .any(|child| child.kind_name() == "interpolation")
+        .any(|child| child.python_kind() == Kind::Interpolation)
     {
         return None;
     }
     let start = children
         .iter()
-        .find(|child| child.kind_name() == "string_start")?;
+        .find(|child| child.python_kind() == Kind::StringStart)?;
     let prefix = node_text(*start, source);
     if prefix.to_ascii_lowercase().contains('b') {
         return None;
     }
     let end = children
         .iter()
-        .find(|child| child.kind_name() == "string_end")?;
+        .find(|child| child.python_kind() == Kind::StringEnd)?;
     source.get(start.end_byte()..end.start_byte())
 }
 
 /// `(target, value)` of a binding: `target = value` or `with value as target`.
 pub fn binding_of(node: Node) -> Option<(Node, Node)> {
-    match node.kind_name() {
-        "assignment" => Some((node.field(Field::Left)?, node.field(Field::Right)?)),
-        "as_pattern" => {
+    match node.python_kind() {
+        Kind::Assignment => Some((node.field(Field::Left)?, node.field(Field::Right)?)),
+        Kind::AsPattern => {
             let alias = node.field(Field::Alias)?;
             Some((alias.named_child(0).unwrap_or(alias), node.named_child(0)?))
         }
@@ -723,27 +726,27 @@ pub fn is_binding_occurrence(identifier: Node) -> bool {
         return false;
     };
     let is_field = |field: Field| is_field_of(parent, field, identifier);
-    match parent.kind_name() {
-        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
+    match parent.python_kind() {
+        Kind::Assignment | Kind::AugmentedAssignment | Kind::ForStatement | Kind::ForInClause => {
             is_field(Field::Left)
         }
-        "named_expression" | "default_parameter" | "typed_default_parameter" => {
+        Kind::NamedExpression | Kind::DefaultParameter | Kind::TypedDefaultParameter => {
             is_field(Field::Name)
         }
-        "aliased_import" => is_field(Field::Alias),
-        "as_pattern_target"
-        | "pattern_list"
-        | "tuple_pattern"
-        | "list_pattern"
-        | "parameters"
-        | "typed_parameter"
-        | "list_splat_pattern"
-        | "dictionary_splat_pattern"
-        | "global_statement"
-        | "nonlocal_statement" => true,
-        "dotted_name" => parent
+        Kind::AliasedImport => is_field(Field::Alias),
+        Kind::AsPatternTarget
+        | Kind::PatternList
+        | Kind::TuplePattern
+        | Kind::ListPattern
+        | Kind::Parameters
+        | Kind::TypedParameter
+        | Kind::ListSplatPattern
+        | Kind::DictionarySplatPattern
+        | Kind::GlobalStatement
+        | Kind::NonlocalStatement => true,
+        Kind::DottedName => parent
             .parent()
-            .is_some_and(|grand| grand.kind_name() == "import_statement"),
+            .is_some_and(|grand| grand.python_kind() == Kind::ImportStatement),
         _ => false,
     }
 }
@@ -762,22 +765,22 @@ pub fn local_bindings(function: Node, source: &str) -> Vec<String> {
     if let Some(parameters) = function.field(Field::Parameters) {
         let mut cursor = parameters.walk();
         for parameter in parameters.named_children(&mut cursor) {
-            let name = match parameter.kind_name() {
-                "identifier" => Some(parameter),
+            let name = match parameter.python_kind() {
+                Kind::Identifier => Some(parameter),
                 _ => parameter
                     .field(Field::Name)
                     .or_else(|| parameter.named_child(0)),
             };
-            if let Some(name) = name.filter(|name| name.kind_name() == "identifier") {
+            if let Some(name) = name.filter(|name| name.python_kind() == Kind::Identifier) {
                 names.push(node_text(name, source).to_string());
             }
         }
     }
     walk_local_scope(function, |node| {
-        let target = (node.kind_name() == "assignment")
+        let target = (node.python_kind() == Kind::Assignment)
             .then(|| node.field(Field::Left))
             .flatten()
-            .filter(|left| left.kind_name() == "identifier");
+            .filter(|left| left.python_kind() == Kind::Identifier);
         if let Some(target) = target {
             names.push(node_text(target, source).to_string());
         }
@@ -788,12 +791,12 @@ pub fn local_bindings(function: Node, source: &str) -> Vec<String> {
 /// `(target, value)` of a top-level statement that is a plain assignment (`x = ...`,
 /// `x: T = ...`).
 pub fn top_level_assignment(statement: Node) -> Option<(Node, Node)> {
-    if statement.kind_name() != "expression_statement" {
+    if statement.python_kind() != Kind::ExpressionStatement {
         return None;
     }
     let assignment = statement
         .named_child(0)
-        .filter(|node| node.kind_name() == "assignment")?;
+        .filter(|node| node.python_kind() == Kind::Assignment)?;
     Some((
         assignment.field(Field::Left)?,
         assignment.field(Field::Right)?,

@@ -45,7 +45,7 @@ use tree_sitter::Node;
 use super::{ModuleFacts, enclosing_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "n-plus-one-query",
@@ -119,10 +119,10 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     let source = context.source;
     for site in &facts.calls {
         // One finding per chain: `session.scalars(...).all()` is one query.
-        let outer_query = (site.parent.kind_name() == "attribute")
+        let outer_query = (site.parent.python_kind() == Kind::Attribute)
             .then(|| site.parent.parent())
             .flatten()
-            .is_some_and(|outer| outer.kind_name() == "call" && is_query(outer, source));
+            .is_some_and(|outer| outer.python_kind() == Kind::Call && is_query(outer, source));
         if outer_query || !is_query(site.call, source) {
             continue;
         }
@@ -134,12 +134,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             .rev()
             .take_while(|node| {
                 !matches!(
-                    node.kind_name(),
-                    "function_definition" | "lambda" | "class_definition"
+                    node.python_kind(),
+                    Kind::FunctionDefinition | Kind::Lambda | Kind::ClassDefinition
                 )
             })
             .find(|node| {
-                node.kind_name() == "for_statement"
+                node.python_kind() == Kind::ForStatement
                     && node.field(Field::Body).is_some_and(|body| {
                         body.start_byte() <= site.call.start_byte()
                             && site.call.end_byte() <= body.end_byte()
@@ -170,7 +170,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 fn is_query(call: Node, source: &str) -> bool {
     let Some(function) = call
         .field(Field::Function)
-        .filter(|f| f.kind_name() == "attribute")
+        .filter(|f| f.python_kind() == Kind::Attribute)
     else {
         return false;
     };
@@ -191,9 +191,9 @@ fn is_query(call: Node, source: &str) -> bool {
 fn is_database_handle(receiver: Node, source: &str) -> bool {
     let mut current = receiver;
     loop {
-        match current.kind_name() {
-            "identifier" => return names_handle(node_text(current, source)),
-            "attribute" => {
+        match current.python_kind() {
+            Kind::Identifier => return names_handle(node_text(current, source)),
+            Kind::Attribute => {
                 let attribute = current
                     .field(Field::Attribute)
                     .map_or("", |a| node_text(a, source));
@@ -205,13 +205,13 @@ fn is_database_handle(receiver: Node, source: &str) -> bool {
                 };
                 current = object;
             }
-            "call" => {
+            Kind::Call => {
                 let Some(function) = current.field(Field::Function) else {
                     return false;
                 };
                 current = function;
             }
-            "await" | "parenthesized_expression" => {
+            Kind::Await | Kind::ParenthesizedExpression => {
                 let Some(inner) = current.named_child(0) else {
                     return false;
                 };
@@ -240,7 +240,7 @@ fn iterates_query_results(
     if contains_query(iterable, source) {
         return true;
     }
-    if iterable.kind_name() != "identifier" {
+    if iterable.python_kind() != Kind::Identifier {
         return false;
     }
     let name = node_text(iterable, source);
@@ -249,11 +249,11 @@ fn iterates_query_results(
     };
     let mut from_query = false;
     facts.walk_scope(scope, |node| {
-        if node.kind_name() != "assignment" || node.start_byte() >= iterable.start_byte() {
+        if node.python_kind() != Kind::Assignment || node.start_byte() >= iterable.start_byte() {
             return;
         }
         let assigns = node.field(Field::Left).is_some_and(|left| {
-            left.kind_name() == "identifier" && node_text(left, source) == name
+            left.python_kind() == Kind::Identifier && node_text(left, source) == name
         });
         if assigns {
             from_query = node
@@ -266,6 +266,6 @@ fn iterates_query_results(
 
 fn contains_query(expression: Node, source: &str) -> bool {
     any_in_tree(expression, |node| {
-        node.kind_name() == "call" && is_query(node, source)
+        node.python_kind() == Kind::Call && is_query(node, source)
     })
 }

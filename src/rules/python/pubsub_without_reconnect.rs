@@ -52,7 +52,7 @@ use tree_sitter::Node;
 use super::{ModuleFacts, enclosing_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "pubsub-without-reconnect",
@@ -94,12 +94,20 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         }
         // `listen()` is the loop's iterable; `get_message()` sits inside a loop.
         let in_loop = match method {
-            "listen" => matches!(site.parent.kind_name(), "for_statement" | "for_in_clause"),
+            "listen" => matches!(
+                site.parent.python_kind(),
+                Kind::ForStatement | Kind::ForInClause
+            ),
             _ => ancestors
                 .iter()
                 .rev()
-                .take_while(|node| node.kind_name() != "function_definition")
-                .any(|node| matches!(node.kind_name(), "while_statement" | "for_statement")),
+                .take_while(|node| node.python_kind() != Kind::FunctionDefinition)
+                .any(|node| {
+                    matches!(
+                        node.python_kind(),
+                        Kind::WhileStatement | Kind::ForStatement
+                    )
+                }),
         };
         if !in_loop || handled(&ancestors, source) || retried(&ancestors, source) {
             continue;
@@ -118,13 +126,13 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 fn is_pubsub(receiver: Node, ancestors: &[Node], source: &str, facts: &ModuleFacts) -> bool {
     let makes_pubsub = |call: Node| {
         call.field(Field::Function)
-            .filter(|function| function.kind_name() == "attribute")
+            .filter(|function| function.python_kind() == Kind::Attribute)
             .and_then(|function| function.field(Field::Attribute))
             .is_some_and(|method| node_text(method, source) == "pubsub")
     };
-    match receiver.kind_name() {
-        "call" => makes_pubsub(receiver),
-        "identifier" => {
+    match receiver.python_kind() {
+        Kind::Call => makes_pubsub(receiver),
+        Kind::Identifier => {
             let name = node_text(receiver, source);
             let scopes = [enclosing_scope(ancestors), ancestors.first().copied()];
             scopes.into_iter().flatten().any(|scope| {
@@ -144,12 +152,12 @@ fn handled(ancestors: &[Node], source: &str) -> bool {
     ancestors
         .iter()
         .rev()
-        .take_while(|node| node.kind_name() != "function_definition")
-        .filter(|node| node.kind_name() == "try_statement")
+        .take_while(|node| node.python_kind() != Kind::FunctionDefinition)
+        .filter(|node| node.python_kind() == Kind::TryStatement)
         .any(|try_statement| {
             let mut cursor = try_statement.walk();
             try_statement.children(&mut cursor).any(|clause| {
-                clause.kind_name() == "except_clause" && {
+                clause.python_kind() == Kind::ExceptClause && {
                     let header = node_text(clause, source).split(':').next().unwrap_or("");
                     header.trim() == "except"
                         || CONNECTION_ERRORS.iter().any(|error| header.contains(error))
@@ -162,11 +170,11 @@ fn handled(ancestors: &[Node], source: &str) -> bool {
 fn retried(ancestors: &[Node], source: &str) -> bool {
     ancestors
         .iter()
-        .filter(|node| node.kind_name() == "decorated_definition")
+        .filter(|node| node.python_kind() == Kind::DecoratedDefinition)
         .any(|decorated| {
             let mut cursor = decorated.walk();
             decorated.children(&mut cursor).any(|child| {
-                child.kind_name() == "decorator" && {
+                child.python_kind() == Kind::Decorator && {
                     let text = node_text(child, source);
                     text.contains("retry") || text.contains("backoff")
                 }

@@ -48,7 +48,7 @@ use crate::rules::{
 };
 use crate::semantic::python::imports::qualified_name;
 use crate::semantic::python::kinds::{REDIS_POOL_CONSTRUCTORS, is_redis_client_constructor};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-client-without-timeout",
@@ -122,6 +122,6 @@ fn url_sets_timeout(call: tree_sitter::Node, source: &str) -> bool {
         .copied()
         .or_else(|| keyword_argument(call, "url", source))
         .is_some_and(|url| {
-            url.kind_name() == "string" && node_text(url, source).contains("socket_timeout=")
+            url.python_kind() == Kind::String && node_text(url, source).contains("socket_timeout=")
         })
 }

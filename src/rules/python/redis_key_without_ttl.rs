@@ -53,7 +53,7 @@ use crate::rules::{
     line_end, named_children, newline_of, node_text, shorten,
 };
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-key-without-ttl",
@@ -180,13 +180,13 @@ fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>
     let Some(mapping) = first.or_else(|| keyword_argument(write, "mapping", source)) else {
         return Vec::new();
     };
-    if mapping.kind_name() != "dictionary" {
+    if mapping.python_kind() != Kind::Dictionary {
         // Keys unknown: report the mapping itself, with no fix.
         return vec![mapping];
     }
     named_children(mapping)
         .into_iter()
-        .filter(|pair| pair.kind_name() == "pair")
+        .filter(|pair| pair.python_kind() == Kind::Pair)
         .filter_map(|pair| pair.field(Field::Key))
         .collect()
 }
@@ -205,12 +205,12 @@ fn expired_later(
     let key_text = node_text(key, source);
     let mut expired = false;
     facts.walk_scope_in(scope, write.start_byte()..usize::MAX, |node| {
-        if expired || node.kind_name() != "call" {
+        if expired || node.python_kind() != Kind::Call {
             return;
         }
         let Some(function) = node
             .field(Field::Function)
-            .filter(|f| f.kind_name() == "attribute")
+            .filter(|f| f.python_kind() == Kind::Attribute)
         else {
             return;
         };
@@ -249,8 +249,8 @@ fn expire_after(
     ttl: u64,
     source: &str,
 ) -> Option<Edit> {
-    if !matches!(receiver.kind_name(), "identifier" | "attribute")
-        || keys.iter().any(|key| key.kind_name() == "dictionary")
+    if !matches!(receiver.python_kind(), Kind::Identifier | Kind::Attribute)
+        || keys.iter().any(|key| key.python_kind() == Kind::Dictionary)
     {
         return None;
     }

@@ -40,7 +40,7 @@ use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, shorten,
 };
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-keys-command",
@@ -93,7 +93,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         );
         // Pipelines have no `scan_iter`; an async client's must be awaited or iterated
         // with `async for`, which only the awaited form can become in place.
-        if !pipeline && (!asynchronous || site.parent.kind_name() == "await") {
+        if !pipeline && (!asynchronous || site.parent.python_kind() == Kind::Await) {
             finding.fix = scan_instead(site.call, site.parent, pattern)
                 .map(|edits| Fix::unsafe_("Iterate with `scan_iter(match=...)` instead", edits));
         }
@@ -109,7 +109,7 @@ fn scan_instead(call: Node, parent: Node, pattern: Option<Node>) -> Option<Vec<E
     if let Some(pattern) = pattern {
         match pattern
             .parent()
-            .filter(|p| p.kind_name() == "keyword_argument")
+            .filter(|p| p.python_kind() == Kind::KeywordArgument)
         {
             Some(keyword) => edits.push(Edit::replace(
                 keyword.field(Field::Name)?.byte_range(),
@@ -118,14 +118,14 @@ fn scan_instead(call: Node, parent: Node, pattern: Option<Node>) -> Option<Vec<E
             None => edits.push(Edit::insert(pattern.start_byte(), "match=")),
         }
     }
-    let iterated = matches!(parent.kind_name(), "for_statement" | "for_in_clause")
+    let iterated = matches!(parent.python_kind(), Kind::ForStatement | Kind::ForInClause)
         && parent
             .field(Field::Right)
             .is_some_and(|right| right.id() == call.id());
     if iterated {
         return Some(edits);
     }
-    if parent.kind_name() == "await" {
+    if parent.python_kind() == Kind::Await {
         let awaited = parent;
         edits.push(Edit::replace(
             awaited.start_byte()..call.start_byte(),

@@ -42,7 +42,7 @@ use super::{ModuleFacts, keyword_argument, positional_arguments, same_expression
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-race-condition",
@@ -95,7 +95,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     for site in &facts.calls {
         let Some(function) = site
             .scope
-            .filter(|scope| scope.kind_name() == "function_definition")
+            .filter(|scope| scope.python_kind() == Kind::FunctionDefinition)
         else {
             continue;
         };

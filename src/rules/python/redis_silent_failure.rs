@@ -47,7 +47,7 @@ use crate::rules::{
     Context, Finding, FixAvailability, FixSafety, Rule, Severity, any_in_tree, node_text,
 };
 use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::PythonNode;
+use crate::syntax::python_fields::{Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
@@ -90,8 +90,8 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// A `return` (or an `HTTPException` raised through a call) whose value says the request
 /// failed: it mentions an error, or a 5xx status code.
 fn returns_error(handler: &Handler, source: &str) -> bool {
-    any_in_tree(handler.body, |node| match node.kind_name() {
-        "return_statement" => {
+    any_in_tree(handler.body, |node| match node.python_kind() {
+        Kind::ReturnStatement => {
             let value = node_text(node, source).to_ascii_lowercase();
             value.contains("error")
                 || value.contains("exception")
@@ -100,7 +100,7 @@ fn returns_error(handler: &Handler, source: &str) -> bool {
                     .iter()
                     .any(|status| value.replace(' ', "").contains(status))
         }
-        "call" => called_name(node, source).is_some_and(|name| name == "abort"),
+        Kind::Call => called_name(node, source).is_some_and(|name| name == "abort"),
         _ => false,
     })
 }

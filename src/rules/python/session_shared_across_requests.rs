@@ -52,7 +52,7 @@ use super::{local_bindings, top_level_assignment, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::semantic::python::imports::{Imports, qualified_name};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "session-shared-across-requests",
@@ -106,7 +106,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             let locals = local_bindings(route.function, source);
             let mut reported: Vec<&str> = Vec::new();
             walk_local_scope(route.function, |node| {
-                if node.kind_name() != "identifier" {
+                if node.python_kind() != Kind::Identifier {
                     return;
                 }
                 let name = node_text(node, source);
@@ -149,12 +149,12 @@ fn shared_sessions(
         let Some((target, value)) = top_level_assignment(*statement) else {
             continue;
         };
-        let value = if value.kind_name() == "await" {
+        let value = if value.python_kind() == Kind::Await {
             value.named_child(0).unwrap_or(value)
         } else {
             value
         };
-        if target.kind_name() != "identifier" || value.kind_name() != "call" {
+        if target.python_kind() != Kind::Identifier || value.python_kind() != Kind::Call {
             continue;
         }
         let name = node_text(target, source).to_string();
@@ -185,7 +185,7 @@ fn shared_sessions(
                 },
             )
         } else if factories.iter().any(|factory| factory == callee_text)
-            || (function.kind_name() == "call"
+            || (function.python_kind() == Kind::Call
                 && function
                     .field(Field::Function)
                     .and_then(|maker| qualified_name(maker, source, imports))
@@ -213,10 +213,10 @@ fn is_use(identifier: Node) -> bool {
         return true;
     };
     let is_field = |field: Field| super::is_field_of(parent, field, identifier);
-    match parent.kind_name() {
-        "attribute" => !is_field(Field::Attribute),
-        "keyword_argument" => !is_field(Field::Name),
-        "function_definition" | "parameters" => false,
+    match parent.python_kind() {
+        Kind::Attribute => !is_field(Field::Attribute),
+        Kind::KeywordArgument => !is_field(Field::Name),
+        Kind::FunctionDefinition | Kind::Parameters => false,
         _ => true,
     }
 }

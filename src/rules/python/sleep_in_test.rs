@@ -49,7 +49,7 @@ use super::positional_arguments;
 use crate::language::Language;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "sleep-in-test",
@@ -95,7 +95,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         }
         let Some(function) = site
             .scope
-            .filter(|scope| scope.kind_name() == "function_definition")
+            .filter(|scope| scope.python_kind() == Kind::FunctionDefinition)
         else {
             continue;
         };
@@ -112,9 +112,9 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 }
 
 fn is_number(node: Node) -> bool {
-    match node.kind_name() {
-        "integer" | "float" => true,
-        "binary_operator" => {
+    match node.python_kind() {
+        Kind::Integer | Kind::Float => true,
+        Kind::BinaryOperator => {
             node.field(Field::Left).is_some_and(is_number)
                 && node.field(Field::Right).is_some_and(is_number)
         }
@@ -138,12 +138,12 @@ fn is_test_or_setup(function: Node, source: &str) -> bool {
     // `@pytest.fixture` (or `@fixture`, `@pytest_asyncio.fixture(...)`) on the `def`.
     function
         .parent()
-        .filter(|parent| parent.kind_name() == "decorated_definition")
+        .filter(|parent| parent.python_kind() == Kind::DecoratedDefinition)
         .is_some_and(|decorated| {
             let mut cursor = decorated.walk();
             decorated
                 .children(&mut cursor)
-                .filter(|child| child.kind_name() == "decorator")
+                .filter(|child| child.python_kind() == Kind::Decorator)
                 .any(|decorator| node_text(decorator, source).contains("fixture"))
         })
 }
@@ -155,5 +155,5 @@ fn polls(call: Node, function: Node, facts: &super::ModuleFacts) -> bool {
         .iter()
         .rev()
         .take_while(|ancestor| ancestor.id() != function.id())
-        .any(|ancestor| ancestor.kind_name() == "while_statement")
+        .any(|ancestor| ancestor.python_kind() == Kind::WhileStatement)
 }

@@ -7,7 +7,7 @@ use tree_sitter::Node;
 use super::{CallSite, ModuleFacts, enclosing_scope, keyword_argument, positional_arguments};
 use crate::rules::node_text;
 use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 /// Methods that run the SQL in their first argument, on whatever receiver: DB-API
 /// cursors, SQLAlchemy sessions/connections/engines, asyncpg connections and pools,
@@ -157,7 +157,7 @@ pub fn built_sql<'t>(
     if let Some(built) = built_directly(expression, source) {
         return Some(built);
     }
-    if expression.kind_name() != "identifier" {
+    if expression.python_kind() != Kind::Identifier {
         return None;
     }
     let name = node_text(expression, source);
@@ -165,11 +165,11 @@ pub fn built_sql<'t>(
     let scope = enclosing_scope(&ancestors)?;
     let mut last = None;
     facts.walk_scope(scope, |node| {
-        if node.kind_name() != "assignment" || node.start_byte() >= expression.start_byte() {
+        if node.python_kind() != Kind::Assignment || node.start_byte() >= expression.start_byte() {
             return;
         }
         let assigns_name = node.field(Field::Left).is_some_and(|left| {
-            left.kind_name() == "identifier" && node_text(left, source) == name
+            left.python_kind() == Kind::Identifier && node_text(left, source) == name
         });
         if assigns_name {
             last = node.field(Field::Right);
@@ -179,37 +179,39 @@ pub fn built_sql<'t>(
 }
 
 fn built_directly<'t>(expression: Node<'t>, source: &str) -> Option<Built<'t>> {
-    match expression.kind_name() {
-        "string" if has_interpolation(expression) => Some(Built::FString(expression)),
-        "binary_operator" => {
+    match expression.python_kind() {
+        Kind::String if has_interpolation(expression) => Some(Built::FString(expression)),
+        Kind::BinaryOperator => {
             let operator = expression.field(Field::Operator)?;
             let left = expression.field(Field::Left)?;
             let right = expression.field(Field::Right)?;
             match node_text(operator, source) {
-                "%" if left.kind_name() == "string" => {
+                "%" if left.python_kind() == Kind::String => {
                     Some(Built::Percent(expression, left, right))
                 }
                 "+" => {
                     let leaves = concatenated(expression, source);
-                    let first_string = leaves.iter().find(|leaf| leaf.kind_name() == "string")?;
+                    let first_string = leaves
+                        .iter()
+                        .find(|leaf| leaf.python_kind() == Kind::String)?;
                     let dynamic = leaves
                         .iter()
-                        .any(|leaf| leaf.kind_name() != "string" || has_interpolation(*leaf));
+                        .any(|leaf| leaf.python_kind() != Kind::String || has_interpolation(*leaf));
                     dynamic.then_some(Built::Concatenation(expression, *first_string))
                 }
                 _ => None,
             }
         }
-        "call" => {
+        Kind::Call => {
             let function = expression.field(Field::Function)?;
             let object = function.field(Field::Object)?;
             let method = function.field(Field::Attribute)?;
-            (function.kind_name() == "attribute"
-                && object.kind_name() == "string"
+            (function.python_kind() == Kind::Attribute
+                && object.python_kind() == Kind::String
                 && node_text(method, source) == "format")
                 .then_some(Built::Format(expression, object))
         }
-        "parenthesized_expression" => built_directly(expression.named_child(0)?, source),
+        Kind::ParenthesizedExpression => built_directly(expression.named_child(0)?, source),
         _ => None,
     }
 }
@@ -219,7 +221,7 @@ fn concatenated<'t>(expression: Node<'t>, source: &str) -> Vec<Node<'t>> {
     let mut leaves = Vec::new();
     let mut stack = vec![expression];
     while let Some(node) = stack.pop() {
-        let is_plus = node.kind_name() == "binary_operator"
+        let is_plus = node.python_kind() == Kind::BinaryOperator
             && node
                 .field(Field::Operator)
                 .is_some_and(|operator| node_text(operator, source) == "+");
@@ -237,7 +239,7 @@ pub fn has_interpolation(string: Node) -> bool {
     let mut cursor = string.walk();
     string
         .named_children(&mut cursor)
-        .any(|child| child.kind_name() == "interpolation")
+        .any(|child| child.python_kind() == Kind::Interpolation)
 }
 
 /// The interpolations of an f-string, in order.
@@ -245,7 +247,7 @@ pub fn interpolations(string: Node) -> Vec<Node> {
     let mut cursor = string.walk();
     string
         .named_children(&mut cursor)
-        .filter(|child| child.kind_name() == "interpolation")
+        .filter(|child| child.python_kind() == Kind::Interpolation)
         .collect()
 }
 
@@ -255,11 +257,11 @@ pub fn string_body<'s>(string: Node, source: &'s str) -> &'s str {
     let children: Vec<Node> = string.named_children(&mut cursor).collect();
     let start = children
         .iter()
-        .find(|child| child.kind_name() == "string_start");
+        .find(|child| child.python_kind() == Kind::StringStart);
     let end = children
         .iter()
         .rev()
-        .find(|child| child.kind_name() == "string_end");
+        .find(|child| child.python_kind() == Kind::StringEnd);
     match (start, end) {
         (Some(start), Some(end)) => source.get(start.end_byte()..end.start_byte()).unwrap_or(""),
         _ => "",

@@ -62,7 +62,7 @@ use crate::rules::{
     Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
 use crate::semantic::python::imports::dotted_name;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "sql-injection",
@@ -121,8 +121,8 @@ fn only_constants(built: &Built, source: &str) -> bool {
     interpolations(*string).iter().all(|field| {
         field.field(Field::Expression).is_some_and(|expression| {
             let text = node_text(expression, source);
-            matches!(expression.kind_name(), "integer" | "float")
-                || (expression.kind_name() == "identifier"
+            matches!(expression.python_kind(), Kind::Integer | Kind::Float)
+                || (expression.python_kind() == Kind::Identifier
                     && text.chars().any(|c| c.is_ascii_uppercase())
                     && !text.chars().any(|c| c.is_ascii_lowercase()))
         })
@@ -225,7 +225,7 @@ fn bound_parameters(
                 return None;
             }
             let mut edits = vec![Edit::replace(format.end_byte()..values.start_byte(), ", ")];
-            if values.kind_name() != "tuple" {
+            if values.python_kind() != Kind::Tuple {
                 edits.push(Edit::insert(values.start_byte(), "("));
                 edits.push(Edit::insert(values.end_byte(), ",)"));
             }
@@ -253,10 +253,10 @@ fn parametrize(
 ) -> Option<(String, Vec<(String, String)>)> {
     let start = string
         .named_child(0)
-        .filter(|start| start.kind_name() == "string_start")?;
+        .filter(|start| start.python_kind() == Kind::StringStart)?;
     let end = string
         .named_child(string.named_child_count().checked_sub(1)? as u32)
-        .filter(|end| end.kind_name() == "string_end")?;
+        .filter(|end| end.python_kind() == Kind::StringEnd)?;
     let prefix = node_text(start, source).replace(['f', 'F'], "");
     let fields = interpolations(string);
     // The literal pieces around the fields, `{{`/`}}` unescaped.

@@ -45,7 +45,7 @@ use super::{enclosing_scope, string_value, walk_local_scope};
 use crate::language::Language;
 use crate::rules::postgres::first_rejection;
 use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "sql-syntax-in-python",
@@ -179,7 +179,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// `server_default=text("now()")` and the like: an expression by where it stands.
 fn is_expression_argument(call: Node, source: &str) -> bool {
     call.parent()
-        .filter(|parent| parent.kind_name() == "keyword_argument")
+        .filter(|parent| parent.python_kind() == Kind::KeywordArgument)
         .and_then(|argument| argument.field(Field::Name))
         .is_some_and(|name| EXPRESSION_KEYWORDS.contains(&node_text(name, source)))
 }
@@ -258,28 +258,28 @@ fn literal_sql<'t>(
     facts: &super::ModuleFacts<'t>,
     source: &str,
 ) -> Option<Node<'t>> {
-    if argument.kind_name() == "string" {
+    if argument.python_kind() == Kind::String {
         return Some(argument);
     }
-    if argument.kind_name() != "identifier" {
+    if argument.python_kind() != Kind::Identifier {
         return None;
     }
     let name = node_text(argument, source);
     let ancestors = facts.ancestry.ancestors(argument);
-    let scope =
-        enclosing_scope(&ancestors).filter(|scope| scope.kind_name() == "function_definition")?;
+    let scope = enclosing_scope(&ancestors)
+        .filter(|scope| scope.python_kind() == Kind::FunctionDefinition)?;
     let mut last = None;
     walk_local_scope(scope, |node| {
-        if node.kind_name() == "assignment" && node.start_byte() < argument.start_byte() {
+        if node.python_kind() == Kind::Assignment && node.start_byte() < argument.start_byte() {
             let assigns = node.field(Field::Left).is_some_and(|left| {
-                left.kind_name() == "identifier" && node_text(left, source) == name
+                left.python_kind() == Kind::Identifier && node_text(left, source) == name
             });
             if assigns {
                 last = node.field(Field::Right);
             }
         }
     });
-    last.filter(|value| value.kind_name() == "string")
+    last.filter(|value| value.python_kind() == Kind::String)
 }
 
 fn check_literal(literal: Node, source: &str) -> Option<Finding> {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::{binding_of, keyword_argument, positional_arguments, string_value, walk_local_scope};
 use crate::rules::node_text;
 use crate::semantic::python::imports::{Imports, qualified_name};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 /// Decorator methods that register a route, and the HTTP method they imply.
 const ROUTE_DECORATORS: &[(&str, Option<&str>)] = &[
@@ -50,12 +50,12 @@ pub struct Route<'t> {
 
 /// The routes a decorated definition registers (usually one).
 pub fn routes_of<'t>(definition: Node<'t>, routers: &Routers<'t>, source: &str) -> Vec<Route<'t>> {
-    if definition.kind_name() != "decorated_definition" {
+    if definition.python_kind() != Kind::DecoratedDefinition {
         return Vec::new();
     }
     let Some(function) = definition
         .field(Field::Definition)
-        .filter(|f| f.kind_name() == "function_definition")
+        .filter(|f| f.python_kind() == Kind::FunctionDefinition)
     else {
         return Vec::new();
     };
@@ -63,17 +63,17 @@ pub fn routes_of<'t>(definition: Node<'t>, routers: &Routers<'t>, source: &str) 
     let mut cursor = definition.walk();
     for decorator in definition
         .children(&mut cursor)
-        .filter(|child| child.kind_name() == "decorator")
+        .filter(|child| child.python_kind() == Kind::Decorator)
     {
         let Some(call) = decorator
             .named_child(0)
-            .filter(|call| call.kind_name() == "call")
+            .filter(|call| call.python_kind() == Kind::Call)
         else {
             continue;
         };
         let Some(callee) = call
             .field(Field::Function)
-            .filter(|f| f.kind_name() == "attribute")
+            .filter(|f| f.python_kind() == Kind::Attribute)
         else {
             continue;
         };
@@ -143,26 +143,26 @@ impl<'t> Routers<'t> {
         // reads (a route's decorator is read from the route itself).
         let module_scope = top_level.iter().filter(|statement| {
             !matches!(
-                statement.kind_name(),
-                "function_definition" | "class_definition" | "decorated_definition"
+                statement.python_kind(),
+                Kind::FunctionDefinition | Kind::ClassDefinition | Kind::DecoratedDefinition
             )
         });
         module_scope.for_each(|&statement| {
             walk_local_scope(statement, |node| {
-                if node.kind_name() == "call" {
+                if node.python_kind() == Kind::Call {
                     module_calls.push(node);
                 }
                 let Some((target, value)) = binding_of(node) else {
                     return;
                 };
-                let makes_router = value.kind_name() == "call"
+                let makes_router = value.python_kind() == Kind::Call
                     && value
                         .field(Field::Function)
                         .and_then(|function| qualified_name(function, source, imports))
                         .is_some_and(|constructor| {
                             ROUTER_CONSTRUCTORS.contains(&constructor.as_str())
                         });
-                if target.kind_name() == "identifier" && makes_router {
+                if target.python_kind() == Kind::Identifier && makes_router {
                     // The walk is not in source order: keep the binding that comes last.
                     let name = node_text(target, source).to_string();
                     let later = constructors
@@ -189,7 +189,7 @@ impl<'t> Routers<'t> {
     /// An app or router: a module-level name bound to a known constructor, or one of the
     /// conventional names when the binding is in another module.
     fn is_router(&self, router: Node, source: &str) -> bool {
-        if router.kind_name() != "identifier" {
+        if router.python_kind() != Kind::Identifier {
             return false;
         }
         let name = node_text(router, source);

@@ -12,7 +12,7 @@ use tree_sitter::Node;
 
 use crate::rules::node_text;
 use crate::rules::python::binding_of;
-use crate::syntax::python_fields::PythonNode;
+use crate::syntax::python_fields::{Kind, PythonNode};
 
 #[derive(Debug, Default)]
 pub struct ScopedBindings<'t> {
@@ -27,7 +27,7 @@ impl<'t> ScopedBindings<'t> {
         let Some((target, value)) = binding_of(node) else {
             return;
         };
-        if target.kind_name() != "identifier" {
+        if target.python_kind() != Kind::Identifier {
             return;
         }
         let name: Box<str> = node_text(target, source).into();
@@ -53,6 +53,6 @@ impl<'t> ScopedBindings<'t> {
         self.values_bound(scope, name)
             .iter()
             .copied()
-            .filter(|value| value.kind_name() == "call")
+            .filter(|value| value.python_kind() == Kind::Call)
     }
 }

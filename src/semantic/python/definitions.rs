@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use crate::rules::node_text;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 #[derive(Debug, Default)]
 pub struct ModuleDefinitions<'t> {
@@ -41,9 +41,9 @@ impl<'t> ModuleDefinitions<'t> {
 
 /// The function or class a top-level statement defines (under its decorators).
 pub fn definition_of(statement: Node) -> Option<Node> {
-    match statement.kind_name() {
-        "decorated_definition" => statement.field(Field::Definition),
-        "function_definition" | "class_definition" => Some(statement),
+    match statement.python_kind() {
+        Kind::DecoratedDefinition => statement.field(Field::Definition),
+        Kind::FunctionDefinition | Kind::ClassDefinition => Some(statement),
         _ => None,
     }
 }

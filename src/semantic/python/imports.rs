@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use crate::rules::node_text;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 /// Local names bound by imports, mapped to what they stand for:
 /// `import requests as rq` gives `rq -> requests`, `from time import sleep` gives
@@ -20,8 +20,8 @@ pub struct Imports {
 /// `(local name, target)` of each name one import statement binds.
 pub fn import_bindings(node: Node, source: &str) -> Vec<(String, String)> {
     let mut bindings = Vec::new();
-    match node.kind_name() {
-        "import_statement" => {
+    match node.python_kind() {
+        Kind::ImportStatement => {
             let mut cursor = node.walk();
             for name in node.children_by_field_name("name", &mut cursor) {
                 if let Some((module, alias)) = aliased(name) {
@@ -36,7 +36,7 @@ pub fn import_bindings(node: Node, source: &str) -> Vec<(String, String)> {
                 }
             }
         }
-        "import_from_statement" => {
+        Kind::ImportFromStatement => {
             let Some(module) = node.field(Field::ModuleName) else {
                 return bindings;
             };
@@ -102,7 +102,7 @@ impl Imports {
 
 /// `(name, alias)` of an `x as y` import.
 fn aliased(name: Node) -> Option<(Node, Node)> {
-    if name.kind_name() != "aliased_import" {
+    if name.python_kind() != Kind::AliasedImport {
         return None;
     }
     Some((name.field(Field::Name)?, name.field(Field::Alias)?))
@@ -113,11 +113,11 @@ fn aliased(name: Node) -> Option<(Node, Node)> {
 pub fn dotted_name(node: Node, source: &str) -> Option<String> {
     let mut parts = Vec::new();
     let mut current = node;
-    while current.kind_name() == "attribute" {
+    while current.python_kind() == Kind::Attribute {
         parts.push(node_text(current.field(Field::Attribute)?, source));
         current = current.field(Field::Object)?;
     }
-    if current.kind_name() != "identifier" {
+    if current.python_kind() != Kind::Identifier {
         return None;
     }
     parts.push(node_text(current, source));

@@ -18,7 +18,7 @@ use super::imports::{Imports, dotted_name, qualified_name};
 use super::kinds::{BindingKind, annotated_kind, constructed_kind, is_constructor_last_name};
 use crate::rules::node_text;
 use crate::rules::python::{enclosing_class, keyword_argument};
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub struct SemanticModel<'t> {
     pub imports: Imports,
@@ -47,7 +47,7 @@ impl<'t> Scopes<'t> {
         let functions = ancestors
             .iter()
             .rev()
-            .filter(|node| node.kind_name() == "function_definition")
+            .filter(|node| node.python_kind() == Kind::FunctionDefinition)
             .copied()
             .collect();
         Scopes {
@@ -146,16 +146,18 @@ impl<'t> SemanticModel<'t> {
         // Methods applied to what the loop finds, outermost last.
         let mut derived: Vec<&str> = Vec::new();
         let found = loop {
-            match expression.kind_name() {
-                "parenthesized_expression" | "await" => expression = expression.named_child(0)?,
-                "call" => {
+            match expression.python_kind() {
+                Kind::ParenthesizedExpression | Kind::Await => {
+                    expression = expression.named_child(0)?
+                }
+                Kind::Call => {
                     let function = expression.field(Field::Function)?;
                     if let Some(kind) = self.constructed(expression, function, scopes, source) {
                         break kind;
                     }
                     let method = function
                         .field(Field::Attribute)
-                        .filter(|_| function.kind_name() == "attribute")
+                        .filter(|_| function.python_kind() == Kind::Attribute)
                         .map(|method| node_text(method, source))
                         .filter(|method| DERIVING_METHODS.contains(method))?;
                     derived.push(method);
@@ -176,21 +178,24 @@ impl<'t> SemanticModel<'t> {
     /// once per link.)
     pub fn may_hold_kind(expression: Node, source: &str) -> bool {
         let mut expression = expression;
-        while matches!(expression.kind_name(), "parenthesized_expression" | "await") {
+        while matches!(
+            expression.python_kind(),
+            Kind::ParenthesizedExpression | Kind::Await
+        ) {
             let Some(inner) = expression.named_child(0) else {
                 return false;
             };
             expression = inner;
         }
-        if expression.kind_name() != "call" {
+        if expression.python_kind() != Kind::Call {
             return true;
         }
         let Some(function) = expression.field(Field::Function) else {
             return false;
         };
-        match function.kind_name() {
-            "identifier" => true, // a constructor imported under any name, or a factory
-            "attribute" => {
+        match function.python_kind() {
+            Kind::Identifier => true, // a constructor imported under any name, or a factory
+            Kind::Attribute => {
                 let Some(name) = function.field(Field::Attribute) else {
                     return false;
                 };
@@ -252,8 +257,8 @@ impl<'t> SemanticModel<'t> {
         scopes: &Scopes,
         source: &str,
     ) -> Option<(Node<'n>, BindingKind)> {
-        match node.kind_name() {
-            "assignment" => {
+        match node.python_kind() {
+            Kind::Assignment => {
                 let target = node.field(Field::Left)?;
                 let kind = match node.field(Field::Right) {
                     Some(value) => self.kind_of_value(value, scopes, source),
@@ -264,10 +269,10 @@ impl<'t> SemanticModel<'t> {
                     kind.or_else(|| self.annotation_kind(node.field(Field::Type)?, source))?;
                 Some((target, kind))
             }
-            "with_item" => {
+            Kind::WithItem => {
                 let value = node
                     .field(Field::Value)
-                    .filter(|value| value.kind_name() == "as_pattern")?;
+                    .filter(|value| value.python_kind() == Kind::AsPattern)?;
                 let target = value.field(Field::Alias)?.named_child(0)?;
                 Some((
                     target,
@@ -287,12 +292,12 @@ impl<'t> SemanticModel<'t> {
     /// What the value of an assignment or `with` item evaluates to: an object made by
     /// a call (a bare name is not followed: `x = y` leaves `x` unknown).
     fn kind_of_value(&self, value: Node, scopes: &Scopes, source: &str) -> Option<BindingKind> {
-        let call = if value.kind_name() == "await" {
+        let call = if value.python_kind() == Kind::Await {
             value.named_child(0)?
         } else {
             value
         };
-        if call.kind_name() != "call" {
+        if call.python_kind() != Kind::Call {
             return None;
         }
         self.kind_of(call, scopes, source)
@@ -304,18 +309,18 @@ impl<'t> SemanticModel<'t> {
     fn annotation_kind(&self, annotation: Node, source: &str) -> Option<BindingKind> {
         let mut stack = vec![annotation];
         while let Some(node) = stack.pop() {
-            let name = match node.kind_name() {
-                "identifier" | "attribute" => self
+            let name = match node.python_kind() {
+                Kind::Identifier | Kind::Attribute => self
                     .resolve_qualified_name(node, source)
                     .or_else(|| dotted_name(node, source)),
-                "string_content" => {
+                Kind::StringContent => {
                     let text = node_text(node, source);
                     let head = text.split('.').next().unwrap_or(text);
                     let resolved = self.imports.resolve(head).unwrap_or(head);
                     Some(format!("{resolved}{}", &text[head.len()..]))
                 }
                 // Arguments of a call (`Depends(get_db)`) say nothing about the type.
-                "call" => continue,
+                Kind::Call => continue,
                 _ => {
                     let mut cursor = node.walk();
                     stack.extend(node.named_children(&mut cursor));
