@@ -34,8 +34,20 @@ pub fn audit(
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    let context = Context::new(source, syntax, language, &settings.rules).with_path(path);
     let triggered = triggered_rules(language, source, settings);
+    audit_triggered(language, source, syntax, settings, path, triggered)
+}
+
+/// `audit` of the rules `triggered` already says may fire (`triggered_rules`).
+fn audit_triggered(
+    language: Language,
+    source: &str,
+    syntax: &Syntax,
+    settings: &Settings,
+    path: Option<&Path>,
+    triggered: RuleSet,
+) -> Vec<Finding> {
+    let context = Context::new(source, syntax, language, &settings.rules).with_path(path);
     finish(run_rules(&context, triggered), source, language)
 }
 
@@ -234,24 +246,48 @@ pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
     present
 }
 
-/// Whether any enabled rule of `language` could fire on `source`. Cheap enough to run
-/// before parsing, so the CLI never parses a file that cannot hold a finding.
-pub fn may_have_findings(language: Language, source: &str, settings: &Settings) -> bool {
-    !triggered_rules(language, source, settings).is_empty()
-}
-
-/// Parse and audit a whole text (the CLI, fix-all, tests).
+/// Parse and audit a whole text (the CLI, fix-all, tests). A text that no enabled
+/// rule's trigger words and text tests admit is not parsed at all; the others are
+/// scanned for them once.
 pub fn audit_text(
     language: Language,
     source: &str,
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    if !may_have_findings(language, source, settings) {
+    parse_and_audit(language, source, settings, path, parse_text)
+}
+
+/// `audit_text` of a text that `parser_limits::check` has already passed: the CLI
+/// checks each file once, before anything else, to report the ones it skips.
+pub fn audit_text_within_limits(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    path: Option<&Path>,
+) -> Vec<Finding> {
+    parse_and_audit(
+        language,
+        source,
+        settings,
+        path,
+        Syntax::parse_within_limits,
+    )
+}
+
+fn parse_and_audit(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    path: Option<&Path>,
+    parse: fn(Language, &str) -> Option<Syntax>,
+) -> Vec<Finding> {
+    let triggered = triggered_rules(language, source, settings);
+    if triggered.is_empty() {
         return Vec::new();
     }
-    let Some(syntax) = parse_text(language, source) else {
+    let Some(syntax) = parse(language, source) else {
         return Vec::new();
     };
-    audit(language, source, &syntax, settings, path)
+    audit_triggered(language, source, &syntax, settings, path, triggered)
 }

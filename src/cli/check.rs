@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::audit::audit_text;
+use crate::audit::{audit_text, audit_text_within_limits};
 use crate::cli::cache::{CACHE_FOLDER, CheckCache};
 use crate::config::{Options, Settings, discover};
 use crate::document::{parser_limits, source_text};
@@ -284,7 +284,12 @@ fn check_file(
             source = fixed.text;
         }
     }
-    let findings = audit_text(language, &source, settings, Some(relative));
+    // The text passed the parser's limits above; text changed by fixes is checked again.
+    let findings = if fixes_applied > 0 {
+        audit_text(language, &source, settings, Some(relative))
+    } else {
+        audit_text_within_limits(language, &source, settings, Some(relative))
+    };
     // What the cache keeps is keyed by the bytes now on disk (after any fixes).
     let hash = if fixes_applied > 0 {
         source_text::encode(&source, encoding)

@@ -47,6 +47,28 @@ pub fn mentions_method_call(text: &str, name: &str) -> bool {
     })
 }
 
+/// Method names looked for in one pass over a text (`mentions_any_method_call`).
+pub struct MethodNames {
+    matcher: aho_corasick::AhoCorasick,
+}
+
+impl MethodNames {
+    pub fn new(names: &[&str]) -> MethodNames {
+        let matcher = aho_corasick::AhoCorasick::new(names)
+            .unwrap_or_else(|error| panic!("method names build a matcher: {error}"));
+        MethodNames { matcher }
+    }
+}
+
+/// Whether `text` may call a method of `names`: `mentions_method_call` for all of them,
+/// reading the text once (overlapping matches, so `fetch` inside `fetchrow` counts).
+pub fn mentions_any_method_call(text: &str, names: &MethodNames) -> bool {
+    names.matcher.find_overlapping_iter(text).any(|found| {
+        before_space(text, found.start()).ends_with('.')
+            && after_gap(text, found.end()).starts_with('(')
+    })
+}
+
 /// Whether `text` may define a coroutine: `async` then `def`, with any spacing between.
 pub fn mentions_async_def(text: &str) -> bool {
     text.match_indices("async")
@@ -78,6 +100,30 @@ mod tests {
             "# commit",
         ] {
             assert!(!mentions_method_call(text, "commit"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn one_pass_over_many_names_equals_one_pass_per_name() {
+        let names = ["execute", "executemany", "fetch", "fetchrow", "raw"];
+        let matcher = MethodNames::new(&names);
+        for text in [
+            "cur.executemany (q, rows)",
+            "await conn.fetchrow(q)",
+            "conn.fetch\\\n (q)",
+            "Model.objects.raw(q)",
+            "prefetch(q)",
+            "x.fetchrows(q)",
+            "executemany(q)",
+            "# conn . fetch",
+            "",
+        ] {
+            let one_per_name = names.iter().any(|name| mentions_method_call(text, name));
+            assert_eq!(
+                mentions_any_method_call(text, &matcher),
+                one_per_name,
+                "{text:?}"
+            );
         }
     }
 

@@ -61,6 +61,20 @@ impl Syntax {
             tracing::debug!(%too_deep, "not parsed");
             return None;
         }
+        Syntax::reparse_within_limits(language, text, old)
+    }
+
+    /// `parse` of a text that `parser_limits::check` has already passed (the CLI checks
+    /// every file once, to report the ones it skips).
+    pub fn parse_within_limits(language: Language, text: &str) -> Option<Syntax> {
+        Syntax::reparse_within_limits(language, text, None)
+    }
+
+    fn reparse_within_limits(
+        language: Language,
+        text: &str,
+        old: Option<&Syntax>,
+    ) -> Option<Syntax> {
         let old = old.filter(|old| old.language == language);
         if language != Language::Python {
             let old_tree = old.and_then(|old| old.items.first()).map(|item| &item.tree);

@@ -285,10 +285,12 @@ fn fstring_head<'s>(string: Node, source: &'s str) -> &'s str {
 pub fn may_run_sql(text: &str) -> bool {
     text.contains("sqlalchemy")
         || text.contains("sqlmodel")
-        || EXECUTING_METHODS
-            .iter()
-            .any(|method| crate::rules::prefilter::mentions_method_call(text, method))
+        || crate::rules::prefilter::mentions_any_method_call(text, &EXECUTING_CALLS)
 }
+
+/// `EXECUTING_METHODS` as one matcher, so the text is read once for all of them.
+static EXECUTING_CALLS: std::sync::LazyLock<crate::rules::prefilter::MethodNames> =
+    std::sync::LazyLock::new(|| crate::rules::prefilter::MethodNames::new(EXECUTING_METHODS));
 
 /// Whether some string in the text may start like a SQL statement: a quote, then white
 /// space or `(`, then a verb (what `looks_like_sql` asks of a string's first literal text).
