@@ -1,10 +1,15 @@
-//! Which language a document is written in, from an LSP `languageId` or a file name,
-//! and the tree-sitter grammar that parses it.
+//! Which language a document is written in, from an LSP `languageId` or a file name.
 //!
-//! Adding a language is one variant here plus its rules: everything else (document
-//! store, incremental parsing, suppressions, CLI walking) keys off `Language`.
+//! Adding a language is one variant here, its front end (`syntax::front_end`) and its
+//! rules: everything else (document store, incremental parsing, suppressions, CLI
+//! walking) keys off `Language` and asks its front end.
 
 use std::path::Path;
+
+use crate::syntax::compose::Compose;
+use crate::syntax::dockerfile::Dockerfile;
+use crate::syntax::front_end::FrontEnd;
+use crate::syntax::python::Python;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -26,55 +31,36 @@ impl Language {
         }
     }
 
-    pub fn grammar(self) -> tree_sitter::Language {
+    /// What reads this language: detection, comments, items and parser.
+    pub fn front_end(self) -> &'static dyn FrontEnd {
         match self {
-            Language::Python => tree_sitter_python::LANGUAGE.into(),
-            Language::Dockerfile => tree_sitter_containerfile::LANGUAGE.into(),
-            Language::Compose => tree_sitter_yaml::LANGUAGE.into(),
+            Language::Python => &Python,
+            Language::Dockerfile => &Dockerfile,
+            Language::Compose => &Compose,
         }
     }
 
-    /// The line comment that starts a suppression, and whether it may trail code on the
-    /// same line (a `#` inside a Dockerfile instruction is part of its arguments).
-    pub fn allows_trailing_comment(self) -> bool {
-        match self {
-            Language::Python | Language::Compose => true,
-            Language::Dockerfile => false,
-        }
+    pub fn grammar(self) -> tree_sitter::Language {
+        self.front_end().grammar()
     }
 
     /// Detect from a file name alone (the CLI has nothing else).
     pub fn from_path(path: &Path) -> Option<Language> {
-        let name = path.file_name()?.to_str()?;
-        let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".py") || lower.ends_with(".pyi") {
-            return Some(Language::Python);
-        }
-        if lower == "dockerfile"
-            || lower.starts_with("dockerfile.")
-            || lower.ends_with(".dockerfile")
-            || lower == "containerfile"
-            || lower.starts_with("containerfile.")
-        {
-            return Some(Language::Dockerfile);
-        }
-        let is_yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
-        if is_yaml && (lower.starts_with("docker-compose") || lower.starts_with("compose")) {
-            return Some(Language::Compose);
-        }
-        None
+        let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
+        Language::ALL
+            .iter()
+            .copied()
+            .find(|language| language.front_end().claims_file_name(&lower))
     }
 
     /// Detect from an LSP `languageId`, falling back to the file name of the URI path
     /// (a `yaml` document is only audited when its name says it is a compose file).
     pub fn detect(language_id: &str, path: Option<&Path>) -> Option<Language> {
-        let by_name = path.and_then(Language::from_path);
-        match language_id {
-            "python" => Some(Language::Python),
-            "dockerfile" | "containerfile" => Some(Language::Dockerfile),
-            "dockercompose" | "docker-compose" | "yaml.docker-compose" => Some(Language::Compose),
-            _ => by_name,
-        }
+        Language::ALL
+            .iter()
+            .copied()
+            .find(|language| language.front_end().language_ids().contains(&language_id))
+            .or_else(|| path.and_then(Language::from_path))
     }
 }
 

@@ -1,5 +1,7 @@
 //! A source's syntax: its text split into items, each with its own tree-sitter tree,
-//! and the parsing that keeps them (thread-local parsers per language).
+//! and the parsing that keeps them (thread-local parsers per language). Each language's
+//! front end (`front_end`; `python`, `dockerfile`, `compose`) says how its text splits
+//! into items and which grammar parses them.
 //!
 //! A Python module's items are its top-level statements (`python_items`); each is
 //! parsed alone, over the whole text with tree-sitter's included ranges, so its nodes
@@ -10,6 +12,10 @@
 //!
 //! Owns parsing; knows nothing of rules, documents or LSP.
 
+pub mod compose;
+pub mod dockerfile;
+pub mod front_end;
+pub mod python;
 pub mod python_fields;
 pub mod python_items;
 
@@ -23,6 +29,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::document::parser_limits;
 use crate::language::Language;
+use front_end::{ItemStart, Items};
 
 thread_local! {
     static PARSERS: RefCell<HashMap<Language, Parser>> = RefCell::new(HashMap::new());
@@ -76,7 +83,7 @@ impl Syntax {
         old: Option<&Syntax>,
     ) -> Option<Syntax> {
         let old = old.filter(|old| old.language == language);
-        if language != Language::Python {
+        let Items::Statements(scan) = language.front_end().items() else {
             let old_tree = old.and_then(|old| old.items.first()).map(|item| &item.tree);
             let tree = parse_range(language, text, None, old_tree)?;
             let item = SyntaxItem {
@@ -89,9 +96,9 @@ impl Syntax {
                 language,
                 items: Arc::new(vec![item]),
             });
-        }
+        };
         let reusable = reusable_trees(old.map_or(&[][..], |old| old.items.as_slice()));
-        let starts = python_items::item_starts(text);
+        let starts = front_end::item_starts(scan, text);
         let mut items = Vec::with_capacity(starts.len());
         for (index, start) in starts.iter().enumerate() {
             let end = starts.get(index + 1).map_or(text.len(), |next| next.byte);
@@ -113,7 +120,10 @@ impl Syntax {
         old: &Syntax,
         changed: &Changed,
     ) -> Option<Syntax> {
-        if language != Language::Python || old.language != language {
+        let Items::Statements(scan) = language.front_end().items() else {
+            return Syntax::reparse(language, text, Some(old));
+        };
+        if old.language != language {
             return Syntax::reparse(language, text, Some(old));
         }
         let old_items = &old.items;
@@ -121,13 +131,13 @@ impl Syntax {
         // it (a line turned into `else:` or a decorator), so the split starts there.
         let touched = old_items.partition_point(|item| item.range.end <= changed.range.start);
         let first = touched.saturating_sub(1).min(old_items.len() - 1);
-        let from = python_items::ItemStart {
+        let from = ItemStart {
             byte: old_items[first].range.start,
             line: old_items[first].line,
         };
         let mut starts = Vec::new();
-        let mut resync: Option<(usize, python_items::ItemStart)> = None;
-        python_items::scan_items(text, from, |start| {
+        let mut resync: Option<(usize, ItemStart)> = None;
+        scan(text, from, &mut |start| {
             if start.byte >= changed.range.end && start.byte > from.byte {
                 let old_byte = start.byte.checked_add_signed(-changed.delta);
                 let old_index = old_byte.and_then(|old_byte| {
@@ -193,7 +203,7 @@ impl Syntax {
     /// Tell the syntax of an edit of its text before the next `reparse`. Items that are
     /// re-parsed whole need nothing; a single tree re-parsed incrementally is edited.
     pub fn edit(&mut self, edit: &InputEdit) {
-        if self.language != Language::Python {
+        if let Items::Whole = self.language.front_end().items() {
             for item in Arc::make_mut(&mut self.items) {
                 item.tree.edit(edit);
             }
@@ -297,7 +307,7 @@ fn reusable_trees(old: &[SyntaxItem]) -> HashMap<u128, &SyntaxItem> {
 fn item_at(
     language: Language,
     text: &str,
-    start: python_items::ItemStart,
+    start: ItemStart,
     end: usize,
     reusable: &HashMap<u128, &SyntaxItem>,
 ) -> Option<SyntaxItem> {

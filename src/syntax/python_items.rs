@@ -16,12 +16,7 @@
 //! file. Python's grammar is the same whatever precedes a top-level statement, so an
 //! item parsed alone gives the same tree as within the module.
 
-/// The start of an item: its byte offset and its 0-based line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ItemStart {
-    pub byte: usize,
-    pub line: usize,
-}
+pub use super::front_end::ItemStart;
 
 /// Lines that continue the compound statement above them.
 const CONTINUATIONS: [&[u8]; 4] = [b"else", b"elif", b"except", b"finally"];
@@ -33,7 +28,7 @@ const DEFINITIONS: [&[u8]; 3] = [b"def", b"class", b"async"];
 /// comments and blank lines belong to the first statement).
 pub fn item_starts(text: &str) -> Vec<ItemStart> {
     let mut starts = Vec::new();
-    scan_items(text, ItemStart { byte: 0, line: 0 }, |start| {
+    scan_items(text, ItemStart { byte: 0, line: 0 }, &mut |start| {
         starts.push(start);
         true
     });
@@ -45,7 +40,7 @@ pub fn item_starts(text: &str) -> Vec<ItemStart> {
 /// one in any text that agrees from there on, so a re-split after an edit can begin
 /// at an unchanged item before it and stop at the first start past it that was a start
 /// before.
-pub fn scan_items(text: &str, from: ItemStart, mut found: impl FnMut(ItemStart) -> bool) {
+pub fn scan_items(text: &str, from: ItemStart, found: &mut dyn FnMut(ItemStart) -> bool) {
     let bytes = text.as_bytes();
     if !found(from) {
         return;

@@ -1,0 +1,82 @@
+//! What the engine asks of a language: how its files are recognised, how its comments
+//! are written (suppressions are comments), how its text splits into items, and what
+//! parses an item. One module per language implements it (`syntax::python`,
+//! `syntax::dockerfile`, `syntax::compose`); `Language::front_end` finds it. A language
+//! is added by writing its module and naming it there: the document store, the
+//! incremental re-parse, suppressions and the CLI's walk read only this interface.
+
+pub trait FrontEnd: Sync {
+    /// LSP `languageId`s of documents in this language.
+    fn language_ids(&self) -> &'static [&'static str];
+
+    /// Whether a file of this name (lower-cased, no directories) is in this language.
+    fn claims_file_name(&self, lower_name: &str) -> bool;
+
+    /// How comments are written.
+    fn comments(&self) -> &'static CommentSyntax;
+
+    /// How the text splits into items, each parsed alone.
+    fn items(&self) -> Items;
+
+    /// The tree-sitter grammar that parses an item.
+    fn grammar(&self) -> tree_sitter::Language;
+}
+
+/// How a text splits into items.
+#[derive(Debug, Clone, Copy)]
+pub enum Items {
+    /// Statements found from the text alone (before any parse), each parsed on its own:
+    /// an edit re-parses the statements it touched.
+    Statements(ScanItems),
+    /// The whole text is one item, re-parsed incrementally by its parser.
+    Whole,
+}
+
+/// Report the item starts of a text from a given item start on (itself first), until
+/// the callback says stop. An item start must be one in any text that agrees from
+/// there on, so a re-split after an edit can begin at an unchanged item before it and
+/// stop at the first start past it that was a start before.
+pub type ScanItems = fn(&str, ItemStart, &mut dyn FnMut(ItemStart) -> bool);
+
+/// Where an item starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemStart {
+    pub byte: usize,
+    /// 0-based line.
+    pub line: usize,
+}
+
+/// Every item start of `text`.
+pub fn item_starts(scan: ScanItems, text: &str) -> Vec<ItemStart> {
+    let mut starts = Vec::new();
+    scan(text, ItemStart { byte: 0, line: 0 }, &mut |start| {
+        starts.push(start);
+        true
+    });
+    starts
+}
+
+/// How a language writes comments.
+#[derive(Debug)]
+pub struct CommentSyntax {
+    /// Openers of comments that run to the end of the line (`#`, `--`, `//`).
+    pub line: &'static [&'static str],
+    /// Openers and closers of comments that end where they say (`/*` `*/`, and JSX's
+    /// `{/*` `*/}`).
+    pub block: &'static [(&'static str, &'static str)],
+    /// Whether a comment may follow code on its line (in a Dockerfile a `#` after an
+    /// instruction is part of its arguments).
+    pub trailing: bool,
+}
+
+impl CommentSyntax {
+    /// The opener and closer a new comment is written with: the line comment if there
+    /// is one, else the first block comment.
+    pub fn new_comment(&self) -> (&'static str, &'static str) {
+        match (self.line.first(), self.block.first()) {
+            (Some(line), _) => (line, ""),
+            (None, Some((open, close))) => (open, close),
+            (None, None) => ("", ""),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Python's front end: `.py` and `.pyi` files, `#` comments, and a module's top-level
+//! statements as its items (`python_items`), each parsed by tree-sitter-python.
+
+use super::front_end::{CommentSyntax, FrontEnd, Items};
+use super::python_items;
+
+pub struct Python;
+
+static COMMENTS: CommentSyntax = CommentSyntax {
+    line: &["#"],
+    block: &[],
+    trailing: true,
+};
+
+impl FrontEnd for Python {
+    fn language_ids(&self) -> &'static [&'static str] {
+        &["python"]
+    }
+
+    fn claims_file_name(&self, lower_name: &str) -> bool {
+        lower_name.ends_with(".py") || lower_name.ends_with(".pyi")
+    }
+
+    fn comments(&self) -> &'static CommentSyntax {
+        &COMMENTS
+    }
+
+    fn items(&self) -> Items {
+        Items::Statements(python_items::scan_items)
+    }
+
+    fn grammar(&self) -> tree_sitter::Language {
+        tree_sitter_python::LANGUAGE.into()
+    }
+}
