@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::document::parse_text;
 use crate::language::Language;
 use crate::rules::rule_set::RuleSet;
-use crate::rules::{Context, Finding, RuleId};
+use crate::rules::{Check, Context, Finding, RuleId, TextContext};
 use crate::suppression::{is_suppressed, may_suppress};
 use crate::syntax::Syntax;
 
@@ -68,24 +68,57 @@ pub fn audit_without_prefilter(
 /// The findings of every enabled rule whose trigger words `triggered` says are present,
 /// with configured severities; suppression comments are not applied yet.
 fn run_rules(context: &Context, triggered: RuleSet) -> Vec<Finding> {
-    let (language, settings) = (context.language, context.settings);
+    run_rules_reading(&Inputs::Tree(context), triggered)
+}
+
+/// What the rules of one audit read: a parsed source, or (when only text rules may
+/// fire) the text alone.
+enum Inputs<'c, 'a> {
+    Tree(&'c Context<'a>),
+    Text(TextContext<'a>),
+}
+
+fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
+    let (language, settings) = match inputs {
+        Inputs::Tree(context) => (context.language, context.settings),
+        Inputs::Text(text) => (text.language, text.settings),
+    };
+    // The text rules' view of a parsed source, made when the first one runs.
+    let mut text_of_tree: Option<TextContext> = None;
     let mut findings = Vec::new();
     // Test builds: one scan of the text, not one per rule (`cargo bench` builds with
     // this feature too, and a scan per rule per keystroke showed in its figures).
     #[cfg(feature = "fault-injection")]
-    let asks_for_faults = context.source.contains(FAULT_MARKER);
+    let source = match inputs {
+        Inputs::Tree(context) => context.source,
+        Inputs::Text(text) => text.source,
+    };
+    #[cfg(feature = "fault-injection")]
+    let asks_for_faults = source.contains(FAULT_MARKER);
     for (id, rule) in triggered
         .rules()
         .filter(|(id, rule)| rule.applies_to(language) && settings.is_enabled(*id))
     {
+        let text = match (rule.check, inputs) {
+            (Check::Text(_), Inputs::Tree(context)) => {
+                Some(&*text_of_tree.get_or_insert_with(|| context.text_context()))
+            }
+            (_, Inputs::Text(text)) => Some(text),
+            (Check::Tree(_), Inputs::Tree(_)) => None,
+        };
         let mut found = Vec::new();
         IN_RULE.set(true);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             #[cfg(feature = "fault-injection")]
             if asks_for_faults {
-                inject_fault(rule.id, context.source);
+                inject_fault(rule.id, source);
             }
-            (rule.check)(context, &mut found)
+            match (rule.check, inputs, text) {
+                (Check::Text(check), _, Some(text)) => check(text, &mut found),
+                (Check::Tree(check), Inputs::Tree(context), _) => check(context, &mut found),
+                // A tree rule with no tree: the caller parses whenever one is triggered.
+                _ => {}
+            }
         }));
         IN_RULE.set(false);
         if let Err(panic) = outcome {
@@ -286,8 +319,52 @@ fn parse_and_audit(
     if triggered.is_empty() {
         return Vec::new();
     }
+    // Only rules that read the text may fire: no parse.
+    if triggered.rules().all(|(_, rule)| rule.reads_text_only()) {
+        let text = TextContext::whole(source, language, &settings.rules, path);
+        return finish(
+            run_rules_reading(&Inputs::Text(text), triggered),
+            source,
+            language,
+        );
+    }
     let Some(syntax) = parse(language, source) else {
         return Vec::new();
     };
     audit_triggered(language, source, &syntax, settings, path, triggered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parser_runs_on_this_thread;
+
+    /// A file where only rules that read the text may fire is audited without a parse;
+    /// one where a tree rule may fire is parsed, and the text rules still run.
+    #[test]
+    fn text_rules_alone_need_no_parse() {
+        let settings = Settings::default();
+        let only_text = "import os\n\nx = os.environ  # type: ignore\n";
+        let before = parser_runs_on_this_thread();
+        let findings = audit_text(Language::Python, only_text, &settings, None);
+        assert_eq!(parser_runs_on_this_thread(), before, "parsed");
+        let rules: Vec<&str> = findings.iter().map(|finding| finding.rule).collect();
+        assert_eq!(rules, ["type-ignore-without-reason"]);
+        assert_eq!(&only_text[findings[0].range.clone()], "type: ignore");
+
+        let with_tree_rule = format!("{only_text}try:\n    pass\nexcept:\n    pass\n");
+        let findings = audit_text(Language::Python, &with_tree_rule, &settings, None);
+        assert!(parser_runs_on_this_thread() > before, "not parsed");
+        let mut rules: Vec<&str> = findings.iter().map(|finding| finding.rule).collect();
+        rules.sort();
+        rules.dedup();
+        assert_eq!(
+            rules,
+            [
+                "broad-except",
+                "swallowed-exception",
+                "type-ignore-without-reason"
+            ]
+        );
+    }
 }

@@ -197,7 +197,24 @@ pub struct Rule {
     /// whose trigger words are common (see `prefilter`); it must never reject a text
     /// the rule could report on.
     pub text_test: Option<fn(&str) -> bool>,
-    pub check: fn(&Context, &mut Vec<Finding>),
+    pub check: Check,
+}
+
+/// What a rule reads, and its check function.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// The text only (its lines, and the comments its front end finds by a scan), so
+    /// `check` runs it without parsing the file.
+    Text(fn(&TextContext, &mut Vec<Finding>)),
+    /// The syntax tree and the semantic model.
+    Tree(fn(&Context, &mut Vec<Finding>)),
+}
+
+impl Rule {
+    /// Whether the rule needs only the text (`Check::Text`).
+    pub fn reads_text_only(&self) -> bool {
+        matches!(self.check, Check::Text(_))
+    }
 }
 
 impl Rule {
@@ -236,6 +253,44 @@ impl std::fmt::Debug for Rule {
 
 pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
     ALL_RULES.iter().copied().find(|rule| rule.id == id)
+}
+
+/// What a `Check::Text` function reads: the text, and which parts of it this audit
+/// covers (an incremental audit skips the definitions whose findings it knows).
+pub struct TextContext<'a> {
+    pub source: &'a str,
+    pub language: Language,
+    pub settings: &'a RuleSettings,
+    pub path: Option<&'a std::path::Path>,
+    /// The byte ranges to read, in order, each starting where a statement may.
+    ranges: Vec<Range<usize>>,
+}
+
+impl<'a> TextContext<'a> {
+    /// The whole of `source`, with no parse (the CLI, when only text rules may fire).
+    pub fn whole(
+        source: &'a str,
+        language: Language,
+        settings: &'a RuleSettings,
+        path: Option<&'a std::path::Path>,
+    ) -> TextContext<'a> {
+        TextContext {
+            source,
+            language,
+            settings,
+            path,
+            ranges: std::iter::once(0..source.len()).collect(),
+        }
+    }
+
+    /// The comments of the covered text, in order, as byte ranges.
+    pub fn comments(&self) -> Vec<Range<usize>> {
+        let front_end = self.language.front_end();
+        self.ranges
+            .iter()
+            .flat_map(|range| front_end.comment_ranges(self.source, range.clone()))
+            .collect()
+    }
 }
 
 /// What a check function reads.
@@ -323,6 +378,29 @@ impl<'a> Context<'a> {
     /// The node that stands for the whole source (see `Syntax::root`).
     pub fn root(&self) -> Node<'a> {
         self.syntax.root()
+    }
+
+    /// What text rules read of this audit: the text outside the statements it skips
+    /// (each such gap starts after a whole statement, where a scan of tokens may start).
+    pub fn text_context(&self) -> TextContext<'a> {
+        let mut ranges = Vec::with_capacity(self.coverage.skipped.len() + 1);
+        let mut from = 0;
+        for skipped in &self.coverage.skipped {
+            if from < skipped.start {
+                ranges.push(from..skipped.start);
+            }
+            from = from.max(skipped.end);
+        }
+        if from < self.source.len() || ranges.is_empty() {
+            ranges.push(from..self.source.len());
+        }
+        TextContext {
+            source: self.source,
+            language: self.language,
+            settings: self.settings,
+            path: self.path,
+            ranges,
+        }
     }
 
     pub fn with_path(mut self, path: Option<&'a std::path::Path>) -> Self {

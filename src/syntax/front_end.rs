@@ -5,6 +5,8 @@
 //! is added by writing its module and naming it there: the document store, the
 //! incremental re-parse, suppressions and the CLI's walk read only this interface.
 
+use std::ops::Range;
+
 pub trait FrontEnd: Sync {
     /// LSP `languageId`s of documents in this language.
     fn language_ids(&self) -> &'static [&'static str];
@@ -20,6 +22,29 @@ pub trait FrontEnd: Sync {
 
     /// The tree-sitter grammar that parses an item.
     fn grammar(&self) -> tree_sitter::Language;
+
+    /// The comments of `text[range]` (an item, or several), read from the text alone:
+    /// what rules that need no tree read. This default finds whole-line comments only;
+    /// a front end whose comments may follow code scans its own tokens.
+    fn comment_ranges(&self, text: &str, range: Range<usize>) -> Vec<Range<usize>> {
+        let comments = self.comments();
+        let mut found = Vec::new();
+        let mut line_start = range.start;
+        let end = range.end.min(text.len());
+        for line in text[range.start..end].split_inclusive('\n') {
+            let content = line.trim_end_matches('\n');
+            let indent = content.len() - content.trim_start().len();
+            if comments
+                .line
+                .iter()
+                .any(|opener| content[indent..].starts_with(opener))
+            {
+                found.push(line_start + indent..line_start + content.len());
+            }
+            line_start += line.len();
+        }
+        found
+    }
 }
 
 /// How a text splits into items.

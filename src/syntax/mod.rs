@@ -33,6 +33,14 @@ use front_end::{ItemStart, Items};
 
 thread_local! {
     static PARSERS: RefCell<HashMap<Language, Parser>> = RefCell::new(HashMap::new());
+    /// Parser runs on this thread (the work count tests read).
+    static PARSER_RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread has run a parser: a count of work, for tests that hold
+/// the engine to parsing only what it must.
+pub fn parser_runs_on_this_thread() -> u64 {
+    PARSER_RUNS.get()
 }
 
 /// One item: a byte range of the text and its tree.
@@ -385,6 +393,7 @@ fn parse_range(
             tracing::error!(%error, "included range rejected");
             return None;
         }
+        PARSER_RUNS.set(PARSER_RUNS.get() + 1);
         parser.parse(text, old_tree)
     })
 }

@@ -1,6 +1,8 @@
 //! Python's front end: `.py` and `.pyi` files, `#` comments, and a module's top-level
 //! statements as its items (`python_items`), each parsed by tree-sitter-python.
 
+use std::ops::Range;
+
 use super::front_end::{CommentSyntax, FrontEnd, Items};
 use super::python_items;
 
@@ -31,5 +33,9 @@ impl FrontEnd for Python {
 
     fn grammar(&self) -> tree_sitter::Language {
         tree_sitter_python::LANGUAGE.into()
+    }
+
+    fn comment_ranges(&self, text: &str, range: Range<usize>) -> Vec<Range<usize>> {
+        python_items::comments(text, range)
     }
 }

@@ -35,6 +35,27 @@ pub fn item_starts(text: &str) -> Vec<ItemStart> {
     starts
 }
 
+/// The comments of `text[range]` (which starts where a statement may: an item start),
+/// as byte ranges from `#` to the end of the line (without the `\n`, as the parser has
+/// them): read from the text alone, so a rule that reads comments needs no parse.
+pub fn comments(text: &str, range: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let end = range.end.min(bytes.len());
+    let mut scanner = Scanner::default();
+    let mut found = Vec::new();
+    let mut at = range.start;
+    while at < end {
+        let next = scanner.scan_line(bytes, at);
+        if let Some(comment) = scanner.comment {
+            let line_end = next.min(end);
+            let line = &text[comment..line_end];
+            found.push(comment..comment + line.trim_end_matches('\n').len());
+        }
+        at = next;
+    }
+    found
+}
+
 /// Report the item starts of `text` from `from` on (itself first), which must be an
 /// item start (or the text's start), until `found` returns false. An item start is
 /// one in any text that agrees from there on, so a re-split after an edit can begin
@@ -104,6 +125,8 @@ struct Scanner {
     string: Option<(u8, bool)>,
     /// The line ended in a backslash outside a string.
     continued: bool,
+    /// Where the last line read had a comment.
+    comment: Option<usize>,
 }
 
 impl Scanner {
@@ -120,6 +143,7 @@ impl Scanner {
     /// Read the line starting at `at`; returns where the next line starts.
     fn scan_line(&mut self, bytes: &[u8], mut at: usize) -> usize {
         self.continued = false;
+        self.comment = None;
         while at < bytes.len() {
             let byte = bytes[at];
             if let Some((quote, triple)) = self.string {
@@ -150,10 +174,13 @@ impl Scanner {
             }
             match byte {
                 b'\n' => return at + 1,
-                b'#' => match memchr::memchr(b'\n', &bytes[at..]) {
-                    Some(offset) => return at + offset + 1,
-                    None => return bytes.len(),
-                },
+                b'#' => {
+                    self.comment = Some(at);
+                    return match memchr::memchr(b'\n', &bytes[at..]) {
+                        Some(offset) => at + offset + 1,
+                        None => bytes.len(),
+                    };
+                }
                 b'\\' => {
                     let rest = &bytes[at + 1..];
                     if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
@@ -181,6 +208,28 @@ impl Scanner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The comments the text scan finds are the parser's comment nodes.
+    #[test]
+    fn comments_are_the_parsers_comments() {
+        let text = "# head\nx = '#not' + \"\"\"\n# inside\n\"\"\"  # after\ndef f(a,  # arg\n      b):\n    return a  # type: ignore\r\ny = f'{1}#' # tail";
+        let found: Vec<&str> = comments(text, 0..text.len())
+            .into_iter()
+            .map(|range| &text[range])
+            .collect();
+        let syntax =
+            crate::syntax::Syntax::parse(crate::language::Language::Python, text).expect("parses");
+        let mut expected = Vec::new();
+        for root in syntax.roots() {
+            crate::rules::walk_tree(root, |node| {
+                if node.kind() == "comment" {
+                    expected.push(&text[node.byte_range()]);
+                }
+            });
+        }
+        assert_eq!(found, expected);
+        assert_eq!(found.len(), 5);
+    }
 
     fn items(text: &str) -> Vec<&str> {
         let starts = item_starts(text);

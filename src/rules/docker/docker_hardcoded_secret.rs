@@ -60,8 +60,8 @@ use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::secrets::{has_inline_password, is_secret_name};
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, line_end, line_start,
-    named_children, node_text,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, line_end,
+    line_start, named_children, node_text,
 };
 
 pub const RULE: Rule = Rule {
@@ -72,7 +72,7 @@ pub const RULE: Rule = Rule {
     summary: "A literal secret in a Dockerfile ENV/ARG or a compose `environment:`",
     triggers: &["env", "arg", "environment"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 static DOCKERFILE_QUERY: LazyQuery<1> = LazyQuery::new(|| {

@@ -40,7 +40,7 @@ use tree_sitter::Node;
 use super::file_kind::{is_container_entrypoint, is_test_file};
 use super::{keyword_argument, positional_arguments};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::syntax::python_fields::{Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -51,7 +51,7 @@ pub const RULE: Rule = Rule {
     summary: "`host=\"0.0.0.0\"` (every interface) in app code outside a container entry point",
     triggers: &["0.0.0.0", "\"::\"", "'::'"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

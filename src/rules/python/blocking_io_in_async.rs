@@ -59,7 +59,7 @@ use tree_sitter::Node;
 use super::{ModuleFacts, ensure_module_import, is_async_function, is_standalone_statement};
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, named_children,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, named_children,
     node_text, prefilter,
 };
 use crate::semantic::python::imports::qualified_name;
@@ -74,7 +74,7 @@ pub const RULE: Rule = Rule {
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],
     text_test: Some(may_block_in_async),
-    check,
+    check: Check::Tree(check),
 };
 
 /// Fully qualified callables that block.

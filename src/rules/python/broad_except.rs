@@ -33,7 +33,7 @@
 use super::exceptions::Handler;
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
 use crate::syntax::python_fields::{Kind, PythonNode};
 
@@ -45,7 +45,7 @@ pub const RULE: Rule = Rule {
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],
     text_test: Some(super::exceptions::mentions_bare_except),
-    check,
+    check: Check::Tree(check),
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

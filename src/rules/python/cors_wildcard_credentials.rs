@@ -43,7 +43,7 @@ use tree_sitter::Node;
 
 use super::{keyword_argument, positional_arguments, string_value};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
@@ -55,7 +55,7 @@ pub const RULE: Rule = Rule {
     summary: "CORS that allows any origin with credentials (any site can act as the user)",
     triggers: &["CORS"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

@@ -48,7 +48,9 @@ use tree_sitter::Node;
 
 use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments};
 use crate::language::Language;
-use crate::rules::{Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text};
+use crate::rules::{
+    Check, Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+};
 use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
@@ -65,7 +67,7 @@ pub const RULE: Rule = Rule {
         "ConnectionPool",
     ],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 const ENGINE_FACTORIES: &[&str] = &[

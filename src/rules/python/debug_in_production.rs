@@ -46,7 +46,7 @@ use super::file_kind::{is_dev_entrypoint, is_test_file};
 use super::{keyword_argument_node, remove_argument};
 use crate::language::Language;
 use crate::rules::{
-    Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, prefilter,
+    Check, Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, prefilter,
 };
 use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, PythonNode};
@@ -59,7 +59,7 @@ pub const RULE: Rule = Rule {
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],
     text_test: Some(passes_true_switch),
-    check,
+    check: Check::Tree(check),
 };
 
 /// Whether the text has `debug = True` or `reload = True` (any spacing): the rule only

@@ -49,8 +49,8 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, any_in_tree, named_children,
-    node_text,
+    Check, Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, any_in_tree,
+    named_children, node_text,
 };
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
@@ -62,7 +62,7 @@ pub const RULE: Rule = Rule {
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
     triggers: &["ForeignKey"],
     text_test: Some(mentions_columns),
-    check,
+    check: Check::Tree(check),
 };
 
 /// Constructs whose first column is indexed.

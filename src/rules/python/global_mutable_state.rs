@@ -49,7 +49,7 @@ use super::web::routes_of;
 use super::{is_async_function, local_bindings, top_level_assignment, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{
-    Context, Finding, FixAvailability, Rule, Severity, line_start, node_text, prefilter,
+    Check, Context, Finding, FixAvailability, Rule, Severity, line_start, node_text, prefilter,
 };
 use crate::semantic::python::imports::{Imports, qualified_name};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
@@ -62,7 +62,7 @@ pub const RULE: Rule = Rule {
     summary: "A module-level list/dict/set mutated in functions, or `global` in a handler or coroutine",
     triggers: &["global", "="],
     text_test: Some(may_share_state),
-    check,
+    check: Check::Tree(check),
 };
 
 const MUTATORS: &[&str] = &[

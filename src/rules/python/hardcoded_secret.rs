@@ -54,7 +54,7 @@ use crate::rules::secrets::{
     is_placeholder, is_secret_name, known_format,
 };
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
 use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
@@ -67,7 +67,7 @@ pub const RULE: Rule = Rule {
     summary: "A password, token or key written into Python source",
     triggers: SECRET_TRIGGERS,
     text_test: Some(may_hold_secret),
-    check,
+    check: Check::Tree(check),
 };
 
 /// `os` functions whose second argument is a fallback for the variable named by the first.

@@ -47,7 +47,7 @@ use tree_sitter::Node;
 use super::{ModuleFacts, add_keyword_arguments, has_dictionary_splat, keyword_argument};
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
 use crate::semantic::python::kinds::HttpLibrary;
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
@@ -61,7 +61,7 @@ pub const RULE: Rule = Rule {
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 const HTTP_METHODS: &[&str] = &[

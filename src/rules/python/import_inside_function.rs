@@ -38,7 +38,9 @@
 use tree_sitter::Node;
 
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, line_start, node_text};
+use crate::rules::{
+    Check, Context, Finding, FixAvailability, Rule, Severity, line_start, node_text,
+};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -49,7 +51,7 @@ pub const RULE: Rule = Rule {
     summary: "An import inside a function body, with no comment saying why",
     triggers: &["import"],
     text_test: Some(may_import_in_function),
-    check,
+    check: Check::Tree(check),
 };
 
 /// Whether an `import` may sit in a function body: on some line, `import` is not part of

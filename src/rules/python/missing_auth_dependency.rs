@@ -60,7 +60,7 @@ use super::web::{Route, Routers, routes_of};
 use super::{ModuleFacts, keyword_argument, positional_arguments, string_value};
 use crate::language::Language;
 use crate::rules::{
-    Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text, walk_tree,
+    Check, Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text, walk_tree,
 };
 use crate::semantic::python::ModuleDefinitions;
 use crate::semantic::python::imports::qualified_name;
@@ -74,7 +74,7 @@ pub const RULE: Rule = Rule {
     summary: "A FastAPI admin/internal or data-changing route with no authentication dependency",
     triggers: &["fastapi"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 /// Words in a dependency's name or body that mean it checks who is calling.

@@ -61,7 +61,7 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
     line_end, named_children, newline_of, node_text, prefilter, walk_tree,
 };
 use crate::semantic::python::imports::{Imports, dotted_name};
@@ -75,7 +75,7 @@ pub const RULE: Rule = Rule {
     summary: "A database commit that can fail with no rollback on failure",
     triggers: &["commit"],
     text_test: Some(|text| prefilter::mentions_method_call(text, "commit")),
-    check,
+    check: Check::Tree(check),
 };
 
 /// Exception types that a failed commit can raise (matched on the last name segment).

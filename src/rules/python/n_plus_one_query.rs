@@ -44,7 +44,9 @@ use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text};
+use crate::rules::{
+    Check, Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text,
+};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -55,7 +57,7 @@ pub const RULE: Rule = Rule {
     summary: "A database query inside a loop over another query's results (N+1 queries)",
     triggers: &["for "],
     text_test: Some(mentions_queries),
-    check,
+    check: Check::Tree(check),
 };
 
 /// Methods that run a query (on a session, connection, cursor or `Model.query`).

@@ -51,7 +51,7 @@ use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -62,7 +62,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis pub/sub `listen()`/`get_message()` loop that no connection-error handler covers",
     triggers: &["pubsub"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 /// Exception names that cover a dropped connection.

@@ -44,7 +44,7 @@
 use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
 use crate::semantic::python::imports::qualified_name;
 use crate::semantic::python::kinds::{REDIS_POOL_CONSTRUCTORS, is_redis_client_constructor};
@@ -58,7 +58,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 /// The seconds the fix sets for both timeouts.

@@ -49,7 +49,7 @@ use super::{
 };
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
     line_end, named_children, newline_of, node_text, shorten,
 };
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
@@ -63,7 +63,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 /// redis-py commands that create a key.

@@ -37,7 +37,8 @@ use tree_sitter::Node;
 use super::{keyword_argument, positional_arguments};
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, shorten,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+    shorten,
 };
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
@@ -50,7 +51,7 @@ pub const RULE: Rule = Rule {
     summary: "`KEYS` on a Redis client, which blocks Redis while it walks every key",
     triggers: &["keys"],
     text_test: Some(mentions_redis),
-    check,
+    check: Check::Tree(check),
 };
 
 fn mentions_redis(text: &str) -> bool {

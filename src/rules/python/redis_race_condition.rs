@@ -40,7 +40,7 @@ use tree_sitter::Node;
 
 use super::{ModuleFacts, keyword_argument, positional_arguments, same_expression};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
@@ -52,7 +52,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis `get` then `set` (or `hget`/`hset`) of one key with nothing making it atomic",
     triggers: &["redis"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 /// Calls that show the function takes care of atomicity as a whole.

@@ -44,7 +44,7 @@
 use super::exceptions::{Handler, called_name, log_exception_fix};
 use crate::language::Language;
 use crate::rules::{
-    Context, Finding, FixAvailability, FixSafety, Rule, Severity, any_in_tree, node_text,
+    Check, Context, Finding, FixAvailability, FixSafety, Rule, Severity, any_in_tree, node_text,
 };
 use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Kind, PythonNode};
@@ -57,7 +57,7 @@ pub const RULE: Rule = Rule {
     summary: "A handler of Redis errors that neither logs, re-raises nor returns an error",
     triggers: &["redis"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

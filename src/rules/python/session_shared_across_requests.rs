@@ -50,7 +50,7 @@ use tree_sitter::Node;
 use super::web::routes_of;
 use super::{local_bindings, top_level_assignment, walk_local_scope};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::semantic::python::imports::{Imports, qualified_name};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
@@ -62,7 +62,7 @@ pub const RULE: Rule = Rule {
     summary: "A module-level DB session or connection used by request handlers",
     triggers: &["session", "connect"],
     text_test: Some(super::web::mentions_route_decorator),
-    check,
+    check: Check::Tree(check),
 };
 
 /// Calls that open a connection or a session directly.

@@ -47,7 +47,7 @@ use tree_sitter::Node;
 use super::file_kind::is_test_file;
 use super::positional_arguments;
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::semantic::python::imports::qualified_name;
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
@@ -59,7 +59,7 @@ pub const RULE: Rule = Rule {
     summary: "A fixed `time.sleep`/`asyncio.sleep` in a test, waiting for something else",
     triggers: &["sleep"],
     text_test: None,
-    check,
+    check: Check::Tree(check),
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

@@ -59,7 +59,7 @@ use super::sql::{
 use super::{ModuleFacts, positional_arguments};
 use crate::language::Language;
 use crate::rules::{
-    Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
 use crate::semantic::python::imports::dotted_name;
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
@@ -75,7 +75,7 @@ pub const RULE: Rule = Rule {
         "grant", "revoke", "merge", "copy", "explain", "call", "upsert", "replace",
     ],
     text_test: Some(may_build_sql),
-    check,
+    check: Check::Tree(check),
 };
 
 fn may_build_sql(text: &str) -> bool {

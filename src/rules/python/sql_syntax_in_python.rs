@@ -44,7 +44,7 @@ use super::sql::SqlSink;
 use super::{enclosing_scope, string_value, walk_local_scope};
 use crate::language::Language;
 use crate::rules::postgres::first_rejection;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -55,7 +55,7 @@ pub const RULE: Rule = Rule {
     summary: "A SQL string literal run from Python that PostgreSQL would reject",
     triggers: &["execute", "text", "raw", "fetch"],
     text_test: Some(may_hold_sql_literal),
-    check,
+    check: Check::Tree(check),
 };
 
 /// Drivers of other databases: their SQL is not PostgreSQL's.

@@ -44,7 +44,9 @@
 
 use super::exceptions::{Handler, log_exception_fix};
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, FixSafety, Rule, Severity, node_text};
+use crate::rules::{
+    Check, Context, Finding, FixAvailability, FixSafety, Rule, Severity, node_text,
+};
 
 pub const RULE: Rule = Rule {
     id: "swallowed-exception",
@@ -54,7 +56,7 @@ pub const RULE: Rule = Rule {
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
     text_test: Some(may_catch_broadly),
-    check,
+    check: Check::Tree(check),
 };
 
 /// A bare `except:`, or a name ending in `Exception` (`Exception`, `BaseException`, as

@@ -28,7 +28,7 @@
 //! count as an explanation.
 
 use crate::language::Language;
-use crate::rules::{Context, Finding, FixAvailability, Rule, Severity, node_text};
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity, TextContext};
 
 pub const RULE: Rule = Rule {
     id: "type-ignore-without-reason",
@@ -38,7 +38,7 @@ pub const RULE: Rule = Rule {
     summary: "A blanket `# type: ignore` with no error code and no reason",
     triggers: &["type: ignore", "type:ignore"],
     text_test: None,
-    check,
+    check: Check::Text(check),
 };
 
 /// Directives for other tools, which are not an explanation.
@@ -54,10 +54,11 @@ const DIRECTIVES: &[&str] = &[
     "nosec",
 ];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    for &comment in &facts.comments {
-        let text = node_text(comment, context.source);
+fn check(context: &TextContext, findings: &mut Vec<Finding>) {
+    for comment in context.comments() {
+        let Some(text) = context.source.get(comment.clone()) else {
+            continue;
+        };
         let Some((at, marker_length)) = find_type_ignore(text) else {
             continue;
         };
@@ -65,7 +66,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         if rest.starts_with('[') || has_explanation(rest) {
             continue;
         }
-        let start = comment.start_byte() + at;
+        let start = comment.start + at;
         findings.push(RULE.finding(
             start..start + marker_length,
             "`# type: ignore` silences every type error on this line without saying which or why; add `[error-code]` or a reason",
