@@ -421,11 +421,7 @@ impl<'a> Context<'a> {
     /// The module's apps and routers (whatever the coverage: they are module-level).
     pub fn routers(&self) -> &python::web::Routers<'a> {
         self.routers.get_or_init(|| {
-            python::web::Routers::collect(
-                self.top_level(),
-                self.source,
-                &self.python_facts().semantic.imports,
-            )
+            python::web::Routers::collect(self.python_facts(), self.top_level(), self.source)
         })
     }
 

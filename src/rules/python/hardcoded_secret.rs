@@ -47,7 +47,7 @@
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
-use super::{ModuleFacts, ensure_module_import, positional_arguments, string_value, walk_audited};
+use super::{ModuleFacts, ensure_module_import, positional_arguments, string_value};
 use crate::language::Language;
 use crate::rules::secrets::{
     KNOWN_FORMAT_PREFIXES, SECRET_TRIGGERS, environment_variable_name, has_inline_password,
@@ -106,17 +106,14 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     }
     let facts = context.python_facts();
     let source = context.source;
-    walk_audited(context, |node| {
-        if node.python_kind() != Kind::String {
-            return;
-        }
-        let Some(value) = string_value(node, source) else {
-            return;
+    for &literal in &facts.strings {
+        let Some(value) = string_value(literal, source) else {
+            continue;
         };
-        if let Some(finding) = check_literal(context, facts, node, value) {
+        if let Some(finding) = check_literal(context, facts, literal, value) {
             findings.push(finding);
         }
-    });
+    }
 }
 
 /// Where a literal stands, as far as secrets go.

@@ -43,7 +43,10 @@ use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 /// What the Python rules need to know about a whole module, collected once per audit
 /// by a single walk over the tree (each tree-sitter traversal or query costs a full
-/// pass, ~7 ms on a 5,000-line module, so rules share one instead of one each).
+/// pass, ~7 ms on a 5,000-line module, so rules share one instead of one each). The
+/// walk hands each node to the list of its kind that rules read (calls, `except`
+/// clauses, imports, comments, strings) and builds the semantic model; a rule reads
+/// those lists, never the whole module again.
 pub struct ModuleFacts<'t> {
     /// What names are imported as and what each scope binds them to.
     pub semantic: SemanticModel<'t>,
@@ -56,6 +59,8 @@ pub struct ModuleFacts<'t> {
     pub import_statements: Vec<Node<'t>>,
     /// Every comment, in source order.
     pub comments: Vec<Node<'t>>,
+    /// Every string literal (f-strings and parts of concatenations too), in source order.
+    pub strings: Vec<Node<'t>>,
 }
 
 /// A call and the context the walk knew it in.
@@ -98,6 +103,7 @@ impl<'t> ModuleFacts<'t> {
         let mut calls = Vec::new();
         let mut handlers = Vec::new();
         let mut comments = Vec::new();
+        let mut strings = Vec::new();
         let mut bindings_by_scope = crate::semantic::python::ScopedBindings::default();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
         walk_with_scopes(root, top_level, skip, |node, parent, scopes| {
@@ -114,6 +120,7 @@ impl<'t> ModuleFacts<'t> {
                 }
                 Kind::ExceptClause => handlers.push(node),
                 Kind::Comment => comments.push(node),
+                Kind::String => strings.push(node),
                 Kind::Call => {
                     if let Some(parent) = parent {
                         calls.push(CallSite {
@@ -145,6 +152,7 @@ impl<'t> ModuleFacts<'t> {
             handlers,
             import_statements,
             comments,
+            strings,
         }
     }
 }
@@ -668,16 +676,6 @@ pub fn remove_argument(argument: Node, source: &str) -> Option<super::Edit> {
         return None; // a comment in between would go with it
     }
     Some(super::Edit::replace(range, ""))
-}
-
-/// Visit every node of the top-level statements this audit covers (an incremental audit
-/// skips the definitions whose findings it already knows), in pre-order.
-pub fn walk_audited<'t>(context: &super::Context<'t>, mut visit: impl FnMut(Node<'t>)) {
-    for &statement in context.top_level() {
-        if !context.coverage.skips(statement) {
-            walk_tree(statement, &mut visit);
-        }
-    }
 }
 
 /// The text of a plain string literal between its quotes (`None` for f-strings with

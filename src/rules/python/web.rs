@@ -6,9 +6,9 @@ use tree_sitter::Node;
 
 use std::collections::HashMap;
 
-use super::{binding_of, keyword_argument, positional_arguments, string_value, walk_local_scope};
+use super::{ModuleFacts, keyword_argument, positional_arguments, string_value};
 use crate::rules::node_text;
-use crate::semantic::python::imports::{Imports, qualified_name};
+use crate::semantic::python::{BindingKind, Scopes};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 /// Decorator methods that register a route, and the HTTP method they imply.
@@ -23,16 +23,6 @@ const ROUTE_DECORATORS: &[(&str, Option<&str>)] = &[
     ("api_route", None),
     ("route", None),
     ("websocket", Some("WEBSOCKET")),
-];
-
-/// Constructors of apps and routers.
-const ROUTER_CONSTRUCTORS: &[&str] = &[
-    "fastapi.FastAPI",
-    "fastapi.APIRouter",
-    "fastapi.routing.APIRouter",
-    "starlette.applications.Starlette",
-    "flask.Flask",
-    "flask.Blueprint",
 ];
 
 /// A function registered as a request handler.
@@ -136,45 +126,56 @@ pub struct Routers<'t> {
 }
 
 impl<'t> Routers<'t> {
-    pub fn collect(top_level: &[Node<'t>], source: &str, imports: &Imports) -> Routers<'t> {
+    /// Read from the module's semantic model (which names hold an app or router, and
+    /// the calls bound to them) and the calls its one walk found: nothing is walked
+    /// again.
+    pub fn collect(facts: &ModuleFacts<'t>, top_level: &[Node<'t>], source: &str) -> Routers<'t> {
+        let root = facts.ancestry.root();
+        let module = Scopes::of(&[root]);
+        let semantic = &facts.semantic;
         let mut constructors = HashMap::new();
-        let mut module_calls = Vec::new();
-        // Definitions bind no router and make no call at module level that a route
-        // reads (a route's decorator is read from the route itself).
-        let module_scope = top_level.iter().filter(|statement| {
-            !matches!(
-                statement.python_kind(),
-                Kind::FunctionDefinition | Kind::ClassDefinition | Kind::DecoratedDefinition
-            )
-        });
-        module_scope.for_each(|&statement| {
-            walk_local_scope(statement, |node| {
-                if node.python_kind() == Kind::Call {
-                    module_calls.push(node);
-                }
-                let Some((target, value)) = binding_of(node) else {
-                    return;
-                };
-                let makes_router = value.python_kind() == Kind::Call
-                    && value
-                        .field(Field::Function)
-                        .and_then(|function| qualified_name(function, source, imports))
-                        .is_some_and(|constructor| {
-                            ROUTER_CONSTRUCTORS.contains(&constructor.as_str())
-                        });
-                if target.python_kind() == Kind::Identifier && makes_router {
-                    // The walk is not in source order: keep the binding that comes last.
-                    let name = node_text(target, source).to_string();
-                    let later = constructors
-                        .get(&name)
-                        .is_none_or(|known: &Node| known.start_byte() < value.start_byte());
-                    if later {
-                        constructors.insert(name, value);
-                    }
-                }
+        for (name, kind) in semantic.kinds_bound_in(root.id()) {
+            if !kind.is_web_router() || name.contains('.') {
+                continue;
+            }
+            // The last call that made it (`app = FastAPI(...)`, not a later `app = wrap(app)`).
+            let made_by = semantic
+                .bindings
+                .calls_bound(root, name)
+                .filter(|call| {
+                    semantic
+                        .kind_of(*call, &module, source)
+                        .is_some_and(BindingKind::is_web_router)
+                })
+                .last();
+            if let Some(call) = made_by {
+                constructors.insert(name.to_string(), call);
+            }
+        }
+        // Calls made at module level outside definitions (a route's decorator is read
+        // from the route itself).
+        let definitions: Vec<std::ops::Range<usize>> = top_level
+            .iter()
+            .filter(|statement| {
+                matches!(
+                    statement.python_kind(),
+                    Kind::FunctionDefinition | Kind::ClassDefinition | Kind::DecoratedDefinition
+                )
             })
-        });
-        module_calls.sort_by_key(|call| call.start_byte());
+            .map(|statement| statement.byte_range())
+            .collect();
+        let in_definition = |at: usize| {
+            let index = definitions.partition_point(|range| range.end <= at);
+            definitions
+                .get(index)
+                .is_some_and(|range| range.start <= at)
+        };
+        let module_calls = facts
+            .calls
+            .iter()
+            .filter(|site| site.scope.is_none() && !in_definition(site.call.start_byte()))
+            .map(|site| site.call)
+            .collect();
         Routers {
             constructors,
             module_calls,

@@ -22,6 +22,10 @@ pub enum BindingKind {
     SessionFactory { asynchronous: bool },
     /// A database session (`Session(engine)`, `SessionLocal()`, `db: Session`).
     Session { asynchronous: bool },
+    /// A web application (`FastAPI()`, `Starlette()`, `Flask(__name__)`).
+    WebApp,
+    /// A router of one (`APIRouter()`, `Blueprint(...)`).
+    Router,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,8 +45,13 @@ impl BindingKind {
             | BindingKind::DatabaseEngine { asynchronous }
             | BindingKind::SessionFactory { asynchronous }
             | BindingKind::Session { asynchronous } => asynchronous,
-            BindingKind::RedisPubSub => false,
+            BindingKind::RedisPubSub | BindingKind::WebApp | BindingKind::Router => false,
         }
+    }
+
+    /// An app or router: something routes are registered on.
+    pub fn is_web_router(self) -> bool {
+        matches!(self, BindingKind::WebApp | BindingKind::Router)
     }
 
     /// A Redis client or pipeline: something that sends commands.
@@ -66,6 +75,8 @@ impl BindingKind {
             BindingKind::DatabaseEngine { asynchronous } => (6, asynchronous),
             BindingKind::SessionFactory { asynchronous } => (7, asynchronous),
             BindingKind::Session { asynchronous } => (8, asynchronous),
+            BindingKind::WebApp => (9, false),
+            BindingKind::Router => (10, false),
         };
         variant << 1 | u8::from(asynchronous)
     }
@@ -217,6 +228,12 @@ const CONSTRUCTORS: &[(&str, BindingKind)] = &[
         "sqlmodel.ext.asyncio.session.AsyncSession",
         BindingKind::Session { asynchronous: true },
     ),
+    ("fastapi.FastAPI", BindingKind::WebApp),
+    ("starlette.applications.Starlette", BindingKind::WebApp),
+    ("flask.Flask", BindingKind::WebApp),
+    ("fastapi.APIRouter", BindingKind::Router),
+    ("fastapi.routing.APIRouter", BindingKind::Router),
+    ("flask.Blueprint", BindingKind::Router),
 ];
 
 /// Whether `name` is the last part of a known constructor (`from_url`, `Session`,
@@ -365,6 +382,8 @@ mod tests {
             BindingKind::Session {
                 asynchronous: false,
             },
+            BindingKind::WebApp,
+            BindingKind::Router,
         ];
         let codes: std::collections::HashSet<u8> = kinds.iter().map(|kind| kind.code()).collect();
         assert_eq!(codes.len(), kinds.len());
