@@ -361,8 +361,10 @@ fn context_hash(
         .copied()
         .filter(|statement| !is_definition(*statement))
         .collect();
+    let module_calls = facts.module_level_calls(top_level);
     module_statement_facts(
         &module_statements,
+        &module_calls,
         source,
         &facts.semantic.imports,
         &mut hasher,
@@ -435,7 +437,13 @@ fn shift_back(range: &Range<usize>, by: usize) -> Range<usize> {
 /// (`include_router`, `Index(...)`). A constant's value, a bare expression, a half-typed
 /// name, or a function's body lines that error recovery left at the top level (`row =
 /// db.get(...)`) add nothing, so typing them keeps every definition's cached findings.
-fn module_statement_facts(statements: &[Node], source: &str, imports: &Imports, hasher: &mut Xxh3) {
+fn module_statement_facts(
+    statements: &[Node],
+    module_calls: &[Node],
+    source: &str,
+    imports: &Imports,
+    hasher: &mut Xxh3,
+) {
     let bindings: Vec<ModuleBinding> = statements
         .iter()
         .flat_map(|statement| module_bindings(*statement, source))
@@ -459,20 +467,15 @@ fn module_statement_facts(statements: &[Node], source: &str, imports: &Imports, 
         hasher.update(binding.read.as_bytes());
         hasher.write_u8(0);
     }
-    for &statement in statements {
-        walk_local_scope(statement, |node| {
-            if node.python_kind() != Kind::Call {
-                return;
-            }
-            let callee = node
-                .field(Field::Function)
-                .map_or("", |function| node_text(function, source));
-            let last = callee.rsplit('.').next().unwrap_or(callee);
-            if CONFIGURING_CALLS.contains(&last) || ROUTER_NAMES.contains(&last) {
-                hasher.update(node_text(node, source).as_bytes());
-                hasher.write_u8(0);
-            }
-        });
+    for &call in module_calls {
+        let callee = call
+            .field(Field::Function)
+            .map_or("", |function| node_text(function, source));
+        let last = callee.rsplit('.').next().unwrap_or(callee);
+        if CONFIGURING_CALLS.contains(&last) || ROUTER_NAMES.contains(&last) {
+            hasher.update(node_text(call, source).as_bytes());
+            hasher.write_u8(0);
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub fn parse_text(language: Language, text: &str) -> Option<Syntax> {
 }
 
 fn parse_rope(language: Language, rope: &Rope, old: Option<&Syntax>) -> Option<Syntax> {
-    Syntax::reparse(language, &rope.to_string(), old)
+    Syntax::reparse(language, &rope_text(rope), old)
 }
 
 #[derive(Debug, Clone)]
@@ -159,7 +159,7 @@ impl Document {
         let changed = self.changed.take();
         self.syntax = match (&self.syntax, changed) {
             (Some(old), Some(changed)) if !full_reparse && !self.evicted => {
-                Syntax::reparse_changed(self.language, &self.rope.to_string(), old, &changed)
+                Syntax::reparse_changed(self.language, &rope_text(&self.rope), old, &changed)
             }
             (old, _) if !full_reparse && !self.evicted => {
                 parse_rope(self.language, &self.rope, old.as_ref())
@@ -196,8 +196,19 @@ impl Document {
     }
 
     pub fn text(&self) -> String {
-        self.rope.to_string()
+        rope_text(&self.rope)
     }
+}
+
+/// The rope's text in one allocation of the right size (`Rope::to_string` goes through
+/// `Display`, growing its buffer chunk by chunk: a tenth of a keystroke's time on a
+/// 5,000-line module).
+fn rope_text(rope: &Rope) -> String {
+    let mut text = String::with_capacity(rope.len_bytes());
+    for chunk in rope.chunks() {
+        text.push_str(chunk);
+    }
+    text
 }
 
 #[cfg(test)]

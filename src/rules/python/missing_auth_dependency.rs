@@ -325,7 +325,7 @@ fn callable_authenticates(module: &Module, callable: Node) -> bool {
         .rsplit('.')
         .next()
         .unwrap_or(text);
-    module.definitions.named(name).iter().any(|definition| {
+    module.definitions.named(name).any(|definition| {
         definition
             .field(Field::Body)
             .is_some_and(|body| mentions_auth(node_text(body, module.source)))

@@ -158,6 +158,32 @@ impl<'t> ModuleFacts<'t> {
 }
 
 impl<'t> ModuleFacts<'t> {
+    /// The calls made at module level outside definitions (not in a decorator, a
+    /// class's bases or a body), in source order. `top_level` is the module's.
+    pub fn module_level_calls(&self, top_level: &[Node<'t>]) -> Vec<Node<'t>> {
+        let definitions: Vec<std::ops::Range<usize>> = top_level
+            .iter()
+            .filter(|statement| {
+                matches!(
+                    statement.python_kind(),
+                    Kind::FunctionDefinition | Kind::ClassDefinition | Kind::DecoratedDefinition
+                )
+            })
+            .map(|statement| statement.byte_range())
+            .collect();
+        let in_definition = |at: usize| {
+            let index = definitions.partition_point(|range| range.end <= at);
+            definitions
+                .get(index)
+                .is_some_and(|range| range.start <= at)
+        };
+        self.calls
+            .iter()
+            .filter(|site| site.scope.is_none() && !in_definition(site.call.start_byte()))
+            .map(|site| site.call)
+            .collect()
+    }
+
     /// `walk_local_scope_in` for a scope that may be the module: a module's statements
     /// stand in several items (`syntax`), so its scope is walked statement by statement.
     pub fn walk_scope_in(

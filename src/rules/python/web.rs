@@ -152,33 +152,10 @@ impl<'t> Routers<'t> {
                 constructors.insert(name.to_string(), call);
             }
         }
-        // Calls made at module level outside definitions (a route's decorator is read
-        // from the route itself).
-        let definitions: Vec<std::ops::Range<usize>> = top_level
-            .iter()
-            .filter(|statement| {
-                matches!(
-                    statement.python_kind(),
-                    Kind::FunctionDefinition | Kind::ClassDefinition | Kind::DecoratedDefinition
-                )
-            })
-            .map(|statement| statement.byte_range())
-            .collect();
-        let in_definition = |at: usize| {
-            let index = definitions.partition_point(|range| range.end <= at);
-            definitions
-                .get(index)
-                .is_some_and(|range| range.start <= at)
-        };
-        let module_calls = facts
-            .calls
-            .iter()
-            .filter(|site| site.scope.is_none() && !in_definition(site.call.start_byte()))
-            .map(|site| site.call)
-            .collect();
         Routers {
             constructors,
-            module_calls,
+            // A route's decorator is read from the route itself.
+            module_calls: facts.module_level_calls(top_level),
         }
     }
 

@@ -2,8 +2,6 @@
 //! route's dependency is defined elsewhere in the file. Built once per audit from the
 //! root's children (no walk into bodies).
 
-use std::collections::HashMap;
-
 use tree_sitter::Node;
 
 use crate::rules::node_text;
@@ -11,31 +9,39 @@ use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 #[derive(Debug, Default)]
 pub struct ModuleDefinitions<'t> {
-    /// Name → the `function_definition`/`class_definition` nodes (the last one wins in
-    /// Python, but every one is kept: rules ask whether any of them does something).
-    definitions: HashMap<&'t str, Vec<Node<'t>>>,
+    /// `(name, function_definition/class_definition node)`, sorted by name, in source
+    /// order within a name (the last one wins in Python, but every one is kept: rules
+    /// ask whether any of them does something). A sorted vector, not a map of vectors:
+    /// it is built on every keystroke, and one allocation beats one per name.
+    definitions: Vec<(&'t str, Node<'t>)>,
 }
 
 impl<'t> ModuleDefinitions<'t> {
     pub fn collect(top_level: &[Node<'t>], source: &'t str) -> ModuleDefinitions<'t> {
-        let mut module = ModuleDefinitions::default();
-        for &statement in top_level {
-            let named = definition_of(statement)
-                .and_then(|definition| Some((definition, definition.field(Field::Name)?)));
-            if let Some((definition, name)) = named {
-                module
-                    .definitions
-                    .entry(node_text(name, source))
-                    .or_default()
-                    .push(definition);
-            }
-        }
-        module
+        let mut definitions: Vec<(&'t str, Node<'t>)> = top_level
+            .iter()
+            .filter_map(|&statement| {
+                let definition = definition_of(statement)?;
+                Some((
+                    node_text(definition.field(Field::Name)?, source),
+                    definition,
+                ))
+            })
+            .collect();
+        // Stable: definitions of one name stay in source order.
+        definitions.sort_by_key(|(name, _)| *name);
+        ModuleDefinitions { definitions }
     }
 
-    /// The top-level functions and classes named `name`.
-    pub fn named(&self, name: &str) -> &[Node<'t>] {
-        self.definitions.get(name).map_or(&[], Vec::as_slice)
+    /// The top-level functions and classes named `name`, in source order.
+    pub fn named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = Node<'t>> + 's {
+        let first = self
+            .definitions
+            .partition_point(|(defined, _)| *defined < name);
+        self.definitions[first..]
+            .iter()
+            .take_while(move |(defined, _)| *defined == name)
+            .map(|(_, definition)| *definition)
     }
 }
 
