@@ -267,9 +267,10 @@ fn a_keystroke_reaudits_only_the_definitions_it_touched() {
         // The end of a line inside a function body.
         (body_line, 30, (1, 1)),
         // Column 0 of an indented line: the class ends there and error recovery makes
-        // its next method a top-level function: two definitions of new text; deleting
-        // the character again brings back the one class.
-        (body_line, 0, (2, 1)),
+        // its next method a top-level function, inside the item the typed line opens
+        // (so it is audited with that item, not cached as a definition of its own): one
+        // definition of new text; deleting the character again brings back the one class.
+        (body_line, 0, (1, 1)),
         // A blank line between two definitions: a new top-level statement `x`.
         (blank_line, 0, (0, 0)),
     ];

@@ -138,11 +138,15 @@ impl AuditCache {
         let top_level: Vec<Node> = syntax.top_level();
         // A definition with a syntax error is neither reused nor cached: error recovery
         // can parse the same text differently depending on what follows it (an `import`
-        // inside it may come and go), so its text does not determine its findings.
+        // inside it may come and go), so its text does not determine its findings. Nor is
+        // one that does not open its item (only broken code makes one): rules that read
+        // the text read it item by item, from the item's start.
         let definitions: Vec<(Node, u128)> = top_level
             .iter()
             .copied()
-            .filter(|node| is_definition(*node) && !node.has_error())
+            .filter(|node| {
+                is_definition(*node) && !node.has_error() && opens_item(syntax, *node, source)
+            })
             .map(|node| (node, xxh3_128(source[extent(node, source)].as_bytes())))
             .collect();
 
@@ -311,6 +315,19 @@ fn for_each_item_remembered<'c, T>(
         .items()
         .iter()
         .filter_map(move |item| remembered.get(&item.hash))
+}
+
+/// Whether only blank lines and comments stand between the start of the item that holds
+/// `node` and `node`.
+fn opens_item(syntax: &Syntax, node: Node, source: &str) -> bool {
+    let item = syntax.item_at(node.start_byte());
+    source
+        .get(item.range.start..node.start_byte())
+        .is_some_and(|before| {
+            before
+                .lines()
+                .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+        })
 }
 
 /// A definition's text as far as its findings can depend on it: through the end of

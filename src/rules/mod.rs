@@ -26,6 +26,7 @@ use tree_sitter::Node;
 
 use crate::language::Language;
 use crate::syntax::Syntax;
+use crate::syntax::front_end::{Items, item_starts};
 use settings::RuleSettings;
 
 pub use registry::{ALL_RULES, RuleId};
@@ -267,20 +268,39 @@ pub struct TextContext<'a> {
 }
 
 impl<'a> TextContext<'a> {
-    /// The whole of `source`, with no parse (the CLI, when only text rules may fire).
+    /// The whole of `source`, with no parse (the CLI, when only text rules may fire),
+    /// split into items as its front end splits it for parsing.
     pub fn whole(
         source: &'a str,
         language: Language,
         settings: &'a RuleSettings,
         path: Option<&'a std::path::Path>,
     ) -> TextContext<'a> {
+        let ranges = match language.front_end().items() {
+            Items::Statements(scan) => {
+                let starts = item_starts(scan, source);
+                let ends = starts.iter().skip(1).map(|next| next.byte);
+                starts
+                    .iter()
+                    .zip(ends.chain([source.len()]))
+                    .map(|(start, end)| start.byte..end)
+                    .collect()
+            }
+            Items::Whole => std::iter::once(0..source.len()).collect(),
+        };
         TextContext {
             source,
             language,
             settings,
             path,
-            ranges: std::iter::once(0..source.len()).collect(),
+            ranges,
         }
+    }
+
+    /// The parts of the text to read, each read on its own from a clean start: the
+    /// items (as the parser has them), less the statements this audit skips.
+    pub fn ranges(&self) -> &[Range<usize>] {
+        &self.ranges
     }
 
     /// The comments of the covered text, in order, as byte ranges.
@@ -380,19 +400,28 @@ impl<'a> Context<'a> {
         self.syntax.root()
     }
 
-    /// What text rules read of this audit: the text outside the statements it skips
-    /// (each such gap starts after a whole statement, where a scan of tokens may start).
+    /// What text rules read of this audit: the items (each read whole and on its own,
+    /// as the parser reads it) that hold anything besides the statements it skips.
+    /// What an item's text means depends on all of it from its start (an indented line
+    /// after a skipped `def` may still be in its block), so an item is read whole or
+    /// not at all; findings inside skipped statements are the audit's to drop.
     pub fn text_context(&self) -> TextContext<'a> {
-        let mut ranges = Vec::with_capacity(self.coverage.skipped.len() + 1);
-        let mut from = 0;
-        for skipped in &self.coverage.skipped {
-            if from < skipped.start {
-                ranges.push(from..skipped.start);
+        let mut ranges = Vec::with_capacity(self.syntax.items().len());
+        let mut skipped = self.coverage.skipped.iter().peekable();
+        for item in self.syntax.items() {
+            let mut rest_is_blank = true;
+            let mut from = item.range.start;
+            while let Some(statement) =
+                skipped.next_if(|statement| statement.start < item.range.end)
+            {
+                rest_is_blank &= is_blank(self.source.get(from..statement.start));
+                from = from.max(statement.end);
             }
-            from = from.max(skipped.end);
-        }
-        if from < self.source.len() || ranges.is_empty() {
-            ranges.push(from..self.source.len());
+            let untouched = from == item.range.start;
+            rest_is_blank &= is_blank(self.source.get(from..item.range.end));
+            if untouched || !rest_is_blank {
+                ranges.push(item.range.clone());
+            }
         }
         TextContext {
             source: self.source,
@@ -442,6 +471,11 @@ impl<'a> Context<'a> {
             )
         })
     }
+}
+
+/// Whether a text (a missing one too) holds nothing but white space.
+fn is_blank(text: Option<&str>) -> bool {
+    text.is_none_or(|text| text.trim().is_empty())
 }
 
 /// The source text of a node; empty when the tree and text disagree (never panics).

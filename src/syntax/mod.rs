@@ -18,6 +18,7 @@ pub mod front_end;
 pub mod python;
 pub mod python_fields;
 pub mod python_items;
+pub mod python_statements;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

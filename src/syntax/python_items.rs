@@ -46,9 +46,9 @@ pub fn comments(text: &str, range: std::ops::Range<usize>) -> Vec<std::ops::Rang
     let mut at = range.start;
     while at < end {
         let next = scanner.scan_line(bytes, at);
-        if let Some(comment) = scanner.comment {
-            let line_end = next.min(end);
-            let line = &text[comment..line_end];
+        // A range may end inside a line (where a statement of its own begins).
+        if let Some(comment) = scanner.comment.filter(|&comment| comment < end) {
+            let line = &text[comment..next.min(end)];
             found.push(comment..comment + line.trim_end_matches('\n').len());
         }
         at = next;
@@ -118,7 +118,7 @@ fn starts_definition(line: &[u8]) -> bool {
 
 /// The lexical state carried from one line to the next.
 #[derive(Debug, Default, Clone, Copy)]
-struct Scanner {
+pub(crate) struct Scanner {
     /// Open brackets.
     depth: usize,
     /// Inside a string: its quote and whether it is triple-quoted.
@@ -131,7 +131,7 @@ struct Scanner {
 
 impl Scanner {
     /// At a line start where a new statement may begin.
-    fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         self.depth == 0 && self.string.is_none() && !self.continued
     }
 
@@ -141,7 +141,19 @@ impl Scanner {
     }
 
     /// Read the line starting at `at`; returns where the next line starts.
-    fn scan_line(&mut self, bytes: &[u8], mut at: usize) -> usize {
+    fn scan_line(&mut self, bytes: &[u8], at: usize) -> usize {
+        self.scan_line_with(bytes, at, &mut |_, _, _| {})
+    }
+
+    /// `scan_line`, telling `code` of each byte outside strings and comment text, and of
+    /// the quote that closes a string, with the bracket depth before it:
+    /// `(offset, byte, depth)`.
+    pub(crate) fn scan_line_with(
+        &mut self,
+        bytes: &[u8],
+        mut at: usize,
+        code: &mut impl FnMut(usize, u8, usize),
+    ) -> usize {
         self.continued = false;
         self.comment = None;
         while at < bytes.len() {
@@ -166,12 +178,16 @@ impl Scanner {
                             self.string = None;
                             at += 2;
                         }
+                        if self.string.is_none() {
+                            code(at, byte, self.depth); // the closing quote
+                        }
                     }
                     _ => {}
                 }
                 at += 1;
                 continue;
             }
+            code(at, byte, self.depth);
             match byte {
                 b'\n' => return at + 1,
                 b'#' => {

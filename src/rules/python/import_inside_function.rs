@@ -35,13 +35,11 @@
 //! ## Known problems
 //! Whether an import is deliberate is read from comments only.
 
-use tree_sitter::Node;
+use std::ops::Range;
 
 use crate::language::Language;
-use crate::rules::{
-    Check, Context, Finding, FixAvailability, Rule, Severity, line_start, node_text,
-};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity, TextContext, line_start};
+use crate::syntax::python_statements::{starts_with_word, statements};
 
 pub const RULE: Rule = Rule {
     id: "import-inside-function",
@@ -51,7 +49,7 @@ pub const RULE: Rule = Rule {
     summary: "An import inside a function body, with no comment saying why",
     triggers: &["import"],
     text_test: Some(may_import_in_function),
-    check: Check::Tree(check),
+    check: Check::Text(check),
 };
 
 /// Whether an `import` may sit in a function body: on some line, `import` is not part of
@@ -81,35 +79,86 @@ const REASONS: &[&str] = &[
     "circular", "cycle", "cyclic", "lazy", "lazily", "optional", "slow", "startup", "start-up",
 ];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for &statement in &facts.import_statements {
-        let ancestors = facts.ancestry.ancestors(statement);
-        let Some(function) = ancestors
-            .iter()
-            .rev()
-            .find(|node| node.python_kind() == Kind::FunctionDefinition)
-        else {
-            continue;
-        };
-        let inside: Vec<Node> = ancestors
-            .iter()
-            .skip_while(|node| node.id() != function.id())
-            .copied()
-            .collect();
-        if inside.iter().any(|node| {
-            is_type_checking_block(*node, source) || handles_import_error(*node, source)
-        }) || explained(facts, statement, source)
-        {
+/// Read from the module's statements as the text gives them (no parse): each import's
+/// enclosing function, and the `if TYPE_CHECKING:` and `try` headers in between.
+fn check(context: &TextContext, findings: &mut Vec<Finding>) {
+    let mut comments = None;
+    for range in context.ranges() {
+        // Most items import nothing.
+        if context.source[range.clone()].contains("import") {
+            let comments = comments.get_or_insert_with(|| context.comments());
+            check_range(context.source, range.clone(), comments, findings);
+        }
+    }
+}
+
+fn check_range(
+    source: &str,
+    range: Range<usize>,
+    comments: &[Range<usize>],
+    findings: &mut Vec<Finding>,
+) {
+    let statements = statements(source, range);
+    let header = |index: usize| &source[statements[index].range.clone()];
+    for statement in &statements {
+        let text = &source[statement.range.clone()];
+        let is_import = starts_with_word(text, "import") || is_from_import(text);
+        if statement.is_header || !is_import {
             continue;
         }
-        let name = function
-            .field(Field::Name)
-            .map_or("", |name| node_text(name, source));
-        let first_line = node_text(statement, source).lines().next().unwrap_or("");
+        // The headers around it, innermost first, up to the innermost function.
+        let mut around = Vec::new();
+        let mut parent = statement.parent;
+        let mut function = None;
+        while let Some(at) = parent {
+            let text = header(at);
+            if starts_with_word(text, "def")
+                || (starts_with_word(text, "async")
+                    && starts_with_word(text["async".len()..].trim_start(), "def"))
+            {
+                function = Some(at);
+                break;
+            }
+            around.push(at);
+            parent = statements[at].parent;
+        }
+        let Some(function) = function else {
+            continue;
+        };
+        let exempt = around.iter().any(|&at| {
+            let text = header(at);
+            let type_checking = starts_with_word(text, "if")
+                && text["if".len()..text.len() - 1]
+                    .trim()
+                    .ends_with("TYPE_CHECKING");
+            let handles_import_error = starts_with_word(text, "try")
+                && statements.iter().any(|clause| {
+                    clause.parent == Some(at) && clause.is_header && {
+                        let clause_text = &source[clause.range.start..];
+                        let first_line = clause_text.lines().next().unwrap_or("");
+                        starts_with_word(clause_text, "except")
+                            && (first_line.contains("ImportError")
+                                || first_line.contains("ModuleNotFoundError"))
+                    }
+                });
+            type_checking || handles_import_error
+        });
+        if exempt || explained_by(comments, statement.range.clone(), source) {
+            continue;
+        }
+        let definition = header(function);
+        let after_def = definition
+            .strip_prefix("async")
+            .map_or(definition, str::trim_start)
+            .trim_start_matches("def")
+            .trim_start();
+        let name_end = after_def
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(after_def.len());
+        let name = &after_def[..name_end];
+        let first_line = text.lines().next().unwrap_or("");
         findings.push(RULE.finding(
-            statement.byte_range(),
+            statement.range.clone(),
             format!(
                 "`{first_line}` inside `{name}` hides a dependency and runs on every call; import at module level, or say why in a comment"
             ),
@@ -117,41 +166,33 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     }
 }
 
-/// `if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`).
-fn is_type_checking_block(node: Node, source: &str) -> bool {
-    node.python_kind() == Kind::IfStatement
-        && node
-            .field(Field::Condition)
-            .is_some_and(|condition| node_text(condition, source).ends_with("TYPE_CHECKING"))
-}
-
-/// A `try` with an `except ImportError`/`ModuleNotFoundError` handler.
-fn handles_import_error(node: Node, source: &str) -> bool {
-    if node.python_kind() != Kind::TryStatement {
+/// `from <module> import ...` (not `from __future__ import`, a statement of its own).
+fn is_from_import(text: &str) -> bool {
+    let Some(rest) = text
+        .strip_prefix("from")
+        .filter(|_| starts_with_word(text, "from"))
+    else {
         return false;
-    }
-    let mut cursor = node.walk();
-    node.children(&mut cursor).any(|clause| {
-        clause.python_kind() == Kind::ExceptClause && {
-            let header = node_text(clause, source).lines().next().unwrap_or("");
-            header.contains("ImportError") || header.contains("ModuleNotFoundError")
-        }
-    })
+    };
+    let rest = rest.trim_start_matches([' ', '\t', '\\', '\r', '\n']);
+    let module_end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    let after = rest[module_end..].trim_start_matches([' ', '\t', '\\', '\r', '\n']);
+    module_end > 0 && &rest[..module_end] != "__future__" && starts_with_word(after, "import")
 }
 
 /// A comment on the import's first line, or alone on the line above, gives a reason.
-fn explained(facts: &super::ModuleFacts, statement: Node, source: &str) -> bool {
-    let line = line_start(source, statement.start_byte());
+fn explained_by(comments: &[Range<usize>], statement: Range<usize>, source: &str) -> bool {
+    let line = line_start(source, statement.start);
     let previous_line = line_start(source, line.saturating_sub(1));
-    let end_line = crate::rules::line_end(source, statement.end_byte());
-    let first = facts
-        .comments
-        .partition_point(|comment| comment.start_byte() < previous_line);
-    facts.comments[first..]
+    let end_line = crate::rules::line_end(source, statement.end);
+    let first = comments.partition_point(|comment| comment.start < previous_line);
+    comments[first..]
         .iter()
-        .take_while(|comment| comment.start_byte() <= end_line)
+        .take_while(|comment| comment.start <= end_line)
         .any(|comment| {
-            let text = node_text(*comment, source).to_ascii_lowercase();
+            let text = source[comment.clone()].to_ascii_lowercase();
             REASONS.iter().any(|reason| text.contains(reason))
         })
 }

@@ -45,7 +45,7 @@ use crate::syntax::python_fields::{Field, Kind, PythonNode};
 /// by a single walk over the tree (each tree-sitter traversal or query costs a full
 /// pass, ~7 ms on a 5,000-line module, so rules share one instead of one each). The
 /// walk hands each node to the list of its kind that rules read (calls, `except`
-/// clauses, imports, comments, strings) and builds the semantic model; a rule reads
+/// clauses, strings) and builds the semantic model (imports among it); a rule reads
 /// those lists, never the whole module again.
 pub struct ModuleFacts<'t> {
     /// What names are imported as and what each scope binds them to.
@@ -55,10 +55,6 @@ pub struct ModuleFacts<'t> {
     pub calls: Vec<CallSite<'t>>,
     /// Every `except` clause, in source order.
     pub handlers: Vec<Node<'t>>,
-    /// Every `import` and `from ... import` statement, in source order.
-    pub import_statements: Vec<Node<'t>>,
-    /// Every comment, in source order.
-    pub comments: Vec<Node<'t>>,
     /// Every string literal (f-strings and parts of concatenations too), in source order.
     pub strings: Vec<Node<'t>>,
 }
@@ -102,7 +98,6 @@ impl<'t> ModuleFacts<'t> {
         let mut binding_sites = Vec::new();
         let mut calls = Vec::new();
         let mut handlers = Vec::new();
-        let mut comments = Vec::new();
         let mut strings = Vec::new();
         let mut bindings_by_scope = crate::semantic::python::ScopedBindings::default();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
@@ -119,7 +114,6 @@ impl<'t> ModuleFacts<'t> {
                     binding_sites.push((node, Scopes::from_stack(scopes, root)));
                 }
                 Kind::ExceptClause => handlers.push(node),
-                Kind::Comment => comments.push(node),
                 Kind::String => strings.push(node),
                 Kind::Call => {
                     if let Some(parent) = parent {
@@ -150,8 +144,6 @@ impl<'t> ModuleFacts<'t> {
             ancestry: Ancestry::with_top_level(root, top_level.to_vec()),
             calls,
             handlers,
-            import_statements,
-            comments,
             strings,
         }
     }
