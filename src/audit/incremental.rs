@@ -35,8 +35,8 @@ use super::{audit, finish, run_rules, trigger_words_present};
 use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::python::{
-    ModuleFacts, binding_of, exceptions, global_mutable_state, import_insertion_point,
-    missing_auth_dependency, session_shared_across_requests, walk_local_scope,
+    binding_of, exceptions, global_mutable_state, import_insertion_point, missing_auth_dependency,
+    session_shared_across_requests, walk_local_scope,
 };
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
@@ -134,7 +134,6 @@ impl AuditCache {
             };
             return Vec::new();
         }
-        let root = syntax.root();
         let top_level: Vec<Node> = syntax.top_level();
         // A definition with a syntax error is neither reused nor cached: error recovery
         // can parse the same text differently depending on what follows it (an `import`
@@ -180,11 +179,8 @@ impl AuditCache {
             Vec::new()
         };
         let hash = context_hash(
-            facts,
-            root,
-            &top_level,
+            &optimistic,
             &authenticating,
-            source,
             header_end,
             settings,
             &triggered,
@@ -347,17 +343,17 @@ fn definition_holding(definitions: &[(Node, u128)], offset: usize) -> Option<usi
 }
 
 /// Everything outside a definition that findings inside one may depend on.
-#[allow(clippy::too_many_arguments)] // each is one part of the context
+/// `context` is the optimistic one: its facts and routers are the ones the rules then
+/// read when the context is unchanged, so they are computed once.
 fn context_hash(
-    facts: &ModuleFacts,
-    root: Node,
-    top_level: &[Node],
+    context: &Context,
     authenticating: &[Box<str>],
-    source: &str,
     header_end: usize,
     settings: &Settings,
     triggered: &RuleSet,
 ) -> u128 {
+    let (facts, source, top_level) = (context.python_facts(), context.source, context.top_level());
+    let root = context.root();
     let mut hasher = Xxh3::new();
     hasher.update(source.get(..header_end).unwrap_or("").as_bytes());
     hasher.update(newline_of(source).as_bytes());
@@ -378,10 +374,9 @@ fn context_hash(
         .copied()
         .filter(|statement| !is_definition(*statement))
         .collect();
-    let module_calls = facts.module_level_calls(top_level);
     module_statement_facts(
         &module_statements,
-        &module_calls,
+        &context.routers().module_calls,
         source,
         &facts.semantic.imports,
         &mut hasher,

@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::document::parse_text;
 use crate::language::Language;
 use crate::rules::rule_set::RuleSet;
+use crate::rules::settings::RuleSettings;
 use crate::rules::{Check, Context, Finding, RuleId, TextContext};
 use crate::suppression::{is_suppressed, may_suppress};
 use crate::syntax::Syntax;
@@ -78,34 +79,31 @@ enum Inputs<'c, 'a> {
     Text(TextContext<'a>),
 }
 
+impl<'a> Inputs<'_, 'a> {
+    /// The audit's text, language and settings.
+    fn parts(&self) -> (&'a str, Language, &'a RuleSettings) {
+        match self {
+            Inputs::Tree(context) => (context.source, context.language, context.settings),
+            Inputs::Text(text) => (text.source, text.language, text.settings),
+        }
+    }
+}
+
 fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
-    let (language, settings) = match inputs {
-        Inputs::Tree(context) => (context.language, context.settings),
-        Inputs::Text(text) => (text.language, text.settings),
-    };
+    let (_, language, settings) = inputs.parts();
     // The text rules' view of a parsed source, made when the first one runs.
     let mut text_of_tree: Option<TextContext> = None;
     let mut findings = Vec::new();
     // Test builds: one scan of the text, not one per rule (`cargo bench` builds with
     // this feature too, and a scan per rule per keystroke showed in its figures).
     #[cfg(feature = "fault-injection")]
-    let source = match inputs {
-        Inputs::Tree(context) => context.source,
-        Inputs::Text(text) => text.source,
-    };
+    let (source, _, _) = inputs.parts();
     #[cfg(feature = "fault-injection")]
     let asks_for_faults = source.contains(FAULT_MARKER);
     for (id, rule) in triggered
         .rules()
         .filter(|(id, rule)| rule.applies_to(language) && settings.is_enabled(*id))
     {
-        let text = match (rule.check, inputs) {
-            (Check::Text(_), Inputs::Tree(context)) => {
-                Some(&*text_of_tree.get_or_insert_with(|| context.text_context()))
-            }
-            (_, Inputs::Text(text)) => Some(text),
-            (Check::Tree(_), Inputs::Tree(_)) => None,
-        };
         let mut found = Vec::new();
         IN_RULE.set(true);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -113,11 +111,15 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
             if asks_for_faults {
                 inject_fault(rule.id, source);
             }
-            match (rule.check, inputs, text) {
-                (Check::Text(check), _, Some(text)) => check(text, &mut found),
-                (Check::Tree(check), Inputs::Tree(context), _) => check(context, &mut found),
+            match (rule.check, inputs) {
+                (Check::Tree(check), Inputs::Tree(context)) => check(context, &mut found),
+                (Check::Text(check), Inputs::Text(text)) => check(text, &mut found),
+                (Check::Text(check), Inputs::Tree(context)) => check(
+                    text_of_tree.get_or_insert_with(|| context.text_context()),
+                    &mut found,
+                ),
                 // A tree rule with no tree: the caller parses whenever one is triggered.
-                _ => {}
+                (Check::Tree(_), Inputs::Text(_)) => {}
             }
         }));
         IN_RULE.set(false);

@@ -20,17 +20,6 @@ pub struct RuleSettings {
     pub http_default_timeout_seconds: u64,
 }
 
-impl Default for RuleSettings {
-    fn default() -> RuleSettings {
-        RuleSettings {
-            enabled: RuleSet::from_fn(|_| true),
-            severity: BTreeMap::new(),
-            redis_default_ttl_seconds: DEFAULT_REDIS_TTL_SECONDS,
-            http_default_timeout_seconds: DEFAULT_HTTP_TIMEOUT_SECONDS,
-        }
-    }
-}
-
 impl RuleSettings {
     pub fn new(
         enabled: RuleSet,
@@ -44,10 +33,6 @@ impl RuleSettings {
             redis_default_ttl_seconds,
             http_default_timeout_seconds,
         }
-    }
-
-    pub fn enabled(&self) -> RuleSet {
-        self.enabled
     }
 
     pub fn is_enabled(&self, rule: RuleId) -> bool {

@@ -105,3 +105,23 @@ impl CommentSyntax {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::language::Language;
+
+    /// The default scan finds whole-line comments, as a Dockerfile has them: a `#` after
+    /// an instruction is part of its arguments.
+    #[test]
+    fn the_default_comment_scan_finds_whole_line_comments() {
+        let text =
+            "# syntax=docker/dockerfile:1\nFROM python:3.12\n  # indented\r\nRUN echo a # not\n";
+        let found: Vec<&str> = Language::Dockerfile
+            .front_end()
+            .comment_ranges(text, 0..text.len())
+            .into_iter()
+            .map(|range| &text[range])
+            .collect();
+        assert_eq!(found, ["# syntax=docker/dockerfile:1", "# indented\r"]);
+    }
+}

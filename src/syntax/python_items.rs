@@ -102,7 +102,7 @@ pub fn scan_items(text: &str, from: ItemStart, found: &mut dyn FnMut(ItemStart) 
 }
 
 /// Whether `line` begins with one of `keywords` as a whole word.
-fn starts_with_keyword(line: &[u8], keywords: &[&[u8]]) -> bool {
+pub(crate) fn starts_with_keyword(line: &[u8], keywords: &[&[u8]]) -> bool {
     keywords.iter().any(|keyword| {
         line.starts_with(keyword)
             && line.get(keyword.len()).is_none_or(|next| {

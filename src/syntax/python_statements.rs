@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use super::python_items::Scanner;
+use super::python_items::{Scanner, starts_with_keyword};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
@@ -35,10 +35,9 @@ const COMPOUND: &[&str] = &[
 /// Keywords of the clauses that continue a compound statement at its own indentation.
 const CLAUSES: &[&str] = &["elif", "else", "except", "finally"];
 
-/// Whether `text` begins with `keyword` as a whole word.
+/// Whether `text` begins with `keyword` as a whole word (the item splitter's test).
 pub fn starts_with_word(text: &str, keyword: &str) -> bool {
-    text.starts_with(keyword)
-        && !text[keyword.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    starts_with_keyword(text.as_bytes(), &[keyword.as_bytes()])
 }
 
 /// The statements of `text[range]` (which starts where a statement may), in order.

@@ -36,19 +36,6 @@ pub enum HttpLibrary {
 }
 
 impl BindingKind {
-    /// Whether its calls are awaited (a coroutine API) rather than blocking.
-    pub fn is_asynchronous(self) -> bool {
-        match self {
-            BindingKind::RedisClient { asynchronous }
-            | BindingKind::RedisPipeline { asynchronous }
-            | BindingKind::HttpClient { asynchronous, .. }
-            | BindingKind::DatabaseEngine { asynchronous }
-            | BindingKind::SessionFactory { asynchronous }
-            | BindingKind::Session { asynchronous } => asynchronous,
-            BindingKind::RedisPubSub | BindingKind::WebApp | BindingKind::Router => false,
-        }
-    }
-
     /// An app or router: something routes are registered on.
     pub fn is_web_router(self) -> bool {
         matches!(self, BindingKind::WebApp | BindingKind::Router)
@@ -126,108 +113,62 @@ pub fn is_redis_client_constructor(name: &str) -> bool {
     SYNC_REDIS_CONSTRUCTORS.contains(&name) || ASYNC_REDIS_CONSTRUCTORS.contains(&name)
 }
 
+const REQUESTS_SESSION: BindingKind = BindingKind::HttpClient {
+    library: HttpLibrary::Requests,
+    asynchronous: false,
+};
+const HTTPX_CLIENT: BindingKind = BindingKind::HttpClient {
+    library: HttpLibrary::Httpx,
+    asynchronous: false,
+};
+const HTTPX_ASYNC_CLIENT: BindingKind = BindingKind::HttpClient {
+    library: HttpLibrary::Httpx,
+    asynchronous: true,
+};
+const AIOHTTP_SESSION: BindingKind = BindingKind::HttpClient {
+    library: HttpLibrary::Aiohttp,
+    asynchronous: true,
+};
+const ENGINE: BindingKind = BindingKind::DatabaseEngine {
+    asynchronous: false,
+};
+const ASYNC_ENGINE: BindingKind = BindingKind::DatabaseEngine { asynchronous: true };
+const SESSION_FACTORY: BindingKind = BindingKind::SessionFactory {
+    asynchronous: false,
+};
+const ASYNC_SESSION_FACTORY: BindingKind = BindingKind::SessionFactory { asynchronous: true };
+const SESSION: BindingKind = BindingKind::Session {
+    asynchronous: false,
+};
+const ASYNC_SESSION: BindingKind = BindingKind::Session { asynchronous: true };
+
 /// Calls (fully qualified) whose result is of a known kind. Session factories whose
 /// class is chosen by an argument (`sessionmaker(class_=AsyncSession)`) are settled by
 /// the caller (`constructed_kind`).
 const CONSTRUCTORS: &[(&str, BindingKind)] = &[
-    (
-        "requests.Session",
-        BindingKind::HttpClient {
-            library: HttpLibrary::Requests,
-            asynchronous: false,
-        },
-    ),
-    (
-        "requests.session",
-        BindingKind::HttpClient {
-            library: HttpLibrary::Requests,
-            asynchronous: false,
-        },
-    ),
-    (
-        "requests.sessions.Session",
-        BindingKind::HttpClient {
-            library: HttpLibrary::Requests,
-            asynchronous: false,
-        },
-    ),
-    (
-        "httpx.Client",
-        BindingKind::HttpClient {
-            library: HttpLibrary::Httpx,
-            asynchronous: false,
-        },
-    ),
-    (
-        "httpx.AsyncClient",
-        BindingKind::HttpClient {
-            library: HttpLibrary::Httpx,
-            asynchronous: true,
-        },
-    ),
-    (
-        "aiohttp.ClientSession",
-        BindingKind::HttpClient {
-            library: HttpLibrary::Aiohttp,
-            asynchronous: true,
-        },
-    ),
-    (
-        "sqlalchemy.create_engine",
-        BindingKind::DatabaseEngine {
-            asynchronous: false,
-        },
-    ),
-    (
-        "sqlmodel.create_engine",
-        BindingKind::DatabaseEngine {
-            asynchronous: false,
-        },
-    ),
-    (
-        "sqlalchemy.ext.asyncio.create_async_engine",
-        BindingKind::DatabaseEngine { asynchronous: true },
-    ),
-    (
-        "sqlalchemy.orm.sessionmaker",
-        BindingKind::SessionFactory {
-            asynchronous: false,
-        },
-    ),
-    (
-        "sqlalchemy.orm.scoped_session",
-        BindingKind::SessionFactory {
-            asynchronous: false,
-        },
-    ),
+    ("requests.Session", REQUESTS_SESSION),
+    ("requests.session", REQUESTS_SESSION),
+    ("requests.sessions.Session", REQUESTS_SESSION),
+    ("httpx.Client", HTTPX_CLIENT),
+    ("httpx.AsyncClient", HTTPX_ASYNC_CLIENT),
+    ("aiohttp.ClientSession", AIOHTTP_SESSION),
+    ("sqlalchemy.create_engine", ENGINE),
+    ("sqlmodel.create_engine", ENGINE),
+    ("sqlalchemy.ext.asyncio.create_async_engine", ASYNC_ENGINE),
+    ("sqlalchemy.orm.sessionmaker", SESSION_FACTORY),
+    ("sqlalchemy.orm.scoped_session", SESSION_FACTORY),
     (
         "sqlalchemy.ext.asyncio.async_sessionmaker",
-        BindingKind::SessionFactory { asynchronous: true },
+        ASYNC_SESSION_FACTORY,
     ),
     (
         "sqlalchemy.ext.asyncio.async_scoped_session",
-        BindingKind::SessionFactory { asynchronous: true },
+        ASYNC_SESSION_FACTORY,
     ),
-    (
-        "sqlalchemy.orm.Session",
-        BindingKind::Session {
-            asynchronous: false,
-        },
-    ),
-    (
-        "sqlmodel.Session",
-        BindingKind::Session {
-            asynchronous: false,
-        },
-    ),
-    (
-        "sqlalchemy.ext.asyncio.AsyncSession",
-        BindingKind::Session { asynchronous: true },
-    ),
-    (
-        "sqlmodel.ext.asyncio.session.AsyncSession",
-        BindingKind::Session { asynchronous: true },
-    ),
+    ("sqlalchemy.orm.Session", SESSION),
+    ("sqlmodel.Session", SESSION),
+    ("sqlalchemy.ext.asyncio.AsyncSession", ASYNC_SESSION),
+    ("sqlmodel.ext.asyncio.session.AsyncSession", ASYNC_SESSION),
     ("fastapi.FastAPI", BindingKind::WebApp),
     ("starlette.applications.Starlette", BindingKind::WebApp),
     ("flask.Flask", BindingKind::WebApp),
@@ -235,6 +176,24 @@ const CONSTRUCTORS: &[(&str, BindingKind)] = &[
     ("fastapi.routing.APIRouter", BindingKind::Router),
     ("flask.Blueprint", BindingKind::Router),
 ];
+
+/// Classes that only annotations name (nothing calls them to make one).
+const ANNOTATIONS: &[(&str, BindingKind)] = &[
+    ("sqlalchemy.Engine", ENGINE),
+    ("sqlalchemy.engine.Engine", ENGINE),
+    ("sqlalchemy.engine.base.Engine", ENGINE),
+    ("sqlalchemy.ext.asyncio.AsyncEngine", ASYNC_ENGINE),
+    ("sqlalchemy.orm.session.Session", SESSION),
+    ("sqlalchemy.orm.session.sessionmaker", SESSION_FACTORY),
+];
+
+/// The kind a table gives the fully qualified `name`.
+fn listed(table: &[(&str, BindingKind)], name: &str) -> Option<BindingKind> {
+    table
+        .iter()
+        .find(|(listed, _)| *listed == name)
+        .map(|(_, kind)| *kind)
+}
 
 /// Whether `name` is the last part of a known constructor (`from_url`, `Session`,
 /// `create_engine`): a cheap test of a call's shape before names are resolved.
@@ -257,15 +216,11 @@ pub fn constructed_kind(name: &str, class_argument: Option<&str>) -> Option<Bind
     if ASYNC_REDIS_CONSTRUCTORS.contains(&name) {
         return Some(BindingKind::RedisClient { asynchronous: true });
     }
-    let (_, kind) = CONSTRUCTORS
-        .iter()
-        .find(|(constructor, _)| *constructor == name)?;
+    let kind = listed(CONSTRUCTORS, name)?;
     let makes_async_sessions = class_argument.is_some_and(|class| class.ends_with("AsyncSession"));
     Some(match kind {
-        BindingKind::SessionFactory { .. } if makes_async_sessions => {
-            BindingKind::SessionFactory { asynchronous: true }
-        }
-        kind => *kind,
+        BindingKind::SessionFactory { .. } if makes_async_sessions => ASYNC_SESSION_FACTORY,
+        kind => kind,
     })
 }
 
@@ -286,30 +241,7 @@ pub fn annotated_kind(name: &str) -> Option<BindingKind> {
         "PubSub" if name.contains("redis") => return Some(BindingKind::RedisPubSub),
         _ => {}
     }
-    let kind = match name {
-        "sqlalchemy.Engine" | "sqlalchemy.engine.Engine" | "sqlalchemy.engine.base.Engine" => {
-            BindingKind::DatabaseEngine {
-                asynchronous: false,
-            }
-        }
-        "sqlalchemy.ext.asyncio.AsyncEngine" => BindingKind::DatabaseEngine { asynchronous: true },
-        "sqlalchemy.orm.session.Session" => BindingKind::Session {
-            asynchronous: false,
-        },
-        "sqlalchemy.orm.sessionmaker" | "sqlalchemy.orm.session.sessionmaker" => {
-            BindingKind::SessionFactory {
-                asynchronous: false,
-            }
-        }
-        "sqlalchemy.ext.asyncio.async_sessionmaker" => {
-            BindingKind::SessionFactory { asynchronous: true }
-        }
-        _ => CONSTRUCTORS
-            .iter()
-            .find(|(constructor, _)| *constructor == name)
-            .map(|(_, kind)| *kind)?,
-    };
-    Some(kind)
+    listed(CONSTRUCTORS, name).or_else(|| listed(ANNOTATIONS, name))
 }
 
 #[cfg(test)]

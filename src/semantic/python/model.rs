@@ -24,7 +24,7 @@ pub struct SemanticModel<'t> {
     pub imports: Imports,
     /// The values each scope binds to plain names.
     pub bindings: ScopedBindings<'t>,
-    /// (scope node id, normalized target text) → what the latest binding holds.
+    /// (scope node id, dotted target name) → what the latest binding holds.
     kinds: HashMap<(usize, String), BindingKind>,
 }
 
@@ -111,7 +111,10 @@ impl<'t> SemanticModel<'t> {
                 let Some((target, kind)) = model.binding_made_by(*node, scopes, source) else {
                     continue;
                 };
-                let text = normalized(node_text(target, source));
+                // Keyed as `bound_kind` looks it up: by dotted name (`x`, `self.x`).
+                let Some(text) = dotted_name(target, source) else {
+                    continue;
+                };
                 if let Some(scope) = scopes.binding_scope(&text) {
                     model.kinds.insert((scope.id(), text), kind);
                 }
@@ -346,8 +349,4 @@ fn derived_kind(kind: BindingKind, method: &str) -> Option<BindingKind> {
         (BindingKind::RedisClient { .. }, "pubsub") => Some(BindingKind::RedisPubSub),
         _ => None,
     }
-}
-
-fn normalized(text: &str) -> String {
-    text.split_whitespace().collect()
 }
