@@ -12,6 +12,7 @@ use stackaudit::config::Settings;
 use stackaudit::document::Document;
 use stackaudit::document::position::Encoding;
 use stackaudit::language::Language;
+use stackaudit::rules::projections::Projections;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
 
 fn random_position(rng: &mut StdRng, text: &str) -> Position {
@@ -337,6 +338,63 @@ fn a_module_level_edit_that_guards_a_router_reaudits_its_routes() {
     let found = cache.audit(Language::Python, &after, &syntax, &settings, None);
     assert_eq!(found, Vec::new());
     assert_eq!(cache.last_reuse(), (0, 1));
+    // Of the rules the module triggers, only those that read routers ran again.
+    let triggered = stackaudit::audit::trigger_words_present(Language::Python, &after);
+    let reading_routers = triggered
+        .rules()
+        .filter(|(_, rule)| rule.reads.contains(Projections::ROUTERS))
+        .count();
+    assert!(reading_routers < triggered.rules().count());
+    assert_eq!(cache.last_work().rule_runs, reading_routers);
+}
+
+/// A module-level edit re-runs, over every definition, only the rules that read the
+/// projection it changed: a new logger binding changes the module's clients, so the
+/// rules that read clients run again and the others keep their findings.
+#[test]
+fn a_module_level_edit_reruns_only_the_rules_that_read_what_it_changed() {
+    let source = service_module(30);
+    let settings = Settings::default();
+    let mut document = Document::new(&source, 0, Language::Python);
+    let mut cache = AuditCache::default();
+    let syntax = document.syntax.clone().expect("parsed");
+    cache.audit(Language::Python, &source, &syntax, &settings, None);
+    let line = source
+        .lines()
+        .position(|line| line.starts_with("cache = "))
+        .expect("client line") as u32;
+    replace_and_audit(
+        &mut document,
+        &mut cache,
+        (line + 1, 0, 0),
+        "audit_log = logging.getLogger(\"audit\")\n",
+        1,
+    );
+    let edited = document.text();
+    let triggered = stackaudit::audit::trigger_words_present(Language::Python, &edited);
+    let reading = |projection: Projections| {
+        triggered
+            .rules()
+            .filter(|(_, rule)| rule.reads.contains(projection))
+            .count()
+    };
+    let work = cache.last_work();
+    assert_eq!(work.definitions, 60);
+    assert_eq!(work.reaudited, 60);
+    assert_eq!(work.rule_runs, 60 * reading(Projections::CLIENTS));
+    assert!(
+        reading(Projections::CLIENTS) < triggered.rules().count(),
+        "every triggered rule reads clients: the count shows nothing"
+    );
+    // A constant changes no projection: nothing runs again.
+    replace_and_audit(
+        &mut document,
+        &mut cache,
+        (line + 1, 0, 0),
+        "RETRIES = 3\n",
+        2,
+    );
+    assert_eq!(cache.last_work().rule_runs, 0);
 }
 
 /// On a FastAPI module, a character at column 0 of a route's body line leaves the rest
@@ -375,5 +433,149 @@ fn body_lines_left_at_the_top_level_keep_the_other_routes_cached() {
             version as i32 + 1,
         );
         assert_eq!(cache.last_reuse(), (11, 12), "version {version}");
+    }
+}
+
+/// Module-level statements that change one of the projections rules read (see
+/// `rules::projections`): imports, clients, sessions, loggers, containers, routers and
+/// their configuring calls, indexes, dependency aliases and authenticating definitions.
+const MODULE_LEVEL_LINES: &[&str] = &[
+    "import asyncio",
+    "import logging",
+    "import redis",
+    "import requests",
+    "from fastapi import APIRouter, Depends, FastAPI",
+    "from sqlalchemy import Index, create_engine",
+    "from sqlalchemy.orm import Session, sessionmaker",
+    "logger = logging.getLogger(__name__)",
+    "cache = redis.Redis()",
+    "http = requests.Session()",
+    "engine = create_engine(\"postgresql://db/app\")",
+    "SessionLocal = sessionmaker(bind=engine)",
+    "db = SessionLocal()",
+    "pubsub = cache.pubsub()",
+    "REGISTRY = {}",
+    "app = FastAPI(dependencies=[Depends(get_current_user)])",
+    "CurrentUser = Annotated[User, Depends(get_current_user)]",
+    "Index(\"ix_orders_user_id\", Order.user_id)",
+    "def check(request):\n    return request.user\n",
+    "if True:\n    session = requests.Session()\n",
+];
+
+/// What a module-level name may be bound to instead (rebinding one the definitions use).
+const REBOUND_VALUES: &[&str] = &[
+    "None",
+    "redis.Redis()",
+    "redis.asyncio.Redis()",
+    "requests.Session()",
+    "sessionmaker()",
+    "logging.getLogger(\"x\")",
+    "[]",
+    "APIRouter(prefix=\"/admin\", dependencies=[Depends(verify_token)])",
+];
+
+/// Warm a cache on `before`, then audit `after` and `before` again with it: each must
+/// equal a full audit of the same text.
+fn assert_incremental_follows(before: &str, after: &str, path: &std::path::Path, what: &str) {
+    let settings = Settings::default();
+    let mut cache = AuditCache::default();
+    for (version, text) in [before, after, before].into_iter().enumerate() {
+        let document = Document::new(text, version as i32, Language::Python);
+        let syntax = document.syntax.clone().expect("parsed");
+        let incremental = cache.audit(Language::Python, text, &syntax, &settings, Some(path));
+        let full = audit(Language::Python, text, &syntax, &settings, Some(path));
+        assert_eq!(incremental, full, "{what} (version {version}):\n{text}");
+    }
+}
+
+/// Every rule's fixture, edited at module level where each projection lives: a
+/// statement deleted, each line of `MODULE_LEVEL_LINES` added before the first
+/// definition and at the end, each module-level name rebound and each included in an
+/// app with and without a guard. A rule that reads a projection it does not declare
+/// keeps a stale finding here.
+#[test]
+fn every_rule_follows_module_level_edits() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&root)
+        .expect("fixtures")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    fixtures.sort();
+    for fixture in fixtures {
+        let source = std::fs::read_to_string(&fixture).expect("fixture");
+        let path = source
+            .lines()
+            .next()
+            .and_then(|first| first.strip_prefix("# path:"))
+            .map(|path| std::path::PathBuf::from(path.trim()))
+            .unwrap_or_else(|| {
+                std::path::Path::new("app").join(fixture.file_name().expect("name"))
+            });
+        let lines: Vec<&str> = source.lines().collect();
+        let is_statement_start =
+            |line: &&str| !line.is_empty() && !line.starts_with([' ', '\t', '#', ')', ']', '}']);
+        let is_definition = |line: &str| {
+            ["def ", "async def ", "class ", "@"]
+                .iter()
+                .any(|start| line.starts_with(start))
+        };
+        let first_definition = lines
+            .iter()
+            .position(|line| is_definition(line))
+            .unwrap_or(lines.len());
+        let with_line_at = |at: usize, added: &str| -> String {
+            let mut edited: Vec<&str> = lines.clone();
+            edited.insert(at, added);
+            edited.join("\n") + "\n"
+        };
+        let name = fixture.display().to_string();
+        let mut edits: Vec<(String, String)> = Vec::new();
+        // Each module-level statement deleted (its first line: the rest, if any, is
+        // then broken code at the top level, which must be followed too).
+        for (index, line) in lines.iter().enumerate() {
+            if is_statement_start(line) && !is_definition(line) {
+                let mut edited = lines.clone();
+                edited.remove(index);
+                edits.push((
+                    format!("{name}: line {} deleted", index + 1),
+                    edited.join("\n") + "\n",
+                ));
+            }
+        }
+        for added in MODULE_LEVEL_LINES {
+            for at in [first_definition, lines.len()] {
+                edits.push((
+                    format!("{name}: `{added}` at line {}", at + 1),
+                    with_line_at(at, added),
+                ));
+            }
+        }
+        let module_names: std::collections::BTreeSet<&str> = lines
+            .iter()
+            .filter(|line| is_statement_start(line) && !is_definition(line))
+            .filter_map(|line| line.split_once(" = ").map(|(target, _)| target.trim()))
+            .filter(|target| target.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            .collect();
+        for module_name in module_names {
+            let mut added: Vec<String> = REBOUND_VALUES
+                .iter()
+                .map(|value| format!("{module_name} = {value}"))
+                .collect();
+            added.push(format!(
+                "app.include_router({module_name}, dependencies=[Depends(get_current_user)])"
+            ));
+            added.push(format!(
+                "app.include_router({module_name}, prefix=\"/admin\")"
+            ));
+            for line in added {
+                edits.push((
+                    format!("{name}: `{line}` at the end"),
+                    with_line_at(lines.len(), &line),
+                ));
+            }
+        }
+        for (what, edited) in edits {
+            assert_incremental_follows(&source, &edited, &path, &what);
+        }
     }
 }

@@ -4,22 +4,26 @@
 //! per keystroke and walking one function.
 //!
 //! Why reusing is sound: a finding inside a top-level `def` or `class` depends on the
-//! text of that definition and on a small module-wide *context*: the imports (wherever
-//! they are), the Redis clients bound at module level, what the module-level statements
-//! bind to calls, containers and dependency markers and the calls that configure routers
-//! and indexes (`module_statement_facts`), which definitions authenticate, the module
-//! header where fixes insert imports, the file's line break, the settings and which rules
-//! the file's trigger words enable. The cache keeps each definition's findings under the
-//! hash of its text (through the end of its last line), with offsets relative to its
-//! start, and is dropped whenever the context's hash changes. The context is computed
-//! before any rule runs, from what every audit walks, so a changed context costs one
-//! full audit, never two. A fix edit outside its definition can only be kept if it lands
-//! in the header (whose text is part of the context); a definition with any other edit
-//! is simply audited again every time. `tests/incremental.rs` checks the result equals a
-//! full audit after random edits.
+//! text of that definition, on the settings and the file's line break, and on the
+//! module's *projections* its rule reads (`rules::projections`): the imports (wherever
+//! they are), the header where fixes insert imports, what module-level statements bind
+//! to clients, sessions, loggers and containers, the apps and routers and the calls that
+//! configure them, the indexes declared apart from their models, and which definitions
+//! authenticate. The cache keeps each definition's findings under the hash of its text
+//! (through the end of its last line), with offsets relative to its start, per rule;
+//! each rule's findings hold while the hash of the projections it reads is unchanged.
+//!
+//! The projections are computed before any rule runs, from the statements every audit
+//! walks and what is remembered of the skipped definitions, so they are the same
+//! whatever is skipped. Then the rules whose key held run over the changed definitions
+//! only, and the rules whose key changed run once over everything: no rule runs twice.
+//! A fix edit outside its definition can only be kept if it lands in the header (part
+//! of the header projection); a definition with any other edit is simply audited again
+//! every time. `tests/incremental.rs` checks the result equals a full audit after random
+//! edits, and after module-level edits of every projection to every rule's fixture.
 //!
 //! Statements outside definitions (imports, assignments, `if __name__ == ...`) are
-//! audited every time; only the facts above are read from them, so typing a constant, a
+//! audited every time; only the projections are read from them, so typing a constant, a
 //! bare name or a blank line there keeps every definition's findings.
 
 use std::collections::{HashMap, HashSet};
@@ -34,12 +38,15 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 use super::{audit, finish, run_rules, trigger_words_present};
 use crate::config::Settings;
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::python::{
     binding_of, exceptions, global_mutable_state, import_insertion_point, missing_auth_dependency,
     session_shared_across_requests, walk_local_scope,
 };
 use crate::rules::rule_set::RuleSet;
-use crate::rules::{Context, Coverage, Finding, line_end, line_start, newline_of, node_text};
+use crate::rules::{
+    Context, Coverage, Finding, RuleId, line_end, line_start, newline_of, node_text,
+};
 use crate::semantic::python::Imports;
 use crate::semantic::python::definitions::definition_of;
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
@@ -48,17 +55,31 @@ use crate::syntax::{Syntax, SyntaxItem};
 /// What the last audit of one document learnt, kept between its versions.
 #[derive(Debug, Default)]
 pub struct AuditCache {
-    /// Hash of the module-wide context the cached findings were computed under.
-    context: Option<u128>,
+    /// Per rule (by `RuleId::index`), the hash of the projections its cached findings
+    /// were computed under; `None` for a rule the last audit did not run. Every cached
+    /// definition holds the findings of exactly the rules with a key.
+    rule_keys: Vec<Option<u128>>,
     /// Top-level definitions by the hash of their text.
     definitions: HashMap<u128, Definition, TextHashes>,
-    /// `(reused, total)` definitions of the last audit.
-    last_reuse: (usize, usize),
+    /// What the last audit ran.
+    last_work: AuditWork,
     /// Which rules' trigger words each item's text holds, by the hash of that text.
     item_triggers: HashMap<u128, RuleSet, TextHashes>,
     /// The names of the definitions in each item that mention authentication, by the
     /// hash of the item's text.
     item_authenticating: HashMap<u128, Vec<Box<str>>, TextHashes>,
+}
+
+/// The work one incremental audit did, as counts (the work-count tests read them).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AuditWork {
+    /// Cacheable top-level definitions in the module.
+    pub definitions: usize,
+    /// Of those, the ones at least one rule ran over again.
+    pub reaudited: usize,
+    /// `(definition, rule)` pairs that ran: a rule over a definition it had findings
+    /// for already counts once per definition.
+    pub rule_runs: usize,
 }
 
 /// The map's keys are already good hashes (xxh3 of the text): use their bits as they are
@@ -93,6 +114,7 @@ struct Definition {
 /// start of its definition.
 #[derive(Debug)]
 struct Relocatable {
+    rule: Option<RuleId>,
     finding: Finding,
     absolute_edits: Vec<bool>,
 }
@@ -106,9 +128,16 @@ fn is_definition(node: Node) -> bool {
 }
 
 impl AuditCache {
-    /// How many top-level definitions the last audit reused, of how many.
+    /// How many top-level definitions the last audit reused whole (no rule ran over
+    /// them again), of how many.
     pub fn last_reuse(&self) -> (usize, usize) {
-        self.last_reuse
+        let work = self.last_work;
+        (work.definitions - work.reaudited, work.definitions)
+    }
+
+    /// What the last audit ran.
+    pub fn last_work(&self) -> AuditWork {
+        self.last_work
     }
 
     /// Audit `source` (whose tree is `tree`), reusing what this cache knows; the result
@@ -149,23 +178,22 @@ impl AuditCache {
             .map(|node| (node, xxh3_128(source[extent(node, source)].as_bytes())))
             .collect();
 
-        let reusable = |hash: &u128| self.context.is_some() && self.definitions.contains_key(hash);
         let mut coverage = Coverage::default();
         for (node, hash) in &definitions {
-            if reusable(hash) {
+            if let Some(cached) = self.definitions.get(hash) {
                 let start = node.start_byte();
                 coverage.skipped.push(node.byte_range());
                 coverage
                     .remembered_imports
-                    .extend(self.definitions[hash].imports.iter().map(
-                        |(offset, local, target)| (start + offset, local.clone(), target.clone()),
-                    ));
+                    .extend(cached.imports.iter().map(|(offset, local, target)| {
+                        (start + offset, local.clone(), target.clone())
+                    }));
             }
         }
         let header_end = import_insertion_point(&top_level, source).unwrap_or(0);
-        // The module context comes from the statements every audit walks and from what
-        // is remembered of the skipped definitions, so it is the same whatever is
-        // skipped: when it changed, the rules run once, over everything.
+        // The projections come from the statements every audit walks and from what is
+        // remembered of the skipped definitions, so they are the same whatever is
+        // skipped: the rules that read one that changed run once, over everything.
         let optimistic =
             Context::with_coverage(source, syntax, language, &settings.rules, &coverage)
                 .with_path(path)
@@ -178,25 +206,36 @@ impl AuditCache {
         } else {
             Vec::new()
         };
-        let hash = context_hash(
-            &optimistic,
-            &authenticating,
-            header_end,
-            settings,
-            &triggered,
-        );
-        // Nothing skipped (a first audit): the optimistic context already covers all.
-        let context = if self.context == Some(hash) || coverage.skipped.is_empty() {
-            optimistic
+        let projections = projection_hashes(&optimistic, &authenticating, header_end);
+        let mut rule_keys = vec![None; RuleId::ALL.len()];
+        // Rules whose cached findings still hold (they skip the cached definitions), and
+        // rules that read a projection that changed (they run over everything).
+        let (mut steady, mut stale) = (RuleSet::EMPTY, RuleSet::EMPTY);
+        for (id, rule) in triggered.rules() {
+            let key = rule_key(&projections, rule.reads, source, settings);
+            rule_keys[id.index()] = Some(key);
+            if self.rule_keys.get(id.index()).copied().flatten() == Some(key) {
+                steady.insert(id);
+            } else {
+                stale.insert(id);
+            }
+        }
+        let imports = facts.semantic.imports.ordered().to_vec();
+        let mut fresh = run_rules(&optimistic, steady);
+        let rerun_everywhere = if coverage.skipped.is_empty() {
+            // Nothing skipped (a first audit): the optimistic context covers all.
+            fresh.extend(run_rules(&optimistic, stale));
+            RuleSet::EMPTY
+        } else if !stale.is_empty() {
+            let whole =
+                Context::with_coverage(source, syntax, language, &settings.rules, Coverage::WHOLE)
+                    .with_path(path)
+                    .with_top_level(top_level.clone());
+            fresh.extend(run_rules(&whole, stale));
+            stale
         } else {
-            drop(optimistic);
-            Context::with_coverage(source, syntax, language, &settings.rules, Coverage::WHOLE)
-                .with_path(path)
-                .with_top_level(top_level.clone())
+            RuleSet::EMPTY
         };
-        let coverage = context.coverage;
-        let imports = context.python_facts().semantic.imports.ordered().to_vec();
-        let fresh = run_rules(&context, triggered);
         let mut findings = Vec::with_capacity(fresh.len());
         let mut old_definitions = std::mem::take(&mut self.definitions);
         let mut new_definitions: HashMap<u128, Definition, TextHashes> =
@@ -208,48 +247,81 @@ impl AuditCache {
                 None => findings.push(finding), // outside definitions: never cached
             }
         }
+        let mut work = AuditWork {
+            definitions: definitions.len(),
+            ..AuditWork::default()
+        };
+        let rules_run = |set: RuleSet| set.rules().count();
         for ((node, hash), fresh) in definitions.iter().zip(fresh_by_definition) {
             let range = extent(*node, source);
-            if coverage.skips(*node) {
-                // Reused: any finding the run made here came from elsewhere and is already
-                // among the cached ones (see the module docs). The record is moved, not
-                // copied; a second definition with the same text finds it in the new map.
-                if let Some(cached) = old_definitions.remove(hash) {
-                    new_definitions.insert(*hash, cached);
-                }
-                if let Some(cached) = new_definitions.get(hash) {
-                    findings.extend(
-                        cached
-                            .findings
-                            .iter()
-                            .map(|cached| cached.placed_at(range.start)),
-                    );
-                }
-                continue;
+            let reused = coverage.skips(*node);
+            // What ran here: every rule, or over a reused definition the rules that read
+            // a changed projection. Other findings the run made in a reused definition
+            // came from elsewhere and are among the cached ones (see the module docs).
+            let (ran, fresh): (RuleSet, Vec<Finding>) = if reused {
+                let fresh = fresh
+                    .into_iter()
+                    .filter(|finding| {
+                        RuleId::from_id(finding.rule)
+                            .is_some_and(|id| rerun_everywhere.contains(id))
+                    })
+                    .collect();
+                (rerun_everywhere, fresh)
+            } else {
+                (triggered, fresh)
+            };
+            if !ran.is_empty() {
+                work.reaudited += 1;
+                work.rule_runs += rules_run(ran);
+            }
+            // The record is moved, not copied; a second definition with the same text
+            // finds it in the new map.
+            let cached = if reused {
+                old_definitions
+                    .remove(hash)
+                    .or_else(|| new_definitions.remove(hash))
+            } else {
+                None
+            };
+            let mut kept: Vec<Relocatable> = Vec::new();
+            let mut kept_imports = None;
+            if let Some(cached) = cached {
+                kept = cached
+                    .findings
+                    .into_iter()
+                    .filter(|cached| cached.rule.is_some_and(|id| steady.contains(id)))
+                    .collect();
+                findings.extend(kept.iter().map(|cached| cached.placed_at(range.start)));
+                kept_imports = Some(cached.imports);
             }
             let relocatable: Option<Vec<Relocatable>> = fresh
                 .iter()
                 .map(|finding| Relocatable::new(finding, &range, header_end))
                 .collect();
             if let Some(relocatable) = relocatable {
-                let imports = imports
-                    .iter()
-                    .filter(|(at, _, _)| range.contains(at))
-                    .map(|(at, local, target)| (at - range.start, local.clone(), target.clone()))
-                    .collect();
+                kept.extend(relocatable);
+                let imports = kept_imports.unwrap_or_else(|| {
+                    imports
+                        .iter()
+                        .filter(|(at, _, _)| range.contains(at))
+                        .map(|(at, local, target)| {
+                            (at - range.start, local.clone(), target.clone())
+                        })
+                        .collect()
+                });
                 new_definitions.insert(
                     *hash,
                     Definition {
                         imports,
-                        findings: relocatable,
+                        findings: kept,
                     },
                 );
             }
             findings.extend(fresh);
         }
-        self.context = Some(hash);
+        self.rule_keys = rule_keys;
         self.definitions = new_definitions;
-        self.last_reuse = (coverage.skipped.len(), definitions.len());
+        self.last_work = work;
         finish(findings, source, language)
     }
 }
@@ -342,30 +414,27 @@ fn definition_holding(definitions: &[(Node, u128)], offset: usize) -> Option<usi
         .map(|_| index)
 }
 
-/// Everything outside a definition that findings inside one may depend on.
-/// `context` is the optimistic one: its facts and routers are the ones the rules then
-/// read when the context is unchanged, so they are computed once.
-fn context_hash(
+/// The hash of each projection (`Projections::EACH` order) of the module: everything
+/// outside a definition that findings inside one may depend on. `context` is the
+/// optimistic one: its facts and routers are the ones the steady rules then read, so
+/// they are computed once.
+fn projection_hashes(
     context: &Context,
     authenticating: &[Box<str>],
     header_end: usize,
-    settings: &Settings,
-    triggered: &RuleSet,
-) -> u128 {
+) -> [u128; Projections::EACH.len()] {
     let (facts, source, top_level) = (context.python_facts(), context.source, context.top_level());
-    let root = context.root();
-    let mut hasher = Xxh3::new();
-    hasher.update(source.get(..header_end).unwrap_or("").as_bytes());
-    hasher.update(newline_of(source).as_bytes());
-    hasher.write_u64(settings.rules.fingerprint());
-    for word in triggered.words() {
-        hasher.write_u64(*word);
-    }
+    let mut hashers: [Xxh3; Projections::EACH.len()] = std::array::from_fn(|_| Xxh3::new());
+    let slot = |projection: Projections| projection.index().unwrap_or(0);
+    let header = &mut hashers[slot(Projections::HEADER)];
+    header.update(source.get(..header_end).unwrap_or("").as_bytes());
+    header.write_usize(header_end);
+    let imports = &mut hashers[slot(Projections::IMPORTS)];
     for (_, local, target) in facts.semantic.imports.ordered() {
-        hasher.update(local.as_bytes());
-        hasher.write_u8(0);
-        hasher.update(target.as_bytes());
-        hasher.write_u8(0);
+        imports.update(local.as_bytes());
+        imports.write_u8(0);
+        imports.update(target.as_bytes());
+        imports.write_u8(0);
     }
     // Module-level statements: what rules read from them while auditing a definition
     // (see `module_statement_facts`). Their own findings are recomputed every time.
@@ -379,15 +448,39 @@ fn context_hash(
         &context.routers().module_calls,
         source,
         &facts.semantic.imports,
-        &mut hasher,
+        &mut hashers,
     );
+    let auth = &mut hashers[slot(Projections::AUTH_CALLABLES)];
     for name in authenticating {
-        hasher.update(name.as_bytes());
-        hasher.write_u8(0);
+        auth.update(name.as_bytes());
+        auth.write_u8(0);
     }
-    for (name, kind) in facts.semantic.kinds_bound_in(root.id()) {
+    for (name, kind) in facts.semantic.kinds_bound_in(context.root().id()) {
+        let projection = if kind.is_web_router() {
+            Projections::ROUTERS
+        } else {
+            Projections::CLIENTS
+        };
+        let hasher = &mut hashers[slot(projection)];
         hasher.update(name.as_bytes());
         hasher.write_u8(kind.code());
+    }
+    hashers.map(|hasher| hasher.digest128())
+}
+
+/// The key a rule's cached findings hold under: the hashes of the projections it reads,
+/// and what every rule's findings depend on (the settings, the file's line break).
+fn rule_key(
+    projections: &[u128; Projections::EACH.len()],
+    reads: Projections,
+    source: &str,
+    settings: &Settings,
+) -> u128 {
+    let mut hasher = Xxh3::new();
+    hasher.write_u64(settings.rules.fingerprint());
+    hasher.update(newline_of(source).as_bytes());
+    for projection in reads.each() {
+        hasher.write_u128(projections[projection.index().unwrap_or(0)]);
     }
     hasher.digest128()
 }
@@ -402,6 +495,7 @@ impl Relocatable {
             return None;
         }
         let mut relative = finding.clone();
+        let rule = RuleId::from_id(finding.rule);
         relative.range = shift_back(&finding.range, definition.start);
         let mut absolute_edits = Vec::new();
         if let Some(fix) = relative.fix.as_mut() {
@@ -417,6 +511,7 @@ impl Relocatable {
             }
         }
         Some(Relocatable {
+            rule,
             finding: relative,
             absolute_edits,
         })
@@ -441,21 +536,23 @@ fn shift_back(range: &Range<usize>, by: usize) -> Range<usize> {
     range.start - by..range.end - by
 }
 
-/// Feed `hasher` what findings in a definition may read from the module-level
-/// statements: the names they bind to calls a rule classifies (sessions, engines,
-/// factories, loggers, containers, apps and routers, pub/sub objects, dependency
-/// aliases), with the callee (or, for apps, routers and `Annotated[..., Depends(...)]`
-/// aliases, the whole value), and the calls that configure routers or index tables
-/// (`include_router`, `Index(...)`). A constant's value, a bare expression, a half-typed
-/// name, or a function's body lines that error recovery left at the top level (`row =
-/// db.get(...)`) add nothing, so typing them keeps every definition's cached findings.
+/// Feed the projections' hashers what findings in a definition may read from the
+/// module-level statements: the names they bind to calls a rule classifies (sessions,
+/// engines, factories, loggers, containers, apps and routers, pub/sub objects,
+/// dependency aliases), with the callee (or, for apps, routers and
+/// `Annotated[..., Depends(...)]` aliases, the whole value), and the calls that
+/// configure routers or index tables (`include_router`, `Index(...)`). A constant's
+/// value, a bare expression, a half-typed name, or a function's body lines that error
+/// recovery left at the top level (`row = db.get(...)`) add nothing, so typing them
+/// keeps every definition's cached findings.
 fn module_statement_facts(
     statements: &[Node],
     module_calls: &[Node],
     source: &str,
     imports: &Imports,
-    hasher: &mut Xxh3,
+    hashers: &mut [Xxh3; Projections::EACH.len()],
 ) {
+    let slot = |projection: Projections| projection.index().unwrap_or(0);
     let bindings: Vec<ModuleBinding> = statements
         .iter()
         .flat_map(|statement| module_bindings(*statement, source))
@@ -472,22 +569,41 @@ fn module_statement_facts(
         if !binding.classified(imports, &classified) {
             continue;
         }
-        hasher.update(binding.name.as_bytes());
-        hasher.write_u8(u8::from(binding.at_column_zero) | (u8::from(binding.direct) << 1));
-        hasher.update(binding.value_kind.as_bytes());
-        hasher.write_u8(0);
-        hasher.update(binding.read.as_bytes());
-        hasher.write_u8(0);
+        let last = binding.callee.rsplit('.').next().unwrap_or(binding.callee);
+        let projections: &[Projections] = if binding.marks_dependency {
+            &[Projections::AUTH_CALLABLES, Projections::CLIENTS]
+        } else if binding.direct && (binding.container || constructs_container(last)) {
+            &[Projections::MUTABLE_GLOBALS]
+        } else if binding.direct && ROUTER_NAMES.contains(&last) {
+            &[Projections::ROUTERS]
+        } else {
+            &[Projections::CLIENTS]
+        };
+        for projection in projections {
+            let hasher = &mut hashers[slot(*projection)];
+            hasher.update(binding.name.as_bytes());
+            hasher.write_u8(u8::from(binding.at_column_zero) | (u8::from(binding.direct) << 1));
+            hasher.update(binding.value_kind.as_bytes());
+            hasher.write_u8(0);
+            hasher.update(binding.read.as_bytes());
+            hasher.write_u8(0);
+        }
     }
     for &call in module_calls {
         let callee = call
             .field(Field::Function)
             .map_or("", |function| node_text(function, source));
         let last = callee.rsplit('.').next().unwrap_or(callee);
-        if CONFIGURING_CALLS.contains(&last) || ROUTER_NAMES.contains(&last) {
-            hasher.update(node_text(call, source).as_bytes());
-            hasher.write_u8(0);
-        }
+        let projection = if INDEX_CALLS.contains(&last) {
+            Projections::INDEXES
+        } else if last == "include_router" || ROUTER_NAMES.contains(&last) {
+            Projections::ROUTERS
+        } else {
+            continue;
+        };
+        let hasher = &mut hashers[slot(projection)];
+        hasher.update(node_text(call, source).as_bytes());
+        hasher.write_u8(0);
     }
 }
 
@@ -614,6 +730,14 @@ fn classified_callee_names() -> &'static HashSet<&'static str> {
     &NAMES
 }
 
+/// Whether a callee's last name is one of `global-mutable-state`'s container
+/// constructors (`defaultdict`, `OrderedDict`).
+fn constructs_container(last: &str) -> bool {
+    global_mutable_state::CONTAINER_CONSTRUCTORS
+        .iter()
+        .any(|name| name.rsplit('.').next() == Some(last))
+}
+
 /// Last names of the calls whose results rules look up by name in any module-scope
 /// binding (`http-without-timeout`'s sessions, `pubsub-without-reconnect`).
 const SCOPE_LOOKUPS: &[&str] = &["Session", "session", "pubsub"];
@@ -622,14 +746,9 @@ const SCOPE_LOOKUPS: &[&str] = &["Session", "session", "pubsub"];
 /// dependencies) routes elsewhere read.
 const ROUTER_NAMES: &[&str] = &["FastAPI", "APIRouter", "Starlette", "Flask", "Blueprint"];
 
-/// Module-level calls that definitions' findings depend on: routers included with
-/// prefixes and dependencies, indexes declared apart from their model.
-const CONFIGURING_CALLS: &[&str] = &[
-    "include_router",
-    "Index",
-    "UniqueConstraint",
-    "PrimaryKeyConstraint",
-];
+/// Module-level calls that declare indexes and constraints apart from their model
+/// (`fk-without-index` reads them).
+const INDEX_CALLS: &[&str] = &["Index", "UniqueConstraint", "PrimaryKeyConstraint"];
 
 /// The name of a top-level function or class whose body mentions authentication.
 fn authenticating_definition<'s>(statement: Node, source: &'s str) -> Option<&'s str> {

@@ -11,6 +11,7 @@ pub mod ancestry;
 pub mod docker;
 pub mod postgres;
 pub mod prefilter;
+pub mod projections;
 pub mod python;
 pub mod query;
 pub mod registry;
@@ -199,6 +200,10 @@ pub struct Rule {
     /// the rule could report on.
     pub text_test: Option<fn(&str) -> bool>,
     pub check: Check,
+    /// What the rule reads of the module outside the definition it reports in (see
+    /// `projections`): the editor keeps its findings in an unchanged definition until
+    /// one of these changes.
+    pub reads: projections::Projections,
 }
 
 /// What a rule reads, and its check function.

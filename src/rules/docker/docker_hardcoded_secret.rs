@@ -54,6 +54,7 @@
 //! secrets needed only while building, prefer `RUN --mount=type=secret`: build args
 //! are still recorded in the image history.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use crate::language::Language;
@@ -73,6 +74,7 @@ pub const RULE: Rule = Rule {
     triggers: &["env", "arg", "environment"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::NONE,
 };
 
 static DOCKERFILE_QUERY: LazyQuery<1> = LazyQuery::new(|| {

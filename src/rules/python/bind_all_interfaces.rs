@@ -35,6 +35,7 @@
 //! a Dockerfile `CMD` under another name is reported until the workspace index can
 //! follow the Dockerfile to it.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::file_kind::{is_container_entrypoint, is_test_file};
@@ -52,6 +53,7 @@ pub const RULE: Rule = Rule {
     triggers: &["0.0.0.0", "\"::\"", "'::'"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

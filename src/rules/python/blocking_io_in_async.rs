@@ -52,6 +52,7 @@
 //! database session get no fix (a session is not safe to share with a worker thread,
 //! and a query chain blocks where it is evaluated, not where it starts).
 
+use crate::rules::projections::Projections;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -75,6 +76,9 @@ pub const RULE: Rule = Rule {
     triggers: &["async"],
     text_test: Some(may_block_in_async),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS
+        .and(Projections::CLIENTS)
+        .and(Projections::HEADER),
 };
 
 /// Fully qualified callables that block.

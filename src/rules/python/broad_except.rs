@@ -32,6 +32,7 @@
 
 use super::exceptions::Handler;
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
@@ -46,6 +47,7 @@ pub const RULE: Rule = Rule {
     triggers: &["except"],
     text_test: Some(super::exceptions::mentions_bare_except),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

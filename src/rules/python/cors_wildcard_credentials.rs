@@ -39,6 +39,7 @@
 //! Origins read from settings (`allow_origins=settings.CORS_ORIGINS`) are not followed;
 //! a wildcard that reaches the middleware that way is not reported.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{keyword_argument, positional_arguments, string_value};
@@ -56,6 +57,7 @@ pub const RULE: Rule = Rule {
     triggers: &["CORS"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

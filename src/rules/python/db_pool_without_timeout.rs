@@ -44,6 +44,7 @@
 //! reported. Settings applied later (`engine.pool` replaced, `execution_options`) are not
 //! seen.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments};
@@ -68,6 +69,7 @@ pub const RULE: Rule = Rule {
     ],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 const ENGINE_FACTORIES: &[&str] = &[

@@ -45,6 +45,7 @@
 use super::file_kind::{is_dev_entrypoint, is_test_file};
 use super::{keyword_argument_node, remove_argument};
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, prefilter,
 };
@@ -60,6 +61,7 @@ pub const RULE: Rule = Rule {
     triggers: &["debug", "reload"],
     text_test: Some(passes_true_switch),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 /// Whether the text has `debug = True` or `reload = True` (any spacing): the rule only

@@ -42,6 +42,7 @@
 //! Indexes created elsewhere (another module, a raw SQL migration) are not seen: this
 //! rule reads one file. Composite `ForeignKeyConstraint(...)`s are not checked.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{
@@ -63,6 +64,7 @@ pub const RULE: Rule = Rule {
     triggers: &["ForeignKey"],
     text_test: Some(mentions_columns),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::INDEXES),
 };
 
 /// Constructs whose first column is indexed.

@@ -43,6 +43,7 @@
 //! of another module is not followed. A global that is only mutated at start-up from a
 //! function is reported.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::web::routes_of;
@@ -63,6 +64,9 @@ pub const RULE: Rule = Rule {
     triggers: &["global", "="],
     text_test: Some(may_share_state),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS
+        .and(Projections::MUTABLE_GLOBALS)
+        .and(Projections::ROUTERS),
 };
 
 const MUTATORS: &[&str] = &[
@@ -112,17 +116,15 @@ const CONTAINER_STARTS: &[&str] = &[
 
 /// Whether the text may hold a finding: a `global` statement, or a statement at column 0
 /// that assigns something starting like a container (`X = {}`, `X: T = []`,
-/// `X = dict()`) to a name that is later followed by a dot or a subscript (a mutation
-/// is `X.append(...)`, `X[k] = v` or `del X[k]`).
+/// `X = dict()`) to a name that is followed by a dot or a subscript anywhere (a mutation
+/// is `X.append(...)`, `X[k] = v` or `del X[k]`; a function above the assignment runs
+/// after it).
 fn may_share_state(text: &str) -> bool {
     if text.contains("global") {
         return true;
     }
     let mut lines = text.split_inclusive('\n').peekable();
-    let mut offset = 0;
     while let Some(line) = lines.next() {
-        let line_offset = offset;
-        offset += line.len();
         if line.starts_with(|c: char| c.is_whitespace() || c == '#') {
             continue;
         }
@@ -130,7 +132,6 @@ fn may_share_state(text: &str) -> bool {
         let mut statement = line.to_string();
         while statement.trim_end().ends_with('\\') {
             let Some(next) = lines.next() else { break };
-            offset += next.len();
             statement.push_str(next);
         }
         let assigns_container = statement.match_indices('=').any(|(at, _)| {
@@ -154,7 +155,7 @@ fn may_share_state(text: &str) -> bool {
         }
         if assigns_container && name_length > 0 {
             let name = &statement[..name_length];
-            if used_as_container(text, name, line_offset + statement.len()) {
+            if used_as_container(text, name) {
                 return true;
             }
         }
@@ -162,11 +163,9 @@ fn may_share_state(text: &str) -> bool {
     false
 }
 
-/// `name` followed by a dot or a bracket somewhere after `from`.
-fn used_as_container(text: &str, name: &str, from: usize) -> bool {
-    let rest = text.get(from..).unwrap_or("");
-    rest.match_indices(name).any(|(at, _)| {
-        let start = from + at;
+/// `name` followed by a dot or a bracket somewhere in `text`.
+fn used_as_container(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(start, _)| {
         let end = start + name.len();
         let whole_word = !text[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_')
             && !text[end..].starts_with(|c: char| c.is_alphanumeric() || c == '_');

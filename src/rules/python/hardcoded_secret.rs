@@ -44,6 +44,7 @@
 //! The name is read from the syntax around the literal; a secret passed positionally
 //! (`connect("db", "hunter2")`) is only found when it has a known shape.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
@@ -68,6 +69,7 @@ pub const RULE: Rule = Rule {
     triggers: SECRET_TRIGGERS,
     text_test: Some(may_hold_secret),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::HEADER),
 };
 
 /// `os` functions whose second argument is a fallback for the variable named by the first.

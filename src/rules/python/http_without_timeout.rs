@@ -42,6 +42,7 @@
 //! Sessions made in another module are not followed yet, and neither are adapters or
 //! subclasses that set a default timeout.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{ModuleFacts, add_keyword_arguments, has_dictionary_splat, keyword_argument};
@@ -62,6 +63,7 @@ pub const RULE: Rule = Rule {
     triggers: &["requests", "httpx"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
 const HTTP_METHODS: &[&str] = &[

@@ -35,6 +35,7 @@
 //! ## Known problems
 //! Whether an import is deliberate is read from comments only.
 
+use crate::rules::projections::Projections;
 use std::ops::Range;
 
 use crate::language::Language;
@@ -50,6 +51,7 @@ pub const RULE: Rule = Rule {
     triggers: &["import"],
     text_test: Some(may_import_in_function),
     check: Check::Text(check),
+    reads: Projections::NONE,
 };
 
 /// Whether an `import` may sit in a function body: on some line, `import` is not part of

@@ -54,6 +54,7 @@
 //! here. Public write endpoints other than the authentication ones (webhooks with
 //! signatures checked in the body) are reported too. Flask views are not checked.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::web::{Route, Routers, routes_of};
@@ -75,6 +76,9 @@ pub const RULE: Rule = Rule {
     triggers: &["fastapi"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS
+        .and(Projections::ROUTERS)
+        .and(Projections::AUTH_CALLABLES),
 };
 
 /// Words in a dependency's name or body that mean it checks who is calling.

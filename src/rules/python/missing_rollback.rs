@@ -53,6 +53,7 @@
 //! connection is gone, `rollback()` itself may raise; Python then chains the original
 //! error as its `__context__`.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{
@@ -76,6 +77,7 @@ pub const RULE: Rule = Rule {
     triggers: &["commit"],
     text_test: Some(|text| prefilter::mentions_method_call(text, "commit")),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
 /// Exception types that a failed commit can raise (matched on the last name segment).

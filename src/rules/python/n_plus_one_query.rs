@@ -40,6 +40,7 @@
 //! eager loading) or helper functions are not seen; receivers with other names are not
 //! recognised as database handles.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
@@ -58,6 +59,7 @@ pub const RULE: Rule = Rule {
     triggers: &["for "],
     text_test: Some(mentions_queries),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
 /// Methods that run a query (on a session, connection, cursor or `Model.query`).

@@ -47,6 +47,7 @@
 //! A pub/sub object stored on `self` or passed in as a parameter is only recognised
 //! when its loop calls `.pubsub()` itself; handling done by a caller is not seen.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{ModuleFacts, enclosing_scope};
@@ -63,6 +64,7 @@ pub const RULE: Rule = Rule {
     triggers: &["pubsub"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
 /// Exception names that cover a dropped connection.

@@ -43,6 +43,7 @@
 
 use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments};
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
@@ -59,6 +60,7 @@ pub const RULE: Rule = Rule {
     triggers: &["redis"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 /// The seconds the fix sets for both timeouts.

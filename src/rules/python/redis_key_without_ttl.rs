@@ -41,6 +41,7 @@
 //! line (awaited when the write is awaited). Writes whose key or receiver is not a
 //! plain expression, or that sit inside a larger expression, get no fix.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{
@@ -64,6 +65,7 @@ pub const RULE: Rule = Rule {
     triggers: &["redis"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
 /// redis-py commands that create a key.

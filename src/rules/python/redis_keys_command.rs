@@ -32,6 +32,7 @@
 //! becomes `[key async for key in client.scan_iter(match=...)]`. Calls on a pipeline get
 //! no fix (pipelines have no `scan_iter`).
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{keyword_argument, positional_arguments};
@@ -52,6 +53,7 @@ pub const RULE: Rule = Rule {
     triggers: &["keys"],
     text_test: Some(mentions_redis),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
 fn mentions_redis(text: &str) -> bool {

@@ -36,6 +36,7 @@
 //! Keys are compared by their text: the same key built two different ways is not
 //! matched, and the same text meaning different keys (a loop variable that changed) is.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::{ModuleFacts, keyword_argument, positional_arguments, same_expression};
@@ -53,6 +54,7 @@ pub const RULE: Rule = Rule {
     triggers: &["redis"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
 /// Calls that show the function takes care of atomicity as a whole.

@@ -43,6 +43,7 @@
 
 use super::exceptions::{Handler, called_name, log_exception_fix};
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Context, Finding, FixAvailability, FixSafety, Rule, Severity, any_in_tree, node_text,
 };
@@ -58,6 +59,9 @@ pub const RULE: Rule = Rule {
     triggers: &["redis"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS
+        .and(Projections::CLIENTS)
+        .and(Projections::HEADER),
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

@@ -45,6 +45,7 @@
 //! Sessions created in another module and imported here are not seen; handlers are found
 //! by their route decorators.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::web::routes_of;
@@ -63,6 +64,9 @@ pub const RULE: Rule = Rule {
     triggers: &["session", "connect"],
     text_test: Some(super::web::mentions_route_decorator),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS
+        .and(Projections::CLIENTS)
+        .and(Projections::ROUTERS),
 };
 
 /// Calls that open a connection or a session directly.

@@ -42,6 +42,7 @@
 //! not a test file. A sleep that really is the behaviour under test (a rate limiter's
 //! window) is reported; silence it with `# stackaudit: ignore[sleep-in-test]`.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::file_kind::is_test_file;
@@ -60,6 +61,7 @@ pub const RULE: Rule = Rule {
     triggers: &["sleep"],
     text_test: None,
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {

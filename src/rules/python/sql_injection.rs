@@ -51,6 +51,7 @@
 //! SQL assembled across functions, or in a variable changed after its assignment
 //! (`query += ...`), is not followed.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::sql::{
@@ -76,6 +77,7 @@ pub const RULE: Rule = Rule {
     ],
     text_test: Some(may_build_sql),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 fn may_build_sql(text: &str) -> bool {

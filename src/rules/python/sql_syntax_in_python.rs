@@ -38,6 +38,7 @@
 //! in module-level constants, and SQL built at run time (see `sql-injection`) are not
 //! parsed.
 
+use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::sql::SqlSink;
@@ -56,6 +57,7 @@ pub const RULE: Rule = Rule {
     triggers: &["execute", "text", "raw", "fetch"],
     text_test: Some(may_hold_sql_literal),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS,
 };
 
 /// Drivers of other databases: their SQL is not PostgreSQL's.

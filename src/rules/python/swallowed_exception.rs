@@ -44,6 +44,7 @@
 
 use super::exceptions::{Handler, log_exception_fix};
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Context, Finding, FixAvailability, FixSafety, Rule, Severity, node_text,
 };
@@ -57,6 +58,9 @@ pub const RULE: Rule = Rule {
     triggers: &["except"],
     text_test: Some(may_catch_broadly),
     check: Check::Tree(check),
+    reads: Projections::IMPORTS
+        .and(Projections::CLIENTS)
+        .and(Projections::HEADER),
 };
 
 /// A bare `except:`, or a name ending in `Exception` (`Exception`, `BaseException`, as

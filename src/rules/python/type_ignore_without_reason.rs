@@ -28,6 +28,7 @@
 //! count as an explanation.
 
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity, TextContext};
 
 pub const RULE: Rule = Rule {
@@ -39,6 +40,7 @@ pub const RULE: Rule = Rule {
     triggers: &["type: ignore", "type:ignore"],
     text_test: None,
     check: Check::Text(check),
+    reads: Projections::NONE,
 };
 
 /// Directives for other tools, which are not an explanation.
