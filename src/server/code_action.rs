@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use tower_lsp_server::ls_types::*;
 
 use super::capabilities::FIX_ALL_KIND;
-use super::diagnostics::{DiagnosticData, data_of, to_diagnostic};
+use super::diagnostics::{rule_of, to_diagnostic};
 use super::sync::current_findings;
 use super::{OpenDocument, Snapshot};
 use crate::document::position::{Encoding, offset_of, range_of};
@@ -43,15 +43,12 @@ pub(super) fn code_action(
     let mut actions = Vec::new();
     if wants(only, &CodeActionKind::QUICKFIX) {
         for diagnostic in diagnostics_in_scope(snapshot, &params) {
-            let Some(data) = data_of(&diagnostic) else {
+            let Some(rule) = rule_of(&diagnostic) else {
                 continue;
             };
-            if data.version != open.document.version {
-                continue; // the client will ask again once the new diagnostics arrive
-            }
             let findings = current_findings(open, &snapshot.settings);
             actions.extend(quick_fixes(
-                open, &findings, uri, diagnostic, data, encoding,
+                open, &findings, uri, diagnostic, rule, encoding,
             ));
         }
     }
@@ -72,7 +69,7 @@ fn diagnostics_in_scope(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<D
         .context
         .diagnostics
         .iter()
-        .filter(|diagnostic| data_of(diagnostic).is_some())
+        .filter(|diagnostic| rule_of(diagnostic).is_some())
         .cloned()
         .collect();
     if !sent.is_empty() {
@@ -84,7 +81,7 @@ fn diagnostics_in_scope(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<D
     current_findings(open, &snapshot.settings)
         .iter()
         .filter(|finding| finding.range.start <= end && start <= finding.range.end)
-        .map(|finding| to_diagnostic(finding, &document.rope, encoding, document.version))
+        .map(|finding| to_diagnostic(finding, &document.rope, encoding))
         .collect()
 }
 
@@ -93,16 +90,17 @@ fn quick_fixes(
     findings: &[Finding],
     uri: &Uri,
     diagnostic: Diagnostic,
-    data: DiagnosticData,
+    rule: &'static str,
     encoding: Encoding,
 ) -> Vec<CodeAction> {
     let mut actions = Vec::new();
     let rope = &open.document.rope;
-    // The finding this diagnostic shows: same rule, same place, in the same version.
+    // The finding this diagnostic shows: same rule, same place in the current text (a
+    // diagnostic of an older version whose range still names one gets the current fix).
     let fix = findings
         .iter()
         .find(|finding| {
-            finding.rule == data.rule
+            finding.rule == rule
                 && range_of(rope, finding.range.clone(), encoding) == diagnostic.range
         })
         .and_then(|finding| finding.fix.as_ref());
@@ -136,13 +134,13 @@ fn quick_fixes(
     let text = document.text();
     let start = offset_of(&document.rope, diagnostic.range.start, encoding);
     let trailing_ok = !line_ends_inside_multiline_token(document, &text, start);
-    let edit = ignore_edit(&text, document.language, &data.rule, start, trailing_ok);
+    let edit = ignore_edit(&text, document.language, rule, start, trailing_ok);
     let text_edit = TextEdit::new(
         range_of(&document.rope, edit.range, encoding),
         edit.content.to_string(),
     );
     actions.push(CodeAction {
-        title: format!("Ignore {} on this line", data.rule),
+        title: format!("Ignore {rule} on this line"),
         kind: Some(CodeActionKind::QUICKFIX),
         diagnostics: Some(vec![diagnostic]),
         edit: Some(workspace_edit(uri, vec![text_edit])),

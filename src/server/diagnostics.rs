@@ -1,26 +1,18 @@
-//! Findings as LSP diagnostics, tagged in `data` with their rule and the document
-//! version they were computed for.
+//! Findings as LSP diagnostics. A diagnostic names its rule in `code` and carries no
+//! `data`: a code action finds its fix among the current findings by rule and range,
+//! and the bytes matter (a keystroke in a noisy module publishes hundreds).
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use ropey::Rope;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tower_lsp_server::ls_types::*;
 
 use crate::document::position::{Encoding, PositionSweep, range_of};
-use crate::rules::{ALL_RULES, Finding, Severity};
+use crate::rules::{ALL_RULES, Finding, Severity, rule_by_id};
 
 pub const SOURCE: &str = "stackaudit";
-
-/// What a diagnostic carries back to `codeAction`: which rule, for which version. The
-/// fix itself is looked up in that version's findings, so a keystroke does not send
-/// every fix's edits to the client.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DiagnosticData {
-    pub rule: String,
-    pub version: i32,
-}
 
 /// The documentation link of each rule, parsed once (parsing a URI per diagnostic per
 /// keystroke showed in profiles).
@@ -42,17 +34,8 @@ fn lsp_severity(severity: Severity) -> DiagnosticSeverity {
 
 /// A finding as an owned LSP diagnostic (for code actions): the same content as the
 /// published JSON, from the same `wire_diagnostic`.
-pub fn to_diagnostic(
-    finding: &Finding,
-    rope: &Rope,
-    encoding: Encoding,
-    version: i32,
-) -> Diagnostic {
-    let wire = wire_diagnostic(
-        finding,
-        range_of(rope, finding.range.clone(), encoding),
-        version,
-    );
+pub fn to_diagnostic(finding: &Finding, rope: &Rope, encoding: Encoding) -> Diagnostic {
+    let wire = wire_diagnostic(finding, range_of(rope, finding.range.clone(), encoding));
     Diagnostic {
         range: wire.range,
         severity: Some(wire.severity),
@@ -62,7 +45,6 @@ pub fn to_diagnostic(
         }),
         source: Some(wire.source.to_string()),
         message: wire.message.to_string(),
-        data: serde_json::to_value(&wire.data).ok(),
         ..Diagnostic::default()
     }
 }
@@ -80,7 +62,6 @@ struct WireDiagnostic<'a> {
     code_description: Option<WireLink>,
     source: &'static str,
     message: &'a str,
-    data: WireData<'a>,
 }
 
 #[derive(Serialize)]
@@ -88,14 +69,8 @@ struct WireLink {
     href: &'static Uri,
 }
 
-#[derive(Serialize)]
-struct WireData<'a> {
-    rule: &'a str,
-    version: i32,
-}
-
 /// What every diagnostic of a finding says, decided in one place.
-fn wire_diagnostic(finding: &Finding, range: Range, version: i32) -> WireDiagnostic<'_> {
+fn wire_diagnostic(finding: &Finding, range: Range) -> WireDiagnostic<'_> {
     WireDiagnostic {
         range,
         severity: lsp_severity(finding.severity),
@@ -103,65 +78,110 @@ fn wire_diagnostic(finding: &Finding, range: Range, version: i32) -> WireDiagnos
         code_description: RULE_LINKS.get(finding.rule).map(|href| WireLink { href }),
         source: SOURCE,
         message: &finding.message,
-        data: WireData {
-            rule: finding.rule,
-            version,
-        },
+    }
+}
+
+/// The JSON of each diagnostic a document last published, by what it shows. A
+/// keystroke republishes hundreds of unchanged diagnostics (a cached definition's
+/// findings share their message's allocation from one audit to the next), and copying
+/// their bytes beats serializing them again.
+#[derive(Debug, Default)]
+pub struct PublishedJson {
+    by_diagnostic: HashMap<DiagnosticKey, Box<[u8]>>,
+}
+
+/// What a diagnostic's JSON is made of. The message is compared by allocation: the key
+/// holds it, so the address cannot be reused by another text while the entry lives.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DiagnosticKey {
+    message: SameAllocation,
+    rule: &'static str,
+    severity: Severity,
+    range: [u32; 4],
+}
+
+#[derive(Debug)]
+struct SameAllocation(Arc<str>);
+
+impl PartialEq for SameAllocation {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SameAllocation {}
+
+impl std::hash::Hash for SameAllocation {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.0).cast::<u8>(), state);
     }
 }
 
 /// A framed `textDocument/publishDiagnostics` notification of `findings` of `source`
-/// (with no version: clearing a closed document).
+/// (with no version: clearing a closed document). `published` holds the JSON of the
+/// document's last publication; afterwards it holds this one's.
 pub fn publish_frame(
     uri: &Uri,
     findings: &[Finding],
     source: &str,
     encoding: Encoding,
     version: Option<i32>,
+    published: &mut PublishedJson,
 ) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Params<'a> {
-        uri: &'a Uri,
-        diagnostics: Vec<WireDiagnostic<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        version: Option<i32>,
-    }
-    #[derive(Serialize)]
-    struct Notification<'a> {
-        jsonrpc: &'static str,
-        method: &'static str,
-        params: Params<'a>,
-    }
-    let mut positions = PositionSweep::new(source, encoding);
-    let diagnostics = findings
-        .iter()
-        .map(|finding| {
-            let range = positions.range(finding.range.clone());
-            wire_diagnostic(finding, range, version.unwrap_or_default())
-        })
-        .collect();
-    let notification = Notification {
-        jsonrpc: "2.0",
-        method: "textDocument/publishDiagnostics",
-        params: Params {
-            uri,
-            diagnostics,
-            version,
-        },
-    };
     // Sized up front: growing a buffer of hundreds of kilobytes by doubling showed in
     // profiles. Serializing borrowed strings, numbers and a URI cannot fail.
     let mut body = Vec::with_capacity(256 + findings.len() * 512);
-    let _ = serde_json::to_writer(&mut body, &notification);
+    body.extend_from_slice(
+        br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
+    );
+    let _ = serde_json::to_writer(&mut body, uri);
+    body.extend_from_slice(br#","diagnostics":["#);
+    let mut last = std::mem::take(&mut published.by_diagnostic);
+    let mut positions = PositionSweep::new(source, encoding);
+    for (index, finding) in findings.iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        let range = positions.range(finding.range.clone());
+        let key = DiagnosticKey {
+            message: SameAllocation(Arc::clone(&finding.message)),
+            rule: finding.rule,
+            severity: finding.severity,
+            range: [
+                range.start.line,
+                range.start.character,
+                range.end.line,
+                range.end.character,
+            ],
+        };
+        let json = match last.remove(&key) {
+            Some(json) => json,
+            None => {
+                let mut json = Vec::with_capacity(512);
+                let _ = serde_json::to_writer(&mut json, &wire_diagnostic(finding, range));
+                json.into_boxed_slice()
+            }
+        };
+        body.extend_from_slice(&json);
+        published.by_diagnostic.insert(key, json);
+    }
+    body.push(b']');
+    if let Some(version) = version {
+        body.extend_from_slice(format!(r#","version":{version}"#).as_bytes());
+    }
+    body.extend_from_slice(b"}}");
     super::transport::frame(&body)
 }
 
-/// The stackaudit data of a diagnostic a client sent back, if it is ours.
-pub fn data_of(diagnostic: &Diagnostic) -> Option<DiagnosticData> {
+/// The rule of a diagnostic a client sent back, if it is ours.
+pub fn rule_of(diagnostic: &Diagnostic) -> Option<&'static str> {
     if diagnostic.source.as_deref() != Some(SOURCE) {
         return None;
     }
-    serde_json::from_value(diagnostic.data.clone()?).ok()
+    match diagnostic.code.as_ref()? {
+        NumberOrString::String(code) => rule_by_id(code).map(|rule| rule.id),
+        NumberOrString::Number(_) => None,
+    }
 }
 
 #[cfg(test)]
@@ -178,16 +198,19 @@ mod tests {
         assert!(findings.len() > 3);
         let rope = Rope::from_str(source);
         let uri: Uri = "file:///app/handlers.py".parse().expect("uri");
-        let frame = publish_frame(&uri, &findings, source, Encoding::Utf16, Some(9));
-        let body = &frame[frame
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("header")
-            + 4..];
-        let published: serde_json::Value = serde_json::from_slice(body).expect("JSON");
+        let mut published_json = PublishedJson::default();
+        let frame = publish_frame(
+            &uri,
+            &findings,
+            source,
+            Encoding::Utf16,
+            Some(9),
+            &mut published_json,
+        );
+        let published = body_of(&frame);
         let expected: Vec<Diagnostic> = findings
             .iter()
-            .map(|finding| to_diagnostic(finding, &rope, Encoding::Utf16, 9))
+            .map(|finding| to_diagnostic(finding, &rope, Encoding::Utf16))
             .collect();
         assert_eq!(
             published,
@@ -197,5 +220,59 @@ mod tests {
                 "params": {"uri": uri.as_str(), "diagnostics": expected, "version": 9},
             })
         );
+
+        // Published again from the kept JSON: the same bytes. Then with the first
+        // finding's message in a new allocation and the second moved: the same JSON as
+        // a publication from scratch.
+        let again = publish_frame(
+            &uri,
+            &findings,
+            source,
+            Encoding::Utf16,
+            Some(9),
+            &mut published_json,
+        );
+        assert_eq!(again, frame);
+        let mut changed = findings.clone();
+        changed[0].message = Arc::from(format!("{} (edited)", changed[0].message));
+        changed[1].range = changed[1].range.start + 1..changed[1].range.end;
+        let from_kept = publish_frame(
+            &uri,
+            &changed,
+            source,
+            Encoding::Utf16,
+            Some(10),
+            &mut published_json,
+        );
+        let from_scratch = publish_frame(
+            &uri,
+            &changed,
+            source,
+            Encoding::Utf16,
+            Some(10),
+            &mut PublishedJson::default(),
+        );
+        assert_eq!(from_kept, from_scratch);
+        assert_ne!(body_of(&from_kept), body_of(&frame));
+        assert_eq!(published_json.by_diagnostic.len(), findings.len());
+        // A closed document: no diagnostics, no version.
+        let cleared = publish_frame(&uri, &[], "", Encoding::Utf16, None, &mut published_json);
+        assert_eq!(
+            body_of(&cleared),
+            serde_json::json!({
+                "jsonrpc": "2.0",
+                "method": "textDocument/publishDiagnostics",
+                "params": {"uri": uri.as_str(), "diagnostics": []},
+            })
+        );
+    }
+
+    fn body_of(frame: &[u8]) -> serde_json::Value {
+        let body = &frame[frame
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("header")
+            + 4..];
+        serde_json::from_slice(body).expect("JSON")
     }
 }

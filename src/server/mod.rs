@@ -39,6 +39,8 @@ pub(crate) struct OpenDocument {
     pub document: Document,
     pub findings: Option<(i32, Arc<Vec<Finding>>)>,
     pub audit_cache: Arc<std::sync::Mutex<AuditCache>>,
+    /// The JSON of the diagnostics last published for it, reused where unchanged.
+    pub published: Arc<std::sync::Mutex<diagnostics::PublishedJson>>,
     /// Counts the changes applied, so an audit can tell it is still current even when
     /// a client sends a version number that went backwards.
     pub revision: u64,

@@ -49,6 +49,7 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
             document,
             findings: None,
             audit_cache,
+            published: Arc::default(),
             revision: 0,
             path: path.as_deref().map(|path| backend.workspace_relative(path)),
             last_edited: backend.next_edit_stamp(),
@@ -157,6 +158,7 @@ pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentPar
             "",
             backend.encoding(),
             None,
+            &mut diagnostics::PublishedJson::default(),
         ));
     }
 }
@@ -178,15 +180,17 @@ pub(super) async fn audit_all(backend: &Backend) {
 pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Option<i32>) {
     // Let edits already queued behind this one land first: then only the newest is audited.
     tokio::task::yield_now().await;
-    let Some((snapshot, cache, revision, path)) = backend.documents.get(&uri).map(|open| {
-        let cache = Arc::clone(&open.audit_cache);
-        (
-            open.document.clone(),
-            cache,
-            open.revision,
-            open.path.clone(),
-        )
-    }) else {
+    let Some((snapshot, cache, published, revision, path)) =
+        backend.documents.get(&uri).map(|open| {
+            (
+                open.document.clone(),
+                Arc::clone(&open.audit_cache),
+                Arc::clone(&open.published),
+                open.revision,
+                open.path.clone(),
+            )
+        })
+    else {
         return;
     };
     if version.is_some_and(|version| version != snapshot.version) || snapshot.is_parsing() {
@@ -198,13 +202,34 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     // Audit and convert off the async threads: both scale with the document.
     let target = uri.clone();
     let opening = Arc::clone(&cache);
-    let audited = tokio::task::spawn_blocking(move || {
+    let audit = move || {
         let text = snapshot.text();
         let findings = audit_with_cache(&snapshot, &text, &settings, &cache, path.as_deref());
-        let frame = diagnostics::publish_frame(&target, &findings, &text, encoding, Some(version));
+        let mut published = published
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let frame = diagnostics::publish_frame(
+            &target,
+            &findings,
+            &text,
+            encoding,
+            Some(version),
+            &mut published,
+        );
         (findings, frame)
-    })
-    .await;
+    };
+    // On the thread that just applied the edit, whose caches hold the new tree (the
+    // runtime moves this worker's other tasks elsewhere meanwhile); a single-threaded
+    // runtime (in-process tests) hands it to the blocking pool instead.
+    let audited = match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => {
+            catch_unwind(AssertUnwindSafe(|| tokio::task::block_in_place(audit)))
+                .map_err(|_| "the audit panicked".to_string())
+        }
+        _ => tokio::task::spawn_blocking(audit)
+            .await
+            .map_err(|error| error.to_string()),
+    };
     let (findings, frame) = match audited {
         Ok(result) => result,
         Err(error) => {
