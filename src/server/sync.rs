@@ -121,7 +121,8 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
 }
 
 /// How many documents keep their trees: the ones being edited. Every other open
-/// document keeps its text and findings only (a tree is ~10× the text's memory).
+/// document keeps its text and findings only (a tree is ~10× the text's memory), not
+/// the JSON of its published diagnostics either.
 const TREES_KEPT: usize = 16;
 
 /// Drop the trees of all but the `TREES_KEPT` most recently edited (or opened)
@@ -143,6 +144,8 @@ fn evict_idle_trees(backend: &Backend) {
     for (_, uri) in with_trees.into_iter().skip(TREES_KEPT) {
         if let Some(mut open) = backend.documents.get_mut(&uri) {
             open.document.evict_tree();
+            // Its diagnostics' JSON only pays while it is edited.
+            open.published = Arc::default();
         }
     }
 }
