@@ -40,7 +40,7 @@ use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::python::{
-    binding_of, exceptions, global_mutable_state, import_insertion_point, missing_auth_dependency,
+    binding_of, exceptions, import_insertion_point, missing_auth_dependency,
     session_shared_across_requests, walk_local_scope,
 };
 use crate::rules::rule_set::RuleSet;
@@ -49,6 +49,7 @@ use crate::rules::{
 };
 use crate::semantic::python::Imports;
 use crate::semantic::python::definitions::definition_of;
+use crate::semantic::python::kinds::{BindingKind, CONTAINER_CONSTRUCTORS};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 use crate::syntax::{Syntax, SyntaxItem};
 
@@ -456,10 +457,10 @@ fn projection_hashes(
         auth.write_u8(0);
     }
     for (name, kind) in facts.semantic.kinds_bound_in(context.root().id()) {
-        let projection = if kind.is_web_router() {
-            Projections::ROUTERS
-        } else {
-            Projections::CLIENTS
+        let projection = match kind {
+            BindingKind::WebApp | BindingKind::Router => Projections::ROUTERS,
+            BindingKind::Container(_) => Projections::MUTABLE_GLOBALS,
+            _ => Projections::CLIENTS,
         };
         let hasher = &mut hashers[slot(projection)];
         hasher.update(name.as_bytes());
@@ -718,7 +719,7 @@ fn classified_callee_names() -> &'static HashSet<&'static str> {
             .iter()
             .chain(session_shared_across_requests::FACTORY_MAKERS)
             .chain(session_shared_across_requests::ENGINE_MAKERS)
-            .chain(global_mutable_state::CONTAINER_CONSTRUCTORS)
+            .chain(CONTAINER_CONSTRUCTORS.iter().map(|(name, _)| name))
             .chain(exceptions::LOGGER_FACTORIES);
         qualified
             .map(|name| name.rsplit('.').next().unwrap_or(name))
@@ -730,12 +731,12 @@ fn classified_callee_names() -> &'static HashSet<&'static str> {
     &NAMES
 }
 
-/// Whether a callee's last name is one of `global-mutable-state`'s container
-/// constructors (`defaultdict`, `OrderedDict`).
+/// Whether a callee's last name is one of the container constructors
+/// (`defaultdict`, `OrderedDict`).
 fn constructs_container(last: &str) -> bool {
-    global_mutable_state::CONTAINER_CONSTRUCTORS
+    CONTAINER_CONSTRUCTORS
         .iter()
-        .any(|name| name.rsplit('.').next() == Some(last))
+        .any(|(name, _)| name.rsplit('.').next() == Some(last))
 }
 
 /// Last names of the calls whose results rules look up by name in any module-scope

@@ -32,12 +32,13 @@ pub enum Field {
     Parameters,
     Right,
     Subscript,
+    Superclasses,
     Type,
     Value,
 }
 
 impl Field {
-    pub const ALL: [Field; 19] = [
+    pub const ALL: [Field; 20] = [
         Field::Alias,
         Field::Arguments,
         Field::Attribute,
@@ -55,6 +56,7 @@ impl Field {
         Field::Parameters,
         Field::Right,
         Field::Subscript,
+        Field::Superclasses,
         Field::Type,
         Field::Value,
     ];
@@ -79,6 +81,7 @@ impl Field {
             Field::Parameters => "parameters",
             Field::Right => "right",
             Field::Subscript => "subscript",
+            Field::Superclasses => "superclasses",
             Field::Type => "type",
             Field::Value => "value",
         }

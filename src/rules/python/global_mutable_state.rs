@@ -47,12 +47,11 @@ use crate::rules::projections::Projections;
 use tree_sitter::Node;
 
 use super::web::routes_of;
-use super::{is_async_function, local_bindings, top_level_assignment, walk_local_scope};
+use super::{is_async_function, local_bindings, walk_local_scope};
 use crate::language::Language;
 use crate::rules::{
-    Check, Context, Finding, FixAvailability, Rule, Severity, line_start, node_text, prefilter,
+    Check, Context, Finding, FixAvailability, Rule, Severity, node_text, prefilter,
 };
-use crate::semantic::python::imports::{Imports, qualified_name};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
@@ -88,16 +87,6 @@ const MUTATORS: &[&str] = &[
     "reverse",
     "__setitem__",
     "__delitem__",
-];
-
-pub const CONTAINER_CONSTRUCTORS: &[&str] = &[
-    "list",
-    "dict",
-    "set",
-    "collections.defaultdict",
-    "collections.OrderedDict",
-    "collections.Counter",
-    "collections.deque",
 ];
 
 /// Container values a module-level assignment may start with.
@@ -176,7 +165,7 @@ fn used_as_container(text: &str, name: &str) -> bool {
 fn check(context: &Context, findings: &mut Vec<Finding>) {
     let facts = context.python_facts();
     let source = context.source;
-    let containers = module_containers(context.top_level(), source, &facts.semantic.imports);
+    let containers = facts.semantic.module_containers(context.root());
     if containers.is_empty() && !source.contains("global") {
         return;
     }
@@ -222,7 +211,8 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             let Some(name) = mutated_global(node, source) else {
                 return;
             };
-            let Some((_, kind)) = containers.iter().find(|(container, _)| container == name) else {
+            let Some((_, kind)) = containers.iter().find(|(container, _)| *container == name)
+            else {
                 return;
             };
             if locals.iter().any(|local| local == name)
@@ -239,51 +229,12 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             findings.push(RULE.finding(
                 node.byte_range(),
                 format!(
-                    "`{name}` is a module-level {kind} mutated in `{function_name}`: every request and thread shares it, it grows for the life of the process, and each worker has its own copy"
+                    "`{name}` is a module-level {} mutated in `{function_name}`: every request and thread shares it, it grows for the life of the process, and each worker has its own copy",
+                    kind.as_str()
                 ),
             ));
         });
     }
-}
-
-/// Module-level names bound to a mutable container, with its kind.
-fn module_containers(
-    top_level: &[Node],
-    source: &str,
-    imports: &Imports,
-) -> Vec<(String, &'static str)> {
-    let mut containers = Vec::new();
-    for statement in top_level {
-        let Some((target, value)) = top_level_assignment(*statement) else {
-            continue;
-        };
-        // A statement at column 0: indented code that error recovery left at the top
-        // level is not module state (and the prefilter relies on this).
-        if target.python_kind() != Kind::Identifier
-            || line_start(source, statement.start_byte()) != statement.start_byte()
-        {
-            continue;
-        }
-        let kind = match value.python_kind() {
-            Kind::List | Kind::ListComprehension => Some("list"),
-            Kind::Dictionary | Kind::DictionaryComprehension => Some("dict"),
-            Kind::Set | Kind::SetComprehension => Some("set"),
-            Kind::Call => value
-                .field(Field::Function)
-                .and_then(|function| qualified_name(function, source, imports))
-                .filter(|name| CONTAINER_CONSTRUCTORS.contains(&name.as_str()))
-                .map(|name| match name.rsplit('.').next().unwrap_or(&name) {
-                    "list" | "deque" => "list",
-                    "set" => "set",
-                    _ => "dict",
-                }),
-            _ => None,
-        };
-        if let Some(kind) = kind {
-            containers.push((node_text(target, source).to_string(), kind));
-        }
-    }
-    containers
 }
 
 /// The global a node mutates: `NAME.append(...)`, `NAME[k] = v`, `NAME[k] += v`,

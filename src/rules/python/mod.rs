@@ -140,7 +140,13 @@ impl<'t> ModuleFacts<'t> {
         bindings.sort_by_key(|(position, _, _)| *position);
         let imports = Imports::from_bindings(bindings);
         ModuleFacts {
-            semantic: SemanticModel::new(imports, bindings_by_scope, &binding_sites, source),
+            semantic: SemanticModel::new(
+                imports,
+                bindings_by_scope,
+                &binding_sites,
+                top_level,
+                source,
+            ),
             ancestry: Ancestry::with_top_level(root, top_level.to_vec()),
             calls,
             handlers,

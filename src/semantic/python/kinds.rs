@@ -26,6 +26,28 @@ pub enum BindingKind {
     WebApp,
     /// A router of one (`APIRouter()`, `Blueprint(...)`).
     Router,
+    /// A settings object: an instance of a `pydantic_settings.BaseSettings` subclass,
+    /// Starlette's `Config(...)`, python-decouple's `config`, Django's `settings`.
+    Settings,
+    /// A mutable container bound at module level (`CACHE = {}`, `seen = set()`).
+    Container(ContainerKind),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContainerKind {
+    List,
+    Dict,
+    Set,
+}
+
+impl ContainerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerKind::List => "list",
+            ContainerKind::Dict => "dict",
+            ContainerKind::Set => "set",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,6 +86,8 @@ impl BindingKind {
             BindingKind::Session { asynchronous } => (8, asynchronous),
             BindingKind::WebApp => (9, false),
             BindingKind::Router => (10, false),
+            BindingKind::Settings => (11, false),
+            BindingKind::Container(container) => (12 + container as u8, false),
         };
         variant << 1 | u8::from(asynchronous)
     }
@@ -175,7 +199,51 @@ const CONSTRUCTORS: &[(&str, BindingKind)] = &[
     ("fastapi.APIRouter", BindingKind::Router),
     ("fastapi.routing.APIRouter", BindingKind::Router),
     ("flask.Blueprint", BindingKind::Router),
+    ("starlette.config.Config", BindingKind::Settings),
+    ("decouple.AutoConfig", BindingKind::Settings),
+    ("decouple.Config", BindingKind::Settings),
+    ("dynaconf.Dynaconf", BindingKind::Settings),
+    ("dynaconf.LazySettings", BindingKind::Settings),
+    ("environs.Env", BindingKind::Settings),
 ];
+
+/// Objects a library makes for its users, bound by importing them.
+const IMPORTED_OBJECTS: &[(&str, BindingKind)] = &[
+    ("django.conf.settings", BindingKind::Settings),
+    ("decouple.config", BindingKind::Settings),
+];
+
+/// Base classes whose subclasses are settings (instances read the environment).
+pub const SETTINGS_BASES: &[&str] = &[
+    "pydantic_settings.BaseSettings",
+    "pydantic.BaseSettings",
+    "pydantic.v1.BaseSettings",
+];
+
+/// Calls (fully qualified) that make a mutable container.
+pub const CONTAINER_CONSTRUCTORS: &[(&str, ContainerKind)] = &[
+    ("list", ContainerKind::List),
+    ("dict", ContainerKind::Dict),
+    ("set", ContainerKind::Set),
+    ("collections.defaultdict", ContainerKind::Dict),
+    ("collections.OrderedDict", ContainerKind::Dict),
+    ("collections.Counter", ContainerKind::Dict),
+    ("collections.deque", ContainerKind::List),
+];
+
+/// The container a call of the fully qualified `name` makes.
+pub fn container_made_by(name: &str) -> Option<ContainerKind> {
+    CONTAINER_CONSTRUCTORS
+        .iter()
+        .find(|(constructor, _)| *constructor == name)
+        .map(|(_, kind)| *kind)
+}
+
+/// The kind of an object a library makes, bound by importing its fully qualified
+/// `name` (`from django.conf import settings`).
+pub fn imported_kind(name: &str) -> Option<BindingKind> {
+    listed(IMPORTED_OBJECTS, name)
+}
 
 /// Classes that only annotations name (nothing calls them to make one).
 const ANNOTATIONS: &[(&str, BindingKind)] = &[
@@ -316,6 +384,10 @@ mod tests {
             },
             BindingKind::WebApp,
             BindingKind::Router,
+            BindingKind::Settings,
+            BindingKind::Container(ContainerKind::List),
+            BindingKind::Container(ContainerKind::Dict),
+            BindingKind::Container(ContainerKind::Set),
         ];
         let codes: std::collections::HashSet<u8> = kinds.iter().map(|kind| kind.code()).collect();
         assert_eq!(codes.len(), kinds.len());

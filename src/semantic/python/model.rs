@@ -14,8 +14,12 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::bindings::ScopedBindings;
+use super::definitions::definition_of;
 use super::imports::{Imports, dotted_name, qualified_name};
-use super::kinds::{BindingKind, annotated_kind, constructed_kind, is_constructor_last_name};
+use super::kinds::{
+    BindingKind, ContainerKind, SETTINGS_BASES, annotated_kind, constructed_kind,
+    container_made_by, imported_kind, is_constructor_last_name,
+};
 use crate::rules::node_text;
 use crate::rules::python::{enclosing_class, keyword_argument};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
@@ -26,6 +30,8 @@ pub struct SemanticModel<'t> {
     pub bindings: ScopedBindings<'t>,
     /// (scope node id, dotted target name) → what the latest binding holds.
     kinds: HashMap<(usize, String), BindingKind>,
+    /// The module's classes whose instances are settings (`class Settings(BaseSettings)`).
+    settings_classes: Vec<String>,
 }
 
 /// The scopes a node sits in, innermost function first, for binding lookups.
@@ -93,17 +99,23 @@ pub type BindingSite<'t> = (Node<'t>, Scopes<'t>);
 const DERIVING_METHODS: &[&str] = &["pipeline", "pubsub"];
 
 impl<'t> SemanticModel<'t> {
+    /// `top_level` are the module's statements (read for class headers only, so skipped
+    /// definitions count too: what the model says of module names must not depend on
+    /// what an incremental audit skips).
     pub fn new(
         imports: Imports,
         bindings: ScopedBindings<'t>,
         sites: &[BindingSite<'t>],
+        top_level: &[Node<'t>],
         source: &str,
     ) -> SemanticModel<'t> {
         let mut model = SemanticModel {
             imports,
             bindings,
             kinds: HashMap::new(),
+            settings_classes: Vec::new(),
         };
+        model.settings_classes = model.settings_classes_of(top_level, source);
         // Two passes, so a pipeline or session made from a client or factory bound
         // later in the file still resolves.
         for _ in 0..2 {
@@ -115,9 +127,17 @@ impl<'t> SemanticModel<'t> {
                 let Some(text) = dotted_name(target, source) else {
                     continue;
                 };
-                if let Some(scope) = scopes.binding_scope(&text) {
-                    model.kinds.insert((scope.id(), text), kind);
+                let Some(scope) = scopes.binding_scope(&text) else {
+                    continue;
+                };
+                // Containers matter as module state only: a statement of the module
+                // itself, at column 0 (not indented code error recovery left there).
+                if matches!(kind, BindingKind::Container(_))
+                    && (Some(scope) != scopes.module || !starts_a_line(*node, source))
+                {
+                    continue;
                 }
+                model.kinds.insert((scope.id(), text), kind);
             }
         }
         model
@@ -126,6 +146,53 @@ impl<'t> SemanticModel<'t> {
     /// The fully qualified name of a dotted expression (`rq.get` -> `requests.get`).
     pub fn resolve_qualified_name(&self, expression: Node, source: &str) -> Option<String> {
         qualified_name(expression, source, &self.imports)
+    }
+
+    /// The module-level names bound to mutable containers, with the container's kind,
+    /// sorted by name.
+    pub fn module_containers(&self, root: Node) -> Vec<(&str, ContainerKind)> {
+        self.kinds_bound_in(root.id())
+            .into_iter()
+            .filter_map(|(name, kind)| match kind {
+                BindingKind::Container(container) => Some((name, container)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The module's classes whose bases make them settings, in source order: a base
+    /// that resolves to `pydantic_settings.BaseSettings` (or pydantic 1's), or a
+    /// settings class defined above.
+    fn settings_classes_of(&self, top_level: &[Node], source: &str) -> Vec<String> {
+        let mut classes: Vec<String> = Vec::new();
+        for statement in top_level {
+            let Some(class) = definition_of(*statement)
+                .filter(|definition| definition.python_kind() == Kind::ClassDefinition)
+            else {
+                continue;
+            };
+            let Some(bases) = class.field(Field::Superclasses) else {
+                continue;
+            };
+            let mut cursor = bases.walk();
+            let is_settings = bases.named_children(&mut cursor).any(|base| {
+                self.resolve_qualified_name(base, source)
+                    .is_some_and(|name| {
+                        SETTINGS_BASES.contains(&name.as_str()) || classes.contains(&name)
+                    })
+            });
+            if is_settings {
+                if let Some(name) = class.field(Field::Name) {
+                    classes.push(node_text(name, source).to_string());
+                }
+            }
+        }
+        classes
+    }
+
+    /// Whether a fully qualified name is one of the module's settings classes.
+    fn is_settings_class(&self, name: &str) -> bool {
+        self.settings_classes.iter().any(|class| class == name)
     }
 
     /// The names one scope (by its node id) binds to objects of a known kind, sorted.
@@ -228,6 +295,9 @@ impl<'t> SemanticModel<'t> {
             if let Some(kind) = constructed_kind(&name, class_argument) {
                 return Some(kind);
             }
+            if self.is_settings_class(&name) {
+                return Some(BindingKind::Settings);
+            }
         }
         match self.bound_kind(function, scopes, source)? {
             BindingKind::SessionFactory { asynchronous } => {
@@ -242,14 +312,19 @@ impl<'t> SemanticModel<'t> {
         // A dotted name only: its text is short, while the text of a long chain of
         // calls is not (copying it once per link would be quadratic).
         let text = dotted_name(expression, source)?;
-        let bound = if text.starts_with("self.") {
-            self.kinds.get(&(scopes.class?.id(), text))
-        } else {
-            scopes
-                .lookup_scopes()
-                .find_map(|scope| self.kinds.get(&(scope.id(), text.clone())))
-        };
-        bound.copied()
+        if text.starts_with("self.") {
+            return self.kinds.get(&(scopes.class?.id(), text)).copied();
+        }
+        let bound = scopes
+            .lookup_scopes()
+            .find_map(|scope| self.kinds.get(&(scope.id(), text.clone())));
+        // An object a library makes, imported by name (`from django.conf import settings`).
+        bound.copied().or_else(|| {
+            self.imports
+                .resolve(&text)
+                .filter(|qualified| qualified.contains('.'))
+                .and_then(imported_kind)
+        })
     }
 
     /// The target an assignment, `with ... as` or annotated parameter binds to an
@@ -300,10 +375,23 @@ impl<'t> SemanticModel<'t> {
         } else {
             value
         };
-        if call.python_kind() != Kind::Call {
-            return None;
-        }
-        self.kind_of(call, scopes, source)
+        let container = match call.python_kind() {
+            Kind::Call => {
+                let made = call
+                    .field(Field::Function)
+                    .and_then(|function| self.resolve_qualified_name(function, source))
+                    .and_then(|name| container_made_by(&name));
+                if made.is_none() {
+                    return self.kind_of(call, scopes, source);
+                }
+                made
+            }
+            Kind::List | Kind::ListComprehension => Some(ContainerKind::List),
+            Kind::Dictionary | Kind::DictionaryComprehension => Some(ContainerKind::Dict),
+            Kind::Set | Kind::SetComprehension => Some(ContainerKind::Set),
+            _ => None,
+        };
+        container.map(BindingKind::Container)
     }
 
     /// The kind an annotation declares: `Redis`, `redis.Redis`, `"Redis"`,
@@ -333,6 +421,12 @@ impl<'t> SemanticModel<'t> {
             if let Some(kind) = name.as_deref().and_then(annotated_kind) {
                 return Some(kind);
             }
+            if name
+                .as_deref()
+                .is_some_and(|name| self.is_settings_class(name))
+            {
+                return Some(BindingKind::Settings);
+            }
         }
         None
     }
@@ -348,5 +442,137 @@ fn derived_kind(kind: BindingKind, method: &str) -> Option<BindingKind> {
         ) => Some(BindingKind::RedisPipeline { asynchronous }),
         (BindingKind::RedisClient { .. }, "pubsub") => Some(BindingKind::RedisPubSub),
         _ => None,
+    }
+}
+
+/// Whether `node` starts at column 0.
+fn starts_a_line(node: Node, source: &str) -> bool {
+    let start = node.start_byte();
+    start == 0 || source.as_bytes().get(start - 1) == Some(&b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::parse_text;
+    use crate::language::Language;
+    use crate::rules::python::ModuleFacts;
+
+    /// The kinds a module binds at module level, as `(name, kind)` sorted by name.
+    fn module_kinds(source: &str) -> Vec<(String, BindingKind)> {
+        let syntax = parse_text(Language::Python, source).expect("parses");
+        let facts = ModuleFacts::collect(&syntax, source);
+        facts
+            .semantic
+            .kinds_bound_in(syntax.root().id())
+            .into_iter()
+            .map(|(name, kind)| (name.to_string(), kind))
+            .collect()
+    }
+
+    #[test]
+    fn settings_objects_are_known_by_class_constructor_and_import() {
+        let source = "\
+from pydantic_settings import BaseSettings
+from starlette.config import Config
+from django.conf import settings as django_settings
+
+
+class Settings(BaseSettings):
+    debug: bool = False
+
+
+class TestSettings(Settings):
+    pass
+
+
+class Plain:
+    pass
+
+
+settings = Settings()
+test_settings = TestSettings()
+config = Config(\".env\")
+plain = Plain()
+";
+        assert_eq!(
+            module_kinds(source),
+            [
+                ("config".to_string(), BindingKind::Settings),
+                ("settings".to_string(), BindingKind::Settings),
+                ("test_settings".to_string(), BindingKind::Settings),
+            ]
+        );
+        // An imported settings object, and a parameter annotated with a settings class.
+        let syntax = parse_text(Language::Python, source).expect("parses");
+        let facts = ModuleFacts::collect(&syntax, source);
+        let root = syntax.root();
+        let scopes = Scopes::of(&[root]);
+        let name = |text: &str| {
+            let at = source.rfind(text).expect("name in source");
+            syntax
+                .item_at(at)
+                .tree
+                .root_node()
+                .descendant_for_byte_range(at, at + text.len())
+                .expect("node")
+        };
+        assert_eq!(
+            facts.semantic.kind_of(name("django_settings"), &scopes, source),
+            Some(BindingKind::Settings)
+        );
+        assert_eq!(facts.semantic.kind_of(name("plain"), &scopes, source), None);
+
+        let annotated = "from pydantic_settings import BaseSettings\n\n\nclass AppSettings(BaseSettings):\n    pass\n\n\ndef handler(options: AppSettings):\n    return options\n";
+        let syntax = parse_text(Language::Python, annotated).expect("parses");
+        let facts = ModuleFacts::collect(&syntax, annotated);
+        let at = annotated.rfind("options").expect("use");
+        let used = syntax
+            .item_at(at)
+            .tree
+            .root_node()
+            .descendant_for_byte_range(at, at + "options".len())
+            .expect("node");
+        let ancestors = facts.ancestry.ancestors(used);
+        assert_eq!(
+            facts
+                .semantic
+                .kind_of(used, &Scopes::of(&ancestors), annotated),
+            Some(BindingKind::Settings)
+        );
+    }
+
+    #[test]
+    fn module_containers_are_statements_at_column_zero() {
+        let source = "\
+import collections
+from collections import defaultdict
+
+CACHE = {}
+SEEN: set[str] = set()
+COUNTS = defaultdict(int)
+QUEUE = collections.deque()
+NAMES = [name for name in ()]
+LIMIT = 10
+if LIMIT:
+    NESTED = []
+
+
+def handler():
+    local = []
+    return local
+";
+        let syntax = parse_text(Language::Python, source).expect("parses");
+        let facts = ModuleFacts::collect(&syntax, source);
+        assert_eq!(
+            facts.semantic.module_containers(syntax.root()),
+            [
+                ("CACHE", ContainerKind::Dict),
+                ("COUNTS", ContainerKind::Dict),
+                ("NAMES", ContainerKind::List),
+                ("QUEUE", ContainerKind::List),
+                ("SEEN", ContainerKind::Set),
+            ]
+        );
     }
 }
