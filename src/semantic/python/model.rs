@@ -181,10 +181,8 @@ impl<'t> SemanticModel<'t> {
                         SETTINGS_BASES.contains(&name.as_str()) || classes.contains(&name)
                     })
             });
-            if is_settings {
-                if let Some(name) = class.field(Field::Name) {
-                    classes.push(node_text(name, source).to_string());
-                }
+            if let Some(name) = class.field(Field::Name).filter(|_| is_settings) {
+                classes.push(node_text(name, source).to_string());
             }
         }
         classes
@@ -518,7 +516,9 @@ plain = Plain()
                 .expect("node")
         };
         assert_eq!(
-            facts.semantic.kind_of(name("django_settings"), &scopes, source),
+            facts
+                .semantic
+                .kind_of(name("django_settings"), &scopes, source),
             Some(BindingKind::Settings)
         );
         assert_eq!(facts.semantic.kind_of(name("plain"), &scopes, source), None);
