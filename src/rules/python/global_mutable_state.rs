@@ -176,17 +176,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         .flat_map(|definition| routes_of(*definition, routers, source))
         .map(|route| route.function.id())
         .collect();
-    let mut functions: Vec<Node> = Vec::new();
-    for &statement in context.top_level() {
-        if !context.coverage.skips(statement) {
-            crate::rules::walk_tree(statement, |node| {
-                if node.python_kind() == Kind::FunctionDefinition {
-                    functions.push(node);
-                }
-            });
-        }
-    }
-    for function in functions {
+    for &function in &facts.functions {
         let handler = handlers.contains(&function.id());
         let asynchronous = is_async_function(function);
         let locals = local_bindings(function, source);

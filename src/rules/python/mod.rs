@@ -45,7 +45,7 @@ use crate::syntax::python_fields::{Field, Kind, PythonNode};
 /// by a single walk over the tree (each tree-sitter traversal or query costs a full
 /// pass, ~7 ms on a 5,000-line module, so rules share one instead of one each). The
 /// walk hands each node to the list of its kind that rules read (calls, `except`
-/// clauses, strings) and builds the semantic model (imports among it); a rule reads
+/// clauses, strings, functions) and builds the semantic model (imports among it); a rule reads
 /// those lists, never the whole module again.
 pub struct ModuleFacts<'t> {
     /// What names are imported as and what each scope binds them to.
@@ -57,6 +57,8 @@ pub struct ModuleFacts<'t> {
     pub handlers: Vec<Node<'t>>,
     /// Every string literal (f-strings and parts of concatenations too), in source order.
     pub strings: Vec<Node<'t>>,
+    /// Every `def` (methods and nested functions too), in source order.
+    pub functions: Vec<Node<'t>>,
 }
 
 /// A call and the context the walk knew it in.
@@ -99,6 +101,7 @@ impl<'t> ModuleFacts<'t> {
         let mut calls = Vec::new();
         let mut handlers = Vec::new();
         let mut strings = Vec::new();
+        let mut functions = Vec::new();
         let mut bindings_by_scope = crate::semantic::python::ScopedBindings::default();
         let skip = |node: Node| !coverage.skipped.is_empty() && coverage.skips(node);
         walk_with_scopes(root, top_level, skip, |node, parent, scopes| {
@@ -115,6 +118,7 @@ impl<'t> ModuleFacts<'t> {
                 }
                 Kind::ExceptClause => handlers.push(node),
                 Kind::String => strings.push(node),
+                Kind::FunctionDefinition => functions.push(node),
                 Kind::Call => {
                     if let Some(parent) = parent {
                         calls.push(CallSite {
@@ -151,6 +155,7 @@ impl<'t> ModuleFacts<'t> {
             calls,
             handlers,
             strings,
+            functions,
         }
     }
 }
