@@ -10,13 +10,6 @@ use stackaudit::cli::check::{CheckOptions, load_settings, run_check};
 use stackaudit::cli::output::{write_json, write_text};
 use stackaudit::cli::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, list_rules, show_rule};
 
-/// mimalloc, as Ruff uses: a keystroke frees the old tree and hundreds of kilobytes of
-/// text and JSON on other threads than made them, which glibc's allocator pays for in
-/// consolidation (about 5% of a keystroke's samples in `perf`), and `check` allocates
-/// from every core at once.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "stackaudit",

@@ -41,6 +41,8 @@ pub(crate) struct OpenDocument {
     pub audit_cache: Arc<std::sync::Mutex<AuditCache>>,
     /// The JSON of the diagnostics last published for it, reused where unchanged.
     pub published: Arc<std::sync::Mutex<diagnostics::PublishedJson>>,
+    /// How long its last audit and publication took (`Duration::MAX` before the first).
+    pub last_audit: std::time::Duration,
     /// Counts the changes applied, so an audit can tell it is still current even when
     /// a client sends a version number that went backwards.
     pub revision: u64,

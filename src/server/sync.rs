@@ -18,6 +18,9 @@ use crate::document::{Document, parser_limits};
 use crate::language::Language;
 use crate::rules::Finding;
 
+/// A document whose last audit took less is audited inline (see `audit_and_publish`).
+const AUDIT_INLINE_BELOW: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Documents at least this large are first parsed on a blocking thread, so opening
 /// one does not hold up the messages of every other document (~7 MB/s per core).
 const PARSE_IN_BACKGROUND_FROM: usize = 256 * 1024;
@@ -50,6 +53,7 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
             findings: None,
             audit_cache,
             published: Arc::default(),
+            last_audit: std::time::Duration::MAX,
             revision: 0,
             path: path.as_deref().map(|path| backend.workspace_relative(path)),
             last_edited: backend.next_edit_stamp(),
@@ -183,7 +187,7 @@ pub(super) async fn audit_all(backend: &Backend) {
 pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Option<i32>) {
     // Let edits already queued behind this one land first: then only the newest is audited.
     tokio::task::yield_now().await;
-    let Some((snapshot, cache, published, revision, path)) =
+    let Some((snapshot, cache, published, revision, path, last_audit)) =
         backend.documents.get(&uri).map(|open| {
             (
                 open.document.clone(),
@@ -191,6 +195,7 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
                 Arc::clone(&open.published),
                 open.revision,
                 open.path.clone(),
+                open.last_audit,
             )
         })
     else {
@@ -206,6 +211,7 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     let target = uri.clone();
     let opening = Arc::clone(&cache);
     let audit = move || {
+        let started = std::time::Instant::now();
         let text = snapshot.text();
         let findings = audit_with_cache(&snapshot, &text, &settings, &cache, path.as_deref());
         let mut published = published
@@ -219,21 +225,26 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
             Some(version),
             &mut published,
         );
-        (findings, frame)
+        (findings, frame, started.elapsed())
     };
-    // On the thread that just applied the edit, whose caches hold the new tree (the
-    // runtime moves this worker's other tasks elsewhere meanwhile); a single-threaded
-    // runtime (in-process tests) hands it to the blocking pool instead.
-    let audited = match tokio::runtime::Handle::current().runtime_flavor() {
-        tokio::runtime::RuntimeFlavor::MultiThread => {
-            catch_unwind(AssertUnwindSafe(|| tokio::task::block_in_place(audit)))
-                .map_err(|_| "the audit panicked".to_string())
-        }
-        _ => tokio::task::spawn_blocking(audit)
+    // A document whose last audit was quick is audited on the thread that just applied
+    // the edit, whose caches hold the new tree: the handoff to another thread cost more
+    // than a keystroke's audit of a 5,000-line module. This holds up the messages
+    // behind it, so anything slower (an opening, a large file) goes to the blocking
+    // pool. A single-threaded runtime (in-process tests) always hands it over.
+    let multi_threaded = matches!(
+        tokio::runtime::Handle::current().runtime_flavor(),
+        tokio::runtime::RuntimeFlavor::MultiThread
+    );
+    let audited = if multi_threaded && last_audit < AUDIT_INLINE_BELOW {
+        catch_unwind(AssertUnwindSafe(|| tokio::task::block_in_place(audit)))
+            .map_err(|_| "the audit panicked".to_string())
+    } else {
+        tokio::task::spawn_blocking(audit)
             .await
-            .map_err(|error| error.to_string()),
+            .map_err(|error| error.to_string())
     };
-    let (findings, frame) = match audited {
+    let (findings, frame, took) = match audited {
         Ok(result) => result,
         Err(error) => {
             tracing::error!(uri = uri.as_str(), %error, "audit task failed");
@@ -250,6 +261,7 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
             return; // changed, or closed and opened again, meanwhile
         }
         open.findings = Some((version, Arc::new(findings)));
+        open.last_audit = took;
     }
     if backend.frames_out.send(frame).is_err() {
         tracing::debug!("the client is gone; diagnostics not sent");
