@@ -122,10 +122,7 @@ struct Relocatable {
 
 /// The top-level statements that are definitions.
 fn is_definition(node: Node) -> bool {
-    matches!(
-        node.python_kind(),
-        Kind::FunctionDefinition | Kind::ClassDefinition | Kind::DecoratedDefinition
-    )
+    definition_of(node).is_some()
 }
 
 impl AuditCache {
@@ -252,7 +249,6 @@ impl AuditCache {
             definitions: definitions.len(),
             ..AuditWork::default()
         };
-        let rules_run = |set: RuleSet| set.rules().count();
         for ((node, hash), fresh) in definitions.iter().zip(fresh_by_definition) {
             let range = extent(*node, source);
             let reused = coverage.skips(*node);
@@ -273,50 +269,45 @@ impl AuditCache {
             };
             if !ran.is_empty() {
                 work.reaudited += 1;
-                work.rule_runs += rules_run(ran);
+                work.rule_runs += ran.len();
             }
             // The record is moved, not copied; a second definition with the same text
-            // finds it in the new map.
-            let cached = if reused {
-                old_definitions
-                    .remove(hash)
-                    .or_else(|| new_definitions.remove(hash))
-            } else {
-                None
-            };
-            let mut kept: Vec<Relocatable> = Vec::new();
-            let mut kept_imports = None;
-            if let Some(cached) = cached {
-                kept = cached
-                    .findings
-                    .into_iter()
-                    .filter(|cached| cached.rule.is_some_and(|id| steady.contains(id)))
-                    .collect();
-                findings.extend(kept.iter().map(|cached| cached.placed_at(range.start)));
-                kept_imports = Some(cached.imports);
-            }
-            let relocatable: Option<Vec<Relocatable>> = fresh
-                .iter()
-                .map(|finding| Relocatable::new(finding, &range, header_end))
-                .collect();
-            if let Some(relocatable) = relocatable {
-                kept.extend(relocatable);
-                let imports = kept_imports.unwrap_or_else(|| {
-                    imports
+            // finds it in the new map. It keeps the steady rules' findings (those of
+            // rules that ran again here, or no longer run, go).
+            let mut record = reused
+                .then(|| {
+                    old_definitions
+                        .remove(hash)
+                        .or_else(|| new_definitions.remove(hash))
+                })
+                .flatten()
+                .unwrap_or_else(|| Definition {
+                    imports: imports
                         .iter()
                         .filter(|(at, _, _)| range.contains(at))
                         .map(|(at, local, target)| {
                             (at - range.start, local.clone(), target.clone())
                         })
-                        .collect()
+                        .collect(),
+                    findings: Vec::new(),
                 });
-                new_definitions.insert(
-                    *hash,
-                    Definition {
-                        imports,
-                        findings: kept,
-                    },
-                );
+            record
+                .findings
+                .retain(|cached| cached.rule.is_some_and(|id| steady.contains(id)));
+            findings.extend(
+                record
+                    .findings
+                    .iter()
+                    .map(|cached| cached.placed_at(range.start)),
+            );
+            let relocatable: Option<Vec<Relocatable>> = fresh
+                .iter()
+                .map(|finding| Relocatable::new(finding, &range, header_end))
+                .collect();
+            // A finding whose fix cannot move with its definition: not cached.
+            if let Some(relocatable) = relocatable {
+                record.findings.extend(relocatable);
+                new_definitions.insert(*hash, record);
             }
             findings.extend(fresh);
         }
@@ -426,11 +417,10 @@ fn projection_hashes(
 ) -> [u128; Projections::EACH.len()] {
     let (facts, source, top_level) = (context.python_facts(), context.source, context.top_level());
     let mut hashers: [Xxh3; Projections::EACH.len()] = std::array::from_fn(|_| Xxh3::new());
-    let slot = |projection: Projections| projection.index().unwrap_or(0);
-    let header = &mut hashers[slot(Projections::HEADER)];
+    let header = &mut hashers[Projections::HEADER.index()];
     header.update(source.get(..header_end).unwrap_or("").as_bytes());
     header.write_usize(header_end);
-    let imports = &mut hashers[slot(Projections::IMPORTS)];
+    let imports = &mut hashers[Projections::IMPORTS.index()];
     for (_, local, target) in facts.semantic.imports.ordered() {
         imports.update(local.as_bytes());
         imports.write_u8(0);
@@ -451,7 +441,7 @@ fn projection_hashes(
         &facts.semantic.imports,
         &mut hashers,
     );
-    let auth = &mut hashers[slot(Projections::AUTH_CALLABLES)];
+    let auth = &mut hashers[Projections::AUTH_CALLABLES.index()];
     for name in authenticating {
         auth.update(name.as_bytes());
         auth.write_u8(0);
@@ -462,7 +452,7 @@ fn projection_hashes(
             BindingKind::Container(_) => Projections::MUTABLE_GLOBALS,
             _ => Projections::CLIENTS,
         };
-        let hasher = &mut hashers[slot(projection)];
+        let hasher = &mut hashers[projection.index()];
         hasher.update(name.as_bytes());
         hasher.write_u8(kind.code());
     }
@@ -481,7 +471,7 @@ fn rule_key(
     hasher.write_u64(settings.rules.fingerprint());
     hasher.update(newline_of(source).as_bytes());
     for projection in reads.each() {
-        hasher.write_u128(projections[projection.index().unwrap_or(0)]);
+        hasher.write_u128(projections[projection.index()]);
     }
     hasher.digest128()
 }
@@ -553,7 +543,6 @@ fn module_statement_facts(
     imports: &Imports,
     hashers: &mut [Xxh3; Projections::EACH.len()],
 ) {
-    let slot = |projection: Projections| projection.index().unwrap_or(0);
     let bindings: Vec<ModuleBinding> = statements
         .iter()
         .flat_map(|statement| module_bindings(*statement, source))
@@ -581,7 +570,7 @@ fn module_statement_facts(
             &[Projections::CLIENTS]
         };
         for projection in projections {
-            let hasher = &mut hashers[slot(*projection)];
+            let hasher = &mut hashers[projection.index()];
             hasher.update(binding.name.as_bytes());
             hasher.write_u8(u8::from(binding.at_column_zero) | (u8::from(binding.direct) << 1));
             hasher.update(binding.value_kind.as_bytes());
@@ -602,7 +591,7 @@ fn module_statement_facts(
         } else {
             continue;
         };
-        let hasher = &mut hashers[slot(projection)];
+        let hasher = &mut hashers[projection.index()];
         hasher.update(node_text(call, source).as_bytes());
         hasher.write_u8(0);
     }

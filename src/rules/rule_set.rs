@@ -50,6 +50,14 @@ impl RuleSet {
             .is_some_and(|word| word & (1 << (index % 64)) != 0)
     }
 
+    /// How many rules it holds.
+    pub fn len(&self) -> usize {
+        self.words
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|word| *word == 0)
     }

@@ -199,14 +199,10 @@ mod tests {
         let rope = Rope::from_str(source);
         let uri: Uri = "file:///app/handlers.py".parse().expect("uri");
         let mut published_json = PublishedJson::default();
-        let frame = publish_frame(
-            &uri,
-            &findings,
-            source,
-            Encoding::Utf16,
-            Some(9),
-            &mut published_json,
-        );
+        let publish = |findings: &[Finding], version: i32, kept: &mut PublishedJson| {
+            publish_frame(&uri, findings, source, Encoding::Utf16, Some(version), kept)
+        };
+        let frame = publish(&findings, 9, &mut published_json);
         let published = body_of(&frame);
         let expected: Vec<Diagnostic> = findings
             .iter()
@@ -224,34 +220,12 @@ mod tests {
         // Published again from the kept JSON: the same bytes. Then with the first
         // finding's message in a new allocation and the second moved: the same JSON as
         // a publication from scratch.
-        let again = publish_frame(
-            &uri,
-            &findings,
-            source,
-            Encoding::Utf16,
-            Some(9),
-            &mut published_json,
-        );
-        assert_eq!(again, frame);
+        assert_eq!(publish(&findings, 9, &mut published_json), frame);
         let mut changed = findings.clone();
         changed[0].message = Arc::from(format!("{} (edited)", changed[0].message));
         changed[1].range = changed[1].range.start + 1..changed[1].range.end;
-        let from_kept = publish_frame(
-            &uri,
-            &changed,
-            source,
-            Encoding::Utf16,
-            Some(10),
-            &mut published_json,
-        );
-        let from_scratch = publish_frame(
-            &uri,
-            &changed,
-            source,
-            Encoding::Utf16,
-            Some(10),
-            &mut PublishedJson::default(),
-        );
+        let from_kept = publish(&changed, 10, &mut published_json);
+        let from_scratch = publish(&changed, 10, &mut PublishedJson::default());
         assert_eq!(from_kept, from_scratch);
         assert_ne!(body_of(&from_kept), body_of(&frame));
         assert_eq!(published_json.by_diagnostic.len(), findings.len());

@@ -37,6 +37,7 @@ use tree_sitter::Node;
 
 use super::ancestry::Ancestry;
 use super::{Coverage, indentation_at, line_end, line_start, node_text, walk_tree};
+use crate::semantic::python::definitions::definition_of;
 use crate::semantic::python::imports::{Imports, import_bindings};
 use crate::semantic::python::{Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
@@ -166,12 +167,7 @@ impl<'t> ModuleFacts<'t> {
     pub fn module_level_calls(&self, top_level: &[Node<'t>]) -> Vec<Node<'t>> {
         let definitions: Vec<std::ops::Range<usize>> = top_level
             .iter()
-            .filter(|statement| {
-                matches!(
-                    statement.python_kind(),
-                    Kind::FunctionDefinition | Kind::ClassDefinition | Kind::DecoratedDefinition
-                )
-            })
+            .filter(|statement| definition_of(**statement).is_some())
             .map(|statement| statement.byte_range())
             .collect();
         let in_definition = |at: usize| {

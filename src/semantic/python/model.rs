@@ -20,8 +20,8 @@ use super::kinds::{
     BindingKind, ContainerKind, SETTINGS_BASES, annotated_kind, constructed_kind,
     container_made_by, imported_kind, is_constructor_last_name,
 };
-use crate::rules::node_text;
 use crate::rules::python::{enclosing_class, keyword_argument};
+use crate::rules::{line_start, node_text};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub struct SemanticModel<'t> {
@@ -133,7 +133,8 @@ impl<'t> SemanticModel<'t> {
                 // Containers matter as module state only: a statement of the module
                 // itself, at column 0 (not indented code error recovery left there).
                 if matches!(kind, BindingKind::Container(_))
-                    && (Some(scope) != scopes.module || !starts_a_line(*node, source))
+                    && (Some(scope) != scopes.module
+                        || line_start(source, node.start_byte()) != node.start_byte())
                 {
                     continue;
                 }
@@ -441,12 +442,6 @@ fn derived_kind(kind: BindingKind, method: &str) -> Option<BindingKind> {
         (BindingKind::RedisClient { .. }, "pubsub") => Some(BindingKind::RedisPubSub),
         _ => None,
     }
-}
-
-/// Whether `node` starts at column 0.
-fn starts_a_line(node: Node, source: &str) -> bool {
-    let start = node.start_byte();
-    start == 0 || source.as_bytes().get(start - 1) == Some(&b'\n')
 }
 
 #[cfg(test)]
