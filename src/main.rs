@@ -75,7 +75,26 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    match run(cli.command) {
+    // Every thread that audits Python gets the stack its trees may need
+    // (`python_ast::AUDIT_STACK_BYTES`): this one, rayon's and tokio's workers.
+    let stack = stackaudit::syntax::python_ast::AUDIT_STACK_BYTES;
+    if let Err(error) = rayon::ThreadPoolBuilder::new()
+        .stack_size(stack)
+        .build_global()
+    {
+        tracing::warn!(%error, "rayon's threads keep their default stack");
+    }
+    let outcome = std::thread::Builder::new()
+        .name("stackaudit".into())
+        .stack_size(stack)
+        .spawn(move || run(cli.command))
+        .map_err(|error| format!("cannot start a thread: {error}"))
+        .and_then(|thread| {
+            thread
+                .join()
+                .map_err(|_| "internal error: the main thread panicked".to_string())?
+        });
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("stackaudit: error: {message}");
@@ -91,6 +110,7 @@ fn run(command: Command) -> Result<u8, String> {
             drop(stdout); // stdout belongs to the protocol now
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                .thread_stack_size(stackaudit::syntax::python_ast::AUDIT_STACK_BYTES)
                 .build()
                 .map_err(|error| format!("cannot start the runtime: {error}"))?;
             stackaudit::server::widen_stdout_pipe();

@@ -611,3 +611,62 @@ fn the_cache_folder_follows_the_setting_and_no_cache_writes_nothing() {
     assert!(dir.path().join("build/lint-cache/.gitignore").is_file());
     assert!(!dir.path().join(".stackaudit_cache").exists());
 }
+
+/// Statements nested once per operator, as deep as the parser admits (every byte a
+/// level), are walked and dropped without overflowing a stack, and the rest of the file
+/// is still audited; an item with a statement past the limit gets no findings from the
+/// rules that read Ruff's tree, and the other rules still run there.
+#[test]
+fn statements_nested_as_deep_as_the_parser_admits_are_audited_safely() {
+    let bare_except = "try:\n    pass\nexcept:\n    pass\n";
+    let deepest = 99_000;
+    let unary = format!("x = {}1\n{bare_except}", "-".repeat(deepest));
+    let calls = format!(
+        "y = {}{}\n{bare_except}",
+        "f(".repeat(deepest / 3),
+        ")".repeat(deepest / 3)
+    );
+    // In one item (a function) with its handler: the item is not parsed.
+    let too_long = format!(
+        "def f():\n    z = {}1\n{}",
+        "-".repeat(200_000),
+        bare_except
+            .replace('\n', "\n    ")
+            .replacen("try", "    try", 1)
+    );
+    let dir = project(&[
+        ("unary.py", unary.as_bytes()),
+        ("calls.py", calls.as_bytes()),
+        ("too_long.py", too_long.as_bytes()),
+    ]);
+    let output = stackaudit(
+        dir.path(),
+        &["check", "--no-cache", "--output-format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let mut found: Vec<(String, String)> = report
+        .as_array()
+        .expect("an array of findings")
+        .iter()
+        .map(|finding| {
+            let file = finding["filename"].as_str().unwrap_or("");
+            let name = Path::new(file).file_name().unwrap_or_default();
+            (
+                name.to_string_lossy().into_owned(),
+                finding["code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("calls.py".to_string(), "broad-except".to_string()),
+            ("calls.py".to_string(), "swallowed-exception".to_string()),
+            ("too_long.py".to_string(), "swallowed-exception".to_string()),
+            ("unary.py".to_string(), "broad-except".to_string()),
+            ("unary.py".to_string(), "swallowed-exception".to_string()),
+        ]
+    );
+}

@@ -100,10 +100,16 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
     let (source, _, _) = inputs.parts();
     #[cfg(feature = "fault-injection")]
     let asks_for_faults = source.contains(FAULT_MARKER);
+    // Rules that read Ruff's tree run together, in one traversal (`checker`).
+    let mut on_ruff_tree = RuleSet::EMPTY;
     for (id, rule) in triggered
         .rules()
         .filter(|(id, rule)| rule.applies_to(language) && settings.is_enabled(*id))
     {
+        if let Check::Ast(_) = rule.check {
+            on_ruff_tree.insert(id);
+            continue;
+        }
         let mut found = Vec::new();
         IN_RULE.set(true);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -120,6 +126,7 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
                 ),
                 // A tree rule with no tree: the caller parses whenever one is triggered.
                 (Check::Tree(_), Inputs::Text(_)) => {}
+                (Check::Ast(_), _) => unreachable!("run in one traversal below"),
             }
         }));
         IN_RULE.set(false);
@@ -127,17 +134,40 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
             log_rule_failure_once(rule.id, panic.as_ref());
             continue;
         }
-        // A configured severity applies to all of a rule's findings; otherwise each keeps
-        // its own (a rule may report a milder case below its default).
-        match settings.configured_severity(id) {
-            Some(severity) => findings.extend(found.into_iter().map(|finding| Finding {
-                severity,
-                ..finding
-            })),
-            None => findings.extend(found),
+        add_with_configured_severity(&mut findings, settings, id, found);
+    }
+    if let (Inputs::Tree(context), false) = (inputs, on_ruff_tree.is_empty()) {
+        for (id, found) in crate::rules::python::checker::run(context, on_ruff_tree) {
+            add_with_configured_severity(&mut findings, settings, id, found);
         }
     }
     findings
+}
+
+/// A configured severity applies to all of a rule's findings; otherwise each keeps its
+/// own (a rule may report a milder case below its default).
+fn add_with_configured_severity(
+    findings: &mut Vec<Finding>,
+    settings: &RuleSettings,
+    id: RuleId,
+    found: Vec<Finding>,
+) {
+    match settings.configured_severity(id) {
+        Some(severity) => findings.extend(found.into_iter().map(|finding| Finding {
+            severity,
+            ..finding
+        })),
+        None => findings.extend(found),
+    }
+}
+
+/// Run `f` as a rule's code: a panic inside it is reported by the audit
+/// (`panic_is_reported_by_audit`), not by the process's hook.
+pub(crate) fn in_rule<T>(f: impl FnOnce() -> T) -> T {
+    IN_RULE.set(true);
+    let result = f();
+    IN_RULE.set(false);
+    result
 }
 
 thread_local! {
@@ -166,13 +196,13 @@ pub fn panic_is_reported_by_audit(info: &std::panic::PanicHookInfo) -> bool {
 const FAULT_MARKER: &str = "stackaudit-fault: panic in ";
 
 #[cfg(feature = "fault-injection")]
-fn inject_fault(rule: &str, source: &str) {
+pub(crate) fn inject_fault(rule: &str, source: &str) {
     if source.contains(&format!("{FAULT_MARKER}{rule}")) {
         panic!("fault injected into {rule}");
     }
 }
 
-fn log_rule_failure_once(rule: &'static str, panic: &(dyn std::any::Any + Send)) {
+pub(crate) fn log_rule_failure_once(rule: &'static str, panic: &(dyn std::any::Any + Send)) {
     let location = RULE_PANIC_LOCATION.take().unwrap_or_default();
     let first_time = PANICKED_RULES
         .lock()

@@ -214,6 +214,9 @@ pub enum Check {
     Text(fn(&TextContext, &mut Vec<Finding>)),
     /// The syntax tree and the semantic model.
     Tree(fn(&Context, &mut Vec<Finding>)),
+    /// Ruff's tree of each item, in the one traversal that hands each rule the node
+    /// kinds it names (`python::checker`).
+    Ast(python::checker::Hooks),
 }
 
 impl Rule {

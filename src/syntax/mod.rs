@@ -16,6 +16,7 @@ pub mod compose;
 pub mod dockerfile;
 pub mod front_end;
 pub mod python;
+pub mod python_ast;
 pub mod python_fields;
 pub mod python_items;
 pub mod python_statements;
@@ -23,7 +24,7 @@ pub mod python_statements;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 use xxhash_rust::xxh3::xxh3_128;
@@ -31,6 +32,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::document::parser_limits;
 use crate::language::Language;
 use front_end::{ItemStart, Items};
+use python_ast::ItemAst;
 
 thread_local! {
     static PARSERS: RefCell<HashMap<Language, Parser>> = RefCell::new(HashMap::new());
@@ -53,6 +55,23 @@ pub struct SyntaxItem {
     /// xxh3 of the item's text.
     pub hash: u128,
     pub tree: Tree,
+    /// A Python item's statements as Ruff parses them (`python_ast`), parsed the first
+    /// time a rule asks; shared by every later item with the same text (its offsets are
+    /// from the item's start, so it moves with the item).
+    ast: OnceLock<Option<Arc<ItemAst>>>,
+}
+
+impl SyntaxItem {
+    /// The item's statements as Ruff's parser reads them, from `text` (the source this
+    /// syntax was parsed from); `None` for an item too deep to parse safely.
+    pub fn python_ast(&self, text: &str) -> Option<&ItemAst> {
+        self.ast
+            .get_or_init(|| {
+                PARSER_RUNS.set(PARSER_RUNS.get() + 1);
+                python_ast::parse_item(text.get(self.range.clone())?)
+            })
+            .as_deref()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +119,7 @@ impl Syntax {
                 line: 0,
                 hash: xxh3_128(text.as_bytes()),
                 tree,
+                ast: OnceLock::new(),
             };
             return Some(Syntax {
                 language,
@@ -200,6 +220,7 @@ impl Syntax {
                     line,
                     hash: item.hash,
                     tree,
+                    ast: item.ast.clone(),
                 });
             }
         }
@@ -322,15 +343,19 @@ fn item_at(
 ) -> Option<SyntaxItem> {
     let range = start.byte..end;
     let hash = xxh3_128(text.as_bytes().get(range.clone())?);
-    let tree = match reusable.get(&hash) {
-        Some(old) => shifted(old, start.byte, start.line),
-        None => parse_range(language, text, Some((&range, start.line)), None)?,
+    let (tree, ast) = match reusable.get(&hash) {
+        Some(old) => (shifted(old, start.byte, start.line), old.ast.clone()),
+        None => (
+            parse_range(language, text, Some((&range, start.line)), None)?,
+            OnceLock::new(),
+        ),
     };
     Some(SyntaxItem {
         range,
         line: start.line,
         hash,
         tree,
+        ast,
     })
 }
 

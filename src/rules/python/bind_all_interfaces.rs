@@ -35,14 +35,13 @@
 //! a Dockerfile `CMD` under another name is reported until the workspace index can
 //! follow the Dockerfile to it.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall};
 
+use super::checker::{Checker, Hooks};
 use super::file_kind::{is_container_entrypoint, is_test_file};
-use super::{keyword_argument, positional_arguments};
 use crate::language::Language;
-use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::syntax::python_fields::{Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
 
 pub const RULE: Rule = Rule {
     id: "bind-all-interfaces",
@@ -52,45 +51,45 @@ pub const RULE: Rule = Rule {
     summary: "`host=\"0.0.0.0\"` (every interface) in app code outside a container entry point",
     triggers: &["0.0.0.0", "\"::\"", "'::'"],
     text_test: None,
-    check: Check::Tree(check),
-    reads: Projections::IMPORTS,
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
+    reads: Projections::NONE,
 };
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_container_entrypoint(context.path) || is_test_file(context.path) {
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    if is_container_entrypoint(checker.path) || is_test_file(checker.path) {
         return;
     }
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        let address = keyword_argument(site.call, "host", source).or_else(|| {
-            // `sock.bind(("0.0.0.0", 8000))`
-            (site.method(source) == Some("bind"))
-                .then(|| positional_arguments(site.call).first().copied())
-                .flatten()
-                .filter(|tuple| tuple.python_kind() == Kind::Tuple)
-                .and_then(|tuple| tuple.named_child(0))
-        });
-        let Some(address) = address.filter(|address| is_every_interface(*address, source)) else {
-            continue;
-        };
-        findings.push(RULE.finding(
-            address.byte_range(),
-            format!(
-                "`{}` listens on every network interface; outside a container that exposes the service to every network the machine is on",
-                node_text(address, source)
-            ),
-        ));
-    }
+    let address = match call.arguments.find_keyword("host") {
+        Some(host) => Some(&host.value),
+        // `sock.bind(("0.0.0.0", 8000))`
+        None => match (&*call.func, call.arguments.args.first()) {
+            (Expr::Attribute(method), Some(Expr::Tuple(tuple)))
+                if method.attr.as_str() == "bind" =>
+            {
+                tuple.elts.first()
+            }
+            _ => None,
+        },
+    };
+    let Some(address) = address.filter(|address| is_every_interface(address)) else {
+        return;
+    };
+    findings.push(RULE.finding(
+        checker.range(address),
+        format!(
+            "`{}` listens on every network interface; outside a container that exposes the service to every network the machine is on",
+            checker.text(address)
+        ),
+    ));
 }
 
-fn is_every_interface(address: Node, source: &str) -> bool {
-    if address.python_kind() != Kind::String {
+/// A string literal (not an f-string) that names every interface.
+fn is_every_interface(address: &Expr) -> bool {
+    let Expr::StringLiteral(literal) = address else {
         return false;
-    }
-    let text = node_text(address, source);
-    let unquoted = text
-        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        .trim_matches(['"', '\'']);
-    matches!(unquoted, "0.0.0.0" | "::")
+    };
+    matches!(literal.value.to_str(), "0.0.0.0" | "::")
 }

@@ -30,13 +30,13 @@
 //! cancellation now pass through the handler, which is the point but changes what the
 //! program does when they happen. Narrow it further to the errors you expect.
 
-use super::exceptions::Handler;
+use ruff_python_ast::{ExceptHandlerExceptHandler, Stmt};
+
+use super::checker::{Checker, Hooks};
+use super::exceptions::header_range;
 use crate::language::Language;
 use crate::rules::projections::Projections;
-use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
-};
-use crate::syntax::python_fields::{Kind, PythonNode};
+use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
 
 pub const RULE: Rule = Rule {
     id: "broad-except",
@@ -46,41 +46,45 @@ pub const RULE: Rule = Rule {
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],
     text_test: Some(super::exceptions::mentions_bare_except),
-    check: Check::Tree(check),
-    reads: Projections::IMPORTS,
+    check: Check::Ast(Hooks {
+        except_handler: Some(check),
+        ..Hooks::NONE
+    }),
+    reads: Projections::NONE,
 };
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    for &clause in &facts.handlers {
-        let Some(handler) = Handler::of(clause) else {
-            continue;
-        };
-        if !handler.is_bare(context.source) || reraises(&handler, context.source) {
-            continue;
-        }
-        // `except*` needs a type; only a plain `except` keyword can be bare.
-        let Some(keyword) = clause
-            .child(0)
-            .filter(|keyword| keyword.python_kind() == Kind::ExceptKeyword)
-        else {
-            continue;
-        };
-        let mut finding = RULE.finding(
-            handler.header_range(),
-            "bare `except:` also catches `KeyboardInterrupt`, `SystemExit` and cancellation, and hides bugs",
-        );
-        finding.fix = Some(Fix::unsafe_(
-            "Catch `Exception` instead",
-            vec![Edit::insert(keyword.end_byte(), " Exception")],
-        ));
-        findings.push(finding);
+fn check(
+    checker: &Checker,
+    clause: &ExceptHandlerExceptHandler,
+    star: bool,
+    findings: &mut Vec<Finding>,
+) {
+    // `except*` needs a type; only a plain `except` can be bare. Broken code with junk
+    // between `except` and the colon is not bare either (the prefilter relies on it).
+    let keyword_end = checker.range(clause).start + "except".len();
+    let bare = clause.type_.is_none()
+        && !star
+        && checker
+            .source
+            .get(keyword_end..)
+            .is_some_and(|rest| crate::rules::prefilter::after_gap(rest, 0).starts_with(':'));
+    if !bare || reraises(clause) {
+        return;
     }
+    let mut finding = RULE.finding(
+        header_range(checker, clause),
+        "bare `except:` also catches `KeyboardInterrupt`, `SystemExit` and cancellation, and hides bugs",
+    );
+    finding.fix = Some(Fix::unsafe_(
+        "Catch `Exception` instead",
+        vec![Edit::insert(keyword_end, " Exception")],
+    ));
+    findings.push(finding);
 }
 
 /// The body ends with a bare `raise`: the handler only cleans up.
-fn reraises(handler: &Handler, source: &str) -> bool {
-    handler.statements().last().is_some_and(|last| {
-        last.python_kind() == Kind::RaiseStatement && node_text(*last, source).trim() == "raise"
-    })
+fn reraises(clause: &ExceptHandlerExceptHandler) -> bool {
+    clause.body.last().is_some_and(
+        |last| matches!(last, Stmt::Raise(raise) if raise.exc.is_none() && raise.cause.is_none()),
+    )
 }

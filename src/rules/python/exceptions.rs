@@ -1,7 +1,10 @@
 //! What an `except` clause catches and what its body does with the error: shared by the
 //! rules about swallowed, broad and silent handlers. Reads the tree only.
 
+use ruff_python_ast::ExceptHandlerExceptHandler;
 use tree_sitter::Node;
+
+use super::checker::Checker;
 
 use super::{ModuleFacts, ensure_module_import};
 use crate::rules::{
@@ -296,4 +299,39 @@ pub fn log_exception_fix(
         format!("Log the error with `{logger}`"),
         import.into_iter().chain([edit]).collect(),
     ))
+}
+
+/// The `except ...` header of a clause of Ruff's tree, where findings point: from the
+/// keyword to the end of what it names (a closing parenthesis too, which Ruff's range of
+/// a parenthesized name leaves out), or the keyword alone.
+pub fn header_range(
+    checker: &Checker,
+    clause: &ExceptHandlerExceptHandler,
+) -> std::ops::Range<usize> {
+    let start = checker.range(clause).start;
+    let named = clause
+        .name
+        .as_ref()
+        .map(|name| checker.range(name).end)
+        .or_else(|| {
+            clause
+                .type_
+                .as_deref()
+                .map(|caught| checker.range(caught).end)
+        });
+    let Some(mut end) = named else {
+        return start..start + "except".len();
+    };
+    while let Some(rest) = checker.source.get(end..) {
+        let after = rest.trim_start();
+        if !after.starts_with(')') {
+            break;
+        }
+        end += rest.len() - after.len() + 1;
+    }
+    let body = clause
+        .body
+        .first()
+        .map_or(end, |first| checker.range(first).start);
+    start..end.min(body).max(start)
 }

@@ -4,6 +4,7 @@
 pub mod bind_all_interfaces;
 pub mod blocking_io_in_async;
 pub mod broad_except;
+pub mod checker;
 pub mod cors_wildcard_credentials;
 pub mod db_pool_without_timeout;
 pub mod debug_in_production;

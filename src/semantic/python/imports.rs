@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use ruff_python_ast::{Expr, Stmt};
 use tree_sitter::Node;
 
 use crate::rules::node_text;
@@ -131,6 +132,68 @@ pub fn dotted_name(node: Node, source: &str) -> Option<String> {
 /// written (builtins such as `open`).
 pub fn qualified_name(node: Node, source: &str, imports: &Imports) -> Option<String> {
     let dotted = dotted_name(node, source)?;
+    let Some((head, rest)) = dotted.split_once('.') else {
+        return Some(imports.resolve(&dotted).unwrap_or(&dotted).to_string());
+    };
+    let resolved = imports.resolve(head)?;
+    Some(format!("{resolved}.{rest}"))
+}
+
+/// `import_bindings` of a statement of Ruff's tree (`python_ast`): `(local, target)`
+/// of each name it binds, the same pairs as the tree-sitter reading gives.
+pub fn import_bindings_of(statement: &Stmt) -> Vec<(String, String)> {
+    match statement {
+        Stmt::Import(import) => import
+            .names
+            .iter()
+            .map(|alias| match &alias.asname {
+                Some(local) => (local.to_string(), alias.name.to_string()),
+                None => {
+                    let first = alias.name.split('.').next().unwrap_or(&alias.name);
+                    (first.to_string(), first.to_string())
+                }
+            })
+            .collect(),
+        Stmt::ImportFrom(import) => {
+            // As written: `from ..pkg import x` targets `..pkg.x`, `from . import x` `..x`.
+            let module = match &import.module {
+                Some(module) => format!("{}{module}", ".".repeat(import.level as usize)),
+                None if import.level > 0 => ".".repeat(import.level as usize),
+                None => return Vec::new(),
+            };
+            import
+                .names
+                .iter()
+                .filter(|alias| alias.name.as_str() != "*")
+                .map(|alias| {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                    (local.to_string(), format!("{module}.{}", alias.name))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `dotted_name` of an expression of Ruff's tree.
+pub fn dotted_name_of(expression: &Expr) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut current = expression;
+    while let Expr::Attribute(attribute) = current {
+        parts.push(attribute.attr.as_str());
+        current = &attribute.value;
+    }
+    let Expr::Name(name) = current else {
+        return None;
+    };
+    parts.push(name.id.as_str());
+    parts.reverse();
+    Some(parts.join("."))
+}
+
+/// `qualified_name` of an expression of Ruff's tree.
+pub fn qualified_name_of(expression: &Expr, imports: &Imports) -> Option<String> {
+    let dotted = dotted_name_of(expression)?;
     let Some((head, rest)) = dotted.split_once('.') else {
         return Some(imports.resolve(&dotted).unwrap_or(&dotted).to_string());
     };

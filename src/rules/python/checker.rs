@@ -1,0 +1,264 @@
+//! The Python rules that read Ruff's tree (`syntax::python_ast`), run together in one
+//! traversal of each item: each rule names the node kinds it looks at (`Hooks`), and
+//! the traversal hands every node of a kind to the rules that asked for it (Ruff's
+//! `checkers/ast/analyze` works the same way). No rule walks the module on its own.
+//!
+//! Rules move here from the tree-sitter `ModuleFacts` one at a time (issue 13); both
+//! kinds run side by side in the meantime, under the same prefilters, coverage and
+//! cache keys.
+
+use std::cell::{Cell, OnceCell};
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt as walk_statements};
+use ruff_python_ast::visitor::{Visitor, walk_except_handler, walk_expr, walk_stmt};
+use ruff_python_ast::{ExceptHandler, ExceptHandlerExceptHandler, Expr, ExprCall, Stmt};
+use ruff_text_size::Ranged;
+
+use crate::rules::rule_set::RuleSet;
+use crate::rules::settings::RuleSettings;
+use crate::rules::{Check, Context, Coverage, Finding, RuleId};
+use crate::semantic::python::imports::{Imports, import_bindings_of};
+
+/// A rule's judgement of one node of kind `N`: it reports into the vector.
+pub type Hook<N> = fn(&Checker, &N, &mut Vec<Finding>);
+
+/// A rule's judgement of one `except` clause, told whether its `try` is `try ... except*`.
+pub type ExceptHook = fn(&Checker, &ExceptHandlerExceptHandler, bool, &mut Vec<Finding>);
+
+/// The node kinds a rule looks at, each with the function that judges one node.
+#[derive(Clone, Copy)]
+pub struct Hooks {
+    pub call: Option<Hook<ExprCall>>,
+    pub except_handler: Option<ExceptHook>,
+}
+
+impl Hooks {
+    pub const NONE: Hooks = Hooks {
+        call: None,
+        except_handler: None,
+    };
+}
+
+/// What a rule's hook reads besides its node: the source, where the current item
+/// stands in it, the module's imports and the file's settings.
+pub struct Checker<'c, 'a> {
+    pub source: &'a str,
+    pub settings: &'a RuleSettings,
+    pub path: Option<&'a Path>,
+    context: &'c Context<'a>,
+    /// Where the item being traversed starts: its tree's offsets are from there.
+    base: Cell<usize>,
+    imports: OnceCell<Imports>,
+}
+
+impl<'a> Checker<'_, 'a> {
+    /// The byte range of `node` in the source.
+    pub fn range(&self, node: &impl Ranged) -> Range<usize> {
+        let range = node.range();
+        let base = self.base.get();
+        base + usize::from(range.start())..base + usize::from(range.end())
+    }
+
+    /// The source text of `node` (empty if the tree and text disagree: never panics).
+    pub fn text(&self, node: &impl Ranged) -> &'a str {
+        self.source.get(self.range(node)).unwrap_or("")
+    }
+
+    /// What each imported name stands for, module-wide (imports inside functions too):
+    /// read from every item the audit covers and remembered for the ones it skips.
+    pub fn imports(&self) -> &Imports {
+        self.imports.get_or_init(|| {
+            let mut bindings = Vec::new();
+            for_each_covered_statement(self.context, |base, statement| {
+                let mut collector = ImportCollector {
+                    base,
+                    bindings: &mut bindings,
+                };
+                collector.visit_stmt(statement);
+            });
+            bindings.extend(self.context.coverage.remembered_imports.iter().cloned());
+            // Stable: the bindings of one statement keep their order.
+            bindings.sort_by_key(|(position, _, _)| *position);
+            Imports::from_bindings(bindings)
+        })
+    }
+}
+
+struct ImportCollector<'b> {
+    base: usize,
+    bindings: &'b mut Vec<(usize, String, String)>,
+}
+
+impl<'s> StatementVisitor<'s> for ImportCollector<'_> {
+    fn visit_stmt(&mut self, statement: &'s Stmt) {
+        if matches!(statement, Stmt::Import(_) | Stmt::ImportFrom(_)) {
+            let at = self.base + usize::from(statement.start());
+            self.bindings.extend(
+                import_bindings_of(statement)
+                    .into_iter()
+                    .map(|(local, target)| (at, local, target)),
+            );
+        } else {
+            walk_statements(self, statement);
+        }
+    }
+}
+
+/// Call `visit` with each top-level statement the audit covers (not one it skips),
+/// and the offset of its item.
+fn for_each_covered_statement<'c>(context: &'c Context, mut visit: impl FnMut(usize, &'c Stmt)) {
+    let coverage: &Coverage = context.coverage;
+    for item in context.syntax.items() {
+        let Some(ast) = item.python_ast(context.source) else {
+            continue;
+        };
+        let base = item.range.start;
+        for statement in &ast.body {
+            let start = base + usize::from(statement.start());
+            if coverage.skipped.is_empty()
+                || coverage
+                    .skipped
+                    .binary_search_by_key(&start, |range| range.start)
+                    .is_err()
+            {
+                visit(base, statement);
+            }
+        }
+    }
+}
+
+/// One enabled rule in the traversal: what it found so far, and whether it failed.
+struct Running {
+    id: RuleId,
+    hooks: Hooks,
+    found: Vec<Finding>,
+    failed: bool,
+}
+
+/// Run the rules of `rules` that read Ruff's tree over what `context` covers, in one
+/// traversal. Returns each rule's findings; a rule that panics is logged (once per
+/// process) and returns none, and the others carry on.
+pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
+    let mut running: Vec<Running> = rules
+        .rules()
+        .filter_map(|(id, rule)| match rule.check {
+            Check::Ast(hooks) => Some(Running {
+                id,
+                hooks,
+                found: Vec::new(),
+                failed: false,
+            }),
+            _ => None,
+        })
+        .collect();
+    if running.is_empty() {
+        return Vec::new();
+    }
+    // Test builds: a source may ask a rule to panic, as a bug in it would.
+    #[cfg(feature = "fault-injection")]
+    for rule in &mut running {
+        let id = rule.id.rule().id;
+        let outcome = crate::audit::in_rule(|| {
+            catch_unwind(|| crate::audit::inject_fault(id, context.source))
+        });
+        if let Err(panic) = outcome {
+            crate::audit::log_rule_failure_once(id, panic.as_ref());
+            rule.failed = true;
+        }
+    }
+    let checker = Checker {
+        source: context.source,
+        settings: context.settings,
+        path: context.path,
+        context,
+        base: Cell::new(0),
+        imports: OnceCell::new(),
+    };
+    let mut traversal = Traversal {
+        checker: &checker,
+        running: &mut running,
+        star_try: false,
+    };
+    for_each_covered_statement(context, |base, statement| {
+        traversal.checker.base.set(base);
+        traversal.visit_stmt(statement);
+    });
+    running
+        .into_iter()
+        .filter(|rule| !rule.failed)
+        .map(|rule| (rule.id, rule.found))
+        .collect()
+}
+
+struct Traversal<'c, 'a> {
+    checker: &'c Checker<'c, 'a>,
+    running: &'c mut [Running],
+    /// Inside the handlers of a `try ... except*`.
+    star_try: bool,
+}
+
+impl Traversal<'_, '_> {
+    /// Hand a node to every rule with a hook for its kind (`hook` picks it).
+    fn dispatch<H: Copy>(
+        &mut self,
+        hook: impl Fn(&Hooks) -> Option<H>,
+        call: impl Fn(H, &Checker, &mut Vec<Finding>),
+    ) {
+        for rule in self.running.iter_mut() {
+            let Some(function) = hook(&rule.hooks).filter(|_| !rule.failed) else {
+                continue;
+            };
+            let outcome = crate::audit::in_rule(|| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    call(function, self.checker, &mut rule.found)
+                }))
+            });
+            if let Err(panic) = outcome {
+                crate::audit::log_rule_failure_once(rule.id.rule().id, panic.as_ref());
+                rule.failed = true;
+                rule.found.clear();
+            }
+        }
+    }
+}
+
+/// Stack left when a level of the walk grows it, and by how much: an expression nests
+/// once per operator, so the walk recurses as deep as the statement is long
+/// (`python_ast::MAX_STATEMENT_BYTES`), and a debug build's frames are kilobytes.
+const STACK_RED_ZONE: usize = 128 * 1024;
+const STACK_GROWTH: usize = 4 * 1024 * 1024;
+
+impl<'s> Visitor<'s> for Traversal<'_, '_> {
+    fn visit_stmt(&mut self, statement: &'s Stmt) {
+        if let Stmt::Try(try_statement) = statement {
+            let outer = std::mem::replace(&mut self.star_try, try_statement.is_star);
+            walk_stmt(self, statement);
+            self.star_try = outer;
+            return;
+        }
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_stmt(self, statement));
+    }
+
+    fn visit_expr(&mut self, expression: &'s Expr) {
+        if let Expr::Call(call) = expression {
+            self.dispatch(
+                |hooks| hooks.call,
+                |hook, checker, found| hook(checker, call, found),
+            );
+        }
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression));
+    }
+
+    fn visit_except_handler(&mut self, handler: &'s ExceptHandler) {
+        let ExceptHandler::ExceptHandler(clause) = handler;
+        let star = self.star_try;
+        self.dispatch(
+            |hooks| hooks.except_handler,
+            |hook, checker, found| hook(checker, clause, star, found),
+        );
+        walk_except_handler(self, handler);
+    }
+}
