@@ -7,14 +7,16 @@
 //! kinds run side by side in the meantime, under the same prefilters, coverage and
 //! cache keys.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::OnceCell;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt as walk_statements};
 use ruff_python_ast::visitor::{Visitor, walk_except_handler, walk_expr, walk_stmt};
-use ruff_python_ast::{ExceptHandler, ExceptHandlerExceptHandler, Expr, ExprCall, Stmt};
+use ruff_python_ast::{
+    ExceptHandler, ExceptHandlerExceptHandler, Expr, ExprCall, Stmt, StmtFunctionDef,
+};
 use ruff_text_size::Ranged;
 
 use crate::rules::rule_set::RuleSet;
@@ -50,16 +52,42 @@ pub struct Checker<'c, 'a> {
     pub path: Option<&'a Path>,
     context: &'c Context<'a>,
     /// Where the item being traversed starts: its tree's offsets are from there.
-    base: Cell<usize>,
+    base: usize,
     imports: OnceCell<Imports>,
+    /// The module, then each function, lambda and class around the node being judged.
+    scopes: Vec<Scope<'c>>,
+}
+
+/// A scope the traversal is in, and how many `while` loops of it hold the node.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'s> {
+    pub kind: ScopeKind<'s>,
+    pub whiles: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ScopeKind<'s> {
+    Module,
+    /// A `def` (its decorators stand outside it; its parameters inside).
+    Function(&'s StmtFunctionDef),
+    Lambda,
+    /// A `class` (its bases and body).
+    Class,
 }
 
 impl<'a> Checker<'_, 'a> {
     /// The byte range of `node` in the source.
     pub fn range(&self, node: &impl Ranged) -> Range<usize> {
         let range = node.range();
-        let base = self.base.get();
-        base + usize::from(range.start())..base + usize::from(range.end())
+        self.base + usize::from(range.start())..self.base + usize::from(range.end())
+    }
+
+    /// The innermost scope around the node being judged.
+    pub fn scope(&self) -> Scope<'_> {
+        self.scopes.last().copied().unwrap_or(Scope {
+            kind: ScopeKind::Module,
+            whiles: 0,
+        })
     }
 
     /// The source text of `node` (empty if the tree and text disagree: never panics).
@@ -174,16 +202,17 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
         settings: context.settings,
         path: context.path,
         context,
-        base: Cell::new(0),
+        base: 0,
         imports: OnceCell::new(),
+        scopes: Vec::new(),
     };
     let mut traversal = Traversal {
-        checker: &checker,
+        checker,
         running: &mut running,
         star_try: false,
     };
     for_each_covered_statement(context, |base, statement| {
-        traversal.checker.base.set(base);
+        traversal.checker.base = base;
         traversal.visit_stmt(statement);
     });
     running
@@ -194,13 +223,34 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
 }
 
 struct Traversal<'c, 'a> {
-    checker: &'c Checker<'c, 'a>,
+    checker: Checker<'c, 'a>,
     running: &'c mut [Running],
     /// Inside the handlers of a `try ... except*`.
     star_try: bool,
 }
 
-impl Traversal<'_, '_> {
+impl<'c> Traversal<'c, '_> {
+    /// Walk inside a new scope.
+    fn within(&mut self, kind: ScopeKind<'c>, walk: impl FnOnce(&mut Self)) {
+        self.checker.scopes.push(Scope { kind, whiles: 0 });
+        walk(self);
+        self.checker.scopes.pop();
+    }
+
+    /// Walk a `while` statement (its test, body and `else`), counted in its scope.
+    fn in_while(&mut self, walk: impl FnOnce(&mut Self)) {
+        if self.checker.scopes.is_empty() {
+            self.checker.scopes.push(Scope {
+                kind: ScopeKind::Module,
+                whiles: 0,
+            });
+        }
+        let scope = self.checker.scopes.len() - 1;
+        self.checker.scopes[scope].whiles += 1;
+        walk(self);
+        self.checker.scopes[scope].whiles -= 1;
+    }
+
     /// Hand a node to every rule with a hook for its kind (`hook` picks it).
     fn dispatch<H: Copy>(
         &mut self,
@@ -213,7 +263,7 @@ impl Traversal<'_, '_> {
             };
             let outcome = crate::audit::in_rule(|| {
                 catch_unwind(AssertUnwindSafe(|| {
-                    call(function, self.checker, &mut rule.found)
+                    call(function, &self.checker, &mut rule.found)
                 }))
             });
             if let Err(panic) = outcome {
@@ -231,28 +281,70 @@ impl Traversal<'_, '_> {
 const STACK_RED_ZONE: usize = 128 * 1024;
 const STACK_GROWTH: usize = 4 * 1024 * 1024;
 
-impl<'s> Visitor<'s> for Traversal<'_, '_> {
-    fn visit_stmt(&mut self, statement: &'s Stmt) {
-        if let Stmt::Try(try_statement) = statement {
-            let outer = std::mem::replace(&mut self.star_try, try_statement.is_star);
-            walk_stmt(self, statement);
-            self.star_try = outer;
-            return;
+impl<'c> Visitor<'c> for Traversal<'c, '_> {
+    fn visit_stmt(&mut self, statement: &'c Stmt) {
+        match statement {
+            Stmt::Try(try_statement) => {
+                let outer = std::mem::replace(&mut self.star_try, try_statement.is_star);
+                walk_stmt(self, statement);
+                self.star_try = outer;
+            }
+            // Decorators are evaluated outside the definition; the rest is inside it.
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                self.within(ScopeKind::Function(function), |traversal| {
+                    if let Some(type_params) = &function.type_params {
+                        traversal.visit_type_params(type_params);
+                    }
+                    traversal.visit_parameters(&function.parameters);
+                    if let Some(returns) = &function.returns {
+                        traversal.visit_annotation(returns);
+                    }
+                    traversal.visit_body(&function.body);
+                });
+            }
+            Stmt::ClassDef(class) => {
+                for decorator in &class.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                self.within(ScopeKind::Class, |traversal| {
+                    if let Some(type_params) = &class.type_params {
+                        traversal.visit_type_params(type_params);
+                    }
+                    if let Some(arguments) = &class.arguments {
+                        traversal.visit_arguments(arguments);
+                    }
+                    traversal.visit_body(&class.body);
+                });
+            }
+            Stmt::While(_) => {
+                self.in_while(|traversal| walk_stmt(traversal, statement));
+            }
+            _ => stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_stmt(self, statement)),
         }
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_stmt(self, statement));
     }
 
-    fn visit_expr(&mut self, expression: &'s Expr) {
+    fn visit_expr(&mut self, expression: &'c Expr) {
         if let Expr::Call(call) = expression {
             self.dispatch(
                 |hooks| hooks.call,
                 |hook, checker, found| hook(checker, call, found),
             );
         }
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression));
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+            if let Expr::Lambda(_) = expression {
+                self.within(ScopeKind::Lambda, |traversal| {
+                    walk_expr(traversal, expression)
+                });
+            } else {
+                walk_expr(self, expression);
+            }
+        });
     }
 
-    fn visit_except_handler(&mut self, handler: &'s ExceptHandler) {
+    fn visit_except_handler(&mut self, handler: &'c ExceptHandler) {
         let ExceptHandler::ExceptHandler(clause) = handler;
         let star = self.star_try;
         self.dispatch(

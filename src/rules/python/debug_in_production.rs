@@ -42,15 +42,15 @@
 //! script named otherwise is reported (silence it with
 //! `# stackaudit: ignore[debug-in-production]`).
 
+use ruff_python_ast::{Expr, ExprCall};
+
+use super::arguments::{keyword_with_index, remove_argument};
+use super::checker::{Checker, Hooks};
 use super::file_kind::{is_dev_entrypoint, is_test_file};
-use super::{keyword_argument_node, remove_argument};
 use crate::language::Language;
 use crate::rules::projections::Projections;
-use crate::rules::{
-    Check, Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text, prefilter,
-};
-use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, PythonNode};
+use crate::rules::{Check, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, prefilter};
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "debug-in-production",
@@ -60,7 +60,10 @@ pub const RULE: Rule = Rule {
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],
     text_test: Some(passes_true_switch),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS,
 };
 
@@ -78,58 +81,48 @@ fn passes_true_switch(text: &str) -> bool {
     })
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_test_file(context.path) {
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    if is_test_file(checker.path) {
         return;
     }
-    let dev_entrypoint = is_dev_entrypoint(context.path);
-    let facts = context.python_facts();
-    let source = context.source;
-    let imports_flask = facts.semantic.imports.imports_module("flask");
-    for site in &facts.calls {
-        let Some(function) = site.call.field(Field::Function) else {
+    let imports = checker.imports();
+    let name = qualified_name_of(&call.func, imports);
+    let is_flask_run = matches!(&*call.func, Expr::Attribute(method) if method.attr.as_str() == "run")
+        && imports.imports_module("flask");
+    let (takes_debug, takes_reload) = match name.as_deref() {
+        Some("fastapi.FastAPI" | "starlette.applications.Starlette") => (true, false),
+        Some("uvicorn.run") => (true, true),
+        Some("uvicorn.Config") => (false, true),
+        _ if is_flask_run => (true, false),
+        _ => return,
+    };
+    let callee = name.unwrap_or_else(|| checker.text(&*call.func).to_string());
+    let mut switches = Vec::new();
+    if takes_debug {
+        switches.push((
+            "debug",
+            "shows tracebacks with local variables to anyone who triggers an error",
+        ));
+    }
+    if takes_reload && !is_dev_entrypoint(checker.path) {
+        switches.push((
+            "reload",
+            "restarts the server whenever a source file changes; it is for development",
+        ));
+    }
+    for (keyword, consequence) in switches {
+        let Some((index, argument)) = keyword_with_index(&call.arguments, keyword) else {
             continue;
         };
-        let name = qualified_name(function, source, &facts.semantic.imports);
-        let is_flask_run = imports_flask && site.method(source) == Some("run");
-        let (takes_debug, takes_reload) = match name.as_deref() {
-            Some("fastapi.FastAPI" | "starlette.applications.Starlette") => (true, false),
-            Some("uvicorn.run") => (true, true),
-            Some("uvicorn.Config") => (false, true),
-            _ if is_flask_run => (true, false),
-            _ => continue,
-        };
-        let callee = name.unwrap_or_else(|| node_text(function, source).to_string());
-        let mut switches = Vec::new();
-        if takes_debug {
-            switches.push((
-                "debug",
-                "shows tracebacks with local variables to anyone who triggers an error",
-            ));
+        if !matches!(&argument.value, Expr::BooleanLiteral(literal) if literal.value) {
+            continue;
         }
-        if takes_reload && !dev_entrypoint {
-            switches.push((
-                "reload",
-                "restarts the server whenever a source file changes; it is for development",
-            ));
-        }
-        for (keyword, consequence) in switches {
-            let Some(argument) = keyword_argument_node(site.call, keyword, source) else {
-                continue;
-            };
-            let is_true = argument
-                .field(Field::Value)
-                .is_some_and(|value| node_text(value, source) == "True");
-            if !is_true {
-                continue;
-            }
-            let mut finding = RULE.finding(
-                argument.byte_range(),
-                format!("`{keyword}=True` in `{callee}(...)` {consequence}"),
-            );
-            finding.fix = remove_argument(argument, source)
-                .map(|edit| Fix::unsafe_(format!("Remove `{keyword}=True`"), vec![edit]));
-            findings.push(finding);
-        }
+        let mut finding = RULE.finding(
+            checker.range(argument),
+            format!("`{keyword}=True` in `{callee}(...)` {consequence}"),
+        );
+        finding.fix = remove_argument(checker, &call.arguments, index)
+            .map(|edit| Fix::unsafe_(format!("Remove `{keyword}=True`"), vec![edit]));
+        findings.push(finding);
     }
 }

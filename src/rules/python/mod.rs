@@ -1,6 +1,7 @@
 //! Python rules and the helpers they share: name resolution through imports, scopes,
 //! statements and call arguments. Helpers read the tree only; they never report.
 
+pub mod arguments;
 pub mod bind_all_interfaces;
 pub mod blocking_io_in_async;
 pub mod broad_except;

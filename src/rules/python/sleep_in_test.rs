@@ -42,15 +42,14 @@
 //! not a test file. A sleep that really is the behaviour under test (a rate limiter's
 //! window) is reported; silence it with `# stackaudit: ignore[sleep-in-test]`.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, StmtFunctionDef};
 
+use super::checker::{Checker, Hooks, ScopeKind};
 use super::file_kind::is_test_file;
-use super::positional_arguments;
 use crate::language::Language;
-use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "sleep-in-test",
@@ -60,75 +59,72 @@ pub const RULE: Rule = Rule {
     summary: "A fixed `time.sleep`/`asyncio.sleep` in a test, waiting for something else",
     triggers: &["sleep"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS,
 };
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if !is_test_file(context.path) {
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    if !is_test_file(checker.path) {
         return;
     }
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        let Some(name) = site
-            .call
-            .field(Field::Function)
-            .and_then(|function| qualified_name(function, source, &facts.semantic.imports))
-            .filter(|name| matches!(name.as_str(), "time.sleep" | "asyncio.sleep"))
-        else {
-            continue;
-        };
-        let Some(seconds) = positional_arguments(site.call)
-            .first()
-            .copied()
-            .filter(|argument| is_number(*argument))
-        else {
-            continue;
-        };
-        let seconds_text = node_text(seconds, source);
-        if seconds_text
-            .trim_start_matches('0')
-            .trim_start_matches('.')
-            .trim_start_matches('0')
-            .is_empty()
-        {
-            continue; // `sleep(0)`: a yield, not a wait
-        }
-        let Some(function) = site
-            .scope
-            .filter(|scope| scope.python_kind() == Kind::FunctionDefinition)
-        else {
-            continue;
-        };
-        if !is_test_or_setup(function, source) || polls(site.call, function, facts) {
-            continue;
-        }
-        findings.push(RULE.finding(
-            site.call.byte_range(),
-            format!(
-                "`{name}({seconds_text})` waits a fixed time in a test: slow when the wait is too long, flaky when it is too short"
-            ),
-        ));
+    let Some(name) = qualified_name_of(&call.func, checker.imports())
+        .filter(|name| matches!(name.as_str(), "time.sleep" | "asyncio.sleep"))
+    else {
+        return;
+    };
+    let Some(seconds) = call
+        .arguments
+        .args
+        .first()
+        .filter(|argument| is_number(argument))
+    else {
+        return;
+    };
+    let seconds_text = checker.text(seconds);
+    if seconds_text
+        .trim_start_matches('0')
+        .trim_start_matches('.')
+        .trim_start_matches('0')
+        .is_empty()
+    {
+        return; // `sleep(0)`: a yield, not a wait
     }
+    let scope = checker.scope();
+    let ScopeKind::Function(function) = scope.kind else {
+        return;
+    };
+    // A sleep in a `while` loop of the function polls a condition.
+    if !is_test_or_setup(checker, function) || scope.whiles > 0 {
+        return;
+    }
+    findings.push(RULE.finding(
+        checker.range(call),
+        format!(
+            "`{name}({seconds_text})` waits a fixed time in a test: slow when the wait is too long, flaky when it is too short"
+        ),
+    ));
 }
 
-fn is_number(node: Node) -> bool {
-    match node.python_kind() {
-        Kind::Integer | Kind::Float => true,
-        Kind::BinaryOperator => {
-            node.field(Field::Left).is_some_and(is_number)
-                && node.field(Field::Right).is_some_and(is_number)
+/// A number, or arithmetic on numbers (`0.1 * 5`). Iterative: an operand chain nests
+/// once per operator.
+fn is_number(expression: &Expr) -> bool {
+    let mut pending = vec![expression];
+    while let Some(expression) = pending.pop() {
+        match expression {
+            Expr::NumberLiteral(_) => {}
+            Expr::BinOp(operation) => pending.extend([&*operation.left, &*operation.right]),
+            _ => return false,
         }
-        _ => false,
     }
+    true
 }
 
 /// A test, a setup method, or a pytest fixture.
-fn is_test_or_setup(function: Node, source: &str) -> bool {
-    let name = function
-        .field(Field::Name)
-        .map_or("", |name| node_text(name, source));
+fn is_test_or_setup(checker: &Checker, function: &StmtFunctionDef) -> bool {
+    let name = function.name.as_str();
     if name.starts_with("test")
         || matches!(
             name,
@@ -139,23 +135,7 @@ fn is_test_or_setup(function: Node, source: &str) -> bool {
     }
     // `@pytest.fixture` (or `@fixture`, `@pytest_asyncio.fixture(...)`) on the `def`.
     function
-        .parent()
-        .filter(|parent| parent.python_kind() == Kind::DecoratedDefinition)
-        .is_some_and(|decorated| {
-            let mut cursor = decorated.walk();
-            decorated
-                .children(&mut cursor)
-                .filter(|child| child.python_kind() == Kind::Decorator)
-                .any(|decorator| node_text(decorator, source).contains("fixture"))
-        })
-}
-
-/// The sleep sits in a `while` loop inside the function: it polls a condition.
-fn polls(call: Node, function: Node, facts: &super::ModuleFacts) -> bool {
-    let ancestors = facts.ancestry.ancestors(call);
-    ancestors
+        .decorator_list
         .iter()
-        .rev()
-        .take_while(|ancestor| ancestor.id() != function.id())
-        .any(|ancestor| ancestor.python_kind() == Kind::WhileStatement)
+        .any(|decorator| checker.text(decorator).contains("fixture"))
 }
