@@ -421,11 +421,16 @@ fn projection_hashes(
     header.update(source.get(..header_end).unwrap_or("").as_bytes());
     header.write_usize(header_end);
     let imports = &mut hashers[Projections::IMPORTS.index()];
-    for (_, local, target) in facts.semantic.imports.ordered() {
-        imports.update(local.as_bytes());
-        imports.write_u8(0);
-        imports.update(target.as_bytes());
-        imports.write_u8(0);
+    // Both readings while the rules move to Ruff's tree: they can disagree on broken code.
+    let ruff_imports = crate::rules::python::checker::module_imports(context);
+    for reading in [&facts.semantic.imports, &ruff_imports] {
+        for (_, local, target) in reading.ordered() {
+            imports.update(local.as_bytes());
+            imports.write_u8(0);
+            imports.update(target.as_bytes());
+            imports.write_u8(0);
+        }
+        imports.write_u8(1);
     }
     // Module-level statements: what rules read from them while auditing a definition
     // (see `module_statement_facts`). Their own findings are recomputed every time.

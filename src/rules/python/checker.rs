@@ -95,24 +95,29 @@ impl<'a> Checker<'_, 'a> {
         self.source.get(self.range(node)).unwrap_or("")
     }
 
-    /// What each imported name stands for, module-wide (imports inside functions too):
-    /// read from every item the audit covers and remembered for the ones it skips.
+    /// What each imported name stands for, module-wide (`module_imports`).
     pub fn imports(&self) -> &Imports {
-        self.imports.get_or_init(|| {
-            let mut bindings = Vec::new();
-            for_each_covered_statement(self.context, |base, statement| {
-                let mut collector = ImportCollector {
-                    base,
-                    bindings: &mut bindings,
-                };
-                collector.visit_stmt(statement);
-            });
-            bindings.extend(self.context.coverage.remembered_imports.iter().cloned());
-            // Stable: the bindings of one statement keep their order.
-            bindings.sort_by_key(|(position, _, _)| *position);
-            Imports::from_bindings(bindings)
-        })
+        self.imports.get_or_init(|| module_imports(self.context))
     }
+}
+
+/// What each imported name of the module stands for (imports inside functions too),
+/// read from every item, skipped or not: an item's tree is kept with it, so this needs
+/// no memory of what skipped items held (which the tree-sitter reading of a broken item
+/// may disagree with).
+pub fn module_imports(context: &Context) -> Imports {
+    let mut bindings = Vec::new();
+    for item in context.syntax.items() {
+        let Some(ast) = item.python_ast(context.source) else {
+            continue;
+        };
+        let mut collector = ImportCollector {
+            base: item.range.start,
+            bindings: &mut bindings,
+        };
+        collector.visit_body(&ast.body);
+    }
+    Imports::from_bindings(bindings)
 }
 
 struct ImportCollector<'b> {

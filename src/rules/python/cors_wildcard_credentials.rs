@@ -39,14 +39,14 @@
 //! Origins read from settings (`allow_origins=settings.CORS_ORIGINS`) are not followed;
 //! a wildcard that reaches the middleware that way is not reported.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall};
 
-use super::{keyword_argument, positional_arguments, string_value};
+use super::checker::{Checker, Hooks};
+use super::helpers::{is_true, method_name, string_value};
 use crate::language::Language;
-use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "cors-wildcard-credentials",
@@ -56,88 +56,78 @@ pub const RULE: Rule = Rule {
     summary: "CORS that allows any origin with credentials (any site can act as the user)",
     triggers: &["CORS"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS,
 };
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        let call = site.call;
-        let Some(function) = call.field(Field::Function) else {
-            continue;
-        };
-        let name = qualified_name(function, source, &facts.semantic.imports).unwrap_or_default();
-        let is_flask_cors = matches!(name.as_str(), "flask_cors.CORS" | "flask_cors.cross_origin");
-        let configures_middleware = site.method(source) == Some("add_middleware")
-            || name.ends_with("middleware.Middleware");
-        let is_starlette_cors = configures_middleware
-            && positional_arguments(call)
-                .first()
-                .is_some_and(|middleware| {
-                    qualified_name(*middleware, source, &facts.semantic.imports)
-                        .is_some_and(|middleware| middleware.ends_with("CORSMiddleware"))
-                });
-        let (origins, credentials) = if is_starlette_cors {
-            let origins = keyword_argument(call, "allow_origins", source)
-                .filter(|origins| lists_wildcard(*origins, source))
-                .or_else(|| {
-                    keyword_argument(call, "allow_origin_regex", source).filter(|regex| {
-                        matches!(string_value(*regex, source), Some(".*" | "^.*$" | ".+"))
-                    })
-                });
-            (origins, keyword_argument(call, "allow_credentials", source))
-        } else if is_flask_cors {
-            // flask-cors allows every origin unless told otherwise.
-            let origins = match keyword_argument(call, "origins", source) {
-                Some(origins) => lists_wildcard(origins, source).then_some(origins),
-                None if keyword_argument(call, "resources", source).is_none() => Some(function),
-                None => None,
-            };
-            (
-                origins,
-                keyword_argument(call, "supports_credentials", source),
-            )
-        } else {
-            continue;
-        };
-        let Some(origins) = origins else {
-            continue;
-        };
-        let with_credentials = credentials.is_some_and(|value| node_text(value, source) == "True");
-        let finding = if with_credentials {
-            let credentials = credentials.map_or("", |value| {
-                node_text(value.parent().unwrap_or(value), source)
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    let imports = checker.imports();
+    let keyword = |name: &str| call.arguments.find_keyword(name);
+    let name = qualified_name_of(&call.func, imports).unwrap_or_default();
+    let is_flask_cors = matches!(name.as_str(), "flask_cors.CORS" | "flask_cors.cross_origin");
+    let configures_middleware =
+        method_name(call) == Some("add_middleware") || name.ends_with("middleware.Middleware");
+    let is_starlette_cors = configures_middleware
+        && call.arguments.args.first().is_some_and(|middleware| {
+            qualified_name_of(middleware, imports)
+                .is_some_and(|middleware| middleware.ends_with("CORSMiddleware"))
+        });
+    let (origins, credentials) = if is_starlette_cors {
+        let origins = keyword("allow_origins")
+            .map(|origins| &origins.value)
+            .filter(|origins| lists_wildcard(origins))
+            .or_else(|| {
+                keyword("allow_origin_regex")
+                    .map(|regex| &regex.value)
+                    .filter(|regex| matches!(string_value(regex), Some(".*" | "^.*$" | ".+")))
             });
-            RULE.finding(
-                origins.byte_range(),
-                format!(
-                    "CORS allows every origin with `{credentials}`: any website a logged-in user visits can call this API as them and read the answers"
-                ),
-            )
-        } else {
+        (origins, keyword("allow_credentials"))
+    } else if is_flask_cors {
+        // flask-cors allows every origin unless told otherwise.
+        let origins = match keyword("origins") {
+            Some(origins) => lists_wildcard(&origins.value).then_some(&origins.value),
+            None if keyword("resources").is_none() => Some(&*call.func),
+            None => None,
+        };
+        (origins, keyword("supports_credentials"))
+    } else {
+        return;
+    };
+    let Some(origins) = origins else {
+        return;
+    };
+    let finding = match credentials.filter(|credentials| is_true(&credentials.value)) {
+        Some(credentials) => RULE.finding(
+            checker.range(origins),
+            format!(
+                "CORS allows every origin with `{}`: any website a logged-in user visits can call this API as them and read the answers",
+                checker.text(credentials)
+            ),
+        ),
+        None => {
             let mut finding = RULE.finding(
-                origins.byte_range(),
+                checker.range(origins),
                 "CORS allows every origin: right for a public, read-only API; list your front ends' origins otherwise",
             );
             finding.severity = Severity::Info;
             finding
-        };
-        findings.push(finding);
-    }
+        }
+    };
+    findings.push(finding);
 }
 
 /// `"*"`, `["*"]`, `("*",)`, `["https://a", "*"]`.
-fn lists_wildcard(origins: Node, source: &str) -> bool {
-    match origins.python_kind() {
-        Kind::String => string_value(origins, source) == Some("*"),
-        Kind::List | Kind::Tuple | Kind::Set => {
-            let mut cursor = origins.walk();
-            origins
-                .named_children(&mut cursor)
-                .any(|item| string_value(item, source) == Some("*"))
-        }
-        _ => false,
+fn lists_wildcard(origins: &Expr) -> bool {
+    match origins {
+        Expr::List(list) => list.elts.iter().any(|item| string_value(item) == Some("*")),
+        Expr::Tuple(tuple) => tuple
+            .elts
+            .iter()
+            .any(|item| string_value(item) == Some("*")),
+        Expr::Set(set) => set.elts.iter().any(|item| string_value(item) == Some("*")),
+        _ => string_value(origins) == Some("*"),
     }
 }

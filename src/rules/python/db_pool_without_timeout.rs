@@ -44,16 +44,14 @@
 //! reported. Settings applied later (`engine.pool` replaced, `execution_options`) are not
 //! seen.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall};
 
-use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments};
+use super::checker::{Checker, Hooks};
+use super::helpers::{add_keyword_arguments, has_dictionary_splat};
 use crate::language::Language;
-use crate::rules::{
-    Check, Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
-};
-use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "db-pool-without-timeout",
@@ -68,7 +66,10 @@ pub const RULE: Rule = Rule {
         "ConnectionPool",
     ],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS,
 };
 
@@ -94,76 +95,68 @@ const NON_QUEUEING_POOLS: &[&str] = &[
     "AssertionPool",
 ];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        let call = site.call;
-        let Some(function) = call.field(Field::Function) else {
-            continue;
-        };
-        let Some(name) = qualified_name(function, source, &facts.semantic.imports) else {
-            continue;
-        };
-        if has_dictionary_splat(call) {
-            continue;
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    let Some(name) = qualified_name_of(&call.func, checker.imports()) else {
+        return;
+    };
+    let arguments = &call.arguments;
+    if has_dictionary_splat(arguments) {
+        return;
+    }
+    let has = |keyword: &str| arguments.find_keyword(keyword).is_some();
+    let (missing, consequence): (Vec<&str>, &str) = if ENGINE_FACTORIES.contains(&name.as_str()) {
+        if is_sqlite_or_unpooled(checker, call) {
+            return;
         }
-        let has = |keyword: &str| keyword_argument(call, keyword, source).is_some();
-        let (missing, consequence): (Vec<&str>, &str) = if ENGINE_FACTORIES.contains(&name.as_str())
-        {
-            if is_sqlite_or_unpooled(call, source) {
-                continue;
+        let missing: Vec<&str> = ["pool_timeout", "pool_pre_ping"]
+            .into_iter()
+            .filter(|keyword| !has(keyword))
+            .collect();
+        let consequence = match missing.as_slice() {
+            ["pool_timeout"] => "a request waits an implicit 30 s for a free connection",
+            ["pool_pre_ping"] => {
+                "connections the server dropped while idle fail the first request that gets them"
             }
-            let missing: Vec<&str> = ["pool_timeout", "pool_pre_ping"]
+            _ => {
+                "a request waits an implicit 30 s for a free connection, and connections dropped while idle fail on first use"
+            }
+        };
+        (missing, consequence)
+    } else if name == "asyncpg.create_pool" {
+        if has("timeout") || has("command_timeout") {
+            return;
+        }
+        (vec!["command_timeout"], "its queries never time out")
+    } else if PSYCOPG_POOLS.contains(&name.as_str()) {
+        (
+            vec!["timeout"]
                 .into_iter()
                 .filter(|keyword| !has(keyword))
-                .collect();
-            let consequence = match missing.as_slice() {
-                ["pool_timeout"] => "a request waits an implicit 30 s for a free connection",
-                ["pool_pre_ping"] => {
-                    "connections the server dropped while idle fail the first request that gets them"
-                }
-                _ => {
-                    "a request waits an implicit 30 s for a free connection, and connections dropped while idle fail on first use"
-                }
-            };
-            (missing, consequence)
-        } else if name == "asyncpg.create_pool" {
-            if has("timeout") || has("command_timeout") {
-                continue;
-            }
-            (vec!["command_timeout"], "its queries never time out")
-        } else if PSYCOPG_POOLS.contains(&name.as_str()) {
-            (
-                vec!["timeout"]
-                    .into_iter()
-                    .filter(|keyword| !has(keyword))
-                    .collect(),
-                "a request waits an implicit 30 s for a free connection",
-            )
-        } else {
-            continue;
-        };
-        if missing.is_empty() {
-            continue;
-        }
-        let listed = missing
-            .iter()
-            .map(|keyword| format!("`{keyword}`"))
-            .collect::<Vec<_>>()
-            .join(" or ");
-        let mut finding = RULE.finding(
-            function.byte_range(),
-            format!("`{name}` has no {listed}: {consequence}"),
-        );
-        let arguments: Vec<String> = missing
-            .iter()
-            .map(|keyword| fixed_argument(keyword))
-            .collect();
-        finding.fix = add_keyword_arguments(call, &arguments, source)
-            .map(|edit| Fix::unsafe_(format!("Add `{}`", arguments.join(", ")), vec![edit]));
-        findings.push(finding);
+                .collect(),
+            "a request waits an implicit 30 s for a free connection",
+        )
+    } else {
+        return;
+    };
+    if missing.is_empty() {
+        return;
     }
+    let listed = missing
+        .iter()
+        .map(|keyword| format!("`{keyword}`"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let mut finding = RULE.finding(
+        checker.range(&*call.func),
+        format!("`{name}` has no {listed}: {consequence}"),
+    );
+    let added: Vec<String> = missing
+        .iter()
+        .map(|keyword| fixed_argument(keyword))
+        .collect();
+    finding.fix = add_keyword_arguments(checker, arguments, &added)
+        .map(|edit| Fix::unsafe_(format!("Add `{}`", added.join(", ")), vec![edit]));
+    findings.push(finding);
 }
 
 fn fixed_argument(keyword: &str) -> String {
@@ -175,20 +168,22 @@ fn fixed_argument(keyword: &str) -> String {
 }
 
 /// A literal SQLite URL, or a pool class that never queues requests.
-fn is_sqlite_or_unpooled(call: Node, source: &str) -> bool {
-    let url = positional_arguments(call)
+fn is_sqlite_or_unpooled(checker: &Checker, call: &ExprCall) -> bool {
+    let arguments = &call.arguments;
+    let url = arguments
+        .args
         .first()
-        .copied()
-        .or_else(|| keyword_argument(call, "url", source));
+        .or_else(|| arguments.find_keyword("url").map(|keyword| &keyword.value));
     let sqlite = url.is_some_and(|url| {
-        url.python_kind() == Kind::String
-            && node_text(url, source)
+        matches!(url, Expr::StringLiteral(_) | Expr::FString(_))
+            && checker
+                .text(url)
                 .trim_start_matches(|c: char| c.is_ascii_alphabetic() && c != 's')
                 .trim_start_matches(['"', '\''])
                 .starts_with("sqlite")
     });
-    let unpooled = keyword_argument(call, "poolclass", source).is_some_and(|class| {
-        let text = node_text(class, source);
+    let unpooled = arguments.find_keyword("poolclass").is_some_and(|class| {
+        let text = checker.text(&class.value);
         let last = text.rsplit('.').next().unwrap_or(text);
         NON_QUEUEING_POOLS.contains(&last)
     });

@@ -44,9 +44,9 @@
 
 use ruff_python_ast::{Expr, ExprCall};
 
-use super::arguments::{keyword_with_index, remove_argument};
 use super::checker::{Checker, Hooks};
 use super::file_kind::{is_dev_entrypoint, is_test_file};
+use super::helpers::{keyword_with_index, remove_argument};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, prefilter};

@@ -1,7 +1,6 @@
 //! Python rules and the helpers they share: name resolution through imports, scopes,
 //! statements and call arguments. Helpers read the tree only; they never report.
 
-pub mod arguments;
 pub mod bind_all_interfaces;
 pub mod blocking_io_in_async;
 pub mod broad_except;
@@ -14,6 +13,7 @@ pub mod file_kind;
 pub mod fk_without_index;
 pub mod global_mutable_state;
 pub mod hardcoded_secret;
+pub mod helpers;
 pub mod http_without_timeout;
 pub mod import_inside_function;
 pub mod missing_auth_dependency;

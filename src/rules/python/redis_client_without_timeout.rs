@@ -41,15 +41,15 @@
 //! settings object cannot be seen, so `redis.from_url(settings.REDIS_URL)` is reported
 //! even when that URL carries `?socket_timeout=5`.
 
-use super::{add_keyword_arguments, has_dictionary_splat, keyword_argument, positional_arguments};
+use ruff_python_ast::{Expr, ExprCall};
+
+use super::checker::{Checker, Hooks};
+use super::helpers::{add_keyword_arguments, has_dictionary_splat};
 use crate::language::Language;
 use crate::rules::projections::Projections;
-use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
-};
-use crate::semantic::python::imports::qualified_name;
+use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::semantic::python::imports::qualified_name_of;
 use crate::semantic::python::kinds::{REDIS_POOL_CONSTRUCTORS, is_redis_client_constructor};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "redis-client-without-timeout",
@@ -59,71 +59,73 @@ pub const RULE: Rule = Rule {
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS,
 };
 
 /// The seconds the fix sets for both timeouts.
 const TIMEOUT_SECONDS: u64 = 5;
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        let Some(function) = site.call.field(Field::Function) else {
-            continue;
-        };
-        let Some(name) = qualified_name(function, source, &facts.semantic.imports).filter(|name| {
-            is_redis_client_constructor(name) || REDIS_POOL_CONSTRUCTORS.contains(&name.as_str())
-        }) else {
-            continue;
-        };
-        let call = site.call;
-        if has_dictionary_splat(call) || keyword_argument(call, "connection_pool", source).is_some()
-        {
-            continue;
-        }
-        let socket_timeout = keyword_argument(call, "socket_timeout", source);
-        if socket_timeout.is_some_and(|value| node_text(value, source) != "None") {
-            continue;
-        }
-        if name.ends_with("from_url") && url_sets_timeout(call, source) {
-            continue;
-        }
-        let mut finding = RULE.finding(
-            function.byte_range(),
-            format!(
-                "`{name}` has no `socket_timeout`: when Redis stops answering, every command on it waits forever"
-            ),
-        );
-        finding.fix = match socket_timeout {
-            Some(none) => Some(Fix::unsafe_(
-                format!("Set `socket_timeout={TIMEOUT_SECONDS}`"),
-                vec![Edit::replace(
-                    none.byte_range(),
-                    TIMEOUT_SECONDS.to_string(),
-                )],
-            )),
-            None => {
-                let mut missing = vec![format!("socket_timeout={TIMEOUT_SECONDS}")];
-                if keyword_argument(call, "socket_connect_timeout", source).is_none() {
-                    missing.push(format!("socket_connect_timeout={TIMEOUT_SECONDS}"));
-                }
-                add_keyword_arguments(call, &missing, source)
-                    .map(|edit| Fix::unsafe_(format!("Add `{}`", missing.join(", ")), vec![edit]))
-            }
-        };
-        findings.push(finding);
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    let Some(name) = qualified_name_of(&call.func, checker.imports()).filter(|name| {
+        is_redis_client_constructor(name) || REDIS_POOL_CONSTRUCTORS.contains(&name.as_str())
+    }) else {
+        return;
+    };
+    let arguments = &call.arguments;
+    if has_dictionary_splat(arguments) || arguments.find_keyword("connection_pool").is_some() {
+        return;
     }
+    let socket_timeout = arguments
+        .find_keyword("socket_timeout")
+        .map(|keyword| &keyword.value);
+    if socket_timeout.is_some_and(|value| !value.is_none_literal_expr()) {
+        return;
+    }
+    if name.ends_with("from_url") && url_sets_timeout(checker, call) {
+        return;
+    }
+    let mut finding = RULE.finding(
+        checker.range(&*call.func),
+        format!(
+            "`{name}` has no `socket_timeout`: when Redis stops answering, every command on it waits forever"
+        ),
+    );
+    finding.fix = match socket_timeout {
+        Some(none) => Some(Fix::unsafe_(
+            format!("Set `socket_timeout={TIMEOUT_SECONDS}`"),
+            vec![Edit::replace(
+                checker.range(none),
+                TIMEOUT_SECONDS.to_string(),
+            )],
+        )),
+        None => {
+            let mut missing = vec![format!("socket_timeout={TIMEOUT_SECONDS}")];
+            if arguments.find_keyword("socket_connect_timeout").is_none() {
+                missing.push(format!("socket_connect_timeout={TIMEOUT_SECONDS}"));
+            }
+            add_keyword_arguments(checker, arguments, &missing)
+                .map(|edit| Fix::unsafe_(format!("Add `{}`", missing.join(", ")), vec![edit]))
+        }
+    };
+    findings.push(finding);
 }
 
 /// `from_url("redis://...?socket_timeout=5")`: the URL literal sets the timeout.
-fn url_sets_timeout(call: tree_sitter::Node, source: &str) -> bool {
-    positional_arguments(call)
+fn url_sets_timeout(checker: &Checker, call: &ExprCall) -> bool {
+    call.arguments
+        .args
         .first()
-        .copied()
-        .or_else(|| keyword_argument(call, "url", source))
+        .or_else(|| {
+            call.arguments
+                .find_keyword("url")
+                .map(|keyword| &keyword.value)
+        })
         .is_some_and(|url| {
-            url.python_kind() == Kind::String && node_text(url, source).contains("socket_timeout=")
+            matches!(url, Expr::StringLiteral(_) | Expr::FString(_))
+                && checker.text(url).contains("socket_timeout=")
         })
 }

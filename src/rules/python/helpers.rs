@@ -1,0 +1,126 @@
+//! Helpers over Ruff's tree that the Python rules share: call arguments and the
+//! values of literals.
+
+use ruff_python_ast::{Arguments, Expr, Keyword};
+
+use super::checker::Checker;
+use crate::rules::{Edit, indentation_at, line_end, newline_of};
+
+/// The edit that removes the argument at `index` (in source order) of `arguments`, with
+/// the comma that separates it; `None` when a comment stands in what would go.
+pub fn remove_argument(checker: &Checker, arguments: &Arguments, index: usize) -> Option<Edit> {
+    let all: Vec<_> = arguments
+        .iter_source_order()
+        .map(|argument| checker.range(&argument))
+        .collect();
+    let argument = all.get(index)?.clone();
+    let range = if let Some(next) = all.get(index + 1) {
+        // `a, debug=True, b` -> `a, b`: up to the next argument.
+        argument.start..next.start
+    } else if let Some(previous) = index.checked_sub(1).and_then(|i| all.get(i)) {
+        // The last one: from the end of the previous argument (its comma goes too).
+        previous.end..argument.end
+    } else {
+        // The only one: `f(debug=True,)` -> `f()`.
+        let close = checker.range(arguments).end.checked_sub(1)?;
+        argument.start..close.max(argument.end)
+    };
+    if checker.source.get(range.clone())?.contains('#') {
+        return None; // a comment in between would go with it
+    }
+    Some(Edit::replace(range, ""))
+}
+
+/// The keyword argument `name=` of a call, with its index among the arguments in
+/// source order (what `remove_argument` takes).
+pub fn keyword_with_index<'a>(
+    arguments: &'a Arguments,
+    name: &str,
+) -> Option<(usize, &'a Keyword)> {
+    arguments
+        .iter_source_order()
+        .enumerate()
+        .find_map(|(index, argument)| match argument {
+            ruff_python_ast::ArgOrKeyword::Keyword(keyword)
+                if keyword.arg.as_ref().is_some_and(|arg| arg.as_str() == name) =>
+            {
+                Some((index, keyword))
+            }
+            _ => None,
+        })
+}
+
+/// The value of a plain string literal (not an f-string, bytes, or an implicit
+/// concatenation of several).
+pub fn string_value(expression: &Expr) -> Option<&str> {
+    match expression {
+        Expr::StringLiteral(literal) if !literal.value.is_implicit_concatenated() => {
+            Some(literal.value.to_str())
+        }
+        _ => None,
+    }
+}
+
+/// The literal `True`.
+pub fn is_true(expression: &Expr) -> bool {
+    matches!(expression, Expr::BooleanLiteral(literal) if literal.value)
+}
+
+/// `receiver.name(...)`: the method's name, when the callee is an attribute.
+pub fn method_name(call: &ruff_python_ast::ExprCall) -> Option<&str> {
+    match &*call.func {
+        Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+        _ => None,
+    }
+}
+
+/// `**kwargs` among the arguments: any keyword may come through it.
+pub fn has_dictionary_splat(arguments: &Arguments) -> bool {
+    arguments
+        .keywords
+        .iter()
+        .any(|keyword| keyword.arg.is_none())
+}
+
+/// The edit that adds `keywords` (`name=value` each) at the end of a call's arguments,
+/// in the call's layout: one per line when its arguments are (with a trailing comma),
+/// else after the last argument. `None` for a call whose parentheses are not both
+/// there, or whose only argument is a bare generator (`f(x for x in y)`).
+pub fn add_keyword_arguments(
+    checker: &Checker,
+    arguments: &Arguments,
+    keywords: &[String],
+) -> Option<Edit> {
+    let source = checker.source;
+    let range = checker.range(arguments);
+    if keywords.is_empty() || !source.get(range.clone())?.ends_with(')') {
+        return None;
+    }
+    let close = range.end - 1;
+    if let [Expr::Generator(generator)] = &*arguments.args
+        && !generator.parenthesized
+    {
+        return None;
+    }
+    let joined = keywords.join(", ");
+    let Some(last) = arguments.iter_source_order().last() else {
+        return Some(Edit::insert(close, joined));
+    };
+    let last = checker.range(&last);
+    let after_last = source.get(last.end..close)?;
+    let trailing_comma = after_last.trim_start().starts_with(',');
+    let one_per_line =
+        source.get(range.start..last.start)?.contains('\n') && after_last.contains('\n');
+    if one_per_line && trailing_comma {
+        let indentation = indentation_at(source, last.start);
+        let newline = newline_of(source);
+        let lines: String = keywords
+            .iter()
+            .map(|keyword| format!("{newline}{indentation}{keyword},"))
+            .collect();
+        let comma = last.end + after_last.find(',')? + 1;
+        // At the end of the comma's line, after any comment that ends it.
+        return Some(Edit::insert(line_end(source, comma), lines));
+    }
+    Some(Edit::insert(last.end, format!(", {joined}")))
+}
