@@ -13,9 +13,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt as walk_statements};
-use ruff_python_ast::visitor::{Visitor, walk_except_handler, walk_expr, walk_stmt};
+use ruff_python_ast::visitor::{
+    Visitor, walk_except_handler, walk_expr, walk_keyword, walk_parameter, walk_stmt,
+};
 use ruff_python_ast::{
-    ExceptHandler, ExceptHandlerExceptHandler, Expr, ExprCall, Stmt, StmtFunctionDef,
+    ExceptHandler, ExceptHandlerExceptHandler, Expr, ExprCall, ExprStringLiteral, Keyword,
+    ParameterWithDefault, Parameters, Stmt, StmtFunctionDef,
 };
 use ruff_text_size::Ranged;
 
@@ -35,13 +38,27 @@ pub type ExceptHook = fn(&Checker, &ExceptHandlerExceptHandler, bool, &mut Vec<F
 pub struct Hooks {
     pub call: Option<Hook<ExprCall>>,
     pub except_handler: Option<ExceptHook>,
+    /// A string literal (plain or implicitly concatenated; not f-strings or bytes).
+    pub string: Option<Hook<ExprStringLiteral>>,
 }
 
 impl Hooks {
     pub const NONE: Hooks = Hooks {
         call: None,
         except_handler: None,
+        string: None,
     };
+}
+
+/// A node that holds the one being judged, as `Checker::parent` tells it.
+#[derive(Debug, Clone, Copy)]
+pub enum Parent<'s> {
+    Statement(&'s Stmt),
+    Expression(&'s Expr),
+    /// `name=value` in a call (the value stands under it).
+    Keyword(&'s Keyword),
+    /// A parameter with a default (the default stands under it).
+    Parameter(&'s ParameterWithDefault),
 }
 
 /// What a rule's hook reads besides its node: the source, where the current item
@@ -56,6 +73,8 @@ pub struct Checker<'c, 'a> {
     imports: OnceCell<Imports>,
     /// The module, then each function, lambda and class around the node being judged.
     scopes: Vec<Scope<'c>>,
+    /// The nodes that hold the one being judged, outermost first.
+    parents: Vec<Parent<'c>>,
 }
 
 /// A scope the traversal is in, and how many `while` loops of it hold the node.
@@ -75,11 +94,17 @@ pub enum ScopeKind<'s> {
     Class,
 }
 
-impl<'a> Checker<'_, 'a> {
+impl<'c, 'a> Checker<'c, 'a> {
     /// The byte range of `node` in the source.
     pub fn range(&self, node: &impl Ranged) -> Range<usize> {
         let range = node.range();
         self.base + usize::from(range.start())..self.base + usize::from(range.end())
+    }
+
+    /// The node that directly holds the one being judged (`None` for a top-level
+    /// statement).
+    pub fn parent(&self) -> Option<Parent<'c>> {
+        self.parents.last().copied()
     }
 
     /// The innermost scope around the node being judged.
@@ -93,6 +118,26 @@ impl<'a> Checker<'_, 'a> {
     /// The source text of `node` (empty if the tree and text disagree: never panics).
     pub fn text(&self, node: &impl Ranged) -> &'a str {
         self.source.get(self.range(node)).unwrap_or("")
+    }
+
+    /// Every top-level statement of the module (of skipped items too), with its byte
+    /// range, in order.
+    pub fn top_level_statements(&self) -> Vec<(&'c Stmt, Range<usize>)> {
+        let mut statements = Vec::new();
+        for item in self.context.syntax.items() {
+            let Some(ast) = item.python_ast(self.source) else {
+                continue;
+            };
+            let base = item.range.start;
+            statements.extend(ast.body.iter().map(|statement| {
+                let range = statement.range();
+                (
+                    statement,
+                    base + usize::from(range.start())..base + usize::from(range.end()),
+                )
+            }));
+        }
+        statements
     }
 
     /// What each imported name stands for, module-wide (`module_imports`).
@@ -210,6 +255,7 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
         base: 0,
         imports: OnceCell::new(),
         scopes: Vec::new(),
+        parents: Vec::new(),
     };
     let mut traversal = Traversal {
         checker,
@@ -256,38 +302,8 @@ impl<'c> Traversal<'c, '_> {
         self.checker.scopes[scope].whiles -= 1;
     }
 
-    /// Hand a node to every rule with a hook for its kind (`hook` picks it).
-    fn dispatch<H: Copy>(
-        &mut self,
-        hook: impl Fn(&Hooks) -> Option<H>,
-        call: impl Fn(H, &Checker, &mut Vec<Finding>),
-    ) {
-        for rule in self.running.iter_mut() {
-            let Some(function) = hook(&rule.hooks).filter(|_| !rule.failed) else {
-                continue;
-            };
-            let outcome = crate::audit::in_rule(|| {
-                catch_unwind(AssertUnwindSafe(|| {
-                    call(function, &self.checker, &mut rule.found)
-                }))
-            });
-            if let Err(panic) = outcome {
-                crate::audit::log_rule_failure_once(rule.id.rule().id, panic.as_ref());
-                rule.failed = true;
-                rule.found.clear();
-            }
-        }
-    }
-}
-
-/// Stack left when a level of the walk grows it, and by how much: an expression nests
-/// once per operator, so the walk recurses as deep as the statement is long
-/// (`python_ast::MAX_STATEMENT_BYTES`), and a debug build's frames are kilobytes.
-const STACK_RED_ZONE: usize = 128 * 1024;
-const STACK_GROWTH: usize = 4 * 1024 * 1024;
-
-impl<'c> Visitor<'c> for Traversal<'c, '_> {
-    fn visit_stmt(&mut self, statement: &'c Stmt) {
+    /// Walk a statement's parts, in the scopes they belong to.
+    fn walk_statement(&mut self, statement: &'c Stmt) {
         match statement {
             Stmt::Try(try_statement) => {
                 let outer = std::mem::replace(&mut self.star_try, try_statement.is_star);
@@ -331,13 +347,56 @@ impl<'c> Visitor<'c> for Traversal<'c, '_> {
         }
     }
 
+    /// Hand a node to every rule with a hook for its kind (`hook` picks it).
+    fn dispatch<H: Copy>(
+        &mut self,
+        hook: impl Fn(&Hooks) -> Option<H>,
+        call: impl Fn(H, &Checker, &mut Vec<Finding>),
+    ) {
+        for rule in self.running.iter_mut() {
+            let Some(function) = hook(&rule.hooks).filter(|_| !rule.failed) else {
+                continue;
+            };
+            let outcome = crate::audit::in_rule(|| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    call(function, &self.checker, &mut rule.found)
+                }))
+            });
+            if let Err(panic) = outcome {
+                crate::audit::log_rule_failure_once(rule.id.rule().id, panic.as_ref());
+                rule.failed = true;
+                rule.found.clear();
+            }
+        }
+    }
+}
+
+/// Stack left when a level of the walk grows it, and by how much: an expression nests
+/// once per operator, so the walk recurses as deep as the statement is long
+/// (`python_ast::MAX_STATEMENT_BYTES`), and a debug build's frames are kilobytes.
+const STACK_RED_ZONE: usize = 128 * 1024;
+const STACK_GROWTH: usize = 4 * 1024 * 1024;
+
+impl<'c> Visitor<'c> for Traversal<'c, '_> {
+    fn visit_stmt(&mut self, statement: &'c Stmt) {
+        self.checker.parents.push(Parent::Statement(statement));
+        self.walk_statement(statement);
+        self.checker.parents.pop();
+    }
+
     fn visit_expr(&mut self, expression: &'c Expr) {
-        if let Expr::Call(call) = expression {
-            self.dispatch(
+        match expression {
+            Expr::Call(call) => self.dispatch(
                 |hooks| hooks.call,
                 |hook, checker, found| hook(checker, call, found),
-            );
+            ),
+            Expr::StringLiteral(string) => self.dispatch(
+                |hooks| hooks.string,
+                |hook, checker, found| hook(checker, string, found),
+            ),
+            _ => {}
         }
+        self.checker.parents.push(Parent::Expression(expression));
         stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
             if let Expr::Lambda(_) = expression {
                 self.within(ScopeKind::Lambda, |traversal| {
@@ -347,6 +406,28 @@ impl<'c> Visitor<'c> for Traversal<'c, '_> {
                 walk_expr(self, expression);
             }
         });
+        self.checker.parents.pop();
+    }
+
+    fn visit_keyword(&mut self, keyword: &'c Keyword) {
+        self.checker.parents.push(Parent::Keyword(keyword));
+        walk_keyword(self, keyword);
+        self.checker.parents.pop();
+    }
+
+    /// As `walk_parameters` (defaults first, then annotations), with each default under
+    /// its parameter.
+    fn visit_parameters(&mut self, parameters: &'c Parameters) {
+        for parameter in parameters.iter_non_variadic_params() {
+            if let Some(default) = &parameter.default {
+                self.checker.parents.push(Parent::Parameter(parameter));
+                self.visit_expr(default);
+                self.checker.parents.pop();
+            }
+        }
+        for parameter in parameters.iter() {
+            walk_parameter(self, parameter.as_parameter());
+        }
     }
 
     fn visit_except_handler(&mut self, handler: &'c ExceptHandler) {

@@ -44,21 +44,20 @@
 //! The name is read from the syntax around the literal; a secret passed positionally
 //! (`connect("db", "hunter2")`) is only found when it has a known shape.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, ExprStringLiteral, Stmt};
 
+use super::checker::{Checker, Hooks, Parent};
 use super::file_kind::is_test_file;
-use super::{ModuleFacts, ensure_module_import, positional_arguments, string_value};
+use super::header::ensure_module_import;
+use super::helpers::string_value;
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::secrets::{
     KNOWN_FORMAT_PREFIXES, SECRET_TRIGGERS, environment_variable_name, has_inline_password,
     is_placeholder, is_secret_name, known_format,
 };
-use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
-};
-use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "hardcoded-secret",
@@ -68,7 +67,10 @@ pub const RULE: Rule = Rule {
     summary: "A password, token or key written into Python source",
     triggers: SECRET_TRIGGERS,
     text_test: Some(may_hold_secret),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        string: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::HEADER),
 };
 
@@ -102,19 +104,28 @@ fn may_hold_secret(text: &str) -> bool {
         || NAMED_LITERAL.as_ref().is_none_or(|pattern| pattern.is_match(text))
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_test_file(context.path) {
+fn check(checker: &Checker, string: &ExprStringLiteral, findings: &mut Vec<Finding>) {
+    if is_test_file(checker.path) {
         return;
     }
-    let facts = context.python_facts();
-    let source = context.source;
-    for &literal in &facts.strings {
-        let Some(value) = string_value(literal, source) else {
-            continue;
-        };
-        if let Some(finding) = check_literal(context, facts, literal, value) {
-            findings.push(finding);
+    // The parts of an implicit concatenation are judged one by one, as values alone.
+    if string.value.is_implicit_concatenated() {
+        for part in string.value.iter() {
+            let range = checker.range(part);
+            if let Some(finding) = check_literal(checker, range, &part.value, Holder::Other) {
+                findings.push(finding);
+            }
         }
+        return;
+    }
+    let holder = holder_of(checker, string);
+    if let Some(finding) = check_literal(
+        checker,
+        checker.range(string),
+        string.value.to_str(),
+        holder,
+    ) {
+        findings.push(finding);
     }
 }
 
@@ -123,7 +134,7 @@ enum Holder<'t> {
     /// Assigned to, passed as, or the default of this name.
     Named(String),
     /// The fallback in `os.getenv("NAME", literal)`: the call and the variable's name.
-    Fallback(Node<'t>, String),
+    Fallback(&'t ExprCall, String),
     /// A dictionary value under this key (no fix: the key is data, not a variable).
     DictionaryValue(String),
     /// A parameter's default (no fix: an environment lookup there runs at import time).
@@ -132,13 +143,11 @@ enum Holder<'t> {
 }
 
 fn check_literal(
-    context: &Context,
-    facts: &ModuleFacts,
-    literal: Node,
+    checker: &Checker,
+    literal: std::ops::Range<usize>,
     value: &str,
+    holder: Holder,
 ) -> Option<Finding> {
-    let source = context.source;
-    let holder = holder_of(literal, source, facts);
     let (name, variable) = match &holder {
         Holder::Named(name) | Holder::DictionaryValue(name) | Holder::ParameterDefault(name) => {
             (Some(name.as_str()), Some(environment_variable_name(name)))
@@ -169,7 +178,7 @@ fn check_literal(
     };
     let subject = name.map_or_else(|| "This string".to_string(), |name| format!("`{name}`"));
     let mut finding = RULE.finding(
-        literal.byte_range(),
+        literal.clone(),
         format!("{subject} holds {reason}; anyone who can read the repository can use it"),
     );
     let fixable = matches!(
@@ -178,19 +187,17 @@ fn check_literal(
     );
     let variable = variable.filter(|variable| fixable && !variable.is_empty());
     if let Some(variable) = variable {
-        let (os, import) =
-            ensure_module_import(context.top_level(), source, &facts.semantic.imports, "os");
+        let (os, import) = ensure_module_import(checker, "os");
         let (range, replacement) = match holder {
             Holder::Fallback(call, _) => {
-                let key = positional_arguments(call)
+                let key = call
+                    .arguments
+                    .args
                     .first()
-                    .map_or(String::new(), |key| node_text(*key, source).to_string());
-                (call.byte_range(), format!("{os}.environ[{key}]"))
+                    .map_or("", |key| checker.text(key));
+                (checker.range(call), format!("{os}.environ[{key}]"))
             }
-            _ => (
-                literal.byte_range(),
-                format!("{os}.environ[\"{variable}\"]"),
-            ),
+            _ => (literal, format!("{os}.environ[\"{variable}\"]")),
         };
         finding.fix = Some(Fix::unsafe_(
             format!("Read it from the environment: `{os}.environ[...]`"),
@@ -218,65 +225,59 @@ fn is_switch(value: &str) -> bool {
         .any(|switch| value.eq_ignore_ascii_case(switch))
 }
 
-fn holder_of<'t>(literal: Node<'t>, source: &str, facts: &ModuleFacts) -> Holder<'t> {
-    let Some(parent) = literal.parent() else {
-        return Holder::Other;
-    };
-    let is_value = |field: Field| super::is_field_of(parent, field, literal);
-    match parent.python_kind() {
-        Kind::Assignment if is_value(Field::Right) => parent
-            .field(Field::Left)
-            .and_then(|target| target_name(target, source))
-            .map_or(Holder::Other, Holder::Named),
-        Kind::KeywordArgument if is_value(Field::Value) => {
-            parent.field(Field::Name).map_or(Holder::Other, |name| {
-                Holder::Named(node_text(name, source).to_string())
-            })
+/// What holds `literal`, read from the node above it.
+fn holder_of<'t>(checker: &Checker<'t, '_>, literal: &ExprStringLiteral) -> Holder<'t> {
+    // The very node (an equal literal elsewhere in the statement is not it).
+    let is_literal = |expression: &Expr| matches!(expression, Expr::StringLiteral(string) if std::ptr::eq(string, literal));
+    match checker.parent() {
+        Some(Parent::Statement(Stmt::Assign(assignment))) if is_literal(&assignment.value) => {
+            // `a = b = "..."`: the name nearest the value.
+            assignment
+                .targets
+                .last()
+                .and_then(target_name)
+                .map_or(Holder::Other, Holder::Named)
         }
-        Kind::DefaultParameter | Kind::TypedDefaultParameter if is_value(Field::Value) => {
-            parent.field(Field::Name).map_or(Holder::Other, |name| {
-                Holder::ParameterDefault(node_text(name, source).to_string())
-            })
+        Some(Parent::Statement(Stmt::AnnAssign(assignment)))
+            if assignment.value.as_deref().is_some_and(is_literal) =>
+        {
+            target_name(&assignment.target).map_or(Holder::Other, Holder::Named)
         }
-        Kind::Pair if is_value(Field::Value) => parent
-            .field(Field::Key)
-            .and_then(|key| string_value(key, source).or(Some(node_text(key, source))))
+        Some(Parent::Keyword(keyword)) => keyword
+            .arg
+            .as_ref()
+            .map_or(Holder::Other, |name| Holder::Named(name.to_string())),
+        Some(Parent::Parameter(parameter)) => {
+            Holder::ParameterDefault(parameter.parameter.name.to_string())
+        }
+        Some(Parent::Expression(Expr::Dict(dictionary))) => dictionary
+            .items
+            .iter()
+            .find(|item| is_literal(&item.value))
+            .and_then(|item| item.key.as_ref())
             .map_or(Holder::Other, |key| {
-                Holder::DictionaryValue(key.to_string())
+                Holder::DictionaryValue(string_value(key).unwrap_or(checker.text(key)).to_string())
             }),
-        Kind::ArgumentList => fallback_of(parent, literal, source, facts),
+        Some(Parent::Expression(Expr::Call(call))) => fallback_of(checker, call, &is_literal),
         _ => Holder::Other,
     }
 }
 
 /// `os.getenv("NAME", literal)`: the literal is the second positional argument.
 fn fallback_of<'t>(
-    arguments: Node<'t>,
-    literal: Node<'t>,
-    source: &str,
-    facts: &ModuleFacts,
+    checker: &Checker,
+    call: &'t ExprCall,
+    is_literal: &dyn Fn(&Expr) -> bool,
 ) -> Holder<'t> {
-    let Some(call) = arguments
-        .parent()
-        .filter(|call| call.python_kind() == Kind::Call)
-    else {
-        return Holder::Other;
-    };
-    let is_fallback_call = call
-        .field(Field::Function)
-        .and_then(|function| qualified_name(function, source, &facts.semantic.imports))
+    let is_fallback_call = qualified_name_of(&call.func, checker.imports())
         .is_some_and(|name| ENVIRONMENT_FALLBACKS.contains(&name.as_str()));
-    let positional = positional_arguments(call);
-    if !is_fallback_call
-        || positional
-            .get(1)
-            .is_none_or(|second| second.id() != literal.id())
-    {
+    let positional = &call.arguments.args;
+    if !is_fallback_call || positional.get(1).is_none_or(|second| !is_literal(second)) {
         return Holder::Other;
     }
     positional
         .first()
-        .and_then(|key| string_value(*key, source))
+        .and_then(string_value)
         .map_or(Holder::Other, |variable| {
             Holder::Fallback(call, variable.to_string())
         })
@@ -284,14 +285,11 @@ fn fallback_of<'t>(
 
 /// The name an assignment target stands for: `x`, `self.x` (its attribute), or
 /// `config["X"]` (its key).
-fn target_name(target: Node, source: &str) -> Option<String> {
-    match target.python_kind() {
-        Kind::Identifier => Some(node_text(target, source).to_string()),
-        Kind::Attribute => Some(node_text(target.field(Field::Attribute)?, source).to_string()),
-        Kind::Subscript => {
-            let key = target.field(Field::Subscript)?;
-            string_value(key, source).map(str::to_string)
-        }
+fn target_name(target: &Expr) -> Option<String> {
+    match target {
+        Expr::Name(name) => Some(name.id.to_string()),
+        Expr::Attribute(attribute) => Some(attribute.attr.to_string()),
+        Expr::Subscript(subscript) => string_value(&subscript.slice).map(str::to_string),
         _ => None,
     }
 }

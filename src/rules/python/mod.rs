@@ -13,6 +13,7 @@ pub mod file_kind;
 pub mod fk_without_index;
 pub mod global_mutable_state;
 pub mod hardcoded_secret;
+pub mod header;
 pub mod helpers;
 pub mod http_without_timeout;
 pub mod import_inside_function;
@@ -43,6 +44,7 @@ use crate::semantic::python::definitions::definition_of;
 use crate::semantic::python::imports::{Imports, import_bindings};
 use crate::semantic::python::{Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use header::HeaderImport;
 
 /// What the Python rules need to know about a whole module, collected once per audit
 /// by a single walk over the tree (each tree-sitter traversal or query costs a full
@@ -494,25 +496,7 @@ pub fn ensure_module_import(
     )
 }
 
-/// An import of the module's leading block, as isort groups them.
-struct HeaderImport<'t> {
-    statement: Node<'t>,
-    group: ImportGroup,
-    /// `import x` (true) or `from x import y`: isort puts the first kind first in a group.
-    plain: bool,
-    /// The first module it names, lower-cased (isort compares case-insensitively).
-    module: String,
-}
-
-#[derive(PartialEq, Eq)]
-enum ImportGroup {
-    Future,
-    Stdlib,
-    /// Third-party, first-party and relative imports: all of them after the stdlib.
-    Other,
-}
-
-fn header_imports<'t>(top_level: &[Node<'t>], source: &str) -> Vec<HeaderImport<'t>> {
+fn header_imports(top_level: &[Node], source: &str) -> Vec<HeaderImport> {
     let header_end = import_insertion_point(top_level, source).unwrap_or(0);
     top_level
         .iter()
@@ -521,83 +505,27 @@ fn header_imports<'t>(top_level: &[Node<'t>], source: &str) -> Vec<HeaderImport<
         .take_while(|statement| statement.start_byte() < header_end)
         .filter_map(|statement| {
             let (plain, module) = match statement.python_kind() {
-                Kind::FutureImportStatement => (false, "__future__".to_string()),
-                Kind::ImportStatement => (
-                    true,
-                    node_text(statement.named_child(0)?, source).to_string(),
-                ),
+                Kind::FutureImportStatement => (false, "__future__"),
+                Kind::ImportStatement => (true, node_text(statement.named_child(0)?, source)),
                 Kind::ImportFromStatement => (
                     false,
-                    node_text(statement.field(Field::ModuleName)?, source).to_string(),
+                    node_text(statement.field(Field::ModuleName)?, source),
                 ),
                 _ => return None,
             };
-            let module = module
-                .split(" as ")
-                .next()
-                .unwrap_or(&module)
-                .trim()
-                .to_lowercase();
-            let group = if statement.python_kind() == Kind::FutureImportStatement {
-                ImportGroup::Future
-            } else if stdlib::is_stdlib_module(&module) {
-                ImportGroup::Stdlib
-            } else {
-                ImportGroup::Other
-            };
-            Some(HeaderImport {
-                statement,
-                group,
-                plain,
-                module,
-            })
+            Some(HeaderImport::new(statement.byte_range(), plain, module))
         })
         .collect()
 }
 
-/// `import {module}` (a standard-library module) where isort and Ruff's `I001` put it,
-/// so a sorted header stays sorted: among the stdlib group's `import` lines in
-/// alphabetical order, before its `from` lines, or as a new group after `__future__`
-/// imports and before the others. A header that is not sorted gets it at the first
-/// place that reads in order.
+/// `header::sorted_import_edit` of the module's header as tree-sitter reads it.
 fn sorted_import_edit(top_level: &[Node], source: &str, module: &str) -> super::Edit {
-    let newline = super::newline_of(source);
-    let line = format!("import {module}");
-    let imports = header_imports(top_level, source);
-    let before = |statement: Node, text: String| {
-        super::Edit::insert(super::line_start(source, statement.start_byte()), text)
-    };
-    let after = |statement: Node, text: String| {
-        super::Edit::insert(line_end(source, statement.end_byte()), text)
-    };
-    let stdlib: Vec<&HeaderImport> = imports
-        .iter()
-        .filter(|import| import.group == ImportGroup::Stdlib)
-        .collect();
-    let plain: Vec<&&HeaderImport> = stdlib.iter().filter(|import| import.plain).collect();
-    let wanted = module.to_lowercase();
-    if let Some(next) = plain.iter().find(|import| import.module > wanted) {
-        return before(next.statement, format!("{line}{newline}"));
-    }
-    if let Some(last) = plain.last() {
-        return after(last.statement, format!("{newline}{line}"));
-    }
-    if let Some(first_from) = stdlib.first() {
-        return before(first_from.statement, format!("{line}{newline}"));
-    }
-    if let Some(first_other) = imports
-        .iter()
-        .find(|import| import.group == ImportGroup::Other)
-    {
-        return before(first_other.statement, format!("{line}{newline}{newline}"));
-    }
-    if let Some(last_future) = imports.last() {
-        return after(last_future.statement, format!("{newline}{newline}{line}"));
-    }
-    match import_insertion_point(top_level, source) {
-        Some(at) => super::Edit::insert(at, format!("{newline}{line}")),
-        None => super::Edit::insert(0, format!("{line}{newline}")),
-    }
+    header::sorted_import_edit(
+        source,
+        &header_imports(top_level, source),
+        import_insertion_point(top_level, source),
+        module,
+    )
 }
 
 /// Where a new import line goes: the end of the line of the last import (or of the
