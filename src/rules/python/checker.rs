@@ -27,11 +27,13 @@ use crate::rules::settings::RuleSettings;
 use crate::rules::{Check, Context, Coverage, Finding, RuleId};
 use crate::semantic::python::imports::{Imports, import_bindings_of};
 
-/// A rule's judgement of one node of kind `N`: it reports into the vector.
-pub type Hook<N> = fn(&Checker, &N, &mut Vec<Finding>);
+/// A rule's judgement of one node of kind `N`: it reports into the vector. The node
+/// lives as long as the tree the checker walks, so a rule may keep both together.
+pub type Hook<N> = for<'c> fn(&Checker<'c, '_>, &'c N, &mut Vec<Finding>);
 
 /// A rule's judgement of one `except` clause, told whether its `try` is `try ... except*`.
-pub type ExceptHook = fn(&Checker, &ExceptHandlerExceptHandler, bool, &mut Vec<Finding>);
+pub type ExceptHook =
+    for<'c> fn(&Checker<'c, '_>, &'c ExceptHandlerExceptHandler, bool, &mut Vec<Finding>);
 
 /// The node kinds a rule looks at, each with the function that judges one node.
 #[derive(Clone, Copy)]
@@ -108,7 +110,7 @@ impl<'c, 'a> Checker<'c, 'a> {
     }
 
     /// The innermost scope around the node being judged.
-    pub fn scope(&self) -> Scope<'_> {
+    pub fn scope(&self) -> Scope<'c> {
         self.scopes.last().copied().unwrap_or(Scope {
             kind: ScopeKind::Module,
             whiles: 0,
@@ -118,6 +120,29 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// The source text of `node` (empty if the tree and text disagree: never panics).
     pub fn text(&self, node: &impl Ranged) -> &'a str {
         self.source.get(self.range(node)).unwrap_or("")
+    }
+
+    /// The innermost `def` around the node being judged (through lambdas and classes).
+    pub fn enclosing_function(&self) -> Option<&'c StmtFunctionDef> {
+        self.scopes.iter().rev().find_map(|scope| match scope.kind {
+            ScopeKind::Function(function) => Some(function),
+            _ => None,
+        })
+    }
+
+    /// Where the item being traversed starts (offsets of its tree are from there).
+    pub fn base(&self) -> usize {
+        self.base
+    }
+
+    /// Each item's statements (skipped ones too) with where the item starts, in order.
+    pub fn module_bodies(&self) -> Vec<(usize, &'c [Stmt])> {
+        self.context
+            .syntax
+            .items()
+            .iter()
+            .filter_map(|item| Some((item.range.start, &item.python_ast(self.source)?.body[..])))
+            .collect()
     }
 
     /// Every top-level statement of the module (of skipped items too), with its byte

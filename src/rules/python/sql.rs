@@ -1,13 +1,19 @@
 //! Where Python code hands SQL to a database, and how that SQL was written: shared by
 //! `sql-injection` (SQL built from values) and `sql-syntax-in-python` (SQL literals
-//! PostgreSQL would reject). Reads the tree only.
+//! PostgreSQL would reject). Reads Ruff's tree only.
 
-use tree_sitter::Node;
+use std::ops::Range;
 
-use super::{CallSite, ModuleFacts, enclosing_scope, keyword_argument, positional_arguments};
-use crate::rules::node_text;
-use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
+use ruff_python_ast::{
+    Expr, ExprBinOp, ExprCall, ExprFString, ExprStringLiteral, InterpolatedStringElement, Operator,
+    Stmt,
+};
+use ruff_text_size::Ranged;
+
+use super::checker::Checker;
+use super::helpers::method_name;
+use crate::semantic::python::imports::qualified_name_of;
 
 /// Methods that run the SQL in their first argument, on whatever receiver: DB-API
 /// cursors, SQLAlchemy sessions/connections/engines, asyncpg connections and pools,
@@ -39,8 +45,8 @@ const SQL_VERBS: &[&str] = &[
 /// A call that runs or wraps SQL, and the argument holding it.
 #[derive(Clone, Copy)]
 pub struct SqlSink<'t> {
-    pub call: Node<'t>,
-    pub sql: Node<'t>,
+    pub call: &'t ExprCall,
+    pub sql: &'t Expr,
     pub kind: SinkKind,
 }
 
@@ -53,42 +59,33 @@ pub enum SinkKind {
 }
 
 impl<'t> SqlSink<'t> {
-    pub fn of(site: &CallSite<'t>, source: &str, facts: &ModuleFacts) -> Option<SqlSink<'t>> {
-        let function = site.call.field(Field::Function)?;
-        let kind = if site
-            .method(source)
-            .is_some_and(|method| EXECUTING_METHODS.contains(&method))
-        {
+    pub fn of(checker: &Checker, call: &'t ExprCall) -> Option<SqlSink<'t>> {
+        let kind = if method_name(call).is_some_and(|method| EXECUTING_METHODS.contains(&method)) {
             SinkKind::Method
-        } else if qualified_name(function, source, &facts.semantic.imports)
+        } else if qualified_name_of(&call.func, checker.imports())
             .is_some_and(|name| SQL_TEXT_FUNCTIONS.contains(&name.as_str()))
         {
             SinkKind::Text
         } else {
             return None;
         };
-        let sql = positional_arguments(site.call)
-            .first()
-            .copied()
+        let arguments = &call.arguments;
+        let sql = arguments
+            .args
+            .iter()
+            .find(|argument| !argument.is_starred_expr())
             .or_else(|| {
                 ["sql", "query", "statement", "operation", "raw_query"]
                     .iter()
-                    .find_map(|keyword| keyword_argument(site.call, keyword, source))
+                    .find_map(|keyword| arguments.find_keyword(keyword))
+                    .map(|keyword| &keyword.value)
             })?;
-        Some(SqlSink {
-            call: site.call,
-            sql,
-            kind,
-        })
+        Some(SqlSink { call, sql, kind })
     }
 
     /// `cursor.execute` for messages.
-    pub fn name(&self, source: &str) -> String {
-        self.call
-            .field(Field::Function)
-            .map_or_else(String::new, |function| {
-                node_text(function, source).to_string()
-            })
+    pub fn name<'s>(&self, checker: &Checker<'_, 's>) -> &'s str {
+        checker.text(&*self.call.func)
     }
 }
 
@@ -107,23 +104,24 @@ pub fn looks_like_sql(text: &str) -> bool {
 #[derive(Debug)]
 pub enum Built<'t> {
     /// `f"... {x} ..."`: the f-string.
-    FString(Node<'t>),
+    FString(&'t ExprFString),
     /// `"... %s ..." % values`: the operation, its format string and its values.
-    Percent(Node<'t>, Node<'t>, Node<'t>),
+    Percent(&'t ExprBinOp, &'t ExprStringLiteral, &'t Expr),
     /// `"...".format(...)`: the call and its format string.
-    Format(Node<'t>, Node<'t>),
+    Format(&'t ExprCall, &'t ExprStringLiteral),
     /// `"..." + x + "..."`: the operation and its first string.
-    Concatenation(Node<'t>, Node<'t>),
+    Concatenation(&'t ExprBinOp, &'t Expr),
 }
 
-impl<'t> Built<'t> {
-    /// The node to point at and to replace.
-    pub fn node(&self) -> Node<'t> {
+impl Built<'_> {
+    /// Where to point and what to replace.
+    pub fn range(&self, checker: &Checker) -> Range<usize> {
         match self {
-            Built::FString(node)
-            | Built::Percent(node, ..)
-            | Built::Format(node, _)
-            | Built::Concatenation(node, _) => *node,
+            Built::FString(string) => checker.range(*string),
+            Built::Percent(operation, ..) | Built::Concatenation(operation, _) => {
+                checker.range(*operation)
+            }
+            Built::Format(call, _) => checker.range(*call),
         }
     }
 
@@ -136,148 +134,196 @@ impl<'t> Built<'t> {
         }
     }
 
-    /// The literal text the SQL starts with.
-    pub fn leading_text<'s>(&self, source: &'s str) -> &'s str {
+    /// The literal text the SQL starts with, as written.
+    pub fn leading_text<'s>(&self, checker: &Checker<'_, 's>) -> &'s str {
         match self {
-            Built::FString(string) => fstring_head(*string, source),
-            Built::Percent(_, format, _)
-            | Built::Format(_, format)
-            | Built::Concatenation(_, format) => string_body(*format, source),
+            Built::FString(string) => fstring_head(checker, string),
+            Built::Percent(_, format, _) | Built::Format(_, format) => {
+                string_body(checker, checker.range(*format))
+            }
+            Built::Concatenation(_, first) => string_body(checker, checker.range(*first)),
         }
     }
 }
 
-/// How `expression` builds a string from run-time values, if it does; an identifier is
-/// followed to its last plain assignment in the same function.
-pub fn built_sql<'t>(
-    expression: Node<'t>,
-    facts: &ModuleFacts<'t>,
-    source: &str,
-) -> Option<Built<'t>> {
-    if let Some(built) = built_directly(expression, source) {
+/// How `expression` builds a string from run-time values, if it does; a name is
+/// followed to its last plain assignment before it in the same function (or module).
+pub fn built_sql<'t>(checker: &Checker<'t, '_>, expression: &'t Expr) -> Option<Built<'t>> {
+    if let Some(built) = built_directly(expression) {
         return Some(built);
     }
-    if expression.python_kind() != Kind::Identifier {
+    let Expr::Name(name) = expression else {
         return None;
-    }
-    let name = node_text(expression, source);
-    let ancestors = facts.ancestry.ancestors(expression);
-    let scope = enclosing_scope(&ancestors)?;
-    let mut last = None;
-    facts.walk_scope(scope, |node| {
-        if node.python_kind() != Kind::Assignment || node.start_byte() >= expression.start_byte() {
-            return;
-        }
-        let assigns_name = node.field(Field::Left).is_some_and(|left| {
-            left.python_kind() == Kind::Identifier && node_text(left, source) == name
-        });
-        if assigns_name {
-            last = node.field(Field::Right);
-        }
-    });
-    built_directly(last?, source)
+    };
+    let value = last_assignment(checker, &name.id, checker.range(expression).start, true)?;
+    built_directly(value)
 }
 
-fn built_directly<'t>(expression: Node<'t>, source: &str) -> Option<Built<'t>> {
-    match expression.python_kind() {
-        Kind::String if has_interpolation(expression) => Some(Built::FString(expression)),
-        Kind::BinaryOperator => {
-            let operator = expression.field(Field::Operator)?;
-            let left = expression.field(Field::Left)?;
-            let right = expression.field(Field::Right)?;
-            match node_text(operator, source) {
-                "%" if left.python_kind() == Kind::String => {
-                    Some(Built::Percent(expression, left, right))
-                }
-                "+" => {
-                    let leaves = concatenated(expression, source);
-                    let first_string = leaves
-                        .iter()
-                        .find(|leaf| leaf.python_kind() == Kind::String)?;
-                    let dynamic = leaves
-                        .iter()
-                        .any(|leaf| leaf.python_kind() != Kind::String || has_interpolation(*leaf));
-                    dynamic.then_some(Built::Concatenation(expression, *first_string))
+/// The f-string of an expression that is one f-string, not an implicit concatenation.
+pub fn single_fstring(string: &ExprFString) -> Option<&ruff_python_ast::FString> {
+    match string.value.as_slice() {
+        [ruff_python_ast::FStringPart::FString(single)] => Some(single),
+        _ => None,
+    }
+}
+
+/// A single f-string part with a replacement field (not an implicit concatenation).
+pub fn interpolated(expression: &Expr) -> Option<&ExprFString> {
+    let Expr::FString(string) = expression else {
+        return None;
+    };
+    single_fstring(string)?
+        .elements
+        .iter()
+        .any(|element| matches!(element, InterpolatedStringElement::Interpolation(_)))
+        .then_some(string)
+}
+
+fn built_directly(expression: &Expr) -> Option<Built<'_>> {
+    match expression {
+        Expr::FString(_) => interpolated(expression).map(Built::FString),
+        Expr::BinOp(operation) => match operation.op {
+            Operator::Mod => match &*operation.left {
+                Expr::StringLiteral(format) if !format.value.is_implicit_concatenated() => {
+                    Some(Built::Percent(operation, format, &operation.right))
                 }
                 _ => None,
+            },
+            Operator::Add => {
+                let leaves = concatenated(expression);
+                let first_string = leaves.iter().find(|leaf| {
+                    matches!(leaf, Expr::StringLiteral(s) if !s.value.is_implicit_concatenated())
+                        || interpolated(leaf).is_some()
+                })?;
+                let dynamic = leaves
+                    .iter()
+                    .any(|leaf| !matches!(leaf, Expr::StringLiteral(_)));
+                dynamic.then_some(Built::Concatenation(operation, first_string))
             }
-        }
-        Kind::Call => {
-            let function = expression.field(Field::Function)?;
-            let object = function.field(Field::Object)?;
-            let method = function.field(Field::Attribute)?;
-            (function.python_kind() == Kind::Attribute
-                && object.python_kind() == Kind::String
-                && node_text(method, source) == "format")
-                .then_some(Built::Format(expression, object))
-        }
-        Kind::ParenthesizedExpression => built_directly(expression.named_child(0)?, source),
+            _ => None,
+        },
+        Expr::Call(call) => match &*call.func {
+            Expr::Attribute(method) if method.attr.as_str() == "format" => match &*method.value {
+                Expr::StringLiteral(format) if !format.value.is_implicit_concatenated() => {
+                    Some(Built::Format(call, format))
+                }
+                _ => None,
+            },
+            _ => None,
+        },
         _ => None,
     }
 }
 
 /// The operands of a chain of `+`, left to right (iterative: chains can be long).
-fn concatenated<'t>(expression: Node<'t>, source: &str) -> Vec<Node<'t>> {
+fn concatenated(expression: &Expr) -> Vec<&Expr> {
     let mut leaves = Vec::new();
     let mut stack = vec![expression];
     while let Some(node) = stack.pop() {
-        let is_plus = node.python_kind() == Kind::BinaryOperator
-            && node
-                .field(Field::Operator)
-                .is_some_and(|operator| node_text(operator, source) == "+");
-        if is_plus {
-            stack.extend(node.field(Field::Right));
-            stack.extend(node.field(Field::Left));
-        } else {
-            leaves.push(node);
+        match node {
+            Expr::BinOp(operation) if operation.op == Operator::Add => {
+                stack.push(&operation.right);
+                stack.push(&operation.left);
+            }
+            _ => leaves.push(node),
         }
     }
     leaves
 }
 
-pub fn has_interpolation(string: Node) -> bool {
-    let mut cursor = string.walk();
-    string
-        .named_children(&mut cursor)
-        .any(|child| child.python_kind() == Kind::Interpolation)
+/// The value of the last `name = value` before byte `before` in the scope of the node
+/// being judged: its innermost function, else (when `module_too`) the module. Nested
+/// functions and classes are scopes of their own and are not read.
+pub fn last_assignment<'t>(
+    checker: &Checker<'t, '_>,
+    name: &str,
+    before: usize,
+    module_too: bool,
+) -> Option<&'t Expr> {
+    let mut finder = LastAssignment {
+        name,
+        before,
+        base: checker.base(),
+        found: None,
+    };
+    match checker.enclosing_function() {
+        Some(function) => finder.visit_body(&function.body),
+        None if module_too => {
+            for (base, body) in checker.module_bodies() {
+                finder.base = base;
+                finder.visit_body(body);
+            }
+        }
+        None => {}
+    }
+    finder.found.map(|(_, value)| value)
 }
 
-/// The interpolations of an f-string, in order.
-pub fn interpolations(string: Node) -> Vec<Node> {
-    let mut cursor = string.walk();
-    string
-        .named_children(&mut cursor)
-        .filter(|child| child.python_kind() == Kind::Interpolation)
-        .collect()
+struct LastAssignment<'n, 't> {
+    name: &'n str,
+    before: usize,
+    /// Where the statements being read start counting from.
+    base: usize,
+    /// The latest one so far: its position and value.
+    found: Option<(usize, &'t Expr)>,
 }
 
-/// A string's text between its quotes.
-pub fn string_body<'s>(string: Node, source: &'s str) -> &'s str {
-    let mut cursor = string.walk();
-    let children: Vec<Node> = string.named_children(&mut cursor).collect();
-    let start = children
-        .iter()
-        .find(|child| child.python_kind() == Kind::StringStart);
-    let end = children
-        .iter()
-        .rev()
-        .find(|child| child.python_kind() == Kind::StringEnd);
-    match (start, end) {
-        (Some(start), Some(end)) => source.get(start.end_byte()..end.start_byte()).unwrap_or(""),
-        _ => "",
+impl<'t> StatementVisitor<'t> for LastAssignment<'_, 't> {
+    fn visit_stmt(&mut self, statement: &'t Stmt) {
+        match statement {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            Stmt::Assign(assignment) => {
+                let at = self.base + usize::from(statement.start());
+                let assigns_name = matches!(
+                    assignment.targets.as_slice(),
+                    [Expr::Name(target)] if target.id.as_str() == self.name
+                );
+                let later = self.found.is_none_or(|(found, _)| at > found);
+                if assigns_name && at < self.before && later {
+                    self.found = Some((at, &assignment.value));
+                }
+            }
+            _ => walk_stmt(self, statement),
+        }
     }
 }
 
-/// An f-string's text up to its first replacement field.
-fn fstring_head<'s>(string: Node, source: &'s str) -> &'s str {
-    let body = string_body(string, source);
-    let Some(first) = interpolations(string).first().copied() else {
-        return body;
+/// A string's text between its quotes, from its source range (a single literal).
+pub fn string_body<'s>(checker: &Checker<'_, 's>, range: Range<usize>) -> &'s str {
+    checker.source.get(body_range(checker, range)).unwrap_or("")
+}
+
+/// Where a string's text between its quotes stands, from the string's range (a single
+/// literal: prefix, quotes, body, quotes).
+pub fn body_range(checker: &Checker, range: Range<usize>) -> Range<usize> {
+    let text = checker.source.get(range.clone()).unwrap_or("");
+    let Some(quote_at) = text.find(['"', '\'']) else {
+        return range.end..range.end;
     };
-    let start = string
-        .named_child(0)
-        .map_or(string.start_byte(), |start| start.end_byte());
-    source.get(start..first.start_byte()).unwrap_or(body)
+    let quote = &text[quote_at..];
+    let quote_len = if quote.starts_with("\"\"\"") || quote.starts_with("'''") {
+        3
+    } else {
+        1
+    };
+    let start = range.start + quote_at + quote_len;
+    start..range.end.saturating_sub(quote_len).max(start)
+}
+
+/// An f-string's text from its opening quote to its first replacement field.
+fn fstring_head<'s>(checker: &Checker<'_, 's>, string: &ExprFString) -> &'s str {
+    let body = body_range(checker, checker.range(string));
+    let first_field = single_fstring(string).and_then(|single| {
+        single.elements.iter().find_map(|element| match element {
+            InterpolatedStringElement::Interpolation(field) => Some(checker.range(field).start),
+            InterpolatedStringElement::Literal(_) => None,
+        })
+    });
+    let whole = checker.source.get(body.clone()).unwrap_or("");
+    match first_field {
+        Some(first_field) => checker.source.get(body.start..first_field).unwrap_or(whole),
+        None => whole,
+    }
 }
 
 /// Whether the text may call something that runs SQL: a method of `EXECUTING_METHODS`,

@@ -51,19 +51,19 @@
 //! SQL assembled across functions, or in a variable changed after its assignment
 //! (`query += ...`), is not followed.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use std::ops::Range;
 
+use ruff_python_ast::{Expr, ExprCall, ExprFString, InterpolatedStringElement};
+
+use super::checker::{Checker, Hooks};
+use super::helpers::method_name;
 use super::sql::{
-    Built, SinkKind, SqlSink, built_sql, interpolations, looks_like_sql, string_body,
+    Built, SinkKind, SqlSink, body_range, built_sql, looks_like_sql, single_fstring, string_body,
 };
-use super::{ModuleFacts, positional_arguments};
 use crate::language::Language;
-use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
-};
-use crate::semantic::python::imports::dotted_name;
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::semantic::python::imports::dotted_name_of;
 
 pub const RULE: Rule = Rule {
     id: "sql-injection",
@@ -76,7 +76,10 @@ pub const RULE: Rule = Rule {
         "grant", "revoke", "merge", "copy", "explain", "call", "upsert", "replace",
     ],
     text_test: Some(may_build_sql),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS,
 };
 
@@ -84,49 +87,49 @@ fn may_build_sql(text: &str) -> bool {
     super::sql::may_run_sql(text) && super::sql::mentions_sql_string(text)
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        let Some(sink) = SqlSink::of(site, source, facts) else {
-            continue;
-        };
-        let Some(built) = built_sql(sink.sql, facts, source) else {
-            continue;
-        };
-        if !looks_like_sql(built.leading_text(source)) || only_constants(&built, source) {
-            continue;
-        }
-        let node = built.node();
-        let mut finding = RULE.finding(
-            node.byte_range(),
-            format!(
-                "SQL built with {} is passed to `{}`: a value containing a quote can change the query (SQL injection); pass values as bound parameters",
-                built.how(),
-                sink.name(source)
-            ),
-        );
-        // Fix only what is built in place: the call is where the parameters go.
-        if node.id() == sink.sql.id() {
-            finding.fix = bound_parameters(&sink, &built, facts, source)
-                .map(|edits| Fix::unsafe_("Pass the values as bound parameters", edits));
-        }
-        findings.push(finding);
+fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
+    let Some(sink) = SqlSink::of(checker, call) else {
+        return;
+    };
+    let Some(built) = built_sql(checker, sink.sql) else {
+        return;
+    };
+    if !looks_like_sql(built.leading_text(checker)) || only_constants(&built) {
+        return;
     }
+    let range = built.range(checker);
+    let mut finding = RULE.finding(
+        range.clone(),
+        format!(
+            "SQL built with {} is passed to `{}`: a value containing a quote can change the query (SQL injection); pass values as bound parameters",
+            built.how(),
+            sink.name(checker)
+        ),
+    );
+    // Fix only what is built in place: the call is where the parameters go.
+    if range == checker.range(sink.sql) {
+        finding.fix = bound_parameters(checker, &sink, &built)
+            .map(|edits| Fix::unsafe_("Pass the values as bound parameters", edits));
+    }
+    findings.push(finding);
 }
 
 /// An f-string whose fields are all constants (`{TABLE}`, `{10}`): not user input.
-fn only_constants(built: &Built, source: &str) -> bool {
+fn only_constants(built: &Built) -> bool {
     let Built::FString(string) = built else {
         return false;
     };
-    interpolations(*string).iter().all(|field| {
-        field.field(Field::Expression).is_some_and(|expression| {
-            let text = node_text(expression, source);
-            matches!(expression.python_kind(), Kind::Integer | Kind::Float)
-                || (expression.python_kind() == Kind::Identifier
-                    && text.chars().any(|c| c.is_ascii_uppercase())
-                    && !text.chars().any(|c| c.is_ascii_lowercase()))
+    single_fstring(string).is_some_and(|single| {
+        single.elements.iter().all(|element| match element {
+            InterpolatedStringElement::Literal(_) => true,
+            InterpolatedStringElement::Interpolation(field) => match &*field.expression {
+                Expr::NumberLiteral(_) => true,
+                Expr::Name(name) => {
+                    name.id.chars().any(|c| c.is_ascii_uppercase())
+                        && !name.id.chars().any(|c| c.is_ascii_lowercase())
+                }
+                _ => false,
+            },
         })
     })
 }
@@ -144,16 +147,13 @@ enum Style {
     Numbered,
 }
 
-fn style_of(sink: &SqlSink, facts: &ModuleFacts, source: &str) -> Option<Style> {
+fn style_of(checker: &Checker, sink: &SqlSink) -> Option<Style> {
     if sink.kind == SinkKind::Text {
         return Some(Style::Named);
     }
-    let imported = |module: &str| facts.semantic.imports.imports_module(module);
-    let method = sink
-        .call
-        .field(Field::Function)
-        .and_then(|function| function.field(Field::Attribute))
-        .map_or("", |method| node_text(method, source));
+    let imports = checker.imports();
+    let imported = |module: &str| imports.imports_module(module);
+    let method = method_name(sink.call).unwrap_or("");
     let format_driver = ["psycopg2", "psycopg", "pymysql", "MySQLdb"]
         .iter()
         .any(|m| imported(m));
@@ -171,29 +171,21 @@ fn style_of(sink: &SqlSink, facts: &ModuleFacts, source: &str) -> Option<Style> 
     }
 }
 
-fn bound_parameters(
-    sink: &SqlSink,
-    built: &Built,
-    facts: &ModuleFacts,
-    source: &str,
-) -> Option<Vec<Edit>> {
-    let style = style_of(sink, facts, source)?;
+fn bound_parameters(checker: &Checker, sink: &SqlSink, built: &Built) -> Option<Vec<Edit>> {
+    let style = style_of(checker, sink)?;
     // The SQL must be the call's only positional argument: the values go after it.
-    if sink.kind == SinkKind::Method && positional_arguments(sink.call).len() != 1 {
+    if sink.kind == SinkKind::Method && sink.call.arguments.args.len() != 1 {
         return None;
     }
     match built {
         Built::FString(string) => {
-            let (literal, values) = parametrize(*string, style, source)?;
-            let mut edits = vec![Edit::replace(string.byte_range(), literal)];
-            let method = sink
-                .call
-                .field(Field::Function)
-                .and_then(|f| f.field(Field::Attribute));
-            let as_list = method.is_some_and(|method| node_text(method, source) == "raw");
+            let (literal, values) = parametrize(checker, string, style)?;
+            let range = checker.range(*string);
+            let mut edits = vec![Edit::replace(range.clone(), literal)];
+            let as_list = method_name(sink.call) == Some("raw");
             edits.push(match style {
                 Style::Named => Edit::insert(
-                    sink.call.end_byte(),
+                    checker.range(sink.call).end,
                     format!(
                         ".bindparams({})",
                         values
@@ -203,12 +195,11 @@ fn bound_parameters(
                             .join(", ")
                     ),
                 ),
-                Style::Format | Style::Qmark => Edit::insert(
-                    string.end_byte(),
-                    format!(", {}", sequence(&values, as_list)),
-                ),
+                Style::Format | Style::Qmark => {
+                    Edit::insert(range.end, format!(", {}", sequence(&values, as_list)))
+                }
                 Style::Numbered => Edit::insert(
-                    string.end_byte(),
+                    range.end,
                     values
                         .iter()
                         .map(|(_, value)| format!(", {value}"))
@@ -218,7 +209,7 @@ fn bound_parameters(
             Some(edits)
         }
         Built::Percent(_, format, values) if style == Style::Format => {
-            let body = string_body(*format, source);
+            let body = string_body(checker, checker.range(*format));
             let only_plain_s = body
                 .replace("%%", "")
                 .match_indices('%')
@@ -226,10 +217,14 @@ fn bound_parameters(
             if !only_plain_s || body.contains("'%s'") || body.contains("\"%s\"") {
                 return None;
             }
-            let mut edits = vec![Edit::replace(format.end_byte()..values.start_byte(), ", ")];
-            if values.python_kind() != Kind::Tuple {
-                edits.push(Edit::insert(values.start_byte(), "("));
-                edits.push(Edit::insert(values.end_byte(), ",)"));
+            let values_range = checker.range(*values);
+            let mut edits = vec![Edit::replace(
+                checker.range(*format).end..values_range.start,
+                ", ",
+            )];
+            if !values.is_tuple_expr() {
+                edits.push(Edit::insert(values_range.start, "("));
+                edits.push(Edit::insert(values_range.end, ",)"));
             }
             Some(edits)
         }
@@ -249,35 +244,46 @@ fn sequence(values: &[(String, String)], as_list: bool) -> String {
 /// The f-string as a plain literal with placeholders, and `(parameter name, value)` for
 /// each distinct field; `None` when a field is not a plain name where a value may stand.
 fn parametrize(
-    string: Node,
+    checker: &Checker,
+    string: &ExprFString,
     style: Style,
-    source: &str,
 ) -> Option<(String, Vec<(String, String)>)> {
-    let start = string
-        .named_child(0)
-        .filter(|start| start.python_kind() == Kind::StringStart)?;
-    let end = string
-        .named_child(string.named_child_count().checked_sub(1)? as u32)
-        .filter(|end| end.python_kind() == Kind::StringEnd)?;
-    let prefix = node_text(start, source).replace(['f', 'F'], "");
-    let fields = interpolations(string);
+    let source = checker.source;
+    let range = checker.range(string);
+    let Range {
+        start: body_start,
+        end: body_end,
+    } = body_range(checker, range.clone());
+    let prefix = source.get(range.start..body_start)?.replace(['f', 'F'], "");
+    let closing = source.get(body_end..range.end)?;
+    let fields: Vec<_> = single_fstring(string)?
+        .elements
+        .iter()
+        .filter_map(|element| match element {
+            InterpolatedStringElement::Interpolation(field) => Some(field),
+            InterpolatedStringElement::Literal(_) => None,
+        })
+        .collect();
     // The literal pieces around the fields, `{{`/`}}` unescaped.
     let mut pieces: Vec<String> = Vec::new();
-    let mut at = start.end_byte();
+    let mut at = body_start;
     for field in &fields {
-        pieces.push(unescape_braces(source.get(at..field.start_byte())?, style));
-        at = field.end_byte();
+        let field_range = checker.range(*field);
+        pieces.push(unescape_braces(source.get(at..field_range.start)?, style));
+        at = field_range.end;
     }
-    pieces.push(unescape_braces(source.get(at..end.start_byte())?, style));
+    pieces.push(unescape_braces(source.get(at..body_end)?, style));
 
     let mut values: Vec<(String, String)> = Vec::new();
     let mut literal = prefix;
     for (index, field) in fields.iter().enumerate() {
-        let expression = field.field(Field::Expression)?;
-        if field.named_child_count() != 1 {
-            return None; // `!r` or a format spec
+        if field.conversion != ruff_python_ast::ConversionFlag::None
+            || field.format_spec.is_some()
+            || field.debug_text.is_some()
+        {
+            return None; // `!r`, `=` or a format spec
         }
-        let value = dotted_name(expression, source)?;
+        let value = dotted_name_of(&field.expression)?;
         let (before, after) = pieces.split_at_mut(index + 1);
         let (before, after) = (&mut before[index], &mut after[0]);
         if before.ends_with('\'') && after.starts_with('\'') {
@@ -307,7 +313,7 @@ fn parametrize(
         }
     }
     literal.push_str(pieces.last()?);
-    literal.push_str(node_text(end, source));
+    literal.push_str(closing);
     Some((literal, values))
 }
 

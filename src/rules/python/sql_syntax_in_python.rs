@@ -38,15 +38,14 @@
 //! in module-level constants, and SQL built at run time (see `sql-injection`) are not
 //! parsed.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, ExprStringLiteral};
 
-use super::sql::SqlSink;
-use super::{enclosing_scope, string_value, walk_local_scope};
+use super::checker::{Checker, Hooks, Parent};
+use super::sql::{SqlSink, body_range, last_assignment};
 use crate::language::Language;
 use crate::rules::postgres::first_rejection;
-use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
 
 pub const RULE: Rule = Rule {
     id: "sql-syntax-in-python",
@@ -56,7 +55,10 @@ pub const RULE: Rule = Rule {
     summary: "A SQL string literal run from Python that PostgreSQL would reject",
     triggers: &["execute", "text", "raw", "fetch"],
     text_test: Some(may_hold_sql_literal),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS,
 };
 
@@ -153,37 +155,36 @@ fn may_hold_sql_literal(text: &str) -> bool {
         || (super::sql::may_run_sql(text) && super::sql::mentions_sql_string(text))
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    let other_database = OTHER_DATABASES
+fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
+    let imports = checker.imports();
+    if OTHER_DATABASES
         .iter()
-        .any(|database| facts.semantic.imports.imports_module(database));
-    if other_database {
+        .any(|database| imports.imports_module(database))
+    {
         return;
     }
-    for site in &facts.calls {
-        let Some(sink) = SqlSink::of(site, source, facts) else {
-            continue;
-        };
-        let Some(literal) = literal_sql(sink.sql, facts, source) else {
-            continue;
-        };
-        if is_expression_argument(sink.call, source) {
-            continue;
-        }
-        if let Some(finding) = check_literal(literal, source) {
-            findings.push(finding);
-        }
+    let Some(sink) = SqlSink::of(checker, call) else {
+        return;
+    };
+    let Some(literal) = literal_sql(checker, sink.sql) else {
+        return;
+    };
+    if is_expression_argument(checker) {
+        return;
+    }
+    if let Some(finding) = check_literal(checker, literal) {
+        findings.push(finding);
     }
 }
 
-/// `server_default=text("now()")` and the like: an expression by where it stands.
-fn is_expression_argument(call: Node, source: &str) -> bool {
-    call.parent()
-        .filter(|parent| parent.python_kind() == Kind::KeywordArgument)
-        .and_then(|argument| argument.field(Field::Name))
-        .is_some_and(|name| EXPRESSION_KEYWORDS.contains(&node_text(name, source)))
+/// `server_default=text("now()")` and the like: an expression by where it stands (the
+/// call being judged is the value of such a keyword argument).
+fn is_expression_argument(checker: &Checker) -> bool {
+    matches!(
+        checker.parent(),
+        Some(Parent::Keyword(keyword))
+            if keyword.arg.as_ref().is_some_and(|name| EXPRESSION_KEYWORDS.contains(&name.as_str()))
+    )
 }
 
 /// Whether `sql` starts with a statement keyword (after white space, comments and
@@ -255,48 +256,34 @@ fn within_one_edit(a: &str, b: &str) -> bool {
 }
 
 /// The plain string literal the SQL argument is, or was assigned from in this function.
-fn literal_sql<'t>(
-    argument: Node<'t>,
-    facts: &super::ModuleFacts<'t>,
-    source: &str,
-) -> Option<Node<'t>> {
-    if argument.python_kind() == Kind::String {
-        return Some(argument);
-    }
-    if argument.python_kind() != Kind::Identifier {
-        return None;
-    }
-    let name = node_text(argument, source);
-    let ancestors = facts.ancestry.ancestors(argument);
-    let scope = enclosing_scope(&ancestors)
-        .filter(|scope| scope.python_kind() == Kind::FunctionDefinition)?;
-    let mut last = None;
-    walk_local_scope(scope, |node| {
-        if node.python_kind() == Kind::Assignment && node.start_byte() < argument.start_byte() {
-            let assigns = node.field(Field::Left).is_some_and(|left| {
-                left.python_kind() == Kind::Identifier && node_text(left, source) == name
-            });
-            if assigns {
-                last = node.field(Field::Right);
-            }
+fn literal_sql<'c>(checker: &Checker<'c, '_>, argument: &'c Expr) -> Option<&'c ExprStringLiteral> {
+    let value = match argument {
+        Expr::Name(name) => {
+            last_assignment(checker, &name.id, checker.range(argument).start, false)?
         }
-    });
-    last.filter(|value| value.python_kind() == Kind::String)
+        _ => argument,
+    };
+    match value {
+        Expr::StringLiteral(literal) if !literal.value.is_implicit_concatenated() => Some(literal),
+        _ => None,
+    }
 }
 
-fn check_literal(literal: Node, source: &str) -> Option<Finding> {
-    let sql = string_value(literal, source)?;
-    let prefix_is_raw = literal
-        .named_child(0)
-        .is_some_and(|start| node_text(start, source).to_ascii_lowercase().contains('r'));
+fn check_literal(checker: &Checker, literal: &ExprStringLiteral) -> Option<Finding> {
+    let range = checker.range(literal);
+    let body = body_range(checker, range.clone());
+    let sql = checker.source.get(body.clone())?;
+    let prefix_is_raw = checker
+        .source
+        .get(range.start..body.start)
+        .is_some_and(|prefix| prefix.to_ascii_lowercase().contains('r'));
     // Escapes make the string's text differ from the source's, and so every offset.
     if !starts_like_a_statement(sql) || (sql.contains('\\') && !prefix_is_raw) {
         return None;
     }
     let rejection = first_rejection(sql)?;
-    let content_start = literal.named_child(0)?.end_byte();
-    let start = content_start + rejection.range.start;
-    let end = (content_start + rejection.range.end).max(start);
+    let start = body.start + rejection.range.start;
+    let end = (body.start + rejection.range.end).max(start);
     Some(RULE.finding(
         start..end,
         format!("PostgreSQL would reject this SQL: {}", rejection.message),
