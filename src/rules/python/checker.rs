@@ -18,13 +18,15 @@ use ruff_python_ast::visitor::{
 };
 use ruff_python_ast::{
     ExceptHandler, ExceptHandlerExceptHandler, Expr, ExprCall, ExprStringLiteral, Keyword,
-    ParameterWithDefault, Parameters, Stmt, StmtFunctionDef,
+    ParameterWithDefault, Parameters, Stmt, StmtClassDef, StmtFunctionDef,
 };
 use ruff_text_size::Ranged;
 
 use crate::rules::rule_set::RuleSet;
 use crate::rules::settings::RuleSettings;
 use crate::rules::{Check, Context, Coverage, Finding, RuleId};
+use crate::semantic::python::BindingKind;
+use crate::semantic::python::bound_kinds::{BoundKinds, ScopeChain, ScopeKey};
 use crate::semantic::python::imports::{Imports, import_bindings_of};
 
 /// A rule's judgement of one node of kind `N`: it reports into the vector. The node
@@ -73,6 +75,7 @@ pub struct Checker<'c, 'a> {
     /// Where the item being traversed starts: its tree's offsets are from there.
     base: usize,
     imports: OnceCell<Imports>,
+    bound_kinds: OnceCell<BoundKinds>,
     /// The module, then each function, lambda and class around the node being judged.
     scopes: Vec<Scope<'c>>,
     /// The nodes that hold the one being judged, outermost first.
@@ -93,7 +96,7 @@ pub enum ScopeKind<'s> {
     Function(&'s StmtFunctionDef),
     Lambda,
     /// A `class` (its bases and body).
-    Class,
+    Class(&'s StmtClassDef),
 }
 
 impl<'c, 'a> Checker<'c, 'a> {
@@ -120,6 +123,40 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// The source text of `node` (empty if the tree and text disagree: never panics).
     pub fn text(&self, node: &impl Ranged) -> &'a str {
         self.source.get(self.range(node)).unwrap_or("")
+    }
+
+    /// What `expression` holds where the node being judged stands, when it is of a
+    /// known kind (a Redis client, a session, ...).
+    pub fn kind_of(&self, expression: &Expr) -> Option<BindingKind> {
+        let kinds = self.bound_kinds.get_or_init(|| {
+            let skipped = &self.context.coverage.skipped;
+            BoundKinds::collect(
+                &self.module_bodies(),
+                |at| {
+                    skipped
+                        .binary_search_by_key(&at, |range| range.start)
+                        .is_err()
+                },
+                self.imports(),
+                self.source,
+            )
+        });
+        kinds.kind_of(expression, &self.scope_chain(), self.imports())
+    }
+
+    /// The scopes of the node being judged, as binding lookups read them.
+    pub fn scope_chain(&self) -> ScopeChain {
+        let mut chain = ScopeChain::default();
+        for scope in self.scopes.iter().rev() {
+            match scope.kind {
+                ScopeKind::Function(function) => chain.functions.push(ScopeKey::of(function)),
+                ScopeKind::Class(class) if chain.class.is_none() => {
+                    chain.class = Some(ScopeKey::of(class));
+                }
+                _ => {}
+            }
+        }
+        chain
     }
 
     /// The innermost `def` around the node being judged (through lambdas and classes).
@@ -279,6 +316,7 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
         context,
         base: 0,
         imports: OnceCell::new(),
+        bound_kinds: OnceCell::new(),
         scopes: Vec::new(),
         parents: Vec::new(),
     };
@@ -355,7 +393,7 @@ impl<'c> Traversal<'c, '_> {
                 for decorator in &class.decorator_list {
                     self.visit_decorator(decorator);
                 }
-                self.within(ScopeKind::Class, |traversal| {
+                self.within(ScopeKind::Class(class), |traversal| {
                     if let Some(type_params) = &class.type_params {
                         traversal.visit_type_params(type_params);
                     }

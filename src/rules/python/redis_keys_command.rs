@@ -32,17 +32,17 @@
 //! becomes `[key async for key in client.scan_iter(match=...)]`. Calls on a pipeline get
 //! no fix (pipelines have no `scan_iter`).
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use super::{keyword_argument, positional_arguments};
+use super::checker::{Checker, Hooks, Parent};
+use super::helpers::method_name;
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
-    shorten,
+    Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, shorten,
 };
-use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::semantic::python::BindingKind;
+use crate::semantic::python::bound_kinds::BoundKinds;
 
 pub const RULE: Rule = Rule {
     id: "redis-keys-command",
@@ -52,7 +52,10 @@ pub const RULE: Rule = Rule {
     summary: "`KEYS` on a Redis client, which blocks Redis while it walks every key",
     triggers: &["keys"],
     text_test: Some(mentions_redis),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
@@ -61,83 +64,93 @@ fn mentions_redis(text: &str) -> bool {
         || memchr::memmem::find(text.as_bytes(), b"Redis").is_some()
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        if site.method(source) != Some("keys") {
-            continue;
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    if method_name(call) != Some("keys") {
+        return;
+    }
+    let Expr::Attribute(method) = &*call.func else {
+        return;
+    };
+    let receiver = &*method.value;
+    if !BoundKinds::may_hold_kind(receiver) {
+        return;
+    }
+    let (pipeline, asynchronous) = match checker.kind_of(receiver) {
+        Some(BindingKind::RedisClient { asynchronous }) => (false, asynchronous),
+        Some(BindingKind::RedisPipeline { asynchronous }) => (true, asynchronous),
+        _ => return,
+    };
+    let arguments = &call.arguments;
+    let positional = arguments.args.first();
+    let keyword = arguments.find_keyword("pattern");
+    let pattern = positional.or(keyword.map(|keyword| &keyword.value));
+    let pattern_text = pattern.map_or("", |pattern| checker.text(pattern));
+    let mut finding = RULE.finding(
+        checker.range(call),
+        format!(
+            "`{}.keys({})` runs KEYS, which blocks Redis while it walks every key; use `scan_iter`",
+            checker.text(receiver),
+            shorten(pattern_text, 40)
+        ),
+    );
+    // Pipelines have no `scan_iter`; an async client's must be awaited or iterated with
+    // `async for`, which only the awaited form can become in place.
+    let awaited = matches!(checker.parent(), Some(Parent::Expression(Expr::Await(_))));
+    if !pipeline && (!asynchronous || awaited) {
+        let mut edits = vec![Edit::replace(checker.range(&method.attr), "scan_iter")];
+        match (positional, keyword) {
+            (Some(pattern), _) => edits.push(Edit::insert(checker.range(pattern).start, "match=")),
+            (None, Some(keyword)) => {
+                if let Some(name) = &keyword.arg {
+                    edits.push(Edit::replace(checker.range(name), "match"));
+                }
+            }
+            (None, None) => {}
         }
-        let Some(receiver) = site
-            .receiver()
-            .filter(|&receiver| SemanticModel::may_hold_kind(receiver, source))
-        else {
-            continue;
-        };
-        let ancestors = facts.ancestry.ancestors(site.call);
-        let scopes = Scopes::of(&ancestors);
-        let (pipeline, asynchronous) = match facts.semantic.kind_of(receiver, &scopes, source) {
-            Some(BindingKind::RedisClient { asynchronous }) => (false, asynchronous),
-            Some(BindingKind::RedisPipeline { asynchronous }) => (true, asynchronous),
-            _ => continue,
-        };
-        let pattern = positional_arguments(site.call)
-            .first()
-            .copied()
-            .or_else(|| keyword_argument(site.call, "pattern", source));
-        let pattern_text = pattern.map_or("", |pattern| node_text(pattern, source));
-        let receiver_text = node_text(receiver, source);
-        let mut finding = RULE.finding(
-            site.call.byte_range(),
-            format!(
-                "`{receiver_text}.keys({})` runs KEYS, which blocks Redis while it walks every key; use `scan_iter`",
-                shorten(pattern_text, 40)
+        edits.extend(surroundings(checker, call));
+        finding.fix = Some(Fix::unsafe_(
+            "Iterate with `scan_iter(match=...)` instead",
+            edits,
+        ));
+    }
+    findings.push(finding);
+}
+
+/// What the call needs around it once it returns an iterator: nothing where it is
+/// iterated (`for key in ...`, a comprehension), a comprehension where it is awaited,
+/// else `list(...)`.
+fn surroundings(checker: &Checker, call: &ExprCall) -> Vec<Edit> {
+    let is_call = |expression: &Expr| matches!(expression, Expr::Call(iterated) if std::ptr::eq(iterated, call));
+    let range = checker.range(call);
+    match checker.parent() {
+        Some(Parent::Statement(Stmt::For(for_statement))) if is_call(&for_statement.iter) => {
+            Vec::new()
+        }
+        Some(Parent::Expression(
+            Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_),
+        )) if comprehension_iterates(checker, &is_call) => Vec::new(),
+        Some(Parent::Expression(Expr::Await(awaited))) => vec![
+            Edit::replace(
+                checker.range(awaited).start..range.start,
+                "[key async for key in ",
             ),
-        );
-        // Pipelines have no `scan_iter`; an async client's must be awaited or iterated
-        // with `async for`, which only the awaited form can become in place.
-        if !pipeline && (!asynchronous || site.parent.python_kind() == Kind::Await) {
-            finding.fix = scan_instead(site.call, site.parent, pattern)
-                .map(|edits| Fix::unsafe_("Iterate with `scan_iter(match=...)` instead", edits));
-        }
-        findings.push(finding);
+            Edit::insert(range.end, "]"),
+        ],
+        _ => vec![
+            Edit::insert(range.start, "list("),
+            Edit::insert(range.end, ")"),
+        ],
     }
 }
 
-/// Edits that turn `client.keys(p)` into a `scan_iter(match=p)` form that fits where the
-/// call stands.
-fn scan_instead(call: Node, parent: Node, pattern: Option<Node>) -> Option<Vec<Edit>> {
-    let method = call.field(Field::Function)?.field(Field::Attribute)?;
-    let mut edits = vec![Edit::replace(method.byte_range(), "scan_iter")];
-    if let Some(pattern) = pattern {
-        match pattern
-            .parent()
-            .filter(|p| p.python_kind() == Kind::KeywordArgument)
-        {
-            Some(keyword) => edits.push(Edit::replace(
-                keyword.field(Field::Name)?.byte_range(),
-                "match",
-            )),
-            None => edits.push(Edit::insert(pattern.start_byte(), "match=")),
-        }
-    }
-    let iterated = matches!(parent.python_kind(), Kind::ForStatement | Kind::ForInClause)
-        && parent
-            .field(Field::Right)
-            .is_some_and(|right| right.id() == call.id());
-    if iterated {
-        return Some(edits);
-    }
-    if parent.python_kind() == Kind::Await {
-        let awaited = parent;
-        edits.push(Edit::replace(
-            awaited.start_byte()..call.start_byte(),
-            "[key async for key in ",
-        ));
-        edits.push(Edit::insert(call.end_byte(), "]"));
-        return Some(edits);
-    }
-    edits.push(Edit::insert(call.start_byte(), "list("));
-    edits.push(Edit::insert(call.end_byte(), ")"));
-    Some(edits)
+/// Whether the comprehension holding the call iterates over it (`for key in <call>`).
+fn comprehension_iterates(checker: &Checker, is_call: &dyn Fn(&Expr) -> bool) -> bool {
+    let generators = match checker.parent() {
+        Some(Parent::Expression(Expr::ListComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::SetComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::DictComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::Generator(generator))) => &generator.generators,
+        _ => return false,
+    };
+    generators.iter().any(|generator| is_call(&generator.iter))
 }

@@ -3,6 +3,7 @@
 //! module's top-level definitions by name.
 
 pub mod bindings;
+pub mod bound_kinds;
 pub mod definitions;
 pub mod imports;
 pub mod kinds;
