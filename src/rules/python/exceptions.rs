@@ -1,17 +1,13 @@
 //! What an `except` clause catches and what its body does with the error: shared by the
-//! rules about swallowed, broad and silent handlers. Reads the tree only.
+//! rules about swallowed, broad and silent handlers. Reads Ruff's tree only.
 
-use ruff_python_ast::ExceptHandlerExceptHandler;
-use tree_sitter::Node;
+use ruff_python_ast::{ExceptHandlerExceptHandler, Expr, Stmt};
 
 use super::checker::Checker;
-
-use super::{ModuleFacts, ensure_module_import};
-use crate::rules::{
-    Edit, any_in_tree, indentation_at, line_start, named_children, newline_of, node_text,
-};
-use crate::semantic::python::imports::{Imports, qualified_name};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use super::header::ensure_module_import;
+use super::helpers::{AnyNode, any_node, called_name};
+use crate::rules::{Edit, Fix, indentation_at, line_start, newline_of};
+use crate::semantic::python::imports::qualified_name_of;
 
 /// Calls that report an error somewhere a person will see it: logging methods
 /// (`logger.exception`, `logging.error`, `log.warning`, ...), Sentry's capture
@@ -35,177 +31,6 @@ const REPORTING_CALLS: &[&str] = &[
 /// Calls that end the process or the request, so nothing is swallowed.
 const TERMINATING_CALLS: &[&str] = &["exit", "_exit", "abort"];
 
-pub struct Handler<'t> {
-    pub clause: Node<'t>,
-    /// What the clause names (`ValueError`, a tuple, ...); `None` for a bare `except:`.
-    pub caught: Option<Node<'t>>,
-    /// `e` in `except ValueError as e`.
-    pub bound: Option<Node<'t>>,
-    pub body: Node<'t>,
-}
-
-impl<'t> Handler<'t> {
-    pub fn of(clause: Node<'t>) -> Option<Handler<'t>> {
-        let children = named_children(clause);
-        let body = children
-            .iter()
-            .rev()
-            .find(|child| child.python_kind() == Kind::Block)
-            .copied()?;
-        let value = clause.field(Field::Value);
-        let (caught, bound) = match value {
-            Some(pattern) if pattern.python_kind() == Kind::AsPattern => {
-                let alias = pattern.field(Field::Alias);
-                let bound = alias.and_then(|alias| alias.named_child(0).or(Some(alias)));
-                (pattern.named_child(0), bound)
-            }
-            Some(value) => (Some(value), None),
-            None => (None, None),
-        };
-        Some(Handler {
-            clause,
-            caught,
-            bound,
-            body,
-        })
-    }
-
-    /// The `except ...` header, where findings point.
-    pub fn header_range(&self) -> std::ops::Range<usize> {
-        let start = self.clause.start_byte();
-        let end = self
-            .clause
-            .field(Field::Value)
-            .map_or(start + "except".len(), |value| value.end_byte());
-        start..end.min(self.body.start_byte()).max(start)
-    }
-
-    /// The exception types the clause names, flattened out of a tuple.
-    pub fn caught_types(&self) -> Vec<Node<'t>> {
-        match self.caught {
-            Some(tuple)
-                if matches!(
-                    tuple.python_kind(),
-                    Kind::Tuple | Kind::ParenthesizedExpression
-                ) =>
-            {
-                named_children(tuple)
-                    .into_iter()
-                    .filter(|child| child.python_kind() != Kind::Comment)
-                    .collect()
-            }
-            Some(single) => vec![single],
-            None => Vec::new(),
-        }
-    }
-
-    /// `except:` and nothing else (no type; not broken code with junk before the colon,
-    /// which the prefilter relies on).
-    pub fn is_bare(&self, source: &str) -> bool {
-        let keyword = self
-            .clause
-            .child(0)
-            .filter(|keyword| keyword.python_kind() == Kind::ExceptKeyword);
-        self.caught.is_none()
-            && keyword.is_some_and(|keyword| {
-                crate::rules::prefilter::after_gap(source, keyword.end_byte()).starts_with(':')
-            })
-    }
-
-    /// Bare, or naming `Exception`/`BaseException`: catches errors the code did not plan for.
-    pub fn is_broad(&self, source: &str, imports: &Imports) -> bool {
-        self.is_bare(source)
-            || self.caught_types().into_iter().any(|caught| {
-                qualified_name(caught, source, imports).is_some_and(|name| {
-                    matches!(
-                        name.as_str(),
-                        "Exception"
-                            | "BaseException"
-                            | "builtins.Exception"
-                            | "builtins.BaseException"
-                    )
-                })
-            })
-    }
-
-    /// The body's statements, without comments.
-    pub fn statements(&self) -> Vec<Node<'t>> {
-        named_children(self.body)
-            .into_iter()
-            .filter(|statement| statement.python_kind() != Kind::Comment)
-            .collect()
-    }
-
-    /// The body only says "ignore it": `pass`, `continue`, `...` (and nothing else).
-    pub fn only_ignores(&self) -> bool {
-        self.statements()
-            .iter()
-            .all(|statement| match statement.python_kind() {
-                Kind::PassStatement | Kind::ContinueStatement => true,
-                Kind::ExpressionStatement => statement
-                    .named_child(0)
-                    .is_some_and(|expression| expression.python_kind() == Kind::Ellipsis),
-                _ => false,
-            })
-    }
-
-    /// The body raises, reports the error (a logging call, Sentry, a traceback), uses the
-    /// bound exception, or ends the process.
-    pub fn handles_error(&self, source: &str) -> bool {
-        let bound = self.bound.map(|bound| node_text(bound, source));
-        any_in_tree(self.body, |node| match node.python_kind() {
-            Kind::RaiseStatement => true,
-            Kind::Identifier => bound.is_some_and(|bound| node_text(node, source) == bound),
-            Kind::Call => called_name(node, source).is_some_and(|name| {
-                REPORTING_CALLS.contains(&name) || TERMINATING_CALLS.contains(&name)
-            }),
-            _ => false,
-        })
-    }
-}
-
-/// The name of the innermost `def` around `node`.
-pub fn enclosing_function_name<'s>(
-    facts: &ModuleFacts,
-    node: Node,
-    source: &'s str,
-) -> Option<&'s str> {
-    let ancestors = facts.ancestry.ancestors(node);
-    let function = ancestors
-        .iter()
-        .rev()
-        .find(|ancestor| ancestor.python_kind() == Kind::FunctionDefinition)?;
-    Some(node_text(function.field(Field::Name)?, source))
-}
-
-/// The last name of a call's callee: `exception` for `logger.exception(...)`.
-pub fn called_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
-    let function = call.field(Field::Function)?;
-    let name = match function.python_kind() {
-        Kind::Attribute => function.field(Field::Attribute)?,
-        Kind::Identifier => function,
-        _ => return None,
-    };
-    Some(node_text(name, source))
-}
-
-/// A call that logs the current exception with its traceback, for a fix, and the edit
-/// that imports `logging` when the module has no logger of its own.
-pub fn log_exception_call(
-    facts: &ModuleFacts,
-    source: &str,
-    message: &str,
-) -> (String, Option<Edit>) {
-    let escaped = message.replace('\\', "\\\\").replace('"', "\\\"");
-    let top_level = facts.ancestry.top_level();
-    if let Some(logger) = module_logger(top_level, source, &facts.semantic.imports) {
-        return (format!("{logger}.exception(\"{escaped}\")"), None);
-    }
-    let (logging, import) =
-        ensure_module_import(top_level, source, &facts.semantic.imports, "logging");
-    (format!("{logging}.exception(\"{escaped}\")"), import)
-}
-
 /// The calls that make a module's logger.
 pub const LOGGER_FACTORIES: &[&str] = &[
     "logging.getLogger",
@@ -213,62 +38,131 @@ pub const LOGGER_FACTORIES: &[&str] = &[
     "structlog.getLogger",
 ];
 
-/// A module-level name bound to `logging.getLogger(...)` (or structlog's `get_logger`),
-/// or loguru's `logger` imported by name.
-pub fn module_logger<'s>(
-    top_level: &[Node],
-    source: &'s str,
-    imports: &'s Imports,
-) -> Option<&'s str> {
-    if imports.resolve("logger") == Some("loguru.logger") {
-        return Some("logger");
+/// The exception types a clause names, flattened out of a tuple.
+pub fn caught_types(clause: &ExceptHandlerExceptHandler) -> Vec<&Expr> {
+    match clause.type_.as_deref() {
+        Some(Expr::Tuple(tuple)) => tuple.elts.iter().collect(),
+        Some(single) => vec![single],
+        None => Vec::new(),
     }
-    top_level.iter().rev().find_map(|&statement| {
-        let assignment = statement
-            .named_child(0)
-            .filter(|_| statement.python_kind() == Kind::ExpressionStatement)?;
-        if assignment.python_kind() != Kind::Assignment {
-            return None;
-        }
-        let target = assignment
-            .field(Field::Left)
-            .filter(|left| left.python_kind() == Kind::Identifier)?;
-        let value = assignment
-            .field(Field::Right)
-            .filter(|right| right.python_kind() == Kind::Call)?;
-        let factory = qualified_name(value.field(Field::Function)?, source, imports)?;
-        LOGGER_FACTORIES
-            .contains(&factory.as_str())
-            .then(|| node_text(target, source))
+}
+
+/// `except:` and nothing else (no type; not broken code with junk before the colon,
+/// which the prefilter relies on; never `except*`, which needs a type).
+pub fn is_bare(checker: &Checker, clause: &ExceptHandlerExceptHandler, star: bool) -> bool {
+    let keyword_end = checker.range(clause).start + "except".len();
+    clause.type_.is_none()
+        && !star
+        && checker
+            .source
+            .get(keyword_end..)
+            .is_some_and(|rest| crate::rules::prefilter::after_gap(rest, 0).starts_with(':'))
+}
+
+/// Bare, or naming `Exception`/`BaseException`: catches errors the code did not plan for.
+pub fn is_broad(checker: &Checker, clause: &ExceptHandlerExceptHandler, star: bool) -> bool {
+    is_bare(checker, clause, star)
+        || caught_types(clause).into_iter().any(|caught| {
+            qualified_name_of(caught, checker.imports()).is_some_and(|name| {
+                matches!(
+                    name.as_str(),
+                    "Exception" | "BaseException" | "builtins.Exception" | "builtins.BaseException"
+                )
+            })
+        })
+}
+
+/// A statement that only says "ignore it": `pass`, `continue` or `...`.
+fn is_placeholder(statement: &Stmt) -> bool {
+    match statement {
+        Stmt::Pass(_) | Stmt::Continue(_) => true,
+        Stmt::Expr(expression) => expression.value.is_ellipsis_literal_expr(),
+        _ => false,
+    }
+}
+
+/// The body only says "ignore it": `pass`, `continue`, `...` (and nothing else).
+pub fn only_ignores(clause: &ExceptHandlerExceptHandler) -> bool {
+    clause.body.iter().all(is_placeholder)
+}
+
+/// The body raises, reports the error (a logging call, Sentry, a traceback), uses the
+/// bound exception, or ends the process.
+pub fn handles_error(clause: &ExceptHandlerExceptHandler) -> bool {
+    let bound = clause.name.as_ref().map(|name| name.as_str());
+    any_node(&clause.body, |node| match node {
+        AnyNode::Statement(statement) => matches!(statement, Stmt::Raise(_)),
+        AnyNode::Expression(Expr::Name(name)) => bound == Some(name.id.as_str()),
+        AnyNode::Expression(Expr::Call(call)) => called_name(call).is_some_and(|name| {
+            REPORTING_CALLS.contains(&name) || TERMINATING_CALLS.contains(&name)
+        }),
+        AnyNode::Expression(_) => false,
     })
+}
+
+/// A module-level name bound to `logging.getLogger(...)` (or structlog's `get_logger`),
+/// or loguru's `logger` imported by name: the latest one.
+fn module_logger(checker: &Checker) -> Option<String> {
+    let imports = checker.imports();
+    if imports.resolve("logger") == Some("loguru.logger") {
+        return Some("logger".to_string());
+    }
+    checker
+        .top_level_statements()
+        .into_iter()
+        .rev()
+        .find_map(|(statement, _)| {
+            let Stmt::Assign(assignment) = statement else {
+                return None;
+            };
+            let ([Expr::Name(target)], Expr::Call(value)) =
+                (assignment.targets.as_slice(), &*assignment.value)
+            else {
+                return None;
+            };
+            let factory = qualified_name_of(&value.func, imports)?;
+            LOGGER_FACTORIES
+                .contains(&factory.as_str())
+                .then(|| target.id.to_string())
+        })
+}
+
+/// A call that logs the current exception with its traceback, for a fix, and the edit
+/// that imports `logging` when the module has no logger of its own.
+fn log_exception_call(checker: &Checker, message: &str) -> (String, Option<Edit>) {
+    let escaped = message.replace('\\', "\\\\").replace('"', "\\\"");
+    if let Some(logger) = module_logger(checker) {
+        return (format!("{logger}.exception(\"{escaped}\")"), None);
+    }
+    let (logging, import) = ensure_module_import(checker, "logging");
+    (format!("{logging}.exception(\"{escaped}\")"), import)
 }
 
 /// The edit that makes `log_call` the handler's first statement (in place of a lone
 /// `pass` or `...`).
-pub fn log_first(handler: &Handler, log_call: &str, source: &str) -> Option<Edit> {
-    let statements = handler.statements();
-    let first: Node = *statements.first()?;
-    let lone_placeholder = statements.len() == 1
-        && (first.python_kind() == Kind::PassStatement
-            || (first.python_kind() == Kind::ExpressionStatement
-                && first
-                    .named_child(0)
-                    .is_some_and(|e| e.python_kind() == Kind::Ellipsis)));
-    if lone_placeholder {
-        return Some(Edit::replace(first.byte_range(), log_call));
+fn log_first(
+    checker: &Checker,
+    clause: &ExceptHandlerExceptHandler,
+    log_call: &str,
+) -> Option<Edit> {
+    let source = checker.source;
+    let first = clause.body.first()?;
+    let first_range = checker.range(first);
+    if clause.body.len() == 1 && !matches!(first, Stmt::Continue(_)) && is_placeholder(first) {
+        return Some(Edit::replace(first_range, log_call));
     }
     let same_line_as_header =
-        line_start(source, first.start_byte()) == line_start(source, handler.clause.start_byte());
+        line_start(source, first_range.start) == line_start(source, checker.range(clause).start);
     if same_line_as_header {
-        return Some(Edit::insert(first.start_byte(), format!("{log_call}; ")));
+        return Some(Edit::insert(first_range.start, format!("{log_call}; ")));
     }
-    let indentation = indentation_at(source, first.start_byte());
-    let before = source.get(line_start(source, first.start_byte())..first.start_byte())?;
+    let indentation = indentation_at(source, first_range.start);
+    let before = source.get(line_start(source, first_range.start)..first_range.start)?;
     if !before.trim().is_empty() {
         return None; // something else shares the line: leave it to the user
     }
     Some(Edit::insert(
-        first.start_byte(),
+        first_range.start,
         format!("{log_call}{}{indentation}", newline_of(source)),
     ))
 }
@@ -284,18 +178,18 @@ pub fn mentions_bare_except(text: &str) -> bool {
 /// `<logger>.exception("<what> in <function>")`, importing `logging` when the module has
 /// no logger of its own.
 pub fn log_exception_fix(
-    handler: &Handler,
-    facts: &ModuleFacts,
-    source: &str,
+    checker: &Checker,
+    clause: &ExceptHandlerExceptHandler,
     what: &str,
-) -> Option<crate::rules::Fix> {
-    let place = enclosing_function_name(facts, handler.clause, source)
-        .map(|name| format!(" in {name}"))
+) -> Option<Fix> {
+    let place = checker
+        .enclosing_function()
+        .map(|function| format!(" in {}", function.name))
         .unwrap_or_default();
-    let (log_call, import) = log_exception_call(facts, source, &format!("{what}{place}"));
-    let edit = log_first(handler, &log_call, source)?;
+    let (log_call, import) = log_exception_call(checker, &format!("{what}{place}"));
+    let edit = log_first(checker, clause, &log_call)?;
     let logger = log_call.split('(').next().unwrap_or("logging.exception");
-    Some(crate::rules::Fix::safe(
+    Some(Fix::safe(
         format!("Log the error with `{logger}`"),
         import.into_iter().chain([edit]).collect(),
     ))

@@ -1,9 +1,10 @@
 //! Helpers over Ruff's tree that the Python rules share: call arguments and the
 //! values of literals.
 
-use ruff_python_ast::{Arguments, Expr, Keyword};
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{Arguments, Expr, ExprCall, Keyword, Stmt};
 
-use super::checker::Checker;
+use super::checker::{Checker, STACK_GROWTH, STACK_RED_ZONE};
 use crate::rules::{Edit, indentation_at, line_end, newline_of};
 
 /// The edit that removes the argument at `index` (in source order) of `arguments`, with
@@ -123,4 +124,59 @@ pub fn add_keyword_arguments(
         return Some(Edit::insert(line_end(source, comma), lines));
     }
     Some(Edit::insert(last.end, format!(", {joined}")))
+}
+
+/// A node of a statement's subtree, as `any_node` hands it over.
+#[derive(Clone, Copy)]
+pub enum AnyNode<'t> {
+    Statement(&'t Stmt),
+    Expression(&'t Expr),
+}
+
+/// Whether any statement or expression in `body` (nested ones too, bodies of nested
+/// definitions included) satisfies `predicate`. The walk grows its stack as it goes
+/// (expressions nest once per operator), and stops looking once one does.
+pub fn any_node<'t>(body: &'t [Stmt], predicate: impl FnMut(AnyNode<'t>) -> bool) -> bool {
+    let mut search = Search {
+        predicate,
+        found: false,
+    };
+    search.visit_body(body);
+    search.found
+}
+
+struct Search<P> {
+    predicate: P,
+    found: bool,
+}
+
+impl<'t, P: FnMut(AnyNode<'t>) -> bool> Visitor<'t> for Search<P> {
+    fn visit_stmt(&mut self, statement: &'t Stmt) {
+        if self.found {
+            return;
+        }
+        self.found = (self.predicate)(AnyNode::Statement(statement));
+        if !self.found {
+            walk_stmt(self, statement);
+        }
+    }
+
+    fn visit_expr(&mut self, expression: &'t Expr) {
+        if self.found {
+            return;
+        }
+        self.found = (self.predicate)(AnyNode::Expression(expression));
+        if !self.found {
+            stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression));
+        }
+    }
+}
+
+/// The last name of a call's callee: `exception` for `logger.exception(...)`.
+pub fn called_name(call: &ExprCall) -> Option<&str> {
+    match &*call.func {
+        Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+        Expr::Name(name) => Some(name.id.as_str()),
+        _ => None,
+    }
 }

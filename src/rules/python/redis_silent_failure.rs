@@ -41,14 +41,15 @@
 //! reports through a helper of your own is reported. Broad handlers
 //! (`except Exception:`) around Redis calls are `swallowed-exception`'s to report.
 
-use super::exceptions::{Handler, called_name, log_exception_fix};
+use ruff_python_ast::{ExceptHandlerExceptHandler, Expr, Stmt};
+
+use super::checker::{Checker, Hooks};
+use super::exceptions::{caught_types, handles_error, header_range, log_exception_fix};
+use super::helpers::{AnyNode, any_node, called_name};
 use crate::language::Language;
 use crate::rules::projections::Projections;
-use crate::rules::{
-    Check, Context, Finding, FixAvailability, FixSafety, Rule, Severity, any_in_tree, node_text,
-};
-use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Kind, PythonNode};
+use crate::rules::{Check, Finding, FixAvailability, FixSafety, Rule, Severity};
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
@@ -58,45 +59,46 @@ pub const RULE: Rule = Rule {
     summary: "A handler of Redis errors that neither logs, re-raises nor returns an error",
     triggers: &["redis"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        except_handler: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS
         .and(Projections::CLIENTS)
         .and(Projections::HEADER),
 };
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for &clause in &facts.handlers {
-        let Some(handler) = Handler::of(clause) else {
-            continue;
-        };
-        let Some(redis_error) = handler.caught_types().into_iter().find_map(|caught| {
-            qualified_name(caught, source, &facts.semantic.imports)
-                .filter(|name| name.starts_with("redis.") || name.starts_with("aioredis."))
-        }) else {
-            continue;
-        };
-        if handler.handles_error(source) || returns_error(&handler, source) {
-            continue;
-        }
-        let mut finding = RULE.finding(
-            handler.header_range(),
-            format!(
-                "`{redis_error}` is handled silently: nothing logs it, re-raises it or returns an error, so a Redis outage goes unnoticed"
-            ),
-        );
-        finding.fix = log_exception_fix(&handler, facts, source, "Redis error");
-        findings.push(finding);
+fn check(
+    checker: &Checker,
+    clause: &ExceptHandlerExceptHandler,
+    _star: bool,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(redis_error) = caught_types(clause).into_iter().find_map(|caught| {
+        qualified_name_of(caught, checker.imports())
+            .filter(|name| name.starts_with("redis.") || name.starts_with("aioredis."))
+    }) else {
+        return;
+    };
+    if handles_error(clause) || returns_error(checker, clause) {
+        return;
     }
+    let mut finding = RULE.finding(
+        header_range(checker, clause),
+        format!(
+            "`{redis_error}` is handled silently: nothing logs it, re-raises it or returns an error, so a Redis outage goes unnoticed"
+        ),
+    );
+    finding.fix = log_exception_fix(checker, clause, "Redis error");
+    findings.push(finding);
 }
 
 /// A `return` (or an `HTTPException` raised through a call) whose value says the request
 /// failed: it mentions an error, or a 5xx status code.
-fn returns_error(handler: &Handler, source: &str) -> bool {
-    any_in_tree(handler.body, |node| match node.python_kind() {
-        Kind::ReturnStatement => {
-            let value = node_text(node, source).to_ascii_lowercase();
+fn returns_error(checker: &Checker, clause: &ExceptHandlerExceptHandler) -> bool {
+    any_node(&clause.body, |node| match node {
+        AnyNode::Statement(statement @ Stmt::Return(_)) => {
+            let value = checker.text(statement).to_ascii_lowercase();
             value.contains("error")
                 || value.contains("exception")
                 || value.contains("unavailable")
@@ -104,7 +106,7 @@ fn returns_error(handler: &Handler, source: &str) -> bool {
                     .iter()
                     .any(|status| value.replace(' ', "").contains(status))
         }
-        Kind::Call => called_name(node, source).is_some_and(|name| name == "abort"),
+        AnyNode::Expression(Expr::Call(call)) => called_name(call) == Some("abort"),
         _ => false,
     })
 }

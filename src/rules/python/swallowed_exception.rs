@@ -42,12 +42,13 @@
 //! Reporting through a helper of your own (`report_failure()`) is not recognised; name
 //! the helper in a log call or re-raise. A `print()` is not counted as logging.
 
-use super::exceptions::{Handler, log_exception_fix};
+use ruff_python_ast::ExceptHandlerExceptHandler;
+
+use super::checker::{Checker, Hooks};
+use super::exceptions::{handles_error, header_range, is_broad, log_exception_fix, only_ignores};
 use crate::language::Language;
 use crate::rules::projections::Projections;
-use crate::rules::{
-    Check, Context, Finding, FixAvailability, FixSafety, Rule, Severity, node_text,
-};
+use crate::rules::{Check, Finding, FixAvailability, FixSafety, Rule, Severity};
 
 pub const RULE: Rule = Rule {
     id: "swallowed-exception",
@@ -57,7 +58,10 @@ pub const RULE: Rule = Rule {
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
     text_test: Some(may_catch_broadly),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        except_handler: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS
         .and(Projections::CLIENTS)
         .and(Projections::HEADER),
@@ -69,28 +73,25 @@ fn may_catch_broadly(text: &str) -> bool {
     super::exceptions::mentions_bare_except(text) || text.contains("Exception")
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for &clause in &facts.handlers {
-        let Some(handler) = Handler::of(clause) else {
-            continue;
-        };
-        if !handler.is_broad(source, &facts.semantic.imports) {
-            continue;
-        }
-        let header = node_text(clause, source)
-            .get(..handler.header_range().len())
-            .unwrap_or("except");
-        let message = if handler.only_ignores() {
-            format!("`{header}:` ignores every error: the body drops it without a trace")
-        } else if !handler.handles_error(source) {
-            format!("`{header}:` drops the error: nothing logs it, re-raises it or uses it")
-        } else {
-            continue;
-        };
-        let mut finding = RULE.finding(handler.header_range(), message);
-        finding.fix = log_exception_fix(&handler, facts, source, "Ignored error");
-        findings.push(finding);
+fn check(
+    checker: &Checker,
+    clause: &ExceptHandlerExceptHandler,
+    star: bool,
+    findings: &mut Vec<Finding>,
+) {
+    if !is_broad(checker, clause, star) {
+        return;
     }
+    let header_range = header_range(checker, clause);
+    let header = checker.source.get(header_range.clone()).unwrap_or("except");
+    let message = if only_ignores(clause) {
+        format!("`{header}:` ignores every error: the body drops it without a trace")
+    } else if !handles_error(clause) {
+        format!("`{header}:` drops the error: nothing logs it, re-raises it or uses it")
+    } else {
+        return;
+    };
+    let mut finding = RULE.finding(header_range, message);
+    finding.fix = log_exception_fix(checker, clause, "Ignored error");
+    findings.push(finding);
 }
