@@ -112,6 +112,11 @@ impl<'c, 'a> Checker<'c, 'a> {
         self.parents.last().copied()
     }
 
+    /// The nodes that hold the one being judged, outermost first (its parent last).
+    pub fn ancestors(&self) -> &[Parent<'c>] {
+        &self.parents
+    }
+
     /// The innermost scope around the node being judged.
     pub fn scope(&self) -> Scope<'c> {
         self.scopes.last().copied().unwrap_or(Scope {

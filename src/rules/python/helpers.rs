@@ -1,8 +1,10 @@
 //! Helpers over Ruff's tree that the Python rules share: call arguments and the
 //! values of literals.
 
+use ruff_python_ast::statement_visitor::{self, StatementVisitor};
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Arguments, Expr, ExprCall, Keyword, Stmt};
+use ruff_text_size::Ranged;
 
 use super::checker::{Checker, STACK_GROWTH, STACK_RED_ZONE};
 use crate::rules::{Edit, indentation_at, line_end, newline_of};
@@ -178,5 +180,88 @@ pub fn called_name(call: &ExprCall) -> Option<&str> {
         Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
         Expr::Name(name) => Some(name.id.as_str()),
         _ => None,
+    }
+}
+
+/// Every `name = value` (and `with value as name`) of the scope of the node being
+/// judged, with its offset, in source order: its innermost function's own statements,
+/// and (when `module_too`) the module's, or the module's alone outside functions.
+/// Nested functions and classes are scopes of their own and are not read.
+pub fn assignments_to<'c>(
+    checker: &Checker<'c, '_>,
+    name: &str,
+    module_too: bool,
+) -> Vec<(usize, &'c Expr)> {
+    let mut finder = AssignmentsTo {
+        name,
+        base: checker.base(),
+        found: Vec::new(),
+    };
+    let function = checker.enclosing_function();
+    if let Some(function) = function {
+        finder.visit_body(&function.body);
+    }
+    if function.is_none() || module_too {
+        for (base, body) in checker.module_bodies() {
+            finder.base = base;
+            finder.visit_body(body);
+        }
+    }
+    finder.found
+}
+
+/// The value of the last `name = value` before byte `before` in the scope of the node
+/// being judged: its innermost function, else (when `module_too`) the module.
+pub fn last_assignment<'c>(
+    checker: &Checker<'c, '_>,
+    name: &str,
+    before: usize,
+    module_too: bool,
+) -> Option<&'c Expr> {
+    if checker.enclosing_function().is_none() && !module_too {
+        return None;
+    }
+    // In a function, only its own assignments count.
+    assignments_to(checker, name, false)
+        .into_iter()
+        .filter(|(at, _)| *at < before)
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, value)| value)
+}
+
+struct AssignmentsTo<'n, 'c> {
+    name: &'n str,
+    /// Where the statements being read start counting from.
+    base: usize,
+    found: Vec<(usize, &'c Expr)>,
+}
+
+impl<'c> StatementVisitor<'c> for AssignmentsTo<'_, 'c> {
+    fn visit_stmt(&mut self, statement: &'c Stmt) {
+        match statement {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            Stmt::Assign(assignment) => {
+                let assigns_name = matches!(
+                    assignment.targets.as_slice(),
+                    [Expr::Name(target)] if target.id.as_str() == self.name
+                );
+                if assigns_name {
+                    let at = self.base + usize::from(statement.start());
+                    self.found.push((at, &assignment.value));
+                }
+            }
+            // `with value as name`.
+            Stmt::With(with) => {
+                let at = self.base + usize::from(statement.start());
+                for item in &with.items {
+                    if matches!(item.optional_vars.as_deref(), Some(Expr::Name(target)) if target.id.as_str() == self.name)
+                    {
+                        self.found.push((at, &item.context_expr));
+                    }
+                }
+                statement_visitor::walk_stmt(self, statement);
+            }
+            _ => statement_visitor::walk_stmt(self, statement),
+        }
     }
 }

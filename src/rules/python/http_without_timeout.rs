@@ -42,17 +42,17 @@
 //! Sessions made in another module are not followed yet, and neither are adapters or
 //! subclasses that set a default timeout.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall};
 
-use super::{ModuleFacts, add_keyword_arguments, has_dictionary_splat, keyword_argument};
+use super::checker::{Checker, Hooks};
+use super::helpers::{add_keyword_arguments, has_dictionary_splat};
 use crate::language::Language;
-use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, node_text,
-};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::semantic::python::BindingKind;
+use crate::semantic::python::bound_kinds::BoundKinds;
+use crate::semantic::python::imports::qualified_name_of;
 use crate::semantic::python::kinds::HttpLibrary;
-use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 pub const RULE: Rule = Rule {
     id: "http-without-timeout",
@@ -62,7 +62,10 @@ pub const RULE: Rule = Rule {
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
@@ -78,55 +81,46 @@ enum HttpCall {
     Httpx(String),
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        let Some(function) = site.call.field(Field::Function) else {
-            continue;
-        };
-        let Some(kind) = classify(context, facts, site.call, function) else {
-            continue;
-        };
-        if has_dictionary_splat(site.call) {
-            continue;
-        }
-        let timeout = keyword_argument(site.call, "timeout", source);
-        let explicit_none = timeout.is_some_and(|value| node_text(value, source) == "None");
-        if timeout.is_some() && !explicit_none {
-            continue;
-        }
-        let seconds = context.settings.http_default_timeout_seconds;
-        let message = match (&kind, explicit_none) {
-            (HttpCall::Requests(name) | HttpCall::Httpx(name), true) => {
-                format!("`{name}` with `timeout=None` waits forever if the server stops answering")
-            }
-            (HttpCall::Requests(name), false) => format!(
-                "`{name}` has no `timeout=`: it waits forever if the server stops answering"
-            ),
-            (HttpCall::Httpx(name), false) => format!(
-                "`{name}` has no `timeout=`: it relies on httpx's implicit 5 s default; state the timeout"
-            ),
-        };
-        let edit = match timeout {
-            Some(none) => Some(Edit::replace(none.byte_range(), seconds.to_string())),
-            None => add_keyword_arguments(site.call, &[format!("timeout={seconds}")], source),
-        };
-        let mut finding = RULE.finding(function.byte_range(), message);
-        finding.fix =
-            edit.map(|edit| Fix::unsafe_(format!("Set `timeout={seconds}` (seconds)"), vec![edit]));
-        findings.push(finding);
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    let Some(kind) = classify(checker, call) else {
+        return;
+    };
+    let arguments = &call.arguments;
+    if has_dictionary_splat(arguments) {
+        return;
     }
+    let timeout = arguments
+        .find_keyword("timeout")
+        .map(|keyword| &keyword.value);
+    let explicit_none = timeout.is_some_and(Expr::is_none_literal_expr);
+    if timeout.is_some() && !explicit_none {
+        return;
+    }
+    let seconds = checker.settings.http_default_timeout_seconds;
+    let message = match (&kind, explicit_none) {
+        (HttpCall::Requests(name) | HttpCall::Httpx(name), true) => {
+            format!("`{name}` with `timeout=None` waits forever if the server stops answering")
+        }
+        (HttpCall::Requests(name), false) => {
+            format!("`{name}` has no `timeout=`: it waits forever if the server stops answering")
+        }
+        (HttpCall::Httpx(name), false) => format!(
+            "`{name}` has no `timeout=`: it relies on httpx's implicit 5 s default; state the timeout"
+        ),
+    };
+    let edit = match timeout {
+        Some(none) => Some(Edit::replace(checker.range(none), seconds.to_string())),
+        None => add_keyword_arguments(checker, arguments, &[format!("timeout={seconds}")]),
+    };
+    let mut finding = RULE.finding(checker.range(&*call.func), message);
+    finding.fix =
+        edit.map(|edit| Fix::unsafe_(format!("Set `timeout={seconds}` (seconds)"), vec![edit]));
+    findings.push(finding);
 }
 
-fn classify(
-    context: &Context,
-    facts: &ModuleFacts,
-    call: Node,
-    function: Node,
-) -> Option<HttpCall> {
-    let source = context.source;
-    if let Some(name) = facts.semantic.resolve_qualified_name(function, source) {
+fn classify(checker: &Checker, call: &ExprCall) -> Option<HttpCall> {
+    let imports = checker.imports();
+    if let Some(name) = qualified_name_of(&call.func, imports) {
         let (module, member) = name.split_once('.')?;
         return match (module, member) {
             ("requests", method) if HTTP_METHODS.contains(&method) && method != "stream" => {
@@ -138,31 +132,30 @@ fn classify(
         };
     }
     // `session.get(...)` on a `requests.Session()`: only in modules that import requests
-    // (`.get(` is everywhere, and looking a receiver up walks its function and module).
-    if function.python_kind() != Kind::Attribute
-        || !facts.semantic.imports.imports_module("requests")
-    {
+    // (`.get(` is everywhere).
+    let Expr::Attribute(function) = &*call.func else {
+        return None;
+    };
+    if !imports.imports_module("requests") {
         return None;
     }
-    let method = node_text(function.field(Field::Attribute)?, source);
+    let method = function.attr.as_str();
     if !HTTP_METHODS.contains(&method) || method == "stream" {
         return None;
     }
-    let receiver = function.field(Field::Object)?;
-    if !SemanticModel::may_hold_kind(receiver, source) {
+    let receiver = &*function.value;
+    if !BoundKinds::may_hold_kind(receiver) {
         return None;
     }
-    let scopes = Scopes::of(&facts.ancestry.ancestors(call));
-    let kind = facts.semantic.kind_of(receiver, &scopes, source)?;
     let BindingKind::HttpClient {
         library: HttpLibrary::Requests,
         ..
-    } = kind
+    } = checker.kind_of(receiver)?
     else {
         return None;
     };
     Some(HttpCall::Requests(format!(
         "{}.{method}",
-        node_text(receiver, source)
+        checker.text(receiver)
     )))
 }

@@ -47,13 +47,13 @@
 //! A pub/sub object stored on `self` or passed in as a parameter is only recognised
 //! when its loop calls `.pubsub()` itself; handling done by a caller is not seen.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use super::{ModuleFacts, enclosing_scope};
+use super::checker::{Checker, Hooks, Parent};
+use super::helpers::{assignments_to, method_name};
 use crate::language::Language;
-use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
 
 pub const RULE: Rule = Rule {
     id: "pubsub-without-reconnect",
@@ -63,7 +63,10 @@ pub const RULE: Rule = Rule {
     summary: "A Redis pub/sub `listen()`/`get_message()` loop that no connection-error handler covers",
     triggers: &["pubsub"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
@@ -77,109 +80,100 @@ const CONNECTION_ERRORS: &[&str] = &[
     "OSError",
 ];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        let Some(method) = site
-            .method(source)
-            .filter(|method| matches!(*method, "listen" | "get_message"))
-        else {
-            continue;
-        };
-        let Some(receiver) = site.receiver() else {
-            continue;
-        };
-        let ancestors = facts.ancestry.ancestors(site.call);
-        if !is_pubsub(receiver, &ancestors, source, facts) {
-            continue;
-        }
-        // `listen()` is the loop's iterable; `get_message()` sits inside a loop.
-        let in_loop = match method {
-            "listen" => matches!(
-                site.parent.python_kind(),
-                Kind::ForStatement | Kind::ForInClause
-            ),
-            _ => ancestors
-                .iter()
-                .rev()
-                .take_while(|node| node.python_kind() != Kind::FunctionDefinition)
-                .any(|node| {
-                    matches!(
-                        node.python_kind(),
-                        Kind::WhileStatement | Kind::ForStatement
-                    )
-                }),
-        };
-        if !in_loop || handled(&ancestors, source) || retried(&ancestors, source) {
-            continue;
-        }
-        findings.push(RULE.finding(
-            site.call.byte_range(),
-            format!(
-                "`{}` loop has no handling of connection errors: when Redis restarts or the connection drops, the subscriber dies and events are lost",
-                node_text(site.call, source).lines().next().unwrap_or("")
-            ),
-        ));
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    let Some(method) =
+        method_name(call).filter(|method| matches!(*method, "listen" | "get_message"))
+    else {
+        return;
+    };
+    let Expr::Attribute(function) = &*call.func else {
+        return;
+    };
+    if !is_pubsub(checker, &function.value) {
+        return;
     }
+    // The statements around the call inside its function, innermost first.
+    let in_function: Vec<&Stmt> = checker
+        .ancestors()
+        .iter()
+        .rev()
+        .filter_map(|parent| match parent {
+            Parent::Statement(statement) => Some(*statement),
+            _ => None,
+        })
+        .take_while(|statement| !statement.is_function_def_stmt())
+        .collect();
+    // `listen()` is the loop's iterable; `get_message()` sits inside a loop.
+    let in_loop = match method {
+        "listen" => iterated(checker, call),
+        _ => in_function
+            .iter()
+            .any(|statement| matches!(statement, Stmt::While(_) | Stmt::For(_))),
+    };
+    if !in_loop || handled(checker, &in_function) || retried(checker) {
+        return;
+    }
+    findings.push(RULE.finding(
+        checker.range(call),
+        format!(
+            "`{}` loop has no handling of connection errors: when Redis restarts or the connection drops, the subscriber dies and events are lost",
+            checker.text(call).lines().next().unwrap_or("")
+        ),
+    ));
+}
+
+/// The call is what a `for` loop or a comprehension iterates over.
+fn iterated(checker: &Checker, call: &ExprCall) -> bool {
+    let is_call = |expression: &Expr| matches!(expression, Expr::Call(iterated) if std::ptr::eq(iterated, call));
+    let generators = match checker.parent() {
+        Some(Parent::Statement(Stmt::For(for_statement))) => return is_call(&for_statement.iter),
+        Some(Parent::Expression(Expr::ListComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::SetComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::DictComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::Generator(generator))) => &generator.generators,
+        _ => return false,
+    };
+    generators.iter().any(|generator| is_call(&generator.iter))
 }
 
 /// `r.pubsub()` itself, or a name bound to one in the function or the module.
-fn is_pubsub(receiver: Node, ancestors: &[Node], source: &str, facts: &ModuleFacts) -> bool {
-    let makes_pubsub = |call: Node| {
-        call.field(Field::Function)
-            .filter(|function| function.python_kind() == Kind::Attribute)
-            .and_then(|function| function.field(Field::Attribute))
-            .is_some_and(|method| node_text(method, source) == "pubsub")
-    };
-    match receiver.python_kind() {
-        Kind::Call => makes_pubsub(receiver),
-        Kind::Identifier => {
-            let name = node_text(receiver, source);
-            let scopes = [enclosing_scope(ancestors), ancestors.first().copied()];
-            scopes.into_iter().flatten().any(|scope| {
-                facts
-                    .semantic
-                    .bindings
-                    .calls_bound(scope, name)
-                    .any(makes_pubsub)
-            })
-        }
+fn is_pubsub(checker: &Checker, receiver: &Expr) -> bool {
+    let makes_pubsub = |expression: &Expr| matches!(expression, Expr::Call(call) if method_name(call) == Some("pubsub"));
+    match receiver {
+        Expr::Call(_) => makes_pubsub(receiver),
+        Expr::Name(name) => assignments_to(checker, &name.id, true)
+            .into_iter()
+            .any(|(_, value)| makes_pubsub(value)),
         _ => false,
     }
 }
 
 /// A `try` around the call (inside its function) with a handler for connection errors.
-fn handled(ancestors: &[Node], source: &str) -> bool {
-    ancestors
-        .iter()
-        .rev()
-        .take_while(|node| node.python_kind() != Kind::FunctionDefinition)
-        .filter(|node| node.python_kind() == Kind::TryStatement)
-        .any(|try_statement| {
-            let mut cursor = try_statement.walk();
-            try_statement.children(&mut cursor).any(|clause| {
-                clause.python_kind() == Kind::ExceptClause && {
-                    let header = node_text(clause, source).split(':').next().unwrap_or("");
-                    header.trim() == "except"
-                        || CONNECTION_ERRORS.iter().any(|error| header.contains(error))
-                }
-            })
+fn handled(checker: &Checker, in_function: &[&Stmt]) -> bool {
+    in_function.iter().any(|statement| {
+        let Stmt::Try(try_statement) = statement else {
+            return false;
+        };
+        try_statement.handlers.iter().any(|handler| {
+            let text = checker.text(handler);
+            let header = text.split(':').next().unwrap_or("");
+            header.trim() == "except"
+                || CONNECTION_ERRORS.iter().any(|error| header.contains(error))
         })
+    })
 }
 
-/// The function is wrapped in a retry decorator.
-fn retried(ancestors: &[Node], source: &str) -> bool {
-    ancestors
-        .iter()
-        .filter(|node| node.python_kind() == Kind::DecoratedDefinition)
-        .any(|decorated| {
-            let mut cursor = decorated.walk();
-            decorated.children(&mut cursor).any(|child| {
-                child.python_kind() == Kind::Decorator && {
-                    let text = node_text(child, source);
-                    text.contains("retry") || text.contains("backoff")
-                }
-            })
+/// A function or class around the call is wrapped in a retry decorator.
+fn retried(checker: &Checker) -> bool {
+    checker.ancestors().iter().any(|parent| {
+        let decorators = match parent {
+            Parent::Statement(Stmt::FunctionDef(function)) => &function.decorator_list,
+            Parent::Statement(Stmt::ClassDef(class)) => &class.decorator_list,
+            _ => return false,
+        };
+        decorators.iter().any(|decorator| {
+            let text = checker.text(decorator);
+            text.contains("retry") || text.contains("backoff")
         })
+    })
 }

@@ -4,15 +4,12 @@
 
 use std::ops::Range;
 
-use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
 use ruff_python_ast::{
     Expr, ExprBinOp, ExprCall, ExprFString, ExprStringLiteral, InterpolatedStringElement, Operator,
-    Stmt,
 };
-use ruff_text_size::Ranged;
 
 use super::checker::Checker;
-use super::helpers::method_name;
+use super::helpers::{last_assignment, method_name};
 use crate::semantic::python::imports::qualified_name_of;
 
 /// Methods that run the SQL in their first argument, on whatever receiver: DB-API
@@ -229,63 +226,6 @@ fn concatenated(expression: &Expr) -> Vec<&Expr> {
         }
     }
     leaves
-}
-
-/// The value of the last `name = value` before byte `before` in the scope of the node
-/// being judged: its innermost function, else (when `module_too`) the module. Nested
-/// functions and classes are scopes of their own and are not read.
-pub fn last_assignment<'t>(
-    checker: &Checker<'t, '_>,
-    name: &str,
-    before: usize,
-    module_too: bool,
-) -> Option<&'t Expr> {
-    let mut finder = LastAssignment {
-        name,
-        before,
-        base: checker.base(),
-        found: None,
-    };
-    match checker.enclosing_function() {
-        Some(function) => finder.visit_body(&function.body),
-        None if module_too => {
-            for (base, body) in checker.module_bodies() {
-                finder.base = base;
-                finder.visit_body(body);
-            }
-        }
-        None => {}
-    }
-    finder.found.map(|(_, value)| value)
-}
-
-struct LastAssignment<'n, 't> {
-    name: &'n str,
-    before: usize,
-    /// Where the statements being read start counting from.
-    base: usize,
-    /// The latest one so far: its position and value.
-    found: Option<(usize, &'t Expr)>,
-}
-
-impl<'t> StatementVisitor<'t> for LastAssignment<'_, 't> {
-    fn visit_stmt(&mut self, statement: &'t Stmt) {
-        match statement {
-            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
-            Stmt::Assign(assignment) => {
-                let at = self.base + usize::from(statement.start());
-                let assigns_name = matches!(
-                    assignment.targets.as_slice(),
-                    [Expr::Name(target)] if target.id.as_str() == self.name
-                );
-                let later = self.found.is_none_or(|(found, _)| at > found);
-                if assigns_name && at < self.before && later {
-                    self.found = Some((at, &assignment.value));
-                }
-            }
-            _ => walk_stmt(self, statement),
-        }
-    }
 }
 
 /// A string's text between its quotes, from its source range (a single literal).

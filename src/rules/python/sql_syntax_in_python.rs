@@ -41,7 +41,8 @@
 use ruff_python_ast::{Expr, ExprCall, ExprStringLiteral};
 
 use super::checker::{Checker, Hooks, Parent};
-use super::sql::{SqlSink, body_range, last_assignment};
+use super::helpers::last_assignment;
+use super::sql::{SqlSink, body_range};
 use crate::language::Language;
 use crate::rules::postgres::first_rejection;
 use crate::rules::projections::Projections;
