@@ -44,6 +44,9 @@ pub struct Hooks {
     pub except_handler: Option<ExceptHook>,
     /// A string literal (plain or implicitly concatenated; not f-strings or bytes).
     pub string: Option<Hook<ExprStringLiteral>>,
+    /// A `def`, judged inside its own scope (what its body's names mean), before its
+    /// parameters and body are walked.
+    pub function: Option<Hook<StmtFunctionDef>>,
 }
 
 impl Hooks {
@@ -51,6 +54,7 @@ impl Hooks {
         call: None,
         except_handler: None,
         string: None,
+        function: None,
     };
 }
 
@@ -384,6 +388,10 @@ impl<'c> Traversal<'c, '_> {
                     self.visit_decorator(decorator);
                 }
                 self.within(ScopeKind::Function(function), |traversal| {
+                    traversal.dispatch(
+                        |hooks| hooks.function,
+                        |hook, checker, found| hook(checker, function, found),
+                    );
                     if let Some(type_params) = &function.type_params {
                         traversal.visit_type_params(type_params);
                     }

@@ -265,3 +265,44 @@ impl<'c> StatementVisitor<'c> for AssignmentsTo<'_, 'c> {
         }
     }
 }
+
+/// The calls a function's own scope makes, in source order: not those inside nested
+/// functions, lambdas or classes (their decorators are evaluated here, so theirs count).
+pub fn calls_in_scope(body: &[Stmt]) -> Vec<&ExprCall> {
+    let mut collector = ScopeCalls { calls: Vec::new() };
+    collector.visit_body(body);
+    collector.calls
+}
+
+struct ScopeCalls<'t> {
+    calls: Vec<&'t ExprCall>,
+}
+
+impl<'t> Visitor<'t> for ScopeCalls<'t> {
+    fn visit_stmt(&mut self, statement: &'t Stmt) {
+        match statement {
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+            }
+            Stmt::ClassDef(class) => {
+                for decorator in &class.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+            }
+            _ => walk_stmt(self, statement),
+        }
+    }
+
+    fn visit_expr(&mut self, expression: &'t Expr) {
+        match expression {
+            Expr::Lambda(_) => {}
+            Expr::Call(call) => {
+                self.calls.push(call);
+                stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression));
+            }
+            _ => stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression)),
+        }
+    }
+}

@@ -36,14 +36,16 @@
 //! Keys are compared by their text: the same key built two different ways is not
 //! matched, and the same text meaning different keys (a loop variable that changed) is.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, StmtFunctionDef};
 
-use super::{ModuleFacts, keyword_argument, positional_arguments, same_expression};
+use super::checker::{Checker, Hooks};
+use super::helpers::{calls_in_scope, is_true, method_name};
+use super::same_expression;
 use crate::language::Language;
-use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::semantic::python::BindingKind;
+use crate::semantic::python::bound_kinds::BoundKinds;
 
 pub const RULE: Rule = Rule {
     id: "redis-race-condition",
@@ -53,7 +55,10 @@ pub const RULE: Rule = Rule {
     summary: "A Redis `get` then `set` (or `hget`/`hset`) of one key with nothing making it atomic",
     triggers: &["redis"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        function: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
@@ -81,122 +86,104 @@ const ATOMIC_UPDATES: &[&str] = &[
 
 /// One Redis command of interest in a function.
 struct Command<'t> {
-    call: Node<'t>,
+    call: &'t ExprCall,
     method: &'t str,
     key: &'t str,
     field: Option<&'t str>,
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    // Commands per function, in source order (calls are in source order; a nested
-    // function's calls may come between two of its parent's).
-    let mut functions: Vec<(usize, Vec<Command>)> = Vec::new();
-    let mut index_of: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-    for site in &facts.calls {
-        let Some(function) = site
-            .scope
-            .filter(|scope| scope.python_kind() == Kind::FunctionDefinition)
-        else {
-            continue;
-        };
-        let Some(method) = site.method(source) else {
+/// Judged per function (its own scope's calls, in source order).
+fn check<'c>(
+    checker: &Checker<'c, '_>,
+    function: &'c StmtFunctionDef,
+    findings: &mut Vec<Finding>,
+) {
+    let mut commands = Vec::new();
+    for call in calls_in_scope(&function.body) {
+        let Some(method) = method_name(call) else {
             continue;
         };
         let interesting = matches!(method, "get" | "set" | "hget" | "hset")
             || ATOMIC_SECTIONS.contains(&method)
             || ATOMIC_UPDATES.contains(&method);
-        if !interesting || !is_redis_call(site.call, site.receiver(), facts, source) {
+        if !interesting || !is_redis_call(checker, call) {
             continue;
         }
-        let arguments = positional_arguments(site.call);
-        let key = arguments.first().map_or("", |key| node_text(*key, source));
-        let field = arguments.get(1).map(|field| node_text(*field, source));
-        let command = Command {
-            call: site.call,
+        let arguments = &call.arguments.args;
+        commands.push(Command {
+            call,
             method,
-            key,
-            field,
-        };
-        let index = *index_of.entry(function.id()).or_insert_with(|| {
-            functions.push((function.id(), Vec::new()));
-            functions.len() - 1
+            key: arguments.first().map_or("", |key| checker.text(key)),
+            field: arguments.get(1).map(|field| checker.text(field)),
         });
-        functions[index].1.push(command);
     }
-    for (_, commands) in &functions {
-        if commands
-            .iter()
-            .any(|command| ATOMIC_SECTIONS.contains(&command.method))
+    if commands
+        .iter()
+        .any(|command| ATOMIC_SECTIONS.contains(&command.method))
+    {
+        return;
+    }
+    for (index, write) in commands.iter().enumerate() {
+        let read_method = match write.method {
+            "set" => "get",
+            "hset" => "hget",
+            _ => continue,
+        };
+        if write
+            .call
+            .arguments
+            .find_keyword("nx")
+            .is_some_and(|nx| is_true(&nx.value))
         {
             continue;
         }
-        for (index, write) in commands.iter().enumerate() {
-            let read_method = match write.method {
-                "set" => "get",
-                "hset" => "hget",
-                _ => continue,
-            };
-            if keyword_argument(write.call, "nx", source)
-                .is_some_and(|nx| node_text(nx, source) == "True")
-            {
-                continue;
-            }
-            let same = |command: &Command| {
-                same_expression(command.key, write.key)
-                    && (read_method == "get"
-                        || command
-                            .field
-                            .zip(write.field)
-                            .is_some_and(|(a, b)| same_expression(a, b)))
-            };
-            let Some(read) = commands[..index]
-                .iter()
-                .find(|command| command.method == read_method && same(command))
-            else {
-                continue;
-            };
-            if commands.iter().any(|command| {
-                ATOMIC_UPDATES.contains(&command.method) && same_expression(command.key, write.key)
-            }) {
-                continue;
-            }
-            findings.push(RULE.finding(
-                write.call.byte_range(),
-                format!(
-                    "`{}` writes back what `{}` read before it: a concurrent request can write in between, and one update is lost",
-                    shorten_call(write.call, source),
-                    shorten_call(read.call, source),
-                ),
-            ));
+        let same = |command: &Command| {
+            same_expression(command.key, write.key)
+                && (read_method == "get"
+                    || command
+                        .field
+                        .zip(write.field)
+                        .is_some_and(|(a, b)| same_expression(a, b)))
+        };
+        let Some(read) = commands[..index]
+            .iter()
+            .find(|command| command.method == read_method && same(command))
+        else {
+            continue;
+        };
+        if commands.iter().any(|command| {
+            ATOMIC_UPDATES.contains(&command.method) && same_expression(command.key, write.key)
+        }) {
+            continue;
         }
+        findings.push(RULE.finding(
+            checker.range(write.call),
+            format!(
+                "`{}` writes back what `{}` read before it: a concurrent request can write in between, and one update is lost",
+                shorten_call(checker, write.call),
+                shorten_call(checker, read.call),
+            ),
+        ));
     }
 }
 
-fn is_redis_call(call: Node, receiver: Option<Node>, facts: &ModuleFacts, source: &str) -> bool {
-    let Some(receiver) =
-        receiver.filter(|receiver| SemanticModel::may_hold_kind(*receiver, source))
-    else {
+/// A call on a Redis client or pipeline (as the function's own scope sees names).
+fn is_redis_call(checker: &Checker, call: &ExprCall) -> bool {
+    let Expr::Attribute(function) = &*call.func else {
         return false;
     };
-    let ancestors = facts.ancestry.ancestors(call);
-    let scopes = Scopes::of(&ancestors);
-    facts
-        .semantic
-        .kind_of(receiver, &scopes, source)
-        .is_some_and(BindingKind::is_redis_client)
+    BoundKinds::may_hold_kind(&function.value)
+        && checker
+            .kind_of(&function.value)
+            .is_some_and(BindingKind::is_redis_client)
 }
 
 /// `r.get(f"stock:{item_id}")` shortened for a message.
-fn shorten_call(call: Node, source: &str) -> String {
-    let function = call
-        .field(Field::Function)
-        .map_or("", |function| node_text(function, source));
-    let arguments = positional_arguments(call);
+fn shorten_call(checker: &Checker, call: &ExprCall) -> String {
+    let arguments = &call.arguments.args;
     let key = arguments.first().map_or(String::new(), |key| {
-        crate::rules::shorten(node_text(*key, source), 40)
+        crate::rules::shorten(checker.text(key), 40)
     });
     let more = if arguments.len() > 1 { ", …" } else { "" };
-    format!("{function}({key}{more})")
+    format!("{}({key}{more})", checker.text(&*call.func))
 }
