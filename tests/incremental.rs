@@ -267,11 +267,11 @@ fn a_keystroke_reaudits_only_the_definitions_it_touched() {
     let places = [
         // The end of a line inside a function body.
         (body_line, 30, (1, 1)),
-        // Column 0 of an indented line: the class ends there and error recovery makes
-        // its next method a top-level function, inside the item the typed line opens
-        // (so it is audited with that item, not cached as a definition of its own): one
-        // definition of new text; deleting the character again brings back the one class.
-        (body_line, 0, (1, 1)),
+        // Column 0 of an indented line: the typed line opens an item, so the class's item
+        // ends there (a method with no body left: a syntax error, so never cached) and
+        // error recovery makes its next method a top-level function in the new item:
+        // two items re-run; deleting the character again brings back the one class.
+        (body_line, 0, (2, 1)),
         // A blank line between two definitions: a new top-level statement `x`.
         (blank_line, 0, (0, 0)),
     ];

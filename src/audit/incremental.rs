@@ -74,7 +74,8 @@ pub struct AuditCache {
 /// The work one incremental audit did, as counts (the work-count tests read them).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct AuditWork {
-    /// Cacheable top-level definitions in the module.
+    /// Top-level definitions in the module (those with syntax errors too, which are
+    /// never cached and so always re-audited).
     pub definitions: usize,
     /// Of those, the ones at least one rule ran over again.
     pub reaudited: usize,
@@ -167,12 +168,17 @@ impl AuditCache {
         // inside it may come and go), so its text does not determine its findings. Nor is
         // one that does not open its item (only broken code makes one): rules that read
         // the text read it item by item, from the item's start.
-        let definitions: Vec<(Node, u128)> = top_level
+        let (definitions, uncacheable): (Vec<Node>, Vec<Node>) = top_level
             .iter()
             .copied()
-            .filter(|node| {
-                is_definition(*node) && !node.has_error() && opens_item(syntax, *node, source)
-            })
+            .filter(|node| is_definition(*node))
+            .partition(|node| {
+                !node.has_error()
+                    && opens_item(syntax, *node, source)
+                    && parses_cleanly_for_ruff(syntax, *node, source)
+            });
+        let definitions: Vec<(Node, u128)> = definitions
+            .into_iter()
             .map(|node| (node, xxh3_128(source[extent(node, source)].as_bytes())))
             .collect();
 
@@ -245,9 +251,12 @@ impl AuditCache {
                 None => findings.push(finding), // outside definitions: never cached
             }
         }
+        // Definitions that are never cached are audited whole every time: they count as
+        // re-audited by every rule that ran.
         let mut work = AuditWork {
-            definitions: definitions.len(),
-            ..AuditWork::default()
+            definitions: definitions.len() + uncacheable.len(),
+            reaudited: uncacheable.len(),
+            rule_runs: uncacheable.len() * triggered.len(),
         };
         for ((node, hash), fresh) in definitions.iter().zip(fresh_by_definition) {
             let range = extent(*node, source);
@@ -388,6 +397,17 @@ fn opens_item(syntax: &Syntax, node: Node, source: &str) -> bool {
                 .lines()
                 .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
         })
+}
+
+/// Whether Ruff's parser reads the definition's item without an error too: the rules on
+/// its tree skip a cached definition by where tree-sitter says it starts, and when one
+/// parser's error recovery ends the definition earlier than the other's (a line indented
+/// less than its block), what lies between would be skipped unread.
+fn parses_cleanly_for_ruff(syntax: &Syntax, node: Node, source: &str) -> bool {
+    syntax
+        .item_at(node.start_byte())
+        .python_ast(source)
+        .is_some_and(|ast| !ast.has_error)
 }
 
 /// A definition's text as far as its findings can depend on it: through the end of

@@ -104,10 +104,16 @@ pub enum ScopeKind<'s> {
 }
 
 impl<'c, 'a> Checker<'c, 'a> {
-    /// The byte range of `node` in the source.
+    /// The byte range of `node` in the source: a node of the item being traversed (for
+    /// one found in another item through `module_bodies`, see `range_at`).
     pub fn range(&self, node: &impl Ranged) -> Range<usize> {
+        self.range_at(self.base, node)
+    }
+
+    /// The byte range of `node` of the item that starts at byte `base`.
+    pub fn range_at(&self, base: usize, node: &impl Ranged) -> Range<usize> {
         let range = node.range();
-        self.base + usize::from(range.start())..self.base + usize::from(range.end())
+        base + usize::from(range.start())..base + usize::from(range.end())
     }
 
     /// The node that directly holds the one being judged (`None` for a top-level
@@ -129,7 +135,8 @@ impl<'c, 'a> Checker<'c, 'a> {
         })
     }
 
-    /// The source text of `node` (empty if the tree and text disagree: never panics).
+    /// The source text of `node` of the item being traversed (empty if the tree and text
+    /// disagree: never panics).
     pub fn text(&self, node: &impl Ranged) -> &'a str {
         self.source.get(self.range(node)).unwrap_or("")
     }

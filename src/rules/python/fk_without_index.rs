@@ -42,18 +42,15 @@
 //! Indexes created elsewhere (another module, a raw SQL migration) are not seen: this
 //! rule reads one file. Composite `ForeignKeyConstraint(...)`s are not checked.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef};
 
-use super::{
-    ModuleFacts, add_keyword_arguments, keyword_argument, positional_arguments, string_value,
+use super::checker::{Checker, Hooks, Parent};
+use super::helpers::{
+    AnyNode, add_keyword_arguments, any_node, any_node_in, calls_in_scope, is_true, string_value,
 };
 use crate::language::Language;
-use crate::rules::{
-    Check, Context, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, any_in_tree,
-    named_children, node_text,
-};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
 
 pub const RULE: Rule = Rule {
     id: "fk-without-index",
@@ -63,7 +60,10 @@ pub const RULE: Rule = Rule {
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
     triggers: &["ForeignKey"],
     text_test: Some(mentions_columns),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::INDEXES),
 };
 
@@ -73,9 +73,9 @@ const INDEXING: &[&str] = &["Index", "UniqueConstraint", "PrimaryKeyConstraint"]
 /// Where a column is declared.
 enum Owner<'t> {
     /// A declarative model's class body.
-    Model(Node<'t>),
+    Model(&'t StmtClassDef),
     /// A `Table(...)` call.
-    Table(Node<'t>),
+    Table(&'t ExprCall),
 }
 
 /// The rule only looks at `ForeignKey`s inside `Column(...)`/`mapped_column(...)` (Django's
@@ -84,165 +84,204 @@ fn mentions_columns(text: &str) -> bool {
     text.contains("Column") || text.contains("mapped_column")
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        if last_name(site.call, source) != Some("ForeignKey")
-            || site.parent.python_kind() != Kind::ArgumentList
-        {
-            continue;
-        }
-        let Some(column) = site.parent.parent().filter(|column| {
-            matches!(last_name(*column, source), Some("Column" | "mapped_column"))
-        }) else {
-            continue;
-        };
-        let covered_by_itself = ["index", "unique", "primary_key"].iter().any(|keyword| {
-            keyword_argument(column, keyword, source)
-                .is_some_and(|value| node_text(value, source) == "True")
-        });
-        if covered_by_itself {
-            continue;
-        }
-        let Some((name, owner)) = column_and_owner(column, source) else {
-            continue;
-        };
-        if indexed_elsewhere(&owner, &name, facts, source) {
-            continue;
-        }
-        let table = table_name(&owner, source).unwrap_or_else(|| "this table".to_string());
-        let target = positional_arguments(site.call)
-            .first()
-            .map_or_else(String::new, |target| {
-                string_value(*target, source)
-                    .unwrap_or(node_text(*target, source))
-                    .to_string()
-            });
-        let mut finding = RULE.finding(
-            site.call.byte_range(),
-            format!(
-                "`{table}.{name}` references `{target}` with no index: PostgreSQL does not index foreign keys, so joins on it and deletes from the parent scan the whole table"
-            ),
-        );
-        finding.fix = add_keyword_arguments(column, &["index=True".to_string()], source)
-            .map(|edit| Fix::safe("Add `index=True` to the column", vec![edit]));
-        findings.push(finding);
+fn check<'c>(checker: &Checker<'c, '_>, foreign_key: &'c ExprCall, findings: &mut Vec<Finding>) {
+    if last_name(foreign_key) != Some("ForeignKey") {
+        return;
     }
+    // A positional argument of `Column(...)` / `mapped_column(...)`.
+    let ancestors = checker.ancestors();
+    let Some(Parent::Expression(Expr::Call(column))) = ancestors.last() else {
+        return;
+    };
+    let is_argument =
+        column.arguments.args.iter().any(
+            |argument| matches!(argument, Expr::Call(call) if std::ptr::eq(call, foreign_key)),
+        );
+    if !is_argument || !matches!(last_name(column), Some("Column" | "mapped_column")) {
+        return;
+    }
+    let covered_by_itself = ["index", "unique", "primary_key"].iter().any(|keyword| {
+        column
+            .arguments
+            .find_keyword(keyword)
+            .is_some_and(|value| is_true(&value.value))
+    });
+    if covered_by_itself {
+        return;
+    }
+    let Some((name, owner)) = column_and_owner(checker, column, &ancestors[..ancestors.len() - 1])
+    else {
+        return;
+    };
+    if indexed_elsewhere(checker, &owner, &name) {
+        return;
+    }
+    let table = table_name(&owner).unwrap_or_else(|| "this table".to_string());
+    let target = foreign_key
+        .arguments
+        .args
+        .first()
+        .map_or_else(String::new, |target| {
+            string_value(target)
+                .unwrap_or(checker.text(target))
+                .to_string()
+        });
+    let mut finding = RULE.finding(
+        checker.range(foreign_key),
+        format!(
+            "`{table}.{name}` references `{target}` with no index: PostgreSQL does not index foreign keys, so joins on it and deletes from the parent scan the whole table"
+        ),
+    );
+    finding.fix = add_keyword_arguments(checker, &column.arguments, &["index=True".to_string()])
+        .map(|edit| Fix::safe("Add `index=True` to the column", vec![edit]));
+    findings.push(finding);
 }
 
 /// `Column` for `Column(...)`, `sa.Column(...)`, `db.Column(...)`.
-fn last_name<'s>(call: Node, source: &'s str) -> Option<&'s str> {
-    let function = call.field(Field::Function)?;
-    let name = match function.python_kind() {
-        Kind::Identifier => function,
-        Kind::Attribute => function.field(Field::Attribute)?,
-        _ => return None,
-    };
-    Some(node_text(name, source))
+fn last_name(call: &ExprCall) -> Option<&str> {
+    match &*call.func {
+        Expr::Name(name) => Some(name.id.as_str()),
+        Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+        _ => None,
+    }
 }
 
-/// The column's name and where it is declared.
-fn column_and_owner<'t>(column: Node<'t>, source: &str) -> Option<(String, Owner<'t>)> {
-    let explicit_name = positional_arguments(column)
+/// The column's name and where it is declared; `around` are the nodes that hold the
+/// column's call, outermost first.
+fn column_and_owner<'c>(
+    checker: &Checker,
+    column: &ExprCall,
+    around: &[Parent<'c>],
+) -> Option<(String, Owner<'c>)> {
+    let explicit_name = column
+        .arguments
+        .args
         .first()
-        .and_then(|first| string_value(*first, source))
+        .and_then(string_value)
         .map(str::to_string);
-    let parent = column.parent()?;
-    if parent.python_kind() == Kind::Assignment {
-        // `user_id = Column(...)` in a class body: expression_statement > block > class.
-        let class = parent.parent()?.parent()?.parent()?;
-        if class.python_kind() != Kind::ClassDefinition {
+    let (holder, outer) = match around {
+        [.., outer, holder] => (holder, Some(outer)),
+        [holder] => (holder, None),
+        [] => return None,
+    };
+    // `user_id = Column(...)` (or `user_id: Mapped[int] = mapped_column(...)`), directly
+    // in a class body.
+    let target = match holder {
+        Parent::Statement(Stmt::Assign(assignment)) => match assignment.targets.as_slice() {
+            [target] => Some(target),
+            _ => None,
+        },
+        Parent::Statement(Stmt::AnnAssign(assignment)) => Some(&*assignment.target),
+        _ => None,
+    };
+    if let Some(target) = target {
+        let Some(Parent::Statement(Stmt::ClassDef(class))) = outer else {
             return None;
-        }
-        let attribute = node_text(parent.field(Field::Left)?, source).to_string();
+        };
+        let attribute = checker.text(target).to_string();
         return Some((explicit_name.unwrap_or(attribute), Owner::Model(class)));
     }
-    let table = parent.parent().filter(|call| {
-        call.python_kind() == Kind::Call && last_name(*call, source) == Some("Table")
-    })?;
-    Some((explicit_name?, Owner::Table(table)))
+    // A positional argument of `Table(...)`.
+    let Parent::Expression(Expr::Call(table)) = holder else {
+        return None;
+    };
+    let is_argument = table
+        .arguments
+        .args
+        .iter()
+        .any(|argument| matches!(argument, Expr::Call(call) if std::ptr::eq(call, column)));
+    (is_argument && last_name(table) == Some("Table"))
+        .then_some(())
+        .and(Some((explicit_name?, Owner::Table(table))))
 }
 
-fn table_name(owner: &Owner, source: &str) -> Option<String> {
+fn table_name(owner: &Owner) -> Option<String> {
     match owner {
-        Owner::Table(table) => positional_arguments(*table)
+        Owner::Table(table) => table
+            .arguments
+            .args
             .first()
-            .and_then(|name| string_value(*name, source))
+            .and_then(string_value)
             .map(str::to_string),
-        Owner::Model(class) => {
-            let body = class.field(Field::Body)?;
-            named_children(body)
-                .into_iter()
-                .find_map(|statement| {
-                    let assignment = statement
-                        .named_child(0)
-                        .filter(|a| a.python_kind() == Kind::Assignment)?;
-                    let left = assignment.field(Field::Left)?;
-                    (node_text(left, source) == "__tablename__")
-                        .then(|| {
-                            string_value(assignment.field(Field::Right)?, source)
-                                .map(str::to_string)
-                        })
-                        .flatten()
-                })
-                .or_else(|| Some(node_text(class.field(Field::Name)?, source).to_string()))
-        }
+        Owner::Model(class) => class
+            .body
+            .iter()
+            .find_map(|statement| {
+                let Stmt::Assign(assignment) = statement else {
+                    return None;
+                };
+                let [Expr::Name(target)] = assignment.targets.as_slice() else {
+                    return None;
+                };
+                (target.id.as_str() == "__tablename__")
+                    .then(|| string_value(&assignment.value).map(str::to_string))
+                    .flatten()
+            })
+            .or_else(|| Some(class.name.to_string())),
     }
 }
 
 /// An index or constraint that leads with the column: in the model's `__table_args__`,
 /// in the `Table(...)`, or at module level on `Model.column`.
-fn indexed_elsewhere(owner: &Owner, column: &str, facts: &ModuleFacts, source: &str) -> bool {
-    let leads_with_column = |call: Node, qualified_by: Option<&str>| {
-        INDEXING.contains(&last_name(call, source).unwrap_or(""))
-            && leading_column(call, source, qualified_by).is_some_and(|leading| leading == column)
+fn indexed_elsewhere(checker: &Checker, owner: &Owner, column: &str) -> bool {
+    let leads_with_column = |call: &ExprCall, qualified_by: Option<&str>| {
+        INDEXING.contains(&last_name(call).unwrap_or(""))
+            && leading_column(call, qualified_by).is_some_and(|leading| leading == column)
     };
-    let scope = match owner {
-        Owner::Model(class) => *class,
-        Owner::Table(table) => *table,
+    let is_index = |node: AnyNode| matches!(node, AnyNode::Expression(Expr::Call(call)) if leads_with_column(call, None));
+    let class = match owner {
+        Owner::Model(class) => {
+            if any_node(&class.body, is_index)
+                || class
+                    .arguments
+                    .as_deref()
+                    .is_some_and(|bases| bases.args.iter().any(|base| any_node_in(base, is_index)))
+            {
+                return true;
+            }
+            class
+        }
+        Owner::Table(table) => {
+            return table
+                .arguments
+                .args
+                .iter()
+                .chain(
+                    table
+                        .arguments
+                        .keywords
+                        .iter()
+                        .map(|keyword| &keyword.value),
+                )
+                .any(|argument| any_node_in(argument, is_index));
+        }
     };
-    if any_in_tree(scope, |node| {
-        node.python_kind() == Kind::Call && leads_with_column(node, None)
-    }) {
-        return true;
-    }
     // `Index("ix", Order.user_id)` at module level.
-    let Owner::Model(class) = owner else {
-        return false;
-    };
-    let class_name = class
-        .field(Field::Name)
-        .map_or("", |name| node_text(name, source));
-    facts
-        .calls
-        .iter()
-        .any(|site| site.scope.is_none() && leads_with_column(site.call, Some(class_name)))
+    checker.module_bodies().into_iter().any(|(_, body)| {
+        calls_in_scope(body)
+            .into_iter()
+            .any(|call| leads_with_column(call, Some(class.name.as_str())))
+    })
 }
 
 /// The first column an index names: `"user_id"`, `user_id`, or `Order.user_id` (when
 /// `qualified_by` is `Some("Order")`, only that form).
-fn leading_column<'s>(call: Node, source: &'s str, qualified_by: Option<&str>) -> Option<&'s str> {
-    let arguments = positional_arguments(call);
+fn leading_column(call: &ExprCall, qualified_by: Option<&str>) -> Option<String> {
+    let arguments = &call.arguments.args;
     // `Index(name, *columns)`; the constraints take columns first.
-    let first_column = if last_name(call, source) == Some("Index") {
+    let first_column = if last_name(call) == Some("Index") {
         arguments.get(1)
     } else {
         arguments.first()
     };
-    let column = *first_column?;
-    match (column.python_kind(), qualified_by) {
-        (Kind::String, None) => string_value(column, source),
-        (Kind::Identifier, None) => Some(node_text(column, source)),
-        (Kind::Attribute, Some(class)) => {
-            let object = column.field(Field::Object)?;
-            (node_text(object, source) == class)
-                .then(|| {
-                    column
-                        .field(Field::Attribute)
-                        .map(|name| node_text(name, source))
-                })
-                .flatten()
+    let column = first_column?;
+    match (column, qualified_by) {
+        (Expr::StringLiteral(_), None) => string_value(column).map(str::to_string),
+        (Expr::Name(name), None) => Some(name.id.to_string()),
+        // (The index may stand in another item: its text is not read.)
+        (Expr::Attribute(attribute), Some(class)) => {
+            matches!(&*attribute.value, Expr::Name(object) if object.id.as_str() == class)
+                .then(|| attribute.attr.to_string())
         }
         _ => None,
     }

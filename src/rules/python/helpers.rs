@@ -191,7 +191,7 @@ pub fn assignments_to<'c>(
     checker: &Checker<'c, '_>,
     name: &str,
     module_too: bool,
-) -> Vec<(usize, &'c Expr)> {
+) -> Vec<Assigned<'c>> {
     let mut finder = AssignmentsTo {
         name,
         base: checker.base(),
@@ -210,30 +210,38 @@ pub fn assignments_to<'c>(
     finder.found
 }
 
-/// The value of the last `name = value` before byte `before` in the scope of the node
-/// being judged: its innermost function, else (when `module_too`) the module.
+/// A value bound to a name, where its statement stands, and where its item starts
+/// (for `Checker::range_at`: it may be another item than the one being traversed).
+#[derive(Clone, Copy)]
+pub struct Assigned<'c> {
+    pub at: usize,
+    pub base: usize,
+    pub value: &'c Expr,
+}
+
+/// The last `name = value` before byte `before` in the scope of the node being judged:
+/// its innermost function, else (when `module_too`) the module.
 pub fn last_assignment<'c>(
     checker: &Checker<'c, '_>,
     name: &str,
     before: usize,
     module_too: bool,
-) -> Option<&'c Expr> {
+) -> Option<Assigned<'c>> {
     if checker.enclosing_function().is_none() && !module_too {
         return None;
     }
     // In a function, only its own assignments count.
     assignments_to(checker, name, false)
         .into_iter()
-        .filter(|(at, _)| *at < before)
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, value)| value)
+        .filter(|assigned| assigned.at < before)
+        .max_by_key(|assigned| assigned.at)
 }
 
 struct AssignmentsTo<'n, 'c> {
     name: &'n str,
     /// Where the statements being read start counting from.
     base: usize,
-    found: Vec<(usize, &'c Expr)>,
+    found: Vec<Assigned<'c>>,
 }
 
 impl<'c> StatementVisitor<'c> for AssignmentsTo<'_, 'c> {
@@ -246,8 +254,11 @@ impl<'c> StatementVisitor<'c> for AssignmentsTo<'_, 'c> {
                     [Expr::Name(target)] if target.id.as_str() == self.name
                 );
                 if assigns_name {
-                    let at = self.base + usize::from(statement.start());
-                    self.found.push((at, &assignment.value));
+                    self.found.push(Assigned {
+                        at: self.base + usize::from(statement.start()),
+                        base: self.base,
+                        value: &assignment.value,
+                    });
                 }
             }
             // `with value as name`.
@@ -256,7 +267,11 @@ impl<'c> StatementVisitor<'c> for AssignmentsTo<'_, 'c> {
                 for item in &with.items {
                     if matches!(item.optional_vars.as_deref(), Some(Expr::Name(target)) if target.id.as_str() == self.name)
                     {
-                        self.found.push((at, &item.context_expr));
+                        self.found.push(Assigned {
+                            at,
+                            base: self.base,
+                            value: &item.context_expr,
+                        });
                     }
                 }
                 statement_visitor::walk_stmt(self, statement);
@@ -305,4 +320,14 @@ impl<'t> Visitor<'t> for ScopeCalls<'t> {
             _ => stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression)),
         }
     }
+}
+
+/// `any_node` over one expression's subtree (itself included).
+pub fn any_node_in<'t>(expression: &'t Expr, predicate: impl FnMut(AnyNode<'t>) -> bool) -> bool {
+    let mut search = Search {
+        predicate,
+        found: false,
+    };
+    search.visit_expr(expression);
+    search.found
 }

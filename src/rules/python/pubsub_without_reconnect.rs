@@ -143,7 +143,7 @@ fn is_pubsub(checker: &Checker, receiver: &Expr) -> bool {
         Expr::Call(_) => makes_pubsub(receiver),
         Expr::Name(name) => assignments_to(checker, &name.id, true)
             .into_iter()
-            .any(|(_, value)| makes_pubsub(value)),
+            .any(|assigned| makes_pubsub(assigned.value)),
         _ => false,
     }
 }

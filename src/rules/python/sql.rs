@@ -111,14 +111,14 @@ pub enum Built<'t> {
 }
 
 impl Built<'_> {
-    /// Where to point and what to replace.
-    pub fn range(&self, checker: &Checker) -> Range<usize> {
+    /// Where to point and what to replace; `base` is where its item starts.
+    pub fn range(&self, checker: &Checker, base: usize) -> Range<usize> {
         match self {
-            Built::FString(string) => checker.range(*string),
+            Built::FString(string) => checker.range_at(base, *string),
             Built::Percent(operation, ..) | Built::Concatenation(operation, _) => {
-                checker.range(*operation)
+                checker.range_at(base, *operation)
             }
-            Built::Format(call, _) => checker.range(*call),
+            Built::Format(call, _) => checker.range_at(base, *call),
         }
     }
 
@@ -131,29 +131,33 @@ impl Built<'_> {
         }
     }
 
-    /// The literal text the SQL starts with, as written.
-    pub fn leading_text<'s>(&self, checker: &Checker<'_, 's>) -> &'s str {
+    /// The literal text the SQL starts with, as written; `base` is where its item starts.
+    pub fn leading_text<'s>(&self, checker: &Checker<'_, 's>, base: usize) -> &'s str {
         match self {
-            Built::FString(string) => fstring_head(checker, string),
+            Built::FString(string) => fstring_head(checker, string, base),
             Built::Percent(_, format, _) | Built::Format(_, format) => {
-                string_body(checker, checker.range(*format))
+                string_body(checker, checker.range_at(base, *format))
             }
-            Built::Concatenation(_, first) => string_body(checker, checker.range(*first)),
+            Built::Concatenation(_, first) => string_body(checker, checker.range_at(base, *first)),
         }
     }
 }
 
-/// How `expression` builds a string from run-time values, if it does; a name is
-/// followed to its last plain assignment before it in the same function (or module).
-pub fn built_sql<'t>(checker: &Checker<'t, '_>, expression: &'t Expr) -> Option<Built<'t>> {
+/// How `expression` builds a string from run-time values, if it does, and where the
+/// item of what builds it starts; a name is followed to its last plain assignment
+/// before it in the same function (or module, where that is another item).
+pub fn built_sql<'t>(
+    checker: &Checker<'t, '_>,
+    expression: &'t Expr,
+) -> Option<(Built<'t>, usize)> {
     if let Some(built) = built_directly(expression) {
-        return Some(built);
+        return Some((built, checker.base()));
     }
     let Expr::Name(name) = expression else {
         return None;
     };
-    let value = last_assignment(checker, &name.id, checker.range(expression).start, true)?;
-    built_directly(value)
+    let assigned = last_assignment(checker, &name.id, checker.range(expression).start, true)?;
+    Some((built_directly(assigned.value)?, assigned.base))
 }
 
 /// The f-string of an expression that is one f-string, not an implicit concatenation.
@@ -251,11 +255,13 @@ pub fn body_range(checker: &Checker, range: Range<usize>) -> Range<usize> {
 }
 
 /// An f-string's text from its opening quote to its first replacement field.
-fn fstring_head<'s>(checker: &Checker<'_, 's>, string: &ExprFString) -> &'s str {
-    let body = body_range(checker, checker.range(string));
+fn fstring_head<'s>(checker: &Checker<'_, 's>, string: &ExprFString, base: usize) -> &'s str {
+    let body = body_range(checker, checker.range_at(base, string));
     let first_field = single_fstring(string).and_then(|single| {
         single.elements.iter().find_map(|element| match element {
-            InterpolatedStringElement::Interpolation(field) => Some(checker.range(field).start),
+            InterpolatedStringElement::Interpolation(field) => {
+                Some(checker.range_at(base, field).start)
+            }
             InterpolatedStringElement::Literal(_) => None,
         })
     });

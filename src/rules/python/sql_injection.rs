@@ -91,13 +91,13 @@ fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<F
     let Some(sink) = SqlSink::of(checker, call) else {
         return;
     };
-    let Some(built) = built_sql(checker, sink.sql) else {
+    let Some((built, base)) = built_sql(checker, sink.sql) else {
         return;
     };
-    if !looks_like_sql(built.leading_text(checker)) || only_constants(&built) {
+    if !looks_like_sql(built.leading_text(checker, base)) || only_constants(&built) {
         return;
     }
-    let range = built.range(checker);
+    let range = built.range(checker, base);
     let mut finding = RULE.finding(
         range.clone(),
         format!(

@@ -260,7 +260,8 @@ fn within_one_edit(a: &str, b: &str) -> bool {
 fn literal_sql<'c>(checker: &Checker<'c, '_>, argument: &'c Expr) -> Option<&'c ExprStringLiteral> {
     let value = match argument {
         Expr::Name(name) => {
-            last_assignment(checker, &name.id, checker.range(argument).start, false)?
+            // In the function: the item being traversed.
+            last_assignment(checker, &name.id, checker.range(argument).start, false)?.value
         }
         _ => argument,
     };
