@@ -11,12 +11,14 @@
 //! moves the item without touching its tree (the item's start is added when a rule
 //! reports). An item is parsed the first time a rule asks for it.
 //!
-//! Ruff's parser grows its own stack as it recurses, but dropping or walking a tree
+//! Ruff's parser grows its own stack as it recurses, but walking or dropping a tree
 //! recurses once per level of nesting, and a single statement such as `x = 1 + 1 + ...`
-//! nests once per operator. A statement longer than `MAX_STATEMENT_BYTES` is therefore
-//! not parsed (such an item is left to the rules that read the text), which bounds the
-//! depth of every tree well within the stacks of the threads that audit
-//! (`AUDIT_STACK_BYTES`).
+//! nests once per operator. An item with a statement of more than
+//! `MAX_STATEMENT_TOKENS` tokens is therefore not parsed (the rules on Ruff's tree
+//! report nothing in it; the others still run), which bounds the depth of every tree.
+//! The traversal grows its stack as it goes (`rules::python::checker`), and an item's
+//! tree is dropped on a stack grown to its depth when the thread's is short; the
+//! threads that audit get `AUDIT_STACK_BYTES`, so that they rarely need to.
 
 use std::sync::Arc;
 
@@ -25,16 +27,20 @@ use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 
 use super::python_items::Scanner;
 
-/// The longest logical line (one statement, or a compound statement's header) an item
-/// may hold to be parsed. Each level of a tree needs at least one byte of its line, so
-/// this bounds the depth of its expressions. The longest in Django 5.1.4 and the
-/// repositories of our stack is about 3,700 tokens; a chain of 100,000
-/// unary minus signs, the deepest tree this admits, drops within 8 MiB.
-pub const MAX_STATEMENT_BYTES: usize = 100_000;
+/// The most tokens a logical line (one statement, or a compound statement's header) of
+/// an item may hold to be parsed. Each level of a tree needs at least one token of its
+/// line, so this bounds the depth of its expressions. The longest in Django 5.1.4 and
+/// the repositories of our stack is about 3,700 tokens; a chain of 100,000 unary minus
+/// signs, the deepest tree this admits, drops within 8 MiB.
+pub const MAX_STATEMENT_TOKENS: usize = 100_000;
 
 /// The stack the threads that audit Python get (the CLI's workers, the server's
-/// runtime): room for trees `MAX_STATEMENT_BYTES` deep to be walked and dropped.
+/// runtime): room to drop the deepest tree `MAX_STATEMENT_TOKENS` admits.
 pub const AUDIT_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// The stack one level of a tree may take while it is dropped (measured: under 300
+/// bytes in a debug build).
+const DROP_BYTES_PER_LEVEL: usize = 512;
 
 /// An item's statements, with offsets from the item's start.
 #[derive(Debug)]
@@ -42,38 +48,76 @@ pub struct ItemAst {
     pub body: Suite,
     /// Whether the parser met a syntax error (its tree then holds what it recovered).
     pub has_error: bool,
+    /// How deep its tree may be: the tokens of its longest statement, or its bytes.
+    deepest: usize,
+}
+
+impl Drop for ItemAst {
+    /// Dropping recurses once per level: a tree deeper than what is left of this
+    /// thread's stack is dropped on a stack of its own.
+    fn drop(&mut self) {
+        let body = std::mem::take(&mut self.body);
+        let needed = self.deepest.saturating_mul(DROP_BYTES_PER_LEVEL) + 64 * 1024;
+        stacker::maybe_grow(needed, needed, || drop(body));
+    }
 }
 
 /// Parse the text of one item; `None` when a statement in it is too long to parse
 /// safely (see the module docs).
 pub fn parse_item(text: &str) -> Option<Arc<ItemAst>> {
-    if text.len() > MAX_STATEMENT_BYTES && longest_statement(text) > MAX_STATEMENT_BYTES {
-        tracing::debug!(
-            bytes = text.len(),
-            "an item with a statement too long to parse"
-        );
-        return None;
-    }
+    // A line holds fewer tokens than bytes: most items need no count.
+    let deepest = if text.len() > MAX_STATEMENT_TOKENS {
+        let tokens = most_tokens_in_a_statement(text);
+        if tokens > MAX_STATEMENT_TOKENS {
+            tracing::debug!(tokens, "an item with a statement too long to parse");
+            return None;
+        }
+        tokens
+    } else {
+        text.len()
+    };
     let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
     let has_error = !parsed.errors().is_empty();
-    let body = parsed.try_into_module()?.into_suite();
-    Some(Arc::new(ItemAst { body, has_error }))
+    // The parse's tokens and errors are dropped here, its tree with them if not a module.
+    let stack = deepest.saturating_mul(DROP_BYTES_PER_LEVEL) + 64 * 1024;
+    let body = stacker::maybe_grow(stack, stack, || {
+        parsed.try_into_module().map(|module| module.into_suite())
+    })?;
+    Some(Arc::new(ItemAst {
+        body,
+        has_error,
+        deepest,
+    }))
 }
 
-/// The bytes of the longest logical line of `text` (lines joined by open brackets,
-/// strings or backslashes count as one).
-fn longest_statement(text: &str) -> usize {
+/// The tokens of the logical line of `text` that has the most (lines joined by open
+/// brackets, strings or backslashes count as one): a run of name or number characters
+/// is one, each other character outside strings and comments one, each string two (its
+/// quotes): an upper bound of the tokens Python reads.
+fn most_tokens_in_a_statement(text: &str) -> usize {
     let bytes = text.as_bytes();
     let mut scanner = Scanner::default();
-    let (mut at, mut statement_start, mut longest) = (0, 0, 0);
+    let (mut at, mut tokens, mut most) = (0, 0, 0);
+    // Where the last name or number character stood, so a run counts once.
+    let mut word_end = usize::MAX;
     while at < bytes.len() {
-        at = scanner.scan_line_with(bytes, at, &mut |_, _, _| {});
+        at = scanner.scan_line_with(bytes, at, &mut |offset, byte, _| {
+            let word = byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;
+            if word {
+                if word_end != offset {
+                    tokens += 1;
+                }
+                word_end = offset + 1;
+            } else if !byte.is_ascii_whitespace() && byte != b'\\' && byte != b'#' {
+                tokens += 1;
+            }
+        });
         if scanner.is_clean() {
-            longest = longest.max(at - statement_start);
-            statement_start = at;
+            most = most.max(tokens);
+            tokens = 0;
         }
     }
-    longest.max(at - statement_start)
+    most.max(tokens)
 }
 
 #[cfg(test)]
@@ -94,14 +138,28 @@ mod tests {
     }
 
     /// A statement nested once per operator, far deeper than any real code, is not
-    /// parsed; the same bytes spread over many statements are.
+    /// parsed; the same tokens spread over many statements are, and a long chain of
+    /// method calls (several tokens per level) is too.
     #[test]
     fn a_statement_too_long_to_walk_safely_is_not_parsed() {
-        let chain = format!("x = {}\n", vec!["1"; MAX_STATEMENT_BYTES / 2].join("+"));
+        let chain = format!(
+            "x = {}\n",
+            vec!["1"; MAX_STATEMENT_TOKENS / 2 + 1].join("+")
+        );
         assert!(parse_item(&chain).is_none());
-        let many = "x = 1 + 2\n".repeat(MAX_STATEMENT_BYTES / 5);
-        assert!(parse_item(&many).is_some_and(|item| item.body.len() == MAX_STATEMENT_BYTES / 5));
-        let in_brackets = format!("x = [\n{}]\n", "1,\n".repeat(MAX_STATEMENT_BYTES));
-        assert_eq!(longest_statement(&in_brackets), in_brackets.len());
+        let many = "x = 1 + 2\n".repeat(MAX_STATEMENT_TOKENS / 5);
+        assert!(parse_item(&many).is_some_and(|item| item.body.len() == MAX_STATEMENT_TOKENS / 5));
+        let calls = format!(
+            "r{}.set(1)\n",
+            ".pipeline()".repeat(MAX_STATEMENT_TOKENS / 5)
+        );
+        assert!(calls.len() > MAX_STATEMENT_TOKENS && parse_item(&calls).is_some());
+        let in_brackets = format!("x = [\n{}]\n", "1,\n".repeat(MAX_STATEMENT_TOKENS));
+        assert_eq!(
+            most_tokens_in_a_statement(&in_brackets),
+            2 * MAX_STATEMENT_TOKENS + 4
+        );
+        let strings = format!("x = [{}]\n", "'a long string, one token', ".repeat(1_000));
+        assert_eq!(most_tokens_in_a_statement(&strings), 3_000 + 4);
     }
 }

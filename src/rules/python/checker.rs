@@ -456,7 +456,7 @@ impl<'c> Traversal<'c, '_> {
 
 /// Stack left when a level of the walk grows it, and by how much: an expression nests
 /// once per operator, so the walk recurses as deep as the statement is long
-/// (`python_ast::MAX_STATEMENT_BYTES`), and a debug build's frames are kilobytes.
+/// (`python_ast::MAX_STATEMENT_TOKENS`), and a debug build's frames are kilobytes.
 pub const STACK_RED_ZONE: usize = 128 * 1024;
 pub const STACK_GROWTH: usize = 4 * 1024 * 1024;
 

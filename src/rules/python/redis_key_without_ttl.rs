@@ -41,20 +41,19 @@
 //! line (awaited when the write is awaited). Writes whose key or receiver is not a
 //! plain expression, or that sit inside a larger expression, get no fix.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use super::{
-    ModuleFacts, enclosing_scope, has_dictionary_splat, is_awaited, is_standalone_statement,
-    keyword_argument, positional_arguments, same_expression,
-};
+use super::checker::{Checker, Hooks, Parent};
+use super::helpers::{calls_in_scope, has_dictionary_splat};
+use super::same_expression;
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
-    line_end, named_children, newline_of, node_text, shorten,
+    Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
+    line_end, line_start, newline_of, shorten,
 };
-use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::semantic::python::BindingKind;
+use crate::semantic::python::bound_kinds::BoundKinds;
 
 pub const RULE: Rule = Rule {
     id: "redis-key-without-ttl",
@@ -64,7 +63,10 @@ pub const RULE: Rule = Rule {
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
@@ -89,186 +91,204 @@ const WRITE_METHODS: &[&str] = &[
 const EXPIRY_KEYWORDS: &[&str] = &["ex", "px", "exat", "pxat", "keepttl"];
 const EXPIRE_METHODS: &[&str] = &["expire", "pexpire", "expireat", "pexpireat"];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    for site in &facts.calls {
-        let Some(method) = site
-            .method(context.source)
-            .filter(|method| WRITE_METHODS.contains(method))
-        else {
-            continue;
-        };
-        let Some(receiver) = site
-            .receiver()
-            .filter(|&receiver| SemanticModel::may_hold_kind(receiver, context.source))
-        else {
-            continue;
-        };
-        let ancestors = facts.ancestry.ancestors(site.call);
-        let scopes = Scopes::of(&ancestors);
-        let kind = facts.semantic.kind_of(receiver, &scopes, context.source);
-        if !kind.is_some_and(BindingKind::is_redis_client) {
-            continue;
-        }
-        if let Some(finding) = check_write(context, &ancestors, site.call, receiver, method) {
-            findings.push(finding);
-        }
+fn check<'c>(checker: &Checker<'c, '_>, write: &'c ExprCall, findings: &mut Vec<Finding>) {
+    let Expr::Attribute(function) = &*write.func else {
+        return;
+    };
+    let method = function.attr.as_str();
+    let receiver = &*function.value;
+    if !WRITE_METHODS.contains(&method) || !BoundKinds::may_hold_kind(receiver) {
+        return;
     }
-}
-
-fn check_write(
-    context: &Context,
-    ancestors: &[Node],
-    write: Node,
-    receiver: Node,
-    method: &str,
-) -> Option<Finding> {
-    let source = context.source;
-    if has_dictionary_splat(write) || sets_expiry(write, method, source) {
-        return None;
+    if !checker
+        .kind_of(receiver)
+        .is_some_and(BindingKind::is_redis_client)
+    {
+        return;
     }
-    let keys = written_keys(write, method, source);
-    if keys.is_empty() {
-        return None;
+    if has_dictionary_splat(&write.arguments) || sets_expiry(write, method) {
+        return;
     }
-    let unexpired: Vec<Node> = keys
+    let unexpired: Vec<&Expr> = written_keys(write, method)
         .into_iter()
-        .filter(|&key| !expired_later(context.python_facts(), ancestors, write, key, source))
+        .filter(|key| !expired_later(checker, write, key))
         .collect();
-    let first = unexpired.first()?;
-    let receiver_text = node_text(receiver, source);
+    let Some(first) = unexpired.first() else {
+        return;
+    };
+    let receiver_text = checker.text(receiver);
     let mut finding = RULE.finding(
-        write.byte_range(),
+        checker.range(write),
         format!(
             "`{receiver_text}.{method}` creates key `{}` with no expiry; it stays in Redis until deleted",
-            shorten(node_text(*first, source), 40)
+            shorten(checker.text(*first), 40)
         ),
     );
-    let ttl = context.settings.redis_default_ttl_seconds;
+    let ttl = checker.settings.redis_default_ttl_seconds;
     finding.fix = if method == "set" {
-        add_ex_keyword(write, ttl)
-            .map(|edit| Fix::unsafe_(format!("Add `ex={ttl}` (expire after {ttl} s)"), vec![edit]))
+        write.arguments.iter_source_order().last().map(|last| {
+            Fix::unsafe_(
+                format!("Add `ex={ttl}` (expire after {ttl} s)"),
+                vec![Edit::insert(
+                    checker.range(&last).end,
+                    format!(", ex={ttl}"),
+                )],
+            )
+        })
     } else {
-        expire_after(ancestors, write, receiver, &unexpired, ttl, source).map(|edit| {
+        expire_after(checker, write, receiver, &unexpired, ttl).map(|edit| {
             Fix::unsafe_(
                 format!("Call `{receiver_text}.expire(..., {ttl})` after the write"),
                 vec![edit],
             )
         })
     };
-    Some(finding)
+    findings.push(finding);
 }
 
 /// `ex=`/`px=`/... given (and not `None`/`False`), or `set(name, value, ex)` positionally.
-fn sets_expiry(write: Node, method: &str, source: &str) -> bool {
+fn sets_expiry(write: &ExprCall, method: &str) -> bool {
+    let is_unset = |value: &Expr| {
+        value.is_none_literal_expr()
+            || matches!(value, Expr::BooleanLiteral(literal) if !literal.value)
+    };
     let by_keyword = EXPIRY_KEYWORDS.iter().any(|keyword| {
-        keyword_argument(write, keyword, source)
-            .is_some_and(|value| !matches!(node_text(value, source), "None" | "False"))
+        write
+            .arguments
+            .find_keyword(keyword)
+            .is_some_and(|value| !is_unset(&value.value))
     });
     let by_position = method == "set"
-        && positional_arguments(write)
+        && write
+            .arguments
+            .args
             .get(2)
-            .is_some_and(|ex| node_text(*ex, source) != "None");
+            .is_some_and(|ex| !ex.is_none_literal_expr());
     by_keyword || by_position
 }
 
 /// The key expressions a write creates (the keys of a dict literal for `mset`).
-fn written_keys<'t>(write: Node<'t>, method: &str, source: &str) -> Vec<Node<'t>> {
-    let first = positional_arguments(write).into_iter().next();
+fn written_keys<'c>(write: &'c ExprCall, method: &str) -> Vec<&'c Expr> {
+    let arguments = &write.arguments;
+    let first = arguments.args.first();
+    let keyword = |name: &str| arguments.find_keyword(name).map(|keyword| &keyword.value);
     if method != "mset" {
-        let key = first.or_else(|| keyword_argument(write, "name", source));
-        return key.into_iter().collect();
+        return first.or_else(|| keyword("name")).into_iter().collect();
     }
-    let Some(mapping) = first.or_else(|| keyword_argument(write, "mapping", source)) else {
+    let Some(mapping) = first.or_else(|| keyword("mapping")) else {
         return Vec::new();
     };
-    if mapping.python_kind() != Kind::Dictionary {
+    let Expr::Dict(dictionary) = mapping else {
         // Keys unknown: report the mapping itself, with no fix.
         return vec![mapping];
-    }
-    named_children(mapping)
-        .into_iter()
-        .filter(|pair| pair.python_kind() == Kind::Pair)
-        .filter_map(|pair| pair.field(Field::Key))
+    };
+    dictionary
+        .items
+        .iter()
+        .filter_map(|item| item.key.as_ref())
         .collect()
 }
 
-/// Whether `expire(key, ...)` (or a sibling) follows the write in the same scope.
-fn expired_later(
-    facts: &ModuleFacts,
-    ancestors: &[Node],
-    write: Node,
-    key: Node,
-    source: &str,
-) -> bool {
-    let Some(scope) = enclosing_scope(ancestors) else {
-        return false;
+/// Whether `expire(key, ...)` follows the write in the same scope (its function, else
+/// the module).
+fn expired_later(checker: &Checker, write: &ExprCall, key: &Expr) -> bool {
+    let write_start = checker.range(write).start;
+    let key_text = checker.text(key);
+    let bodies = match checker.enclosing_function() {
+        Some(function) => vec![(checker.base(), &function.body[..])],
+        None => checker.module_bodies(),
     };
-    let key_text = node_text(key, source);
-    let mut expired = false;
-    facts.walk_scope_in(scope, write.start_byte()..usize::MAX, |node| {
-        if expired || node.python_kind() != Kind::Call {
-            return;
-        }
-        let Some(function) = node
-            .field(Field::Function)
-            .filter(|f| f.python_kind() == Kind::Attribute)
-        else {
-            return;
-        };
-        let Some(method) = function.field(Field::Attribute) else {
-            return;
-        };
-        // Compare the method name's position: in `pipe.incr(k).expire(k, 60)` the
-        // expire call starts where the write does, but its name comes after.
-        if method.start_byte() <= write.start_byte()
-            || !EXPIRE_METHODS.contains(&node_text(method, source))
-        {
-            return;
-        }
-        let expired_key = positional_arguments(node)
-            .into_iter()
-            .next()
-            .or_else(|| keyword_argument(node, "name", source));
-        expired = expired_key
-            .is_some_and(|expired_key| same_expression(node_text(expired_key, source), key_text));
-    });
-    expired
+    bodies.into_iter().any(|(base, body)| {
+        calls_in_scope(body).into_iter().any(|call| {
+            let Expr::Attribute(function) = &*call.func else {
+                return false;
+            };
+            // Compare the method name's position: in `pipe.incr(k).expire(k, 60)` the
+            // expire call starts where the write does, but its name comes after.
+            if checker.range_at(base, &function.attr).start <= write_start
+                || !EXPIRE_METHODS.contains(&function.attr.as_str())
+            {
+                return false;
+            }
+            let expired_key = call.arguments.args.first().or_else(|| {
+                call.arguments
+                    .find_keyword("name")
+                    .map(|keyword| &keyword.value)
+            });
+            expired_key.is_some_and(|expired_key| {
+                let text = checker.source.get(checker.range_at(base, expired_key));
+                text.is_some_and(|text| same_expression(text, key_text))
+            })
+        })
+    })
 }
 
-fn add_ex_keyword(write: Node, ttl: u64) -> Option<Edit> {
-    let arguments = write.field(Field::Arguments)?;
-    let last = arguments
-        .named_child(u32::try_from(arguments.named_child_count().checked_sub(1)?).ok()?)?;
-    Some(Edit::insert(last.end_byte(), format!(", ex={ttl}")))
-}
-
+/// `receiver.expire(key, ttl)` on the lines after a write that is a statement of its own.
 fn expire_after(
-    ancestors: &[Node],
-    write: Node,
-    receiver: Node,
-    keys: &[Node],
+    checker: &Checker,
+    write: &ExprCall,
+    receiver: &Expr,
+    keys: &[&Expr],
     ttl: u64,
-    source: &str,
 ) -> Option<Edit> {
-    if !matches!(receiver.python_kind(), Kind::Identifier | Kind::Attribute)
-        || keys.iter().any(|key| key.python_kind() == Kind::Dictionary)
+    if !matches!(receiver, Expr::Name(_) | Expr::Attribute(_))
+        || keys.iter().any(|key| key.is_dict_expr())
     {
         return None;
     }
-    let statement = is_standalone_statement(write, ancestors, source)?;
-    let indentation = indentation_at(source, statement.start_byte());
+    let (statement, awaited) = standalone_statement(checker, write)?;
+    let source = checker.source;
+    let statement = checker.range(statement);
+    let indentation = indentation_at(source, statement.start);
     let newline = newline_of(source);
-    let await_prefix = if is_awaited(ancestors) { "await " } else { "" };
-    let receiver = node_text(receiver, source);
+    let await_prefix = if awaited { "await " } else { "" };
+    let receiver = checker.text(receiver);
     let lines: String = keys
         .iter()
         .map(|key| {
             format!(
                 "{newline}{indentation}{await_prefix}{receiver}.expire({}, {ttl})",
-                node_text(*key, source)
+                checker.text(*key)
             )
         })
         .collect();
-    Some(Edit::insert(line_end(source, statement.end_byte()), lines))
+    Some(Edit::insert(line_end(source, statement.end), lines))
+}
+
+/// The statement that is the call alone (`f()` or `await f()`), on lines of its own, so
+/// a fix may put lines after it; and whether the call is awaited.
+fn standalone_statement<'c>(
+    checker: &Checker<'c, '_>,
+    call: &ExprCall,
+) -> Option<(&'c Stmt, bool)> {
+    let ancestors = checker.ancestors();
+    let (statement, awaited) = match ancestors {
+        [
+            ..,
+            Parent::Statement(statement),
+            Parent::Expression(Expr::Await(_)),
+        ] => (*statement, true),
+        [.., Parent::Statement(statement)] => (*statement, false),
+        _ => return None,
+    };
+    let Stmt::Expr(expression) = statement else {
+        return None;
+    };
+    let is_call =
+        |expression: &Expr| matches!(expression, Expr::Call(inner) if std::ptr::eq(inner, call));
+    let whole = match &*expression.value {
+        Expr::Await(inner) if awaited => is_call(&inner.value),
+        value => !awaited && is_call(value),
+    };
+    if !whole {
+        return None;
+    }
+    let source = checker.source;
+    let range = checker.range(statement);
+    let before = source.get(line_start(source, range.start)..range.start)?;
+    let after = source
+        .get(range.end..line_end(source, range.end))?
+        .trim_start();
+    (before.trim().is_empty() && (after.is_empty() || after.starts_with('#')))
+        .then_some((statement, awaited))
 }
