@@ -40,15 +40,13 @@
 //! eager loading) or helper functions are not seen; receivers with other names are not
 //! recognised as database handles.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use super::{ModuleFacts, enclosing_scope};
+use super::checker::{Checker, Hooks, Parent};
+use super::helpers::{AnyNode, any_node_in, assignments_to};
 use crate::language::Language;
-use crate::rules::{
-    Check, Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text,
-};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
 
 pub const RULE: Rule = Rule {
     id: "n-plus-one-query",
@@ -58,7 +56,10 @@ pub const RULE: Rule = Rule {
     summary: "A database query inside a loop over another query's results (N+1 queries)",
     triggers: &["for "],
     text_test: Some(mentions_queries),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
@@ -118,109 +119,87 @@ fn mentions_queries(text: &str) -> bool {
     false
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    for site in &facts.calls {
-        // One finding per chain: `session.scalars(...).all()` is one query.
-        let outer_query = (site.parent.python_kind() == Kind::Attribute)
-            .then(|| site.parent.parent())
-            .flatten()
-            .is_some_and(|outer| outer.python_kind() == Kind::Call && is_query(outer, source));
-        if outer_query || !is_query(site.call, source) {
-            continue;
+fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
+    let ancestors = checker.ancestors();
+    // One finding per chain: `session.scalars(...).all()` is one query.
+    let outer_query = matches!(
+        ancestors,
+        [.., Parent::Expression(Expr::Call(outer)), Parent::Expression(Expr::Attribute(_))]
+            if is_query(outer)
+    );
+    if outer_query || !is_query(call) {
+        return;
+    }
+    let call_start = checker.range(call).start;
+    // The innermost `for` whose body (not its iterable) holds the call, within the
+    // function.
+    let loop_ = ancestors
+        .iter()
+        .rev()
+        .take_while(|parent| {
+            !matches!(
+                parent,
+                Parent::Statement(Stmt::FunctionDef(_) | Stmt::ClassDef(_))
+                    | Parent::Expression(Expr::Lambda(_))
+            )
+        })
+        .find_map(|parent| match parent {
+            Parent::Statement(Stmt::For(for_statement))
+                if in_body(checker, &for_statement.body, call_start) =>
+            {
+                Some(for_statement)
+            }
+            _ => None,
+        });
+    let Some(loop_) = loop_ else {
+        return;
+    };
+    if !iterates_query_results(checker, &loop_.iter) {
+        return;
+    }
+    findings.push(RULE.finding(
+        checker.range(call),
+        format!(
+            "query inside a loop over another query's results (`for {} in ...`): one query per row (N+1); load them together with `selectinload`/`joinedload` or one `IN` query",
+            checker.text(&*loop_.target)
+        ),
+    ));
+}
+
+/// Whether byte `at` lies in `body` (a loop's body, not its `else`).
+fn in_body(checker: &Checker, body: &[Stmt], at: usize) -> bool {
+    match (body.first(), body.last()) {
+        (Some(first), Some(last)) => {
+            checker.range(first).start <= at && at < checker.range(last).end
         }
-        let ancestors = facts.ancestry.ancestors(site.call);
-        // The innermost `for` whose body (not its iterable) holds the call, within the
-        // function.
-        let Some(loop_) = ancestors
-            .iter()
-            .rev()
-            .take_while(|node| {
-                !matches!(
-                    node.python_kind(),
-                    Kind::FunctionDefinition | Kind::Lambda | Kind::ClassDefinition
-                )
-            })
-            .find(|node| {
-                node.python_kind() == Kind::ForStatement
-                    && node.field(Field::Body).is_some_and(|body| {
-                        body.start_byte() <= site.call.start_byte()
-                            && site.call.end_byte() <= body.end_byte()
-                    })
-            })
-        else {
-            continue;
-        };
-        let Some(iterable) = loop_.field(Field::Right) else {
-            continue;
-        };
-        if !iterates_query_results(facts, iterable, &ancestors, source) {
-            continue;
-        }
-        let loop_variable = loop_
-            .field(Field::Left)
-            .map_or("", |left| node_text(left, source));
-        findings.push(RULE.finding(
-            site.call.byte_range(),
-            format!(
-                "query inside a loop over another query's results (`for {loop_variable} in ...`): one query per row (N+1); load them together with `selectinload`/`joinedload` or one `IN` query"
-            ),
-        ));
+        _ => false,
     }
 }
 
 /// A call that runs a query: a query method on a database handle or on `Model.query`.
-fn is_query(call: Node, source: &str) -> bool {
-    let Some(function) = call
-        .field(Field::Function)
-        .filter(|f| f.python_kind() == Kind::Attribute)
-    else {
+fn is_query(call: &ExprCall) -> bool {
+    let Expr::Attribute(function) = &*call.func else {
         return false;
     };
-    let (Some(receiver), Some(method)) = (
-        function.field(Field::Object),
-        function.field(Field::Attribute),
-    ) else {
-        return false;
-    };
-    if !QUERY_METHODS.contains(&node_text(method, source)) {
-        return false;
-    }
-    is_database_handle(receiver, source)
+    QUERY_METHODS.contains(&function.attr.as_str()) && is_database_handle(&function.value)
 }
 
 /// `session`, `self.db`, `cursor`, `Model.query`, or a chain starting from one
 /// (`session.query(X).filter(...)`).
-fn is_database_handle(receiver: Node, source: &str) -> bool {
+fn is_database_handle(receiver: &Expr) -> bool {
     let mut current = receiver;
     loop {
-        match current.python_kind() {
-            Kind::Identifier => return names_handle(node_text(current, source)),
-            Kind::Attribute => {
-                let attribute = current
-                    .field(Field::Attribute)
-                    .map_or("", |a| node_text(a, source));
-                if attribute == "query" || names_handle(attribute) {
+        match current {
+            Expr::Name(name) => return names_handle(&name.id),
+            Expr::Attribute(attribute) => {
+                let name = attribute.attr.as_str();
+                if name == "query" || names_handle(name) {
                     return true;
                 }
-                let Some(object) = current.field(Field::Object) else {
-                    return false;
-                };
-                current = object;
+                current = &attribute.value;
             }
-            Kind::Call => {
-                let Some(function) = current.field(Field::Function) else {
-                    return false;
-                };
-                current = function;
-            }
-            Kind::Await | Kind::ParenthesizedExpression => {
-                let Some(inner) = current.named_child(0) else {
-                    return false;
-                };
-                current = inner;
-            }
+            Expr::Call(call) => current = &call.func,
+            Expr::Await(awaited) => current = &awaited.value,
             _ => return false,
         }
     }
@@ -234,42 +213,25 @@ fn names_handle(name: &str) -> bool {
 }
 
 /// The loop's iterable is a query's result, directly or through a name assigned one
-/// earlier in the same function.
-fn iterates_query_results(
-    facts: &ModuleFacts,
-    iterable: Node,
-    ancestors: &[Node],
-    source: &str,
-) -> bool {
-    if contains_query(iterable, source) {
+/// earlier in the same function (the last such assignment decides).
+fn iterates_query_results(checker: &Checker, iterable: &Expr) -> bool {
+    if contains_query(iterable) {
         return true;
     }
-    if iterable.python_kind() != Kind::Identifier {
-        return false;
-    }
-    let name = node_text(iterable, source);
-    let Some(scope) = enclosing_scope(ancestors) else {
+    let Expr::Name(name) = iterable else {
         return false;
     };
-    let mut from_query = false;
-    facts.walk_scope(scope, |node| {
-        if node.python_kind() != Kind::Assignment || node.start_byte() >= iterable.start_byte() {
-            return;
-        }
-        let assigns = node.field(Field::Left).is_some_and(|left| {
-            left.python_kind() == Kind::Identifier && node_text(left, source) == name
-        });
-        if assigns {
-            from_query = node
-                .field(Field::Right)
-                .is_some_and(|value| contains_query(value, source));
-        }
-    });
-    from_query
+    let before = checker.range(iterable).start;
+    assignments_to(checker, &name.id, false)
+        .into_iter()
+        .filter(|assigned| assigned.at < before)
+        .max_by_key(|assigned| assigned.at)
+        .is_some_and(|assigned| contains_query(assigned.value))
 }
 
-fn contains_query(expression: Node, source: &str) -> bool {
-    any_in_tree(expression, |node| {
-        node.python_kind() == Kind::Call && is_query(node, source)
-    })
+fn contains_query(expression: &Expr) -> bool {
+    any_node_in(
+        expression,
+        |node| matches!(node, AnyNode::Expression(Expr::Call(call)) if is_query(call)),
+    )
 }
