@@ -443,7 +443,7 @@ fn projection_hashes(
     let imports = &mut hashers[Projections::IMPORTS.index()];
     // Both readings while the rules move to Ruff's tree: they can disagree on broken code.
     let ruff_imports = crate::rules::python::checker::module_imports(context);
-    for reading in [&facts.semantic.imports, &ruff_imports] {
+    for reading in [&facts.semantic.imports, ruff_imports] {
         for (_, local, target) in reading.ordered() {
             imports.update(local.as_bytes());
             imports.write_u8(0);
@@ -471,15 +471,27 @@ fn projection_hashes(
         auth.update(name.as_bytes());
         auth.write_u8(0);
     }
-    for (name, kind) in facts.semantic.kinds_bound_in(context.root().id()) {
-        let projection = match kind {
-            BindingKind::WebApp | BindingKind::Router => Projections::ROUTERS,
-            BindingKind::Container(_) => Projections::MUTABLE_GLOBALS,
-            _ => Projections::CLIENTS,
-        };
-        let hasher = &mut hashers[projection.index()];
-        hasher.update(name.as_bytes());
-        hasher.write_u8(kind.code());
+    // Both readings of the module's names while the rules move to Ruff's tree (their
+    // error recovery differs on broken code), each ended by a separator.
+    let ruff_kinds = crate::rules::python::checker::module_kinds(context)
+        .kinds_bound_in(crate::semantic::python::bound_kinds::ScopeKey::MODULE);
+    for reading in [
+        facts.semantic.kinds_bound_in(context.root().id()),
+        ruff_kinds,
+    ] {
+        for (name, kind) in reading {
+            let projection = match kind {
+                BindingKind::WebApp | BindingKind::Router => Projections::ROUTERS,
+                BindingKind::Container(_) => Projections::MUTABLE_GLOBALS,
+                _ => Projections::CLIENTS,
+            };
+            let hasher = &mut hashers[projection.index()];
+            hasher.update(name.as_bytes());
+            hasher.write_u8(kind.code());
+        }
+        for hasher in &mut hashers {
+            hasher.write_u8(0xff);
+        }
     }
     hashers.map(|hasher| hasher.digest128())
 }

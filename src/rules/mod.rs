@@ -337,6 +337,10 @@ pub struct Context<'a> {
     /// Module-wide Python facts (imports, Redis clients), computed once per audit by
     /// the first rule that asks, shared by the rest.
     python_facts: std::cell::OnceCell<python::ModuleFacts<'a>>,
+    /// The same facts on Ruff's tree (`python::checker`), shared by the editor's
+    /// projections and the rules that read that tree.
+    pub(crate) ruff_imports: std::cell::OnceCell<crate::semantic::python::Imports>,
+    pub(crate) ruff_kinds: std::cell::OnceCell<crate::semantic::python::bound_kinds::BoundKinds>,
     /// The module's apps and routers, and its top-level definitions by name: read by
     /// several rules, built once per audit by the first that asks.
     routers: std::cell::OnceCell<python::web::Routers<'a>>,
@@ -393,6 +397,8 @@ impl<'a> Context<'a> {
             coverage,
             top_level: std::cell::OnceCell::new(),
             python_facts: std::cell::OnceCell::new(),
+            ruff_imports: std::cell::OnceCell::new(),
+            ruff_kinds: std::cell::OnceCell::new(),
             routers: std::cell::OnceCell::new(),
             definitions: std::cell::OnceCell::new(),
         }

@@ -52,20 +52,19 @@
 //! database session get no fix (a session is not safe to share with a worker thread,
 //! and a query chain blocks where it is evaluated, not where it starts).
 
-use crate::rules::projections::Projections;
-use std::collections::HashMap;
+use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use tree_sitter::Node;
-
-use super::{ModuleFacts, ensure_module_import, is_async_function, is_standalone_statement};
+use super::checker::{Checker, Hooks, Parent, ScopeKind};
+use super::header::ensure_module_import;
+use super::helpers::standalone_statement;
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, named_children,
-    node_text, prefilter,
+    Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, prefilter,
 };
-use crate::semantic::python::imports::qualified_name;
-use crate::semantic::python::{BindingKind, Scopes, SemanticModel};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::semantic::python::BindingKind;
+use crate::semantic::python::bound_kinds::BoundKinds;
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "blocking-io-in-async",
@@ -75,7 +74,10 @@ pub const RULE: Rule = Rule {
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],
     text_test: Some(may_block_in_async),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS
         .and(Projections::CLIENTS)
         .and(Projections::HEADER),
@@ -143,41 +145,21 @@ const SESSION_IO_METHODS: &[&str] = &[
     "merge",
 ];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    // Per async function: the scopes its calls resolve names in, and its name.
-    let mut functions: HashMap<usize, (Scopes, &str)> = HashMap::new();
-    for site in &facts.calls {
-        // Only calls made directly in an `async def` (not in a nested def, lambda or class).
-        let Some(function) = site.scope.filter(|scope| is_async_function(*scope)) else {
-            continue;
-        };
-        // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
-        // called here at all. An argument like `to_thread(requests.get(url))` still runs
-        // eagerly on the loop, so it is reported.
-        if site.parent.python_kind() == Kind::Await {
-            continue;
-        }
-        let (scopes, function_name) = functions.entry(function.id()).or_insert_with(|| {
-            let mut chain = facts.ancestry.ancestors(function);
-            chain.push(function);
-            let name = function
-                .field(Field::Name)
-                .map_or("", |name| context.text(name));
-            (Scopes::of(&chain), name)
-        });
-        let Some(blocking) = classify(context, facts, scopes, site.call, site.parent) else {
-            continue;
-        };
-        findings.push(report(
-            context,
-            facts,
-            blocking,
-            site.call,
-            site.parent,
-            function_name,
-        ));
+fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    // Only calls made directly in an `async def` (not in a nested def, lambda or class).
+    let ScopeKind::Function(function) = checker.scope().kind else {
+        return;
+    };
+    // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
+    // called here at all. An argument like `to_thread(requests.get(url))` still runs
+    // eagerly on the loop, so it is reported.
+    if !function.is_async || matches!(checker.parent(), Some(Parent::Expression(Expr::Await(_)))) {
+        return;
     }
+    let Some(blocking) = classify(checker, call) else {
+        return;
+    };
+    findings.push(report(checker, blocking, call, function.name.as_str()));
 }
 
 /// What is blocking about a call, for the message; `None` when it does not block.
@@ -190,17 +172,8 @@ enum Blocking {
     SyncSession(String),
 }
 
-fn classify(
-    context: &Context,
-    facts: &ModuleFacts,
-    scopes: &Scopes,
-    call: Node,
-    parent: Node,
-) -> Option<Blocking> {
-    let source = context.source;
-    let imports = &facts.semantic.imports;
-    let function = call.field(Field::Function)?;
-    if let Some(name) = qualified_name(function, source, imports) {
+fn classify(checker: &Checker, call: &ExprCall) -> Option<Blocking> {
+    if let Some(name) = qualified_name_of(&call.func, checker.imports()) {
         if name == "time.sleep" {
             return Some(Blocking::Sleep);
         }
@@ -214,27 +187,31 @@ fn classify(
             return Some(Blocking::Offloadable(name));
         }
         if name == "open" {
-            if matches!(parent.python_kind(), Kind::WithItem | Kind::AsPattern) {
-                return Some(Blocking::NoFix(name));
-            }
-            return Some(Blocking::Offloadable(name));
+            let in_with = matches!(
+                checker.parent(),
+                Some(Parent::Statement(Stmt::With(with)))
+                    if with.items.iter().any(|item| matches!(&item.context_expr, Expr::Call(opened) if std::ptr::eq(opened, call)))
+            );
+            return Some(if in_with {
+                Blocking::NoFix(name)
+            } else {
+                Blocking::Offloadable(name)
+            });
         }
     }
-    if function.python_kind() != Kind::Attribute {
+    let Expr::Attribute(function) = &*call.func else {
         return None;
-    }
-    let method = function
-        .field(Field::Attribute)
-        .map(|m| node_text(m, source))?;
+    };
+    let method = function.attr.as_str();
     if PATH_IO_METHODS.contains(&method) {
         return Some(Blocking::Offloadable(format!("Path.{method}")));
     }
-    let receiver = function.field(Field::Object)?;
-    if !SemanticModel::may_hold_kind(receiver, source) {
+    let receiver = &*function.value;
+    if !BoundKinds::may_hold_kind(receiver) {
         return None;
     }
-    let label = || format!("{}.{method}", node_text(receiver, source));
-    match facts.semantic.kind_of(receiver, scopes, source)? {
+    let label = || format!("{}.{method}", checker.text(receiver));
+    match checker.kind_of(receiver)? {
         BindingKind::RedisClient {
             asynchronous: false,
         } if !matches!(method, "pipeline" | "lock" | "pubsub") => {
@@ -254,43 +231,26 @@ fn classify(
     }
 }
 
-fn report(
-    context: &Context,
-    facts: &ModuleFacts,
-    blocking: Blocking,
-    call: Node,
-    parent: Node,
-    function_name: &str,
-) -> Finding {
-    let source = context.source;
-    let (asyncio, import_edit) = ensure_module_import(
-        context.top_level(),
-        source,
-        &facts.semantic.imports,
-        "asyncio",
-    );
-    let function = call.field(Field::Function);
-    let callee = function.map_or("", |function| node_text(function, source));
+fn report(checker: &Checker, blocking: Blocking, call: &ExprCall, function_name: &str) -> Finding {
+    let source = checker.source;
+    let (asyncio, import_edit) = ensure_module_import(checker, "asyncio");
+    let callee = checker.text(&*call.func);
     // Fixes edit only around the arguments, never copy them: they may hold comments,
-    // and nested blocking calls would each copy all those inside them.
-    let arguments = call
-        .field(Field::Arguments)
-        .filter(|arguments| arguments.python_kind() == Kind::ArgumentList);
+    // and nested blocking calls would each copy all those inside them. A call whose
+    // argument is a bare generator (`f(x for x in y)`) has no list to edit.
+    let arguments = &call.arguments;
+    let has_list =
+        !matches!(&*arguments.args, [Expr::Generator(generator)] if !generator.parenthesized);
     let with_import =
         |edit: Edit| -> Vec<Edit> { std::iter::once(edit).chain(import_edit.clone()).collect() };
     let is_session_query = matches!(blocking, Blocking::SyncSession(_));
     let (label, fix) = match blocking {
         Blocking::Sleep => {
-            let fix = function.filter(|_| arguments.is_some()).map(|function| {
-                let edit = Edit::replace(function.byte_range(), format!("await {asyncio}.sleep"));
+            let fix = has_list.then(|| {
+                let edit =
+                    Edit::replace(checker.range(&*call.func), format!("await {asyncio}.sleep"));
                 let title = format!("Replace with `await {asyncio}.sleep(...)`");
-                // Only a call that is a statement of its own can be; asking only then
-                // keeps calls nested thousands deep from each climbing the tree.
-                let standalone = parent.python_kind() == Kind::ExpressionStatement && {
-                    let ancestors = facts.ancestry.ancestors(call);
-                    is_standalone_statement(call, &ancestors, source).is_some()
-                };
-                if standalone {
+                if standalone_statement(checker, call).is_some() {
                     Fix::safe(title, with_import(edit))
                 } else {
                     Fix::unsafe_(title, with_import(edit))
@@ -299,19 +259,17 @@ fn report(
             ("time.sleep".to_string(), fix)
         }
         Blocking::Offloadable(label) => {
-            let fix = arguments.map(|arguments| {
+            let fix = has_list.then(|| {
                 // `callee(args)` -> `await asyncio.to_thread(callee, args)`.
-                let open_paren = arguments.start_byte() + 1;
-                let has_arguments = named_children(arguments)
-                    .iter()
-                    .any(|argument| argument.python_kind() != Kind::Comment);
+                let open_paren = checker.range(arguments).start + 1;
+                let has_arguments = arguments.iter_source_order().next().is_some();
                 let separator = match source.as_bytes().get(open_paren) {
                     _ if !has_arguments => "",
                     Some(b' ' | b'\t' | b'\r' | b'\n') => ",",
                     _ => ", ",
                 };
                 let edit = Edit::replace(
-                    call.start_byte()..open_paren,
+                    checker.range(call).start..open_paren,
                     format!("await {asyncio}.to_thread({callee}{separator}"),
                 );
                 Fix::unsafe_(
@@ -333,7 +291,7 @@ fn report(
         _ => "",
     };
     let mut finding = RULE.finding(
-        call.byte_range(),
+        checker.range(call),
         format!("`{label}` blocks the event loop inside `async def {function_name}`{hint}"),
     );
     finding.fix = fix;

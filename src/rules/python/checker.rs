@@ -7,7 +7,6 @@
 //! kinds run side by side in the meantime, under the same prefilters, coverage and
 //! cache keys.
 
-use std::cell::OnceCell;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -78,8 +77,6 @@ pub struct Checker<'c, 'a> {
     context: &'c Context<'a>,
     /// Where the item being traversed starts: its tree's offsets are from there.
     base: usize,
-    imports: OnceCell<Imports>,
-    bound_kinds: OnceCell<BoundKinds>,
     /// The module, then each function, lambda and class around the node being judged.
     scopes: Vec<Scope<'c>>,
     /// The nodes that hold the one being judged, outermost first.
@@ -144,19 +141,7 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// What `expression` holds where the node being judged stands, when it is of a
     /// known kind (a Redis client, a session, ...).
     pub fn kind_of(&self, expression: &Expr) -> Option<BindingKind> {
-        let kinds = self.bound_kinds.get_or_init(|| {
-            let skipped = &self.context.coverage.skipped;
-            BoundKinds::collect(
-                &self.module_bodies(),
-                |at| {
-                    skipped
-                        .binary_search_by_key(&at, |range| range.start)
-                        .is_err()
-                },
-                self.imports(),
-                self.source,
-            )
-        });
+        let kinds = module_kinds(self.context);
         kinds.kind_of(expression, &self.scope_chain(), self.imports())
     }
 
@@ -220,27 +205,53 @@ impl<'c, 'a> Checker<'c, 'a> {
 
     /// What each imported name stands for, module-wide (`module_imports`).
     pub fn imports(&self) -> &Imports {
-        self.imports.get_or_init(|| module_imports(self.context))
+        module_imports(self.context)
     }
 }
 
 /// What each imported name of the module stands for (imports inside functions too),
 /// read from every item, skipped or not: an item's tree is kept with it, so this needs
 /// no memory of what skipped items held (which the tree-sitter reading of a broken item
-/// may disagree with).
-pub fn module_imports(context: &Context) -> Imports {
-    let mut bindings = Vec::new();
-    for item in context.syntax.items() {
-        let Some(ast) = item.python_ast(context.source) else {
-            continue;
-        };
-        let mut collector = ImportCollector {
-            base: item.range.start,
-            bindings: &mut bindings,
-        };
-        collector.visit_body(&ast.body);
-    }
-    Imports::from_bindings(bindings)
+/// may disagree with). Read once per audit.
+pub fn module_imports<'c>(context: &'c Context) -> &'c Imports {
+    context.ruff_imports.get_or_init(|| {
+        let mut bindings = Vec::new();
+        for item in context.syntax.items() {
+            let Some(ast) = item.python_ast(context.source) else {
+                continue;
+            };
+            let mut collector = ImportCollector {
+                base: item.range.start,
+                bindings: &mut bindings,
+            };
+            collector.visit_body(&ast.body);
+        }
+        Imports::from_bindings(bindings)
+    })
+}
+
+/// What names and `self.x` attributes of the module hold (`BoundKinds`), from the
+/// statements the audit covers. Read once per audit.
+pub fn module_kinds<'c>(context: &'c Context) -> &'c BoundKinds {
+    context.ruff_kinds.get_or_init(|| {
+        let skipped = &context.coverage.skipped;
+        let bodies: Vec<(usize, &[Stmt])> = context
+            .syntax
+            .items()
+            .iter()
+            .filter_map(|item| Some((item.range.start, &item.python_ast(context.source)?.body[..])))
+            .collect();
+        BoundKinds::collect(
+            &bodies,
+            |at| {
+                skipped
+                    .binary_search_by_key(&at, |range| range.start)
+                    .is_err()
+            },
+            module_imports(context),
+            context.source,
+        )
+    })
 }
 
 struct ImportCollector<'b> {
@@ -331,8 +342,6 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
         path: context.path,
         context,
         base: 0,
-        imports: OnceCell::new(),
-        bound_kinds: OnceCell::new(),
         scopes: Vec::new(),
         parents: Vec::new(),
     };

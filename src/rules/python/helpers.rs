@@ -6,8 +6,8 @@ use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Arguments, Expr, ExprCall, Keyword, Stmt};
 use ruff_text_size::Ranged;
 
-use super::checker::{Checker, STACK_GROWTH, STACK_RED_ZONE};
-use crate::rules::{Edit, indentation_at, line_end, newline_of};
+use super::checker::{Checker, Parent, STACK_GROWTH, STACK_RED_ZONE};
+use crate::rules::{Edit, indentation_at, line_end, line_start, newline_of};
 
 /// The edit that removes the argument at `index` (in source order) of `arguments`, with
 /// the comma that separates it; `None` when a comment stands in what would go.
@@ -330,4 +330,42 @@ pub fn any_node_in<'t>(expression: &'t Expr, predicate: impl FnMut(AnyNode<'t>) 
     };
     search.visit_expr(expression);
     search.found
+}
+
+/// The statement that is the call alone (`f()` or `await f()`), on lines of its own, so
+/// a fix may put lines after it; and whether the call is awaited.
+pub fn standalone_statement<'c>(
+    checker: &Checker<'c, '_>,
+    call: &ExprCall,
+) -> Option<(&'c Stmt, bool)> {
+    let ancestors = checker.ancestors();
+    let (statement, awaited) = match ancestors {
+        [
+            ..,
+            Parent::Statement(statement),
+            Parent::Expression(Expr::Await(_)),
+        ] => (*statement, true),
+        [.., Parent::Statement(statement)] => (*statement, false),
+        _ => return None,
+    };
+    let Stmt::Expr(expression) = statement else {
+        return None;
+    };
+    let is_call =
+        |expression: &Expr| matches!(expression, Expr::Call(inner) if std::ptr::eq(inner, call));
+    let whole = match &*expression.value {
+        Expr::Await(inner) if awaited => is_call(&inner.value),
+        value => !awaited && is_call(value),
+    };
+    if !whole {
+        return None;
+    }
+    let source = checker.source;
+    let range = checker.range(statement);
+    let before = source.get(line_start(source, range.start)..range.start)?;
+    let after = source
+        .get(range.end..line_end(source, range.end))?
+        .trim_start();
+    (before.trim().is_empty() && (after.is_empty() || after.starts_with('#')))
+        .then_some((statement, awaited))
 }

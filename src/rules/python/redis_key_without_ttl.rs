@@ -41,16 +41,16 @@
 //! line (awaited when the write is awaited). Writes whose key or receiver is not a
 //! plain expression, or that sit inside a larger expression, get no fix.
 
-use ruff_python_ast::{Expr, ExprCall, Stmt};
+use ruff_python_ast::{Expr, ExprCall};
 
-use super::checker::{Checker, Hooks, Parent};
-use super::helpers::{calls_in_scope, has_dictionary_splat};
+use super::checker::{Checker, Hooks};
+use super::helpers::{calls_in_scope, has_dictionary_splat, standalone_statement};
 use super::same_expression;
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
-    line_end, line_start, newline_of, shorten,
+    line_end, newline_of, shorten,
 };
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::BoundKinds;
@@ -253,42 +253,4 @@ fn expire_after(
         })
         .collect();
     Some(Edit::insert(line_end(source, statement.end), lines))
-}
-
-/// The statement that is the call alone (`f()` or `await f()`), on lines of its own, so
-/// a fix may put lines after it; and whether the call is awaited.
-fn standalone_statement<'c>(
-    checker: &Checker<'c, '_>,
-    call: &ExprCall,
-) -> Option<(&'c Stmt, bool)> {
-    let ancestors = checker.ancestors();
-    let (statement, awaited) = match ancestors {
-        [
-            ..,
-            Parent::Statement(statement),
-            Parent::Expression(Expr::Await(_)),
-        ] => (*statement, true),
-        [.., Parent::Statement(statement)] => (*statement, false),
-        _ => return None,
-    };
-    let Stmt::Expr(expression) = statement else {
-        return None;
-    };
-    let is_call =
-        |expression: &Expr| matches!(expression, Expr::Call(inner) if std::ptr::eq(inner, call));
-    let whole = match &*expression.value {
-        Expr::Await(inner) if awaited => is_call(&inner.value),
-        value => !awaited && is_call(value),
-    };
-    if !whole {
-        return None;
-    }
-    let source = checker.source;
-    let range = checker.range(statement);
-    let before = source.get(line_start(source, range.start)..range.start)?;
-    let after = source
-        .get(range.end..line_end(source, range.end))?
-        .trim_start();
-    (before.trim().is_empty() && (after.is_empty() || after.starts_with('#')))
-        .then_some((statement, awaited))
 }
