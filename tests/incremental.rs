@@ -75,6 +75,8 @@ fn python_edits_match_a_fresh_parse_for_module_level_facts() {
         include_str!("fixtures/python/swallowed-exception.py"),
         include_str!("fixtures/python/sql-injection.py"),
         include_str!("fixtures/python/fk-without-index.py"),
+        include_str!("fixtures/python/hardcoded-secret.py"),
+        include_str!("fixtures/python/pubsub-without-reconnect.py"),
     ];
     for (index, seed) in seeds.iter().enumerate() {
         for run in 0..4 {

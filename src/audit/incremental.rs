@@ -40,8 +40,8 @@ use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::python::{
-    binding_of, exceptions, import_insertion_point, missing_auth_dependency,
-    session_shared_across_requests, walk_local_scope,
+    binding_of, exceptions, fk_without_index, header, import_insertion_point,
+    missing_auth_dependency, session_shared_across_requests, walk_local_scope,
 };
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{
@@ -194,7 +194,6 @@ impl AuditCache {
                     }));
             }
         }
-        let header_end = import_insertion_point(&top_level, source).unwrap_or(0);
         // The projections come from the statements every audit walks and from what is
         // remembered of the skipped definitions, so they are the same whatever is
         // skipped: the rules that read one that changed run once, over everything.
@@ -202,6 +201,11 @@ impl AuditCache {
             Context::with_coverage(source, syntax, language, &settings.rules, &coverage)
                 .with_path(path)
                 .with_top_level(top_level.clone());
+        // Where fixes add imports, as either parser reads the header: edits before it
+        // stay where they are when a definition moves.
+        let header_end = import_insertion_point(&top_level, source)
+            .unwrap_or(0)
+            .max(header::insertion_point(&optimistic).unwrap_or(0));
         let facts = optimistic.python_facts();
         // Which names a route's `Depends(...)` may resolve to here and authenticate
         // (`missing-auth-dependency`).
@@ -470,6 +474,20 @@ fn projection_hashes(
     for name in authenticating {
         auth.update(name.as_bytes());
         auth.write_u8(0);
+    }
+    // What the rules on Ruff's tree read of module-level statements, as it reads them
+    // (error recovery differs on broken code): the module's logger, its indexes.
+    let clients = &mut hashers[Projections::CLIENTS.index()];
+    clients.update(
+        exceptions::module_logger(context)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    clients.write_u8(0);
+    let indexes = &mut hashers[Projections::INDEXES.index()];
+    for call in fk_without_index::module_level_index_calls(context) {
+        indexes.update(source.get(call).unwrap_or("").as_bytes());
+        indexes.write_u8(0);
     }
     // Both readings of the module's names while the rules move to Ruff's tree (their
     // error recovery differs on broken code), each ended by a separator.

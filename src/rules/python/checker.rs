@@ -186,27 +186,38 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// Every top-level statement of the module (of skipped items too), with its byte
     /// range, in order.
     pub fn top_level_statements(&self) -> Vec<(&'c Stmt, Range<usize>)> {
-        let mut statements = Vec::new();
-        for item in self.context.syntax.items() {
-            let Some(ast) = item.python_ast(self.source) else {
-                continue;
-            };
-            let base = item.range.start;
-            statements.extend(ast.body.iter().map(|statement| {
-                let range = statement.range();
-                (
-                    statement,
-                    base + usize::from(range.start())..base + usize::from(range.end()),
-                )
-            }));
-        }
-        statements
+        top_level_statements(self.context)
+    }
+
+    /// The audit's context (for the module-wide readings that take one).
+    pub fn context(&self) -> &'c Context<'a> {
+        self.context
     }
 
     /// What each imported name stands for, module-wide (`module_imports`).
     pub fn imports(&self) -> &Imports {
         module_imports(self.context)
     }
+}
+
+/// Every top-level statement of the module (of skipped items too), with its byte range,
+/// in order.
+pub fn top_level_statements<'c>(context: &'c Context) -> Vec<(&'c Stmt, Range<usize>)> {
+    let mut statements = Vec::new();
+    for item in context.syntax.items() {
+        let Some(ast) = item.python_ast(context.source) else {
+            continue;
+        };
+        let base = item.range.start;
+        statements.extend(ast.body.iter().map(|statement| {
+            let range = statement.range();
+            (
+                statement,
+                base + usize::from(range.start())..base + usize::from(range.end()),
+            )
+        }));
+    }
+    statements
 }
 
 /// What each imported name of the module stands for (imports inside functions too),

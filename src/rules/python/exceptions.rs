@@ -3,10 +3,10 @@
 
 use ruff_python_ast::{ExceptHandlerExceptHandler, Expr, Stmt};
 
-use super::checker::Checker;
+use super::checker::{Checker, module_imports, top_level_statements};
 use super::header::ensure_module_import;
 use super::helpers::{AnyNode, any_node, called_name};
-use crate::rules::{Edit, Fix, indentation_at, line_start, newline_of};
+use crate::rules::{Context, Edit, Fix, indentation_at, line_start, newline_of};
 use crate::semantic::python::imports::qualified_name_of;
 
 /// Calls that report an error somewhere a person will see it: logging methods
@@ -102,13 +102,12 @@ pub fn handles_error(clause: &ExceptHandlerExceptHandler) -> bool {
 
 /// A module-level name bound to `logging.getLogger(...)` (or structlog's `get_logger`),
 /// or loguru's `logger` imported by name: the latest one.
-fn module_logger(checker: &Checker) -> Option<String> {
-    let imports = checker.imports();
+pub fn module_logger(context: &Context) -> Option<String> {
+    let imports = module_imports(context);
     if imports.resolve("logger") == Some("loguru.logger") {
         return Some("logger".to_string());
     }
-    checker
-        .top_level_statements()
+    top_level_statements(context)
         .into_iter()
         .rev()
         .find_map(|(statement, _)| {
@@ -131,7 +130,7 @@ fn module_logger(checker: &Checker) -> Option<String> {
 /// that imports `logging` when the module has no logger of its own.
 fn log_exception_call(checker: &Checker, message: &str) -> (String, Option<Edit>) {
     let escaped = message.replace('\\', "\\\\").replace('"', "\\\"");
-    if let Some(logger) = module_logger(checker) {
+    if let Some(logger) = module_logger(checker.context()) {
         return (format!("{logger}.exception(\"{escaped}\")"), None);
     }
     let (logging, import) = ensure_module_import(checker, "logging");

@@ -286,3 +286,23 @@ fn leading_column(call: &ExprCall, qualified_by: Option<&str>) -> Option<String>
         _ => None,
     }
 }
+
+/// The byte ranges of the module-level calls that make an index or constraint (the
+/// indexes `indexed_elsewhere` reads there), in order: what the editor hashes to know
+/// when they change.
+pub fn module_level_index_calls(context: &crate::rules::Context) -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
+    for item in context.syntax.items() {
+        let Some(ast) = item.python_ast(context.source) else {
+            continue;
+        };
+        let base = item.range.start;
+        for call in calls_in_scope(&ast.body) {
+            if INDEXING.contains(&last_name(call).unwrap_or("")) {
+                let range = ruff_text_size::Ranged::range(call);
+                found.push(base + usize::from(range.start())..base + usize::from(range.end()));
+            }
+        }
+    }
+    found
+}

@@ -5,8 +5,9 @@ use std::ops::Range;
 
 use ruff_python_ast::{Expr, Stmt};
 
-use super::checker::Checker;
+use super::checker::{Checker, top_level_statements};
 use super::stdlib;
+use crate::rules::Context;
 use crate::rules::{Edit, line_end, line_start, newline_of};
 
 /// An import of the module's leading block, as isort groups them.
@@ -108,7 +109,7 @@ pub fn ensure_module_import(checker: &Checker, module: &str) -> (String, Option<
     if let Some(local) = checker.imports().local_name_of_module(module) {
         return (local.to_string(), None);
     }
-    let (imports, insertion_point) = header(checker);
+    let (imports, insertion_point) = header(checker.context());
     (
         module.to_string(),
         Some(sorted_import_edit(
@@ -120,14 +121,19 @@ pub fn ensure_module_import(checker: &Checker, module: &str) -> (String, Option<
     )
 }
 
+/// Where a new import line goes on Ruff's tree (see `header`).
+pub fn insertion_point(context: &Context) -> Option<usize> {
+    header(context).1
+}
+
 /// The module's header on Ruff's tree: its imports, and where a new import line goes
 /// (the end of the line of the last import or of the docstring; `None` when the module
 /// does not open with them).
-fn header(checker: &Checker) -> (Vec<HeaderImport>, Option<usize>) {
+fn header(context: &Context) -> (Vec<HeaderImport>, Option<usize>) {
     let mut imports = Vec::new();
     let mut insert_at = None;
     let mut first = true;
-    for (statement, range) in checker.top_level_statements() {
+    for (statement, range) in top_level_statements(context) {
         let (plain, module) = match statement {
             Stmt::Import(import) => (
                 true,
@@ -157,5 +163,5 @@ fn header(checker: &Checker) -> (Vec<HeaderImport>, Option<usize>) {
             imports.push(HeaderImport::new(range, plain, &module));
         }
     }
-    (imports, insert_at.map(|at| line_end(checker.source, at)))
+    (imports, insert_at.map(|at| line_end(context.source, at)))
 }
