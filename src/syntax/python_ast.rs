@@ -20,7 +20,8 @@
 //! tree is dropped on a stack grown to its depth when the thread's is short; the
 //! threads that audit get `AUDIT_STACK_BYTES`, so that they rarely need to.
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 use ruff_python_ast::Suite;
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
@@ -38,6 +39,9 @@ pub const MAX_STATEMENT_TOKENS: usize = 100_000;
 /// runtime): room to drop the deepest tree `MAX_STATEMENT_TOKENS` admits.
 pub const AUDIT_STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// Items longer than this have their statements' tokens counted (see `parse_item`).
+const COUNT_TOKENS_ABOVE_BYTES: usize = 16 * 1024;
+
 /// The stack one level of a tree may take while it is dropped (measured: under 300
 /// bytes in a debug build).
 const DROP_BYTES_PER_LEVEL: usize = 512;
@@ -50,6 +54,18 @@ pub struct ItemAst {
     pub has_error: bool,
     /// How deep its tree may be: the tokens of its longest statement, or its bytes.
     deepest: usize,
+    /// What the layers above read of the item, kept with it (`summary`).
+    summary: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl ItemAst {
+    /// What `compute` reads of this item, computed once and kept with its tree: an edit
+    /// elsewhere in the module reuses it (one type per item: the Python rules' summary).
+    pub fn summary<T: Any + Send + Sync>(&self, compute: impl FnOnce(&ItemAst) -> T) -> Option<&T> {
+        self.summary
+            .get_or_init(|| Box::new(compute(self)))
+            .downcast_ref::<T>()
+    }
 }
 
 impl Drop for ItemAst {
@@ -65,8 +81,10 @@ impl Drop for ItemAst {
 /// Parse the text of one item; `None` when a statement in it is too long to parse
 /// safely (see the module docs).
 pub fn parse_item(text: &str) -> Option<Arc<ItemAst>> {
-    // A line holds fewer tokens than bytes: most items need no count.
-    let deepest = if text.len() > MAX_STATEMENT_TOKENS {
+    // A line holds fewer tokens than bytes: most items need no count. Large items are
+    // counted even under the limit, so that the depth their drop prepares for is their
+    // longest statement's, not their length (a 100 KB class of short statements).
+    let deepest = if text.len() > COUNT_TOKENS_ABOVE_BYTES {
         let tokens = most_tokens_in_a_statement(text);
         if tokens > MAX_STATEMENT_TOKENS {
             tracing::debug!(tokens, "an item with a statement too long to parse");
@@ -87,6 +105,7 @@ pub fn parse_item(text: &str) -> Option<Arc<ItemAst>> {
         body,
         has_error,
         deepest,
+        summary: OnceLock::new(),
     }))
 }
 

@@ -21,12 +21,14 @@ use ruff_python_ast::{
 };
 use ruff_text_size::Ranged;
 
+use super::helpers::calls_in_scope;
 use crate::rules::rule_set::RuleSet;
 use crate::rules::settings::RuleSettings;
 use crate::rules::{Check, Context, Coverage, Finding, RuleId};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::{BoundKinds, ScopeChain, ScopeKey};
-use crate::semantic::python::imports::{Imports, import_bindings_of};
+use crate::semantic::python::imports::{Imports, dotted_name_of, import_bindings_of};
+use crate::syntax::python_ast::ItemAst;
 
 /// A rule's judgement of one node of kind `N`: it reports into the vector. The node
 /// lives as long as the tree the checker walks, so a rule may keep both together.
@@ -183,12 +185,6 @@ impl<'c, 'a> Checker<'c, 'a> {
             .collect()
     }
 
-    /// Every top-level statement of the module (of skipped items too), with its byte
-    /// range, in order.
-    pub fn top_level_statements(&self) -> Vec<(&'c Stmt, Range<usize>)> {
-        top_level_statements(self.context)
-    }
-
     /// The audit's context (for the module-wide readings that take one).
     pub fn context(&self) -> &'c Context<'a> {
         self.context
@@ -200,42 +196,87 @@ impl<'c, 'a> Checker<'c, 'a> {
     }
 }
 
-/// Every top-level statement of the module (of skipped items too), with its byte range,
-/// in order.
-pub fn top_level_statements<'c>(context: &'c Context) -> Vec<(&'c Stmt, Range<usize>)> {
-    let mut statements = Vec::new();
-    for item in context.syntax.items() {
-        let Some(ast) = item.python_ast(context.source) else {
-            continue;
-        };
-        let base = item.range.start;
-        statements.extend(ast.body.iter().map(|statement| {
-            let range = statement.range();
-            (
-                statement,
-                base + usize::from(range.start())..base + usize::from(range.end()),
-            )
-        }));
+/// What the module-wide readings take from one item, computed once and kept with its
+/// tree, so a keystroke reads the summaries of unchanged items instead of their trees.
+pub struct ItemSummary {
+    /// `(offset from the item's start, local name, target)` of its imports, nested
+    /// ones too, in order.
+    pub imports: Vec<(usize, String, String)>,
+    /// `name = callee(...)` among its top-level statements: the name and the callee's
+    /// dotted name, in order.
+    pub assigned_calls: Vec<(String, String)>,
+    /// The calls of its module scope (not in the bodies of definitions): the callee's
+    /// last name and the call's range from the item's start, in order.
+    pub module_calls: Vec<(String, Range<usize>)>,
+}
+
+/// Each item's summary (`ItemSummary`) with where the item starts, in order; items too
+/// deep to parse have none.
+pub fn item_summaries<'c>(context: &'c Context) -> impl Iterator<Item = (usize, &'c ItemSummary)> {
+    context.syntax.items().iter().filter_map(|item| {
+        let summary = item.python_ast(context.source)?.summary(summarize)?;
+        Some((item.range.start, summary))
+    })
+}
+
+fn summarize(ast: &ItemAst) -> ItemSummary {
+    let mut imports = Vec::new();
+    let mut collector = ImportCollector {
+        base: 0,
+        bindings: &mut imports,
+    };
+    collector.visit_body(&ast.body);
+    let assigned_calls = ast
+        .body
+        .iter()
+        .filter_map(|statement| {
+            let Stmt::Assign(assignment) = statement else {
+                return None;
+            };
+            let ([Expr::Name(target)], Expr::Call(call)) =
+                (assignment.targets.as_slice(), &*assignment.value)
+            else {
+                return None;
+            };
+            Some((target.id.to_string(), dotted_name_of(&call.func)?))
+        })
+        .collect();
+    let module_calls = calls_in_scope(&ast.body)
+        .into_iter()
+        .filter_map(|call| {
+            let last = match &*call.func {
+                Expr::Name(name) => name.id.as_str(),
+                Expr::Attribute(attribute) => attribute.attr.as_str(),
+                _ => return None,
+            };
+            let range = call.range();
+            Some((
+                last.to_string(),
+                usize::from(range.start())..usize::from(range.end()),
+            ))
+        })
+        .collect();
+    ItemSummary {
+        imports,
+        assigned_calls,
+        module_calls,
     }
-    statements
 }
 
 /// What each imported name of the module stands for (imports inside functions too),
-/// read from every item, skipped or not: an item's tree is kept with it, so this needs
-/// no memory of what skipped items held (which the tree-sitter reading of a broken item
+/// read from every item, skipped or not (from the items' summaries): this needs no
+/// memory of what skipped items held (which the tree-sitter reading of a broken item
 /// may disagree with). Read once per audit.
 pub fn module_imports<'c>(context: &'c Context) -> &'c Imports {
     context.ruff_imports.get_or_init(|| {
         let mut bindings = Vec::new();
-        for item in context.syntax.items() {
-            let Some(ast) = item.python_ast(context.source) else {
-                continue;
-            };
-            let mut collector = ImportCollector {
-                base: item.range.start,
-                bindings: &mut bindings,
-            };
-            collector.visit_body(&ast.body);
+        for (base, summary) in item_summaries(context) {
+            bindings.extend(
+                summary
+                    .imports
+                    .iter()
+                    .map(|(at, local, target)| (base + at, local.clone(), target.clone())),
+            );
         }
         Imports::from_bindings(bindings)
     })

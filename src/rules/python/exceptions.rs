@@ -3,11 +3,11 @@
 
 use ruff_python_ast::{ExceptHandlerExceptHandler, Expr, Stmt};
 
-use super::checker::{Checker, module_imports, top_level_statements};
+use super::checker::{Checker, item_summaries, module_imports};
 use super::header::ensure_module_import;
 use super::helpers::{AnyNode, any_node, called_name};
 use crate::rules::{Context, Edit, Fix, indentation_at, line_start, newline_of};
-use crate::semantic::python::imports::qualified_name_of;
+use crate::semantic::python::imports::{qualified_name_of, qualified_name_of_dotted};
 
 /// Calls that report an error somewhere a person will see it: logging methods
 /// (`logger.exception`, `logging.error`, `log.warning`, ...), Sentry's capture
@@ -107,23 +107,19 @@ pub fn module_logger(context: &Context) -> Option<String> {
     if imports.resolve("logger") == Some("loguru.logger") {
         return Some("logger".to_string());
     }
-    top_level_statements(context)
-        .into_iter()
-        .rev()
-        .find_map(|(statement, _)| {
-            let Stmt::Assign(assignment) = statement else {
-                return None;
-            };
-            let ([Expr::Name(target)], Expr::Call(value)) =
-                (assignment.targets.as_slice(), &*assignment.value)
-            else {
-                return None;
-            };
-            let factory = qualified_name_of(&value.func, imports)?;
-            LOGGER_FACTORIES
-                .contains(&factory.as_str())
-                .then(|| target.id.to_string())
-        })
+    let summaries: Vec<_> = item_summaries(context).collect();
+    summaries.into_iter().rev().find_map(|(_, summary)| {
+        summary
+            .assigned_calls
+            .iter()
+            .rev()
+            .find_map(|(target, callee)| {
+                let factory = qualified_name_of_dotted(callee, imports)?;
+                LOGGER_FACTORIES
+                    .contains(&factory.as_str())
+                    .then(|| target.clone())
+            })
+    })
 }
 
 /// A call that logs the current exception with its traceback, for a fix, and the edit

@@ -292,17 +292,14 @@ fn leading_column(call: &ExprCall, qualified_by: Option<&str>) -> Option<String>
 /// when they change.
 pub fn module_level_index_calls(context: &crate::rules::Context) -> Vec<std::ops::Range<usize>> {
     let mut found = Vec::new();
-    for item in context.syntax.items() {
-        let Some(ast) = item.python_ast(context.source) else {
-            continue;
-        };
-        let base = item.range.start;
-        for call in calls_in_scope(&ast.body) {
-            if INDEXING.contains(&last_name(call).unwrap_or("")) {
-                let range = ruff_text_size::Ranged::range(call);
-                found.push(base + usize::from(range.start())..base + usize::from(range.end()));
-            }
-        }
+    for (base, summary) in super::checker::item_summaries(context) {
+        found.extend(
+            summary
+                .module_calls
+                .iter()
+                .filter(|(last, _)| INDEXING.contains(&last.as_str()))
+                .map(|(_, range)| base + range.start..base + range.end),
+        );
     }
     found
 }

@@ -4,8 +4,9 @@
 use std::ops::Range;
 
 use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::Ranged;
 
-use super::checker::{Checker, top_level_statements};
+use super::checker::Checker;
 use super::stdlib;
 use crate::rules::Context;
 use crate::rules::{Edit, line_end, line_start, newline_of};
@@ -133,7 +134,22 @@ fn header(context: &Context) -> (Vec<HeaderImport>, Option<usize>) {
     let mut imports = Vec::new();
     let mut insert_at = None;
     let mut first = true;
-    for (statement, range) in top_level_statements(context) {
+    // Lazily, item by item: the header ends at the first other statement.
+    let statements = context
+        .syntax
+        .items()
+        .iter()
+        .filter_map(|item| Some((item.range.start, item.python_ast(context.source)?)))
+        .flat_map(|(base, ast)| {
+            ast.body.iter().map(move |statement| {
+                let range = statement.range();
+                (
+                    statement,
+                    base + usize::from(range.start())..base + usize::from(range.end()),
+                )
+            })
+        });
+    for (statement, range) in statements {
         let (plain, module) = match statement {
             Stmt::Import(import) => (
                 true,

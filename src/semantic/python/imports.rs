@@ -193,9 +193,14 @@ pub fn dotted_name_of(expression: &Expr) -> Option<String> {
 
 /// `qualified_name` of an expression of Ruff's tree.
 pub fn qualified_name_of(expression: &Expr, imports: &Imports) -> Option<String> {
-    let dotted = dotted_name_of(expression)?;
+    qualified_name_of_dotted(&dotted_name_of(expression)?, imports)
+}
+
+/// The fully qualified name of a dotted name as written (`rq.get` -> `requests.get`),
+/// as `qualified_name` resolves it.
+pub fn qualified_name_of_dotted(dotted: &str, imports: &Imports) -> Option<String> {
     let Some((head, rest)) = dotted.split_once('.') else {
-        return Some(imports.resolve(&dotted).unwrap_or(&dotted).to_string());
+        return Some(imports.resolve(dotted).unwrap_or(dotted).to_string());
     };
     let resolved = imports.resolve(head)?;
     Some(format!("{resolved}.{rest}"))
