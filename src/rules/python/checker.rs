@@ -177,12 +177,7 @@ impl<'c, 'a> Checker<'c, 'a> {
 
     /// Each item's statements (skipped ones too) with where the item starts, in order.
     pub fn module_bodies(&self) -> Vec<(usize, &'c [Stmt])> {
-        self.context
-            .syntax
-            .items()
-            .iter()
-            .filter_map(|item| Some((item.range.start, &item.python_ast(self.source)?.body[..])))
-            .collect()
+        module_bodies(self.context)
     }
 
     /// The audit's context (for the module-wide readings that take one).
@@ -194,6 +189,17 @@ impl<'c, 'a> Checker<'c, 'a> {
     pub fn imports(&self) -> &Imports {
         module_imports(self.context)
     }
+}
+
+/// Each item's statements (skipped ones too) with where the item starts, in order;
+/// items too deep to parse have none.
+pub fn module_bodies<'c>(context: &'c Context) -> Vec<(usize, &'c [Stmt])> {
+    context
+        .syntax
+        .items()
+        .iter()
+        .filter_map(|item| Some((item.range.start, &item.python_ast(context.source)?.body[..])))
+        .collect()
 }
 
 /// What the module-wide readings take from one item, computed once and kept with its
@@ -287,14 +293,8 @@ pub fn module_imports<'c>(context: &'c Context) -> &'c Imports {
 pub fn module_kinds<'c>(context: &'c Context) -> &'c BoundKinds {
     context.ruff_kinds.get_or_init(|| {
         let skipped = &context.coverage.skipped;
-        let bodies: Vec<(usize, &[Stmt])> = context
-            .syntax
-            .items()
-            .iter()
-            .filter_map(|item| Some((item.range.start, &item.python_ast(context.source)?.body[..])))
-            .collect();
         BoundKinds::collect(
-            &bodies,
+            &module_bodies(context),
             |at| {
                 skipped
                     .binary_search_by_key(&at, |range| range.start)

@@ -181,3 +181,80 @@ fn header(context: &Context) -> (Vec<HeaderImport>, Option<usize>) {
     }
     (imports, insert_at.map(|at| line_end(context.source, at)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::parse_text;
+    use crate::fix::apply_edits;
+    use crate::language::Language;
+
+    /// `source` with `import {module}` added where the fix would add it.
+    fn with_import(source: &str, module: &str) -> String {
+        let syntax = parse_text(Language::Python, source).expect("parses");
+        let settings = crate::config::Settings::default();
+        let context = Context::new(source, &syntax, Language::Python, &settings.rules);
+        let (imports, insertion_point) = header(&context);
+        let edit = sorted_import_edit(source, &imports, insertion_point, module);
+        apply_edits(source, &[edit])
+    }
+
+    #[test]
+    fn added_imports_keep_an_isort_header_sorted() {
+        let cases = [
+            // Among the stdlib `import` lines, alphabetically.
+            (
+                "import os\nimport time\n\nx = 1\n",
+                "asyncio",
+                "import asyncio\nimport os\nimport time\n\nx = 1\n",
+            ),
+            (
+                "import asyncio\nimport time\n",
+                "logging",
+                "import asyncio\nimport logging\nimport time\n",
+            ),
+            ("import json\n", "os", "import json\nimport os\n"),
+            // Before the group's `from` lines.
+            (
+                "import json\nfrom pathlib import Path\n\nimport httpx\n",
+                "os",
+                "import json\nimport os\nfrom pathlib import Path\n\nimport httpx\n",
+            ),
+            (
+                "from time import sleep\n",
+                "asyncio",
+                "import asyncio\nfrom time import sleep\n",
+            ),
+            // A new stdlib group before third-party and local imports.
+            (
+                "import redis\nfrom . import db\n",
+                "os",
+                "import os\n\nimport redis\nfrom . import db\n",
+            ),
+            (
+                "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\n\nimport fastapi\n",
+                "logging",
+                "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\n\nimport logging\n\nimport fastapi\n",
+            ),
+            // After `__future__` alone, and after a docstring with no imports.
+            (
+                "from __future__ import annotations\n\nx = 1\n",
+                "os",
+                "from __future__ import annotations\n\nimport os\n\nx = 1\n",
+            ),
+            (
+                "\"\"\"Docs.\"\"\"\n\nx = 1\n",
+                "os",
+                "\"\"\"Docs.\"\"\"\nimport os\n\nx = 1\n",
+            ),
+            ("x = 1\n", "os", "import os\nx = 1\n"),
+        ];
+        for (source, module, expected) in cases {
+            assert_eq!(
+                with_import(source, module),
+                expected,
+                "{source:?} + {module}"
+            );
+        }
+    }
+}

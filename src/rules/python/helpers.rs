@@ -369,3 +369,18 @@ pub fn standalone_statement<'c>(
     (before.trim().is_empty() && (after.is_empty() || after.starts_with('#')))
         .then_some((statement, awaited))
 }
+
+/// Whether the call being judged is what a `for` loop or a comprehension iterates over
+/// (`for key in <call>`).
+pub fn is_iterated(checker: &Checker, call: &ExprCall) -> bool {
+    let is_call = |expression: &Expr| matches!(expression, Expr::Call(iterated) if std::ptr::eq(iterated, call));
+    let generators = match checker.parent() {
+        Some(Parent::Statement(Stmt::For(for_statement))) => return is_call(&for_statement.iter),
+        Some(Parent::Expression(Expr::ListComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::SetComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::DictComp(comprehension))) => &comprehension.generators,
+        Some(Parent::Expression(Expr::Generator(generator))) => &generator.generators,
+        _ => return false,
+    };
+    generators.iter().any(|generator| is_call(&generator.iter))
+}

@@ -44,7 +44,6 @@ use crate::semantic::python::definitions::definition_of;
 use crate::semantic::python::imports::{Imports, import_bindings};
 use crate::semantic::python::{Scopes, SemanticModel};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
-use header::HeaderImport;
 
 /// What the Python rules need to know about a whole module, collected once per audit
 /// by a single walk over the tree (each tree-sitter traversal or query costs a full
@@ -426,17 +425,6 @@ pub fn keyword_argument<'t>(call: Node<'t>, name: &str, source: &str) -> Option<
     found?.field(Field::Value)
 }
 
-/// Whether a call passes `**kwargs` (which may hold any keyword).
-pub fn has_dictionary_splat(call: Node) -> bool {
-    let Some(arguments) = call.field(Field::Arguments) else {
-        return false;
-    };
-    let mut cursor = arguments.walk();
-    arguments
-        .named_children(&mut cursor)
-        .any(|argument| argument.python_kind() == Kind::DictionarySplat)
-}
-
 /// One indentation step in the style of the file around `byte`.
 pub fn indent_unit(source: &str, byte: usize) -> &'static str {
     if indentation_at(source, byte).contains('\t') {
@@ -480,54 +468,6 @@ pub fn same_expression(left: &str, right: &str) -> bool {
             .eq(right.chars().filter(|c| !c.is_whitespace()))
 }
 
-/// Edit that makes sure `module` is imported, and the local name to call it by.
-pub fn ensure_module_import(
-    top_level: &[Node],
-    source: &str,
-    imports: &Imports,
-    module: &str,
-) -> (String, Option<super::Edit>) {
-    if let Some(local) = imports.local_name_of_module(module) {
-        return (local.to_string(), None);
-    }
-    (
-        module.to_string(),
-        Some(sorted_import_edit(top_level, source, module)),
-    )
-}
-
-fn header_imports(top_level: &[Node], source: &str) -> Vec<HeaderImport> {
-    let header_end = import_insertion_point(top_level, source).unwrap_or(0);
-    top_level
-        .iter()
-        .copied()
-        .filter(|statement| statement.is_named())
-        .take_while(|statement| statement.start_byte() < header_end)
-        .filter_map(|statement| {
-            let (plain, module) = match statement.python_kind() {
-                Kind::FutureImportStatement => (false, "__future__"),
-                Kind::ImportStatement => (true, node_text(statement.named_child(0)?, source)),
-                Kind::ImportFromStatement => (
-                    false,
-                    node_text(statement.field(Field::ModuleName)?, source),
-                ),
-                _ => return None,
-            };
-            Some(HeaderImport::new(statement.byte_range(), plain, module))
-        })
-        .collect()
-}
-
-/// `header::sorted_import_edit` of the module's header as tree-sitter reads it.
-fn sorted_import_edit(top_level: &[Node], source: &str, module: &str) -> super::Edit {
-    header::sorted_import_edit(
-        source,
-        &header_imports(top_level, source),
-        import_insertion_point(top_level, source),
-        module,
-    )
-}
-
 /// Where a new import line goes: the end of the line of the last import (or of the
 /// docstring) in the module's leading block of imports, comments and docstring; `None`
 /// when the module does not open with one (then the import goes first).
@@ -559,78 +499,6 @@ fn first_statement_start(top_level: &[Node]) -> usize {
         .iter()
         .find(|child| child.is_named() && child.python_kind() != Kind::Comment)
         .map_or(0, |child| child.start_byte())
-}
-
-/// The `keyword_argument` node `name=value` of a call.
-pub fn keyword_argument_node<'t>(call: Node<'t>, name: &str, source: &str) -> Option<Node<'t>> {
-    keyword_argument(call, name, source)?.parent()
-}
-
-/// Edit that appends keyword arguments (`"timeout=10"`, ...) to a call, in the layout
-/// the call already has: after the last argument on one line, or on a line of its own
-/// (with a trailing comma) when the arguments are one per line.
-pub fn add_keyword_arguments(call: Node, keywords: &[String], source: &str) -> Option<super::Edit> {
-    let arguments = call.field(Field::Arguments)?;
-    if arguments.python_kind() != Kind::ArgumentList || keywords.is_empty() {
-        return None;
-    }
-    let close = arguments.child(arguments.child_count().checked_sub(1)?)?;
-    if close.python_kind() != Kind::CloseParen || close.is_missing() {
-        return None;
-    }
-    let mut cursor = arguments.walk();
-    let last = arguments
-        .named_children(&mut cursor)
-        .filter(|child| child.python_kind() != Kind::Comment)
-        .last();
-    let joined = keywords.join(", ");
-    let Some(last) = last else {
-        return Some(super::Edit::insert(close.start_byte(), joined));
-    };
-    let after_last = source.get(last.end_byte()..close.start_byte())?;
-    let trailing_comma = after_last.trim_start().starts_with(',');
-    let one_per_line = source
-        .get(arguments.start_byte()..last.start_byte())?
-        .contains('\n')
-        && after_last.contains('\n');
-    if one_per_line && trailing_comma {
-        let indentation = indentation_at(source, last.start_byte());
-        let newline = super::newline_of(source);
-        let lines: String = keywords
-            .iter()
-            .map(|keyword| format!("{newline}{indentation}{keyword},"))
-            .collect();
-        let comma = last.end_byte() + after_last.find(',')? + 1;
-        // At the end of the comma's line, after any comment that ends it.
-        return Some(super::Edit::insert(line_end(source, comma), lines));
-    }
-    Some(super::Edit::insert(last.end_byte(), format!(", {joined}")))
-}
-
-/// Edit that removes one argument of a call with the comma that separates it.
-pub fn remove_argument(argument: Node, source: &str) -> Option<super::Edit> {
-    let list = argument.parent()?;
-    let mut cursor = list.walk();
-    let arguments: Vec<Node> = list
-        .named_children(&mut cursor)
-        .filter(|child| child.python_kind() != Kind::Comment)
-        .collect();
-    let index = arguments.iter().position(|a| a.id() == argument.id())?;
-    let range = if let Some(next) = arguments.get(index + 1) {
-        // `a, debug=True, b` -> `a, b`: up to the next argument.
-        argument.start_byte()..next.start_byte()
-    } else if let Some(previous) = index.checked_sub(1).and_then(|i| arguments.get(i)) {
-        // The last one: from the end of the previous argument (its comma goes too).
-        previous.end_byte()..argument.end_byte()
-    } else {
-        // The only one: `f(debug=True,)` -> `f()`.
-        let close = list.child(list.child_count().checked_sub(1)?)?;
-        argument.start_byte()..close.start_byte().max(argument.end_byte())
-    };
-    if source.get(range.clone())?.contains('#') {
-        return None; // a comment in between would go with it
-    }
-    Some(super::Edit::replace(range, ""))
 }
 
 /// The text of a plain string literal between its quotes (`None` for f-strings with
@@ -754,78 +622,4 @@ pub fn top_level_assignment(statement: Node) -> Option<(Node, Node)> {
         assignment.field(Field::Left)?,
         assignment.field(Field::Right)?,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::document::parse_text;
-    use crate::fix::apply_edits;
-    use crate::language::Language;
-
-    /// `source` with `import {module}` added where the fix would add it.
-    fn with_import(source: &str, module: &str) -> String {
-        let syntax = parse_text(Language::Python, source).expect("parses");
-        let edit = sorted_import_edit(&syntax.top_level(), source, module);
-        apply_edits(source, &[edit])
-    }
-
-    #[test]
-    fn added_imports_keep_an_isort_header_sorted() {
-        let cases = [
-            // Among the stdlib `import` lines, alphabetically.
-            (
-                "import os\nimport time\n\nx = 1\n",
-                "asyncio",
-                "import asyncio\nimport os\nimport time\n\nx = 1\n",
-            ),
-            (
-                "import asyncio\nimport time\n",
-                "logging",
-                "import asyncio\nimport logging\nimport time\n",
-            ),
-            ("import json\n", "os", "import json\nimport os\n"),
-            // Before the group's `from` lines.
-            (
-                "import json\nfrom pathlib import Path\n\nimport httpx\n",
-                "os",
-                "import json\nimport os\nfrom pathlib import Path\n\nimport httpx\n",
-            ),
-            (
-                "from time import sleep\n",
-                "asyncio",
-                "import asyncio\nfrom time import sleep\n",
-            ),
-            // A new stdlib group before third-party and local imports.
-            (
-                "import redis\nfrom . import db\n",
-                "os",
-                "import os\n\nimport redis\nfrom . import db\n",
-            ),
-            (
-                "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\n\nimport fastapi\n",
-                "logging",
-                "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\n\nimport logging\n\nimport fastapi\n",
-            ),
-            // After `__future__` alone, and after a docstring with no imports.
-            (
-                "from __future__ import annotations\n\nx = 1\n",
-                "os",
-                "from __future__ import annotations\n\nimport os\n\nx = 1\n",
-            ),
-            (
-                "\"\"\"Docs.\"\"\"\n\nx = 1\n",
-                "os",
-                "\"\"\"Docs.\"\"\"\nimport os\n\nx = 1\n",
-            ),
-            ("x = 1\n", "os", "import os\nx = 1\n"),
-        ];
-        for (source, module, expected) in cases {
-            assert_eq!(
-                with_import(source, module),
-                expected,
-                "{source:?} + {module}"
-            );
-        }
-    }
 }

@@ -50,7 +50,7 @@
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 
 use super::checker::{Checker, Hooks, Parent};
-use super::helpers::{assignments_to, method_name};
+use super::helpers::{assignments_to, is_iterated, method_name};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
@@ -105,7 +105,7 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
         .collect();
     // `listen()` is the loop's iterable; `get_message()` sits inside a loop.
     let in_loop = match method {
-        "listen" => iterated(checker, call),
+        "listen" => is_iterated(checker, call),
         _ => in_function
             .iter()
             .any(|statement| matches!(statement, Stmt::While(_) | Stmt::For(_))),
@@ -120,20 +120,6 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
             checker.text(call).lines().next().unwrap_or("")
         ),
     ));
-}
-
-/// The call is what a `for` loop or a comprehension iterates over.
-fn iterated(checker: &Checker, call: &ExprCall) -> bool {
-    let is_call = |expression: &Expr| matches!(expression, Expr::Call(iterated) if std::ptr::eq(iterated, call));
-    let generators = match checker.parent() {
-        Some(Parent::Statement(Stmt::For(for_statement))) => return is_call(&for_statement.iter),
-        Some(Parent::Expression(Expr::ListComp(comprehension))) => &comprehension.generators,
-        Some(Parent::Expression(Expr::SetComp(comprehension))) => &comprehension.generators,
-        Some(Parent::Expression(Expr::DictComp(comprehension))) => &comprehension.generators,
-        Some(Parent::Expression(Expr::Generator(generator))) => &generator.generators,
-        _ => return false,
-    };
-    generators.iter().any(|generator| is_call(&generator.iter))
 }
 
 /// `r.pubsub()` itself, or a name bound to one in the function or the module.

@@ -32,10 +32,10 @@
 //! becomes `[key async for key in client.scan_iter(match=...)]`. Calls on a pipeline get
 //! no fix (pipelines have no `scan_iter`).
 
-use ruff_python_ast::{Expr, ExprCall, Stmt};
+use ruff_python_ast::{Expr, ExprCall};
 
 use super::checker::{Checker, Hooks, Parent};
-use super::helpers::method_name;
+use super::helpers::{is_iterated, method_name};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{
@@ -120,15 +120,11 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
 /// iterated (`for key in ...`, a comprehension), a comprehension where it is awaited,
 /// else `list(...)`.
 fn surroundings(checker: &Checker, call: &ExprCall) -> Vec<Edit> {
-    let is_call = |expression: &Expr| matches!(expression, Expr::Call(iterated) if std::ptr::eq(iterated, call));
+    if is_iterated(checker, call) {
+        return Vec::new();
+    }
     let range = checker.range(call);
     match checker.parent() {
-        Some(Parent::Statement(Stmt::For(for_statement))) if is_call(&for_statement.iter) => {
-            Vec::new()
-        }
-        Some(Parent::Expression(
-            Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_),
-        )) if comprehension_iterates(checker, &is_call) => Vec::new(),
         Some(Parent::Expression(Expr::Await(awaited))) => vec![
             Edit::replace(
                 checker.range(awaited).start..range.start,
@@ -141,16 +137,4 @@ fn surroundings(checker: &Checker, call: &ExprCall) -> Vec<Edit> {
             Edit::insert(range.end, ")"),
         ],
     }
-}
-
-/// Whether the comprehension holding the call iterates over it (`for key in <call>`).
-fn comprehension_iterates(checker: &Checker, is_call: &dyn Fn(&Expr) -> bool) -> bool {
-    let generators = match checker.parent() {
-        Some(Parent::Expression(Expr::ListComp(comprehension))) => &comprehension.generators,
-        Some(Parent::Expression(Expr::SetComp(comprehension))) => &comprehension.generators,
-        Some(Parent::Expression(Expr::DictComp(comprehension))) => &comprehension.generators,
-        Some(Parent::Expression(Expr::Generator(generator))) => &generator.generators,
-        _ => return false,
-    };
-    generators.iter().any(|generator| is_call(&generator.iter))
 }

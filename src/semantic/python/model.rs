@@ -465,29 +465,7 @@ mod tests {
 
     #[test]
     fn settings_objects_are_known_by_class_constructor_and_import() {
-        let source = "\
-from pydantic_settings import BaseSettings
-from starlette.config import Config
-from django.conf import settings as django_settings
-
-
-class Settings(BaseSettings):
-    debug: bool = False
-
-
-class TestSettings(Settings):
-    pass
-
-
-class Plain:
-    pass
-
-
-settings = Settings()
-test_settings = TestSettings()
-config = Config(\".env\")
-plain = Plain()
-";
+        let source = crate::semantic::python::test_modules::SETTINGS;
         assert_eq!(
             module_kinds(source),
             [
@@ -539,24 +517,7 @@ plain = Plain()
 
     #[test]
     fn module_containers_are_statements_at_column_zero() {
-        let source = "\
-import collections
-from collections import defaultdict
-
-CACHE = {}
-SEEN: set[str] = set()
-COUNTS = defaultdict(int)
-QUEUE = collections.deque()
-NAMES = [name for name in ()]
-LIMIT = 10
-if LIMIT:
-    NESTED = []
-
-
-def handler():
-    local = []
-    return local
-";
+        let source = crate::semantic::python::test_modules::CONTAINERS;
         let syntax = parse_text(Language::Python, source).expect("parses");
         let facts = ModuleFacts::collect(&syntax, source);
         assert_eq!(
