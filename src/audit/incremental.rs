@@ -32,6 +32,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::LazyLock;
 
+use ruff_text_size::Ranged;
 use tree_sitter::Node;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
@@ -41,7 +42,7 @@ use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::python::{
     binding_of, exceptions, fk_without_index, header, import_insertion_point,
-    missing_auth_dependency, session_shared_across_requests, walk_local_scope,
+    missing_auth_dependency, routes, session_shared_across_requests, walk_local_scope,
 };
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{
@@ -488,6 +489,22 @@ fn projection_hashes(
     for call in fk_without_index::module_level_index_calls(context) {
         indexes.update(source.get(call).unwrap_or("").as_bytes());
         indexes.write_u8(0);
+    }
+    let routers = &mut hashers[Projections::ROUTERS.index()];
+    for (name, base, call) in routes::routers(context).read_by_routes() {
+        routers.update(name.as_bytes());
+        routers.write_u8(0);
+        let range = call.range();
+        let call = base + usize::from(range.start())..base + usize::from(range.end());
+        routers.update(source.get(call).unwrap_or("").as_bytes());
+        routers.write_u8(0);
+    }
+    let clients = &mut hashers[Projections::CLIENTS.index()];
+    for (name, how) in session_shared_across_requests::shared_sessions(context) {
+        clients.update(name.as_bytes());
+        clients.write_u8(0);
+        clients.update(how.as_bytes());
+        clients.write_u8(0);
     }
     // Both readings of the module's names while the rules move to Ruff's tree (their
     // error recovery differs on broken code), each ended by a separator.

@@ -341,6 +341,10 @@ pub struct Context<'a> {
     /// projections and the rules that read that tree.
     pub(crate) ruff_imports: std::cell::OnceCell<crate::semantic::python::Imports>,
     pub(crate) ruff_kinds: std::cell::OnceCell<crate::semantic::python::bound_kinds::BoundKinds>,
+    pub(crate) ruff_module_scope: std::cell::OnceCell<python::module_scope::ModuleScope<'a>>,
+    pub(crate) ruff_routers: std::cell::OnceCell<python::routes::Routers<'a>>,
+    /// What rules work out once per audit and read at every node (`Context::memo`).
+    memos: std::cell::RefCell<Vec<std::rc::Rc<dyn std::any::Any>>>,
     /// The module's apps and routers, and its top-level definitions by name: read by
     /// several rules, built once per audit by the first that asks.
     routers: std::cell::OnceCell<python::web::Routers<'a>>,
@@ -399,6 +403,9 @@ impl<'a> Context<'a> {
             python_facts: std::cell::OnceCell::new(),
             ruff_imports: std::cell::OnceCell::new(),
             ruff_kinds: std::cell::OnceCell::new(),
+            ruff_module_scope: std::cell::OnceCell::new(),
+            ruff_routers: std::cell::OnceCell::new(),
+            memos: std::cell::RefCell::default(),
             routers: std::cell::OnceCell::new(),
             definitions: std::cell::OnceCell::new(),
         }
@@ -459,6 +466,23 @@ impl<'a> Context<'a> {
 
     pub fn text(&self, node: Node) -> &'a str {
         node_text(node, self.source)
+    }
+
+    /// A value of type `T` worked out once per audit: the first call computes it, later
+    /// ones (from any node of any item) share it. Each rule keys its memo by a type of
+    /// its own.
+    pub fn memo<T: 'static>(&self, compute: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        let known = self
+            .memos
+            .borrow()
+            .iter()
+            .find_map(|memo| memo.clone().downcast::<T>().ok());
+        if let Some(known) = known {
+            return known;
+        }
+        let computed = std::rc::Rc::new(compute());
+        self.memos.borrow_mut().push(computed.clone());
+        computed
     }
 
     /// The module's apps and routers (whatever the coverage: they are module-level).

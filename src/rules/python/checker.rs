@@ -219,9 +219,18 @@ pub struct ItemSummary {
 /// Each item's summary (`ItemSummary`) with where the item starts, in order; items too
 /// deep to parse have none.
 pub fn item_summaries<'c>(context: &'c Context) -> impl Iterator<Item = (usize, &'c ItemSummary)> {
-    context.syntax.items().iter().filter_map(|item| {
-        let summary = item.python_ast(context.source)?.summary(summarize)?;
-        Some((item.range.start, summary))
+    items_with_summaries(context).map(|(base, _, summary)| (base, summary))
+}
+
+/// Each item's tree and summary with where the item starts, in order; items too deep
+/// to parse have none.
+pub fn items_with_summaries<'a>(
+    context: &Context<'a>,
+) -> impl Iterator<Item = (usize, &'a ItemAst, &'a ItemSummary)> + use<'a> {
+    let (syntax, source) = (context.syntax, context.source);
+    syntax.items().iter().filter_map(move |item| {
+        let ast = item.python_ast(source)?;
+        Some((item.range.start, ast, ast.summary(summarize)?))
     })
 }
 

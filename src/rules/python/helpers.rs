@@ -284,17 +284,30 @@ impl<'c> StatementVisitor<'c> for AssignmentsTo<'_, 'c> {
 /// The calls a function's own scope makes, in source order: not those inside nested
 /// functions, lambdas or classes (their decorators are evaluated here, so theirs count).
 pub fn calls_in_scope(body: &[Stmt]) -> Vec<&ExprCall> {
-    let mut collector = ScopeCalls { calls: Vec::new() };
-    collector.visit_body(body);
-    collector.calls
+    let mut calls = Vec::new();
+    walk_scope(body, |node| {
+        if let AnyNode::Expression(Expr::Call(call)) = node {
+            calls.push(call);
+        }
+    });
+    calls
 }
 
-struct ScopeCalls<'t> {
-    calls: Vec<&'t ExprCall>,
+/// Hand `visit` every statement and expression of a scope's own body, in source order:
+/// nested functions, lambdas and classes are scopes of their own, so only what is
+/// evaluated here of them (their decorators, a class's bases) is handed over.
+pub fn walk_scope<'t>(body: &'t [Stmt], visit: impl FnMut(AnyNode<'t>)) {
+    let mut walk = ScopeWalk { visit };
+    walk.visit_body(body);
 }
 
-impl<'t> Visitor<'t> for ScopeCalls<'t> {
+struct ScopeWalk<V> {
+    visit: V,
+}
+
+impl<'t, V: FnMut(AnyNode<'t>)> Visitor<'t> for ScopeWalk<V> {
     fn visit_stmt(&mut self, statement: &'t Stmt) {
+        (self.visit)(AnyNode::Statement(statement));
         match statement {
             Stmt::FunctionDef(function) => {
                 for decorator in &function.decorator_list {
@@ -305,19 +318,18 @@ impl<'t> Visitor<'t> for ScopeCalls<'t> {
                 for decorator in &class.decorator_list {
                     self.visit_decorator(decorator);
                 }
+                if let Some(arguments) = &class.arguments {
+                    self.visit_arguments(arguments);
+                }
             }
             _ => walk_stmt(self, statement),
         }
     }
 
     fn visit_expr(&mut self, expression: &'t Expr) {
-        match expression {
-            Expr::Lambda(_) => {}
-            Expr::Call(call) => {
-                self.calls.push(call);
-                stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression));
-            }
-            _ => stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression)),
+        (self.visit)(AnyNode::Expression(expression));
+        if !matches!(expression, Expr::Lambda(_)) {
+            stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression));
         }
     }
 }

@@ -45,15 +45,16 @@
 //! Sessions created in another module and imported here are not seen; handlers are found
 //! by their route decorators.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, ExprContext, StmtFunctionDef};
 
-use super::web::routes_of;
-use super::{local_bindings, top_level_assignment, walk_local_scope};
+use super::checker::{Checker, Hooks, module_imports};
+use super::helpers::{AnyNode, walk_scope};
+use super::module_scope::module_scope;
+use super::routes::routes_of;
 use crate::language::Language;
-use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity, node_text};
-use crate::semantic::python::imports::{Imports, qualified_name};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
+use crate::semantic::python::imports::{dotted_name_of, qualified_name_of};
 
 pub const RULE: Rule = Rule {
     id: "session-shared-across-requests",
@@ -62,8 +63,11 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A module-level DB session or connection used by request handlers",
     triggers: &["session", "connect"],
-    text_test: Some(super::web::mentions_route_decorator),
-    check: Check::Tree(check),
+    text_test: Some(super::routes::mentions_route_decorator),
+    check: Check::Ast(Hooks {
+        function: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS
         .and(Projections::CLIENTS)
         .and(Projections::ROUTERS),
@@ -94,53 +98,59 @@ pub const ENGINE_MAKERS: &[&str] = &[
     "sqlmodel.create_engine",
 ];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    let shared = shared_sessions(context.top_level(), source, &facts.semantic.imports);
-    if shared.is_empty() {
+/// The module's shared sessions, worked out once per audit (`Context::memo`).
+struct SharedSessions(Vec<(String, &'static str)>);
+
+fn check<'c>(
+    checker: &Checker<'c, '_>,
+    function: &'c StmtFunctionDef,
+    findings: &mut Vec<Finding>,
+) {
+    let context = checker.context();
+    let shared = context.memo(|| SharedSessions(shared_sessions(context)));
+    if shared.0.is_empty() || routes_of(checker, function).is_empty() {
         return;
     }
-    let routers = context.routers();
-    for &definition in context.top_level() {
-        if context.coverage.skips(definition) {
+    let mut locals: Vec<&str> = function
+        .parameters
+        .iter()
+        .map(|parameter| parameter.name().as_str())
+        .collect();
+    let mut uses = Vec::new();
+    walk_scope(&function.body, |node| {
+        if let AnyNode::Expression(Expr::Name(name)) = node {
+            if name.ctx == ExprContext::Store {
+                locals.push(name.id.as_str());
+            } else {
+                uses.push(name);
+            }
+        }
+    });
+    let mut reported: Vec<&str> = Vec::new();
+    for name in uses {
+        let name_text = name.id.as_str();
+        let Some((_, how)) = shared.0.iter().find(|(shared, _)| shared == name_text) else {
+            continue;
+        };
+        if locals.contains(&name_text) || reported.contains(&name_text) {
             continue;
         }
-        for route in routes_of(definition, routers, source) {
-            let locals = local_bindings(route.function, source);
-            let mut reported: Vec<&str> = Vec::new();
-            walk_local_scope(route.function, |node| {
-                if node.python_kind() != Kind::Identifier {
-                    return;
-                }
-                let name = node_text(node, source);
-                let Some((_, how)) = shared.iter().find(|(shared, _)| shared == name) else {
-                    return;
-                };
-                if locals.iter().any(|local| local == name)
-                    || reported.contains(&name)
-                    || !is_use(node)
-                {
-                    return;
-                }
-                reported.push(name);
-                findings.push(RULE.finding(
-                    node.byte_range(),
-                    format!(
-                        "`{name}` is one {how} created at import time and shared by every request: concurrent requests interleave on it, and one failure breaks it for all"
-                    ),
-                ));
-            });
-        }
+        reported.push(name_text);
+        findings.push(RULE.finding(
+            checker.range(name),
+            format!(
+                "`{name_text}` is one {how} created at import time and shared by every request: concurrent requests interleave on it, and one failure breaks it for all"
+            ),
+        ));
     }
 }
 
-/// Module-level names bound to a session or connection, with what they are.
-fn shared_sessions(
-    top_level: &[Node],
-    source: &str,
-    imports: &Imports,
-) -> Vec<(String, &'static str)> {
+/// Module-level names bound to a session or connection, with what they are: read from
+/// the module's own statements (not those nested in an `if` or `try`), in order, so a
+/// factory is known by the time a session is made from it. The editor hashes this list
+/// as part of the clients its definitions read.
+pub fn shared_sessions(context: &Context) -> Vec<(String, &'static str)> {
+    let imports = module_imports(context);
     let mut factories: Vec<String> = imports
         .ordered()
         .iter()
@@ -149,53 +159,42 @@ fn shared_sessions(
         .collect();
     let mut engines: Vec<String> = Vec::new();
     let mut shared = Vec::new();
-    for statement in top_level {
-        let Some((target, value)) = top_level_assignment(*statement) else {
-            continue;
-        };
-        let value = if value.python_kind() == Kind::Await {
-            value.named_child(0).unwrap_or(value)
-        } else {
-            value
-        };
-        if target.python_kind() != Kind::Identifier || value.python_kind() != Kind::Call {
+    for assignment in &module_scope(context).assignments {
+        if !assignment.direct {
             continue;
         }
-        let name = node_text(target, source).to_string();
-        let Some(function) = value.field(Field::Function) else {
+        let mut value = assignment.value;
+        while let Expr::Await(awaited) = value {
+            value = &awaited.value;
+        }
+        let Expr::Call(call) = value else {
             continue;
         };
-        let callee = qualified_name(function, source, imports);
-        let callee_text = node_text(function, source);
-        if let Some(callee) = callee.as_deref() {
-            if FACTORY_MAKERS.contains(&callee) {
-                factories.push(name);
-                continue;
-            }
-            if ENGINE_MAKERS.contains(&callee) {
-                engines.push(name);
-                continue;
-            }
+        let name = assignment.name.to_string();
+        let callee = qualified_name_of(&call.func, imports);
+        let callee = callee.as_deref();
+        if callee.is_some_and(|callee| FACTORY_MAKERS.contains(&callee)) {
+            factories.push(name);
+            continue;
         }
-        let opened = if callee
-            .as_deref()
-            .is_some_and(|callee| OPENERS.contains(&callee))
-        {
-            Some(
-                if callee.as_deref().is_some_and(|c| c.contains("Session")) {
-                    "session"
-                } else {
-                    "connection"
-                },
-            )
-        } else if factories.iter().any(|factory| factory == callee_text)
-            || (function.python_kind() == Kind::Call
-                && function
-                    .field(Field::Function)
-                    .and_then(|maker| qualified_name(maker, source, imports))
-                    .is_some_and(|maker| FACTORY_MAKERS.contains(&maker.as_str())))
-        {
-            Some("session") // from a factory, or `sessionmaker(bind=engine)()`
+        if callee.is_some_and(|callee| ENGINE_MAKERS.contains(&callee)) {
+            engines.push(name);
+            continue;
+        }
+        let callee_text = dotted_name_of(&call.func);
+        let callee_text = callee_text.as_deref().unwrap_or("");
+        // `sessionmaker(bind=engine)()`
+        let made_by_new_factory = matches!(&*call.func, Expr::Call(maker)
+            if qualified_name_of(&maker.func, imports)
+                .is_some_and(|maker| FACTORY_MAKERS.contains(&maker.as_str())));
+        let opened = if let Some(opener) = callee.filter(|callee| OPENERS.contains(callee)) {
+            Some(if opener.contains("Session") {
+                "session"
+            } else {
+                "connection"
+            })
+        } else if made_by_new_factory || factories.iter().any(|factory| factory == callee_text) {
+            Some("session")
         } else if callee_text
             .strip_suffix(".connect")
             .is_some_and(|engine| engines.iter().any(|known| known == engine))
@@ -209,18 +208,4 @@ fn shared_sessions(
         }
     }
     shared
-}
-
-/// An identifier that reads the name (not an attribute name or a keyword argument's name).
-fn is_use(identifier: Node) -> bool {
-    let Some(parent) = identifier.parent() else {
-        return true;
-    };
-    let is_field = |field: Field| super::is_field_of(parent, field, identifier);
-    match parent.python_kind() {
-        Kind::Attribute => !is_field(Field::Attribute),
-        Kind::KeywordArgument => !is_field(Field::Name),
-        Kind::FunctionDefinition | Kind::Parameters => false,
-        _ => true,
-    }
 }

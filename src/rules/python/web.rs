@@ -6,24 +6,11 @@ use tree_sitter::Node;
 
 use std::collections::HashMap;
 
+use super::routes::ROUTE_DECORATORS;
 use super::{ModuleFacts, keyword_argument, positional_arguments, string_value};
 use crate::rules::node_text;
 use crate::semantic::python::{BindingKind, Scopes};
 use crate::syntax::python_fields::{Field, Kind, PythonNode};
-
-/// Decorator methods that register a route, and the HTTP method they imply.
-const ROUTE_DECORATORS: &[(&str, Option<&str>)] = &[
-    ("get", Some("GET")),
-    ("post", Some("POST")),
-    ("put", Some("PUT")),
-    ("patch", Some("PATCH")),
-    ("delete", Some("DELETE")),
-    ("head", Some("HEAD")),
-    ("options", Some("OPTIONS")),
-    ("api_route", None),
-    ("route", None),
-    ("websocket", Some("WEBSOCKET")),
-];
 
 /// A function registered as a request handler.
 pub struct Route<'t> {
@@ -177,30 +164,4 @@ impl<'t> Routers<'t> {
                 "app" | "router" | "api" | "api_router" | "bp" | "blueprint" | "admin_router"
             )
     }
-}
-
-/// Whether the text may decorate a function with a route: `@<name>.<route method>(`,
-/// with any spacing.
-pub fn mentions_route_decorator(text: &str) -> bool {
-    use crate::rules::prefilter::after_gap;
-    text.match_indices('@').any(|(at, _)| {
-        let name = after_gap(text, at + 1);
-        let identifier = name
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(name.len());
-        if identifier == 0 {
-            return false;
-        }
-        let start = text.len() - name.len() + identifier;
-        let Some(method) = after_gap(text, start).strip_prefix('.') else {
-            return false;
-        };
-        let method_start = text.len() - method.len();
-        let method = after_gap(text, method_start);
-        ROUTE_DECORATORS.iter().any(|(route, _)| {
-            method
-                .strip_prefix(route)
-                .is_some_and(|rest| after_gap(text, text.len() - rest.len()).starts_with('('))
-        })
-    })
 }
