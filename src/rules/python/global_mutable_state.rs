@@ -43,16 +43,16 @@
 //! of another module is not followed. A global that is only mutated at start-up from a
 //! function is reported.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{Expr, ExprContext, Stmt, StmtFunctionDef};
 
-use super::web::routes_of;
-use super::{is_async_function, local_bindings, walk_local_scope};
+use super::checker::{Checker, Hooks, STACK_GROWTH, STACK_RED_ZONE, module_kinds};
+use super::routes::routes_of;
 use crate::language::Language;
-use crate::rules::{
-    Check, Context, Finding, FixAvailability, Rule, Severity, node_text, prefilter,
-};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity, prefilter};
+use crate::semantic::python::bound_kinds::ScopeKey;
+use crate::semantic::python::kinds::{BindingKind, ContainerKind};
 
 pub const RULE: Rule = Rule {
     id: "global-mutable-state",
@@ -62,7 +62,10 @@ pub const RULE: Rule = Rule {
     summary: "A module-level list/dict/set mutated in functions, or `global` in a handler or coroutine",
     triggers: &["global", "="],
     text_test: Some(may_share_state),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        function: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS
         .and(Projections::MUTABLE_GLOBALS)
         .and(Projections::ROUTERS),
@@ -162,140 +165,215 @@ fn used_as_container(text: &str, name: &str) -> bool {
     })
 }
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    let source = context.source;
-    let containers = facts.semantic.module_containers(context.root());
-    if containers.is_empty() && !source.contains("global") {
+/// The module-level names bound to mutable containers, worked out once per audit.
+struct Containers(Vec<(String, ContainerKind)>);
+
+fn check<'c>(
+    checker: &Checker<'c, '_>,
+    function: &'c StmtFunctionDef,
+    findings: &mut Vec<Finding>,
+) {
+    let context = checker.context();
+    let containers = context.memo(|| {
+        Containers(
+            module_kinds(context)
+                .kinds_bound_in(ScopeKey::MODULE)
+                .into_iter()
+                .filter_map(|(name, kind)| match kind {
+                    BindingKind::Container(container) => Some((name.to_string(), container)),
+                    _ => None,
+                })
+                .collect(),
+        )
+    });
+    let handler = !routes_of(checker, function).is_empty();
+    let shares_globals = handler || function.is_async;
+    if containers.0.is_empty() && !shares_globals {
         return;
     }
-    let routers = context.routers();
-    let handlers: std::collections::HashSet<usize> = context
-        .top_level()
-        .iter()
-        .flat_map(|definition| routes_of(*definition, routers, source))
-        .map(|route| route.function.id())
-        .collect();
-    for &function in &facts.functions {
-        let handler = handlers.contains(&function.id());
-        let asynchronous = is_async_function(function);
-        let locals = local_bindings(function, source);
-        let mut reported: Vec<String> = Vec::new();
-        let returns_parameter = returns_first_parameter(function, source);
-        walk_local_scope(function, |node| {
-            if node.python_kind() == Kind::GlobalStatement && (handler || asynchronous) {
-                let place = if handler {
-                    "a request handler"
-                } else {
-                    "a coroutine"
-                };
-                findings.push(RULE.finding(
-                    node.byte_range(),
-                    format!(
-                        "`{}` in {place}: every request shares and overwrites this value",
-                        node_text(node, source)
-                    ),
-                ));
-                return;
-            }
-            let Some(name) = mutated_global(node, source) else {
-                return;
-            };
-            let Some((_, kind)) = containers.iter().find(|(container, _)| *container == name)
-            else {
-                return;
-            };
-            if locals.iter().any(|local| local == name)
-                || reported.iter().any(|done| done == name)
-                || returns_parameter
-                || under_lock(node, function, source)
-            {
-                return;
-            }
-            reported.push(name.to_string());
-            let function_name = function
-                .field(Field::Name)
-                .map_or("", |name| node_text(name, source));
+    let mut walk = FunctionWalk {
+        locks_around: 0,
+        globals: Vec::new(),
+        declared_global: Vec::new(),
+        mutations: Vec::new(),
+        locals: function
+            .parameters
+            .iter()
+            .map(|parameter| parameter.name().as_str())
+            .collect(),
+    };
+    walk.visit_body(&function.body);
+    if shares_globals {
+        let place = if handler {
+            "a request handler"
+        } else {
+            "a coroutine"
+        };
+        for statement in &walk.globals {
             findings.push(RULE.finding(
-                node.byte_range(),
+                checker.range(*statement),
                 format!(
-                    "`{name}` is a module-level {} mutated in `{function_name}`: every request and thread shares it, it grows for the life of the process, and each worker has its own copy",
-                    kind.as_str()
+                    "`{}` in {place}: every request shares and overwrites this value",
+                    checker.text(*statement)
                 ),
             ));
-        });
+        }
+    }
+    if returns_first_parameter(function) {
+        return; // a registry decorator: `def register(fn): HANDLERS.append(fn); return fn`
+    }
+    let mut reported: Vec<&str> = Vec::new();
+    for (name, node, under_lock) in walk.mutations {
+        let Some((_, kind)) = containers.0.iter().find(|(container, _)| container == name) else {
+            continue;
+        };
+        let local = walk.locals.contains(&name) && !walk.declared_global.contains(&name);
+        if local || under_lock || reported.contains(&name) {
+            continue;
+        }
+        reported.push(name);
+        findings.push(RULE.finding(
+            checker.range(&node),
+            format!(
+                "`{name}` is a module-level {} mutated in `{}`: every request and thread shares it, it grows for the life of the process, and each worker has its own copy",
+                kind.as_str(),
+                function.name.as_str()
+            ),
+        ));
     }
 }
 
-/// The global a node mutates: `NAME.append(...)`, `NAME[k] = v`, `NAME[k] += v`,
-/// `del NAME[k]`.
-fn mutated_global<'s>(node: Node, source: &'s str) -> Option<&'s str> {
-    let subscripted = |target: Node| -> Option<&'s str> {
-        (target.python_kind() == Kind::Subscript)
-            .then(|| target.field(Field::Value))
-            .flatten()
-            .filter(|value| value.python_kind() == Kind::Identifier)
-            .map(|value| node_text(value, source))
-    };
-    match node.python_kind() {
-        Kind::Call => {
-            let function = node
-                .field(Field::Function)
-                .filter(|f| f.python_kind() == Kind::Attribute)?;
-            let object = function
-                .field(Field::Object)
-                .filter(|o| o.python_kind() == Kind::Identifier)?;
-            let method = node_text(function.field(Field::Attribute)?, source);
-            MUTATORS
-                .contains(&method)
-                .then(|| node_text(object, source))
+/// What one function's own scope does with module-level names, in source order.
+struct FunctionWalk<'t> {
+    /// How many `with <lock>:` blocks hold the node being read.
+    locks_around: usize,
+    globals: Vec<&'t Stmt>,
+    declared_global: Vec<&'t str>,
+    /// The name a node mutates, the node, and whether a lock is held there.
+    mutations: Vec<(&'t str, Mutation<'t>, bool)>,
+    /// Parameters and names the function binds.
+    locals: Vec<&'t str>,
+}
+
+/// A node that mutates a container.
+#[derive(Clone, Copy)]
+enum Mutation<'t> {
+    Statement(&'t Stmt),
+    Call(&'t Expr),
+}
+
+impl ruff_text_size::Ranged for Mutation<'_> {
+    fn range(&self) -> ruff_text_size::TextRange {
+        match self {
+            Mutation::Statement(statement) => statement.range(),
+            Mutation::Call(call) => call.range(),
         }
-        Kind::Assignment | Kind::AugmentedAssignment => subscripted(node.field(Field::Left)?),
-        Kind::DeleteStatement => subscripted(node.named_child(0)?),
+    }
+}
+
+impl<'t> Visitor<'t> for FunctionWalk<'t> {
+    fn visit_stmt(&mut self, statement: &'t Stmt) {
+        let mutated = match statement {
+            // Scopes of their own: what runs here is their decorators, and no more is
+            // read of them.
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+            Stmt::Global(global) => {
+                self.globals.push(statement);
+                self.declared_global
+                    .extend(global.names.iter().map(|name| name.as_str()));
+                None
+            }
+            Stmt::Assign(assignment) => assignment.targets.first().and_then(subscripted_name),
+            Stmt::AugAssign(assignment) => subscripted_name(&assignment.target),
+            Stmt::Delete(delete) => delete.targets.first().and_then(subscripted_name),
+            _ => None,
+        };
+        if let Some(name) = mutated {
+            self.mutations
+                .push((name, Mutation::Statement(statement), self.locks_around > 0));
+        }
+        let locking = match statement {
+            Stmt::With(with) => with.items.iter().any(|item| {
+                let text = expression_names(&item.context_expr).to_ascii_lowercase();
+                ["lock", "mutex", "semaphore"]
+                    .iter()
+                    .any(|word| text.contains(word))
+            }),
+            _ => false,
+        };
+        self.locks_around += usize::from(locking);
+        walk_stmt(self, statement);
+        self.locks_around -= usize::from(locking);
+    }
+
+    fn visit_expr(&mut self, expression: &'t Expr) {
+        match expression {
+            Expr::Lambda(_) => return,
+            Expr::Name(name) if name.ctx == ExprContext::Store => {
+                self.locals.push(name.id.as_str());
+            }
+            Expr::Call(call) => {
+                if let Expr::Attribute(method) = &*call.func
+                    && let Expr::Name(object) = &*method.value
+                    && MUTATORS.contains(&method.attr.as_str())
+                {
+                    self.mutations.push((
+                        object.id.as_str(),
+                        Mutation::Call(expression),
+                        self.locks_around > 0,
+                    ));
+                }
+            }
+            _ => {}
+        }
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || walk_expr(self, expression));
+    }
+}
+
+/// `NAME` of a target `NAME[key]`.
+fn subscripted_name(target: &Expr) -> Option<&str> {
+    match target {
+        Expr::Subscript(subscript) => match &*subscript.value {
+            Expr::Name(name) => Some(name.id.as_str()),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-/// A registry decorator: `def register(fn): HANDLERS.append(fn); return fn`.
-fn returns_first_parameter(function: Node, source: &str) -> bool {
-    let Some(first) = function
-        .field(Field::Parameters)
-        .and_then(|parameters| parameters.named_child(0))
-        .filter(|parameter| parameter.python_kind() == Kind::Identifier)
-    else {
-        return false;
-    };
-    let parameter = node_text(first, source);
-    let Some(last) = function.field(Field::Body).and_then(|body| {
-        let count = body.named_child_count();
-        body.named_child(u32::try_from(count.checked_sub(1)?).ok()?)
-    }) else {
-        return false;
-    };
-    last.python_kind() == Kind::ReturnStatement
-        && last
-            .named_child(0)
-            .is_some_and(|value| node_text(value, source) == parameter)
+/// The names and attribute names of an expression, joined (`self._lock.acquire`), as a
+/// `with` item's locking is judged by them. A loop: chains can be thousands long.
+fn expression_names(expression: &Expr) -> String {
+    let mut parts = Vec::new();
+    let mut current = expression;
+    loop {
+        current = match current {
+            Expr::Name(name) => {
+                parts.push(name.id.as_str());
+                break;
+            }
+            Expr::Attribute(attribute) => {
+                parts.push(attribute.attr.as_str());
+                &attribute.value
+            }
+            Expr::Call(call) => &call.func,
+            Expr::Await(awaited) => &awaited.value,
+            _ => break,
+        };
+    }
+    parts.reverse();
+    parts.join(".")
 }
 
-/// Inside `with <...lock...>:` within the function.
-fn under_lock(node: Node, function: Node, source: &str) -> bool {
-    let mut current = node.parent();
-    while let Some(ancestor) = current {
-        if ancestor.id() == function.id() {
-            return false;
-        }
-        if ancestor.python_kind() == Kind::WithStatement {
-            let header = node_text(ancestor, source)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            if header.contains("lock") || header.contains("mutex") || header.contains("semaphore") {
-                return true;
-            }
-        }
-        current = ancestor.parent();
-    }
-    false
+/// A registry decorator: `def register(fn): HANDLERS.append(fn); return fn`.
+fn returns_first_parameter(function: &StmtFunctionDef) -> bool {
+    let parameters = &function.parameters;
+    let Some(first) = parameters.posonlyargs.iter().chain(&parameters.args).next() else {
+        return false;
+    };
+    matches!(
+        function.body.last(),
+        Some(Stmt::Return(ruff_python_ast::StmtReturn { value: Some(value), .. }))
+            if matches!(&**value, Expr::Name(name) if name.id.as_str() == first.parameter.name.as_str())
+    )
 }
