@@ -32,6 +32,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::LazyLock;
 
+use ruff_python_ast::Stmt;
 use ruff_text_size::Ranged;
 use tree_sitter::Node;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
@@ -40,9 +41,11 @@ use super::{audit, finish, run_rules, trigger_words_present};
 use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::projections::Projections;
+use crate::rules::python::module_scope::ModuleDefinition;
 use crate::rules::python::{
-    binding_of, exceptions, fk_without_index, header, import_insertion_point,
-    missing_auth_dependency, routes, session_shared_across_requests, walk_local_scope,
+    binding_of, checker, exceptions, fk_without_index, header, import_insertion_point,
+    missing_auth_dependency, module_scope, routes, session_shared_across_requests,
+    walk_local_scope,
 };
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{
@@ -210,7 +213,7 @@ impl AuditCache {
         let facts = optimistic.python_facts();
         // Which names a route's `Depends(...)` may resolve to here and authenticate
         // (`missing-auth-dependency`).
-        let authenticating = if facts.semantic.imports.imports_module("fastapi") {
+        let authenticating = if checker::module_imports(&optimistic).imports_module("fastapi") {
             self.authenticating_definitions(syntax, source)
         } else {
             Vec::new()
@@ -339,11 +342,24 @@ impl AuditCache {
     fn authenticating_definitions(&mut self, syntax: &Syntax, source: &str) -> Vec<Box<str>> {
         let mut names = Vec::new();
         for_each_item_remembered(&mut self.item_authenticating, syntax, |item| {
-            let root = item.tree.root_node();
-            let mut cursor = root.walk();
-            root.children(&mut cursor)
-                .filter_map(|statement| authenticating_definition(statement, source))
-                .map(Box::from)
+            let Some(ast) = item.python_ast(source) else {
+                return Vec::new();
+            };
+            ast.body
+                .iter()
+                .filter_map(|statement| {
+                    let definition = ModuleDefinition {
+                        base: item.range.start,
+                        statement,
+                    };
+                    let body = source.get(definition.body_range()?)?;
+                    let name = match statement {
+                        Stmt::FunctionDef(function) => function.name.as_str(),
+                        Stmt::ClassDef(class) => class.name.as_str(),
+                        _ => return None,
+                    };
+                    missing_auth_dependency::mentions_auth(body).then(|| Box::from(name))
+                })
                 .collect()
         })
         .for_each(|found| names.extend(found.iter().cloned()));
@@ -489,6 +505,23 @@ fn projection_hashes(
     for call in fk_without_index::module_level_index_calls(context) {
         indexes.update(source.get(call).unwrap_or("").as_bytes());
         indexes.write_u8(0);
+    }
+    // Module-level aliases of dependencies (`CurrentUser = Annotated[..., Depends(...)]`).
+    let auth = &mut hashers[Projections::AUTH_CALLABLES.index()];
+    for assignment in &module_scope::module_scope(context).assignments {
+        let range = assignment.value.range();
+        let value = source
+            .get(
+                assignment.base + usize::from(range.start())
+                    ..assignment.base + usize::from(range.end()),
+            )
+            .unwrap_or("");
+        if value.contains("Depends") || value.contains("Security") {
+            auth.update(assignment.name.as_bytes());
+            auth.write_u8(0);
+            auth.update(value.as_bytes());
+            auth.write_u8(0);
+        }
     }
     let routers = &mut hashers[Projections::ROUTERS.index()];
     for (name, base, call) in routes::routers(context).read_by_routes() {
@@ -811,13 +844,3 @@ const ROUTER_NAMES: &[&str] = &["FastAPI", "APIRouter", "Starlette", "Flask", "B
 /// Module-level calls that declare indexes and constraints apart from their model
 /// (`fk-without-index` reads them).
 const INDEX_CALLS: &[&str] = &["Index", "UniqueConstraint", "PrimaryKeyConstraint"];
-
-/// The name of a top-level function or class whose body mentions authentication.
-fn authenticating_definition<'s>(statement: Node, source: &'s str) -> Option<&'s str> {
-    let definition = definition_of(statement)?;
-    let body = definition.field(Field::Body)?;
-    missing_auth_dependency::mentions_auth(node_text(body, source))
-        .then(|| definition.field(Field::Name))
-        .flatten()
-        .map(|name| node_text(name, source))
-}

@@ -223,9 +223,16 @@ fn locate(statement: &str, message: &str) -> Range<usize> {
     first_candidate
         .or_else(|| {
             // Scanner errors quote the rest of the text from where they start.
+            // The quoted text up to its first white space (Unicode's: PostgreSQL's
+            // scanner takes a no-break space as part of a word), at least one whole
+            // character.
             statement.find(near).map(|at| {
-                let length = near.find(char::is_whitespace).unwrap_or(near.len()).max(1);
-                at..(at + length).min(statement.len())
+                let first = near.chars().next().map_or(0, char::len_utf8);
+                let length = near
+                    .find(char::is_whitespace)
+                    .unwrap_or(near.len())
+                    .max(first);
+                at..at + length
             })
         })
         .or(last_token)
@@ -287,6 +294,8 @@ mod tests {
             rejected("SELECT 1; SELECT `id` FROM t"),
             Some(("FROM", "syntax error at or near \"FROM\"".to_string()))
         );
+        // A no-break space is no white space to the scanner: the range keeps it whole.
+        assert_eq!(first_rejection("\u{a0}'").map(|r| r.range), Some(0..2));
         assert_eq!(
             rejected("SELECT id FROM"),
             Some(("FROM", "syntax error at end of input".to_string()))

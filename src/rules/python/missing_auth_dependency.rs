@@ -54,18 +54,19 @@
 //! here. Public write endpoints other than the authentication ones (webhooks with
 //! signatures checked in the body) are reported too. Flask views are not checked.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
-use super::web::{Route, Routers, routes_of};
-use super::{ModuleFacts, keyword_argument, positional_arguments, string_value};
+use ruff_python_ast::{Expr, ExprCall, StmtFunctionDef};
+
+use super::checker::{Checker, Hooks};
+use super::helpers::{AnyNode, any_node_in, called_name, string_value};
+use super::module_scope::module_scope;
+use super::routes::{Route, includes_router, routers, routes_of};
 use crate::language::Language;
-use crate::rules::{
-    Check, Context, Finding, FixAvailability, Rule, Severity, any_in_tree, node_text, walk_tree,
-};
-use crate::semantic::python::ModuleDefinitions;
-use crate::semantic::python::imports::qualified_name;
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",
@@ -75,7 +76,10 @@ pub const RULE: Rule = Rule {
     summary: "A FastAPI admin/internal or data-changing route with no authentication dependency",
     triggers: &["fastapi"],
     text_test: None,
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        function: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS
         .and(Projections::ROUTERS)
         .and(Projections::AUTH_CALLABLES),
@@ -104,54 +108,39 @@ const AUTH_WORDS: &[&str] = &[
 
 const WRITE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let source = context.source;
-    let facts = context.python_facts();
-    if !facts.semantic.imports.imports_module("fastapi") {
+/// Each router's prefix and whether it is authenticated, by name, worked out once per
+/// audit: each reads every configuring call, and a module has hundreds of routes on a
+/// few routers.
+#[derive(Default)]
+struct RouterFacts(RefCell<HashMap<String, (String, bool)>>);
+
+fn check<'c>(
+    checker: &Checker<'c, '_>,
+    function: &'c StmtFunctionDef,
+    findings: &mut Vec<Finding>,
+) {
+    if !checker.imports().imports_module("fastapi") {
         return;
     }
-    let module = Module {
-        root: context.root(),
-        source,
-        facts,
-        routers: context.routers(),
-        definitions: context.module_definitions(),
-        router_facts: Default::default(),
-    };
-    // Routes are top-level decorated functions; what a route reads elsewhere in the
-    // module (its router, `include_router` calls, dependencies defined here) is part of
-    // the incremental audit's module context, so a skipped definition keeps its findings.
-    for &definition in context.top_level() {
-        if context.coverage.skips(definition) {
-            continue;
-        }
-        for route in routes_of(definition, module.routers, source) {
-            if let Some(finding) = check_route(&module, &route) {
-                findings.push(finding);
-            }
+    let routes = routes_of(checker, function);
+    if routes.is_empty() {
+        return;
+    }
+    let known = checker.context().memo(RouterFacts::default);
+    for route in routes {
+        if let Some(finding) = check_route(checker, &known, &route) {
+            findings.push(finding);
         }
     }
 }
 
-struct Module<'a, 't> {
-    root: Node<'t>,
-    source: &'a str,
-    facts: &'a ModuleFacts<'t>,
-    routers: &'a Routers<'t>,
-    definitions: &'a ModuleDefinitions<'t>,
-    /// `router_facts` per router name, worked out once per audit: each reads every
-    /// module-level call, and a module has hundreds of routes on a few routers.
-    router_facts: std::cell::RefCell<std::collections::HashMap<String, (String, bool)>>,
-}
-
-fn check_route(module: &Module, route: &Route) -> Option<Finding> {
-    let source = module.source;
-    let router_name = node_text(route.router, source);
-    let known = module.router_facts.borrow().get(router_name).cloned();
-    let (prefix, router_authenticated) = known.unwrap_or_else(|| {
-        let facts = router_facts(module, router_name);
-        module
-            .router_facts
+fn check_route(checker: &Checker, known: &RouterFacts, route: &Route) -> Option<Finding> {
+    let router_name = route.router;
+    let remembered = known.0.borrow().get(router_name).cloned();
+    let (prefix, router_authenticated) = remembered.unwrap_or_else(|| {
+        let facts = router_facts(checker, router_name);
+        known
+            .0
             .borrow_mut()
             .insert(router_name.to_string(), facts.clone());
         facts
@@ -172,10 +161,11 @@ fn check_route(module: &Module, route: &Route) -> Option<Finding> {
     if !sensitive_path && authenticates_the_caller(&full_path) {
         return None;
     }
-    let route_dependencies = keyword_argument(route.decorator, "dependencies", source);
+    let base = checker.base();
+    let route_dependencies = route.decorator.arguments.find_keyword("dependencies");
     let authenticated = router_authenticated
-        || route_dependencies.is_some_and(|list| has_auth_dependency(module, list))
-        || parameters_authenticate(module, route.function);
+        || route_dependencies.is_some_and(|list| has_auth_dependency(checker, base, &list.value))
+        || parameters_authenticate(checker, route.function);
     if authenticated {
         return None;
     }
@@ -188,13 +178,13 @@ fn check_route(module: &Module, route: &Route) -> Option<Finding> {
     } else {
         "changes data"
     };
-    let places = if constructor_is_app(module, router_name) {
+    let places = if constructor_is_app(checker, router_name) {
         "on the route or the app".to_string()
     } else {
         format!("on the route, `{router_name}` or the app")
     };
     Some(RULE.finding(
-        route.decorator.byte_range(),
+        checker.range(route.decorator),
         format!(
             "`{method} {full_path}` {why} and no authentication dependency guards it ({places})"
         ),
@@ -240,85 +230,89 @@ fn names_an_authentication_step(part: &str) -> bool {
     log_in || sign_up || token || password || oauth_callback
 }
 
-fn constructor_is_app(module: &Module, router: &str) -> bool {
-    module
-        .routers
+fn constructor_is_app(checker: &Checker, router: &str) -> bool {
+    routers(checker.context())
         .constructor(router)
-        .and_then(|call| call.field(Field::Function))
-        .and_then(|function| {
-            qualified_name(function, module.source, &module.facts.semantic.imports)
-        })
-        .is_some_and(|name| name == "fastapi.FastAPI")
+        .is_some_and(|(_, call)| is_app(checker, call))
+}
+
+/// `FastAPI(...)`.
+fn is_app(checker: &Checker, call: &ExprCall) -> bool {
+    qualified_name_of(&call.func, checker.imports()).is_some_and(|name| name == "fastapi.FastAPI")
 }
 
 /// The prefix a router's routes get in this file, and whether the router (or the app,
 /// or its `include_router` here) carries an authenticating dependency.
-fn router_facts(module: &Module, router: &str) -> (String, bool) {
-    let source = module.source;
+fn router_facts(checker: &Checker, router: &str) -> (String, bool) {
+    let routers = routers(checker.context());
     let mut prefix = String::new();
     let mut authenticated = false;
-    let constructor = module.routers.constructor(router);
-    if let Some(constructor) = constructor {
-        prefix = keyword_argument(constructor, "prefix", source)
-            .and_then(|value| string_value(value, source))
+    if let Some((base, constructor)) = routers.constructor(router) {
+        let arguments = &constructor.arguments;
+        prefix = arguments
+            .find_keyword("prefix")
+            .and_then(|keyword| string_value(&keyword.value))
             .unwrap_or("")
             .to_string();
-        authenticated |= keyword_argument(constructor, "dependencies", source)
-            .is_some_and(|list| has_auth_dependency(module, list));
+        authenticated |= arguments
+            .find_keyword("dependencies")
+            .is_some_and(|list| has_auth_dependency(checker, base, &list.value));
     }
     // `app.include_router(router, prefix=..., dependencies=[...])` and the app's own.
-    for &node in &module.routers.module_calls {
-        let Some(function) = node.field(Field::Function) else {
-            continue;
-        };
-        let callee = node_text(function, source);
-        if callee.ends_with(".include_router")
-            && positional_arguments(node)
-                .first()
-                .is_some_and(|first| node_text(*first, source) == router)
-        {
-            if let Some(included) = keyword_argument(node, "prefix", source)
-                .and_then(|value| string_value(value, source))
+    for &(base, call) in &routers.configuring_calls {
+        let arguments = &call.arguments;
+        let dependencies = arguments.find_keyword("dependencies");
+        let includes_this = includes_router(call)
+            && matches!(arguments.args.first(), Some(Expr::Name(name)) if name.id.as_str() == router);
+        if includes_this {
+            if let Some(included) = arguments
+                .find_keyword("prefix")
+                .and_then(|keyword| string_value(&keyword.value))
             {
                 prefix = format!("{included}{prefix}");
             }
-            authenticated |= keyword_argument(node, "dependencies", source)
-                .is_some_and(|list| has_auth_dependency(module, list));
+            authenticated |=
+                dependencies.is_some_and(|list| has_auth_dependency(checker, base, &list.value));
         }
-        let is_app = qualified_name(function, source, &module.facts.semantic.imports)
-            .is_some_and(|name| name == "fastapi.FastAPI");
-        if is_app {
-            authenticated |= keyword_argument(node, "dependencies", source)
-                .is_some_and(|list| has_auth_dependency(module, list));
+        if is_app(checker, call) {
+            authenticated |=
+                dependencies.is_some_and(|list| has_auth_dependency(checker, base, &list.value));
         }
     }
     (prefix, authenticated)
 }
 
-/// Whether any `Depends(x)`/`Security(x)` inside `node` authenticates.
-fn has_auth_dependency(module: &Module, node: Node) -> bool {
-    any_in_tree(node, |candidate| {
-        if candidate.python_kind() != Kind::Call {
-            return false;
-        }
-        let Some(function) = candidate.field(Field::Function) else {
+/// Whether any `Depends(x)`/`Security(x)` inside `expression` (of the item that starts
+/// at `base`) authenticates.
+fn has_auth_dependency(checker: &Checker, base: usize, expression: &Expr) -> bool {
+    any_node_in(expression, |node| {
+        let AnyNode::Expression(Expr::Call(call)) = node else {
             return false;
         };
-        let name = node_text(function, module.source);
-        let last = name.rsplit('.').next().unwrap_or(name);
         // `Security(...)` with scopes, or any dependency whose callable looks like auth.
-        last == "Security"
-            || (last == "Depends"
-                && positional_arguments(candidate)
-                    .first()
-                    .or(keyword_argument(candidate, "dependency", module.source).as_ref())
-                    .is_some_and(|callable| callable_authenticates(module, *callable)))
+        match called_name(call) {
+            Some("Security") => true,
+            Some("Depends") => call
+                .arguments
+                .args
+                .first()
+                .or_else(|| {
+                    call.arguments
+                        .find_keyword("dependency")
+                        .map(|keyword| &keyword.value)
+                })
+                .is_some_and(|callable| callable_authenticates(checker, base, callable)),
+            _ => false,
+        }
     })
 }
 
 /// The callable's name mentions auth, or (when defined in this module) its body does.
-fn callable_authenticates(module: &Module, callable: Node) -> bool {
-    let text = node_text(callable, module.source);
+fn callable_authenticates(checker: &Checker, base: usize, callable: &Expr) -> bool {
+    let text = checker
+        .source
+        .get(checker.range_at(base, callable))
+        .unwrap_or("");
     if mentions_auth(text) {
         return true;
     }
@@ -329,11 +323,15 @@ fn callable_authenticates(module: &Module, callable: Node) -> bool {
         .rsplit('.')
         .next()
         .unwrap_or(text);
-    module.definitions.named(name).any(|definition| {
-        definition
-            .field(Field::Body)
-            .is_some_and(|body| mentions_auth(node_text(body, module.source)))
-    })
+    module_scope(checker.context())
+        .definitions_named(name)
+        .iter()
+        .any(|definition| {
+            definition
+                .body_range()
+                .and_then(|body| checker.source.get(body))
+                .is_some_and(mentions_auth)
+        })
 }
 
 /// Whether a name or body mentions authentication (the incremental audit reads it too:
@@ -353,28 +351,30 @@ pub fn mentions_auth(text: &str) -> bool {
 
 /// A parameter whose default or annotation carries an authenticating dependency,
 /// directly or through a module-level alias (`CurrentUser = Annotated[User, Depends(...)]`).
-fn parameters_authenticate(module: &Module, function: Node) -> bool {
-    let Some(parameters) = function.field(Field::Parameters) else {
-        return false;
-    };
-    if has_auth_dependency(module, parameters) {
-        return true;
-    }
-    let mut cursor = parameters.walk();
-    let annotations: Vec<Node> = parameters
-        .named_children(&mut cursor)
-        .filter_map(|parameter| parameter.field(Field::Type))
-        .collect();
-    annotations.into_iter().any(|annotation| {
-        let mut aliases = Vec::new();
-        walk_tree(annotation, |node| {
-            if node.python_kind() == Kind::Identifier {
-                aliases.push(node_text(node, module.source).to_string());
-            }
-        });
-        aliases
-            .iter()
-            .any(|alias| alias_authenticates(module, alias))
+fn parameters_authenticate(checker: &Checker, function: &StmtFunctionDef) -> bool {
+    let base = checker.base();
+    function.parameters.iter().any(|parameter| {
+        let default = parameter.default();
+        let annotation = parameter.annotation();
+        if default
+            .into_iter()
+            .chain(annotation)
+            .any(|expression| has_auth_dependency(checker, base, expression))
+        {
+            return true;
+        }
+        annotation.is_some_and(|annotation| {
+            let mut aliases = Vec::new();
+            any_node_in(annotation, |node| {
+                if let AnyNode::Expression(Expr::Name(name)) = node {
+                    aliases.push(name.id.as_str());
+                }
+                false
+            });
+            aliases
+                .into_iter()
+                .any(|alias| alias_authenticates(checker, alias))
+        })
     })
 }
 
@@ -382,11 +382,9 @@ fn parameters_authenticate(module: &Module, function: Node) -> bool {
 /// this module, or imported by name where the convention for such aliases holds (a
 /// `Current...` name, or an auth-sounding name from a dependencies or security module:
 /// `from app.api.deps import CurrentUser, TokenDep`).
-fn alias_authenticates(module: &Module, alias: &str) -> bool {
-    if let Some(imported) = module
-        .facts
-        .semantic
-        .imports
+fn alias_authenticates(checker: &Checker, alias: &str) -> bool {
+    if let Some(imported) = checker
+        .imports()
         .resolve(alias)
         .filter(|qualified| qualified.contains('.'))
     {
@@ -400,11 +398,7 @@ fn alias_authenticates(module: &Module, alias: &str) -> bool {
         let conventional = name.starts_with("Current") && name.len() > "Current".len();
         return conventional || (from_dependencies && mentions_auth(name));
     }
-    module
-        .facts
-        .semantic
-        .bindings
-        .values_bound(module.root, alias)
-        .iter()
-        .any(|value| has_auth_dependency(module, *value))
+    module_scope(checker.context())
+        .values_of(alias)
+        .any(|assignment| has_auth_dependency(checker, assignment.base, assignment.value))
 }

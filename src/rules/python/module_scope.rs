@@ -14,7 +14,7 @@ use ruff_text_size::Ranged;
 
 use crate::rules::{Context, line_start};
 
-/// A module-level `name = value` (or `name: T = value`).
+/// A module-level `name = value` (or `name: T = value`, `type name = value`).
 #[derive(Debug, Clone, Copy)]
 pub struct ModuleAssignment<'a> {
     pub name: &'a str,
@@ -127,6 +127,11 @@ impl<'a> StatementVisitor<'a> for Collector<'_, 'a> {
             },
             Stmt::AnnAssign(assignment) => match (&*assignment.target, &assignment.value) {
                 (Expr::Name(target), Some(value)) => (Some(target.id.as_str()), Some(&**value)),
+                _ => (None, None),
+            },
+            // `type CurrentUser = Annotated[User, Depends(current_user)]`
+            Stmt::TypeAlias(alias) => match &*alias.name {
+                Expr::Name(target) => (Some(target.id.as_str()), Some(&*alias.value)),
                 _ => (None, None),
             },
             _ => (None, None),
