@@ -53,20 +53,21 @@
 //! connection is gone, `rollback()` itself may raise; Python then chains the original
 //! error as its `__context__`.
 
-use crate::rules::projections::Projections;
-use tree_sitter::Node;
+use ruff_python_ast::{
+    ExceptHandler, ExceptHandlerExceptHandler, Expr, ExprCall, ExprContext, Stmt, StmtTry, WithItem,
+};
 
-use super::{
-    ModuleFacts, contains_method_call, enclosing_scope, indent_unit, is_awaited,
-    is_binding_occurrence, is_standalone_statement, same_expression,
-};
+use super::checker::{Checker, Hooks, Parent};
+use super::exceptions::{caught_types, header_range};
+use super::helpers::{AnyNode, any_node, method_name, standalone_statement, walk_scope};
+use super::indent_unit;
 use crate::language::Language;
+use crate::rules::projections::Projections;
 use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
-    line_end, named_children, newline_of, node_text, prefilter, walk_tree,
+    Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
+    line_end, line_start, newline_of, prefilter,
 };
-use crate::semantic::python::imports::{Imports, dotted_name};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::semantic::python::imports::dotted_name_of;
 
 pub const RULE: Rule = Rule {
     id: "missing-rollback",
@@ -76,7 +77,10 @@ pub const RULE: Rule = Rule {
     summary: "A database commit that can fail with no rollback on failure",
     triggers: &["commit"],
     text_test: Some(|text| prefilter::mentions_method_call(text, "commit")),
-    check: Check::Tree(check),
+    check: Check::Ast(Hooks {
+        call: Some(check),
+        ..Hooks::NONE
+    }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
@@ -100,173 +104,142 @@ const DATABASE_ERRORS: &[&str] = &[
     "Error",
 ];
 
-fn check(context: &Context, findings: &mut Vec<Finding>) {
-    let facts = context.python_facts();
-    for site in &facts.calls {
-        if site.method(context.source) != Some("commit") {
-            continue;
-        }
-        // A session or DB-API commit takes no arguments; git-style `commit("message")` does.
-        let has_arguments = site
-            .call
-            .field(Field::Arguments)
-            .is_none_or(|arguments| arguments.named_child_count() > 0);
-        // A session is a name, attribute or item (`db`, `self.session`, `pool[0]`); the
-        // result of a call (`get_db().commit()`, `db.commit().commit()`) is a session
-        // nobody can roll back, and a chain of them would cost a walk per link.
-        let Some(receiver) = site
-            .receiver()
-            .filter(|&receiver| !has_arguments && is_reference(receiver))
-        else {
-            continue;
-        };
-        if let Some(finding) = check_commit(context, facts, site.call, receiver) {
-            findings.push(finding);
-        }
+fn check<'c>(checker: &Checker<'c, '_>, commit: &'c ExprCall, findings: &mut Vec<Finding>) {
+    // A session or DB-API commit takes no arguments; git-style `commit("message")` does.
+    if method_name(commit) != Some("commit") || !commit.arguments.is_empty() {
+        return;
+    }
+    // A session is a name, attribute or item (`db`, `self.session`, `pool[0]`); the
+    // result of a call (`get_db().commit()`) is a session nobody can roll back.
+    let Expr::Attribute(callee) = &*commit.func else {
+        return;
+    };
+    let receiver = &*callee.value;
+    let Some(receiver_root) = root_name(receiver) else {
+        return;
+    };
+    if let Some(finding) = check_commit(checker, commit, receiver, receiver_root) {
+        findings.push(finding);
     }
 }
 
-/// A name, or attributes and items of one.
-fn is_reference(node: Node) -> bool {
-    let mut current = Some(node);
-    while let Some(node) = current {
-        current = match node.python_kind() {
-            Kind::Identifier => return true,
-            Kind::Attribute => node.field(Field::Object),
-            Kind::Subscript => node.field(Field::Value),
-            _ => return false,
-        };
-    }
-    false
-}
-
-fn check_commit(
-    context: &Context,
-    facts: &ModuleFacts,
-    commit: Node,
-    receiver: Node,
+fn check_commit<'c>(
+    checker: &Checker<'c, '_>,
+    commit: &'c ExprCall,
+    receiver: &Expr,
+    receiver_root: &str,
 ) -> Option<Finding> {
-    let source = context.source;
-    let imports = &facts.semantic.imports;
-    let receiver_text = node_text(receiver, source);
-    let ancestors = facts.ancestry.ancestors(commit);
-    let awaited = is_awaited(&ancestors);
+    let receiver_text = checker.text(receiver);
+    let awaited = matches!(checker.parent(), Some(Parent::Expression(Expr::Await(_))));
+    let commit_start = checker.range(commit).start;
+    let ancestors = checker.ancestors();
     let mut closed_by_finally = false;
-    let scope = enclosing_scope(&ancestors)?;
-    let receiver_root = root_name(receiver, source)?;
     // From the innermost ancestor outwards, with the child we came from.
     for index in (0..ancestors.len()).rev() {
-        let ancestor = ancestors[index];
-        let child = ancestors.get(index + 1).copied().unwrap_or(commit);
-        match ancestor.python_kind() {
-            Kind::FunctionDefinition | Kind::Lambda | Kind::ClassDefinition => break,
-            Kind::WithStatement => {
-                let items = with_items(ancestor);
-                if items
-                    .iter()
-                    .any(|&item| opens_transaction_block(item, source))
-                {
+        match ancestors[index] {
+            Parent::Statement(Stmt::FunctionDef(_) | Stmt::ClassDef(_))
+            | Parent::Expression(Expr::Lambda(_)) => break,
+            Parent::Statement(Stmt::With(with)) => {
+                if with.items.iter().any(opens_transaction_block) {
                     return None;
                 }
                 // The block closes the session or connection on the way out, and closing
                 // rolls back; a handler outside it may also run before it was bound.
-                if items
+                if with
+                    .items
                     .iter()
-                    .any(|&item| binds_name(item, source, receiver_text))
+                    .any(|item| binds_name(checker, item, receiver_text))
                 {
                     return None;
                 }
             }
-            Kind::TryStatement if is_body_of(ancestor, child) => {
-                if clause_calls(
-                    ancestor,
-                    Kind::FinallyClause,
-                    source,
-                    receiver_text,
-                    "rollback",
-                ) {
+            Parent::Statement(Stmt::Try(try_statement)) => {
+                let Some(Parent::Statement(child)) = ancestors.get(index + 1) else {
+                    continue;
+                };
+                if !try_statement
+                    .body
+                    .iter()
+                    .any(|statement| std::ptr::eq(statement, *child))
+                {
+                    continue;
+                }
+                if calls_method(checker, &try_statement.finalbody, receiver_text, "rollback") {
                     return None;
                 }
-                closed_by_finally |= clause_calls(
-                    ancestor,
-                    Kind::FinallyClause,
-                    source,
-                    receiver_text,
-                    "close",
-                );
-                let handlers = catching_handlers(ancestor, source, imports);
-                if !handlers.is_empty() {
-                    // Bound only inside this `try`: its handlers may run before it is,
-                    // so they are no place for a rollback. Judge the commit as if the
-                    // `try` were not there (the wrapper fix rolls back where it is bound).
-                    let bound_inside = bound_within(
-                        facts,
-                        scope,
-                        receiver_root,
-                        child.start_byte()..commit.start_byte(),
-                        source,
-                    );
-                    if bound_inside
-                        && !bound_within(
-                            facts,
-                            scope,
-                            receiver_root,
-                            0..ancestor.start_byte(),
-                            source,
-                        )
-                    {
-                        break;
-                    }
-                    let lacking = handlers.into_iter().find(|&handler| {
-                        !contains_method_call(handler, source, receiver_text, "rollback")
-                    })?;
-                    return Some(handler_finding(
-                        context,
-                        commit,
-                        receiver_text,
-                        awaited,
-                        lacking,
-                    ));
+                closed_by_finally |=
+                    calls_method(checker, &try_statement.finalbody, receiver_text, "close");
+                let handlers = catching_handlers(checker, try_statement);
+                if handlers.is_empty() {
+                    continue;
                 }
+                // Bound only inside this `try`: its handlers may run before it is, so
+                // they are no place for a rollback. Judge the commit as if the `try`
+                // were not there (the wrapper fix rolls back where it is bound).
+                let try_start = checker.range(try_statement).start;
+                let body_start = try_statement
+                    .body
+                    .first()
+                    .map_or(commit_start, |first| checker.range(first).start);
+                if bound_within(checker, receiver_root, body_start..commit_start)
+                    && !bound_within(checker, receiver_root, 0..try_start)
+                {
+                    break;
+                }
+                let lacking = handlers.into_iter().find(|handler| {
+                    !calls_method(checker, &handler.body, receiver_text, "rollback")
+                })?;
+                return Some(handler_finding(
+                    checker,
+                    commit,
+                    receiver_text,
+                    awaited,
+                    lacking,
+                ));
             }
             _ => {}
         }
     }
-    if closed_by_finally || !created_in_scope(facts, commit, &ancestors, receiver_text, source) {
+    if closed_by_finally || !created_in_scope(checker, commit_start, receiver_text) {
         return None;
     }
     let await_prefix = if awaited { "await " } else { "" };
     let mut finding = RULE.finding(
-        commit.byte_range(),
+        checker.range(commit),
         format!(
             "`{receiver_text}.commit()` can fail and leave the transaction open: `{receiver_text}` is created here \
              without a `with` block and nothing rolls it back"
         ),
     );
-    finding.fix = wrap_in_try(source, commit, &ancestors, receiver_text, await_prefix).map(|edit| {
+    finding.fix = wrap_in_try(checker, commit, receiver_text, await_prefix).map(|edit| {
         Fix::safe(format!("Wrap the commit in `try`/`except` that calls `{await_prefix}{receiver_text}.rollback()` and re-raises"), vec![edit])
     });
     Some(finding)
 }
 
 fn handler_finding(
-    context: &Context,
-    commit: Node,
+    checker: &Checker,
+    commit: &ExprCall,
     receiver: &str,
     awaited: bool,
-    handler: Node,
+    handler: &ExceptHandlerExceptHandler,
 ) -> Finding {
-    let source = context.source;
     let await_prefix = if awaited { "await " } else { "" };
+    // `except IntegrityError as error`: how the message names a handler (not by its
+    // line, which would change whenever lines above it do, and so would the message).
+    let header = checker
+        .source
+        .get(header_range(checker, handler))
+        .unwrap_or("except");
+    let header = header.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut finding = RULE.finding(
-        commit.byte_range(),
+        checker.range(commit),
         format!(
-            "`{receiver}.commit()` can fail, and the `{}` handler catches the error without rolling back `{receiver}`",
-            handler_header(source, handler)
+            "`{receiver}.commit()` can fail, and the `{header}` handler catches the error without rolling back `{receiver}`"
         ),
     );
     let rollback = format!("{await_prefix}{receiver}.rollback()");
-    finding.fix = insert_first_in_handler(source, handler, &rollback).map(|edit| {
+    finding.fix = insert_first_in_handler(checker, handler, &rollback).map(|edit| {
         Fix::safe(
             format!("Add `{rollback}` to the `except` handler"),
             vec![edit],
@@ -275,254 +248,237 @@ fn handler_finding(
     finding
 }
 
-/// `except IntegrityError as error`: how the message names a handler (not by its line,
-/// which would change whenever lines above it do, and so would the message).
-fn handler_header(source: &str, handler: Node) -> String {
-    let mut cursor = handler.walk();
-    let colon = handler
-        .children(&mut cursor)
-        .find(|child| child.python_kind() == Kind::Colon)
-        .map_or(handler.end_byte(), |colon| colon.start_byte());
-    let header = source.get(handler.start_byte()..colon).unwrap_or("except");
-    header.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Insert `statement` before the first statement of an `except` block.
-fn insert_first_in_handler(source: &str, handler: Node, statement: &str) -> Option<Edit> {
-    let mut cursor = handler.walk();
-    let block = handler
-        .named_children(&mut cursor)
-        .find(|child| child.python_kind() == Kind::Block)?;
-    let first = block.named_child(0)?;
-    if first.start_position().row == handler.start_position().row {
+fn insert_first_in_handler(
+    checker: &Checker,
+    handler: &ExceptHandlerExceptHandler,
+    statement: &str,
+) -> Option<Edit> {
+    let source = checker.source;
+    let first = checker.range(handler.body.first()?).start;
+    let handler_start = checker.range(handler).start;
+    if line_start(source, first) <= handler_start {
         // `except Exception: pass` keeps its one-line form.
-        return Some(Edit::insert(first.start_byte(), format!("{statement}; ")));
+        return Some(Edit::insert(first, format!("{statement}; ")));
     }
-    let indentation = indentation_at(source, first.start_byte());
+    let indentation = indentation_at(source, first);
     Some(Edit::insert(
-        first.start_byte(),
+        first,
         format!("{statement}{}{indentation}", newline_of(source)),
     ))
 }
 
 /// Replace the commit's statement with a `try` that rolls back and re-raises.
 fn wrap_in_try(
-    source: &str,
-    commit: Node,
-    ancestors: &[Node],
+    checker: &Checker,
+    commit: &ExprCall,
     receiver: &str,
     await_prefix: &str,
 ) -> Option<Edit> {
-    let statement = is_standalone_statement(commit, ancestors, source)?;
-    if statement.start_position().row != statement.end_position().row {
+    let source = checker.source;
+    let (statement, _) = standalone_statement(checker, commit)?;
+    let range = checker.range(statement);
+    if source.get(range.clone())?.contains('\n') {
         return None;
     }
-    let indentation = indentation_at(source, statement.start_byte());
-    let unit = indent_unit(source, statement.start_byte());
+    let indentation = indentation_at(source, range.start);
+    let unit = indent_unit(source, range.start);
     let newline = newline_of(source);
-    let end = line_end(source, statement.end_byte());
-    let statement_and_comment = source.get(statement.start_byte()..end)?;
+    let end = line_end(source, range.end);
+    let statement_and_comment = source.get(range.start..end)?;
     let replacement = format!(
         "try:{newline}{indentation}{unit}{statement_and_comment}{newline}{indentation}except Exception:{newline}\
          {indentation}{unit}{await_prefix}{receiver}.rollback(){newline}{indentation}{unit}raise"
     );
-    Some(Edit::replace(statement.start_byte()..end, replacement))
+    Some(Edit::replace(range.start..end, replacement))
 }
 
-/// The name a reference starts with: `db` of `db`, `self` of `self.session`.
-fn root_name<'s>(reference: Node, source: &'s str) -> Option<&'s str> {
+/// The name a reference starts with: `db` of `db`, `self` of `self.session`; `None`
+/// when it is no name, attribute or item of one.
+fn root_name(reference: &Expr) -> Option<&str> {
     let mut current = reference;
     loop {
-        current = match current.python_kind() {
-            Kind::Identifier => return Some(node_text(current, source)),
-            Kind::Attribute => current.field(Field::Object)?,
-            Kind::Subscript => current.field(Field::Value)?,
+        current = match current {
+            Expr::Name(name) => return Some(name.id.as_str()),
+            Expr::Attribute(attribute) => &attribute.value,
+            Expr::Subscript(subscript) => &subscript.value,
             _ => return None,
         };
     }
 }
 
-/// Whether `scope` (nested scopes aside) binds `name` at a byte in `range`: an
-/// assignment or `with`/`for`/walrus target, a parameter, or an import.
-fn bound_within(
-    facts: &ModuleFacts,
-    scope: Node,
-    name: &str,
-    range: std::ops::Range<usize>,
-    source: &str,
-) -> bool {
+/// The statements of the scope of the node being judged, with where their items start:
+/// its innermost function's body, or every item's statements at module level.
+fn scope_bodies<'c>(checker: &Checker<'c, '_>) -> Vec<(usize, &'c [Stmt])> {
+    match checker.enclosing_function() {
+        Some(function) => vec![(checker.base(), &function.body[..])],
+        None => checker.module_bodies(),
+    }
+}
+
+/// Whether the scope of the node being judged (nested scopes aside) binds `name` at a
+/// byte in `range`: an assignment or `with`/`for`/walrus target, a parameter, an import
+/// or a `global` statement.
+fn bound_within(checker: &Checker, name: &str, range: std::ops::Range<usize>) -> bool {
+    if let Some(function) = checker.enclosing_function() {
+        let parameter_bound = function.parameters.iter().any(|parameter| {
+            parameter.name().as_str() == name
+                && range.contains(&checker.range(parameter.name()).start)
+        });
+        if parameter_bound {
+            return true;
+        }
+    }
     let mut bound = false;
-    facts.walk_scope_in(scope, range.clone(), |node| {
-        bound = bound
-            || (node.python_kind() == Kind::Identifier
-                && range.contains(&node.start_byte())
-                && node_text(node, source) == name
-                && is_binding_occurrence(node));
-    });
+    for (base, body) in scope_bodies(checker) {
+        walk_scope(body, |node| {
+            if bound {
+                return;
+            }
+            let at =
+                |node: &dyn ruff_text_size::Ranged| checker.range_at(base, &node.range()).start;
+            bound = match node {
+                AnyNode::Expression(Expr::Name(target)) => {
+                    target.ctx == ExprContext::Store
+                        && target.id.as_str() == name
+                        && range.contains(&at(target))
+                }
+                AnyNode::Statement(Stmt::Import(import)) => import.names.iter().any(|alias| {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                    local.as_str().split('.').next() == Some(name) && range.contains(&at(alias))
+                }),
+                AnyNode::Statement(Stmt::ImportFrom(import)) => import.names.iter().any(|alias| {
+                    alias.asname.as_ref().unwrap_or(&alias.name).as_str() == name
+                        && range.contains(&at(alias))
+                }),
+                AnyNode::Statement(Stmt::Global(global)) => {
+                    range.contains(&at(global))
+                        && global.names.iter().any(|global| global.as_str() == name)
+                }
+                _ => false,
+            };
+        });
+    }
     bound
 }
 
-fn is_body_of(try_statement: Node, child: Node) -> bool {
-    try_statement
-        .field(Field::Body)
-        .is_some_and(|body| body.id() == child.id())
-}
-
-fn with_items(with_statement: Node) -> Vec<Node> {
-    named_children(with_statement)
-        .into_iter()
-        .filter(|child| child.python_kind() == Kind::WithClause)
-        .flat_map(named_children)
-        .filter(|item| item.python_kind() == Kind::WithItem)
-        .collect()
-}
-
 /// `X.begin()` / `X.begin_nested()` (alone or `as conn`): the block commits or rolls back.
-fn opens_transaction_block(item: Node, source: &str) -> bool {
-    let Some(value) = item.field(Field::Value) else {
-        return false;
-    };
-    let call = if value.python_kind() == Kind::AsPattern {
-        value.named_child(0)
-    } else {
-        Some(value)
-    };
-    let Some(call) = call.filter(|call| call.python_kind() == Kind::Call) else {
-        return false;
-    };
-    let Some(function) = call
-        .field(Field::Function)
-        .filter(|f| f.python_kind() == Kind::Attribute)
-    else {
-        return false;
-    };
-    function
-        .field(Field::Attribute)
-        .is_some_and(|name| matches!(node_text(name, source), "begin" | "begin_nested"))
+fn opens_transaction_block(item: &WithItem) -> bool {
+    let mut value = &item.context_expr;
+    while let Expr::Await(awaited) = value {
+        value = &awaited.value;
+    }
+    matches!(value, Expr::Call(call) if matches!(method_name(call), Some("begin" | "begin_nested")))
 }
 
 /// `with ... as <name>`: the session is closed (and rolled back) when the block exits.
-fn binds_name(item: Node, source: &str, name: &str) -> bool {
-    let Some(value) = item
-        .field(Field::Value)
-        .filter(|value| value.python_kind() == Kind::AsPattern)
-    else {
-        return false;
-    };
-    value
-        .field(Field::Alias)
-        .is_some_and(|alias| same_expression(node_text(alias, source), name))
+fn binds_name(checker: &Checker, item: &WithItem, name: &str) -> bool {
+    item.optional_vars
+        .as_deref()
+        .is_some_and(|alias| same_expression(checker.text(alias), name))
 }
 
-fn clause_calls(
-    try_statement: Node,
-    clause_kind: Kind,
-    source: &str,
-    receiver: &str,
-    method: &str,
-) -> bool {
-    named_children(try_statement)
-        .into_iter()
-        .filter(|clause| clause.python_kind() == clause_kind)
-        .any(|clause| contains_method_call(clause, source, receiver, method))
+/// Whether `body` (nested scopes too) calls `<receiver>.<method>()`.
+fn calls_method(checker: &Checker, body: &[Stmt], receiver: &str, method: &str) -> bool {
+    any_node(body, |node| match node {
+        AnyNode::Expression(Expr::Call(call)) => {
+            method_name(call) == Some(method)
+                && matches!(&*call.func, Expr::Attribute(callee)
+                    if same_expression(checker.text(&*callee.value), receiver))
+        }
+        _ => false,
+    })
+}
+
+/// Two expressions' texts are the same once white space is ignored.
+fn same_expression(left: &str, right: &str) -> bool {
+    left.chars()
+        .filter(|c| !c.is_whitespace())
+        .eq(right.chars().filter(|c| !c.is_whitespace()))
 }
 
 /// The `except` clauses that would catch a failed commit.
-fn catching_handlers<'t>(
-    try_statement: Node<'t>,
-    source: &str,
-    imports: &Imports,
-) -> Vec<Node<'t>> {
-    let mut cursor = try_statement.walk();
-    let handlers: Vec<Node> = try_statement
-        .named_children(&mut cursor)
-        .filter(|clause| clause.python_kind() == Kind::ExceptClause)
-        .filter(|clause| catches_database_error(*clause, source, imports))
-        .collect();
-    handlers
+fn catching_handlers<'c>(
+    checker: &Checker,
+    try_statement: &'c StmtTry,
+) -> Vec<&'c ExceptHandlerExceptHandler> {
+    try_statement
+        .handlers
+        .iter()
+        .map(|ExceptHandler::ExceptHandler(clause)| clause)
+        .filter(|clause| catches_database_error(checker, clause))
+        .collect()
 }
 
-fn catches_database_error(handler: Node, source: &str, imports: &Imports) -> bool {
-    let Some(value) = handler.field(Field::Value) else {
-        return true;
-    }; // bare `except:`
-    let types = if value.python_kind() == Kind::AsPattern {
-        value.named_child(0)
-    } else {
-        Some(value)
-    };
-    let Some(types) = types else { return true };
-    let mut catches = false;
-    walk_tree(types, |node| {
-        if !matches!(node.python_kind(), Kind::Identifier | Kind::Attribute)
-            || node
-                .parent()
-                .is_some_and(|parent| parent.python_kind() == Kind::Attribute)
-        {
-            return;
-        }
-        let Some(name) = dotted_name(node, source) else {
-            return;
+fn catches_database_error(checker: &Checker, handler: &ExceptHandlerExceptHandler) -> bool {
+    if handler.type_.is_none() {
+        return true; // bare `except:`
+    }
+    let imports = checker.imports();
+    caught_types(handler).into_iter().any(|caught| {
+        let Some(name) = dotted_name_of(caught) else {
+            return false;
         };
         let head = name.split('.').next().unwrap_or(&name);
         let resolved = imports
             .resolve(head)
             .map_or(name.clone(), |module| name.replacen(head, module, 1));
         let last = resolved.rsplit('.').next().unwrap_or(&resolved);
-        catches |= DATABASE_ERRORS.contains(&last);
-    });
-    catches
+        DATABASE_ERRORS.contains(&last)
+    })
 }
 
 /// Whether `receiver` is bound, earlier in the same function (or module), to a new
 /// session or connection: `SessionLocal()`, `Session(engine)`, `engine.connect()`, ...
-fn created_in_scope(
-    facts: &ModuleFacts,
-    commit: Node,
-    ancestors: &[Node],
-    receiver: &str,
-    source: &str,
-) -> bool {
-    let Some(scope) = enclosing_scope(ancestors) else {
-        return false;
-    };
+fn created_in_scope(checker: &Checker, before: usize, receiver: &str) -> bool {
     let mut created = false;
-    facts.walk_scope(scope, |node| {
-        if created
-            || node.python_kind() != Kind::Assignment
-            || node.start_byte() >= commit.start_byte()
-        {
-            return;
-        }
-        let (Some(target), Some(value)) = (node.field(Field::Left), node.field(Field::Right))
-        else {
-            return;
-        };
-        created = same_expression(node_text(target, source), receiver)
-            && is_session_or_connection_factory(value, source);
-    });
+    for (base, body) in scope_bodies(checker) {
+        walk_scope(body, |node| {
+            if created {
+                return;
+            }
+            let AnyNode::Statement(statement) = node else {
+                return;
+            };
+            let (targets, value): (&[Expr], &Expr) = match statement {
+                Stmt::Assign(assignment) => (&assignment.targets, &assignment.value),
+                Stmt::AnnAssign(assignment) => match &assignment.value {
+                    Some(value) => (std::slice::from_ref(&*assignment.target), value),
+                    None => return,
+                },
+                _ => return,
+            };
+            created = checker.range_at(base, statement).start < before
+                && targets.iter().any(|target| {
+                    same_expression(
+                        checker
+                            .source
+                            .get(checker.range_at(base, target))
+                            .unwrap_or(""),
+                        receiver,
+                    )
+                })
+                && is_session_or_connection_factory(value);
+        });
+    }
     created
 }
 
-fn is_session_or_connection_factory(value: Node, source: &str) -> bool {
-    let value = if value.python_kind() == Kind::Await {
-        value.named_child(0)
-    } else {
-        Some(value)
-    };
-    let Some(call) = value.filter(|value| value.python_kind() == Kind::Call) else {
+fn is_session_or_connection_factory(value: &Expr) -> bool {
+    let mut value = value;
+    while let Expr::Await(awaited) = value {
+        value = &awaited.value;
+    }
+    let Expr::Call(call) = value else {
         return false;
     };
-    let Some(function) = call.field(Field::Function) else {
-        return false;
-    };
-    let name = match function.python_kind() {
-        Kind::Identifier => node_text(function, source),
-        Kind::Attribute => function
-            .field(Field::Attribute)
-            .map_or("", |name| node_text(name, source)),
+    let name = match &*call.func {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.as_str(),
         // `sessionmaker(bind=engine)()`
-        Kind::Call => return node_text(function, source).contains("sessionmaker"),
+        Expr::Call(maker) => {
+            return dotted_name_of(&maker.func).is_some_and(|name| name.contains("sessionmaker"));
+        }
         _ => return false,
     };
     matches!(name, "connect" | "raw_connection") || name.to_ascii_lowercase().contains("session")
