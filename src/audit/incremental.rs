@@ -26,35 +26,29 @@
 //! audited every time; only the projections are read from them, so typing a constant, a
 //! bare name or a blank line there keeps every definition's findings.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::Hasher;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::LazyLock;
 
-use ruff_python_ast::Stmt;
+use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
-use tree_sitter::Node;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use super::{audit, finish, run_rules, trigger_words_present};
 use crate::config::Settings;
 use crate::language::Language;
 use crate::rules::projections::Projections;
+use crate::rules::python::helpers::called_name;
 use crate::rules::python::module_scope::ModuleDefinition;
 use crate::rules::python::{
-    binding_of, checker, exceptions, fk_without_index, header, import_insertion_point,
-    missing_auth_dependency, module_scope, routes, session_shared_across_requests,
-    walk_local_scope,
+    checker, exceptions, fk_without_index, header, missing_auth_dependency, module_scope, routes,
+    session_shared_across_requests,
 };
 use crate::rules::rule_set::RuleSet;
-use crate::rules::{
-    Context, Coverage, Finding, RuleId, line_end, line_start, newline_of, node_text,
-};
-use crate::semantic::python::Imports;
-use crate::semantic::python::definitions::definition_of;
-use crate::semantic::python::kinds::{BindingKind, CONTAINER_CONSTRUCTORS};
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
+use crate::rules::{Context, Coverage, Finding, RuleId, line_end, newline_of};
+use crate::semantic::python::bound_kinds::ScopeKey;
+use crate::semantic::python::kinds::BindingKind;
 use crate::syntax::{Syntax, SyntaxItem};
 
 /// What the last audit of one document learnt, kept between its versions.
@@ -108,11 +102,9 @@ impl Hasher for KeyBits {
     }
 }
 
-/// What a definition contributes, relative to its start.
-#[derive(Debug)]
+/// What a definition's audit found, relative to its start.
+#[derive(Debug, Default)]
 struct Definition {
-    /// `(offset, local name, target)` of the imports inside it.
-    imports: Vec<(usize, String, String)>,
     findings: Vec<Relocatable>,
 }
 
@@ -123,11 +115,6 @@ struct Relocatable {
     rule: Option<RuleId>,
     finding: Finding,
     absolute_edits: Vec<bool>,
-}
-
-/// The top-level statements that are definitions.
-fn is_definition(node: Node) -> bool {
-    definition_of(node).is_some()
 }
 
 impl AuditCache {
@@ -166,51 +153,34 @@ impl AuditCache {
             };
             return Vec::new();
         }
-        let top_level: Vec<Node> = syntax.top_level();
-        // A definition with a syntax error is neither reused nor cached: error recovery
-        // can parse the same text differently depending on what follows it (an `import`
-        // inside it may come and go), so its text does not determine its findings. Nor is
-        // one that does not open its item (only broken code makes one): rules that read
-        // the text read it item by item, from the item's start.
-        let (definitions, uncacheable): (Vec<Node>, Vec<Node>) = top_level
-            .iter()
-            .copied()
-            .filter(|node| is_definition(*node))
-            .partition(|node| {
-                !node.has_error()
-                    && opens_item(syntax, *node, source)
-                    && parses_cleanly_for_ruff(syntax, *node, source)
-            });
-        let definitions: Vec<(Node, u128)> = definitions
+        // A definition in an item with a syntax error is neither reused nor cached:
+        // error recovery can read the same text differently depending on what follows
+        // it (an `import` inside it may come and go), so its text does not determine its
+        // findings. Nor is one that does not open its item (only broken code makes one):
+        // rules that read the text read it item by item, from the item's start.
+        let (definitions, uncacheable) = top_level_definitions(syntax, source);
+        let definitions: Vec<(Range<usize>, u128)> = definitions
             .into_iter()
-            .map(|node| (node, xxh3_128(source[extent(node, source)].as_bytes())))
+            .map(|range| {
+                let hash = xxh3_128(source[extent(&range, source)].as_bytes());
+                (range, hash)
+            })
             .collect();
 
         let mut coverage = Coverage::default();
-        for (node, hash) in &definitions {
-            if let Some(cached) = self.definitions.get(hash) {
-                let start = node.start_byte();
-                coverage.skipped.push(node.byte_range());
-                coverage
-                    .remembered_imports
-                    .extend(cached.imports.iter().map(|(offset, local, target)| {
-                        (start + offset, local.clone(), target.clone())
-                    }));
+        for (range, hash) in &definitions {
+            if self.definitions.contains_key(hash) {
+                coverage.skipped.push(range.clone());
             }
         }
-        // The projections come from the statements every audit walks and from what is
-        // remembered of the skipped definitions, so they are the same whatever is
-        // skipped: the rules that read one that changed run once, over everything.
+        // The projections are read from every item, whatever is skipped: the rules that
+        // read one that changed run once, over everything.
         let optimistic =
             Context::with_coverage(source, syntax, language, &settings.rules, &coverage)
-                .with_path(path)
-                .with_top_level(top_level.clone());
-        // Where fixes add imports, as either parser reads the header: edits before it
-        // stay where they are when a definition moves.
-        let header_end = import_insertion_point(&top_level, source)
-            .unwrap_or(0)
-            .max(header::insertion_point(&optimistic).unwrap_or(0));
-        let facts = optimistic.python_facts();
+                .with_path(path);
+        // Where fixes add imports: edits before it stay where they are when a
+        // definition moves.
+        let header_end = header::insertion_point(&optimistic).unwrap_or(0);
         // Which names a route's `Depends(...)` may resolve to here and authenticate
         // (`missing-auth-dependency`).
         let authenticating = if checker::module_imports(&optimistic).imports_module("fastapi") {
@@ -232,7 +202,6 @@ impl AuditCache {
                 stale.insert(id);
             }
         }
-        let imports = facts.semantic.imports.ordered().to_vec();
         let mut fresh = run_rules(&optimistic, steady);
         let rerun_everywhere = if coverage.skipped.is_empty() {
             // Nothing skipped (a first audit): the optimistic context covers all.
@@ -241,8 +210,7 @@ impl AuditCache {
         } else if !stale.is_empty() {
             let whole =
                 Context::with_coverage(source, syntax, language, &settings.rules, Coverage::WHOLE)
-                    .with_path(path)
-                    .with_top_level(top_level.clone());
+                    .with_path(path);
             fresh.extend(run_rules(&whole, stale));
             stale
         } else {
@@ -262,13 +230,16 @@ impl AuditCache {
         // Definitions that are never cached are audited whole every time: they count as
         // re-audited by every rule that ran.
         let mut work = AuditWork {
-            definitions: definitions.len() + uncacheable.len(),
-            reaudited: uncacheable.len(),
-            rule_runs: uncacheable.len() * triggered.len(),
+            definitions: definitions.len() + uncacheable,
+            reaudited: uncacheable,
+            rule_runs: uncacheable * triggered.len(),
         };
-        for ((node, hash), fresh) in definitions.iter().zip(fresh_by_definition) {
-            let range = extent(*node, source);
-            let reused = coverage.skips(*node);
+        for ((statement, hash), fresh) in definitions.iter().zip(fresh_by_definition) {
+            let range = extent(statement, source);
+            let reused = coverage
+                .skipped
+                .binary_search_by_key(&statement.start, |skipped| skipped.start)
+                .is_ok();
             // What ran here: every rule, or over a reused definition the rules that read
             // a changed projection. Other findings the run made in a reused definition
             // came from elsewhere and are among the cached ones (see the module docs).
@@ -298,16 +269,7 @@ impl AuditCache {
                         .or_else(|| new_definitions.remove(hash))
                 })
                 .flatten()
-                .unwrap_or_else(|| Definition {
-                    imports: imports
-                        .iter()
-                        .filter(|(at, _, _)| range.contains(at))
-                        .map(|(at, local, target)| {
-                            (at - range.start, local.clone(), target.clone())
-                        })
-                        .collect(),
-                    findings: Vec::new(),
-                });
+                .unwrap_or_default();
             record
                 .findings
                 .retain(|cached| cached.rule.is_some_and(|id| steady.contains(id)));
@@ -407,93 +369,104 @@ fn for_each_item_remembered<'c, T>(
         .filter_map(move |item| remembered.get(&item.hash))
 }
 
-/// Whether only blank lines and comments stand between the start of the item that holds
-/// `node` and `node`.
-fn opens_item(syntax: &Syntax, node: Node, source: &str) -> bool {
-    let item = syntax.item_at(node.start_byte());
-    source
-        .get(item.range.start..node.start_byte())
-        .is_some_and(|before| {
-            before
-                .lines()
-                .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
-        })
-}
-
-/// Whether Ruff's parser reads the definition's item without an error too: the rules on
-/// its tree skip a cached definition by where tree-sitter says it starts, and when one
-/// parser's error recovery ends the definition earlier than the other's (a line indented
-/// less than its block), what lies between would be skipped unread.
-fn parses_cleanly_for_ruff(syntax: &Syntax, node: Node, source: &str) -> bool {
-    syntax
-        .item_at(node.start_byte())
-        .python_ast(source)
-        .is_some_and(|ast| !ast.has_error)
+/// The top-level `def`s and `class`es of every item, as Ruff reads them, in order: the
+/// byte ranges of those whose findings may be cached, and how many others there are
+/// (in an item with a syntax error, or not what opens their item).
+fn top_level_definitions(syntax: &Syntax, source: &str) -> (Vec<Range<usize>>, usize) {
+    let mut cacheable = Vec::new();
+    let mut uncacheable = 0;
+    for item in syntax.items() {
+        let Some(ast) = item.python_ast(source) else {
+            continue;
+        };
+        for (index, statement) in ast.body.iter().enumerate() {
+            if !matches!(statement, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                continue;
+            }
+            let range = statement.range();
+            let range = item.range.start + usize::from(range.start())
+                ..item.range.start + usize::from(range.end());
+            // Only blank lines and comments before it (not a line continuation, which
+            // the text rules read differently).
+            let opens_item = index == 0
+                && source
+                    .get(item.range.start..range.start)
+                    .is_some_and(|before| {
+                        before.split(['\n', '\r']).all(|line| {
+                            line.trim().is_empty() || line.trim_start().starts_with('#')
+                        })
+                    });
+            if ast.has_error || !opens_item {
+                uncacheable += 1;
+                continue;
+            }
+            cacheable.push(range);
+        }
+    }
+    (cacheable, uncacheable)
 }
 
 /// A definition's text as far as its findings can depend on it: through the end of
 /// its last line, where a fix may insert a line after the last statement (a comment or
 /// white space there moves that insertion).
-fn extent(node: Node, source: &str) -> Range<usize> {
-    node.start_byte()..line_end(source, node.end_byte())
+fn extent(definition: &Range<usize>, source: &str) -> Range<usize> {
+    definition.start..line_end(source, definition.end)
 }
 
 /// Index of the definition whose range holds `offset` (definitions are in order).
-fn definition_holding(definitions: &[(Node, u128)], offset: usize) -> Option<usize> {
-    let index = definitions.partition_point(|(node, _)| node.end_byte() <= offset);
+fn definition_holding(definitions: &[(Range<usize>, u128)], offset: usize) -> Option<usize> {
+    let index = definitions.partition_point(|(range, _)| range.end <= offset);
     definitions
         .get(index)
-        .filter(|(node, _)| node.start_byte() <= offset)
+        .filter(|(range, _)| range.start <= offset)
         .map(|_| index)
 }
 
 /// The hash of each projection (`Projections::EACH` order) of the module: everything
-/// outside a definition that findings inside one may depend on. `context` is the
-/// optimistic one: its facts and routers are the ones the steady rules then read, so
-/// they are computed once.
+/// outside a definition that findings inside one may depend on, as the rules read it.
+/// `context` is the optimistic one: what it works out (imports, kinds, routers) the
+/// steady rules then read, so it is computed once. A constant's value, a bare
+/// expression, a half-typed name at module level add nothing, so typing them keeps every
+/// definition's cached findings.
 fn projection_hashes(
     context: &Context,
     authenticating: &[Box<str>],
     header_end: usize,
 ) -> [u128; Projections::EACH.len()] {
-    let (facts, source, top_level) = (context.python_facts(), context.source, context.top_level());
+    let source = context.source;
     let mut hashers: [Xxh3; Projections::EACH.len()] = std::array::from_fn(|_| Xxh3::new());
+    let text_at = |base: usize, node: &dyn Ranged| {
+        let range = node.range();
+        source
+            .get(base + usize::from(range.start())..base + usize::from(range.end()))
+            .unwrap_or("")
+    };
+
     let header = &mut hashers[Projections::HEADER.index()];
     header.update(source.get(..header_end).unwrap_or("").as_bytes());
     header.write_usize(header_end);
+
     let imports = &mut hashers[Projections::IMPORTS.index()];
-    // Both readings while the rules move to Ruff's tree: they can disagree on broken code.
-    let ruff_imports = crate::rules::python::checker::module_imports(context);
-    for reading in [&facts.semantic.imports, ruff_imports] {
-        for (_, local, target) in reading.ordered() {
-            imports.update(local.as_bytes());
-            imports.write_u8(0);
-            imports.update(target.as_bytes());
-            imports.write_u8(0);
-        }
-        imports.write_u8(1);
+    for (_, local, target) in checker::module_imports(context).ordered() {
+        imports.update(local.as_bytes());
+        imports.write_u8(0);
+        imports.update(target.as_bytes());
+        imports.write_u8(0);
     }
-    // Module-level statements: what rules read from them while auditing a definition
-    // (see `module_statement_facts`). Their own findings are recomputed every time.
-    let module_statements: Vec<Node> = top_level
-        .iter()
-        .copied()
-        .filter(|statement| !is_definition(*statement))
-        .collect();
-    module_statement_facts(
-        &module_statements,
-        &context.routers().module_calls,
-        source,
-        &facts.semantic.imports,
-        &mut hashers,
-    );
-    let auth = &mut hashers[Projections::AUTH_CALLABLES.index()];
-    for name in authenticating {
-        auth.update(name.as_bytes());
-        auth.write_u8(0);
+
+    // What module-level names hold (clients, sessions, apps and routers, containers).
+    let kinds = checker::module_kinds(context).kinds_bound_in(ScopeKey::MODULE);
+    for (name, kind) in kinds {
+        let projection = match kind {
+            BindingKind::WebApp | BindingKind::Router => Projections::ROUTERS,
+            BindingKind::Container(_) => Projections::MUTABLE_GLOBALS,
+            _ => Projections::CLIENTS,
+        };
+        let hasher = &mut hashers[projection.index()];
+        hasher.update(name.as_bytes());
+        hasher.write_u8(kind.code());
     }
-    // What the rules on Ruff's tree read of module-level statements, as it reads them
-    // (error recovery differs on broken code): the module's logger, its indexes.
+
     let clients = &mut hashers[Projections::CLIENTS.index()];
     clients.update(
         exceptions::module_logger(context)
@@ -501,68 +474,65 @@ fn projection_hashes(
             .as_bytes(),
     );
     clients.write_u8(0);
-    let indexes = &mut hashers[Projections::INDEXES.index()];
-    for call in fk_without_index::module_level_index_calls(context) {
-        indexes.update(source.get(call).unwrap_or("").as_bytes());
-        indexes.write_u8(0);
-    }
-    // Module-level aliases of dependencies (`CurrentUser = Annotated[..., Depends(...)]`).
-    let auth = &mut hashers[Projections::AUTH_CALLABLES.index()];
-    for assignment in &module_scope::module_scope(context).assignments {
-        let range = assignment.value.range();
-        let value = source
-            .get(
-                assignment.base + usize::from(range.start())
-                    ..assignment.base + usize::from(range.end()),
-            )
-            .unwrap_or("");
-        if value.contains("Depends") || value.contains("Security") {
-            auth.update(assignment.name.as_bytes());
-            auth.write_u8(0);
-            auth.update(value.as_bytes());
-            auth.write_u8(0);
-        }
-    }
-    let routers = &mut hashers[Projections::ROUTERS.index()];
-    for (name, base, call) in routes::routers(context).read_by_routes() {
-        routers.update(name.as_bytes());
-        routers.write_u8(0);
-        let range = call.range();
-        let call = base + usize::from(range.start())..base + usize::from(range.end());
-        routers.update(source.get(call).unwrap_or("").as_bytes());
-        routers.write_u8(0);
-    }
-    let clients = &mut hashers[Projections::CLIENTS.index()];
     for (name, how) in session_shared_across_requests::shared_sessions(context) {
         clients.update(name.as_bytes());
         clients.write_u8(0);
         clients.update(how.as_bytes());
         clients.write_u8(0);
     }
-    // Both readings of the module's names while the rules move to Ruff's tree (their
-    // error recovery differs on broken code), each ended by a separator.
-    let ruff_kinds = crate::rules::python::checker::module_kinds(context)
-        .kinds_bound_in(crate::semantic::python::bound_kinds::ScopeKey::MODULE);
-    for reading in [
-        facts.semantic.kinds_bound_in(context.root().id()),
-        ruff_kinds,
-    ] {
-        for (name, kind) in reading {
-            let projection = match kind {
-                BindingKind::WebApp | BindingKind::Router => Projections::ROUTERS,
-                BindingKind::Container(_) => Projections::MUTABLE_GLOBALS,
-                _ => Projections::CLIENTS,
-            };
-            let hasher = &mut hashers[projection.index()];
-            hasher.update(name.as_bytes());
-            hasher.write_u8(kind.code());
+
+    let module_scope = module_scope::module_scope(context);
+    let auth = &mut hashers[Projections::AUTH_CALLABLES.index()];
+    for name in authenticating {
+        auth.update(name.as_bytes());
+        auth.write_u8(0);
+    }
+    for assignment in &module_scope.assignments {
+        let value = text_at(assignment.base, assignment.value);
+        // Aliases of dependencies (`CurrentUser = Annotated[..., Depends(...)]`).
+        if value.contains("Depends") || value.contains("Security") {
+            let auth = &mut hashers[Projections::AUTH_CALLABLES.index()];
+            auth.update(assignment.name.as_bytes());
+            auth.write_u8(0);
+            auth.update(value.as_bytes());
+            auth.write_u8(0);
         }
-        for hasher in &mut hashers {
-            hasher.write_u8(0xff);
+        // What rules look up by name in the module scope whatever its kind: a
+        // `.pubsub()` of an unknown client, a session.
+        let mut called = assignment.value;
+        while let Expr::Await(awaited) = called {
+            called = &awaited.value;
         }
+        if let Expr::Call(call) = called
+            && called_name(call).is_some_and(|name| SCOPE_LOOKUPS.contains(&name))
+        {
+            let clients = &mut hashers[Projections::CLIENTS.index()];
+            clients.update(assignment.name.as_bytes());
+            clients.write_u8(0);
+            clients.update(text_at(assignment.base, &*call.func).as_bytes());
+            clients.write_u8(0);
+        }
+    }
+
+    let routers = &mut hashers[Projections::ROUTERS.index()];
+    for (name, base, call) in routes::routers(context).read_by_routes() {
+        routers.update(name.as_bytes());
+        routers.write_u8(0);
+        routers.update(text_at(base, call).as_bytes());
+        routers.write_u8(0);
+    }
+
+    let indexes = &mut hashers[Projections::INDEXES.index()];
+    for call in fk_without_index::module_level_index_calls(context) {
+        indexes.update(source.get(call).unwrap_or("").as_bytes());
+        indexes.write_u8(0);
     }
     hashers.map(|hasher| hasher.digest128())
 }
+
+/// Last names of the calls whose results rules look up by name in any module-scope
+/// binding (`http-without-timeout`'s sessions, `pubsub-without-reconnect`).
+const SCOPE_LOOKUPS: &[&str] = &["Session", "session", "pubsub"];
 
 /// The key a rule's cached findings hold under: the hashes of the projections it reads,
 /// and what every rule's findings depend on (the settings, the file's line break).
@@ -631,216 +601,3 @@ impl Relocatable {
 fn shift_back(range: &Range<usize>, by: usize) -> Range<usize> {
     range.start - by..range.end - by
 }
-
-/// Feed the projections' hashers what findings in a definition may read from the
-/// module-level statements: the names they bind to calls a rule classifies (sessions,
-/// engines, factories, loggers, containers, apps and routers, pub/sub objects,
-/// dependency aliases), with the callee (or, for apps, routers and
-/// `Annotated[..., Depends(...)]` aliases, the whole value), and the calls that
-/// configure routers or index tables (`include_router`, `Index(...)`). A constant's
-/// value, a bare expression, a half-typed name, or a function's body lines that error
-/// recovery left at the top level (`row = db.get(...)`) add nothing, so typing them
-/// keeps every definition's cached findings.
-fn module_statement_facts(
-    statements: &[Node],
-    module_calls: &[Node],
-    source: &str,
-    imports: &Imports,
-    hashers: &mut [Xxh3; Projections::EACH.len()],
-) {
-    let bindings: Vec<ModuleBinding> = statements
-        .iter()
-        .flat_map(|statement| module_bindings(*statement, source))
-        .collect();
-    // Names bound to a call a rule classifies: a call of one of them is classified too
-    // (`SessionLocal = sessionmaker(...)`, then `db = SessionLocal()`).
-    let mut classified: HashSet<&str> = HashSet::new();
-    for binding in &bindings {
-        if binding.classified(imports, &classified) {
-            classified.insert(binding.name);
-        }
-    }
-    for binding in &bindings {
-        if !binding.classified(imports, &classified) {
-            continue;
-        }
-        let last = binding.callee.rsplit('.').next().unwrap_or(binding.callee);
-        let projections: &[Projections] = if binding.marks_dependency {
-            &[Projections::AUTH_CALLABLES, Projections::CLIENTS]
-        } else if binding.direct && (binding.container || constructs_container(last)) {
-            &[Projections::MUTABLE_GLOBALS]
-        } else if binding.direct && ROUTER_NAMES.contains(&last) {
-            &[Projections::ROUTERS]
-        } else {
-            &[Projections::CLIENTS]
-        };
-        for projection in projections {
-            let hasher = &mut hashers[projection.index()];
-            hasher.update(binding.name.as_bytes());
-            hasher.write_u8(u8::from(binding.at_column_zero) | (u8::from(binding.direct) << 1));
-            hasher.update(binding.value_kind.as_bytes());
-            hasher.write_u8(0);
-            hasher.update(binding.read.as_bytes());
-            hasher.write_u8(0);
-        }
-    }
-    for &call in module_calls {
-        let callee = call
-            .field(Field::Function)
-            .map_or("", |function| node_text(function, source));
-        let last = callee.rsplit('.').next().unwrap_or(callee);
-        let projection = if INDEX_CALLS.contains(&last) {
-            Projections::INDEXES
-        } else if last == "include_router" || ROUTER_NAMES.contains(&last) {
-            Projections::ROUTERS
-        } else {
-            continue;
-        };
-        let hasher = &mut hashers[projection.index()];
-        hasher.update(node_text(call, source).as_bytes());
-        hasher.write_u8(0);
-    }
-}
-
-/// A plain name bound at module scope, as the context reads it.
-struct ModuleBinding<'s> {
-    name: &'s str,
-    /// In a plain top-level statement (not nested in an `if`, nor in error recovery).
-    direct: bool,
-    /// The statement starts at column 0 (`global-mutable-state` reads only those).
-    at_column_zero: bool,
-    value_kind: &'s str,
-    /// The callee (after `await`), empty when the value is no call.
-    callee: &'s str,
-    /// What rules read of it: the callee, or the whole value for apps, routers and
-    /// dependency aliases, or the container's kind.
-    read: &'s str,
-    marks_dependency: bool,
-    container: bool,
-}
-
-impl ModuleBinding<'_> {
-    /// Whether some rule reads this binding from inside a definition.
-    fn classified(&self, imports: &Imports, classified: &HashSet<&str>) -> bool {
-        if self.marks_dependency {
-            return true;
-        }
-        let last = self.callee.rsplit('.').next().unwrap_or(self.callee);
-        if !self.direct {
-            // Lookups through every module-scope binding: sessions and pub/sub objects.
-            return SCOPE_LOOKUPS.contains(&last);
-        }
-        if self.container {
-            return true;
-        }
-        if self.callee.is_empty() {
-            return false;
-        }
-        let resolved = if self.callee.contains('.') {
-            self.callee
-        } else {
-            imports.resolve(self.callee).unwrap_or(self.callee)
-        };
-        let resolved_last = resolved.rsplit('.').next().unwrap_or(resolved);
-        classified_callee_names().contains(resolved_last)
-            || classified.contains(self.callee)
-            // `sessionmaker(bind=engine)()`: the callee is itself a call.
-            || self.callee.contains('(')
-            || self.callee.ends_with("Session")
-            || self.callee.ends_with("SessionLocal")
-    }
-}
-
-/// The plain names one module-level statement binds (nested scopes left out).
-fn module_bindings<'s>(statement: Node<'s>, source: &'s str) -> Vec<ModuleBinding<'s>> {
-    let at_column_zero = line_start(source, statement.start_byte()) == statement.start_byte();
-    let direct = statement.python_kind() == Kind::ExpressionStatement;
-    let mut bindings = Vec::new();
-    walk_local_scope(statement, |node| {
-        let Some((target, value)) = binding_of(node) else {
-            return;
-        };
-        if target.python_kind() != Kind::Identifier {
-            return;
-        }
-        let called = if value.python_kind() == Kind::Await {
-            value.named_child(0).unwrap_or(value)
-        } else {
-            value
-        };
-        let value_text = node_text(value, source);
-        let marks_dependency = value_text.contains("Depends") || value_text.contains("Security");
-        let callee = (called.python_kind() == Kind::Call)
-            .then(|| called.field(Field::Function))
-            .flatten()
-            .map_or("", |function| node_text(function, source));
-        let last = callee.rsplit('.').next().unwrap_or(callee);
-        let container = matches!(
-            called.python_kind(),
-            Kind::List
-                | Kind::ListComprehension
-                | Kind::Dictionary
-                | Kind::DictionaryComprehension
-                | Kind::Set
-                | Kind::SetComprehension
-        );
-        let read = if marks_dependency || ROUTER_NAMES.contains(&last) {
-            value_text
-        } else if container {
-            called.kind_name()
-        } else {
-            callee
-        };
-        bindings.push(ModuleBinding {
-            name: node_text(target, source),
-            direct,
-            at_column_zero,
-            value_kind: value.kind_name(),
-            callee,
-            read,
-            marks_dependency,
-            container,
-        });
-    });
-    bindings
-}
-
-/// The last names of the callees the rules classify a module-level binding by: taken
-/// from the rules' own tables, so a new entry there is read here too.
-fn classified_callee_names() -> &'static HashSet<&'static str> {
-    static NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-        let qualified = session_shared_across_requests::OPENERS
-            .iter()
-            .chain(session_shared_across_requests::FACTORY_MAKERS)
-            .chain(session_shared_across_requests::ENGINE_MAKERS)
-            .chain(CONTAINER_CONSTRUCTORS.iter().map(|(name, _)| name))
-            .chain(exceptions::LOGGER_FACTORIES);
-        qualified
-            .map(|name| name.rsplit('.').next().unwrap_or(name))
-            .chain(SCOPE_LOOKUPS.iter().copied())
-            .chain(ROUTER_NAMES.iter().copied())
-            .chain(["connect"])
-            .collect()
-    });
-    &NAMES
-}
-
-/// Whether a callee's last name is one of the container constructors
-/// (`defaultdict`, `OrderedDict`).
-fn constructs_container(last: &str) -> bool {
-    CONTAINER_CONSTRUCTORS
-        .iter()
-        .any(|(name, _)| name.rsplit('.').next() == Some(last))
-}
-
-/// Last names of the calls whose results rules look up by name in any module-scope
-/// binding (`http-without-timeout`'s sessions, `pubsub-without-reconnect`).
-const SCOPE_LOOKUPS: &[&str] = &["Session", "session", "pubsub"];
-
-/// Last names of the constructors of apps and routers, whose arguments (prefix,
-/// dependencies) routes elsewhere read.
-const ROUTER_NAMES: &[&str] = &["FastAPI", "APIRouter", "Starlette", "Flask", "Blueprint"];
-
-/// Module-level calls that declare indexes and constraints apart from their model
-/// (`fk-without-index` reads them).
-const INDEX_CALLS: &[&str] = &["Index", "UniqueConstraint", "PrimaryKeyConstraint"];

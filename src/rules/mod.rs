@@ -332,47 +332,30 @@ pub struct Context<'a> {
     pub path: Option<&'a std::path::Path>,
     /// Which top-level statements this audit looks at (all, unless it is incremental).
     pub coverage: &'a Coverage,
-    /// The root's children, listed once per audit (see `top_level`).
-    top_level: std::cell::OnceCell<Vec<Node<'a>>>,
-    /// Module-wide Python facts (imports, Redis clients), computed once per audit by
-    /// the first rule that asks, shared by the rest.
-    python_facts: std::cell::OnceCell<python::ModuleFacts<'a>>,
-    /// The same facts on Ruff's tree (`python::checker`), shared by the editor's
-    /// projections and the rules that read that tree.
+    /// A Python module's facts on Ruff's tree, each worked out once per audit by the
+    /// first that asks (`python::checker`, `module_scope`, `routes`), shared by the
+    /// rules and the editor's projections.
     pub(crate) ruff_imports: std::cell::OnceCell<crate::semantic::python::Imports>,
     pub(crate) ruff_kinds: std::cell::OnceCell<crate::semantic::python::bound_kinds::BoundKinds>,
     pub(crate) ruff_module_scope: std::cell::OnceCell<python::module_scope::ModuleScope<'a>>,
     pub(crate) ruff_routers: std::cell::OnceCell<python::routes::Routers<'a>>,
     /// What rules work out once per audit and read at every node (`Context::memo`).
     memos: std::cell::RefCell<Vec<std::rc::Rc<dyn std::any::Any>>>,
-    /// The module's apps and routers, and its top-level definitions by name: read by
-    /// several rules, built once per audit by the first that asks.
-    routers: std::cell::OnceCell<python::web::Routers<'a>>,
-    definitions: std::cell::OnceCell<crate::semantic::python::ModuleDefinitions<'a>>,
 }
 
 /// The top-level statements an incremental audit skips because it already knows their
-/// findings, and what it remembers of them that the rest of the module depends on
-/// (their imports). Rules see no calls inside a skipped statement.
+/// findings. Rules judge no node inside a skipped statement; what the module says
+/// elsewhere (imports, bindings) is read from every item whatever is skipped.
 #[derive(Debug, Default)]
 pub struct Coverage {
     /// Byte ranges of skipped top-level statements, in source order.
     pub skipped: Vec<Range<usize>>,
-    /// `(position, local name, target)` of the imports inside skipped statements.
-    pub remembered_imports: Vec<(usize, String, String)>,
 }
 
 impl Coverage {
     pub const WHOLE: &'static Coverage = &Coverage {
         skipped: Vec::new(),
-        remembered_imports: Vec::new(),
     };
-
-    pub fn skips(&self, node: Node) -> bool {
-        self.skipped
-            .binary_search_by_key(&node.start_byte(), |range| range.start)
-            .is_ok()
-    }
 }
 
 impl<'a> Context<'a> {
@@ -399,21 +382,12 @@ impl<'a> Context<'a> {
             settings,
             path: None,
             coverage,
-            top_level: std::cell::OnceCell::new(),
-            python_facts: std::cell::OnceCell::new(),
             ruff_imports: std::cell::OnceCell::new(),
             ruff_kinds: std::cell::OnceCell::new(),
             ruff_module_scope: std::cell::OnceCell::new(),
             ruff_routers: std::cell::OnceCell::new(),
             memos: std::cell::RefCell::default(),
-            routers: std::cell::OnceCell::new(),
-            definitions: std::cell::OnceCell::new(),
         }
-    }
-
-    /// The top-level nodes of every item in order (statements and comments of a module).
-    pub fn top_level(&self) -> &[Node<'a>] {
-        self.top_level.get_or_init(|| self.syntax.top_level())
     }
 
     /// The node that stands for the whole source (see `Syntax::root`).
@@ -458,16 +432,6 @@ impl<'a> Context<'a> {
         self
     }
 
-    /// Hand over the top-level nodes when the caller already listed them.
-    pub fn with_top_level(self, top_level: Vec<Node<'a>>) -> Self {
-        let _ = self.top_level.set(top_level);
-        self
-    }
-
-    pub fn text(&self, node: Node) -> &'a str {
-        node_text(node, self.source)
-    }
-
     /// A value of type `T` worked out once per audit: the first call computes it, later
     /// ones (from any node of any item) share it. Each rule keys its memo by a type of
     /// its own.
@@ -483,31 +447,6 @@ impl<'a> Context<'a> {
         let computed = std::rc::Rc::new(compute());
         self.memos.borrow_mut().push(computed.clone());
         computed
-    }
-
-    /// The module's apps and routers (whatever the coverage: they are module-level).
-    pub fn routers(&self) -> &python::web::Routers<'a> {
-        self.routers.get_or_init(|| {
-            python::web::Routers::collect(self.python_facts(), self.top_level(), self.source)
-        })
-    }
-
-    /// The module's top-level functions and classes by name.
-    pub fn module_definitions(&self) -> &crate::semantic::python::ModuleDefinitions<'a> {
-        self.definitions.get_or_init(|| {
-            crate::semantic::python::ModuleDefinitions::collect(self.top_level(), self.source)
-        })
-    }
-
-    pub fn python_facts(&self) -> &python::ModuleFacts<'a> {
-        self.python_facts.get_or_init(|| {
-            python::ModuleFacts::collect_partial(
-                self.syntax.root(),
-                self.top_level(),
-                self.source,
-                self.coverage,
-            )
-        })
     }
 }
 

@@ -17,7 +17,6 @@ pub mod dockerfile;
 pub mod front_end;
 pub mod python;
 pub mod python_ast;
-pub mod python_fields;
 pub mod python_items;
 pub mod python_statements;
 

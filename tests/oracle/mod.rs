@@ -154,6 +154,9 @@ impl Session {
     }
 
     fn check(&mut self, label: &str) {
+        if std::env::var("ORACLE_DEBUG").is_ok() {
+            eprintln!("=== {label}\n{:?}", self.reference);
+        }
         let (language, settings, reference) = (self.language, &self.settings, &self.reference);
         assert_eq!(&self.document.text(), reference, "{label}: text diverged");
         let fresh = Document::new(reference, 0, language);

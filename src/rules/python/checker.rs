@@ -3,9 +3,9 @@
 //! the traversal hands every node of a kind to the rules that asked for it (Ruff's
 //! `checkers/ast/analyze` works the same way). No rule walks the module on its own.
 //!
-//! Rules move here from the tree-sitter `ModuleFacts` one at a time (issue 13); both
-//! kinds run side by side in the meantime, under the same prefilters, coverage and
-//! cache keys.
+//! Module-wide readings are worked out once per audit and kept on the `Context`
+//! (imports, bound kinds; `module_scope`, `routes`), from each item's summary where one
+//! is enough, so a keystroke reads the summaries of unchanged items, not their trees.
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -60,7 +60,7 @@ use ruff_python_ast::{
 use super::checker::{Checker, Hooks, Parent};
 use super::exceptions::{caught_types, header_range};
 use super::helpers::{AnyNode, any_node, method_name, standalone_statement, walk_scope};
-use super::indent_unit;
+use super::{indent_unit, same_expression};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{
@@ -388,13 +388,6 @@ fn calls_method(checker: &Checker, body: &[Stmt], receiver: &str, method: &str) 
         }
         _ => false,
     })
-}
-
-/// Two expressions' texts are the same once white space is ignored.
-fn same_expression(left: &str, right: &str) -> bool {
-    left.chars()
-        .filter(|c| !c.is_whitespace())
-        .eq(right.chars().filter(|c| !c.is_whitespace()))
 }
 
 /// The `except` clauses that would catch a failed commit.

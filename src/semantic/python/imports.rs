@@ -4,10 +4,6 @@
 use std::collections::HashMap;
 
 use ruff_python_ast::{Expr, Stmt};
-use tree_sitter::Node;
-
-use crate::rules::node_text;
-use crate::syntax::python_fields::{Field, Kind, PythonNode};
 
 /// Local names bound by imports, mapped to what they stand for:
 /// `import requests as rq` gives `rq -> requests`, `from time import sleep` gives
@@ -16,46 +12,6 @@ use crate::syntax::python_fields::{Field, Kind, PythonNode};
 pub struct Imports {
     bindings: HashMap<String, String>,
     ordered: Vec<(usize, String, String)>,
-}
-
-/// `(local name, target)` of each name one import statement binds.
-pub fn import_bindings(node: Node, source: &str) -> Vec<(String, String)> {
-    let mut bindings = Vec::new();
-    match node.python_kind() {
-        Kind::ImportStatement => {
-            let mut cursor = node.walk();
-            for name in node.children_by_field_name("name", &mut cursor) {
-                if let Some((module, alias)) = aliased(name) {
-                    bindings.push((
-                        node_text(alias, source).to_string(),
-                        node_text(module, source).to_string(),
-                    ));
-                } else {
-                    let dotted = node_text(name, source);
-                    let first = dotted.split('.').next().unwrap_or(dotted);
-                    bindings.push((first.to_string(), first.to_string()));
-                }
-            }
-        }
-        Kind::ImportFromStatement => {
-            let Some(module) = node.field(Field::ModuleName) else {
-                return bindings;
-            };
-            let module = node_text(module, source);
-            let mut cursor = node.walk();
-            for name in node.children_by_field_name("name", &mut cursor) {
-                let (imported, local) = match aliased(name) {
-                    Some((imported, alias)) => {
-                        (node_text(imported, source), node_text(alias, source))
-                    }
-                    None => (node_text(name, source), node_text(name, source)),
-                };
-                bindings.push((local.to_string(), format!("{module}.{imported}")));
-            }
-        }
-        _ => {}
-    }
-    bindings
 }
 
 impl Imports {
@@ -101,46 +57,7 @@ impl Imports {
     }
 }
 
-/// `(name, alias)` of an `x as y` import.
-fn aliased(name: Node) -> Option<(Node, Node)> {
-    if name.python_kind() != Kind::AliasedImport {
-        return None;
-    }
-    Some((name.field(Field::Name)?, name.field(Field::Alias)?))
-}
-
-/// `a.b.c` for a chain of identifiers and attributes; `None` for anything else.
-/// Iterative: a chain thousands of attributes long must not overflow the stack.
-pub fn dotted_name(node: Node, source: &str) -> Option<String> {
-    let mut parts = Vec::new();
-    let mut current = node;
-    while current.python_kind() == Kind::Attribute {
-        parts.push(node_text(current.field(Field::Attribute)?, source));
-        current = current.field(Field::Object)?;
-    }
-    if current.python_kind() != Kind::Identifier {
-        return None;
-    }
-    parts.push(node_text(current, source));
-    parts.reverse();
-    Some(parts.join("."))
-}
-
-/// The fully qualified name of a dotted expression, with its first part resolved
-/// through imports (`rq.get` -> `requests.get`). A dotted name whose first part is not
-/// imported is a local value, not a module: `None`. A bare unimported name stays as
-/// written (builtins such as `open`).
-pub fn qualified_name(node: Node, source: &str, imports: &Imports) -> Option<String> {
-    let dotted = dotted_name(node, source)?;
-    let Some((head, rest)) = dotted.split_once('.') else {
-        return Some(imports.resolve(&dotted).unwrap_or(&dotted).to_string());
-    };
-    let resolved = imports.resolve(head)?;
-    Some(format!("{resolved}.{rest}"))
-}
-
-/// `import_bindings` of a statement of Ruff's tree (`python_ast`): `(local, target)`
-/// of each name it binds, the same pairs as the tree-sitter reading gives.
+/// `(local name, target)` of each name one import statement binds.
 pub fn import_bindings_of(statement: &Stmt) -> Vec<(String, String)> {
     match statement {
         Stmt::Import(import) => import

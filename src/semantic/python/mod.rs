@@ -1,22 +1,14 @@
 //! The Python semantic model that the rules query instead of walking a module again:
-//! what names are imported as, the values and kinds each scope binds to names, and the
-//! module's top-level definitions by name.
+//! what names are imported as, and the kinds of object each scope binds to names.
 
-pub mod bindings;
 pub mod bound_kinds;
-pub mod definitions;
 pub mod imports;
 pub mod kinds;
-pub mod model;
 
-pub use bindings::ScopedBindings;
-pub use definitions::ModuleDefinitions;
 pub use imports::Imports;
 pub use kinds::BindingKind;
-pub use model::{Scopes, SemanticModel};
 
-/// Modules both readings of the model are tested on (`model` on tree-sitter's tree,
-/// `bound_kinds` on Ruff's), so the two say the same of them.
+/// Modules the model's tests read.
 #[cfg(test)]
 mod test_modules {
     /// Settings objects made from a class, a constructor and an import.
