@@ -40,7 +40,7 @@ impl Language {
         }
     }
 
-    pub fn grammar(self) -> tree_sitter::Language {
+    pub fn grammar(self) -> Option<tree_sitter::Language> {
         self.front_end().grammar()
     }
 

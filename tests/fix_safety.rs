@@ -50,33 +50,65 @@ fn fixtures() -> Vec<(PathBuf, Language)> {
 }
 
 fn parses_cleanly(language: Language, source: &str) -> bool {
-    parse_text(language, source).is_some_and(|syntax| !syntax.has_error())
+    parse_text(language, source).is_some_and(|syntax| !syntax.has_error(source))
 }
 
-/// Byte ranges of the top-level statements (Python).
-fn top_level_ranges(source: &str) -> Vec<std::ops::Range<usize>> {
+/// The top-level statements of a Python text as Ruff reads them: byte ranges and
+/// whether each is an import.
+fn top_level_statements(source: &str) -> Vec<(std::ops::Range<usize>, bool)> {
+    use ruff_python_ast::Stmt;
+    use ruff_text_size::Ranged;
     let syntax = parse_text(Language::Python, source).expect("parses");
-    syntax
-        .top_level()
-        .iter()
-        .map(|node| node.byte_range())
-        .collect()
+    let mut statements = Vec::new();
+    for item in syntax.items() {
+        let Some(ast) = item.python_ast(source) else {
+            continue;
+        };
+        for statement in &ast.body {
+            let range = statement.range();
+            statements.push((
+                item.range.start + usize::from(range.start())
+                    ..item.range.start + usize::from(range.end()),
+                matches!(statement, Stmt::Import(_) | Stmt::ImportFrom(_)),
+            ));
+        }
+    }
+    statements
+}
+
+/// Byte ranges of the top-level statements (Python) through the end of their last
+/// line (a trailing comment belongs to the statement it ends), and of the comments
+/// between them.
+fn top_level_ranges(source: &str) -> Vec<std::ops::Range<usize>> {
+    let line_end = |at: usize| {
+        source[at..]
+            .find(['\r', '\n'])
+            .map_or(source.len(), |offset| at + offset)
+    };
+    let mut ranges: Vec<std::ops::Range<usize>> = top_level_statements(source)
+        .into_iter()
+        .map(|(range, _)| range.start..line_end(range.end))
+        .collect();
+    let comments = Language::Python
+        .front_end()
+        .comment_ranges(source, 0..source.len());
+    for comment in comments {
+        if !ranges
+            .iter()
+            .any(|range| range.start <= comment.start && comment.end <= range.end)
+        {
+            ranges.push(comment);
+        }
+    }
+    ranges.sort_by_key(|range| range.start);
+    ranges
 }
 
 fn is_import_only(text: &str) -> bool {
-    let Some(syntax) = parse_text(Language::Python, text) else {
-        return false;
-    };
-    let statements: Vec<_> = syntax
-        .top_level()
-        .into_iter()
-        .filter(|node| node.is_named())
-        .collect();
-    !syntax.has_error()
+    let statements = top_level_statements(text);
+    parses_cleanly(Language::Python, text)
         && !statements.is_empty()
-        && statements
-            .iter()
-            .all(|node| matches!(node.kind(), "import_statement" | "import_from_statement"))
+        && statements.iter().all(|(_, import)| *import)
 }
 
 /// A safe fix changes nothing outside the statement that holds its finding, except for

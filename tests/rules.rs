@@ -47,7 +47,7 @@ fn render(source: &str, findings: &[Finding]) -> String {
 }
 
 fn parses_cleanly(language: Language, source: &str) -> bool {
-    parse_text(language, source).is_some_and(|syntax| !syntax.has_error())
+    parse_text(language, source).is_some_and(|syntax| !syntax.has_error(source))
 }
 
 fn check_fixture(language: Language, relative: &str) {

@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     // The prefilters must be exact on code that parses. Where the parser recovered from
     // errors in arbitrary bytes it may skip any junk between tokens, and they only try
     // (`edit_sequences` holds them to it on the broken code people type).
-    if !syntax.has_error() {
+    if !syntax.has_error(&source) {
         assert_eq!(
             findings,
             audit_without_prefilter(language, &source, &syntax, &settings, None),

@@ -1,26 +1,20 @@
 //! Texts the grammars' C scanners cannot take safely. A scanner's state is saved into
-//! a 1,024-byte buffer between tokens, and two of our grammars write past its end on
-//! deep indentation before they stop: the runtime then aborts the whole process (or,
-//! with assertions off, memory is overwritten). Both bugs are reported upstream and
-//! unreleased fixes exist:
+//! a 1,024-byte buffer between tokens, and tree-sitter-yaml 0.7.2 (#47, #48) writes
+//! past its end on deep block nesting (4 bytes per level after 10, so about 253
+//! levels) before it stops: the runtime then aborts the whole process (or, with
+//! assertions off, memory is overwritten). The bug is reported upstream and an
+//! unreleased fix exists. (tree-sitter-python 0.25 had the same bug, #350; Python is
+//! now read by Ruff's parser, which keeps its indentation on the heap.)
 //!
-//! - tree-sitter-python 0.25 (#350): 2 bytes per indentation level after up to 257
-//!   bytes of open-string state, so about 383 levels;
-//! - tree-sitter-yaml 0.7.2 (#47, #48): 4 bytes per level of block nesting after 10,
-//!   so about 253 levels.
-//!
-//! Until fixed releases exist, a text whose indentation could get that deep is not
-//! parsed at all (so not audited), and the caller says why. Every level of nesting
-//! needs at least one more column of indentation (YAML: a sequence may sit at its
+//! Until a fixed release exists, a compose file whose indentation could get that deep
+//! is not parsed at all (so not audited), and the caller says why. Every level of
+//! nesting needs at least one more column of indentation (a sequence may sit at its
 //! key's column, so two levels per column; its `- ` and `? ` indicators indent too),
-//! so the deepest line's leading columns bound the depth. Real code stays far below
-//! the limits; a line is only measured up to its first other character.
+//! so the deepest line's leading columns bound the depth. Real files stay far below the
+//! limit; a line is only measured up to its first other character.
 
 use crate::language::Language;
 
-/// Leading columns a Python line may have: 380 levels at one column each stay below
-/// the overflow even with 255 open strings.
-const PYTHON_MAX_COLUMNS: usize = 380;
 /// Leading columns (indicators included) a YAML line may have: 2 levels per column.
 const YAML_MAX_COLUMNS: usize = 120;
 
@@ -49,10 +43,10 @@ pub fn check<'a>(
     language: Language,
     chunks: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<(), TooDeep> {
-    let (limit, yaml) = match language {
-        Language::Python => (PYTHON_MAX_COLUMNS, false),
-        Language::Compose => (YAML_MAX_COLUMNS, true),
-        Language::Dockerfile => return Ok(()), // its scanner checks its buffer
+    let limit = match language {
+        Language::Compose => YAML_MAX_COLUMNS,
+        // Dockerfile's scanner checks its buffer; Ruff's parser has no fixed one.
+        Language::Dockerfile | Language::Python => return Ok(()),
     };
     let mut line = 0;
     let mut columns = 0;
@@ -79,12 +73,11 @@ pub fn check<'a>(
             match chunk[at] {
                 b' ' => columns += 1,
                 b'\t' => columns = (columns / 8 + 1) * 8,
-                b'\x0c' if !yaml => columns = 0, // Python: a form feed resets the column
-                b'-' | b'?' | b':' if yaml => columns += 1,
+                b'-' | b'?' | b':' => columns += 1,
                 b'\r' => {}
                 b'\n' => {
-                    // A blank Python line indents nothing; YAML indicators alone may.
-                    if yaml && columns > limit {
+                    // Indicators alone on a line indent what follows.
+                    if columns > limit {
                         return Err(too_deep(line, columns));
                     }
                     (line, columns) = (line + 1, 0);
@@ -99,7 +92,7 @@ pub fn check<'a>(
             at += 1;
         }
     }
-    if measuring && yaml && columns > limit {
+    if measuring && columns > limit {
         return Err(too_deep(line, columns));
     }
     Ok(())
@@ -114,27 +107,9 @@ mod tests {
     }
 
     #[test]
-    fn python_indentation_up_to_the_limit_is_taken() {
-        let at_limit = nested(380, |level| format!("{}if x:\n", " ".repeat(level + 1)));
-        assert_eq!(check(Language::Python, [at_limit.as_bytes()]), Ok(()));
-        let over = nested(382, |level| format!("{}if x:\n", " ".repeat(level)));
-        assert_eq!(
-            check(Language::Python, [over.as_bytes()]),
-            Err(TooDeep {
-                line: 381,
-                columns: 381,
-                limit: 380
-            })
-        );
-        // Tabs count to the next multiple of 8, as Python's tokenizer counts them.
-        let tabs = format!("{}x = 1\n", "\t".repeat(48));
-        assert_eq!(
-            check(Language::Python, [tabs.as_bytes()]).map_err(|e| e.columns),
-            Err(384)
-        );
-        // Whitespace-only lines and whitespace after code do not count.
-        let blank = format!("x = 1{}\n{}\ny = 2\n", " ".repeat(900), " ".repeat(900));
-        assert_eq!(check(Language::Python, [blank.as_bytes()]), Ok(()));
+    fn python_has_no_limit() {
+        let deep = nested(600, |level| format!("{}if x:\n", " ".repeat(level)));
+        assert_eq!(check(Language::Python, [deep.as_bytes()]), Ok(()));
     }
 
     #[test]

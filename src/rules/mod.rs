@@ -7,7 +7,6 @@
 //! given; they never touch LSP types, files or configuration beyond `Context` (whose
 //! `settings` are the resolved `RuleSettings`).
 
-pub mod ancestry;
 pub mod docker;
 pub mod postgres;
 pub mod prefilter;
@@ -390,8 +389,8 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The node that stands for the whole source (see `Syntax::root`).
-    pub fn root(&self) -> Node<'a> {
+    /// The root of a tree-sitter tree that holds the whole source (see `Syntax::root`).
+    pub fn root(&self) -> Option<Node<'a>> {
         self.syntax.root()
     }
 

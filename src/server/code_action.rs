@@ -11,7 +11,6 @@ use super::sync::current_findings;
 use super::{OpenDocument, Snapshot};
 use crate::document::position::{Encoding, offset_of, range_of};
 use crate::fix::{fix_all, minimal_edit};
-use crate::rules::ancestry::Ancestry;
 use crate::rules::{Applicability, Finding};
 use crate::suppression::ignore_edit;
 
@@ -160,20 +159,65 @@ fn line_ends_inside_multiline_token(
         return false;
     };
     let end = crate::rules::line_end(text, byte);
+    let item = syntax.item_at(end.saturating_sub(1));
+    // Spans past the line's end, onto another line.
+    let continues = |range: std::ops::Range<usize>| {
+        range.start < end
+            && range.end > end
+            && text
+                .get(range)
+                .is_some_and(|token| token.contains(['\n', '\r']))
+    };
+    let Some(tree) = &item.tree else {
+        return python_token_continues(text, item, continues);
+    };
     // Only the node at the line's end and the nodes around it can span past it: look at
     // that chain, not the whole tree.
-    let root = syntax.item_at(end.saturating_sub(1)).tree.root_node();
-    let Some(at_end) = root.descendant_for_byte_range(end.saturating_sub(1), end) else {
+    let Some(mut node) = tree
+        .root_node()
+        .descendant_for_byte_range(end.saturating_sub(1), end)
+    else {
         return false;
     };
-    let mut chain = Ancestry::new(root).ancestors(at_end);
-    chain.push(at_end);
-    chain.iter().any(|node| {
+    loop {
         let is_token = node.kind().contains("string") || node.kind().contains("scalar");
-        is_token
-            && node.start_byte() < end
-            && node.end_byte() > end
-            && node.start_position().row != node.end_position().row
+        if is_token && continues(node.byte_range()) {
+            return true;
+        }
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        node = parent;
+    }
+}
+
+/// Whether a Python string of the item (a part of an implicit concatenation, or an
+/// f-string or t-string whole, whose replacement fields may span lines) satisfies
+/// `continues`.
+fn python_token_continues(
+    text: &str,
+    item: &crate::syntax::SyntaxItem,
+    continues: impl Fn(std::ops::Range<usize>) -> bool,
+) -> bool {
+    use ruff_python_ast::Expr;
+    use ruff_text_size::Ranged;
+    let Some(ast) = item.python_ast(text) else {
+        return false;
+    };
+    let base = item.range.start;
+    let at = |range: ruff_text_size::TextRange| {
+        base + usize::from(range.start())..base + usize::from(range.end())
+    };
+    crate::rules::python::helpers::any_node(&ast.body, |node| match node {
+        crate::rules::python::helpers::AnyNode::Expression(expression) => match expression {
+            Expr::StringLiteral(string) => {
+                string.value.iter().any(|part| continues(at(part.range())))
+            }
+            Expr::BytesLiteral(bytes) => bytes.value.iter().any(|part| continues(at(part.range()))),
+            Expr::FString(_) | Expr::TString(_) => continues(at(expression.range())),
+            _ => false,
+        },
+        crate::rules::python::helpers::AnyNode::Statement(_) => false,
     })
 }
 

@@ -30,7 +30,7 @@ impl FrontEnd for Compose {
         Items::Whole
     }
 
-    fn grammar(&self) -> tree_sitter::Language {
-        tree_sitter_yaml::LANGUAGE.into()
+    fn grammar(&self) -> Option<tree_sitter::Language> {
+        Some(tree_sitter_yaml::LANGUAGE.into())
     }
 }

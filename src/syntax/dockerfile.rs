@@ -33,7 +33,7 @@ impl FrontEnd for Dockerfile {
         Items::Whole
     }
 
-    fn grammar(&self) -> tree_sitter::Language {
-        tree_sitter_containerfile::LANGUAGE.into()
+    fn grammar(&self) -> Option<tree_sitter::Language> {
+        Some(tree_sitter_containerfile::LANGUAGE.into())
     }
 }

@@ -20,8 +20,9 @@ pub trait FrontEnd: Sync {
     /// How the text splits into items, each parsed alone.
     fn items(&self) -> Items;
 
-    /// The tree-sitter grammar that parses an item.
-    fn grammar(&self) -> tree_sitter::Language;
+    /// The tree-sitter grammar that parses an item; `None` for a language whose items
+    /// its own parser reads, lazily (Python: Ruff's, `syntax::python_ast`).
+    fn grammar(&self) -> Option<tree_sitter::Language>;
 
     /// The comments of `text[range]` (an item, or several), read from the text alone:
     /// what rules that need no tree read. This default finds whole-line comments only;

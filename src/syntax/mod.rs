@@ -1,14 +1,14 @@
-//! A source's syntax: its text split into items, each with its own tree-sitter tree,
-//! and the parsing that keeps them (thread-local parsers per language). Each language's
-//! front end (`front_end`; `python`, `dockerfile`, `compose`) says how its text splits
-//! into items and which grammar parses them.
+//! A source's syntax: its text split into items, each parsed on its own, and the
+//! parsing that keeps them (thread-local tree-sitter parsers per language). Each
+//! language's front end (`front_end`; `python`, `dockerfile`, `compose`) says how its
+//! text splits into items and what parses them.
 //!
-//! A Python module's items are its top-level statements (`python_items`); each is
-//! parsed alone, over the whole text with tree-sitter's included ranges, so its nodes
-//! carry the module's byte offsets and rows. A re-parse after an edit keeps the tree of
-//! every item whose text is unchanged (shifted to where it now stands) and parses only
-//! the items the edit touched. Dockerfiles and compose files are one item, re-parsed by
-//! tree-sitter's own incremental parse.
+//! A Python module's items are its top-level statements (`python_items`), found from
+//! the text alone; Ruff's parser reads each alone, the first time a rule asks
+//! (`python_ast`), with offsets from the item's start. A re-parse after an edit keeps
+//! every item whose text is unchanged (its tree moves with it) and re-splits only the
+//! text the edit touched. Dockerfiles and compose files are one item with a
+//! tree-sitter tree, re-parsed by tree-sitter's own incremental parse.
 //!
 //! Owns parsing; knows nothing of rules, documents or LSP.
 
@@ -53,7 +53,8 @@ pub struct SyntaxItem {
     pub line: usize,
     /// xxh3 of the item's text.
     pub hash: u128,
-    pub tree: Tree,
+    /// The tree-sitter tree of a language parsed by tree-sitter (not Python's).
+    pub tree: Option<Tree>,
     /// A Python item's statements as Ruff parses them (`python_ast`), parsed the first
     /// time a rule asks; shared by every later item with the same text (its offsets are
     /// from the item's start, so it moves with the item).
@@ -111,8 +112,10 @@ impl Syntax {
     ) -> Option<Syntax> {
         let old = old.filter(|old| old.language == language);
         let Items::Statements(scan) = language.front_end().items() else {
-            let old_tree = old.and_then(|old| old.items.first()).map(|item| &item.tree);
-            let tree = parse_range(language, text, None, old_tree)?;
+            let old_tree = old
+                .and_then(|old| old.items.first())
+                .and_then(|item| item.tree.as_ref());
+            let tree = Some(parse_range(language, text, None, old_tree)?);
             let item = SyntaxItem {
                 range: 0..text.len(),
                 line: 0,
@@ -209,10 +212,11 @@ impl Syntax {
                 let range = byte..item.range.end.checked_add_signed(changed.delta)?;
                 // Error recovery depends on where the text stands (see `reusable_trees`).
                 let moved = byte != item.range.start || line != item.line;
-                let tree = if moved && item.tree.root_node().has_error() {
-                    parse_range(language, text, Some((&range, line)), None)?
-                } else {
-                    shifted(item, byte, line)
+                let tree = match &item.tree {
+                    Some(tree) if moved && tree.root_node().has_error() => {
+                        Some(parse_range(language, text, Some((&range, line)), None)?)
+                    }
+                    _ => shifted(item, byte, line),
                 };
                 items.push(SyntaxItem {
                     range,
@@ -234,7 +238,9 @@ impl Syntax {
     pub fn edit(&mut self, edit: &InputEdit) {
         if let Items::Whole = self.language.front_end().items() {
             for item in Arc::make_mut(&mut self.items) {
-                item.tree.edit(edit);
+                if let Some(tree) = item.tree.as_mut() {
+                    tree.edit(edit);
+                }
             }
         }
     }
@@ -249,35 +255,36 @@ impl Syntax {
         &self.items[index.min(self.items.len() - 1)]
     }
 
-    /// The node that stands for the whole source: the first item's root. Nodes of
-    /// other items have their own roots; rules key the module's scope by this one.
-    pub fn root(&self) -> Node<'_> {
-        self.items[0].tree.root_node()
+    /// The root of the first item's tree-sitter tree: a Dockerfile's or compose file's
+    /// whole tree (a Python module has none).
+    pub fn root(&self) -> Option<Node<'_>> {
+        self.items[0].tree.as_ref().map(Tree::root_node)
     }
 
-    /// The roots of the items, in order.
-    pub fn roots(&self) -> impl Iterator<Item = Node<'_>> {
-        self.items.iter().map(|item| item.tree.root_node())
+    /// Whether the parser met a syntax error in `text` (the text this syntax was
+    /// parsed from); a Python item too deep to parse counts as one.
+    pub fn has_error(&self, text: &str) -> bool {
+        self.items.iter().any(|item| match &item.tree {
+            Some(tree) => tree.root_node().has_error(),
+            None => item.python_ast(text).is_none_or(|ast| ast.has_error),
+        })
     }
 
-    /// The top-level nodes of every item, in order (a module's statements and comments).
-    pub fn top_level(&self) -> Vec<Node<'_>> {
-        let mut nodes = Vec::with_capacity(self.items.len());
-        for root in self.roots() {
-            let mut cursor = root.walk();
-            nodes.extend(root.children(&mut cursor));
-        }
-        nodes
-    }
-
-    pub fn has_error(&self) -> bool {
-        self.roots().any(|root| root.has_error())
-    }
-
-    /// The S-expressions of the items' trees, one per line (tests compare them).
-    pub fn to_sexp(&self) -> String {
-        self.roots()
-            .map(|root| root.to_sexp())
+    /// What the parser made of `text`, one item a line (tests compare it with a fresh
+    /// parse): each tree-sitter tree as an S-expression, each Python item as its range
+    /// and Ruff's tree.
+    pub fn describe(&self, text: &str) -> String {
+        self.items
+            .iter()
+            .map(|item| match &item.tree {
+                Some(tree) => tree.root_node().to_sexp(),
+                None => format!(
+                    "{:?} line {}: {:?}",
+                    item.range,
+                    item.line,
+                    item.python_ast(text).map(|ast| &ast.body)
+                ),
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -317,14 +324,18 @@ impl Changed {
 }
 
 /// Old items whose trees a new item with the same text may take, by that text's hash.
-/// Trees with syntax errors are parsed again: tree-sitter's error recovery can read the
-/// same text differently at another offset (seen: a `return` statement read as a
+/// Tree-sitter trees with syntax errors are parsed again: its error recovery can read
+/// the same text differently at another offset (seen: a `return` statement read as a
 /// keyword and an expression), and an item must parse as it would in a fresh parse of
-/// the whole text.
+/// the whole text. Ruff's parser reads an item alone, wherever it stands.
 fn reusable_trees(old: &[SyntaxItem]) -> HashMap<u128, &SyntaxItem> {
     let mut reusable = HashMap::new();
     for item in old {
-        if !item.tree.root_node().has_error() {
+        if item
+            .tree
+            .as_ref()
+            .is_none_or(|tree| !tree.root_node().has_error())
+        {
             reusable.entry(item.hash).or_insert(item);
         }
     }
@@ -344,8 +355,14 @@ fn item_at(
     let hash = xxh3_128(text.as_bytes().get(range.clone())?);
     let (tree, ast) = match reusable.get(&hash) {
         Some(old) => (shifted(old, start.byte, start.line), old.ast.clone()),
+        None if language.grammar().is_none() => (None, OnceLock::new()),
         None => (
-            parse_range(language, text, Some((&range, start.line)), None)?,
+            Some(parse_range(
+                language,
+                text,
+                Some((&range, start.line)),
+                None,
+            )?),
             OnceLock::new(),
         ),
     };
@@ -359,10 +376,10 @@ fn item_at(
 }
 
 /// `old`'s tree moved so that its item starts at `byte`, on `line`.
-fn shifted(old: &SyntaxItem, byte: usize, line: usize) -> Tree {
-    let mut tree = old.tree.clone();
+fn shifted(old: &SyntaxItem, byte: usize, line: usize) -> Option<Tree> {
+    let mut tree = old.tree.clone()?;
     if byte == old.range.start {
-        return tree;
+        return Some(tree);
     }
     // What precedes the item is replaced, as if its text had changed from the old
     // prefix to the new one: every node moves by the same bytes and rows, and keeps
@@ -376,7 +393,7 @@ fn shifted(old: &SyntaxItem, byte: usize, line: usize) -> Tree {
         new_end_position: Point::new(line, 0),
     };
     tree.edit(&edit);
-    tree
+    Some(tree)
 }
 
 /// Parse `text`, or only `range` of it (starting on `line`) when given, with this
@@ -393,7 +410,11 @@ fn parse_range(
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
                 let mut parser = Parser::new();
-                if let Err(error) = parser.set_language(&language.grammar()) {
+                let Some(grammar) = language.grammar() else {
+                    tracing::error!(language = language.name(), "no tree-sitter grammar");
+                    return None;
+                };
+                if let Err(error) = parser.set_language(&grammar) {
                     tracing::error!(%error, language = language.name(), "grammar does not load");
                     return None;
                 }
@@ -427,44 +448,42 @@ fn parse_range(
 mod tests {
     use super::*;
 
+    /// Each item's statements, read alone, are the whole module's statements, at the
+    /// same offsets.
     #[test]
     fn items_parse_as_the_whole_module_does() {
+        use ruff_python_ast::comparable::ComparableStmt;
+        use ruff_text_size::Ranged;
         let text = "import os\n\n\nclass A:\n    def f(self):\n        return os.getcwd()\n\n\n@dec\ndef g(x=(1,\n        2)):\n    pass\n";
         let syntax = Syntax::parse(Language::Python, text).expect("parses");
         assert_eq!(syntax.items().len(), 3);
-        let mut parser = Parser::new();
-        parser
-            .set_language(&Language::Python.grammar())
-            .expect("loads");
-        let whole = parser.parse(text, None).expect("parses");
-        let mut cursor = whole.root_node().walk();
-        let expected: Vec<(String, Range<usize>, Point)> = whole
-            .root_node()
-            .children(&mut cursor)
-            .map(|node| (node.to_sexp(), node.byte_range(), node.start_position()))
-            .collect();
-        let found: Vec<(String, Range<usize>, Point)> = syntax
-            .top_level()
+        let whole = ruff_python_parser::parse_module(text).expect("parses");
+        let expected: Vec<(ComparableStmt, usize, usize)> = whole
+            .syntax()
+            .body
             .iter()
-            .map(|node| (node.to_sexp(), node.byte_range(), node.start_position()))
+            .map(|statement| {
+                let range = statement.range();
+                (
+                    ComparableStmt::from(statement),
+                    usize::from(range.start()),
+                    usize::from(range.end()),
+                )
+            })
             .collect();
-        assert_eq!(found, expected);
-    }
-
-    /// Every node's kind, bytes and points, over all items.
-    fn shape(syntax: &Syntax) -> Vec<(String, Range<usize>, Point, Point)> {
-        let mut nodes = Vec::new();
-        for root in syntax.roots() {
-            crate::rules::walk_tree(root, |node| {
-                nodes.push((
-                    node.kind().to_string(),
-                    node.byte_range(),
-                    node.start_position(),
-                    node.end_position(),
+        let mut found = Vec::new();
+        for item in syntax.items() {
+            let ast = item.python_ast(text).expect("parses");
+            for statement in &ast.body {
+                let range = statement.range();
+                found.push((
+                    ComparableStmt::from(statement),
+                    item.range.start + usize::from(range.start()),
+                    item.range.start + usize::from(range.end()),
                 ));
-            });
+            }
         }
-        nodes
+        assert_eq!(found, expected);
     }
 
     /// `text` with `edits` (byte range, new text) made in order, re-split and re-parsed
@@ -494,7 +513,11 @@ mod tests {
                     .collect()
             };
             assert_eq!(ranges(&syntax), ranges(&fresh), "items of {text:?}");
-            assert_eq!(shape(&syntax), shape(&fresh), "trees of {text:?}");
+            assert_eq!(
+                syntax.describe(&text),
+                fresh.describe(&text),
+                "trees of {text:?}"
+            );
         }
     }
 
@@ -522,17 +545,16 @@ mod tests {
         let before = "x = 1\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n";
         let after = "x = 1\n\n\ndef f():\n    return 10\n    # more\n\n\ndef g():\n    return 2\n";
         let old = Syntax::parse(Language::Python, before).expect("parses");
+        let old_last = old.items()[2].python_ast(before).expect("parses");
         let new = Syntax::reparse(Language::Python, after, Some(&old)).expect("parses");
         let fresh = Syntax::parse(Language::Python, after).expect("parses");
-        assert_eq!(shape(&new), shape(&fresh));
-        // The unchanged last item was shifted, not parsed again.
+        assert_eq!(new.describe(after), fresh.describe(after));
+        // The unchanged last item kept its tree (offsets from its start), not parsed again.
+        let new_last = new.items()[2].python_ast(after).expect("parses");
+        assert!(std::ptr::eq(old_last, new_last));
         assert_eq!(
-            new.items()[2]
-                .tree
-                .root_node()
-                .child(0)
-                .map(|n| n.start_byte()),
-            Some(after.find("def g").unwrap_or_default())
+            new.items()[2].range.start,
+            after.find("def g").unwrap_or_default()
         );
     }
 }

@@ -1,5 +1,5 @@
 //! Python's front end: `.py` and `.pyi` files, `#` comments, and a module's top-level
-//! statements as its items (`python_items`), each parsed by tree-sitter-python.
+//! statements as its items (`python_items`), each parsed by Ruff's parser.
 
 use std::ops::Range;
 
@@ -31,8 +31,9 @@ impl FrontEnd for Python {
         Items::Statements(python_items::scan_items)
     }
 
-    fn grammar(&self) -> tree_sitter::Language {
-        tree_sitter_python::LANGUAGE.into()
+    /// Ruff's parser reads each item (`python_ast`).
+    fn grammar(&self) -> Option<tree_sitter::Language> {
+        None
     }
 
     fn comment_ranges(&self, text: &str, range: Range<usize>) -> Vec<Range<usize>> {

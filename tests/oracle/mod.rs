@@ -98,18 +98,14 @@ pub fn reference_offset(text: &str, position: Position, encoding: Encoding) -> u
     line_start + line.len()
 }
 
-/// Every node's kind and byte span, in tree order.
-pub fn tree_signature(document: &Document) -> Vec<(String, usize, usize)> {
-    let mut nodes = Vec::new();
-    let Some(syntax) = document.syntax.as_ref() else {
-        return nodes;
-    };
-    for root in syntax.roots() {
-        stackaudit::rules::walk_tree(root, |node| {
-            nodes.push((node.kind().to_string(), node.start_byte(), node.end_byte()));
-        });
-    }
-    nodes
+/// What the parser made of the document (`Syntax::describe`): every tree-sitter node,
+/// every Python item's range and Ruff's tree.
+pub fn tree_signature(document: &Document) -> String {
+    document
+        .syntax
+        .as_ref()
+        .map(|syntax| syntax.describe(&document.text()))
+        .unwrap_or_default()
 }
 
 /// An open document and the plain string it must always equal.

@@ -123,7 +123,10 @@ fn message(name: &str, reason: &str) -> String {
 fn check_dockerfile(context: &Context, findings: &mut Vec<Finding>) {
     let (query, [pair_index]) = DOCKERFILE_QUERY.get();
     let source = context.source;
-    query.for_each_match(context.root(), source, |found| {
+    let Some(root) = context.root() else {
+        return;
+    };
+    query.for_each_match(root, source, |found| {
         let Some(pair) = captured(found, *pair_index) else {
             return;
         };
@@ -214,7 +217,10 @@ fn unquote(text: &str) -> &str {
 
 fn check_compose(context: &Context, findings: &mut Vec<Finding>) {
     let (query, [environment_index]) = COMPOSE_QUERY.get();
-    query.for_each_match(context.root(), context.source, |found| {
+    let Some(root) = context.root() else {
+        return;
+    };
+    query.for_each_match(root, context.source, |found| {
         let Some(environment) = captured(found, *environment_index) else {
             return;
         };
