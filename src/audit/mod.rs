@@ -232,9 +232,11 @@ fn finish(mut findings: Vec<Finding>, source: &str, language: Language) -> Vec<F
 
 /// One matcher over the trigger words of one language's rules.
 struct Triggers {
+    /// Leftmost-longest: at each place it reports the longest word that starts there.
     matcher: AhoCorasick,
-    /// `rule_of_pattern[p]` is the rule of pattern `p`.
-    rule_of_pattern: Vec<RuleId>,
+    /// `rules_of_pattern[p]`: the rules of word `p` and of every word inside it (where
+    /// `p` is, they are too).
+    rules_of_pattern: Vec<RuleSet>,
     /// The rules that have trigger words.
     with_triggers: RuleSet,
 }
@@ -245,26 +247,44 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
     Language::ALL
         .iter()
         .map(|&language| {
-            let mut patterns = Vec::new();
-            let mut rule_of_pattern = Vec::new();
+            // Each word once (lower case: the match ignores ASCII case), with its rules.
+            let mut words: Vec<(String, RuleSet)> = Vec::new();
             let mut with_triggers = RuleSet::EMPTY;
             for &id in RuleId::ALL {
                 let rule = id.rule();
-                if rule.applies_to(language) {
-                    for trigger in rule.triggers {
-                        patterns.push(*trigger);
-                        rule_of_pattern.push(id);
-                        with_triggers.insert(id);
+                if !rule.applies_to(language) {
+                    continue;
+                }
+                for trigger in rule.triggers {
+                    let word = trigger.to_ascii_lowercase();
+                    match words.iter_mut().find(|(known, _)| *known == word) {
+                        Some((_, rules)) => rules.insert(id),
+                        None => {
+                            let mut rules = RuleSet::EMPTY;
+                            rules.insert(id);
+                            words.push((word, rules));
+                        }
                     }
+                    with_triggers.insert(id);
                 }
             }
+            let rules_of_pattern = words
+                .iter()
+                .map(|(word, _)| {
+                    words
+                        .iter()
+                        .filter(|(inner, _)| word.contains(inner.as_str()))
+                        .fold(RuleSet::EMPTY, |all, (_, rules)| all.union(*rules))
+                })
+                .collect();
             let matcher = AhoCorasick::builder()
                 .ascii_case_insensitive(true)
-                .build(&patterns)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(words.iter().map(|(word, _)| word))
                 .unwrap_or_else(|error| panic!("trigger words build a matcher: {error}"));
             let triggers = Triggers {
                 matcher,
-                rule_of_pattern,
+                rules_of_pattern,
                 with_triggers,
             };
             (language, triggers)
@@ -298,15 +318,26 @@ pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
     if missing.is_empty() {
         return present;
     }
-    for found in triggers.matcher.find_overlapping_iter(text) {
-        let rule = triggers.rule_of_pattern[found.pattern().as_usize()];
-        if missing.contains(rule) {
-            missing.remove(rule);
-            present.insert(rule);
+    // Every place a word starts is reported (the search resumes one byte after the
+    // last start), with the longest word there, which holds every shorter one that
+    // starts there: so every word that occurs is seen, and the scan can use the
+    // matcher's fast non-overlapping search.
+    let mut from = 0;
+    while from < text.len() {
+        let input = aho_corasick::Input::new(text).span(from..text.len());
+        let Some(found) = triggers.matcher.find(input) else {
+            break;
+        };
+        let rules = triggers.rules_of_pattern[found.pattern().as_usize()];
+        let newly = rules.intersection(missing);
+        if !newly.is_empty() {
+            missing = missing.difference(newly);
+            present = present.union(newly);
             if missing.is_empty() {
                 break;
             }
         }
+        from = found.start() + 1;
     }
     present
 }
@@ -370,6 +401,31 @@ fn parse_and_audit(
 mod tests {
     use super::*;
     use crate::syntax::parser_runs_on_this_thread;
+
+    fn triggered_ids(text: &str) -> Vec<&'static str> {
+        trigger_words_present(Language::Python, text)
+            .rules()
+            .filter(|(_, rule)| !rule.triggers.is_empty())
+            .map(|(_, rule)| rule.id)
+            .collect()
+    }
+
+    /// Words that overlap in the text, or start at the same place, are all seen: the
+    /// scan reports the longest word at each place a word starts.
+    #[test]
+    fn trigger_words_that_overlap_are_all_found() {
+        // `keys` ends inside `sleep`.
+        assert_eq!(
+            triggered_ids("KEYSLEEP"),
+            ["redis-keys-command", "sleep-in-test"]
+        );
+        // `create` (sql-injection) starts where `create_engine` (db-pool) does.
+        let both = triggered_ids("create_engine");
+        assert!(both.contains(&"sql-injection") && both.contains(&"db-pool-without-timeout"));
+        // `text` inside `context`, and nothing else.
+        assert_eq!(triggered_ids("context"), ["sql-syntax-in-python"]);
+        assert_eq!(triggered_ids(""), Vec::<&str>::new());
+    }
 
     /// A file where only rules that read the text may fire is audited without a parse;
     /// one where a tree rule may fire is parsed, and the text rules still run.

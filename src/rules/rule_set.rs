@@ -78,6 +78,15 @@ impl RuleSet {
         RuleSet { words }
     }
 
+    /// The rules of this set that are not in `other`.
+    pub fn difference(self, other: RuleSet) -> RuleSet {
+        let mut words = self.words;
+        for (word, theirs) in words.iter_mut().zip(other.words) {
+            *word &= !theirs;
+        }
+        RuleSet { words }
+    }
+
     /// The rules of the set for which `keep` says yes.
     pub fn retain(self, mut keep: impl FnMut(RuleId, &'static Rule) -> bool) -> RuleSet {
         let mut kept = RuleSet::EMPTY;

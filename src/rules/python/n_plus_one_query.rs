@@ -95,17 +95,23 @@ const HANDLE_WORDS: &[&str] = &["session", "db", "cursor", "cur", "conn", "conne
 fn mentions_queries(text: &str) -> bool {
     let mut queries = 0;
     let mut start = None;
-    for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        let in_identifier = c.is_ascii_alphanumeric() || c == '_';
+    // Bytes, not characters: identifiers here are ASCII, and a run of them starts and
+    // ends on character boundaries.
+    let bytes = text.as_bytes();
+    for at in 0..=bytes.len() {
+        let in_identifier = bytes
+            .get(at)
+            .is_some_and(|&byte| byte.is_ascii_alphanumeric() || byte == b'_');
         match (start, in_identifier) {
             (None, true) => start = Some(at),
             (Some(from), false) => {
                 start = None;
                 let identifier = &text[from..at];
-                let after = crate::rules::prefilter::after_gap(text, at);
-                let is_handle = names_handle(identifier) && after.starts_with('.');
-                let is_query_attribute =
-                    identifier == "query" && (after.starts_with('.') || after.starts_with('('));
+                let next = crate::rules::prefilter::after_gap(text, at)
+                    .as_bytes()
+                    .first();
+                let is_handle = next == Some(&b'.') && names_handle(identifier);
+                let is_query_attribute = identifier == "query" && matches!(next, Some(b'.' | b'('));
                 if is_handle || is_query_attribute {
                     queries += 1;
                     if queries >= 2 {
@@ -206,10 +212,17 @@ fn is_database_handle(receiver: &Expr) -> bool {
 }
 
 fn names_handle(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.split('_').any(|word| HANDLE_WORDS.contains(&word))
-        || lower.contains("session")
-        || lower.contains("cursor")
+    let contains = |word: &str| {
+        name.as_bytes()
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    name.split('_').any(|part| {
+        HANDLE_WORDS
+            .iter()
+            .any(|word| part.eq_ignore_ascii_case(word))
+    }) || contains("session")
+        || contains("cursor")
 }
 
 /// The loop's iterable is a query's result, directly or through a name assigned one
