@@ -99,7 +99,7 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
     #[cfg(feature = "fault-injection")]
     let (source, _, _) = inputs.parts();
     #[cfg(feature = "fault-injection")]
-    let asks_for_faults = source.contains(FAULT_MARKER);
+    let asks_for_faults = asks_for_faults(source);
     // Rules that read Ruff's tree run together, in one traversal (`checker`).
     let mut on_ruff_tree = RuleSet::EMPTY;
     for (id, rule) in triggered
@@ -194,6 +194,14 @@ pub fn panic_is_reported_by_audit(info: &std::panic::PanicHookInfo) -> bool {
 /// Test builds: a source that asks for it makes `rule` panic, as a bug in it would.
 #[cfg(feature = "fault-injection")]
 const FAULT_MARKER: &str = "stackaudit-fault: panic in ";
+
+/// Test builds: whether a source asks for any fault (one scan of the text, so the
+/// per-rule checks run only where one is asked for: `cargo bench` builds with this
+/// feature too).
+#[cfg(feature = "fault-injection")]
+pub(crate) fn asks_for_faults(source: &str) -> bool {
+    source.contains(FAULT_MARKER)
+}
 
 #[cfg(feature = "fault-injection")]
 pub(crate) fn inject_fault(rule: &str, source: &str) {
