@@ -285,11 +285,10 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
                         .fold(RuleSet::EMPTY, |all, (_, rules)| all.union(*rules))
                 })
                 .collect();
-            let matcher = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .build(words.iter().map(|(word, _)| word))
-                .unwrap_or_else(|error| panic!("trigger words build a matcher: {error}"));
+            let matcher = crate::rules::prefilter::longest_words_matcher(
+                words.iter().map(|(word, _)| word),
+                true,
+            );
             let triggers = Triggers {
                 matcher,
                 rules_of_pattern,
@@ -326,27 +325,13 @@ pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
     if missing.is_empty() {
         return present;
     }
-    // Every place a word starts is reported (the search resumes one byte after the
-    // last start), with the longest word there, which holds every shorter one that
-    // starts there: so every word that occurs is seen, and the scan can use the
-    // matcher's fast non-overlapping search.
-    let mut from = 0;
-    while from < text.len() {
-        let input = aho_corasick::Input::new(text).span(from..text.len());
-        let Some(found) = triggers.matcher.find(input) else {
-            break;
-        };
-        let rules = triggers.rules_of_pattern[found.pattern().as_usize()];
-        let newly = rules.intersection(missing);
-        if !newly.is_empty() {
-            missing = missing.difference(newly);
-            present = present.union(newly);
-            if missing.is_empty() {
-                break;
-            }
-        }
-        from = found.start() + 1;
-    }
+    // The longest word at each place one starts stands for the words inside it.
+    crate::rules::prefilter::each_place_a_word_starts(&triggers.matcher, text, |found| {
+        let newly = triggers.rules_of_pattern[found.pattern().as_usize()].intersection(missing);
+        missing = missing.difference(newly);
+        present = present.union(newly);
+        missing.is_empty()
+    });
     present
 }
 

@@ -14,7 +14,7 @@ fn is_gap(c: char) -> bool {
 }
 
 /// The text before `at`, without the white space and line continuations that end it.
-fn before_space(text: &str, at: usize) -> &str {
+pub fn before_space(text: &str, at: usize) -> &str {
     let mut end = at;
     loop {
         let trimmed = text[..end].trim_end_matches(is_gap);
@@ -54,16 +54,54 @@ pub struct MethodNames {
 
 impl MethodNames {
     pub fn new(names: &[&str]) -> MethodNames {
-        let matcher = aho_corasick::AhoCorasick::new(names)
-            .unwrap_or_else(|error| panic!("method names build a matcher: {error}"));
-        MethodNames { matcher }
+        MethodNames {
+            matcher: longest_words_matcher(names, false),
+        }
     }
 }
 
+/// A matcher of `words` for `each_place_a_word_starts`.
+pub fn longest_words_matcher<W: AsRef<[u8]>>(
+    words: impl IntoIterator<Item = W>,
+    ascii_case_insensitive: bool,
+) -> aho_corasick::AhoCorasick {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(ascii_case_insensitive)
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(words)
+        .unwrap_or_else(|error| panic!("words build a matcher: {error}"))
+}
+
+/// Call `visit` with the longest word of `matcher` (a `longest_words_matcher`) at each
+/// place in `text` where one starts, in order, until it says stop (returns true). A
+/// shorter word that starts at the same place is a prefix of the longest, and words
+/// that start inside another match are still seen (the search resumes a byte after
+/// each start), so this finds what an overlapping search would, with the matcher's
+/// fast non-overlapping search. Returns whether `visit` stopped it.
+pub fn each_place_a_word_starts(
+    matcher: &aho_corasick::AhoCorasick,
+    text: &str,
+    mut visit: impl FnMut(aho_corasick::Match) -> bool,
+) -> bool {
+    let mut from = 0;
+    while from < text.len() {
+        let input = aho_corasick::Input::new(text).span(from..text.len());
+        let Some(found) = matcher.find(input) else {
+            return false;
+        };
+        if visit(found) {
+            return true;
+        }
+        from = found.start() + 1;
+    }
+    false
+}
+
 /// Whether `text` may call a method of `names`: `mentions_method_call` for all of them,
-/// reading the text once (overlapping matches, so `fetch` inside `fetchrow` counts).
+/// reading the text once (`fetch` and `fetchrow` both count; only the longest name at
+/// a place can be followed by its call's parenthesis).
 pub fn mentions_any_method_call(text: &str, names: &MethodNames) -> bool {
-    names.matcher.find_overlapping_iter(text).any(|found| {
+    each_place_a_word_starts(&names.matcher, text, |found| {
         before_space(text, found.start()).ends_with('.')
             && after_gap(text, found.end()).starts_with('(')
     })

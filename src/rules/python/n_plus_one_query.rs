@@ -94,32 +94,22 @@ const HANDLE_WORDS: &[&str] = &["session", "db", "cursor", "cur", "conn", "conne
 /// or a call.
 fn mentions_queries(text: &str) -> bool {
     let mut queries = 0;
-    let mut start = None;
-    // Bytes, not characters: identifiers here are ASCII, and a run of them starts and
-    // ends on character boundaries.
-    let bytes = text.as_bytes();
-    for at in 0..=bytes.len() {
-        let in_identifier = bytes
-            .get(at)
-            .is_some_and(|&byte| byte.is_ascii_alphanumeric() || byte == b'_');
-        match (start, in_identifier) {
-            (None, true) => start = Some(at),
-            (Some(from), false) => {
-                start = None;
-                let identifier = &text[from..at];
-                let next = crate::rules::prefilter::after_gap(text, at)
-                    .as_bytes()
-                    .first();
-                let is_handle = next == Some(&b'.') && names_handle(identifier);
-                let is_query_attribute = identifier == "query" && matches!(next, Some(b'.' | b'('));
-                if is_handle || is_query_attribute {
-                    queries += 1;
-                    if queries >= 2 {
-                        return true;
-                    }
-                }
+    // From each `.` and `(`, back over the gap to the identifier before it: dots and
+    // parentheses are fewer than identifiers.
+    for at in memchr::memchr2_iter(b'.', b'(', text.as_bytes()) {
+        let before = crate::rules::prefilter::before_space(text, at).as_bytes();
+        let start = before
+            .iter()
+            .rposition(|&byte| !(byte.is_ascii_alphanumeric() || byte == b'_'))
+            .map_or(0, |last_other| last_other + 1);
+        // ASCII bytes from `start` on: a character boundary.
+        let identifier = &text[start..before.len()];
+        let is_handle = text.as_bytes()[at] == b'.' && names_handle(identifier);
+        if !identifier.is_empty() && (is_handle || identifier == "query") {
+            queries += 1;
+            if queries >= 2 {
+                return true;
             }
-            _ => {}
         }
     }
     false

@@ -12,6 +12,9 @@ use ruff_python_ast::{Expr, Stmt};
 pub struct Imports {
     bindings: HashMap<String, String>,
     ordered: Vec<(usize, String, String)>,
+    /// Every module a target is in or is (`a`, `a.b`, `a.b.c` of `a.b.c`): rules ask
+    /// `imports_module` at every node of some kinds.
+    modules: std::collections::HashSet<String>,
 }
 
 impl Imports {
@@ -23,7 +26,18 @@ impl Imports {
             .iter()
             .map(|(_, local, target)| (local.clone(), target.clone()))
             .collect();
-        Imports { bindings, ordered }
+        let mut modules = std::collections::HashSet::new();
+        for (_, _, target) in &ordered {
+            for (at, _) in target.match_indices('.') {
+                modules.insert(target[..at].to_string());
+            }
+            modules.insert(target.clone());
+        }
+        Imports {
+            bindings,
+            ordered,
+            modules,
+        }
     }
 
     /// Every binding with the position of its statement, in source order.
@@ -38,11 +52,7 @@ impl Imports {
     /// Whether anything is imported from `module` or a submodule of it (`flask`,
     /// `flask.json`, `from flask import Flask`).
     pub fn imports_module(&self, module: &str) -> bool {
-        self.ordered.iter().any(|(_, _, target)| {
-            target
-                .strip_prefix(module)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-        })
+        self.modules.contains(module)
     }
 
     /// The local name under which `module` itself is imported (`import asyncio as aio`).
