@@ -31,7 +31,7 @@ use std::hash::Hasher;
 use std::ops::Range;
 use std::path::Path;
 
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::Stmt;
 use ruff_text_size::Ranged;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
@@ -499,11 +499,7 @@ fn projection_hashes(
         }
         // What rules look up by name in the module scope whatever its kind: a
         // `.pubsub()` of an unknown client, a session.
-        let mut called = assignment.value;
-        while let Expr::Await(awaited) = called {
-            called = &awaited.value;
-        }
-        if let Expr::Call(call) = called
+        if let Some(call) = assignment.called()
             && called_name(call).is_some_and(|name| SCOPE_LOOKUPS.contains(&name))
         {
             let clients = &mut hashers[Projections::CLIENTS.index()];

@@ -227,19 +227,21 @@ mod tests {
         }
     }
 
+    /// What the parser made of the document (`Syntax::describe`).
+    fn describe(document: &Document) -> Option<String> {
+        let text = document.text();
+        document
+            .syntax
+            .as_ref()
+            .map(|syntax| syntax.describe(&text))
+    }
+
     #[test]
     fn incremental_edit_matches_a_fresh_parse() {
         let mut document = Document::new("def f():\n    return 1\n", 1, Language::Python);
         document.apply_changes(&[change((1, 11), (1, 12), "\"😀\"")], 2, Encoding::Utf16);
         let fresh = Document::new(&document.text(), 2, Language::Python);
         assert_eq!(document.text(), "def f():\n    return \"😀\"\n");
-        let describe = |document: &Document| {
-            let text = document.text();
-            document
-                .syntax
-                .as_ref()
-                .map(|syntax| syntax.describe(&text))
-        };
         assert_eq!(describe(&document), describe(&fresh));
     }
 
@@ -255,15 +257,11 @@ mod tests {
         document.apply_changes(&[change((1, 11), (1, 12), "2")], 2, Encoding::Utf8);
         assert!(!document.is_evicted());
         let fresh = Document::new(&document.text(), 2, Language::Python);
-        let sexp = |document: &Document| {
-            let text = document.text();
-            document
-                .syntax
-                .as_ref()
-                .map(|syntax| syntax.describe(&text))
-        };
-        assert_eq!(sexp(&document), sexp(&fresh));
+        assert_eq!(describe(&document), describe(&fresh));
         // The one-off parse of the evicted text was that text's.
-        assert_eq!(one_off, sexp(&Document::new(&text, 1, Language::Python)));
+        assert_eq!(
+            one_off,
+            describe(&Document::new(&text, 1, Language::Python))
+        );
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::rules::{Context, line_start};
@@ -26,6 +26,20 @@ pub struct ModuleAssignment<'a> {
     /// The statement starts at column 0 (not an indented line error recovery left at
     /// the top level).
     pub at_column_zero: bool,
+}
+
+impl<'a> ModuleAssignment<'a> {
+    /// The call the value is, `await`s aside (`x = Client()`, `x = await connect()`).
+    pub fn called(&self) -> Option<&'a ExprCall> {
+        let mut value = self.value;
+        while let Expr::Await(awaited) = value {
+            value = &awaited.value;
+        }
+        match value {
+            Expr::Call(call) => Some(call),
+            _ => None,
+        }
+    }
 }
 
 /// A top-level `def` or `class`, and where its item starts.

@@ -180,15 +180,11 @@ impl<'a> Routers<'a> {
             if !routers_now.contains(&assignment.name) {
                 continue;
             }
-            let mut value = assignment.value;
-            while let Expr::Await(awaited) = value {
-                value = &awaited.value;
-            }
-            let Expr::Call(call) = value else {
+            let Some(call) = assignment.called() else {
                 continue;
             };
             let makes_router = kinds
-                .kind_of(value, &module, imports)
+                .kind_of(assignment.value, &module, imports)
                 .is_some_and(|kind| kind.is_web_router());
             if makes_router {
                 constructors.insert(assignment.name, (assignment.base, call));

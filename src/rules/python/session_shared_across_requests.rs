@@ -163,11 +163,7 @@ pub fn shared_sessions(context: &Context) -> Vec<(String, &'static str)> {
         if !assignment.direct {
             continue;
         }
-        let mut value = assignment.value;
-        while let Expr::Await(awaited) = value {
-            value = &awaited.value;
-        }
-        let Expr::Call(call) = value else {
+        let Some(call) = assignment.called() else {
             continue;
         };
         let name = assignment.name.to_string();
