@@ -394,19 +394,12 @@ fn scans_do_not_follow_symlinks_out_of_the_workspace() {
     );
 }
 
-/// A compose file nested deeper than tree-sitter-yaml's scanner takes is skipped; Python
-/// as deep is read by Ruff's parser and audited.
 #[test]
 fn files_indented_deeper_than_the_parsers_handle_are_skipped_not_crashed_on() {
     let python: String = (0..600)
         .map(|level| format!("{}if 1:\n", " ".repeat(level)))
-        .chain(std::iter::once(format!(
-            "{}async def f():\n{}time.sleep(1)\n",
-            " ".repeat(600),
-            " ".repeat(604)
-        )))
+        .chain(std::iter::once(format!("{}'a'\n", " ".repeat(600))))
         .collect();
-    let python = format!("import time\n{python}");
     let yaml: String = (0..300)
         .map(|level| format!("{}a:\n", " ".repeat(level)))
         .collect();
@@ -419,10 +412,10 @@ fn files_indented_deeper_than_the_parsers_handle_are_skipped_not_crashed_on() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_eq!(
         stderr(&output),
-        "stackaudit: ./compose.yml: line 122 is indented 121 columns, deeper than the 120 its parser handles safely; skipped\n"
+        "stackaudit: ./compose.yml: line 122 is indented 121 columns, deeper than the 120 its parser handles safely; skipped\n\
+         stackaudit: ./deep.py: line 382 is indented 381 columns, deeper than the 380 its parser handles safely; skipped\n"
     );
-    assert!(stdout(&output).starts_with("deep.py:603:605: warning[blocking-io-in-async]"));
-    assert!(stdout(&output).contains("\ngood.py:4:5: warning[blocking-io-in-async]"));
+    assert!(stdout(&output).starts_with("good.py:4:5: warning[blocking-io-in-async]"));
 }
 
 #[test]

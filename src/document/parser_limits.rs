@@ -1,20 +1,28 @@
-//! Texts the grammars' C scanners cannot take safely. A scanner's state is saved into
-//! a 1,024-byte buffer between tokens, and tree-sitter-yaml 0.7.2 (#47, #48) writes
-//! past its end on deep block nesting (4 bytes per level after 10, so about 253
-//! levels) before it stops: the runtime then aborts the whole process (or, with
-//! assertions off, memory is overwritten). The bug is reported upstream and an
-//! unreleased fix exists. (tree-sitter-python 0.25 had the same bug, #350; Python is
-//! now read by Ruff's parser, which keeps its indentation on the heap.)
+//! Texts too deeply indented to parse and walk safely.
 //!
-//! Until a fixed release exists, a compose file whose indentation could get that deep
-//! is not parsed at all (so not audited), and the caller says why. Every level of
-//! nesting needs at least one more column of indentation (a sequence may sit at its
-//! key's column, so two levels per column; its `- ` and `? ` indicators indent too),
-//! so the deepest line's leading columns bound the depth. Real files stay far below the
-//! limit; a line is only measured up to its first other character.
+//! - **Compose files.** tree-sitter-yaml 0.7.2's C scanner saves its state into a
+//!   1,024-byte buffer between tokens and writes past its end on deep block nesting (4
+//!   bytes per level after 10, so about 253 levels; upstream #47, #48, fixed only in
+//!   unreleased pull requests): the runtime then aborts the whole process.
+//! - **Python.** Ruff's parser keeps its indentation on the heap, but a block nested in
+//!   a block is a statement inside a statement, and the walks of the module's
+//!   statements (its summaries, bindings and scopes) recurse once per level: 600 nested
+//!   blocks overflowed a 2 MiB worker thread's stack in a debug build. (The limit was
+//!   first set for tree-sitter-python 0.25's scanner, upstream #350, which had the
+//!   buffer bug at about 383 levels.)
+//!
+//! A text whose indentation could get that deep is not parsed at all (so not audited),
+//! and the caller says why. Every level of nesting needs at least one more column of
+//! indentation (YAML: a sequence may sit at its key's column, so two levels per column;
+//! its `- ` and `? ` indicators indent too), so the deepest line's leading columns bound
+//! the depth. Real code stays far below the limits; a line is only measured up to its
+//! first other character.
 
 use crate::language::Language;
 
+/// Leading columns a Python line may have: 380 levels at one column each, far beyond
+/// real code, are walked safely on any thread that audits.
+const PYTHON_MAX_COLUMNS: usize = 380;
 /// Leading columns (indicators included) a YAML line may have: 2 levels per column.
 const YAML_MAX_COLUMNS: usize = 120;
 
@@ -43,10 +51,10 @@ pub fn check<'a>(
     language: Language,
     chunks: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<(), TooDeep> {
-    let limit = match language {
-        Language::Compose => YAML_MAX_COLUMNS,
-        // Dockerfile's scanner checks its buffer; Ruff's parser has no fixed one.
-        Language::Dockerfile | Language::Python => return Ok(()),
+    let (limit, yaml) = match language {
+        Language::Python => (PYTHON_MAX_COLUMNS, false),
+        Language::Compose => (YAML_MAX_COLUMNS, true),
+        Language::Dockerfile => return Ok(()), // its scanner checks its buffer
     };
     let mut line = 0;
     let mut columns = 0;
@@ -73,11 +81,12 @@ pub fn check<'a>(
             match chunk[at] {
                 b' ' => columns += 1,
                 b'\t' => columns = (columns / 8 + 1) * 8,
-                b'-' | b'?' | b':' => columns += 1,
+                b'\x0c' if !yaml => columns = 0, // Python: a form feed resets the column
+                b'-' | b'?' | b':' if yaml => columns += 1,
                 b'\r' => {}
                 b'\n' => {
-                    // Indicators alone on a line indent what follows.
-                    if columns > limit {
+                    // A blank Python line indents nothing; YAML indicators alone may.
+                    if yaml && columns > limit {
                         return Err(too_deep(line, columns));
                     }
                     (line, columns) = (line + 1, 0);
@@ -92,7 +101,7 @@ pub fn check<'a>(
             at += 1;
         }
     }
-    if measuring && columns > limit {
+    if measuring && yaml && columns > limit {
         return Err(too_deep(line, columns));
     }
     Ok(())
@@ -107,9 +116,27 @@ mod tests {
     }
 
     #[test]
-    fn python_has_no_limit() {
-        let deep = nested(600, |level| format!("{}if x:\n", " ".repeat(level)));
-        assert_eq!(check(Language::Python, [deep.as_bytes()]), Ok(()));
+    fn python_indentation_up_to_the_limit_is_taken() {
+        let at_limit = nested(380, |level| format!("{}if x:\n", " ".repeat(level + 1)));
+        assert_eq!(check(Language::Python, [at_limit.as_bytes()]), Ok(()));
+        let over = nested(382, |level| format!("{}if x:\n", " ".repeat(level)));
+        assert_eq!(
+            check(Language::Python, [over.as_bytes()]),
+            Err(TooDeep {
+                line: 381,
+                columns: 381,
+                limit: 380
+            })
+        );
+        // Tabs count to the next multiple of 8, as Python's tokenizer counts them.
+        let tabs = format!("{}x = 1\n", "\t".repeat(48));
+        assert_eq!(
+            check(Language::Python, [tabs.as_bytes()]).map_err(|e| e.columns),
+            Err(384)
+        );
+        // Whitespace-only lines and whitespace after code do not count.
+        let blank = format!("x = 1{}\n{}\ny = 2\n", " ".repeat(900), " ".repeat(900));
+        assert_eq!(check(Language::Python, [blank.as_bytes()]), Ok(()));
     }
 
     #[test]
