@@ -49,6 +49,7 @@ use crate::rules::rule_set::RuleSet;
 use crate::rules::{Context, Coverage, Finding, RuleId, line_end, newline_of};
 use crate::semantic::python::bound_kinds::ScopeKey;
 use crate::semantic::python::kinds::BindingKind;
+use crate::syntax::python_ast::source_range;
 use crate::syntax::{Syntax, SyntaxItem};
 
 /// What the last audit of one document learnt, kept between its versions.
@@ -314,13 +315,9 @@ impl AuditCache {
                         base: item.range.start,
                         statement,
                     };
-                    let body = source.get(definition.body_range()?)?;
-                    let name = match statement {
-                        Stmt::FunctionDef(function) => function.name.as_str(),
-                        Stmt::ClassDef(class) => class.name.as_str(),
-                        _ => return None,
-                    };
-                    missing_auth_dependency::mentions_auth(body).then(|| Box::from(name))
+                    missing_auth_dependency::body_authenticates(&definition, source)
+                        .then(|| definition.name().map(Box::from))
+                        .flatten()
                 })
                 .collect()
         })
@@ -383,9 +380,7 @@ fn top_level_definitions(syntax: &Syntax, source: &str) -> (Vec<Range<usize>>, u
             if !matches!(statement, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
                 continue;
             }
-            let range = statement.range();
-            let range = item.range.start + usize::from(range.start())
-                ..item.range.start + usize::from(range.end());
+            let range = source_range(item.range.start, statement);
             // Only blank lines and comments before it (not a line continuation, which
             // the text rules read differently).
             let opens_item = index == 0
@@ -436,10 +431,7 @@ fn projection_hashes(
     let source = context.source;
     let mut hashers: [Xxh3; Projections::EACH.len()] = std::array::from_fn(|_| Xxh3::new());
     let text_at = |base: usize, node: &dyn Ranged| {
-        let range = node.range();
-        source
-            .get(base + usize::from(range.start())..base + usize::from(range.end()))
-            .unwrap_or("")
+        source.get(source_range(base, &node.range())).unwrap_or("")
     };
 
     let header = &mut hashers[Projections::HEADER.index()];
@@ -474,7 +466,7 @@ fn projection_hashes(
             .as_bytes(),
     );
     clients.write_u8(0);
-    for (name, how) in session_shared_across_requests::shared_sessions(context) {
+    for (name, how) in &session_shared_across_requests::shared_sessions(context).0 {
         clients.update(name.as_bytes());
         clients.write_u8(0);
         clients.update(how.as_bytes());

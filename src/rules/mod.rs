@@ -439,7 +439,8 @@ impl<'a> Context<'a> {
             .memos
             .borrow()
             .iter()
-            .find_map(|memo| memo.clone().downcast::<T>().ok());
+            .find(|memo| memo.is::<T>())
+            .and_then(|memo| memo.clone().downcast::<T>().ok());
         if let Some(known) = known {
             return known;
         }

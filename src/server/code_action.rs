@@ -199,17 +199,17 @@ fn python_token_continues(
     item: &crate::syntax::SyntaxItem,
     continues: impl Fn(std::ops::Range<usize>) -> bool,
 ) -> bool {
+    use crate::rules::python::helpers::{AnyNode, any_node};
+    use crate::syntax::python_ast::source_range;
     use ruff_python_ast::Expr;
-    use ruff_text_size::Ranged;
     let Some(ast) = item.python_ast(text) else {
         return false;
     };
     let base = item.range.start;
-    let at = |range: ruff_text_size::TextRange| {
-        base + usize::from(range.start())..base + usize::from(range.end())
-    };
-    crate::rules::python::helpers::any_node(&ast.body, |node| match node {
-        crate::rules::python::helpers::AnyNode::Expression(expression) => match expression {
+    use ruff_text_size::Ranged;
+    let at = |range: ruff_text_size::TextRange| source_range(base, &range);
+    any_node(&ast.body, |node| match node {
+        AnyNode::Expression(expression) => match expression {
             Expr::StringLiteral(string) => {
                 string.value.iter().any(|part| continues(at(part.range())))
             }
@@ -217,7 +217,7 @@ fn python_token_continues(
             Expr::FString(_) | Expr::TString(_) => continues(at(expression.range())),
             _ => false,
         },
-        crate::rules::python::helpers::AnyNode::Statement(_) => false,
+        AnyNode::Statement(_) => false,
     })
 }
 

@@ -39,6 +39,13 @@ pub const MAX_STATEMENT_TOKENS: usize = 100_000;
 /// runtime): room to drop the deepest tree `MAX_STATEMENT_TOKENS` admits.
 pub const AUDIT_STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// The byte range in the source of `node` of the item that starts at byte `base` (an
+/// item's tree counts its offsets from the item's start).
+pub fn source_range(base: usize, node: &impl ruff_text_size::Ranged) -> std::ops::Range<usize> {
+    let range = node.range();
+    base + usize::from(range.start())..base + usize::from(range.end())
+}
+
 /// Items longer than this have their statements' tokens counted (see `parse_item`).
 const COUNT_TOKENS_ABOVE_BYTES: usize = 16 * 1024;
 

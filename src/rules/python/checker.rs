@@ -111,8 +111,7 @@ impl<'c, 'a> Checker<'c, 'a> {
 
     /// The byte range of `node` of the item that starts at byte `base`.
     pub fn range_at(&self, base: usize, node: &impl Ranged) -> Range<usize> {
-        let range = node.range();
-        base + usize::from(range.start())..base + usize::from(range.end())
+        crate::syntax::python_ast::source_range(base, node)
     }
 
     /// The node that directly holds the one being judged (`None` for a top-level
@@ -264,10 +263,9 @@ fn summarize(ast: &ItemAst) -> ItemSummary {
                 Expr::Attribute(attribute) => attribute.attr.as_str(),
                 _ => return None,
             };
-            let range = call.range();
             Some((
                 last.to_string(),
-                usize::from(range.start())..usize::from(range.end()),
+                crate::syntax::python_ast::source_range(0, call),
             ))
         })
         .collect();

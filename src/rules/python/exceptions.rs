@@ -101,8 +101,17 @@ pub fn handles_error(clause: &ExceptHandlerExceptHandler) -> bool {
 }
 
 /// A module-level name bound to `logging.getLogger(...)` (or structlog's `get_logger`),
-/// or loguru's `logger` imported by name: the latest one.
+/// or loguru's `logger` imported by name: the latest one. Worked out once per audit,
+/// shared by the editor's projections and every fix that logs.
 pub fn module_logger(context: &Context) -> Option<String> {
+    struct ModuleLogger(Option<String>);
+    context
+        .memo(|| ModuleLogger(find_module_logger(context)))
+        .0
+        .clone()
+}
+
+fn find_module_logger(context: &Context) -> Option<String> {
     let imports = module_imports(context);
     if imports.resolve("logger") == Some("loguru.logger") {
         return Some("logger".to_string());

@@ -45,6 +45,7 @@
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, ExprContext, Stmt, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange};
 
 use super::checker::{Checker, Hooks, STACK_GROWTH, STACK_RED_ZONE, module_kinds};
 use super::routes::routes_of;
@@ -225,7 +226,7 @@ fn check<'c>(
         return; // a registry decorator: `def register(fn): HANDLERS.append(fn); return fn`
     }
     let mut reported: Vec<&str> = Vec::new();
-    for (name, node, under_lock) in walk.mutations {
+    for (name, at, under_lock) in walk.mutations {
         let Some((_, kind)) = containers.0.iter().find(|(container, _)| container == name) else {
             continue;
         };
@@ -235,7 +236,7 @@ fn check<'c>(
         }
         reported.push(name);
         findings.push(RULE.finding(
-            checker.range(&node),
+            checker.range(&at),
             format!(
                 "`{name}` is a module-level {} mutated in `{}`: every request and thread shares it, it grows for the life of the process, and each worker has its own copy",
                 kind.as_str(),
@@ -251,26 +252,10 @@ struct FunctionWalk<'t> {
     locks_around: usize,
     globals: Vec<&'t Stmt>,
     declared_global: Vec<&'t str>,
-    /// The name a node mutates, the node, and whether a lock is held there.
-    mutations: Vec<(&'t str, Mutation<'t>, bool)>,
+    /// The name a node mutates, where that node is, and whether a lock is held there.
+    mutations: Vec<(&'t str, TextRange, bool)>,
     /// Parameters and names the function binds.
     locals: Vec<&'t str>,
-}
-
-/// A node that mutates a container.
-#[derive(Clone, Copy)]
-enum Mutation<'t> {
-    Statement(&'t Stmt),
-    Call(&'t Expr),
-}
-
-impl ruff_text_size::Ranged for Mutation<'_> {
-    fn range(&self) -> ruff_text_size::TextRange {
-        match self {
-            Mutation::Statement(statement) => statement.range(),
-            Mutation::Call(call) => call.range(),
-        }
-    }
 }
 
 impl<'t> Visitor<'t> for FunctionWalk<'t> {
@@ -292,7 +277,7 @@ impl<'t> Visitor<'t> for FunctionWalk<'t> {
         };
         if let Some(name) = mutated {
             self.mutations
-                .push((name, Mutation::Statement(statement), self.locks_around > 0));
+                .push((name, statement.range(), self.locks_around > 0));
         }
         let locking = match statement {
             Stmt::With(with) => with.items.iter().any(|item| {
@@ -321,7 +306,7 @@ impl<'t> Visitor<'t> for FunctionWalk<'t> {
                 {
                     self.mutations.push((
                         object.id.as_str(),
-                        Mutation::Call(expression),
+                        expression.range(),
                         self.locks_around > 0,
                     ));
                 }

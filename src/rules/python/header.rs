@@ -4,12 +4,12 @@
 use std::ops::Range;
 
 use ruff_python_ast::{Expr, Stmt};
-use ruff_text_size::Ranged;
 
 use super::checker::Checker;
 use super::stdlib;
 use crate::rules::Context;
 use crate::rules::{Edit, line_end, line_start, newline_of};
+use crate::syntax::python_ast::source_range;
 
 /// An import of the module's leading block, as isort groups them.
 pub struct HeaderImport {
@@ -141,13 +141,9 @@ fn header(context: &Context) -> (Vec<HeaderImport>, Option<usize>) {
         .iter()
         .filter_map(|item| Some((item.range.start, item.python_ast(context.source)?)))
         .flat_map(|(base, ast)| {
-            ast.body.iter().map(move |statement| {
-                let range = statement.range();
-                (
-                    statement,
-                    base + usize::from(range.start())..base + usize::from(range.end()),
-                )
-            })
+            ast.body
+                .iter()
+                .map(move |statement| (statement, source_range(base, statement)))
         });
     for (statement, range) in statements {
         let (plain, module) = match statement {

@@ -57,16 +57,15 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use ruff_python_ast::{Expr, ExprCall, StmtFunctionDef};
+use ruff_python_ast::{Expr, StmtFunctionDef};
 
 use super::checker::{Checker, Hooks};
 use super::helpers::{AnyNode, any_node_in, called_name, string_value};
-use super::module_scope::module_scope;
-use super::routes::{Route, includes_router, routers, routes_of};
+use super::module_scope::{ModuleDefinition, module_scope};
+use super::routes::{Route, includes_router, is_fastapi_app, routers, routes_of};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
-use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",
@@ -233,12 +232,7 @@ fn names_an_authentication_step(part: &str) -> bool {
 fn constructor_is_app(checker: &Checker, router: &str) -> bool {
     routers(checker.context())
         .constructor(router)
-        .is_some_and(|(_, call)| is_app(checker, call))
-}
-
-/// `FastAPI(...)`.
-fn is_app(checker: &Checker, call: &ExprCall) -> bool {
-    qualified_name_of(&call.func, checker.imports()).is_some_and(|name| name == "fastapi.FastAPI")
+        .is_some_and(|(_, call)| is_fastapi_app(call, checker.imports()))
 }
 
 /// The prefix a router's routes get in this file, and whether the router (or the app,
@@ -274,7 +268,7 @@ fn router_facts(checker: &Checker, router: &str) -> (String, bool) {
             authenticated |=
                 dependencies.is_some_and(|list| has_auth_dependency(checker, base, &list.value));
         }
-        if is_app(checker, call) {
+        if is_fastapi_app(call, checker.imports()) {
             authenticated |=
                 dependencies.is_some_and(|list| has_auth_dependency(checker, base, &list.value));
         }
@@ -326,12 +320,16 @@ fn callable_authenticates(checker: &Checker, base: usize, callable: &Expr) -> bo
     module_scope(checker.context())
         .definitions_named(name)
         .iter()
-        .any(|definition| {
-            definition
-                .body_range()
-                .and_then(|body| checker.source.get(body))
-                .is_some_and(mentions_auth)
-        })
+        .any(|definition| body_authenticates(definition, checker.source))
+}
+
+/// Whether a top-level function's or class's body mentions authentication (the editor
+/// reads it too: which definitions authenticate is one of its projections).
+pub fn body_authenticates(definition: &ModuleDefinition, source: &str) -> bool {
+    definition
+        .body_range()
+        .and_then(|body| source.get(body))
+        .is_some_and(mentions_auth)
 }
 
 /// Whether a name or body mentions authentication (the incremental audit reads it too:

@@ -49,7 +49,16 @@ pub struct ModuleDefinition<'a> {
     pub statement: &'a Stmt,
 }
 
-impl ModuleDefinition<'_> {
+impl<'a> ModuleDefinition<'a> {
+    /// The function's or class's name.
+    pub fn name(&self) -> Option<&'a str> {
+        match self.statement {
+            Stmt::FunctionDef(function) => Some(function.name.as_str()),
+            Stmt::ClassDef(class) => Some(class.name.as_str()),
+            _ => None,
+        }
+    }
+
     /// The byte range of its body in the source.
     pub fn body_range(&self) -> Option<std::ops::Range<usize>> {
         let body = match self.statement {

@@ -11,6 +11,7 @@ use super::checker::{Checker, items_with_summaries, module_imports, module_kinds
 use super::helpers::{calls_in_scope, string_value};
 use super::module_scope::module_scope;
 use crate::rules::Context;
+use crate::semantic::python::Imports;
 use crate::semantic::python::bound_kinds::{ScopeChain, ScopeKey};
 use crate::semantic::python::imports::qualified_name_of;
 
@@ -190,9 +191,6 @@ impl<'a> Routers<'a> {
                 constructors.insert(assignment.name, (assignment.base, call));
             }
         }
-        let is_app = |call: &ExprCall| {
-            qualified_name_of(&call.func, imports).is_some_and(|name| name == "fastapi.FastAPI")
-        };
         let may_configure = |last: &str| {
             last == "include_router"
                 || last == "FastAPI"
@@ -210,7 +208,7 @@ impl<'a> Routers<'a> {
             configuring_calls.extend(
                 calls_in_scope(&ast.body)
                     .into_iter()
-                    .filter(|call| includes_router(call) || is_app(call))
+                    .filter(|call| includes_router(call) || is_fastapi_app(call, imports))
                     .map(|call| (base, call)),
             );
         }
@@ -219,6 +217,11 @@ impl<'a> Routers<'a> {
             configuring_calls,
         }
     }
+}
+
+/// `FastAPI(...)`, under whatever name it is imported.
+pub fn is_fastapi_app(call: &ExprCall, imports: &Imports) -> bool {
+    qualified_name_of(&call.func, imports).is_some_and(|name| name == "fastapi.FastAPI")
 }
 
 /// `app.include_router(...)`.

@@ -98,16 +98,12 @@ pub const ENGINE_MAKERS: &[&str] = &[
     "sqlmodel.create_engine",
 ];
 
-/// The module's shared sessions, worked out once per audit (`Context::memo`).
-struct SharedSessions(Vec<(String, &'static str)>);
-
 fn check<'c>(
     checker: &Checker<'c, '_>,
     function: &'c StmtFunctionDef,
     findings: &mut Vec<Finding>,
 ) {
-    let context = checker.context();
-    let shared = context.memo(|| SharedSessions(shared_sessions(context)));
+    let shared = shared_sessions(checker.context());
     if shared.0.is_empty() || routes_of(checker, function).is_empty() {
         return;
     }
@@ -147,9 +143,18 @@ fn check<'c>(
 
 /// Module-level names bound to a session or connection, with what they are: read from
 /// the module's own statements (not those nested in an `if` or `try`), in order, so a
-/// factory is known by the time a session is made from it. The editor hashes this list
-/// as part of the clients its definitions read.
-pub fn shared_sessions(context: &Context) -> Vec<(String, &'static str)> {
+/// factory is known by the time a session is made from it. Worked out once per audit:
+/// the editor hashes this list as part of the clients its definitions read, and the
+/// rule reads it at every handler.
+pub fn shared_sessions(context: &Context) -> std::rc::Rc<SharedSessions> {
+    context.memo(|| SharedSessions(find_shared_sessions(context)))
+}
+
+/// Names bound to a shared session or connection, and which it is (its own type: the
+/// `Context::memo` it is kept in is keyed by type).
+pub struct SharedSessions(pub Vec<(String, &'static str)>);
+
+fn find_shared_sessions(context: &Context) -> Vec<(String, &'static str)> {
     let imports = module_imports(context);
     let mut factories: Vec<String> = imports
         .ordered()
