@@ -1,5 +1,11 @@
 //! The `stackaudit` binary: `server` (LSP over stdio), `check`, `rules`, `rule <id>`.
 
+// jemalloc, as Ruff's own binary uses on Linux: a cold `check` of Django parses and
+// drops ~13 MB of trees, and the system allocator cost a sixth of its time
+// (BENCHMARKS.md); the server's memory stays within its budget.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,8 +2,7 @@
 //! audit files in parallel, optionally fix them in place, and report.
 
 use std::path::{Path, PathBuf};
-
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -82,21 +81,29 @@ pub fn load_settings(options: &CheckOptions) -> Result<(Settings, PathBuf), Stri
     Ok((settings, root))
 }
 
-/// Files to audit under `paths`: supported languages only, .gitignore respected,
-/// symlinks not followed, `exclude` applied. Paths named explicitly are always taken.
-pub fn collect_files(
+/// Walk `paths` and hand each file to audit to `found` as soon as the walk meets it:
+/// supported languages only, .gitignore respected, symlinks not followed, `exclude`
+/// applied, each file once. Paths named explicitly are always taken. `found` gets the
+/// path as walked and its absolute form (what `exclude` and the rules judge, below
+/// `root`). Returns how many files it handed on.
+pub fn walk_files(
     paths: &[PathBuf],
     settings: &Settings,
     root: &Path,
-) -> Result<Vec<(PathBuf, Language)>, String> {
-    let mut files = Vec::new();
-    for path in paths {
-        if !path.exists() {
-            return Err(format!("{}: no such file or directory", path.display()));
+    mut found: impl FnMut(PathBuf, PathBuf, Language),
+) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    let mut take = |path: PathBuf, absolute: PathBuf, language: Language| {
+        if seen.insert(absolute.clone()) {
+            found(path, absolute, language);
         }
+    };
+    for path in paths {
+        // One `absolute` per path named, not per file: it reads the current directory.
+        let base = std::path::absolute(path).unwrap_or_else(|_| path.clone());
         if path.is_file() {
             if let Some(language) = Language::from_path(path) {
-                files.push((path.clone(), language));
+                take(path.clone(), base, language);
             }
             continue;
         }
@@ -118,18 +125,16 @@ pub fn collect_files(
             let Some(language) = Language::from_path(entry.path()) else {
                 continue;
             };
-            let absolute =
-                std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_path_buf());
+            let below_path = entry.path().strip_prefix(path).unwrap_or(entry.path());
+            let absolute = base.join(below_path);
             let relative = absolute.strip_prefix(root).unwrap_or(&absolute);
             if settings.is_excluded(relative) {
                 continue;
             }
-            files.push((entry.into_path(), language));
+            take(entry.into_path(), absolute, language);
         }
     }
-    files.sort();
-    files.dedup();
-    Ok(files)
+    seen.len()
 }
 
 enum Outcome {
@@ -137,6 +142,15 @@ enum Outcome {
     /// when its findings were computed (not read from the cache).
     Report(FileReport, Option<(String, u128)>),
     Skipped(PathBuf, String),
+}
+
+impl Outcome {
+    fn path(&self) -> &Path {
+        match self {
+            Outcome::Report(file, _) => &file.path,
+            Outcome::Skipped(path, _) => path,
+        }
+    }
 }
 
 pub fn run_check(
@@ -149,7 +163,9 @@ pub fn run_check(
     } else {
         options.paths.clone()
     };
-    let files = collect_files(&paths, settings, root)?;
+    if let Some(missing) = paths.iter().find(|path| !path.exists()) {
+        return Err(format!("{}: no such file or directory", missing.display()));
+    }
     let mut cache = (!options.no_cache).then(|| {
         let folder = settings
             .cache_dir
@@ -157,14 +173,29 @@ pub fn run_check(
             .map_or_else(|| root.join(CACHE_FOLDER), |folder| root.join(folder));
         CheckCache::open(&folder, settings.rules.fingerprint())
     });
-    let outcomes: Vec<Outcome> = files
-        .par_iter()
-        .map(|(path, language)| {
-            check_file(path, *language, settings, options, root, cache.as_ref())
-        })
-        .collect();
+    // Files are audited while the walk goes on (it reads directories; the audit is
+    // CPU-bound), each as a task of the thread pool; reported in path order.
+    let outcomes = Mutex::new(Vec::new());
+    let mut found = 0;
+    rayon::scope(|scope| {
+        let (outcomes, cache) = (&outcomes, cache.as_ref());
+        found = walk_files(&paths, settings, root, |path, absolute, language| {
+            scope.spawn(move |_| {
+                let outcome =
+                    check_file(&path, &absolute, language, settings, options, root, cache);
+                outcomes
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(outcome);
+            });
+        });
+    });
+    let mut outcomes = outcomes
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    outcomes.sort_by(|a, b| a.path().cmp(b.path()));
     let mut report = CheckReport {
-        files_audited: files.len(),
+        files_audited: found,
         ..CheckReport::default()
     };
     let mut audited_now = 0;
@@ -185,7 +216,7 @@ pub fn run_check(
     }
     report.files_audited -= report.skipped.len();
     if report.files_audited == 0 {
-        return Err(nothing_audited(&paths, files.len()));
+        return Err(nothing_audited(&paths, found));
     }
     if let Some(cache) = cache.filter(|_| audited_now > 0) {
         cache.save();
@@ -215,6 +246,7 @@ fn nothing_audited(paths: &[PathBuf], found: usize) -> String {
 
 fn check_file(
     path: &Path,
+    absolute: &Path,
     language: Language,
     settings: &Settings,
     options: &CheckOptions,
@@ -223,7 +255,6 @@ fn check_file(
 ) -> Outcome {
     // Rules that care what kind of file this is (a test, an entry point) judge its
     // path below the project, not the directories the project happens to sit in.
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let relative = absolute.strip_prefix(root).unwrap_or(path);
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -257,7 +288,8 @@ fn check_file(
     let mut fixes_applied = 0;
     // Only a link named on the command line gets here (the walk does not follow links);
     // writing through it could reach outside the workspace, so its fixes are not written.
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+    let is_link = options.fix
+        && std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
     if options.fix && is_link {
         eprintln!(
             "stackaudit: {}: a symbolic link; fixes are not written through links",
