@@ -40,9 +40,15 @@ pub fn after_gap(text: &str, at: usize) -> &str {
     }
 }
 
+/// Where `word` starts in `text`, in order (`str::match_indices` without the matches,
+/// and SIMD-accelerated: the text tests read every file's text).
+pub fn places_of<'t>(text: &'t str, word: &'t str) -> impl Iterator<Item = usize> + 't {
+    memchr::memmem::find_iter(text.as_bytes(), word.as_bytes())
+}
+
 /// Whether `text` may call a method `name`: `.name(` with any spacing between.
 pub fn mentions_method_call(text: &str, name: &str) -> bool {
-    text.match_indices(name).any(|(at, _)| {
+    places_of(text, name).any(|at| {
         before_space(text, at).ends_with('.') && after_gap(text, at + name.len()).starts_with('(')
     })
 }
@@ -109,8 +115,7 @@ pub fn mentions_any_method_call(text: &str, names: &MethodNames) -> bool {
 
 /// Whether `text` may define a coroutine: `async` then `def`, with any spacing between.
 pub fn mentions_async_def(text: &str) -> bool {
-    text.match_indices("async")
-        .any(|(at, _)| after_gap(text, at + "async".len()).starts_with("def"))
+    places_of(text, "async").any(|at| after_gap(text, at + "async".len()).starts_with("def"))
 }
 
 #[cfg(test)]

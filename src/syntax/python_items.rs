@@ -161,6 +161,12 @@ impl Scanner {
         while at < bytes.len() {
             let byte = bytes[at];
             if let Some((quote, triple)) = self.string {
+                // Nothing but a quote, a backslash or a line break matters in a string.
+                let Some(skip) = memchr::memchr3(quote, b'\\', b'\n', &bytes[at..]) else {
+                    return bytes.len();
+                };
+                at += skip;
+                let byte = bytes[at];
                 match byte {
                     // Escapes the next byte; an escaped line break continues the string.
                     b'\\' => match &bytes[at + 1..] {

@@ -71,7 +71,7 @@ pub const RULE: Rule = Rule {
 /// reports those keywords with the literal `True`.
 fn passes_true_switch(text: &str) -> bool {
     ["debug", "reload"].iter().any(|keyword| {
-        text.match_indices(keyword).any(|(at, _)| {
+        prefilter::places_of(text, keyword).any(|at| {
             let after = prefilter::after_gap(text, at + keyword.len());
             after.strip_prefix('=').is_some_and(|value| {
                 let start = text.len() - value.len();

@@ -173,9 +173,8 @@ fn log_first(
 
 /// Whether the text may have a bare `except:` (any spacing before the colon).
 pub fn mentions_bare_except(text: &str) -> bool {
-    text.match_indices("except").any(|(at, _)| {
-        crate::rules::prefilter::after_gap(text, at + "except".len()).starts_with(':')
-    })
+    crate::rules::prefilter::places_of(text, "except")
+        .any(|at| crate::rules::prefilter::after_gap(text, at + "except".len()).starts_with(':'))
 }
 
 /// The safe fix that logs the caught exception first thing in the handler:

@@ -123,11 +123,15 @@ fn may_share_state(text: &str) -> bool {
         if line.starts_with(|c: char| c.is_whitespace() || c == '#') {
             continue;
         }
-        // The statement, with the lines its trailing backslashes continue it onto.
-        let mut statement = line.to_string();
+        // The statement, with the lines its trailing backslashes continue it onto (most
+        // have none: no copy).
+        let mut statement = std::borrow::Cow::Borrowed(line);
         while statement.trim_end().ends_with('\\') {
             let Some(next) = lines.next() else { break };
-            statement.push_str(next);
+            statement.to_mut().push_str(next);
+        }
+        if !statement.contains('=') {
+            continue;
         }
         let assigns_container = statement.match_indices('=').any(|(at, _)| {
             let before = statement[..at].chars().last();
@@ -160,7 +164,7 @@ fn may_share_state(text: &str) -> bool {
 
 /// `name` followed by a dot or a bracket somewhere in `text`.
 fn used_as_container(text: &str, name: &str) -> bool {
-    text.match_indices(name).any(|(start, _)| {
+    prefilter::places_of(text, name).any(|start| {
         let end = start + name.len();
         let whole_word = !text[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_')
             && !text[end..].starts_with(|c: char| c.is_alphanumeric() || c == '_');

@@ -56,7 +56,9 @@ use crate::rules::secrets::{
     KNOWN_FORMAT_PREFIXES, SECRET_TRIGGERS, environment_variable_name, has_inline_password,
     is_placeholder, is_secret_name, known_format,
 };
-use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::rules::{
+    Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, prefilter,
+};
 use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
@@ -94,7 +96,7 @@ static NAMED_LITERAL: std::sync::LazyLock<Option<regex::Regex>> = std::sync::Laz
 fn may_hold_secret(text: &str) -> bool {
     KNOWN_FORMAT_PREFIXES.iter().any(|prefix| text.contains(prefix))
         || ["Bearer ", "Basic ", "Token "].iter().any(|scheme| text.contains(scheme))
-        || text.match_indices("://").any(|(at, _)| {
+        || prefilter::places_of(text, "://").any(|at| {
             let rest = &text[at + 3..];
             let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '\'').unwrap_or(rest.len());
             let authority = &rest[..end];

@@ -59,21 +59,22 @@ pub const RULE: Rule = Rule {
 /// that line continues the one before it (a trailing backslash). Module-level imports
 /// alone (most files) need no parse.
 fn may_import_in_function(text: &str) -> bool {
-    let mut previous_continues = false;
-    for line in text.split('\n') {
-        let continued = std::mem::replace(
-            &mut previous_continues,
-            line.trim_end_matches('\r').ends_with('\\'),
-        );
-        if !line.contains("import") {
-            continue;
-        }
-        let starts_statement = line.starts_with("import") || line.starts_with("from");
-        if continued || !starts_statement {
-            return true;
-        }
-    }
-    false
+    let bytes = text.as_bytes();
+    // From each `import`, to the line it is on (most lines hold none).
+    memchr::memmem::find_iter(bytes, b"import").any(|at| {
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |newline| newline + 1);
+        let line = &bytes[start..];
+        let starts_statement = line.starts_with(b"import") || line.starts_with(b"from");
+        // The line before ends in a backslash (before any `\r`).
+        let continued = start > 0 && {
+            let mut previous = &bytes[..start - 1];
+            while let Some(rest) = previous.strip_suffix(b"\r") {
+                previous = rest;
+            }
+            previous.ends_with(b"\\")
+        };
+        continued || !starts_statement
+    })
 }
 
 /// Words of a comment that explain a deliberate local import.
