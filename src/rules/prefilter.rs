@@ -107,9 +107,20 @@ pub fn each_place_a_word_starts(
 /// reading the text once (`fetch` and `fetchrow` both count; only the longest name at
 /// a place can be followed by its call's parenthesis).
 pub fn mentions_any_method_call(text: &str, names: &MethodNames) -> bool {
+    mentions_method_calls(text, names, 1)
+}
+
+/// Whether `text` may make `at_least` calls of methods of `names` (each `.name(`, with
+/// any spacing).
+pub fn mentions_method_calls(text: &str, names: &MethodNames, at_least: usize) -> bool {
+    let mut calls = 0;
     each_place_a_word_starts(&names.matcher, text, |found| {
-        before_space(text, found.start()).ends_with('.')
+        if before_space(text, found.start()).ends_with('.')
             && after_gap(text, found.end()).starts_with('(')
+        {
+            calls += 1;
+        }
+        calls >= at_least
     })
 }
 

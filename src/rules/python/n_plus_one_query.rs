@@ -45,6 +45,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt};
 use super::checker::{Checker, Hooks, Parent};
 use super::helpers::{AnyNode, any_node_in, assignments_to};
 use crate::language::Language;
+use crate::rules::prefilter::{MethodNames, mentions_method_calls};
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
 
@@ -89,14 +90,22 @@ const QUERY_METHODS: &[&str] = &[
 /// Words a database handle's name contains.
 const HANDLE_WORDS: &[&str] = &["session", "db", "cursor", "cur", "conn", "connection"];
 
-/// Whether the text has two query calls (the loop's and the one inside it): names a
-/// database handle (`session.`, `db.`, `cursor.`, ...) or `.query`, each followed by a dot
-/// or a call.
+static QUERY_CALLS: std::sync::LazyLock<MethodNames> =
+    std::sync::LazyLock::new(|| MethodNames::new(QUERY_METHODS));
+
+/// Whether the text may have two query calls (the loop's and the one inside it): two
+/// calls of query methods (`.execute(`, `.all(`, ...), and two names of a database
+/// handle or `query` that a receiver's chain can hold: before a `.` (`session.`,
+/// `self.db.`), a call (`get_session()`) or a closing parenthesis (`(await conn)`).
 fn mentions_queries(text: &str) -> bool {
+    mentions_handles(text) && mentions_method_calls(text, &QUERY_CALLS, 2)
+}
+
+fn mentions_handles(text: &str) -> bool {
     let mut queries = 0;
-    // From each `.` and `(`, back over the gap to the identifier before it: dots and
-    // parentheses are fewer than identifiers.
-    for at in memchr::memchr2_iter(b'.', b'(', text.as_bytes()) {
+    // From each `.`, `(` and `)`, back over the gap to the identifier before it:
+    // these are fewer than identifiers.
+    for at in memchr::memchr3_iter(b'.', b'(', b')', text.as_bytes()) {
         let before = crate::rules::prefilter::before_space(text, at).as_bytes();
         let start = before
             .iter()
@@ -104,8 +113,7 @@ fn mentions_queries(text: &str) -> bool {
             .map_or(0, |last_other| last_other + 1);
         // ASCII bytes from `start` on: a character boundary.
         let identifier = &text[start..before.len()];
-        let is_handle = text.as_bytes()[at] == b'.' && names_handle(identifier);
-        if !identifier.is_empty() && (is_handle || identifier == "query") {
+        if !identifier.is_empty() && (names_handle(identifier) || identifier == "query") {
             queries += 1;
             if queries >= 2 {
                 return true;
@@ -237,4 +245,31 @@ fn contains_query(expression: &Expr) -> bool {
         expression,
         |node| matches!(node, AnyNode::Expression(Expr::Call(call)) if is_query(call)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text test admits every receiver shape the rule recognises (it once missed a
+    /// handle returned by a call and one awaited in parentheses), and turns away text
+    /// with one query call or no handle.
+    #[test]
+    fn text_test_admits_every_receiver_shape() {
+        for text in [
+            "for r in session.execute(q):\n    session.execute(q2)",
+            "for r in get_session().execute(q):\n    get_session().execute(q2)",
+            "for r in await (await conn).fetch(q):\n    await (await conn).fetch(q2)",
+            "for u in User.query.all():\n    User.query.get(u.id)",
+            "for r in self.db.execute(q):\n    self.db . get (r)",
+        ] {
+            assert!(mentions_queries(text), "{text}");
+        }
+        for text in [
+            "for r in rows:\n    session.execute(q)",
+            "for k in cache.get('k'):\n    cache.get(k)",
+        ] {
+            assert!(!mentions_queries(text), "{text}");
+        }
+    }
 }
