@@ -118,6 +118,18 @@ fn starts_definition(line: &[u8]) -> bool {
         && (!line.starts_with(b"async") || line[5..].trim_ascii_start().starts_with(b"def"))
 }
 
+/// The bytes that change the scanner's state outside strings.
+const SIGNIFICANT: [bool; 256] = {
+    let mut table = [false; 256];
+    let bytes = *b"\n#\\([{)]}\"'";
+    let mut index = 0;
+    while index < bytes.len() {
+        table[bytes[index] as usize] = true;
+        index += 1;
+    }
+    table
+};
+
 /// The lexical state carried from one line to the next.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Scanner {
@@ -144,13 +156,24 @@ impl Scanner {
 
     /// Read the line starting at `at`; returns where the next line starts.
     fn scan_line(&mut self, bytes: &[u8], at: usize) -> usize {
-        self.scan_line_with(bytes, at, &mut |_, _, _| {})
+        self.scan::<false>(bytes, at, &mut |_, _, _| {})
     }
 
     /// `scan_line`, telling `code` of each byte outside strings and comment text, and of
     /// the quote that closes a string, with the bracket depth before it:
     /// `(offset, byte, depth)`.
     pub(crate) fn scan_line_with(
+        &mut self,
+        bytes: &[u8],
+        at: usize,
+        code: &mut impl FnMut(usize, u8, usize),
+    ) -> usize {
+        self.scan::<true>(bytes, at, code)
+    }
+
+    /// `scan_line_with`; when `code` wants no bytes (`!TELLS_CODE`), the bytes that
+    /// change nothing are skipped without a look at each one's meaning.
+    fn scan<const TELLS_CODE: bool>(
         &mut self,
         bytes: &[u8],
         mut at: usize,
@@ -193,6 +216,13 @@ impl Scanner {
                     _ => {}
                 }
                 at += 1;
+                continue;
+            }
+            if !TELLS_CODE && !SIGNIFICANT[usize::from(byte)] {
+                at += 1;
+                while at < bytes.len() && !SIGNIFICANT[usize::from(bytes[at])] {
+                    at += 1;
+                }
                 continue;
             }
             code(at, byte, self.depth);
