@@ -58,6 +58,23 @@ fn best_of(runs: usize, make: impl Fn() -> Command) -> Run {
         .expect("at least one run")
 }
 
+/// The best run of each command over `rounds` rounds that run each once, in turn: on a
+/// machine whose speed drifts from minute to minute, both see the same minutes.
+fn best_of_alternating(rounds: usize, makes: &[&dyn Fn() -> Command]) -> Vec<Run> {
+    let mut best: Vec<Option<Run>> = makes.iter().map(|_| None).collect();
+    for _ in 0..rounds {
+        for (make, best) in makes.iter().zip(&mut best) {
+            let run = measure(make());
+            if best.as_ref().is_none_or(|known| run.wall < known.wall) {
+                *best = Some(run);
+            }
+        }
+    }
+    best.into_iter()
+        .map(|run| run.expect("at least one round"))
+        .collect()
+}
+
 /// `(Python files, bytes of all files)` under `dir`.
 fn tree_size(dir: &Path) -> (usize, u64) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -106,41 +123,54 @@ fn main() {
         }
         command
     };
-    results.push((
-        "stackaudit check --no-cache".to_string(),
-        best_of(5, || stackaudit(false)),
-    ));
-    let _ = stackaudit(true).output(); // fills the cache
-    results.push((
-        "stackaudit check, warm (nothing changed)".to_string(),
-        best_of(5, || stackaudit(true)),
-    ));
-
-    if let Some(ruff) = installed_tool("ruff") {
-        let cache_dir = tempfile::tempdir().expect("temp dir");
-        let ruff_check = |cache: bool| {
-            let mut command = Command::new(&ruff);
-            command.args(["check", "--isolated", "--select", RUFF_FAMILIES]);
-            if cache {
-                command.arg("--cache-dir").arg(cache_dir.path());
-            } else {
-                command.arg("--no-cache");
-            }
-            command.args(["--exit-zero", "--quiet"]).arg(&tree);
-            command
-        };
-        let version = version_of(&ruff);
-        results.push((
-            format!("{version} check --no-cache --select {RUFF_FAMILIES}"),
-            best_of(5, || ruff_check(false)),
-        ));
-        let _ = ruff_check(true).output();
-        results.push((
-            format!("{version} check, warm (nothing changed)"),
-            best_of(5, || ruff_check(true)),
-        ));
-    } else {
+    let ruff = installed_tool("ruff");
+    let cache_dir = tempfile::tempdir().expect("temp dir");
+    let ruff_check = |cache: bool| {
+        let mut command = Command::new(ruff.as_ref().expect("ruff is installed"));
+        command.args(["check", "--isolated", "--select", RUFF_FAMILIES]);
+        if cache {
+            command.arg("--cache-dir").arg(cache_dir.path());
+        } else {
+            command.arg("--no-cache");
+        }
+        command.args(["--exit-zero", "--quiet"]).arg(&tree);
+        command
+    };
+    let ruff_version = ruff.as_ref().map(|ruff| version_of(ruff));
+    if ruff.is_none() {
         println!("ruff: not installed (run benches/setup.sh); skipped");
+    }
+    // Cold, then warm (each tool's cache filled first); runs of the two alternate.
+    for cache in [false, true] {
+        let (ours_name, theirs_name) = if cache {
+            (
+                "stackaudit check, warm (nothing changed)".to_string(),
+                "check, warm (nothing changed)".to_string(),
+            )
+        } else {
+            (
+                "stackaudit check --no-cache".to_string(),
+                format!("check --no-cache --select {RUFF_FAMILIES}"),
+            )
+        };
+        if cache {
+            let _ = stackaudit(true).output();
+            if ruff.is_some() {
+                let _ = ruff_check(true).output();
+            }
+        }
+        let ours_command = || stackaudit(cache);
+        let theirs_command = || ruff_check(cache);
+        let rounds = if cache { 5 } else { 10 };
+        let mut runs = match ruff_version {
+            Some(_) => best_of_alternating(rounds, &[&ours_command, &theirs_command]),
+            None => vec![best_of(rounds, ours_command)],
+        }
+        .into_iter();
+        results.push((ours_name, runs.next().expect("our run")));
+        if let (Some(version), Some(run)) = (&ruff_version, runs.next()) {
+            results.push((format!("{version} {theirs_name}"), run));
+        }
     }
 
     if let Some(semgrep) = installed_tool("semgrep") {
