@@ -52,8 +52,9 @@ fn audit_triggered(
     finish(run_rules(&context, triggered), source, language)
 }
 
-/// `audit` with every rule of the language run, whatever the text's trigger words: what
-/// the prefilters must never change (tests compare the two).
+/// `audit` with every rule of the language run, whatever the text's trigger words, and
+/// every item walked, whatever the rules' item tests: what the prefilters must never
+/// change (tests compare the two).
 pub fn audit_without_prefilter(
     language: Language,
     source: &str,
@@ -61,7 +62,9 @@ pub fn audit_without_prefilter(
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    let context = Context::new(source, syntax, language, &settings.rules).with_path(path);
+    let context = Context::new(source, syntax, language, &settings.rules)
+        .with_path(path)
+        .without_item_tests();
     let all = RuleSet::from_fn(|rule| rule.applies_to(language));
     finish(run_rules(&context, all), source, language)
 }
@@ -422,6 +425,39 @@ mod tests {
 
     /// A file where only rules that read the text may fire is audited without a parse;
     /// one where a tree rule may fire is parsed, and the text rules still run.
+    #[test]
+    fn items_no_rule_admits_are_not_parsed() {
+        let settings = Settings::from_options(crate::config::Options {
+            select: Some(vec!["swallowed-exception".to_string()]),
+            ..crate::config::Options::default()
+        })
+        .expect("settings");
+        let quiet_items = "def quiet_{n}():\n    return {n}\n\n\n";
+        let mut source = String::from("import logging\n\n\n");
+        for n in 0..20 {
+            source.push_str(&quiet_items.replace("{n}", &n.to_string()));
+        }
+        source.push_str("def logs():\n    try:\n        quiet_1()\n    except Exception:\n        logging.exception('failed')\n");
+        let before = parser_runs_on_this_thread();
+        let findings = audit_text(Language::Python, &source, &settings, None);
+        // The item with the handler, and the one that imports (what names mean).
+        assert_eq!(parser_runs_on_this_thread() - before, 2, "items parsed");
+        assert_eq!(findings, []);
+
+        // `Exception` under another name, from an item of its own: every item is walked.
+        let renamed = format!(
+            "from builtins import Exception as Oops\n\n\n{}",
+            source
+                .replace("except Exception", "except Oops")
+                .replace("logging.exception('failed')", "pass")
+        );
+        let syntax = Syntax::parse(Language::Python, &renamed).expect("parses");
+        let found = audit(Language::Python, &renamed, &syntax, &settings, None);
+        let all = audit_without_prefilter(Language::Python, &renamed, &syntax, &settings, None);
+        assert_eq!(found, all);
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+
     #[test]
     fn text_rules_alone_need_no_parse() {
         let settings = Settings::default();

@@ -340,6 +340,9 @@ pub struct Context<'a> {
     pub(crate) ruff_routers: std::cell::OnceCell<python::routes::Routers<'a>>,
     /// What rules work out once per audit and read at every node (`Context::memo`).
     memos: std::cell::RefCell<Vec<std::rc::Rc<dyn std::any::Any>>>,
+    /// Whether items are let through the rules' item tests (`Hooks::item_test`); off
+    /// only to check that those never change what a rule finds.
+    pub(crate) item_tests: bool,
 }
 
 /// The top-level statements an incremental audit skips because it already knows their
@@ -386,6 +389,7 @@ impl<'a> Context<'a> {
             ruff_module_scope: std::cell::OnceCell::new(),
             ruff_routers: std::cell::OnceCell::new(),
             memos: std::cell::RefCell::default(),
+            item_tests: true,
         }
     }
 
@@ -428,6 +432,12 @@ impl<'a> Context<'a> {
 
     pub fn with_path(mut self, path: Option<&'a std::path::Path>) -> Self {
         self.path = path;
+        self
+    }
+
+    /// Every item walked, whatever the rules' item tests say (see `item_tests`).
+    pub fn without_item_tests(mut self) -> Self {
+        self.item_tests = false;
         self
     }
 

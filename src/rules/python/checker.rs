@@ -48,6 +48,35 @@ pub struct Hooks {
     /// A `def`, judged inside its own scope (what its body's names mean), before its
     /// parameters and body are walked.
     pub function: Option<Hook<StmtFunctionDef>>,
+    /// For rules that judge what an item says itself: a test of an item's text that
+    /// every item holding a finding passes (`ItemTest`).
+    pub item_test: Option<ItemTest>,
+}
+
+/// A test of one item's text that every item holding a finding of a rule passes: an
+/// item that no running rule's test admits is neither parsed nor walked. What such a
+/// rule reads of other items must come through the module-wide readings (imports,
+/// kinds, scope, logger), which parse what they read.
+#[derive(Clone, Copy)]
+pub struct ItemTest {
+    /// Whether the test holds in this module (given its text, once per audit): a module
+    /// may say something that lets a finding's evidence stand in another item.
+    pub applies: TextTest,
+    /// Whether an item (given its text) may hold a finding.
+    pub admits: TextTest,
+}
+
+/// A test of a text (a module's, an item's).
+pub type TextTest = fn(&str) -> bool;
+
+impl ItemTest {
+    /// A test that holds in every module.
+    pub const fn of(admits: TextTest) -> ItemTest {
+        ItemTest {
+            applies: |_| true,
+            admits,
+        }
+    }
 }
 
 impl Hooks {
@@ -56,6 +85,7 @@ impl Hooks {
         except_handler: None,
         string: None,
         function: None,
+        item_test: None,
     };
 }
 
@@ -283,7 +313,19 @@ fn summarize(ast: &ItemAst) -> ItemSummary {
 pub fn module_imports<'c>(context: &'c Context) -> &'c Imports {
     context.ruff_imports.get_or_init(|| {
         let mut bindings = Vec::new();
-        for (base, summary) in item_summaries(context) {
+        for item in context.syntax.items() {
+            // An item without the word imports nothing: it need not be parsed for this.
+            let text = context.source.get(item.range.clone()).unwrap_or_default();
+            if memchr::memmem::find(text.as_bytes(), b"import").is_none() {
+                continue;
+            }
+            let Some(summary) = item
+                .python_ast(context.source)
+                .and_then(|ast| ast.summary(summarize))
+            else {
+                continue;
+            };
+            let base = item.range.start;
             bindings.extend(
                 summary
                     .imports
@@ -334,10 +376,20 @@ impl<'s> StatementVisitor<'s> for ImportCollector<'_> {
 }
 
 /// Call `visit` with each top-level statement the audit covers (not one it skips),
-/// and the offset of its item.
-fn for_each_covered_statement<'c>(context: &'c Context, mut visit: impl FnMut(usize, &'c Stmt)) {
+/// and the offset of its item, for the items `admits` lets through (given the item's
+/// text; the others are not parsed).
+fn for_each_covered_statement<'c, T>(
+    context: &'c Context,
+    state: &mut T,
+    admits: impl Fn(&mut T, &str) -> bool,
+    mut visit: impl FnMut(&mut T, usize, &'c Stmt),
+) {
     let coverage: &Coverage = context.coverage;
     for item in context.syntax.items() {
+        let text = context.source.get(item.range.clone()).unwrap_or_default();
+        if !admits(state, text) {
+            continue;
+        }
         let Some(ast) = item.python_ast(context.source) else {
             continue;
         };
@@ -350,18 +402,20 @@ fn for_each_covered_statement<'c>(context: &'c Context, mut visit: impl FnMut(us
                     .binary_search_by_key(&start, |range| range.start)
                     .is_err()
             {
-                visit(base, statement);
+                visit(state, base, statement);
             }
         }
     }
 }
 
-/// One enabled rule in the traversal: what it found so far, and whether it failed.
+/// One enabled rule in the traversal: what it found so far, whether it failed, and
+/// whether the item being walked passed its item test.
 struct Running {
     id: RuleId,
     hooks: Hooks,
     found: Vec<Finding>,
     failed: bool,
+    admitted: bool,
 }
 
 /// Run the rules of `rules` that read Ruff's tree over what `context` covers, in one
@@ -376,6 +430,7 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
                 hooks,
                 found: Vec::new(),
                 failed: false,
+                admitted: true,
             }),
             _ => None,
         })
@@ -406,15 +461,35 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
         scopes: Vec::new(),
         parents: Vec::new(),
     };
+    // Each rule's item test, where it holds in this module.
+    let item_tests: Vec<Option<TextTest>> = running
+        .iter()
+        .map(|rule| {
+            let test = rule.hooks.item_test.filter(|_| context.item_tests)?;
+            (test.applies)(context.source).then_some(test.admits)
+        })
+        .collect();
     let mut traversal = Traversal {
         checker,
         running: &mut running,
         star_try: false,
     };
-    for_each_covered_statement(context, |base, statement| {
-        traversal.checker.base = base;
-        traversal.visit_stmt(statement);
-    });
+    for_each_covered_statement(
+        context,
+        &mut traversal,
+        |traversal, item| {
+            let mut any = false;
+            for (rule, test) in traversal.running.iter_mut().zip(&item_tests) {
+                rule.admitted = test.is_none_or(|admits| admits(item));
+                any |= rule.admitted && !rule.failed;
+            }
+            any
+        },
+        |traversal, base, statement| {
+            traversal.checker.base = base;
+            traversal.visit_stmt(statement);
+        },
+    );
     running
         .into_iter()
         .filter(|rule| !rule.failed)
@@ -507,7 +582,7 @@ impl<'c> Traversal<'c, '_> {
         call: impl Fn(H, &Checker, &mut Vec<Finding>),
     ) {
         for rule in self.running.iter_mut() {
-            let Some(function) = hook(&rule.hooks).filter(|_| !rule.failed) else {
+            let Some(function) = hook(&rule.hooks).filter(|_| rule.admitted && !rule.failed) else {
                 continue;
             };
             let outcome = crate::audit::in_rule(|| {

@@ -46,7 +46,7 @@
 
 use ruff_python_ast::{Expr, ExprCall, ExprStringLiteral, Stmt};
 
-use super::checker::{Checker, Hooks, Parent};
+use super::checker::{Checker, Hooks, ItemTest, Parent};
 use super::file_kind::is_test_file;
 use super::header::ensure_module_import;
 use super::helpers::string_value;
@@ -71,6 +71,9 @@ pub const RULE: Rule = Rule {
     text_test: Some(may_hold_secret),
     check: Check::Ast(Hooks {
         string: Some(check),
+        // What the text test looks for (a credential's shape, a name given a literal)
+        // lies in the statement that holds the string.
+        item_test: Some(ItemTest::of(may_hold_secret)),
         ..Hooks::NONE
     }),
     reads: Projections::IMPORTS.and(Projections::HEADER),
@@ -91,11 +94,23 @@ static NAMED_LITERAL: std::sync::LazyLock<Option<regex::Regex>> = std::sync::Laz
     .ok()
 });
 
+/// The first bytes of every known credential format, and the Authorization schemes,
+/// each with its searcher built once.
+static FORMATS_AND_SCHEMES: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+    std::sync::LazyLock::new(|| {
+        KNOWN_FORMAT_PREFIXES
+            .iter()
+            .chain(&["Bearer ", "Basic ", "Token "])
+            .map(|word| memchr::memmem::Finder::new(word.as_bytes()))
+            .collect()
+    });
+
 /// Whether the text may hold a finding: a known credential shape, a URL with a
 /// password, an Authorization value, or a secret-like name given a literal.
 fn may_hold_secret(text: &str) -> bool {
-    KNOWN_FORMAT_PREFIXES.iter().any(|prefix| text.contains(prefix))
-        || ["Bearer ", "Basic ", "Token "].iter().any(|scheme| text.contains(scheme))
+    FORMATS_AND_SCHEMES
+        .iter()
+        .any(|finder| finder.find(text.as_bytes()).is_some())
         || prefilter::places_of(text, "://").any(|at| {
             let rest = &text[at + 3..];
             let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '\'').unwrap_or(rest.len());

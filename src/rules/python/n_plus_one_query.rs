@@ -42,7 +42,7 @@
 
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use super::checker::{Checker, Hooks, Parent};
+use super::checker::{Checker, Hooks, ItemTest, Parent};
 use super::helpers::{AnyNode, any_node_in, assignments_to};
 use crate::language::Language;
 use crate::rules::prefilter::{MethodNames, mentions_method_calls};
@@ -59,6 +59,8 @@ pub const RULE: Rule = Rule {
     text_test: Some(mentions_queries),
     check: Check::Ast(Hooks {
         call: Some(check),
+        // The loop, its query and the query inside it are in one function.
+        item_test: Some(ItemTest::of(mentions_queries)),
         ..Hooks::NONE
     }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
@@ -98,29 +100,44 @@ static QUERY_CALLS: std::sync::LazyLock<MethodNames> =
 /// handle or `query` that a receiver's chain can hold: before a `.` (`session.`,
 /// `self.db.`), a call (`get_session()`) or a closing parenthesis (`(await conn)`).
 fn mentions_queries(text: &str) -> bool {
-    mentions_handles(text) && mentions_method_calls(text, &QUERY_CALLS, 2)
+    mentions_method_calls(text, &QUERY_CALLS, 2) && mentions_handles(text)
 }
 
+/// The words a handle's name (`names_handle`) or `query` holds, found in one pass.
+static HANDLE_WORDS_MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        crate::rules::prefilter::longest_words_matcher(HANDLE_WORDS.iter().chain(&["query"]), true)
+    });
+
 fn mentions_handles(text: &str) -> bool {
-    let mut queries = 0;
-    // From each `.`, `(` and `)`, back over the gap to the identifier before it:
-    // these are fewer than identifiers.
-    for at in memchr::memchr3_iter(b'.', b'(', b')', text.as_bytes()) {
-        let before = crate::rules::prefilter::before_space(text, at).as_bytes();
-        let start = before
+    let bytes = text.as_bytes();
+    let is_name_byte = |byte: &u8| byte.is_ascii_alphanumeric() || *byte == b'_';
+    let mut handles = 0;
+    // The end of the last name counted (one name may hold several words).
+    let mut counted_end = None;
+    // From each handle word, out to the name around it, then to what follows it.
+    crate::rules::prefilter::each_place_a_word_starts(&HANDLE_WORDS_MATCHER, text, |found| {
+        let start = bytes[..found.start()]
             .iter()
-            .rposition(|&byte| !(byte.is_ascii_alphanumeric() || byte == b'_'))
+            .rposition(|byte| !is_name_byte(byte))
             .map_or(0, |last_other| last_other + 1);
-        // ASCII bytes from `start` on: a character boundary.
-        let identifier = &text[start..before.len()];
-        if !identifier.is_empty() && (names_handle(identifier) || identifier == "query") {
-            queries += 1;
-            if queries >= 2 {
-                return true;
-            }
+        let end = bytes[found.end()..]
+            .iter()
+            .position(|byte| !is_name_byte(byte))
+            .map_or(bytes.len(), |offset| found.end() + offset);
+        if counted_end == Some(end) {
+            return false;
         }
-    }
-    false
+        // ASCII bytes around the word: character boundaries.
+        let name = &text[start..end];
+        let before_chain =
+            crate::rules::prefilter::after_gap(text, end).starts_with(['.', '(', ')']);
+        if before_chain && (names_handle(name) || name == "query") {
+            counted_end = Some(end);
+            handles += 1;
+        }
+        handles >= 2
+    })
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {

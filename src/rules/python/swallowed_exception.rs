@@ -44,7 +44,7 @@
 
 use ruff_python_ast::ExceptHandlerExceptHandler;
 
-use super::checker::{Checker, Hooks};
+use super::checker::{Checker, Hooks, ItemTest};
 use super::exceptions::{handles_error, header_range, is_broad, log_exception_fix, only_ignores};
 use crate::language::Language;
 use crate::rules::projections::Projections;
@@ -60,6 +60,12 @@ pub const RULE: Rule = Rule {
     text_test: Some(may_catch_broadly),
     check: Check::Ast(Hooks {
         except_handler: Some(check),
+        // Unless the module imports from `builtins`, where `Exception` may come under
+        // another name.
+        item_test: Some(ItemTest {
+            applies: |module| !module.contains("builtins"),
+            admits: may_catch_broadly,
+        }),
         ..Hooks::NONE
     }),
     reads: Projections::IMPORTS
