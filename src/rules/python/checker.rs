@@ -385,25 +385,34 @@ fn for_each_covered_statement<'c, T>(
     mut visit: impl FnMut(&mut T, usize, &'c Stmt),
 ) {
     let coverage: &Coverage = context.coverage;
+    let is_covered = |start: usize| {
+        coverage.skipped.is_empty()
+            || coverage
+                .skipped
+                .binary_search_by_key(&start, |range| range.start)
+                .is_err()
+    };
     for item in context.syntax.items() {
         let text = context.source.get(item.range.clone()).unwrap_or_default();
-        if !admits(state, text) {
+        // A whole audit tests an item before it is parsed. An incremental one skips most
+        // items, whose trees it has: it tests only the items it walks.
+        if coverage.skipped.is_empty() && !admits(state, text) {
             continue;
         }
         let Some(ast) = item.python_ast(context.source) else {
             continue;
         };
         let base = item.range.start;
-        for statement in &ast.body {
-            let start = base + usize::from(statement.start());
-            if coverage.skipped.is_empty()
-                || coverage
-                    .skipped
-                    .binary_search_by_key(&start, |range| range.start)
-                    .is_err()
-            {
-                visit(state, base, statement);
-            }
+        let mut covered = ast
+            .body
+            .iter()
+            .filter(|statement| is_covered(base + usize::from(statement.start())))
+            .peekable();
+        if covered.peek().is_none() || (!coverage.skipped.is_empty() && !admits(state, text)) {
+            continue;
+        }
+        for statement in covered {
+            visit(state, base, statement);
         }
     }
 }
