@@ -85,23 +85,47 @@ const REASONS: &[&str] = &[
 /// Read from the module's statements as the text gives them (no parse): each import's
 /// enclosing function, and the `if TYPE_CHECKING:` and `try` headers in between.
 fn check(context: &TextContext, findings: &mut Vec<Finding>) {
-    let mut comments = None;
+    let mut comments = Comments {
+        context,
+        whole_text: None,
+    };
     for range in context.ranges() {
-        // Most items import nothing.
-        if context.source[range.clone()].contains("import") {
-            let comments = comments.get_or_insert_with(|| context.comments());
-            check_range(context.source, range.clone(), comments, findings);
+        // Most items import nothing, or only at module level (the text test of one item).
+        if may_import_in_function(&context.source[range.clone()]) {
+            check_range(context.source, range.clone(), &mut comments, findings);
         }
+    }
+}
+
+/// The comments an import's explanation may stand in, read when one is needed.
+struct Comments<'c, 'a> {
+    context: &'c TextContext<'a>,
+    whole_text: Option<Vec<Range<usize>>>,
+}
+
+impl Comments<'_, '_> {
+    /// Those of the whole text, read once.
+    fn of_whole_text(&mut self) -> &[Range<usize>] {
+        self.whole_text
+            .get_or_insert_with(|| self.context.comments())
+    }
+
+    /// Those of the item `range` (an item starts where a statement may, so its text
+    /// alone tells its comments).
+    fn of_item(&self, range: &Range<usize>) -> Vec<Range<usize>> {
+        let front_end = self.context.language.front_end();
+        front_end.comment_ranges(self.context.source, range.clone())
     }
 }
 
 fn check_range(
     source: &str,
     range: Range<usize>,
-    comments: &[Range<usize>],
+    comments: &mut Comments,
     findings: &mut Vec<Finding>,
 ) {
-    let statements = statements(source, range);
+    let mut item_comments: Option<Vec<Range<usize>>> = None;
+    let statements = statements(source, range.clone());
     let header = |index: usize| &source[statements[index].range.clone()];
     for statement in &statements {
         let text = &source[statement.range.clone()];
@@ -146,7 +170,17 @@ fn check_range(
                 });
             type_checking || handles_import_error
         });
-        if exempt || explained_by(comments, statement.range.clone(), source) {
+        if exempt {
+            continue;
+        }
+        // The line above the item's first stands in the item before it.
+        let on_first_line = line_start(source, statement.range.start) <= range.start;
+        let nearby = if on_first_line {
+            comments.of_whole_text()
+        } else {
+            item_comments.get_or_insert_with(|| comments.of_item(&range))
+        };
+        if explained_by(nearby, statement.range.clone(), source) {
             continue;
         }
         let definition = header(function);
