@@ -38,7 +38,7 @@
 use ruff_python_ast::{Expr, ExprCall};
 
 use super::checker::{Checker, Hooks};
-use super::file_kind::{is_container_entrypoint, is_test_file};
+use super::file_kind::is_container_entrypoint;
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
@@ -59,7 +59,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
-    if is_container_entrypoint(checker.path) || is_test_file(checker.path) {
+    if is_container_entrypoint(checker.path) || checker.in_test_file() {
         return;
     }
     let address = match call.arguments.find_keyword("host") {

@@ -218,6 +218,15 @@ impl<'c, 'a> Checker<'c, 'a> {
     pub fn imports(&self) -> &Imports {
         module_imports(self.context)
     }
+
+    /// Whether the module is a test (`file_kind::is_test_file`), worked out once per
+    /// audit: rules ask at every string or call they judge.
+    pub fn in_test_file(&self) -> bool {
+        struct InTestFile(bool);
+        self.context
+            .memo(|| InTestFile(super::file_kind::is_test_file(self.path)))
+            .0
+    }
 }
 
 /// Each item's statements (skipped ones too) with where the item starts, in order;

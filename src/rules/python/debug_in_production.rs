@@ -45,7 +45,7 @@
 use ruff_python_ast::{Expr, ExprCall};
 
 use super::checker::{Checker, Hooks};
-use super::file_kind::{is_dev_entrypoint, is_test_file};
+use super::file_kind::is_dev_entrypoint;
 use super::helpers::{keyword_with_index, remove_argument};
 use crate::language::Language;
 use crate::rules::projections::Projections;
@@ -82,7 +82,7 @@ fn passes_true_switch(text: &str) -> bool {
 }
 
 fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
-    if is_test_file(checker.path) {
+    if checker.in_test_file() {
         return;
     }
     let imports = checker.imports();

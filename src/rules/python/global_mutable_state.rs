@@ -118,7 +118,14 @@ fn may_share_state(text: &str) -> bool {
     if text.contains("global") {
         return true;
     }
-    let mut lines = text.split_inclusive('\n').peekable();
+    // `split_inclusive('\n')`, with the SIMD search for line breaks.
+    let mut start = 0;
+    let mut lines = std::iter::from_fn(|| {
+        let rest = text.get(start..).filter(|rest| !rest.is_empty())?;
+        let end = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |at| at + 1);
+        start += end;
+        Some(&rest[..end])
+    });
     while let Some(line) = lines.next() {
         if line.starts_with(|c: char| c.is_whitespace() || c == '#') {
             continue;

@@ -47,7 +47,6 @@
 use ruff_python_ast::{Expr, ExprCall, ExprStringLiteral, Stmt};
 
 use super::checker::{Checker, Hooks, ItemTest, Parent};
-use super::file_kind::is_test_file;
 use super::header::ensure_module_import;
 use super::helpers::string_value;
 use crate::language::Language;
@@ -122,7 +121,7 @@ fn may_hold_secret(text: &str) -> bool {
 }
 
 fn check(checker: &Checker, string: &ExprStringLiteral, findings: &mut Vec<Finding>) {
-    if is_test_file(checker.path) {
+    if checker.in_test_file() {
         return;
     }
     // The parts of an implicit concatenation are judged one by one, as values alone.

@@ -45,7 +45,6 @@
 use ruff_python_ast::{Expr, ExprCall, StmtFunctionDef};
 
 use super::checker::{Checker, Hooks, ScopeKind};
-use super::file_kind::is_test_file;
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
@@ -67,7 +66,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
-    if !is_test_file(checker.path) {
+    if !checker.in_test_file() {
         return;
     }
     let Some(name) = qualified_name_of(&call.func, checker.imports())

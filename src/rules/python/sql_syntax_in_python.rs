@@ -157,6 +157,10 @@ fn may_hold_sql_literal(text: &str) -> bool {
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
+    // Most calls run no SQL: asked first.
+    let Some(sink) = SqlSink::of(checker, call) else {
+        return;
+    };
     let imports = checker.imports();
     if OTHER_DATABASES
         .iter()
@@ -164,9 +168,6 @@ fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<F
     {
         return;
     }
-    let Some(sink) = SqlSink::of(checker, call) else {
-        return;
-    };
     let Some(literal) = literal_sql(checker, sink.sql) else {
         return;
     };
