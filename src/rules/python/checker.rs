@@ -53,31 +53,15 @@ pub struct Hooks {
     pub item_test: Option<ItemTest>,
 }
 
-/// A test of one item's text that every item holding a finding of a rule passes: an
-/// item that no running rule's test admits is neither parsed nor walked. What such a
-/// rule reads of other items must come through the module-wide readings (imports,
-/// kinds, scope, logger), which parse what they read.
-#[derive(Clone, Copy)]
-pub struct ItemTest {
-    /// Whether the test holds in this module (given its text, once per audit): a module
-    /// may say something that lets a finding's evidence stand in another item.
-    pub applies: TextTest,
-    /// Whether an item (given its text) may hold a finding.
-    pub admits: TextTest,
-}
+/// Given a module's text (once per audit), a test of one item's text that every item
+/// holding a finding of a rule passes, or `None` when the module lets a finding's
+/// evidence stand in another item. An item that no running rule's test admits is
+/// neither parsed nor walked. What such a rule reads of other items must come through
+/// the module-wide readings (imports, kinds, scope, logger), which parse what they read.
+pub type ItemTest = fn(module: &str) -> Option<TextTest>;
 
 /// A test of a text (a module's, an item's).
 pub type TextTest = fn(&str) -> bool;
-
-impl ItemTest {
-    /// A test that holds in every module.
-    pub const fn of(admits: TextTest) -> ItemTest {
-        ItemTest {
-            applies: |_| true,
-            admits,
-        }
-    }
-}
 
 impl Hooks {
     pub const NONE: Hooks = Hooks {
@@ -484,7 +468,7 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
         .iter()
         .map(|rule| {
             let test = rule.hooks.item_test.filter(|_| context.item_tests)?;
-            (test.applies)(context.source).then_some(test.admits)
+            test(context.source)
         })
         .collect();
     let mut traversal = Traversal {

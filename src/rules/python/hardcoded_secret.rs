@@ -46,7 +46,7 @@
 
 use ruff_python_ast::{Expr, ExprCall, ExprStringLiteral, Stmt};
 
-use super::checker::{Checker, Hooks, ItemTest, Parent};
+use super::checker::{Checker, Hooks, Parent, TextTest};
 use super::header::ensure_module_import;
 use super::helpers::string_value;
 use crate::language::Language;
@@ -71,8 +71,15 @@ pub const RULE: Rule = Rule {
     check: Check::Ast(Hooks {
         string: Some(check),
         // What the text test looks for (a credential's shape, a name given a literal)
-        // lies in the statement that holds the string.
-        item_test: Some(ItemTest::of(may_hold_secret)),
+        // lies in the statement that holds the string; the shapes only where the
+        // module has one.
+        item_test: Some(|module| {
+            Some(if has_known_format_or_scheme(module) {
+                may_hold_secret as TextTest
+            } else {
+                may_name_or_embed_secret
+            })
+        }),
         ..Hooks::NONE
     }),
     reads: Projections::IMPORTS.and(Projections::HEADER),
@@ -107,10 +114,19 @@ static FORMATS_AND_SCHEMES: std::sync::LazyLock<Vec<memchr::memmem::Finder<'stat
 /// Whether the text may hold a finding: a known credential shape, a URL with a
 /// password, an Authorization value, or a secret-like name given a literal.
 fn may_hold_secret(text: &str) -> bool {
+    has_known_format_or_scheme(text) || may_name_or_embed_secret(text)
+}
+
+/// The first bytes of a known credential format, or an Authorization scheme.
+fn has_known_format_or_scheme(text: &str) -> bool {
     FORMATS_AND_SCHEMES
         .iter()
         .any(|finder| finder.find(text.as_bytes()).is_some())
-        || prefilter::places_of(text, "://").any(|at| {
+}
+
+/// A URL with a password, or a secret-like name given a literal.
+fn may_name_or_embed_secret(text: &str) -> bool {
+    prefilter::places_of(text, "://").any(|at| {
             let rest = &text[at + 3..];
             let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '\'').unwrap_or(rest.len());
             let authority = &rest[..end];

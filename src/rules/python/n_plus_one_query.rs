@@ -42,7 +42,7 @@
 
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use super::checker::{Checker, Hooks, ItemTest, Parent};
+use super::checker::{Checker, Hooks, Parent};
 use super::helpers::{AnyNode, any_node_in, assignments_to};
 use crate::language::Language;
 use crate::rules::prefilter::{MethodNames, mentions_method_calls};
@@ -60,7 +60,7 @@ pub const RULE: Rule = Rule {
     check: Check::Ast(Hooks {
         call: Some(check),
         // The loop, its query and the query inside it are in one function.
-        item_test: Some(ItemTest::of(mentions_queries)),
+        item_test: Some(|_| Some(mentions_queries)),
         ..Hooks::NONE
     }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),

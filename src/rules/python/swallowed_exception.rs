@@ -44,7 +44,7 @@
 
 use ruff_python_ast::ExceptHandlerExceptHandler;
 
-use super::checker::{Checker, Hooks, ItemTest};
+use super::checker::{Checker, Hooks, TextTest};
 use super::exceptions::{handles_error, header_range, is_broad, log_exception_fix, only_ignores};
 use crate::language::Language;
 use crate::rules::projections::Projections;
@@ -62,9 +62,8 @@ pub const RULE: Rule = Rule {
         except_handler: Some(check),
         // Unless the module imports from `builtins`, where `Exception` may come under
         // another name.
-        item_test: Some(ItemTest {
-            applies: |module| !module.contains("builtins"),
-            admits: may_catch_broadly,
+        item_test: Some(|module| {
+            (!module.contains("builtins")).then_some(may_catch_broadly as TextTest)
         }),
         ..Hooks::NONE
     }),
