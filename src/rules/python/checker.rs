@@ -249,8 +249,20 @@ pub fn item_summaries<'c>(context: &'c Context) -> impl Iterator<Item = (usize, 
 pub fn items_with_summaries<'a>(
     context: &Context<'a>,
 ) -> impl Iterator<Item = (usize, &'a ItemAst, &'a ItemSummary)> + use<'a> {
+    items_with_summaries_where(context, |_| true)
+}
+
+/// `items_with_summaries` of the items whose text `keep` lets through (the others are
+/// not parsed for it).
+fn items_with_summaries_where<'a>(
+    context: &Context<'a>,
+    keep: fn(&str) -> bool,
+) -> impl Iterator<Item = (usize, &'a ItemAst, &'a ItemSummary)> + use<'a> {
     let (syntax, source) = (context.syntax, context.source);
     syntax.items().iter().filter_map(move |item| {
+        if !keep(source.get(item.range.clone()).unwrap_or_default()) {
+            return None;
+        }
         let ast = item.python_ast(source)?;
         Some((item.range.start, ast, ast.summary(summarize)?))
     })
@@ -306,19 +318,9 @@ fn summarize(ast: &ItemAst) -> ItemSummary {
 pub fn module_imports<'c>(context: &'c Context) -> &'c Imports {
     context.ruff_imports.get_or_init(|| {
         let mut bindings = Vec::new();
-        for item in context.syntax.items() {
-            // An item without the word imports nothing: it need not be parsed for this.
-            let text = context.source.get(item.range.clone()).unwrap_or_default();
-            if memchr::memmem::find(text.as_bytes(), b"import").is_none() {
-                continue;
-            }
-            let Some(summary) = item
-                .python_ast(context.source)
-                .and_then(|ast| ast.summary(summarize))
-            else {
-                continue;
-            };
-            let base = item.range.start;
+        // An item without the word imports nothing: it need not be parsed for this.
+        let says_import = |text: &str| memchr::memmem::find(text.as_bytes(), b"import").is_some();
+        for (base, _, summary) in items_with_summaries_where(context, says_import) {
             bindings.extend(
                 summary
                     .imports
@@ -368,55 +370,31 @@ impl<'s> StatementVisitor<'s> for ImportCollector<'_> {
     }
 }
 
-/// Call `visit` with each top-level statement the audit covers (not one it skips),
-/// and the offset of its item, for the items `admits` lets through (given the item's
-/// text; the others are not parsed).
-fn for_each_covered_statement<'c, T>(
-    context: &'c Context,
-    state: &mut T,
-    admits: impl Fn(&mut T, &str) -> bool,
-    mut visit: impl FnMut(&mut T, usize, &'c Stmt),
-) {
-    let coverage: &Coverage = context.coverage;
-    let is_covered = |start: usize| {
+/// The statements of `body` (an item's, which starts at byte `base`) that the audit
+/// covers: not one it skips.
+fn covered_statements<'c>(
+    coverage: &'c Coverage,
+    base: usize,
+    body: &'c [Stmt],
+) -> impl Iterator<Item = &'c Stmt> {
+    body.iter().filter(move |statement| {
+        let start = base + usize::from(statement.start());
         coverage.skipped.is_empty()
             || coverage
                 .skipped
                 .binary_search_by_key(&start, |range| range.start)
                 .is_err()
-    };
-    for item in context.syntax.items() {
-        let text = context.source.get(item.range.clone()).unwrap_or_default();
-        // A whole audit tests an item before it is parsed. An incremental one skips most
-        // items, whose trees it has: it tests only the items it walks.
-        if coverage.skipped.is_empty() && !admits(state, text) {
-            continue;
-        }
-        let Some(ast) = item.python_ast(context.source) else {
-            continue;
-        };
-        let base = item.range.start;
-        let mut covered = ast
-            .body
-            .iter()
-            .filter(|statement| is_covered(base + usize::from(statement.start())))
-            .peekable();
-        if covered.peek().is_none() || (!coverage.skipped.is_empty() && !admits(state, text)) {
-            continue;
-        }
-        for statement in covered {
-            visit(state, base, statement);
-        }
-    }
+    })
 }
 
-/// One enabled rule in the traversal: what it found so far, whether it failed, and
-/// whether the item being walked passed its item test.
+/// One enabled rule in the traversal: what it found so far, whether it failed, its
+/// item test in this module, and whether the item being walked passed it.
 struct Running {
     id: RuleId,
     hooks: Hooks,
     found: Vec<Finding>,
     failed: bool,
+    item_test: Option<TextTest>,
     admitted: bool,
 }
 
@@ -432,6 +410,10 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
                 hooks,
                 found: Vec::new(),
                 failed: false,
+                item_test: hooks
+                    .item_test
+                    .filter(|_| context.item_tests)
+                    .and_then(|test| test(context.source)),
                 admitted: true,
             }),
             _ => None,
@@ -463,35 +445,32 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
         scopes: Vec::new(),
         parents: Vec::new(),
     };
-    // Each rule's item test, where it holds in this module.
-    let item_tests: Vec<Option<TextTest>> = running
-        .iter()
-        .map(|rule| {
-            let test = rule.hooks.item_test.filter(|_| context.item_tests)?;
-            test(context.source)
-        })
-        .collect();
     let mut traversal = Traversal {
         checker,
         running: &mut running,
         star_try: false,
     };
-    for_each_covered_statement(
-        context,
-        &mut traversal,
-        |traversal, item| {
-            let mut any = false;
-            for (rule, test) in traversal.running.iter_mut().zip(&item_tests) {
-                rule.admitted = test.is_none_or(|admits| admits(item));
-                any |= rule.admitted && !rule.failed;
-            }
-            any
-        },
-        |traversal, base, statement| {
-            traversal.checker.base = base;
+    let whole = context.coverage.skipped.is_empty();
+    for item in context.syntax.items() {
+        let text = context.source.get(item.range.clone()).unwrap_or_default();
+        // A whole audit tests an item before it is parsed. An incremental one skips most
+        // items, whose trees it has: it tests only the items it walks.
+        if whole && !traversal.admit(text) {
+            continue;
+        }
+        let Some(ast) = item.python_ast(context.source) else {
+            continue;
+        };
+        let base = item.range.start;
+        let mut covered = covered_statements(context.coverage, base, &ast.body).peekable();
+        if covered.peek().is_none() || (!whole && !traversal.admit(text)) {
+            continue;
+        }
+        traversal.checker.base = base;
+        for statement in covered {
             traversal.visit_stmt(statement);
-        },
-    );
+        }
+    }
     running
         .into_iter()
         .filter(|rule| !rule.failed)
@@ -507,6 +486,17 @@ struct Traversal<'c, 'a> {
 }
 
 impl<'c> Traversal<'c, '_> {
+    /// Mark which rules' item tests let the item whose text is `item` through; whether
+    /// any rule still running did.
+    fn admit(&mut self, item: &str) -> bool {
+        let mut any = false;
+        for rule in self.running.iter_mut() {
+            rule.admitted = rule.item_test.is_none_or(|admits| admits(item));
+            any |= rule.admitted && !rule.failed;
+        }
+        any
+    }
+
     /// Walk inside a new scope.
     fn within(&mut self, kind: ScopeKind<'c>, walk: impl FnOnce(&mut Self)) {
         self.checker.scopes.push(Scope { kind, whiles: 0 });

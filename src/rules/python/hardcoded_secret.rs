@@ -127,11 +127,13 @@ fn has_known_format_or_scheme(text: &str) -> bool {
 /// A URL with a password, or a secret-like name given a literal.
 fn may_name_or_embed_secret(text: &str) -> bool {
     prefilter::places_of(text, "://").any(|at| {
-            let rest = &text[at + 3..];
-            let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '\'').unwrap_or(rest.len());
-            let authority = &rest[..end];
-            authority.find(':').is_some_and(|colon| authority[colon..].contains('@'))
-        })
+        let rest = &text[at + 3..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(rest.len());
+        let authority = &rest[..end];
+        authority.find(':').is_some_and(|colon| authority[colon..].contains('@'))
+    })
         // Without the pattern (it always compiles), every text may.
         || NAMED_LITERAL.as_ref().is_none_or(|pattern| pattern.is_match(text))
 }

@@ -62,7 +62,7 @@ fn may_import_in_function(text: &str) -> bool {
     let bytes = text.as_bytes();
     // From each `import`, to the line it is on (most lines hold none).
     memchr::memmem::find_iter(bytes, b"import").any(|at| {
-        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |newline| newline + 1);
+        let start = line_start(text, at);
         let line = &bytes[start..];
         let starts_statement = line.starts_with(b"import") || line.starts_with(b"from");
         // The line before ends in a backslash (before any `\r`).
