@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod document;
 pub mod fix;
+pub mod index;
 pub mod language;
 pub mod rules;
 pub mod semantic;

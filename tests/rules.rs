@@ -300,7 +300,22 @@ fn docker_hardcoded_secret_in_compose() {
 fn every_fixture_has_a_test() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let this_file = include_str!("rules.rs");
+    let workspace_tests = include_str!("workspace.rs");
     for language in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        if language.file_name() == "workspaces" {
+            for case in std::fs::read_dir(language.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let name = case.file_name().to_string_lossy().into_owned();
+                assert!(
+                    workspace_tests.contains(&format!("workspace(\"{name}\")")),
+                    "fixture workspace {name} is not tested"
+                );
+            }
+            continue;
+        }
         for fixture in std::fs::read_dir(language.path())
             .into_iter()
             .flatten()

@@ -9,6 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::{LazyLock, Mutex};
 
 use aho_corasick::AhoCorasick;
@@ -19,6 +20,7 @@ use crate::language::Language;
 use crate::rules::rule_set::RuleSet;
 use crate::rules::settings::RuleSettings;
 use crate::rules::{Check, Context, Finding, RuleId, TextContext};
+use crate::semantic::python::bound_kinds::ImportedKinds;
 use crate::suppression::{is_suppressed, may_suppress};
 use crate::syntax::Syntax;
 
@@ -313,6 +315,29 @@ pub fn triggered_rules(language: Language, source: &str, settings: &Settings) ->
     })
 }
 
+/// The enabled rules of `language`, other than those `already` holds, whose
+/// `workspace_trigger` `source` passes: where an audit reads the workspace, these run
+/// too (the objects they judge may be made in another module).
+pub fn triggered_by_workspace(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    already: RuleSet,
+) -> RuleSet {
+    let mut triggered = RuleSet::EMPTY;
+    for &id in RuleId::ALL {
+        let rule = id.rule();
+        if !already.contains(id)
+            && rule.applies_to(language)
+            && settings.rules.is_enabled(id)
+            && rule.workspace_trigger.is_some_and(|test| test(source))
+        {
+            triggered.insert(id);
+        }
+    }
+    triggered
+}
+
 /// The rules that apply to `language` and one of whose trigger words `text` holds (a
 /// rule without any always). No text tests, no settings. No trigger word spans a line
 /// break, so over a text split at line starts this is the union of its parts' answers
@@ -347,7 +372,27 @@ pub fn audit_text(
     settings: &Settings,
     path: Option<&Path>,
 ) -> Vec<Finding> {
-    parse_and_audit(language, source, settings, path, parse_text)
+    parse_and_audit(language, source, settings, path, parse_text, None)
+}
+
+/// `audit_text` of a file of a workspace: what names imported from other modules hold
+/// is asked of `imported` (`index::WorkspaceLink`). `parser_limits::check` must have
+/// passed the text.
+pub fn audit_text_in_workspace(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    path: Option<&Path>,
+    imported: Rc<dyn ImportedKinds>,
+) -> Vec<Finding> {
+    parse_and_audit(
+        language,
+        source,
+        settings,
+        path,
+        Syntax::parse_within_limits,
+        Some(imported),
+    )
 }
 
 /// `audit_text` of a text that `parser_limits::check` has already passed: the CLI
@@ -364,6 +409,7 @@ pub fn audit_text_within_limits(
         settings,
         path,
         Syntax::parse_within_limits,
+        None,
     )
 }
 
@@ -373,8 +419,14 @@ fn parse_and_audit(
     settings: &Settings,
     path: Option<&Path>,
     parse: fn(Language, &str) -> Option<Syntax>,
+    imported: Option<Rc<dyn ImportedKinds>>,
 ) -> Vec<Finding> {
-    let triggered = triggered_rules(language, source, settings);
+    let mut triggered = triggered_rules(language, source, settings);
+    if imported.is_some() && std::env::var_os("NOTRIG").is_none() {
+        triggered = triggered.union(triggered_by_workspace(
+            language, source, settings, triggered,
+        ));
+    }
     if triggered.is_empty() {
         return Vec::new();
     }
@@ -390,7 +442,10 @@ fn parse_and_audit(
     let Some(syntax) = parse(language, source) else {
         return Vec::new();
     };
-    audit_triggered(language, source, &syntax, settings, path, triggered)
+    let context = Context::new(source, &syntax, language, &settings.rules)
+        .with_path(path)
+        .with_imported(imported);
+    finish(run_rules(&context, triggered), source, language)
 }
 
 #[cfg(test)]

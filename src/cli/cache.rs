@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::index::WorkspaceRead;
 use crate::rules::{Finding, Fix, Severity, rule_by_id};
 
 /// The folder's name at the project root, as Ruff's `.ruff_cache`.
@@ -32,6 +33,10 @@ pub struct CachedFile {
     /// xxh3-128 of the file's bytes, in hex.
     hash: String,
     findings: Vec<CachedFinding>,
+    /// What the audit asked other modules (`index::WorkspaceRead`): the findings hold
+    /// while the workspace answers the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    workspace_reads: Vec<WorkspaceRead>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,9 +75,16 @@ impl CheckCache {
 
     /// The findings cached for `file` (its path below the project root) when its bytes
     /// still hash to `hash`.
-    pub fn findings(&self, file: &str, hash: u128) -> Option<Vec<Finding>> {
+    /// The findings kept for `file` when its bytes hash to `hash` and every answer of
+    /// the workspace its audit read `still_holds`.
+    pub fn findings(
+        &self,
+        file: &str,
+        hash: u128,
+        still_holds: impl Fn(&WorkspaceRead) -> bool,
+    ) -> Option<Vec<Finding>> {
         let cached = self.contents.files.get(file)?;
-        if cached.hash != hex(hash) {
+        if cached.hash != hex(hash) || !cached.workspace_reads.iter().all(still_holds) {
             return None;
         }
         cached
@@ -90,7 +102,13 @@ impl CheckCache {
             .collect()
     }
 
-    pub fn insert(&mut self, file: String, hash: u128, findings: &[Finding]) {
+    pub fn insert(
+        &mut self,
+        file: String,
+        hash: u128,
+        findings: &[Finding],
+        workspace_reads: Vec<WorkspaceRead>,
+    ) {
         let findings = findings
             .iter()
             .map(|finding| CachedFinding {
@@ -104,6 +122,7 @@ impl CheckCache {
         let entry = CachedFile {
             hash: hex(hash),
             findings,
+            workspace_reads,
         };
         self.contents.files.insert(file, entry);
     }
@@ -182,7 +201,7 @@ mod tests {
     fn findings_come_back_only_for_the_same_bytes_settings_and_build() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cache = CheckCache::open_for_build(dir.path(), 7, "v1-a");
-        cache.insert("app.py".into(), 42, &[finding("cached")]);
+        cache.insert("app.py".into(), 42, &[finding("cached")], Vec::new());
         cache.save();
         assert_eq!(
             std::fs::read_to_string(dir.path().join(".gitignore")).expect("gitignore"),
@@ -190,20 +209,23 @@ mod tests {
         );
 
         let same = CheckCache::open_for_build(dir.path(), 7, "v1-a");
-        assert_eq!(same.findings("app.py", 42), Some(vec![finding("cached")]));
+        assert_eq!(
+            same.findings("app.py", 42, |_| true),
+            Some(vec![finding("cached")])
+        );
         // Other bytes, another file, other settings, another build: nothing.
-        assert_eq!(same.findings("app.py", 43), None);
-        assert_eq!(same.findings("other.py", 42), None);
+        assert_eq!(same.findings("app.py", 43, |_| true), None);
+        assert_eq!(same.findings("other.py", 42, |_| true), None);
         assert_eq!(
-            CheckCache::open_for_build(dir.path(), 8, "v1-a").findings("app.py", 42),
+            CheckCache::open_for_build(dir.path(), 8, "v1-a").findings("app.py", 42, |_| true),
             None
         );
         assert_eq!(
-            CheckCache::open_for_build(dir.path(), 7, "v2-a").findings("app.py", 42),
+            CheckCache::open_for_build(dir.path(), 7, "v2-a").findings("app.py", 42, |_| true),
             None
         );
         assert_eq!(
-            CheckCache::open_for_build(dir.path(), 7, "v1-b").findings("app.py", 42),
+            CheckCache::open_for_build(dir.path(), 7, "v1-b").findings("app.py", 42, |_| true),
             None
         );
     }
@@ -213,6 +235,6 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("v1-a-0000000000000007.json"), "{not json").expect("write");
         let cache = CheckCache::open_for_build(dir.path(), 7, "v1-a");
-        assert_eq!(cache.findings("app.py", 42), None);
+        assert_eq!(cache.findings("app.py", 42, |_| true), None);
     }
 }

@@ -2,15 +2,17 @@
 //! audit files in parallel, optionally fix them in place, and report.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::audit::{audit_text, audit_text_within_limits};
+use crate::audit::{audit_text, audit_text_in_workspace, audit_text_within_limits};
 use crate::cli::cache::{CACHE_FOLDER, CheckCache};
 use crate::config::{Options, Settings, discover};
 use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all;
+use crate::index::{WorkspaceIndex, WorkspaceLink, WorkspaceRead};
 use crate::language::Language;
 use crate::rules::Finding;
 
@@ -138,9 +140,10 @@ pub fn walk_files(
 }
 
 enum Outcome {
-    /// With what to cache: the file's path below the root and the hash of its bytes,
-    /// when its findings were computed (not read from the cache).
-    Report(FileReport, Option<(String, u128)>),
+    /// With what to cache: the file's path below the root, the hash of its bytes and
+    /// what its audit asked the workspace, when its findings were computed (not read
+    /// from the cache).
+    Report(FileReport, Option<(String, u128, Vec<WorkspaceRead>)>),
     Skipped(PathBuf, String),
 }
 
@@ -173,16 +176,23 @@ pub fn run_check(
             .map_or_else(|| root.join(CACHE_FOLDER), |folder| root.join(folder));
         CheckCache::open(&folder, settings.rules.fingerprint())
     });
+    // What modules import from each other: facts are read from a file the first time
+    // an audit asks about a name it defines, and kept for the run.
+    let index = Arc::new(WorkspaceIndex::new());
     // Files are audited while the walk goes on (it reads directories; the audit is
     // CPU-bound), each as a task of the thread pool; reported in path order.
     let outcomes = Mutex::new(Vec::new());
     let mut found = 0;
     rayon::scope(|scope| {
-        let (outcomes, cache) = (&outcomes, cache.as_ref());
+        let (outcomes, cache, index) = (&outcomes, cache.as_ref(), &index);
         found = walk_files(&paths, settings, root, |path, absolute, language| {
             scope.spawn(move |_| {
-                let outcome =
-                    check_file(&path, &absolute, language, settings, options, root, cache);
+                let file = FileToCheck {
+                    path: &path,
+                    absolute: &absolute,
+                    language,
+                };
+                let outcome = check_file(file, settings, options, root, cache, index);
                 outcomes
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -202,8 +212,8 @@ pub fn run_check(
     for outcome in outcomes {
         match outcome {
             Outcome::Report(file, computed) => {
-                if let (Some(cache), Some((key, hash))) = (cache.as_mut(), computed) {
-                    cache.insert(key, hash, &file.findings);
+                if let (Some(cache), Some((key, hash, reads))) = (cache.as_mut(), computed) {
+                    cache.insert(key, hash, &file.findings, reads);
                     audited_now += 1;
                 }
                 report.files.push(file);
@@ -218,6 +228,7 @@ pub fn run_check(
     if report.files_audited == 0 {
         return Err(nothing_audited(&paths, found));
     }
+    eprintln!("INDEXED {}", index.indexed_paths().len());
     if let Some(cache) = cache.filter(|_| audited_now > 0) {
         cache.save();
     }
@@ -244,15 +255,26 @@ fn nothing_audited(paths: &[PathBuf], found: usize) -> String {
     )
 }
 
-fn check_file(
-    path: &Path,
-    absolute: &Path,
+/// A file the walk found: as named, as an absolute path, and its language.
+struct FileToCheck<'p> {
+    path: &'p Path,
+    absolute: &'p Path,
     language: Language,
+}
+
+fn check_file(
+    file: FileToCheck,
     settings: &Settings,
     options: &CheckOptions,
     root: &Path,
     cache: Option<&CheckCache>,
+    index: &Arc<WorkspaceIndex>,
 ) -> Outcome {
+    let FileToCheck {
+        path,
+        absolute,
+        language,
+    } = file;
     // Rules that care what kind of file this is (a test, an entry point) judge its
     // path below the project, not the directories the project happens to sit in.
     let relative = absolute.strip_prefix(root).unwrap_or(path);
@@ -267,7 +289,7 @@ fn check_file(
     // With `--fix` the file is fixed and audited afresh; the result is cached.
     let cached = cache
         .filter(|_| !options.fix)
-        .and_then(|cache| cache.findings(&key, hash));
+        .and_then(|cache| cache.findings(&key, hash, |read| read.holds(index, absolute)));
     let (mut source, encoding) = match source_text::decode(language, bytes) {
         Ok(decoded) => decoded,
         Err(why) => return Outcome::Skipped(path.to_path_buf(), why),
@@ -317,10 +339,15 @@ fn check_file(
         }
     }
     // The text passed the parser's limits above; text changed by fixes is checked again.
-    let findings = if fixes_applied > 0 {
-        audit_text(language, &source, settings, Some(relative))
-    } else {
-        audit_text_within_limits(language, &source, settings, Some(relative))
+    let within_limits =
+        fixes_applied == 0 || parser_limits::check(language, [source.as_bytes()]).is_ok();
+    let link = Rc::new(WorkspaceLink::new(index.clone(), absolute.to_path_buf()));
+    let findings = match (within_limits, language) {
+        (false, _) => audit_text(language, &source, settings, Some(relative)),
+        (true, Language::Python) => {
+            audit_text_in_workspace(language, &source, settings, Some(relative), link.clone())
+        }
+        (true, _) => audit_text_within_limits(language, &source, settings, Some(relative)),
     };
     // What the cache keeps is keyed by the bytes now on disk (after any fixes).
     let hash = if fixes_applied > 0 {
@@ -337,7 +364,7 @@ fn check_file(
         findings,
         fixes_applied,
     };
-    Outcome::Report(report, hash.map(|hash| (key, hash)))
+    Outcome::Report(report, hash.map(|hash| (key, hash, link.reads())))
 }
 
 /// Replace `path` with `new` through a temporary file in the same directory and a

@@ -198,6 +198,12 @@ pub struct Rule {
     /// whose trigger words are common (see `prefilter`); it must never reject a text
     /// the rule could report on.
     pub text_test: Option<fn(&str) -> bool>,
+    /// For rules that judge objects made elsewhere (a client imported from another
+    /// module): a test of the text that every module where the rule may report on such
+    /// an object passes. Where the audit reads the workspace, the rule also runs when
+    /// this holds and its trigger words or text test do not (they look for where the
+    /// object is made, which is in another file).
+    pub workspace_trigger: Option<fn(&str) -> bool>,
     pub check: Check,
     /// What the rule reads of the module outside the definition it reports in (see
     /// `projections`): the editor keeps its findings in an unchanged definition until
@@ -335,7 +341,12 @@ pub struct Context<'a> {
     /// first that asks (`python::checker`, `module_scope`, `routes`), shared by the
     /// rules and the editor's projections.
     pub(crate) ruff_imports: std::cell::OnceCell<crate::semantic::python::Imports>,
-    pub(crate) ruff_kinds: std::cell::OnceCell<crate::semantic::python::bound_kinds::BoundKinds>,
+    pub(crate) ruff_kinds:
+        std::cell::OnceCell<crate::semantic::python::bound_kinds::BoundKinds<'a>>,
+    /// What other modules of the workspace tell about the names this one imports, when
+    /// the audit has a workspace (`index::WorkspaceLink`).
+    pub(crate) imported:
+        Option<std::rc::Rc<dyn crate::semantic::python::bound_kinds::ImportedKinds>>,
     pub(crate) ruff_module_scope: std::cell::OnceCell<python::module_scope::ModuleScope<'a>>,
     pub(crate) ruff_routers: std::cell::OnceCell<python::routes::Routers<'a>>,
     /// What rules work out once per audit and read at every node (`Context::memo`).
@@ -386,6 +397,7 @@ impl<'a> Context<'a> {
             coverage,
             ruff_imports: std::cell::OnceCell::new(),
             ruff_kinds: std::cell::OnceCell::new(),
+            imported: None,
             ruff_module_scope: std::cell::OnceCell::new(),
             ruff_routers: std::cell::OnceCell::new(),
             memos: std::cell::RefCell::default(),
@@ -433,6 +445,20 @@ impl<'a> Context<'a> {
     pub fn with_path(mut self, path: Option<&'a std::path::Path>) -> Self {
         self.path = path;
         self
+    }
+
+    /// Names imported from other modules of the workspace are settled by `imported`.
+    pub fn with_imported(
+        mut self,
+        imported: Option<std::rc::Rc<dyn crate::semantic::python::bound_kinds::ImportedKinds>>,
+    ) -> Self {
+        self.imported = imported;
+        self
+    }
+
+    /// Whether the audit reads other modules of the workspace.
+    pub fn reads_workspace(&self) -> bool {
+        self.imported.is_some()
     }
 
     /// Every item walked, whatever the rules' item tests say (see `item_tests`).

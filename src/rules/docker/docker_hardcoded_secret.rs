@@ -73,6 +73,7 @@ pub const RULE: Rule = Rule {
     summary: "A literal secret in a Dockerfile ENV/ARG or a compose `environment:`",
     triggers: &["env", "arg", "environment"],
     text_test: None,
+    workspace_trigger: None,
     check: Check::Tree(check),
     reads: Projections::NONE,
 };

@@ -74,6 +74,7 @@ pub const RULE: Rule = Rule {
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],
     text_test: Some(may_block_in_async),
+    workspace_trigger: Some(prefilter::mentions_async_def),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -46,6 +46,7 @@ pub const RULE: Rule = Rule {
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],
     text_test: Some(super::exceptions::mentions_bare_except),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         except_handler: Some(check),
         ..Hooks::NONE

@@ -215,7 +215,7 @@ impl<'c, 'a> Checker<'c, 'a> {
 
 /// Each item's statements (skipped ones too) with where the item starts, in order;
 /// items too deep to parse have none.
-pub fn module_bodies<'c>(context: &'c Context) -> Vec<(usize, &'c [Stmt])> {
+pub fn module_bodies<'a>(context: &Context<'a>) -> Vec<(usize, &'a [Stmt])> {
     context
         .syntax
         .items()
@@ -334,7 +334,7 @@ pub fn module_imports<'c>(context: &'c Context) -> &'c Imports {
 
 /// What names and `self.x` attributes of the module hold (`BoundKinds`), from the
 /// statements the audit covers. Read once per audit.
-pub fn module_kinds<'c>(context: &'c Context) -> &'c BoundKinds {
+pub fn module_kinds<'c, 'a>(context: &'c Context<'a>) -> &'c BoundKinds<'a> {
     context.ruff_kinds.get_or_init(|| {
         let skipped = &context.coverage.skipped;
         BoundKinds::collect(
@@ -346,6 +346,7 @@ pub fn module_kinds<'c>(context: &'c Context) -> &'c BoundKinds {
             },
             module_imports(context),
             context.source,
+            context.imported.clone(),
         )
     })
 }

@@ -56,6 +56,7 @@ pub const RULE: Rule = Rule {
     summary: "CORS that allows any origin with credentials (any site can act as the user)",
     triggers: &["CORS"],
     text_test: None,
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

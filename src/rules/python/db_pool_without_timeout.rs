@@ -66,6 +66,7 @@ pub const RULE: Rule = Rule {
         "ConnectionPool",
     ],
     text_test: None,
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -60,6 +60,7 @@ pub const RULE: Rule = Rule {
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
     triggers: &["ForeignKey"],
     text_test: Some(mentions_columns),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -65,6 +65,7 @@ pub const RULE: Rule = Rule {
     // scan a match per assignment. The text test does the filtering.
     triggers: &[],
     text_test: Some(may_share_state),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         function: Some(check),
         ..Hooks::NONE

@@ -68,6 +68,7 @@ pub const RULE: Rule = Rule {
     summary: "A password, token or key written into Python source",
     triggers: SECRET_TRIGGERS,
     text_test: Some(may_hold_secret),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         string: Some(check),
         // What the text test looks for (a credential's shape, a name given a literal)

@@ -47,6 +47,7 @@ use ruff_python_ast::{Expr, ExprCall};
 use super::checker::{Checker, Hooks};
 use super::helpers::{add_keyword_arguments, has_dictionary_splat};
 use crate::language::Language;
+use crate::rules::prefilter;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
 use crate::semantic::python::BindingKind;
@@ -62,12 +63,16 @@ pub const RULE: Rule = Rule {
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
     text_test: None,
+    workspace_trigger: Some(|text| prefilter::mentions_any_method_call(text, &HTTP_CALLS)),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE
     }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
+
+static HTTP_CALLS: std::sync::LazyLock<prefilter::MethodNames> =
+    std::sync::LazyLock::new(|| prefilter::MethodNames::new(HTTP_METHODS));
 
 const HTTP_METHODS: &[&str] = &[
     "get", "post", "put", "patch", "delete", "head", "options", "request", "stream",

@@ -50,6 +50,7 @@ pub const RULE: Rule = Rule {
     summary: "An import inside a function body, with no comment saying why",
     triggers: &["import"],
     text_test: Some(may_import_in_function),
+    workspace_trigger: None,
     check: Check::Text(check),
     reads: Projections::NONE,
 };

@@ -75,6 +75,7 @@ pub const RULE: Rule = Rule {
     summary: "A FastAPI admin/internal or data-changing route with no authentication dependency",
     triggers: &["fastapi"],
     text_test: None,
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         function: Some(check),
         ..Hooks::NONE

@@ -77,6 +77,7 @@ pub const RULE: Rule = Rule {
     summary: "A database commit that can fail with no rollback on failure",
     triggers: &["commit"],
     text_test: Some(|text| prefilter::mentions_method_call(text, "commit")),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -57,6 +57,7 @@ pub const RULE: Rule = Rule {
     summary: "A database query inside a loop over another query's results (N+1 queries)",
     triggers: &["for "],
     text_test: Some(mentions_queries),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         // The loop, its query and the query inside it are in one function.

@@ -63,6 +63,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis pub/sub `listen()`/`get_message()` loop that no connection-error handler covers",
     triggers: &["pubsub"],
     text_test: None,
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -59,6 +59,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],
     text_test: None,
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -47,6 +47,7 @@ use super::checker::{Checker, Hooks};
 use super::helpers::{calls_in_scope, has_dictionary_splat, standalone_statement};
 use super::same_expression;
 use crate::language::Language;
+use crate::rules::prefilter;
 use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
@@ -63,6 +64,7 @@ pub const RULE: Rule = Rule {
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],
     text_test: None,
+    workspace_trigger: Some(|text| prefilter::mentions_any_method_call(text, &WRITE_CALLS)),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE
@@ -88,6 +90,9 @@ const WRITE_METHODS: &[&str] = &[
     "xadd",
     "pfadd",
 ];
+static WRITE_CALLS: std::sync::LazyLock<prefilter::MethodNames> =
+    std::sync::LazyLock::new(|| prefilter::MethodNames::new(WRITE_METHODS));
+
 const EXPIRY_KEYWORDS: &[&str] = &["ex", "px", "exat", "pxat", "keepttl"];
 const EXPIRE_METHODS: &[&str] = &["expire", "pexpire", "expireat", "pexpireat"];
 

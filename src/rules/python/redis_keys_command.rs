@@ -52,6 +52,7 @@ pub const RULE: Rule = Rule {
     summary: "`KEYS` on a Redis client, which blocks Redis while it walks every key",
     triggers: &["keys"],
     text_test: Some(mentions_redis),
+    workspace_trigger: Some(|text| crate::rules::prefilter::mentions_method_call(text, "keys")),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -55,6 +55,10 @@ pub const RULE: Rule = Rule {
     summary: "A Redis `get` then `set` (or `hget`/`hset`) of one key with nothing making it atomic",
     triggers: &["redis"],
     text_test: None,
+    workspace_trigger: Some(|text| {
+        crate::rules::prefilter::mentions_method_call(text, "set")
+            || crate::rules::prefilter::mentions_method_call(text, "hset")
+    }),
     check: Check::Ast(Hooks {
         function: Some(check),
         ..Hooks::NONE

@@ -59,6 +59,7 @@ pub const RULE: Rule = Rule {
     summary: "A handler of Redis errors that neither logs, re-raises nor returns an error",
     triggers: &["redis"],
     text_test: None,
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         except_handler: Some(check),
         ..Hooks::NONE

@@ -64,6 +64,7 @@ pub const RULE: Rule = Rule {
     summary: "A module-level DB session or connection used by request handlers",
     triggers: &["session", "connect"],
     text_test: Some(super::routes::mentions_route_decorator),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         function: Some(check),
         ..Hooks::NONE

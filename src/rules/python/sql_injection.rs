@@ -76,6 +76,7 @@ pub const RULE: Rule = Rule {
         "grant", "revoke", "merge", "copy", "explain", "call", "upsert", "replace",
     ],
     text_test: Some(may_build_sql),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

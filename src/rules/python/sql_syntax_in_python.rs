@@ -56,6 +56,7 @@ pub const RULE: Rule = Rule {
     summary: "A SQL string literal run from Python that PostgreSQL would reject",
     triggers: &["execute", "text", "raw", "fetch"],
     text_test: Some(may_hold_sql_literal),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

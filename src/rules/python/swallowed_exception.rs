@@ -58,6 +58,7 @@ pub const RULE: Rule = Rule {
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
     text_test: Some(may_catch_broadly),
+    workspace_trigger: None,
     check: Check::Ast(Hooks {
         except_handler: Some(check),
         // Unless the module imports from `builtins`, where `Exception` may come under

@@ -39,6 +39,7 @@ pub const RULE: Rule = Rule {
     summary: "A blanket `# type: ignore` with no error code and no reason",
     triggers: &["type: ignore", "type:ignore"],
     text_test: None,
+    workspace_trigger: None,
     check: Check::Text(check),
     reads: Projections::NONE,
 };

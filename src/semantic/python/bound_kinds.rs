@@ -3,18 +3,27 @@
 //! semantic model the rules on it ask through `Checker::kind_of`, instead of walking the
 //! module again.
 //!
-//! Kinds are found from assignments (`x = redis.Redis()`, `self.db = SessionLocal()`),
-//! `with ... as x` items, annotated assignments and parameters annotated with a known
-//! class. A binding of `self.x` belongs to the innermost class; other bindings to the
+//! Kinds are found from assignments (`x = redis.Redis()`, `self.db = SessionLocal()`,
+//! `x = client`), `with ... as x` items, annotated assignments, parameters annotated
+//! with a known class or given by `Depends(getter)`, and what top-level getters return.
+//! A binding of `self.x` belongs to the innermost class; other bindings to the
 //! innermost function, else the class body, else the module.
+//!
+//! A binding whose kind the module alone does not settle (`x = imported_client`,
+//! `db = get_db()`) is kept as a `Value` and settled when a rule asks: through the
+//! module's own getters, or through the workspace (`ImportedKinds`), which answers for
+//! names imported from other modules. The same `Value`s are what the workspace index
+//! keeps of each module (`index::python_facts`), and `settle` reads both.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::{Expr, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
-use super::imports::{Imports, dotted_name_of, qualified_name_of};
+use super::imports::{Imports, dotted_name_of, qualified_name_of, qualified_name_of_dotted};
 use super::kinds::{
     BindingKind, ContainerKind, SETTINGS_BASES, annotated_kind, constructed_kind,
     container_made_by, imported_kind, is_constructor_last_name,
@@ -73,12 +82,104 @@ impl ScopeChain {
 /// Method calls that make a new object of a kind from one of another.
 const DERIVING_METHODS: &[&str] = &["pipeline", "pubsub"];
 
-#[derive(Debug, Default)]
-pub struct BoundKinds {
+/// How many steps a chain of values may take (`a = b`, `b = get()`, `get` returns an
+/// imported name, ...) before it is given up: chains loop in broken and cyclic code.
+pub const MAX_VALUE_STEPS: u8 = 32;
+
+/// What a binding holds when its kind is not settled by the module alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    Kind(BindingKind),
+    /// A module-level name of this module (a variable or a function).
+    Local(Box<str>),
+    /// A name imported from another module, as the module's imports resolve it
+    /// (relative targets keep their dots: `..core.cache.client`).
+    Imported(Box<str>),
+    /// What calling the value gives: a function's return, a factory's session.
+    Call(Box<Value>),
+}
+
+/// What other modules tell about the names a module imports.
+pub trait ImportedKinds {
+    /// The kind the imported `target` (as `Value::Imported` holds it) holds, or with
+    /// `call` what calling it gives.
+    fn kind_of_imported(&self, target: &str, call: bool) -> Option<BindingKind>;
+}
+
+/// A module's names as `settle` reads them.
+pub trait Namespace {
+    /// What the module-level `name` holds, when it is a variable.
+    fn variable(&self, name: &str) -> Option<Value>;
+    /// What calling the module-level function `name` gives (`Some(None)`: a function
+    /// whose return is unknown; `None`: no such function).
+    fn function_return(&self, name: &str) -> Option<Option<Value>>;
+    /// `ImportedKinds::kind_of_imported`, for the module.
+    fn imported(&self, target: &str, call: bool) -> Option<BindingKind>;
+}
+
+/// The kind `value` settles to in `namespace`, following at most `steps` more steps.
+pub fn settle(namespace: &impl Namespace, value: &Value, steps: u8) -> Option<BindingKind> {
+    let steps = steps.checked_sub(1)?;
+    match value {
+        Value::Kind(kind) => Some(*kind),
+        Value::Local(name) => settle(namespace, &namespace.variable(name)?, steps),
+        Value::Imported(target) => namespace.imported(target, false),
+        Value::Call(callee) => match &**callee {
+            Value::Local(name) => match namespace.function_return(name) {
+                Some(returned) => settle(namespace, &returned?, steps),
+                // A name bound to a callable: calling what it holds (an imported
+                // getter re-exported under this name, a session factory).
+                None => settle(
+                    namespace,
+                    &Value::Call(Box::new(namespace.variable(name)?)),
+                    steps,
+                ),
+            },
+            Value::Imported(target) => namespace.imported(target, true),
+            Value::Kind(kind) => called(*kind),
+            made @ Value::Call(_) => called(settle(namespace, made, steps)?),
+        },
+    }
+}
+
+/// What calling an object of `kind` gives: a session, of a session factory.
+fn called(kind: BindingKind) -> Option<BindingKind> {
+    match kind {
+        BindingKind::SessionFactory { asynchronous } => Some(BindingKind::Session { asynchronous }),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+pub struct BoundKinds<'t> {
     /// (scope, dotted target name) → what the latest binding holds.
     kinds: HashMap<(ScopeKey, String), BindingKind>,
+    /// (scope, dotted target name) → a value settled when asked, for a binding whose
+    /// latest kind the module alone does not tell.
+    pending: HashMap<(ScopeKey, String), Value>,
+    /// The module's top-level functions by name (the latest definition wins).
+    functions: HashMap<&'t str, &'t StmtFunctionDef>,
+    /// What calling each top-level function gives, worked out when first asked.
+    returns: RefCell<HashMap<String, Option<Value>>>,
     /// The module's classes whose instances are settings (`class Settings(BaseSettings)`).
     settings_classes: Vec<String>,
+    /// How many `kind_returned_by` calls are under way (they nest through getters).
+    returns_in_progress: std::cell::Cell<u8>,
+    /// The workspace's answers for imported names, when the audit has a workspace.
+    imported: Option<Rc<dyn ImportedKinds>>,
+    /// The top-level functions whose returns lookups read, with what they settled to:
+    /// the editor checks these still hold before it reuses findings elsewhere.
+    return_reads: RefCell<Vec<(String, Option<BindingKind>)>>,
+}
+
+impl std::fmt::Debug for BoundKinds<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("BoundKinds")
+            .field("kinds", &self.kinds)
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A statement or parameter that may bind a kind, where it stands, and its scopes.
@@ -98,24 +199,32 @@ enum Binding<'t> {
     },
     /// `with value as target`.
     With { target: &'t Expr, value: &'t Expr },
-    /// `name: annotation` among a function's parameters.
-    Parameter { name: &'t str, annotation: &'t Expr },
+    /// `name: annotation = default` among a function's parameters (one at least).
+    Parameter {
+        name: &'t str,
+        annotation: Option<&'t Expr>,
+        default: Option<&'t Expr>,
+    },
 }
 
-impl BoundKinds {
+impl<'t> BoundKinds<'t> {
     /// From the module's items (`(start, statements)`, in order): every statement for
-    /// which `covered` (given its offset) holds is read for bindings; class headers are
-    /// read in every item (what the model says of module names must not depend on what
-    /// an incremental audit skips).
+    /// which `covered` (given its offset) holds is read for bindings; class headers and
+    /// top-level `def`s are read in every item (what the model says of module names
+    /// must not depend on what an incremental audit skips). `imported` answers for
+    /// names other modules of the workspace define.
     pub fn collect(
-        items: &[(usize, &[Stmt])],
+        items: &[(usize, &'t [Stmt])],
         covered: impl Fn(usize) -> bool,
         imports: &Imports,
         source: &str,
-    ) -> BoundKinds {
+        imported: Option<Rc<dyn ImportedKinds>>,
+    ) -> BoundKinds<'t> {
         let mut model = BoundKinds {
-            kinds: HashMap::new(),
             settings_classes: settings_classes(items, imports),
+            functions: top_level_functions(items),
+            imported,
+            ..BoundKinds::default()
         };
         let mut collector = SiteCollector {
             base: 0,
@@ -134,12 +243,21 @@ impl BoundKinds {
         // later in the file still resolves.
         for _ in 0..2 {
             for site in &collector.sites {
-                let Some((target, kind)) =
+                let Some((target, value)) =
                     model.binding_made_by(&site.binding, &site.scopes, imports)
                 else {
                     continue;
                 };
                 let scope = site.scopes.binding_scope(&target);
+                let key = (scope, target);
+                let Value::Kind(kind) = value else {
+                    // A later binding of a known kind is not undone by an unknown one
+                    // read in the second pass (it was read in the first).
+                    if !model.kinds.contains_key(&key) {
+                        model.pending.insert(key, value);
+                    }
+                    continue;
+                };
                 // Containers matter as module state only: a statement of the module
                 // itself, at column 0 (not indented code error recovery left there).
                 if matches!(kind, BindingKind::Container(_))
@@ -147,7 +265,8 @@ impl BoundKinds {
                 {
                     continue;
                 }
-                model.kinds.insert((scope, target), kind);
+                model.pending.remove(&key);
+                model.kinds.insert(key, kind);
             }
         }
         model
@@ -163,6 +282,50 @@ impl BoundKinds {
             .collect();
         names.sort_by_key(|(name, _)| *name);
         names
+    }
+
+    /// The names one scope binds to values the module alone does not settle, sorted.
+    pub fn values_bound_in(&self, scope: ScopeKey) -> Vec<(&str, &Value)> {
+        let mut names: Vec<(&str, &Value)> = self
+            .pending
+            .iter()
+            .filter(|((bound_in, _), _)| *bound_in == scope)
+            .map(|((_, name), value)| (name.as_str(), value))
+            .collect();
+        names.sort_by_key(|(name, _)| *name);
+        names
+    }
+
+    /// The module's top-level functions, by name.
+    pub fn top_level_functions(&self) -> impl Iterator<Item = (&'t str, &'t StmtFunctionDef)> {
+        self.functions
+            .iter()
+            .map(|(name, function)| (*name, *function))
+    }
+
+    /// The top-level functions whose returns lookups have read so far, with what each
+    /// settled to.
+    pub fn return_reads(&self) -> Vec<(String, Option<BindingKind>)> {
+        self.return_reads.borrow().clone()
+    }
+
+    /// What calling the top-level function `name` gives now (as `return_reads` has it).
+    pub fn kind_returned_by(&self, name: &str, imports: &Imports) -> Option<BindingKind> {
+        // Getters that call each other (or themselves) come back here: give up as a
+        // chain of values does.
+        let depth = self.returns_in_progress.get();
+        if depth >= MAX_VALUE_STEPS {
+            return None;
+        }
+        self.returns_in_progress.set(depth + 1);
+        let kind = self
+            .function_return_value(name, imports)
+            .and_then(|returned| settle(&self.namespace(imports), &returned, MAX_VALUE_STEPS));
+        self.returns_in_progress.set(depth);
+        self.return_reads
+            .borrow_mut()
+            .push((name.to_string(), kind));
+        kind
     }
 
     /// What `expression` holds, when it is of a known kind; `scopes` are those of the
@@ -229,8 +392,16 @@ impl BoundKinds {
         self.settings_classes.iter().any(|class| class == name)
     }
 
-    /// What a call makes when its callee is a known constructor, or a name bound to a
-    /// session factory (`SessionLocal()`).
+    /// The module as `settle` reads it.
+    fn namespace<'m>(&'m self, imports: &'m Imports) -> ModuleNamespace<'m, 't> {
+        ModuleNamespace {
+            kinds: self,
+            imports,
+        }
+    }
+
+    /// What a call makes when its callee is a known constructor, a name bound to a
+    /// session factory (`SessionLocal()`), a getter of the module or one imported.
     fn constructed(
         &self,
         call: &ruff_python_ast::ExprCall,
@@ -249,15 +420,20 @@ impl BoundKinds {
                 return Some(BindingKind::Settings);
             }
         }
-        match self.bound_kind(&call.func, scopes, imports)? {
-            BindingKind::SessionFactory { asynchronous } => {
-                Some(BindingKind::Session { asynchronous })
-            }
-            _ => None,
+        if let Some(kind) = self.bound_kind(&call.func, scopes, imports) {
+            return called(kind);
         }
+        let callee = dotted_name_of(&call.func)?;
+        if !callee.contains('.') && self.functions.contains_key(callee.as_str()) {
+            return self.kind_returned_by(&callee, imports);
+        }
+        let imported = self.imported.as_ref()?;
+        let head = callee.split('.').next().unwrap_or(&callee);
+        imports.resolve(head)?;
+        imported.kind_of_imported(&qualified_name_of_dotted(&callee, imports)?, true)
     }
 
-    /// The kind bound to a plain name or a `self.x` attribute.
+    /// The kind bound to a plain name or a `self.x` attribute, or to an imported name.
     fn bound_kind(
         &self,
         expression: &Expr,
@@ -265,51 +441,91 @@ impl BoundKinds {
         imports: &Imports,
     ) -> Option<BindingKind> {
         let text = dotted_name_of(expression)?;
-        if text.starts_with("self.") {
-            return self.kinds.get(&(scopes.class?, text)).copied();
+        let in_scopes: Vec<ScopeKey> = if text.starts_with("self.") {
+            vec![scopes.class?]
+        } else {
+            scopes.lookup_scopes().collect()
+        };
+        let key = (ScopeKey::MODULE, text);
+        let mut key = key;
+        for scope in in_scopes {
+            key.0 = scope;
+            if let Some(kind) = self.kinds.get(&key) {
+                return Some(*kind);
+            }
+            if let Some(value) = self.pending.get(&key) {
+                return settle(&self.namespace(imports), value, MAX_VALUE_STEPS);
+            }
         }
-        let bound = scopes
-            .lookup_scopes()
-            .find_map(|scope| self.kinds.get(&(scope, text.clone())));
-        // An object a library makes, imported by name (`from django.conf import settings`).
-        bound.copied().or_else(|| {
-            imports
-                .resolve(&text)
-                .filter(|qualified| qualified.contains('.'))
-                .and_then(imported_kind)
-        })
+        let text = key.1;
+        if text.starts_with("self.") {
+            return None;
+        }
+        // An object a library makes, imported by name (`from django.conf import
+        // settings`), or one another module of the workspace makes.
+        let head = text.split('.').next().unwrap_or(&text);
+        imports.resolve(head)?;
+        let qualified = qualified_name_of_dotted(&text, imports)?;
+        if let Some(kind) = imported_kind(&qualified) {
+            return Some(kind);
+        }
+        self.imported.as_ref()?.kind_of_imported(&qualified, false)
     }
 
-    /// The dotted target a site binds to an object of a known kind, and that kind.
+    /// The dotted target a site binds and what it holds.
     fn binding_made_by(
         &self,
         binding: &Binding,
         scopes: &ScopeChain,
         imports: &Imports,
-    ) -> Option<(String, BindingKind)> {
+    ) -> Option<(String, Value)> {
         match binding {
             Binding::Assignment {
                 target,
                 value,
                 annotation,
             } => {
+                let target = dotted_name_of(target)?;
                 let kind = value.and_then(|value| self.kind_of_value(value, scopes, imports));
                 // `x: Redis = make()` declares what the call alone does not show.
-                let kind = kind.or_else(|| self.annotation_kind((*annotation)?, imports))?;
-                Some((dotted_name_of(target)?, kind))
+                let kind = kind.or_else(|| self.annotation_kind((*annotation)?, imports));
+                if let Some(kind) = kind {
+                    return Some((target, Value::Kind(kind)));
+                }
+                Some((target, self.symbolic_value((*value)?, scopes, imports)?))
             }
-            Binding::With { target, value } => Some((
-                dotted_name_of(target)?,
-                self.kind_of_value(value, scopes, imports)?,
-            )),
-            Binding::Parameter { name, annotation } => {
-                Some((name.to_string(), self.annotation_kind(annotation, imports)?))
+            Binding::With { target, value } => {
+                let target = dotted_name_of(target)?;
+                if let Some(kind) = self.kind_of_value(value, scopes, imports) {
+                    return Some((target, Value::Kind(kind)));
+                }
+                Some((target, self.symbolic_value(value, scopes, imports)?))
+            }
+            Binding::Parameter {
+                name,
+                annotation,
+                default,
+            } => {
+                if let Some(kind) =
+                    annotation.and_then(|annotation| self.annotation_kind(annotation, imports))
+                {
+                    return Some((name.to_string(), Value::Kind(kind)));
+                }
+                // `r = Depends(get_redis)`: what the dependency gives.
+                let dependency = depended_on((*default)?, imports)?;
+                let value = match self.kind_of(dependency, scopes, imports) {
+                    Some(kind) => Value::Kind(called(kind)?),
+                    None => {
+                        Value::Call(Box::new(self.symbolic_value(dependency, scopes, imports)?))
+                    }
+                };
+                Some((name.to_string(), value))
             }
         }
     }
 
     /// What the value of an assignment or `with` item evaluates to: an object made by
-    /// a call, or a container (a bare name is not followed: `x = y` leaves `x` unknown).
+    /// a call, a container, or what a name already holds (`x = client`).
     fn kind_of_value(
         &self,
         value: &Expr,
@@ -329,12 +545,125 @@ impl BoundKinds {
                 }
                 made
             }
+            Expr::Name(_) | Expr::Attribute(_) => return self.kind_of(value, scopes, imports),
             Expr::List(_) | Expr::ListComp(_) => Some(ContainerKind::List),
             Expr::Dict(_) | Expr::DictComp(_) => Some(ContainerKind::Dict),
             Expr::Set(_) | Expr::SetComp(_) => Some(ContainerKind::Set),
             _ => None,
         };
         container.map(BindingKind::Container)
+    }
+
+    /// What `value` holds in terms the module cannot settle alone: an imported name, a
+    /// module-level name, or a call of one (`get_db()`, `deps.get_redis()`).
+    fn symbolic_value(
+        &self,
+        value: &Expr,
+        scopes: &ScopeChain,
+        imports: &Imports,
+    ) -> Option<Value> {
+        match value {
+            Expr::Await(awaited) => self.symbolic_value(&awaited.value, scopes, imports),
+            Expr::Call(call) => Some(Value::Call(Box::new(
+                self.symbolic_value(&call.func, scopes, imports)?,
+            ))),
+            Expr::Name(_) | Expr::Attribute(_) => {
+                let dotted = dotted_name_of(value)?;
+                let head = dotted.split('.').next().unwrap_or(&dotted);
+                if imports.resolve(head).is_some() {
+                    return Some(Value::Imported(
+                        qualified_name_of_dotted(&dotted, imports)?.into(),
+                    ));
+                }
+                // A module-level name, read from where the module binds it.
+                let module_level = !dotted.contains('.')
+                    && (self.functions.contains_key(dotted.as_str())
+                        || self.kinds.contains_key(&(ScopeKey::MODULE, dotted.clone()))
+                        || self
+                            .pending
+                            .contains_key(&(ScopeKey::MODULE, dotted.clone())));
+                let shadowed = scopes.functions.iter().any(|scope| {
+                    self.kinds.contains_key(&(*scope, dotted.clone()))
+                        || self.pending.contains_key(&(*scope, dotted.clone()))
+                });
+                (module_level && !shadowed).then(|| Value::Local(dotted.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// What calling the top-level function `name` gives, worked out once (its return
+    /// annotation, else what its first `return` or `yield` gives).
+    fn function_return_value(&self, name: &str, imports: &Imports) -> Option<Value> {
+        if let Some(known) = self.returns.borrow().get(name) {
+            return known.clone();
+        }
+        let function = self.functions.get(name)?;
+        // A function whose return reads its own return (`return f()`) finds none.
+        self.returns.borrow_mut().insert(name.to_string(), None);
+        let value = self.return_value(function, imports);
+        self.returns
+            .borrow_mut()
+            .insert(name.to_string(), value.clone());
+        value
+    }
+
+    /// What calling `function` gives, as far as its own text tells: its return
+    /// annotation's kind, else what the first `return` or `yield` with a value holds,
+    /// following names bound in the function (`with SessionLocal() as db: yield db`).
+    pub fn return_value(&self, function: &StmtFunctionDef, imports: &Imports) -> Option<Value> {
+        if let Some(kind) = function
+            .returns
+            .as_deref()
+            .and_then(|annotation| self.annotation_kind(annotation, imports))
+        {
+            return Some(Value::Kind(kind));
+        }
+        let returned = first_returned(&function.body)?;
+        self.value_in_function(function, returned, imports, MAX_VALUE_STEPS)
+    }
+
+    /// What `expression`, evaluated in `function`'s body, holds.
+    fn value_in_function(
+        &self,
+        function: &StmtFunctionDef,
+        expression: &Expr,
+        imports: &Imports,
+        steps: u8,
+    ) -> Option<Value> {
+        let steps = steps.checked_sub(1)?;
+        let scopes = ScopeChain {
+            functions: vec![ScopeKey::of(function)],
+            class: None,
+        };
+        let expression = match expression {
+            Expr::Await(awaited) => &*awaited.value,
+            other => other,
+        };
+        if let Expr::Name(name) = expression {
+            let name = name.id.as_str();
+            if let Some(parameter) = function
+                .parameters
+                .iter()
+                .find(|parameter| parameter.name().as_str() == name)
+            {
+                let binding = Binding::Parameter {
+                    name,
+                    annotation: parameter.annotation(),
+                    default: parameter.default(),
+                };
+                return self
+                    .binding_made_by(&binding, &scopes, imports)
+                    .map(|(_, value)| value);
+            }
+            if let Some(bound) = last_binding_in(&function.body, name) {
+                return self.value_in_function(function, bound, imports, steps);
+            }
+        }
+        if let Some(kind) = self.kind_of_value(expression, &ScopeChain::default(), imports) {
+            return Some(Value::Kind(kind));
+        }
+        self.symbolic_value(expression, &scopes, imports)
     }
 
     /// The kind an annotation declares: `Redis`, `redis.Redis`, `"Redis"`,
@@ -380,6 +709,138 @@ impl BoundKinds {
         }
         None
     }
+}
+
+/// The module as `settle` reads it during an audit.
+struct ModuleNamespace<'m, 't> {
+    kinds: &'m BoundKinds<'t>,
+    imports: &'m Imports,
+}
+
+impl Namespace for ModuleNamespace<'_, '_> {
+    fn variable(&self, name: &str) -> Option<Value> {
+        let key = (ScopeKey::MODULE, name.to_string());
+        if let Some(kind) = self.kinds.kinds.get(&key) {
+            return Some(Value::Kind(*kind));
+        }
+        self.kinds.pending.get(&key).cloned()
+    }
+
+    fn function_return(&self, name: &str) -> Option<Option<Value>> {
+        self.kinds.functions.get(name)?;
+        // Through `kind_returned_by`'s record, so the editor sees the read.
+        let kind = self.kinds.kind_returned_by(name, self.imports);
+        Some(kind.map(Value::Kind))
+    }
+
+    fn imported(&self, target: &str, call: bool) -> Option<BindingKind> {
+        self.kinds.imported.as_ref()?.kind_of_imported(target, call)
+    }
+}
+
+/// The module's top-level functions by name (the latest of a name wins).
+fn top_level_functions<'t>(items: &[(usize, &'t [Stmt])]) -> HashMap<&'t str, &'t StmtFunctionDef> {
+    items
+        .iter()
+        .flat_map(|(_, statements)| statements.iter())
+        .filter_map(|statement| match statement {
+            Stmt::FunctionDef(function) => Some((function.name.as_str(), function)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The value of the first `return` or `yield` with one in `body`, outside nested
+/// definitions.
+fn first_returned(body: &[Stmt]) -> Option<&Expr> {
+    struct Finder<'s> {
+        found: Option<&'s Expr>,
+    }
+    impl<'s> StatementVisitor<'s> for Finder<'s> {
+        fn visit_stmt(&mut self, statement: &'s Stmt) {
+            if self.found.is_some() {
+                return;
+            }
+            match statement {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                Stmt::Return(returned) => self.found = returned.value.as_deref(),
+                Stmt::Expr(expression) => {
+                    let yielded = match &*expression.value {
+                        Expr::Yield(yielded) => yielded.value.as_deref(),
+                        Expr::Await(awaited) => match &*awaited.value {
+                            Expr::Yield(yielded) => yielded.value.as_deref(),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    self.found = yielded;
+                }
+                _ => walk_stmt(self, statement),
+            }
+        }
+    }
+    let mut finder = Finder { found: None };
+    finder.visit_body(body);
+    finder.found
+}
+
+/// The value last bound to `name` in `body` (`name = value`, `with value as name`),
+/// outside nested definitions, in source order.
+fn last_binding_in<'s>(body: &'s [Stmt], name: &str) -> Option<&'s Expr> {
+    struct Finder<'s, 'n> {
+        name: &'n str,
+        found: Option<&'s Expr>,
+    }
+    impl<'s> StatementVisitor<'s> for Finder<'s, '_> {
+        fn visit_stmt(&mut self, statement: &'s Stmt) {
+            let is_name = |target: &Expr| matches!(target, Expr::Name(bound) if bound.id.as_str() == self.name);
+            match statement {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                Stmt::Assign(assignment) => {
+                    if assignment.targets.iter().any(is_name) {
+                        self.found = Some(&assignment.value);
+                    }
+                }
+                Stmt::AnnAssign(assignment) => {
+                    if let (true, Some(value)) = (is_name(&assignment.target), &assignment.value) {
+                        self.found = Some(value);
+                    }
+                }
+                Stmt::With(with) => {
+                    for item in &with.items {
+                        if item.optional_vars.as_deref().is_some_and(is_name) {
+                            self.found = Some(&item.context_expr);
+                        }
+                    }
+                    walk_stmt(self, statement);
+                }
+                _ => walk_stmt(self, statement),
+            }
+        }
+    }
+    let mut finder = Finder { name, found: None };
+    finder.visit_body(body);
+    finder.found
+}
+
+/// The dependency of a parameter's default `Depends(get_x)` (FastAPI's, however
+/// imported), or `None` for any other default.
+fn depended_on<'e>(default: &'e Expr, imports: &Imports) -> Option<&'e Expr> {
+    let Expr::Call(call) = default else {
+        return None;
+    };
+    let callee = qualified_name_of(&call.func, imports)?;
+    if !matches!(
+        callee.as_str(),
+        "fastapi.Depends" | "fastapi.params.Depends"
+    ) {
+        return None;
+    }
+    call.arguments.args.first().or_else(|| {
+        call.arguments
+            .find_keyword("dependency")
+            .map(|keyword| &keyword.value)
+    })
 }
 
 /// The module's classes whose bases make them settings, in source order: a base that
@@ -476,12 +937,13 @@ impl<'t> StatementVisitor<'t> for SiteCollector<'t> {
                 self.scopes.functions.insert(0, ScopeKey::of(function));
                 let inner = self.scopes.clone();
                 for parameter in function.parameters.iter() {
-                    let parameter = parameter.as_parameter();
-                    if let Some(annotation) = &parameter.annotation {
+                    let (annotation, default) = (parameter.annotation(), parameter.default());
+                    if annotation.is_some() || default.is_some() {
                         self.sites.push(Site {
                             binding: Binding::Parameter {
-                                name: parameter.name.as_str(),
+                                name: parameter.name().as_str(),
                                 annotation,
+                                default,
                             },
                             at,
                             scopes: inner.clone(),
@@ -521,10 +983,11 @@ mod tests {
 
     /// The kinds a module binds at module level, sorted by name, and what an expression
     /// at module level holds.
-    fn module_kinds(source: &str) -> (Vec<(String, BindingKind)>, BoundKinds, Imports) {
-        let item = parse_item(source).expect("parses");
+    fn module_kinds(source: &str) -> (Vec<(String, BindingKind)>, BoundKinds<'static>, Imports) {
+        // The model borrows the tree; a test's tree may live as long as the test run.
+        let item = Box::leak(Box::new(parse_item(source).expect("parses")));
         let imports = imports_of(&item.body);
-        let kinds = BoundKinds::collect(&[(0, &item.body[..])], |_| true, &imports, source);
+        let kinds = BoundKinds::collect(&[(0, &item.body[..])], |_| true, &imports, source, None);
         let bound = kinds
             .kinds_bound_in(ScopeKey::MODULE)
             .into_iter()
@@ -606,7 +1069,7 @@ client = redis.Redis()
 ";
         let item = parse_item(source).expect("parses");
         let imports = imports_of(&item.body);
-        let kinds = BoundKinds::collect(&[(0, &item.body[..])], |_| true, &imports, source);
+        let kinds = BoundKinds::collect(&[(0, &item.body[..])], |_| true, &imports, source, None);
         let sync_client = BindingKind::RedisClient {
             asynchronous: false,
         };
