@@ -30,13 +30,15 @@ use std::collections::HashMap;
 use std::hash::Hasher;
 use std::ops::Range;
 use std::path::Path;
+use std::rc::Rc;
 
 use ruff_python_ast::Stmt;
 use ruff_text_size::Ranged;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
-use super::{audit, finish, run_rules, trigger_words_present};
+use super::{audit, finish, run_rules, trigger_words_present, triggered_by_workspace};
 use crate::config::Settings;
+use crate::index::{WorkspaceLink, WorkspaceRead, WorkspaceView};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::python::helpers::called_name;
@@ -46,8 +48,8 @@ use crate::rules::python::{
     session_shared_across_requests,
 };
 use crate::rules::rule_set::RuleSet;
-use crate::rules::{Context, Coverage, Finding, RuleId, line_end, newline_of};
-use crate::semantic::python::bound_kinds::ScopeKey;
+use crate::rules::{Context, Coverage, Finding, Libraries, RuleId, line_end, newline_of};
+use crate::semantic::python::bound_kinds::{ImportedKinds, ScopeKey};
 use crate::semantic::python::kinds::BindingKind;
 use crate::syntax::python_ast::source_range;
 use crate::syntax::{Syntax, SyntaxItem};
@@ -64,10 +66,66 @@ pub struct AuditCache {
     /// What the last audit ran.
     last_work: AuditWork,
     /// Which rules' trigger words each item's text holds, by the hash of that text.
-    item_triggers: HashMap<u128, RuleSet, TextHashes>,
+    item_triggers: HashMap<u128, (RuleSet, RuleSet), TextHashes>,
     /// The names of the definitions in each item that mention authentication, by the
     /// hash of the item's text.
     item_authenticating: HashMap<u128, Vec<Box<str>>, TextHashes>,
+    /// What the findings kept rest on besides the module's projections.
+    reads: Reads,
+    /// Counts the times `reads` stopped holding: part of the key of every rule that
+    /// reads kinds, so their cached findings go.
+    reads_generation: u64,
+}
+
+/// The answers audits asked for since the cached findings were made: what names
+/// imported from other modules hold, and what the module's getters return.
+#[derive(Debug, Default)]
+struct Reads {
+    workspace: Vec<WorkspaceRead>,
+    returns: Vec<(String, Option<BindingKind>)>,
+}
+
+impl Reads {
+    /// Whether every answer is still the same.
+    fn hold(&self, context: &Context, workspace: Option<&WorkspaceView>) -> bool {
+        let workspace_holds = match workspace {
+            Some(workspace) => self
+                .workspace
+                .iter()
+                .all(|read| read.holds(&workspace.index, &workspace.module)),
+            None => self.workspace.is_empty(),
+        };
+        if !workspace_holds {
+            return false;
+        }
+        if self.returns.is_empty() {
+            return true;
+        }
+        let kinds = checker::module_kinds(context);
+        let imports = checker::module_imports(context);
+        self.returns
+            .iter()
+            .all(|(name, kind)| kinds.kind_returned_by(name, imports) == *kind)
+    }
+
+    fn add_returns(&mut self, context: &Context) {
+        if context.ruff_kinds.get().is_none() {
+            return; // no rule asked what anything holds
+        }
+        for read in checker::module_kinds(context).return_reads() {
+            if !self.returns.contains(&read) {
+                self.returns.push(read);
+            }
+        }
+    }
+
+    fn add_workspace(&mut self, reads: Vec<WorkspaceRead>) {
+        for read in reads {
+            if !self.workspace.contains(&read) {
+                self.workspace.push(read);
+            }
+        }
+    }
 }
 
 /// The work one incremental audit did, as counts (the work-count tests read them).
@@ -141,15 +199,39 @@ impl AuditCache {
         settings: &Settings,
         path: Option<&Path>,
     ) -> Vec<Finding> {
+        self.audit_in_workspace(language, source, syntax, settings, path, None)
+    }
+
+    /// `audit` of a module of a workspace: names it imports from other modules are
+    /// settled by `workspace`'s index, and findings that rest on what other modules (or
+    /// the module's own getters) said are kept only while they still say it.
+    pub fn audit_in_workspace(
+        &mut self,
+        language: Language,
+        source: &str,
+        syntax: &Syntax,
+        settings: &Settings,
+        path: Option<&Path>,
+        workspace: Option<&WorkspaceView>,
+    ) -> Vec<Finding> {
         if language != Language::Python {
             *self = AuditCache::default();
             return audit(language, source, syntax, settings, path);
         }
-        let triggered = self.triggered_rules(language, source, syntax, settings);
+        let link = workspace.map(|workspace| {
+            Rc::new(WorkspaceLink::new(
+                workspace.index.clone(),
+                workspace.module.clone(),
+            ))
+        });
+        let imported = link.clone().map(|link| link as Rc<dyn ImportedKinds>);
+        let libraries = workspace.map_or(Libraries::NONE, |workspace| workspace.libraries);
+        let triggered = self.triggered_rules(language, source, syntax, settings, libraries);
         if triggered.is_empty() {
             *self = AuditCache {
                 item_triggers: std::mem::take(&mut self.item_triggers),
                 item_authenticating: std::mem::take(&mut self.item_authenticating),
+                reads_generation: self.reads_generation,
                 ..AuditCache::default()
             };
             return Vec::new();
@@ -178,7 +260,16 @@ impl AuditCache {
         // read one that changed run once, over everything.
         let optimistic =
             Context::with_coverage(source, syntax, language, &settings.rules, &coverage)
-                .with_path(path);
+                .with_path(path)
+                .with_imported(imported.clone());
+        // What the findings kept rest on, asked again: another module's facts, or a
+        // getter of this one, may have changed. If any answer did, the rules that read
+        // kinds run over everything.
+        let reads_hold = self.reads.hold(&optimistic, workspace);
+        if !reads_hold {
+            self.reads = Reads::default();
+            self.reads_generation += 1;
+        }
         // Where fixes add imports: edits before it stay where they are when a
         // definition moves.
         let header_end = header::insertion_point(&optimistic).unwrap_or(0);
@@ -189,7 +280,15 @@ impl AuditCache {
         } else {
             Vec::new()
         };
-        let projections = projection_hashes(&optimistic, &authenticating, header_end);
+        let mut projections = projection_hashes(&optimistic, &authenticating, header_end);
+        let clients = &mut projections[Projections::CLIENTS.index()];
+        *clients = xxh3_128(
+            &[
+                clients.to_le_bytes(),
+                u128::from(self.reads_generation).to_le_bytes(),
+            ]
+            .concat(),
+        );
         let mut rule_keys = vec![None; RuleId::ALL.len()];
         // Rules whose cached findings still hold (they skip the cached definitions), and
         // rules that read a projection that changed (they run over everything).
@@ -211,12 +310,18 @@ impl AuditCache {
         } else if !stale.is_empty() {
             let whole =
                 Context::with_coverage(source, syntax, language, &settings.rules, Coverage::WHOLE)
-                    .with_path(path);
+                    .with_path(path)
+                    .with_imported(imported.clone());
             fresh.extend(run_rules(&whole, stale));
+            self.reads.add_returns(&whole);
             stale
         } else {
             RuleSet::EMPTY
         };
+        self.reads.add_returns(&optimistic);
+        if let Some(link) = &link {
+            self.reads.add_workspace(link.reads());
+        }
         let mut findings = Vec::with_capacity(fresh.len());
         let mut old_definitions = std::mem::take(&mut self.definitions);
         let mut new_definitions: HashMap<u128, Definition, TextHashes> =
@@ -335,13 +440,29 @@ impl AuditCache {
         source: &str,
         syntax: &Syntax,
         settings: &Settings,
+        libraries: Libraries,
     ) -> RuleSet {
         let mut triggered = RuleSet::EMPTY;
+        let mut by_workspace = RuleSet::EMPTY;
         for_each_item_remembered(&mut self.item_triggers, syntax, |item| {
-            trigger_words_present(language, source.get(item.range.clone()).unwrap_or(""))
+            let text = source.get(item.range.clone()).unwrap_or("");
+            (
+                trigger_words_present(language, text),
+                triggered_by_workspace(language, text, settings, RuleSet::EMPTY, Libraries::ALL),
+            )
         })
-        .for_each(|words| triggered = triggered.union(*words));
-        triggered.retain(|id, _| settings.rules.is_enabled(id))
+        .for_each(|(words, workspace)| {
+            triggered = triggered.union(*words);
+            by_workspace = by_workspace.union(*workspace);
+        });
+        // Workspace triggers count where the module reaches the library they name.
+        let by_workspace = by_workspace.retain(|_, rule| {
+            rule.workspace_trigger
+                .is_some_and(|trigger| trigger.libraries.intersects(libraries))
+        });
+        triggered
+            .union(by_workspace)
+            .retain(|id, _| settings.rules.is_enabled(id))
     }
 }
 
@@ -460,6 +581,12 @@ fn projection_hashes(
     }
 
     let clients = &mut hashers[Projections::CLIENTS.index()];
+    // What module-level names hold that the module alone does not settle (`client =
+    // imported_client`, `db = get_db()`): settled when asked, by the reads above.
+    for (name, value) in checker::module_kinds(context).values_bound_in(ScopeKey::MODULE) {
+        clients.update(name.as_bytes());
+        std::hash::Hash::hash(value, clients);
+    }
     clients.update(
         exceptions::module_logger(context)
             .unwrap_or_default()

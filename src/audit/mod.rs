@@ -19,7 +19,7 @@ use crate::document::parse_text;
 use crate::language::Language;
 use crate::rules::rule_set::RuleSet;
 use crate::rules::settings::RuleSettings;
-use crate::rules::{Check, Context, Finding, RuleId, TextContext};
+use crate::rules::{Check, Context, Finding, Libraries, RuleId, TextContext};
 use crate::semantic::python::bound_kinds::ImportedKinds;
 use crate::suppression::{is_suppressed, may_suppress};
 use crate::syntax::Syntax;
@@ -237,10 +237,15 @@ fn finish(mut findings: Vec<Finding>, source: &str, language: Language) -> Vec<F
         findings
             .retain(|finding| !is_suppressed(source, language, finding.rule, finding.range.start));
     }
+    sort_findings(&mut findings);
+    findings
+}
+
+/// Findings in source order (by range, then rule), as every audit returns them.
+pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
     });
-    findings
 }
 
 /// One matcher over the trigger words of one language's rules.
@@ -316,13 +321,15 @@ pub fn triggered_rules(language: Language, source: &str, settings: &Settings) ->
 }
 
 /// The enabled rules of `language`, other than those `already` holds, whose
-/// `workspace_trigger` `source` passes: where an audit reads the workspace, these run
-/// too (the objects they judge may be made in another module).
+/// `workspace_trigger` admits `source` and names one of `libraries` (those the
+/// workspace imports): where an audit reads the workspace, these run too (the objects
+/// they judge may be made in another module).
 pub fn triggered_by_workspace(
     language: Language,
     source: &str,
     settings: &Settings,
     already: RuleSet,
+    libraries: Libraries,
 ) -> RuleSet {
     let mut triggered = RuleSet::EMPTY;
     for &id in RuleId::ALL {
@@ -330,7 +337,9 @@ pub fn triggered_by_workspace(
         if !already.contains(id)
             && rule.applies_to(language)
             && settings.rules.is_enabled(id)
-            && rule.workspace_trigger.is_some_and(|test| test(source))
+            && rule.workspace_trigger.is_some_and(|trigger| {
+                trigger.libraries.intersects(libraries) && (trigger.text)(source)
+            })
         {
             triggered.insert(id);
         }
@@ -376,14 +385,16 @@ pub fn audit_text(
 }
 
 /// `audit_text` of a file of a workspace: what names imported from other modules hold
-/// is asked of `imported` (`index::WorkspaceLink`). `parser_limits::check` must have
-/// passed the text.
+/// is asked of `imported` (`index::WorkspaceLink`), and rules that judge objects made
+/// by `libraries` (those some module of the workspace imports) run where their
+/// `workspace_trigger` admits the text. `parser_limits::check` must have passed it.
 pub fn audit_text_in_workspace(
     language: Language,
     source: &str,
     settings: &Settings,
     path: Option<&Path>,
     imported: Rc<dyn ImportedKinds>,
+    libraries: Libraries,
 ) -> Vec<Finding> {
     parse_and_audit(
         language,
@@ -391,7 +402,7 @@ pub fn audit_text_in_workspace(
         settings,
         path,
         Syntax::parse_within_limits,
-        Some(imported),
+        Some((imported, libraries)),
     )
 }
 
@@ -413,20 +424,42 @@ pub fn audit_text_within_limits(
     )
 }
 
+/// The findings of `rules` alone (enabled ones) on a file of a workspace, as
+/// `audit_text_in_workspace` would find them: for rules that judge objects made in
+/// other modules, run once the workspace is known.
+pub fn audit_rules_in_workspace(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    path: Option<&Path>,
+    imported: Rc<dyn ImportedKinds>,
+    rules: RuleSet,
+) -> Vec<Finding> {
+    let Some(syntax) = Syntax::parse_within_limits(language, source) else {
+        return Vec::new();
+    };
+    let context = Context::new(source, &syntax, language, &settings.rules)
+        .with_path(path)
+        .with_imported(Some(imported));
+    let rules = rules.retain(|id, rule| settings.rules.is_enabled(id) && rule.applies_to(language));
+    finish(run_rules(&context, rules), source, language)
+}
+
 fn parse_and_audit(
     language: Language,
     source: &str,
     settings: &Settings,
     path: Option<&Path>,
     parse: fn(Language, &str) -> Option<Syntax>,
-    imported: Option<Rc<dyn ImportedKinds>>,
+    workspace: Option<(Rc<dyn ImportedKinds>, Libraries)>,
 ) -> Vec<Finding> {
     let mut triggered = triggered_rules(language, source, settings);
-    if imported.is_some() && std::env::var_os("NOTRIG").is_none() {
+    let imported = workspace.map(|(imported, libraries)| {
         triggered = triggered.union(triggered_by_workspace(
-            language, source, settings, triggered,
+            language, source, settings, triggered, libraries,
         ));
-    }
+        imported
+    });
     if triggered.is_empty() {
         return Vec::new();
     }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::index::WorkspaceRead;
+use crate::index::import_scan::ImportedModule;
 use crate::rules::{Finding, Fix, Severity, rule_by_id};
 
 /// The folder's name at the project root, as Ruff's `.ruff_cache`.
@@ -37,6 +38,20 @@ pub struct CachedFile {
     /// while the workspace answers the same.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     workspace_reads: Vec<WorkspaceRead>,
+    #[serde(default)]
+    workspace: WorkspaceUse,
+}
+
+/// How a file's audit used the workspace beyond the answers it read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceUse {
+    /// What the file imports (`import_scan`): whether other files' rules run depends
+    /// on which libraries modules reach through imports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<ImportedModule>,
+    /// The client libraries it reached through imports when audited: rules that judge
+    /// objects made elsewhere ran by them (`workspace_trigger`).
+    pub workspace_libraries: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,20 +89,19 @@ impl CheckCache {
     }
 
     /// The findings cached for `file` (its path below the project root) when its bytes
-    /// still hash to `hash`.
-    /// The findings kept for `file` when its bytes hash to `hash` and every answer of
-    /// the workspace its audit read `still_holds`.
+    /// still hash to `hash` and every answer of the workspace its audit read
+    /// `still_holds`, with how it used the workspace.
     pub fn findings(
         &self,
         file: &str,
         hash: u128,
         still_holds: impl Fn(&WorkspaceRead) -> bool,
-    ) -> Option<Vec<Finding>> {
+    ) -> Option<(Vec<Finding>, WorkspaceUse)> {
         let cached = self.contents.files.get(file)?;
         if cached.hash != hex(hash) || !cached.workspace_reads.iter().all(still_holds) {
             return None;
         }
-        cached
+        let findings = cached
             .findings
             .iter()
             .map(|finding| {
@@ -99,7 +113,8 @@ impl CheckCache {
                     fix: finding.fix.clone(),
                 })
             })
-            .collect()
+            .collect::<Option<Vec<Finding>>>()?;
+        Some((findings, cached.workspace.clone()))
     }
 
     pub fn insert(
@@ -108,6 +123,7 @@ impl CheckCache {
         hash: u128,
         findings: &[Finding],
         workspace_reads: Vec<WorkspaceRead>,
+        workspace: WorkspaceUse,
     ) {
         let findings = findings
             .iter()
@@ -123,6 +139,7 @@ impl CheckCache {
             hash: hex(hash),
             findings,
             workspace_reads,
+            workspace,
         };
         self.contents.files.insert(file, entry);
     }
@@ -201,7 +218,13 @@ mod tests {
     fn findings_come_back_only_for_the_same_bytes_settings_and_build() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cache = CheckCache::open_for_build(dir.path(), 7, "v1-a");
-        cache.insert("app.py".into(), 42, &[finding("cached")], Vec::new());
+        cache.insert(
+            "app.py".into(),
+            42,
+            &[finding("cached")],
+            Vec::new(),
+            WorkspaceUse::default(),
+        );
         cache.save();
         assert_eq!(
             std::fs::read_to_string(dir.path().join(".gitignore")).expect("gitignore"),
@@ -211,7 +234,7 @@ mod tests {
         let same = CheckCache::open_for_build(dir.path(), 7, "v1-a");
         assert_eq!(
             same.findings("app.py", 42, |_| true),
-            Some(vec![finding("cached")])
+            Some((vec![finding("cached")], WorkspaceUse::default()))
         );
         // Other bytes, another file, other settings, another build: nothing.
         assert_eq!(same.findings("app.py", 43, |_| true), None);

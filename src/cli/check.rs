@@ -1,20 +1,29 @@
 //! `stackaudit check [PATH...]`: walk the paths (respecting .gitignore and `exclude`),
 //! audit files in parallel, optionally fix them in place, and report.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::audit::{audit_text, audit_text_in_workspace, audit_text_within_limits};
-use crate::cli::cache::{CACHE_FOLDER, CheckCache};
+use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
+
+use crate::audit::{
+    audit_rules_in_workspace, audit_text, audit_text_in_workspace, audit_text_within_limits,
+    sort_findings, triggered_by_workspace, triggered_rules,
+};
+use crate::cli::cache::{CACHE_FOLDER, CheckCache, WorkspaceUse};
 use crate::config::{Options, Settings, discover};
 use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all;
+use crate::index::import_scan::{ImportedModule, libraries_of, scan_imports};
+use crate::index::walk::walk_files;
 use crate::index::{WorkspaceIndex, WorkspaceLink, WorkspaceRead};
 use crate::language::Language;
-use crate::rules::Finding;
+use crate::rules::rule_set::RuleSet;
+use crate::rules::{Finding, Libraries};
 
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -83,74 +92,24 @@ pub fn load_settings(options: &CheckOptions) -> Result<(Settings, PathBuf), Stri
     Ok((settings, root))
 }
 
-/// Walk `paths` and hand each file to audit to `found` as soon as the walk meets it:
-/// supported languages only, .gitignore respected, symlinks not followed, `exclude`
-/// applied, each file once. Paths named explicitly are always taken. `found` gets the
-/// path as walked and its absolute form (what `exclude` and the rules judge, below
-/// `root`). Returns how many files it handed on.
-pub fn walk_files(
-    paths: &[PathBuf],
-    settings: &Settings,
-    root: &Path,
-    mut found: impl FnMut(PathBuf, PathBuf, Language),
-) -> usize {
-    let mut seen = std::collections::HashSet::new();
-    let mut take = |path: PathBuf, absolute: PathBuf, language: Language| {
-        if seen.insert(absolute.clone()) {
-            found(path, absolute, language);
-        }
-    };
-    for path in paths {
-        // One `absolute` per path named, not per file: it reads the current directory.
-        let base = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-        if path.is_file() {
-            if let Some(language) = Language::from_path(path) {
-                take(path.clone(), base, language);
-            }
-            continue;
-        }
-        let walker = ignore::WalkBuilder::new(path)
-            .require_git(false)
-            .follow_links(false)
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    eprintln!("stackaudit: warning: {error}");
-                    continue;
-                }
-            };
-            if !entry.file_type().is_some_and(|kind| kind.is_file()) {
-                continue;
-            }
-            let Some(language) = Language::from_path(entry.path()) else {
-                continue;
-            };
-            let below_path = entry.path().strip_prefix(path).unwrap_or(entry.path());
-            let absolute = base.join(below_path);
-            let relative = absolute.strip_prefix(root).unwrap_or(&absolute);
-            if settings.is_excluded(relative) {
-                continue;
-            }
-            take(entry.into_path(), absolute, language);
-        }
-    }
-    seen.len()
-}
-
 enum Outcome {
-    /// With what to cache: the file's path below the root, the hash of its bytes and
-    /// what its audit asked the workspace, when its findings were computed (not read
-    /// from the cache).
-    Report(FileReport, Option<(String, u128, Vec<WorkspaceRead>)>),
+    /// With what to cache, when its findings were computed (not read from the cache),
+    /// and what is left to do once the walk is done.
+    Report(
+        FileReport,
+        Option<Computed>,
+        Option<Box<WorkspaceRulesLater>>,
+    ),
+    /// To check once the walk is done (`--fix` on a file where workspace rules may run).
+    Deferred(FileToCheck),
     Skipped(PathBuf, String),
 }
 
 impl Outcome {
     fn path(&self) -> &Path {
         match self {
-            Outcome::Report(file, _) => &file.path,
+            Outcome::Report(file, _, _) => &file.path,
+            Outcome::Deferred(file) => &file.path,
             Outcome::Skipped(path, _) => path,
         }
     }
@@ -179,30 +138,68 @@ pub fn run_check(
     // What modules import from each other: facts are read from a file the first time
     // an audit asks about a name it defines, and kept for the run.
     let index = Arc::new(WorkspaceIndex::new());
+    let walking = Workspace {
+        index: &index,
+        imports: Mutex::new(Vec::new()),
+        libraries: None,
+    };
     // Files are audited while the walk goes on (it reads directories; the audit is
     // CPU-bound), each as a task of the thread pool; reported in path order.
     let outcomes = Mutex::new(Vec::new());
     let mut found = 0;
+    let push = |outcome| {
+        outcomes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(outcome);
+    };
     rayon::scope(|scope| {
-        let (outcomes, cache, index) = (&outcomes, cache.as_ref(), &index);
+        let (cache, walking, push) = (cache.as_ref(), &walking, &push);
         found = walk_files(&paths, settings, root, |path, absolute, language| {
             scope.spawn(move |_| {
                 let file = FileToCheck {
-                    path: &path,
-                    absolute: &absolute,
+                    path,
+                    absolute,
                     language,
                 };
-                let outcome = check_file(file, settings, options, root, cache, index);
-                outcomes
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(outcome);
+                push(check_file(file, settings, options, root, cache, walking));
             });
         });
     });
+    // Rules that judge objects made in other modules run where a module reaches the
+    // library that makes them through imports, which is known once the walk is done.
+    let imports = std::mem::take(
+        &mut *walking
+            .imports
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    let done = Workspace {
+        libraries: Some(index.libraries_reached(imports)),
+        ..walking
+    };
     let mut outcomes = outcomes
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    outcomes.par_iter_mut().for_each(|outcome| {
+        let (file, redo) = match outcome {
+            Outcome::Deferred(file) => (file.clone(), true),
+            Outcome::Report(_, _, Some(later)) => {
+                let redo = later.cached_with.is_some_and(|libraries| {
+                    libraries != done.libraries_reached_by(&later.file.absolute)
+                });
+                (later.file.clone(), redo)
+            }
+            _ => return,
+        };
+        if redo {
+            *outcome = check_file(file, settings, options, root, cache.as_ref(), &done);
+        } else if let Outcome::Report(report, computed, Some(later)) = outcome
+            && later.cached_with.is_none()
+        {
+            run_workspace_rules(report, computed.as_mut(), later, settings, &done);
+        }
+    });
     outcomes.sort_by(|a, b| a.path().cmp(b.path()));
     let mut report = CheckReport {
         files_audited: found,
@@ -211,9 +208,15 @@ pub fn run_check(
     let mut audited_now = 0;
     for outcome in outcomes {
         match outcome {
-            Outcome::Report(file, computed) => {
-                if let (Some(cache), Some((key, hash, reads))) = (cache.as_mut(), computed) {
-                    cache.insert(key, hash, &file.findings, reads);
+            Outcome::Report(file, computed, _) => {
+                if let (Some(cache), Some(computed)) = (cache.as_mut(), computed) {
+                    let Computed {
+                        key,
+                        hash,
+                        reads,
+                        workspace,
+                    } = computed;
+                    cache.insert(key, hash, &file.findings, reads, workspace);
                     audited_now += 1;
                 }
                 report.files.push(file);
@@ -222,13 +225,14 @@ pub fn run_check(
                 eprintln!("stackaudit: {}: {why}; skipped", path.display());
                 report.skipped.push((path, why));
             }
+            // Every deferred file was checked after the walk.
+            Outcome::Deferred(_) => {}
         }
     }
     report.files_audited -= report.skipped.len();
     if report.files_audited == 0 {
         return Err(nothing_audited(&paths, found));
     }
-    eprintln!("INDEXED {}", index.indexed_paths().len());
     if let Some(cache) = cache.filter(|_| audited_now > 0) {
         cache.save();
     }
@@ -255,11 +259,116 @@ fn nothing_audited(paths: &[PathBuf], found: usize) -> String {
     )
 }
 
+/// What the cache keeps of a file audited now: its path below the root, the hash of
+/// its bytes, and how its audit used the workspace.
+struct Computed {
+    key: String,
+    hash: u128,
+    reads: Vec<WorkspaceRead>,
+    workspace: WorkspaceUse,
+}
+
+/// A file on which rules that judge objects made in other modules may run: they run
+/// once the walk tells which client libraries it reaches through imports.
+struct WorkspaceRulesLater {
+    file: FileToCheck,
+    /// Its path below the root, as rules see it.
+    relative: PathBuf,
+    /// Where its findings came from the cache: the libraries they were found with.
+    cached_with: Option<Libraries>,
+}
+
+/// Run on a file audited during the walk the rules that judge objects made in other
+/// modules which it may reach, and add their findings.
+fn run_workspace_rules(
+    report: &mut FileReport,
+    computed: Option<&mut Computed>,
+    later: &WorkspaceRulesLater,
+    settings: &Settings,
+    workspace: &Workspace,
+) {
+    let FileToCheck {
+        absolute, language, ..
+    } = &later.file;
+    let reached = workspace.libraries_reached_by(absolute);
+    let link = Rc::new(WorkspaceLink::new(
+        workspace.index.clone(),
+        absolute.clone(),
+    ));
+    // Most modules reach no client library: then no rule is a candidate, at no cost.
+    let candidates =
+        triggered_by_workspace(*language, &report.source, settings, RuleSet::EMPTY, reached);
+    let rules = if candidates.is_empty() {
+        candidates
+    } else {
+        let already = triggered_rules(*language, &report.source, settings);
+        candidates.retain(|id, _| !already.contains(id))
+    };
+    if !rules.is_empty() {
+        let found = audit_rules_in_workspace(
+            *language,
+            &report.source,
+            settings,
+            Some(&later.relative),
+            link.clone(),
+            rules,
+        );
+        report.findings.extend(found);
+        sort_findings(&mut report.findings);
+    }
+    if let Some(computed) = computed {
+        computed.workspace.workspace_libraries = reached.0;
+        for read in link.reads() {
+            if !computed.reads.contains(&read) {
+                computed.reads.push(read);
+            }
+        }
+    }
+}
+
 /// A file the walk found: as named, as an absolute path, and its language.
-struct FileToCheck<'p> {
-    path: &'p Path,
-    absolute: &'p Path,
+#[derive(Clone)]
+struct FileToCheck {
+    path: PathBuf,
+    absolute: PathBuf,
     language: Language,
+}
+
+/// What a run knows of its workspace.
+struct Workspace<'i> {
+    index: &'i Arc<WorkspaceIndex>,
+    /// While the walk goes on: each Python module read so far, the libraries it
+    /// imports and the module files it imports.
+    imports: Mutex<Vec<(PathBuf, Libraries, Vec<PathBuf>)>>,
+    /// Once the walk is done: the client libraries each module reaches by imports.
+    libraries: Option<HashMap<PathBuf, Libraries>>,
+}
+
+impl Workspace<'_> {
+    fn walk_done(&self) -> bool {
+        self.libraries.is_some()
+    }
+
+    fn imports(&self, module: &Path, imports: &[ImportedModule]) {
+        if self.walk_done() {
+            return;
+        }
+        // Resolved here, in the file's task, while the walk goes on.
+        let files = self.index.modules_imported(module, imports);
+        let entry = (module.to_path_buf(), libraries_of(imports), files);
+        self.imports
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(entry);
+    }
+
+    /// The libraries `module` reaches (none while the walk goes on).
+    fn libraries_reached_by(&self, module: &Path) -> Libraries {
+        self.libraries
+            .as_ref()
+            .and_then(|reached| reached.get(module).copied())
+            .unwrap_or_default()
+    }
 }
 
 fn check_file(
@@ -268,13 +377,10 @@ fn check_file(
     options: &CheckOptions,
     root: &Path,
     cache: Option<&CheckCache>,
-    index: &Arc<WorkspaceIndex>,
+    workspace: &Workspace,
 ) -> Outcome {
-    let FileToCheck {
-        path,
-        absolute,
-        language,
-    } = file;
+    let (path, absolute, language) = (&file.path, &file.absolute, file.language);
+    let index = workspace.index;
     // Rules that care what kind of file this is (a test, an entry point) judge its
     // path below the project, not the directories the project happens to sit in.
     let relative = absolute.strip_prefix(root).unwrap_or(path);
@@ -290,6 +396,23 @@ fn check_file(
     let cached = cache
         .filter(|_| !options.fix)
         .and_then(|cache| cache.findings(&key, hash, |read| read.holds(index, absolute)));
+    // A Python module's cached findings hold while the client libraries it reaches
+    // through imports do (known once the walk is done): rules that judge objects made
+    // in other modules run by them.
+    let mut cached_with = None;
+    if let Some((_, used)) = &cached
+        && language == Language::Python
+    {
+        workspace.imports(absolute, &used.imports);
+        cached_with = Some(Libraries(used.workspace_libraries));
+    }
+    let cached = cached
+        .filter(|_| {
+            !workspace.walk_done()
+                || cached_with
+                    .is_none_or(|libraries| libraries == workspace.libraries_reached_by(absolute))
+        })
+        .map(|(findings, _)| findings);
     let (mut source, encoding) = match source_text::decode(language, bytes) {
         Ok(decoded) => decoded,
         Err(why) => return Outcome::Skipped(path.to_path_buf(), why),
@@ -302,11 +425,38 @@ fn check_file(
             findings,
             fixes_applied: 0,
         };
-        return Outcome::Report(report, None);
+        let later = cached_with
+            .filter(|_| !workspace.walk_done())
+            .map(|libraries| {
+                Box::new(WorkspaceRulesLater {
+                    relative: relative.to_path_buf(),
+                    cached_with: Some(libraries),
+                    file: file.clone(),
+                })
+            });
+        return Outcome::Report(report, None, later);
     }
     if let Err(too_deep) = parser_limits::check(language, [source.as_bytes()]) {
         return Outcome::Skipped(path.to_path_buf(), too_deep.to_string());
     }
+    let mut used = WorkspaceUse::default();
+    let is_python = language == Language::Python;
+    if is_python {
+        used.imports = scan_imports(&source);
+        workspace.imports(absolute, &used.imports);
+        // Fixes are written once, after the walk, when the file's rules are all known.
+        if !workspace.walk_done() && options.fix {
+            return Outcome::Deferred(file);
+        }
+        used.workspace_libraries = workspace.libraries_reached_by(absolute).0;
+    }
+    let later = (is_python && !workspace.walk_done()).then(|| {
+        Box::new(WorkspaceRulesLater {
+            relative: relative.to_path_buf(),
+            cached_with: None,
+            file: file.clone(),
+        })
+    });
     let mut fixes_applied = 0;
     // Only a link named on the command line gets here (the walk does not follow links);
     // writing through it could reach outside the workspace, so its fixes are not written.
@@ -344,9 +494,14 @@ fn check_file(
     let link = Rc::new(WorkspaceLink::new(index.clone(), absolute.to_path_buf()));
     let findings = match (within_limits, language) {
         (false, _) => audit_text(language, &source, settings, Some(relative)),
-        (true, Language::Python) => {
-            audit_text_in_workspace(language, &source, settings, Some(relative), link.clone())
-        }
+        (true, Language::Python) => audit_text_in_workspace(
+            language,
+            &source,
+            settings,
+            Some(relative),
+            link.clone(),
+            workspace.libraries_reached_by(absolute),
+        ),
         (true, _) => audit_text_within_limits(language, &source, settings, Some(relative)),
     };
     // What the cache keeps is keyed by the bytes now on disk (after any fixes).
@@ -364,7 +519,13 @@ fn check_file(
         findings,
         fixes_applied,
     };
-    Outcome::Report(report, hash.map(|hash| (key, hash, link.reads())))
+    let computed = hash.map(|hash| Computed {
+        key,
+        hash,
+        reads: link.reads(),
+        workspace: used,
+    });
+    Outcome::Report(report, computed, later)
 }
 
 /// Replace `path` with `new` through a temporary file in the same directory and a

@@ -11,20 +11,25 @@
 //! Each kind of fact is a module of its own (`python_facts` today); trees are never
 //! kept here, only facts.
 
+pub mod import_scan;
 pub mod module_path;
 pub mod python_facts;
+pub mod walk;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dashmap::DashMap;
 
+use crate::rules::Libraries;
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::{
     ImportedKinds, MAX_VALUE_STEPS, Namespace, Value, settle,
 };
-use module_path::{ModuleLocation, module_files};
+use import_scan::{ImportedModule, libraries_of, scan_imports};
+use module_path::{ModuleLocation, import_roots, module_files};
 use python_facts::PythonFacts;
 
 /// One indexed file: the hash of the text its facts were read from, and the facts.
@@ -45,6 +50,14 @@ fn key(path: &Path) -> &[u8] {
     path.as_os_str().as_encoded_bytes()
 }
 
+/// Module files found by dotted name (and where the module's part of the name ends),
+/// for one set of import roots.
+type FoundModules = DashMap<Box<str>, Option<(PathBuf, usize)>, rustc_hash::FxBuildHasher>;
+
+/// What `kind_of_imported` is asked: the asking module's roots, the absolute target,
+/// and whether it is called.
+type Question = (Box<[u8]>, Box<str>, bool);
+
 /// The facts of a workspace's modules, shared by every audit (any thread).
 #[derive(Debug, Default)]
 pub struct WorkspaceIndex {
@@ -56,9 +69,14 @@ pub struct WorkspaceIndex {
     existence: PathMap<bool>,
     /// Where each module file sits among its project's packages.
     locations: PathMap<Arc<ModuleLocation>>,
+    /// The import roots of each folder holding modules (`module_path::import_roots`).
+    folder_roots: PathMap<Vec<PathBuf>>,
+    /// `find_module`'s answers, by the asking module's roots and the dotted name;
+    /// cleared whenever a file comes or goes.
+    modules_found: DashMap<Box<[u8]>, Arc<FoundModules>, rustc_hash::FxBuildHasher>,
     /// Answers to `kind_of_imported`, by the asking module's roots, the absolute
     /// target and whether it is called; cleared whenever any facts change.
-    answers: DashMap<(Box<[u8]>, Box<str>, bool), Option<BindingKind>, rustc_hash::FxBuildHasher>,
+    answers: DashMap<Question, Option<BindingKind>, rustc_hash::FxBuildHasher>,
 }
 
 impl WorkspaceIndex {
@@ -93,6 +111,10 @@ impl WorkspaceIndex {
     /// held.
     pub fn set_open_text(&self, path: &Path, text: Arc<str>) -> bool {
         let before = self.file(path).map(|file| file.fingerprint);
+        if before.is_none() {
+            // A module new to the workspace (not on disk yet).
+            self.modules_found.clear();
+        }
         self.open.insert(key(path).into(), text.clone());
         let now = Arc::new(IndexedFile::of(path, &text));
         let changed = before != Some(now.fingerprint);
@@ -124,9 +146,12 @@ impl WorkspaceIndex {
             .get(key(path))
             .map(|known| known.as_ref().map(|file| file.fingerprint));
         self.existence.remove(key(path));
+        // A module file came or went: names may resolve to other files now.
+        self.modules_found.clear();
         if is_placing_file(path) {
             // A package or project marker came or went: modules may sit elsewhere now.
             self.locations.clear();
+            self.folder_roots.clear();
             self.existence.clear();
         }
         if self.open.contains_key(key(path)) {
@@ -169,9 +194,17 @@ impl WorkspaceIndex {
         if let Some(known) = self.locations.get(key(path)) {
             return known.clone();
         }
-        let location = Arc::new(ModuleLocation::of(path, &|candidate| {
-            self.exists(candidate)
-        }));
+        // Every module of a folder has the folder's roots: worked out once per folder.
+        let folder = path.parent().unwrap_or(Path::new("/"));
+        let roots = match self.folder_roots.get(key(folder)) {
+            Some(known) => known.clone(),
+            None => {
+                let roots = import_roots(folder, &|candidate| self.exists(candidate));
+                self.folder_roots.insert(key(folder).into(), roots.clone());
+                roots
+            }
+        };
+        let location = Arc::new(ModuleLocation::in_roots(path, roots));
         self.locations.insert(key(path).into(), location.clone());
         location
     }
@@ -211,7 +244,7 @@ impl WorkspaceIndex {
         steps: u8,
     ) -> Option<BindingKind> {
         let steps = steps.checked_sub(1)?;
-        let (module, name) = self.find_module(&location.roots, absolute)?;
+        let (module, name) = self.find_module(location, absolute)?;
         // A module itself, or an attribute of a name (`settings.redis`): no kind.
         if name.is_empty() || name.contains('.') {
             return None;
@@ -234,20 +267,151 @@ impl WorkspaceIndex {
 
     /// The module file that holds the longest leading part of `dotted` under the first
     /// of `roots` that has one, and what of `dotted` is left (`""` for a module itself).
-    fn find_module<'d>(&self, roots: &[PathBuf], dotted: &'d str) -> Option<(PathBuf, &'d str)> {
+    fn find_module<'d>(
+        &self,
+        location: &ModuleLocation,
+        dotted: &'d str,
+    ) -> Option<(PathBuf, &'d str)> {
+        // Modules import the same modules over and over (`django.db.models`): the
+        // answers are kept per set of roots, and asked without allocating.
+        let known = self
+            .modules_found
+            .get(&*location.roots_key)
+            .map(|known| known.clone());
+        let known = known.unwrap_or_else(|| {
+            let known: Arc<FoundModules> = Arc::default();
+            self.modules_found
+                .entry(location.roots_key.clone())
+                .or_insert(known)
+                .clone()
+        });
+        let found = match known.get(dotted) {
+            Some(found) => found.clone(),
+            None => {
+                let found = self.search_module(&location.roots, dotted);
+                known.insert(dotted.into(), found.clone());
+                found
+            }
+        };
+        let (file, end) = found?;
+        Some((file, dotted.get(end + 1..).unwrap_or("")))
+    }
+
+    /// `find_module` without the memo: the file, and where the module's name ends.
+    fn search_module(&self, roots: &[PathBuf], dotted: &str) -> Option<(PathBuf, usize)> {
         let mut end = dotted.len();
         loop {
             let module = &dotted[..end];
             for root in roots {
                 for file in module_files(root, module) {
                     if self.exists(&file) {
-                        let rest = dotted.get(end + 1..).unwrap_or("");
-                        return Some((file, rest));
+                        return Some((file, end));
                     }
                 }
             }
             end = module.rfind('.')?;
         }
+    }
+}
+
+impl WorkspaceIndex {
+    /// The client libraries each of `modules` can reach through imports: those it
+    /// imports itself, and those any workspace module it imports can reach. Each module
+    /// comes with its own libraries and the module files it imports
+    /// (`modules_imported`); a module imported but not among them is read here.
+    /// Cycles of imports are followed to their fixed point.
+    pub fn libraries_reached(
+        &self,
+        modules: Vec<(PathBuf, Libraries, Vec<PathBuf>)>,
+    ) -> HashMap<PathBuf, Libraries> {
+        let mut order: HashMap<PathBuf, usize> = HashMap::with_capacity(modules.len());
+        for (at, (path, _, _)) in modules.iter().enumerate() {
+            order.insert(path.clone(), at);
+        }
+        let mut nodes = modules;
+        let mut next = 0;
+        while next < nodes.len() {
+            let unknown: Vec<PathBuf> = nodes[next]
+                .2
+                .iter()
+                .filter(|dependency| !order.contains_key(*dependency))
+                .cloned()
+                .collect();
+            for dependency in unknown {
+                let text = self
+                    .open
+                    .get(key(&dependency))
+                    .map(|text| text.to_string())
+                    .or_else(|| std::fs::read_to_string(&dependency).ok())
+                    .unwrap_or_default();
+                let imports = scan_imports(&text);
+                let dependencies = self.modules_imported(&dependency, &imports);
+                order.insert(dependency.clone(), nodes.len());
+                nodes.push((dependency, libraries_of(&imports), dependencies));
+            }
+            next += 1;
+        }
+        // Each library spreads from the modules that import it to their importers,
+        // and theirs: one walk of the reversed imports per module that imports one.
+        let mut importers: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        for (at, (_, _, dependencies)) in nodes.iter().enumerate() {
+            for dependency in dependencies {
+                if let Some(&imported) = order.get(dependency) {
+                    importers[imported].push(at);
+                }
+            }
+        }
+        let mut reached: Vec<Libraries> =
+            nodes.iter().map(|(_, libraries, _)| *libraries).collect();
+        let mut pending: Vec<usize> = (0..nodes.len())
+            .filter(|at| reached[*at] != Libraries::NONE)
+            .collect();
+        while let Some(at) = pending.pop() {
+            for &importer in &importers[at] {
+                let now = reached[importer].and(reached[at]);
+                if now != reached[importer] {
+                    reached[importer] = now;
+                    pending.push(importer);
+                }
+            }
+        }
+        nodes
+            .into_iter()
+            .zip(reached)
+            .map(|((path, _, _), libraries)| (path, libraries))
+            .collect()
+    }
+
+    /// The workspace's module files that `imports` (those of the module at
+    /// `importer`) name: each module, and each name taken from one that is a module.
+    pub fn modules_imported(&self, importer: &Path, imports: &[ImportedModule]) -> Vec<PathBuf> {
+        let location = self.location(importer);
+        let mut found = Vec::new();
+        for import in imports {
+            let Some(module) = location.absolute(&import.module) else {
+                continue;
+            };
+            let Some((file, rest)) = self.find_module(&location, &module) else {
+                continue;
+            };
+            // Only a package has submodules to take by name (`from app import cache`).
+            let is_package = rest.is_empty() && file.ends_with("__init__.py");
+            if file != importer {
+                found.push(file);
+            }
+            if !is_package {
+                continue;
+            }
+            for name in &import.names {
+                let target = format!("{module}.{name}");
+                if let Some((file, "")) = self.find_module(&location, &target)
+                    && file != importer
+                {
+                    found.push(file);
+                }
+            }
+        }
+        found
     }
 }
 
@@ -293,7 +457,7 @@ impl Namespace for FileNamespace<'_> {
             let target = format!("{module}.{name}");
             let location = self.index.location(self.path);
             let absolute = location.absolute(&target)?;
-            let (file, rest) = self.index.find_module(&location.roots, &absolute)?;
+            let (file, rest) = self.index.find_module(&location, &absolute)?;
             let facts = &self.index.file(&file)?.facts;
             (rest == name
                 && (facts.variables.contains_key(name) || facts.functions.contains_key(name)))
@@ -308,6 +472,14 @@ impl Namespace for FileNamespace<'_> {
     fn imported(&self, target: &str, call: bool) -> Option<BindingKind> {
         self.index.kind_at(self.path, target, call, self.steps)
     }
+}
+
+/// What an editor's audit of one module reads of its workspace: the index, the
+/// module's path, and the client libraries it reaches through imports.
+pub struct WorkspaceView {
+    pub index: Arc<WorkspaceIndex>,
+    pub module: PathBuf,
+    pub libraries: Libraries,
 }
 
 /// An audit's view of the workspace: its index, the file being audited, and a record

@@ -29,29 +29,12 @@ impl ModuleLocation {
     /// files and `__init__.py` files `exists`.
     pub fn of(path: &Path, exists: &impl Fn(&Path) -> bool) -> ModuleLocation {
         let folder = path.parent().unwrap_or(Path::new("/"));
-        let mut roots = Vec::new();
-        if let Some(project) = folder.ancestors().find(|candidate| {
-            PROJECT_MARKERS
-                .iter()
-                .any(|marker| exists(&candidate.join(marker)))
-        }) {
-            let source_layout = project.join("src");
-            if path.starts_with(&source_layout) {
-                roots.push(source_layout);
-            }
-            roots.push(project.to_path_buf());
-        }
-        // The parent of the top-most folder of the chain of packages holding the file.
-        let mut top_package_parent = folder;
-        while exists(&top_package_parent.join("__init__.py")) {
-            match top_package_parent.parent() {
-                Some(parent) => top_package_parent = parent,
-                None => break,
-            }
-        }
-        if !roots.iter().any(|root| root == top_package_parent) {
-            roots.push(top_package_parent.to_path_buf());
-        }
+        ModuleLocation::in_roots(path, import_roots(folder, exists))
+    }
+
+    /// The location of the Python file at `path`, whose folder's import roots are
+    /// `roots` (`import_roots`).
+    pub fn in_roots(path: &Path, roots: Vec<PathBuf>) -> ModuleLocation {
         let is_package = path.file_name().is_some_and(|name| name == "__init__.py");
         let name = roots
             .iter()
@@ -102,6 +85,36 @@ impl ModuleLocation {
             (false, false) => format!("{package}.{rest}"),
         })
     }
+}
+
+/// The folders absolute imports of a module in `folder` are searched from, in order:
+/// the project's root (its `src/` first when `folder` is under it), then the parent of
+/// the folder's top-most package when that differs.
+pub fn import_roots(folder: &Path, exists: &impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    if let Some(project) = folder.ancestors().find(|candidate| {
+        PROJECT_MARKERS
+            .iter()
+            .any(|marker| exists(&candidate.join(marker)))
+    }) {
+        let source_layout = project.join("src");
+        if folder.starts_with(&source_layout) {
+            roots.push(source_layout);
+        }
+        roots.push(project.to_path_buf());
+    }
+    // The parent of the top-most folder of the chain of packages holding the folder.
+    let mut top_package_parent = folder;
+    while exists(&top_package_parent.join("__init__.py")) {
+        match top_package_parent.parent() {
+            Some(parent) => top_package_parent = parent,
+            None => break,
+        }
+    }
+    if !roots.iter().any(|root| root == top_package_parent) {
+        roots.push(top_package_parent.to_path_buf());
+    }
+    roots
 }
 
 /// The dotted module name of `path` below `root` (`root/app/api/deps.py` is

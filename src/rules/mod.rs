@@ -199,16 +199,69 @@ pub struct Rule {
     /// the rule could report on.
     pub text_test: Option<fn(&str) -> bool>,
     /// For rules that judge objects made elsewhere (a client imported from another
-    /// module): a test of the text that every module where the rule may report on such
-    /// an object passes. Where the audit reads the workspace, the rule also runs when
-    /// this holds and its trigger words or text test do not (they look for where the
-    /// object is made, which is in another file).
-    pub workspace_trigger: Option<fn(&str) -> bool>,
+    /// module): where the audit reads the workspace, the rule also runs when this
+    /// admits the module and its trigger words or text test do not (they look for where
+    /// the object is made, which is in another file).
+    pub workspace_trigger: Option<WorkspaceTrigger>,
     pub check: Check,
     /// What the rule reads of the module outside the definition it reports in (see
     /// `projections`): the editor keeps its findings in an unchanged definition until
     /// one of these changes.
     pub reads: projections::Projections,
+}
+
+/// When a rule may report on an object made in another module (`Rule::workspace_trigger`).
+#[derive(Clone, Copy)]
+pub struct WorkspaceTrigger {
+    /// The libraries that make the objects it judges: some module of the workspace
+    /// must import one of them.
+    pub libraries: Libraries,
+    /// A test of the module's own text that every module where the rule may report on
+    /// such an object passes (the method calls it judges).
+    pub text: fn(&str) -> bool,
+}
+
+/// A set of the client libraries whose objects rules judge across modules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Libraries(pub u8);
+
+impl Libraries {
+    pub const NONE: Libraries = Libraries(0);
+    /// redis-py, aioredis.
+    pub const REDIS: Libraries = Libraries(1);
+    /// requests, httpx, aiohttp.
+    pub const HTTP: Libraries = Libraries(1 << 1);
+    /// SQLAlchemy, SQLModel.
+    pub const DATABASE: Libraries = Libraries(1 << 2);
+    pub const ALL: Libraries = Libraries(0b111);
+
+    const NAMES: &[(&'static str, Libraries)] = &[
+        ("redis", Libraries::REDIS),
+        ("aioredis", Libraries::REDIS),
+        ("requests", Libraries::HTTP),
+        ("httpx", Libraries::HTTP),
+        ("aiohttp", Libraries::HTTP),
+        ("sqlalchemy", Libraries::DATABASE),
+        ("sqlmodel", Libraries::DATABASE),
+    ];
+
+    pub const fn and(self, other: Libraries) -> Libraries {
+        Libraries(self.0 | other.0)
+    }
+
+    pub const fn intersects(self, other: Libraries) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The library whose top-level package `module` (as an import names it) is in:
+    /// `redis` of `redis.asyncio` (not `.redis`, a module of the project).
+    pub fn of_module(module: &str) -> Libraries {
+        let top = module.split('.').next().unwrap_or("");
+        Libraries::NAMES
+            .iter()
+            .find(|(name, _)| *name == top)
+            .map_or(Libraries::NONE, |(_, library)| *library)
+    }
 }
 
 /// What a rule reads, and its check function.

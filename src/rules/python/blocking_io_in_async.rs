@@ -62,6 +62,7 @@ use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, prefilter,
 };
+use crate::rules::{Libraries, WorkspaceTrigger};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::BoundKinds;
 use crate::semantic::python::imports::qualified_name_of;
@@ -74,7 +75,10 @@ pub const RULE: Rule = Rule {
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],
     text_test: Some(may_block_in_async),
-    workspace_trigger: Some(prefilter::mentions_async_def),
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::ALL,
+        text: prefilter::mentions_async_def,
+    }),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -50,6 +50,7 @@ use crate::language::Language;
 use crate::rules::prefilter;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::rules::{Libraries, WorkspaceTrigger};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::BoundKinds;
 use crate::semantic::python::imports::qualified_name_of;
@@ -63,7 +64,10 @@ pub const RULE: Rule = Rule {
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
     text_test: None,
-    workspace_trigger: Some(|text| prefilter::mentions_any_method_call(text, &HTTP_CALLS)),
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::HTTP,
+        text: |text| prefilter::mentions_any_method_call(text, &HTTP_CALLS),
+    }),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

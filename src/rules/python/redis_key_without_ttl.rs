@@ -53,6 +53,7 @@ use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
     line_end, newline_of, shorten,
 };
+use crate::rules::{Libraries, WorkspaceTrigger};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::BoundKinds;
 
@@ -64,7 +65,10 @@ pub const RULE: Rule = Rule {
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],
     text_test: None,
-    workspace_trigger: Some(|text| prefilter::mentions_any_method_call(text, &WRITE_CALLS)),
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::REDIS,
+        text: |text| prefilter::mentions_any_method_call(text, &WRITE_CALLS),
+    }),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

@@ -41,6 +41,7 @@ use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, shorten,
 };
+use crate::rules::{Libraries, WorkspaceTrigger};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::BoundKinds;
 
@@ -52,7 +53,10 @@ pub const RULE: Rule = Rule {
     summary: "`KEYS` on a Redis client, which blocks Redis while it walks every key",
     triggers: &["keys"],
     text_test: Some(mentions_redis),
-    workspace_trigger: Some(|text| crate::rules::prefilter::mentions_method_call(text, "keys")),
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::REDIS,
+        text: |text| crate::rules::prefilter::mentions_method_call(text, "keys"),
+    }),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE

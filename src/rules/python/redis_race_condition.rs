@@ -44,6 +44,7 @@ use super::same_expression;
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::rules::{Libraries, WorkspaceTrigger};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::BoundKinds;
 
@@ -55,9 +56,12 @@ pub const RULE: Rule = Rule {
     summary: "A Redis `get` then `set` (or `hget`/`hset`) of one key with nothing making it atomic",
     triggers: &["redis"],
     text_test: None,
-    workspace_trigger: Some(|text| {
-        crate::rules::prefilter::mentions_method_call(text, "set")
-            || crate::rules::prefilter::mentions_method_call(text, "hset")
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::REDIS,
+        text: |text| {
+            crate::rules::prefilter::mentions_method_call(text, "set")
+                || crate::rules::prefilter::mentions_method_call(text, "hset")
+        },
     }),
     check: Check::Ast(Hooks {
         function: Some(check),

@@ -165,6 +165,10 @@ pub struct BoundKinds<'t> {
     settings_classes: Vec<String>,
     /// How many `kind_returned_by` calls are under way (they nest through getters).
     returns_in_progress: std::cell::Cell<u8>,
+    /// While bindings are collected: what getters return and what the workspace holds
+    /// is not asked then (most bindings are never looked up); such bindings are kept
+    /// as `Value`s and settled when a rule asks.
+    collecting: std::cell::Cell<bool>,
     /// The workspace's answers for imported names, when the audit has a workspace.
     imported: Option<Rc<dyn ImportedKinds>>,
     /// The top-level functions whose returns lookups read, with what they settled to:
@@ -241,6 +245,7 @@ impl<'t> BoundKinds<'t> {
         }
         // Two passes, so a pipeline or session made from a client or factory bound
         // later in the file still resolves.
+        model.collecting.set(true);
         for _ in 0..2 {
             for site in &collector.sites {
                 let Some((target, value)) =
@@ -269,6 +274,7 @@ impl<'t> BoundKinds<'t> {
                 model.kinds.insert(key, kind);
             }
         }
+        model.collecting.set(false);
         model
     }
 
@@ -423,6 +429,9 @@ impl<'t> BoundKinds<'t> {
         if let Some(kind) = self.bound_kind(&call.func, scopes, imports) {
             return called(kind);
         }
+        if self.collecting.get() {
+            return None;
+        }
         let callee = dotted_name_of(&call.func)?;
         if !callee.contains('.') && self.functions.contains_key(callee.as_str()) {
             return self.kind_returned_by(&callee, imports);
@@ -454,6 +463,9 @@ impl<'t> BoundKinds<'t> {
                 return Some(*kind);
             }
             if let Some(value) = self.pending.get(&key) {
+                if self.collecting.get() {
+                    return None;
+                }
                 return settle(&self.namespace(imports), value, MAX_VALUE_STEPS);
             }
         }
@@ -468,6 +480,9 @@ impl<'t> BoundKinds<'t> {
         let qualified = qualified_name_of_dotted(&text, imports)?;
         if let Some(kind) = imported_kind(&qualified) {
             return Some(kind);
+        }
+        if self.collecting.get() {
+            return None;
         }
         self.imported.as_ref()?.kind_of_imported(&qualified, false)
     }
