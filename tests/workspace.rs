@@ -4,8 +4,13 @@
 
 #![allow(clippy::disallowed_methods)] // Starts the built binary, as a user does.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::{TestClient, summarize};
+use serde_json::{Value, json};
 
 fn workspace(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -104,4 +109,161 @@ fn cached_findings_follow_the_facts_of_other_modules() {
         "import redis\n\nclient = redis.Redis(socket_timeout=1, socket_connect_timeout=1)\n",
     );
     assert_eq!(run(), first);
+}
+
+/// A copy of a fixture workspace in a temporary folder (the server's tests write
+/// files into it).
+fn copied_workspace(name: &str) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().expect("tempdir");
+    let source = workspace(name);
+    for entry in walk(&source) {
+        let relative = entry.strip_prefix(&source).expect("below the fixture");
+        let target = copy.path().join(relative);
+        std::fs::create_dir_all(target.parent().expect("a parent")).expect("mkdir");
+        std::fs::copy(&entry, &target).expect("copy");
+    }
+    copy
+}
+
+fn walk(folder: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder).expect("readable").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn uri_of(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// A client that shows progress and watches files, started on `folder`; returns
+/// once the server has answered its progress and watcher requests and ended the
+/// first scan's progress, with the `$/progress` kinds it sent, in order.
+async fn started_on(folder: &Path) -> (TestClient, Vec<String>) {
+    let mut client = TestClient::in_process();
+    client
+        .request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": null,
+                "workspaceFolders": [{"uri": uri_of(folder), "name": "workspace"}],
+                "capabilities": {
+                    "window": {"workDoneProgress": true},
+                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+                },
+            }),
+        )
+        .await;
+    client.notify("initialized", json!({})).await;
+    let mut kinds = Vec::new();
+    loop {
+        let message = client
+            .wait_for(|message| {
+                message.get("id").is_some() && message.get("method").is_some()
+                    || message["method"] == "$/progress"
+            })
+            .await;
+        if let Some(id) = message
+            .get("id")
+            .filter(|_| message.get("method").is_some())
+        {
+            // A request of the server's (a progress token, watchers): accepted.
+            client
+                .send(json!({"jsonrpc": "2.0", "id": id, "result": null}))
+                .await;
+            continue;
+        }
+        let kind = message["params"]["value"]["kind"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        kinds.push(kind.clone());
+        if kind == "end" {
+            return (client, kinds);
+        }
+    }
+}
+
+async fn open_file(client: &mut TestClient, path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).expect("readable");
+    client.open(&uri_of(path), "python", 1, &text).await;
+    client.diagnostics(&uri_of(path), 1).await
+}
+
+/// The next diagnostics the server publishes for `path` unasked (after an edit
+/// elsewhere).
+async fn republished(client: &mut TestClient, path: &Path) -> Vec<Value> {
+    client.next_diagnostics_for(&uri_of(path)).await["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_unsaved_edit_in_one_module_changes_findings_in_another() {
+    let copy = copied_workspace("clients");
+    let (mut client, progress) = started_on(copy.path()).await;
+    assert_eq!(progress.first().map(String::as_str), Some("begin"));
+    assert_eq!(progress.last().map(String::as_str), Some("end"));
+
+    let routes = copy.path().join("backend/app/services/routes.py");
+    assert_eq!(
+        summarize(&open_file(&mut client, &routes).await),
+        [("blocking-io-in-async".to_string(), 10, 11, 10, 26)]
+    );
+    // The getter the route depends on now returns an asyncio client (not saved).
+    let redis_module = copy.path().join("backend/app/core/redis.py");
+    open_file(&mut client, &redis_module).await;
+    client
+        .change(
+            &uri_of(&redis_module),
+            2,
+            json!([{
+                "range": {"start": {"line": 8, "character": 19}, "end": {"line": 8, "character": 30}},
+                "text": "aioredis.Redis",
+            }]),
+        )
+        .await;
+    assert_eq!(republished(&mut client, &routes).await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn modules_made_and_deleted_on_disk_are_read_when_the_watcher_says_so() {
+    let copy = copied_workspace("clients");
+    let (mut client, _) = started_on(copy.path()).await;
+    let user = copy.path().join("backend/app/services/fresh_user.py");
+    std::fs::write(
+        &user,
+        "from app.core.fresh import fresh_client\n\n\ndef save(key):\n    fresh_client.set(key, 1)\n",
+    )
+    .expect("write");
+    assert_eq!(open_file(&mut client, &user).await, Vec::<Value>::new());
+
+    let fresh = copy.path().join("backend/app/core/fresh.py");
+    std::fs::write(
+        &fresh,
+        "import redis\n\nfresh_client = redis.Redis(socket_timeout=1, socket_connect_timeout=1)\n",
+    )
+    .expect("write");
+    let changed = |kind: u8| json!({"changes": [{"uri": uri_of(&fresh), "type": kind}]});
+    client
+        .notify("workspace/didChangeWatchedFiles", changed(1))
+        .await;
+    assert_eq!(
+        summarize(&republished(&mut client, &user).await),
+        [("redis-key-without-ttl".to_string(), 4, 4, 4, 28)]
+    );
+
+    std::fs::remove_file(&fresh).expect("remove");
+    client
+        .notify("workspace/didChangeWatchedFiles", changed(3))
+        .await;
+    assert_eq!(republished(&mut client, &user).await, Vec::<Value>::new());
 }

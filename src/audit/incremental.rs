@@ -72,6 +72,9 @@ pub struct AuditCache {
     item_authenticating: HashMap<u128, Vec<Box<str>>, TextHashes>,
     /// What the findings kept rest on besides the module's projections.
     reads: Reads,
+    /// The client libraries the module reached through imports at the last audit
+    /// (workspace triggers ran by them).
+    libraries: Libraries,
     /// Counts the times `reads` stopped holding: part of the key of every rule that
     /// reads kinds, so their cached findings go.
     reads_generation: u64,
@@ -177,6 +180,18 @@ struct Relocatable {
 }
 
 impl AuditCache {
+    /// Whether the last audit's findings still stand for the workspace as `view` sees
+    /// it now: every answer it read of other modules is the same, and the module
+    /// reaches the same client libraries.
+    pub fn workspace_still_reads(&self, view: &WorkspaceView) -> bool {
+        self.libraries == view.libraries
+            && self
+                .reads
+                .workspace
+                .iter()
+                .all(|read| read.holds(&view.index, &view.module))
+    }
+
     /// How many top-level definitions the last audit reused whole (no rule ran over
     /// them again), of how many.
     pub fn last_reuse(&self) -> (usize, usize) {
@@ -226,12 +241,14 @@ impl AuditCache {
         });
         let imported = link.clone().map(|link| link as Rc<dyn ImportedKinds>);
         let libraries = workspace.map_or(Libraries::NONE, |workspace| workspace.libraries);
+        self.libraries = libraries;
         let triggered = self.triggered_rules(language, source, syntax, settings, libraries);
         if triggered.is_empty() {
             *self = AuditCache {
                 item_triggers: std::mem::take(&mut self.item_triggers),
                 item_authenticating: std::mem::take(&mut self.item_authenticating),
                 reads_generation: self.reads_generation,
+                libraries: self.libraries,
                 ..AuditCache::default()
             };
             return Vec::new();

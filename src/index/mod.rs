@@ -103,22 +103,22 @@ impl WorkspaceIndex {
                 String::from_utf8(bytes).ok()?.into()
             }
         };
-        Some(Arc::new(IndexedFile::of(path, &text)))
+        Some(Arc::new(IndexedFile::read(path, &text)))
     }
 
-    /// The facts of `path` read from `text` (the server's parse of an open document
-    /// gives them; this keeps them), returning whether they differ from what the index
-    /// held.
-    pub fn set_open_text(&self, path: &Path, text: Arc<str>) -> bool {
-        let before = self.file(path).map(|file| file.fingerprint);
+    /// An open document's unsaved `text` stands for the file at `path`, with `file`
+    /// its facts (`IndexedFile::read`, worked out off the index). Returns whether its
+    /// facts differ from what the index held.
+    pub fn put_open(&self, path: &Path, text: Arc<str>, file: IndexedFile) -> bool {
+        let before = self.file(path).map(|known| known.fingerprint);
         if before.is_none() {
             // A module new to the workspace (not on disk yet).
             self.modules_found.clear();
+            self.existence.remove(key(path));
         }
-        self.open.insert(key(path).into(), text.clone());
-        let now = Arc::new(IndexedFile::of(path, &text));
-        let changed = before != Some(now.fingerprint);
-        self.files.insert(key(path).into(), Some(now));
+        self.open.insert(key(path).into(), text);
+        let changed = before != Some(file.fingerprint);
+        self.files.insert(key(path).into(), Some(Arc::new(file)));
         if changed {
             self.answers.clear();
         }
@@ -428,7 +428,8 @@ fn is_placing_file(path: &Path) -> bool {
 }
 
 impl IndexedFile {
-    fn of(path: &Path, text: &str) -> IndexedFile {
+    /// The facts of the module at `path` whose text is `text`.
+    pub fn read(path: &Path, text: &str) -> IndexedFile {
         let facts = PythonFacts::of(text);
         IndexedFile {
             path: path.to_path_buf(),
@@ -476,6 +477,7 @@ impl Namespace for FileNamespace<'_> {
 
 /// What an editor's audit of one module reads of its workspace: the index, the
 /// module's path, and the client libraries it reaches through imports.
+#[derive(Clone)]
 pub struct WorkspaceView {
     pub index: Arc<WorkspaceIndex>,
     pub module: PathBuf,

@@ -43,11 +43,33 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
         .as_ref()
         .and_then(|folders| folders.first())
         .map(|folder| folder.uri.clone())
-        .or(params.root_uri);
+        .or(params.root_uri.clone());
     let root = root_uri.and_then(|uri| uri.to_file_path().map(|path| path.into_owned()));
+    // Every folder is indexed, not only the first.
+    let mut folders: Vec<std::path::PathBuf> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|folder| folder.uri.to_file_path().map(|path| path.into_owned()))
+        .collect();
+    if folders.is_empty() {
+        folders.extend(root.clone());
+    }
+    if let Ok(mut slot) = backend.folders.write() {
+        *slot = folders;
+    }
     if let Ok(mut slot) = backend.root.write() {
         *slot = root;
     }
+    let shows_progress = params
+        .capabilities
+        .window
+        .as_ref()
+        .and_then(|window| window.work_done_progress)
+        .unwrap_or(false);
+    backend
+        .shows_progress
+        .store(shows_progress, std::sync::atomic::Ordering::SeqCst);
     if let (Some(options), Ok(mut known)) = (
         params.initialization_options,
         backend.client_settings.write(),

@@ -45,7 +45,7 @@ pub(super) fn code_action(
             let Some(rule) = rule_of(&diagnostic) else {
                 continue;
             };
-            let findings = current_findings(open, &snapshot.settings);
+            let findings = current_findings(open, &snapshot.settings, snapshot.workspace.as_ref());
             actions.extend(quick_fixes(
                 open, &findings, uri, diagnostic, rule, encoding,
             ));
@@ -77,7 +77,7 @@ fn diagnostics_in_scope(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<D
     let document = &open.document;
     let start = offset_of(&document.rope, params.range.start, encoding);
     let end = offset_of(&document.rope, params.range.end, encoding);
-    current_findings(open, &snapshot.settings)
+    current_findings(open, &snapshot.settings, snapshot.workspace.as_ref())
         .iter()
         .filter(|finding| finding.range.start <= end && start <= finding.range.end)
         .map(|finding| to_diagnostic(finding, &document.rope, encoding))
@@ -227,14 +227,18 @@ const FIX_ALL_TITLE: &str = "Fix all safe stackaudit findings";
 /// edit, which `resolve` computes when the user picks it: fixing a whole file is the
 /// most expensive thing a code action request can do.
 fn fix_all_action(snapshot: &Snapshot, uri: &Uri, lazy: bool) -> Option<CodeAction> {
-    let has_safe_fix = current_findings(&snapshot.open, &snapshot.settings)
-        .iter()
-        .any(|finding| {
-            finding
-                .fix
-                .as_ref()
-                .is_some_and(|fix| fix.applicability == Applicability::Safe)
-        });
+    let has_safe_fix = current_findings(
+        &snapshot.open,
+        &snapshot.settings,
+        snapshot.workspace.as_ref(),
+    )
+    .iter()
+    .any(|finding| {
+        finding
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.applicability == Applicability::Safe)
+    });
     if !has_safe_fix {
         return None;
     }

@@ -19,7 +19,11 @@ pub(super) fn hover(snapshot: &Snapshot, params: HoverParams) -> Option<Hover> {
         params.text_document_position_params.position,
         encoding,
     );
-    let findings = current_findings(&snapshot.open, &snapshot.settings);
+    let findings = current_findings(
+        &snapshot.open,
+        &snapshot.settings,
+        snapshot.workspace.as_ref(),
+    );
     let under_cursor: Vec<&Finding> = findings
         .iter()
         .filter(|finding| finding.range.start <= offset && offset <= finding.range.end)

@@ -6,7 +6,9 @@
 //! - `sync`: open/change/close, auditing the newest version and publishing;
 //! - `diagnostics`: findings as LSP diagnostics, with the fix in `data`;
 //! - `code_action`: quick fixes, ignore comments and fix-all;
-//! - `hover`: rule docs plus the before/after of the fix under the cursor.
+//! - `hover`: rule docs plus the before/after of the fix under the cursor;
+//! - `workspace`: the index of the workspace folders, kept live, and the re-audits
+//!   of open documents when facts they read change.
 
 mod capabilities;
 mod code_action;
@@ -15,6 +17,7 @@ mod hover;
 mod settings;
 mod sync;
 mod transport;
+mod workspace;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +32,7 @@ use crate::audit::incremental::AuditCache;
 use crate::config::Settings;
 use crate::document::Document;
 use crate::document::position::Encoding;
+use crate::index::WorkspaceIndex;
 use crate::rules::Finding;
 
 /// A document, the findings of its last audit (tagged with the version audited) and
@@ -49,6 +53,10 @@ pub(crate) struct OpenDocument {
     /// The file's path below the workspace root (or its full path outside one): rules
     /// about test files and entry points read it.
     pub path: Option<Arc<std::path::Path>>,
+    /// Its absolute path, under which the workspace index knows it.
+    pub absolute: Option<Arc<std::path::Path>>,
+    /// The `revision` whose text the index holds the facts of (`workspace`).
+    pub facts_revision: u64,
     /// When it was last opened or changed (`Backend::next_edit_stamp`): the documents
     /// edited longest ago lose their trees first.
     pub last_edited: u64,
@@ -76,6 +84,28 @@ pub struct Backend {
     frames_out: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
     /// Counts opens and changes, to order documents by when they were last edited.
     edit_stamps: std::sync::atomic::AtomicU64,
+    /// The facts of every module of the workspace folders (`workspace`).
+    index: Arc<WorkspaceIndex>,
+    /// The workspace folders, all of them.
+    folders: RwLock<Vec<PathBuf>>,
+    /// What the modules import, and the client libraries each reaches through imports.
+    imports: std::sync::Mutex<workspace::ImportGraph>,
+    /// Whether the client shows `$/progress` (`window.workDoneProgress`).
+    shows_progress: AtomicBool,
+    /// This backend, for tasks that outlive a handler (indexing, re-audits).
+    this: OnceLock<std::sync::Weak<Backend>>,
+}
+
+/// The server as the LSP framework holds it: handlers see the `Backend`, and tasks
+/// that outlive a handler hold it too.
+pub struct Handle(Arc<Backend>);
+
+impl std::ops::Deref for Handle {
+    type Target = Backend;
+
+    fn deref(&self) -> &Backend {
+        &self.0
+    }
 }
 
 impl Backend {
@@ -111,7 +141,17 @@ impl Backend {
             client_resolves_edits: AtomicBool::new(false),
             publish_lock: tokio::sync::Mutex::new(()),
             edit_stamps: std::sync::atomic::AtomicU64::new(0),
+            index: Arc::new(WorkspaceIndex::new()),
+            folders: RwLock::new(Vec::new()),
+            imports: std::sync::Mutex::default(),
+            shows_progress: AtomicBool::new(false),
+            this: OnceLock::new(),
         }
+    }
+
+    /// The backend as a task that outlives the handler holds it.
+    pub(crate) fn handle(&self) -> Option<Arc<Backend>> {
+        self.this.get().and_then(std::sync::Weak::upgrade)
     }
 
     pub(crate) fn encoding(&self) -> Encoding {
@@ -132,6 +172,8 @@ pub(crate) struct Snapshot {
     pub open: OpenDocument,
     pub settings: Arc<Settings>,
     pub encoding: Encoding,
+    /// What the document's audit reads of the workspace.
+    pub workspace: Option<crate::index::WorkspaceView>,
 }
 
 impl Backend {
@@ -140,10 +182,15 @@ impl Backend {
             tracing::debug!(uri = uri.as_str(), "request for a document not open here");
             return None;
         };
+        let workspace = open
+            .absolute
+            .as_deref()
+            .map(|absolute| self.workspace_view(absolute));
         Some(Snapshot {
             open,
             settings: self.settings(),
             encoding: self.encoding(),
+            workspace,
         })
     }
 }
@@ -160,14 +207,15 @@ async fn off_the_async_threads<T: Send + 'static>(
     })
 }
 
-impl LanguageServer for Backend {
+impl LanguageServer for Handle {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         Ok(capabilities::initialize(self, params))
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        settings::watch_config_files(self).await;
+        settings::watch_files(self).await;
         settings::reload(self).await;
+        workspace::start_indexing(self);
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -191,9 +239,8 @@ impl LanguageServer for Backend {
         settings::did_change_configuration(self, params).await;
     }
 
-    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
-        // Only configuration files are watched: re-read them.
-        settings::reload(self).await;
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        workspace::did_change_watched_files(self, params).await;
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
@@ -251,7 +298,11 @@ where
     let flag = Arc::clone(&shutdown_requested);
     let (replies, pending_replies) = tokio::sync::mpsc::unbounded_channel();
     let frames_out = replies.clone();
-    let (service, socket) = LspService::new(move |client| Backend::new(client, flag, frames_out));
+    let (service, socket) = LspService::new(move |client| {
+        let backend = Arc::new(Backend::new(client, flag, frames_out));
+        let _ = backend.this.set(Arc::downgrade(&backend));
+        Handle(backend)
+    });
 
     let (filtered_input, server_input) = tokio::io::duplex(PIPE_BYTES);
     let (server_output, merged_output) = tokio::io::duplex(PIPE_BYTES);

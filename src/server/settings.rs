@@ -233,15 +233,19 @@ pub(super) async fn did_change_configuration(
 }
 
 /// Ask the client to tell us when a configuration file changes, where it can.
-pub(super) async fn watch_config_files(backend: &Backend) {
+/// The files whose changes on disk the server follows: configuration files (settings
+/// are read again) and Python modules (the index reads them again).
+pub(super) const WATCHED: &[&str] = &["**/stackaudit.toml", "**/pyproject.toml", "**/*.py"];
+
+pub(super) async fn watch_files(backend: &Backend) {
     if !backend
         .can_watch_files
         .load(std::sync::atomic::Ordering::SeqCst)
     {
         return;
     }
-    let watchers = ["**/stackaudit.toml", "**/pyproject.toml"]
-        .into_iter()
+    let watchers = WATCHED
+        .iter()
         .map(|pattern| FileSystemWatcher {
             glob_pattern: GlobPattern::String(pattern.to_string()),
             kind: None,
@@ -249,11 +253,11 @@ pub(super) async fn watch_config_files(backend: &Backend) {
         .collect();
     let options = DidChangeWatchedFilesRegistrationOptions { watchers };
     let registration = Registration {
-        id: "stackaudit-config-files".to_string(),
+        id: "stackaudit-watched-files".to_string(),
         method: "workspace/didChangeWatchedFiles".to_string(),
         register_options: serde_json::to_value(options).ok(),
     };
     if let Err(error) = backend.client.register_capability(vec![registration]).await {
-        tracing::warn!(%error, "could not watch configuration files; edits to them apply after a restart");
+        tracing::warn!(%error, "could not watch files; edits to configuration files and unopened modules apply after a restart");
     }
 }

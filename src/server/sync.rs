@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 
 use tower_lsp_server::ls_types::*;
 
-use super::{Backend, OpenDocument, diagnostics};
+use super::{Backend, OpenDocument, diagnostics, workspace};
 use crate::audit::audit;
 use crate::audit::incremental::AuditCache;
 use crate::config::Settings;
 use crate::document::{Document, parser_limits};
+use crate::index::WorkspaceView;
 use crate::language::Language;
 use crate::rules::Finding;
 
@@ -56,6 +57,8 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
             last_audit: std::time::Duration::MAX,
             revision: 0,
             path: path.as_deref().map(|path| backend.workspace_relative(path)),
+            absolute: path.as_deref().map(Arc::from),
+            facts_revision: 0,
             last_edited: backend.next_edit_stamp(),
         },
     );
@@ -74,8 +77,10 @@ pub(super) async fn did_open(backend: &Backend, params: DidOpenTextDocumentParam
     } else if let Some(open) = backend.documents.get(&item.uri) {
         warn_if_not_parsed(&item.uri, &open.document);
     }
-    audit_and_publish(backend, item.uri, None).await;
+    audit_and_publish(backend, item.uri.clone(), None).await;
     evict_idle_trees(backend);
+    // Its unsaved text may say other than the file the index read.
+    workspace::document_changed(backend, &item.uri);
 }
 
 /// Say why a document has no tree (so no findings): its indentation is deeper than
@@ -120,8 +125,9 @@ pub(super) async fn did_change(backend: &Backend, params: DidChangeTextDocumentP
         open.revision += 1;
         open.last_edited = backend.next_edit_stamp();
     }
-    audit_and_publish(backend, uri, Some(version)).await;
+    audit_and_publish(backend, uri.clone(), Some(version)).await;
     evict_idle_trees(backend);
+    workspace::document_changed(backend, &uri);
 }
 
 /// How many documents keep their trees: the ones being edited. Every other open
@@ -157,8 +163,9 @@ fn evict_idle_trees(backend: &Backend) {
 pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
     let uri = params.text_document.uri;
     // Under the publish lock, so no audit that finished earlier publishes after this.
-    let _publishing = backend.publish_lock.lock().await;
-    if backend.documents.remove(&uri).is_some() {
+    let publishing = backend.publish_lock.lock().await;
+    let closed = backend.documents.remove(&uri);
+    if closed.is_some() {
         let _ = backend.frames_out.send(diagnostics::publish_frame(
             &uri,
             &[],
@@ -167,6 +174,10 @@ pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentPar
             None,
             &mut diagnostics::PublishedJson::default(),
         ));
+    }
+    drop(publishing);
+    if let Some(absolute) = closed.and_then(|(_, open)| open.absolute) {
+        workspace::document_closed(backend, &absolute).await;
     }
 }
 
@@ -187,7 +198,7 @@ pub(super) async fn audit_all(backend: &Backend) {
 pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Option<i32>) {
     // Let edits already queued behind this one land first: then only the newest is audited.
     tokio::task::yield_now().await;
-    let Some((snapshot, cache, published, revision, path, last_audit)) =
+    let Some((snapshot, cache, published, revision, path, last_audit, absolute)) =
         backend.documents.get(&uri).map(|open| {
             (
                 open.document.clone(),
@@ -196,11 +207,13 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
                 open.revision,
                 open.path.clone(),
                 open.last_audit,
+                open.absolute.clone(),
             )
         })
     else {
         return;
     };
+    let workspace = absolute.map(|absolute| backend.workspace_view(&absolute));
     if version.is_some_and(|version| version != snapshot.version) || snapshot.is_parsing() {
         return; // a newer change, or the end of the first parse, audits it
     }
@@ -213,7 +226,14 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     let audit = move || {
         let started = std::time::Instant::now();
         let text = snapshot.text();
-        let findings = audit_with_cache(&snapshot, &text, &settings, &cache, path.as_deref());
+        let findings = audit_with_cache(
+            &snapshot,
+            &text,
+            &settings,
+            &cache,
+            path.as_deref(),
+            workspace.as_ref(),
+        );
         let mut published = published
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -276,6 +296,7 @@ fn audit_with_cache(
     settings: &Settings,
     cache: &Mutex<AuditCache>,
     path: Option<&std::path::Path>,
+    workspace: Option<&WorkspaceView>,
 ) -> Vec<Finding> {
     let Some(syntax) = document.syntax_or_parse() else {
         return Vec::new();
@@ -287,7 +308,7 @@ fn audit_with_cache(
         cache
     });
     let audited = catch_unwind(AssertUnwindSafe(|| {
-        cache.audit(document.language, text, syntax, settings, path)
+        cache.audit_in_workspace(document.language, text, syntax, settings, path, workspace)
     }));
     audited.unwrap_or_else(|_| {
         tracing::error!("incremental audit failed; auditing the whole document");
@@ -298,7 +319,11 @@ fn audit_with_cache(
 
 /// The findings of the document's current version: from the last audit when it is
 /// current, else computed now.
-pub(crate) fn current_findings(open: &OpenDocument, settings: &Settings) -> Arc<Vec<Finding>> {
+pub(crate) fn current_findings(
+    open: &OpenDocument,
+    settings: &Settings,
+    workspace: Option<&WorkspaceView>,
+) -> Arc<Vec<Finding>> {
     match &open.findings {
         Some((version, findings)) if *version == open.document.version => Arc::clone(findings),
         _ => {
@@ -309,6 +334,7 @@ pub(crate) fn current_findings(open: &OpenDocument, settings: &Settings) -> Arc<
                 settings,
                 &open.audit_cache,
                 open.path.as_deref(),
+                workspace,
             ))
         }
     }

@@ -1,0 +1,409 @@
+//! The workspace index in the server: every folder is indexed in the background after
+//! `initialized` (with `$/progress` where the client shows it), the facts of open
+//! documents follow their unsaved text, and files changed on disk (`workspace/
+//! didChangeWatchedFiles`) are read again. When facts change, the open documents whose
+//! last audit read a changed answer, or whose reach of client libraries changed, are
+//! audited again and published; the others are left alone.
+//!
+//! Facts of an edited document are worked out after its own diagnostics are published,
+//! on the blocking pool, so a keystroke's publish never waits for them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tower_lsp_server::ls_types::notification::Progress;
+use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
+use tower_lsp_server::ls_types::*;
+
+use super::{Backend, settings, sync};
+use crate::index::import_scan::{ImportedModule, libraries_of, scan_imports};
+use crate::index::walk::walk_files;
+use crate::index::{IndexedFile, WorkspaceView};
+use crate::language::Language;
+use crate::rules::Libraries;
+
+/// What the workspace's modules import: per module, its import statements, the
+/// libraries it imports itself and the module files it imports; and what each
+/// reaches through them.
+#[derive(Debug, Default)]
+pub(crate) struct ImportGraph {
+    modules: HashMap<PathBuf, ModuleImports>,
+    reached: HashMap<PathBuf, Libraries>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ModuleImports {
+    statements: Vec<ImportedModule>,
+    libraries: Libraries,
+    files: Vec<PathBuf>,
+}
+
+impl ModuleImports {
+    /// What the module at `path`, whose text is `text`, imports.
+    fn read(backend: &Backend, path: &Path, text: &str) -> ModuleImports {
+        let statements = scan_imports(text);
+        ModuleImports {
+            libraries: libraries_of(&statements),
+            files: backend.index.modules_imported(path, &statements),
+            statements,
+        }
+    }
+}
+
+/// How long an edited document must rest before its facts are read again: typing
+/// reads them once per pause, not once per keystroke.
+const FACTS_AFTER_QUIET: std::time::Duration = std::time::Duration::from_millis(20);
+
+impl Backend {
+    /// What an audit of the module at `absolute` reads of the workspace.
+    pub(crate) fn workspace_view(&self, absolute: &Path) -> WorkspaceView {
+        let libraries = self
+            .imports
+            .lock()
+            .map(|graph| graph.reached.get(absolute).copied().unwrap_or_default())
+            .unwrap_or_default();
+        WorkspaceView {
+            index: Arc::clone(&self.index),
+            module: absolute.to_path_buf(),
+            libraries,
+        }
+    }
+
+    /// Record what `module` imports now (`None`: it is gone); with `files_moved`, a
+    /// module file came or went, so every module's imports are resolved again.
+    /// Returns whether what any module reaches changed.
+    fn set_imports(
+        &self,
+        module: &Path,
+        imports: Option<ModuleImports>,
+        files_moved: bool,
+    ) -> bool {
+        let Ok(mut graph) = self.imports.lock() else {
+            return false;
+        };
+        let before = graph.modules.get(module).cloned();
+        if before == imports && !files_moved {
+            return false;
+        }
+        match imports {
+            Some(imports) => graph.modules.insert(module.to_path_buf(), imports),
+            None => graph.modules.remove(module),
+        };
+        if files_moved {
+            use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
+            graph.modules.par_iter_mut().for_each(|(path, imports)| {
+                imports.files = self.index.modules_imported(path, &imports.statements);
+            });
+        }
+        let modules = graph
+            .modules
+            .iter()
+            .map(|(path, imports)| (path.clone(), imports.libraries, imports.files.clone()))
+            .collect();
+        let reached = self.index.libraries_reached(modules);
+        let changed = reached != graph.reached;
+        graph.reached = reached;
+        changed
+    }
+}
+
+/// Index every workspace folder in the background, then audit again the open
+/// documents that what the index learnt changes.
+pub(super) fn start_indexing(backend: &Backend) {
+    let Some(backend) = backend.handle() else {
+        return;
+    };
+    tokio::spawn(async move {
+        index_workspace(&backend).await;
+        audit_dependents(&backend).await;
+    });
+}
+
+async fn index_workspace(backend: &Arc<Backend>) {
+    let folders = backend
+        .folders
+        .read()
+        .map(|folders| folders.clone())
+        .unwrap_or_default();
+    if folders.is_empty() {
+        return;
+    }
+    let progress = ProgressReporter::begin(backend).await;
+    let settings = backend.settings();
+    let done = Arc::new(AtomicUsize::new(0));
+    let total = Arc::new(AtomicUsize::new(0));
+    let indexing = {
+        let (backend, done, total) = (Arc::clone(backend), Arc::clone(&done), Arc::clone(&total));
+        tokio::task::spawn_blocking(move || {
+            let mut files = Vec::new();
+            for folder in &folders {
+                walk_files(
+                    std::slice::from_ref(folder),
+                    &settings,
+                    folder,
+                    |_, absolute, language| {
+                        if language == Language::Python {
+                            files.push(absolute);
+                        }
+                    },
+                );
+            }
+            total.store(files.len(), Ordering::Relaxed);
+            read_modules(&backend, files, &done)
+        })
+    };
+    tokio::pin!(indexing);
+    let modules = loop {
+        tokio::select! {
+            read = &mut indexing => break read.unwrap_or_default(),
+            () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                progress.report(done.load(Ordering::Relaxed), total.load(Ordering::Relaxed)).await;
+            }
+        }
+    };
+    let count = modules.len();
+    if let Ok(mut graph) = backend.imports.lock() {
+        let listed = modules
+            .iter()
+            .map(|(path, imports)| (path.clone(), imports.libraries, imports.files.clone()))
+            .collect();
+        graph.reached = backend.index.libraries_reached(listed);
+        graph.modules = modules.into_iter().collect();
+    }
+    tracing::info!(modules = count, "workspace indexed");
+    progress.end(count).await;
+}
+
+/// Read the facts and imports of each module, in parallel.
+fn read_modules(
+    backend: &Backend,
+    files: Vec<PathBuf>,
+    done: &AtomicUsize,
+) -> Vec<(PathBuf, ModuleImports)> {
+    use rayon::iter::{IntoParallelIterator, ParallelIterator};
+    files
+        .into_par_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).ok();
+            done.fetch_add(1, Ordering::Relaxed);
+            let text = text?;
+            // An open document's facts follow its unsaved text, not the file.
+            backend.index.file(&path);
+            let imports = ModuleImports::read(backend, &path, &text);
+            Some((path, imports))
+        })
+        .collect()
+}
+
+/// `$/progress` of the first scan, when the client shows progress.
+struct ProgressReporter<'b> {
+    backend: &'b Backend,
+    token: Option<ProgressToken>,
+}
+
+impl<'b> ProgressReporter<'b> {
+    async fn begin(backend: &'b Backend) -> ProgressReporter<'b> {
+        let mut reporter = ProgressReporter {
+            backend,
+            token: None,
+        };
+        if !backend.shows_progress.load(Ordering::SeqCst) {
+            return reporter;
+        }
+        let token = ProgressToken::String("stackaudit/index".to_string());
+        let created = backend
+            .client
+            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                token: token.clone(),
+            })
+            .await;
+        if let Err(error) = created {
+            tracing::debug!(%error, "the client declined a progress token");
+            return reporter;
+        }
+        reporter
+            .send(WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                title: "stackaudit: indexing the workspace".to_string(),
+                cancellable: Some(false),
+                message: None,
+                percentage: Some(0),
+            }))
+            .await;
+        reporter.token = Some(token);
+        reporter
+    }
+
+    async fn report(&self, done: usize, total: usize) {
+        if self.token.is_none() || total == 0 {
+            return;
+        }
+        let percentage = u32::try_from(done * 100 / total).unwrap_or(100).min(100);
+        self.send(WorkDoneProgress::Report(WorkDoneProgressReport {
+            cancellable: Some(false),
+            message: Some(format!("{done}/{total} modules")),
+            percentage: Some(percentage),
+        }))
+        .await;
+    }
+
+    async fn end(&self, modules: usize) {
+        if self.token.is_none() {
+            return;
+        }
+        self.send(WorkDoneProgress::End(WorkDoneProgressEnd {
+            message: Some(format!("{modules} modules indexed")),
+        }))
+        .await;
+    }
+
+    async fn send(&self, value: WorkDoneProgress) {
+        let token = match &self.token {
+            Some(token) => token.clone(),
+            None => ProgressToken::String("stackaudit/index".to_string()),
+        };
+        self.backend
+            .client
+            .send_notification::<Progress>(ProgressParams {
+                token,
+                value: ProgressParamsValue::WorkDone(value),
+            })
+            .await;
+    }
+}
+
+/// The text of an open document changed (or it was opened): once it rests, read its
+/// facts and imports again, and audit the documents that depend on what changed.
+pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
+    let Some(handle) = backend.handle() else {
+        return;
+    };
+    let uri = uri.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(FACTS_AFTER_QUIET).await;
+        let Some((document, revision, absolute)) = handle.documents.get(&uri).and_then(|open| {
+            let absolute = open.absolute.clone()?;
+            (open.document.language == Language::Python)
+                .then(|| (open.document.clone(), open.revision, absolute))
+        }) else {
+            return;
+        };
+        let read = {
+            let handle = Arc::clone(&handle);
+            let absolute = Arc::clone(&absolute);
+            tokio::task::spawn_blocking(move || {
+                let text: Arc<str> = document.text().into();
+                let file = IndexedFile::read(&absolute, &text);
+                let imports = ModuleImports::read(&handle, &absolute, &text);
+                (text, file, imports)
+            })
+        };
+        let Ok((text, file, imports)) = read.await else {
+            return;
+        };
+        {
+            // Only the newest text's facts count (reads may finish out of order).
+            let Some(mut open) = handle.documents.get_mut(&uri) else {
+                return;
+            };
+            if open.revision < revision || open.facts_revision > revision {
+                return;
+            }
+            open.facts_revision = revision;
+        }
+        let facts_changed = handle.index.put_open(&absolute, text, file);
+        let reach_changed = handle.set_imports(&absolute, Some(imports), false);
+        if facts_changed || reach_changed {
+            // The document itself too: what it reaches may have changed with its imports.
+            audit_dependents(&handle).await;
+        }
+    });
+}
+
+/// An open document was closed: its file on disk stands for it again.
+pub(super) async fn document_closed(backend: &Backend, absolute: &Path) {
+    if backend.index.close(absolute) {
+        refresh_imports_from_disk(backend, absolute, false);
+        audit_dependents(backend).await;
+    }
+}
+
+/// Files changed on disk: configuration files are read again (settings), Python
+/// modules read again by the index (made, changed or deleted).
+pub(super) async fn did_change_watched_files(
+    backend: &Backend,
+    params: DidChangeWatchedFilesParams,
+) {
+    let mut settings_changed = false;
+    let mut facts_changed = false;
+    for change in &params.changes {
+        let Some(path) = change.uri.to_file_path().map(|path| path.into_owned()) else {
+            continue;
+        };
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
+        if name == "stackaudit.toml" || name == "pyproject.toml" {
+            settings_changed = true;
+        }
+        if name.ends_with(".py") || name == "pyproject.toml" {
+            let changed = backend.index.file_changed_on_disk(&path);
+            let moved = change.typ != FileChangeType::CHANGED;
+            let reach_changed = refresh_imports_from_disk(backend, &path, moved);
+            facts_changed |= changed || reach_changed;
+        }
+    }
+    if settings_changed {
+        settings::reload(backend).await;
+    }
+    if facts_changed {
+        audit_dependents(backend).await;
+    }
+}
+
+/// Read what the module at `path` imports from disk (nothing, if it is gone); whether
+/// what any module reaches changed.
+fn refresh_imports_from_disk(backend: &Backend, path: &Path, files_moved: bool) -> bool {
+    let imports = path
+        .extension()
+        .is_some_and(|extension| extension == "py")
+        .then(|| std::fs::read_to_string(path).ok())
+        .flatten()
+        .map(|text| ModuleImports::read(backend, path, &text));
+    if imports.is_none()
+        && !files_moved
+        && !backend
+            .imports
+            .lock()
+            .is_ok_and(|graph| graph.modules.contains_key(path))
+    {
+        return false;
+    }
+    backend.set_imports(path, imports, files_moved)
+}
+
+/// Audit again, and publish, the open documents whose last audit read an answer of
+/// the index that changed, or which reach other client libraries now.
+async fn audit_dependents(backend: &Backend) {
+    let stale: Vec<Uri> = backend
+        .documents
+        .iter()
+        .filter(|open| {
+            let Some(absolute) = &open.absolute else {
+                return false;
+            };
+            let view = backend.workspace_view(absolute);
+            let cache = open
+                .audit_cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            !cache.workspace_still_reads(&view)
+        })
+        .map(|open| open.key().clone())
+        .collect();
+    for uri in stale {
+        sync::audit_and_publish(backend, uri, None).await;
+    }
+}
