@@ -430,7 +430,15 @@ fn is_placing_file(path: &Path) -> bool {
 impl IndexedFile {
     /// The facts of the module at `path` whose text is `text`.
     pub fn read(path: &Path, text: &str) -> IndexedFile {
-        let facts = PythonFacts::of(text);
+        IndexedFile::with_facts(path, text, PythonFacts::of(text))
+    }
+
+    /// `read` of a text already parsed as `syntax`.
+    pub fn from_parsed(path: &Path, text: &str, syntax: &crate::syntax::Syntax) -> IndexedFile {
+        IndexedFile::with_facts(path, text, PythonFacts::of_parsed(text, syntax))
+    }
+
+    fn with_facts(path: &Path, text: &str, facts: PythonFacts) -> IndexedFile {
         IndexedFile {
             path: path.to_path_buf(),
             text_hash: xxhash_rust::xxh3::xxh3_128(text.as_bytes()),

@@ -280,6 +280,9 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
         return;
     };
     let uri = uri.clone();
+    let Some(edited) = backend.documents.get(&uri).map(|open| open.revision) else {
+        return;
+    };
     tokio::spawn(async move {
         tokio::time::sleep(FACTS_AFTER_QUIET).await;
         let Some((document, revision, absolute)) = handle.documents.get(&uri).and_then(|open| {
@@ -289,12 +292,20 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
         }) else {
             return;
         };
+        if revision != edited {
+            return; // edited again meanwhile: that edit's task reads the facts
+        }
         let read = {
             let handle = Arc::clone(&handle);
             let absolute = Arc::clone(&absolute);
             tokio::task::spawn_blocking(move || {
                 let text: Arc<str> = document.text().into();
-                let file = IndexedFile::read(&absolute, &text);
+                // From the document's own tree where it has one (its items' trees are
+                // shared with its audits), else a parse.
+                let file = match document.syntax.as_ref() {
+                    Some(syntax) => IndexedFile::from_parsed(&absolute, &text, syntax),
+                    None => IndexedFile::read(&absolute, &text),
+                };
                 let imports = ModuleImports::read(&handle, &absolute, &text);
                 (text, file, imports)
             })
