@@ -127,7 +127,7 @@ impl Client {
         self.wait_for(|message| message["id"] == id).1
     }
 
-    fn initialize(&mut self, root: &Path) {
+    fn initialize(&mut self, root: &Path) -> Instant {
         let root_uri = uri_of(root);
         self.request(
             "initialize",
@@ -138,10 +138,19 @@ impl Client {
                 "capabilities": {
                     "general": {"positionEncodings": ["utf-16"]},
                     "textDocument": {"publishDiagnostics": {"versionSupport": true}},
+                    "window": {"workDoneProgress": true},
                 },
             }),
         );
-        self.notify("initialized", json!({}));
+        self.notify("initialized", json!({}))
+    }
+
+    /// When the server's first scan of the workspace ended (its `$/progress` end).
+    fn indexed(&mut self) -> Instant {
+        self.wait_for(|message| {
+            message["method"] == "$/progress" && message["params"]["value"]["kind"] == "end"
+        })
+        .0
     }
 
     fn open(&mut self, uri: &str, language: &str, text: &str) -> Instant {
@@ -460,4 +469,117 @@ fn main() {
     if wants("large") {
         small_document_beside_a_large_one();
     }
+    if wants("index") {
+        index_of_django();
+        republish_of_importers();
+    }
+}
+
+/// The server's first scan of Django (every module's facts and imports), then 50 of its
+/// modules opened: the time from `initialized` to the end of the scan's progress, and
+/// the memory after.
+fn index_of_django() {
+    let Some(tree) = common::django_tree() else {
+        println!("no Django tree: run benches/setup.sh first (index skipped)");
+        return;
+    };
+    println!("== the workspace index of Django ({})", tree.display());
+    for round in 0..3 {
+        let mut server = Client::spawn(&stackaudit(), &["server"], &tree);
+        let initialized = server.initialize(&tree);
+        let indexed = server.indexed();
+        let (peak, now) = server.memory();
+        let modules: Vec<PathBuf> = walk_python(&tree.join("django/db/models"))
+            .into_iter()
+            .take(50)
+            .collect();
+        for module in &modules {
+            let text = std::fs::read_to_string(module).expect("readable");
+            server.open(&uri_of(module), "python", &text);
+        }
+        let uris: Vec<String> = modules.iter().map(|module| uri_of(module)).collect();
+        server.diagnostics_of_every(uris.iter().map(String::as_str));
+        let (open_peak, open_now) = server.memory();
+        println!(
+            "round {round}: indexed in {:.0?}; {now:.1} MiB resident (peak {peak:.1}); with 50 modules open {open_now:.1} MiB (peak {open_peak:.1})",
+            indexed - initialized
+        );
+        server.shut_down();
+    }
+}
+
+fn walk_python(folder: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map(|entries| entries.flatten().map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            found.extend(walk_python(&path));
+        } else if path.extension().is_some_and(|extension| extension == "py") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// An edit that changes what a module exports (a sync Redis client becomes an asyncio
+/// one, unsaved) until the open module that imports it is published again.
+fn republish_of_importers() {
+    println!("== an edit of a module's exported facts until its importer is republished");
+    let dir = workspace(false);
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"bench\"\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(dir.path().join("app")).expect("mkdir");
+    std::fs::write(dir.path().join("app/__init__.py"), "").expect("write");
+    let clients = dir.path().join("app/clients.py");
+    let sync_client = "import redis\nimport redis.asyncio\n\n\ndef get_redis() -> redis.Redis:\n    return make()\n";
+    std::fs::write(&clients, sync_client).expect("write");
+    let user = dir.path().join("app/routes.py");
+    let user_text = "from fastapi import Depends\n\nfrom app.clients import get_redis\n\n\nasync def visits(r=Depends(get_redis)):\n    return r.get(\"visits\")\n";
+    std::fs::write(&user, user_text).expect("write");
+    let mut server = Client::spawn(&stackaudit(), &["server"], dir.path());
+    server.initialize(dir.path());
+    server.indexed();
+    let (clients_uri, user_uri) = (uri_of(&clients), uri_of(&user));
+    server.open(&user_uri, "python", user_text);
+    server.diagnostics(&user_uri, 1);
+    server.open(&clients_uri, "python", sync_client);
+    server.diagnostics(&clients_uri, 1);
+    let mut latencies = Vec::new();
+    for round in 0..40 {
+        // `redis.Redis` <-> `redis.asyncio.Redis` in the getter's annotation.
+        let (to, end) = if round % 2 == 0 {
+            ("redis.asyncio.Redis", 30)
+        } else {
+            ("redis.Redis", 38)
+        };
+        let from = 19;
+        let sent = server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": clients_uri, "version": round + 2},
+                "contentChanges": [{"range": {"start": {"line": 4, "character": from}, "end": {"line": 4, "character": end}}, "text": to}],
+            }),
+        );
+        let user_uri = user_uri.as_str();
+        let (arrived, _) = server.wait_for(|message| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == user_uri
+        });
+        latencies.push(arrived - sent);
+    }
+    server.shut_down();
+    let Spread {
+        p50,
+        p99,
+        max,
+        runs,
+        ..
+    } = spread(latencies);
+    println!("stackaudit server: p50 {p50:.1?}  p99 {p99:.1?}  max {max:.1?}  ({runs} edits)");
 }

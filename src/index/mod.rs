@@ -324,9 +324,11 @@ impl WorkspaceIndex {
         &self,
         modules: Vec<(PathBuf, Libraries, Vec<PathBuf>)>,
     ) -> HashMap<PathBuf, Libraries> {
-        let mut order: HashMap<PathBuf, usize> = HashMap::with_capacity(modules.len());
+        // By the path's bytes: hashing a `Path` walks its components.
+        let mut order: HashMap<Box<[u8]>, usize, rustc_hash::FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(modules.len(), rustc_hash::FxBuildHasher);
         for (at, (path, _, _)) in modules.iter().enumerate() {
-            order.insert(path.clone(), at);
+            order.insert(key(path).into(), at);
         }
         let mut nodes = modules;
         let mut next = 0;
@@ -334,7 +336,7 @@ impl WorkspaceIndex {
             let unknown: Vec<PathBuf> = nodes[next]
                 .2
                 .iter()
-                .filter(|dependency| !order.contains_key(*dependency))
+                .filter(|dependency| !order.contains_key(key(dependency)))
                 .cloned()
                 .collect();
             for dependency in unknown {
@@ -346,7 +348,7 @@ impl WorkspaceIndex {
                     .unwrap_or_default();
                 let imports = scan_imports(&text);
                 let dependencies = self.modules_imported(&dependency, &imports);
-                order.insert(dependency.clone(), nodes.len());
+                order.insert(key(&dependency).into(), nodes.len());
                 nodes.push((dependency, libraries_of(&imports), dependencies));
             }
             next += 1;
@@ -356,7 +358,7 @@ impl WorkspaceIndex {
         let mut importers: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
         for (at, (_, _, dependencies)) in nodes.iter().enumerate() {
             for dependency in dependencies {
-                if let Some(&imported) = order.get(dependency) {
+                if let Some(&imported) = order.get(key(dependency)) {
                     importers[imported].push(at);
                 }
             }

@@ -257,8 +257,13 @@ impl<'t> BoundKinds<'t> {
                 let key = (scope, target);
                 let Value::Kind(kind) = value else {
                     // A later binding of a known kind is not undone by an unknown one
-                    // read in the second pass (it was read in the first).
-                    if !model.kinds.contains_key(&key) {
+                    // read in the second pass (it was read in the first). Names bound in
+                    // a class body (model fields, constants) are not looked up through
+                    // values: they are many, and no rule reads them.
+                    let class_body = site.scopes.functions.is_empty()
+                        && site.scopes.class == Some(scope)
+                        && !key.1.starts_with("self.");
+                    if !class_body && !model.kinds.contains_key(&key) {
                         model.pending.insert(key, value);
                     }
                     continue;
