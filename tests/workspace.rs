@@ -267,3 +267,125 @@ async fn modules_made_and_deleted_on_disk_are_read_when_the_watcher_says_so() {
         .await;
     assert_eq!(republished(&mut client, &user).await, Vec::<Value>::new());
 }
+
+/// Random edits across two modules (one makes the clients, the other uses them): after
+/// every edit, the editor's incremental audit of the user, on an index kept live,
+/// equals a fresh audit on a fresh index.
+#[test]
+fn random_edits_across_two_modules_keep_the_incremental_answer_fresh() {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use stackaudit::audit::audit_text_in_workspace;
+    use stackaudit::audit::incremental::AuditCache;
+    use stackaudit::config::Settings;
+    use stackaudit::index::{IndexedFile, WorkspaceIndex, WorkspaceLink, WorkspaceView};
+    use stackaudit::language::Language;
+    use stackaudit::rules::Libraries;
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    // Lines each module may hold; an edit swaps one line for another of its list.
+    const MAKER_LINES: &[&str] = &[
+        "client = redis.Redis(socket_timeout=1, socket_connect_timeout=1)",
+        "client = redis.asyncio.Redis(socket_timeout=1, socket_connect_timeout=1)",
+        "client = {}",
+        "def get_client() -> redis.Redis:\n    return client",
+        "def get_client() -> redis.asyncio.Redis:\n    return client",
+        "def get_client():\n    return client",
+        "session_factory = sessionmaker()",
+        "",
+    ];
+    const USER_LINES: &[&str] = &[
+        "def save(key):\n    client.set(key, 1)",
+        "async def load(key):\n    return client.get(key)",
+        "def remember(key):\n    get_client().sadd(key, 1)",
+        "async def fetch(key, r=Depends(get_client)):\n    return r.get(key)",
+        "def count(key):\n    makers.client.incr(key)",
+        "def query():\n    with makers.session_factory() as db:\n        db.execute(1)\n        db.commit()",
+        "",
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"p\"\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(dir.path().join("app")).expect("mkdir");
+    std::fs::write(dir.path().join("app/__init__.py"), "").expect("write");
+    let maker_path = dir.path().join("app/makers.py");
+    let user_path = dir.path().join("app/users.py");
+    let maker_text = |lines: &[usize]| {
+        let body: Vec<&str> = lines.iter().map(|line| MAKER_LINES[*line]).collect();
+        format!(
+            "import redis\nimport redis.asyncio\nfrom sqlalchemy.orm import sessionmaker\n\n{}\n",
+            body.join("\n\n\n")
+        )
+    };
+    let user_text = |lines: &[usize]| {
+        let body: Vec<&str> = lines.iter().map(|line| USER_LINES[*line]).collect();
+        format!(
+            "from fastapi import Depends\n\nfrom app import makers\nfrom app.makers import client, get_client\n\n\n{}\n",
+            body.join("\n\n\n")
+        )
+    };
+    let settings = Settings::default();
+    let mut rng = StdRng::seed_from_u64(14);
+    let mut maker = vec![0, 3, 6];
+    let mut user = vec![0, 1, 2, 3, 4, 5];
+    let live = Arc::new(WorkspaceIndex::new());
+    let mut cache = AuditCache::default();
+    // The answers the walk met (it must meet many, or it tests nothing).
+    let mut answers = std::collections::HashSet::new();
+    for step in 0..300 {
+        if rng.random_bool(0.5) {
+            let at = rng.random_range(0..maker.len());
+            maker[at] = rng.random_range(0..MAKER_LINES.len());
+        } else {
+            let at = rng.random_range(0..user.len());
+            user[at] = rng.random_range(0..USER_LINES.len());
+        }
+        let (maker_source, user_source) = (maker_text(&maker), user_text(&user));
+        std::fs::write(&maker_path, &maker_source).expect("write");
+        // The editor's view: the maker's unsaved text in the live index.
+        live.put_open(
+            &maker_path,
+            maker_source.as_str().into(),
+            IndexedFile::read(&maker_path, &maker_source),
+        );
+        let syntax =
+            stackaudit::document::parse_text(Language::Python, &user_source).expect("parses");
+        let view = WorkspaceView {
+            index: Arc::clone(&live),
+            module: user_path.clone(),
+            libraries: Libraries::ALL,
+        };
+        let incremental = cache.audit_in_workspace(
+            Language::Python,
+            &user_source,
+            &syntax,
+            &settings,
+            Some(Path::new("app/users.py")),
+            Some(&view),
+        );
+        let fresh_index = Arc::new(WorkspaceIndex::new());
+        let fresh = audit_text_in_workspace(
+            Language::Python,
+            &user_source,
+            &settings,
+            Some(Path::new("app/users.py")),
+            Rc::new(WorkspaceLink::new(fresh_index, user_path.clone())),
+            Libraries::ALL,
+        );
+        assert_eq!(
+            incremental, fresh,
+            "step {step}: maker {maker:?}, user {user:?}\n{maker_source}\n---\n{user_source}"
+        );
+        let rules: Vec<&str> = fresh.iter().map(|finding| finding.rule).collect();
+        answers.insert(format!("{rules:?}"));
+    }
+    assert!(
+        answers.len() >= 10,
+        "only {} answers: {answers:?}",
+        answers.len()
+    );
+}

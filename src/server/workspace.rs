@@ -1,5 +1,6 @@
 //! The workspace index in the server: every folder is indexed in the background after
-//! `initialized` (with `$/progress` where the client shows it), the facts of open
+//! `initialized` (with `$/progress` where the client shows it: what each module imports
+//! and which client libraries it reaches; facts are read on first ask), the facts of open
 //! documents follow their unsaved text, and files changed on disk (`workspace/
 //! didChangeWatchedFiles`) are read again. When facts change, the open documents whose
 //! last audit read a changed answer, or whose reach of client libraries changed, are
@@ -176,7 +177,9 @@ async fn index_workspace(backend: &Arc<Backend>) {
     progress.end(count).await;
 }
 
-/// Read the facts and imports of each module, in parallel.
+/// Read the imports of each module, in parallel. Facts are read when an audit first
+/// asks about a name a module defines (then kept by the text's hash): most modules'
+/// names are never asked about, and reading facts is a parse.
 fn read_modules(
     backend: &Backend,
     files: Vec<PathBuf>,
@@ -189,8 +192,6 @@ fn read_modules(
             let text = std::fs::read_to_string(&path).ok();
             done.fetch_add(1, Ordering::Relaxed);
             let text = text?;
-            // An open document's facts follow its unsaved text, not the file.
-            backend.index.file(&path);
             let imports = ModuleImports::read(backend, &path, &text);
             Some((path, imports))
         })
