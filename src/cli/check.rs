@@ -20,7 +20,7 @@ use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all;
 use crate::index::import_scan::{ImportedModule, libraries_of, scan_imports};
 use crate::index::walk::walk_files;
-use crate::index::{WorkspaceIndex, WorkspaceLink, WorkspaceRead};
+use crate::index::{ImportingModule, WorkspaceIndex, WorkspaceLink, WorkspaceRead};
 use crate::language::Language;
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{Finding, Libraries};
@@ -339,7 +339,7 @@ struct Workspace<'i> {
     index: &'i Arc<WorkspaceIndex>,
     /// While the walk goes on: each Python module read so far, the libraries it
     /// imports and the module files it imports.
-    imports: Mutex<Vec<(PathBuf, Libraries, Vec<PathBuf>)>>,
+    imports: Mutex<Vec<ImportingModule>>,
     /// Once the walk is done: the client libraries each module reaches by imports.
     libraries: Option<HashMap<PathBuf, Libraries>>,
 }

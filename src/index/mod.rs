@@ -29,7 +29,7 @@ use crate::semantic::python::bound_kinds::{
     ImportedKinds, MAX_VALUE_STEPS, Namespace, Value, settle,
 };
 use import_scan::{ImportedModule, libraries_of, scan_imports};
-use module_path::{ModuleLocation, import_roots, module_files};
+use module_path::{ImportRoots, ModuleLocation, import_roots, module_files};
 use python_facts::PythonFacts;
 
 /// One indexed file: the hash of the text its facts were read from, and the facts.
@@ -52,7 +52,11 @@ fn key(path: &Path) -> &[u8] {
 
 /// Module files found by dotted name (and where the module's part of the name ends),
 /// for one set of import roots.
-type FoundModules = DashMap<Box<str>, Option<(PathBuf, usize)>, rustc_hash::FxBuildHasher>;
+type FoundModules = DashMap<Box<str>, Option<(Arc<Path>, usize)>, rustc_hash::FxBuildHasher>;
+
+/// A module for `libraries_reached`: its path, the client libraries it imports itself,
+/// and the module files it imports (`modules_imported`).
+pub type ImportingModule = (PathBuf, Libraries, Vec<Arc<Path>>);
 
 /// What `kind_of_imported` is asked: the asking module's roots, the absolute target,
 /// and whether it is called.
@@ -70,7 +74,7 @@ pub struct WorkspaceIndex {
     /// Where each module file sits among its project's packages.
     locations: PathMap<Arc<ModuleLocation>>,
     /// The import roots of each folder holding modules (`module_path::import_roots`).
-    folder_roots: PathMap<Vec<PathBuf>>,
+    folder_roots: PathMap<Arc<ImportRoots>>,
     /// `find_module`'s answers, by the asking module's roots and the dotted name;
     /// cleared whenever a file comes or goes.
     modules_found: DashMap<Box<[u8]>, Arc<FoundModules>, rustc_hash::FxBuildHasher>,
@@ -199,8 +203,11 @@ impl WorkspaceIndex {
         let roots = match self.folder_roots.get(key(folder)) {
             Some(known) => known.clone(),
             None => {
-                let roots = import_roots(folder, &|candidate| self.exists(candidate));
-                self.folder_roots.insert(key(folder).into(), roots.clone());
+                let roots = Arc::new(ImportRoots::new(import_roots(folder, &|candidate| {
+                    self.exists(candidate)
+                })));
+                self.folder_roots
+                    .insert(key(folder).into(), Arc::clone(&roots));
                 roots
             }
         };
@@ -219,7 +226,7 @@ impl WorkspaceIndex {
     ) -> Option<BindingKind> {
         let location = self.location(importer);
         let absolute = location.absolute(target)?;
-        let question = (location.roots_key.clone(), absolute.into_boxed_str(), call);
+        let question = (location.roots.key.clone(), absolute.into_boxed_str(), call);
         if let Some(known) = self.answers.get(&question) {
             return *known;
         }
@@ -271,24 +278,24 @@ impl WorkspaceIndex {
         &self,
         location: &ModuleLocation,
         dotted: &'d str,
-    ) -> Option<(PathBuf, &'d str)> {
+    ) -> Option<(Arc<Path>, &'d str)> {
         // Modules import the same modules over and over (`django.db.models`): the
         // answers are kept per set of roots, and asked without allocating.
         let known = self
             .modules_found
-            .get(&*location.roots_key)
+            .get(&*location.roots.key)
             .map(|known| known.clone());
         let known = known.unwrap_or_else(|| {
             let known: Arc<FoundModules> = Arc::default();
             self.modules_found
-                .entry(location.roots_key.clone())
+                .entry(location.roots.key.clone())
                 .or_insert(known)
                 .clone()
         });
         let found = match known.get(dotted) {
             Some(found) => found.clone(),
             None => {
-                let found = self.search_module(&location.roots, dotted);
+                let found = self.search_module(&location.roots.folders, dotted);
                 known.insert(dotted.into(), found.clone());
                 found
             }
@@ -298,14 +305,14 @@ impl WorkspaceIndex {
     }
 
     /// `find_module` without the memo: the file, and where the module's name ends.
-    fn search_module(&self, roots: &[PathBuf], dotted: &str) -> Option<(PathBuf, usize)> {
+    fn search_module(&self, roots: &[PathBuf], dotted: &str) -> Option<(Arc<Path>, usize)> {
         let mut end = dotted.len();
         loop {
             let module = &dotted[..end];
             for root in roots {
                 for file in module_files(root, module) {
                     if self.exists(&file) {
-                        return Some((file, end));
+                        return Some((Arc::from(file), end));
                     }
                 }
             }
@@ -320,10 +327,7 @@ impl WorkspaceIndex {
     /// comes with its own libraries and the module files it imports
     /// (`modules_imported`); a module imported but not among them is read here.
     /// Cycles of imports are followed to their fixed point.
-    pub fn libraries_reached(
-        &self,
-        modules: Vec<(PathBuf, Libraries, Vec<PathBuf>)>,
-    ) -> HashMap<PathBuf, Libraries> {
+    pub fn libraries_reached(&self, modules: Vec<ImportingModule>) -> HashMap<PathBuf, Libraries> {
         // By the path's bytes: hashing a `Path` walks its components.
         let mut order: HashMap<Box<[u8]>, usize, rustc_hash::FxBuildHasher> =
             HashMap::with_capacity_and_hasher(modules.len(), rustc_hash::FxBuildHasher);
@@ -333,7 +337,7 @@ impl WorkspaceIndex {
         let mut nodes = modules;
         let mut next = 0;
         while next < nodes.len() {
-            let unknown: Vec<PathBuf> = nodes[next]
+            let unknown: Vec<Arc<Path>> = nodes[next]
                 .2
                 .iter()
                 .filter(|dependency| !order.contains_key(key(dependency)))
@@ -349,7 +353,11 @@ impl WorkspaceIndex {
                 let imports = scan_imports(&text);
                 let dependencies = self.modules_imported(&dependency, &imports);
                 order.insert(key(&dependency).into(), nodes.len());
-                nodes.push((dependency, libraries_of(&imports), dependencies));
+                nodes.push((
+                    dependency.to_path_buf(),
+                    libraries_of(&imports),
+                    dependencies,
+                ));
             }
             next += 1;
         }
@@ -386,7 +394,7 @@ impl WorkspaceIndex {
 
     /// The workspace's module files that `imports` (those of the module at
     /// `importer`) name: each module, and each name taken from one that is a module.
-    pub fn modules_imported(&self, importer: &Path, imports: &[ImportedModule]) -> Vec<PathBuf> {
+    pub fn modules_imported(&self, importer: &Path, imports: &[ImportedModule]) -> Vec<Arc<Path>> {
         let location = self.location(importer);
         let mut found = Vec::new();
         for import in imports {
@@ -398,7 +406,7 @@ impl WorkspaceIndex {
             };
             // Only a package has submodules to take by name (`from app import cache`).
             let is_package = rest.is_empty() && file.ends_with("__init__.py");
-            if file != importer {
+            if *file != *importer {
                 found.push(file);
             }
             if !is_package {
@@ -407,7 +415,7 @@ impl WorkspaceIndex {
             for name in &import.names {
                 let target = format!("{module}.{name}");
                 if let Some((file, "")) = self.find_module(&location, &target)
-                    && file != importer
+                    && *file != *importer
                 {
                     found.push(file);
                 }

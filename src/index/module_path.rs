@@ -8,20 +8,36 @@ use std::path::{Path, PathBuf};
 /// Files whose folder is a project's root: Python is run from there.
 const PROJECT_MARKERS: &[&str] = &["pyproject.toml", "setup.py", "setup.cfg", "alembic.ini"];
 
+/// The folders a module's absolute imports are searched from, in order: the project's
+/// root (its `src/` first when the file is under it), then the parent of the file's
+/// top-most package when that differs. Shared by every module of a folder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImportRoots {
+    pub folders: Vec<PathBuf>,
+    /// `folders` as one key (modules with the same roots resolve a name alike).
+    pub key: Box<[u8]>,
+}
+
+impl ImportRoots {
+    pub fn new(folders: Vec<PathBuf>) -> ImportRoots {
+        let key = folders
+            .iter()
+            .flat_map(|root| root.as_os_str().as_encoded_bytes().iter().chain(b"\0"))
+            .copied()
+            .collect();
+        ImportRoots { folders, key }
+    }
+}
+
 /// Where a module file sits among the packages of its project.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ModuleLocation {
-    /// The folders its absolute imports are searched from, in order: the project's
-    /// root (its `src/` first when the file is under it), then the parent of the
-    /// file's top-most package when that differs.
-    pub roots: Vec<PathBuf>,
+    pub roots: std::sync::Arc<ImportRoots>,
     /// Its dotted name below the first root it is under (`app.api.deps`); empty when
     /// it is under none.
     pub name: String,
     /// Whether it is a package's `__init__.py` (its relative imports start in itself).
     pub is_package: bool,
-    /// `roots` as one key (modules with the same roots resolve a name alike).
-    pub roots_key: Box<[u8]>,
 }
 
 impl ModuleLocation {
@@ -29,27 +45,23 @@ impl ModuleLocation {
     /// files and `__init__.py` files `exists`.
     pub fn of(path: &Path, exists: &impl Fn(&Path) -> bool) -> ModuleLocation {
         let folder = path.parent().unwrap_or(Path::new("/"));
-        ModuleLocation::in_roots(path, import_roots(folder, exists))
+        let roots = ImportRoots::new(import_roots(folder, exists));
+        ModuleLocation::in_roots(path, std::sync::Arc::new(roots))
     }
 
     /// The location of the Python file at `path`, whose folder's import roots are
     /// `roots` (`import_roots`).
-    pub fn in_roots(path: &Path, roots: Vec<PathBuf>) -> ModuleLocation {
+    pub fn in_roots(path: &Path, roots: std::sync::Arc<ImportRoots>) -> ModuleLocation {
         let is_package = path.file_name().is_some_and(|name| name == "__init__.py");
         let name = roots
+            .folders
             .iter()
             .find_map(|root| dotted_name_below(root, path, is_package))
             .unwrap_or_default();
-        let roots_key = roots
-            .iter()
-            .flat_map(|root| root.as_os_str().as_encoded_bytes().iter().chain(b"\0"))
-            .copied()
-            .collect();
         ModuleLocation {
             roots,
             name,
             is_package,
-            roots_key,
         }
     }
 
@@ -163,7 +175,7 @@ mod tests {
             "/w/backend/app/api/__init__.py",
         ]);
         let deps = ModuleLocation::of(Path::new("/w/backend/app/api/deps.py"), &exists);
-        assert_eq!(deps.roots, [PathBuf::from("/w/backend")]);
+        assert_eq!(deps.roots.folders, [PathBuf::from("/w/backend")]);
         assert_eq!(deps.name, "app.api.deps");
         assert_eq!(
             deps.absolute(".cache.client").as_deref(),
@@ -183,12 +195,12 @@ mod tests {
     fn a_src_layout_and_a_project_without_markers() {
         let exists = layout(&["/w/pyproject.toml", "/w/src/pkg/__init__.py"]);
         let module = ModuleLocation::of(Path::new("/w/src/pkg/store.py"), &exists);
-        assert_eq!(module.roots[0], PathBuf::from("/w/src"));
+        assert_eq!(module.roots.folders[0], PathBuf::from("/w/src"));
         assert_eq!(module.name, "pkg.store");
 
         let exists = layout(&["/w/svc/app/__init__.py"]);
         let module = ModuleLocation::of(Path::new("/w/svc/app/main.py"), &exists);
-        assert_eq!(module.roots, [PathBuf::from("/w/svc")]);
+        assert_eq!(module.roots.folders, [PathBuf::from("/w/svc")]);
         assert_eq!(module.name, "app.main");
     }
 

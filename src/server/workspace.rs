@@ -38,7 +38,7 @@ pub(crate) struct ImportGraph {
 pub(crate) struct ModuleImports {
     statements: Vec<ImportedModule>,
     libraries: Libraries,
-    files: Vec<PathBuf>,
+    files: Vec<Arc<Path>>,
 }
 
 impl ModuleImports {
