@@ -53,6 +53,21 @@ impl ModuleImports {
     }
 }
 
+/// The most modules the first scan reads up front (a workspace opened on a home
+/// folder must not keep the server busy for minutes).
+const MAX_INDEXED_MODULES: usize = 100_000;
+
+/// Whether `folder` is a project to index: not the file system's root or the user's
+/// home folder (an editor started there with no project sends it as the root).
+fn worth_indexing(folder: &Path) -> bool {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let worth = folder.parent().is_some() && home.as_deref() != Some(folder);
+    if !worth {
+        tracing::info!(folder = %folder.display(), "not indexed: not a project folder");
+    }
+    worth
+}
+
 /// How long an edited document must rest before its facts are read again: typing
 /// reads them once per pause, not once per keystroke.
 const FACTS_AFTER_QUIET: std::time::Duration = std::time::Duration::from_millis(20);
@@ -139,16 +154,21 @@ async fn index_workspace(backend: &Arc<Backend>) {
         let (backend, done, total) = (Arc::clone(backend), Arc::clone(&done), Arc::clone(&total));
         tokio::task::spawn_blocking(move || {
             let mut files = Vec::new();
-            for folder in &folders {
+            for folder in folders.iter().filter(|folder| worth_indexing(folder)) {
                 walk_files(
                     std::slice::from_ref(folder),
                     &settings,
                     folder,
                     |_, absolute, language| {
-                        if language == Language::Python {
+                        if language == Language::Python && files.len() < MAX_INDEXED_MODULES {
                             files.push(absolute);
                         }
                     },
+                );
+            }
+            if files.len() == MAX_INDEXED_MODULES {
+                tracing::warn!(
+                    "more than {MAX_INDEXED_MODULES} Python modules in the workspace; the rest are read when an audit asks about them"
                 );
             }
             total.store(files.len(), Ordering::Relaxed);
