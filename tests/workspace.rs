@@ -350,7 +350,7 @@ fn random_edits_across_two_modules_keep_the_incremental_answer_fresh() {
         live.put_open(
             &maker_path,
             maker_source.as_str().into(),
-            IndexedFile::read(&maker_path, &maker_source),
+            IndexedFile::read(&maker_source),
         );
         let syntax =
             stackaudit::document::parse_text(Language::Python, &user_source).expect("parses");

@@ -1,5 +1,5 @@
-//! The workspace index: facts of every module, keyed by its path and the hash of its
-//! text, and the answers to what a name imported from one module holds in another.
+//! The workspace index: facts of every module, by its path (read again when its text
+//! changes), and the answers to what a name imported from one module holds in another.
 //!
 //! Facts are read from one file's text alone (`python_facts`), so a file's facts
 //! change only when its text does; answers are worked out when asked by following
@@ -32,11 +32,11 @@ use import_scan::{ImportedModule, libraries_of, scan_imports};
 use module_path::{ImportRoots, ModuleLocation, import_roots, module_files};
 use python_facts::PythonFacts;
 
-/// One indexed file: the hash of the text its facts were read from, and the facts.
+/// One indexed file's facts. They are read again whenever its text changes (an edit
+/// of the open document, a change on disk), so the path's entry always holds the
+/// facts of its current text.
 #[derive(Debug)]
 pub struct IndexedFile {
-    pub path: PathBuf,
-    pub text_hash: u128,
     pub facts: PythonFacts,
     /// `facts.fingerprint()`, kept.
     pub fingerprint: u64,
@@ -107,7 +107,7 @@ impl WorkspaceIndex {
                 String::from_utf8(bytes).ok()?.into()
             }
         };
-        Some(Arc::new(IndexedFile::read(path, &text)))
+        Some(Arc::new(IndexedFile::read(&text)))
     }
 
     /// An open document's unsaved `text` stands for the file at `path`, with `file`
@@ -168,17 +168,6 @@ impl WorkspaceIndex {
             self.answers.clear();
         }
         changed
-    }
-
-    /// Every path the index holds facts for, sorted.
-    pub fn indexed_paths(&self) -> Vec<PathBuf> {
-        let mut paths: Vec<PathBuf> = self
-            .files
-            .iter()
-            .filter_map(|entry| entry.value().as_ref().map(|file| file.path.clone()))
-            .collect();
-        paths.sort();
-        paths
     }
 
     fn exists(&self, path: &Path) -> bool {
@@ -438,20 +427,18 @@ fn is_placing_file(path: &Path) -> bool {
 }
 
 impl IndexedFile {
-    /// The facts of the module at `path` whose text is `text`.
-    pub fn read(path: &Path, text: &str) -> IndexedFile {
-        IndexedFile::with_facts(path, text, PythonFacts::of(text))
+    /// The facts of a module whose text is `text`.
+    pub fn read(text: &str) -> IndexedFile {
+        IndexedFile::with_facts(PythonFacts::of(text))
     }
 
     /// `read` of a text already parsed as `syntax`.
-    pub fn from_parsed(path: &Path, text: &str, syntax: &crate::syntax::Syntax) -> IndexedFile {
-        IndexedFile::with_facts(path, text, PythonFacts::of_parsed(text, syntax))
+    pub fn from_parsed(text: &str, syntax: &crate::syntax::Syntax) -> IndexedFile {
+        IndexedFile::with_facts(PythonFacts::of_parsed(text, syntax))
     }
 
-    fn with_facts(path: &Path, text: &str, facts: PythonFacts) -> IndexedFile {
+    fn with_facts(facts: PythonFacts) -> IndexedFile {
         IndexedFile {
-            path: path.to_path_buf(),
-            text_hash: xxhash_rust::xxh3::xxh3_128(text.as_bytes()),
             fingerprint: facts.fingerprint(),
             facts,
         }

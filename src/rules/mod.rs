@@ -509,11 +509,6 @@ impl<'a> Context<'a> {
         self
     }
 
-    /// Whether the audit reads other modules of the workspace.
-    pub fn reads_workspace(&self) -> bool {
-        self.imported.is_some()
-    }
-
     /// Every item walked, whatever the rules' item tests say (see `item_tests`).
     pub fn without_item_tests(mut self) -> Self {
         self.item_tests = false;

@@ -90,6 +90,8 @@ pub struct Backend {
     folders: RwLock<Vec<PathBuf>>,
     /// What the modules import, and the client libraries each reaches through imports.
     imports: std::sync::Mutex<workspace::ImportGraph>,
+    /// The client libraries each module reaches through imports, from `imports`.
+    libraries_reached: RwLock<Arc<std::collections::HashMap<PathBuf, crate::rules::Libraries>>>,
     /// Whether the client shows `$/progress` (`window.workDoneProgress`).
     shows_progress: AtomicBool,
     /// This backend, for tasks that outlive a handler (indexing, re-audits).
@@ -144,6 +146,7 @@ impl Backend {
             index: Arc::new(WorkspaceIndex::new()),
             folders: RwLock::new(Vec::new()),
             imports: std::sync::Mutex::default(),
+            libraries_reached: RwLock::default(),
             shows_progress: AtomicBool::new(false),
             this: OnceLock::new(),
         }

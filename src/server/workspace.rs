@@ -26,12 +26,12 @@ use crate::language::Language;
 use crate::rules::Libraries;
 
 /// What the workspace's modules import: per module, its import statements, the
-/// libraries it imports itself and the module files it imports; and what each
-/// reaches through them.
+/// libraries it imports itself and the module files it imports. Held while what each
+/// module reaches is worked out again (which may read files); audits read only the
+/// result (`Backend::libraries_reached`), so a keystroke never waits for that.
 #[derive(Debug, Default)]
 pub(crate) struct ImportGraph {
     modules: HashMap<PathBuf, ModuleImports>,
-    reached: HashMap<PathBuf, Libraries>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,9 +76,9 @@ impl Backend {
     /// What an audit of the module at `absolute` reads of the workspace.
     pub(crate) fn workspace_view(&self, absolute: &Path) -> WorkspaceView {
         let libraries = self
-            .imports
-            .lock()
-            .map(|graph| graph.reached.get(absolute).copied().unwrap_or_default())
+            .libraries_reached
+            .read()
+            .map(|reached| reached.get(absolute).copied().unwrap_or_default())
             .unwrap_or_default();
         WorkspaceView {
             index: Arc::clone(&self.index),
@@ -119,8 +119,16 @@ impl Backend {
             .map(|(path, imports)| (path.clone(), imports.libraries, imports.files.clone()))
             .collect();
         let reached = self.index.libraries_reached(modules);
-        let changed = reached != graph.reached;
-        graph.reached = reached;
+        self.publish_reached(reached)
+    }
+
+    /// Make `reached` what audits read; whether it differs from what they read before.
+    fn publish_reached(&self, reached: HashMap<PathBuf, Libraries>) -> bool {
+        let Ok(mut current) = self.libraries_reached.write() else {
+            return false;
+        };
+        let changed = **current != reached;
+        *current = Arc::new(reached);
         changed
     }
 }
@@ -190,7 +198,7 @@ async fn index_workspace(backend: &Arc<Backend>) {
             .iter()
             .map(|(path, imports)| (path.clone(), imports.libraries, imports.files.clone()))
             .collect();
-        graph.reached = backend.index.libraries_reached(listed);
+        backend.publish_reached(backend.index.libraries_reached(listed));
         graph.modules = modules.into_iter().collect();
     }
     tracing::info!(modules = count, "workspace indexed");
@@ -324,8 +332,8 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
                 // From the document's own tree where it has one (its items' trees are
                 // shared with its audits), else a parse.
                 let file = match document.syntax.as_ref() {
-                    Some(syntax) => IndexedFile::from_parsed(&absolute, &text, syntax),
-                    None => IndexedFile::read(&absolute, &text),
+                    Some(syntax) => IndexedFile::from_parsed(&text, syntax),
+                    None => IndexedFile::read(&text),
                 };
                 let imports = ModuleImports::read(&handle, &absolute, &text);
                 (text, file, imports)
