@@ -146,21 +146,39 @@ fn uri_of(path: &Path) -> String {
 /// once the server has answered its progress and watcher requests and ended the
 /// first scan's progress, with the `$/progress` kinds it sent, in order.
 async fn started_on(folder: &Path) -> (TestClient, Vec<String>) {
+    let (client, kinds, _) = started_with(folder, json!({})).await;
+    (client, kinds)
+}
+
+/// `started_on` for a client that announces `more` capabilities besides (per section,
+/// e.g. `{"textDocument": {...}}`); also returns the server's capabilities.
+async fn started_with(folder: &Path, more: Value) -> (TestClient, Vec<String>, Value) {
+    let mut capabilities = json!({
+        "window": {"workDoneProgress": true},
+        "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+    });
+    for (section, values) in more.as_object().into_iter().flatten() {
+        let slot = &mut capabilities[section.as_str()];
+        if slot.is_null() {
+            *slot = json!({});
+        }
+        for (key, value) in values.as_object().into_iter().flatten() {
+            slot[key.as_str()] = value.clone();
+        }
+    }
     let mut client = TestClient::in_process();
-    client
+    let initialized = client
         .request(
             "initialize",
             json!({
                 "processId": null,
                 "rootUri": null,
                 "workspaceFolders": [{"uri": uri_of(folder), "name": "workspace"}],
-                "capabilities": {
-                    "window": {"workDoneProgress": true},
-                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
-                },
+                "capabilities": capabilities,
             }),
         )
         .await;
+    let server_capabilities = initialized["result"]["capabilities"].clone();
     client.notify("initialized", json!({})).await;
     let mut kinds = Vec::new();
     loop {
@@ -186,7 +204,7 @@ async fn started_on(folder: &Path) -> (TestClient, Vec<String>) {
             .to_string();
         kinds.push(kind.clone());
         if kind == "end" {
-            return (client, kinds);
+            return (client, kinds, server_capabilities);
         }
     }
 }
@@ -266,6 +284,199 @@ async fn modules_made_and_deleted_on_disk_are_read_when_the_watcher_says_so() {
         .notify("workspace/didChangeWatchedFiles", changed(3))
         .await;
     assert_eq!(republished(&mut client, &user).await, Vec::<Value>::new());
+}
+
+/// What VS Code (vscode-languageclient 11) announces of pull diagnostics.
+fn vscode_pull() -> Value {
+    json!({
+        "textDocument": {"diagnostic": {"dynamicRegistration": true, "relatedDocumentSupport": false}},
+        "workspace": {"diagnostics": {"refreshSupport": true}},
+    })
+}
+
+/// A workspace report's items with findings as `check` words them (rows and columns
+/// from 1; the fixtures are ASCII), paths below `root`; and each item's result id.
+fn workspace_findings(report: &Value, root: &Path) -> (Vec<String>, Vec<(String, String)>) {
+    let mut findings = Vec::new();
+    let mut result_ids = Vec::new();
+    for item in report["result"]["items"].as_array().into_iter().flatten() {
+        let uri = item["uri"].as_str().unwrap_or("");
+        let path = uri.strip_prefix("file://").unwrap_or(uri);
+        let relative = Path::new(path)
+            .strip_prefix(root)
+            .unwrap_or(Path::new(path))
+            .display()
+            .to_string();
+        result_ids.push((
+            uri.to_string(),
+            item["resultId"].as_str().unwrap_or("").to_string(),
+        ));
+        for diagnostic in item["items"].as_array().into_iter().flatten() {
+            let at =
+                |end: &str, field: &str| diagnostic["range"][end][field].as_u64().unwrap_or(0) + 1;
+            findings.push(format!(
+                "{relative}:{}:{}-{}:{} {} {}",
+                at("start", "line"),
+                at("start", "character"),
+                at("end", "line"),
+                at("end", "character"),
+                diagnostic["code"].as_str().unwrap_or(""),
+                diagnostic["message"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    findings.sort();
+    (findings, result_ids)
+}
+
+/// The same answer everywhere: a workspace pull reports every file nobody opened with
+/// exactly the findings `check` reports for it.
+#[tokio::test]
+async fn a_workspace_pull_reports_files_never_opened_as_check_does() {
+    let copy = copied_workspace("clients");
+    let (mut client, _, capabilities) = started_with(copy.path(), vscode_pull()).await;
+    assert_eq!(
+        capabilities["diagnosticProvider"],
+        json!({"identifier": "stackaudit", "interFileDependencies": true, "workspaceDiagnostics": true})
+    );
+    let report = client
+        .request("workspace/diagnostic", json!({"previousResultIds": []}))
+        .await;
+    let (findings, _) = workspace_findings(&report, copy.path());
+    let mut expected: Vec<String> = CLIENTS_FINDINGS
+        .iter()
+        .map(|line| line.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(findings, expected);
+}
+
+/// A client that pulls gets no pushes; a report that did not change comes back as
+/// `unchanged`; a workspace pull with nothing new waits, and answers when an unsaved
+/// edit elsewhere changes a file nobody opened.
+#[tokio::test]
+async fn a_pulling_client_is_answered_unchanged_until_facts_change() {
+    let copy = copied_workspace("clients");
+    let (mut client, _, _) = started_with(copy.path(), vscode_pull()).await;
+    let sessions = copy.path().join("backend/app/services/sessions.py");
+    let text = std::fs::read_to_string(&sessions).expect("readable");
+    client.open(&uri_of(&sessions), "python", 1, &text).await;
+    let pull = |previous: Option<&str>| json!({"textDocument": {"uri": uri_of(&sessions)}, "previousResultId": previous});
+    let first = client.request("textDocument/diagnostic", pull(None)).await;
+    assert_eq!(first["result"]["kind"], "full");
+    let diagnostics = first["result"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        summarize(&diagnostics),
+        [
+            ("redis-key-without-ttl".to_string(), 6, 4, 6, 49),
+            ("redis-key-without-ttl".to_string(), 10, 4, 10, 65),
+            ("redis-key-without-ttl".to_string(), 14, 4, 14, 39),
+        ]
+    );
+    let result_id = first["result"]["resultId"]
+        .as_str()
+        .expect("a result id")
+        .to_string();
+    let again = client
+        .request("textDocument/diagnostic", pull(Some(&result_id)))
+        .await;
+    assert_eq!(
+        again["result"],
+        json!({"kind": "unchanged", "resultId": result_id})
+    );
+
+    // The workspace: everything reported once, then nothing new, so the pull waits.
+    let report = client
+        .request("workspace/diagnostic", json!({"previousResultIds": []}))
+        .await;
+    let (_, held) = workspace_findings(&report, copy.path());
+    let routes = uri_of(&copy.path().join("backend/app/services/routes.py"));
+    assert!(held.iter().any(|(uri, _)| *uri == routes), "{held:?}");
+    assert!(
+        held.iter().all(|(uri, _)| *uri != uri_of(&sessions)),
+        "open: pulled alone"
+    );
+    let previous: Vec<Value> = held
+        .iter()
+        .map(|(uri, value)| json!({"uri": uri, "value": value}))
+        .collect();
+    client
+        .send(
+            json!({"jsonrpc": "2.0", "id": 900, "method": "workspace/diagnostic",
+                     "params": {"previousResultIds": previous}}),
+        )
+        .await;
+    // Unsaved: the getter the route depends on returns an asyncio client now.
+    let redis_module = copy.path().join("backend/app/core/redis.py");
+    let redis_text = std::fs::read_to_string(&redis_module).expect("readable");
+    client
+        .open(&uri_of(&redis_module), "python", 1, &redis_text)
+        .await;
+    client
+        .change(
+            &uri_of(&redis_module),
+            2,
+            json!([{
+                "range": {"start": {"line": 8, "character": 19}, "end": {"line": 8, "character": 30}},
+                "text": "aioredis.Redis",
+            }]),
+        )
+        .await;
+    let answer = client
+        .wait_for(|message| message["id"] == 900 && message.get("method").is_none())
+        .await;
+    let items = answer["result"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let full: Vec<&Value> = items.iter().filter(|item| item["kind"] == "full").collect();
+    assert_eq!(full.len(), 1, "{items:?}");
+    assert_eq!(full[0]["uri"], routes.as_str());
+    assert_eq!(full[0]["items"], json!([]));
+    assert!(
+        items
+            .iter()
+            .filter(|item| item["kind"] == "unchanged")
+            .all(|item| item["uri"] != routes.as_str())
+    );
+    let pushed: Vec<Value> = client
+        .drain_backlog()
+        .into_iter()
+        .filter(|message| message["method"] == "textDocument/publishDiagnostics")
+        .collect();
+    assert_eq!(pushed, Vec::<Value>::new());
+}
+
+/// Each editor's path: Helix (25.07 and later) announces pull and refresh, under the
+/// singular `workspace.diagnostic`, and is served by pull; Neovim 0.11 announces pull
+/// but no refresh, so findings that change with other files could not reach it: it is
+/// pushed to, and offered no pull (it would pull on its own and show both).
+#[tokio::test]
+async fn each_editor_is_served_the_way_it_can_follow_changes() {
+    let copy = copied_workspace("clients");
+    let helix = json!({
+        "textDocument": {"diagnostic": {"dynamicRegistration": false, "relatedDocumentSupport": true}},
+        "workspace": {"diagnostic": {"refreshSupport": true}},
+    });
+    let (_, _, capabilities) = started_with(copy.path(), helix).await;
+    assert_eq!(
+        capabilities["diagnosticProvider"]["interFileDependencies"],
+        true
+    );
+
+    let neovim = json!({
+        "textDocument": {"diagnostic": {"dynamicRegistration": false, "tagSupport": {"valueSet": [1, 2]}}},
+    });
+    let (mut client, _, capabilities) = started_with(copy.path(), neovim).await;
+    assert_eq!(capabilities.get("diagnosticProvider"), None);
+    let routes = copy.path().join("backend/app/services/routes.py");
+    assert_eq!(
+        summarize(&open_file(&mut client, &routes).await),
+        [("blocking-io-in-async".to_string(), 10, 11, 10, 26)]
+    );
 }
 
 /// Random edits across two modules (one makes the clients, the other uses them): after

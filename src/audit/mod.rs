@@ -406,6 +406,28 @@ pub fn audit_text_in_workspace(
     )
 }
 
+/// A file of a workspace audited as `check` audits it, in the editor's workspace
+/// pull as in the CLI: a Python module reads other modules through `imported` and
+/// runs the rules for clients made by the `libraries` it reaches; other files are
+/// audited alone. `parser_limits::check` must have passed the text.
+pub fn audit_file_in_workspace(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    path: Option<&Path>,
+    imported: Rc<dyn ImportedKinds>,
+    libraries: Libraries,
+) -> Vec<Finding> {
+    match language {
+        Language::Python => {
+            audit_text_in_workspace(language, source, settings, path, imported, libraries)
+        }
+        Language::Dockerfile | Language::Compose => {
+            audit_text_within_limits(language, source, settings, path)
+        }
+    }
+}
+
 /// `audit_text` of a text that `parser_limits::check` has already passed: the CLI
 /// checks each file once, before anything else, to report the ones it skips.
 pub fn audit_text_within_limits(

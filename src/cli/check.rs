@@ -11,8 +11,8 @@ use xxhash_rust::xxh3::xxh3_128;
 use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
 
 use crate::audit::{
-    audit_rules_in_workspace, audit_text, audit_text_in_workspace, audit_text_within_limits,
-    sort_findings, triggered_by_workspace, triggered_rules,
+    audit_file_in_workspace, audit_rules_in_workspace, audit_text, sort_findings,
+    triggered_by_workspace, triggered_rules,
 };
 use crate::cli::cache::{CACHE_FOLDER, CheckCache, WorkspaceUse};
 use crate::config::{Options, Settings, discover};
@@ -492,17 +492,17 @@ fn check_file(
     let within_limits =
         fixes_applied == 0 || parser_limits::check(language, [source.as_bytes()]).is_ok();
     let link = Rc::new(WorkspaceLink::new(index.clone(), absolute.to_path_buf()));
-    let findings = match (within_limits, language) {
-        (false, _) => audit_text(language, &source, settings, Some(relative)),
-        (true, Language::Python) => audit_text_in_workspace(
+    let findings = if within_limits {
+        audit_file_in_workspace(
             language,
             &source,
             settings,
             Some(relative),
             link.clone(),
             workspace.libraries_reached_by(absolute),
-        ),
-        (true, _) => audit_text_within_limits(language, &source, settings, Some(relative)),
+        )
+    } else {
+        audit_text(language, &source, settings, Some(relative))
     };
     // What the cache keeps is keyed by the bytes now on disk (after any fixes).
     let hash = if fixes_applied > 0 {

@@ -61,6 +61,8 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
     if let Ok(mut slot) = backend.root.write() {
         *slot = root;
     }
+    let pulls = super::pull::client_pulls(&params.capabilities);
+    backend.pull.set_client_pulls(pulls);
     let shows_progress = params
         .capabilities
         .window
@@ -98,6 +100,7 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
                 ..CodeActionOptions::default()
             })),
             hover_provider: Some(HoverProviderCapability::Simple(true)),
+            diagnostic_provider: pulls.then(super::pull::provider),
             ..ServerCapabilities::default()
         },
         server_info: Some(ServerInfo {

@@ -8,12 +8,15 @@
 //! - `code_action`: quick fixes, ignore comments and fix-all;
 //! - `hover`: rule docs plus the before/after of the fix under the cursor;
 //! - `workspace`: the index of the workspace folders, kept live, and the re-audits
-//!   of open documents when facts they read change.
+//!   of open documents when facts they read change;
+//! - `pull`: pull diagnostics, of documents and of the whole workspace, for clients
+//!   that pull.
 
 mod capabilities;
 mod code_action;
 mod diagnostics;
 mod hover;
+mod pull;
 mod settings;
 mod sync;
 mod transport;
@@ -96,6 +99,8 @@ pub struct Backend {
     shows_progress: AtomicBool,
     /// This backend, for tasks that outlive a handler (indexing, re-audits).
     this: OnceLock<std::sync::Weak<Backend>>,
+    /// Pull diagnostics: whether the client pulls, and the reports of unopened files.
+    pull: pull::PullState,
 }
 
 /// The server as the LSP framework holds it: handlers see the `Backend`, and tasks
@@ -149,6 +154,7 @@ impl Backend {
             libraries_reached: RwLock::default(),
             shows_progress: AtomicBool::new(false),
             this: OnceLock::new(),
+            pull: pull::PullState::default(),
         }
     }
 
@@ -159,6 +165,14 @@ impl Backend {
 
     pub(crate) fn encoding(&self) -> Encoding {
         self.encoding.get().copied().unwrap_or_default()
+    }
+
+    /// The workspace folders, all of them.
+    pub(crate) fn folders(&self) -> Vec<PathBuf> {
+        self.folders
+            .read()
+            .map(|folders| folders.clone())
+            .unwrap_or_default()
     }
 
     pub(crate) fn settings(&self) -> Arc<Settings> {
@@ -223,6 +237,8 @@ impl LanguageServer for Handle {
 
     async fn shutdown(&self) -> Result<()> {
         self.shutdown_requested.store(true, Ordering::SeqCst);
+        // A workspace pull waiting for changes answers now.
+        pull::reports_may_have_changed(self, false);
         Ok(())
     }
 
@@ -262,6 +278,20 @@ impl LanguageServer for Handle {
             return Ok(action); // other actions already carry their edits
         };
         off_the_async_threads(move || code_action::resolve(&snapshot, action)).await
+    }
+
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        pull::document_diagnostic(self, params).await
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        params: WorkspaceDiagnosticParams,
+    ) -> Result<WorkspaceDiagnosticReportResult> {
+        pull::workspace_diagnostic(self, params).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

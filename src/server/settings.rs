@@ -232,11 +232,20 @@ pub(super) async fn did_change_configuration(
     reload(backend).await;
 }
 
-/// Ask the client to tell us when a configuration file changes, where it can.
 /// The files whose changes on disk the server follows: configuration files (settings
-/// are read again) and Python modules (the index reads them again).
-pub(super) const WATCHED: &[&str] = &["**/stackaudit.toml", "**/pyproject.toml", "**/*.py"];
+/// are read again), Python modules (the index reads them again), and the other files
+/// it audits (their reports in a workspace pull).
+pub(super) const WATCHED: &[&str] = &[
+    "**/stackaudit.toml",
+    "**/pyproject.toml",
+    "**/*.py",
+    "**/*.pyi",
+    "**/{Dockerfile,Containerfile}*",
+    "**/*.{dockerfile,containerfile}",
+    "**/*compose*.{yml,yaml}",
+];
 
+/// Ask the client to tell us when a file of `WATCHED` changes, where it can.
 pub(super) async fn watch_files(backend: &Backend) {
     if !backend
         .can_watch_files

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tower_lsp_server::ls_types::*;
 
-use super::{Backend, OpenDocument, diagnostics, workspace};
+use super::{Backend, OpenDocument, diagnostics, pull, workspace};
 use crate::audit::audit;
 use crate::audit::incremental::AuditCache;
 use crate::config::Settings;
@@ -165,7 +165,7 @@ pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentPar
     // Under the publish lock, so no audit that finished earlier publishes after this.
     let publishing = backend.publish_lock.lock().await;
     let closed = backend.documents.remove(&uri);
-    if closed.is_some() {
+    if closed.is_some() && !backend.pull.client_pulls() {
         let _ = backend.frames_out.send(diagnostics::publish_frame(
             &uri,
             &[],
@@ -179,10 +179,17 @@ pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentPar
     if let Some(absolute) = closed.and_then(|(_, open)| open.absolute) {
         workspace::document_closed(backend, &absolute).await;
     }
+    // Its file on disk is now reported by the workspace pull.
+    pull::reports_may_have_changed(backend, false);
 }
 
-/// Re-audit every open document (after a settings change).
+/// Re-audit every open document (after a settings change); a client that pulls is
+/// asked to pull again instead.
 pub(super) async fn audit_all(backend: &Backend) {
+    if backend.pull.client_pulls() {
+        pull::reports_may_have_changed(backend, true);
+        return;
+    }
     let uris: Vec<Uri> = backend
         .documents
         .iter()
@@ -220,6 +227,8 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     let version = snapshot.version;
     let settings = backend.settings();
     let encoding = backend.encoding();
+    // A client that pulls asks for the findings itself (`pull`); they are kept for it.
+    let push = !backend.pull.client_pulls();
     // Audit and convert off the async threads: both scale with the document.
     let target = uri.clone();
     let opening = Arc::clone(&cache);
@@ -234,17 +243,19 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
             path.as_deref(),
             workspace.as_ref(),
         );
-        let mut published = published
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let frame = diagnostics::publish_frame(
-            &target,
-            &findings,
-            &text,
-            encoding,
-            Some(version),
-            &mut published,
-        );
+        let frame = push.then(|| {
+            let mut published = published
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            diagnostics::publish_frame(
+                &target,
+                &findings,
+                &text,
+                encoding,
+                Some(version),
+                &mut published,
+            )
+        });
         (findings, frame, started.elapsed())
     };
     // A document whose last audit was quick is audited on the thread that just applied
@@ -283,7 +294,9 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
         open.findings = Some((version, Arc::new(findings)));
         open.last_audit = took;
     }
-    if backend.frames_out.send(frame).is_err() {
+    if let Some(frame) = frame
+        && backend.frames_out.send(frame).is_err()
+    {
         tracing::debug!("the client is gone; diagnostics not sent");
     }
 }

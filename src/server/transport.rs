@@ -203,6 +203,37 @@ fn error_reply(id: Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }
 
+/// `initialize` with the client's capabilities under the names LSP 3.17 gives them;
+/// other messages as they are. Helix sends `workspace.diagnostic` for the spec's
+/// `workspace.diagnostics` (its LSP types crate names the field so, with no rename),
+/// and without this its support for `workspace/diagnostic/refresh` would go unseen.
+fn with_spec_capability_names(body: Vec<u8>) -> Vec<u8> {
+    // Only `initialize` is parsed again: every other message passes untouched.
+    if memchr::memmem::find(&body, b"\"initialize\"").is_none() {
+        return body;
+    }
+    let Ok(mut message) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    if message["method"] != "initialize" {
+        return body;
+    }
+    let Some(workspace) = message
+        .pointer_mut("/params/capabilities/workspace")
+        .and_then(Value::as_object_mut)
+    else {
+        return body;
+    };
+    if workspace.contains_key("diagnostics") {
+        return body;
+    }
+    let Some(singular) = workspace.get("diagnostic").cloned() else {
+        return body;
+    };
+    workspace.insert("diagnostics".to_string(), singular);
+    serde_json::to_vec(&message).unwrap_or(body)
+}
+
 /// Copy the client's frames to the server, answering the ones it cannot take.
 pub(crate) async fn filter_input<R, W>(
     input: R,
@@ -233,6 +264,7 @@ pub(crate) async fn filter_input<R, W>(
                     Some(reply)
                 }
                 None => {
+                    let body = with_spec_capability_names(body);
                     if to_server.write_all(&frame(&body)).await.is_err()
                         || to_server.flush().await.is_err()
                     {

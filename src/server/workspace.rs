@@ -18,7 +18,7 @@ use tower_lsp_server::ls_types::notification::Progress;
 use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
 use tower_lsp_server::ls_types::*;
 
-use super::{Backend, settings, sync};
+use super::{Backend, pull, settings, sync};
 use crate::index::import_scan::{ImportedModule, libraries_of, scan_imports};
 use crate::index::walk::walk_files;
 use crate::index::{IndexedFile, WorkspaceView};
@@ -59,7 +59,7 @@ const MAX_INDEXED_MODULES: usize = 100_000;
 
 /// Whether `folder` is a project to index: not the file system's root or the user's
 /// home folder (an editor started there with no project sends it as the root).
-fn worth_indexing(folder: &Path) -> bool {
+pub(super) fn worth_indexing(folder: &Path) -> bool {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let worth = folder.parent().is_some() && home.as_deref() != Some(folder);
     if !worth {
@@ -146,11 +146,7 @@ pub(super) fn start_indexing(backend: &Backend) {
 }
 
 async fn index_workspace(backend: &Arc<Backend>) {
-    let folders = backend
-        .folders
-        .read()
-        .map(|folders| folders.clone())
-        .unwrap_or_default();
+    let folders = backend.folders();
     if folders.is_empty() {
         return;
     }
@@ -401,6 +397,8 @@ pub(super) async fn did_change_watched_files(
     if facts_changed {
         audit_dependents(backend).await;
     }
+    // A file changed on disk changes its own report in the workspace pull.
+    pull::reports_may_have_changed(backend, false);
 }
 
 /// Read what the module at `path` imports from disk (nothing, if it is gone); whether
@@ -427,6 +425,22 @@ fn refresh_imports_from_disk(backend: &Backend, path: &Path, files_moved: bool) 
 /// Audit again, and publish, the open documents whose last audit read an answer of
 /// the index that changed, or which reach other client libraries now.
 async fn audit_dependents(backend: &Backend) {
+    if backend.pull.client_pulls() {
+        // Unopened files may read what changed too: the workspace pull finds which.
+        let refresh = backend.documents.iter().any(|open| {
+            let Some(absolute) = &open.absolute else {
+                return false;
+            };
+            let view = backend.workspace_view(absolute);
+            let cache = open
+                .audit_cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            !cache.workspace_still_reads(&view)
+        });
+        pull::reports_may_have_changed(backend, refresh);
+        return;
+    }
     let stale: Vec<Uri> = backend
         .documents
         .iter()
