@@ -352,8 +352,9 @@ async fn a_workspace_pull_reports_files_never_opened_as_check_does() {
 }
 
 /// A client that pulls gets no pushes; a report that did not change comes back as
-/// `unchanged`; a workspace pull with nothing new waits, and answers when an unsaved
-/// edit elsewhere changes a file nobody opened.
+/// `unchanged`; a workspace pull with nothing new waits. An unsaved edit of the module
+/// that makes the clients then changes both an open document (the client is asked to
+/// pull again) and a file nobody opened (the waiting workspace pull answers).
 #[tokio::test]
 async fn a_pulling_client_is_answered_unchanged_until_facts_change() {
     let copy = copied_workspace("clients");
@@ -409,7 +410,8 @@ async fn a_pulling_client_is_answered_unchanged_until_facts_change() {
                      "params": {"previousResultIds": previous}}),
         )
         .await;
-    // Unsaved: the getter the route depends on returns an asyncio client now.
+    // Unsaved: the module's client is no client (the open `sessions.py` reads it), and
+    // the getter returns an asyncio client (the unopened `routes.py` depends on it).
     let redis_module = copy.path().join("backend/app/core/redis.py");
     let redis_text = std::fs::read_to_string(&redis_module).expect("readable");
     client
@@ -419,10 +421,16 @@ async fn a_pulling_client_is_answered_unchanged_until_facts_change() {
         .change(
             &uri_of(&redis_module),
             2,
-            json!([{
-                "range": {"start": {"line": 8, "character": 19}, "end": {"line": 8, "character": 30}},
-                "text": "aioredis.Redis",
-            }]),
+            json!([
+                {
+                    "range": {"start": {"line": 8, "character": 19}, "end": {"line": 8, "character": 30}},
+                    "text": "aioredis.Redis",
+                },
+                {
+                    "range": {"start": {"line": 3, "character": 0}, "end": {"line": 4, "character": 0}},
+                    "text": "redis_client = {}\n",
+                },
+            ]),
         )
         .await;
     let answer = client
@@ -436,12 +444,17 @@ async fn a_pulling_client_is_answered_unchanged_until_facts_change() {
     assert_eq!(full.len(), 1, "{items:?}");
     assert_eq!(full[0]["uri"], routes.as_str());
     assert_eq!(full[0]["items"], json!([]));
-    assert!(
-        items
-            .iter()
-            .filter(|item| item["kind"] == "unchanged")
-            .all(|item| item["uri"] != routes.as_str())
-    );
+    let refresh = client
+        .wait_for(|message| message["method"] == "workspace/diagnostic/refresh")
+        .await;
+    client
+        .send(json!({"jsonrpc": "2.0", "id": refresh["id"], "result": null}))
+        .await;
+    let after = client
+        .request("textDocument/diagnostic", pull(Some(&result_id)))
+        .await;
+    assert_eq!(after["result"]["kind"], "full");
+    assert_eq!(after["result"]["items"], json!([]));
     let pushed: Vec<Value> = client
         .drain_backlog()
         .into_iter()

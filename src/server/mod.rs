@@ -101,6 +101,9 @@ pub struct Backend {
     this: OnceLock<std::sync::Weak<Backend>>,
     /// Pull diagnostics: whether the client pulls, and the reports of unopened files.
     pull: pull::PullState,
+    /// Counts the times kept findings were dropped (`sync::forget_findings`): an audit
+    /// that began before keeps its findings only if none was dropped meanwhile.
+    forgotten: std::sync::atomic::AtomicU64,
 }
 
 /// The server as the LSP framework holds it: handlers see the `Backend`, and tasks
@@ -155,6 +158,7 @@ impl Backend {
             shows_progress: AtomicBool::new(false),
             this: OnceLock::new(),
             pull: pull::PullState::default(),
+            forgotten: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

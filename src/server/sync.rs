@@ -186,17 +186,31 @@ pub(super) async fn did_close(backend: &Backend, params: DidCloseTextDocumentPar
 /// Re-audit every open document (after a settings change); a client that pulls is
 /// asked to pull again instead.
 pub(super) async fn audit_all(backend: &Backend) {
-    if backend.pull.client_pulls() {
-        pull::reports_may_have_changed(backend, true);
-        return;
-    }
     let uris: Vec<Uri> = backend
         .documents
         .iter()
         .map(|entry| entry.key().clone())
         .collect();
+    if backend.pull.client_pulls() {
+        forget_findings(backend, &uris);
+        pull::reports_may_have_changed(backend, true);
+        return;
+    }
     for uri in uris {
         audit_and_publish(backend, uri, None).await;
+    }
+}
+
+/// Drop the findings kept for `uris`: what they were found from changed (settings,
+/// facts of other modules), so the next request audits them again.
+pub(super) fn forget_findings(backend: &Backend, uris: &[Uri]) {
+    backend
+        .forgotten
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    for uri in uris {
+        if let Some(mut open) = backend.documents.get_mut(uri) {
+            open.findings = None;
+        }
     }
 }
 
@@ -220,6 +234,7 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     else {
         return;
     };
+    let forgotten = backend.forgotten.load(std::sync::atomic::Ordering::SeqCst);
     let workspace = absolute.map(|absolute| backend.workspace_view(&absolute));
     if version.is_some_and(|version| version != snapshot.version) || snapshot.is_parsing() {
         return; // a newer change, or the end of the first parse, audits it
@@ -291,7 +306,10 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
         if open.revision != revision || !Arc::ptr_eq(&open.audit_cache, &opening) {
             return; // changed, or closed and opened again, meanwhile
         }
-        open.findings = Some((version, Arc::new(findings)));
+        // Found from settings or facts that changed meanwhile: not kept (a pulling
+        // client's next pull audits again; a pushed one is audited again already).
+        let current = backend.forgotten.load(std::sync::atomic::Ordering::SeqCst) == forgotten;
+        open.findings = current.then(|| (version, Arc::new(findings)));
         open.last_audit = took;
     }
     if let Some(frame) = frame

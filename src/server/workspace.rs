@@ -425,22 +425,6 @@ fn refresh_imports_from_disk(backend: &Backend, path: &Path, files_moved: bool) 
 /// Audit again, and publish, the open documents whose last audit read an answer of
 /// the index that changed, or which reach other client libraries now.
 async fn audit_dependents(backend: &Backend) {
-    if backend.pull.client_pulls() {
-        // Unopened files may read what changed too: the workspace pull finds which.
-        let refresh = backend.documents.iter().any(|open| {
-            let Some(absolute) = &open.absolute else {
-                return false;
-            };
-            let view = backend.workspace_view(absolute);
-            let cache = open
-                .audit_cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            !cache.workspace_still_reads(&view)
-        });
-        pull::reports_may_have_changed(backend, refresh);
-        return;
-    }
     let stale: Vec<Uri> = backend
         .documents
         .iter()
@@ -457,6 +441,13 @@ async fn audit_dependents(backend: &Backend) {
         })
         .map(|open| open.key().clone())
         .collect();
+    if backend.pull.client_pulls() {
+        // Their next pull audits them again; unopened files may read what changed too,
+        // which the workspace pull finds.
+        sync::forget_findings(backend, &stale);
+        pull::reports_may_have_changed(backend, !stale.is_empty());
+        return;
+    }
     for uri in stale {
         sync::audit_and_publish(backend, uri, None).await;
     }

@@ -29,6 +29,12 @@ function startServer() {
   const published = [];
   const waiters = [];
   const registrations = [];
+  const refreshes = [];
+  connection.onRequest(rpc.DiagnosticRefreshRequest.type, () => {
+    refreshes.push(Date.now());
+    for (const waiter of [...waiters]) waiter();
+    return null;
+  });
   connection.onNotification(rpc.PublishDiagnosticsNotification.type, (params) => {
     published.push(params);
     for (const waiter of [...waiters]) waiter();
@@ -43,16 +49,33 @@ function startServer() {
   connection.listen();
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 
-  /// The diagnostics published for `version` of `uri` (waits up to 20 s).
-  function diagnostics(version) {
+  /// VS Code pulls a document's diagnostics after opening and after each change,
+  /// naming the result it holds; the report, in full or `unchanged`.
+  let held;
+  async function pull() {
+    const report = await connection.sendRequest(rpc.DocumentDiagnosticRequest.type, {
+      textDocument: { uri },
+      identifier: 'stackaudit',
+      previousResultId: held,
+    });
+    held = report.resultId;
+    return report;
+  }
+  /// The diagnostics of the current text, pulled.
+  async function diagnostics() {
+    const report = await pull();
+    assert.equal(report.kind, 'full');
+    return report.items;
+  }
+  /// Resolves once the server has asked for `count` refreshes (waits up to 20 s).
+  function refreshed(count) {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no diagnostics for version ${version}`)), 20000);
+      const timer = setTimeout(() => reject(new Error(`fewer than ${count} refreshes`)), 20000);
       const check = () => {
-        const found = published.find((params) => params.uri === uri && params.version === version);
-        if (found) {
+        if (refreshes.length >= count) {
           clearTimeout(timer);
           waiters.splice(waiters.indexOf(check), 1);
-          resolve(found.diagnostics);
+          resolve();
         }
       };
       waiters.push(check);
@@ -75,7 +98,7 @@ function startServer() {
       check();
     });
   }
-  return { child, connection, diagnostics, registered, exited, published };
+  return { child, connection, diagnostics, pull, refreshes, refreshed, registered, exited, published };
 }
 
 function applyEdits(text, edits) {
@@ -93,7 +116,7 @@ function applyEdits(text, edits) {
 }
 
 test('a VS Code-shaped session against the real server', async () => {
-  const { child, connection, diagnostics, registered, exited, published } = startServer();
+  const { child, connection, diagnostics, pull, refreshes, refreshed, registered, exited, published } = startServer();
 
   const initialized = await connection.sendRequest(rpc.InitializeRequest.type, {
     processId: process.pid,
@@ -115,12 +138,18 @@ test('a VS Code-shaped session against the real server', async () => {
   assert.equal(initialized.capabilities.textDocumentSync.change, rpc.TextDocumentSyncKind.Incremental);
   assert.equal(initialized.capabilities.codeActionProvider.resolveProvider, true);
   assert.equal(initialized.serverInfo.name, 'stackaudit');
+  // VS Code pulls and can be told to pull again: it is served by pull, never pushed to.
+  assert.deepEqual(initialized.capabilities.diagnosticProvider, {
+    identifier: 'stackaudit',
+    interFileDependencies: true,
+    workspaceDiagnostics: true,
+  });
   await connection.sendNotification(rpc.InitializedNotification.type, {});
 
   await connection.sendNotification(rpc.DidOpenTextDocumentNotification.type, {
     textDocument: { uri, languageId: 'python', version: 1, text: handler },
   });
-  const [finding] = await diagnostics(1);
+  const [finding] = await diagnostics();
   assert.deepEqual(finding.range, { start: { line: 3, character: 4 }, end: { line: 3, character: 17 } });
   assert.equal(finding.code, 'blocking-io-in-async');
   assert.equal(finding.source, 'stackaudit');
@@ -131,13 +160,15 @@ test('a VS Code-shaped session against the real server', async () => {
     ['workspace/didChangeWatchedFiles'],
     'VS Code can watch files, so the server asks it to watch its configuration',
   );
+  // Nothing changed: the report it holds still stands.
+  assert.equal((await pull()).kind, 'unchanged');
 
   // Type a line above: the finding moves down.
   await connection.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
     textDocument: { uri, version: 2 },
     contentChanges: [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: '# 😀 note\n' }],
   });
-  const [moved] = await diagnostics(2);
+  const [moved] = await diagnostics();
   assert.equal(moved.range.start.line, 4);
   let text = 'import time\n# 😀 note\n\nasync def handler():\n    time.sleep(1)\n';
 
@@ -173,30 +204,22 @@ test('a VS Code-shaped session against the real server', async () => {
     textDocument: { uri, version: 3 },
     contentChanges: [{ text }],
   });
-  assert.deepEqual(await diagnostics(3), []);
+  assert.deepEqual(await diagnostics(), []);
 
   // Settings change the way the extension sends them: the section under its name.
   await connection.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
     textDocument: { uri, version: 4 },
     contentChanges: [{ text: handler }],
   });
-  assert.equal((await diagnostics(4)).length, 1);
+  assert.equal((await diagnostics()).length, 1);
+  const refreshesBefore = refreshes.length;
   await connection.sendNotification(rpc.DidChangeConfigurationNotification.type, {
     settings: { stackaudit: { ignore: ['blocking-io-in-async'] } },
   });
-  // The server re-publishes version 4, now without the ignored rule.
-  const republished = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no re-publish after the settings change')), 20000);
-    const poll = setInterval(() => {
-      const forVersion4 = published.filter((params) => params.uri === uri && params.version === 4);
-      if (forVersion4.length === 2) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        resolve(forVersion4[1].diagnostics);
-      }
-    }, 10);
-  });
-  assert.deepEqual(republished, []);
+  // The server asks VS Code to pull again; the document's report is empty now.
+  await refreshed(refreshesBefore + 1);
+  assert.deepEqual(await diagnostics(), []);
+  assert.deepEqual(published, [], 'a client that pulls is never pushed to');
 
   await connection.sendRequest(rpc.ShutdownRequest.type);
   await connection.sendNotification(rpc.ExitNotification.type);
