@@ -44,6 +44,9 @@ pub(crate) struct PullState {
     changes: tokio::sync::watch::Sender<u64>,
     /// Whether a workspace pull was answered yet (the first is answered at once).
     answered_workspace: AtomicBool,
+    /// Whether the first scan of the workspace is done: until then, what each module
+    /// reaches through imports is unknown, and workspace pulls wait for it.
+    indexed: AtomicBool,
     /// The last report of each file not open in the editor, and what it was made from.
     on_disk: Mutex<HashMap<PathBuf, Arc<DiskReport>>>,
 }
@@ -94,6 +97,12 @@ impl PullState {
     pub(crate) fn client_pulls(&self) -> bool {
         self.client_pulls.load(Ordering::SeqCst)
     }
+}
+
+/// The first scan of the workspace is done: workspace pulls may be answered.
+pub(crate) fn workspace_indexed(backend: &Backend) {
+    backend.pull.indexed.store(true, Ordering::SeqCst);
+    reports_may_have_changed(backend, false);
 }
 
 /// Something changed that may change reports (facts, files on disk, settings, a
@@ -199,6 +208,12 @@ pub(super) async fn workspace_diagnostic(
     let mut changes = backend.pull.changes.subscribe();
     loop {
         changes.borrow_and_update();
+        if !backend.pull.indexed.load(Ordering::SeqCst) {
+            if changes.changed().await.is_err() {
+                return Ok(workspace_report(Vec::new()));
+            }
+            continue;
+        }
         let Some(handle) = backend.handle() else {
             return Ok(workspace_report(Vec::new()));
         };
@@ -247,6 +262,11 @@ fn workspace_items(
     }
     files.sort();
     files.dedup();
+    // Reports of files gone from the workspace are not kept.
+    if let Ok(mut reports) = backend.pull.on_disk.lock() {
+        let walked: HashSet<&Path> = files.iter().map(|(path, _)| path.as_path()).collect();
+        reports.retain(|path, _| walked.contains(path.as_path()));
+    }
     let reports: Vec<(Uri, Option<Arc<DiskReport>>)> = files
         .into_par_iter()
         .filter_map(|(absolute, language)| {

@@ -141,6 +141,7 @@ pub(super) fn start_indexing(backend: &Backend) {
     };
     tokio::spawn(async move {
         index_workspace(&backend).await;
+        pull::workspace_indexed(&backend);
         audit_dependents(&backend).await;
     });
 }
