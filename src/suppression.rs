@@ -62,7 +62,7 @@ fn line_silences(line: &str, rule: &str, comments: &CommentSyntax, whole_line_on
 /// Whether `source` has any suppression comment at all: one scan of the text, so files
 /// without one (most) skip the per-finding line checks.
 pub fn may_suppress(source: &str) -> bool {
-    source.contains(MARKER)
+    crate::rules::prefilter::contains(source, MARKER)
 }
 
 /// Whether a finding of `rule` starting at byte `start` is suppressed.

@@ -205,7 +205,7 @@ const FAULT_MARKER: &str = "stackaudit-fault: panic in ";
 /// feature too).
 #[cfg(feature = "fault-injection")]
 pub(crate) fn asks_for_faults(source: &str) -> bool {
-    source.contains(FAULT_MARKER)
+    crate::rules::prefilter::contains(source, FAULT_MARKER)
 }
 
 #[cfg(feature = "fault-injection")]

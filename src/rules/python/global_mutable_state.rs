@@ -116,7 +116,7 @@ const CONTAINER_STARTS: &[&str] = &[
 /// is `X.append(...)`, `X[k] = v` or `del X[k]`; a function above the assignment runs
 /// after it).
 fn may_share_state(text: &str) -> bool {
-    if text.contains("global") {
+    if crate::rules::prefilter::contains(text, "global") {
         return true;
     }
     // `split_inclusive('\n')`, with the SIMD search for line breaks.

@@ -275,8 +275,8 @@ fn fstring_head<'s>(checker: &Checker<'_, 's>, string: &ExprFString, base: usize
 /// Whether the text may call something that runs SQL: a method of `EXECUTING_METHODS`,
 /// or `text()` from SQLAlchemy (any import of it names the package).
 pub fn may_run_sql(text: &str) -> bool {
-    text.contains("sqlalchemy")
-        || text.contains("sqlmodel")
+    crate::rules::prefilter::contains(text, "sqlalchemy")
+        || crate::rules::prefilter::contains(text, "sqlmodel")
         || crate::rules::prefilter::mentions_any_method_call(text, &EXECUTING_CALLS)
 }
 

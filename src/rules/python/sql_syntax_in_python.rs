@@ -152,8 +152,8 @@ const STATEMENT_KEYWORDS: &[&str] = &[
 /// `text()` comes from SQLAlchemy (or SQLModel) and holds SQL whatever it says; other
 /// sinks only get strings that start like a statement.
 fn may_hold_sql_literal(text: &str) -> bool {
-    text.contains("sqlalchemy")
-        || text.contains("sqlmodel")
+    crate::rules::prefilter::contains(text, "sqlalchemy")
+        || crate::rules::prefilter::contains(text, "sqlmodel")
         || (super::sql::may_run_sql(text) && super::sql::mentions_sql_string(text))
 }
 

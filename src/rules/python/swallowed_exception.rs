@@ -76,7 +76,8 @@ pub const RULE: Rule = Rule {
 /// A bare `except:`, or a name ending in `Exception` (`Exception`, `BaseException`, as
 /// written or imported) for a handler to catch.
 fn may_catch_broadly(text: &str) -> bool {
-    super::exceptions::mentions_bare_except(text) || text.contains("Exception")
+    super::exceptions::mentions_bare_except(text)
+        || crate::rules::prefilter::contains(text, "Exception")
 }
 
 fn check(
