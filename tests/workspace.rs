@@ -342,13 +342,44 @@ async fn a_workspace_pull_reports_files_never_opened_as_check_does() {
     let report = client
         .request("workspace/diagnostic", json!({"previousResultIds": []}))
         .await;
-    let (findings, _) = workspace_findings(&report, copy.path());
+    let (findings, held) = workspace_findings(&report, copy.path());
     let mut expected: Vec<String> = CLIENTS_FINDINGS
         .iter()
         .map(|line| line.to_string())
         .collect();
     expected.sort();
     assert_eq!(findings, expected);
+
+    // A file deleted from disk: the waiting pull answers, taking its findings back.
+    let previous: Vec<Value> = held
+        .iter()
+        .map(|(uri, value)| json!({"uri": uri, "value": value}))
+        .collect();
+    client
+        .send(
+            json!({"jsonrpc": "2.0", "id": 901, "method": "workspace/diagnostic",
+                     "params": {"previousResultIds": previous}}),
+        )
+        .await;
+    let store = copy.path().join("backend/app/services/store.py");
+    std::fs::remove_file(&store).expect("remove");
+    client
+        .notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": uri_of(&store), "type": 3}]}),
+        )
+        .await;
+    let answer = client
+        .wait_for(|message| message["id"] == 901 && message.get("method").is_none())
+        .await;
+    let items = answer["result"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let full: Vec<&Value> = items.iter().filter(|item| item["kind"] == "full").collect();
+    assert_eq!(full.len(), 1, "{items:?}");
+    assert_eq!(full[0]["uri"], uri_of(&store).as_str());
+    assert_eq!(full[0]["items"], json!([]));
 }
 
 /// A client that pulls gets no pushes; a report that did not change comes back as
