@@ -329,6 +329,35 @@ fn workspace_findings(report: &Value, root: &Path) -> (Vec<String>, Vec<(String,
     (findings, result_ids)
 }
 
+/// Send a workspace pull (request `id`) naming the reports the client holds (`held`:
+/// uri and result id), without waiting for its answer.
+async fn send_workspace_pull(client: &mut TestClient, id: u64, held: &[(String, String)]) {
+    let previous: Vec<Value> = held
+        .iter()
+        .map(|(uri, value)| json!({"uri": uri, "value": value}))
+        .collect();
+    let request = json!({"jsonrpc": "2.0", "id": id, "method": "workspace/diagnostic",
+                         "params": {"previousResultIds": previous}});
+    client.send(request).await;
+}
+
+/// The answer to workspace pull `id`: all its items, and those reported in full.
+async fn workspace_pull_answer(client: &mut TestClient, id: u64) -> (Vec<Value>, Vec<Value>) {
+    let answer = client
+        .wait_for(|message| message["id"] == id && message.get("method").is_none())
+        .await;
+    let items = answer["result"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let full = items
+        .iter()
+        .filter(|item| item["kind"] == "full")
+        .cloned()
+        .collect();
+    (items, full)
+}
+
 /// The same answer everywhere: a workspace pull reports every file nobody opened with
 /// exactly the findings `check` reports for it.
 #[tokio::test]
@@ -351,16 +380,7 @@ async fn a_workspace_pull_reports_files_never_opened_as_check_does() {
     assert_eq!(findings, expected);
 
     // A file deleted from disk: the waiting pull answers, taking its findings back.
-    let previous: Vec<Value> = held
-        .iter()
-        .map(|(uri, value)| json!({"uri": uri, "value": value}))
-        .collect();
-    client
-        .send(
-            json!({"jsonrpc": "2.0", "id": 901, "method": "workspace/diagnostic",
-                     "params": {"previousResultIds": previous}}),
-        )
-        .await;
+    send_workspace_pull(&mut client, 901, &held).await;
     let store = copy.path().join("backend/app/services/store.py");
     std::fs::remove_file(&store).expect("remove");
     client
@@ -369,14 +389,7 @@ async fn a_workspace_pull_reports_files_never_opened_as_check_does() {
             json!({"changes": [{"uri": uri_of(&store), "type": 3}]}),
         )
         .await;
-    let answer = client
-        .wait_for(|message| message["id"] == 901 && message.get("method").is_none())
-        .await;
-    let items = answer["result"]["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let full: Vec<&Value> = items.iter().filter(|item| item["kind"] == "full").collect();
+    let (items, full) = workspace_pull_answer(&mut client, 901).await;
     assert_eq!(full.len(), 1, "{items:?}");
     assert_eq!(full[0]["uri"], uri_of(&store).as_str());
     assert_eq!(full[0]["items"], json!([]));
@@ -431,16 +444,7 @@ async fn a_pulling_client_is_answered_unchanged_until_facts_change() {
         held.iter().all(|(uri, _)| *uri != uri_of(&sessions)),
         "open: pulled alone"
     );
-    let previous: Vec<Value> = held
-        .iter()
-        .map(|(uri, value)| json!({"uri": uri, "value": value}))
-        .collect();
-    client
-        .send(
-            json!({"jsonrpc": "2.0", "id": 900, "method": "workspace/diagnostic",
-                     "params": {"previousResultIds": previous}}),
-        )
-        .await;
+    send_workspace_pull(&mut client, 900, &held).await;
     // Unsaved: the module's client is no client (the open `sessions.py` reads it), and
     // the getter returns an asyncio client (the unopened `routes.py` depends on it).
     let redis_module = copy.path().join("backend/app/core/redis.py");
@@ -464,14 +468,7 @@ async fn a_pulling_client_is_answered_unchanged_until_facts_change() {
             ]),
         )
         .await;
-    let answer = client
-        .wait_for(|message| message["id"] == 900 && message.get("method").is_none())
-        .await;
-    let items = answer["result"]["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let full: Vec<&Value> = items.iter().filter(|item| item["kind"] == "full").collect();
+    let (items, full) = workspace_pull_answer(&mut client, 900).await;
     assert_eq!(full.len(), 1, "{items:?}");
     assert_eq!(full[0]["uri"], routes.as_str());
     assert_eq!(full[0]["items"], json!([]));

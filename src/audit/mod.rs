@@ -384,10 +384,12 @@ pub fn audit_text(
     parse_and_audit(language, source, settings, path, parse_text, None)
 }
 
-/// `audit_text` of a file of a workspace: what names imported from other modules hold
-/// is asked of `imported` (`index::WorkspaceLink`), and rules that judge objects made
-/// by `libraries` (those some module of the workspace imports) run where their
-/// `workspace_trigger` admits the text. `parser_limits::check` must have passed it.
+/// `audit_text` of a file of a workspace, in any language, as `check` and the
+/// editor's workspace pull audit it: what names imported from other modules hold is
+/// asked of `imported` (`index::WorkspaceLink`), and rules that judge objects made by
+/// `libraries` (those the module reaches through imports) run where their
+/// `workspace_trigger` admits the text (only Python rules read either).
+/// `parser_limits::check` must have passed it.
 pub fn audit_text_in_workspace(
     language: Language,
     source: &str,
@@ -404,28 +406,6 @@ pub fn audit_text_in_workspace(
         Syntax::parse_within_limits,
         Some((imported, libraries)),
     )
-}
-
-/// A file of a workspace audited as `check` audits it, in the editor's workspace
-/// pull as in the CLI: a Python module reads other modules through `imported` and
-/// runs the rules for clients made by the `libraries` it reaches; other files are
-/// audited alone. `parser_limits::check` must have passed the text.
-pub fn audit_file_in_workspace(
-    language: Language,
-    source: &str,
-    settings: &Settings,
-    path: Option<&Path>,
-    imported: Rc<dyn ImportedKinds>,
-    libraries: Libraries,
-) -> Vec<Finding> {
-    match language {
-        Language::Python => {
-            audit_text_in_workspace(language, source, settings, path, imported, libraries)
-        }
-        Language::Dockerfile | Language::Compose => {
-            audit_text_within_limits(language, source, settings, path)
-        }
-    }
 }
 
 /// `audit_text` of a text that `parser_limits::check` has already passed: the CLI

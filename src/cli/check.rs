@@ -11,7 +11,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
 
 use crate::audit::{
-    audit_file_in_workspace, audit_rules_in_workspace, audit_text, sort_findings,
+    audit_rules_in_workspace, audit_text, audit_text_in_workspace, sort_findings,
     triggered_by_workspace, triggered_rules,
 };
 use crate::cli::cache::{CACHE_FOLDER, CheckCache, WorkspaceUse};
@@ -493,7 +493,7 @@ fn check_file(
         fixes_applied == 0 || parser_limits::check(language, [source.as_bytes()]).is_ok();
     let link = Rc::new(WorkspaceLink::new(index.clone(), absolute.to_path_buf()));
     let findings = if within_limits {
-        audit_file_in_workspace(
+        audit_text_in_workspace(
             language,
             &source,
             settings,

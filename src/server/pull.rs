@@ -25,11 +25,10 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
 use super::diagnostics::{SOURCE, to_diagnostic};
 use super::{Backend, off_the_async_threads, sync, workspace};
-use crate::audit::audit_file_in_workspace;
+use crate::audit::audit_text_in_workspace;
 use crate::config::Settings;
 use crate::document::position::Encoding;
 use crate::document::{parser_limits, source_text};
-use crate::index::walk::walk_files;
 use crate::index::{WorkspaceLink, WorkspaceRead};
 use crate::language::Language;
 use crate::rules::Libraries;
@@ -146,19 +145,19 @@ pub(super) async fn document_diagnostic(
         })
         .await?
     } else {
-        let Some((handle, absolute)) = backend.handle().zip(uri.to_file_path()) else {
-            return Ok(full_document_report(Vec::new(), String::new()));
-        };
-        let absolute = absolute.into_owned();
-        let Some(language) = Language::from_path(&absolute) else {
-            return Ok(full_document_report(Vec::new(), result_id_of(&[])));
-        };
-        let settings = backend.settings();
-        let report = off_the_async_threads(move || {
-            disk_report(&handle, &absolute, language, &settings, handle.encoding())
-        })
-        .await?;
-        report.map_or_else(Vec::new, |report| report.diagnostics.clone())
+        let absolute = uri.to_file_path().map(|path| path.into_owned());
+        let file = absolute.and_then(|absolute| Some((Language::from_path(&absolute)?, absolute)));
+        match (backend.handle(), file) {
+            (Some(handle), Some((language, absolute))) => {
+                let settings = backend.settings();
+                let report = off_the_async_threads(move || {
+                    disk_report(&handle, &absolute, language, &settings, handle.encoding())
+                })
+                .await?;
+                report.map_or_else(Vec::new, |report| report.diagnostics.clone())
+            }
+            _ => Vec::new(), // not a file stackaudit audits
+        }
     };
     let result_id = result_id_of(&diagnostics);
     if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
@@ -182,7 +181,7 @@ fn full_document_report(
         RelatedFullDocumentDiagnosticReport {
             related_documents: None,
             full_document_diagnostic_report: FullDocumentDiagnosticReport {
-                result_id: (!result_id.is_empty()).then_some(result_id),
+                result_id: Some(result_id),
                 items: diagnostics,
             },
         },
@@ -249,17 +248,9 @@ fn workspace_items(
         .map(|open| open.key().clone())
         .collect();
     let mut files = Vec::new();
-    for folder in backend.folders() {
-        if !workspace::worth_indexing(&folder) {
-            continue;
-        }
-        walk_files(
-            std::slice::from_ref(&folder),
-            &settings,
-            &folder,
-            |_, absolute, language| files.push((absolute, language)),
-        );
-    }
+    workspace::walk_folders(&backend.folders(), &settings, |absolute, language| {
+        files.push((absolute, language));
+    });
     files.sort();
     files.dedup();
     // Reports of files gone from the workspace are not kept.
@@ -376,7 +367,7 @@ fn disk_report(
         absolute.to_path_buf(),
     ));
     let relative = backend.workspace_relative(absolute);
-    let findings = audit_file_in_workspace(
+    let findings = audit_text_in_workspace(
         language,
         &source,
         settings,

@@ -57,9 +57,26 @@ impl ModuleImports {
 /// folder must not keep the server busy for minutes).
 const MAX_INDEXED_MODULES: usize = 100_000;
 
+/// Every file `check` would audit in the workspace `folders` worth indexing, with its
+/// language (each folder's `.gitignore` and the settings' `exclude` respected).
+pub(super) fn walk_folders(
+    folders: &[PathBuf],
+    settings: &crate::config::Settings,
+    mut visit: impl FnMut(PathBuf, Language),
+) {
+    for folder in folders.iter().filter(|folder| worth_indexing(folder)) {
+        walk_files(
+            std::slice::from_ref(folder),
+            settings,
+            folder,
+            |_, absolute, language| visit(absolute, language),
+        );
+    }
+}
+
 /// Whether `folder` is a project to index: not the file system's root or the user's
 /// home folder (an editor started there with no project sends it as the root).
-pub(super) fn worth_indexing(folder: &Path) -> bool {
+fn worth_indexing(folder: &Path) -> bool {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let worth = folder.parent().is_some() && home.as_deref() != Some(folder);
     if !worth {
@@ -159,18 +176,11 @@ async fn index_workspace(backend: &Arc<Backend>) {
         let (backend, done, total) = (Arc::clone(backend), Arc::clone(&done), Arc::clone(&total));
         tokio::task::spawn_blocking(move || {
             let mut files = Vec::new();
-            for folder in folders.iter().filter(|folder| worth_indexing(folder)) {
-                walk_files(
-                    std::slice::from_ref(folder),
-                    &settings,
-                    folder,
-                    |_, absolute, language| {
-                        if language == Language::Python && files.len() < MAX_INDEXED_MODULES {
-                            files.push(absolute);
-                        }
-                    },
-                );
-            }
+            walk_folders(&folders, &settings, |absolute, language| {
+                if language == Language::Python && files.len() < MAX_INDEXED_MODULES {
+                    files.push(absolute);
+                }
+            });
             if files.len() == MAX_INDEXED_MODULES {
                 tracing::warn!(
                     "more than {MAX_INDEXED_MODULES} Python modules in the workspace; the rest are read when an audit asks about them"
