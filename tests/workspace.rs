@@ -72,6 +72,27 @@ fn check_knows_clients_made_in_other_modules() {
     assert_eq!(findings_of(&output), CLIENTS_FINDINGS);
 }
 
+/// What `check` finds in the `auth` workspace: routes whose dependencies authenticate
+/// in other modules (a dependency imported by name, a service factory that takes one, an
+/// alias, a router made with one) are not reported; routes whose dependencies only open
+/// the database or read a page number are.
+const AUTH_FINDINGS: &[&str] = &[
+    "app/api/routes/orders.py:25:2-25:30 missing-auth-dependency `DELETE /orders/{order_id}` changes data and no authentication dependency guards it (on the route, `orders` or the app)",
+    "app/api/routes/orders.py:30:2-30:25 missing-auth-dependency `POST /orders/reports` changes data and no authentication dependency guards it (on the route, `orders` or the app)",
+    "app/api/routes/staff.py:13:2-13:26 missing-auth-dependency `POST /feedback` changes data and no authentication dependency guards it (on the route, `router` or the app)",
+];
+
+#[test]
+fn check_knows_dependencies_that_authenticate_in_other_modules() {
+    let root = workspace("auth");
+    let output = stackaudit(
+        &root,
+        &["check", "--no-cache", "--output-format", "json", "."],
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(findings_of(&output), AUTH_FINDINGS);
+}
+
 /// A cached finding that rests on another module's facts goes when those facts
 /// change, though its own file did not.
 #[test]
@@ -250,6 +271,44 @@ async fn an_unsaved_edit_in_one_module_changes_findings_in_another() {
         )
         .await;
     assert_eq!(republished(&mut client, &routes).await, Vec::<Value>::new());
+}
+
+/// An unsaved edit of the module where the caller is authenticated, two imports away,
+/// changes which routes are reported; undoing it brings the first findings back.
+#[tokio::test]
+async fn an_unsaved_edit_of_a_dependency_elsewhere_changes_which_routes_are_guarded() {
+    let copy = copied_workspace("auth");
+    let (mut client, _) = started_on(copy.path()).await;
+    let orders = copy.path().join("app/api/routes/orders.py");
+    let guarded = [
+        ("missing-auth-dependency".to_string(), 24, 1, 24, 29),
+        ("missing-auth-dependency".to_string(), 29, 1, 29, 24),
+    ];
+    assert_eq!(summarize(&open_file(&mut client, &orders).await), guarded);
+
+    // The session check stops saying it authenticates (not saved).
+    let sessions = copy.path().join("app/core/sessions.py");
+    open_file(&mut client, &sessions).await;
+    // `"Not authenticated"` on line 11 becomes `"Not allowed"`, then again the first.
+    let replace = |end: u32, text: &str| {
+        json!([{
+            "range": {"start": {"line": 10, "character": 52}, "end": {"line": 10, "character": end}},
+            "text": text,
+        }])
+    };
+    client
+        .change(&uri_of(&sessions), 2, replace(71, "\"Not allowed\""))
+        .await;
+    let unguarded: Vec<u64> = summarize(&republished(&mut client, &orders).await)
+        .into_iter()
+        .map(|(_, line, ..)| line)
+        .collect();
+    assert_eq!(unguarded, [9, 14, 19, 24, 29]);
+
+    client
+        .change(&uri_of(&sessions), 3, replace(65, "\"Not authenticated\""))
+        .await;
+    assert_eq!(summarize(&republished(&mut client, &orders).await), guarded);
 }
 
 #[tokio::test]

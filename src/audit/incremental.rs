@@ -67,8 +67,8 @@ pub struct AuditCache {
     last_work: AuditWork,
     /// Which rules' trigger words each item's text holds, by the hash of that text.
     item_triggers: HashMap<u128, (RuleSet, RuleSet), TextHashes>,
-    /// The names of the definitions in each item that mention authentication, by the
-    /// hash of the item's text.
+    /// What the definitions in each item say about authentication
+    /// (`missing_auth_dependency::authentication_said`), by the hash of the item's text.
     item_authenticating: HashMap<u128, Vec<Box<str>>, TextHashes>,
     /// What the findings kept rest on besides the module's projections.
     reads: Reads,
@@ -298,14 +298,18 @@ impl AuditCache {
             Vec::new()
         };
         let mut projections = projection_hashes(&optimistic, &authenticating, header_end);
-        let clients = &mut projections[Projections::CLIENTS.index()];
-        *clients = xxh3_128(
-            &[
-                clients.to_le_bytes(),
-                u128::from(self.reads_generation).to_le_bytes(),
-            ]
-            .concat(),
-        );
+        // Answers of the workspace count as what module-level names hold and which
+        // dependencies authenticate.
+        for projection in [Projections::CLIENTS, Projections::AUTH_CALLABLES] {
+            let hash = &mut projections[projection.index()];
+            *hash = xxh3_128(
+                &[
+                    hash.to_le_bytes(),
+                    u128::from(self.reads_generation).to_le_bytes(),
+                ]
+                .concat(),
+            );
+        }
         let mut rule_keys = vec![None; RuleId::ALL.len()];
         // Rules whose cached findings still hold (they skip the cached definitions), and
         // rules that read a projection that changed (they run over everything).
@@ -421,9 +425,9 @@ impl AuditCache {
 }
 
 impl AuditCache {
-    /// The top-level functions and classes whose bodies mention authentication, in
-    /// order, read per item and remembered by the item's hash (a keystroke reads the
-    /// item it changed, not every definition's body).
+    /// What the top-level functions and classes say about authentication, in order,
+    /// read per item and remembered by the item's hash (a keystroke reads the item it
+    /// changed, not every definition's body).
     fn authenticating_definitions(&mut self, syntax: &Syntax, source: &str) -> Vec<Box<str>> {
         let mut names = Vec::new();
         for_each_item_remembered(&mut self.item_authenticating, syntax, |item| {
@@ -437,9 +441,7 @@ impl AuditCache {
                         base: item.range.start,
                         statement,
                     };
-                    missing_auth_dependency::body_authenticates(&definition, source)
-                        .then(|| definition.name().map(Box::from))
-                        .flatten()
+                    missing_auth_dependency::authentication_said(&definition, source)
                 })
                 .collect()
         })

@@ -62,6 +62,10 @@ pub type ImportingModule = (PathBuf, Libraries, Vec<Arc<Path>>);
 /// and whether it is called.
 type Question = (Box<[u8]>, Box<str>, bool);
 
+/// What `dependency_authenticates` is asked: the asking module's roots and the
+/// absolute target.
+type AuthQuestion = (Box<[u8]>, Box<str>);
+
 /// The facts of a workspace's modules, shared by every audit (any thread).
 #[derive(Debug, Default)]
 pub struct WorkspaceIndex {
@@ -81,6 +85,9 @@ pub struct WorkspaceIndex {
     /// Answers to `kind_of_imported`, by the asking module's roots, the absolute
     /// target and whether it is called; cleared whenever any facts change.
     answers: DashMap<Question, Option<BindingKind>, rustc_hash::FxBuildHasher>,
+    /// Answers to `dependency_authenticates`, by the asking module's roots and the
+    /// absolute target; cleared with `answers`.
+    auth_answers: DashMap<AuthQuestion, Option<bool>, rustc_hash::FxBuildHasher>,
 }
 
 impl WorkspaceIndex {
@@ -124,7 +131,7 @@ impl WorkspaceIndex {
         let changed = before != Some(file.fingerprint);
         self.files.insert(key(path).into(), Some(Arc::new(file)));
         if changed {
-            self.answers.clear();
+            self.forget_answers();
         }
         changed
     }
@@ -137,7 +144,7 @@ impl WorkspaceIndex {
         self.files.remove(key(path));
         let changed = before != self.file(path).map(|file| file.fingerprint);
         if changed {
-            self.answers.clear();
+            self.forget_answers();
         }
         changed
     }
@@ -165,7 +172,7 @@ impl WorkspaceIndex {
         let now = self.file(path).map(|file| file.fingerprint);
         let changed = before != Some(now) || is_placing_file(path);
         if changed {
-            self.answers.clear();
+            self.forget_answers();
         }
         changed
     }
@@ -222,6 +229,79 @@ impl WorkspaceIndex {
         let answer = self.kind_in(&location, &question.1, call, MAX_VALUE_STEPS);
         self.answers.insert(question, answer);
         answer
+    }
+
+    /// Whether the FastAPI dependency, alias or router `target` (as the module at
+    /// `importer` wrote it) authenticates: its own guard does, or a dependency it takes,
+    /// followed from module to module. `None` when `target` names nothing the
+    /// workspace's modules define.
+    pub fn dependency_authenticates(&self, importer: &Path, target: &str) -> Option<bool> {
+        let location = self.location(importer);
+        let absolute = location.absolute(target)?;
+        let question = (location.roots.key.clone(), absolute.into_boxed_str());
+        if let Some(known) = self.auth_answers.get(&question) {
+            return *known;
+        }
+        let answer = self.authenticates_in(&location, &question.1, MAX_VALUE_STEPS);
+        self.auth_answers.insert(question, answer);
+        answer
+    }
+
+    /// `dependency_authenticates` of the absolute dotted `absolute`, for a module at
+    /// `location`, following at most `steps` more steps.
+    fn authenticates_in(
+        &self,
+        location: &ModuleLocation,
+        absolute: &str,
+        steps: u8,
+    ) -> Option<bool> {
+        let steps = steps.checked_sub(1)?;
+        let (module, name) = self.find_module(location, absolute)?;
+        if name.is_empty() || name.contains('.') {
+            return None;
+        }
+        self.name_authenticates(&module, name, steps)
+    }
+
+    /// Whether the top-level `name` of the module at `module` authenticates.
+    fn name_authenticates(&self, module: &Path, name: &str, steps: u8) -> Option<bool> {
+        let steps = steps.checked_sub(1)?;
+        let file = self.file(module)?;
+        let facts = &file.facts;
+        if let Some(guard) = facts.guards.get(name) {
+            return Some(
+                guard.authenticates
+                    || guard
+                        .depends_on
+                        .iter()
+                        .any(|value| self.value_authenticates(module, value, steps) == Some(true)),
+            );
+        }
+        match facts.variables.get(name)? {
+            Value::Local(other) => self.name_authenticates(module, other, steps),
+            imported @ Value::Imported(_) => self.value_authenticates(module, imported, steps),
+            _ => None,
+        }
+    }
+
+    /// Whether what `value` (of the module at `module`) names authenticates.
+    fn value_authenticates(&self, module: &Path, value: &Value, steps: u8) -> Option<bool> {
+        match value {
+            Value::Local(name) => self.name_authenticates(module, name, steps),
+            Value::Imported(target) => {
+                let location = self.location(module);
+                let absolute = location.absolute(target)?;
+                self.authenticates_in(&location, &absolute, steps)
+            }
+            // An instance authenticates as its class does.
+            Value::Call(callee) => self.value_authenticates(module, callee, steps),
+            Value::Kind(_) => None,
+        }
+    }
+
+    fn forget_answers(&self) {
+        self.answers.clear();
+        self.auth_answers.clear();
     }
 
     fn kind_at(&self, importer: &Path, target: &str, call: bool, steps: u8) -> Option<BindingKind> {
@@ -502,8 +582,24 @@ pub struct WorkspaceLink {
 pub struct WorkspaceRead {
     pub target: Box<str>,
     pub call: bool,
-    /// `BindingKind::code` of the answer, or `None`.
+    /// What was asked of `target`.
+    #[serde(default)]
+    pub about: ReadAbout,
+    /// The answer: `BindingKind::code` of the kind, or `0`/`1` for no/yes; `None`
+    /// when the workspace did not know.
     pub answer: Option<u8>,
+}
+
+/// What a `WorkspaceRead` asked.
+#[derive(
+    Debug, Default, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum ReadAbout {
+    /// What the name holds (or gives when called: `call`).
+    #[default]
+    Kind,
+    /// Whether the dependency, alias or router authenticates.
+    Authenticates,
 }
 
 impl WorkspaceLink {
@@ -533,18 +629,35 @@ impl ImportedKinds for WorkspaceLink {
         self.reads.borrow_mut().push(WorkspaceRead {
             target: target.into(),
             call,
+            about: ReadAbout::Kind,
             answer: kind.map(BindingKind::code),
         });
         kind
+    }
+
+    fn dependency_authenticates(&self, target: &str) -> Option<bool> {
+        let answer = self.index.dependency_authenticates(&self.importer, target);
+        self.reads.borrow_mut().push(WorkspaceRead {
+            target: target.into(),
+            call: false,
+            about: ReadAbout::Authenticates,
+            answer: answer.map(u8::from),
+        });
+        answer
     }
 }
 
 impl WorkspaceRead {
     /// Whether the index still answers this question the same way for `importer`.
     pub fn holds(&self, index: &WorkspaceIndex, importer: &Path) -> bool {
-        index
-            .kind_of_imported(importer, &self.target, self.call)
-            .map(BindingKind::code)
-            == self.answer
+        let answer = match self.about {
+            ReadAbout::Kind => index
+                .kind_of_imported(importer, &self.target, self.call)
+                .map(BindingKind::code),
+            ReadAbout::Authenticates => index
+                .dependency_authenticates(importer, &self.target)
+                .map(u8::from),
+        };
+        answer == self.answer
     }
 }

@@ -7,13 +7,18 @@
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
-use ruff_python_ast::Stmt;
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::Ranged;
 
 use crate::language::Language;
 use crate::rules::Context;
 use crate::rules::python::checker::{module_bodies, module_imports, module_kinds};
+use crate::rules::python::dependencies::{Dependencies, mentions_auth};
+use crate::semantic::python::Imports;
 use crate::semantic::python::bound_kinds::{ScopeKey, Value};
-use crate::semantic::python::imports::import_bindings_of;
+use crate::semantic::python::imports::{
+    dotted_name_of, import_bindings_of, qualified_name_of_dotted,
+};
 use crate::syntax::Syntax;
 
 /// What one module exports, as far as its text tells.
@@ -29,6 +34,21 @@ pub struct PythonFacts {
     pub star_imports: Vec<Box<str>>,
     /// Every module its top-level statements import, as written (`..core`, `redis`).
     pub imported_modules: Vec<Box<str>>,
+    /// What its top-level functions and classes, and the variables whose value names
+    /// dependencies (aliases, routers made with `dependencies=[...]`), say about
+    /// authentication, by name.
+    pub guards: BTreeMap<Box<str>, Guard>,
+}
+
+/// What a FastAPI dependency, alias or router says about authentication, as its
+/// module's text tells (`rules::python::dependencies`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
+pub struct Guard {
+    /// Its body (or a dependency's name it takes) mentions authentication, or it takes a
+    /// `Security(...)`.
+    pub authenticates: bool,
+    /// The other dependencies it takes (`Depends(x)`): it authenticates when one does.
+    pub depends_on: Vec<Value>,
 }
 
 impl PythonFacts {
@@ -49,9 +69,10 @@ impl PythonFacts {
         let imports = module_imports(&context);
         let kinds = module_kinds(&context);
         let mut facts = PythonFacts::default();
-        for (_, statements) in module_bodies(&context) {
+        for (base, statements) in module_bodies(&context) {
             for statement in top_level_statements(statements) {
                 facts.read_statement(statement);
+                facts.read_guard(statement, source, base, imports);
             }
         }
         for (name, kind) in kinds.kinds_bound_in(ScopeKey::MODULE) {
@@ -118,12 +139,133 @@ impl PythonFacts {
         }
     }
 
+    /// What a top-level definition or assignment says about authentication.
+    fn read_guard(&mut self, statement: &Stmt, source: &str, base: usize, imports: &Imports) {
+        let text_of = |node: &dyn Ranged| {
+            let range = node.range();
+            source
+                .get(base + usize::from(range.start())..base + usize::from(range.end()))
+                .unwrap_or("")
+        };
+        let (name, guard) = match statement {
+            Stmt::FunctionDef(function) => {
+                let body = function.body.first().zip(function.body.last());
+                let body_text = body.map_or("", |(first, last)| {
+                    source
+                        .get(base + usize::from(first.start())..base + usize::from(last.end()))
+                        .unwrap_or("")
+                });
+                let mut guard = Guard {
+                    authenticates: mentions_auth(body_text),
+                    ..Guard::default()
+                };
+                if !guard.authenticates {
+                    guard.add(&Dependencies::of_parameters(function), imports, &text_of);
+                }
+                (function.name.as_str(), guard)
+            }
+            Stmt::ClassDef(class) => {
+                let body = class.body.first().zip(class.body.last());
+                let authenticates = body.is_some_and(|(first, last)| {
+                    source
+                        .get(base + usize::from(first.start())..base + usize::from(last.end()))
+                        .is_some_and(mentions_auth)
+                });
+                (
+                    class.name.as_str(),
+                    Guard {
+                        authenticates,
+                        ..Guard::default()
+                    },
+                )
+            }
+            Stmt::Assign(assign) => {
+                let [Expr::Name(target)] = &assign.targets[..] else {
+                    return;
+                };
+                let Some(guard) = Guard::of_value(&assign.value, imports, &text_of) else {
+                    return;
+                };
+                (target.id.as_str(), guard)
+            }
+            Stmt::AnnAssign(assign) => {
+                let (Expr::Name(target), Some(value)) = (&*assign.target, &assign.value) else {
+                    return;
+                };
+                let Some(guard) = Guard::of_value(value, imports, &text_of) else {
+                    return;
+                };
+                (target.id.as_str(), guard)
+            }
+            _ => return,
+        };
+        self.guards.insert(name.into(), guard);
+    }
+
     /// A hash of the facts: equal facts, equal hashes (what the server compares to
     /// know whether an edit changed what other modules read).
     pub fn fingerprint(&self) -> u64 {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         self.hash(&mut hasher);
         hasher.finish()
+    }
+}
+
+impl Guard {
+    /// The guard of a variable whose value names dependencies (`Annotated[User,
+    /// Depends(get_user)]`, `APIRouter(dependencies=[...])`); `None` when it names none.
+    fn of_value<'t>(
+        value: &Expr,
+        imports: &Imports,
+        text_of: &dyn Fn(&dyn Ranged) -> &'t str,
+    ) -> Option<Guard> {
+        let dependencies = Dependencies::in_expression(value);
+        if dependencies.is_empty() {
+            return None;
+        }
+        let mut guard = Guard::default();
+        guard.add(&dependencies, imports, text_of);
+        Some(guard)
+    }
+
+    /// Take `dependencies`: a `Security(...)`, or a callable whose text mentions
+    /// authentication, authenticates; the others are kept to follow.
+    fn add<'t>(
+        &mut self,
+        dependencies: &Dependencies,
+        imports: &Imports,
+        text_of: &dyn Fn(&dyn Ranged) -> &'t str,
+    ) {
+        self.authenticates |= dependencies.security;
+        for callable in &dependencies.callables {
+            if mentions_auth(text_of(*callable)) {
+                self.authenticates = true;
+            } else if let Some(value) = reference_value(callable, imports) {
+                self.depends_on.push(value);
+            }
+        }
+        if self.authenticates {
+            self.depends_on.clear();
+        }
+    }
+}
+
+/// What a dependency's callable names: a name of this module, an imported one, or an
+/// instance of either (`RateLimiter(...)`); `None` for anything else.
+fn reference_value(expression: &Expr, imports: &Imports) -> Option<Value> {
+    match expression {
+        Expr::Call(call) => Some(Value::Call(Box::new(reference_value(&call.func, imports)?))),
+        Expr::Name(_) | Expr::Attribute(_) => {
+            let dotted = dotted_name_of(expression)?;
+            let head = dotted.split('.').next().unwrap_or(&dotted);
+            if imports.resolve(head).is_some() {
+                return Some(Value::Imported(
+                    qualified_name_of_dotted(&dotted, imports)?.into(),
+                ));
+            }
+            (!dotted.contains('.')).then(|| Value::Local(dotted.into()))
+        }
+        _ => None,
     }
 }
 
@@ -242,5 +384,73 @@ class Store:
                 Box::from("app.models")
             ]
         );
+    }
+
+    #[test]
+    fn guards_say_what_authenticates_and_what_to_follow() {
+        let facts = PythonFacts::of(
+            "\
+from typing import Annotated
+from fastapi import APIRouter, Depends, Security
+from . import deps
+from .sessions import require_session
+
+
+def get_db():
+    yield None
+
+
+def get_service(context=Depends(require_session), db=Depends(deps.get_db)):
+    return context
+
+
+def get_viewer(token: str):
+    return token
+
+
+class Limiter:
+    def __call__(self):
+        return None
+
+
+Scoped = Annotated[dict, Security(get_db, scopes=[\"read\"])]
+ServiceDep = Annotated[dict, Depends(get_service)]
+router = APIRouter(dependencies=[Depends(Limiter())])
+plain = APIRouter()
+",
+        );
+        let guard = |authenticates: bool, depends_on: Vec<Value>| Guard {
+            authenticates,
+            depends_on,
+        };
+        let local = |name: &str| Value::Local(name.into());
+        let expected = [
+            ("Limiter", guard(false, vec![])),
+            ("Scoped", guard(true, vec![])),
+            ("ServiceDep", guard(false, vec![local("get_service")])),
+            ("get_db", guard(false, vec![])),
+            (
+                "get_service",
+                guard(
+                    false,
+                    vec![
+                        Value::Imported(".sessions.require_session".into()),
+                        // `from . import deps`: the module as written (`.`), then the name.
+                        Value::Imported("..deps.get_db".into()),
+                    ],
+                ),
+            ),
+            ("get_viewer", guard(true, vec![])),
+            (
+                "router",
+                guard(false, vec![Value::Call(Box::new(local("Limiter")))]),
+            ),
+        ];
+        let found: Vec<(&str, Guard)> = facts
+            .guards
+            .iter()
+            .map(|(name, guard)| (&**name, guard.clone()))
+            .collect();
+        assert_eq!(found, expected);
     }
 }

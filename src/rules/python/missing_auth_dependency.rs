@@ -7,9 +7,12 @@
 //! A dependency authenticates when it is a `Depends(...)`/`Security(...)` (in a
 //! parameter's default or `Annotated[...]` type, an alias of one, or a `dependencies=[...]`
 //! list on the route, on `APIRouter(...)`, on `FastAPI(...)` or on
-//! `app.include_router(...)`) whose callable's name, or body when it is defined in the
-//! same file, mentions `auth`, `user`, `token`, `permission`, `login`, `admin`, `jwt`,
-//! `api_key`, `scope`, `role`, `credential`, `verify`, `signature` or `hmac`.
+//! `app.include_router(...)`) whose callable's name or body mentions `auth`, `user`,
+//! `token`, `permission`, `login`, `admin`, `jwt`, `api_key`, `scope`, `role`,
+//! `credential`, `verify`, `signature` or `hmac`, or which itself takes a dependency that
+//! authenticates (a service factory that takes the current user). Dependencies, aliases
+//! and routers imported from other modules of the workspace are judged by their
+//! definitions there, followed from module to module.
 //!
 //! ## Why is this bad?
 //! FastAPI routes are public unless a dependency says otherwise, and nothing fails when
@@ -43,9 +46,10 @@
 //! refreshing a token, recovering or resetting a password, or an OAuth callback
 //! (`/login/access-token`, `/users/signup`, `/reset-password/`), unless the route is
 //! also under an admin/internal path. A parameter annotated with an alias imported by
-//! name counts when the alias follows the convention for such aliases: a `Current...`
-//! name (`current_user: CurrentUser`), or an auth-sounding name imported from a
-//! dependencies or security module (`from app.api.deps import TokenDep`).
+//! name that the workspace cannot judge (no workspace, an alias of a library) counts
+//! when it follows the convention for such aliases: a `Current...` name, or an
+//! auth-sounding name imported from a dependencies or security module
+//! (`from app.api.deps import TokenDep`).
 //!
 //! ## Known problems
 //! Authentication done in middleware, or by a router that another file includes with
@@ -57,15 +61,17 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use ruff_python_ast::{Expr, StmtFunctionDef};
+use ruff_python_ast::{Expr, Stmt, StmtFunctionDef};
 
 use super::checker::{Checker, Hooks};
-use super::helpers::{AnyNode, any_node_in, called_name, string_value};
+use super::dependencies::{Dependencies, mentions_auth};
+use super::helpers::{AnyNode, any_node_in, string_value};
 use super::module_scope::{ModuleDefinition, module_scope};
 use super::routes::{Route, includes_router, is_fastapi_app, routers, routes_of};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::semantic::python::imports::{dotted_name_of, qualified_name_of_dotted};
 
 pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",
@@ -84,27 +90,6 @@ pub const RULE: Rule = Rule {
         .and(Projections::ROUTERS)
         .and(Projections::AUTH_CALLABLES),
 };
-
-/// Words in a dependency's name or body that mean it checks who is calling.
-const AUTH_WORDS: &[&str] = &[
-    "auth",
-    "user",
-    "token",
-    "permission",
-    "login",
-    "admin",
-    "jwt",
-    "api_key",
-    "apikey",
-    "scope",
-    "role",
-    "credential",
-    "verify",
-    "principal",
-    "oauth",
-    "signature",
-    "hmac",
-];
 
 const WRITE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
 
@@ -252,6 +237,9 @@ fn router_facts(checker: &Checker, router: &str) -> (String, bool) {
         authenticated |= arguments
             .find_keyword("dependencies")
             .is_some_and(|list| has_auth_dependency(checker, base, &list.value));
+    } else if let Some(target) = imported_target(checker, router) {
+        // A router made in another module, with its dependencies there.
+        authenticated |= workspace_says_authenticates(checker, &target) == Some(true);
     }
     // `app.include_router(router, prefix=..., dependencies=[...])` and the app's own.
     for &(base, call) in &routers.configuring_calls {
@@ -280,30 +268,39 @@ fn router_facts(checker: &Checker, router: &str) -> (String, bool) {
 /// Whether any `Depends(x)`/`Security(x)` inside `expression` (of the item that starts
 /// at `base`) authenticates.
 fn has_auth_dependency(checker: &Checker, base: usize, expression: &Expr) -> bool {
-    any_node_in(expression, |node| {
-        let AnyNode::Expression(Expr::Call(call)) = node else {
-            return false;
-        };
-        // `Security(...)` with scopes, or any dependency whose callable looks like auth.
-        match called_name(call) {
-            Some("Security") => true,
-            Some("Depends") => call
-                .arguments
-                .args
-                .first()
-                .or_else(|| {
-                    call.arguments
-                        .find_keyword("dependency")
-                        .map(|keyword| &keyword.value)
-                })
-                .is_some_and(|callable| callable_authenticates(checker, base, callable)),
-            _ => false,
-        }
-    })
+    dependencies_authenticate(
+        checker,
+        base,
+        &Dependencies::in_expression(expression),
+        &mut Vec::new(),
+    )
 }
 
-/// The callable's name mentions auth, or (when defined in this module) its body does.
-fn callable_authenticates(checker: &Checker, base: usize, callable: &Expr) -> bool {
+/// Whether `dependencies` (of the item that starts at `base`) hold a `Security(...)` or
+/// a callable that authenticates. `seen` holds the module's definitions being judged
+/// already (a dependency that depends on itself authenticates no more for it).
+fn dependencies_authenticate(
+    checker: &Checker,
+    base: usize,
+    dependencies: &Dependencies,
+    seen: &mut Vec<String>,
+) -> bool {
+    dependencies.security
+        || dependencies
+            .callables
+            .iter()
+            .any(|callable| callable_authenticates(checker, base, callable, seen))
+}
+
+/// The callable's text mentions auth (`get_current_user`, `auth.verify`), or what it
+/// names authenticates: a function or class of this module by its body or the
+/// dependencies it takes, one of another module as the workspace tells.
+fn callable_authenticates(
+    checker: &Checker,
+    base: usize,
+    callable: &Expr,
+    seen: &mut Vec<String>,
+) -> bool {
     let text = checker
         .source
         .get(checker.range_at(base, callable))
@@ -311,58 +308,120 @@ fn callable_authenticates(checker: &Checker, base: usize, callable: &Expr) -> bo
     if mentions_auth(text) {
         return true;
     }
-    let name = text
-        .split('(')
-        .next()
-        .unwrap_or(text)
-        .rsplit('.')
-        .next()
-        .unwrap_or(text);
+    // An instance (`Depends(RateLimiter(...))`) is judged by its class.
+    let named = match callable {
+        Expr::Call(call) => &*call.func,
+        other => other,
+    };
+    let Some(dotted) = dotted_name_of(named) else {
+        return false;
+    };
+    if let Some(target) = imported_target(checker, &dotted) {
+        return workspace_says_authenticates(checker, &target) == Some(true);
+    }
+    if dotted.contains('.') || seen.contains(&dotted) {
+        return false;
+    }
+    seen.push(dotted.clone());
     module_scope(checker.context())
-        .definitions_named(name)
+        .definitions_named(&dotted)
         .iter()
-        .any(|definition| body_authenticates(definition, checker.source))
+        .any(|definition| definition_authenticates(checker, definition, seen))
 }
 
-/// Whether a top-level function's or class's body mentions authentication (the editor
-/// reads it too: which definitions authenticate is one of its projections).
-pub fn body_authenticates(definition: &ModuleDefinition, source: &str) -> bool {
+/// A top-level function or class of this module authenticates: its body mentions
+/// authentication, or a function takes a dependency that authenticates.
+fn definition_authenticates(
+    checker: &Checker,
+    definition: &ModuleDefinition,
+    seen: &mut Vec<String>,
+) -> bool {
+    if body_authenticates(definition, checker.source) {
+        return true;
+    }
+    let Stmt::FunctionDef(function) = definition.statement else {
+        return false;
+    };
+    let dependencies = Dependencies::of_parameters(function);
+    dependencies_authenticate(checker, definition.base, &dependencies, seen)
+}
+
+/// The name `dotted` (`get_user`, `deps.get_user`) stands for when its head is
+/// imported, as the workspace index asks it (`app.api.deps.get_user`, `.deps.get_user`).
+fn imported_target(checker: &Checker, dotted: &str) -> Option<String> {
+    let head = dotted.split('.').next().unwrap_or(dotted);
+    checker.imports().resolve(head)?;
+    qualified_name_of_dotted(dotted, checker.imports())
+}
+
+/// Whether the dependency, alias or router `target` (imported) authenticates, as the
+/// workspace tells (`None`: no workspace, or it is not a module of the workspace).
+fn workspace_says_authenticates(checker: &Checker, target: &str) -> Option<bool> {
+    checker
+        .context()
+        .imported
+        .as_ref()?
+        .dependency_authenticates(target)
+}
+
+/// What a top-level definition says about authentication as `definition_authenticates`
+/// reads it, for the editor's projection of the module (a route in an unchanged
+/// definition is judged again when this changes): `name` when its body mentions
+/// authentication, `name(d1, d2)` with the dependencies a function takes otherwise;
+/// `None` for one that says nothing.
+pub fn authentication_said(definition: &ModuleDefinition, source: &str) -> Option<Box<str>> {
+    let name = definition.name()?;
+    if body_authenticates(definition, source) {
+        return Some(name.into());
+    }
+    let Stmt::FunctionDef(function) = definition.statement else {
+        return None;
+    };
+    let dependencies = Dependencies::of_parameters(function);
+    if dependencies.is_empty() {
+        return None;
+    }
+    let mut said = format!(
+        "{name}({}",
+        if dependencies.security {
+            "Security"
+        } else {
+            ""
+        }
+    );
+    for callable in &dependencies.callables {
+        let range = ruff_text_size::Ranged::range(*callable);
+        let at = definition.base + usize::from(range.start())
+            ..definition.base + usize::from(range.end());
+        said.push_str(", ");
+        said.push_str(source.get(at).unwrap_or(""));
+    }
+    said.push(')');
+    Some(said.into())
+}
+
+/// Whether a top-level function's or class's body mentions authentication.
+fn body_authenticates(definition: &ModuleDefinition, source: &str) -> bool {
     definition
         .body_range()
         .and_then(|body| source.get(body))
         .is_some_and(mentions_auth)
 }
 
-/// Whether a name or body mentions authentication (the incremental audit reads it too:
-/// which of the module's definitions authenticate is part of its context).
-/// One pass over the text with no copy: the incremental audit asks this of every
-/// definition's body on each keystroke in a FastAPI module.
-pub fn mentions_auth(text: &str) -> bool {
-    static MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-        std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(AUTH_WORDS)
-                .unwrap_or_else(|error| panic!("auth words build a matcher: {error}"))
-        });
-    MATCHER.is_match(text)
-}
-
 /// A parameter whose default or annotation carries an authenticating dependency,
-/// directly or through a module-level alias (`CurrentUser = Annotated[User, Depends(...)]`).
+/// directly or through an alias (`CurrentUser = Annotated[User, Depends(...)]`).
 fn parameters_authenticate(checker: &Checker, function: &StmtFunctionDef) -> bool {
     let base = checker.base();
+    if dependencies_authenticate(
+        checker,
+        base,
+        &Dependencies::of_parameters(function),
+        &mut Vec::new(),
+    ) {
+        return true;
+    }
     function.parameters.iter().any(|parameter| {
-        let default = parameter.default();
-        let annotation = parameter.annotation();
-        if default
-            .into_iter()
-            .chain(annotation)
-            .any(|expression| has_auth_dependency(checker, base, expression))
-        {
-            return true;
-        }
-        annotation.is_some_and(|annotation| {
+        parameter.annotation().is_some_and(|annotation| {
             let mut aliases = Vec::new();
             any_node_in(annotation, |node| {
                 if let AnyNode::Expression(Expr::Name(name)) = node {
@@ -378,15 +437,19 @@ fn parameters_authenticate(checker: &Checker, function: &StmtFunctionDef) -> boo
 }
 
 /// `alias` is an `Annotated[..., Depends(...)]` alias that authenticates: defined in
-/// this module, or imported by name where the convention for such aliases holds (a
-/// `Current...` name, or an auth-sounding name from a dependencies or security module:
-/// `from app.api.deps import CurrentUser, TokenDep`).
+/// this module, or imported and found so by the workspace. Where the workspace cannot
+/// tell (no workspace, an alias of a library), an imported alias counts when it follows
+/// the convention for such aliases: a `Current...` name, or an auth-sounding name from a
+/// dependencies or security module (`from app.api.deps import CurrentUser, TokenDep`).
 fn alias_authenticates(checker: &Checker, alias: &str) -> bool {
     if let Some(imported) = checker
         .imports()
         .resolve(alias)
         .filter(|qualified| qualified.contains('.'))
     {
+        if let Some(known) = workspace_says_authenticates(checker, imported) {
+            return known;
+        }
         let (from, name) = imported.rsplit_once('.').unwrap_or(("", imported));
         let from_dependencies = from.split('.').any(|part| {
             matches!(

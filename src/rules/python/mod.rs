@@ -9,6 +9,7 @@ pub mod checker;
 pub mod cors_wildcard_credentials;
 pub mod db_pool_without_timeout;
 pub mod debug_in_production;
+pub mod dependencies;
 pub mod exceptions;
 pub mod file_kind;
 pub mod fk_without_index;

@@ -104,6 +104,13 @@ pub trait ImportedKinds {
     /// The kind the imported `target` (as `Value::Imported` holds it) holds, or with
     /// `call` what calling it gives.
     fn kind_of_imported(&self, target: &str, call: bool) -> Option<BindingKind>;
+
+    /// Whether the imported FastAPI dependency, dependency alias or router `target`
+    /// authenticates (`rules::python::dependencies`), following the dependencies it
+    /// takes from module to module; `None` when it is no module's name of the workspace.
+    fn dependency_authenticates(&self, _target: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// A module's names as `settle` reads them.
