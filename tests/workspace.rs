@@ -74,12 +74,14 @@ fn check_knows_clients_made_in_other_modules() {
 
 /// What `check` finds in the `auth` workspace: routes whose dependencies authenticate
 /// in other modules (a dependency imported by name, a service factory that takes one, an
-/// alias, a router made with one) are not reported; routes whose dependencies only open
-/// the database or read a page number are.
+/// alias, a router made with one, a router included with one, or into a router that
+/// is) are not reported; routes whose dependencies only open the database or read a
+/// page number are, and so is a router included with none.
 const AUTH_FINDINGS: &[&str] = &[
     "app/api/routes/orders.py:25:2-25:30 missing-auth-dependency `DELETE /orders/{order_id}` changes data and no authentication dependency guards it (on the route, `orders` or the app)",
     "app/api/routes/orders.py:30:2-30:25 missing-auth-dependency `POST /orders/reports` changes data and no authentication dependency guards it (on the route, `orders` or the app)",
     "app/api/routes/staff.py:13:2-13:26 missing-auth-dependency `POST /feedback` changes data and no authentication dependency guards it (on the route, `router` or the app)",
+    "app/api/routes/webhooks.py:6:2-6:34 missing-auth-dependency `POST /webhooks/payment` changes data and no authentication dependency guards it (on the route, `router` or the app)",
 ];
 
 #[test]
@@ -91,6 +93,41 @@ fn check_knows_dependencies_that_authenticate_in_other_modules() {
     );
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert_eq!(findings_of(&output), AUTH_FINDINGS);
+}
+
+/// Cached findings follow the includes of other modules: a router included without
+/// its dependency any more is reported, and not once the dependency is back.
+#[test]
+fn cached_findings_follow_the_routers_other_modules_include() {
+    let copy = copied_workspace("auth");
+    let run = || {
+        findings_of(&stackaudit(
+            copy.path(),
+            &["check", "--output-format", "json"],
+        ))
+    };
+    assert_eq!(run(), AUTH_FINDINGS);
+    let including = copy.path().join("app/api/main.py");
+    let text = std::fs::read_to_string(&including).expect("readable");
+    let without = text.replace(
+        "items.router, dependencies=[Depends(require_session_context)])",
+        "items.router)",
+    );
+    assert_ne!(without, text);
+    std::fs::write(&including, without).expect("write");
+    let items: Vec<String> = run()
+        .into_iter()
+        .filter(|finding| finding.starts_with("app/api/routes/items.py"))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "app/api/routes/items.py:6:2-6:18 missing-auth-dependency `POST /items/` changes data and no authentication dependency guards it (on the route, `router` or the app)",
+            "app/api/routes/items.py:11:2-11:29 missing-auth-dependency `DELETE /items/{item_id}` changes data and no authentication dependency guards it (on the route, `router` or the app)",
+        ]
+    );
+    std::fs::write(&including, text).expect("write");
+    assert_eq!(run(), AUTH_FINDINGS);
 }
 
 /// A cached finding that rests on another module's facts goes when those facts
@@ -309,6 +346,52 @@ async fn an_unsaved_edit_of_a_dependency_elsewhere_changes_which_routes_are_guar
         .change(&uri_of(&sessions), 3, replace(65, "\"Not authenticated\""))
         .await;
     assert_eq!(summarize(&republished(&mut client, &orders).await), guarded);
+}
+
+/// The editor knows which routers other modules include with dependencies: a route
+/// module whose router is included into a router that the app includes with a
+/// dependency is quiet, and an unsaved edit that drops that dependency, two folders
+/// away, reports its route unasked; undoing the edit takes the finding back.
+#[tokio::test]
+async fn an_unsaved_edit_of_an_include_elsewhere_changes_which_routes_are_guarded() {
+    let copy = copied_workspace("auth");
+    let (mut client, _) = started_on(copy.path()).await;
+    let accounts = copy.path().join("app/api/routes/accounts.py");
+    assert_eq!(open_file(&mut client, &accounts).await, Vec::<Value>::new());
+
+    let including = copy.path().join("app/main.py");
+    open_file(&mut client, &including).await;
+    let text = std::fs::read_to_string(&including).expect("readable");
+    let dependencies = ", dependencies=[Depends(require_staff)]";
+    let (line, at) = text
+        .lines()
+        .enumerate()
+        .find_map(|(line, content)| Some((line, content.find(dependencies)?)))
+        .expect("the include with its dependencies");
+    let edit = |start: usize, end: usize, new_text: &str| {
+        json!([{
+            "range": {"start": {"line": line, "character": start}, "end": {"line": line, "character": end}},
+            "text": new_text,
+        }])
+    };
+    client
+        .change(
+            &uri_of(&including),
+            2,
+            edit(at, at + dependencies.len(), ""),
+        )
+        .await;
+    assert_eq!(
+        summarize(&republished(&mut client, &accounts).await),
+        [("missing-auth-dependency".to_string(), 5, 1, 5, 49)]
+    );
+    client
+        .change(&uri_of(&including), 3, edit(at, at, dependencies))
+        .await;
+    assert_eq!(
+        republished(&mut client, &accounts).await,
+        Vec::<Value>::new()
+    );
 }
 
 #[tokio::test]

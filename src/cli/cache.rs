@@ -52,6 +52,10 @@ pub struct WorkspaceUse {
     /// The client libraries it reached through imports when audited: rules that judge
     /// objects made elsewhere ran by them (`workspace_trigger`).
     pub workspace_libraries: u8,
+    /// Whether its text includes routers (`include_router`): which routers are
+    /// included with dependencies is read from such modules.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub includes_routers: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,7 +99,7 @@ impl CheckCache {
         &self,
         file: &str,
         hash: u128,
-        still_holds: impl Fn(&WorkspaceRead) -> bool,
+        still_holds: impl FnMut(&WorkspaceRead) -> bool,
     ) -> Option<(Vec<Finding>, WorkspaceUse)> {
         let cached = self.contents.files.get(file)?;
         if cached.hash != hex(hash) || !cached.workspace_reads.iter().all(still_holds) {

@@ -18,9 +18,9 @@ use crate::cli::cache::{CACHE_FOLDER, CheckCache, WorkspaceUse};
 use crate::config::{Options, Settings, discover};
 use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all;
-use crate::index::import_scan::{ImportedModule, libraries_of, scan_imports};
+use crate::index::import_scan::{ImportedModule, includes_routers, libraries_of, scan_imports};
 use crate::index::walk::walk_files;
-use crate::index::{ImportingModule, WorkspaceIndex, WorkspaceLink, WorkspaceRead};
+use crate::index::{ImportingModule, ReadAbout, WorkspaceIndex, WorkspaceLink, WorkspaceRead};
 use crate::language::Language;
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{Finding, Libraries};
@@ -174,6 +174,7 @@ pub fn run_check(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
+    index.includers_complete();
     let done = Workspace {
         libraries: Some(index.libraries_reached(imports)),
         ..walking
@@ -184,11 +185,28 @@ pub fn run_check(
     outcomes.par_iter_mut().for_each(|outcome| {
         let (file, redo) = match outcome {
             Outcome::Deferred(file) => (file.clone(), true),
-            Outcome::Report(_, _, Some(later)) => {
-                let redo = later.cached_with.is_some_and(|libraries| {
-                    libraries != done.libraries_reached_by(&later.file.absolute)
+            Outcome::Report(_, computed, Some(later)) => {
+                let absolute = &later.file.absolute;
+                let libraries_moved = later
+                    .cached_with
+                    .is_some_and(|libraries| libraries != done.libraries_reached_by(absolute));
+                // Which routers are included with dependencies is known only now: an
+                // audit that asked before is done again, and cached findings that
+                // rest on it hold if its answers still do.
+                let asked_too_early = computed.as_ref().is_some_and(|computed| {
+                    computed
+                        .reads
+                        .iter()
+                        .any(|read| read.about == ReadAbout::Guarded && read.answer.is_none())
                 });
-                (later.file.clone(), redo)
+                let answers_changed = later
+                    .deferred_reads
+                    .iter()
+                    .any(|read| !read.holds(&index, absolute));
+                (
+                    later.file.clone(),
+                    libraries_moved || asked_too_early || answers_changed,
+                )
             }
             _ => return,
         };
@@ -276,6 +294,9 @@ struct WorkspaceRulesLater {
     relative: PathBuf,
     /// Where its findings came from the cache: the libraries they were found with.
     cached_with: Option<Libraries>,
+    /// Answers its cached findings rest on that are known only once the walk is done
+    /// (which routers other modules include with dependencies).
+    deferred_reads: Vec<WorkspaceRead>,
 }
 
 /// Run on a file audited during the walk the rules that judge objects made in other
@@ -349,10 +370,11 @@ impl Workspace<'_> {
         self.libraries.is_some()
     }
 
-    fn imports(&self, module: &Path, imports: &[ImportedModule]) {
+    fn imports(&self, module: &Path, imports: &[ImportedModule], includes_routers: bool) {
         if self.walk_done() {
             return;
         }
+        self.index.set_includes_routers(module, includes_routers);
         // Resolved here, in the file's task, while the walk goes on.
         let files = self.index.modules_imported(module, imports);
         let entry = (module.to_path_buf(), libraries_of(imports), files);
@@ -393,9 +415,16 @@ fn check_file(
     let hash = xxh3_128(&bytes);
     let key = relative.to_string_lossy().into_owned();
     // With `--fix` the file is fixed and audited afresh; the result is cached.
-    let cached = cache
-        .filter(|_| !options.fix)
-        .and_then(|cache| cache.findings(&key, hash, |read| read.holds(index, absolute)));
+    let mut deferred_reads = Vec::new();
+    let cached = cache.filter(|_| !options.fix).and_then(|cache| {
+        cache.findings(&key, hash, |read| {
+            if read.about == ReadAbout::Guarded && !workspace.walk_done() {
+                deferred_reads.push(read.clone());
+                return true;
+            }
+            read.holds(index, absolute)
+        })
+    });
     // A Python module's cached findings hold while the client libraries it reaches
     // through imports do (known once the walk is done): rules that judge objects made
     // in other modules run by them.
@@ -403,7 +432,7 @@ fn check_file(
     if let Some((_, used)) = &cached
         && language == Language::Python
     {
-        workspace.imports(absolute, &used.imports);
+        workspace.imports(absolute, &used.imports, used.includes_routers);
         cached_with = Some(Libraries(used.workspace_libraries));
     }
     let cached = cached
@@ -431,6 +460,7 @@ fn check_file(
                 Box::new(WorkspaceRulesLater {
                     relative: relative.to_path_buf(),
                     cached_with: Some(libraries),
+                    deferred_reads,
                     file: file.clone(),
                 })
             });
@@ -443,7 +473,8 @@ fn check_file(
     let is_python = language == Language::Python;
     if is_python {
         used.imports = scan_imports(&source);
-        workspace.imports(absolute, &used.imports);
+        used.includes_routers = includes_routers(&source);
+        workspace.imports(absolute, &used.imports, used.includes_routers);
         // Fixes are written once, after the walk, when the file's rules are all known.
         if !workspace.walk_done() && options.fix {
             return Outcome::Deferred(file);
@@ -454,6 +485,7 @@ fn check_file(
         Box::new(WorkspaceRulesLater {
             relative: relative.to_path_buf(),
             cached_with: None,
+            deferred_reads: Vec::new(),
             file: file.clone(),
         })
     });

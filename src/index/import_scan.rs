@@ -20,6 +20,12 @@ pub struct ImportedModule {
     pub names: Vec<Box<str>>,
 }
 
+/// Whether `text` includes routers into apps or routers (`include_router`): the
+/// modules whose facts tell which routers are included with dependencies.
+pub fn includes_routers(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"include_router").is_some()
+}
+
 /// Every import statement of `text`, in order.
 pub fn scan_imports(text: &str) -> Vec<ImportedModule> {
     let mut found = Vec::new();

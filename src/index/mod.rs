@@ -88,7 +88,24 @@ pub struct WorkspaceIndex {
     /// Answers to `dependency_authenticates`, by the asking module's roots and the
     /// absolute target; cleared with `answers`.
     auth_answers: DashMap<AuthQuestion, Option<bool>, rustc_hash::FxBuildHasher>,
+    /// The modules whose text includes routers (`include_router`): those whose facts
+    /// tell which routers are included with dependencies.
+    includers: DashMap<Box<[u8]>, Arc<Path>, rustc_hash::FxBuildHasher>,
+    /// Whether `includers` holds every such module of the workspace (once the first
+    /// walk is done): until then, whether a router is included with dependencies
+    /// somewhere is unknown.
+    includers_complete: std::sync::atomic::AtomicBool,
+    /// The routers included with authenticating dependencies (`guarded_routers`);
+    /// cleared with `answers` and when `includers` change.
+    guarded: std::sync::RwLock<Option<Arc<GuardedRouters>>>,
 }
+
+/// A router where it is made: its module's path and its name there.
+pub type RouterOrigin = (Arc<Path>, Box<str>);
+
+/// The routers that some module includes with an authenticating dependency, or into an
+/// app or router that has one, followed through includes of includes.
+pub type GuardedRouters = std::collections::HashSet<RouterOrigin, rustc_hash::FxBuildHasher>;
 
 impl WorkspaceIndex {
     pub fn new() -> WorkspaceIndex {
@@ -302,6 +319,161 @@ impl WorkspaceIndex {
     fn forget_answers(&self) {
         self.answers.clear();
         self.auth_answers.clear();
+        self.forget_guarded();
+    }
+
+    fn forget_guarded(&self) {
+        if let Ok(mut guarded) = self.guarded.write() {
+            *guarded = None;
+        }
+    }
+
+    /// Whether the module at `path` includes routers (its text says `include_router`).
+    pub fn set_includes_routers(&self, path: &Path, includes: bool) {
+        let changed = if includes {
+            self.includers
+                .insert(key(path).into(), Arc::from(path))
+                .is_none()
+        } else {
+            self.includers.remove(key(path)).is_some()
+        };
+        if changed {
+            self.forget_guarded();
+        }
+    }
+
+    /// Every module that includes routers has been told (`set_includes_routers`): the
+    /// first walk of the workspace is done.
+    pub fn includers_complete(&self) {
+        self.includers_complete
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.forget_guarded();
+    }
+
+    /// Whether the router `router` (a name of the module at `module`, made there or
+    /// imported) is included somewhere with an authenticating dependency, or into an
+    /// app or router that has one. `None` until every module that includes routers is
+    /// known.
+    pub fn router_guarded(&self, module: &Path, router: &str) -> Option<bool> {
+        let guarded = self.guarded_routers()?;
+        let origin = self.origin_of(module, router, MAX_VALUE_STEPS)?;
+        Some(guarded.contains(&origin))
+    }
+
+    fn guarded_routers(&self) -> Option<Arc<GuardedRouters>> {
+        if !self
+            .includers_complete
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return None;
+        }
+        if let Some(known) = self.guarded.read().ok()?.as_ref() {
+            return Some(Arc::clone(known));
+        }
+        let computed = Arc::new(self.compute_guarded_routers());
+        if let Ok(mut guarded) = self.guarded.write() {
+            *guarded = Some(Arc::clone(&computed));
+        }
+        Some(computed)
+    }
+
+    /// Read every include of every module that includes routers: a router is guarded
+    /// when an include of it adds an authenticating dependency, or when the app or
+    /// router it is included into authenticates by its own dependencies or is guarded.
+    fn compute_guarded_routers(&self) -> GuardedRouters {
+        let mut includers: Vec<Arc<Path>> = self
+            .includers
+            .iter()
+            .map(|entry| Arc::clone(entry.value()))
+            .collect();
+        includers.sort();
+        // (into, included, whether the include's own dependencies authenticate)
+        let mut edges: Vec<(Option<RouterOrigin>, RouterOrigin, bool)> = Vec::new();
+        for module in &includers {
+            let Some(file) = self.file(module) else {
+                continue;
+            };
+            for include in &file.facts.includes {
+                let Some(router) = self.value_origin(module, &include.router) else {
+                    continue;
+                };
+                let into = include
+                    .into
+                    .as_ref()
+                    .and_then(|into| self.value_origin(module, into));
+                let guard = &include.guard;
+                let authenticates = guard.authenticates
+                    || guard.depends_on.iter().any(|value| {
+                        self.value_authenticates(module, value, MAX_VALUE_STEPS) == Some(true)
+                    });
+                edges.push((into, router, authenticates));
+            }
+        }
+        let mut guarded = GuardedRouters::default();
+        for (into, router, authenticates) in &edges {
+            if *authenticates {
+                guarded.insert(router.clone());
+            }
+            // An app or router whose own dependencies authenticate guards what it includes.
+            if let Some(into) = into
+                && self.origin_authenticates(into) == Some(true)
+            {
+                guarded.insert(into.clone());
+            }
+        }
+        // Includes of includes: to the fixed point.
+        loop {
+            let before = guarded.len();
+            for (into, router, _) in &edges {
+                if into.as_ref().is_some_and(|into| guarded.contains(into)) {
+                    guarded.insert(router.clone());
+                }
+            }
+            if guarded.len() == before {
+                return guarded;
+            }
+        }
+    }
+
+    /// Whether the app or router at `origin` authenticates by its own dependencies.
+    fn origin_authenticates(&self, origin: &RouterOrigin) -> Option<bool> {
+        self.name_authenticates(&origin.0, &origin.1, MAX_VALUE_STEPS)
+    }
+
+    /// Where the name `name` of the module at `module` is made: followed through
+    /// imports and plain assignments to the module that binds it otherwise.
+    fn origin_of(&self, module: &Path, name: &str, steps: u8) -> Option<RouterOrigin> {
+        let steps = steps.checked_sub(1)?;
+        let file = self.file(module)?;
+        match file.facts.variables.get(name) {
+            Some(Value::Local(other)) => self.origin_of(module, other, steps),
+            Some(Value::Imported(target)) => {
+                self.value_origin_within(module, &Value::Imported(target.clone()), steps)
+            }
+            _ => Some((Arc::from(module), name.into())),
+        }
+    }
+
+    /// `origin_of` what `value` (of the module at `module`) names.
+    fn value_origin(&self, module: &Path, value: &Value) -> Option<RouterOrigin> {
+        self.value_origin_within(module, value, MAX_VALUE_STEPS)
+    }
+
+    fn value_origin_within(&self, module: &Path, value: &Value, steps: u8) -> Option<RouterOrigin> {
+        let steps = steps.checked_sub(1)?;
+        match value {
+            Value::Local(name) => self.origin_of(module, name, steps),
+            Value::Imported(target) => {
+                let location = self.location(module);
+                let absolute = location.absolute(target)?;
+                let (file, name) = self.find_module(&location, &absolute)?;
+                if name.is_empty() || name.contains('.') {
+                    return None;
+                }
+                self.origin_of(&file, name, steps)
+            }
+            _ => None,
+        }
     }
 
     fn kind_at(&self, importer: &Path, target: &str, call: bool, steps: u8) -> Option<BindingKind> {
@@ -600,6 +772,8 @@ pub enum ReadAbout {
     Kind,
     /// Whether the dependency, alias or router authenticates.
     Authenticates,
+    /// Whether the router is included somewhere with an authenticating dependency.
+    Guarded,
 }
 
 impl WorkspaceLink {
@@ -645,6 +819,17 @@ impl ImportedKinds for WorkspaceLink {
         });
         answer
     }
+
+    fn router_guarded(&self, router: &str) -> Option<bool> {
+        let answer = self.index.router_guarded(&self.importer, router);
+        self.reads.borrow_mut().push(WorkspaceRead {
+            target: router.into(),
+            call: false,
+            about: ReadAbout::Guarded,
+            answer: answer.map(u8::from),
+        });
+        answer
+    }
 }
 
 impl WorkspaceRead {
@@ -657,6 +842,7 @@ impl WorkspaceRead {
             ReadAbout::Authenticates => index
                 .dependency_authenticates(importer, &self.target)
                 .map(u8::from),
+            ReadAbout::Guarded => index.router_guarded(importer, &self.target).map(u8::from),
         };
         answer == self.answer
     }

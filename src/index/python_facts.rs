@@ -14,6 +14,7 @@ use crate::language::Language;
 use crate::rules::Context;
 use crate::rules::python::checker::{module_bodies, module_imports, module_kinds};
 use crate::rules::python::dependencies::{Dependencies, mentions_auth};
+use crate::rules::python::helpers::{AnyNode, any_node};
 use crate::semantic::python::Imports;
 use crate::semantic::python::bound_kinds::{ScopeKey, Value};
 use crate::semantic::python::imports::{
@@ -38,6 +39,20 @@ pub struct PythonFacts {
     /// dependencies (aliases, routers made with `dependencies=[...]`), say about
     /// authentication, by name.
     pub guards: BTreeMap<Box<str>, Guard>,
+    /// The routers it includes into apps and routers (`include_router`), anywhere in
+    /// the module (app factories include them inside a function), in source order.
+    pub includes: Vec<RouterInclude>,
+}
+
+/// `into.include_router(router, dependencies=[...])`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RouterInclude {
+    /// The app or router it is included into, when a plain name (`app`).
+    pub into: Option<Value>,
+    /// The router included (`items.router`, `router`).
+    pub router: Value,
+    /// The dependencies the include adds to every route of the router.
+    pub guard: Guard,
 }
 
 /// What a FastAPI dependency, alias or router says about authentication, as its
@@ -73,6 +88,11 @@ impl PythonFacts {
             for statement in top_level_statements(statements) {
                 facts.read_statement(statement);
                 facts.read_guard(statement, source, base, imports);
+            }
+        }
+        if super::import_scan::includes_routers(source) {
+            for (base, statements) in module_bodies(&context) {
+                facts.read_includes(statements, source, base, imports);
             }
         }
         for (name, kind) in kinds.kinds_bound_in(ScopeKey::MODULE) {
@@ -200,6 +220,51 @@ impl PythonFacts {
             _ => return,
         };
         self.guards.insert(name.into(), guard);
+    }
+
+    /// The `include_router(...)` calls anywhere in `statements` (of the item that
+    /// starts at `base`).
+    fn read_includes(&mut self, statements: &[Stmt], source: &str, base: usize, imports: &Imports) {
+        let text_of = |node: &dyn Ranged| {
+            let range = node.range();
+            source
+                .get(base + usize::from(range.start())..base + usize::from(range.end()))
+                .unwrap_or("")
+        };
+        any_node(statements, |node| {
+            let AnyNode::Expression(Expr::Call(call)) = node else {
+                return false;
+            };
+            let Expr::Attribute(callee) = &*call.func else {
+                return false;
+            };
+            if callee.attr.as_str() != "include_router" {
+                return false;
+            }
+            let arguments = &call.arguments;
+            let included = arguments.args.first().or_else(|| {
+                arguments
+                    .find_keyword("router")
+                    .map(|keyword| &keyword.value)
+            });
+            let Some(router) = included.and_then(|router| reference_value(router, imports)) else {
+                return false;
+            };
+            let mut guard = Guard::default();
+            if let Some(listed) = arguments.find_keyword("dependencies") {
+                guard.add(
+                    &Dependencies::in_expression(&listed.value),
+                    imports,
+                    &text_of,
+                );
+            }
+            self.includes.push(RouterInclude {
+                into: reference_value(&callee.value, imports),
+                router,
+                guard,
+            });
+            false
+        });
     }
 
     /// A hash of the facts: equal facts, equal hashes (what the server compares to

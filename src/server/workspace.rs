@@ -19,7 +19,7 @@ use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
 use tower_lsp_server::ls_types::*;
 
 use super::{Backend, pull, settings, sync};
-use crate::index::import_scan::{ImportedModule, libraries_of, scan_imports};
+use crate::index::import_scan::{ImportedModule, includes_routers, libraries_of, scan_imports};
 use crate::index::walk::walk_files;
 use crate::index::{IndexedFile, WorkspaceView};
 use crate::language::Language;
@@ -39,6 +39,8 @@ pub(crate) struct ModuleImports {
     statements: Vec<ImportedModule>,
     libraries: Libraries,
     files: Vec<Arc<Path>>,
+    /// Whether it includes routers (`import_scan::includes_routers`).
+    includes_routers: bool,
 }
 
 impl ModuleImports {
@@ -49,6 +51,7 @@ impl ModuleImports {
             libraries: libraries_of(&statements),
             files: backend.index.modules_imported(path, &statements),
             statements,
+            includes_routers: includes_routers(text),
         }
     }
 }
@@ -120,6 +123,12 @@ impl Backend {
         if before == imports && !files_moved {
             return false;
         }
+        self.index.set_includes_routers(
+            module,
+            imports
+                .as_ref()
+                .is_some_and(|imports| imports.includes_routers),
+        );
         match imports {
             Some(imports) => graph.modules.insert(module.to_path_buf(), imports),
             None => graph.modules.remove(module),
@@ -206,8 +215,15 @@ async fn index_workspace(backend: &Arc<Backend>) {
             .map(|(path, imports)| (path.clone(), imports.libraries, imports.files.clone()))
             .collect();
         backend.publish_reached(backend.index.libraries_reached(listed));
+        for (path, imports) in &modules {
+            backend
+                .index
+                .set_includes_routers(path, imports.includes_routers);
+        }
         graph.modules = modules.into_iter().collect();
     }
+    // Which routers are included with dependencies can be told now.
+    backend.index.includers_complete();
     tracing::info!(modules = count, "workspace indexed");
     progress.end(count).await;
 }

@@ -12,7 +12,9 @@
 //! `credential`, `verify`, `signature` or `hmac`, or which itself takes a dependency that
 //! authenticates (a service factory that takes the current user). Dependencies, aliases
 //! and routers imported from other modules of the workspace are judged by their
-//! definitions there, followed from module to module.
+//! definitions there, followed from module to module; and a router that any module
+//! includes with an authenticating dependency (`app.include_router(items.router,
+//! dependencies=[...])`), or into an app or router that has one, is authenticated.
 //!
 //! ## Why is this bad?
 //! FastAPI routes are public unless a dependency says otherwise, and nothing fails when
@@ -52,11 +54,13 @@
 //! (`from app.api.deps import TokenDep`).
 //!
 //! ## Known problems
-//! Authentication done in middleware, or by a router that another file includes with
-//! dependencies, is not seen from this file: silence those routes with
-//! `# stackaudit: ignore[missing-auth-dependency]`, or add the dependency to the router
-//! here. Public write endpoints other than the authentication ones (webhooks with
-//! signatures checked in the body) are reported too. Flask views are not checked.
+//! Authentication done in middleware is not seen: silence those routes with
+//! `# stackaudit: ignore[missing-auth-dependency]`. Routers included with dependencies
+//! by another module are seen where the workspace is read (`check`, the editor once
+//! its first scan is done), not when a single file is audited alone. A route module
+//! that imports nothing from `fastapi` (its router made elsewhere) is not checked.
+//! Public write endpoints other than the authentication ones (webhooks with signatures
+//! checked in the body) are reported too. Flask views are not checked.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -151,7 +155,9 @@ fn check_route(checker: &Checker, known: &RouterFacts, route: &Route) -> Option<
     let authenticated = router_authenticated
         || route_dependencies.is_some_and(|list| has_auth_dependency(checker, base, &list.value))
         || parameters_authenticate(checker, route.function);
-    if authenticated {
+    // Included with an authenticating dependency by another module (or by this one
+    // into an app or router that has one).
+    if authenticated || router_guarded_where_included(checker, router_name) {
         return None;
     }
     let method = writes.map_or_else(
@@ -352,6 +358,17 @@ fn imported_target(checker: &Checker, dotted: &str) -> Option<String> {
     let head = dotted.split('.').next().unwrap_or(dotted);
     checker.imports().resolve(head)?;
     qualified_name_of_dotted(dotted, checker.imports())
+}
+
+/// Whether the workspace knows `router` (a name of this module) to be included with an
+/// authenticating dependency somewhere.
+fn router_guarded_where_included(checker: &Checker, router: &str) -> bool {
+    checker
+        .context()
+        .imported
+        .as_ref()
+        .and_then(|workspace| workspace.router_guarded(router))
+        == Some(true)
 }
 
 /// Whether the dependency, alias or router `target` (imported) authenticates, as the

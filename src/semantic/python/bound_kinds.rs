@@ -111,6 +111,14 @@ pub trait ImportedKinds {
     fn dependency_authenticates(&self, _target: &str) -> Option<bool> {
         None
     }
+
+    /// Whether the app or router `router` (a name of this module, made here or
+    /// imported) is included by some module with an authenticating dependency, or into
+    /// an app or router that has one; `None` until every module that includes routers
+    /// is known.
+    fn router_guarded(&self, _router: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// A module's names as `settle` reads them.
