@@ -49,10 +49,13 @@ fn findings_of(output: &Output) -> Vec<String> {
 }
 
 /// What `check` finds in the `clients` workspace: every import form, a getter, a
-/// dependency and a class attribute; no finding for the asyncio client, a module that
+/// dependency, a class attribute, a pub/sub object and sessions made in another module; no finding for the asyncio client, a module that
 /// does not exist, a parameter that shadows an imported client, or the second
 /// project's own `app.cache` (a dict, not the backend's client).
 const CLIENTS_FINDINGS: &[&str] = &[
+    "backend/app/services/listener.py:6:20-6:35 pubsub-without-reconnect `events.listen()` loop has no handling of connection errors: when Redis restarts or the connection drops, the subscriber dies and events are lost",
+    "backend/app/services/orders.py:11:12-11:19 session-shared-across-requests `current` is one session created at import time and shared by every request: concurrent requests interleave on it, and one failure breaks it for all",
+    "backend/app/services/orders.py:22:5-22:16 missing-rollback `db.commit()` can fail and leave the transaction open: `db` is created here without a `with` block and nothing rolls it back",
     "backend/app/services/routes.py:11:12-11:27 blocking-io-in-async `r.get` blocks the event loop inside `async def visits`",
     "backend/app/services/sessions.py:7:5-7:50 redis-key-without-ttl `redis_client.set` creates key `f\"session:{user_id}\"` with no expiry; it stays in Redis until deleted",
     "backend/app/services/sessions.py:11:5-11:66 redis-key-without-ttl `deps.cache_client.hset` creates key `f\"profile:{user_id}\"` with no expiry; it stays in Redis until deleted",
@@ -610,10 +613,21 @@ async fn a_pulling_client_is_answered_unchanged_until_facts_change() {
             ]),
         )
         .await;
+    // The unopened modules whose findings rested on the client: both emptied.
     let (items, full) = workspace_pull_answer(&mut client, 900).await;
-    assert_eq!(full.len(), 1, "{items:?}");
-    assert_eq!(full[0]["uri"], routes.as_str());
-    assert_eq!(full[0]["items"], json!([]));
+    let listener = uri_of(&copy.path().join("backend/app/services/listener.py"));
+    let emptied: Vec<(&str, &Value)> = full
+        .iter()
+        .map(|item| (item["uri"].as_str().unwrap_or(""), &item["items"]))
+        .collect();
+    assert_eq!(
+        emptied,
+        [
+            (listener.as_str(), &json!([])),
+            (routes.as_str(), &json!([]))
+        ],
+        "{items:?}"
+    );
     let refresh = client
         .wait_for(|message| message["method"] == "workspace/diagnostic/refresh")
         .await;
@@ -687,6 +701,9 @@ fn random_edits_across_two_modules_keep_the_incremental_answer_fresh() {
         "def get_client() -> redis.asyncio.Redis:\n    return client",
         "def get_client():\n    return client",
         "session_factory = sessionmaker()",
+        "def require_caller():\n    raise PermissionError(\"not authenticated\")",
+        "def require_caller():\n    return None",
+        "Caller = Annotated[dict, Depends(require_caller)]",
         "",
     ];
     const USER_LINES: &[&str] = &[
@@ -696,6 +713,8 @@ fn random_edits_across_two_modules_keep_the_incremental_answer_fresh() {
         "async def fetch(key, r=Depends(get_client)):\n    return r.get(key)",
         "def count(key):\n    makers.client.incr(key)",
         "def query():\n    with makers.session_factory() as db:\n        db.execute(1)\n        db.commit()",
+        "@router.post(\"/a\")\ndef create(c=Depends(require_caller)):\n    return c",
+        "@router.put(\"/b\")\ndef replace(c: Caller):\n    return c",
         "",
     ];
     let dir = tempfile::tempdir().expect("tempdir");
@@ -711,21 +730,21 @@ fn random_edits_across_two_modules_keep_the_incremental_answer_fresh() {
     let maker_text = |lines: &[usize]| {
         let body: Vec<&str> = lines.iter().map(|line| MAKER_LINES[*line]).collect();
         format!(
-            "import redis\nimport redis.asyncio\nfrom sqlalchemy.orm import sessionmaker\n\n{}\n",
+            "from typing import Annotated\n\nimport redis\nimport redis.asyncio\nfrom fastapi import Depends\nfrom sqlalchemy.orm import sessionmaker\n\n{}\n",
             body.join("\n\n\n")
         )
     };
     let user_text = |lines: &[usize]| {
         let body: Vec<&str> = lines.iter().map(|line| USER_LINES[*line]).collect();
         format!(
-            "from fastapi import Depends\n\nfrom app import makers\nfrom app.makers import client, get_client\n\n\n{}\n",
+            "from fastapi import APIRouter, Depends\n\nfrom app import makers\nfrom app.makers import Caller, client, get_client, require_caller\n\nrouter = APIRouter()\n\n\n{}\n",
             body.join("\n\n\n")
         )
     };
     let settings = Settings::default();
     let mut rng = StdRng::seed_from_u64(14);
-    let mut maker = vec![0, 3, 6];
-    let mut user = vec![0, 1, 2, 3, 4, 5];
+    let mut maker = vec![0, 3, 6, 7, 9];
+    let mut user = vec![0, 1, 2, 3, 4, 5, 6, 7];
     let live = Arc::new(WorkspaceIndex::new());
     let mut cache = AuditCache::default();
     // The answers the walk met (it must meet many, or it tests nothing).

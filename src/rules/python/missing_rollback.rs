@@ -67,6 +67,7 @@ use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
     line_end, line_start, newline_of, prefilter,
 };
+use crate::semantic::python::BindingKind;
 use crate::semantic::python::imports::dotted_name_of;
 
 pub const RULE: Rule = Rule {
@@ -452,7 +453,8 @@ fn created_in_scope(checker: &Checker, before: usize, receiver: &str) -> bool {
                         receiver,
                     )
                 })
-                && is_session_or_connection_factory(value);
+                && (is_session_or_connection_factory(value)
+                    || matches!(checker.kind_of(value), Some(BindingKind::Session { .. })));
         });
     }
     created

@@ -53,7 +53,8 @@ use super::checker::{Checker, Hooks, Parent};
 use super::helpers::{assignments_to, is_iterated, method_name};
 use crate::language::Language;
 use crate::rules::projections::Projections;
-use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::rules::{Check, Finding, FixAvailability, Libraries, Rule, Severity, WorkspaceTrigger};
+use crate::semantic::python::BindingKind;
 
 pub const RULE: Rule = Rule {
     id: "pubsub-without-reconnect",
@@ -63,7 +64,13 @@ pub const RULE: Rule = Rule {
     summary: "A Redis pub/sub `listen()`/`get_message()` loop that no connection-error handler covers",
     triggers: &["pubsub"],
     text_test: None,
-    workspace_trigger: None,
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::REDIS,
+        text: |text| {
+            crate::rules::prefilter::mentions_method_call(text, "listen")
+                || crate::rules::prefilter::mentions_method_call(text, "get_message")
+        },
+    }),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE
@@ -123,16 +130,19 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
     ));
 }
 
-/// `r.pubsub()` itself, or a name bound to one in the function or the module.
+/// `r.pubsub()` itself, a name bound to one in the function or the module, or anything
+/// that holds a pub/sub object of a Redis client as far as the module and the
+/// workspace tell (`from app.events import subscriber`, a getter's result).
 fn is_pubsub(checker: &Checker, receiver: &Expr) -> bool {
     let makes_pubsub = |expression: &Expr| matches!(expression, Expr::Call(call) if method_name(call) == Some("pubsub"));
-    match receiver {
+    let by_shape = match receiver {
         Expr::Call(_) => makes_pubsub(receiver),
         Expr::Name(name) => assignments_to(checker, &name.id, true)
             .into_iter()
             .any(|assigned| makes_pubsub(assigned.value)),
         _ => false,
-    }
+    };
+    by_shape || checker.kind_of(receiver) == Some(BindingKind::RedisPubSub)
 }
 
 /// A `try` around the call (inside its function) with a handler for connection errors.

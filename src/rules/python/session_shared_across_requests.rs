@@ -41,9 +41,12 @@
 //! ## Fix safety
 //! No fix: the session's lifetime has to move into a dependency or the handler.
 //!
+//! A session made at import time in another module and imported here counts too, as
+//! does one made here from a factory of another module (`db = make_session()`), as far
+//! as the workspace tells (`scoped_session(...)` stays fine).
+//!
 //! ## Known problems
-//! Sessions created in another module and imported here are not seen; handlers are found
-//! by their route decorators.
+//! Handlers are found by their route decorators.
 
 use ruff_python_ast::{Expr, ExprContext, StmtFunctionDef};
 
@@ -53,7 +56,10 @@ use super::module_scope::module_scope;
 use super::routes::routes_of;
 use crate::language::Language;
 use crate::rules::projections::Projections;
-use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
+use crate::rules::{
+    Check, Context, Finding, FixAvailability, Libraries, Rule, Severity, WorkspaceTrigger,
+};
+use crate::semantic::python::BindingKind;
 use crate::semantic::python::imports::{dotted_name_of, qualified_name_of};
 
 pub const RULE: Rule = Rule {
@@ -64,7 +70,10 @@ pub const RULE: Rule = Rule {
     summary: "A module-level DB session or connection used by request handlers",
     triggers: &["session", "connect"],
     text_test: Some(super::routes::mentions_route_decorator),
-    workspace_trigger: None,
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::DATABASE,
+        text: super::routes::mentions_route_decorator,
+    }),
     check: Check::Ast(Hooks {
         function: Some(check),
         ..Hooks::NONE
@@ -104,10 +113,10 @@ fn check<'c>(
     function: &'c StmtFunctionDef,
     findings: &mut Vec<Finding>,
 ) {
-    let shared = shared_sessions(checker.context());
-    if shared.0.is_empty() || routes_of(checker, function).is_empty() {
+    if routes_of(checker, function).is_empty() {
         return;
     }
+    let shared = shared_sessions(checker.context());
     let mut locals: Vec<&str> = function
         .parameters
         .iter()
@@ -115,23 +124,36 @@ fn check<'c>(
         .collect();
     let mut uses = Vec::new();
     walk_scope(&function.body, |node| {
-        if let AnyNode::Expression(Expr::Name(name)) = node {
+        if let AnyNode::Expression(expression @ Expr::Name(name)) = node {
             if name.ctx == ExprContext::Store {
                 locals.push(name.id.as_str());
             } else {
-                uses.push(name);
+                uses.push((name, expression));
             }
         }
     });
     let mut reported: Vec<&str> = Vec::new();
-    for name in uses {
+    for (name, expression) in uses {
         let name_text = name.id.as_str();
-        let Some((_, how)) = shared.0.iter().find(|(shared, _)| shared == name_text) else {
-            continue;
-        };
         if locals.contains(&name_text) || reported.contains(&name_text) {
             continue;
         }
+        let known = shared
+            .0
+            .iter()
+            .find(|(shared, _)| shared == name_text)
+            .map(|(_, how)| *how);
+        // A session made at import time in another module (or here, from a factory
+        // made there), as the module and the workspace tell.
+        let Some(how) = known.or_else(|| {
+            matches!(
+                checker.kind_of(expression),
+                Some(BindingKind::Session { .. })
+            )
+            .then_some("session")
+        }) else {
+            continue;
+        };
         reported.push(name_text);
         findings.push(RULE.finding(
             checker.range(name),
