@@ -73,8 +73,11 @@ pub struct WorkspaceIndex {
     files: PathMap<Option<Arc<IndexedFile>>>,
     /// The unsaved text of documents open in the editor, which stands for their file.
     open: PathMap<Arc<str>>,
-    /// Whether a path is a file, for the marker and package files that place modules.
-    existence: PathMap<bool>,
+    /// The files of each folder read so far (`None`: no folder that can be read), for
+    /// the module, package and marker files that place modules: one read of a folder
+    /// answers every question about its files (a lookup asks about several names in
+    /// each folder, and most answers are no).
+    folder_files: PathMap<Option<Arc<FolderFiles>>>,
     /// Where each module file sits among its project's packages.
     locations: PathMap<Arc<ModuleLocation>>,
     /// The import roots of each folder holding modules (`module_path::import_roots`).
@@ -142,7 +145,7 @@ impl WorkspaceIndex {
         if before.is_none() {
             // A module new to the workspace (not on disk yet).
             self.modules_found.clear();
-            self.existence.remove(key(path));
+            self.forget_folder_of(path);
         }
         self.open.insert(key(path).into(), text);
         let changed = before != Some(file.fingerprint);
@@ -173,14 +176,14 @@ impl WorkspaceIndex {
             .files
             .get(key(path))
             .map(|known| known.as_ref().map(|file| file.fingerprint));
-        self.existence.remove(key(path));
+        self.forget_folder_of(path);
         // A module file came or went: names may resolve to other files now.
         self.modules_found.clear();
         if is_placing_file(path) {
             // A package or project marker came or went: modules may sit elsewhere now.
             self.locations.clear();
             self.folder_roots.clear();
-            self.existence.clear();
+            self.folder_files.clear();
         }
         if self.open.contains_key(key(path)) {
             return false;
@@ -198,12 +201,25 @@ impl WorkspaceIndex {
         if self.open.contains_key(key(path)) {
             return true;
         }
-        if let Some(known) = self.existence.get(key(path)) {
-            return *known;
+        let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+            return path.is_file();
+        };
+        let files = match self.folder_files.get(key(folder)) {
+            Some(known) => known.clone(),
+            None => {
+                let read = read_folder(folder);
+                self.folder_files.insert(key(folder).into(), read.clone());
+                read
+            }
+        };
+        files.is_some_and(|files| files.contains(name.as_encoded_bytes()))
+    }
+
+    /// A file came or went at `path`: its folder is read again when next asked.
+    fn forget_folder_of(&self, path: &Path) {
+        if let Some(folder) = path.parent() {
+            self.folder_files.remove(key(folder));
         }
-        let exists = path.is_file();
-        self.existence.insert(key(path).into(), exists);
-        exists
     }
 
     /// Where the module at `path` sits.
@@ -664,6 +680,25 @@ impl WorkspaceIndex {
         }
         found
     }
+}
+
+/// The names of the files in a folder (links to files too).
+type FolderFiles = std::collections::HashSet<Box<[u8]>, rustc_hash::FxBuildHasher>;
+
+/// The files of `folder`, or `None` when it is no folder that can be read.
+fn read_folder(folder: &Path) -> Option<Arc<FolderFiles>> {
+    let mut files = FolderFiles::default();
+    for entry in std::fs::read_dir(folder).ok()?.flatten() {
+        let is_file = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => entry.path().is_file(),
+            Ok(kind) => kind.is_file(),
+            Err(_) => false,
+        };
+        if is_file {
+            files.insert(entry.file_name().as_encoded_bytes().into());
+        }
+    }
+    Some(Arc::new(files))
 }
 
 /// A package's `__init__.py` or a file that marks a project's root.

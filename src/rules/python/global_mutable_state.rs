@@ -188,24 +188,8 @@ fn check<'c>(
     function: &'c StmtFunctionDef,
     findings: &mut Vec<Finding>,
 ) {
-    let context = checker.context();
-    let containers = context.memo(|| {
-        Containers(
-            module_kinds(context)
-                .kinds_bound_in(ScopeKey::MODULE)
-                .into_iter()
-                .filter_map(|(name, kind)| match kind {
-                    BindingKind::Container(container) => Some((name.to_string(), container)),
-                    _ => None,
-                })
-                .collect(),
-        )
-    });
     let handler = !routes_of(checker, function).is_empty();
     let shares_globals = handler || function.is_async;
-    if containers.0.is_empty() && !shares_globals {
-        return;
-    }
     let mut walk = FunctionWalk {
         locks_around: 0,
         globals: Vec::new(),
@@ -237,13 +221,32 @@ fn check<'c>(
     if returns_first_parameter(function) {
         return; // a registry decorator: `def register(fn): HANDLERS.append(fn); return fn`
     }
+    let is_local =
+        |name: &str| walk.locals.contains(&name) && !walk.declared_global.contains(&name);
+    if walk.mutations.iter().all(|(name, _, _)| is_local(name)) {
+        return;
+    }
+    // What module-level names hold is read from every binding of the module: only
+    // once a function mutates a name it does not bind.
+    let context = checker.context();
+    let containers = context.memo(|| {
+        Containers(
+            module_kinds(context)
+                .kinds_bound_in(ScopeKey::MODULE)
+                .into_iter()
+                .filter_map(|(name, kind)| match kind {
+                    BindingKind::Container(container) => Some((name.to_string(), container)),
+                    _ => None,
+                })
+                .collect(),
+        )
+    });
     let mut reported: Vec<&str> = Vec::new();
     for (name, at, under_lock) in walk.mutations {
         let Some((_, kind)) = containers.0.iter().find(|(container, _)| container == name) else {
             continue;
         };
-        let local = walk.locals.contains(&name) && !walk.declared_global.contains(&name);
-        if local || under_lock || reported.contains(&name) {
+        if is_local(name) || under_lock || reported.contains(&name) {
             continue;
         }
         reported.push(name);
