@@ -148,10 +148,14 @@ fn run(command: Command) -> Result<u8, String> {
             };
             let (settings, root) = load_settings(&options)?;
             let report = run_check(&options, &settings, &root)?;
+            // One write per buffer, not per line (stdout flushes at each line break).
+            let mut buffered = std::io::BufWriter::new(&mut stdout);
             let written = match output_format {
-                OutputFormat::Text => write_text(&report, &mut stdout),
-                OutputFormat::Json => write_json(&report, &mut stdout),
+                OutputFormat::Text => write_text(&report, &mut buffered),
+                OutputFormat::Json => write_json(&report, &mut buffered),
             };
+            let written = written.and_then(|()| buffered.flush());
+            drop(buffered);
             match written.and_then(|()| stdout.flush()) {
                 // `stackaudit check | head`: the reader left; that is not an error.
                 Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}

@@ -73,11 +73,11 @@ pub struct WorkspaceIndex {
     files: PathMap<Option<Arc<IndexedFile>>>,
     /// The unsaved text of documents open in the editor, which stands for their file.
     open: PathMap<Arc<str>>,
-    /// The files of each folder read so far (`None`: no folder that can be read), for
+    /// What each folder read so far holds (`None`: it cannot be read), for
     /// the module, package and marker files that place modules: one read of a folder
     /// answers every question about its files (a lookup asks about several names in
     /// each folder, and most answers are no).
-    folder_files: PathMap<Option<Arc<FolderFiles>>>,
+    folder_files: PathMap<Option<Arc<FolderEntries>>>,
     /// Where each module file sits among its project's packages.
     locations: PathMap<Arc<ModuleLocation>>,
     /// The import roots of each folder holding modules (`module_path::import_roots`).
@@ -204,20 +204,36 @@ impl WorkspaceIndex {
         let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
             return path.is_file();
         };
-        let files = match self.folder_files.get(key(folder)) {
-            Some(known) => known.clone(),
-            None => {
-                let read = read_folder(folder);
-                self.folder_files.insert(key(folder).into(), read.clone());
-                read
-            }
-        };
-        files.is_some_and(|files| files.contains(name.as_encoded_bytes()))
+        self.folder_entries(folder)
+            .is_some_and(|entries| entries.files.contains(name.as_encoded_bytes()))
     }
 
-    /// A file came or went at `path`: its folder is read again when next asked.
+    /// What `folder` holds, read on first ask; `None` when it cannot be read. A folder
+    /// its parent does not list is not opened (most module lookups ask
+    /// for folders that do not exist: `os/`, `typing/` under each import root).
+    fn folder_entries(&self, folder: &Path) -> Option<Arc<FolderEntries>> {
+        if let Some(known) = self.folder_files.get(key(folder)) {
+            return known.clone();
+        }
+        let listed = match (folder.parent(), folder.file_name()) {
+            (Some(parent), Some(name)) => self
+                .folder_entries(parent)
+                .map(|entries| entries.folders.contains(name.as_encoded_bytes())),
+            _ => None,
+        };
+        let read = if listed == Some(false) {
+            None
+        } else {
+            read_folder(folder)
+        };
+        self.folder_files.insert(key(folder).into(), read.clone());
+        read
+    }
+
+    /// A file came or went at `path`: its folder, and the folders above (a new folder
+    /// may have come with it), are read again when next asked.
     fn forget_folder_of(&self, path: &Path) {
-        if let Some(folder) = path.parent() {
+        for folder in path.ancestors().skip(1) {
             self.folder_files.remove(key(folder));
         }
     }
@@ -682,23 +698,43 @@ impl WorkspaceIndex {
     }
 }
 
-/// The names of the files in a folder (links to files too).
-type FolderFiles = std::collections::HashSet<Box<[u8]>, rustc_hash::FxBuildHasher>;
+/// The names of the files (links to files too) and of the folders in a folder.
+#[derive(Debug, Default)]
+struct FolderEntries {
+    files: std::collections::HashSet<Box<[u8]>, rustc_hash::FxBuildHasher>,
+    folders: std::collections::HashSet<Box<[u8]>, rustc_hash::FxBuildHasher>,
+}
 
-/// The files of `folder`, or `None` when it is no folder that can be read.
-fn read_folder(folder: &Path) -> Option<Arc<FolderFiles>> {
-    let mut files = FolderFiles::default();
-    for entry in std::fs::read_dir(folder).ok()?.flatten() {
-        let is_file = match entry.file_type() {
-            Ok(kind) if kind.is_symlink() => entry.path().is_file(),
-            Ok(kind) => kind.is_file(),
-            Err(_) => false,
+/// What `folder` holds (nothing when there is no such folder), or `None` when it
+/// cannot be read (what it holds is unknown).
+fn read_folder(folder: &Path) -> Option<Arc<FolderEntries>> {
+    let mut entries = FolderEntries::default();
+    let listing = match std::fs::read_dir(folder) {
+        Ok(listing) => listing,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Some(Arc::new(entries));
+        }
+        Err(_) => return None,
+    };
+    for entry in listing.flatten() {
+        let kind = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => {
+                std::fs::metadata(entry.path()).map(|meta| meta.file_type())
+            }
+            other => other,
         };
-        if is_file {
-            files.insert(entry.file_name().as_encoded_bytes().into());
+        let name: Box<[u8]> = entry.file_name().as_encoded_bytes().into();
+        match kind {
+            Ok(kind) if kind.is_file() => {
+                entries.files.insert(name);
+            }
+            Ok(kind) if kind.is_dir() => {
+                entries.folders.insert(name);
+            }
+            _ => {}
         }
     }
-    Some(Arc::new(files))
+    Some(Arc::new(entries))
 }
 
 /// A package's `__init__.py` or a file that marks a project's root.
