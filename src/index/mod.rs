@@ -918,3 +918,29 @@ impl WorkspaceRead {
         answer == self.answer
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Folders are read once and not opened below one that does not exist; a file made
+    /// on disk in a new folder is found once the watcher tells of it.
+    #[test]
+    fn files_are_known_from_folder_listings_kept_in_step_with_the_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = WorkspaceIndex::new();
+        let module = dir.path().join("app/cache/client.py");
+        assert!(!index.exists(&module));
+        assert!(!index.exists(&dir.path().join("app/cache/deeper/more.py")));
+        std::fs::create_dir_all(module.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(&module, "client = None\n").expect("write");
+        // Not told yet: the listings read before stand.
+        assert!(!index.exists(&module));
+        index.file_changed_on_disk(&module);
+        assert!(index.exists(&module));
+        assert!(!index.exists(&dir.path().join("app/cache")), "a folder is no file");
+        std::fs::remove_file(&module).expect("remove");
+        index.file_changed_on_disk(&module);
+        assert!(!index.exists(&module));
+    }
+}
