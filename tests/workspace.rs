@@ -98,6 +98,61 @@ fn check_knows_dependencies_that_authenticate_in_other_modules() {
     assert_eq!(findings_of(&output), AUTH_FINDINGS);
 }
 
+/// What `check` finds in the `cycles` workspace: imports inside functions that break an
+/// import cycle (of two modules, and of three) are not reported; the others are.
+const CYCLES_FINDINGS: &[&str] = &[
+    "shop/audit.py:8:5-8:36 import-inside-function `from shop.reports import totals` inside `summary` hides a dependency and runs on every call; import at module level, or say why in a comment",
+    "shop/models.py:9:9-9:20 import-inside-function `import json` inside `to_json` hides a dependency and runs on every call; import at module level, or say why in a comment",
+    "shop/signals.py:12:5-12:15 import-inside-function `import csv` inside `export` hides a dependency and runs on every call; import at module level, or say why in a comment",
+];
+
+#[test]
+fn check_knows_which_imports_inside_functions_break_a_cycle() {
+    let copy = copied_workspace("cycles");
+    let run = || {
+        findings_of(&stackaudit(
+            copy.path(),
+            &["check", "--output-format", "json"],
+        ))
+    };
+    assert_eq!(run(), CYCLES_FINDINGS);
+    // From the cache, then again once the cycle is gone: `models.py` no longer imports
+    // `signals.py`, whose import of it is then reported (and `audit.py`'s with it).
+    assert_eq!(run(), CYCLES_FINDINGS);
+    let models = copy.path().join("shop/models.py");
+    let text = std::fs::read_to_string(&models).expect("readable");
+    std::fs::write(
+        &models,
+        text.replace(
+            "from shop.signals import order_saved",
+            "order_saved = print",
+        ),
+    )
+    .expect("write");
+    let broken: Vec<String> = run()
+        .iter()
+        .map(|finding| {
+            finding
+                .split(" import-inside-function")
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        broken,
+        [
+            "shop/audit.py:2:5-2:34",
+            "shop/audit.py:8:5-8:36",
+            "shop/models.py:9:9-9:20",
+            "shop/signals.py:5:5-5:34",
+            "shop/signals.py:12:5-12:15",
+        ]
+    );
+    std::fs::write(&models, text).expect("write");
+    assert_eq!(run(), CYCLES_FINDINGS);
+}
+
 /// Cached findings follow the includes of other modules: a router included without
 /// its dependency any more is reported, and not once the dependency is back.
 #[test]
@@ -394,6 +449,39 @@ async fn an_unsaved_edit_of_an_include_elsewhere_changes_which_routes_are_guarde
     assert_eq!(
         republished(&mut client, &accounts).await,
         Vec::<Value>::new()
+    );
+}
+
+/// The editor knows the workspace's import cycles once its first scan is done: an
+/// import that breaks one is quiet, and is reported once an unsaved edit elsewhere
+/// breaks the cycle.
+#[tokio::test]
+async fn an_unsaved_edit_that_breaks_an_import_cycle_reports_the_import_that_broke_it() {
+    let copy = copied_workspace("cycles");
+    let (mut client, _) = started_on(copy.path()).await;
+    let signals = copy.path().join("shop/signals.py");
+    assert_eq!(
+        summarize(&open_file(&mut client, &signals).await),
+        [("import-inside-function".to_string(), 11, 4, 11, 14)]
+    );
+    let models = copy.path().join("shop/models.py");
+    open_file(&mut client, &models).await;
+    client
+        .change(
+            &uri_of(&models),
+            2,
+            json!([{
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 35}},
+                "text": "order_saved = print",
+            }]),
+        )
+        .await;
+    assert_eq!(
+        summarize(&republished(&mut client, &signals).await),
+        [
+            ("import-inside-function".to_string(), 4, 4, 4, 33),
+            ("import-inside-function".to_string(), 11, 4, 11, 14),
+        ]
     );
 }
 

@@ -298,9 +298,9 @@ impl AuditCache {
             Vec::new()
         };
         let mut projections = projection_hashes(&optimistic, &authenticating, header_end);
-        // Answers of the workspace count as what module-level names hold and which
-        // dependencies authenticate.
-        for projection in [Projections::CLIENTS, Projections::AUTH_CALLABLES] {
+        // Answers of the workspace count as what module-level names hold, and as what
+        // the workspace told.
+        for projection in [Projections::CLIENTS, Projections::WORKSPACE] {
             let hash = &mut projections[projection.index()];
             *hash = xxh3_128(
                 &[

@@ -437,13 +437,23 @@ pub fn audit_rules_in_workspace(
     imported: Rc<dyn ImportedKinds>,
     rules: RuleSet,
 ) -> Vec<Finding> {
+    let rules = rules.retain(|id, rule| settings.rules.is_enabled(id) && rule.applies_to(language));
+    // Rules that read the text alone need no parse.
+    if rules.rules().all(|(_, rule)| rule.reads_text_only()) {
+        let mut text = TextContext::whole(source, language, &settings.rules, path);
+        text.imported = Some(imported);
+        return finish(
+            run_rules_reading(&Inputs::Text(text), rules),
+            source,
+            language,
+        );
+    }
     let Some(syntax) = Syntax::parse_within_limits(language, source) else {
         return Vec::new();
     };
     let context = Context::new(source, &syntax, language, &settings.rules)
         .with_path(path)
         .with_imported(Some(imported));
-    let rules = rules.retain(|id, rule| settings.rules.is_enabled(id) && rule.applies_to(language));
     finish(run_rules(&context, rules), source, language)
 }
 
@@ -467,7 +477,8 @@ fn parse_and_audit(
     }
     // Only rules that read the text may fire: no parse.
     if triggered.rules().all(|(_, rule)| rule.reads_text_only()) {
-        let text = TextContext::whole(source, language, &settings.rules, path);
+        let mut text = TextContext::whole(source, language, &settings.rules, path);
+        text.imported = imported;
         return finish(
             run_rules_reading(&Inputs::Text(text), triggered),
             source,

@@ -22,6 +22,7 @@ use crate::index::import_scan::{ImportedModule, includes_routers, libraries_of, 
 use crate::index::walk::walk_files;
 use crate::index::{ImportingModule, ReadAbout, WorkspaceIndex, WorkspaceLink, WorkspaceRead};
 use crate::language::Language;
+use crate::rules::python::{import_inside_function, missing_auth_dependency};
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{Finding, Libraries};
 
@@ -175,6 +176,7 @@ pub fn run_check(
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
     index.includers_complete();
+    let _ = index.set_import_graph(&imports);
     let done = Workspace {
         libraries: Some(index.libraries_reached(imports)),
         ..walking
@@ -185,28 +187,19 @@ pub fn run_check(
     outcomes.par_iter_mut().for_each(|outcome| {
         let (file, redo) = match outcome {
             Outcome::Deferred(file) => (file.clone(), true),
-            Outcome::Report(_, computed, Some(later)) => {
+            Outcome::Report(_, _, Some(later)) => {
                 let absolute = &later.file.absolute;
                 let libraries_moved = later
                     .cached_with
                     .is_some_and(|libraries| libraries != done.libraries_reached_by(absolute));
-                // Which routers are included with dependencies is known only now: an
-                // audit that asked before is done again, and cached findings that
-                // rest on it hold if its answers still do.
-                let asked_too_early = computed.as_ref().is_some_and(|computed| {
-                    computed
-                        .reads
-                        .iter()
-                        .any(|read| read.about == ReadAbout::Guarded && read.answer.is_none())
-                });
+                // Which routers are included with dependencies, and which imports
+                // close a cycle, is known only now: cached findings that rest on it
+                // hold if its answers still do (a file audited now asks again below).
                 let answers_changed = later
                     .deferred_reads
                     .iter()
                     .any(|read| !read.holds(&index, absolute));
-                (
-                    later.file.clone(),
-                    libraries_moved || asked_too_early || answers_changed,
-                )
+                (later.file.clone(), libraries_moved || answers_changed)
             }
             _ => return,
         };
@@ -215,7 +208,22 @@ pub fn run_check(
         } else if let Outcome::Report(report, computed, Some(later)) = outcome
             && later.cached_with.is_none()
         {
-            run_workspace_rules(report, computed.as_mut(), later, settings, &done);
+            // The rules that asked what only the whole workspace tells, before it did.
+            let asked_too_early = computed.as_ref().map_or(RuleSet::EMPTY, |computed| {
+                RuleSet::from_fn(|rule| {
+                    computed.reads.iter().any(|read| {
+                        read.answer.is_none() && asking_rule(read.about) == Some(rule.id)
+                    })
+                })
+            });
+            run_workspace_rules(
+                report,
+                computed.as_mut(),
+                later,
+                settings,
+                &done,
+                asked_too_early,
+            );
         }
     });
     outcomes.sort_by(|a, b| a.path().cmp(b.path()));
@@ -295,18 +303,31 @@ struct WorkspaceRulesLater {
     /// Where its findings came from the cache: the libraries they were found with.
     cached_with: Option<Libraries>,
     /// Answers its cached findings rest on that are known only once the walk is done
-    /// (which routers other modules include with dependencies).
+    /// (which routers other modules include with dependencies, import cycles).
     deferred_reads: Vec<WorkspaceRead>,
 }
 
+/// The rule that asks the workspace a question answered only once every module is
+/// known (`ReadAbout::waits_for_the_whole_workspace`).
+fn asking_rule(about: ReadAbout) -> Option<&'static str> {
+    match about {
+        ReadAbout::Guarded => Some(missing_auth_dependency::RULE.id),
+        ReadAbout::ImportsBack => Some(import_inside_function::RULE.id),
+        ReadAbout::Kind | ReadAbout::Authenticates => None,
+    }
+}
+
 /// Run on a file audited during the walk the rules that judge objects made in other
-/// modules which it may reach, and add their findings.
+/// modules which it may reach, and add their findings; and run `again` the rules that
+/// asked what only the whole workspace tells before the walk was done, in place of
+/// what they found then.
 fn run_workspace_rules(
     report: &mut FileReport,
-    computed: Option<&mut Computed>,
+    mut computed: Option<&mut Computed>,
     later: &WorkspaceRulesLater,
     settings: &Settings,
     workspace: &Workspace,
+    again: RuleSet,
 ) {
     let FileToCheck {
         absolute, language, ..
@@ -325,6 +346,17 @@ fn run_workspace_rules(
         let already = triggered_rules(*language, &report.source, settings);
         candidates.retain(|id, _| !already.contains(id))
     };
+    if !again.is_empty() {
+        report
+            .findings
+            .retain(|finding| again.rules().all(|(_, rule)| rule.id != finding.rule));
+        if let Some(computed) = computed.as_deref_mut() {
+            computed.reads.retain(|read| {
+                !(read.answer.is_none() && read.about.waits_for_the_whole_workspace())
+            });
+        }
+    }
+    let rules = rules.union(again);
     if !rules.is_empty() {
         let found = audit_rules_in_workspace(
             *language,
@@ -418,7 +450,7 @@ fn check_file(
     let mut deferred_reads = Vec::new();
     let cached = cache.filter(|_| !options.fix).and_then(|cache| {
         cache.findings(&key, hash, |read| {
-            if read.about == ReadAbout::Guarded && !workspace.walk_done() {
+            if read.about.waits_for_the_whole_workspace() && !workspace.walk_done() {
                 deferred_reads.push(read.clone());
                 return true;
             }

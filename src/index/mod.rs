@@ -101,7 +101,14 @@ pub struct WorkspaceIndex {
     /// The routers included with authenticating dependencies (`guarded_routers`);
     /// cleared with `answers` and when `includers` change.
     guarded: std::sync::RwLock<Option<Arc<GuardedRouters>>>,
+    /// The import cycles of the workspace's modules, once their imports are all known
+    /// (`set_import_graph`).
+    cycles: std::sync::RwLock<Option<Arc<ImportCycles>>>,
 }
+
+/// Each module that is part of an import cycle, with the cycle's number: two modules
+/// with one number import each other, directly or through others.
+pub type ImportCycles = std::collections::HashMap<Box<[u8]>, usize, rustc_hash::FxBuildHasher>;
 
 /// A router where it is made: its module's path and its name there.
 pub type RouterOrigin = (Arc<Path>, Box<str>);
@@ -665,6 +672,58 @@ impl WorkspaceIndex {
             .collect()
     }
 
+    /// Every module of the workspace and the module files it imports (top-level and
+    /// inside functions) are known now: work out its import cycles. Returns whether
+    /// they differ from those known before.
+    pub fn set_import_graph(&self, modules: &[ImportingModule]) -> bool {
+        let mut order: HashMap<&[u8], usize, rustc_hash::FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(modules.len(), rustc_hash::FxBuildHasher);
+        for (at, (path, _, _)) in modules.iter().enumerate() {
+            order.insert(key(path), at);
+        }
+        let edges: Vec<Vec<usize>> = modules
+            .iter()
+            .map(|(_, _, files)| {
+                files
+                    .iter()
+                    .filter_map(|file| order.get(key(file)).copied())
+                    .collect()
+            })
+            .collect();
+        let component = strongly_connected_components(&edges);
+        let mut sizes = vec![0usize; modules.len()];
+        for &number in &component {
+            sizes[number] += 1;
+        }
+        let cycles: ImportCycles = modules
+            .iter()
+            .zip(&component)
+            .filter(|(_, number)| sizes[**number] > 1)
+            .map(|((path, _, _), number)| (key(path).into(), *number))
+            .collect();
+        let Ok(mut known) = self.cycles.write() else {
+            return false;
+        };
+        // Cycle numbers depend on the order modules come in: compare who is with whom.
+        let changed = known
+            .as_ref()
+            .is_none_or(|before| cycle_partners(before) != cycle_partners(&cycles));
+        *known = Some(Arc::new(cycles));
+        changed
+    }
+
+    /// Whether a module that `import` (an import statement of the module at
+    /// `importer`) names imports it back, directly or through others. `None` until the
+    /// workspace's imports are all known (`set_import_graph`).
+    pub fn imports_back(&self, importer: &Path, import: &ImportedModule) -> Option<bool> {
+        let cycles = self.cycles.read().ok()?.clone()?;
+        let Some(own) = cycles.get(key(importer)) else {
+            return Some(false);
+        };
+        let files = self.modules_imported(importer, std::slice::from_ref(import));
+        Some(files.iter().any(|file| cycles.get(key(file)) == Some(own)))
+    }
+
     /// The workspace's module files that `imports` (those of the module at
     /// `importer`) name: each module, and each name taken from one that is a module.
     pub fn modules_imported(&self, importer: &Path, imports: &[ImportedModule]) -> Vec<Arc<Path>> {
@@ -696,6 +755,81 @@ impl WorkspaceIndex {
         }
         found
     }
+}
+
+/// The modules of each cycle, each sorted, in order (what `ImportCycles` says, whatever
+/// the numbering).
+fn cycle_partners(cycles: &ImportCycles) -> Vec<Vec<&[u8]>> {
+    let mut groups: HashMap<usize, Vec<&[u8]>> = HashMap::new();
+    for (path, number) in cycles {
+        groups.entry(*number).or_default().push(path);
+    }
+    let mut groups: Vec<Vec<&[u8]>> = groups
+        .into_values()
+        .map(|mut group| {
+            group.sort_unstable();
+            group
+        })
+        .collect();
+    groups.sort_unstable();
+    groups
+}
+
+/// The strongly connected components of a graph given by each node's successors:
+/// each node's component number (Tarjan's algorithm, with a stack of its own instead of
+/// recursion: import chains run deep).
+fn strongly_connected_components(edges: &[Vec<usize>]) -> Vec<usize> {
+    const UNSEEN: usize = usize::MAX;
+    let count = edges.len();
+    let (mut index, mut low) = (vec![UNSEEN; count], vec![0; count]);
+    let mut on_stack = vec![false; count];
+    let mut component = vec![UNSEEN; count];
+    let (mut stack, mut next_index, mut next_component) = (Vec::new(), 0, 0);
+    for root in 0..count {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        // (node, how many of its successors were followed)
+        let mut work = vec![(root, 0)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&(node, followed)) = work.last() {
+            if let Some(&next) = edges[node].get(followed) {
+                if let Some(top) = work.last_mut() {
+                    top.1 += 1;
+                }
+                if index[next] == UNSEEN {
+                    index[next] = next_index;
+                    low[next] = next_index;
+                    next_index += 1;
+                    stack.push(next);
+                    on_stack[next] = true;
+                    work.push((next, 0));
+                } else if on_stack[next] {
+                    low[node] = low[node].min(index[next]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[node]);
+            }
+            if low[node] == index[node] {
+                while let Some(member) = stack.pop() {
+                    on_stack[member] = false;
+                    component[member] = next_component;
+                    if member == node {
+                        break;
+                    }
+                }
+                next_component += 1;
+            }
+        }
+    }
+    component
 }
 
 /// The names of the files (links to files too) and of the folders in a folder.
@@ -845,6 +979,17 @@ pub enum ReadAbout {
     Authenticates,
     /// Whether the router is included somewhere with an authenticating dependency.
     Guarded,
+    /// Whether a module an import statement names imports the module back; `target`
+    /// holds the module as written and the names taken (`module name,name`).
+    ImportsBack,
+}
+
+impl ReadAbout {
+    /// Whether the answer is known only once every module of the workspace is
+    /// (`None` before): `check` asks again after its walk.
+    pub fn waits_for_the_whole_workspace(self) -> bool {
+        matches!(self, ReadAbout::Guarded | ReadAbout::ImportsBack)
+    }
 }
 
 impl WorkspaceLink {
@@ -891,6 +1036,17 @@ impl ImportedKinds for WorkspaceLink {
         answer
     }
 
+    fn imports_back(&self, import: &ImportedModule) -> Option<bool> {
+        let answer = self.index.imports_back(&self.importer, import);
+        self.reads.borrow_mut().push(WorkspaceRead {
+            target: format!("{} {}", import.module, import.names.join(",")).into(),
+            call: false,
+            about: ReadAbout::ImportsBack,
+            answer: answer.map(u8::from),
+        });
+        answer
+    }
+
     fn router_guarded(&self, router: &str) -> Option<bool> {
         let answer = self.index.router_guarded(&self.importer, router);
         self.reads.borrow_mut().push(WorkspaceRead {
@@ -914,6 +1070,18 @@ impl WorkspaceRead {
                 .dependency_authenticates(importer, &self.target)
                 .map(u8::from),
             ReadAbout::Guarded => index.router_guarded(importer, &self.target).map(u8::from),
+            ReadAbout::ImportsBack => {
+                let (module, names) = self.target.split_once(' ').unwrap_or((&self.target, ""));
+                let import = ImportedModule {
+                    module: module.into(),
+                    names: names
+                        .split(',')
+                        .filter(|name| !name.is_empty())
+                        .map(Box::from)
+                        .collect(),
+                };
+                index.imports_back(importer, &import).map(u8::from)
+            }
         };
         answer == self.answer
     }
@@ -938,9 +1106,35 @@ mod tests {
         assert!(!index.exists(&module));
         index.file_changed_on_disk(&module);
         assert!(index.exists(&module));
-        assert!(!index.exists(&dir.path().join("app/cache")), "a folder is no file");
+        assert!(
+            !index.exists(&dir.path().join("app/cache")),
+            "a folder is no file"
+        );
         std::fs::remove_file(&module).expect("remove");
         index.file_changed_on_disk(&module);
         assert!(!index.exists(&module));
+    }
+
+    /// Cycles of two, of three, a chain into a cycle and a module importing itself.
+    #[test]
+    fn strongly_connected_components_are_the_import_cycles() {
+        // 0 <-> 1; 2 -> 3 -> 4 -> 2; 5 -> 0; 6 -> 6.
+        let edges = vec![
+            vec![1],
+            vec![0],
+            vec![3],
+            vec![4],
+            vec![2],
+            vec![0],
+            vec![6],
+        ];
+        let component = strongly_connected_components(&edges);
+        assert_eq!(component[0], component[1]);
+        assert_eq!(component[2], component[3]);
+        assert_eq!(component[3], component[4]);
+        assert_ne!(component[0], component[2]);
+        assert_ne!(component[5], component[0]);
+        assert_ne!(component[6], component[0]);
+        assert_ne!(component[6], component[2]);
     }
 }

@@ -331,6 +331,9 @@ pub struct TextContext<'a> {
     pub path: Option<&'a std::path::Path>,
     /// The byte ranges to read, in order, each starting where a statement may.
     ranges: Vec<Range<usize>>,
+    /// What other modules of the workspace tell, when the audit has a workspace.
+    pub(crate) imported:
+        Option<std::rc::Rc<dyn crate::semantic::python::bound_kinds::ImportedKinds>>,
 }
 
 impl<'a> TextContext<'a> {
@@ -360,6 +363,7 @@ impl<'a> TextContext<'a> {
             settings,
             path,
             ranges,
+            imported: None,
         }
     }
 
@@ -492,6 +496,7 @@ impl<'a> Context<'a> {
             settings: self.settings,
             path: self.path,
             ranges,
+            imported: self.imported.clone(),
         }
     }
 

@@ -34,9 +34,13 @@ impl Projections {
     /// Which of the module's definitions authenticate, and its dependency aliases
     /// (`CurrentUser = Annotated[User, Depends(get_current_user)]`).
     pub const AUTH_CALLABLES: Projections = Projections(1 << 6);
+    /// What other modules of the workspace told the last audits (which dependencies
+    /// authenticate, which routers are included with one, which imports close a cycle):
+    /// it changes when one of those answers does.
+    pub const WORKSPACE: Projections = Projections(1 << 7);
 
     /// Every projection, in the order their hashes are kept.
-    pub const EACH: [Projections; 7] = [
+    pub const EACH: [Projections; 8] = [
         Projections::IMPORTS,
         Projections::HEADER,
         Projections::CLIENTS,
@@ -44,6 +48,7 @@ impl Projections {
         Projections::ROUTERS,
         Projections::INDEXES,
         Projections::AUTH_CALLABLES,
+        Projections::WORKSPACE,
     ];
 
     /// Both sets (for `const` declarations: `IMPORTS.and(CLIENTS)`).

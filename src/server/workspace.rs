@@ -109,7 +109,7 @@ impl Backend {
 
     /// Record what `module` imports now (`None`: it is gone); with `files_moved`, a
     /// module file came or went, so every module's imports are resolved again.
-    /// Returns whether what any module reaches changed.
+    /// Returns whether what any module reaches, or the import cycles, changed.
     fn set_imports(
         &self,
         module: &Path,
@@ -139,13 +139,14 @@ impl Backend {
                 imports.files = self.index.modules_imported(path, &imports.statements);
             });
         }
-        let modules = graph
+        let modules: Vec<_> = graph
             .modules
             .iter()
             .map(|(path, imports)| (path.clone(), imports.libraries, imports.files.clone()))
             .collect();
+        let cycles_changed = self.index.set_import_graph(&modules);
         let reached = self.index.libraries_reached(modules);
-        self.publish_reached(reached)
+        self.publish_reached(reached) || cycles_changed
     }
 
     /// Make `reached` what audits read; whether it differs from what they read before.
@@ -210,10 +211,11 @@ async fn index_workspace(backend: &Arc<Backend>) {
     };
     let count = modules.len();
     if let Ok(mut graph) = backend.imports.lock() {
-        let listed = modules
+        let listed: Vec<_> = modules
             .iter()
             .map(|(path, imports)| (path.clone(), imports.libraries, imports.files.clone()))
             .collect();
+        let _ = backend.index.set_import_graph(&listed);
         backend.publish_reached(backend.index.libraries_reached(listed));
         for (path, imports) in &modules {
             backend

@@ -4,7 +4,11 @@
 //! Imports under `if TYPE_CHECKING:`, imports of optional dependencies (inside a `try`
 //! that handles `ImportError`), and imports with a comment on their line or the line
 //! above that says why (a circular import, a slow or optional module: any comment that
-//! mentions `circular`, `cycle`, `lazy`, `optional`, `slow` or `startup`) are fine.
+//! mentions `circular`, `cycle`, `lazy`, `optional`, `slow` or `startup`) are fine. So
+//! are imports of a module of the workspace that imports this one back, directly or
+//! through others: at module level they would make an import cycle, which the import
+//! in the function breaks (where the workspace is read: `check`, and the editor once
+//! its first scan is done).
 //!
 //! ## Why is this bad?
 //! An import inside a function hides a dependency from readers and tools, runs the
@@ -33,9 +37,13 @@
 //! No fix: moving an import to module level can create an import cycle or slow start-up.
 //!
 //! ## Known problems
-//! Whether an import is deliberate is read from comments only.
+//! Whether an import is deliberate is read from comments, and from the import cycles of
+//! the workspace, only. A cycle counts imports inside functions too, so an import that
+//! another function-level import makes part of a cycle is not reported either.
 
+use crate::index::import_scan::scan_imports;
 use crate::rules::projections::Projections;
+use crate::semantic::python::bound_kinds::ImportedKinds;
 use std::ops::Range;
 
 use crate::language::Language;
@@ -52,7 +60,7 @@ pub const RULE: Rule = Rule {
     text_test: Some(may_import_in_function),
     workspace_trigger: None,
     check: Check::Text(check),
-    reads: Projections::NONE,
+    reads: Projections::WORKSPACE,
 };
 
 /// Whether an `import` may sit in a function body: on some line, `import` is not part of
@@ -93,7 +101,14 @@ fn check(context: &TextContext, findings: &mut Vec<Finding>) {
     for range in context.ranges() {
         // Most items import nothing, or only at module level (the text test of one item).
         if may_import_in_function(&context.source[range.clone()]) {
-            check_range(context.source, range.clone(), &mut comments, findings);
+            let workspace = context.imported.as_deref();
+            check_range(
+                context.source,
+                range.clone(),
+                &mut comments,
+                workspace,
+                findings,
+            );
         }
     }
 }
@@ -123,6 +138,7 @@ fn check_range(
     source: &str,
     range: Range<usize>,
     comments: &mut Comments,
+    workspace: Option<&dyn ImportedKinds>,
     findings: &mut Vec<Finding>,
 ) {
     let mut item_comments: Option<Vec<Range<usize>>> = None;
@@ -182,6 +198,15 @@ fn check_range(
             item_comments.get_or_insert_with(|| comments.of_item(&range))
         };
         if explained_by(nearby, statement.range.clone(), source) {
+            continue;
+        }
+        // A module that imports this one back: importing it at module level would be
+        // an import cycle, which the import in the function breaks.
+        if workspace.is_some_and(|workspace| {
+            scan_imports(text)
+                .iter()
+                .any(|import| workspace.imports_back(import) == Some(true))
+        }) {
             continue;
         }
         let definition = header(function);

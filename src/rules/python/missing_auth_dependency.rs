@@ -92,7 +92,8 @@ pub const RULE: Rule = Rule {
     }),
     reads: Projections::IMPORTS
         .and(Projections::ROUTERS)
-        .and(Projections::AUTH_CALLABLES),
+        .and(Projections::AUTH_CALLABLES)
+        .and(Projections::WORKSPACE),
 };
 
 const WRITE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];

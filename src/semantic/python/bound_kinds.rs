@@ -119,6 +119,13 @@ pub trait ImportedKinds {
     fn router_guarded(&self, _router: &str) -> Option<bool> {
         None
     }
+
+    /// Whether a module that `import` (an import statement of this module) names
+    /// imports this module back, directly or through others: an import cycle. `None`
+    /// until the workspace's imports are all known.
+    fn imports_back(&self, _import: &crate::index::import_scan::ImportedModule) -> Option<bool> {
+        None
+    }
 }
 
 /// A module's names as `settle` reads them.
