@@ -951,7 +951,9 @@ pub struct WorkspaceView {
 pub struct WorkspaceLink {
     index: Arc<WorkspaceIndex>,
     importer: PathBuf,
+    /// What was asked, each question once, in the order first asked.
     reads: RefCell<Vec<WorkspaceRead>>,
+    asked: RefCell<std::collections::HashSet<WorkspaceRead, rustc_hash::FxBuildHasher>>,
 }
 
 /// One question an audit asked the workspace, and the answer it got.
@@ -998,25 +1000,28 @@ impl WorkspaceLink {
             index,
             importer,
             reads: RefCell::new(Vec::new()),
+            asked: RefCell::default(),
         }
     }
 
     /// What the audit asked, each question once, in the order first asked.
     pub fn reads(&self) -> Vec<WorkspaceRead> {
-        let mut seen = std::collections::HashSet::new();
-        self.reads
-            .borrow()
-            .iter()
-            .filter(|read| seen.insert((*read).clone()))
-            .cloned()
-            .collect()
+        self.reads.borrow().clone()
+    }
+
+    /// Keep `read` unless it was asked already (rules ask the same names again and
+    /// again: one audit asks hundreds of times about a handful of names).
+    fn record(&self, read: WorkspaceRead) {
+        if self.asked.borrow_mut().insert(read.clone()) {
+            self.reads.borrow_mut().push(read);
+        }
     }
 }
 
 impl ImportedKinds for WorkspaceLink {
     fn kind_of_imported(&self, target: &str, call: bool) -> Option<BindingKind> {
         let kind = self.index.kind_of_imported(&self.importer, target, call);
-        self.reads.borrow_mut().push(WorkspaceRead {
+        self.record(WorkspaceRead {
             target: target.into(),
             call,
             about: ReadAbout::Kind,
@@ -1027,7 +1032,7 @@ impl ImportedKinds for WorkspaceLink {
 
     fn dependency_authenticates(&self, target: &str) -> Option<bool> {
         let answer = self.index.dependency_authenticates(&self.importer, target);
-        self.reads.borrow_mut().push(WorkspaceRead {
+        self.record(WorkspaceRead {
             target: target.into(),
             call: false,
             about: ReadAbout::Authenticates,
@@ -1038,7 +1043,7 @@ impl ImportedKinds for WorkspaceLink {
 
     fn imports_back(&self, import: &ImportedModule) -> Option<bool> {
         let answer = self.index.imports_back(&self.importer, import);
-        self.reads.borrow_mut().push(WorkspaceRead {
+        self.record(WorkspaceRead {
             target: format!("{} {}", import.module, import.names.join(",")).into(),
             call: false,
             about: ReadAbout::ImportsBack,
@@ -1049,7 +1054,7 @@ impl ImportedKinds for WorkspaceLink {
 
     fn router_guarded(&self, router: &str) -> Option<bool> {
         let answer = self.index.router_guarded(&self.importer, router);
-        self.reads.borrow_mut().push(WorkspaceRead {
+        self.record(WorkspaceRead {
             target: router.into(),
             call: false,
             about: ReadAbout::Guarded,
