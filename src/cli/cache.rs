@@ -71,6 +71,8 @@ struct CachedFinding {
 #[derive(Debug)]
 pub struct CheckCache {
     path: PathBuf,
+    /// The identity of the build that reads and writes it.
+    build: String,
     contents: Contents,
 }
 
@@ -89,7 +91,11 @@ impl CheckCache {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
-        CheckCache { path, contents }
+        CheckCache {
+            path,
+            build: build.to_string(),
+            contents,
+        }
     }
 
     /// The findings cached for `file` (its path below the project root) when its bytes
@@ -166,11 +172,38 @@ impl CheckCache {
                 let bytes = serde_json::to_vec(&self.contents).map_err(std::io::Error::other)?;
                 write_replacing(&self.path, &bytes)
             });
+        if written.is_ok() {
+            self.remove_other_builds();
+        }
         if let Err(error) = written {
             eprintln!(
                 "stackaudit: warning: cache not written to {}: {error}",
                 self.path.display()
             );
+        }
+    }
+}
+
+impl CheckCache {
+    /// Delete what other builds cached in the folder (each upgrade would otherwise
+    /// leave a file as large as the project's findings behind). This build's files
+    /// for other settings stay.
+    fn remove_other_builds(&self) {
+        let Some(folder) = self.path.parent() else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return;
+        };
+        let own = format!("{}-", self.build);
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let made_by_a_build = name.starts_with('v') && name.ends_with(".json");
+            if made_by_a_build && !name.starts_with(&own) {
+                // Another run may be removing it at the same time: no error.
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
 }
@@ -216,6 +249,35 @@ mod tests {
             severity: Severity::Warning,
             fix: None,
         }
+    }
+
+    /// Saving removes what other builds cached, and keeps this build's files for
+    /// other settings.
+    #[test]
+    fn a_new_build_removes_the_caches_of_others() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (build, settings) in [("v1-a", 7), ("v1-a", 8), ("v1-b", 7)] {
+            let mut cache = CheckCache::open_for_build(dir.path(), settings, build);
+            cache.insert(
+                "app.py".into(),
+                42,
+                &[finding("cached")],
+                Vec::new(),
+                WorkspaceUse::default(),
+            );
+            cache.save();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("readable")
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [".gitignore", "v1-b-0000000000000007.json"],
+            "only the newest build's cache is left"
+        );
     }
 
     #[test]
