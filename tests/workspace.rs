@@ -49,13 +49,15 @@ fn findings_of(output: &Output) -> Vec<String> {
 }
 
 /// What `check` finds in the `clients` workspace: every import form, a getter, a
-/// dependency, a class attribute, a pub/sub object and sessions made in another module; no finding for the asyncio client, a module that
+/// dependency, a class attribute, a pub/sub object, sessions and a Redis error exported
+/// again, made in other modules; no finding for the asyncio client, a module that
 /// does not exist, a parameter that shadows an imported client, or the second
 /// project's own `app.cache` (a dict, not the backend's client).
 const CLIENTS_FINDINGS: &[&str] = &[
     "backend/app/services/listener.py:6:20-6:35 pubsub-without-reconnect `events.listen()` loop has no handling of connection errors: when Redis restarts or the connection drops, the subscriber dies and events are lost",
     "backend/app/services/orders.py:11:12-11:19 session-shared-across-requests `current` is one session created at import time and shared by every request: concurrent requests interleave on it, and one failure breaks it for all",
     "backend/app/services/orders.py:22:5-22:16 missing-rollback `db.commit()` can fail and leave the transaction open: `db` is created here without a `with` block and nothing rolls it back",
+    "backend/app/services/profiles.py:11:5-11:21 redis-silent-failure `app.api.deps.CacheDown` is handled silently: nothing logs it, re-raises it or returns an error, so a Redis outage goes unnoticed",
     "backend/app/services/routes.py:11:12-11:27 blocking-io-in-async `r.get` blocks the event loop inside `async def visits`",
     "backend/app/services/sessions.py:7:5-7:50 redis-key-without-ttl `redis_client.set` creates key `f\"session:{user_id}\"` with no expiry; it stays in Redis until deleted",
     "backend/app/services/sessions.py:11:5-11:66 redis-key-without-ttl `deps.cache_client.hset` creates key `f\"profile:{user_id}\"` with no expiry; it stays in Redis until deleted",

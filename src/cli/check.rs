@@ -313,7 +313,7 @@ fn asking_rule(about: ReadAbout) -> Option<&'static str> {
     match about {
         ReadAbout::Guarded => Some(missing_auth_dependency::RULE.id),
         ReadAbout::ImportsBack => Some(import_inside_function::RULE.id),
-        ReadAbout::Kind | ReadAbout::Authenticates => None,
+        ReadAbout::Kind | ReadAbout::Authenticates | ReadAbout::StandsFor => None,
     }
 }
 

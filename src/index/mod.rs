@@ -355,6 +355,38 @@ impl WorkspaceIndex {
         }
     }
 
+    /// The name outside the workspace that the imported `target` (as the module at
+    /// `importer` wrote it) stands for, followed through the modules of the workspace
+    /// that import it and export it again; `None` when a module of the workspace
+    /// defines it (or it leads nowhere).
+    pub fn origin_outside(&self, importer: &Path, target: &str) -> Option<Box<str>> {
+        let location = self.location(importer);
+        let absolute = location.absolute(target)?;
+        self.origin_outside_in(&location, &absolute, MAX_VALUE_STEPS)
+    }
+
+    fn origin_outside_in(
+        &self,
+        location: &ModuleLocation,
+        absolute: &str,
+        steps: u8,
+    ) -> Option<Box<str>> {
+        let steps = steps.checked_sub(1)?;
+        let Some((module, name)) = self.find_module(location, absolute) else {
+            return Some(absolute.into()); // no module of the workspace: a library's
+        };
+        if name.is_empty() || name.contains('.') {
+            return None;
+        }
+        let file = self.file(&module)?;
+        let Value::Imported(target) = file.facts.variables.get(name)? else {
+            return None;
+        };
+        let location = self.location(&module);
+        let absolute = location.absolute(target)?;
+        self.origin_outside_in(&location, &absolute, steps)
+    }
+
     fn forget_answers(&self) {
         self.answers.clear();
         self.auth_answers.clear();
@@ -757,6 +789,21 @@ impl WorkspaceIndex {
     }
 }
 
+/// `ImportedKinds::stands_for_a_name_in`, asked of `index` for the module at `importer`.
+fn stands_for_a_name_in(
+    index: &WorkspaceIndex,
+    importer: &Path,
+    target: &str,
+    packages: &[&str],
+) -> Option<bool> {
+    let origin = index.origin_outside(importer, target)?;
+    Some(packages.iter().any(|package| {
+        origin
+            .strip_prefix(package)
+            .is_some_and(|rest| rest.starts_with('.'))
+    }))
+}
+
 /// The modules of each cycle, each sorted, in order (what `ImportCycles` says, whatever
 /// the numbering).
 fn cycle_partners(cycles: &ImportCycles) -> Vec<Vec<&[u8]>> {
@@ -984,6 +1031,9 @@ pub enum ReadAbout {
     /// Whether a module an import statement names imports the module back; `target`
     /// holds the module as written and the names taken (`module name,name`).
     ImportsBack,
+    /// Whether the imported name stands for a name of one of some packages; `target`
+    /// holds the name and the packages (`name package,package`).
+    StandsFor,
 }
 
 impl ReadAbout {
@@ -1052,6 +1102,17 @@ impl ImportedKinds for WorkspaceLink {
         answer
     }
 
+    fn stands_for_a_name_in(&self, target: &str, packages: &[&str]) -> Option<bool> {
+        let answer = stands_for_a_name_in(&self.index, &self.importer, target, packages);
+        self.record(WorkspaceRead {
+            target: format!("{target} {}", packages.join(",")).into(),
+            call: false,
+            about: ReadAbout::StandsFor,
+            answer: answer.map(u8::from),
+        });
+        answer
+    }
+
     fn router_guarded(&self, router: &str) -> Option<bool> {
         let answer = self.index.router_guarded(&self.importer, router);
         self.record(WorkspaceRead {
@@ -1086,6 +1147,11 @@ impl WorkspaceRead {
                         .collect(),
                 };
                 index.imports_back(importer, &import).map(u8::from)
+            }
+            ReadAbout::StandsFor => {
+                let (target, packages) = self.target.split_once(' ').unwrap_or((&self.target, ""));
+                let packages: Vec<&str> = packages.split(',').collect();
+                stands_for_a_name_in(index, importer, target, &packages).map(u8::from)
             }
         };
         answer == self.answer

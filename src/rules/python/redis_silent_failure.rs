@@ -1,7 +1,8 @@
 //! ## What it does
 //! Finds handlers of Redis errors (`except redis.RedisError:`,
-//! `redis.exceptions.ConnectionError`, `TimeoutError`, ..., also from `redis.asyncio`
-//! and names imported from `redis.exceptions`) that neither log the error, re-raise it,
+//! `redis.exceptions.ConnectionError`, `TimeoutError`, ..., also from `redis.asyncio`,
+//! names imported from `redis.exceptions`, and those a module of the workspace exports
+//! again: `from app.cache import CacheError`) that neither log the error, re-raise it,
 //! use the bound exception, nor return an error (a `return` whose value mentions an
 //! error, an `HTTPException`, or a 5xx status).
 //!
@@ -48,8 +49,10 @@ use super::exceptions::{caught_types, handles_error, header_range, log_exception
 use super::helpers::{AnyNode, any_node, called_name};
 use crate::language::Language;
 use crate::rules::projections::Projections;
-use crate::rules::{Check, Finding, FixAvailability, FixSafety, Rule, Severity};
-use crate::semantic::python::imports::qualified_name_of;
+use crate::rules::{
+    Check, Finding, FixAvailability, FixSafety, Libraries, Rule, Severity, WorkspaceTrigger,
+};
+use crate::semantic::python::imports::{dotted_name_of, qualified_name_of};
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
@@ -59,7 +62,10 @@ pub const RULE: Rule = Rule {
     summary: "A handler of Redis errors that neither logs, re-raises nor returns an error",
     triggers: &["redis"],
     text_test: None,
-    workspace_trigger: None,
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::REDIS,
+        text: |text| crate::rules::prefilter::contains(text, "except"),
+    }),
     check: Check::Ast(Hooks {
         except_handler: Some(check),
         ..Hooks::NONE
@@ -69,6 +75,9 @@ pub const RULE: Rule = Rule {
         .and(Projections::HEADER),
 };
 
+/// The packages whose errors are Redis errors.
+const REDIS_PACKAGES: &[&str] = &["redis", "aioredis"];
+
 fn check(
     checker: &Checker,
     clause: &ExceptHandlerExceptHandler,
@@ -76,8 +85,22 @@ fn check(
     findings: &mut Vec<Finding>,
 ) {
     let Some(redis_error) = caught_types(clause).into_iter().find_map(|caught| {
-        qualified_name_of(caught, checker.imports())
-            .filter(|name| name.starts_with("redis.") || name.starts_with("aioredis."))
+        let qualified = qualified_name_of(caught, checker.imports())?;
+        if REDIS_PACKAGES.iter().any(|package| {
+            qualified
+                .strip_prefix(package)
+                .is_some_and(|rest| rest.starts_with('.'))
+        }) {
+            return Some(qualified);
+        }
+        // An error of redis-py that a module of the workspace exports again
+        // (`from app.cache import CacheError`).
+        let dotted = dotted_name_of(caught)?;
+        let head = dotted.split('.').next().unwrap_or(&dotted);
+        checker.imports().resolve(head)?;
+        let workspace = checker.context().imported.as_ref()?;
+        (workspace.stands_for_a_name_in(&qualified, REDIS_PACKAGES) == Some(true))
+            .then_some(qualified)
     }) else {
         return;
     };

@@ -120,6 +120,14 @@ pub trait ImportedKinds {
         None
     }
 
+    /// Whether the imported `target`, followed through the workspace's re-exports
+    /// (`from redis.exceptions import RedisError as CacheError` in another module), stands
+    /// for a name of one of `packages` (`redis`); `None` when it names nothing the
+    /// workspace's modules import.
+    fn stands_for_a_name_in(&self, _target: &str, _packages: &[&str]) -> Option<bool> {
+        None
+    }
+
     /// Whether a module that `import` (an import statement of this module) names
     /// imports this module back, directly or through others: an import cycle. `None`
     /// until the workspace's imports are all known.
