@@ -4,8 +4,13 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::audit::audit_text;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::audit::{audit_text, audit_text_in_workspace};
 use crate::config::Settings;
+use crate::document::parser_limits;
+use crate::index::{WorkspaceLink, WorkspaceView};
 use crate::language::Language;
 use crate::rules::{Applicability, Edit, Fix, line_end, line_start};
 
@@ -84,10 +89,46 @@ pub fn fix_all(
     include_unsafe: bool,
     path: Option<&Path>,
 ) -> FixedText {
+    fix_rounds(source, include_unsafe, |text| {
+        audit_text(language, text, settings, path)
+    })
+}
+
+/// `fix_all` of a file of a workspace: each round audits it as `check` and the editor
+/// do (`audit_text_in_workspace`), so findings that rest on other modules (a client made
+/// elsewhere) are fixed too.
+pub fn fix_all_in_workspace(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    include_unsafe: bool,
+    path: Option<&Path>,
+    workspace: &WorkspaceView,
+) -> FixedText {
+    fix_rounds(source, include_unsafe, |text| {
+        // Fixed text may nest deeper than the parser allows: then it is audited alone.
+        if parser_limits::check(language, [text.as_bytes()]).is_err() {
+            return audit_text(language, text, settings, path);
+        }
+        let link = Rc::new(WorkspaceLink::new(
+            Arc::clone(&workspace.index),
+            workspace.module.clone(),
+        ));
+        audit_text_in_workspace(language, text, settings, path, link, workspace.libraries)
+    })
+}
+
+/// Fix what `audit` finds, and audit again, until no fix applies (at most
+/// `MAX_FIX_ROUNDS` rounds).
+fn fix_rounds(
+    source: &str,
+    include_unsafe: bool,
+    audit: impl Fn(&str) -> Vec<crate::rules::Finding>,
+) -> FixedText {
     let mut text = source.to_string();
     let mut applied = 0;
     for rounds in 0..MAX_FIX_ROUNDS {
-        let findings = audit_text(language, &text, settings, path);
+        let findings = audit(&text);
         let fixes: Vec<&Fix> = findings
             .iter()
             .filter_map(|finding| finding.fix.as_ref())

@@ -190,6 +190,42 @@ fn cached_findings_follow_the_routers_other_modules_include() {
     assert_eq!(run(), AUTH_FINDINGS);
 }
 
+/// `check --fix` fixes findings that rest on other modules (an error class exported
+/// again, a session factory made elsewhere), as it reports them.
+#[test]
+fn fixes_apply_to_findings_that_rest_on_other_modules() {
+    let copy = copied_workspace("clients");
+    let fixed = stackaudit(copy.path(), &["check", "--fix", "--output-format", "json"]);
+    assert_eq!(fixed.status.code(), Some(1), "{fixed:?}");
+    let remaining = findings_of(&fixed);
+    assert!(
+        remaining
+            .iter()
+            .all(|finding| !finding.contains("redis-silent-failure")
+                && !finding.contains("missing-rollback")),
+        "{remaining:?}"
+    );
+    let read = |name: &str| std::fs::read_to_string(copy.path().join(name)).expect("readable");
+    let profiles = read("backend/app/services/profiles.py");
+    assert!(
+        profiles.starts_with("import logging\n\nfrom app.api.deps import"),
+        "{profiles}"
+    );
+    assert!(
+        profiles.contains(
+            "    except CacheDown:\n        logging.exception(\"Redis error in cached_profile\")\n        return None\n"
+        ),
+        "{profiles}"
+    );
+    let orders = read("backend/app/services/orders.py");
+    assert!(
+        orders.contains(
+            "    try:\n        db.commit()\n    except Exception:\n        db.rollback()\n        raise\n    db.close()\n"
+        ),
+        "{orders}"
+    );
+}
+
 /// A cached finding that rests on another module's facts goes when those facts
 /// change, though its own file did not.
 #[test]

@@ -17,10 +17,12 @@ use crate::audit::{
 use crate::cli::cache::{CACHE_FOLDER, CheckCache, WorkspaceUse};
 use crate::config::{Options, Settings, discover};
 use crate::document::{parser_limits, source_text};
-use crate::fix::fix_all;
+use crate::fix::fix_all_in_workspace;
 use crate::index::import_scan::{ImportedModule, includes_routers, libraries_of, scan_imports};
 use crate::index::walk::walk_files;
-use crate::index::{ImportingModule, ReadAbout, WorkspaceIndex, WorkspaceLink, WorkspaceRead};
+use crate::index::{
+    ImportingModule, ReadAbout, WorkspaceIndex, WorkspaceLink, WorkspaceRead, WorkspaceView,
+};
 use crate::language::Language;
 use crate::rules::python::{import_inside_function, missing_auth_dependency};
 use crate::rules::rule_set::RuleSet;
@@ -533,12 +535,20 @@ fn check_file(
         );
     }
     if options.fix && !is_link {
-        let fixed = fix_all(
+        // Audited as the report will be, so findings that rest on other modules are
+        // fixed too.
+        let view = WorkspaceView {
+            index: Arc::clone(index),
+            module: absolute.clone(),
+            libraries: workspace.libraries_reached_by(absolute),
+        };
+        let fixed = fix_all_in_workspace(
             language,
             &source,
             settings,
             options.unsafe_fixes,
             Some(relative),
+            &view,
         );
         if fixed.text != source {
             let written = source_text::encode(&fixed.text, encoding).and_then(|new| {

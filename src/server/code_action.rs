@@ -10,7 +10,7 @@ use super::diagnostics::{rule_of, to_diagnostic};
 use super::sync::current_findings;
 use super::{OpenDocument, Snapshot};
 use crate::document::position::{Encoding, offset_of, range_of};
-use crate::fix::{fix_all, minimal_edit};
+use crate::fix::{fix_all, fix_all_in_workspace, minimal_edit};
 use crate::rules::{Applicability, Finding};
 use crate::suppression::ignore_edit;
 
@@ -263,7 +263,19 @@ fn fix_all_edit(snapshot: &Snapshot) -> Option<TextEdit> {
     let document = &snapshot.open.document;
     let text = document.text();
     let path = snapshot.open.path.as_deref();
-    let fixed = fix_all(document.language, &text, &snapshot.settings, false, path);
+    let fixed = match &snapshot.workspace {
+        // As the document's own audit reads the workspace, so its findings that rest on
+        // other modules are fixed too.
+        Some(workspace) => fix_all_in_workspace(
+            document.language,
+            &text,
+            &snapshot.settings,
+            false,
+            path,
+            workspace,
+        ),
+        None => fix_all(document.language, &text, &snapshot.settings, false, path),
+    };
     let edit = minimal_edit(&text, &fixed.text)?;
     Some(TextEdit::new(
         range_of(&document.rope, edit.range, snapshot.encoding),
