@@ -163,6 +163,29 @@ impl WorkspaceIndex {
         changed
     }
 
+    /// Whether the facts of the module at `path` were read (an audit asked about a
+    /// name it defines): until then, a new text of it needs no facts read.
+    pub fn facts_were_read(&self, path: &Path) -> bool {
+        self.files.contains_key(key(path))
+    }
+
+    /// `put_open` of a module whose facts nobody has read (`facts_were_read`): they are
+    /// read from `text` when first asked. Returns whether facts that an audit may have
+    /// read meanwhile were dropped.
+    pub fn put_open_unread(&self, path: &Path, text: Arc<str>) -> bool {
+        if !self.exists(path) {
+            // A module new to the workspace (not on disk yet).
+            self.modules_found.clear();
+            self.forget_folder_of(path);
+        }
+        self.open.insert(key(path).into(), text);
+        let dropped = self.files.remove(key(path)).is_some();
+        if dropped {
+            self.forget_answers();
+        }
+        dropped
+    }
+
     /// The document at `path` was closed: its file on disk stands for it again.
     /// Returns whether its facts changed.
     pub fn close(&self, path: &Path) -> bool {

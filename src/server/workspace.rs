@@ -88,6 +88,14 @@ fn worth_indexing(folder: &Path) -> bool {
     worth
 }
 
+/// Reads of open documents' facts that may run at once (one per core).
+static FACTS_READERS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        )
+    });
+
 /// How long an edited document must rest before its facts are read again: typing
 /// reads them once per pause, not once per keystroke.
 const FACTS_AFTER_QUIET: std::time::Duration = std::time::Duration::from_millis(20);
@@ -349,17 +357,26 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
         if revision != edited {
             return; // edited again meanwhile: that edit's task reads the facts
         }
+        // A few documents' facts at a time: opening hundreds at once must not start a
+        // blocking thread (with its stack and allocator cache) for each.
+        let Ok(_reading) = FACTS_READERS.acquire().await else {
+            return;
+        };
         let read = {
             let handle = Arc::clone(&handle);
             let absolute = Arc::clone(&absolute);
             tokio::task::spawn_blocking(move || {
                 let text: Arc<str> = document.text().into();
-                // From the document's own tree where it has one (its items' trees are
-                // shared with its audits), else a parse.
-                let file = match document.syntax.as_ref() {
-                    Some(syntax) => IndexedFile::from_parsed(&text, syntax),
-                    None => IndexedFile::read(&text),
-                };
+                // Facts nobody asked for are read when first asked (opening hundreds of
+                // documents parses none of them twice). Otherwise from the document's
+                // own tree where it has one (its items' trees are shared with its
+                // audits), else a parse.
+                let file = handle.index.facts_were_read(&absolute).then(|| {
+                    match document.syntax.as_ref() {
+                        Some(syntax) => IndexedFile::from_parsed(&text, syntax),
+                        None => IndexedFile::read(&text),
+                    }
+                });
                 let imports = ModuleImports::read(&handle, &absolute, &text);
                 (text, file, imports)
             })
@@ -377,7 +394,10 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
             }
             open.facts_revision = revision;
         }
-        let facts_changed = handle.index.put_open(&absolute, text, file);
+        let facts_changed = match file {
+            Some(file) => handle.index.put_open(&absolute, text, file),
+            None => handle.index.put_open_unread(&absolute, text),
+        };
         let reach_changed = handle.set_imports(&absolute, Some(imports), false);
         if facts_changed || reach_changed {
             // The document itself too: what it reaches may have changed with its imports.
