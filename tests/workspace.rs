@@ -66,15 +66,24 @@ const CLIENTS_FINDINGS: &[&str] = &[
     "backend/app/services/store.py:16:5-16:38 redis-key-without-ttl `get_redis().sadd` creates key `\"tokens\"` with no expiry; it stays in Redis until deleted",
 ];
 
-#[test]
-fn check_knows_clients_made_in_other_modules() {
-    let root = workspace("clients");
+/// What `check --no-cache` finds in the fixture workspace `name` (findings: exit 1).
+fn fresh_check_of(name: &str) -> Vec<String> {
     let output = stackaudit(
-        &root,
+        &workspace(name),
         &["check", "--no-cache", "--output-format", "json", "."],
     );
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    assert_eq!(findings_of(&output), CLIENTS_FINDINGS);
+    findings_of(&output)
+}
+
+/// What `check` finds in `dir`, through its cache.
+fn cached_check_of(dir: &Path) -> Vec<String> {
+    findings_of(&stackaudit(dir, &["check", "--output-format", "json"]))
+}
+
+#[test]
+fn check_knows_clients_made_in_other_modules() {
+    assert_eq!(fresh_check_of("clients"), CLIENTS_FINDINGS);
 }
 
 /// What `check` finds in the `auth` workspace: routes whose dependencies authenticate
@@ -91,13 +100,7 @@ const AUTH_FINDINGS: &[&str] = &[
 
 #[test]
 fn check_knows_dependencies_that_authenticate_in_other_modules() {
-    let root = workspace("auth");
-    let output = stackaudit(
-        &root,
-        &["check", "--no-cache", "--output-format", "json", "."],
-    );
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    assert_eq!(findings_of(&output), AUTH_FINDINGS);
+    assert_eq!(fresh_check_of("auth"), AUTH_FINDINGS);
 }
 
 /// What `check` finds in the `cycles` workspace: imports inside functions that break an
@@ -111,12 +114,7 @@ const CYCLES_FINDINGS: &[&str] = &[
 #[test]
 fn check_knows_which_imports_inside_functions_break_a_cycle() {
     let copy = copied_workspace("cycles");
-    let run = || {
-        findings_of(&stackaudit(
-            copy.path(),
-            &["check", "--output-format", "json"],
-        ))
-    };
+    let run = || cached_check_of(copy.path());
     assert_eq!(run(), CYCLES_FINDINGS);
     // From the cache, then again once the cycle is gone: `models.py` no longer imports
     // `signals.py`, whose import of it is then reported (and `audit.py`'s with it).
@@ -160,12 +158,7 @@ fn check_knows_which_imports_inside_functions_break_a_cycle() {
 #[test]
 fn cached_findings_follow_the_routers_other_modules_include() {
     let copy = copied_workspace("auth");
-    let run = || {
-        findings_of(&stackaudit(
-            copy.path(),
-            &["check", "--output-format", "json"],
-        ))
-    };
+    let run = || cached_check_of(copy.path());
     assert_eq!(run(), AUTH_FINDINGS);
     let including = copy.path().join("app/api/main.py");
     let text = std::fs::read_to_string(&including).expect("readable");
@@ -246,12 +239,7 @@ fn cached_findings_follow_the_facts_of_other_modules() {
         "app/use.py",
         "from app.clients import client\n\n\ndef save(key, value):\n    client.set(key, value)\n",
     );
-    let run = || {
-        findings_of(&stackaudit(
-            dir.path(),
-            &["check", "--output-format", "json"],
-        ))
-    };
+    let run = || cached_check_of(dir.path());
     let first = run();
     assert_eq!(first.len(), 1, "{first:?}");
     assert!(first[0].starts_with("app/use.py:5:5-5:27 redis-key-without-ttl"));

@@ -438,15 +438,8 @@ pub fn audit_rules_in_workspace(
     rules: RuleSet,
 ) -> Vec<Finding> {
     let rules = rules.retain(|id, rule| settings.rules.is_enabled(id) && rule.applies_to(language));
-    // Rules that read the text alone need no parse.
     if rules.rules().all(|(_, rule)| rule.reads_text_only()) {
-        let mut text = TextContext::whole(source, language, &settings.rules, path);
-        text.imported = Some(imported);
-        return finish(
-            run_rules_reading(&Inputs::Text(text), rules),
-            source,
-            language,
-        );
+        return audit_without_parse(language, source, settings, path, Some(imported), rules);
     }
     let Some(syntax) = Syntax::parse_within_limits(language, source) else {
         return Vec::new();
@@ -455,6 +448,24 @@ pub fn audit_rules_in_workspace(
         .with_path(path)
         .with_imported(Some(imported));
     finish(run_rules(&context, rules), source, language)
+}
+
+/// The findings of `rules`, all of which read the text only: no parse.
+fn audit_without_parse(
+    language: Language,
+    source: &str,
+    settings: &Settings,
+    path: Option<&Path>,
+    imported: Option<Rc<dyn ImportedKinds>>,
+    rules: RuleSet,
+) -> Vec<Finding> {
+    let mut text = TextContext::whole(source, language, &settings.rules, path);
+    text.imported = imported;
+    finish(
+        run_rules_reading(&Inputs::Text(text), rules),
+        source,
+        language,
+    )
 }
 
 fn parse_and_audit(
@@ -475,15 +486,8 @@ fn parse_and_audit(
     if triggered.is_empty() {
         return Vec::new();
     }
-    // Only rules that read the text may fire: no parse.
     if triggered.rules().all(|(_, rule)| rule.reads_text_only()) {
-        let mut text = TextContext::whole(source, language, &settings.rules, path);
-        text.imported = imported;
-        return finish(
-            run_rules_reading(&Inputs::Text(text), triggered),
-            source,
-            language,
-        );
+        return audit_without_parse(language, source, settings, path, imported, triggered);
     }
     let Some(syntax) = parse(language, source) else {
         return Vec::new();

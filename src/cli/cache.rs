@@ -251,21 +251,27 @@ mod tests {
         }
     }
 
+    /// A cache of `build` for settings `settings` under `folder` holding one finding
+    /// of `app.py` (bytes hashing to 42).
+    fn with_one_finding(folder: &Path, settings: u64, build: &str) -> CheckCache {
+        let mut cache = CheckCache::open_for_build(folder, settings, build);
+        cache.insert(
+            "app.py".into(),
+            42,
+            &[finding("cached")],
+            Vec::new(),
+            WorkspaceUse::default(),
+        );
+        cache
+    }
+
     /// Saving removes what other builds cached, and keeps this build's files for
     /// other settings.
     #[test]
     fn a_new_build_removes_the_caches_of_others() {
         let dir = tempfile::tempdir().expect("tempdir");
         for (build, settings) in [("v1-a", 7), ("v1-a", 8), ("v1-b", 7)] {
-            let mut cache = CheckCache::open_for_build(dir.path(), settings, build);
-            cache.insert(
-                "app.py".into(),
-                42,
-                &[finding("cached")],
-                Vec::new(),
-                WorkspaceUse::default(),
-            );
-            cache.save();
+            with_one_finding(dir.path(), settings, build).save();
         }
         let mut names: Vec<String> = std::fs::read_dir(dir.path())
             .expect("readable")
@@ -283,15 +289,7 @@ mod tests {
     #[test]
     fn findings_come_back_only_for_the_same_bytes_settings_and_build() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut cache = CheckCache::open_for_build(dir.path(), 7, "v1-a");
-        cache.insert(
-            "app.py".into(),
-            42,
-            &[finding("cached")],
-            Vec::new(),
-            WorkspaceUse::default(),
-        );
-        cache.save();
+        with_one_finding(dir.path(), 7, "v1-a").save();
         assert_eq!(
             std::fs::read_to_string(dir.path().join(".gitignore")).expect("gitignore"),
             "# Made by stackaudit; safe to delete.\n*\n"

@@ -335,11 +335,20 @@ impl WorkspaceIndex {
         steps: u8,
     ) -> Option<bool> {
         let steps = steps.checked_sub(1)?;
-        let (module, name) = self.find_module(location, absolute)?;
-        if name.is_empty() || name.contains('.') {
-            return None;
-        }
+        let (module, name) = self.top_level_name(location, absolute)?;
         self.name_authenticates(&module, name, steps)
+    }
+
+    /// The module file and the top-level name there that the absolute dotted
+    /// `absolute` stands for (`None` for a module itself, an attribute of a name, or
+    /// nothing of the workspace).
+    fn top_level_name<'d>(
+        &self,
+        location: &ModuleLocation,
+        absolute: &'d str,
+    ) -> Option<(Arc<Path>, &'d str)> {
+        let (module, name) = self.find_module(location, absolute)?;
+        (!name.is_empty() && !name.contains('.')).then_some((module, name))
     }
 
     /// Whether the top-level `name` of the module at `module` authenticates.
@@ -357,8 +366,9 @@ impl WorkspaceIndex {
             );
         }
         match facts.variables.get(name)? {
-            Value::Local(other) => self.name_authenticates(module, other, steps),
-            imported @ Value::Imported(_) => self.value_authenticates(module, imported, steps),
+            value @ (Value::Local(_) | Value::Imported(_)) => {
+                self.value_authenticates(module, value, steps)
+            }
             _ => None,
         }
     }
@@ -540,9 +550,8 @@ impl WorkspaceIndex {
         let steps = steps.checked_sub(1)?;
         let file = self.file(module)?;
         match file.facts.variables.get(name) {
-            Some(Value::Local(other)) => self.origin_of(module, other, steps),
-            Some(Value::Imported(target)) => {
-                self.value_origin_within(module, &Value::Imported(target.clone()), steps)
+            Some(value @ (Value::Local(_) | Value::Imported(_))) => {
+                self.value_origin_within(module, value, steps)
             }
             _ => Some((Arc::from(module), name.into())),
         }
@@ -560,10 +569,7 @@ impl WorkspaceIndex {
             Value::Imported(target) => {
                 let location = self.location(module);
                 let absolute = location.absolute(target)?;
-                let (file, name) = self.find_module(&location, &absolute)?;
-                if name.is_empty() || name.contains('.') {
-                    return None;
-                }
+                let (file, name) = self.top_level_name(&location, &absolute)?;
                 self.origin_of(&file, name, steps)
             }
             _ => None,
@@ -586,11 +592,8 @@ impl WorkspaceIndex {
         steps: u8,
     ) -> Option<BindingKind> {
         let steps = steps.checked_sub(1)?;
-        let (module, name) = self.find_module(location, absolute)?;
         // A module itself, or an attribute of a name (`settings.redis`): no kind.
-        if name.is_empty() || name.contains('.') {
-            return None;
-        }
+        let (module, name) = self.top_level_name(location, absolute)?;
         let file = self.file(&module)?;
         let namespace = FileNamespace {
             index: self,
@@ -1082,6 +1085,22 @@ impl WorkspaceLink {
         self.reads.borrow().clone()
     }
 
+    /// `record` a question answered yes or no, and give the answer back.
+    fn record_yes_or_no(
+        &self,
+        target: Box<str>,
+        about: ReadAbout,
+        answer: Option<bool>,
+    ) -> Option<bool> {
+        self.record(WorkspaceRead {
+            target,
+            call: false,
+            about,
+            answer: answer.map(u8::from),
+        });
+        answer
+    }
+
     /// Keep `read` unless it was asked already (rules ask the same names again and
     /// again: one audit asks hundreds of times about a handful of names).
     fn record(&self, read: WorkspaceRead) {
@@ -1105,46 +1124,24 @@ impl ImportedKinds for WorkspaceLink {
 
     fn dependency_authenticates(&self, target: &str) -> Option<bool> {
         let answer = self.index.dependency_authenticates(&self.importer, target);
-        self.record(WorkspaceRead {
-            target: target.into(),
-            call: false,
-            about: ReadAbout::Authenticates,
-            answer: answer.map(u8::from),
-        });
-        answer
+        self.record_yes_or_no(target.into(), ReadAbout::Authenticates, answer)
     }
 
     fn imports_back(&self, import: &ImportedModule) -> Option<bool> {
         let answer = self.index.imports_back(&self.importer, import);
-        self.record(WorkspaceRead {
-            target: format!("{} {}", import.module, import.names.join(",")).into(),
-            call: false,
-            about: ReadAbout::ImportsBack,
-            answer: answer.map(u8::from),
-        });
-        answer
+        let target = format!("{} {}", import.module, import.names.join(","));
+        self.record_yes_or_no(target.into(), ReadAbout::ImportsBack, answer)
     }
 
     fn stands_for_a_name_in(&self, target: &str, packages: &[&str]) -> Option<bool> {
         let answer = stands_for_a_name_in(&self.index, &self.importer, target, packages);
-        self.record(WorkspaceRead {
-            target: format!("{target} {}", packages.join(",")).into(),
-            call: false,
-            about: ReadAbout::StandsFor,
-            answer: answer.map(u8::from),
-        });
-        answer
+        let target = format!("{target} {}", packages.join(","));
+        self.record_yes_or_no(target.into(), ReadAbout::StandsFor, answer)
     }
 
     fn router_guarded(&self, router: &str) -> Option<bool> {
         let answer = self.index.router_guarded(&self.importer, router);
-        self.record(WorkspaceRead {
-            target: router.into(),
-            call: false,
-            about: ReadAbout::Guarded,
-            answer: answer.map(u8::from),
-        });
-        answer
+        self.record_yes_or_no(router.into(), ReadAbout::Guarded, answer)
     }
 }
 

@@ -17,9 +17,7 @@ use crate::rules::python::dependencies::{Dependencies, mentions_auth};
 use crate::rules::python::helpers::{AnyNode, any_node};
 use crate::semantic::python::Imports;
 use crate::semantic::python::bound_kinds::{ScopeKey, Value};
-use crate::semantic::python::imports::{
-    dotted_name_of, import_bindings_of, qualified_name_of_dotted,
-};
+use crate::semantic::python::imports::{dotted_name_of, import_bindings_of, imported_target_of};
 use crate::syntax::Syntax;
 
 /// What one module exports, as far as its text tells.
@@ -322,11 +320,8 @@ fn reference_value(expression: &Expr, imports: &Imports) -> Option<Value> {
         Expr::Call(call) => Some(Value::Call(Box::new(reference_value(&call.func, imports)?))),
         Expr::Name(_) | Expr::Attribute(_) => {
             let dotted = dotted_name_of(expression)?;
-            let head = dotted.split('.').next().unwrap_or(&dotted);
-            if imports.resolve(head).is_some() {
-                return Some(Value::Imported(
-                    qualified_name_of_dotted(&dotted, imports)?.into(),
-                ));
+            if let Some(target) = imported_target_of(&dotted, imports) {
+                return Some(Value::Imported(target.into()));
             }
             (!dotted.contains('.')).then(|| Value::Local(dotted.into()))
         }

@@ -75,7 +75,7 @@ use super::routes::{Route, includes_router, is_fastapi_app, routers, routes_of};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
-use crate::semantic::python::imports::{dotted_name_of, qualified_name_of_dotted};
+use crate::semantic::python::imports::{dotted_name_of, imported_target_of};
 
 pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",
@@ -244,7 +244,7 @@ fn router_facts(checker: &Checker, router: &str) -> (String, bool) {
         authenticated |= arguments
             .find_keyword("dependencies")
             .is_some_and(|list| has_auth_dependency(checker, base, &list.value));
-    } else if let Some(target) = imported_target(checker, router) {
+    } else if let Some(target) = imported_target_of(router, checker.imports()) {
         // A router made in another module, with its dependencies there.
         authenticated |= workspace_says_authenticates(checker, &target) == Some(true);
     }
@@ -323,7 +323,7 @@ fn callable_authenticates(
     let Some(dotted) = dotted_name_of(named) else {
         return false;
     };
-    if let Some(target) = imported_target(checker, &dotted) {
+    if let Some(target) = imported_target_of(&dotted, checker.imports()) {
         return workspace_says_authenticates(checker, &target) == Some(true);
     }
     if dotted.contains('.') || seen.contains(&dotted) {
@@ -351,14 +351,6 @@ fn definition_authenticates(
     };
     let dependencies = Dependencies::of_parameters(function);
     dependencies_authenticate(checker, definition.base, &dependencies, seen)
-}
-
-/// The name `dotted` (`get_user`, `deps.get_user`) stands for when its head is
-/// imported, as the workspace index asks it (`app.api.deps.get_user`, `.deps.get_user`).
-fn imported_target(checker: &Checker, dotted: &str) -> Option<String> {
-    let head = dotted.split('.').next().unwrap_or(dotted);
-    checker.imports().resolve(head)?;
-    qualified_name_of_dotted(dotted, checker.imports())
 }
 
 /// Whether the workspace knows `router` (a name of this module) to be included with an

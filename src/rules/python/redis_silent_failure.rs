@@ -52,7 +52,7 @@ use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Finding, FixAvailability, FixSafety, Libraries, Rule, Severity, WorkspaceTrigger,
 };
-use crate::semantic::python::imports::{dotted_name_of, qualified_name_of};
+use crate::semantic::python::imports::{dotted_name_of, imported_target_of, qualified_name_of};
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
@@ -95,11 +95,9 @@ fn check(
         }
         // An error of redis-py that a module of the workspace exports again
         // (`from app.cache import CacheError`).
-        let dotted = dotted_name_of(caught)?;
-        let head = dotted.split('.').next().unwrap_or(&dotted);
-        checker.imports().resolve(head)?;
+        let imported = imported_target_of(&dotted_name_of(caught)?, checker.imports())?;
         let workspace = checker.context().imported.as_ref()?;
-        (workspace.stands_for_a_name_in(&qualified, REDIS_PACKAGES) == Some(true))
+        (workspace.stands_for_a_name_in(&imported, REDIS_PACKAGES) == Some(true))
             .then_some(qualified)
     }) else {
         return;

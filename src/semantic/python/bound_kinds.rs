@@ -23,7 +23,9 @@ use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
 use ruff_python_ast::{Expr, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
-use super::imports::{Imports, dotted_name_of, qualified_name_of, qualified_name_of_dotted};
+use super::imports::{
+    Imports, dotted_name_of, imported_target_of, qualified_name_of, qualified_name_of_dotted,
+};
 use super::kinds::{
     BindingKind, ContainerKind, SETTINGS_BASES, annotated_kind, constructed_kind,
     container_made_by, imported_kind, is_constructor_last_name,
@@ -619,11 +621,8 @@ impl<'t> BoundKinds<'t> {
             ))),
             Expr::Name(_) | Expr::Attribute(_) => {
                 let dotted = dotted_name_of(value)?;
-                let head = dotted.split('.').next().unwrap_or(&dotted);
-                if imports.resolve(head).is_some() {
-                    return Some(Value::Imported(
-                        qualified_name_of_dotted(&dotted, imports)?.into(),
-                    ));
+                if let Some(target) = imported_target_of(&dotted, imports) {
+                    return Some(Value::Imported(target.into()));
                 }
                 // A module-level name, read from where the module binds it.
                 let module_level = !dotted.contains('.')

@@ -123,6 +123,15 @@ pub fn qualified_name_of(expression: &Expr, imports: &Imports) -> Option<String>
     qualified_name_of_dotted(&dotted_name_of(expression)?, imports)
 }
 
+/// What the dotted name as written stands for when its first part is an imported name
+/// (`deps.get_user` -> `app.api.deps.get_user`); `None` when it is not (a name of the
+/// module itself, a builtin).
+pub fn imported_target_of(dotted: &str, imports: &Imports) -> Option<String> {
+    let head = dotted.split('.').next().unwrap_or(dotted);
+    imports.resolve(head)?;
+    qualified_name_of_dotted(dotted, imports)
+}
+
 /// The fully qualified name of a dotted name as written (`rq.get` -> `requests.get`),
 /// as `qualified_name` resolves it.
 pub fn qualified_name_of_dotted(dotted: &str, imports: &Imports) -> Option<String> {
