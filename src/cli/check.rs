@@ -20,11 +20,9 @@ use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all_in_workspace;
 use crate::index::import_scan::{ImportedModule, includes_routers, libraries_of, scan_imports};
 use crate::index::walk::walk_files;
-use crate::index::{
-    ImportingModule, ReadAbout, WorkspaceIndex, WorkspaceLink, WorkspaceRead, WorkspaceView,
-};
+use crate::index::{ImportingModule, WorkspaceIndex, WorkspaceLink, WorkspaceRead, WorkspaceView};
 use crate::language::Language;
-use crate::rules::python::{import_inside_function, missing_auth_dependency};
+use crate::rules::projections::Projections;
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{Finding, Libraries};
 
@@ -210,22 +208,21 @@ pub fn run_check(
         } else if let Outcome::Report(report, computed, Some(later)) = outcome
             && later.cached_with.is_none()
         {
-            // The rules that asked what only the whole workspace tells, before it did.
-            let asked_too_early = computed.as_ref().map_or(RuleSet::EMPTY, |computed| {
-                RuleSet::from_fn(|rule| {
-                    computed.reads.iter().any(|read| {
-                        read.answer.is_none() && asking_rule(read.about) == Some(rule.id)
-                    })
-                })
+            // An audit that asked what only the whole workspace tells before it did:
+            // the rules that read the workspace's answers run again.
+            let asked_too_early = computed.as_ref().is_some_and(|computed| {
+                computed
+                    .reads
+                    .iter()
+                    .any(|read| read.answer.is_none() && read.about.waits_for_the_whole_workspace())
             });
-            run_workspace_rules(
-                report,
-                computed.as_mut(),
-                later,
-                settings,
-                &done,
-                asked_too_early,
-            );
+            let again = if asked_too_early {
+                triggered_rules(later.file.language, &report.source, settings)
+                    .retain(|_, rule| rule.reads.contains(Projections::WORKSPACE))
+            } else {
+                RuleSet::EMPTY
+            };
+            run_workspace_rules(report, computed.as_mut(), later, settings, &done, again);
         }
     });
     outcomes.sort_by(|a, b| a.path().cmp(b.path()));
@@ -307,16 +304,6 @@ struct WorkspaceRulesLater {
     /// Answers its cached findings rest on that are known only once the walk is done
     /// (which routers other modules include with dependencies, import cycles).
     deferred_reads: Vec<WorkspaceRead>,
-}
-
-/// The rule that asks the workspace a question answered only once every module is
-/// known (`ReadAbout::waits_for_the_whole_workspace`).
-fn asking_rule(about: ReadAbout) -> Option<&'static str> {
-    match about {
-        ReadAbout::Guarded => Some(missing_auth_dependency::RULE.id),
-        ReadAbout::ImportsBack => Some(import_inside_function::RULE.id),
-        ReadAbout::Kind | ReadAbout::Authenticates | ReadAbout::StandsFor => None,
-    }
 }
 
 /// Run on a file audited during the walk the rules that judge objects made in other
