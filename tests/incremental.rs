@@ -176,6 +176,34 @@ fn an_edit_inside_one_function_reaudits_only_that_function() {
     assert_eq!(reuse, (0, 20));
 }
 
+/// A document nobody edits lets go of what only an edit's audit reuses (the server's
+/// idle open documents): its next audit runs every rule over every definition, and
+/// finds what a full audit finds.
+#[test]
+fn a_cache_that_forgot_its_reuse_audits_everything_again() {
+    let source = service_module(6);
+    let settings = Settings::default();
+    let syntax = Document::new(&source, 0, Language::Python)
+        .syntax
+        .expect("parsed");
+    let full = audit(Language::Python, &source, &syntax, &settings, None);
+    let mut cache = AuditCache::default();
+    cache.audit(Language::Python, &source, &syntax, &settings, None);
+    assert_eq!(
+        cache.audit(Language::Python, &source, &syntax, &settings, None),
+        full
+    );
+    assert_eq!(cache.last_reuse(), (12, 12));
+
+    cache.forget_reuse();
+    assert_eq!(
+        cache.audit(Language::Python, &source, &syntax, &settings, None),
+        full
+    );
+    assert_eq!(cache.last_reuse(), (0, 12));
+    assert!(!full.is_empty());
+}
+
 #[test]
 fn dockerfile_edits_match_a_fresh_parse() {
     let seed = include_str!("fixtures/dockerfile/docker-hardcoded-secret.dockerfile");

@@ -588,8 +588,9 @@ async fn rules_about_test_files_judge_the_path_below_the_workspace_root() {
     assert_eq!(client.diagnostics(app_file, 1).await, Vec::<Value>::new());
 }
 
-/// Only the documents edited last keep their trees (memory); the others keep text and
-/// findings. Changing one of those, or asking it for code actions, works as before.
+/// Only the documents edited last keep their trees, findings and what an edit's audit
+/// reuses (memory); the others keep their text. Changing one of those, asking it for
+/// code actions or hovering over a finding works as before.
 #[tokio::test]
 async fn documents_whose_trees_were_dropped_still_change_and_fix() {
     let mut client = started(&["utf-16"]).await;
@@ -641,5 +642,18 @@ async fn documents_whose_trees_were_dropped_still_change_and_fix() {
     assert_eq!(
         edits_of(&actions[0], &uri(1))[0]["newText"],
         "await asyncio.sleep"
+    );
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(2)}, "position": {"line": 3, "character": 8}}),
+        )
+        .await;
+    let markdown = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        markdown.starts_with("**stackaudit** [`blocking-io-in-async`]"),
+        "{hover}"
     );
 }

@@ -199,6 +199,21 @@ impl AuditCache {
         (work.definitions - work.reaudited, work.definitions)
     }
 
+    /// Let go of what only the next audit of an edit reuses (each definition's
+    /// findings, each item's trigger words), keeping what says whether the last
+    /// audit's findings still stand for the workspace (`workspace_still_reads`). The
+    /// server does this for documents nobody edits: with hundreds open, the reuse of
+    /// all of them costs more memory than their text. The next audit runs every rule
+    /// over everything, as a first audit does.
+    pub fn forget_reuse(&mut self) {
+        *self = AuditCache {
+            reads: std::mem::take(&mut self.reads),
+            libraries: self.libraries,
+            reads_generation: self.reads_generation,
+            ..AuditCache::default()
+        };
+    }
+
     /// What the last audit ran.
     pub fn last_work(&self) -> AuditWork {
         self.last_work

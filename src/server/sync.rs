@@ -154,8 +154,18 @@ fn evict_idle_trees(backend: &Backend) {
     for (_, uri) in with_trees.into_iter().skip(TREES_KEPT) {
         if let Some(mut open) = backend.documents.get_mut(&uri) {
             open.document.evict_tree();
-            // Its diagnostics' JSON only pays while it is edited.
+            // Its diagnostics' JSON and its audit's reuse only pay while it is edited.
             open.published = Arc::default();
+            // A client that pulls asks for the findings of every open document again
+            // and again; one that is pushed them has them, and a code action here
+            // audits the document again (milliseconds for what nobody is editing).
+            if !backend.pull.client_pulls() {
+                open.findings = None;
+            }
+            // A cache in use is an audit under way: this document is busy, not idle.
+            if let Ok(mut cache) = open.audit_cache.try_lock() {
+                cache.forget_reuse();
+            }
         }
     }
 }
@@ -247,6 +257,7 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
     // Audit and convert off the async threads: both scale with the document.
     let target = uri.clone();
     let opening = Arc::clone(&cache);
+    let idle = snapshot.is_evicted();
     let audit = move || {
         let started = std::time::Instant::now();
         let text = snapshot.text();
@@ -262,13 +273,15 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
             let mut published = published
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // What nobody edits keeps no JSON to republish from (`evict_idle_trees`).
+            let mut unkept = diagnostics::PublishedJson::default();
             diagnostics::publish_frame(
                 &target,
                 &findings,
                 &text,
                 encoding,
                 Some(version),
-                &mut published,
+                if idle { &mut unkept } else { &mut published },
             )
         });
         (findings, frame, started.elapsed())
@@ -309,7 +322,9 @@ pub(super) async fn audit_and_publish(backend: &Backend, uri: Uri, version: Opti
         // Found from settings or facts that changed meanwhile: not kept (a pulling
         // client's next pull audits again; a pushed one is audited again already).
         let current = backend.forgotten.load(std::sync::atomic::Ordering::SeqCst) == forgotten;
-        open.findings = current.then(|| (version, Arc::new(findings)));
+        // Kept for a pulling client's next pull, and while the document is edited.
+        let keep = current && !(idle && push);
+        open.findings = keep.then(|| (version, Arc::new(findings)));
         open.last_audit = took;
     }
     if let Some(frame) = frame
@@ -339,7 +354,13 @@ fn audit_with_cache(
         cache
     });
     let audited = catch_unwind(AssertUnwindSafe(|| {
-        cache.audit_in_workspace(document.language, text, syntax, settings, path, workspace)
+        let findings =
+            cache.audit_in_workspace(document.language, text, syntax, settings, path, workspace);
+        if document.is_evicted() {
+            // Nobody edits it (`evict_idle_trees`): nothing to reuse at the next audit.
+            cache.forget_reuse();
+        }
+        findings
     }));
     audited.unwrap_or_else(|_| {
         tracing::error!("incremental audit failed; auditing the whole document");

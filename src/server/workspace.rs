@@ -18,7 +18,7 @@ use tower_lsp_server::ls_types::notification::Progress;
 use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
 use tower_lsp_server::ls_types::*;
 
-use super::{Backend, pull, settings, sync};
+use super::{Backend, OpenDocument, pull, settings, sync};
 use crate::index::import_scan::{ImportedModule, includes_routers, libraries_of, scan_imports};
 use crate::index::walk::walk_files;
 use crate::index::{IndexedFile, WorkspaceView};
@@ -347,19 +347,26 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
     };
     tokio::spawn(async move {
         tokio::time::sleep(FACTS_AFTER_QUIET).await;
-        let Some((document, revision, absolute)) = handle.documents.get(&uri).and_then(|open| {
-            let absolute = open.absolute.clone()?;
-            (open.document.language == Language::Python)
-                .then(|| (open.document.clone(), open.revision, absolute))
-        }) else {
-            return;
-        };
-        if revision != edited {
-            return; // edited again meanwhile: that edit's task reads the facts
+        let current = |open: &OpenDocument| open.revision == edited;
+        if !handle
+            .documents
+            .get(&uri)
+            .is_some_and(|open| current(&open))
+        {
+            return; // edited again (or closed) meanwhile: that edit's task reads the facts
         }
         // A few documents' facts at a time: opening hundreds at once must not start a
-        // blocking thread (with its stack and allocator cache) for each.
+        // blocking thread (with its stack and allocator cache) for each. The snapshot
+        // is taken once it is this one's turn: a waiting task holding one would keep
+        // the tree that the document itself has since dropped (`evict_idle_trees`).
         let Ok(_reading) = FACTS_READERS.acquire().await else {
+            return;
+        };
+        let Some((document, revision, absolute)) = handle.documents.get(&uri).and_then(|open| {
+            let absolute = open.absolute.clone()?;
+            (open.document.language == Language::Python && current(&open))
+                .then(|| (open.document.clone(), open.revision, absolute))
+        }) else {
             return;
         };
         let read = {
