@@ -49,8 +49,9 @@ fn findings_of(output: &Output) -> Vec<String> {
 }
 
 /// What `check` finds in the `clients` workspace: every import form, a getter, a
-/// dependency, a class attribute, a pub/sub object, sessions and a Redis error exported
-/// again, made in other modules; no finding for the asyncio client, a module that
+/// dependency, a class attribute, a pub/sub object, sessions (queried in loops under
+/// names that say nothing of sessions) and a Redis error exported again, made in other
+/// modules; no finding for the asyncio client, a module that
 /// does not exist, a parameter that shadows an imported client, or the second
 /// project's own `app.cache` (a dict, not the backend's client).
 const CLIENTS_FINDINGS: &[&str] = &[
@@ -58,6 +59,8 @@ const CLIENTS_FINDINGS: &[&str] = &[
     "backend/app/services/orders.py:11:12-11:19 session-shared-across-requests `current` is one session created at import time and shared by every request: concurrent requests interleave on it, and one failure breaks it for all",
     "backend/app/services/orders.py:22:5-22:16 missing-rollback `db.commit()` can fail and leave the transaction open: `db` is created here without a `with` block and nothing rolls it back",
     "backend/app/services/profiles.py:11:5-11:21 redis-silent-failure `app.api.deps.CacheDown` is handled silently: nothing logs it, re-raises it or returns an error, so a Redis outage goes unnoticed",
+    "backend/app/services/reports.py:10:27-10:60 n-plus-one-query query inside a loop over another query's results (`for order in ...`): one query per row (N+1); load them together with `selectinload`/`joinedload` or one `IN` query",
+    "backend/app/services/reports.py:18:19-18:51 n-plus-one-query query inside a loop over another query's results (`for row in ...`): one query per row (N+1); load them together with `selectinload`/`joinedload` or one `IN` query",
     "backend/app/services/routes.py:11:12-11:27 blocking-io-in-async `r.get` blocks the event loop inside `async def visits`",
     "backend/app/services/sessions.py:7:5-7:50 redis-key-without-ttl `redis_client.set` creates key `f\"session:{user_id}\"` with no expiry; it stays in Redis until deleted",
     "backend/app/services/sessions.py:11:5-11:66 redis-key-without-ttl `deps.cache_client.hset` creates key `f\"profile:{user_id}\"` with no expiry; it stays in Redis until deleted",
@@ -392,6 +395,39 @@ async fn an_unsaved_edit_in_one_module_changes_findings_in_another() {
         )
         .await;
     assert_eq!(republished(&mut client, &routes).await, Vec::<Value>::new());
+}
+
+/// Sessions made from a factory of another module, under names that say nothing of
+/// sessions, are queried once per row in an open module that imports no database
+/// library itself; when the factory stops making sessions (unsaved), the findings go.
+#[tokio::test]
+async fn queries_on_sessions_made_elsewhere_follow_the_factory() {
+    let copy = copied_workspace("clients");
+    let (mut client, _) = started_on(copy.path()).await;
+    let reports = copy.path().join("backend/app/services/reports.py");
+    assert_eq!(
+        summarize(&open_file(&mut client, &reports).await),
+        [
+            ("n-plus-one-query".to_string(), 9, 26, 9, 59),
+            ("n-plus-one-query".to_string(), 17, 18, 17, 50),
+        ]
+    );
+    let db = copy.path().join("backend/app/core/db.py");
+    open_file(&mut client, &db).await;
+    client
+        .change(
+            &uri_of(&db),
+            2,
+            json!([{
+                "range": {"start": {"line": 4, "character": 11}, "end": {"line": 4, "character": 36}},
+                "text": "dict",
+            }]),
+        )
+        .await;
+    assert_eq!(
+        republished(&mut client, &reports).await,
+        Vec::<Value>::new()
+    );
 }
 
 /// An unsaved edit of the module where the caller is authenticated, two imports away,

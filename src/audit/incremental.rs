@@ -254,8 +254,10 @@ impl AuditCache {
                 workspace.module.clone(),
             ))
         });
-        let imported = link.clone().map(|link| link as Rc<dyn ImportedKinds>);
         let libraries = workspace.map_or(Libraries::NONE, |workspace| workspace.libraries);
+        let imported = link
+            .clone()
+            .map(|link| (link as Rc<dyn ImportedKinds>, libraries));
         self.libraries = libraries;
         let triggered = self.triggered_rules(language, source, syntax, settings, libraries);
         if triggered.is_empty() {
@@ -293,7 +295,7 @@ impl AuditCache {
         let optimistic =
             Context::with_coverage(source, syntax, language, &settings.rules, &coverage)
                 .with_path(path)
-                .with_imported(imported.clone());
+                .with_workspace(imported.clone());
         // What the findings kept rest on, asked again: another module's facts, or a
         // getter of this one, may have changed. If any answer did, the rules that read
         // kinds run over everything.
@@ -313,14 +315,16 @@ impl AuditCache {
             Vec::new()
         };
         let mut projections = projection_hashes(&optimistic, &authenticating, header_end);
-        // Answers of the workspace count as what module-level names hold, and as what
-        // the workspace told.
+        // Answers of the workspace, and the libraries the module reaches through it
+        // (`Checker::reaches`), count as what module-level names hold, and as what the
+        // workspace told.
         for projection in [Projections::CLIENTS, Projections::WORKSPACE] {
             let hash = &mut projections[projection.index()];
             *hash = xxh3_128(
                 &[
                     hash.to_le_bytes(),
                     u128::from(self.reads_generation).to_le_bytes(),
+                    u128::from(libraries.0).to_le_bytes(),
                 ]
                 .concat(),
             );
@@ -347,7 +351,7 @@ impl AuditCache {
             let whole =
                 Context::with_coverage(source, syntax, language, &settings.rules, Coverage::WHOLE)
                     .with_path(path)
-                    .with_imported(imported.clone());
+                    .with_workspace(imported.clone());
             fresh.extend(run_rules(&whole, stale));
             self.reads.add_returns(&whole);
             stale

@@ -435,6 +435,7 @@ pub fn audit_rules_in_workspace(
     settings: &Settings,
     path: Option<&Path>,
     imported: Rc<dyn ImportedKinds>,
+    libraries: Libraries,
     rules: RuleSet,
 ) -> Vec<Finding> {
     let rules = rules.retain(|id, rule| settings.rules.is_enabled(id) && rule.applies_to(language));
@@ -446,7 +447,7 @@ pub fn audit_rules_in_workspace(
     };
     let context = Context::new(source, &syntax, language, &settings.rules)
         .with_path(path)
-        .with_imported(Some(imported));
+        .with_workspace(Some((imported, libraries)));
     finish(run_rules(&context, rules), source, language)
 }
 
@@ -477,16 +478,16 @@ fn parse_and_audit(
     workspace: Option<(Rc<dyn ImportedKinds>, Libraries)>,
 ) -> Vec<Finding> {
     let mut triggered = triggered_rules(language, source, settings);
-    let imported = workspace.map(|(imported, libraries)| {
+    if let Some((_, libraries)) = &workspace {
         triggered = triggered.union(triggered_by_workspace(
-            language, source, settings, triggered, libraries,
+            language, source, settings, triggered, *libraries,
         ));
-        imported
-    });
+    }
     if triggered.is_empty() {
         return Vec::new();
     }
     if triggered.rules().all(|(_, rule)| rule.reads_text_only()) {
+        let imported = workspace.map(|(imported, _)| imported);
         return audit_without_parse(language, source, settings, path, imported, triggered);
     }
     let Some(syntax) = parse(language, source) else {
@@ -494,7 +495,7 @@ fn parse_and_audit(
     };
     let context = Context::new(source, &syntax, language, &settings.rules)
         .with_path(path)
-        .with_imported(imported);
+        .with_workspace(workspace);
     finish(run_rules(&context, triggered), source, language)
 }
 

@@ -329,11 +329,25 @@ fn run_workspace_rules(
     // Most modules reach no client library: then no rule is a candidate, at no cost.
     let candidates =
         triggered_by_workspace(*language, &report.source, settings, RuleSet::EMPTY, reached);
-    let rules = if candidates.is_empty() {
-        candidates
+    let (rules, again) = if candidates.is_empty() {
+        (candidates, again)
     } else {
         let already = triggered_rules(*language, &report.source, settings);
-        candidates.retain(|id, _| !already.contains(id))
+        // The walk ran these knowing only the libraries the module imports itself:
+        // where it reaches more through other modules, they may judge more
+        // (`Checker::reaches`), so they run again.
+        let own = libraries_of(&scan_imports(&report.source));
+        let beyond = Libraries(reached.0 & !own.0);
+        let widened = candidates.retain(|id, rule| {
+            already.contains(id)
+                && rule
+                    .workspace_trigger
+                    .is_some_and(|trigger| trigger.libraries.intersects(beyond))
+        });
+        (
+            candidates.retain(|id, _| !already.contains(id)),
+            again.union(widened),
+        )
     };
     if !again.is_empty() {
         report
@@ -353,6 +367,7 @@ fn run_workspace_rules(
             settings,
             Some(&later.relative),
             link.clone(),
+            reached,
             rules,
         );
         report.findings.extend(found);

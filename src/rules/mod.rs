@@ -253,6 +253,14 @@ impl Libraries {
         self.0 & other.0 != 0
     }
 
+    /// The top-level packages of these libraries, as imports name them.
+    pub fn packages(self) -> impl Iterator<Item = &'static str> {
+        Libraries::NAMES
+            .iter()
+            .filter(move |(_, library)| library.intersects(self))
+            .map(|(name, _)| *name)
+    }
+
     /// The library whose top-level package `module` (as an import names it) is in:
     /// `redis` of `redis.asyncio` (not `.redis`, a module of the project).
     pub fn of_module(module: &str) -> Libraries {
@@ -404,6 +412,9 @@ pub struct Context<'a> {
     /// the audit has a workspace (`index::WorkspaceLink`).
     pub(crate) imported:
         Option<std::rc::Rc<dyn crate::semantic::python::bound_kinds::ImportedKinds>>,
+    /// The client libraries the module reaches through the workspace's imports, as far
+    /// as the audit knows them (`Checker::reaches`).
+    pub(crate) libraries: Libraries,
     pub(crate) ruff_module_scope: std::cell::OnceCell<python::module_scope::ModuleScope<'a>>,
     pub(crate) ruff_routers: std::cell::OnceCell<python::routes::Routers<'a>>,
     /// What rules work out once per audit and read at every node (`Context::memo`).
@@ -455,6 +466,7 @@ impl<'a> Context<'a> {
             ruff_imports: std::cell::OnceCell::new(),
             ruff_kinds: std::cell::OnceCell::new(),
             imported: None,
+            libraries: Libraries::NONE,
             ruff_module_scope: std::cell::OnceCell::new(),
             ruff_routers: std::cell::OnceCell::new(),
             memos: std::cell::RefCell::default(),
@@ -505,12 +517,19 @@ impl<'a> Context<'a> {
         self
     }
 
-    /// Names imported from other modules of the workspace are settled by `imported`.
-    pub fn with_imported(
+    /// An audit of a module of a workspace: names imported from other modules are
+    /// settled by `imported`, and the module reaches `libraries` through imports.
+    pub fn with_workspace(
         mut self,
-        imported: Option<std::rc::Rc<dyn crate::semantic::python::bound_kinds::ImportedKinds>>,
+        workspace: Option<(
+            std::rc::Rc<dyn crate::semantic::python::bound_kinds::ImportedKinds>,
+            Libraries,
+        )>,
     ) -> Self {
-        self.imported = imported;
+        (self.imported, self.libraries) = match workspace {
+            Some((imported, libraries)) => (Some(imported), libraries),
+            None => (None, Libraries::NONE),
+        };
         self
     }
 

@@ -24,7 +24,7 @@ use ruff_text_size::Ranged;
 use super::helpers::calls_in_scope;
 use crate::rules::rule_set::RuleSet;
 use crate::rules::settings::RuleSettings;
-use crate::rules::{Check, Context, Coverage, Finding, RuleId};
+use crate::rules::{Check, Context, Coverage, Finding, Libraries, RuleId};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::{BoundKinds, ScopeChain, ScopeKey};
 use crate::semantic::python::imports::{Imports, dotted_name_of, import_bindings_of};
@@ -151,6 +151,17 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// disagree: never panics).
     pub fn text(&self, node: &impl Ranged) -> &'a str {
         self.source.get(self.range(node)).unwrap_or("")
+    }
+
+    /// Whether the module reaches one of `libraries`: through the workspace's imports
+    /// where the audit knows them, else by its own imports. Rules that judge common
+    /// method names by what their receiver holds ask this first: working out what a
+    /// module's names hold costs more than the rule.
+    pub fn reaches(&self, libraries: Libraries) -> bool {
+        self.context.libraries.intersects(libraries)
+            || libraries
+                .packages()
+                .any(|package| self.imports().imports_module(package))
     }
 
     /// What `expression` holds where the node being judged stands, when it is of a

@@ -6,8 +6,11 @@
 //! function), and its body runs another (`session.execute/query/get/scalar(s)/...`,
 //! `Model.query...`, `cursor.execute`, `conn.fetch*`).
 //!
-//! Query receivers are recognised by name: `session`, `db`, `cursor`, `conn`,
-//! `connection` (and names containing them), or `Model.query`.
+//! Query receivers are recognised by what they hold: a SQLAlchemy/SQLModel session
+//! however it is named (made here or in another module of the workspace, a parameter
+//! annotated `Session`/`AsyncSession`, a FastAPI dependency that yields one); and by
+//! name: `session`, `db`, `cursor`, `conn`, `connection` (and names containing them),
+//! or `Model.query`.
 //!
 //! ## Why is this bad?
 //! One query per row: a page of 50 orders makes 51 round trips, each paying network
@@ -37,8 +40,9 @@
 //!
 //! ## Known problems
 //! Queries hidden behind lazy-loaded relationship attributes (`order.items` without
-//! eager loading) or helper functions are not seen; receivers with other names are not
-//! recognised as database handles.
+//! eager loading) or helper functions are not seen. A cursor or driver connection with
+//! another name is not recognised as a database handle (only sessions are known by
+//! what they hold).
 
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 
@@ -48,6 +52,8 @@ use crate::language::Language;
 use crate::rules::prefilter::{MethodNames, mentions_method_calls};
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::rules::{Libraries, WorkspaceTrigger};
+use crate::semantic::python::kinds::BindingKind;
 
 pub const RULE: Rule = Rule {
     id: "n-plus-one-query",
@@ -57,11 +63,15 @@ pub const RULE: Rule = Rule {
     summary: "A database query inside a loop over another query's results (N+1 queries)",
     triggers: &["for "],
     text_test: Some(mentions_queries),
-    workspace_trigger: None,
+    // Sessions made in another module, under any name.
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::DATABASE,
+        text: mentions_query_calls,
+    }),
     check: Check::Ast(Hooks {
         call: Some(check),
         // The loop, its query and the query inside it are in one function.
-        item_test: Some(|_| Some(mentions_queries)),
+        item_test: Some(|_| Some(mentions_query_calls)),
         ..Hooks::NONE
     }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
@@ -101,7 +111,13 @@ static QUERY_CALLS: std::sync::LazyLock<MethodNames> =
 /// handle or `query` that a receiver's chain can hold: before a `.` (`session.`,
 /// `self.db.`), a call (`get_session()`) or a closing parenthesis (`(await conn)`).
 fn mentions_queries(text: &str) -> bool {
-    mentions_method_calls(text, &QUERY_CALLS, 2) && mentions_handles(text)
+    mentions_query_calls(text) && mentions_handles(text)
+}
+
+/// Whether the text may have a loop and two query calls, whatever their receivers.
+fn mentions_query_calls(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"for ").is_some()
+        && mentions_method_calls(text, &QUERY_CALLS, 2)
 }
 
 /// The words a handle's name (`names_handle`) or `query` holds, found in one pass.
@@ -147,9 +163,9 @@ fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<F
     let outer_query = matches!(
         ancestors,
         [.., Parent::Expression(Expr::Call(outer)), Parent::Expression(Expr::Attribute(_))]
-            if is_query(outer)
+            if is_query(checker, outer)
     );
-    if outer_query || !is_query(call) {
+    if outer_query || !is_query(checker, call) {
         return;
     }
     let call_start = checker.range(call).start;
@@ -199,11 +215,32 @@ fn in_body(checker: &Checker, body: &[Stmt], at: usize) -> bool {
 }
 
 /// A call that runs a query: a query method on a database handle or on `Model.query`.
-fn is_query(call: &ExprCall) -> bool {
+fn is_query(checker: &Checker, call: &ExprCall) -> bool {
     let Expr::Attribute(function) = &*call.func else {
         return false;
     };
-    QUERY_METHODS.contains(&function.attr.as_str()) && is_database_handle(&function.value)
+    QUERY_METHODS.contains(&function.attr.as_str())
+        && (is_database_handle(&function.value)
+            || (checker.reaches(Libraries::DATABASE) && holds_a_session(checker, &function.value)))
+}
+
+/// Whether the receiver, or what its chain starts from (`s.query(X).filter(...)`),
+/// holds a session, as the model (and the workspace) tell it.
+fn holds_a_session(checker: &Checker, receiver: &Expr) -> bool {
+    let mut current = receiver;
+    loop {
+        if matches!(current, Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_))
+            && matches!(checker.kind_of(current), Some(BindingKind::Session { .. }))
+        {
+            return true;
+        }
+        current = match current {
+            Expr::Attribute(attribute) => &attribute.value,
+            Expr::Call(call) => &call.func,
+            Expr::Await(awaited) => &awaited.value,
+            _ => return false,
+        };
+    }
 }
 
 /// `session`, `self.db`, `cursor`, `Model.query`, or a chain starting from one
@@ -244,7 +281,7 @@ fn names_handle(name: &str) -> bool {
 /// The loop's iterable is a query's result, directly or through a name assigned one
 /// earlier in the same function (the last such assignment decides).
 fn iterates_query_results(checker: &Checker, iterable: &Expr) -> bool {
-    if contains_query(iterable) {
+    if contains_query(checker, iterable) {
         return true;
     }
     let Expr::Name(name) = iterable else {
@@ -255,13 +292,13 @@ fn iterates_query_results(checker: &Checker, iterable: &Expr) -> bool {
         .into_iter()
         .filter(|assigned| assigned.at < before)
         .max_by_key(|assigned| assigned.at)
-        .is_some_and(|assigned| contains_query(assigned.value))
+        .is_some_and(|assigned| contains_query(checker, assigned.value))
 }
 
-fn contains_query(expression: &Expr) -> bool {
+fn contains_query(checker: &Checker, expression: &Expr) -> bool {
     any_node_in(
         expression,
-        |node| matches!(node, AnyNode::Expression(Expr::Call(call)) if is_query(call)),
+        |node| matches!(node, AnyNode::Expression(Expr::Call(call)) if is_query(checker, call)),
     )
 }
 
