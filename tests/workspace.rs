@@ -48,14 +48,16 @@ fn findings_of(output: &Output) -> Vec<String> {
         .collect()
 }
 
-/// What `check` finds in the `clients` workspace: every import form, a getter, a
-/// dependency, a class attribute, a pub/sub object, sessions (queried in loops under
-/// names that say nothing of sessions) and a Redis error exported again, made in other
-/// modules; no finding for the asyncio client, a module that
-/// does not exist, a parameter that shadows an imported client, or the second
-/// project's own `app.cache` (a dict, not the backend's client).
+/// What `check` finds in the `clients` workspace: every import form, a getter, a client
+/// class exported again under another name, a dependency, a class attribute, a pub/sub
+/// object, sessions (queried in loops under names that say nothing of sessions) and a
+/// Redis error exported again, made in other modules; no finding for the asyncio
+/// client, a module that does not exist, a parameter that shadows an imported client,
+/// or the second project's own `app.cache` (a dict, not the backend's client).
 const CLIENTS_FINDINGS: &[&str] = &[
     "backend/app/services/listener.py:6:20-6:35 pubsub-without-reconnect `events.listen()` loop has no handling of connection errors: when Redis restarts or the connection drops, the subscriber dies and events are lost",
+    "backend/app/services/metrics.py:5:12-5:17 redis-client-without-timeout `Cache` (`redis.Redis`) has no `socket_timeout`: when Redis stops answering, every command on it waits forever",
+    "backend/app/services/metrics.py:6:10-6:17 redis-client-without-timeout `connect` (`redis.asyncio.from_url`) has no `socket_timeout`: when Redis stops answering, every command on it waits forever",
     "backend/app/services/orders.py:11:12-11:19 session-shared-across-requests `current` is one session created at import time and shared by every request: concurrent requests interleave on it, and one failure breaks it for all",
     "backend/app/services/orders.py:22:5-22:16 missing-rollback `db.commit()` can fail and leave the transaction open: `db` is created here without a `with` block and nothing rolls it back",
     "backend/app/services/profiles.py:11:5-11:21 redis-silent-failure `app.api.deps.CacheDown` is handled silently: nothing logs it, re-raises it or returns an error, so a Redis outage goes unnoticed",
@@ -219,6 +221,39 @@ fn fixes_apply_to_findings_that_rest_on_other_modules() {
             "    try:\n        db.commit()\n    except Exception:\n        db.rollback()\n        raise\n    db.close()\n"
         ),
         "{orders}"
+    );
+}
+
+/// The unsafe fix of a client class that another module exports again under its own
+/// name: the timeouts go on the call as written, and the findings go.
+#[test]
+fn unsafe_fixes_apply_to_clients_exported_again() {
+    let copy = copied_workspace("clients");
+    let fixed = stackaudit(
+        copy.path(),
+        &[
+            "check",
+            "--fix",
+            "--unsafe-fixes",
+            "--output-format",
+            "json",
+        ],
+    );
+    let remaining = findings_of(&fixed);
+    assert!(
+        remaining
+            .iter()
+            .all(|finding| !finding.contains("redis-client-without-timeout")),
+        "{remaining:?}"
+    );
+    let metrics = std::fs::read_to_string(copy.path().join("backend/app/services/metrics.py"))
+        .expect("readable");
+    assert!(
+        metrics.contains(
+            "counters = Cache(host=\"metrics\", socket_timeout=5, socket_connect_timeout=5)\n\
+             events = connect(os.environ[\"EVENTS_URL\"], socket_timeout=5, socket_connect_timeout=5)\n"
+        ),
+        "{metrics}"
     );
 }
 

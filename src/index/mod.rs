@@ -816,20 +816,6 @@ impl WorkspaceIndex {
 }
 
 /// `ImportedKinds::stands_for_a_name_in`, asked of `index` for the module at `importer`.
-fn stands_for_a_name_in(
-    index: &WorkspaceIndex,
-    importer: &Path,
-    target: &str,
-    packages: &[&str],
-) -> Option<bool> {
-    let origin = index.origin_outside(importer, target)?;
-    Some(packages.iter().any(|package| {
-        origin
-            .strip_prefix(package)
-            .is_some_and(|rest| rest.starts_with('.'))
-    }))
-}
-
 /// The modules of each cycle, each sorted, in order (what `ImportCycles` says, whatever
 /// the numbering).
 fn cycle_partners(cycles: &ImportCycles) -> Vec<Vec<&[u8]>> {
@@ -1057,9 +1043,10 @@ pub enum ReadAbout {
     /// Whether a module an import statement names imports the module back; `target`
     /// holds the module as written and the names taken (`module name,name`).
     ImportsBack,
-    /// Whether the imported name stands for a name of one of some packages; `target`
-    /// holds the name and the packages (`name package,package`).
-    StandsFor,
+    /// What name outside the workspace the imported name stands for; `target` holds
+    /// the name and, after a space, that name (nothing when none: a module of the
+    /// workspace defines it).
+    Origin,
 }
 
 impl ReadAbout {
@@ -1133,10 +1120,15 @@ impl ImportedKinds for WorkspaceLink {
         self.record_yes_or_no(target.into(), ReadAbout::ImportsBack, answer)
     }
 
-    fn stands_for_a_name_in(&self, target: &str, packages: &[&str]) -> Option<bool> {
-        let answer = stands_for_a_name_in(&self.index, &self.importer, target, packages);
-        let target = format!("{target} {}", packages.join(","));
-        self.record_yes_or_no(target.into(), ReadAbout::StandsFor, answer)
+    fn origin_outside(&self, target: &str) -> Option<Box<str>> {
+        let origin = self.index.origin_outside(&self.importer, target);
+        self.record(WorkspaceRead {
+            target: format!("{target} {}", origin.as_deref().unwrap_or("")).into(),
+            call: false,
+            about: ReadAbout::Origin,
+            answer: origin.is_some().then_some(1),
+        });
+        origin
     }
 
     fn router_guarded(&self, router: &str) -> Option<bool> {
@@ -1168,10 +1160,13 @@ impl WorkspaceRead {
                 };
                 index.imports_back(importer, &import).map(u8::from)
             }
-            ReadAbout::StandsFor => {
-                let (target, packages) = self.target.split_once(' ').unwrap_or((&self.target, ""));
-                let packages: Vec<&str> = packages.split(',').collect();
-                stands_for_a_name_in(index, importer, target, &packages).map(u8::from)
+            ReadAbout::Origin => {
+                let (target, origin) = self.target.split_once(' ').unwrap_or((&self.target, ""));
+                let now = index.origin_outside(importer, target);
+                if now.as_deref().unwrap_or("") != origin {
+                    return false;
+                }
+                now.is_some().then_some(1)
             }
         };
         answer == self.answer

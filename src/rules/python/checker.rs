@@ -27,7 +27,9 @@ use crate::rules::settings::RuleSettings;
 use crate::rules::{Check, Context, Coverage, Finding, Libraries, RuleId};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::{BoundKinds, ScopeChain, ScopeKey};
-use crate::semantic::python::imports::{Imports, dotted_name_of, import_bindings_of};
+use crate::semantic::python::imports::{
+    Imports, dotted_name_of, import_bindings_of, qualified_name_of_dotted,
+};
 use crate::syntax::python_ast::ItemAst;
 
 /// A rule's judgement of one node of kind `N`: it reports into the vector. The node
@@ -53,12 +55,13 @@ pub struct Hooks {
     pub item_test: Option<ItemTest>,
 }
 
-/// Given a module's text (once per audit), a test of one item's text that every item
-/// holding a finding of a rule passes, or `None` when the module lets a finding's
-/// evidence stand in another item. An item that no running rule's test admits is
-/// neither parsed nor walked. What such a rule reads of other items must come through
-/// the module-wide readings (imports, kinds, scope, logger), which parse what they read.
-pub type ItemTest = fn(module: &str) -> Option<TextTest>;
+/// Given the audit (once per audit: the module's text, what it imports and reaches), a
+/// test of one item's text that every item holding a finding of a rule passes, or
+/// `None` when the module lets a finding's evidence stand in another item. An item that
+/// no running rule's test admits is neither parsed nor walked. What such a rule reads
+/// of other items must come through the module-wide readings (imports, kinds, scope,
+/// logger), which parse what they read.
+pub type ItemTest = fn(module: &Context) -> Option<TextTest>;
 
 /// A test of a text (a module's, an item's).
 pub type TextTest = fn(&str) -> bool;
@@ -158,10 +161,7 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// method names by what their receiver holds ask this first: working out what a
     /// module's names hold costs more than the rule.
     pub fn reaches(&self, libraries: Libraries) -> bool {
-        self.context.libraries.intersects(libraries)
-            || libraries
-                .packages()
-                .any(|package| self.imports().imports_module(package))
+        reaches(self.context, libraries)
     }
 
     /// What `expression` holds where the node being judged stands, when it is of a
@@ -212,6 +212,38 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// What each imported name stands for, module-wide (`module_imports`).
     pub fn imports(&self) -> &Imports {
         module_imports(self.context)
+    }
+
+    /// The fully qualified name `expression` stands for (`qualified_name_of`), followed
+    /// where the audit has a workspace through the modules that export a name of one of
+    /// `libraries` again (`Cache.from_url`, with `from app.compat import Cache` and
+    /// `from redis import Redis as Cache` in `app/compat.py`: `redis.Redis.from_url`).
+    /// A module that reaches none of them (`reaches`) imports no such name: the
+    /// workspace is not asked (its answers read other modules' facts).
+    pub fn qualified_name_from(&self, expression: &Expr, libraries: Libraries) -> Option<String> {
+        let dotted = dotted_name_of(expression)?;
+        let local = qualified_name_of_dotted(&dotted, self.imports())?;
+        let Some(workspace) = self.context.imported.as_ref() else {
+            return Some(local);
+        };
+        if !self.reaches(libraries) {
+            return Some(local);
+        }
+        let head = dotted.split('.').next().unwrap_or(&dotted);
+        let Some(imported) = self.imports().resolve(head) else {
+            return Some(local); // a name of this module, or a builtin
+        };
+        // The import names a module (`compat.Cache`: the name after it is what may be
+        // exported again) or a name whose attributes are used (`Cache.from_url`).
+        let after_module = local[imported.len()..]
+            .strip_prefix('.')
+            .map(|rest| imported.len() + 1 + rest.find('.').unwrap_or(rest.len()));
+        for end in after_module.into_iter().chain([imported.len()]) {
+            if let Some(origin) = workspace.origin_outside(&local[..end]) {
+                return Some(format!("{origin}{}", &local[end..]));
+            }
+        }
+        Some(local)
     }
 
     /// Whether the module is a test (`file_kind::is_test_file`), worked out once per
@@ -326,6 +358,23 @@ fn summarize(ast: &ItemAst) -> ItemSummary {
 /// read from every item, skipped or not (from the items' summaries): this needs no
 /// memory of what skipped items held (which the tree-sitter reading of a broken item
 /// may disagree with). Read once per audit.
+fn reaches(context: &Context, libraries: Libraries) -> bool {
+    context.libraries.intersects(libraries)
+        || libraries
+            .packages()
+            .any(|package| module_imports(context).imports_module(package))
+}
+
+/// Whether the module may reach one of `libraries` (`Checker::reaches` admits no
+/// module this turns away): for what a rule works out once per audit (`ItemTest`), by
+/// the text, which must name a package it imports.
+pub fn may_reach(context: &Context, libraries: Libraries) -> bool {
+    context.libraries.intersects(libraries)
+        || libraries.packages().any(|package| {
+            memchr::memmem::find(context.source.as_bytes(), package.as_bytes()).is_some()
+        })
+}
+
 pub fn module_imports<'c>(context: &'c Context) -> &'c Imports {
     context.ruff_imports.get_or_init(|| {
         let mut bindings = Vec::new();
@@ -425,7 +474,7 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
                 item_test: hooks
                     .item_test
                     .filter(|_| context.item_tests)
-                    .and_then(|test| test(context.source)),
+                    .and_then(|test| test(context)),
                 admitted: true,
             }),
             _ => None,

@@ -75,7 +75,7 @@ pub const RULE: Rule = Rule {
         // lies in the statement that holds the string; the shapes only where the
         // module has one.
         item_test: Some(|module| {
-            Some(if has_known_format_or_scheme(module) {
+            Some(if has_known_format_or_scheme(module.source) {
                 may_hold_secret as TextTest
             } else {
                 may_name_or_embed_secret

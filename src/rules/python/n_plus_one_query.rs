@@ -46,7 +46,7 @@
 
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use super::checker::{Checker, Hooks, Parent};
+use super::checker::{self, Checker, Hooks, Parent, TextTest};
 use super::helpers::{AnyNode, any_node_in, assignments_to};
 use crate::language::Language;
 use crate::rules::prefilter::{MethodNames, mentions_method_calls};
@@ -70,8 +70,15 @@ pub const RULE: Rule = Rule {
     }),
     check: Check::Ast(Hooks {
         call: Some(check),
-        // The loop, its query and the query inside it are in one function.
-        item_test: Some(|_| Some(mentions_query_calls)),
+        // The loop, its query and the query inside it are in one function; receivers
+        // are known by what they hold only where the module reaches a database library.
+        item_test: Some(|module| {
+            Some(if checker::may_reach(module, Libraries::DATABASE) {
+                mentions_query_calls as TextTest
+            } else {
+                mentions_queries
+            })
+        }),
         ..Hooks::NONE
     }),
     reads: Projections::IMPORTS.and(Projections::CLIENTS),

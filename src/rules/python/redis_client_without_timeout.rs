@@ -2,7 +2,8 @@
 //! Finds Redis clients and connection pools built without `socket_timeout`:
 //! `redis.Redis(...)`, `StrictRedis`, `RedisCluster`, `from_url(...)`, their
 //! `redis.asyncio` twins, and `ConnectionPool`/`BlockingConnectionPool` (also
-//! `.from_url`), with names resolved through imports. A `socket_timeout=None` counts as
+//! `.from_url`), with names resolved through imports, also where a module of the
+//! workspace exports one of them again under any name (`from app.cache import Cache`). A `socket_timeout=None` counts as
 //! none. Clients given a `connection_pool=` take their sockets from that pool, which is
 //! where the timeout belongs, and a `from_url` URL that sets `socket_timeout=` in its
 //! query string is fine.
@@ -48,6 +49,7 @@ use super::helpers::{add_keyword_arguments, has_dictionary_splat};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::rules::{Libraries, WorkspaceTrigger};
 use crate::semantic::python::imports::qualified_name_of;
 use crate::semantic::python::kinds::{REDIS_POOL_CONSTRUCTORS, is_redis_client_constructor};
 
@@ -59,7 +61,11 @@ pub const RULE: Rule = Rule {
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],
     text_test: None,
-    workspace_trigger: None,
+    // A client class that a module of the workspace exports again, under any name.
+    workspace_trigger: Some(WorkspaceTrigger {
+        libraries: Libraries::REDIS,
+        text: |text| text.contains('('),
+    }),
     check: Check::Ast(Hooks {
         call: Some(check),
         ..Hooks::NONE
@@ -71,9 +77,13 @@ pub const RULE: Rule = Rule {
 const TIMEOUT_SECONDS: u64 = 5;
 
 fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
-    let Some(name) = qualified_name_of(&call.func, checker.imports()).filter(|name| {
-        is_redis_client_constructor(name) || REDIS_POOL_CONSTRUCTORS.contains(&name.as_str())
-    }) else {
+    // Also a class or function of redis-py that a module of the workspace exports again.
+    let Some(name) = checker
+        .qualified_name_from(&call.func, Libraries::REDIS)
+        .filter(|name| {
+            is_redis_client_constructor(name) || REDIS_POOL_CONSTRUCTORS.contains(&name.as_str())
+        })
+    else {
         return;
     };
     let arguments = &call.arguments;
@@ -89,10 +99,18 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
     if name.ends_with("from_url") && url_sets_timeout(checker, call) {
         return;
     }
+    // What another module exports again is named as written here, then as redis-py
+    // names it.
+    let shown = match qualified_name_of(&call.func, checker.imports()) {
+        Some(imported) if imported != name => {
+            format!("`{}` (`{name}`)", checker.text(&*call.func))
+        }
+        _ => format!("`{name}`"),
+    };
     let mut finding = RULE.finding(
         checker.range(&*call.func),
         format!(
-            "`{name}` has no `socket_timeout`: when Redis stops answering, every command on it waits forever"
+            "{shown} has no `socket_timeout`: when Redis stops answering, every command on it waits forever"
         ),
     );
     finding.fix = match socket_timeout {

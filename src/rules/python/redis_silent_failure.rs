@@ -52,7 +52,7 @@ use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Finding, FixAvailability, FixSafety, Libraries, Rule, Severity, WorkspaceTrigger,
 };
-use crate::semantic::python::imports::{dotted_name_of, imported_target_of, qualified_name_of};
+use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
@@ -85,20 +85,18 @@ fn check(
     findings: &mut Vec<Finding>,
 ) {
     let Some(redis_error) = caught_types(clause).into_iter().find_map(|caught| {
-        let qualified = qualified_name_of(caught, checker.imports())?;
-        if REDIS_PACKAGES.iter().any(|package| {
-            qualified
-                .strip_prefix(package)
-                .is_some_and(|rest| rest.starts_with('.'))
-        }) {
-            return Some(qualified);
-        }
-        // An error of redis-py that a module of the workspace exports again
-        // (`from app.cache import CacheError`).
-        let imported = imported_target_of(&dotted_name_of(caught)?, checker.imports())?;
-        let workspace = checker.context().imported.as_ref()?;
-        (workspace.stands_for_a_name_in(&imported, REDIS_PACKAGES) == Some(true))
-            .then_some(qualified)
+        // Also an error of redis-py that a module of the workspace exports again
+        // (`from app.cache import CacheError`), named as this module writes it.
+        let origin = checker.qualified_name_from(caught, Libraries::REDIS)?;
+        REDIS_PACKAGES
+            .iter()
+            .any(|package| {
+                origin
+                    .strip_prefix(package)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .then(|| qualified_name_of(caught, checker.imports()))
+            .flatten()
     }) else {
         return;
     };

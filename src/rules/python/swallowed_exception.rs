@@ -64,7 +64,7 @@ pub const RULE: Rule = Rule {
         // Unless the module imports from `builtins`, where `Exception` may come under
         // another name.
         item_test: Some(|module| {
-            (!module.contains("builtins")).then_some(may_catch_broadly as TextTest)
+            (!module.source.contains("builtins")).then_some(may_catch_broadly as TextTest)
         }),
         ..Hooks::NONE
     }),

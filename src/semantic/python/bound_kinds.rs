@@ -122,11 +122,12 @@ pub trait ImportedKinds {
         None
     }
 
-    /// Whether the imported `target`, followed through the workspace's re-exports
-    /// (`from redis.exceptions import RedisError as CacheError` in another module), stands
-    /// for a name of one of `packages` (`redis`); `None` when it names nothing the
-    /// workspace's modules import.
-    fn stands_for_a_name_in(&self, _target: &str, _packages: &[&str]) -> Option<bool> {
+    /// The name outside the workspace that the imported `target` stands for, followed
+    /// through the workspace's modules that import it and export it again (`CacheError`
+    /// of `app.cache`, which has `from redis.exceptions import RedisError as
+    /// CacheError`: `redis.exceptions.RedisError`); `target` itself when no module of
+    /// the workspace holds it, `None` when one defines it.
+    fn origin_outside(&self, _target: &str) -> Option<Box<str>> {
         None
     }
 
