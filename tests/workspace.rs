@@ -404,6 +404,27 @@ async fn republished(client: &mut TestClient, path: &Path) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Open `path`, then put `text` in place of columns `from..to` of its line `line`
+/// (0-based), unsaved.
+async fn open_and_edit(
+    client: &mut TestClient,
+    path: &Path,
+    (line, from, to): (u64, u64, u64),
+    text: &str,
+) {
+    open_file(client, path).await;
+    client
+        .change(
+            &uri_of(path),
+            2,
+            json!([{
+                "range": {"start": {"line": line, "character": from}, "end": {"line": line, "character": to}},
+                "text": text,
+            }]),
+        )
+        .await;
+}
+
 #[tokio::test]
 async fn an_unsaved_edit_in_one_module_changes_findings_in_another() {
     let copy = copied_workspace("clients");
@@ -418,17 +439,7 @@ async fn an_unsaved_edit_in_one_module_changes_findings_in_another() {
     );
     // The getter the route depends on now returns an asyncio client (not saved).
     let redis_module = copy.path().join("backend/app/core/redis.py");
-    open_file(&mut client, &redis_module).await;
-    client
-        .change(
-            &uri_of(&redis_module),
-            2,
-            json!([{
-                "range": {"start": {"line": 8, "character": 19}, "end": {"line": 8, "character": 30}},
-                "text": "aioredis.Redis",
-            }]),
-        )
-        .await;
+    open_and_edit(&mut client, &redis_module, (8, 19, 30), "aioredis.Redis").await;
     assert_eq!(republished(&mut client, &routes).await, Vec::<Value>::new());
 }
 
@@ -448,17 +459,7 @@ async fn queries_on_sessions_made_elsewhere_follow_the_factory() {
         ]
     );
     let db = copy.path().join("backend/app/core/db.py");
-    open_file(&mut client, &db).await;
-    client
-        .change(
-            &uri_of(&db),
-            2,
-            json!([{
-                "range": {"start": {"line": 4, "character": 11}, "end": {"line": 4, "character": 36}},
-                "text": "dict",
-            }]),
-        )
-        .await;
+    open_and_edit(&mut client, &db, (4, 11, 36), "dict").await;
     assert_eq!(
         republished(&mut client, &reports).await,
         Vec::<Value>::new()
@@ -562,17 +563,7 @@ async fn an_unsaved_edit_that_breaks_an_import_cycle_reports_the_import_that_bro
         [("import-inside-function".to_string(), 11, 4, 11, 14)]
     );
     let models = copy.path().join("shop/models.py");
-    open_file(&mut client, &models).await;
-    client
-        .change(
-            &uri_of(&models),
-            2,
-            json!([{
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 35}},
-                "text": "order_saved = print",
-            }]),
-        )
-        .await;
+    open_and_edit(&mut client, &models, (0, 0, 35), "order_saved = print").await;
     assert_eq!(
         summarize(&republished(&mut client, &signals).await),
         [

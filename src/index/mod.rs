@@ -815,7 +815,11 @@ impl WorkspaceIndex {
     }
 }
 
-/// `ImportedKinds::stands_for_a_name_in`, asked of `index` for the module at `importer`.
+/// The target of a `ReadAbout::Origin` read: the name asked about, then its answer.
+fn origin_read(target: &str, origin: Option<&str>) -> Box<str> {
+    format!("{target} {}", origin.unwrap_or("")).into()
+}
+
 /// The modules of each cycle, each sorted, in order (what `ImportCycles` says, whatever
 /// the numbering).
 fn cycle_partners(cycles: &ImportCycles) -> Vec<Vec<&[u8]>> {
@@ -1123,7 +1127,7 @@ impl ImportedKinds for WorkspaceLink {
     fn origin_outside(&self, target: &str) -> Option<Box<str>> {
         let origin = self.index.origin_outside(&self.importer, target);
         self.record(WorkspaceRead {
-            target: format!("{target} {}", origin.as_deref().unwrap_or("")).into(),
+            target: origin_read(target, origin.as_deref()),
             call: false,
             about: ReadAbout::Origin,
             answer: origin.is_some().then_some(1),
@@ -1161,12 +1165,10 @@ impl WorkspaceRead {
                 index.imports_back(importer, &import).map(u8::from)
             }
             ReadAbout::Origin => {
-                let (target, origin) = self.target.split_once(' ').unwrap_or((&self.target, ""));
+                // The answer is in the target, after the name asked about.
+                let (target, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));
                 let now = index.origin_outside(importer, target);
-                if now.as_deref().unwrap_or("") != origin {
-                    return false;
-                }
-                now.is_some().then_some(1)
+                return *self.target == *origin_read(target, now.as_deref());
             }
         };
         answer == self.answer

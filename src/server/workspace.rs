@@ -362,10 +362,10 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
         let Ok(_reading) = FACTS_READERS.acquire().await else {
             return;
         };
-        let Some((document, revision, absolute)) = handle.documents.get(&uri).and_then(|open| {
+        let Some((document, absolute)) = handle.documents.get(&uri).and_then(|open| {
             let absolute = open.absolute.clone()?;
             (open.document.language == Language::Python && current(&open))
-                .then(|| (open.document.clone(), open.revision, absolute))
+                .then(|| (open.document.clone(), absolute))
         }) else {
             return;
         };
@@ -396,10 +396,10 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
             let Some(mut open) = handle.documents.get_mut(&uri) else {
                 return;
             };
-            if open.revision < revision || open.facts_revision > revision {
+            if open.revision < edited || open.facts_revision > edited {
                 return;
             }
-            open.facts_revision = revision;
+            open.facts_revision = edited;
         }
         let facts_changed = match file {
             Some(file) => handle.index.put_open(&absolute, text, file),

@@ -354,10 +354,7 @@ fn summarize(ast: &ItemAst) -> ItemSummary {
     }
 }
 
-/// What each imported name of the module stands for (imports inside functions too),
-/// read from every item, skipped or not (from the items' summaries): this needs no
-/// memory of what skipped items held (which the tree-sitter reading of a broken item
-/// may disagree with). Read once per audit.
+/// `Checker::reaches`.
 fn reaches(context: &Context, libraries: Libraries) -> bool {
     context.libraries.intersects(libraries)
         || libraries
@@ -375,6 +372,10 @@ pub fn may_reach(context: &Context, libraries: Libraries) -> bool {
         })
 }
 
+/// What each imported name of the module stands for (imports inside functions too),
+/// read from every item, skipped or not (from the items' summaries): this needs no
+/// memory of what skipped items held (which the tree-sitter reading of a broken item
+/// may disagree with). Read once per audit.
 pub fn module_imports<'c>(context: &'c Context) -> &'c Imports {
     context.ruff_imports.get_or_init(|| {
         let mut bindings = Vec::new();

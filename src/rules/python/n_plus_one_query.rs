@@ -234,41 +234,33 @@ fn is_query(checker: &Checker, call: &ExprCall) -> bool {
 /// Whether the receiver, or what its chain starts from (`s.query(X).filter(...)`),
 /// holds a session, as the model (and the workspace) tell it.
 fn holds_a_session(checker: &Checker, receiver: &Expr) -> bool {
-    let mut current = receiver;
-    loop {
-        if matches!(current, Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_))
-            && matches!(checker.kind_of(current), Some(BindingKind::Session { .. }))
-        {
-            return true;
-        }
-        current = match current {
-            Expr::Attribute(attribute) => &attribute.value,
-            Expr::Call(call) => &call.func,
-            Expr::Await(awaited) => &awaited.value,
-            _ => return false,
-        };
-    }
+    chain_of(receiver).any(|link| {
+        matches!(link, Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_))
+            && matches!(checker.kind_of(link), Some(BindingKind::Session { .. }))
+    })
 }
 
 /// `session`, `self.db`, `cursor`, `Model.query`, or a chain starting from one
 /// (`session.query(X).filter(...)`).
 fn is_database_handle(receiver: &Expr) -> bool {
-    let mut current = receiver;
-    loop {
-        match current {
-            Expr::Name(name) => return names_handle(&name.id),
-            Expr::Attribute(attribute) => {
-                let name = attribute.attr.as_str();
-                if name == "query" || names_handle(name) {
-                    return true;
-                }
-                current = &attribute.value;
-            }
-            Expr::Call(call) => current = &call.func,
-            Expr::Await(awaited) => current = &awaited.value,
-            _ => return false,
+    chain_of(receiver).any(|link| match link {
+        Expr::Name(name) => names_handle(&name.id),
+        Expr::Attribute(attribute) => {
+            attribute.attr.as_str() == "query" || names_handle(&attribute.attr)
         }
-    }
+        _ => false,
+    })
+}
+
+/// The receiver and what it is made from, outwards to the name it starts from
+/// (`s.query(X).filter` → that, `s.query(X)`, `s.query`, `s`), through awaits.
+fn chain_of(receiver: &Expr) -> impl Iterator<Item = &Expr> {
+    std::iter::successors(Some(receiver), |link| match link {
+        Expr::Attribute(attribute) => Some(&*attribute.value),
+        Expr::Call(call) => Some(&*call.func),
+        Expr::Await(awaited) => Some(&*awaited.value),
+        _ => None,
+    })
 }
 
 fn names_handle(name: &str) -> bool {

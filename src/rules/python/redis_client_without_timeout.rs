@@ -3,10 +3,10 @@
 //! `redis.Redis(...)`, `StrictRedis`, `RedisCluster`, `from_url(...)`, their
 //! `redis.asyncio` twins, and `ConnectionPool`/`BlockingConnectionPool` (also
 //! `.from_url`), with names resolved through imports, also where a module of the
-//! workspace exports one of them again under any name (`from app.cache import Cache`). A `socket_timeout=None` counts as
-//! none. Clients given a `connection_pool=` take their sockets from that pool, which is
-//! where the timeout belongs, and a `from_url` URL that sets `socket_timeout=` in its
-//! query string is fine.
+//! workspace exports one of them again under any name (`from app.cache import Cache`).
+//! A `socket_timeout=None` counts as none. Clients given a `connection_pool=` take
+//! their sockets from that pool, which is where the timeout belongs, and a `from_url`
+//! URL that sets `socket_timeout=` in its query string is fine.
 //!
 //! ## Why is this bad?
 //! redis-py's default socket timeout is `None`: when Redis stops answering (a failover,

@@ -75,9 +75,6 @@ pub const RULE: Rule = Rule {
         .and(Projections::HEADER),
 };
 
-/// The packages whose errors are Redis errors.
-const REDIS_PACKAGES: &[&str] = &["redis", "aioredis"];
-
 fn check(
     checker: &Checker,
     clause: &ExceptHandlerExceptHandler,
@@ -88,13 +85,7 @@ fn check(
         // Also an error of redis-py that a module of the workspace exports again
         // (`from app.cache import CacheError`), named as this module writes it.
         let origin = checker.qualified_name_from(caught, Libraries::REDIS)?;
-        REDIS_PACKAGES
-            .iter()
-            .any(|package| {
-                origin
-                    .strip_prefix(package)
-                    .is_some_and(|rest| rest.starts_with('.'))
-            })
+        (Libraries::of_module(&origin) == Libraries::REDIS)
             .then(|| qualified_name_of(caught, checker.imports()))
             .flatten()
     }) else {
