@@ -127,6 +127,13 @@ impl CheckCache {
         Some((findings, cached.workspace.clone()))
     }
 
+    /// How the audit cached for `file` used the workspace (what the module imports),
+    /// when its bytes still hash to `hash`, whatever its findings rest on.
+    pub fn workspace_use(&self, file: &str, hash: u128) -> Option<&WorkspaceUse> {
+        let cached = self.contents.files.get(file)?;
+        (cached.hash == hex(hash)).then_some(&cached.workspace)
+    }
+
     pub fn insert(
         &mut self,
         file: String,

@@ -8,22 +8,17 @@ use std::sync::{Arc, Mutex};
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 
-use crate::audit::{
-    audit_rules_in_workspace, audit_text, audit_text_in_workspace, sort_findings,
-    triggered_by_workspace, triggered_rules,
-};
+use crate::audit::{audit_text, audit_text_in_workspace};
 use crate::cli::cache::{CACHE_FOLDER, CheckCache, WorkspaceUse};
 use crate::config::{Options, Settings, discover};
 use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all_in_workspace;
-use crate::index::import_scan::{ImportedModule, includes_routers, libraries_of, scan_imports};
+use crate::index::import_scan::{includes_routers, libraries_of, scan_imports};
 use crate::index::walk::walk_files;
 use crate::index::{ImportingModule, WorkspaceIndex, WorkspaceLink, WorkspaceRead, WorkspaceView};
 use crate::language::Language;
-use crate::rules::projections::Projections;
-use crate::rules::rule_set::RuleSet;
 use crate::rules::{Finding, Libraries};
 
 #[derive(Debug, Clone, Default)]
@@ -94,23 +89,15 @@ pub fn load_settings(options: &CheckOptions) -> Result<(Settings, PathBuf), Stri
 }
 
 enum Outcome {
-    /// With what to cache, when its findings were computed (not read from the cache),
-    /// and what is left to do once the walk is done.
-    Report(
-        FileReport,
-        Option<Computed>,
-        Option<Box<WorkspaceRulesLater>>,
-    ),
-    /// To check once the walk is done (`--fix` on a file where workspace rules may run).
-    Deferred(FileToCheck),
+    /// With what to cache, when its findings were computed (not read from the cache).
+    Report(FileReport, Option<Computed>),
     Skipped(PathBuf, String),
 }
 
 impl Outcome {
     fn path(&self) -> &Path {
         match self {
-            Outcome::Report(file, _, _) => &file.path,
-            Outcome::Deferred(file) => &file.path,
+            Outcome::Report(file, _) => &file.path,
             Outcome::Skipped(path, _) => path,
         }
     }
@@ -139,23 +126,15 @@ pub fn run_check(
     // What modules import from each other: facts are read from a file the first time
     // an audit asks about a name it defines, and kept for the run.
     let index = Arc::new(WorkspaceIndex::new());
-    let walking = Workspace {
-        index: &index,
-        imports: Mutex::new(Vec::new()),
-        libraries: None,
-    };
-    // Files are audited while the walk goes on (it reads directories; the audit is
-    // CPU-bound), each as a task of the thread pool; reported in path order.
-    let outcomes = Mutex::new(Vec::new());
+    // The first pass reads what each Python module imports, as tasks of the thread
+    // pool while the walk goes on (it reads directories; the scan is CPU-bound). Every
+    // audit then knows the whole import graph: which libraries a module reaches
+    // through others, which imports close a cycle, which routers are included with
+    // dependencies. Nothing is audited twice, and no finding depends on file order.
+    let scanned = Mutex::new(Vec::new());
     let mut found = 0;
-    let push = |outcome| {
-        outcomes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(outcome);
-    };
     rayon::scope(|scope| {
-        let (cache, walking, push) = (cache.as_ref(), &walking, &push);
+        let (cache, index, scanned) = (cache.as_ref(), &index, &scanned);
         found = walk_files(&paths, settings, root, |path, absolute, language| {
             scope.spawn(move |_| {
                 let file = FileToCheck {
@@ -163,68 +142,31 @@ pub fn run_check(
                     absolute,
                     language,
                 };
-                push(check_file(file, settings, options, root, cache, walking));
+                let scan = scan_file(file, root, cache, index);
+                scanned
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(scan);
             });
         });
     });
-    // Rules that judge objects made in other modules run where a module reaches the
-    // library that makes them through imports, which is known once the walk is done.
-    let imports = std::mem::take(
-        &mut *walking
-            .imports
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    index.includers_complete();
-    let _ = index.set_import_graph(&imports);
-    let done = Workspace {
-        libraries: Some(index.libraries_reached(imports)),
-        ..walking
-    };
-    let mut outcomes = outcomes
+    let mut scanned = scanned
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    outcomes.par_iter_mut().for_each(|outcome| {
-        let (file, redo) = match outcome {
-            Outcome::Deferred(file) => (file.clone(), true),
-            Outcome::Report(_, _, Some(later)) => {
-                let absolute = &later.file.absolute;
-                let libraries_moved = later
-                    .cached_with
-                    .is_some_and(|libraries| libraries != done.libraries_reached_by(absolute));
-                // Which routers are included with dependencies, and which imports
-                // close a cycle, is known only now: cached findings that rest on it
-                // hold if its answers still do (a file audited now asks again below).
-                let answers_changed = later
-                    .deferred_reads
-                    .iter()
-                    .any(|read| !read.holds(&index, absolute));
-                (later.file.clone(), libraries_moved || answers_changed)
-            }
-            _ => return,
-        };
-        if redo {
-            *outcome = check_file(file, settings, options, root, cache.as_ref(), &done);
-        } else if let Outcome::Report(report, computed, Some(later)) = outcome
-            && later.cached_with.is_none()
-        {
-            // An audit that asked what only the whole workspace tells before it did:
-            // the rules that read the workspace's answers run again.
-            let asked_too_early = computed.as_ref().is_some_and(|computed| {
-                computed
-                    .reads
-                    .iter()
-                    .any(|read| read.answer.is_none() && read.about.waits_for_the_whole_workspace())
-            });
-            let again = if asked_too_early {
-                triggered_rules(later.file.language, &report.source, settings)
-                    .retain(|_, rule| rule.reads.contains(Projections::WORKSPACE))
-            } else {
-                RuleSet::EMPTY
-            };
-            run_workspace_rules(report, computed.as_mut(), later, settings, &done, again);
-        }
-    });
+    index.includers_complete();
+    let importing: Vec<ImportingModule> = scanned
+        .iter_mut()
+        .filter_map(|scan| scan.importing.take())
+        .collect();
+    let _ = index.set_import_graph(&importing);
+    let workspace = Workspace {
+        index: &index,
+        libraries: index.libraries_reached(importing),
+    };
+    let mut outcomes: Vec<Outcome> = scanned
+        .into_par_iter()
+        .map(|scan| check_file(scan, settings, options, root, cache.as_ref(), &workspace))
+        .collect();
     outcomes.sort_by(|a, b| a.path().cmp(b.path()));
     let mut report = CheckReport {
         files_audited: found,
@@ -233,7 +175,7 @@ pub fn run_check(
     let mut audited_now = 0;
     for outcome in outcomes {
         match outcome {
-            Outcome::Report(file, computed, _) => {
+            Outcome::Report(file, computed) => {
                 if let (Some(cache), Some(computed)) = (cache.as_mut(), computed) {
                     let Computed {
                         key,
@@ -250,8 +192,6 @@ pub fn run_check(
                 eprintln!("stackaudit: {}: {why}; skipped", path.display());
                 report.skipped.push((path, why));
             }
-            // Every deferred file was checked after the walk.
-            Outcome::Deferred(_) => {}
         }
     }
     report.files_audited -= report.skipped.len();
@@ -293,96 +233,6 @@ struct Computed {
     workspace: WorkspaceUse,
 }
 
-/// A file on which rules that judge objects made in other modules may run: they run
-/// once the walk tells which client libraries it reaches through imports.
-struct WorkspaceRulesLater {
-    file: FileToCheck,
-    /// Its path below the root, as rules see it.
-    relative: PathBuf,
-    /// Where its findings came from the cache: the libraries they were found with.
-    cached_with: Option<Libraries>,
-    /// Answers its cached findings rest on that are known only once the walk is done
-    /// (which routers other modules include with dependencies, import cycles).
-    deferred_reads: Vec<WorkspaceRead>,
-}
-
-/// Run on a file audited during the walk the rules that judge objects made in other
-/// modules which it may reach, and add their findings; and run `again` the rules that
-/// asked what only the whole workspace tells before the walk was done, in place of
-/// what they found then.
-fn run_workspace_rules(
-    report: &mut FileReport,
-    mut computed: Option<&mut Computed>,
-    later: &WorkspaceRulesLater,
-    settings: &Settings,
-    workspace: &Workspace,
-    again: RuleSet,
-) {
-    let FileToCheck {
-        absolute, language, ..
-    } = &later.file;
-    let reached = workspace.libraries_reached_by(absolute);
-    let link = Rc::new(WorkspaceLink::new(
-        workspace.index.clone(),
-        absolute.clone(),
-    ));
-    // Most modules reach no client library: then no rule is a candidate, at no cost.
-    let candidates =
-        triggered_by_workspace(*language, &report.source, settings, RuleSet::EMPTY, reached);
-    let (rules, again) = if candidates.is_empty() {
-        (candidates, again)
-    } else {
-        let already = triggered_rules(*language, &report.source, settings);
-        // The walk ran these knowing only the libraries the module imports itself:
-        // where it reaches more through other modules, they may judge more
-        // (`Checker::reaches`), so they run again.
-        let own = libraries_of(&scan_imports(&report.source));
-        let beyond = Libraries(reached.0 & !own.0);
-        let widened = candidates.retain(|id, rule| {
-            already.contains(id)
-                && rule
-                    .workspace_trigger
-                    .is_some_and(|trigger| trigger.libraries.intersects(beyond))
-        });
-        (
-            candidates.retain(|id, _| !already.contains(id)),
-            again.union(widened),
-        )
-    };
-    if !again.is_empty() {
-        report
-            .findings
-            .retain(|finding| again.rules().all(|(_, rule)| rule.id != finding.rule));
-        if let Some(computed) = computed.as_deref_mut() {
-            computed.reads.retain(|read| {
-                !(read.answer.is_none() && read.about.waits_for_the_whole_workspace())
-            });
-        }
-    }
-    let rules = rules.union(again);
-    if !rules.is_empty() {
-        let found = audit_rules_in_workspace(
-            *language,
-            &report.source,
-            settings,
-            Some(&later.relative),
-            link.clone(),
-            reached,
-            rules,
-        );
-        report.findings.extend(found);
-        sort_findings(&mut report.findings);
-    }
-    if let Some(computed) = computed {
-        computed.workspace.workspace_libraries = reached.0;
-        for read in link.reads() {
-            if !computed.reads.contains(&read) {
-                computed.reads.push(read);
-            }
-        }
-    }
-}
-
 /// A file the walk found: as named, as an absolute path, and its language.
 #[derive(Clone)]
 struct FileToCheck {
@@ -391,57 +241,97 @@ struct FileToCheck {
     language: Language,
 }
 
-/// What a run knows of its workspace.
+/// A file as the first pass left it.
+struct Scanned {
+    file: FileToCheck,
+    /// For a Python module: the hash of the bytes scanned, and what they import.
+    imports: Option<(u128, WorkspaceUse)>,
+    /// Its place in the import graph, until the graph is built.
+    importing: Option<ImportingModule>,
+}
+
+/// The first pass over a file: for a Python module, what it imports (from the cache
+/// when its bytes are those cached), which the index is told. A file that cannot be
+/// read or decoded is left to the second pass, which says why it is skipped.
+fn scan_file(
+    file: FileToCheck,
+    root: &Path,
+    cache: Option<&CheckCache>,
+    index: &WorkspaceIndex,
+) -> Scanned {
+    let mut scanned = Scanned {
+        file,
+        imports: None,
+        importing: None,
+    };
+    if scanned.file.language != Language::Python {
+        return scanned;
+    }
+    let Ok(bytes) = std::fs::read(&scanned.file.path) else {
+        return scanned;
+    };
+    let hash = xxh3_128(&bytes);
+    let key = cache_key(&scanned.file, root);
+    let used = match cache.and_then(|cache| cache.workspace_use(&key, hash)) {
+        Some(used) => used.clone(),
+        None => {
+            let Ok((source, _)) = source_text::decode(Language::Python, bytes) else {
+                return scanned;
+            };
+            WorkspaceUse {
+                imports: scan_imports(&source),
+                includes_routers: includes_routers(&source),
+                workspace_libraries: 0,
+            }
+        }
+    };
+    let module = &scanned.file.absolute;
+    index.set_includes_routers(module, used.includes_routers);
+    let files = index.modules_imported(module, &used.imports);
+    scanned.importing = Some((module.clone(), libraries_of(&used.imports), files));
+    scanned.imports = Some((hash, used));
+    scanned
+}
+
+/// A file's path below the root, as rules see it (those that care what kind of file
+/// it is, a test or an entry point, judge that path, not the directories the project
+/// happens to sit in), and as the cache keys it.
+fn relative_path<'f>(file: &'f FileToCheck, root: &Path) -> &'f Path {
+    file.absolute.strip_prefix(root).unwrap_or(&file.path)
+}
+
+fn cache_key(file: &FileToCheck, root: &Path) -> String {
+    relative_path(file, root).to_string_lossy().into_owned()
+}
+
+/// What a run knows of its workspace once the first pass is done.
 struct Workspace<'i> {
     index: &'i Arc<WorkspaceIndex>,
-    /// While the walk goes on: each Python module read so far, the libraries it
-    /// imports and the module files it imports.
-    imports: Mutex<Vec<ImportingModule>>,
-    /// Once the walk is done: the client libraries each module reaches by imports.
-    libraries: Option<HashMap<PathBuf, Libraries>>,
+    /// The client libraries each module reaches by imports.
+    libraries: HashMap<PathBuf, Libraries>,
 }
 
 impl Workspace<'_> {
-    fn walk_done(&self) -> bool {
-        self.libraries.is_some()
-    }
-
-    fn imports(&self, module: &Path, imports: &[ImportedModule], includes_routers: bool) {
-        if self.walk_done() {
-            return;
-        }
-        self.index.set_includes_routers(module, includes_routers);
-        // Resolved here, in the file's task, while the walk goes on.
-        let files = self.index.modules_imported(module, imports);
-        let entry = (module.to_path_buf(), libraries_of(imports), files);
-        self.imports
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(entry);
-    }
-
-    /// The libraries `module` reaches (none while the walk goes on).
+    /// The libraries `module` reaches.
     fn libraries_reached_by(&self, module: &Path) -> Libraries {
-        self.libraries
-            .as_ref()
-            .and_then(|reached| reached.get(module).copied())
-            .unwrap_or_default()
+        self.libraries.get(module).copied().unwrap_or_default()
     }
 }
 
+/// The second pass over a file: its findings, from the cache while they hold, else
+/// audited (and fixed with `--fix`) knowing the whole workspace.
 fn check_file(
-    file: FileToCheck,
+    scanned: Scanned,
     settings: &Settings,
     options: &CheckOptions,
     root: &Path,
     cache: Option<&CheckCache>,
     workspace: &Workspace,
 ) -> Outcome {
+    let Scanned { file, imports, .. } = scanned;
     let (path, absolute, language) = (&file.path, &file.absolute, file.language);
     let index = workspace.index;
-    // Rules that care what kind of file this is (a test, an entry point) judge its
-    // path below the project, not the directories the project happens to sit in.
-    let relative = absolute.strip_prefix(root).unwrap_or(path);
+    let relative = relative_path(&file, root);
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => return Outcome::Skipped(path.to_path_buf(), format!("cannot read: {error}")),
@@ -449,34 +339,16 @@ fn check_file(
     // What the file held, to tell whether it changed before fixes are written over it.
     let original = options.fix.then(|| bytes.clone());
     let hash = xxh3_128(&bytes);
-    let key = relative.to_string_lossy().into_owned();
-    // With `--fix` the file is fixed and audited afresh; the result is cached.
-    let mut deferred_reads = Vec::new();
-    let cached = cache.filter(|_| !options.fix).and_then(|cache| {
-        cache.findings(&key, hash, |read| {
-            if read.about.waits_for_the_whole_workspace() && !workspace.walk_done() {
-                deferred_reads.push(read.clone());
-                return true;
-            }
-            read.holds(index, absolute)
-        })
-    });
-    // A Python module's cached findings hold while the client libraries it reaches
-    // through imports do (known once the walk is done): rules that judge objects made
-    // in other modules run by them.
-    let mut cached_with = None;
-    if let Some((_, used)) = &cached
-        && language == Language::Python
-    {
-        workspace.imports(absolute, &used.imports, used.includes_routers);
-        cached_with = Some(Libraries(used.workspace_libraries));
-    }
-    let cached = cached
-        .filter(|_| {
-            !workspace.walk_done()
-                || cached_with
-                    .is_none_or(|libraries| libraries == workspace.libraries_reached_by(absolute))
-        })
+    let key = cache_key(&file, root);
+    let reached = workspace.libraries_reached_by(absolute);
+    // With `--fix` the file is fixed and audited afresh; the result is cached. Cached
+    // findings hold while every answer of the workspace they rest on does, and, for a
+    // Python module, the client libraries it reaches through imports (rules that judge
+    // objects made in other modules run by them).
+    let cached = cache
+        .filter(|_| !options.fix)
+        .and_then(|cache| cache.findings(&key, hash, |read| read.holds(index, absolute)))
+        .filter(|(_, used)| language != Language::Python || used.workspace_libraries == reached.0)
         .map(|(findings, _)| findings);
     let (mut source, encoding) = match source_text::decode(language, bytes) {
         Ok(decoded) => decoded,
@@ -490,41 +362,11 @@ fn check_file(
             findings,
             fixes_applied: 0,
         };
-        let later = cached_with
-            .filter(|_| !workspace.walk_done())
-            .map(|libraries| {
-                Box::new(WorkspaceRulesLater {
-                    relative: relative.to_path_buf(),
-                    cached_with: Some(libraries),
-                    deferred_reads,
-                    file: file.clone(),
-                })
-            });
-        return Outcome::Report(report, None, later);
+        return Outcome::Report(report, None);
     }
     if let Err(too_deep) = parser_limits::check(language, [source.as_bytes()]) {
         return Outcome::Skipped(path.to_path_buf(), too_deep.to_string());
     }
-    let mut used = WorkspaceUse::default();
-    let is_python = language == Language::Python;
-    if is_python {
-        used.imports = scan_imports(&source);
-        used.includes_routers = includes_routers(&source);
-        workspace.imports(absolute, &used.imports, used.includes_routers);
-        // Fixes are written once, after the walk, when the file's rules are all known.
-        if !workspace.walk_done() && options.fix {
-            return Outcome::Deferred(file);
-        }
-        used.workspace_libraries = workspace.libraries_reached_by(absolute).0;
-    }
-    let later = (is_python && !workspace.walk_done()).then(|| {
-        Box::new(WorkspaceRulesLater {
-            relative: relative.to_path_buf(),
-            cached_with: None,
-            deferred_reads: Vec::new(),
-            file: file.clone(),
-        })
-    });
     let mut fixes_applied = 0;
     // Only a link named on the command line gets here (the walk does not follow links);
     // writing through it could reach outside the workspace, so its fixes are not written.
@@ -542,7 +384,7 @@ fn check_file(
         let view = WorkspaceView {
             index: Arc::clone(index),
             module: absolute.clone(),
-            libraries: workspace.libraries_reached_by(absolute),
+            libraries: reached,
         };
         let fixed = fix_all_in_workspace(
             language,
@@ -575,7 +417,7 @@ fn check_file(
             settings,
             Some(relative),
             link.clone(),
-            workspace.libraries_reached_by(absolute),
+            reached,
         )
     } else {
         audit_text(language, &source, settings, Some(relative))
@@ -588,6 +430,20 @@ fn check_file(
     } else {
         Some(hash)
     };
+    // What the module imports, as the first pass read it, unless it changed since
+    // (or was fixed): the next run tells by it which libraries modules reach.
+    let mut used = WorkspaceUse::default();
+    if language == Language::Python {
+        used = match imports {
+            Some((scanned_hash, used)) if Some(scanned_hash) == hash => used,
+            _ => WorkspaceUse {
+                imports: scan_imports(&source),
+                includes_routers: includes_routers(&source),
+                workspace_libraries: 0,
+            },
+        };
+        used.workspace_libraries = reached.0;
+    }
     let report = FileReport {
         path: path.to_path_buf(),
         language,
@@ -601,7 +457,7 @@ fn check_file(
         reads: link.reads(),
         workspace: used,
     });
-    Outcome::Report(report, computed, later)
+    Outcome::Report(report, computed)
 }
 
 /// Replace `path` with `new` through a temporary file in the same directory and a
