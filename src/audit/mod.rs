@@ -426,31 +426,6 @@ pub fn audit_text_within_limits(
     )
 }
 
-/// The findings of `rules` alone (enabled ones) on a file of a workspace, as
-/// `audit_text_in_workspace` would find them: for rules that judge objects made in
-/// other modules, run once the workspace is known.
-pub fn audit_rules_in_workspace(
-    language: Language,
-    source: &str,
-    settings: &Settings,
-    path: Option<&Path>,
-    imported: Rc<dyn ImportedKinds>,
-    libraries: Libraries,
-    rules: RuleSet,
-) -> Vec<Finding> {
-    let rules = rules.retain(|id, rule| settings.rules.is_enabled(id) && rule.applies_to(language));
-    if rules.rules().all(|(_, rule)| rule.reads_text_only()) {
-        return audit_without_parse(language, source, settings, path, Some(imported), rules);
-    }
-    let Some(syntax) = Syntax::parse_within_limits(language, source) else {
-        return Vec::new();
-    };
-    let context = Context::new(source, &syntax, language, &settings.rules)
-        .with_path(path)
-        .with_workspace(Some((imported, libraries)));
-    finish(run_rules(&context, rules), source, language)
-}
-
 /// The findings of `rules`, all of which read the text only: no parse.
 fn audit_without_parse(
     language: Language,

@@ -1053,14 +1053,6 @@ pub enum ReadAbout {
     Origin,
 }
 
-impl ReadAbout {
-    /// Whether the answer is known only once every module of the workspace is
-    /// (`None` before): `check` asks again after its walk.
-    pub fn waits_for_the_whole_workspace(self) -> bool {
-        matches!(self, ReadAbout::Guarded | ReadAbout::ImportsBack)
-    }
-}
-
 impl WorkspaceLink {
     pub fn new(index: Arc<WorkspaceIndex>, importer: PathBuf) -> WorkspaceLink {
         WorkspaceLink {

@@ -36,8 +36,7 @@ impl Projections {
     pub const AUTH_CALLABLES: Projections = Projections(1 << 6);
     /// What other modules of the workspace told the last audits (which dependencies
     /// authenticate, which routers are included with one, which imports close a cycle):
-    /// it changes when one of those answers does. `check` runs the rules that read it
-    /// again once its walk is done, where they asked what only then is known.
+    /// it changes when one of those answers does.
     pub const WORKSPACE: Projections = Projections(1 << 7);
 
     /// Every projection, in the order their hashes are kept.
