@@ -16,7 +16,7 @@ use crate::config::{Options, Settings, discover};
 use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all_in_workspace;
 use crate::index::import_scan::{includes_routers, libraries_of, scan_imports};
-use crate::index::walk::walk_files;
+use crate::index::walk::walk_files_in_parallel;
 use crate::index::{ImportingModule, WorkspaceIndex, WorkspaceLink, WorkspaceRead, WorkspaceView};
 use crate::language::Language;
 use crate::rules::{Finding, Libraries};
@@ -126,33 +126,35 @@ pub fn run_check(
     // What modules import from each other: facts are read from a file the first time
     // an audit asks about a name it defines, and kept for the run.
     let index = Arc::new(WorkspaceIndex::new());
-    // The first pass reads what each Python module imports, as tasks of the thread
-    // pool while the walk goes on (it reads directories; the scan is CPU-bound). Every
-    // audit then knows the whole import graph: which libraries a module reaches
+    // The first pass reads what each Python module imports, on the walk's threads as
+    // they meet files (as many as the audit's thread pool has). Every audit then knows the whole import graph: which libraries a module reaches
     // through others, which imports close a cycle, which routers are included with
     // dependencies. Nothing is audited twice, and no finding depends on file order.
     let scanned = Mutex::new(Vec::new());
-    let mut found = 0;
-    rayon::scope(|scope| {
-        let (cache, index, scanned) = (cache.as_ref(), &index, &scanned);
-        found = walk_files(&paths, settings, root, |path, absolute, language| {
-            scope.spawn(move |_| {
-                let file = FileToCheck {
-                    path,
-                    absolute,
-                    language,
-                };
-                let scan = scan_file(file, root, cache, index);
-                scanned
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(scan);
-            });
-        });
-    });
+    let threads = rayon::current_num_threads();
+    let found = walk_files_in_parallel(
+        &paths,
+        settings,
+        root,
+        threads,
+        |path, absolute, language| {
+            let file = FileToCheck {
+                path,
+                absolute,
+                language,
+            };
+            let scan = scan_file(file, root, cache.as_ref(), &index);
+            scanned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(scan);
+        },
+    );
     let mut scanned = scanned
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // The walk's threads meet files in no set order; the graph is built in one.
+    scanned.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     index.includers_complete();
     let importing: Vec<ImportingModule> = scanned
         .iter_mut()

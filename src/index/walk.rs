@@ -25,40 +25,109 @@ pub fn walk_files(
         }
     };
     for path in paths {
-        // One `absolute` per path named, not per file: it reads the current directory.
-        let base = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        let base = absolute_of(path);
         if path.is_file() {
             if let Some(language) = Language::from_path(path) {
                 take(path.clone(), base, language);
             }
             continue;
         }
-        let walker = ignore::WalkBuilder::new(path)
-            .require_git(false)
-            .follow_links(false)
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    eprintln!("stackaudit: warning: {error}");
-                    continue;
-                }
-            };
-            if !entry.file_type().is_some_and(|kind| kind.is_file()) {
-                continue;
+        for entry in walker(path).build() {
+            if let Some((walked, absolute, language)) =
+                file_to_take(entry, path, &base, settings, root)
+            {
+                take(walked, absolute, language);
             }
-            let Some(language) = Language::from_path(entry.path()) else {
-                continue;
-            };
-            let below_path = entry.path().strip_prefix(path).unwrap_or(entry.path());
-            let absolute = base.join(below_path);
-            let relative = absolute.strip_prefix(root).unwrap_or(&absolute);
-            if settings.is_excluded(relative) {
-                continue;
-            }
-            take(entry.into_path(), absolute, language);
         }
     }
     seen.len()
+}
+
+/// `walk_files` on several threads (`threads`), which call `found` as they meet
+/// files, in no particular order. Directories are read and ignore files matched in
+/// parallel: on a large tree, a walk on one thread took as long as a quarter of the
+/// whole audit.
+pub fn walk_files_in_parallel(
+    paths: &[PathBuf],
+    settings: &Settings,
+    root: &Path,
+    threads: usize,
+    found: impl Fn(PathBuf, PathBuf, Language) + Sync,
+) -> usize {
+    let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+    let take = |path: PathBuf, absolute: PathBuf, language: Language| {
+        let first = seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(absolute.clone());
+        if first {
+            found(path, absolute, language);
+        }
+    };
+    for path in paths {
+        let base = absolute_of(path);
+        if path.is_file() {
+            if let Some(language) = Language::from_path(path) {
+                take(path.clone(), base, language);
+            }
+            continue;
+        }
+        let (take, base) = (&take, &base);
+        walker(path).threads(threads).build_parallel().run(|| {
+            Box::new(move |entry| {
+                if let Some((walked, absolute, language)) =
+                    file_to_take(entry, path, base, settings, root)
+                {
+                    take(walked, absolute, language);
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    }
+    seen.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .len()
+}
+
+/// One `absolute` per path named, not per file: it reads the current directory.
+fn absolute_of(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A walk of the directory `path`: .gitignore respected even outside a repository,
+/// links not followed.
+fn walker(path: &Path) -> ignore::WalkBuilder {
+    let mut builder = ignore::WalkBuilder::new(path);
+    builder.require_git(false).follow_links(false);
+    builder
+}
+
+/// What the walk of `path` (whose absolute form is `base`) takes of `entry`: a file
+/// of a supported language that `exclude` leaves in, as walked and as an absolute
+/// path, with its language.
+fn file_to_take(
+    entry: Result<ignore::DirEntry, ignore::Error>,
+    path: &Path,
+    base: &Path,
+    settings: &Settings,
+    root: &Path,
+) -> Option<(PathBuf, PathBuf, Language)> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(error) => {
+            eprintln!("stackaudit: warning: {error}");
+            return None;
+        }
+    };
+    if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+        return None;
+    }
+    let language = Language::from_path(entry.path())?;
+    let below_path = entry.path().strip_prefix(path).unwrap_or(entry.path());
+    let absolute = base.join(below_path);
+    let relative = absolute.strip_prefix(root).unwrap_or(&absolute);
+    if settings.is_excluded(relative) {
+        return None;
+    }
+    Some((entry.into_path(), absolute, language))
 }
