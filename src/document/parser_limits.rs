@@ -78,6 +78,14 @@ pub fn check<'a>(
                     None => break,
                 }
             }
+            // Indentation is mostly spaces: eight at a time.
+            if let Some(eight) = chunk.get(at..at + 8)
+                && eight == b"        "
+            {
+                columns += 8;
+                at += 8;
+                continue;
+            }
             match chunk[at] {
                 b' ' => columns += 1,
                 b'\t' => columns = (columns / 8 + 1) * 8,
@@ -134,6 +142,15 @@ mod tests {
             check(Language::Python, [tabs.as_bytes()]).map_err(|e| e.columns),
             Err(384)
         );
+        // Spaces counted eight at a time, then a tab (to the next multiple of 8: 384), then
+        // three more.
+        let mixed = format!("{}\t{}x = 1\n", " ".repeat(377), " ".repeat(3));
+        assert_eq!(
+            check(Language::Python, [mixed.as_bytes()]).map_err(|e| e.columns),
+            Err(387)
+        );
+        let under = format!("{}\tx = 1\n", " ".repeat(371));
+        assert_eq!(check(Language::Python, [under.as_bytes()]), Ok(()));
         // Whitespace-only lines and whitespace after code do not count.
         let blank = format!("x = 1{}\n{}\ny = 2\n", " ".repeat(900), " ".repeat(900));
         assert_eq!(check(Language::Python, [blank.as_bytes()]), Ok(()));
