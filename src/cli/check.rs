@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use xxhash_rust::xxh3::xxh3_128;
@@ -13,6 +14,7 @@ use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use crate::audit::{audit_text, audit_text_in_workspace};
 use crate::cli::cache::{CACHE_FOLDER, CheckCache, WorkspaceUse};
 use crate::config::{Options, Settings, discover};
+use crate::document::source_text::SourceEncoding;
 use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all_in_workspace;
 use crate::index::import_scan::{includes_routers, libraries_of, scan_imports};
@@ -131,6 +133,7 @@ pub fn run_check(
     // through others, which imports close a cycle, which routers are included with
     // dependencies. Nothing is audited twice, and no finding depends on file order.
     let scanned = Mutex::new(Vec::new());
+    let kept = AtomicUsize::new(0);
     let threads = rayon::current_num_threads();
     let found = walk_files_in_parallel(
         &paths,
@@ -143,7 +146,7 @@ pub fn run_check(
                 absolute,
                 language,
             };
-            let scan = scan_file(file, root, cache.as_ref(), &index);
+            let scan = scan_file(file, root, cache.as_ref(), &index, &kept);
             scanned
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -250,26 +253,37 @@ struct Scanned {
     imports: Option<(u128, WorkspaceUse)>,
     /// Its place in the import graph, until the graph is built.
     importing: Option<ImportingModule>,
+    /// The bytes scanned (those `imports` hashes), kept for the second pass while the
+    /// sources kept stay within `KEPT_SOURCES_BUDGET`.
+    bytes: Option<Vec<u8>>,
 }
 
+/// How many bytes of sources the first pass keeps for the second, which reads the
+/// others again: all of most projects' (Django's Python is 17 MiB), so each file is read
+/// once, and a bound on the memory that costs for larger trees.
+const KEPT_SOURCES_BUDGET: usize = 32 << 20;
+
 /// The first pass over a file: for a Python module, what it imports (from the cache
-/// when its bytes are those cached), which the index is told. A file that cannot be
-/// read or decoded is left to the second pass, which says why it is skipped.
+/// when its bytes are those cached), which the index is told, and its bytes while
+/// `kept` (the bytes kept so far) allows. A file that cannot be read or decoded is left
+/// to the second pass, which says why it is skipped.
 fn scan_file(
     file: FileToCheck,
     root: &Path,
     cache: Option<&CheckCache>,
     index: &WorkspaceIndex,
+    kept: &AtomicUsize,
 ) -> Scanned {
     let mut scanned = Scanned {
         file,
         imports: None,
         importing: None,
+        bytes: None,
     };
     if scanned.file.language != Language::Python {
         return scanned;
     }
-    let Ok(bytes) = std::fs::read(&scanned.file.path) else {
+    let Ok(mut bytes) = std::fs::read(&scanned.file.path) else {
         return scanned;
     };
     let hash = xxh3_128(&bytes);
@@ -277,16 +291,28 @@ fn scan_file(
     let used = match cache.and_then(|cache| cache.workspace_use(&key, hash)) {
         Some(used) => used.clone(),
         None => {
-            let Ok((source, _)) = source_text::decode(Language::Python, bytes) else {
+            let Ok((source, encoding)) = source_text::decode(Language::Python, bytes) else {
                 return scanned;
             };
-            WorkspaceUse {
+            let used = WorkspaceUse {
                 imports: scan_imports(&source),
                 includes_routers: includes_routers(&source),
                 workspace_libraries: 0,
-            }
+            };
+            // UTF-8 decodes in place: the text is the bytes. (Others are read again.)
+            bytes = match encoding {
+                SourceEncoding::Utf8 => source.into_bytes(),
+                _ => Vec::new(),
+            };
+            used
         }
     };
+    let size = bytes.len();
+    if size > 0 && kept.fetch_add(size, Ordering::Relaxed) + size <= KEPT_SOURCES_BUDGET {
+        scanned.bytes = Some(bytes);
+    } else if size > 0 {
+        kept.fetch_sub(size, Ordering::Relaxed);
+    }
     let module = &scanned.file.absolute;
     index.set_includes_routers(module, used.includes_routers);
     let files = index.modules_imported(module, &used.imports);
@@ -330,17 +356,30 @@ fn check_file(
     cache: Option<&CheckCache>,
     workspace: &Workspace,
 ) -> Outcome {
-    let Scanned { file, imports, .. } = scanned;
+    let Scanned {
+        file,
+        imports,
+        bytes,
+        ..
+    } = scanned;
     let (path, absolute, language) = (&file.path, &file.absolute, file.language);
     let index = workspace.index;
     let relative = relative_path(&file, root);
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) => return Outcome::Skipped(path.to_path_buf(), format!("cannot read: {error}")),
+    // The bytes the first pass kept are those its hash is of.
+    let (bytes, hash) = match (bytes, &imports) {
+        (Some(bytes), Some((hash, _))) => (bytes, *hash),
+        _ => match std::fs::read(path) {
+            Ok(bytes) => {
+                let hash = xxh3_128(&bytes);
+                (bytes, hash)
+            }
+            Err(error) => {
+                return Outcome::Skipped(path.to_path_buf(), format!("cannot read: {error}"));
+            }
+        },
     };
     // What the file held, to tell whether it changed before fixes are written over it.
     let original = options.fix.then(|| bytes.clone());
-    let hash = xxh3_128(&bytes);
     let key = cache_key(&file, root);
     let reached = workspace.libraries_reached_by(absolute);
     // With `--fix` the file is fixed and audited afresh; the result is cached. Cached
