@@ -16,7 +16,7 @@
 //! keeps of each module (`index::python_facts`), and `settle` reads both.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};

@@ -1,7 +1,7 @@
 //! Names bound by imports and what they stand for, and the fully qualified name of a
 //! dotted expression resolved through them (`rq.get` -> `requests.get`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{Expr, Stmt};
 
@@ -14,7 +14,7 @@ pub struct Imports {
     ordered: Vec<(usize, String, String)>,
     /// Every module a target is in or is (`a`, `a.b`, `a.b.c` of `a.b.c`): rules ask
     /// `imports_module` at every node of some kinds.
-    modules: std::collections::HashSet<String>,
+    modules: rustc_hash::FxHashSet<String>,
 }
 
 impl Imports {
@@ -26,7 +26,7 @@ impl Imports {
             .iter()
             .map(|(_, local, target)| (local.clone(), target.clone()))
             .collect();
-        let mut modules = std::collections::HashSet::new();
+        let mut modules = rustc_hash::FxHashSet::default();
         for (_, _, target) in &ordered {
             for (at, _) in target.match_indices('.') {
                 modules.insert(target[..at].to_string());
