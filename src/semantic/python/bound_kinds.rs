@@ -15,8 +15,8 @@
 //! names imported from other modules. The same `Value`s are what the workspace index
 //! keeps of each module (`index::python_facts`), and `settle` reads both.
 
-use std::cell::RefCell;
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
