@@ -96,15 +96,6 @@ enum Outcome {
     Skipped(PathBuf, String),
 }
 
-impl Outcome {
-    fn path(&self) -> &Path {
-        match self {
-            Outcome::Report(file, _) => &file.path,
-            Outcome::Skipped(path, _) => path,
-        }
-    }
-}
-
 pub fn run_check(
     options: &CheckOptions,
     settings: &Settings,
@@ -129,9 +120,10 @@ pub fn run_check(
     // an audit asks about a name it defines, and kept for the run.
     let index = Arc::new(WorkspaceIndex::new());
     // The first pass reads what each Python module imports, on the walk's threads as
-    // they meet files (as many as the audit's thread pool has). Every audit then knows the whole import graph: which libraries a module reaches
-    // through others, which imports close a cycle, which routers are included with
-    // dependencies. Nothing is audited twice, and no finding depends on file order.
+    // they meet files (as many as the audit's thread pool has). Every audit then knows
+    // the whole import graph: which libraries a module reaches through others, which
+    // imports close a cycle, which routers are included with dependencies. Nothing is
+    // audited twice, and no finding depends on file order.
     let scanned = Mutex::new(Vec::new());
     let kept = AtomicUsize::new(0);
     let threads = rayon::current_num_threads();
@@ -168,11 +160,11 @@ pub fn run_check(
         index: &index,
         libraries: index.libraries_reached(importing),
     };
-    let mut outcomes: Vec<Outcome> = scanned
+    // In path order, as the scans are.
+    let outcomes: Vec<Outcome> = scanned
         .into_par_iter()
         .map(|scan| check_file(scan, settings, options, root, cache.as_ref(), &workspace))
         .collect();
-    outcomes.sort_by(|a, b| a.path().cmp(b.path()));
     let mut report = CheckReport {
         files_audited: found,
         ..CheckReport::default()
