@@ -286,11 +286,7 @@ fn scan_file(
             let Ok((source, encoding)) = source_text::decode(Language::Python, bytes) else {
                 return scanned;
             };
-            let used = WorkspaceUse {
-                imports: scan_imports(&source),
-                includes_routers: includes_routers(&source),
-                workspace_libraries: 0,
-            };
+            let used = imports_of(&source);
             // UTF-8 decodes in place: the text is the bytes. (Others are read again.)
             bytes = match encoding {
                 SourceEncoding::Utf8 => source.into_bytes(),
@@ -311,6 +307,16 @@ fn scan_file(
     scanned.importing = Some((module.clone(), libraries_of(&used.imports), files));
     scanned.imports = Some((hash, used));
     scanned
+}
+
+/// What a Python module's text imports, and whether it includes routers (the libraries
+/// it reaches are set once the import graph tells them).
+fn imports_of(source: &str) -> WorkspaceUse {
+    WorkspaceUse {
+        imports: scan_imports(source),
+        includes_routers: includes_routers(source),
+        workspace_libraries: 0,
+    }
 }
 
 /// A file's path below the root, as rules see it (those that care what kind of file
@@ -469,11 +475,7 @@ fn check_file(
     if language == Language::Python {
         used = match imports {
             Some((scanned_hash, used)) if Some(scanned_hash) == hash => used,
-            _ => WorkspaceUse {
-                imports: scan_imports(&source),
-                includes_routers: includes_routers(&source),
-                workspace_libraries: 0,
-            },
+            _ => imports_of(&source),
         };
         used.workspace_libraries = reached.0;
     }

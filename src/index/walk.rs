@@ -24,22 +24,15 @@ pub fn walk_files(
             found(path, absolute, language);
         }
     };
-    for path in paths {
-        let base = absolute_of(path);
-        if path.is_file() {
-            if let Some(language) = Language::from_path(path) {
-                take(path.clone(), base, language);
-            }
-            continue;
-        }
+    each_named_path(paths, &mut take, |path, base, take| {
         for entry in walker(path).build() {
             if let Some((walked, absolute, language)) =
-                file_to_take(entry, path, &base, settings, root)
+                file_to_take(entry, path, base, settings, root)
             {
                 take(walked, absolute, language);
             }
         }
-    }
+    });
     seen.len()
 }
 
@@ -55,7 +48,7 @@ pub fn walk_files_in_parallel(
     found: impl Fn(PathBuf, PathBuf, Language) + Sync,
 ) -> usize {
     let seen = std::sync::Mutex::new(std::collections::HashSet::new());
-    let take = |path: PathBuf, absolute: PathBuf, language: Language| {
+    let mut take = |path: PathBuf, absolute: PathBuf, language: Language| {
         let first = seen
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -64,15 +57,9 @@ pub fn walk_files_in_parallel(
             found(path, absolute, language);
         }
     };
-    for path in paths {
-        let base = absolute_of(path);
-        if path.is_file() {
-            if let Some(language) = Language::from_path(path) {
-                take(path.clone(), base, language);
-            }
-            continue;
-        }
-        let (take, base) = (&take, &base);
+    each_named_path(paths, &mut take, |path, base, take| {
+        // Shared by the walk's threads.
+        let take = &*take;
         walker(path).threads(threads).build_parallel().run(|| {
             Box::new(move |entry| {
                 if let Some((walked, absolute, language)) =
@@ -83,10 +70,27 @@ pub fn walk_files_in_parallel(
                 ignore::WalkState::Continue
             })
         });
-    }
+    });
     seen.into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .len()
+}
+
+/// Each of `paths`: a file named is taken as it is, when of a supported language; a
+/// directory is handed to `walk_directory` with its absolute form, to take its files.
+fn each_named_path<T: FnMut(PathBuf, PathBuf, Language)>(
+    paths: &[PathBuf],
+    take: &mut T,
+    mut walk_directory: impl FnMut(&Path, &Path, &mut T),
+) {
+    for path in paths {
+        let base = absolute_of(path);
+        if !path.is_file() {
+            walk_directory(path, &base, take);
+        } else if let Some(language) = Language::from_path(path) {
+            take(path.clone(), base, language);
+        }
+    }
 }
 
 /// One `absolute` per path named, not per file: it reads the current directory.
