@@ -12,8 +12,6 @@ use std::path::Path;
 use std::rc::Rc;
 use std::sync::{LazyLock, Mutex};
 
-use aho_corasick::AhoCorasick;
-
 use crate::config::Settings;
 use crate::document::parse_text;
 use crate::language::Language;
@@ -248,63 +246,48 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-/// One matcher over the trigger words of one language's rules.
+/// The trigger words of one language's rules, each rule's words together.
 struct Triggers {
-    /// Leftmost-longest: at each place it reports the longest word that starts there.
-    matcher: AhoCorasick,
-    /// `rules_of_pattern[p]`: the rules of word `p` and of every word inside it (where
-    /// `p` is, they are too).
-    rules_of_pattern: Vec<RuleSet>,
-    /// The rules that have trigger words.
-    with_triggers: RuleSet,
+    /// The rules with the same trigger words (the Redis rules share `redis`), and a
+    /// searcher for each of those words, in lower case (the text searched is
+    /// lower-cased: ASCII case is ignored).
+    groups: Vec<(RuleSet, Vec<memchr::memmem::Finder<'static>>)>,
 }
 
-/// Per language, so a Python file is never scanned for Dockerfile words (a word no
-/// file of the language contains would force every scan to the end of the file).
+/// Per language, so a Python file is never searched for Dockerfile words.
 static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
     Language::ALL
         .iter()
         .map(|&language| {
-            // Each word once (lower case: the match ignores ASCII case), with its rules.
-            let mut words: Vec<(String, RuleSet)> = Vec::new();
-            let mut with_triggers = RuleSet::EMPTY;
+            let mut groups: Vec<(RuleSet, &[&str])> = Vec::new();
             for &id in RuleId::ALL {
                 let rule = id.rule();
-                if !rule.applies_to(language) {
+                if !rule.applies_to(language) || rule.triggers.is_empty() {
                     continue;
                 }
-                for trigger in rule.triggers {
-                    let word = trigger.to_ascii_lowercase();
-                    match words.iter_mut().find(|(known, _)| *known == word) {
-                        Some((_, rules)) => rules.insert(id),
-                        None => {
-                            let mut rules = RuleSet::EMPTY;
-                            rules.insert(id);
-                            words.push((word, rules));
-                        }
+                match groups.iter_mut().find(|(_, words)| *words == rule.triggers) {
+                    Some((rules, _)) => rules.insert(id),
+                    None => {
+                        let mut rules = RuleSet::EMPTY;
+                        rules.insert(id);
+                        groups.push((rules, rule.triggers));
                     }
-                    with_triggers.insert(id);
                 }
             }
-            let rules_of_pattern = words
-                .iter()
-                .map(|(word, _)| {
-                    words
+            let groups = groups
+                .into_iter()
+                .map(|(rules, words)| {
+                    let finders = words
                         .iter()
-                        .filter(|(inner, _)| word.contains(inner.as_str()))
-                        .fold(RuleSet::EMPTY, |all, (_, rules)| all.union(*rules))
+                        .map(|word| {
+                            let word = word.to_ascii_lowercase();
+                            memchr::memmem::Finder::new(word.as_bytes()).into_owned()
+                        })
+                        .collect();
+                    (rules, finders)
                 })
                 .collect();
-            let matcher = crate::rules::prefilter::longest_words_matcher(
-                words.iter().map(|(word, _)| word),
-                true,
-            );
-            let triggers = Triggers {
-                matcher,
-                rules_of_pattern,
-                with_triggers,
-            };
-            (language, triggers)
+            (language, Triggers { groups })
         })
         .collect()
 });
@@ -357,20 +340,35 @@ pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
     let Some(triggers) = TRIGGERS.get(&language) else {
         return present;
     };
-    // Rules with trigger words that none has matched yet.
-    let mut missing = triggers.with_triggers;
-    if missing.is_empty() {
+    if triggers.groups.is_empty() {
         return present;
     }
-    // The longest word at each place one starts stands for the words inside it.
-    crate::rules::prefilter::each_place_a_word_starts(&triggers.matcher, text, |found| {
-        let newly = triggers.rules_of_pattern[found.pattern().as_usize()].intersection(missing);
-        missing = missing.difference(newly);
-        present = present.union(newly);
-        missing.is_empty()
+    // A search per word, which stops at its first place, and none for a rule's other
+    // words once one is found: common words are found near the top, and the rare ones
+    // (`redis`, `fastapi`) read the text with a vectorized search. (One automaton over
+    // all the words, ASCII case ignored, has no prefilter and walks every byte.)
+    thread_local! {
+        static LOWERED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    LOWERED.with_borrow_mut(|lowered| {
+        lowered.clear();
+        lowered.extend_from_slice(text.as_bytes());
+        lowered.make_ascii_lowercase();
+        for (rules, words) in &triggers.groups {
+            if words.iter().any(|word| word.find(lowered).is_some()) {
+                present = present.union(*rules);
+            }
+        }
+        // Keep a buffer for the next text, not the memory of a huge one.
+        if lowered.capacity() > KEPT_LOWERED_BYTES {
+            *lowered = Vec::new();
+        }
     });
     present
 }
+
+/// The most bytes the buffer of `trigger_words_present` keeps between texts.
+const KEPT_LOWERED_BYTES: usize = 4 << 20;
 
 /// Parse and audit a whole text (the CLI, fix-all, tests). A text that no enabled
 /// rule's trigger words and text tests admit is not parsed at all; the others are
@@ -487,8 +485,8 @@ mod tests {
             .collect()
     }
 
-    /// Words that overlap in the text, or start at the same place, are all seen: the
-    /// scan reports the longest word at each place a word starts.
+    /// Words that overlap in the text, or start at the same place, are all seen, in
+    /// any ASCII case.
     #[test]
     fn trigger_words_that_overlap_are_all_found() {
         // `keys` ends inside `sleep`.

@@ -127,41 +127,52 @@ fn mentions_query_calls(text: &str) -> bool {
         && mentions_method_calls(text, &QUERY_CALLS, 2)
 }
 
-/// The words a handle's name (`names_handle`) or `query` holds, found in one pass.
-static HANDLE_WORDS_MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+/// The words a handle's name (`names_handle`) or `query` holds, in lower case (those
+/// inside another, `cur` in `cursor`, stand for it), each with its search.
+static HANDLE_WORD_FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
     std::sync::LazyLock::new(|| {
-        crate::rules::prefilter::longest_words_matcher(HANDLE_WORDS.iter().chain(&["query"]), true)
+        ["session", "db", "cur", "conn", "query"]
+            .iter()
+            .map(|word| memchr::memmem::Finder::new(word.as_bytes()).into_owned())
+            .collect()
     });
 
 fn mentions_handles(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // ASCII case ignored: the words are searched in a lower-cased copy, with the
+    // vectorized search (an automaton that ignores case walks every byte).
+    let lowered = bytes.to_ascii_lowercase();
     let is_name_byte = |byte: &u8| byte.is_ascii_alphanumeric() || *byte == b'_';
-    let mut handles = 0;
-    // The end of the last name counted (one name may hold several words).
-    let mut counted_end = None;
+    // The names counted, by where each ends (one name may hold several words).
+    let mut counted_ends: Vec<usize> = Vec::new();
     // From each handle word, out to the name around it, then to what follows it.
-    crate::rules::prefilter::each_place_a_word_starts(&HANDLE_WORDS_MATCHER, text, |found| {
-        let start = bytes[..found.start()]
-            .iter()
-            .rposition(|byte| !is_name_byte(byte))
-            .map_or(0, |last_other| last_other + 1);
-        let end = bytes[found.end()..]
-            .iter()
-            .position(|byte| !is_name_byte(byte))
-            .map_or(bytes.len(), |offset| found.end() + offset);
-        if counted_end == Some(end) {
-            return false;
+    for finder in HANDLE_WORD_FINDERS.iter() {
+        for found in finder.find_iter(&lowered) {
+            let start = bytes[..found]
+                .iter()
+                .rposition(|byte| !is_name_byte(byte))
+                .map_or(0, |last_other| last_other + 1);
+            let found_end = found + finder.needle().len();
+            let end = bytes[found_end..]
+                .iter()
+                .position(|byte| !is_name_byte(byte))
+                .map_or(bytes.len(), |offset| found_end + offset);
+            if counted_ends.contains(&end) {
+                continue;
+            }
+            // ASCII bytes around the word: character boundaries.
+            let name = &text[start..end];
+            let before_chain =
+                crate::rules::prefilter::after_gap(text, end).starts_with(['.', '(', ')']);
+            if before_chain && (names_handle(name) || name == "query") {
+                counted_ends.push(end);
+                if counted_ends.len() >= 2 {
+                    return true;
+                }
+            }
         }
-        // ASCII bytes around the word: character boundaries.
-        let name = &text[start..end];
-        let before_chain =
-            crate::rules::prefilter::after_gap(text, end).starts_with(['.', '(', ')']);
-        if before_chain && (names_handle(name) || name == "query") {
-            counted_end = Some(end);
-            handles += 1;
-        }
-        handles >= 2
-    })
+    }
+    false
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
