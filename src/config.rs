@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::rules::rule_set::RuleSet;
 use crate::rules::settings::{
-    DEFAULT_HTTP_TIMEOUT_SECONDS, DEFAULT_REDIS_TTL_SECONDS, RuleSettings,
+    DEFAULT_HTTP_TIMEOUT_SECONDS, DEFAULT_REDIS_TTL_SECONDS, GeneratedFiles, RuleSettings,
 };
 use crate::rules::{RuleId, Severity};
 
@@ -24,6 +24,8 @@ pub struct Options {
     pub redis: Option<RedisOptions>,
     pub http: Option<HttpOptions>,
     pub exclude: Option<Vec<String>>,
+    /// Which rules run in files a tool generated: `security` (the default) or `all`.
+    pub generated_files: Option<GeneratedFiles>,
     /// Where `check` keeps its cache (relative to the configuration file's folder);
     /// `.stackaudit_cache` at the project root when unset.
     pub cache_dir: Option<String>,
@@ -101,6 +103,9 @@ impl Options {
         }
         if other.exclude.is_some() {
             self.exclude = other.exclude;
+        }
+        if other.generated_files.is_some() {
+            self.generated_files = other.generated_files;
         }
         if other.cache_dir.is_some() {
             self.cache_dir = other.cache_dir;
@@ -182,7 +187,8 @@ impl Settings {
                 .http
                 .and_then(|http| http.default_timeout_seconds)
                 .unwrap_or(DEFAULT_HTTP_TIMEOUT_SECONDS),
-        );
+        )
+        .with_generated_files(options.generated_files.unwrap_or_default());
         Ok(Settings {
             rules,
             exclude: exclude.build().map_err(|error| error.to_string())?,

@@ -498,9 +498,11 @@ impl AuditCache {
             rule.workspace_trigger
                 .is_some_and(|trigger| trigger.libraries.intersects(libraries))
         });
+        // In a generated file, the security rules only: when its header changes, the
+        // rules that come back have no key and run over everything.
         triggered
             .union(by_workspace)
-            .retain(|id, _| settings.rules.is_enabled(id))
+            .intersection(settings.rules.enabled_for(language, source))
     }
 }
 

@@ -93,7 +93,9 @@ impl<'a> Inputs<'_, 'a> {
 }
 
 fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
-    let (_, language, settings) = inputs.parts();
+    let (source, language, settings) = inputs.parts();
+    // Generated files get the security rules only (unless the settings say all).
+    let enabled = settings.enabled_for(language, source);
     // The text rules' view of a parsed source, made when the first one runs.
     let mut text_of_tree: Option<TextContext> = None;
     let mut findings = Vec::new();
@@ -107,7 +109,7 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
     let mut on_ruff_tree = RuleSet::EMPTY;
     for (id, rule) in triggered
         .rules()
-        .filter(|(id, rule)| rule.applies_to(language) && settings.is_enabled(*id))
+        .filter(|(id, rule)| rule.applies_to(language) && enabled.contains(*id))
     {
         if let Check::Ast(_) = rule.check {
             on_ruff_tree.insert(id);
@@ -298,8 +300,9 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
 /// tests run only for enabled rules.
 pub fn triggered_rules(language: Language, source: &str, settings: &Settings) -> RuleSet {
     let present = trigger_words_present(language, source);
+    let enabled = settings.rules.enabled_for(language, source);
     present.retain(|id, rule| {
-        settings.rules.is_enabled(id) && rule.text_test.is_none_or(|text_test| text_test(source))
+        enabled.contains(id) && rule.text_test.is_none_or(|text_test| text_test(source))
     })
 }
 
@@ -452,9 +455,11 @@ fn parse_and_audit(
 ) -> Vec<Finding> {
     let mut triggered = triggered_rules(language, source, settings);
     if let Some((_, libraries)) = &workspace {
-        triggered = triggered.union(triggered_by_workspace(
-            language, source, settings, triggered, *libraries,
-        ));
+        let by_workspace =
+            triggered_by_workspace(language, source, settings, triggered, *libraries);
+        // In a generated file, the security rules only (as `triggered_rules`).
+        let enabled = settings.rules.enabled_for(language, source);
+        triggered = triggered.union(by_workspace.intersection(enabled));
     }
     if triggered.is_empty() {
         return Vec::new();

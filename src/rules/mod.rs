@@ -8,6 +8,7 @@
 //! `settings` are the resolved `RuleSettings`).
 
 pub mod docker;
+pub mod generated;
 pub mod postgres;
 pub mod prefilter;
 pub mod projections;
@@ -188,6 +189,9 @@ pub struct Rule {
     pub id: &'static str,
     pub languages: &'static [Language],
     pub default_severity: Severity,
+    /// A security rule (secrets, injection, CORS, authentication): it runs in files a
+    /// tool generated too (`generated`), where the others keep quiet by default.
+    pub security: bool,
     pub fix: FixAvailability,
     /// One line for `stackaudit rules`.
     pub summary: &'static str,

@@ -10,6 +10,34 @@ use super::{Rule, RuleId, Severity};
 pub const DEFAULT_REDIS_TTL_SECONDS: u64 = 3600;
 pub const DEFAULT_HTTP_TIMEOUT_SECONDS: u64 = 10;
 
+/// Which rules run in files a tool generated (`rules::generated`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeneratedFiles {
+    /// Only the security rules (`Rule::security`).
+    #[default]
+    Security,
+    /// Every enabled rule, as in any other file.
+    All,
+}
+
+impl GeneratedFiles {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeneratedFiles::Security => "security",
+            GeneratedFiles::All => "all",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<GeneratedFiles> {
+        match text {
+            "security" => Some(GeneratedFiles::Security),
+            "all" => Some(GeneratedFiles::All),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleSettings {
     enabled: RuleSet,
@@ -18,6 +46,8 @@ pub struct RuleSettings {
     pub redis_default_ttl_seconds: u64,
     /// The `timeout=` the HTTP fixes add.
     pub http_default_timeout_seconds: u64,
+    /// Which rules run in generated files.
+    pub generated_files: GeneratedFiles,
 }
 
 impl RuleSettings {
@@ -32,6 +62,26 @@ impl RuleSettings {
             severity,
             redis_default_ttl_seconds,
             http_default_timeout_seconds,
+            generated_files: GeneratedFiles::default(),
+        }
+    }
+
+    pub fn with_generated_files(self, generated_files: GeneratedFiles) -> RuleSettings {
+        RuleSettings {
+            generated_files,
+            ..self
+        }
+    }
+
+    /// The enabled rules that run on `source`: in a file a tool generated, only the
+    /// security rules unless the settings say every rule.
+    pub fn enabled_for(&self, language: crate::language::Language, source: &str) -> RuleSet {
+        if self.generated_files == GeneratedFiles::Security
+            && super::generated::is_generated(language, source)
+        {
+            self.enabled.retain(|_, rule| rule.security)
+        } else {
+            self.enabled
         }
     }
 
@@ -65,8 +115,10 @@ impl RuleSettings {
             .map(|(rule, severity)| (rule.as_str(), severity.as_str()))
             .collect();
         let text = format!(
-            "{enabled:?}|{severity:?}|{}|{}",
-            self.redis_default_ttl_seconds, self.http_default_timeout_seconds
+            "{enabled:?}|{severity:?}|{}|{}|{}",
+            self.redis_default_ttl_seconds,
+            self.http_default_timeout_seconds,
+            self.generated_files.as_str()
         );
         xxhash_rust::xxh3::xxh3_64(text.as_bytes())
     }

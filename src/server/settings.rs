@@ -15,6 +15,7 @@ use tower_lsp_server::ls_types::{
 
 use super::{Backend, sync};
 use crate::config::{HttpOptions, Options, RedisOptions, Settings, discover, seconds_for_fixes};
+use crate::rules::settings::GeneratedFiles;
 use crate::rules::{Severity, rule_by_id};
 
 /// Which side wins where the editor and the project's configuration file both set a key
@@ -163,6 +164,18 @@ pub(crate) fn options_from_client(
             }
         },
     };
+    let generated_files = match value.get("generatedFiles") {
+        None | Some(Value::Null) => None,
+        Some(raw) => match raw.as_str().and_then(GeneratedFiles::parse) {
+            Some(generated) => Some(generated),
+            None => {
+                warnings.push(format!(
+                    "stackaudit: `generatedFiles` is \"security\" or \"all\", not {raw}; ignoring it"
+                ));
+                None
+            }
+        },
+    };
     let options = Options {
         select,
         ignore,
@@ -174,6 +187,7 @@ pub(crate) fn options_from_client(
             default_timeout_seconds: Some(timeout),
         }),
         exclude: None,
+        generated_files,
         // The editor never runs `check`: its cache folder is no editor setting.
         cache_dir: None,
     };

@@ -17,6 +17,7 @@ return {
   root_markers = { 'stackaudit.toml', 'pyproject.toml', '.git' },
   -- Read at startup: select, ignore, severity = { [rule] = 'error'|'warning'|'info'|'hint' },
   -- redis = { defaultTtlSeconds = 900 }, http = { defaultTimeoutSeconds = 10 },
+  -- generatedFiles = 'security'|'all',
   -- configurationPreference = 'editorFirst'|'filesystemFirst'|'editorOnly'.
   -- Only the keys you set apply; the rest come from the project's stackaudit.toml.
   init_options = {},

@@ -37,6 +37,7 @@ function serverSettings(): Record<string, unknown> {
     severity: setting('severity'),
     redis: { defaultTtlSeconds: setting('redis.defaultTtlSeconds') },
     http: { defaultTimeoutSeconds: setting('http.defaultTimeoutSeconds') },
+    generatedFiles: setting('generatedFiles'),
     configurationPreference: setting('configurationPreference'),
   };
 }

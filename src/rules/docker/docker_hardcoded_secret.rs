@@ -69,6 +69,7 @@ pub const RULE: Rule = Rule {
     id: "docker-hardcoded-secret",
     languages: &[Language::Dockerfile, Language::Compose],
     default_severity: Severity::Error,
+    security: true,
     fix: FixAvailability::Always(FixSafety::Unsafe),
     summary: "A literal secret in a Dockerfile ENV/ARG or a compose `environment:`",
     triggers: &["env", "arg", "environment"],

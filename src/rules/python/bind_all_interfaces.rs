@@ -47,6 +47,7 @@ pub const RULE: Rule = Rule {
     id: "bind-all-interfaces",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::None,
     summary: "`host=\"0.0.0.0\"` (every interface) in app code outside a container entry point",
     triggers: &["0.0.0.0", "\"::\"", "'::'"],

@@ -71,6 +71,7 @@ pub const RULE: Rule = Rule {
     id: "blocking-io-in-async",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::SafeOrUnsafe),
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],

@@ -42,6 +42,7 @@ pub const RULE: Rule = Rule {
     id: "broad-except",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Always(FixSafety::Unsafe),
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],

@@ -52,6 +52,7 @@ pub const RULE: Rule = Rule {
     id: "cors-wildcard-credentials",
     languages: &[Language::Python],
     default_severity: Severity::Error,
+    security: true,
     fix: FixAvailability::None,
     summary: "CORS that allows any origin with credentials (any site can act as the user)",
     triggers: &["CORS"],

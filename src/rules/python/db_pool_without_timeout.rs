@@ -57,6 +57,7 @@ pub const RULE: Rule = Rule {
     id: "db-pool-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A database pool with no checkout timeout or pre-ping (SQLAlchemy, asyncpg, psycopg)",
     triggers: &[

@@ -56,6 +56,7 @@ pub const RULE: Rule = Rule {
     id: "debug-in-production",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],

@@ -56,6 +56,7 @@ pub const RULE: Rule = Rule {
     id: "fk-without-index",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
     triggers: &["ForeignKey"],

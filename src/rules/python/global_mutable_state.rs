@@ -59,6 +59,7 @@ pub const RULE: Rule = Rule {
     id: "global-mutable-state",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::None,
     summary: "A module-level list/dict/set mutated in functions, or `global` in a handler or coroutine",
     // Every module has an `=`: as a trigger word it spared no parse and cost the word

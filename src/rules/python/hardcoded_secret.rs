@@ -64,6 +64,7 @@ pub const RULE: Rule = Rule {
     id: "hardcoded-secret",
     languages: &[Language::Python],
     default_severity: Severity::Error,
+    security: true,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A password, token or key written into Python source",
     triggers: SECRET_TRIGGERS,

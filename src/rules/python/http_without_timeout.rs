@@ -60,6 +60,7 @@ pub const RULE: Rule = Rule {
     id: "http-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],

@@ -54,6 +54,7 @@ pub const RULE: Rule = Rule {
     id: "import-inside-function",
     languages: &[Language::Python],
     default_severity: Severity::Info,
+    security: false,
     fix: FixAvailability::None,
     summary: "An import inside a function body, with no comment saying why",
     triggers: &["import"],

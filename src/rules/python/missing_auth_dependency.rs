@@ -81,6 +81,7 @@ pub const RULE: Rule = Rule {
     id: "missing-auth-dependency",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: true,
     fix: FixAvailability::None,
     summary: "A FastAPI admin/internal or data-changing route with no authentication dependency",
     triggers: &["fastapi"],

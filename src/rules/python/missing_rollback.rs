@@ -74,6 +74,7 @@ pub const RULE: Rule = Rule {
     id: "missing-rollback",
     languages: &[Language::Python],
     default_severity: Severity::Error,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A database commit that can fail with no rollback on failure",
     triggers: &["commit"],

@@ -59,6 +59,7 @@ pub const RULE: Rule = Rule {
     id: "n-plus-one-query",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::None,
     summary: "A database query inside a loop over another query's results (N+1 queries)",
     triggers: &["for "],

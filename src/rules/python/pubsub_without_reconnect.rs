@@ -60,6 +60,7 @@ pub const RULE: Rule = Rule {
     id: "pubsub-without-reconnect",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::None,
     summary: "A Redis pub/sub `listen()`/`get_message()` loop that no connection-error handler covers",
     triggers: &["pubsub"],

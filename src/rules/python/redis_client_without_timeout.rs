@@ -57,6 +57,7 @@ pub const RULE: Rule = Rule {
     id: "redis-client-without-timeout",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],

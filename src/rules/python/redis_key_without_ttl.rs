@@ -61,6 +61,7 @@ pub const RULE: Rule = Rule {
     id: "redis-key-without-ttl",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],

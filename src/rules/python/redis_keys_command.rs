@@ -49,6 +49,7 @@ pub const RULE: Rule = Rule {
     id: "redis-keys-command",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "`KEYS` on a Redis client, which blocks Redis while it walks every key",
     triggers: &["keys"],

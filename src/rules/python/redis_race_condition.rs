@@ -52,6 +52,7 @@ pub const RULE: Rule = Rule {
     id: "redis-race-condition",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::None,
     summary: "A Redis `get` then `set` (or `hget`/`hset`) of one key with nothing making it atomic",
     triggers: &["redis"],

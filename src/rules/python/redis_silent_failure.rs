@@ -58,6 +58,7 @@ pub const RULE: Rule = Rule {
     id: "redis-silent-failure",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A handler of Redis errors that neither logs, re-raises nor returns an error",
     triggers: &["redis"],

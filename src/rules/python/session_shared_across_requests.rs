@@ -66,6 +66,7 @@ pub const RULE: Rule = Rule {
     id: "session-shared-across-requests",
     languages: &[Language::Python],
     default_severity: Severity::Error,
+    security: false,
     fix: FixAvailability::None,
     summary: "A module-level DB session or connection used by request handlers",
     triggers: &["session", "connect"],

@@ -54,6 +54,7 @@ pub const RULE: Rule = Rule {
     id: "sleep-in-test",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::None,
     summary: "A fixed `time.sleep`/`asyncio.sleep` in a test, waiting for something else",
     triggers: &["sleep"],

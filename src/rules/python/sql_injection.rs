@@ -69,6 +69,7 @@ pub const RULE: Rule = Rule {
     id: "sql-injection",
     languages: &[Language::Python],
     default_severity: Severity::Error,
+    security: true,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "SQL built from values with an f-string, `%`, `.format()` or `+` and then run",
     triggers: &[

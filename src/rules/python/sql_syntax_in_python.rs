@@ -52,6 +52,7 @@ pub const RULE: Rule = Rule {
     id: "sql-syntax-in-python",
     languages: &[Language::Python],
     default_severity: Severity::Error,
+    security: false,
     fix: FixAvailability::None,
     summary: "A SQL string literal run from Python that PostgreSQL would reject",
     triggers: &["execute", "text", "raw", "fetch"],

@@ -54,6 +54,7 @@ pub const RULE: Rule = Rule {
     id: "swallowed-exception",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],

@@ -35,6 +35,7 @@ pub const RULE: Rule = Rule {
     id: "type-ignore-without-reason",
     languages: &[Language::Python],
     default_severity: Severity::Warning,
+    security: false,
     fix: FixAvailability::None,
     summary: "A blanket `# type: ignore` with no error code and no reason",
     triggers: &["type: ignore", "type:ignore"],
