@@ -1,9 +1,15 @@
 //! ## What it does
-//! Finds redis-py writes that create a key with no expiry: `set`, `setnx`, `mset`,
-//! `hset`, `hmset`, `lpush`, `rpush`, `sadd`, `zadd`, `incr`, `incrby`,
-//! `incrbyfloat`, `append`, `xadd` and `pfadd` on a receiver known to be a Redis
-//! client (`redis.Redis(...)`, `StrictRedis`, `from_url`, `redis.asyncio`), a pipeline
-//! of one, or a parameter annotated as one.
+//! Finds redis-py writes that may create a key with no expiry, on a receiver known to be
+//! a Redis client (`redis.Redis(...)`, `StrictRedis`, `from_url`, `redis.asyncio`), a
+//! pipeline of one, or a parameter annotated as one. The commands are those Redis's own
+//! command table says may make a key: `set`, `setnx`, `getset`, `mset`, `msetnx`,
+//! `append`, `setrange`, `setbit`, `bitfield`, `bitop`, `incr`, `incrby`,
+//! `incrbyfloat`, `decr`, `decrby`, `hset`, `hmset`, `hsetnx`, `hincrby`,
+//! `hincrbyfloat`, `lpush`, `rpush`, `lmove`, `blmove`, `rpoplpush`, `brpoplpush`,
+//! `sadd`, `zadd`, `zincrby`, `geoadd`, `pfadd`, `pfmerge`, `xadd` and the `*store`
+//! commands (`sunionstore`, `zrangestore`, `geosearchstore`, ...), each judged on the
+//! key it makes (the destination of `lmove` and `bitop`). `lpushx` and `rpushx` only
+//! write to a list that exists, and are not flagged.
 //!
 //! A write is fine when it sets `ex`/`px`/`exat`/`pxat`/`keepttl`, or when the same key
 //! expression gets `expire`/`pexpire`/`expireat`/`pexpireat` later in the same function
@@ -77,26 +83,81 @@ pub const RULE: Rule = Rule {
     reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
-/// redis-py commands that create a key.
-const WRITE_METHODS: &[&str] = &[
-    "set",
-    "setnx",
-    "mset",
-    "hset",
-    "hmset",
-    "lpush",
-    "rpush",
-    "sadd",
-    "zadd",
-    "incr",
-    "incrby",
-    "incrbyfloat",
-    "append",
-    "xadd",
-    "pfadd",
+/// Where a command takes the key it may create.
+#[derive(Clone, Copy)]
+enum CreatedKey {
+    /// The positional argument at this index, or the keyword of that name.
+    Argument(usize, &'static str),
+    /// The keys of the mapping (`mset`, `msetnx`).
+    MappingKeys,
+}
+
+use CreatedKey::{Argument, MappingKeys};
+
+/// The commands that may create a key, with redis-py's place for it. Taken from Redis's
+/// command table (`src/commands/*.json` of redis/redis at 4f8cdc2, Redis 8.0): the
+/// commands flagged `WRITE` and `DENYOOM` (they may grow memory) with a key spec
+/// flagged `INSERT` or `UPDATE` found by position (that spec's key is the one made).
+/// Left out of that list: those that only change an existing key (`LPUSHX`/`RPUSHX`,
+/// "only when the list exists"; `LINSERT`, `LSET`, the `HEXPIRE` family), those that
+/// set an expiry themselves (`SETEX`, `PSETEX`, `RESTORE` with its TTL), the internal
+/// `PFDEBUG`, `XSETID` and `RESTORE-ASKING`, and `COPY`/`RENAME`, whose new key comes
+/// from a key that exists with its own expiry.
+const KEY_WRITES: &[(&str, CreatedKey)] = &[
+    ("append", Argument(0, "key")),
+    ("bitfield", Argument(0, "key")),
+    ("bitop", Argument(1, "dest")),
+    ("blmove", Argument(1, "second_list")),
+    ("brpoplpush", Argument(1, "dst")),
+    ("decr", Argument(0, "name")),
+    ("decrby", Argument(0, "name")),
+    ("geoadd", Argument(0, "name")),
+    ("geosearchstore", Argument(0, "dest")),
+    ("getset", Argument(0, "name")),
+    ("hincrby", Argument(0, "name")),
+    ("hincrbyfloat", Argument(0, "name")),
+    ("hmset", Argument(0, "name")),
+    ("hset", Argument(0, "name")),
+    ("hsetnx", Argument(0, "name")),
+    ("incr", Argument(0, "name")),
+    ("incrby", Argument(0, "name")),
+    ("incrbyfloat", Argument(0, "name")),
+    ("lmove", Argument(1, "second_list")),
+    ("lpush", Argument(0, "name")),
+    ("mset", MappingKeys),
+    ("msetnx", MappingKeys),
+    ("pfadd", Argument(0, "name")),
+    ("pfmerge", Argument(0, "dest")),
+    ("rpoplpush", Argument(1, "dst")),
+    ("rpush", Argument(0, "name")),
+    ("sadd", Argument(0, "name")),
+    ("sdiffstore", Argument(0, "dest")),
+    ("set", Argument(0, "name")),
+    ("setbit", Argument(0, "name")),
+    ("setnx", Argument(0, "name")),
+    ("setrange", Argument(0, "name")),
+    ("sinterstore", Argument(0, "dest")),
+    ("sunionstore", Argument(0, "dest")),
+    ("xadd", Argument(0, "name")),
+    ("zadd", Argument(0, "name")),
+    ("zdiffstore", Argument(0, "dest")),
+    ("zincrby", Argument(0, "name")),
+    ("zinterstore", Argument(0, "dest")),
+    ("zrangestore", Argument(0, "dest")),
+    ("zunionstore", Argument(0, "dest")),
 ];
-static WRITE_CALLS: std::sync::LazyLock<prefilter::MethodNames> =
-    std::sync::LazyLock::new(|| prefilter::MethodNames::new(WRITE_METHODS));
+
+fn created_key(method: &str) -> Option<CreatedKey> {
+    KEY_WRITES
+        .iter()
+        .find(|(name, _)| *name == method)
+        .map(|(_, key)| *key)
+}
+
+static WRITE_CALLS: std::sync::LazyLock<prefilter::MethodNames> = std::sync::LazyLock::new(|| {
+    let names: Vec<&str> = KEY_WRITES.iter().map(|(name, _)| *name).collect();
+    prefilter::MethodNames::new(&names)
+});
 
 const EXPIRY_KEYWORDS: &[&str] = &["ex", "px", "exat", "pxat", "keepttl"];
 const EXPIRE_METHODS: &[&str] = &["expire", "pexpire", "expireat", "pexpireat"];
@@ -107,7 +168,10 @@ fn check<'c>(checker: &Checker<'c, '_>, write: &'c ExprCall, findings: &mut Vec<
     };
     let method = function.attr.as_str();
     let receiver = &*function.value;
-    if !WRITE_METHODS.contains(&method) || !BoundKinds::may_hold_kind(receiver) {
+    let Some(created) = created_key(method) else {
+        return;
+    };
+    if !BoundKinds::may_hold_kind(receiver) {
         return;
     }
     if !checker
@@ -119,7 +183,7 @@ fn check<'c>(checker: &Checker<'c, '_>, write: &'c ExprCall, findings: &mut Vec<
     if has_dictionary_splat(&write.arguments) || sets_expiry(write, method) {
         return;
     }
-    let unexpired: Vec<&Expr> = written_keys(write, method)
+    let unexpired: Vec<&Expr> = written_keys(write, created)
         .into_iter()
         .filter(|key| !expired_later(checker, write, key))
         .collect();
@@ -178,19 +242,32 @@ fn sets_expiry(write: &ExprCall, method: &str) -> bool {
 }
 
 /// The key expressions a write creates (the keys of a dict literal for `mset`).
-fn written_keys<'c>(write: &'c ExprCall, method: &str) -> Vec<&'c Expr> {
+fn written_keys(write: &ExprCall, created: CreatedKey) -> Vec<&Expr> {
     let arguments = &write.arguments;
-    let first = arguments.args.first();
     let keyword = |name: &str| arguments.find_keyword(name).map(|keyword| &keyword.value);
-    if method != "mset" {
-        return first.or_else(|| keyword("name")).into_iter().collect();
+    let (index, name) = match created {
+        Argument(index, name) => (index, name),
+        MappingKeys => (0, "mapping"),
+    };
+    // A `*args` before the key's place hides where it is.
+    if arguments.args[..index.min(arguments.args.len())]
+        .iter()
+        .any(Expr::is_starred_expr)
+    {
+        return Vec::new();
     }
-    let Some(mapping) = first.or_else(|| keyword("mapping")) else {
+    let Some(key) = arguments.args.get(index).or_else(|| keyword(name)) else {
         return Vec::new();
     };
-    let Expr::Dict(dictionary) = mapping else {
+    if key.is_starred_expr() {
+        return Vec::new();
+    }
+    if let Argument(..) = created {
+        return vec![key];
+    }
+    let Expr::Dict(dictionary) = key else {
         // Keys unknown: report the mapping itself, with no fix.
-        return vec![mapping];
+        return vec![key];
     };
     dictionary
         .items
