@@ -1,8 +1,8 @@
 //! ## What it does
 //! Finds SQLAlchemy foreign-key columns that no index leads with:
 //! `Column(..., ForeignKey(...))` and `mapped_column(ForeignKey(...))` in declarative
-//! models (also Flask-SQLAlchemy's `db.Column`/`db.ForeignKey`), and `Column("name",
-//! ForeignKey(...))` inside `Table(...)`.
+//! models (also Flask-SQLAlchemy's `db.Column`/`db.ForeignKey`), `Column("name",
+//! ForeignKey(...))` inside `Table(...)`, and SQLModel's `Field(foreign_key="user.id")`.
 //!
 //! A column is covered by `index=True`, `unique=True` or `primary_key=True`, or when it is
 //! the first column of an `Index(...)`, `UniqueConstraint(...)` or
@@ -59,7 +59,7 @@ pub const RULE: Rule = Rule {
     security: false,
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
-    triggers: &["ForeignKey"],
+    triggers: &["ForeignKey", "foreign_key"],
     text_test: Some(mentions_columns),
     workspace_trigger: None,
     check: Check::Ast(Hooks {
@@ -83,10 +83,14 @@ enum Owner<'t> {
 /// The rule only looks at `ForeignKey`s inside `Column(...)`/`mapped_column(...)` (Django's
 /// `models.ForeignKey` is another thing).
 fn mentions_columns(text: &str) -> bool {
-    text.contains("Column") || text.contains("mapped_column")
+    text.contains("Column") || text.contains("mapped_column") || text.contains("foreign_key")
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, foreign_key: &'c ExprCall, findings: &mut Vec<Finding>) {
+    if last_name(foreign_key) == Some("Field") {
+        check_sqlmodel_field(checker, foreign_key, findings);
+        return;
+    }
     if last_name(foreign_key) != Some("ForeignKey") {
         return;
     }
@@ -102,34 +106,94 @@ fn check<'c>(checker: &Checker<'c, '_>, foreign_key: &'c ExprCall, findings: &mu
     if !is_argument || !matches!(last_name(column), Some("Column" | "mapped_column")) {
         return;
     }
-    let covered_by_itself = ["index", "unique", "primary_key"].iter().any(|keyword| {
+    if covered_by_itself(column) {
+        return;
+    }
+    let explicit_name = column
+        .arguments
+        .args
+        .first()
+        .and_then(string_value)
+        .map(str::to_string);
+    let Some((name, owner)) = column_and_owner(
+        checker,
+        column,
+        explicit_name,
+        &ancestors[..ancestors.len() - 1],
+    ) else {
+        return;
+    };
+    let target = foreign_key.arguments.args.first();
+    report(
+        checker,
+        foreign_key,
+        column,
+        &name,
+        &owner,
+        target,
+        findings,
+    );
+}
+
+/// SQLModel's `owner_id: int = Field(foreign_key="user.id")` in a model's body: the
+/// column is named by the attribute.
+fn check_sqlmodel_field<'c>(
+    checker: &Checker<'c, '_>,
+    field: &'c ExprCall,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(target) = field.arguments.find_keyword("foreign_key") else {
+        return;
+    };
+    if target.value.is_none_literal_expr() || covered_by_itself(field) {
+        return;
+    }
+    let Some((name, owner)) = column_and_owner(checker, field, None, checker.ancestors()) else {
+        return;
+    };
+    report(
+        checker,
+        field,
+        field,
+        &name,
+        &owner,
+        Some(&target.value),
+        findings,
+    );
+}
+
+/// `index=True`, `unique=True` or `primary_key=True` on the column itself.
+fn covered_by_itself(column: &ExprCall) -> bool {
+    ["index", "unique", "primary_key"].iter().any(|keyword| {
         column
             .arguments
             .find_keyword(keyword)
             .is_some_and(|value| is_true(&value.value))
+    })
+}
+
+/// The finding on `reported` (the `ForeignKey(...)`, or SQLModel's `Field(...)`) for the
+/// column `name` that `column` declares, unless an index elsewhere leads with it.
+fn report(
+    checker: &Checker,
+    reported: &ExprCall,
+    column: &ExprCall,
+    name: &str,
+    owner: &Owner,
+    target: Option<&Expr>,
+    findings: &mut Vec<Finding>,
+) {
+    if indexed_elsewhere(checker, owner, name) {
+        return;
+    }
+    let table = table_name(owner).unwrap_or_else(|| "this table".to_string());
+    let target = target.map_or_else(String::new, |target| {
+        string_value(target)
+            .unwrap_or(checker.text(target))
+            .to_string()
     });
-    if covered_by_itself {
-        return;
-    }
-    let Some((name, owner)) = column_and_owner(checker, column, &ancestors[..ancestors.len() - 1])
-    else {
-        return;
-    };
-    if indexed_elsewhere(checker, &owner, &name) {
-        return;
-    }
-    let table = table_name(&owner).unwrap_or_else(|| "this table".to_string());
-    let target = foreign_key
-        .arguments
-        .args
-        .first()
-        .map_or_else(String::new, |target| {
-            string_value(target)
-                .unwrap_or(checker.text(target))
-                .to_string()
-        });
     let mut finding = RULE.finding(
-        checker.range(foreign_key),
+        checker.range(reported),
         format!(
             "`{table}.{name}` references `{target}` with no index: PostgreSQL does not index foreign keys, so joins on it and deletes from the parent scan the whole table"
         ),
@@ -153,14 +217,9 @@ fn last_name(call: &ExprCall) -> Option<&str> {
 fn column_and_owner<'c>(
     checker: &Checker,
     column: &ExprCall,
+    explicit_name: Option<String>,
     around: &[Parent<'c>],
 ) -> Option<(String, Owner<'c>)> {
-    let explicit_name = column
-        .arguments
-        .args
-        .first()
-        .and_then(string_value)
-        .map(str::to_string);
     let (holder, outer) = match around {
         [.., outer, holder] => (holder, Some(outer)),
         [holder] => (holder, None),
@@ -219,7 +278,19 @@ fn table_name(owner: &Owner) -> Option<String> {
                     .then(|| string_value(&assignment.value).map(str::to_string))
                     .flatten()
             })
-            .or_else(|| Some(class.name.to_string())),
+            // SQLModel names a table after its class, in lower case.
+            .or_else(|| {
+                let sqlmodel_table = class
+                    .arguments
+                    .as_deref()
+                    .and_then(|arguments| arguments.find_keyword("table"))
+                    .is_some_and(|table| is_true(&table.value));
+                Some(if sqlmodel_table {
+                    class.name.to_lowercase()
+                } else {
+                    class.name.to_string()
+                })
+            }),
     }
 }
 

@@ -6,7 +6,9 @@
 //! `traceback.print_exc`, `warnings.warn`), nor uses the bound exception, nor exits.
 //!
 //! Handlers for specific exceptions (`except KeyError: pass`) are control flow, not
-//! swallowing, and are not reported.
+//! swallowing, and are not reported. Nor is a handler that records the failure in a
+//! flag, a count or a list (`failed = True`, `errors += 1`, `failures.append(item)`)
+//! that the code reads after it: the failure then decides what happens next.
 //!
 //! ## Why is this bad?
 //! An error caught by a broad handler and dropped leaves no trace: the request "works"
@@ -42,10 +44,11 @@
 //! Reporting through a helper of your own (`report_failure()`) is not recognised; name
 //! the helper in a log call or re-raise. A `print()` is not counted as logging.
 
-use ruff_python_ast::ExceptHandlerExceptHandler;
+use ruff_python_ast::{ExceptHandlerExceptHandler, Expr, Stmt};
 
 use super::checker::{Checker, Hooks, TextTest};
 use super::exceptions::{handles_error, header_range, is_broad, log_exception_fix, only_ignores};
+use super::helpers::{AnyNode, any_node};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, FixSafety, Rule, Severity};
@@ -94,7 +97,7 @@ fn check(
     let header = checker.source.get(header_range.clone()).unwrap_or("except");
     let message = if only_ignores(clause) {
         format!("`{header}:` ignores every error: the body drops it without a trace")
-    } else if !handles_error(clause) {
+    } else if !handles_error(clause) && !records_failure(checker, clause) {
         format!("`{header}:` drops the error: nothing logs it, re-raises it or uses it")
     } else {
         return;
@@ -102,4 +105,63 @@ fn check(
     let mut finding = RULE.finding(header_range, message);
     finding.fix = log_exception_fix(checker, clause, "Ignored error");
     findings.push(finding);
+}
+
+/// Whether the handler records the failure in a name that the code reads after it: a
+/// flag set (`failed = True`), a count (`errors += 1`) or a list added to
+/// (`failures.append(item)`), then asserted, returned or tested. The error is turned
+/// into state that decides what happens next, not dropped. A plain value
+/// (`data = None`) is not a record of the failure.
+fn records_failure(checker: &Checker, clause: &ExceptHandlerExceptHandler) -> bool {
+    let records: Vec<&str> = clause
+        .body
+        .iter()
+        .filter_map(|statement| match statement {
+            Stmt::Assign(assignment) if assignment.value.is_boolean_literal_expr() => {
+                match assignment.targets.as_slice() {
+                    [Expr::Name(name)] => Some(name.id.as_str()),
+                    _ => None,
+                }
+            }
+            Stmt::AnnAssign(assignment)
+                if assignment
+                    .value
+                    .as_deref()
+                    .is_some_and(Expr::is_boolean_literal_expr) =>
+            {
+                assignment
+                    .target
+                    .as_name_expr()
+                    .map(|name| name.id.as_str())
+            }
+            Stmt::AugAssign(assignment) => assignment
+                .target
+                .as_name_expr()
+                .map(|name| name.id.as_str()),
+            Stmt::Expr(expression) => {
+                let call = expression.value.as_call_expr()?;
+                let method = call.func.as_attribute_expr()?;
+                let collection = method.value.as_name_expr()?;
+                matches!(method.attr.as_str(), "append" | "add" | "extend")
+                    .then_some(collection.id.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    if records.is_empty() {
+        return false;
+    }
+    let handler_end = checker.range(clause).end;
+    let bodies = match checker.enclosing_function() {
+        Some(function) => vec![(checker.base(), &function.body[..])],
+        None => checker.module_bodies(),
+    };
+    bodies.into_iter().any(|(base, body)| {
+        any_node(body, |node| {
+            matches!(node, AnyNode::Expression(Expr::Name(name))
+                if name.ctx.is_load()
+                    && records.contains(&name.id.as_str())
+                    && checker.range_at(base, name).start >= handler_end)
+        })
+    })
 }
