@@ -195,6 +195,15 @@ impl<'c, 'a> Checker<'c, 'a> {
     }
 
     /// Where the item being traversed starts (offsets of its tree are from there).
+    /// The innermost class whose body holds the walk, through the methods in it (the
+    /// class of `super().__init__(...)` in its `__init__`).
+    pub fn enclosing_class(&self) -> Option<&'c StmtClassDef> {
+        self.scopes.iter().rev().find_map(|scope| match scope.kind {
+            ScopeKind::Class(class) => Some(class),
+            _ => None,
+        })
+    }
+
     pub fn base(&self) -> usize {
         self.base
     }

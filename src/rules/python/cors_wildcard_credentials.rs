@@ -1,7 +1,8 @@
 //! ## What it does
 //! Finds CORS configurations that let any website make credentialed requests:
-//! Starlette/FastAPI's `CORSMiddleware` (through `app.add_middleware(...)` or
-//! `Middleware(...)`) with `allow_origins=["*"]` (or `allow_origin_regex=".*"`) and
+//! Starlette/FastAPI's `CORSMiddleware` (through `app.add_middleware(...)`,
+//! `Middleware(...)`, `CORSMiddleware(app, ...)`, or `super().__init__(...)` in a
+//! subclass of it) with `allow_origins=["*"]` (or `allow_origin_regex=".*"`) and
 //! `allow_credentials=True`, and flask-cors's `CORS(...)`/`@cross_origin(...)` with
 //! `supports_credentials=True` and `origins` left at its default `"*"` or set to it.
 //!
@@ -70,13 +71,21 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
     let keyword = |name: &str| call.arguments.find_keyword(name);
     let name = qualified_name_of(&call.func, imports).unwrap_or_default();
     let is_flask_cors = matches!(name.as_str(), "flask_cors.CORS" | "flask_cors.cross_origin");
+    let is_cors_middleware = |expression: &Expr| {
+        qualified_name_of(expression, imports)
+            .is_some_and(|middleware| middleware.ends_with("CORSMiddleware"))
+    };
     let configures_middleware =
         method_name(call) == Some("add_middleware") || name.ends_with("middleware.Middleware");
-    let is_starlette_cors = configures_middleware
-        && call.arguments.args.first().is_some_and(|middleware| {
-            qualified_name_of(middleware, imports)
-                .is_some_and(|middleware| middleware.ends_with("CORSMiddleware"))
-        });
+    let is_starlette_cors = (configures_middleware
+        && call.arguments.args.first().is_some_and(is_cors_middleware))
+        // `CORSMiddleware(app, ...)`, wrapping an app by hand.
+        || name.ends_with("CORSMiddleware")
+        // `super().__init__(app, ...)` in a subclass of it.
+        || (is_super_init(call)
+            && checker.enclosing_class().is_some_and(|class| {
+                class.bases().iter().any(is_cors_middleware)
+            }));
     let (origins, credentials) = if is_starlette_cors {
         let origins = keyword("allow_origins")
             .map(|origins| &origins.value)
@@ -132,4 +141,14 @@ fn lists_wildcard(origins: &Expr) -> bool {
         Expr::Set(set) => set.elts.iter().any(|item| string_value(item) == Some("*")),
         _ => string_value(origins) == Some("*"),
     }
+}
+
+/// `super().__init__(...)`.
+fn is_super_init(call: &ExprCall) -> bool {
+    let Expr::Attribute(method) = &*call.func else {
+        return false;
+    };
+    method.attr.as_str() == "__init__"
+        && matches!(&*method.value, Expr::Call(inner)
+            if matches!(&*inner.func, Expr::Name(name) if name.id.as_str() == "super"))
 }
