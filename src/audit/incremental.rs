@@ -44,8 +44,8 @@ use crate::rules::projections::Projections;
 use crate::rules::python::helpers::called_name;
 use crate::rules::python::module_scope::ModuleDefinition;
 use crate::rules::python::{
-    checker, exceptions, fk_without_index, header, missing_auth_dependency, module_scope, routes,
-    session_shared_across_requests,
+    blocking_io_in_async, checker, exceptions, fk_without_index, header, missing_auth_dependency,
+    module_scope, routes, session_shared_across_requests,
 };
 use crate::rules::rule_set::RuleSet;
 use crate::rules::{Context, Coverage, Finding, Libraries, RuleId, line_end, newline_of};
@@ -633,6 +633,16 @@ fn projection_hashes(
             .as_bytes(),
     );
     clients.write_u8(0);
+    // Module-level paths (`blocking-io-in-async` judges `UPLOADS.open()`), in order.
+    let mut paths: Vec<String> = blocking_io_in_async::module_paths(context)
+        .iter()
+        .cloned()
+        .collect();
+    paths.sort_unstable();
+    for path in paths {
+        clients.update(path.as_bytes());
+        clients.write_u8(0);
+    }
     for (name, how) in &session_shared_across_requests::shared_sessions(context).0 {
         clients.update(name.as_bytes());
         clients.write_u8(0);

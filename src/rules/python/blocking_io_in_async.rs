@@ -1,9 +1,15 @@
 //! ## What it does
 //! Finds blocking calls made directly inside an `async def` (not inside a nested `def`
 //! or `lambda`): `time.sleep`, `requests.*`, `urllib.request.urlopen`, module-level
-//! `httpx.get/post/...` and `httpx.Client`, `open()`, `Path.read_*`/`write_*`,
+//! `httpx.get/post/...` and `httpx.Client`, `open()`, `Path.read_*`/`write_*`, the
+//! file methods of values known to be paths (`open`, `unlink`, `rename`, `mkdir`, ...
+//! on `Path(...)`, `MEDIA / name`, a parameter annotated `Path`), `shutil`'s file
+//! operations (`copy*`, `move`, `rmtree`, archives),
 //! `subprocess.run/call/check_call/check_output/Popen`, `os.system`,
-//! `psycopg2.connect`, `sqlite3.connect`, and calls on synchronous clients: a Redis
+//! `psycopg2.connect`, `sqlite3.connect`, password hashing that is slow on purpose
+//! (`bcrypt.hashpw`/`checkpw`, passlib's `CryptContext(...).hash/verify` and
+//! `passlib.hash.*`, argon2-cffi's `PasswordHasher().hash/verify`), and calls on
+//! synchronous clients: a Redis
 //! client or pipeline, an HTTP session (`requests.Session()`, `httpx.Client()`), and a
 //! SQLAlchemy `Session` (`db: Session = Depends(get_db)`, `SessionLocal()`, a session
 //! from a `sessionmaker`) running queries (`execute`, `query`, `get`, `commit`, ...).
@@ -54,10 +60,14 @@
 
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 
-use super::checker::{Checker, Hooks, Parent, ScopeKind};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use super::checker::{Checker, Hooks, Parent, ScopeKind, module_bodies, module_imports};
 use super::header::ensure_module_import;
-use super::helpers::standalone_statement;
+use super::helpers::{AnyNode, any_node, standalone_statement};
 use crate::language::Language;
+use crate::rules::Context;
 use crate::rules::projections::Projections;
 use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, prefilter,
@@ -65,7 +75,7 @@ use crate::rules::{
 use crate::rules::{Libraries, WorkspaceTrigger};
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::BoundKinds;
-use crate::semantic::python::imports::qualified_name_of;
+use crate::semantic::python::imports::{Imports, qualified_name_of};
 
 pub const RULE: Rule = Rule {
     id: "blocking-io-in-async",
@@ -105,6 +115,19 @@ const BLOCKING_CALLS: &[&str] = &[
     "psycopg2.connect",
     "sqlite3.connect",
     "httpx.Client",
+    "shutil.copy",
+    "shutil.copy2",
+    "shutil.copyfile",
+    "shutil.copyfileobj",
+    "shutil.copytree",
+    "shutil.move",
+    "shutil.rmtree",
+    "shutil.make_archive",
+    "shutil.unpack_archive",
+    // Password hashing burns CPU on purpose (tens to hundreds of milliseconds).
+    "bcrypt.hashpw",
+    "bcrypt.checkpw",
+    "bcrypt.kdf",
 ];
 
 /// Words a file must contain for any call above (or a sync Redis client, or a `Path`
@@ -125,6 +148,10 @@ const BLOCKING_WORDS: &[&str] = &[
     "write_bytes",
     "session", // sessionmaker, Session, requests.Session
     "client",  // httpx.Client
+    "shutil",
+    "path",   // pathlib's methods on paths
+    "crypt",  // bcrypt, passlib's CryptContext
+    "argon2", // argon2-cffi's PasswordHasher
 ];
 
 /// Whether the text can hold a finding: a coroutine and something that blocks.
@@ -144,11 +171,35 @@ const HTTP_FUNCTIONS: &[&str] = &[
 
 const PATH_IO_METHODS: &[&str] = &["read_text", "read_bytes", "write_text", "write_bytes"];
 
+/// Methods of a `pathlib.Path` that touch the file system, judged on values known to be
+/// paths (`open`, `unlink` and `rename` name other things on other objects).
+const PATH_FILE_METHODS: &[&str] = &[
+    "open", "unlink", "rename", "replace", "touch", "mkdir", "rmdir",
+];
+
+/// Calls that make a path.
+const PATH_CONSTRUCTORS: &[&str] = &["pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"];
+
+/// Methods of a path that return a path.
+const PATH_RETURNING_METHODS: &[&str] = &[
+    "resolve",
+    "absolute",
+    "expanduser",
+    "joinpath",
+    "with_name",
+    "with_stem",
+    "with_suffix",
+];
+
+/// Methods of a password hasher (passlib's `CryptContext`, argon2-cffi's
+/// `PasswordHasher`) that hash: slow on purpose.
+const HASHER_METHODS: &[&str] = &["hash", "verify", "verify_and_update", "encrypt"];
+
 /// Methods of a SQLAlchemy `Session` that talk to the database (or start a query chain
 /// that will, for `query`).
 const SESSION_IO_METHODS: &[&str] = &[
-    "execute", "scalar", "scalars", "query", "get", "commit", "rollback", "flush", "refresh",
-    "merge",
+    "execute", "exec", "scalar", "scalars", "query", "get", "commit", "rollback", "flush",
+    "refresh", "merge",
 ];
 
 fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
@@ -189,16 +240,17 @@ fn classify(checker: &Checker, call: &ExprCall) -> Option<Blocking> {
         let is_http = name.split_once('.').is_some_and(|(module, function)| {
             matches!(module, "requests" | "httpx") && HTTP_FUNCTIONS.contains(&function)
         });
-        if BLOCKING_CALLS.contains(&name.as_str()) || is_http {
+        // passlib's handlers as module attributes (`passlib.hash.bcrypt.hash(...)`).
+        let is_passlib_handler = name.starts_with("passlib.hash.")
+            && name
+                .rsplit('.')
+                .next()
+                .is_some_and(|method| HASHER_METHODS.contains(&method));
+        if BLOCKING_CALLS.contains(&name.as_str()) || is_http || is_passlib_handler {
             return Some(Blocking::Offloadable(name));
         }
         if name == "open" {
-            let in_with = matches!(
-                checker.parent(),
-                Some(Parent::Statement(Stmt::With(with)))
-                    if with.items.iter().any(|item| matches!(&item.context_expr, Expr::Call(opened) if std::ptr::eq(opened, call)))
-            );
-            return Some(if in_with {
+            return Some(if opened_by_with(checker, call) {
                 Blocking::NoFix(name)
             } else {
                 Blocking::Offloadable(name)
@@ -213,6 +265,14 @@ fn classify(checker: &Checker, call: &ExprCall) -> Option<Blocking> {
         return Some(Blocking::Offloadable(format!("Path.{method}")));
     }
     let receiver = &*function.value;
+    if PATH_FILE_METHODS.contains(&method) && is_path(checker, receiver, PATH_STEPS) {
+        let label = format!("Path.{method}");
+        return Some(if method == "open" && opened_by_with(checker, call) {
+            Blocking::NoFix(label)
+        } else {
+            Blocking::Offloadable(label)
+        });
+    }
     if !BoundKinds::may_hold_kind(receiver) {
         return None;
     }
@@ -233,8 +293,121 @@ fn classify(checker: &Checker, call: &ExprCall) -> Option<Blocking> {
         BindingKind::Session {
             asynchronous: false,
         } if SESSION_IO_METHODS.contains(&method) => Some(Blocking::SyncSession(label())),
+        BindingKind::PasswordHasher if HASHER_METHODS.contains(&method) => {
+            Some(Blocking::Offloadable(label()))
+        }
         _ => None,
     }
+}
+
+/// `with open(...) as f:`: the call is a `with` item (moving it to a thread as-is would
+/// hand the file to another thread).
+fn opened_by_with(checker: &Checker, call: &ExprCall) -> bool {
+    matches!(
+        checker.parent(),
+        Some(Parent::Statement(Stmt::With(with)))
+            if with.items.iter().any(|item| matches!(&item.context_expr, Expr::Call(opened) if std::ptr::eq(opened, call)))
+    )
+}
+
+/// How many names `is_path` follows to their assignments in a function (`p = base /
+/// "x"`, `base = Path(...)`), so that `p = p / "x"` ends.
+const PATH_STEPS: u8 = 4;
+
+/// Whether `value` is a `pathlib.Path`, as far as the function shows: `Path(...)`, a
+/// path `/` anything, its `.parent` or a method that returns a path, a parameter
+/// annotated `Path`, a name the function assigns one of these, or a module-level name
+/// bound to one (`module_paths`).
+fn is_path(checker: &Checker, value: &Expr, steps: u8) -> bool {
+    let imports = checker.imports();
+    path_shaped(imports, value, &|name| {
+        if steps == 0 {
+            return false;
+        }
+        let assigns_path = |statement: &Stmt| {
+            matches!(statement, Stmt::Assign(assignment)
+                if matches!(assignment.targets.as_slice(),
+                    [Expr::Name(target)] if target.id.as_str() == name)
+                    && is_path(checker, &assignment.value, steps - 1))
+        };
+        let in_function = checker.enclosing_function().is_some_and(|function| {
+            let annotated = function.parameters.iter().any(|parameter| {
+                parameter.name().as_str() == name
+                    && parameter
+                        .annotation()
+                        .is_some_and(|annotation| is_path_type(imports, annotation))
+            });
+            annotated
+                || any_node(
+                    &function.body,
+                    |node| matches!(node, AnyNode::Statement(statement) if assigns_path(statement)),
+                )
+        });
+        in_function || module_paths(checker.context()).contains(name)
+    })
+}
+
+/// `Path`, `pathlib.Path`, ... as imported.
+fn is_path_type(imports: &Imports, expression: &Expr) -> bool {
+    qualified_name_of(expression, imports)
+        .is_some_and(|name| PATH_CONSTRUCTORS.contains(&name.as_str()))
+}
+
+/// Whether `value` makes a path from its shape, where `name_is_path` says which names
+/// hold one.
+fn path_shaped(imports: &Imports, value: &Expr, name_is_path: &dyn Fn(&str) -> bool) -> bool {
+    match value {
+        Expr::Call(call) => {
+            is_path_type(imports, &call.func)
+                || matches!(&*call.func, Expr::Attribute(method)
+                    if PATH_RETURNING_METHODS.contains(&method.attr.as_str())
+                        && path_shaped(imports, &method.value, name_is_path))
+        }
+        Expr::BinOp(operation) => {
+            operation.op == ruff_python_ast::Operator::Div
+                && path_shaped(imports, &operation.left, name_is_path)
+        }
+        Expr::Attribute(attribute) => {
+            attribute.attr.as_str() == "parent"
+                && path_shaped(imports, &attribute.value, name_is_path)
+        }
+        Expr::Name(name) => name_is_path(name.id.as_str()),
+        _ => false,
+    }
+}
+
+/// The names bound at module level to paths (`UPLOADS = Path(__file__).parent /
+/// "uploads"`, and names built from those above them), worked out once per audit. The
+/// editor's `CLIENTS` projection holds them, so a finding on `UPLOADS.open()` follows
+/// an edit of the constant.
+pub fn module_paths(context: &Context) -> Rc<HashSet<String>> {
+    struct ModulePaths(Rc<HashSet<String>>);
+    context
+        .memo(|| {
+            let imports = module_imports(context);
+            let mut paths = HashSet::new();
+            for (_, body) in module_bodies(context) {
+                for statement in body {
+                    let Stmt::Assign(assignment) = statement else {
+                        continue;
+                    };
+                    let [Expr::Name(target)] = assignment.targets.as_slice() else {
+                        continue;
+                    };
+                    let is_path =
+                        path_shaped(imports, &assignment.value, &|name| paths.contains(name));
+                    if is_path {
+                        paths.insert(target.id.to_string());
+                    } else {
+                        // Bound again to something else: no longer a path.
+                        paths.remove(target.id.as_str());
+                    }
+                }
+            }
+            ModulePaths(Rc::new(paths))
+        })
+        .0
+        .clone()
 }
 
 fn report(checker: &Checker, blocking: Blocking, call: &ExprCall, function_name: &str) -> Finding {

@@ -31,6 +31,9 @@ pub enum BindingKind {
     Settings,
     /// A mutable container bound at module level (`CACHE = {}`, `seen = set()`).
     Container(ContainerKind),
+    /// A password hasher whose `hash`/`verify` burn CPU on purpose (passlib's
+    /// `CryptContext(...)`, argon2-cffi's `PasswordHasher()`).
+    PasswordHasher,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,6 +91,7 @@ impl BindingKind {
             BindingKind::Router => (10, false),
             BindingKind::Settings => (11, false),
             BindingKind::Container(container) => (12 + container as u8, false),
+            BindingKind::PasswordHasher => (15, false),
         };
         variant << 1 | u8::from(asynchronous)
     }
@@ -205,6 +209,12 @@ const CONSTRUCTORS: &[(&str, BindingKind)] = &[
     ("dynaconf.Dynaconf", BindingKind::Settings),
     ("dynaconf.LazySettings", BindingKind::Settings),
     ("environs.Env", BindingKind::Settings),
+    ("passlib.context.CryptContext", BindingKind::PasswordHasher),
+    ("argon2.PasswordHasher", BindingKind::PasswordHasher),
+    (
+        "argon2.low_level.PasswordHasher",
+        BindingKind::PasswordHasher,
+    ),
 ];
 
 /// Objects a library makes for its users, bound by importing them.
