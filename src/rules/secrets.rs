@@ -5,20 +5,28 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// Markers that make a name secret wherever they appear in it.
-const SECRET_MARKERS: &[&str] = &[
+/// Words that make a name secret (`DB_PASSWORD`, `accessToken`, `SENTRY_DSN`); a word
+/// must be whole: `TOKENS`, `MAX_TOKENS` and `SUPERTOKENS` are not `TOKEN`.
+const SECRET_WORDS: &[&str] = &[
     "PASSWORD",
     "PASSWD",
+    "PASSPHRASE",
     "SECRET",
     "TOKEN",
-    "API_KEY",
     "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
     "CREDENTIAL",
+    "CREDENTIALS",
+    "AUTH",
+    "DSN",
 ];
-/// Short markers that must be a whole `_`-separated word (`AUTH` but not `AUTHOR`).
-const SECRET_WORDS: &[&str] = &["AUTH", "DSN"];
+/// Word pairs that make a name secret (`STRIPE_API_KEY`, `privateKey`).
+const SECRET_PAIRS: &[(&str, &str)] = &[("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY")];
+/// Words that end a secret name without a separator before them (`DBPASSWORD`,
+/// `CLIENTSECRET`).
+const SECRET_ENDINGS: &[&str] = &["PASSWORD", "PASSWD", "SECRET"];
+/// Short words that are secret as the last of several (`DB_PASS`, `SMTP_PWD`; `PWD`
+/// alone is the shell's working directory).
+const SECRET_LAST_WORDS: &[&str] = &["PASS", "PWD"];
 /// Last words of names that configure a secret rather than hold one.
 const NON_SECRET_SUFFIXES: &[&str] = &[
     "FILE",
@@ -64,20 +72,117 @@ const NON_SECRET_SUFFIXES: &[&str] = &[
     "ENDPOINT",
 ];
 
+/// The words of a name, upper-cased: split at anything but letters and digits, and
+/// where camelCase changes case (`tokenUrl` is `TOKEN`, `URL`; `APIKey` is `API`,
+/// `KEY`).
+pub fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (index, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        let previous = index.checked_sub(1).map(|at| chars[at]);
+        let next = chars.get(index + 1);
+        let starts_word = c.is_ascii_uppercase()
+            && previous.is_some_and(|previous| {
+                previous.is_ascii_lowercase()
+                    || previous.is_ascii_digit()
+                    // The last capital of an acronym starts the next word (`APIKey`).
+                    || (previous.is_ascii_uppercase()
+                        && next.is_some_and(|next| next.is_ascii_lowercase()))
+            });
+        if starts_word && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c.to_ascii_uppercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Whether a name says it holds a secret, by its words: a secret word
+/// (`SECRET_WORDS`), a pair (`API_KEY`), a word ending in one (`DBPASSWORD`), or
+/// `PASS`/`PWD` last; unless its last word says it configures one (`TOKEN_URL`,
+/// `PASSWORD_FILE`).
 pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = name_words(name);
     let Some(last) = words.last() else {
         return false;
     };
-    if NON_SECRET_SUFFIXES.contains(last) {
+    if NON_SECRET_SUFFIXES.contains(&last.as_str()) {
         return false;
     }
-    SECRET_MARKERS.iter().any(|marker| upper.contains(marker))
-        || words.iter().any(|word| SECRET_WORDS.contains(word))
+    words.iter().any(|word| {
+        SECRET_WORDS.contains(&word.as_str())
+            || SECRET_ENDINGS.iter().any(|ending| word.ends_with(ending))
+    }) || words.windows(2).any(|pair| {
+        SECRET_PAIRS
+            .iter()
+            .any(|(first, second)| pair[0] == *first && pair[1] == *second)
+    }) || (words.len() > 1 && SECRET_LAST_WORDS.contains(&last.as_str()))
+}
+
+/// A name whose last `_`-separated word is `KEY` (`SIGNING_KEY`, `fernet_key`), and
+/// that `is_secret_name` does not settle: it holds a secret when its value looks like
+/// one (`looks_like_key`), and a setting otherwise (`CACHE_KEY = "users"`).
+pub fn is_key_name(name: &str) -> bool {
+    name.rsplit('_').next().is_some_and(|last| last.eq_ignore_ascii_case("KEY"))
+        && name.contains('_')
+        && !is_secret_name(name)
+        // Keys meant to be seen (`STRIPE_PUBLISHABLE_KEY`, `VAPID_PUBLIC_KEY`,
+        // `RECAPTCHA_SITE_KEY`) or for a test account.
+        && !name_words(name)
+            .iter()
+            .any(|word| matches!(word.as_str(), "PUBLIC" | "PUBLISHABLE" | "SITE" | "TEST"))
+}
+
+/// A value with the look of a generated key: 16 characters or more, no spaces, at
+/// least two of lower case, upper case and digits (hex and base64 keys; not words and
+/// identifiers), and random-looking (3 bits of entropy per character or more).
+pub fn looks_like_key(value: &str) -> bool {
+    if value.len() < 16 || value.contains(char::is_whitespace) {
+        return false;
+    }
+    let classes = [
+        value.bytes().any(|byte| byte.is_ascii_lowercase()),
+        value.bytes().any(|byte| byte.is_ascii_uppercase()),
+        value.bytes().any(|byte| byte.is_ascii_digit()),
+    ];
+    if classes.iter().filter(|&&present| present).count() < 2 {
+        return false;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for byte in value.bytes() {
+        *counts.entry(byte).or_insert(0usize) += 1;
+    }
+    let length = value.len() as f64;
+    let entropy: f64 = counts
+        .values()
+        .map(|&count| {
+            let share = count as f64 / length;
+            -share * share.log2()
+        })
+        .sum();
+    entropy >= 3.0
+}
+
+/// A URL with no credentials in it, or a path (`/api/v1/login`): not a secret under
+/// any name (`tokenUrl`, `SUPERTOKENS_CONNECTION_URI`). A URL with a user part
+/// (Sentry's DSN carries its key there) is judged by its name.
+pub fn is_address(value: &str) -> bool {
+    let value = value.trim();
+    let url_without_credentials = value.split_once("://").is_some_and(|(_, rest)| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        !authority.contains('@')
+    });
+    url_without_credentials || (value.starts_with('/') && !value.contains(char::is_whitespace))
 }
 
 /// `scheme://user:password@host` with a non-empty literal password.
@@ -138,9 +243,9 @@ pub fn known_format(value: &str) -> Option<(&'static str, Option<&'static str>)>
         .map(|(what, variable, _)| (*what, *variable))
 }
 
-/// Words a file must contain for a hardcoded secret to be in it: secret-like names, a
-/// URL, then the first bytes of every known credential format (`KNOWN_FORMAT_PREFIXES`,
-/// which starts at `FORMAT_PREFIXES_START`).
+/// Words a file must contain for a hardcoded secret to be in it: secret-like names,
+/// Authorization schemes, a URL, then the first bytes of every known credential format
+/// (`KNOWN_FORMAT_PREFIXES`, which starts at `FORMAT_PREFIXES_START`).
 pub const SECRET_TRIGGERS: &[&str] = &[
     "passw",
     "secret",
@@ -152,6 +257,10 @@ pub const SECRET_TRIGGERS: &[&str] = &[
     "credential",
     "auth",
     "dsn",
+    "_key",
+    // Authorization header values (`"Bearer ..."`; `Token` is a word above).
+    "bearer ",
+    "basic ",
     "://",
     "AKIA",
     "ASIA",
@@ -166,7 +275,7 @@ pub const SECRET_TRIGGERS: &[&str] = &[
     "xox",
     "eyJ",
 ];
-const FORMAT_PREFIXES_START: usize = 11;
+const FORMAT_PREFIXES_START: usize = 14;
 
 /// The first bytes of every known format, for prefilters.
 pub const KNOWN_FORMAT_PREFIXES: &[&str] = SECRET_TRIGGERS.split_at(FORMAT_PREFIXES_START).1;
@@ -242,5 +351,61 @@ mod tests {
         assert!(
             is_placeholder("<your token>") && is_placeholder("****") && !is_placeholder("hunter2")
         );
+    }
+
+    #[test]
+    fn secret_names_are_words() {
+        for name in [
+            "DB_PASSWORD",
+            "dbPassword",
+            "DBPASSWORD",
+            "accessToken",
+            "TOKEN",
+            "GITHUB_TOKEN",
+            "stripe_api_key",
+            "APIKey",
+            "privateKey",
+            "client_secret",
+            "SENTRY_DSN",
+            "BASIC_AUTH",
+            "DB_PASS",
+            "SMTP_PWD",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "MAX_TOTAL_TOKENS",
+            "TOKENS",
+            "SUPERTOKENS_CONNECTION_URI",
+            "tokenUrl",
+            "TOKEN_TTL",
+            "DB_PASSWORD_FILE",
+            "AUTHOR",
+            "PWD",
+            "PASSENGER",
+            "SIGNING_KEY",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+        assert_eq!(name_words("APIKey_v2"), ["API", "KEY", "V2"]);
+        assert_eq!(name_words("tokenURL"), ["TOKEN", "URL"]);
+    }
+
+    #[test]
+    fn key_names_hold_secrets_when_their_values_look_like_keys() {
+        assert!(is_key_name("SIGNING_KEY") && is_key_name("fernet_key"));
+        assert!(!is_key_name("KEY") && !is_key_name("API_KEY") && !is_key_name("monkey"));
+        assert!(!is_key_name("STRIPE_PUBLISHABLE_KEY") && !is_key_name("STRIPE_TEST_KEY"));
+        assert!(looks_like_key("x9F2kQ7pL0vR3sT8wY1zB4nM6cD5hJ"));
+        assert!(!looks_like_key("users"));
+        assert!(!looks_like_key("user_profile_cache_prefix"));
+        assert!(!looks_like_key("aaaaaaaaaaaaaaaaaaaa"));
+        assert!(!looks_like_key("a1a1a1a1a1a1a1a1a1a1"));
+        assert!(looks_like_key("9f86d081884c7d659a2feaa0c55ad015"));
+        assert!(is_address("/api/v1/login/access-token"));
+        assert!(is_address("http://supertokens:3567"));
+        assert!(!is_address("postgres://app:hunter2@db/app"));
+        assert!(!is_address("hunter2"));
+        assert!(!is_address("https://abc123@o0.ingest.sentry.io/42"));
     }
 }

@@ -1,9 +1,11 @@
 //! ## What it does
 //! Finds literal secrets in a Dockerfile's `ENV`/`ARG` or a compose file's
-//! `environment:`: variables whose name contains PASSWORD, PASSWD, SECRET, TOKEN,
-//! API_KEY, APIKEY, PRIVATE_KEY, ACCESS_KEY, CREDENTIAL, AUTH or DSN and whose value is
-//! a non-empty literal, and connection URLs with an inline password
-//! (`scheme://user:pass@host`) under any name.
+//! `environment:`: variables whose name has the word PASSWORD, PASSWD, SECRET, TOKEN,
+//! APIKEY, CREDENTIAL, AUTH or DSN, or API_KEY, PRIVATE_KEY, ACCESS_KEY (whole words:
+//! `MAX_TOKENS` and `SUPERTOKENS_URI` are not secrets), PASS or PWD last, or a last
+//! word KEY with a value that looks like a generated key (`SIGNING_KEY`); and
+//! connection URLs with an inline password (`scheme://user:pass@host`) under any name.
+//! A URL with no credentials is not a secret under any name.
 //!
 //! Substitutions (`${VAR}`, `$VAR`), empty values, `ARG NAME` without a default,
 //! values that point at files (`*_FILE=/run/secrets/...`) and settings about secrets
@@ -59,7 +61,9 @@ use tree_sitter::Node;
 
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
-use crate::rules::secrets::{has_inline_password, is_secret_name};
+use crate::rules::secrets::{
+    has_inline_password, is_address, is_key_name, is_secret_name, looks_like_key,
+};
 use crate::rules::{
     Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, line_end,
     line_start, named_children, node_text,
@@ -115,7 +119,8 @@ fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
     if has_inline_password(value) {
         return Some("a connection URL with an inline password");
     }
-    (is_secret_name(name) && !is_switch).then_some("a literal secret")
+    let secret = is_secret_name(name) || (is_key_name(name) && looks_like_key(value));
+    (secret && !is_switch && !is_address(value)).then_some("a literal secret")
 }
 
 fn message(name: &str, reason: &str) -> String {

@@ -1,20 +1,26 @@
 //! ## What it does
 //! Finds secrets written into Python source:
-//! - string literals assigned to, passed as, or defaulted for a name that holds a secret
-//!   (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`,
-//!   `credentials`, `auth`, `dsn`, in any case or style): `DB_PASSWORD = "..."`,
-//!   `self.api_key = "..."`, `settings["SECRET_KEY"] = "..."`, `connect(password="...")`,
-//!   `def login(token="...")`, `{"client_secret": "..."}`;
+//! - string literals assigned to, passed as, or defaulted for a name that holds a secret,
+//!   read as words in any case or style (`password`, `passwd`, `secret`, `token`,
+//!   `api_key`, `private_key`, `access_key`, `credentials`, `auth`, `dsn`; `pass` or
+//!   `pwd` last): `DB_PASSWORD = "..."`, `self.api_key = "..."`, `settings["SECRET_KEY"]
+//!   = "..."`, `connect(password="...")`, `def login(token="...")`, `{"client_secret":
+//!   "..."}`. A name that ends in `_KEY` (`SIGNING_KEY`) holds a secret when its value
+//!   looks like a generated key (16 characters or more, mixed classes, random);
+//!   `PUBLIC`, `PUBLISHABLE`, `SITE` and `TEST` keys do not;
 //! - literal fallbacks for such a variable: `os.getenv("DB_PASSWORD", "...")`,
-//!   `os.environ.get(...)`, `os.environ.setdefault(...)`;
+//!   `os.environ.get(...)`, `os.environ.setdefault(...)`, and the `default=` of a
+//!   settings read (`config("ADMIN_PASSWORD", default="...")` of Starlette or
+//!   python-decouple, environs' `env.str(...)`);
 //! - connection URLs with an inline password (`postgresql://app:pw@db/app`) and
 //!   Authorization header values (`"Bearer abc123..."`);
 //! - literals shaped like a known credential whatever their name: AWS access key ids,
 //!   Stripe live keys, GitHub and Slack tokens, JSON Web Tokens.
 //!
 //! Names that configure a secret rather than hold one (`TOKEN_TTL`, `PASSWORD_FILE`,
-//! `token_type`), placeholders (`""`, `"<token>"`, `"${TOKEN}"`, `"xxxx"`) and test files
-//! are not reported.
+//! `tokenUrl`), names where the word is only a part (`MAX_TOKENS`, `AUTHOR`),
+//! placeholders (`""`, `"<token>"`, `"${TOKEN}"`, `"xxxx"`), URLs with no credentials
+//! and paths (`"/api/v1/login"`) under any name, and test files are not reported.
 //!
 //! ## Why is this bad?
 //! A secret in the source is in every clone, fork, CI log and backup of the repository,
@@ -53,11 +59,12 @@ use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::secrets::{
     KNOWN_FORMAT_PREFIXES, SECRET_TRIGGERS, environment_variable_name, has_inline_password,
-    is_placeholder, is_secret_name, known_format,
+    is_address, is_key_name, is_placeholder, is_secret_name, known_format, looks_like_key,
 };
 use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, prefilter,
 };
+use crate::semantic::python::BindingKind;
 use crate::semantic::python::imports::qualified_name_of;
 
 pub const RULE: Rule = Rule {
@@ -84,7 +91,10 @@ pub const RULE: Rule = Rule {
         }),
         ..Hooks::NONE
     }),
-    reads: Projections::IMPORTS.and(Projections::HEADER),
+    // `CLIENTS`: which names are settings objects (`config("X", default=...)`).
+    reads: Projections::IMPORTS
+        .and(Projections::HEADER)
+        .and(Projections::CLIENTS),
 };
 
 /// `os` functions whose second argument is a fallback for the variable named by the first.
@@ -94,10 +104,11 @@ const ENVIRONMENT_FALLBACKS: &[&str] = &["os.getenv", "os.environ.get", "os.envi
 const GAP: &str = r"(?:[\s\\\x00-\x1f\x7f$?!`]|[^\x00-\x7f]|#[^\n]*)*";
 
 /// A name that may hold a secret, then (through a closing quote and bracket, an
-/// annotation, `=`, `:` or `,`) a string literal: the shapes `holder_of` reads.
+/// annotation, `=`, `:`, `,` or `, default=`) a string literal: the shapes
+/// `holder_of` reads.
 static NAMED_LITERAL: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
     regex::Regex::new(&format!(
-        r#"(?i)(passw|secret|token|api_?key|private_key|access_key|credential|auth|dsn)[a-z0-9_]*["']?\]?{GAP}(?::[^=\n]*=|[=:,]){GAP}[rubf]{{0,2}}["']"#
+        r#"(?i)(passw|secret|token|api_?key|private_key|access_key|credential|auth|dsn|_key)[a-z0-9_]*["']?\]?{GAP}(?::[^=\n]*=|,{GAP}default{GAP}=|[=:,]){GAP}[rubf]{{0,2}}["']"#
     ))
     .ok()
 });
@@ -179,6 +190,9 @@ enum Holder<'t> {
     DictionaryValue(String),
     /// A parameter's default (no fix: an environment lookup there runs at import time).
     ParameterDefault(String),
+    /// The `default=` of a settings object's read (`config("NAME", default=...)`): no
+    /// fix, the read already takes the environment first; the default should go.
+    SettingDefault(String),
     Other,
 }
 
@@ -192,6 +206,7 @@ fn check_literal(
         Holder::Named(name) | Holder::DictionaryValue(name) | Holder::ParameterDefault(name) => {
             (Some(name.as_str()), Some(environment_variable_name(name)))
         }
+        Holder::SettingDefault(variable) => (Some(variable.as_str()), None),
         Holder::Fallback(_, variable) => (Some(variable.as_str()), Some(variable.clone())),
         Holder::Other => (None, None),
     };
@@ -211,7 +226,13 @@ fn check_literal(
             "a literal credential for an Authorization header".to_string(),
             None,
         )
-    } else if name.is_some_and(is_secret_name) && !is_placeholder(value) && !is_switch(value) {
+    } else if name.is_some_and(|name| {
+        is_secret_name(name) || (is_key_name(name) && looks_like_key(value))
+    }) && !is_placeholder(value)
+        && !is_switch(value)
+        // A URL without a password, or a path (`tokenUrl="/api/v1/login"`).
+        && !is_address(value)
+    {
         ("a literal secret".to_string(), variable)
     } else {
         return None;
@@ -283,10 +304,17 @@ fn holder_of<'t>(checker: &Checker<'t, '_>, literal: &ExprStringLiteral) -> Hold
         {
             target_name(&assignment.target).map_or(Holder::Other, Holder::Named)
         }
-        Some(Parent::Keyword(keyword)) => keyword
-            .arg
-            .as_ref()
-            .map_or(Holder::Other, |name| Holder::Named(name.to_string())),
+        Some(Parent::Keyword(keyword)) => {
+            if keyword.arg.as_deref() == Some("default")
+                && let Some(holder) = setting_default(checker)
+            {
+                return holder;
+            }
+            keyword
+                .arg
+                .as_ref()
+                .map_or(Holder::Other, |name| Holder::Named(name.to_string()))
+        }
         Some(Parent::Parameter(parameter)) => {
             Holder::ParameterDefault(parameter.parameter.name.to_string())
         }
@@ -301,6 +329,29 @@ fn holder_of<'t>(checker: &Checker<'t, '_>, literal: &ExprStringLiteral) -> Hold
         Some(Parent::Expression(Expr::Call(call))) => fallback_of(checker, call, &is_literal),
         _ => Holder::Other,
     }
+}
+
+/// The `default=` of a setting read by name: `os.getenv("NAME", default=...)`, or a
+/// settings object called or asked for it (Starlette's and python-decouple's
+/// `config("NAME", default=...)`, environs' `env.str("NAME", default=...)`). The
+/// literal is judged under the setting's name, as a fallback.
+fn setting_default<'t>(checker: &Checker<'t, '_>) -> Option<Holder<'t>> {
+    let [.., Parent::Expression(Expr::Call(call)), Parent::Keyword(_)] = checker.ancestors() else {
+        return None;
+    };
+    let variable = call.arguments.args.first().and_then(string_value)?;
+    let is_environment_call = qualified_name_of(&call.func, checker.imports())
+        .is_some_and(|name| ENVIRONMENT_FALLBACKS.contains(&name.as_str()));
+    if is_environment_call {
+        return Some(Holder::Fallback(call, variable.to_string()));
+    }
+    // `config(...)` itself, or a method of it (`env.str(...)`).
+    let settings = match &*call.func {
+        Expr::Attribute(method) => &*method.value,
+        function => function,
+    };
+    (checker.kind_of(settings) == Some(BindingKind::Settings))
+        .then(|| Holder::SettingDefault(variable.to_string()))
 }
 
 /// `os.getenv("NAME", literal)`: the literal is the second positional argument.
