@@ -149,9 +149,10 @@ const BLOCKING_WORDS: &[&str] = &[
     "session", // sessionmaker, Session, requests.Session
     "client",  // httpx.Client
     "shutil",
-    "path",   // pathlib's methods on paths
-    "crypt",  // bcrypt, passlib's CryptContext
-    "argon2", // argon2-cffi's PasswordHasher
+    "pathlib", // a path's methods: only `pathlib.Path` makes one (`is_path`)
+    "crypt",   // bcrypt, passlib's CryptContext
+    "passlib", // passlib.hash's handlers
+    "argon2",  // argon2-cffi's PasswordHasher
 ];
 
 /// Whether the text can hold a finding: a coroutine and something that blocks.

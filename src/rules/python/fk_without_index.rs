@@ -83,7 +83,12 @@ enum Owner<'t> {
 /// The rule only looks at `ForeignKey`s inside `Column(...)`/`mapped_column(...)` (Django's
 /// `models.ForeignKey` is another thing).
 fn mentions_columns(text: &str) -> bool {
-    text.contains("Column") || text.contains("mapped_column") || text.contains("foreign_key")
+    text.contains("Column")
+        || text.contains("mapped_column")
+        // SQLModel's `Field(foreign_key=...)`.
+        || crate::rules::prefilter::places_of(text, "foreign_key").any(|at| {
+            crate::rules::prefilter::after_gap(text, at + "foreign_key".len()).starts_with('=')
+        })
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, foreign_key: &'c ExprCall, findings: &mut Vec<Finding>) {

@@ -105,10 +105,14 @@ const GAP: &str = r"(?:[\s\\\x00-\x1f\x7f$?!`]|[^\x00-\x7f]|#[^\n]*)*";
 
 /// A name that may hold a secret, then (through a closing quote and bracket, an
 /// annotation, `=`, `:`, `,` or `, default=`) a string literal: the shapes
-/// `holder_of` reads.
+/// `holder_of` reads. A name that ends in `_key` needs a literal of 16 characters
+/// or more (`looks_like_key`).
 static NAMED_LITERAL: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    // From the end of the name to a string literal's opening quote.
+    let to_literal =
+        format!(r#"["']?\]?{GAP}(?::[^=\n]*=|,{GAP}default{GAP}=|[=:,]){GAP}[rubf]{{0,2}}["']"#);
     regex::Regex::new(&format!(
-        r#"(?i)(passw|secret|token|api_?key|private_key|access_key|credential|auth|dsn|_key)[a-z0-9_]*["']?\]?{GAP}(?::[^=\n]*=|,{GAP}default{GAP}=|[=:,]){GAP}[rubf]{{0,2}}["']"#
+        r#"(?i)(?:(?:passw|secret|token|api_?key|private_key|access_key|credential|auth|dsn)[a-z0-9_]*{to_literal}|_key{to_literal}\S{{16}})"#
     ))
     .ok()
 });
@@ -382,5 +386,26 @@ fn target_name(target: &Expr) -> Option<String> {
         Expr::Attribute(attribute) => Some(attribute.attr.to_string()),
         Expr::Subscript(subscript) => string_value(&subscript.slice).map(str::to_string),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_test_admits_named_literals_and_key_shaped_values() {
+        assert!(NAMED_LITERAL.is_some() && FORMATS_AND_SCHEMES.is_some());
+        for text in [
+            "DB_PASSWORD = 'x'",
+            "config(\"ADMIN_PASSWORD\", default=\"x\")",
+            "SIGNING_KEY = \"x9F2kQ7pL0vR3sT8wY1zB4nM6cD5hJ\"",
+            "settings['signing_key'] = b'0123456789abcdef'",
+        ] {
+            assert!(may_name_or_embed_secret(text), "{text}");
+        }
+        for text in ["CACHE_KEY = \"users\"", "primary_key=True", "key = 'x'"] {
+            assert!(!may_name_or_embed_secret(text), "{text}");
+        }
     }
 }
