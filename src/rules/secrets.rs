@@ -70,6 +70,21 @@ const NON_SECRET_SUFFIXES: &[&str] = &[
     "VERSION",
     "REGION",
     "ENDPOINT",
+    // The shape or label of a secret, not the secret (`TOKEN_PREFIX = "polar_at_"`).
+    "PREFIX",
+    "SUFFIX",
+    "PATTERN",
+    "REGEX",
+    "FORMAT",
+    "FIELD",
+    "LABEL",
+    "TEMPLATE",
+    "PLACEHOLDER",
+    "HINT",
+    "DESCRIPTION",
+    "COMMENT",
+    "TITLE",
+    "MESSAGE",
 ];
 
 /// The words of a name, upper-cased: split at anything but letters and digits, and
@@ -150,12 +165,16 @@ pub fn looks_like_key(value: &str) -> bool {
     if value.len() < 16 || value.contains(char::is_whitespace) {
         return false;
     }
-    let classes = [
-        value.bytes().any(|byte| byte.is_ascii_lowercase()),
-        value.bytes().any(|byte| byte.is_ascii_uppercase()),
-        value.bytes().any(|byte| byte.is_ascii_digit()),
+    // Mixed throughout, not a word with a digit in it (`polar_oauth2_session_state`):
+    // the second most common class is a fifth of the letters and digits or more.
+    let mut classes = [
+        value.bytes().filter(u8::is_ascii_lowercase).count(),
+        value.bytes().filter(u8::is_ascii_uppercase).count(),
+        value.bytes().filter(u8::is_ascii_digit).count(),
     ];
-    if classes.iter().filter(|&&present| present).count() < 2 {
+    classes.sort_unstable();
+    let alphanumeric: usize = classes.iter().sum();
+    if classes[1] * 5 < alphanumeric {
         return false;
     }
     let mut counts = std::collections::HashMap::new();
@@ -171,6 +190,29 @@ pub fn looks_like_key(value: &str) -> bool {
         })
         .sum();
     entropy >= 3.0
+}
+
+/// A value that spells its own name of two words or more (`access_token =
+/// "access_token"`, `client_secret = "polar_client_secret"` in an enum, a field or a
+/// parameter name), or another variable's name (`SECRET_ENV_KEY = "WEBHOOK_SECRET"`):
+/// a label, not a secret. A one-word name keeps its value (`password = "password"` is
+/// a weak password).
+pub fn names_itself(name: &str, value: &str) -> bool {
+    let letters = |text: &str| -> String {
+        text.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let name = name.rsplit('.').next().unwrap_or(name);
+    let spells_name =
+        name_words(name).len() >= 2 && !value.is_empty() && letters(value).contains(&letters(name));
+    let variable_name = value.contains('_')
+        && value.starts_with(|c: char| c.is_ascii_uppercase())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    spells_name || variable_name
 }
 
 /// A URL with no credentials in it, or a path (`/api/v1/login`): not a secret under
@@ -289,6 +331,8 @@ pub fn is_placeholder(value: &str) -> bool {
     value.is_empty()
         || value.starts_with('$')
         || value.starts_with("{{")
+        // A format field (`"{token}"`).
+        || (value.starts_with('{') && value.ends_with('}') && !value.contains(char::is_whitespace))
         || (value.starts_with('<') && value.ends_with('>'))
         || first.is_some_and(|first| chars.all(|c| c == first))
 }
@@ -401,6 +445,16 @@ mod tests {
         assert!(!looks_like_key("user_profile_cache_prefix"));
         assert!(!looks_like_key("aaaaaaaaaaaaaaaaaaaa"));
         assert!(!looks_like_key("a1a1a1a1a1a1a1a1a1a1"));
+        assert!(!looks_like_key("polar_oauth2_session_state"));
+        assert!(names_itself("ACCESS_TOKEN", "access_token"));
+        assert!(names_itself("self.clientSecret", "client-secret"));
+        assert!(!names_itself("TOKEN", "t0ken-value"));
+        assert!(!names_itself("password", "password"));
+        assert!(names_itself("client_secret", "polar_client_secret"));
+        assert!(names_itself("WEBHOOK_SECRET_ENV", "POLAR_WEBHOOK_SECRET"));
+        assert!(!names_itself("DB_PASSWORD", "Hunter2_x"));
+        assert!(is_placeholder("{token}") && !is_placeholder("{not a field"));
+        assert!(!is_secret_name("TOKEN_PREFIX") && !is_secret_name("API_KEY_HINT"));
         assert!(looks_like_key("9f86d081884c7d659a2feaa0c55ad015"));
         assert!(is_address("/api/v1/login/access-token"));
         assert!(is_address("http://supertokens:3567"));

@@ -62,7 +62,7 @@ use tree_sitter::Node;
 use crate::language::Language;
 use crate::rules::query::{LazyQuery, captured, compile_with_captures};
 use crate::rules::secrets::{
-    has_inline_password, is_address, is_key_name, is_secret_name, looks_like_key,
+    has_inline_password, is_address, is_key_name, is_secret_name, looks_like_key, names_itself,
 };
 use crate::rules::{
     Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, line_end,
@@ -120,7 +120,8 @@ fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
         return Some("a connection URL with an inline password");
     }
     let secret = is_secret_name(name) || (is_key_name(name) && looks_like_key(value));
-    (secret && !is_switch && !is_address(value)).then_some("a literal secret")
+    (secret && !is_switch && !is_address(value) && !names_itself(name, value))
+        .then_some("a literal secret")
 }
 
 fn message(name: &str, reason: &str) -> String {

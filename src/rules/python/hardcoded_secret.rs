@@ -60,6 +60,7 @@ use crate::rules::projections::Projections;
 use crate::rules::secrets::{
     KNOWN_FORMAT_PREFIXES, SECRET_TRIGGERS, environment_variable_name, has_inline_password,
     is_address, is_key_name, is_placeholder, is_secret_name, known_format, looks_like_key,
+    names_itself,
 };
 use crate::rules::{
     Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, prefilter,
@@ -236,6 +237,8 @@ fn check_literal(
         && !is_switch(value)
         // A URL without a password, or a path (`tokenUrl="/api/v1/login"`).
         && !is_address(value)
+        // An enum member or a field name (`access_token = "access_token"`).
+        && !name.is_some_and(|name| names_itself(name, value))
     {
         ("a literal secret".to_string(), variable)
     } else {
@@ -279,7 +282,11 @@ fn check_literal(
 fn is_header_credential(value: &str) -> bool {
     ["Bearer ", "Basic ", "Token "].iter().any(|scheme| {
         value.strip_prefix(scheme).is_some_and(|credential| {
-            credential.len() >= 8 && !is_placeholder(credential) && !credential.contains(['{', ' '])
+            credential.len() >= 8
+                && !is_placeholder(credential)
+                && !credential.contains(['{', ' '])
+                // A word (`"Basic Settings"`) is a title, not a credential.
+                && !credential.chars().all(|c| c.is_ascii_alphabetic())
         })
     })
 }
