@@ -322,13 +322,21 @@ const FORMAT_PREFIXES_START: usize = 14;
 /// The first bytes of every known format, for prefilters.
 pub const KNOWN_FORMAT_PREFIXES: &[&str] = SECRET_TRIGGERS.split_at(FORMAT_PREFIXES_START).1;
 
+/// Words of stand-in values that nobody deploys (`"your-api-key"`, `"DummyKey"`). A
+/// known default such as `"changeme"` is still a secret: a deployment that keeps it
+/// runs with a password everyone knows.
+const STAND_IN_WORDS: &[&str] = &["dummy", "example", "placeholder", "your-", "your_"];
+
 /// Values that stand for a secret instead of being one: empty, a reference
-/// (`${X}`, `{{ x }}`, `<token>`), or one character repeated (`xxxx`, `****`).
+/// (`${X}`, `{{ x }}`, `<token>`), one character repeated (`xxxx`, `****`), or a
+/// stand-in (`"your-api-key"`, `"DummyKey"`).
 pub fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
     let mut chars = value.chars();
     let first = chars.next();
-    value.is_empty()
+    let lowered = value.to_ascii_lowercase();
+    STAND_IN_WORDS.iter().any(|word| lowered.contains(word))
+        || value.is_empty()
         || value.starts_with('$')
         || value.starts_with("{{")
         // A format field (`"{token}"`).
@@ -454,6 +462,8 @@ mod tests {
         assert!(names_itself("WEBHOOK_SECRET_ENV", "POLAR_WEBHOOK_SECRET"));
         assert!(!names_itself("DB_PASSWORD", "Hunter2_x"));
         assert!(is_placeholder("{token}") && !is_placeholder("{not a field"));
+        assert!(is_placeholder("DummyKey") && is_placeholder("your-api-key-here"));
+        assert!(!is_placeholder("changethis") && !is_placeholder("s3cr3t-value"));
         assert!(!is_secret_name("TOKEN_PREFIX") && !is_secret_name("API_KEY_HINT"));
         assert!(looks_like_key("9f86d081884c7d659a2feaa0c55ad015"));
         assert!(is_address("/api/v1/login/access-token"));

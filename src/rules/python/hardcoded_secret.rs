@@ -17,9 +17,14 @@
 //! - literals shaped like a known credential whatever their name: AWS access key ids,
 //!   Stripe live keys, GitHub and Slack tokens, JSON Web Tokens.
 //!
+//! The default of a field of a pydantic `BaseSettings` class (`JWT_SECRET: str =
+//! "..."`) is reported as a warning: the environment overrides it, but a deployment
+//! that forgets to set it runs with a value everyone can read.
+//!
 //! Names that configure a secret rather than hold one (`TOKEN_TTL`, `PASSWORD_FILE`,
 //! `tokenUrl`), names where the word is only a part (`MAX_TOKENS`, `AUTHOR`),
-//! placeholders (`""`, `"<token>"`, `"${TOKEN}"`, `"xxxx"`), URLs with no credentials
+//! placeholders (`""`, `"<token>"`, `"${TOKEN}"`, `"xxxx"`, `"your-api-key"`,
+//! `"DummyKey"`), URLs with no credentials
 //! and paths (`"/api/v1/login"`) under any name, and test files are not reported.
 //!
 //! ## Why is this bad?
@@ -52,7 +57,7 @@
 
 use ruff_python_ast::{Expr, ExprCall, ExprStringLiteral, Stmt};
 
-use super::checker::{Checker, Hooks, Parent, TextTest};
+use super::checker::{Checker, Hooks, Parent, ScopeKind, TextTest};
 use super::header::ensure_module_import;
 use super::helpers::string_value;
 use crate::language::Language;
@@ -67,6 +72,7 @@ use crate::rules::{
 };
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::imports::qualified_name_of;
+use crate::semantic::python::kinds::SETTINGS_BASES;
 
 pub const RULE: Rule = Rule {
     id: "hardcoded-secret",
@@ -198,6 +204,10 @@ enum Holder<'t> {
     /// The `default=` of a settings object's read (`config("NAME", default=...)`): no
     /// fix, the read already takes the environment first; the default should go.
     SettingDefault(String),
+    /// The default of a field of a pydantic `BaseSettings` class (`SECRET: str =
+    /// "..."`): the environment overrides it, so it is a fallback a deployment may
+    /// forget to replace (a warning, no fix: the field should have no default).
+    SettingsField(String),
     Other,
 }
 
@@ -211,7 +221,9 @@ fn check_literal(
         Holder::Named(name) | Holder::DictionaryValue(name) | Holder::ParameterDefault(name) => {
             (Some(name.as_str()), Some(environment_variable_name(name)))
         }
-        Holder::SettingDefault(variable) => (Some(variable.as_str()), None),
+        Holder::SettingDefault(variable) | Holder::SettingsField(variable) => {
+            (Some(variable.as_str()), None)
+        }
         Holder::Fallback(_, variable) => (Some(variable.as_str()), Some(variable.clone())),
         Holder::Other => (None, None),
     };
@@ -245,10 +257,21 @@ fn check_literal(
         return None;
     };
     let subject = name.map_or_else(|| "This string".to_string(), |name| format!("`{name}`"));
-    let mut finding = RULE.finding(
-        literal.clone(),
-        format!("{subject} holds {reason}; anyone who can read the repository can use it"),
-    );
+    let mut finding = if matches!(holder, Holder::SettingsField(_)) {
+        let mut finding = RULE.finding(
+            literal.clone(),
+            format!(
+                "{subject} defaults to {reason}: a deployment that does not set it runs with a value anyone who can read the repository knows; give the field no default"
+            ),
+        );
+        finding.severity = Severity::Warning;
+        finding
+    } else {
+        RULE.finding(
+            literal.clone(),
+            format!("{subject} holds {reason}; anyone who can read the repository can use it"),
+        )
+    };
     let fixable = matches!(
         holder,
         Holder::Named(_) | Holder::Fallback(..) | Holder::Other
@@ -276,6 +299,17 @@ fn check_literal(
         ));
     }
     Some(finding)
+}
+
+/// Whether the walk is in the body of a pydantic `BaseSettings` subclass.
+fn in_settings_class(checker: &Checker) -> bool {
+    let ScopeKind::Class(class) = checker.scope().kind else {
+        return false;
+    };
+    class.bases().iter().any(|base| {
+        qualified_name_of(base, checker.imports())
+            .is_some_and(|name| SETTINGS_BASES.contains(&name.as_str()))
+    })
 }
 
 /// `Bearer <token>`, `Basic <credentials>`, `Token <token>`: an Authorization header's value.
@@ -313,7 +347,11 @@ fn holder_of<'t>(checker: &Checker<'t, '_>, literal: &ExprStringLiteral) -> Hold
         Some(Parent::Statement(Stmt::AnnAssign(assignment)))
             if assignment.value.as_deref().is_some_and(is_literal) =>
         {
-            target_name(&assignment.target).map_or(Holder::Other, Holder::Named)
+            match target_name(&assignment.target) {
+                Some(name) if in_settings_class(checker) => Holder::SettingsField(name),
+                Some(name) => Holder::Named(name),
+                None => Holder::Other,
+            }
         }
         Some(Parent::Keyword(keyword)) => {
             if keyword.arg.as_deref() == Some("default")
