@@ -5,7 +5,9 @@
 //! `MAX_TOKENS` and `SUPERTOKENS_URI` are not secrets), PASS or PWD last, or a last
 //! word KEY with a value that looks like a generated key (`SIGNING_KEY`); and
 //! connection URLs with an inline password (`scheme://user:pass@host`) under any name.
-//! A URL with no credentials is not a secret under any name.
+//! A URL with no credentials is not a secret under any name. In compose, the literal
+//! default of `${NAME:-default}` (or `${NAME-default}`) is judged the same way and
+//! reported as a warning; `${NAME:?message}` has none.
 //!
 //! Substitutions (`${VAR}`, `$VAR`), empty values, `ARG NAME` without a default,
 //! values that point at files (`*_FILE=/run/secrets/...`) and settings about secrets
@@ -122,6 +124,57 @@ fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
     let secret = is_secret_name(name) || (is_key_name(name) && looks_like_key(value));
     (secret && !is_switch && !is_address(value) && !names_itself(name, value))
         .then_some("a literal secret")
+}
+
+/// A value that is one substitution with a literal default, `${NAME:-default}` or
+/// `${NAME-default}`: the variable's name, the default, and where the default starts
+/// and the `:-`/`-` before it starts in the value. `${NAME:?message}` has no default
+/// (compose stops when the variable is unset).
+fn substitution_default(value: &str) -> Option<(&str, &str, usize, usize)> {
+    let inner = value.strip_prefix("${")?.strip_suffix('}')?;
+    let name_end = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let (variable, rest) = inner.split_at(name_end);
+    let operator = if rest.starts_with(":-") {
+        2
+    } else if rest.starts_with('-') {
+        1
+    } else {
+        return None;
+    };
+    let default = &rest[operator..];
+    // A nested substitution is not a literal.
+    if default.contains(['$', '{', '}']) || variable.is_empty() {
+        return None;
+    }
+    let operator_start = 2 + name_end;
+    Some((variable, default, operator_start + operator, operator_start))
+}
+
+/// The finding for the literal default of `${NAME:-default}` under `name`, at the
+/// default (`value_start` is where the value starts in the source): a warning, since
+/// the variable usually is set; the fix makes compose stop when it is not.
+fn default_finding(name: &str, value: &str, value_start: usize) -> Option<Finding> {
+    let (variable, default, default_start, operator_start) = substitution_default(value)?;
+    let reason = secret_reason(name, default)?;
+    let start = value_start + default_start;
+    let mut finding = RULE.finding(
+        start..start + default.len(),
+        format!(
+            "`{name}` falls back to {reason} when `{variable}` is unset; anyone who can read the repository knows the fallback"
+        ),
+    );
+    finding.severity = Severity::Warning;
+    let operator = value_start + operator_start;
+    finding.fix = Some(Fix::unsafe_(
+        format!(
+            "Require `{variable}` instead (`${{{variable}:?...}}`: compose stops when it is unset)"
+        ),
+        vec![Edit::replace(
+            operator..start + default.len(),
+            format!(":?set {variable}"),
+        )],
+    ));
+    Some(finding)
 }
 
 fn message(name: &str, reason: &str) -> String {
@@ -292,7 +345,11 @@ fn check_compose_pair(context: &Context, pair: Node, findings: &mut Vec<Finding>
         return;
     };
     let name = unquote(node_text(key, source));
-    let Some(reason) = secret_reason(name, unquote(node_text(value, source))) else {
+    let raw = node_text(value, source);
+    let unquoted = unquote(raw);
+    let Some(reason) = secret_reason(name, unquoted) else {
+        let quote = usize::from(value.kind() != "plain_scalar");
+        findings.extend(default_finding(name, unquoted, value.start_byte() + quote));
         return;
     };
     let mut finding = RULE.finding(value.byte_range(), message(name, reason));
@@ -336,10 +393,11 @@ fn check_compose_list_item(context: &Context, scalar: Node, findings: &mut Vec<F
     let Some((name, value)) = inner.split_once('=') else {
         return;
     };
+    let value_start = scalar.start_byte() + quote_width + name.len() + 1;
     let Some(reason) = secret_reason(name.trim(), value) else {
+        findings.extend(default_finding(name.trim(), value, value_start));
         return;
     };
-    let value_start = scalar.start_byte() + quote_width + name.len() + 1;
     let value_range = value_start..value_start + value.len();
     let name = name.trim();
     let mut finding = RULE.finding(value_range.clone(), message(name, reason));
@@ -368,5 +426,21 @@ mod tests {
         assert!(!has_inline_password("redis://db:6379/0"));
         assert_eq!(secret_reason("SECRET_KEY", "${SECRET_KEY}"), None);
         assert_eq!(secret_reason("SECRET_KEY", ""), None);
+    }
+
+    #[test]
+    fn substitution_defaults() {
+        assert_eq!(
+            substitution_default("${DB_PASSWORD:-hunter2}"),
+            Some(("DB_PASSWORD", "hunter2", 15, 13))
+        );
+        assert_eq!(
+            substitution_default("${DB_PASSWORD-hunter2}"),
+            Some(("DB_PASSWORD", "hunter2", 14, 13))
+        );
+        assert_eq!(substitution_default("${DB_PASSWORD:?set it}"), None);
+        assert_eq!(substitution_default("${DB_PASSWORD}"), None);
+        assert_eq!(substitution_default("${A:-${B}}"), None);
+        assert_eq!(substitution_default("x${A:-b}"), None);
     }
 }
