@@ -26,6 +26,7 @@ test('the .vsix contributes every setting and command', () => {
   assert.deepEqual(Object.keys(properties).sort(), [
     'stackaudit.args',
     'stackaudit.configurationPreference',
+    'stackaudit.generatedFiles',
     'stackaudit.http.defaultTimeoutSeconds',
     'stackaudit.ignore',
     'stackaudit.path',
@@ -46,7 +47,7 @@ test('the .vsix contributes every setting and command', () => {
   );
   // Settings the user has not set are unset (null), never the server's defaults, so the
   // project's stackaudit.toml applies in the editor as it does in `stackaudit check`.
-  for (const key of ['select', 'ignore', 'severity', 'redis.defaultTtlSeconds', 'http.defaultTimeoutSeconds']) {
+  for (const key of ['select', 'ignore', 'severity', 'redis.defaultTtlSeconds', 'http.defaultTimeoutSeconds', 'generatedFiles']) {
     assert.equal(properties[`stackaudit.${key}`].default, null, key);
   }
   assert.equal(properties['stackaudit.configurationPreference'].default, 'editorFirst');
