@@ -389,9 +389,7 @@ fn setting_default<'t>(checker: &Checker<'t, '_>) -> Option<Holder<'t>> {
         return None;
     };
     let variable = call.arguments.args.first().and_then(string_value)?;
-    let is_environment_call = qualified_name_of(&call.func, checker.imports())
-        .is_some_and(|name| ENVIRONMENT_FALLBACKS.contains(&name.as_str()));
-    if is_environment_call {
+    if reads_environment(checker, call) {
         return Some(Holder::Fallback(call, variable.to_string()));
     }
     // `config(...)` itself, or a method of it (`env.str(...)`).
@@ -403,16 +401,23 @@ fn setting_default<'t>(checker: &Checker<'t, '_>) -> Option<Holder<'t>> {
         .then(|| Holder::SettingDefault(variable.to_string()))
 }
 
+/// `os.getenv(...)`, `os.environ.get(...)`, `os.environ.setdefault(...)`: a read of
+/// the environment whose second argument (or `default=`) is a fallback.
+fn reads_environment(checker: &Checker, call: &ExprCall) -> bool {
+    qualified_name_of(&call.func, checker.imports())
+        .is_some_and(|name| ENVIRONMENT_FALLBACKS.contains(&name.as_str()))
+}
+
 /// `os.getenv("NAME", literal)`: the literal is the second positional argument.
 fn fallback_of<'t>(
     checker: &Checker,
     call: &'t ExprCall,
     is_literal: &dyn Fn(&Expr) -> bool,
 ) -> Holder<'t> {
-    let is_fallback_call = qualified_name_of(&call.func, checker.imports())
-        .is_some_and(|name| ENVIRONMENT_FALLBACKS.contains(&name.as_str()));
     let positional = &call.arguments.args;
-    if !is_fallback_call || positional.get(1).is_none_or(|second| !is_literal(second)) {
+    if !reads_environment(checker, call)
+        || positional.get(1).is_none_or(|second| !is_literal(second))
+    {
         return Holder::Other;
     }
     positional
