@@ -12,6 +12,7 @@
 //! kept here, only facts.
 
 pub mod import_scan;
+pub mod manifest;
 pub mod module_path;
 pub mod python_facts;
 pub mod walk;
@@ -29,6 +30,7 @@ use crate::semantic::python::bound_kinds::{
     ImportedKinds, MAX_VALUE_STEPS, Namespace, Value, settle,
 };
 use import_scan::{ImportedModule, libraries_of, scan_imports};
+use manifest::{MANIFEST_FILES, Manifest, is_runtime_requirements};
 use module_path::{ImportRoots, ModuleLocation, import_roots, module_files};
 use python_facts::PythonFacts;
 
@@ -104,6 +106,10 @@ pub struct WorkspaceIndex {
     /// The import cycles of the workspace's modules, once their imports are all known
     /// (`set_import_graph`).
     cycles: std::sync::RwLock<Option<Arc<ImportCycles>>>,
+    /// What the project whose root is each folder declares (`manifest::Manifest`),
+    /// by that folder; `None` for a folder that holds no manifest. Cleared when a
+    /// manifest changes.
+    manifests: PathMap<Option<Arc<Manifest>>>,
 }
 
 /// Each module that is part of an import cycle, with the cycle's number: two modules
@@ -214,6 +220,14 @@ impl WorkspaceIndex {
             self.locations.clear();
             self.folder_roots.clear();
             self.folder_files.clear();
+        }
+        if is_manifest_file(path) {
+            // What projects require may differ now: asked again.
+            self.manifests.clear();
+            if path.extension().is_none_or(|extension| extension != "py") {
+                self.forget_answers();
+                return true;
+            }
         }
         if self.open.contains_key(key(path)) {
             return false;
@@ -366,7 +380,9 @@ impl WorkspaceIndex {
             );
         }
         match facts.variables.get(name)? {
-            value @ (Value::Local(_) | Value::Imported(_)) => {
+            // An instance made at module level (`writer = Authenticator(...)`) is judged
+            // by its class or factory.
+            value @ (Value::Local(_) | Value::Imported(_) | Value::Call(_)) => {
                 self.value_authenticates(module, value, steps)
             }
             _ => None,
@@ -782,6 +798,108 @@ impl WorkspaceIndex {
         Some(files.iter().any(|file| cycles.get(key(file)) == Some(own)))
     }
 
+    /// Whether `import` (an import statement of the module at `importer`) takes an
+    /// optional dependency: a module outside the standard library and the workspace
+    /// that the importer's project does not require (`manifest::Manifest`). `None`
+    /// when the project's requirements are unknown.
+    pub fn imports_optional(&self, importer: &Path, import: &ImportedModule) -> Option<bool> {
+        let top = import.module.split('.').next().unwrap_or("");
+        if top.is_empty() || crate::rules::python::stdlib::is_stdlib_module(top) {
+            // Relative imports are the project's own.
+            return Some(false);
+        }
+        if !self
+            .modules_imported(importer, std::slice::from_ref(import))
+            .is_empty()
+        {
+            return Some(false);
+        }
+        let manifest = self.manifest_of(importer)?;
+        manifest.requires(top).map(|required| !required)
+    }
+
+    /// Whether the module at `module` is one that its project's console scripts run
+    /// (`[project.scripts]`, `[tool.poetry.scripts]`).
+    pub fn runs_as_command(&self, module: &Path) -> bool {
+        let Some(manifest) = self.manifest_of(module) else {
+            return false;
+        };
+        let location = self.location(module);
+        manifest
+            .script_modules
+            .iter()
+            .any(|script| **script == *location.name)
+    }
+
+    /// The declarations of the project the file at `path` belongs to: those of the
+    /// nearest folder above it that holds a manifest (`manifest::MANIFEST_FILES`, or
+    /// requirements files).
+    pub fn manifest_of(&self, path: &Path) -> Option<Arc<Manifest>> {
+        for folder in path.ancestors().skip(1) {
+            let known = self.manifests.get(key(folder)).map(|known| known.clone());
+            let manifest = known.unwrap_or_else(|| {
+                let read = self.read_manifest(folder);
+                self.manifests.insert(key(folder).into(), read.clone());
+                read
+            });
+            if manifest.is_some() {
+                return manifest;
+            }
+        }
+        None
+    }
+
+    /// The manifest of a project whose root is `folder`, or `None` when it holds none.
+    fn read_manifest(&self, folder: &Path) -> Option<Arc<Manifest>> {
+        let entries = self.folder_entries(folder)?;
+        let is_requirements = |name: &&str| {
+            name.starts_with("requirements") && (name.ends_with(".txt") || name.ends_with(".in"))
+        };
+        let names = |entries: &FolderEntries| -> Vec<String> {
+            entries
+                .files
+                .iter()
+                .filter_map(|name| std::str::from_utf8(name).ok())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut requirement_files: Vec<PathBuf> = names(&entries)
+            .iter()
+            .filter(|name| is_requirements(&name.as_str()))
+            .map(|name| folder.join(name))
+            .collect();
+        if entries.folders.contains(&b"requirements"[..]) {
+            let nested = folder.join("requirements");
+            if let Some(listed) = self.folder_entries(&nested) {
+                requirement_files.extend(
+                    names(&listed)
+                        .iter()
+                        .filter(|name| is_runtime_requirements(name))
+                        .map(|name| nested.join(name)),
+                );
+            }
+        }
+        let has_manifest = MANIFEST_FILES
+            .iter()
+            .any(|name| entries.files.contains(name.as_bytes()));
+        if !has_manifest && requirement_files.is_empty() {
+            return None;
+        }
+        requirement_files.sort();
+        let pyproject = std::fs::read_to_string(folder.join("pyproject.toml")).ok();
+        let requirements: Vec<(String, String)> = requirement_files
+            .iter()
+            .filter_map(|path| {
+                let name = path.file_name()?.to_str()?.to_string();
+                Some((name, std::fs::read_to_string(path).ok()?))
+            })
+            .collect();
+        Some(Arc::new(Manifest::read(
+            pyproject.as_deref(),
+            &requirements,
+        )))
+    }
+
     /// The workspace's module files that `imports` (those of the module at
     /// `importer`) name: each module, and each name taken from one that is a module.
     pub fn modules_imported(&self, importer: &Path, imports: &[ImportedModule]) -> Vec<Arc<Path>> {
@@ -935,6 +1053,20 @@ fn read_folder(folder: &Path) -> Option<Arc<FolderEntries>> {
 }
 
 /// A package's `__init__.py` or a file that marks a project's root.
+/// Whether the file at `path` declares what a project requires (`manifest`).
+pub fn is_manifest_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| {
+            MANIFEST_FILES.contains(&name)
+                || (name.ends_with(".txt") || name.ends_with(".in"))
+                    && (name.starts_with("requirements")
+                        || path
+                            .parent()
+                            .is_some_and(|folder| folder.ends_with("requirements")))
+        })
+}
+
 fn is_placing_file(path: &Path) -> bool {
     path.file_name()
         .and_then(|name| name.to_str())
@@ -1047,6 +1179,11 @@ pub enum ReadAbout {
     /// Whether a module an import statement names imports the module back; `target`
     /// holds the module as written and the names taken (`module name,name`).
     ImportsBack,
+    /// Whether an import statement takes an optional dependency; `target` as for
+    /// `ImportsBack`.
+    ImportsOptional,
+    /// Whether the module is one that its project's console scripts run.
+    RunsAsCommand,
     /// What name outside the workspace the imported name stands for; `target` holds
     /// the name and, after a space, that name (nothing when none: a module of the
     /// workspace defines it).
@@ -1112,8 +1249,17 @@ impl ImportedKinds for WorkspaceLink {
 
     fn imports_back(&self, import: &ImportedModule) -> Option<bool> {
         let answer = self.index.imports_back(&self.importer, import);
-        let target = format!("{} {}", import.module, import.names.join(","));
-        self.record_yes_or_no(target.into(), ReadAbout::ImportsBack, answer)
+        self.record_yes_or_no(import_read(import), ReadAbout::ImportsBack, answer)
+    }
+
+    fn imports_optional(&self, import: &ImportedModule) -> Option<bool> {
+        let answer = self.index.imports_optional(&self.importer, import);
+        self.record_yes_or_no(import_read(import), ReadAbout::ImportsOptional, answer)
+    }
+
+    fn runs_as_command(&self) -> Option<bool> {
+        let answer = Some(self.index.runs_as_command(&self.importer));
+        self.record_yes_or_no("".into(), ReadAbout::RunsAsCommand, answer)
     }
 
     fn origin_outside(&self, target: &str) -> Option<Box<str>> {
@@ -1133,6 +1279,25 @@ impl ImportedKinds for WorkspaceLink {
     }
 }
 
+/// An import statement as a `WorkspaceRead` names it: the module as written and the
+/// names taken (`module name,name`).
+fn import_read(import: &ImportedModule) -> Box<str> {
+    format!("{} {}", import.module, import.names.join(",")).into()
+}
+
+/// The import statement that `import_read` wrote.
+fn import_of_read(target: &str) -> ImportedModule {
+    let (module, names) = target.split_once(' ').unwrap_or((target, ""));
+    ImportedModule {
+        module: module.into(),
+        names: names
+            .split(',')
+            .filter(|name| !name.is_empty())
+            .map(Box::from)
+            .collect(),
+    }
+}
+
 impl WorkspaceRead {
     /// Whether the index still answers this question the same way for `importer`.
     pub fn holds(&self, index: &WorkspaceIndex, importer: &Path) -> bool {
@@ -1144,18 +1309,13 @@ impl WorkspaceRead {
                 .dependency_authenticates(importer, &self.target)
                 .map(u8::from),
             ReadAbout::Guarded => index.router_guarded(importer, &self.target).map(u8::from),
-            ReadAbout::ImportsBack => {
-                let (module, names) = self.target.split_once(' ').unwrap_or((&self.target, ""));
-                let import = ImportedModule {
-                    module: module.into(),
-                    names: names
-                        .split(',')
-                        .filter(|name| !name.is_empty())
-                        .map(Box::from)
-                        .collect(),
-                };
-                index.imports_back(importer, &import).map(u8::from)
-            }
+            ReadAbout::ImportsBack => index
+                .imports_back(importer, &import_of_read(&self.target))
+                .map(u8::from),
+            ReadAbout::ImportsOptional => index
+                .imports_optional(importer, &import_of_read(&self.target))
+                .map(u8::from),
+            ReadAbout::RunsAsCommand => Some(u8::from(index.runs_as_command(importer))),
             ReadAbout::Origin => {
                 // The answer is in the target, after the name asked about.
                 let (target, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));

@@ -495,8 +495,8 @@ plain = APIRouter()
                     false,
                     vec![
                         Value::Imported(".sessions.require_session".into()),
-                        // `from . import deps`: the module as written (`.`), then the name.
-                        Value::Imported("..deps.get_db".into()),
+                        // `from . import deps`: the module of this package.
+                        Value::Imported(".deps.get_db".into()),
                     ],
                 ),
             ),

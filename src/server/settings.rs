@@ -247,11 +247,15 @@ pub(super) async fn did_change_configuration(
 }
 
 /// The files whose changes on disk the server follows: configuration files (settings
-/// are read again), Python modules (the index reads them again), and the other files
+/// are read again), Python modules and the manifests that declare a project's
+/// requirements (the index reads them again), and the other files
 /// it audits (their reports in a workspace pull).
 pub(super) const WATCHED: &[&str] = &[
     "**/stackaudit.toml",
     "**/pyproject.toml",
+    "**/{setup.py,setup.cfg,Pipfile}",
+    "**/requirements*.{txt,in}",
+    "**/requirements/*.{txt,in}",
     "**/*.py",
     "**/*.pyi",
     "**/{Dockerfile,Containerfile}*",

@@ -440,7 +440,7 @@ pub(super) async fn did_change_watched_files(
         if name == "stackaudit.toml" || name == "pyproject.toml" {
             settings_changed = true;
         }
-        if name.ends_with(".py") || name == "pyproject.toml" {
+        if name.ends_with(".py") || crate::index::is_manifest_file(&path) {
             let changed = backend.index.file_changed_on_disk(&path);
             let moved = change.typ != FileChangeType::CHANGED;
             let reach_changed = refresh_imports_from_disk(backend, &path, moved);

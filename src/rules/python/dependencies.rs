@@ -3,47 +3,137 @@
 //! (`index::python_facts`) for the dependencies, aliases and routers that other modules
 //! import.
 //!
-//! A dependency authenticates when its name or body mentions authentication (`auth`,
-//! `user`, `token`, `permission`, `jwt`, ...), when it takes a `Security(...)`, or when
+//! A dependency authenticates when its name or body mentions authentication, word by
+//! word (`auth...`, `token`, `permission`, `jwt`, `current user`, ...), when it takes a `Security(...)`, or when
 //! one of the dependencies it takes itself (`Depends(x)` in its parameters) does.
 
 use ruff_python_ast::{Expr, StmtFunctionDef};
 
 use super::helpers::{AnyNode, any_node_in, called_name};
 
-/// Words in a dependency's name or body that mean it checks who is calling.
-const AUTH_WORDS: &[&str] = &[
-    "auth",
-    "user",
-    "token",
-    "permission",
-    "login",
-    "admin",
-    "jwt",
-    "api_key",
-    "apikey",
-    "scope",
-    "role",
-    "credential",
-    "verify",
-    "principal",
-    "oauth",
-    "signature",
-    "hmac",
+/// How a word (of an identifier, split at `_` and camelCase) says a dependency checks
+/// who is calling.
+enum AuthWord {
+    /// The word starts with it: `auth` (`AuthContext`, `authenticate`, `authz`; not
+    /// `author`), `oauth2`, `jwt`, `permissions`.
+    Starts(&'static str),
+    /// The word is it, or its plural: `scopes`, `roles`, `admin`.
+    Is(&'static str),
+    /// The word is it, not its plural: `token` (`max_tokens` counts text).
+    Exactly(&'static str),
+    /// The word is it and follows `before`: `current user`, `api key`.
+    After(&'static str, &'static str),
+}
+
+/// Words in a dependency's name or body that mean it checks who is calling. `user`
+/// alone is not one (`get_user_repo` opens a repository); `current user` is.
+const AUTH_WORDS: &[AuthWord] = &[
+    AuthWord::Starts("auth"),
+    AuthWord::Starts("oauth"),
+    AuthWord::Starts("jwt"),
+    AuthWord::Starts("login"),
+    AuthWord::Starts("permission"),
+    AuthWord::Starts("credential"),
+    AuthWord::Starts("principal"),
+    AuthWord::Starts("hmac"),
+    AuthWord::Starts("apikey"),
+    AuthWord::Starts("superuser"),
+    AuthWord::Starts("bearer"),
+    AuthWord::Starts("signature"),
+    AuthWord::Exactly("token"),
+    AuthWord::Is("scope"),
+    AuthWord::Is("role"),
+    AuthWord::Is("admin"),
+    AuthWord::Is("verify"),
+    AuthWord::Is("password"),
+    AuthWord::After("user", "current"),
+    AuthWord::After("user", "active"),
+    AuthWord::After("user", "authenticated"),
+    AuthWord::After("user", "logged"),
+    AuthWord::After("user", "request"),
+    AuthWord::After("key", "api"),
+    AuthWord::After("in", "logged"),
 ];
 
-/// Whether a name or body mentions authentication. One pass over the text with no
-/// copy: the incremental audit asks this of every definition's body on each keystroke
-/// in a FastAPI module.
+impl AuthWord {
+    fn needle(&self) -> &'static str {
+        match self {
+            AuthWord::Starts(word)
+            | AuthWord::Is(word)
+            | AuthWord::Exactly(word)
+            | AuthWord::After(word, _) => word,
+        }
+    }
+
+    /// Whether `word` (lower case), after `before` (lower case), is this one.
+    fn matches(&self, word: &str, before: &str) -> bool {
+        match self {
+            AuthWord::Starts("auth") => {
+                word.starts_with("auth")
+                    && (!word.starts_with("author") || word.starts_with("authoriz"))
+            }
+            AuthWord::Starts(start) => word.starts_with(start),
+            AuthWord::Is(whole) => word.strip_suffix('s').unwrap_or(word) == *whole,
+            AuthWord::Exactly(whole) => word == *whole,
+            AuthWord::After(whole, previous) => word == *whole && before == *previous,
+        }
+    }
+}
+
+/// Whether a name or body mentions authentication, word by word (`AUTH_WORDS`). A
+/// search for the words' letters anywhere comes first, with no copy: the incremental
+/// audit asks this of every definition's body on each keystroke in a FastAPI module,
+/// and most hold none of them.
 pub fn mentions_auth(text: &str) -> bool {
     static MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
         std::sync::LazyLock::new(|| {
             aho_corasick::AhoCorasick::builder()
                 .ascii_case_insensitive(true)
-                .build(AUTH_WORDS)
+                .build(AUTH_WORDS.iter().map(AuthWord::needle))
                 .unwrap_or_else(|error| panic!("auth words build a matcher: {error}"))
         });
-    MATCHER.is_match(text)
+    if !MATCHER.is_match(text) {
+        return false;
+    }
+    let mut before = String::new();
+    let mut lower = String::new();
+    identifier_words(text).any(|word| {
+        lower.clear();
+        lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        let found = AUTH_WORDS.iter().any(|auth| auth.matches(&lower, &before));
+        std::mem::swap(&mut before, &mut lower);
+        found
+    })
+}
+
+/// The words of `text`'s identifiers: runs of ASCII letters and digits, split at `_`
+/// and at camelCase (`APIKeyHeader` → `API`, `Key`, `Header`).
+fn identifier_words(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() && !bytes[at].is_ascii_alphanumeric() {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        at += 1;
+        while at < bytes.len() && bytes[at].is_ascii_alphanumeric() {
+            let (previous, current) = (bytes[at - 1], bytes[at]);
+            let next_is_lower = bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase);
+            let camel = current.is_ascii_uppercase()
+                && (previous.is_ascii_lowercase()
+                    || previous.is_ascii_digit()
+                    || (previous.is_ascii_uppercase() && next_is_lower));
+            if camel {
+                break;
+            }
+            at += 1;
+        }
+        Some(&text[start..at])
+    })
 }
 
 /// The dependencies an expression names: a parameter's default or annotation, an alias's
@@ -117,10 +207,26 @@ mod tests {
             "verify_jwt",
             "RequireAdmin",
             "check_API_KEY",
+            "APIKeyHeader",
+            "oauth2_scheme",
+            "AuthContext",
+            "Authenticator",
+            "CurrentUser",
+            "require_roles",
+            "x: str = Depends(token_header)",
         ] {
             assert!(mentions_auth(name), "{name}");
         }
-        for name in ["get_db", "require_session_context", "pagination"] {
+        for name in [
+            "get_db",
+            "require_session_context",
+            "pagination",
+            "get_user_repo",
+            "UserService",
+            "author_name",
+            "max_tokens_per_request",
+            "keyword",
+        ] {
             assert!(!mentions_auth(name), "{name}");
         }
     }

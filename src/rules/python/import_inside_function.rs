@@ -1,14 +1,26 @@
 //! ## What it does
 //! Finds `import` and `from ... import` statements inside function bodies.
 //!
-//! Imports under `if TYPE_CHECKING:`, imports of optional dependencies (inside a `try`
-//! that handles `ImportError`), and imports with a comment on their line or the line
-//! above that says why (a circular import, a slow or optional module: any comment that
-//! mentions `circular`, `cycle`, `lazy`, `optional`, `slow` or `startup`) are fine. So
-//! are imports of a module of the workspace that imports this one back, directly or
-//! through others: at module level they would make an import cycle, which the import
-//! in the function breaks (where the workspace is read: `check`, and the editor once
-//! its first scan is done).
+//! Only where a reviewer would ask for a change. These are fine and not reported:
+//! - imports under `if TYPE_CHECKING:`;
+//! - optional dependencies: imports inside a `try` that handles `ImportError`, and
+//!   imports of a module that the project does not require (one that no dependency
+//!   of `pyproject.toml`'s `[project]` or `[tool.poetry]`, or of its runtime
+//!   requirements files, provides: an extra, a development tool), which may be absent;
+//! - imports with a comment on their line or the line above that says why (any
+//!   comment that mentions `circular`, `cycle`, `lazy`, `optional`, `slow` or
+//!   `startup`);
+//! - imports of a module of the workspace that imports this one back, directly or
+//!   through others: at module level they would make an import cycle, which the import
+//!   in the function breaks (where the workspace is read: `check`, and the editor once
+//!   its first scan is done);
+//! - tests (`test_*.py`, `*_test.py`, `conftest.py`, files under `tests/`);
+//! - commands, which import what they run when they run so that `--help` and the
+//!   other commands start fast: the modules of the project's console scripts
+//!   (`[project.scripts]`), `cli.py`, `__main__.py`, `manage.py`, files under `cli/`,
+//!   `commands/`, `management/`, `scripts/` or `bin/`, modules with an
+//!   `if __name__ == "__main__":` block, and Click or Typer commands
+//!   (`@<group>.command(...)`, `@<group>.group(...)`, `@<app>.callback(...)`).
 //!
 //! ## Why is this bad?
 //! An import inside a function hides a dependency from readers and tools, runs the
@@ -37,18 +49,24 @@
 //! No fix: moving an import to module level can create an import cycle or slow start-up.
 //!
 //! ## Known problems
-//! Whether an import is deliberate is read from comments, and from the import cycles of
-//! the workspace, only. A cycle counts imports inside functions too, so an import that
-//! another function-level import makes part of a cycle is not reported either.
+//! Whether an import is deliberate is read from comments, the project's declared
+//! requirements and the import cycles of the workspace only. A cycle counts imports
+//! inside functions too, so an import that another function-level import makes part
+//! of a cycle is not reported either. A distribution whose module has an unrelated
+//! name (`Pillow` provides `PIL`) is known from a short list: an import of another
+//! such module counts as optional. A project whose dependencies `setup.py` computes
+//! declares none that can be read: nothing is taken as optional there.
 
 use crate::index::import_scan::scan_imports;
 use crate::rules::projections::Projections;
+use crate::rules::python::file_kind::is_test_file;
 use crate::semantic::python::bound_kinds::ImportedKinds;
 use std::ops::Range;
+use std::path::Path;
 
 use crate::language::Language;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity, TextContext, line_start};
-use crate::syntax::python_statements::{starts_with_word, statements};
+use crate::syntax::python_statements::{Statement, starts_with_word, statements};
 
 pub const RULE: Rule = Rule {
     id: "import-inside-function",
@@ -95,6 +113,18 @@ const REASONS: &[&str] = &[
 /// Read from the module's statements as the text gives them (no parse): each import's
 /// enclosing function, and the `if TYPE_CHECKING:` and `try` headers in between.
 fn check(context: &TextContext, findings: &mut Vec<Finding>) {
+    // Tests import what one test needs where it needs it (fixtures, side effects).
+    if is_test_file(context.path) {
+        return;
+    }
+    // A command imports what it runs when it runs, so that `--help` and the other
+    // commands start fast.
+    let workspace = context.imported.as_deref();
+    if is_command_module(context.path, context.source)
+        || workspace.is_some_and(|workspace| workspace.runs_as_command() == Some(true))
+    {
+        return;
+    }
     let mut comments = Comments {
         context,
         whole_text: None,
@@ -102,7 +132,6 @@ fn check(context: &TextContext, findings: &mut Vec<Finding>) {
     for range in context.ranges() {
         // Most items import nothing, or only at module level (the text test of one item).
         if may_import_in_function(&context.source[range.clone()]) {
-            let workspace = context.imported.as_deref();
             check_range(
                 context.source,
                 range.clone(),
@@ -170,6 +199,9 @@ fn check_range(
         let Some(function) = function else {
             continue;
         };
+        if is_command_function(source, &statements, function) {
+            continue;
+        }
         let exempt = around.iter().any(|&at| {
             let text = header(at);
             let type_checking = starts_with_word(text, "if")
@@ -203,10 +235,17 @@ fn check_range(
         }
         // A module that imports this one back: importing it at module level would be
         // an import cycle, which the import in the function breaks.
+        // An optional dependency (one the project does not require) is imported where
+        // it is used, because it may be absent.
         if workspace.is_some_and(|workspace| {
-            scan_imports(text)
+            let imports = scan_imports(text);
+            imports
                 .iter()
                 .any(|import| workspace.imports_back(import) == Some(true))
+                || (!imports.is_empty()
+                    && imports
+                        .iter()
+                        .all(|import| workspace.imports_optional(import) == Some(true)))
         }) {
             continue;
         }
@@ -228,6 +267,88 @@ fn check_range(
             ),
         ));
     }
+}
+
+/// Files that run as commands, by name: `cli.py`, `__main__.py`, `manage.py`, modules
+/// under `cli/`, `commands/`, `management/`, `scripts/` or `bin/`, and modules that run
+/// code under `if __name__ == "__main__":`.
+fn is_command_module(path: Option<&Path>, source: &str) -> bool {
+    let by_path = path.is_some_and(|path| {
+        let stem = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("");
+        matches!(stem, "cli" | "__main__" | "manage" | "commands")
+            || path
+                .parent()
+                .into_iter()
+                .flat_map(Path::components)
+                .filter_map(|component| component.as_os_str().to_str())
+                .any(|folder| {
+                    matches!(
+                        folder,
+                        "cli" | "commands" | "management" | "scripts" | "bin"
+                    )
+                })
+    });
+    by_path
+        || memchr::memmem::find_iter(source.as_bytes(), b"__main__").any(|at| {
+            let line_begins = line_start(source, at);
+            let line = &source[line_begins..];
+            line.starts_with("if __name__")
+                || line.starts_with("if \"__main__\"")
+                || line.starts_with("if '__main__'")
+        })
+}
+
+/// Whether the function `function` (a statement's index), or one it is nested in, is
+/// a command of Click or Typer: decorated `@<group>.command(...)`, `@<group>.group(...)`,
+/// `@<app>.callback(...)` or `@click.<anything>`.
+fn is_command_function(source: &str, statements: &[Statement], function: usize) -> bool {
+    let mut at = Some(function);
+    while let Some(index) = at {
+        let header = &statements[index];
+        let text = &source[header.range.clone()];
+        let is_function = starts_with_word(text, "def") || starts_with_word(text, "async");
+        if is_function && decorators_above(source, header.range.start).any(is_command_decorator) {
+            return true;
+        }
+        at = header.parent;
+    }
+    false
+}
+
+/// The decorator lines right above the line at `start` (a decorator's call may span
+/// lines: those below its `@` line are passed over), innermost first.
+fn decorators_above(source: &str, start: usize) -> impl Iterator<Item = &str> {
+    let mut line_begins = line_start(source, start);
+    std::iter::from_fn(move || {
+        while line_begins > 0 {
+            let previous = line_start(source, line_begins - 1);
+            let line = source[previous..line_begins].trim();
+            line_begins = previous;
+            if line.starts_with('@') {
+                return Some(line);
+            }
+            // A blank line or a header ends the decorators; other lines continue a call.
+            if line.is_empty() || line.ends_with(':') {
+                return None;
+            }
+        }
+        None
+    })
+}
+
+fn is_command_decorator(decorator: &str) -> bool {
+    let name = decorator[1..]
+        .split(|c: char| c == '(' || c.is_whitespace())
+        .next()
+        .unwrap_or("");
+    name.starts_with("click.")
+        || name.starts_with("typer.")
+        || [".command", ".group", ".callback"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
 }
 
 /// `from <module> import ...` (not `from __future__ import`, a statement of its own).

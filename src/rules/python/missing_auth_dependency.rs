@@ -7,14 +7,24 @@
 //! A dependency authenticates when it is a `Depends(...)`/`Security(...)` (in a
 //! parameter's default or `Annotated[...]` type, an alias of one, or a `dependencies=[...]`
 //! list on the route, on `APIRouter(...)`, on `FastAPI(...)` or on
-//! `app.include_router(...)`) whose callable's name or body mentions `auth`, `user`,
-//! `token`, `permission`, `login`, `admin`, `jwt`, `api_key`, `scope`, `role`,
-//! `credential`, `verify`, `signature` or `hmac`, or which itself takes a dependency that
-//! authenticates (a service factory that takes the current user). Dependencies, aliases
-//! and routers imported from other modules of the workspace are judged by their
-//! definitions there, followed from module to module; and a router that any module
+//! `app.include_router(...)`) whose callable's name or body says so, word by word
+//! (`auth...`, `oauth2...`, `jwt`, `token`, `permission...`, `login`, `admin`, `scope`,
+//! `role`, `credential...`, `verify`, `password`, `signature`, `hmac`, `api key`,
+//! `current user`; `user` alone is not: `get_user_repo` opens a repository), or which
+//! itself takes a dependency that authenticates (a service factory that takes the
+//! current user). An instance (`Depends(Gate(...))`, or a module-level `writer =
+//! Gate(...)`) is judged by its class or factory. Dependencies, aliases and routers
+//! imported from other modules of the workspace are judged by their definitions
+//! there, followed from module to module, whether imported by name (`CurrentUser`) or
+//! read through their module (`auth.BenefitsWrite`); and a router that any module
 //! includes with an authenticating dependency (`app.include_router(items.router,
 //! dependencies=[...])`), or into an app or router that has one, is authenticated.
+//!
+//! A route that checks its caller itself is authenticated too, as webhooks and cookie
+//! sessions do: its body, or a function of the module it calls, verifies a signature
+//! or token (`verify_signature(...)`, `hmac.compare_digest(...)`, `wh.verify(...)`,
+//! Stripe's `construct_event`, `jwt.decode`), or turns callers away with a 401 or 403
+//! (`raise HTTPException(status.HTTP_401_UNAUTHORIZED)`, an `Unauthorized` error).
 //!
 //! ## Why is this bad?
 //! FastAPI routes are public unless a dependency says otherwise, and nothing fails when
@@ -59,8 +69,9 @@
 //! by another module are seen where the workspace is read (`check`, the editor once
 //! its first scan is done), not when a single file is audited alone. A route module
 //! that imports nothing from `fastapi` (its router made elsewhere) is not checked.
-//! Public write endpoints other than the authentication ones (webhooks with signatures
-//! checked in the body) are reported too. Flask views are not checked.
+//! A check of the caller is read in the route and the module's functions it calls,
+//! not in functions of other modules (a service's `verify_signature` counts by its
+//! name, not by its body). Flask views are not checked.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -69,7 +80,7 @@ use ruff_python_ast::{Expr, Stmt, StmtFunctionDef};
 
 use super::checker::{Checker, Hooks};
 use super::dependencies::{Dependencies, mentions_auth};
-use super::helpers::{AnyNode, any_node_in, string_value};
+use super::helpers::{AnyNode, any_node, any_node_in, string_value};
 use super::module_scope::{ModuleDefinition, module_scope};
 use super::routes::{Route, includes_router, is_fastapi_app, routers, routes_of};
 use crate::language::Language;
@@ -156,7 +167,8 @@ fn check_route(checker: &Checker, known: &RouterFacts, route: &Route) -> Option<
     let route_dependencies = route.decorator.arguments.find_keyword("dependencies");
     let authenticated = router_authenticated
         || route_dependencies.is_some_and(|list| has_auth_dependency(checker, base, &list.value))
-        || parameters_authenticate(checker, route.function);
+        || parameters_authenticate(checker, route.function)
+        || checks_caller_itself(checker, &route.function.body, true);
     // Included with an authenticating dependency by another module (or by this one
     // into an app or router that has one).
     if authenticated || router_guarded_where_included(checker, router_name) {
@@ -221,6 +233,105 @@ fn names_an_authentication_step(part: &str) -> bool {
             .any(|word| has(word));
     let oauth_callback = has("callback");
     log_in || sign_up || token || password || oauth_callback
+}
+
+/// Whether a route's body checks its caller itself, as webhooks and cookie sessions do:
+/// it verifies a signature or token (`verify_signature(...)`, `hmac.compare_digest(...)`,
+/// `wh.verify(...)`, `stripe.Webhook.construct_event(...)`, `jwt.decode(...)`), or turns
+/// callers away (`raise HTTPException(401)`, `status.HTTP_403_FORBIDDEN`, an
+/// `Unauthorized` error). With `follow`, the functions of this module that it calls are
+/// read too (one level: `_verify_webhook(body, headers)`).
+fn checks_caller_itself(checker: &Checker, body: &[Stmt], follow: bool) -> bool {
+    any_node(body, |node| match node {
+        AnyNode::Expression(Expr::Call(call)) => {
+            let callee = dotted_name_of(&call.func).unwrap_or_default();
+            if is_verifying_call(checker, &callee) {
+                return true;
+            }
+            follow
+                && !callee.contains('.')
+                && module_scope(checker.context())
+                    .definitions_named(&callee)
+                    .iter()
+                    .any(|definition| match definition.statement {
+                        Stmt::FunctionDef(helper) => {
+                            checks_caller_itself(checker, &helper.body, false)
+                        }
+                        _ => false,
+                    })
+        }
+        AnyNode::Statement(Stmt::Raise(raise)) => {
+            raise.exc.as_deref().is_some_and(refuses_the_caller)
+        }
+        _ => false,
+    })
+}
+
+/// A call that verifies who sent a request: by name (`verify...`, `..._verify`,
+/// `...signature...`, `authenticate...`), a library's check (`hmac.compare_digest`,
+/// `secrets.compare_digest`, Stripe's `construct_event`, itsdangerous' `unsign`), or
+/// `jwt.decode` (PyJWT, python-jose).
+fn is_verifying_call(checker: &Checker, callee: &str) -> bool {
+    let last = callee
+        .rsplit('.')
+        .next()
+        .unwrap_or(callee)
+        .to_ascii_lowercase();
+    last.contains("signature")
+        || last.starts_with("verify")
+        || last.ends_with("verify")
+        || last.starts_with("authenticate")
+        || matches!(
+            last.as_str(),
+            "compare_digest" | "construct_event" | "unsign"
+        )
+        || (last == "decode"
+            && imported_target_of(callee, checker.imports())
+                .is_some_and(|target| target.starts_with("jwt.") || target.starts_with("jose.")))
+}
+
+/// An exception that turns the caller away: an HTTP 401 or 403, or an error named so
+/// (`Unauthorized`, `Forbidden`, `NotPermitted`, `PermissionDenied`, `InvalidSignature`).
+fn refuses_the_caller(exception: &Expr) -> bool {
+    let (name, call) = match exception {
+        Expr::Call(call) => (dotted_name_of(&call.func), Some(call)),
+        other => (dotted_name_of(other), None),
+    };
+    let name = name.unwrap_or_default().to_ascii_lowercase();
+    let named = [
+        "unauthori",
+        "forbidden",
+        "notpermitted",
+        "permissiondenied",
+        "invalidsignature",
+    ]
+    .iter()
+    .any(|word| name.contains(word));
+    named
+        || call.is_some_and(|call| {
+            let arguments = &call.arguments;
+            let values = arguments
+                .args
+                .iter()
+                .chain(arguments.keywords.iter().map(|keyword| &keyword.value));
+            values.into_iter().any(|value| {
+                any_node_in(value, |node| match node {
+                    AnyNode::Expression(Expr::NumberLiteral(number)) => {
+                        matches!(
+                            number.value.as_int().and_then(|int| int.as_u16()),
+                            Some(401 | 403)
+                        )
+                    }
+                    AnyNode::Expression(Expr::Attribute(attribute)) => {
+                        let status = attribute.attr.as_str();
+                        status.contains("401")
+                            || status.contains("403")
+                            || matches!(status, "UNAUTHORIZED" | "FORBIDDEN")
+                    }
+                    _ => false,
+                })
+            })
+        })
 }
 
 fn constructor_is_app(checker: &Checker, router: &str) -> bool {
@@ -433,15 +544,20 @@ fn parameters_authenticate(checker: &Checker, function: &StmtFunctionDef) -> boo
     }
     function.parameters.iter().any(|parameter| {
         parameter.annotation().is_some_and(|annotation| {
+            // Aliases by name (`CurrentUser`) and through their module (`auth.Writer`).
             let mut aliases = Vec::new();
             any_node_in(annotation, |node| {
-                if let AnyNode::Expression(Expr::Name(name)) = node {
-                    aliases.push(name.id.as_str());
+                match node {
+                    AnyNode::Expression(Expr::Name(name)) => aliases.push(name.id.to_string()),
+                    AnyNode::Expression(attribute @ Expr::Attribute(_)) => {
+                        aliases.extend(dotted_name_of(attribute));
+                    }
+                    _ => {}
                 }
                 false
             });
             aliases
-                .into_iter()
+                .iter()
                 .any(|alias| alias_authenticates(checker, alias))
         })
     })
@@ -453,11 +569,17 @@ fn parameters_authenticate(checker: &Checker, function: &StmtFunctionDef) -> boo
 /// the convention for such aliases: a `Current...` name, or an auth-sounding name from a
 /// dependencies or security module (`from app.api.deps import CurrentUser, TokenDep`).
 fn alias_authenticates(checker: &Checker, alias: &str) -> bool {
-    if let Some(imported) = checker
-        .imports()
-        .resolve(alias)
-        .filter(|qualified| qualified.contains('.'))
-    {
+    let imported = if alias.contains('.') {
+        imported_target_of(alias, checker.imports())
+    } else {
+        checker
+            .imports()
+            .resolve(alias)
+            .filter(|qualified| qualified.contains('.'))
+            .map(str::to_string)
+    };
+    if let Some(imported) = imported {
+        let imported = imported.as_str();
         if let Some(known) = workspace_says_authenticates(checker, imported) {
             return known;
         }
@@ -470,6 +592,10 @@ fn alias_authenticates(checker: &Checker, alias: &str) -> bool {
         });
         let conventional = name.starts_with("Current") && name.len() > "Current".len();
         return conventional || (from_dependencies && mentions_auth(name));
+    }
+    if alias.contains('.') {
+        // An attribute of a name of this module: no alias.
+        return false;
     }
     module_scope(checker.context())
         .values_of(alias)

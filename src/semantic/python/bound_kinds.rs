@@ -137,6 +137,22 @@ pub trait ImportedKinds {
     fn imports_back(&self, _import: &crate::index::import_scan::ImportedModule) -> Option<bool> {
         None
     }
+
+    /// Whether `import` (an import statement of this module) takes an optional
+    /// dependency: outside the standard library and the workspace, and not among what
+    /// the module's project requires. `None` when those requirements are not known.
+    fn imports_optional(
+        &self,
+        _import: &crate::index::import_scan::ImportedModule,
+    ) -> Option<bool> {
+        None
+    }
+
+    /// Whether this module is one that its project's console scripts run; `None` when
+    /// not known.
+    fn runs_as_command(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// A module's names as `settle` reads them.

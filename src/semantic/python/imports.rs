@@ -82,10 +82,12 @@ pub fn import_bindings_of(statement: &Stmt) -> Vec<(String, String)> {
             })
             .collect(),
         Stmt::ImportFrom(import) => {
-            // As written: `from ..pkg import x` targets `..pkg.x`, `from . import x` `..x`.
+            // As written: `from ..pkg import x` targets `..pkg.x`, `from . import x` `.x`
+            // (the dots count the levels, as in `ModuleLocation::absolute`).
+            let dots = ".".repeat(import.level as usize);
             let module = match &import.module {
-                Some(module) => format!("{}{module}", ".".repeat(import.level as usize)),
-                None if import.level > 0 => ".".repeat(import.level as usize),
+                Some(module) => format!("{dots}{module}."),
+                None if import.level > 0 => dots,
                 None => return Vec::new(),
             };
             import
@@ -94,7 +96,7 @@ pub fn import_bindings_of(statement: &Stmt) -> Vec<(String, String)> {
                 .filter(|alias| alias.name.as_str() != "*")
                 .map(|alias| {
                     let local = alias.asname.as_ref().unwrap_or(&alias.name);
-                    (local.to_string(), format!("{module}.{}", alias.name))
+                    (local.to_string(), format!("{module}{}", alias.name))
                 })
                 .collect()
         }
