@@ -499,9 +499,12 @@ mod tests {
             triggered_ids("KEYSLEEP"),
             ["redis-keys-command", "sleep-in-test"]
         );
-        // `create` (sql-injection) starts where `create_engine` (db-pool) does.
-        let both = triggered_ids("create_engine");
-        assert!(both.contains(&"sql-injection") && both.contains(&"db-pool-without-timeout"));
+        // `connect` (session-shared-across-requests) starts where `ConnectionPool`
+        // (db-pool-without-timeout) does.
+        assert_eq!(
+            triggered_ids("ConnectionPool"),
+            ["db-pool-without-timeout", "session-shared-across-requests"]
+        );
         // `text` inside `context`, and nothing else.
         assert_eq!(triggered_ids("context"), ["sql-syntax-in-python"]);
         assert_eq!(triggered_ids(""), Vec::<&str>::new());

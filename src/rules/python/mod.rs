@@ -23,6 +23,7 @@ pub mod missing_auth_dependency;
 pub mod missing_rollback;
 pub mod module_scope;
 pub mod n_plus_one_query;
+pub mod provenance;
 pub mod pubsub_without_reconnect;
 pub mod redis_client_without_timeout;
 pub mod redis_key_without_ttl;

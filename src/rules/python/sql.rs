@@ -36,7 +36,9 @@ const SQL_TEXT_FUNCTIONS: &[&str] = &[
 /// Words a statement starts with.
 const SQL_VERBS: &[&str] = &[
     "SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "CREATE", "ALTER", "DROP", "TRUNCATE", "GRANT",
-    "REVOKE", "MERGE", "COPY", "EXPLAIN", "CALL", "UPSERT", "REPLACE",
+    "REVOKE", "MERGE", "COPY", "EXPLAIN", "CALL", "UPSERT", "REPLACE", "SET", "SHOW", "COMMENT",
+    "VACUUM", "ANALYZE", "REINDEX", "REFRESH", "LOCK", "ATTACH", "DETACH", "INSTALL", "LOAD",
+    "PRAGMA", "DESCRIBE",
 ];
 
 /// A call that runs or wraps SQL, and the argument holding it.
@@ -131,6 +133,35 @@ impl Built<'_> {
         }
     }
 
+    /// The values it splices into the text: an f-string's fields, `%`'s values (each of
+    /// a tuple), `.format()`'s arguments, the operands of `+` that are not literals.
+    pub fn spliced_values(&self) -> Vec<&Expr> {
+        match self {
+            Built::FString(string) => single_fstring(string)
+                .into_iter()
+                .flat_map(|single| single.elements.iter())
+                .filter_map(|element| match element {
+                    InterpolatedStringElement::Interpolation(field) => Some(&*field.expression),
+                    InterpolatedStringElement::Literal(_) => None,
+                })
+                .collect(),
+            Built::Percent(_, _, values) => match values {
+                Expr::Tuple(tuple) => tuple.elts.iter().collect(),
+                other => vec![*other],
+            },
+            Built::Format(call, _) => call
+                .arguments
+                .args
+                .iter()
+                .chain(call.arguments.keywords.iter().map(|keyword| &keyword.value))
+                .collect(),
+            Built::Concatenation(operation, _) => concatenated_operands(operation)
+                .into_iter()
+                .filter(|leaf| !matches!(leaf, Expr::StringLiteral(_)))
+                .collect(),
+        }
+    }
+
     /// The literal text the SQL starts with, as written; `base` is where its item starts.
     pub fn leading_text<'s>(&self, checker: &Checker<'_, 's>, base: usize) -> &'s str {
         match self {
@@ -214,6 +245,13 @@ fn built_directly(expression: &Expr) -> Option<Built<'_>> {
         },
         _ => None,
     }
+}
+
+/// The operands of the chain of `+` that `operation` is.
+fn concatenated_operands(operation: &ExprBinOp) -> Vec<&Expr> {
+    let mut leaves = concatenated(&operation.left);
+    leaves.extend(concatenated(&operation.right));
+    leaves
 }
 
 /// The operands of a chain of `+`, left to right (iterative: chains can be long).

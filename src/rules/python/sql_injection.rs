@@ -4,8 +4,19 @@
 //! `session.execute`, `engine.execute`, `connection.exec_driver_sql`, SQLAlchemy's
 //! `text()`, Django's `Model.objects.raw()`, and asyncpg's `fetch`/`fetchrow`/
 //! `fetchval`/`execute`. The SQL may be built on the spot or in a variable assigned
-//! earlier in the same function. Only strings that start like a SQL statement count,
-//! and f-strings whose fields are all UPPER_CASE constants or numbers are fine.
+//! earlier in the same function. What `text()` wraps is SQL whatever it starts with (a
+//! fragment such as `text(f"path <@ '{path}'::ltree")`); what other calls run counts
+//! when it starts like a statement (`SELECT`, `SET`, `INSTALL`, `PRAGMA`, ...).
+//!
+//! Only values that may carry a quote are reported: those that come from a
+//! parameter, request data, their attributes, or a call. Safe values, followed through
+//! the function's assignments, are: literals, UPPER_CASE constants, what `int()`,
+//! `float()`, `len()` and `uuid.UUID()` give, `range`/`enumerate` counters and loops
+//! over literal collections, arithmetic on safe values (`{i + 1}`), strings joined from
+//! safe pieces (`", ".join(f":id{i}" for i in range(n))`), and identifier quoting
+//! (`quote_ident`, psycopg's `sql.Identifier`, SQLAlchemy's `quoted_name`), parameters
+//! annotated `int`, `UUID`, `date` or `ZoneInfo` (and their attributes), class
+//! constants (`cls._threshold`) and an `Enum`'s `self.value`.
 //!
 //! ## Why is this bad?
 //! A value spliced into SQL text becomes SQL: a user name like `x' OR '1'='1` reads
@@ -49,14 +60,17 @@
 //!
 //! ## Known problems
 //! SQL assembled across functions, or in a variable changed after its assignment
-//! (`query += ...`), is not followed.
+//! (`query += ...`), is not followed. A value checked against an allow-list before it
+//! is spliced (`if column not in ALLOWED: raise`) is still reported: silence it with a
+//! comment that says so.
 
 use std::ops::Range;
 
-use ruff_python_ast::{Expr, ExprCall, ExprFString, InterpolatedStringElement};
+use ruff_python_ast::{ExprCall, ExprFString, InterpolatedStringElement};
 
 use super::checker::{Checker, Hooks};
 use super::helpers::method_name;
+use super::provenance::all_safe;
 use super::sql::{
     Built, SinkKind, SqlSink, body_range, built_sql, looks_like_sql, single_fstring, string_body,
 };
@@ -72,9 +86,14 @@ pub const RULE: Rule = Rule {
     security: true,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "SQL built from values with an f-string, `%`, `.format()` or `+` and then run",
+    // What runs SQL (`may_run_sql`): the statement's verb varies too much to gate on.
     triggers: &[
-        "select", "insert", "update", "delete", "with", "create", "alter", "drop", "truncate",
-        "grant", "revoke", "merge", "copy", "explain", "call", "upsert", "replace",
+        "sqlalchemy",
+        "sqlmodel",
+        "execute",
+        "exec_driver_sql",
+        "raw",
+        "fetch",
     ],
     text_test: Some(may_build_sql),
     workspace_trigger: None,
@@ -85,8 +104,12 @@ pub const RULE: Rule = Rule {
     reads: Projections::IMPORTS,
 };
 
+/// Something may run SQL, and some string starts like a statement or is wrapped in
+/// `text(...)` (which may hold a fragment).
 fn may_build_sql(text: &str) -> bool {
-    super::sql::may_run_sql(text) && super::sql::mentions_sql_string(text)
+    super::sql::may_run_sql(text)
+        && (super::sql::mentions_sql_string(text)
+            || crate::rules::prefilter::contains(text, "text("))
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
@@ -96,7 +119,10 @@ fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<F
     let Some((built, base)) = built_sql(checker, sink.sql) else {
         return;
     };
-    if !looks_like_sql(built.leading_text(checker, base)) || only_constants(&built) {
+    // What `text()` wraps is SQL whatever it starts with (a fragment: `'{x}'::ltree`);
+    // what other calls run must start like a statement.
+    let is_sql = sink.kind == SinkKind::Text || looks_like_sql(built.leading_text(checker, base));
+    if !is_sql || all_safe(checker, built.spliced_values(), base) {
         return;
     }
     let range = built.range(checker, base);
@@ -114,26 +140,6 @@ fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<F
             .map(|edits| Fix::unsafe_("Pass the values as bound parameters", edits));
     }
     findings.push(finding);
-}
-
-/// An f-string whose fields are all constants (`{TABLE}`, `{10}`): not user input.
-fn only_constants(built: &Built) -> bool {
-    let Built::FString(string) = built else {
-        return false;
-    };
-    single_fstring(string).is_some_and(|single| {
-        single.elements.iter().all(|element| match element {
-            InterpolatedStringElement::Literal(_) => true,
-            InterpolatedStringElement::Interpolation(field) => match &*field.expression {
-                Expr::NumberLiteral(_) => true,
-                Expr::Name(name) => {
-                    name.id.chars().any(|c| c.is_ascii_uppercase())
-                        && !name.id.chars().any(|c| c.is_ascii_lowercase())
-                }
-                _ => false,
-            },
-        })
-    })
 }
 
 /// How placeholders are written for the library that runs the SQL.
