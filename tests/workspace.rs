@@ -51,10 +51,12 @@ fn findings_of(output: &Output) -> Vec<String> {
 /// What `check` finds in the `clients` workspace: every import form, a getter, a client
 /// class exported again under another name, a dependency, a class attribute, a pub/sub
 /// object, sessions (queried in loops under names that say nothing of sessions) and a
-/// Redis error exported again, made in other modules; no finding for the asyncio
+/// Redis error exported again, made in other modules; SQL on a DuckDB connection made in
+/// another module is not judged as PostgreSQL's; no finding for the asyncio
 /// client, a module that does not exist, a parameter that shadows an imported client,
 /// or the second project's own `app.cache` (a dict, not the backend's client).
 const CLIENTS_FINDINGS: &[&str] = &[
+    "backend/app/services/analytics.py:15:59-15:75 sql-syntax-in-python PostgreSQL would reject this SQL: syntax error at or near \"'orders.parquet'\"",
     "backend/app/services/listener.py:6:20-6:35 pubsub-without-reconnect `events.listen()` loop has no handling of connection errors: when Redis restarts or the connection drops, the subscriber dies and events are lost",
     "backend/app/services/metrics.py:5:12-5:17 redis-client-without-timeout `Cache` (`redis.Redis`) has no `socket_timeout`: when Redis stops answering, every command on it waits forever",
     "backend/app/services/metrics.py:6:10-6:17 redis-client-without-timeout `connect` (`redis.asyncio.from_url`) has no `socket_timeout`: when Redis stops answering, every command on it waits forever",

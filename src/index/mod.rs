@@ -27,7 +27,7 @@ use dashmap::DashMap;
 use crate::rules::Libraries;
 use crate::semantic::python::BindingKind;
 use crate::semantic::python::bound_kinds::{
-    ImportedKinds, MAX_VALUE_STEPS, Namespace, Value, settle,
+    ImportedKinds, MAX_VALUE_STEPS, Namespace, Value, derived_kind, settle,
 };
 use import_scan::{ImportedModule, libraries_of, scan_imports};
 use manifest::{MANIFEST_FILES, Manifest, is_runtime_requirements};
@@ -608,6 +608,16 @@ impl WorkspaceIndex {
         steps: u8,
     ) -> Option<BindingKind> {
         let steps = steps.checked_sub(1)?;
+        // A method that derives an object of a known kind from another, called on an
+        // imported name (`warehouse.duck.cursor()`, `cache.client.pipeline()`).
+        if call
+            && let Some((owner, method)) = absolute.rsplit_once('.')
+            && let Some(kind) = self
+                .top_level_name(location, owner)
+                .and_then(|_| self.kind_in(location, owner, false, steps))
+        {
+            return derived_kind(kind, method);
+        }
         // A module itself, or an attribute of a name (`settings.redis`): no kind.
         let (module, name) = self.top_level_name(location, absolute)?;
         let file = self.file(&module)?;

@@ -10,8 +10,12 @@
 //! Only statements are judged: a string that starts with no statement keyword is an
 //! expression (`text("now()")`, `text("'{}'::jsonb")`), and so is every `text()` given
 //! as `server_default`, `server_onupdate`, `default`, `onupdate`, `index_where` or
-//! `postgresql_where`. Modules that import the driver of another database (`sqlite3`,
-//! MySQL drivers, DuckDB, ClickHouse, Snowflake, SQL Server, Oracle) are skipped.
+//! `postgresql_where`. SQL that runs on another database is not PostgreSQL's and is not
+//! judged: modules that import the driver of another database (`sqlite3`, MySQL
+//! drivers, DuckDB, ClickHouse, Snowflake, BigQuery, SQL Server, Oracle, Trino,
+//! Databricks, Athena, Netezza) are skipped, and so are calls on a connection, client
+//! or cursor of one made in another module (`from app.warehouse import duck`, where
+//! `duck = duckdb.connect(...)`), which the workspace index follows.
 //!
 //! ## Why is this bad?
 //! SQL in a string is invisible to the Python tools: a typo (`SELEC`), MySQL syntax in a
@@ -47,6 +51,7 @@ use crate::language::Language;
 use crate::rules::postgres::first_rejection;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
+use crate::semantic::python::BindingKind;
 
 pub const RULE: Rule = Rule {
     id: "sql-syntax-in-python",
@@ -81,6 +86,12 @@ const OTHER_DATABASES: &[&str] = &[
     "pymssql",
     "oracledb",
     "cx_Oracle",
+    "google.cloud.bigquery",
+    "trino",
+    "databricks",
+    "pyathena",
+    "nzpy",
+    "teradatasql",
 ];
 
 /// Keyword arguments whose `text()` is a SQL expression, never a statement.
@@ -170,6 +181,9 @@ fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<F
     {
         return;
     }
+    if runs_on_another_database(checker, call) {
+        return;
+    }
     let Some(literal) = literal_sql(checker, sink.sql) else {
         return;
     };
@@ -179,6 +193,23 @@ fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<F
     if let Some(finding) = check_literal(checker, literal) {
         findings.push(finding);
     }
+}
+
+/// Whether the SQL of `call` runs on a connection of another database, wherever it was
+/// made (this module or another, through the workspace): `conn.execute(...)` on a
+/// `duckdb.connect()`, a cursor of a `sqlite3` connection, and `text(...)` handed to
+/// one.
+fn runs_on_another_database(checker: &Checker, call: &ExprCall) -> bool {
+    let other_database = |runner: &ExprCall| match &*runner.func {
+        Expr::Attribute(method) => {
+            checker.kind_of(&method.value) == Some(BindingKind::OtherDatabase)
+        }
+        _ => false,
+    };
+    other_database(call)
+        || checker.ancestors().iter().rev().any(|parent| {
+            matches!(parent, Parent::Expression(Expr::Call(runner)) if other_database(runner))
+        })
 }
 
 /// `server_default=text("now()")` and the like: an expression by where it stands (the

@@ -82,7 +82,7 @@ impl ScopeChain {
 }
 
 /// Method calls that make a new object of a kind from one of another.
-const DERIVING_METHODS: &[&str] = &["pipeline", "pubsub"];
+const DERIVING_METHODS: &[&str] = &["pipeline", "pubsub", "cursor", "connect", "begin"];
 
 /// How many steps a chain of values may take (`a = b`, `b = get()`, `get` returns an
 /// imported name, ...) before it is given up: chains loop in broken and cyclic code.
@@ -931,14 +931,19 @@ fn settings_classes(items: &[(usize, &[Stmt])], imports: &Imports) -> Vec<String
 }
 
 /// What `method` called on an object of `kind` makes: a pipeline of a Redis client or
-/// pipeline, a publish/subscribe handle of a client.
-fn derived_kind(kind: BindingKind, method: &str) -> Option<BindingKind> {
+/// pipeline, a publish/subscribe handle of a client, a cursor or connection of another
+/// database.
+pub fn derived_kind(kind: BindingKind, method: &str) -> Option<BindingKind> {
     match (kind, method) {
         (
             BindingKind::RedisClient { asynchronous } | BindingKind::RedisPipeline { asynchronous },
             "pipeline",
         ) => Some(BindingKind::RedisPipeline { asynchronous }),
         (BindingKind::RedisClient { .. }, "pubsub") => Some(BindingKind::RedisPubSub),
+        // Another database's cursors and connections speak its dialect too.
+        (BindingKind::OtherDatabase, "cursor" | "connect" | "begin") => {
+            Some(BindingKind::OtherDatabase)
+        }
         _ => None,
     }
 }

@@ -34,6 +34,10 @@ pub enum BindingKind {
     /// A password hasher whose `hash`/`verify` burn CPU on purpose (passlib's
     /// `CryptContext(...)`, argon2-cffi's `PasswordHasher()`).
     PasswordHasher,
+    /// A connection or client of a database other than PostgreSQL (`sqlite3.connect`,
+    /// `duckdb.connect`, `pymysql.connect`, a ClickHouse, Snowflake or BigQuery client),
+    /// and the cursors and connections it makes: its SQL is another dialect's.
+    OtherDatabase,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,6 +96,7 @@ impl BindingKind {
             BindingKind::Settings => (11, false),
             BindingKind::Container(container) => (12 + container as u8, false),
             BindingKind::PasswordHasher => (15, false),
+            BindingKind::OtherDatabase => (16, false),
         };
         variant << 1 | u8::from(asynchronous)
     }
@@ -209,6 +214,33 @@ const CONSTRUCTORS: &[(&str, BindingKind)] = &[
     ("dynaconf.Dynaconf", BindingKind::Settings),
     ("dynaconf.LazySettings", BindingKind::Settings),
     ("environs.Env", BindingKind::Settings),
+    ("sqlite3.connect", BindingKind::OtherDatabase),
+    ("aiosqlite.connect", BindingKind::OtherDatabase),
+    ("duckdb.connect", BindingKind::OtherDatabase),
+    ("duckdb.DuckDBPyConnection", BindingKind::OtherDatabase),
+    ("pymysql.connect", BindingKind::OtherDatabase),
+    ("pymysql.connections.Connection", BindingKind::OtherDatabase),
+    ("MySQLdb.connect", BindingKind::OtherDatabase),
+    ("mysql.connector.connect", BindingKind::OtherDatabase),
+    ("aiomysql.connect", BindingKind::OtherDatabase),
+    ("aiomysql.create_pool", BindingKind::OtherDatabase),
+    ("clickhouse_connect.get_client", BindingKind::OtherDatabase),
+    (
+        "clickhouse_connect.get_async_client",
+        BindingKind::OtherDatabase,
+    ),
+    ("clickhouse_driver.Client", BindingKind::OtherDatabase),
+    ("snowflake.connector.connect", BindingKind::OtherDatabase),
+    ("google.cloud.bigquery.Client", BindingKind::OtherDatabase),
+    ("pyodbc.connect", BindingKind::OtherDatabase),
+    ("pymssql.connect", BindingKind::OtherDatabase),
+    ("oracledb.connect", BindingKind::OtherDatabase),
+    ("cx_Oracle.connect", BindingKind::OtherDatabase),
+    ("trino.dbapi.connect", BindingKind::OtherDatabase),
+    ("databricks.sql.connect", BindingKind::OtherDatabase),
+    ("pyathena.connect", BindingKind::OtherDatabase),
+    ("nzpy.connect", BindingKind::OtherDatabase),
+    ("teradatasql.connect", BindingKind::OtherDatabase),
     ("passlib.context.CryptContext", BindingKind::PasswordHasher),
     ("argon2.PasswordHasher", BindingKind::PasswordHasher),
     (
