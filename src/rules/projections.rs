@@ -22,8 +22,8 @@ impl Projections {
     /// The module header where fixes insert an import (`import os`, `import logging`).
     pub const HEADER: Projections = Projections(1 << 1);
     /// Names bound at module level to clients, engines, session factories, sessions,
-    /// loggers, pub/sub objects, password hashers and paths, with their kinds; and
-    /// dependency aliases.
+    /// loggers, pub/sub objects, password hashers, other databases' connections and
+    /// paths, with their kinds; and dependency aliases.
     pub const CLIENTS: Projections = Projections(1 << 2);
     /// Names bound at module level to mutable containers.
     pub const MUTABLE_GLOBALS: Projections = Projections(1 << 3);

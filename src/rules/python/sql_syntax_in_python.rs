@@ -15,7 +15,9 @@
 //! drivers, DuckDB, ClickHouse, Snowflake, BigQuery, SQL Server, Oracle, Trino,
 //! Databricks, Athena, Netezza) are skipped, and so are calls on a connection, client
 //! or cursor of one made in another module (`from app.warehouse import duck`, where
-//! `duck = duckdb.connect(...)`), which the workspace index follows.
+//! `duck = duckdb.connect(...)`), which the workspace index follows, and on a SQLAlchemy
+//! engine whose URL literal names another database (`create_engine("sqlite:///...")`)
+//! or the connections it makes.
 //!
 //! ## Why is this bad?
 //! SQL in a string is invisible to the Python tools: a typo (`SELEC`), MySQL syntax in a
@@ -37,7 +39,9 @@
 //! No fix: the intended SQL is not known.
 //!
 //! ## Known problems
-//! Only the grammar is checked: unknown tables, columns and functions are the server's
+//! Sessions made from an engine of another database (`sessionmaker(bind=engine)`),
+//! and engines whose URL comes from settings, are judged as PostgreSQL's. Only the
+//! grammar is checked: unknown tables, columns and functions are the server's
 //! to find. Literals with backslash escapes, implicitly concatenated literals, SQL kept
 //! in module-level constants, and SQL built at run time (see `sql-injection`) are not
 //! parsed.
@@ -67,7 +71,7 @@ pub const RULE: Rule = Rule {
         call: Some(check),
         ..Hooks::NONE
     }),
-    reads: Projections::IMPORTS,
+    reads: Projections::IMPORTS.and(Projections::CLIENTS),
 };
 
 /// Drivers of other databases: their SQL is not PostgreSQL's.

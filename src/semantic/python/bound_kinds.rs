@@ -474,6 +474,9 @@ impl<'t> BoundKinds<'t> {
                 .find_keyword("class_")
                 .and_then(|class| dotted_name_of(&class.value));
             if let Some(kind) = constructed_kind(&name, class_argument.as_deref()) {
+                if matches!(kind, BindingKind::DatabaseEngine { .. }) && connects_elsewhere(call) {
+                    return Some(BindingKind::OtherDatabase);
+                }
                 return Some(kind);
             }
             if self.is_settings_class(&name) {
@@ -928,6 +931,29 @@ fn settings_classes(items: &[(usize, &[Stmt])], imports: &Imports) -> Vec<String
         }
     }
     classes
+}
+
+/// Whether an engine's URL, written as a literal (`create_engine("sqlite:///app.db")`),
+/// names a database other than PostgreSQL. A URL read from settings says nothing.
+fn connects_elsewhere(call: &ruff_python_ast::ExprCall) -> bool {
+    let url = call.arguments.args.first().or_else(|| {
+        call.arguments
+            .find_keyword("url")
+            .map(|keyword| &keyword.value)
+    });
+    let Some(Expr::StringLiteral(url)) = url else {
+        return false;
+    };
+    let url = url.value.to_str();
+    let Some((scheme, _)) = url.split_once(':') else {
+        return false;
+    };
+    let dialect = scheme
+        .split('+')
+        .next()
+        .unwrap_or(scheme)
+        .to_ascii_lowercase();
+    !matches!(dialect.as_str(), "postgresql" | "postgres" | "cockroachdb")
 }
 
 /// What `method` called on an object of `kind` makes: a pipeline of a Redis client or
