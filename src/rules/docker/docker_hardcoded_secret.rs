@@ -7,7 +7,9 @@
 //! connection URLs with an inline password (`scheme://user:pass@host`) under any name.
 //! A URL with no credentials is not a secret under any name. In compose, the literal
 //! default of `${NAME:-default}` (or `${NAME-default}`) is judged the same way and
-//! reported as a warning; `${NAME:?message}` has none.
+//! reported as a warning; `${NAME:?message}` has none. Entries reached through YAML
+//! anchors (`environment: *common-env`, `<<: *common-env`, `<<: [*a, *b]`) are judged
+//! too, each literal once, reported where the anchor holds it.
 //!
 //! Substitutions (`${VAR}`, `$VAR`), empty values, `ARG NAME` without a default,
 //! values that point at files (`*_FILE=/run/secrets/...`) and settings about secrets
@@ -281,44 +283,162 @@ fn check_compose(context: &Context, findings: &mut Vec<Finding>) {
     let Some(root) = context.root() else {
         return;
     };
-    query.for_each_match(root, context.source, |found| {
-        let Some(environment) = captured(found, *environment_index) else {
-            return;
-        };
-        let Some(collection) = unwrap_node(environment) else {
-            return;
-        };
-        match collection.kind() {
-            "block_mapping" | "flow_mapping" => {
-                let mut cursor = collection.walk();
-                for pair in collection.named_children(&mut cursor) {
-                    check_compose_pair(context, pair, findings);
-                }
-            }
-            "block_sequence" | "flow_sequence" => {
-                let mut cursor = collection.walk();
-                for item in collection.named_children(&mut cursor) {
-                    let scalar = if item.kind() == "block_sequence_item" {
-                        item.named_child(0)
-                    } else {
-                        Some(item)
-                    };
-                    if let Some(scalar) = scalar.and_then(scalar_of) {
-                        check_compose_list_item(context, scalar, findings);
-                    }
-                }
-            }
-            _ => {}
+    let anchors = anchors_of(root, context.source);
+    let mut found = Vec::new();
+    query.for_each_match(root, context.source, |matched| {
+        if let Some(environment) = captured(matched, *environment_index) {
+            check_environment(context, &anchors, environment, 0, &mut found);
         }
     });
+    // An anchor's literal reached through several aliases is one finding.
+    found.sort_by_key(|finding: &Finding| (finding.range.start, finding.range.end));
+    found.dedup_by_key(|finding| finding.range.clone());
+    findings.extend(found);
 }
 
-/// The collection or scalar under `block_node`/`flow_node` wrappers.
+/// How many aliases and merge keys (`<<: *env`) are followed into one another.
+const MAX_ALIAS_DEPTH: u8 = 8;
+
+/// The entries of an `environment:` value: a mapping or a list, written in place or
+/// reached through an alias (`environment: *common-env`), with the mappings that merge
+/// keys bring in (`<<: *common-env`). Findings stand at the literal, in the anchor.
+fn check_environment(
+    context: &Context,
+    anchors: &Anchors,
+    environment: Node,
+    depth: u8,
+    findings: &mut Vec<Finding>,
+) {
+    if depth > MAX_ALIAS_DEPTH {
+        return;
+    }
+    let Some(collection) = unwrap_node(environment) else {
+        return;
+    };
+    match collection.kind() {
+        "alias" => {
+            if let Some(anchored) = anchors.resolve(collection, context.source) {
+                check_environment(context, anchors, anchored, depth + 1, findings);
+            }
+        }
+        "block_mapping" | "flow_mapping" => {
+            let mut cursor = collection.walk();
+            for pair in collection.named_children(&mut cursor) {
+                let merged = pair
+                    .child_by_field_name("key")
+                    .is_some_and(|key| node_text(key, context.source).trim() == "<<");
+                match (merged, pair.child_by_field_name("value")) {
+                    (true, Some(value)) => {
+                        check_merged(context, anchors, value, depth + 1, findings);
+                    }
+                    (false, _) => check_compose_pair(context, pair, findings),
+                    (true, None) => {}
+                }
+            }
+        }
+        "block_sequence" | "flow_sequence" => {
+            let mut cursor = collection.walk();
+            for item in collection.named_children(&mut cursor) {
+                let scalar = if item.kind() == "block_sequence_item" {
+                    item.named_child(0)
+                } else {
+                    Some(item)
+                };
+                if let Some(scalar) = scalar.and_then(scalar_of) {
+                    check_compose_list_item(context, scalar, findings);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The value of a merge key: one alias, or a list of them (`<<: [*base, *extra]`).
+fn check_merged(
+    context: &Context,
+    anchors: &Anchors,
+    value: Node,
+    depth: u8,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(inner) = unwrap_node(value) else {
+        return;
+    };
+    if matches!(inner.kind(), "block_sequence" | "flow_sequence") {
+        let mut cursor = inner.walk();
+        for item in inner.named_children(&mut cursor) {
+            let item = if item.kind() == "block_sequence_item" {
+                item.named_child(0)
+            } else {
+                Some(item)
+            };
+            if let Some(item) = item {
+                check_environment(context, anchors, item, depth, findings);
+            }
+        }
+    } else {
+        check_environment(context, anchors, value, depth, findings);
+    }
+}
+
+/// The nodes a compose file anchors (`&name`), by name: the last one of a name wins,
+/// as YAML's aliases refer to the nearest anchor before them.
+struct Anchors<'t>(Vec<(&'t str, Node<'t>)>);
+
+impl<'t> Anchors<'t> {
+    /// The anchored node an `alias` node names.
+    fn resolve(&self, alias: Node, source: &str) -> Option<Node<'t>> {
+        let name = node_text(alias, source).trim().strip_prefix('*')?;
+        self.0
+            .iter()
+            .rev()
+            .filter(|(_, node)| node.start_byte() < alias.start_byte())
+            .find(|(anchor, _)| *anchor == name)
+            .map(|(_, node)| *node)
+    }
+}
+
+fn anchors_of<'t>(root: Node<'t>, source: &'t str) -> Anchors<'t> {
+    let mut anchors = Vec::new();
+    // Most compose files have none.
+    if !source.contains('&') {
+        return Anchors(anchors);
+    }
+    let mut cursor = root.walk();
+    let mut descending = true;
+    loop {
+        let node = cursor.node();
+        if descending
+            && node.kind() == "anchor"
+            && let (Some(name), Some(anchored)) = (
+                node_text(node, source).trim().strip_prefix('&'),
+                node.parent(),
+            )
+        {
+            anchors.push((name, anchored));
+        }
+        if descending && cursor.goto_first_child() {
+            continue;
+        }
+        if cursor.goto_next_sibling() {
+            descending = true;
+            continue;
+        }
+        if !cursor.goto_parent() {
+            break;
+        }
+        descending = false;
+    }
+    Anchors(anchors)
+}
+
+/// The collection or scalar under `block_node`/`flow_node` wrappers (past an anchor,
+/// a tag or a comment).
 fn unwrap_node(node: Node) -> Option<Node> {
     match node.kind() {
         "block_node" | "flow_node" => node
             .named_children(&mut node.walk())
-            .find(|child| child.kind() != "comment"),
+            .find(|child| !matches!(child.kind(), "comment" | "anchor" | "tag")),
         _ => Some(node),
     }
 }
