@@ -56,9 +56,11 @@ fn check_fixture(language: Language, relative: &str) {
         .join(relative);
     let source =
         std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{relative}: {error}"));
+    // `missing-rollback.alembic.py`: a second fixture of `missing-rollback`.
     let rule = path
         .file_stem()
         .and_then(|stem| stem.to_str())
+        .and_then(|stem| stem.split('.').next())
         .unwrap_or_default()
         .to_string();
     // The fixture's rule alone, as Ruff's fixture tests do: with two dozen rules, a
@@ -226,6 +228,13 @@ fn hardcoded_secret() {
 #[test]
 fn type_ignore_without_reason() {
     check_fixture(Language::Python, "python/type-ignore-without-reason.py");
+}
+
+/// In an Alembic migration a bare commit is fine (a failed migration stops the run); a
+/// handler that swallows the failure is not.
+#[test]
+fn missing_rollback_in_a_migration() {
+    check_fixture(Language::Python, "python/missing-rollback.alembic.py");
 }
 
 #[test]

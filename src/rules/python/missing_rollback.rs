@@ -9,6 +9,11 @@
 //!   (`SessionLocal()`, `Session(engine)`, `engine.connect()`, `psycopg2.connect()`)
 //!   without a `with` block that closes it.
 //!
+//! A handler that ends the process (`sys.exit(1)`, `exit()`, `raise SystemExit`,
+//! Click's `ctx.exit()`/`ctx.fail()`/`raise click.Abort`) ends the transaction with it,
+//! and a bare commit in an Alembic migration (a module that imports `alembic`: a failed
+//! migration stops the run) is fine too.
+//!
 //! Commits inside `with session.begin():` or `with engine.begin() as conn:` are fine:
 //! those blocks roll back on error themselves. So are commits on a session or
 //! connection that a `with ... as db:` block closes, also inside a `try` (closing rolls
@@ -68,7 +73,7 @@ use crate::rules::{
     line_end, line_start, newline_of, prefilter,
 };
 use crate::semantic::python::BindingKind;
-use crate::semantic::python::imports::dotted_name_of;
+use crate::semantic::python::imports::{dotted_name_of, qualified_name_of};
 
 pub const RULE: Rule = Rule {
     id: "missing-rollback",
@@ -189,8 +194,10 @@ fn check_commit<'c>(
                 {
                     break;
                 }
+                // A handler that ends the process ends the transaction with it.
                 let lacking = handlers.into_iter().find(|handler| {
                     !calls_method(checker, &handler.body, receiver_text, "rollback")
+                        && !exits_the_process(checker, &handler.body)
                 })?;
                 return Some(handler_finding(
                     checker,
@@ -206,6 +213,10 @@ fn check_commit<'c>(
     if closed_by_finally || !created_in_scope(checker, commit_start, receiver_text) {
         return None;
     }
+    // A migration that fails stops the run, and its connection with it.
+    if checker.imports().imports_module("alembic") {
+        return None;
+    }
     let await_prefix = if awaited { "await " } else { "" };
     let mut finding = RULE.finding(
         checker.range(commit),
@@ -218,6 +229,29 @@ fn check_commit<'c>(
         Fix::safe(format!("Wrap the commit in `try`/`except` that calls `{await_prefix}{receiver_text}.rollback()` and re-raises"), vec![edit])
     });
     Some(finding)
+}
+
+/// Whether `body` ends the process: `exit()`, `sys.exit()`, `os._exit()`, `raise
+/// SystemExit`, or Click's `ctx.exit()`/`ctx.fail()`/`raise click.Abort`.
+fn exits_the_process(checker: &Checker, body: &[Stmt]) -> bool {
+    any_node(body, |node| match node {
+        AnyNode::Expression(Expr::Call(call)) => {
+            let name = dotted_name_of(&call.func).unwrap_or_default();
+            let qualified = qualified_name_of(&call.func, checker.imports()).unwrap_or_default();
+            matches!(name.as_str(), "exit" | "quit")
+                || matches!(qualified.as_str(), "sys.exit" | "os._exit")
+                || (name.ends_with(".exit") || name.ends_with(".fail")) && name.starts_with("ctx")
+        }
+        AnyNode::Statement(Stmt::Raise(raise)) => raise.exc.as_deref().is_some_and(|exception| {
+            let callee = match exception {
+                Expr::Call(call) => &*call.func,
+                other => other,
+            };
+            let name = dotted_name_of(callee).unwrap_or_default();
+            name == "SystemExit" || name.ends_with("Abort") || name == "KeyboardInterrupt"
+        }),
+        _ => false,
+    })
 }
 
 fn handler_finding(
