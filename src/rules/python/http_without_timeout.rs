@@ -11,8 +11,10 @@
 //! FastAPI handler, the request) until the process is restarted. A handful of such
 //! calls against a slow partner API exhausts the worker pool and takes the service
 //! down. httpx does default to 5 seconds, but leaves it implicit: state the budget you
-//! mean so a reader (and the next refactor) can see it. `timeout=None` disables the
-//! timeout in both.
+//! mean so a reader (and the next refactor) can see it: reported as `info`.
+//! `timeout=None` disables the timeout in both (a warning). httpx clients that serve
+//! requests in the process (`AsyncClient(app=app)`, `transport=ASGITransport(...)`,
+//! as tests do) are not reported.
 //!
 //! ## Example
 //! ```python
@@ -99,6 +101,14 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
     if has_dictionary_splat(arguments) {
         return;
     }
+    // `AsyncClient(app=app)`, `Client(transport=ASGITransport(app))`: requests served in
+    // the process (tests), no network to wait on.
+    if matches!(kind, HttpCall::Httpx(_))
+        && (arguments.find_keyword("app").is_some()
+            || arguments.find_keyword("transport").is_some())
+    {
+        return;
+    }
     let timeout = arguments
         .find_keyword("timeout")
         .map(|keyword| &keyword.value);
@@ -123,6 +133,10 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
         None => add_keyword_arguments(checker, arguments, &[format!("timeout={seconds}")]),
     };
     let mut finding = RULE.finding(checker.range(&*call.func), message);
+    // httpx does time out (after 5 s): only the budget is unstated.
+    if matches!(kind, HttpCall::Httpx(_)) && !explicit_none {
+        finding.severity = crate::rules::Severity::Info;
+    }
     finding.fix =
         edit.map(|edit| Fix::unsafe_(format!("Set `timeout={seconds}` (seconds)"), vec![edit]));
     findings.push(finding);

@@ -8,7 +8,11 @@
 //! Handlers for specific exceptions (`except KeyError: pass`) are control flow, not
 //! swallowing, and are not reported. Nor is a handler that records the failure in a
 //! flag, a count or a list (`failed = True`, `errors += 1`, `failures.append(item)`)
-//! that the code reads after it: the failure then decides what happens next.
+//! that the code reads after it: the failure then decides what happens next; nor one
+//! that tells the user (`print(...)`, `click.echo(...)`, `console.print(...)`,
+//! `sys.stderr.write(...)`). A handler that only ignores the error is a warning; one
+//! that falls back to a value (`data = []`, `return None`), often deliberate, is
+//! reported as `info`.
 //!
 //! ## Why is this bad?
 //! An error caught by a broad handler and dropped leaves no trace: the request "works"
@@ -42,7 +46,7 @@
 //!
 //! ## Known problems
 //! Reporting through a helper of your own (`report_failure()`) is not recognised; name
-//! the helper in a log call or re-raise. A `print()` is not counted as logging.
+//! the helper in a log call or re-raise.
 
 use ruff_python_ast::{ExceptHandlerExceptHandler, Expr, Stmt};
 
@@ -95,16 +99,48 @@ fn check(
     }
     let header_range = header_range(checker, clause);
     let header = checker.source.get(header_range.clone()).unwrap_or("except");
-    let message = if only_ignores(clause) {
-        format!("`{header}:` ignores every error: the body drops it without a trace")
-    } else if !handles_error(clause) && !records_failure(checker, clause) {
-        format!("`{header}:` drops the error: nothing logs it, re-raises it or uses it")
+    let (message, severity) = if only_ignores(clause) {
+        (
+            format!("`{header}:` ignores every error: the body drops it without a trace"),
+            RULE.default_severity,
+        )
+    } else if !handles_error(clause)
+        && !records_failure(checker, clause)
+        && !prints_a_message(clause)
+    {
+        // A fallback (`value = default`, `return []`) is often deliberate: worth a
+        // look, not a warning.
+        (
+            format!("`{header}:` drops the error: nothing logs it, re-raises it or uses it"),
+            Severity::Info,
+        )
     } else {
         return;
     };
     let mut finding = RULE.finding(header_range, message);
+    finding.severity = severity;
     finding.fix = log_exception_fix(checker, clause, "Ignored error");
     findings.push(finding);
+}
+
+/// Whether the handler tells the user, in a command-line program's way: `print(...)`,
+/// `click.echo(...)`, `console.print(...)`, `sys.stderr.write(...)`.
+fn prints_a_message(clause: &ExceptHandlerExceptHandler) -> bool {
+    any_node(&clause.body, |node| match node {
+        AnyNode::Expression(Expr::Call(call)) => match &*call.func {
+            Expr::Name(name) => name.id.as_str() == "print",
+            Expr::Attribute(method) => {
+                matches!(method.attr.as_str(), "echo" | "secho" | "print" | "write")
+                    && crate::semantic::python::imports::dotted_name_of(&method.value).is_some_and(
+                        |owner| {
+                            matches!(owner.as_str(), "click" | "typer" | "console" | "sys.stderr")
+                        },
+                    )
+            }
+            _ => false,
+        },
+        _ => false,
+    })
 }
 
 /// Whether the handler records the failure in a name that the code reads after it: a
