@@ -230,6 +230,54 @@ fn type_ignore_without_reason() {
     check_fixture(Language::Python, "python/type-ignore-without-reason.py");
 }
 
+/// An Alembic migration is one-off code: its row-by-row backfill is no N+1 query, and
+/// its models (snapshots of their time) need no index advice. The same module without
+/// `op` from `alembic` is reported.
+#[test]
+fn migrations_are_one_off_code() {
+    let migration = r#"import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session, declarative_base
+
+revision = "1a2b3c4d5e6f"
+down_revision = None
+Base = declarative_base()
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id = sa.Column(sa.Integer, primary_key=True)
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"))
+
+
+def upgrade():
+    session = Session(bind=op.get_bind())
+    for order in session.query(Order).all():
+        session.execute(sa.text("UPDATE lines SET total = 0 WHERE order_id = :id"), {"id": order.id})
+"#;
+    let settings = Settings::from_options(Options {
+        select: Some(vec![
+            "n-plus-one-query".to_string(),
+            "fk-without-index".to_string(),
+        ]),
+        ..Options::default()
+    })
+    .expect("settings");
+    let file = Some(Path::new("migrations/versions/1a2b3c4d5e6f_backfill.py"));
+    let rules_of = |text: &str| -> Vec<String> {
+        audit_text(Language::Python, text, &settings, file)
+            .iter()
+            .map(|finding| finding.rule.to_string())
+            .collect()
+    };
+    assert_eq!(rules_of(migration), Vec::<String>::new());
+    let not_a_migration = migration.replace("from alembic import op\n", "op = None\n");
+    assert_eq!(
+        rules_of(&not_a_migration),
+        ["fk-without-index", "n-plus-one-query"]
+    );
+}
+
 /// In an Alembic migration a bare commit is fine (a failed migration stops the run); a
 /// handler that swallows the failure is not.
 #[test]

@@ -257,6 +257,12 @@ impl<'c, 'a> Checker<'c, 'a> {
 
     /// Whether the module is a test (`file_kind::is_test_file`), worked out once per
     /// audit: rules ask at every string or call they judge.
+    /// Whether the module is an Alembic migration (it takes `op` from `alembic`): one-off
+    /// code, run once by the migration tool, whose models are snapshots of their time.
+    pub fn in_migration(&self) -> bool {
+        self.imports().resolve("op") == Some("alembic.op")
+    }
+
     pub fn in_test_file(&self) -> bool {
         struct InTestFile(bool);
         self.context

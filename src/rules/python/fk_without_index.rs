@@ -9,6 +9,9 @@
 //! `PrimaryKeyConstraint(...)` in the model's `__table_args__`, in the `Table(...)`, or at
 //! module level (`Index("ix_orders_user_id", Order.user_id)`).
 //!
+//! Alembic migrations (modules that take `op` from `alembic`) are not checked: the
+//! models some declare are snapshots for a data migration, not the schema.
+//!
 //! ## Why is this bad?
 //! PostgreSQL indexes primary keys and unique constraints, not the referencing side of a
 //! foreign key. Without an index, every join from the parent (`user.orders`), every
@@ -92,6 +95,10 @@ fn mentions_columns(text: &str) -> bool {
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, foreign_key: &'c ExprCall, findings: &mut Vec<Finding>) {
+    // A migration's tables are a snapshot of their time; its indexes are its own ops.
+    if checker.in_migration() {
+        return;
+    }
     if last_name(foreign_key) == Some("Field") {
         check_sqlmodel_field(checker, foreign_key, findings);
         return;

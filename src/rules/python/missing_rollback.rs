@@ -11,8 +11,8 @@
 //!
 //! A handler that ends the process (`sys.exit(1)`, `exit()`, `raise SystemExit`,
 //! Click's `ctx.exit()`/`ctx.fail()`/`raise click.Abort`) ends the transaction with it,
-//! and a bare commit in an Alembic migration (a module that imports `alembic`: a failed
-//! migration stops the run) is fine too.
+//! and a bare commit in an Alembic migration (a module that takes `op` from `alembic`: a
+//! failed migration stops the run) is fine too.
 //!
 //! Commits inside `with session.begin():` or `with engine.begin() as conn:` are fine:
 //! those blocks roll back on error themselves. So are commits on a session or
@@ -214,7 +214,7 @@ fn check_commit<'c>(
         return None;
     }
     // A migration that fails stops the run, and its connection with it.
-    if checker.imports().imports_module("alembic") {
+    if checker.in_migration() {
         return None;
     }
     let await_prefix = if awaited { "await " } else { "" };

@@ -12,6 +12,9 @@
 //! name: `session`, `db`, `cursor`, `conn`, `connection` (and names containing them),
 //! or `Model.query`.
 //!
+//! Alembic migrations (modules that take `op` from `alembic`) are not checked: a
+//! backfill that runs once, row by row, is a choice, not a regression.
+//!
 //! ## Why is this bad?
 //! One query per row: a page of 50 orders makes 51 round trips, each paying network
 //! latency and a connection checkout. It is fast with test data and slow exactly when
@@ -177,6 +180,10 @@ fn mentions_handles(text: &str) -> bool {
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
+    // A migration's backfill runs once, row by row by design.
+    if checker.in_migration() {
+        return;
+    }
     let ancestors = checker.ancestors();
     // One finding per chain: `session.scalars(...).all()` is one query.
     let outer_query = matches!(
