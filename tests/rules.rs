@@ -285,6 +285,13 @@ fn missing_rollback_in_a_migration() {
     check_fixture(Language::Python, "python/missing-rollback.alembic.py");
 }
 
+/// In a script a bare commit is fine (a failed script stops); a handler that swallows the
+/// failure is not.
+#[test]
+fn missing_rollback_in_a_command() {
+    check_fixture(Language::Python, "python/missing-rollback.command.py");
+}
+
 #[test]
 fn import_inside_function() {
     check_fixture(Language::Python, "python/import-inside-function.py");

@@ -60,6 +60,38 @@ pub fn is_container_entrypoint(path: Option<&Path>) -> bool {
         })
 }
 
+/// Files that run as commands, by name: `cli.py`, `__main__.py`, `manage.py`, modules
+/// under `cli/`, `commands/`, `management/`, `scripts/` or `bin/`, and modules that run
+/// code under `if __name__ == "__main__":`.
+pub fn is_command_module(path: Option<&Path>, source: &str) -> bool {
+    let by_path = path.is_some_and(|path| {
+        let stem = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("");
+        matches!(stem, "cli" | "__main__" | "manage" | "commands")
+            || path
+                .parent()
+                .into_iter()
+                .flat_map(Path::components)
+                .filter_map(|component| component.as_os_str().to_str())
+                .any(|folder| {
+                    matches!(
+                        folder,
+                        "cli" | "commands" | "management" | "scripts" | "bin"
+                    )
+                })
+    });
+    by_path
+        || memchr::memmem::find_iter(source.as_bytes(), b"__main__").any(|at| {
+            let line_begins = crate::rules::line_start(source, at);
+            let line = &source[line_begins..];
+            line.starts_with("if __name__")
+                || line.starts_with("if \"__main__\"")
+                || line.starts_with("if '__main__'")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,10 +59,9 @@
 
 use crate::index::import_scan::scan_imports;
 use crate::rules::projections::Projections;
-use crate::rules::python::file_kind::is_test_file;
+use crate::rules::python::file_kind::{is_command_module, is_test_file};
 use crate::semantic::python::bound_kinds::ImportedKinds;
 use std::ops::Range;
-use std::path::Path;
 
 use crate::language::Language;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity, TextContext, line_start};
@@ -267,38 +266,6 @@ fn check_range(
             ),
         ));
     }
-}
-
-/// Files that run as commands, by name: `cli.py`, `__main__.py`, `manage.py`, modules
-/// under `cli/`, `commands/`, `management/`, `scripts/` or `bin/`, and modules that run
-/// code under `if __name__ == "__main__":`.
-fn is_command_module(path: Option<&Path>, source: &str) -> bool {
-    let by_path = path.is_some_and(|path| {
-        let stem = path
-            .file_stem()
-            .and_then(|stem| stem.to_str())
-            .unwrap_or("");
-        matches!(stem, "cli" | "__main__" | "manage" | "commands")
-            || path
-                .parent()
-                .into_iter()
-                .flat_map(Path::components)
-                .filter_map(|component| component.as_os_str().to_str())
-                .any(|folder| {
-                    matches!(
-                        folder,
-                        "cli" | "commands" | "management" | "scripts" | "bin"
-                    )
-                })
-    });
-    by_path
-        || memchr::memmem::find_iter(source.as_bytes(), b"__main__").any(|at| {
-            let line_begins = line_start(source, at);
-            let line = &source[line_begins..];
-            line.starts_with("if __name__")
-                || line.starts_with("if \"__main__\"")
-                || line.starts_with("if '__main__'")
-        })
 }
 
 /// Whether the function `function` (a statement's index), or one it is nested in, is

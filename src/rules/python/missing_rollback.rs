@@ -11,8 +11,9 @@
 //!
 //! A handler that ends the process (`sys.exit(1)`, `exit()`, `raise SystemExit`,
 //! Click's `ctx.exit()`/`ctx.fail()`/`raise click.Abort`) ends the transaction with it,
-//! and a bare commit in an Alembic migration (a module that takes `op` from `alembic`: a
-//! failed migration stops the run) is fine too.
+//! and a bare commit in an Alembic migration (a module that takes `op` from `alembic`)
+//! or a command (`cli.py`, `manage.py`, `scripts/`, a module with a `__main__` block) is
+//! fine too: when it fails, the run stops and its connection with it.
 //!
 //! Commits inside `with session.begin():` or `with engine.begin() as conn:` are fine:
 //! those blocks roll back on error themselves. So are commits on a session or
@@ -213,8 +214,8 @@ fn check_commit<'c>(
     if closed_by_finally || !created_in_scope(checker, commit_start, receiver_text) {
         return None;
     }
-    // A migration that fails stops the run, and its connection with it.
-    if checker.in_migration() {
+    // A migration or a command that fails stops the run, and its connection with it.
+    if checker.in_migration() || super::file_kind::is_command_module(checker.path, checker.source) {
         return None;
     }
     let await_prefix = if awaited { "await " } else { "" };
