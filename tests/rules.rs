@@ -278,6 +278,23 @@ def upgrade():
     );
 }
 
+/// A script's event loop serves nobody else: blocking calls in its `async def` are not
+/// reported, while the same module in the application is.
+#[test]
+fn commands_may_block_their_own_event_loop() {
+    let module = "import shutil\n\n\nasync def export(source, target):\n    shutil.copyfile(source, target)\n";
+    let settings = Settings::from_options(Options {
+        select: Some(vec!["blocking-io-in-async".to_string()]),
+        ..Options::default()
+    })
+    .expect("settings");
+    let count =
+        |path: &str| audit_text(Language::Python, module, &settings, Some(Path::new(path))).len();
+    assert_eq!(count("app/services/export.py"), 1);
+    assert_eq!(count("scripts/export.py"), 0);
+    assert_eq!(count("app/cli.py"), 0);
+}
+
 /// In an Alembic migration a bare commit is fine (a failed migration stops the run); a
 /// handler that swallows the failure is not.
 #[test]

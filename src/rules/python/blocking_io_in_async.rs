@@ -19,6 +19,9 @@
 //! Calls handed to `asyncio.to_thread`, `loop.run_in_executor` or `run_in_threadpool`,
 //! and awaited async equivalents, are fine.
 //!
+//! Commands (`cli.py`, `manage.py`, `scripts/`, a module with a `__main__` block) are not
+//! checked: their event loop serves nobody else while a call blocks it.
+//!
 //! ## Why is this bad?
 //! An `async def` runs on the event loop's only thread. A blocking call there stops
 //! every other request the process is serving until it returns: one slow HTTP call or
@@ -208,6 +211,10 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
     let ScopeKind::Function(function) = checker.scope().kind else {
         return;
     };
+    // A command's event loop serves nobody else while it waits.
+    if super::file_kind::is_command_module(checker.path, checker.source) {
+        return;
+    }
     // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not
     // called here at all. An argument like `to_thread(requests.get(url))` still runs
     // eagerly on the loop, so it is reported.
