@@ -295,6 +295,33 @@ fn commands_may_block_their_own_event_loop() {
     assert_eq!(count("app/cli.py"), 0);
 }
 
+/// Engines of tests, migrations and commands live for one run; a command that starts the
+/// server with `reload=True` is the developers' way to run it.
+#[test]
+fn one_run_programs_need_no_pool_timeouts_or_production_switches() {
+    let engine = "from sqlalchemy import create_engine\n\nengine = create_engine(URL)\n";
+    let reload =
+        "import uvicorn\n\n\ndef develop():\n    uvicorn.run(\"app.main:app\", reload=True)\n";
+    let settings = Settings::from_options(Options {
+        select: Some(vec![
+            "db-pool-without-timeout".to_string(),
+            "debug-in-production".to_string(),
+        ]),
+        ..Options::default()
+    })
+    .expect("settings");
+    let count = |text: &str, path: &str| {
+        audit_text(Language::Python, text, &settings, Some(Path::new(path))).len()
+    };
+    assert_eq!(count(engine, "app/db.py"), 1);
+    assert_eq!(count(engine, "tests/conftest.py"), 0);
+    assert_eq!(count(engine, "scripts/wait_for_db.py"), 0);
+    let alembic_env = format!("from alembic import context\n{engine}");
+    assert_eq!(count(&alembic_env, "migrations/env.py"), 0);
+    assert_eq!(count(reload, "app/server.py"), 1);
+    assert_eq!(count(reload, "app/cli.py"), 0);
+}
+
 /// In an Alembic migration a bare commit is fine (a failed migration stops the run); a
 /// handler that swallows the failure is not.
 #[test]

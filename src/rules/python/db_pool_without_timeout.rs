@@ -10,6 +10,10 @@
 //! Engines for SQLite (a literal `sqlite` URL) and engines given a pool class that does
 //! not queue (`NullPool`, `StaticPool`, `SingletonThreadPool`, `AssertionPool`) are fine.
 //!
+//! Engines and pools of tests, of Alembic (modules that import `alembic`, such as
+//! `env.py`) and of commands (`cli.py`, `manage.py`, `scripts/`, a `__main__` block) are
+//! not checked: they live for one run and no request waits on them.
+//!
 //! ## Why is this bad?
 //! When every pooled connection is busy (a slow query, a traffic spike, a leaked session),
 //! new requests queue for one. Without a stated bound they wait SQLAlchemy's implicit
@@ -98,6 +102,14 @@ const NON_QUEUEING_POOLS: &[&str] = &[
 ];
 
 fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
+    // Engines of tests, of Alembic's `env.py` and of commands live for one run; no
+    // request waits on their pools.
+    if checker.in_test_file()
+        || checker.imports().imports_module("alembic")
+        || super::file_kind::is_command_module(checker.path, checker.source)
+    {
+        return;
+    }
     let Some(name) = qualified_name_of(&call.func, checker.imports()) else {
         return;
     };

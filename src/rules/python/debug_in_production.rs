@@ -4,7 +4,8 @@
 //!   Flask app's `run(...)` (in a module that imports Flask);
 //! - `reload=True` passed to `uvicorn.run(...)` or `uvicorn.Config(...)`, except in
 //!   development entry points (`dev.py`, `local.py`, `run_dev.py`, `*_dev.py`,
-//!   `manage.py`, files under `dev/`).
+//!   `manage.py`, files under `dev/`) and commands (`cli.py`, files under `cli/`,
+//!   `commands/`, `scripts/` or `bin/`).
 //!
 //! Test files are not reported. Values that are not the literal `True`
 //! (`debug=settings.DEBUG`) are configuration and are fine.
@@ -106,7 +107,12 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
             "shows tracebacks with local variables to anyone who triggers an error",
         ));
     }
-    if takes_reload && !is_dev_entrypoint(checker.path) {
+    // A command (`cli.py develop`, `manage.py runserver`) is how developers start the
+    // server; production runs the ASGI server's own command.
+    if takes_reload
+        && !is_dev_entrypoint(checker.path)
+        && !super::file_kind::is_command_path(checker.path)
+    {
         switches.push((
             "reload",
             "restarts the server whenever a source file changes; it is for development",

@@ -64,7 +64,20 @@ pub fn is_container_entrypoint(path: Option<&Path>) -> bool {
 /// under `cli/`, `commands/`, `management/`, `scripts/` or `bin/`, and modules that run
 /// code under `if __name__ == "__main__":`.
 pub fn is_command_module(path: Option<&Path>, source: &str) -> bool {
-    let by_path = path.is_some_and(|path| {
+    is_command_path(path)
+        || memchr::memmem::find_iter(source.as_bytes(), b"__main__").any(|at| {
+            let line_begins = crate::rules::line_start(source, at);
+            let line = &source[line_begins..];
+            line.starts_with("if __name__")
+                || line.starts_with("if \"__main__\"")
+                || line.starts_with("if '__main__'")
+        })
+}
+
+/// Files that run as commands by their name alone (`is_command_module` without the
+/// `__main__` block).
+pub fn is_command_path(path: Option<&Path>) -> bool {
+    path.is_some_and(|path| {
         let stem = path
             .file_stem()
             .and_then(|stem| stem.to_str())
@@ -81,15 +94,7 @@ pub fn is_command_module(path: Option<&Path>, source: &str) -> bool {
                         "cli" | "commands" | "management" | "scripts" | "bin"
                     )
                 })
-    });
-    by_path
-        || memchr::memmem::find_iter(source.as_bytes(), b"__main__").any(|at| {
-            let line_begins = crate::rules::line_start(source, at);
-            let line = &source[line_begins..];
-            line.starts_with("if __name__")
-                || line.starts_with("if \"__main__\"")
-                || line.starts_with("if '__main__'")
-        })
+    })
 }
 
 #[cfg(test)]
