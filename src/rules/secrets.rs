@@ -85,6 +85,14 @@ const NON_SECRET_SUFFIXES: &[&str] = &[
     "COMMENT",
     "TITLE",
     "MESSAGE",
+    // What a message about a secret says (`PASSWORD_RESET_SUBJECT`), and how it is used.
+    "SUBJECT",
+    "BODY",
+    "TEXT",
+    "PROMPT",
+    "FIELDS",
+    "ALGORITHMS",
+    "POLICY",
 ];
 
 /// The words of a name, upper-cased: split at anything but letters and digits, and
@@ -327,15 +335,24 @@ pub const KNOWN_FORMAT_PREFIXES: &[&str] = SECRET_TRIGGERS.split_at(FORMAT_PREFI
 /// runs with a password everyone knows.
 const STAND_IN_WORDS: &[&str] = &["dummy", "example", "placeholder", "your-", "your_"];
 
+/// Values made only of these words are stand-ins too (`"test"`, `"bar:bar"`, `"foo"`).
+const STAND_IN_VALUES: &[&str] = &["test", "testing", "foo", "bar", "baz", "qux", "fake"];
+
 /// Values that stand for a secret instead of being one: empty, a reference
-/// (`${X}`, `{{ x }}`, `<token>`), one character repeated (`xxxx`, `****`), or a
-/// stand-in (`"your-api-key"`, `"DummyKey"`).
+/// (`${X}`, `{{ x }}`, `<token>`), one character repeated (`xxxx`, `****`), a
+/// stand-in (`"your-api-key"`, `"DummyKey"`), or only stand-in words (`"test"`,
+/// `"bar:bar"`).
 pub fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
     let mut chars = value.chars();
     let first = chars.next();
     let lowered = value.to_ascii_lowercase();
+    let only_stand_in_words = lowered
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .all(|word| STAND_IN_VALUES.contains(&word));
     STAND_IN_WORDS.iter().any(|word| lowered.contains(word))
+        || (only_stand_in_words && !value.is_empty())
         || value.is_empty()
         || value.starts_with('$')
         || value.starts_with("{{")

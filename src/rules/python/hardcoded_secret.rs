@@ -21,11 +21,13 @@
 //! "..."`) is reported as a warning: the environment overrides it, but a deployment
 //! that forgets to set it runs with a value everyone can read.
 //!
-//! Names that configure a secret rather than hold one (`TOKEN_TTL`, `PASSWORD_FILE`,
-//! `tokenUrl`), names where the word is only a part (`MAX_TOKENS`, `AUTHOR`),
-//! placeholders (`""`, `"<token>"`, `"${TOKEN}"`, `"xxxx"`, `"your-api-key"`,
-//! `"DummyKey"`), URLs with no credentials
-//! and paths (`"/api/v1/login"`) under any name, and test files are not reported.
+//! Names that configure or describe a secret rather than hold one (`TOKEN_TTL`,
+//! `PASSWORD_FILE`, `tokenUrl`, `PASSWORD_RESET_SUBJECT`, `JWT_ALGORITHMS`), names where
+//! the word is only a part (`MAX_TOKENS`, `AUTHOR`), placeholders (`""`, `"<token>"`,
+//! `"${TOKEN}"`, `"xxxx"`, `"your-api-key"`, `"DummyKey"`, `"test"`, `"bar:bar"`),
+//! values of four characters or fewer (a marker such as `password="SSO"`, a field's
+//! name), URLs with no credentials and paths (`"/api/v1/login"`) under any name, and
+//! test files are not reported.
 //!
 //! ## Why is this bad?
 //! A secret in the source is in every clone, fork, CI log and backup of the repository,
@@ -247,6 +249,9 @@ fn check_literal(
         is_secret_name(name) || (is_key_name(name) && looks_like_key(value))
     }) && !is_placeholder(value)
         && !is_switch(value)
+        // Too short to be a credential anyone issues: a marker (`password="LDAP"`) or a
+        // field's name (`"secret": "url"`).
+        && value.chars().count() > 4
         // A URL without a password, or a path (`tokenUrl="/api/v1/login"`).
         && !is_address(value)
         // An enum member or a field name (`access_token = "access_token"`).
