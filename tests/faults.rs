@@ -257,7 +257,7 @@ async fn ten_thousand_levels_of_nesting_do_not_overflow_the_stack() {
     let wrapped = format!("{}r{}", "(".repeat(depth), ")".repeat(depth));
     let pipelines = ".pipeline()".repeat(depth);
     let redis = format!(
-        "import redis\nr = redis.Redis(socket_timeout=1)\ndef f():\n    {wrapped}.set(\"k\", 1)\n    r{pipelines}.set(\"k\", 2)\n"
+        "import redis\nr = redis.Redis(socket_timeout=1)\ndef f(x):\n    {wrapped}.set(f\"k:{{x}}\", 1)\n    r{pipelines}.set(f\"k:{{x}}\", 2)\n"
     );
     let redis_uri = "file:///w/app/cache.py";
     client.open(redis_uri, "python", 1, &redis).await;
@@ -426,7 +426,7 @@ async fn thousands_of_nested_or_chained_calls_are_audited_in_linear_time() {
         "time.sleep(".repeat(depth),
         ")".repeat(depth),
         ".commit()".repeat(depth),
-        ".set(\"k\", 1)".repeat(depth),
+        ".set(f\"k:{db}\", 1)".repeat(depth),
     );
     client.open(URI, "python", 1, &source).await;
     let diagnostics = client.diagnostics(URI, 1).await;

@@ -70,7 +70,7 @@ const CLIENTS_FINDINGS: &[&str] = &[
     "backend/app/services/sessions.py:11:5-11:66 redis-key-without-ttl `deps.cache_client.hset` creates key `f\"profile:{user_id}\"` with no expiry; it stays in Redis until deleted",
     "backend/app/services/sessions.py:15:5-15:40 redis-key-without-ttl `store.shared.incr` creates key `f\"visits:{page}\"` with no expiry; it stays in Redis until deleted",
     "backend/app/services/store.py:12:9-12:47 redis-key-without-ttl `self.client.set` creates key `f\"token:{token}\"` with no expiry; it stays in Redis until deleted",
-    "backend/app/services/store.py:16:5-16:38 redis-key-without-ttl `get_redis().sadd` creates key `\"tokens\"` with no expiry; it stays in Redis until deleted",
+    "backend/app/services/store.py:16:5-16:51 redis-key-without-ttl `get_redis().sadd` creates key `f\"tokens:{token[:2]}\"` with no expiry; it stays in Redis until deleted",
 ];
 
 /// What `check --no-cache` finds in the fixture workspace `name` (findings: exit 1).

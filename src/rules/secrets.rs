@@ -200,9 +200,9 @@ pub fn looks_like_key(value: &str) -> bool {
     entropy >= 3.0
 }
 
-/// A value that spells its own name of two words or more (`access_token =
-/// "access_token"`, `client_secret = "polar_client_secret"` in an enum, a field or a
-/// parameter name), or another variable's name (`SECRET_ENV_KEY = "WEBHOOK_SECRET"`):
+/// A value that spells its own name of two words or more, or its last word
+/// (`access_token = "access_token"`, `client_secret = "polar_client_secret"` in an enum,
+/// `PK_TOKEN = "token"`, a field or a parameter name), or another variable's name (`SECRET_ENV_KEY = "WEBHOOK_SECRET"`):
 /// a label, not a secret. A one-word name keeps its value (`password = "password"` is
 /// a weak password).
 pub fn names_itself(name: &str, value: &str) -> bool {
@@ -213,8 +213,14 @@ pub fn names_itself(name: &str, value: &str) -> bool {
             .collect()
     };
     let name = name.rsplit('.').next().unwrap_or(name);
-    let spells_name =
-        name_words(name).len() >= 2 && !value.is_empty() && letters(value).contains(&letters(name));
+    let words = name_words(name);
+    let spells_name = words.len() >= 2
+        && !value.is_empty()
+        && (letters(value).contains(&letters(name))
+            // Its last word alone (`PK_TOKEN = "token"`): a key or column name.
+            || words
+                .last()
+                .is_some_and(|last| letters(value) == last.to_ascii_lowercase()));
     let variable_name = value.contains('_')
         && value.starts_with(|c: char| c.is_ascii_uppercase())
         && value

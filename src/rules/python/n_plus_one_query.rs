@@ -12,8 +12,9 @@
 //! name: `session`, `db`, `cursor`, `conn`, `connection` (and names containing them),
 //! or `Model.query`.
 //!
-//! Alembic migrations (modules that take `op` from `alembic`) are not checked: a
-//! backfill that runs once, row by row, is a choice, not a regression.
+//! Alembic migrations (modules that take `op` from `alembic`) and commands (`cli.py`,
+//! `manage.py`, `scripts/`, a `__main__` block) are not checked: a backfill that runs
+//! once, row by row, is a choice, not a regression. Nor are tests.
 //!
 //! ## Why is this bad?
 //! One query per row: a page of 50 orders makes 51 round trips, each paying network
@@ -180,8 +181,12 @@ fn mentions_handles(text: &str) -> bool {
 }
 
 fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
-    // A migration's backfill runs once, row by row by design.
-    if checker.in_migration() {
+    // A migration's or a script's backfill runs once, row by row by design; a test's
+    // loop reads a handful of rows.
+    if checker.in_migration()
+        || checker.in_test_file()
+        || super::file_kind::is_command_module(checker.path, checker.source)
+    {
         return;
     }
     let ancestors = checker.ancestors();

@@ -15,6 +15,9 @@
 //! expression gets `expire`/`pexpire`/`expireat`/`pexpireat` later in the same function
 //! or pipeline. `setex`/`psetex` always set an expiry.
 //!
+//! Keys with a fixed name (`"app:status"`, `LAST_ACTIVE_KEY`, `self.KEY_NAME`) are one
+//! key each, kept on purpose, and are not reported; nor are writes in tests.
+//!
 //! ## Why is this bad?
 //! A cache key without a TTL lives until someone deletes it. Keys built from user ids,
 //! sessions or request data pile up until Redis hits `maxmemory`; then it either evicts
@@ -162,6 +165,22 @@ static WRITE_CALLS: std::sync::LazyLock<prefilter::MethodNames> = std::sync::Laz
 const EXPIRY_KEYWORDS: &[&str] = &["ex", "px", "exat", "pxat", "keepttl"];
 const EXPIRE_METHODS: &[&str] = &["expire", "pexpire", "expireat", "pexpireat"];
 
+/// A key with a fixed name (`"app:status"`, `LAST_ACTIVE_KEY`, `self.KEY_NAME`): one
+/// key, kept on purpose, that cannot pile up. Keys made from values (`f"session:{id}"`)
+/// can.
+fn is_fixed_key(key: &Expr) -> bool {
+    let constant = |name: &str| {
+        name.chars().any(|c| c.is_ascii_uppercase())
+            && !name.chars().any(|c| c.is_ascii_lowercase())
+    };
+    match key {
+        Expr::StringLiteral(_) | Expr::BytesLiteral(_) => true,
+        Expr::Name(name) => constant(name.id.as_str()),
+        Expr::Attribute(attribute) => constant(attribute.attr.as_str()),
+        _ => false,
+    }
+}
+
 fn check<'c>(checker: &Checker<'c, '_>, write: &'c ExprCall, findings: &mut Vec<Finding>) {
     let Expr::Attribute(function) = &*write.func else {
         return;
@@ -183,9 +202,13 @@ fn check<'c>(checker: &Checker<'c, '_>, write: &'c ExprCall, findings: &mut Vec<
     if has_dictionary_splat(&write.arguments) || sets_expiry(write, method) {
         return;
     }
+    // Tests' keys go with their Redis.
+    if checker.in_test_file() {
+        return;
+    }
     let unexpired: Vec<&Expr> = written_keys(write, created)
         .into_iter()
-        .filter(|key| !expired_later(checker, write, key))
+        .filter(|key| !is_fixed_key(key) && !expired_later(checker, write, key))
         .collect();
     let Some(first) = unexpired.first() else {
         return;
