@@ -322,6 +322,31 @@ fn one_run_programs_need_no_pool_timeouts_or_production_switches() {
     assert_eq!(count(reload, "app/cli.py"), 0);
 }
 
+/// Tests provoke Redis failures and write keys on purpose: neither is reported there.
+#[test]
+fn tests_handle_redis_on_purpose() {
+    let module = "import redis\n\nclient = redis.Redis(socket_timeout=1)\n\n\ndef test_outage(user):\n    client.set(f\"seen:{user}\", 1)\n    try:\n        client.ping()\n    except redis.ConnectionError:\n        pass\n";
+    let settings = Settings::from_options(Options {
+        select: Some(vec![
+            "redis-key-without-ttl".to_string(),
+            "redis-silent-failure".to_string(),
+        ]),
+        ..Options::default()
+    })
+    .expect("settings");
+    let rules_in = |path: &str| -> Vec<String> {
+        audit_text(Language::Python, module, &settings, Some(Path::new(path)))
+            .iter()
+            .map(|finding| finding.rule.to_string())
+            .collect()
+    };
+    assert_eq!(
+        rules_in("app/health.py"),
+        ["redis-key-without-ttl", "redis-silent-failure"]
+    );
+    assert_eq!(rules_in("tests/test_health.py"), Vec::<String>::new());
+}
+
 /// In an Alembic migration a bare commit is fine (a failed migration stops the run); a
 /// handler that swallows the failure is not.
 #[test]
