@@ -347,6 +347,30 @@ fn tests_handle_redis_on_purpose() {
     assert_eq!(rules_in("tests/test_health.py"), Vec::<String>::new());
 }
 
+/// A module that imports from a module named for another database (a DuckDB query
+/// runner and its tests) runs that database's SQL.
+#[test]
+fn sql_of_a_module_named_for_another_database_is_not_postgresqls() {
+    let runner = "def totals(runner):\n    runner.con.execute(\"SELECT sum(total) FROM 'orders.parquet'\")\n";
+    let settings = Settings::from_options(Options {
+        select: Some(vec!["sql-syntax-in-python".to_string()]),
+        ..Options::default()
+    })
+    .expect("settings");
+    let count = |text: &str| {
+        audit_text(
+            Language::Python,
+            text,
+            &settings,
+            Some(Path::new("app/totals.py")),
+        )
+        .len()
+    };
+    assert_eq!(count(runner), 1);
+    let with_import = format!("from app.query_runner.duckdb import DuckDB\n\n\n{runner}");
+    assert_eq!(count(&with_import), 0);
+}
+
 /// In an Alembic migration a bare commit is fine (a failed migration stops the run); a
 /// handler that swallows the failure is not.
 #[test]

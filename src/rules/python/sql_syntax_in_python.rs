@@ -17,7 +17,9 @@
 //! or cursor of one made in another module (`from app.warehouse import duck`, where
 //! `duck = duckdb.connect(...)`), which the workspace index follows, and on a SQLAlchemy
 //! engine whose URL literal names another database (`create_engine("sqlite:///...")`)
-//! or the connections it makes.
+//! or the connections it makes. Nor is SQL in a branch taken for another database (`if
+//! url.startswith("mysql"):`, the `else` of `if url.startswith("postgres"):`), or in a
+//! module that imports from a module named for one (`app.query_runner.duckdb`).
 //!
 //! ## Why is this bad?
 //! SQL in a string is invisible to the Python tools: a typo (`SELEC`), MySQL syntax in a
@@ -56,6 +58,7 @@ use crate::rules::postgres::first_rejection;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
 use crate::semantic::python::BindingKind;
+use ruff_python_ast::Stmt;
 
 pub const RULE: Rule = Rule {
     id: "sql-syntax-in-python",
@@ -182,10 +185,11 @@ fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<F
     if OTHER_DATABASES
         .iter()
         .any(|database| imports.imports_module(database))
+        || imports_a_dialects_module(checker)
     {
         return;
     }
-    if runs_on_another_database(checker, call) {
+    if runs_on_another_database(checker, call) || in_another_dialects_branch(checker, call) {
         return;
     }
     let Some(literal) = literal_sql(checker, sink.sql) else {
@@ -214,6 +218,67 @@ fn runs_on_another_database(checker: &Checker, call: &ExprCall) -> bool {
         || checker.ancestors().iter().rev().any(|parent| {
             matches!(parent, Parent::Expression(Expr::Call(runner)) if other_database(runner))
         })
+}
+
+/// Words that name a database other than PostgreSQL, in a branch's test or a module's
+/// path.
+const OTHER_DIALECT_WORDS: &[&str] = &[
+    "mysql",
+    "mariadb",
+    "sqlite",
+    "mssql",
+    "oracle",
+    "duckdb",
+    "clickhouse",
+    "snowflake",
+    "bigquery",
+];
+
+/// Whether the module imports from a module named for another database
+/// (`from app.query_runner.duckdb import DuckDB`): its SQL is that database's.
+fn imports_a_dialects_module(checker: &Checker) -> bool {
+    checker.imports().ordered().iter().any(|(_, _, target)| {
+        target
+            .split('.')
+            .any(|part| OTHER_DIALECT_WORDS.contains(&part.to_ascii_lowercase().as_str()))
+    })
+}
+
+/// Whether `call` stands in a branch taken for another database: `if
+/// url.startswith("mysql"):`, `if dialect.name == "sqlite":`, or the `else` of `if
+/// url.startswith("postgres"):`.
+fn in_another_dialects_branch(checker: &Checker, call: &ExprCall) -> bool {
+    let at = checker.range(call).start;
+    let mentions = |test: &Expr, words: &[&str]| {
+        let text = checker.text(test).to_ascii_lowercase();
+        words.iter().any(|word| text.contains(word))
+    };
+    checker.ancestors().iter().any(|parent| {
+        let Parent::Statement(Stmt::If(branch)) = parent else {
+            return false;
+        };
+        let in_body = |body: &[Stmt]| {
+            body.first().zip(body.last()).is_some_and(|(first, last)| {
+                checker.range(first).start <= at && at < checker.range(last).end
+            })
+        };
+        if in_body(&branch.body) {
+            return mentions(&branch.test, OTHER_DIALECT_WORDS);
+        }
+        let mut tests_before = vec![&*branch.test];
+        for clause in &branch.elif_else_clauses {
+            if in_body(&clause.body) {
+                return match &clause.test {
+                    Some(test) => mentions(test, OTHER_DIALECT_WORDS),
+                    None => tests_before
+                        .iter()
+                        .any(|test| mentions(test, &["postgres", "psycopg", "asyncpg"])),
+                };
+            }
+            tests_before.extend(clause.test.as_ref());
+        }
+        false
+    })
 }
 
 /// `server_default=text("now()")` and the like: an expression by where it stands (the
