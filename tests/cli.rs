@@ -360,7 +360,7 @@ fn the_bundled_example_project_has_its_known_findings() {
             "examples/shop/app/cache.py:19 redis-key-without-ttl error",
             "examples/shop/app/cache.py:29 redis-silent-failure warning",
             "examples/shop/app/cache.py:34 redis-keys-command warning",
-            "examples/shop/app/db.py:10 db-pool-without-timeout warning",
+            "examples/shop/app/db.py:10 db-pool-without-timeout info",
             "examples/shop/app/db.py:26 missing-rollback error",
             "examples/shop/app/db.py:42 missing-rollback error",
             "examples/shop/app/main.py:28 blocking-io-in-async warning",

@@ -60,7 +60,7 @@ use crate::semantic::python::imports::qualified_name_of;
 pub const RULE: Rule = Rule {
     id: "db-pool-without-timeout",
     languages: &[Language::Python],
-    default_severity: Severity::Warning,
+    default_severity: Severity::Info,
     security: false,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A database pool with no checkout timeout or pre-ping (SQLAlchemy, asyncpg, psycopg)",

@@ -58,7 +58,7 @@ use crate::semantic::python::kinds::{BindingKind, ContainerKind};
 pub const RULE: Rule = Rule {
     id: "global-mutable-state",
     languages: &[Language::Python],
-    default_severity: Severity::Warning,
+    default_severity: Severity::Info,
     security: false,
     fix: FixAvailability::None,
     summary: "A module-level list/dict/set mutated in functions, or `global` in a handler or coroutine",

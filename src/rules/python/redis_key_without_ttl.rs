@@ -16,7 +16,9 @@
 //! or pipeline. `setex`/`psetex` always set an expiry.
 //!
 //! Keys with a fixed name (`"app:status"`, `LAST_ACTIVE_KEY`, `self.KEY_NAME`) are one
-//! key each, kept on purpose, and are not reported; nor are writes in tests.
+//! key each, kept on purpose, and are not reported; nor are a task queue's keys (their
+//! text or value says `queue`, `dramatiq`, `celery`, `rq:`, `kombu`: workers drain
+//! them), nor writes in tests.
 //!
 //! ## Why is this bad?
 //! A cache key without a TTL lives until someone deletes it. Keys built from user ids,
@@ -53,7 +55,7 @@
 use ruff_python_ast::{Expr, ExprCall};
 
 use super::checker::{Checker, Hooks};
-use super::helpers::{calls_in_scope, has_dictionary_splat, standalone_statement};
+use super::helpers::{calls_in_scope, has_dictionary_splat, last_assignment, standalone_statement};
 use super::same_expression;
 use crate::language::Language;
 use crate::rules::prefilter;
@@ -181,6 +183,33 @@ fn is_fixed_key(key: &Expr) -> bool {
     }
 }
 
+/// Words of a task queue's keys (`dramatiq:default`, `celery`, `rq:queue:high`,
+/// `queue_key`): the broker's workers drain them, and an expiry would drop jobs.
+const BROKER_WORDS: &[&str] = &["queue", "dramatiq", "celery", "rq:", "kombu"];
+
+/// A key of a task queue, by its text or, for a name, by the value it was given in the
+/// function (`queue_key = f"dramatiq:{name}"`).
+fn is_broker_key(checker: &Checker, key: &Expr) -> bool {
+    let names_broker = |text: &str| {
+        let lower = text.to_ascii_lowercase();
+        BROKER_WORDS.iter().any(|word| lower.contains(word))
+    };
+    if names_broker(checker.text(key)) {
+        return true;
+    }
+    let Expr::Name(name) = key else {
+        return false;
+    };
+    last_assignment(checker, &name.id, checker.range(key).start, false).is_some_and(|assigned| {
+        names_broker(
+            checker
+                .source
+                .get(checker.range_at(assigned.base, assigned.value))
+                .unwrap_or(""),
+        )
+    })
+}
+
 fn check<'c>(checker: &Checker<'c, '_>, write: &'c ExprCall, findings: &mut Vec<Finding>) {
     let Expr::Attribute(function) = &*write.func else {
         return;
@@ -208,7 +237,11 @@ fn check<'c>(checker: &Checker<'c, '_>, write: &'c ExprCall, findings: &mut Vec<
     }
     let unexpired: Vec<&Expr> = written_keys(write, created)
         .into_iter()
-        .filter(|key| !is_fixed_key(key) && !expired_later(checker, write, key))
+        .filter(|key| {
+            !is_fixed_key(key)
+                && !is_broker_key(checker, key)
+                && !expired_later(checker, write, key)
+        })
         .collect();
     let Some(first) = unexpired.first() else {
         return;

@@ -44,11 +44,13 @@
 
 use ruff_python_ast::{Expr, ExprCall, StmtFunctionDef};
 
-use super::checker::{Checker, Hooks, ScopeKind};
+use super::checker::{Checker, Hooks, Parent, ScopeKind};
+use super::helpers::{AnyNode, any_node};
 use crate::language::Language;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Finding, FixAvailability, Rule, Severity};
 use crate::semantic::python::imports::qualified_name_of;
+use ruff_python_ast::Stmt;
 
 pub const RULE: Rule = Rule {
     id: "sleep-in-test",
@@ -76,6 +78,20 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
     else {
         return;
     };
+    // In a loop that can end early the sleep paces a poll (`while not ready():
+    // sleep(0.1)`): the wait ends when the condition holds, which is what this rule
+    // asks for.
+    // A `for` over attempts polls when it can stop early (`break`, `return`).
+    let polls = checker.ancestors().iter().rev().any(|parent| match parent {
+        Parent::Statement(Stmt::While(_)) => true,
+        Parent::Statement(Stmt::For(attempts)) => any_node(&attempts.body, |node| {
+            matches!(node, AnyNode::Statement(Stmt::Break(_) | Stmt::Return(_)))
+        }),
+        _ => false,
+    });
+    if polls {
+        return;
+    }
     let Some(seconds) = call
         .arguments
         .args
