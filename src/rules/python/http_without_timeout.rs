@@ -14,7 +14,8 @@
 //! mean so a reader (and the next refactor) can see it: reported as `info`.
 //! `timeout=None` disables the timeout in both (a warning). httpx clients that serve
 //! requests in the process (`AsyncClient(app=app)`, `transport=ASGITransport(...)`,
-//! as tests do) are not reported.
+//! `WSGITransport`, `MockTransport`, as tests do) are not reported; other transports
+//! go to the network and are.
 //!
 //! ## Example
 //! ```python
@@ -103,9 +104,16 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
     }
     // `AsyncClient(app=app)`, `Client(transport=ASGITransport(app))`: requests served in
     // the process (tests), no network to wait on.
+    let in_process_transport = arguments
+        .find_keyword("transport")
+        .is_some_and(|transport| {
+            let text = checker.text(&transport.value);
+            ["ASGITransport", "WSGITransport", "MockTransport"]
+                .iter()
+                .any(|name| text.contains(name))
+        });
     if matches!(kind, HttpCall::Httpx(_))
-        && (arguments.find_keyword("app").is_some()
-            || arguments.find_keyword("transport").is_some())
+        && (arguments.find_keyword("app").is_some() || in_process_transport)
     {
         return;
     }
