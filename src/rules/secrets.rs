@@ -342,7 +342,9 @@ pub const KNOWN_FORMAT_PREFIXES: &[&str] = SECRET_TRIGGERS.split_at(FORMAT_PREFI
 const STAND_IN_WORDS: &[&str] = &["dummy", "example", "placeholder", "your-", "your_"];
 
 /// Values made only of these words are stand-ins too (`"test"`, `"bar:bar"`, `"foo"`).
-const STAND_IN_VALUES: &[&str] = &["test", "testing", "foo", "bar", "baz", "qux", "fake"];
+const STAND_IN_VALUES: &[&str] = &[
+    "test", "testing", "foo", "bar", "baz", "qux", "fake", "mock", "sample", "valid", "invalid",
+];
 
 /// Values that stand for a secret instead of being one: empty, a reference
 /// (`${X}`, `{{ x }}`, `<token>`), one character repeated (`xxxx`, `****`), a
@@ -353,10 +355,24 @@ pub fn is_placeholder(value: &str) -> bool {
     let mut chars = value.chars();
     let first = chars.next();
     let lowered = value.to_ascii_lowercase();
-    let only_stand_in_words = lowered
+    // A known format's prefix says nothing of the rest (`"xoxb-valid"`, `"sk_test_fake"`).
+    let is_format_prefix = |word: &str| {
+        // Slack's `xoxb`, `xoxp`, ... share the prefix `xox`.
+        (word.len() == 4 && word.starts_with("xox"))
+            || KNOWN_FORMAT_PREFIXES.iter().any(|prefix| {
+                prefix
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|part| !part.is_empty() && part.eq_ignore_ascii_case(word))
+            })
+    };
+    let words: Vec<&str> = lowered
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|word| !word.is_empty())
-        .all(|word| STAND_IN_VALUES.contains(&word));
+        .collect();
+    let only_stand_in_words = words.iter().any(|word| STAND_IN_VALUES.contains(word))
+        && words
+            .iter()
+            .all(|word| STAND_IN_VALUES.contains(word) || is_format_prefix(word));
     STAND_IN_WORDS.iter().any(|word| lowered.contains(word))
         || (only_stand_in_words && !value.is_empty())
         || value.is_empty()

@@ -12,9 +12,10 @@ reason. Verdicts of findings: `true`, `debatable`, `false`. Of places the rule m
 judge right without a finding: `near-miss` (must stay quiet; a finding there counts
 as false) and `missed` (a real problem it should find; found, it counts for recall).
 
-Prints, per rule: findings now, labelled true / debatable / false, precision
-(true / (true + false), debatable apart), near-misses reported, recall over `missed`
-labels, and the findings no label covers (to label next).
+Prints, per rule: findings now, labelled true / debatable / false (a near-miss reported
+counts as false), precision (true / (true + false), debatable apart), recall over
+`missed` labels, the near-misses labelled, the findings no label covers (to label
+next), and the labelled findings no longer reported ("gone": relabel them).
 """
 
 import argparse
@@ -86,8 +87,15 @@ def main():
         for key, row in labelled.items():
             if row["verdict"] == "missed":
                 counts[row["rule"]]["missed"] += 1
+            if row["verdict"] == "near-miss":
+                counts[row["rule"]]["near-misses"] += 1
+            if row["verdict"] in {"true", "debatable", "false"} and key not in found:
+                counts[row["rule"]]["labelled, not reported"] += 1
 
-    print(f"{'rule':32} {'found':>6} {'true':>5} {'deb.':>5} {'false':>5} {'precision':>9} {'recall':>7} {'unlab.':>6}")
+    print(
+        f"{'rule':32} {'found':>6} {'true':>5} {'deb.':>5} {'false':>5} {'precision':>9} "
+        f"{'recall':>7} {'near':>5} {'unlab.':>6} {'gone':>5}"
+    )
     for rule in sorted(counts):
         c = counts[rule]
         judged = c["true"] + c["false"]
@@ -95,7 +103,8 @@ def main():
         recall = f"{c['missed found'] / c['missed']:.2f}" if c["missed"] else "-"
         print(
             f"{rule:32} {c['findings']:>6} {c['true']:>5} {c['debatable']:>5} {c['false']:>5} "
-            f"{precision:>9} {recall:>7} {len(unlabelled[rule]):>6}"
+            f"{precision:>9} {recall:>7} {c['near-misses']:>5} {len(unlabelled[rule]):>6} "
+            f"{c['labelled, not reported']:>5}"
         )
     for rule in arguments.show:
         print(f"\nunlabelled {rule}:")

@@ -24,7 +24,8 @@
 //! Names that configure or describe a secret rather than hold one (`TOKEN_TTL`,
 //! `PASSWORD_FILE`, `tokenUrl`, `PASSWORD_RESET_SUBJECT`, `JWT_ALGORITHMS`), names where
 //! the word is only a part (`MAX_TOKENS`, `AUTHOR`), placeholders (`""`, `"<token>"`,
-//! `"${TOKEN}"`, `"xxxx"`, `"your-api-key"`, `"DummyKey"`, `"test"`, `"bar:bar"`),
+//! `"${TOKEN}"`, `"xxxx"`, `"your-api-key"`, `"DummyKey"`, `"test"`, `"bar:bar"`,
+//! `"xoxb-valid"`),
 //! values of four characters or fewer (a marker such as `password="SSO"`, a field's
 //! name), URLs with no credentials and paths (`"/api/v1/login"`) under any name, and
 //! test files are not reported.
