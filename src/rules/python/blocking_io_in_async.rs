@@ -212,7 +212,7 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
         return;
     };
     // A command's event loop serves nobody else while it waits.
-    if super::file_kind::is_command_module(checker.path, checker.source) {
+    if checker.in_command_module() {
         return;
     }
     // Awaited calls are async; a function handed to `asyncio.to_thread(f, ...)` is not

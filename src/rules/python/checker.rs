@@ -255,14 +255,23 @@ impl<'c, 'a> Checker<'c, 'a> {
         Some(local)
     }
 
-    /// Whether the module is a test (`file_kind::is_test_file`), worked out once per
-    /// audit: rules ask at every string or call they judge.
     /// Whether the module is an Alembic migration (it takes `op` from `alembic`): one-off
     /// code, run once by the migration tool, whose models are snapshots of their time.
     pub fn in_migration(&self) -> bool {
         self.imports().resolve("op") == Some("alembic.op")
     }
 
+    /// Whether the module runs as a command (`file_kind::is_command_module`), worked out
+    /// once per audit: it reads the whole text, and rules ask at every call they judge.
+    pub fn in_command_module(&self) -> bool {
+        struct InCommandModule(bool);
+        self.context
+            .memo(|| InCommandModule(super::file_kind::is_command_module(self.path, self.source)))
+            .0
+    }
+
+    /// Whether the module is a test (`file_kind::is_test_file`), worked out once per
+    /// audit: rules ask at every string or call they judge.
     pub fn in_test_file(&self) -> bool {
         struct InTestFile(bool);
         self.context

@@ -106,7 +106,7 @@ fn check(checker: &Checker, call: &ExprCall, findings: &mut Vec<Finding>) {
     // request waits on their pools.
     if checker.in_test_file()
         || checker.imports().imports_module("alembic")
-        || super::file_kind::is_command_module(checker.path, checker.source)
+        || checker.in_command_module()
     {
         return;
     }

@@ -215,7 +215,7 @@ fn check_commit<'c>(
         return None;
     }
     // A migration or a command that fails stops the run, and its connection with it.
-    if checker.in_migration() || super::file_kind::is_command_module(checker.path, checker.source) {
+    if checker.in_migration() || checker.in_command_module() {
         return None;
     }
     let await_prefix = if awaited { "await " } else { "" };

@@ -183,10 +183,7 @@ fn mentions_handles(text: &str) -> bool {
 fn check<'c>(checker: &Checker<'c, '_>, call: &'c ExprCall, findings: &mut Vec<Finding>) {
     // A migration's or a script's backfill runs once, row by row by design; a test's
     // loop reads a handful of rows.
-    if checker.in_migration()
-        || checker.in_test_file()
-        || super::file_kind::is_command_module(checker.path, checker.source)
-    {
+    if checker.in_migration() || checker.in_test_file() || checker.in_command_module() {
         return;
     }
     let ancestors = checker.ancestors();
