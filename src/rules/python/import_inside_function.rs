@@ -73,7 +73,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::Info,
     security: false,
     fix: FixAvailability::None,
-    summary: "An import inside a function body, with no comment saying why",
+    summary: "An import inside a function body that nothing explains (a comment, an import cycle, an optional dependency, a test or a command)",
     triggers: &["import"],
     text_test: Some(may_import_in_function),
     workspace_trigger: None,
