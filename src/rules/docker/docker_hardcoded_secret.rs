@@ -70,7 +70,7 @@ use crate::rules::secrets::{
 };
 use crate::rules::{
     Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, line_end,
-    line_start, named_children, node_text,
+    line_start, named_children, node_text, walk_tree,
 };
 
 pub const RULE: Rule = Rule {
@@ -337,14 +337,8 @@ fn check_environment(
             }
         }
         "block_sequence" | "flow_sequence" => {
-            let mut cursor = collection.walk();
-            for item in collection.named_children(&mut cursor) {
-                let scalar = if item.kind() == "block_sequence_item" {
-                    item.named_child(0)
-                } else {
-                    Some(item)
-                };
-                if let Some(scalar) = scalar.and_then(scalar_of) {
+            for item in sequence_items(collection) {
+                if let Some(scalar) = scalar_of(item) {
                     check_compose_list_item(context, scalar, findings);
                 }
             }
@@ -365,20 +359,26 @@ fn check_merged(
         return;
     };
     if matches!(inner.kind(), "block_sequence" | "flow_sequence") {
-        let mut cursor = inner.walk();
-        for item in inner.named_children(&mut cursor) {
-            let item = if item.kind() == "block_sequence_item" {
-                item.named_child(0)
-            } else {
-                Some(item)
-            };
-            if let Some(item) = item {
-                check_environment(context, anchors, item, depth, findings);
-            }
+        for item in sequence_items(inner) {
+            check_environment(context, anchors, item, depth, findings);
         }
     } else {
         check_environment(context, anchors, value, depth, findings);
     }
+}
+
+/// The items of a block or flow sequence, past the `- ` of block items.
+fn sequence_items(sequence: Node) -> Vec<Node> {
+    named_children(sequence)
+        .into_iter()
+        .filter_map(|item| {
+            if item.kind() == "block_sequence_item" {
+                item.named_child(0)
+            } else {
+                Some(item)
+            }
+        })
+        .collect()
 }
 
 /// The nodes a compose file anchors (`&name`), by name: the last one of a name wins,
@@ -404,12 +404,8 @@ fn anchors_of<'t>(root: Node<'t>, source: &'t str) -> Anchors<'t> {
     if !source.contains('&') {
         return Anchors(anchors);
     }
-    let mut cursor = root.walk();
-    let mut descending = true;
-    loop {
-        let node = cursor.node();
-        if descending
-            && node.kind() == "anchor"
+    walk_tree(root, |node| {
+        if node.kind() == "anchor"
             && let (Some(name), Some(anchored)) = (
                 node_text(node, source).trim().strip_prefix('&'),
                 node.parent(),
@@ -417,18 +413,7 @@ fn anchors_of<'t>(root: Node<'t>, source: &'t str) -> Anchors<'t> {
         {
             anchors.push((name, anchored));
         }
-        if descending && cursor.goto_first_child() {
-            continue;
-        }
-        if cursor.goto_next_sibling() {
-            descending = true;
-            continue;
-        }
-        if !cursor.goto_parent() {
-            break;
-        }
-        descending = false;
-    }
+    });
     Anchors(anchors)
 }
 
