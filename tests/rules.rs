@@ -230,6 +230,21 @@ fn type_ignore_without_reason() {
     check_fixture(Language::Python, "python/type-ignore-without-reason.py");
 }
 
+/// The rules of `rules` that report on `text` as the Python module at `path`, one entry
+/// per finding, in order: for the rules whose findings depend on what kind of module a
+/// file is (a test, a command, a migration).
+fn rules_reported(rules: &[&str], text: &str, path: &str) -> Vec<String> {
+    let settings = Settings::from_options(Options {
+        select: Some(rules.iter().map(|rule| rule.to_string()).collect()),
+        ..Options::default()
+    })
+    .expect("settings");
+    audit_text(Language::Python, text, &settings, Some(Path::new(path)))
+        .iter()
+        .map(|finding| finding.rule.to_string())
+        .collect()
+}
+
 /// An Alembic migration is one-off code: its row-by-row backfill is no N+1 query, and
 /// its models (snapshots of their time) need no index advice. The same module without
 /// `op` from `alembic` is reported.
@@ -255,21 +270,9 @@ def upgrade():
     for order in session.query(Order).all():
         session.execute(sa.text("UPDATE lines SET total = 0 WHERE order_id = :id"), {"id": order.id})
 "#;
-    let settings = Settings::from_options(Options {
-        select: Some(vec![
-            "n-plus-one-query".to_string(),
-            "fk-without-index".to_string(),
-        ]),
-        ..Options::default()
-    })
-    .expect("settings");
-    let file = Some(Path::new("migrations/versions/1a2b3c4d5e6f_backfill.py"));
-    let rules_of = |text: &str| -> Vec<String> {
-        audit_text(Language::Python, text, &settings, file)
-            .iter()
-            .map(|finding| finding.rule.to_string())
-            .collect()
-    };
+    let rules = ["n-plus-one-query", "fk-without-index"];
+    let path = "migrations/versions/1a2b3c4d5e6f_backfill.py";
+    let rules_of = |text: &str| rules_reported(&rules, text, path);
     assert_eq!(rules_of(migration), Vec::<String>::new());
     let not_a_migration = migration.replace("from alembic import op\n", "op = None\n");
     assert_eq!(
@@ -283,13 +286,7 @@ def upgrade():
 #[test]
 fn commands_may_block_their_own_event_loop() {
     let module = "import shutil\n\n\nasync def export(source, target):\n    shutil.copyfile(source, target)\n";
-    let settings = Settings::from_options(Options {
-        select: Some(vec!["blocking-io-in-async".to_string()]),
-        ..Options::default()
-    })
-    .expect("settings");
-    let count =
-        |path: &str| audit_text(Language::Python, module, &settings, Some(Path::new(path))).len();
+    let count = |path: &str| rules_reported(&["blocking-io-in-async"], module, path).len();
     assert_eq!(count("app/services/export.py"), 1);
     assert_eq!(count("scripts/export.py"), 0);
     assert_eq!(count("app/cli.py"), 0);
@@ -302,17 +299,8 @@ fn one_run_programs_need_no_pool_timeouts_or_production_switches() {
     let engine = "from sqlalchemy import create_engine\n\nengine = create_engine(URL)\n";
     let reload =
         "import uvicorn\n\n\ndef develop():\n    uvicorn.run(\"app.main:app\", reload=True)\n";
-    let settings = Settings::from_options(Options {
-        select: Some(vec![
-            "db-pool-without-timeout".to_string(),
-            "debug-in-production".to_string(),
-        ]),
-        ..Options::default()
-    })
-    .expect("settings");
-    let count = |text: &str, path: &str| {
-        audit_text(Language::Python, text, &settings, Some(Path::new(path))).len()
-    };
+    let rules = ["db-pool-without-timeout", "debug-in-production"];
+    let count = |text: &str, path: &str| rules_reported(&rules, text, path).len();
     assert_eq!(count(engine, "app/db.py"), 1);
     assert_eq!(count(engine, "tests/conftest.py"), 0);
     assert_eq!(count(engine, "scripts/wait_for_db.py"), 0);
@@ -326,20 +314,8 @@ fn one_run_programs_need_no_pool_timeouts_or_production_switches() {
 #[test]
 fn tests_handle_redis_on_purpose() {
     let module = "import redis\n\nclient = redis.Redis(socket_timeout=1)\n\n\ndef test_outage(user):\n    client.set(f\"seen:{user}\", 1)\n    try:\n        client.ping()\n    except redis.ConnectionError:\n        pass\n";
-    let settings = Settings::from_options(Options {
-        select: Some(vec![
-            "redis-key-without-ttl".to_string(),
-            "redis-silent-failure".to_string(),
-        ]),
-        ..Options::default()
-    })
-    .expect("settings");
-    let rules_in = |path: &str| -> Vec<String> {
-        audit_text(Language::Python, module, &settings, Some(Path::new(path)))
-            .iter()
-            .map(|finding| finding.rule.to_string())
-            .collect()
-    };
+    let rules = ["redis-key-without-ttl", "redis-silent-failure"];
+    let rules_in = |path: &str| rules_reported(&rules, module, path);
     assert_eq!(
         rules_in("app/health.py"),
         ["redis-key-without-ttl", "redis-silent-failure"]
@@ -352,20 +328,7 @@ fn tests_handle_redis_on_purpose() {
 #[test]
 fn sql_of_a_module_named_for_another_database_is_not_postgresqls() {
     let runner = "def totals(runner):\n    runner.con.execute(\"SELECT sum(total) FROM 'orders.parquet'\")\n";
-    let settings = Settings::from_options(Options {
-        select: Some(vec!["sql-syntax-in-python".to_string()]),
-        ..Options::default()
-    })
-    .expect("settings");
-    let count = |text: &str| {
-        audit_text(
-            Language::Python,
-            text,
-            &settings,
-            Some(Path::new("app/totals.py")),
-        )
-        .len()
-    };
+    let count = |text: &str| rules_reported(&["sql-syntax-in-python"], text, "app/totals.py").len();
     assert_eq!(count(runner), 1);
     let with_import = format!("from app.query_runner.duckdb import DuckDB\n\n\n{runner}");
     assert_eq!(count(&with_import), 0);
