@@ -99,35 +99,9 @@ const NON_SECRET_SUFFIXES: &[&str] = &[
 /// where camelCase changes case (`tokenUrl` is `TOKEN`, `URL`; `APIKey` is `API`,
 /// `KEY`).
 pub fn name_words(name: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let chars: Vec<char> = name.chars().collect();
-    for (index, &c) in chars.iter().enumerate() {
-        if !c.is_ascii_alphanumeric() {
-            if !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
-            continue;
-        }
-        let previous = index.checked_sub(1).map(|at| chars[at]);
-        let next = chars.get(index + 1);
-        let starts_word = c.is_ascii_uppercase()
-            && previous.is_some_and(|previous| {
-                previous.is_ascii_lowercase()
-                    || previous.is_ascii_digit()
-                    // The last capital of an acronym starts the next word (`APIKey`).
-                    || (previous.is_ascii_uppercase()
-                        && next.is_some_and(|next| next.is_ascii_lowercase()))
-            });
-        if starts_word && !word.is_empty() {
-            words.push(std::mem::take(&mut word));
-        }
-        word.push(c.to_ascii_uppercase());
-    }
-    if !word.is_empty() {
-        words.push(word);
-    }
-    words
+    super::words::identifier_words(name)
+        .map(str::to_ascii_uppercase)
+        .collect()
 }
 
 /// Whether a name says it holds a secret, by its words: a secret word

@@ -97,42 +97,12 @@ pub fn mentions_auth(text: &str) -> bool {
     }
     let mut before = String::new();
     let mut lower = String::new();
-    identifier_words(text).any(|word| {
+    crate::rules::words::identifier_words(text).any(|word| {
         lower.clear();
         lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
         let found = AUTH_WORDS.iter().any(|auth| auth.matches(&lower, &before));
         std::mem::swap(&mut before, &mut lower);
         found
-    })
-}
-
-/// The words of `text`'s identifiers: runs of ASCII letters and digits, split at `_`
-/// and at camelCase (`APIKeyHeader` → `API`, `Key`, `Header`).
-fn identifier_words(text: &str) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        while at < bytes.len() && !bytes[at].is_ascii_alphanumeric() {
-            at += 1;
-        }
-        if at >= bytes.len() {
-            return None;
-        }
-        let start = at;
-        at += 1;
-        while at < bytes.len() && bytes[at].is_ascii_alphanumeric() {
-            let (previous, current) = (bytes[at - 1], bytes[at]);
-            let next_is_lower = bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase);
-            let camel = current.is_ascii_uppercase()
-                && (previous.is_ascii_lowercase()
-                    || previous.is_ascii_digit()
-                    || (previous.is_ascii_uppercase() && next_is_lower));
-            if camel {
-                break;
-            }
-            at += 1;
-        }
-        Some(&text[start..at])
     })
 }
 
