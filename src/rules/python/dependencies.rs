@@ -56,12 +56,14 @@ const AUTH_WORDS: &[AuthWord] = &[
 ];
 
 impl AuthWord {
+    /// What the prefilter looks for: the word, or for a pair the word before, which is
+    /// the rarer one (`in` of `logged in` is in every text).
     fn needle(&self) -> &'static str {
         match self {
             AuthWord::Starts(word)
             | AuthWord::Is(word)
             | AuthWord::Exactly(word)
-            | AuthWord::After(word, _) => word,
+            | AuthWord::After(_, word) => word,
         }
     }
 
