@@ -78,22 +78,13 @@ pub fn is_command_module(path: Option<&Path>, source: &str) -> bool {
 /// `__main__` block).
 pub fn is_command_path(path: Option<&Path>) -> bool {
     path.is_some_and(|path| {
-        let stem = path
-            .file_stem()
-            .and_then(|stem| stem.to_str())
-            .unwrap_or("");
-        matches!(stem, "cli" | "__main__" | "manage" | "commands")
-            || path
-                .parent()
-                .into_iter()
-                .flat_map(Path::components)
-                .filter_map(|component| component.as_os_str().to_str())
-                .any(|folder| {
-                    matches!(
-                        folder,
-                        "cli" | "commands" | "management" | "scripts" | "bin"
-                    )
-                })
+        matches!(stem(path), "cli" | "__main__" | "manage" | "commands")
+            || directories(path).any(|folder| {
+                matches!(
+                    folder,
+                    "cli" | "commands" | "management" | "scripts" | "bin"
+                )
+            })
     })
 }
 

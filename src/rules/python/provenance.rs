@@ -293,7 +293,7 @@ fn class_constant(
 }
 
 /// `NAME`, `MAX_ROWS`: a constant by convention.
-fn is_constant_name(name: &str) -> bool {
+pub fn is_constant_name(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase()) && !name.chars().any(|c| c.is_ascii_lowercase())
 }
 

@@ -56,6 +56,7 @@ use ruff_python_ast::{Expr, ExprCall};
 
 use super::checker::{Checker, Hooks};
 use super::helpers::{calls_in_scope, has_dictionary_splat, last_assignment, standalone_statement};
+use super::provenance::is_constant_name;
 use super::same_expression;
 use crate::language::Language;
 use crate::rules::prefilter;
@@ -171,14 +172,10 @@ const EXPIRE_METHODS: &[&str] = &["expire", "pexpire", "expireat", "pexpireat"];
 /// key, kept on purpose, that cannot pile up. Keys made from values (`f"session:{id}"`)
 /// can.
 fn is_fixed_key(key: &Expr) -> bool {
-    let constant = |name: &str| {
-        name.chars().any(|c| c.is_ascii_uppercase())
-            && !name.chars().any(|c| c.is_ascii_lowercase())
-    };
     match key {
         Expr::StringLiteral(_) | Expr::BytesLiteral(_) => true,
-        Expr::Name(name) => constant(name.id.as_str()),
-        Expr::Attribute(attribute) => constant(attribute.attr.as_str()),
+        Expr::Name(name) => is_constant_name(name.id.as_str()),
+        Expr::Attribute(attribute) => is_constant_name(attribute.attr.as_str()),
         _ => false,
     }
 }
