@@ -15,6 +15,7 @@
 //! whose last assignment is one of these. Everything else (other parameters, request
 //! data and their attributes, what other calls return) is not.
 
+use ruff_python_ast::statement_visitor::{self, StatementVisitor};
 use ruff_python_ast::{Expr, Operator, Stmt};
 
 use super::checker::Checker;
@@ -334,64 +335,39 @@ fn is_safe_loop_counter(checker: &Checker, name: &str, at: usize, steps: u8) -> 
     let Some(function) = checker.enclosing_function() else {
         return false;
     };
-    let mut found = false;
-    loops_around(checker, &function.body, at, &mut |target, iter| {
-        found |= safely_bound_names(checker, target, iter, checker.base(), steps).contains(&name);
-    });
-    found
+    let mut loops = LoopsAround {
+        checker,
+        at,
+        found: Vec::new(),
+    };
+    loops.visit_body(&function.body);
+    loops.found.iter().any(|(target, iter)| {
+        safely_bound_names(checker, target, iter, checker.base(), steps).contains(&name)
+    })
 }
 
-/// Calls `each(target, iter)` for every `for` loop in `body` (nested in any compound
-/// statement, not in nested definitions) whose body holds byte `at`.
-fn loops_around<'t>(
-    checker: &Checker,
-    body: &'t [Stmt],
+/// The `for` loops (target and iterable) whose body or `else` holds byte `at`, in the
+/// statements walked (nested definitions aside).
+struct LoopsAround<'c, 'a, 't> {
+    checker: &'c Checker<'c, 'a>,
     at: usize,
-    each: &mut dyn FnMut(&'t Expr, &'t Expr),
-) {
-    for statement in body {
-        let range = checker.range(statement);
-        if !range.contains(&at) {
-            continue;
+    found: Vec<(&'t Expr, &'t Expr)>,
+}
+
+impl<'t> StatementVisitor<'t> for LoopsAround<'_, '_, 't> {
+    fn visit_stmt(&mut self, statement: &'t Stmt) {
+        if !self.checker.range(statement).contains(&self.at) {
+            return;
         }
         match statement {
-            Stmt::For(for_loop) => {
-                // In its body or `else`, not its header (`for r in rows` reads `rows`
-                // where `r` is not bound yet).
-                let header_end = checker.range(&*for_loop.iter).end;
-                if at > header_end {
-                    each(&for_loop.target, &for_loop.iter);
-                }
-                loops_around(checker, &for_loop.body, at, each);
-                loops_around(checker, &for_loop.orelse, at, each);
-            }
-            Stmt::While(while_loop) => {
-                loops_around(checker, &while_loop.body, at, each);
-                loops_around(checker, &while_loop.orelse, at, each);
-            }
-            Stmt::If(branch) => {
-                loops_around(checker, &branch.body, at, each);
-                for clause in &branch.elif_else_clauses {
-                    loops_around(checker, &clause.body, at, each);
-                }
-            }
-            Stmt::With(with) => loops_around(checker, &with.body, at, each),
-            Stmt::Try(attempt) => {
-                loops_around(checker, &attempt.body, at, each);
-                for handler in &attempt.handlers {
-                    let ruff_python_ast::ExceptHandler::ExceptHandler(handler) = handler;
-                    loops_around(checker, &handler.body, at, each);
-                }
-                loops_around(checker, &attempt.orelse, at, each);
-                loops_around(checker, &attempt.finalbody, at, each);
-            }
-            Stmt::Match(matching) => {
-                for case in &matching.cases {
-                    loops_around(checker, &case.body, at, each);
-                }
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+            // Not its header (`for r in rows` reads `rows` where `r` is not bound yet).
+            Stmt::For(for_loop) if self.at > self.checker.range(&*for_loop.iter).end => {
+                self.found.push((&for_loop.target, &for_loop.iter));
             }
             _ => {}
         }
+        statement_visitor::walk_stmt(self, statement);
     }
 }
 
