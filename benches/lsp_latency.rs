@@ -19,7 +19,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use common::{
-    EditPlace, Spread, compose, dockerfile, installed_tool, python_module, spread, version_of,
+    EditPlace, Spread, SqlEditPlace, compose, dockerfile, installed_tool, python_module, spread,
+    sql_schema, version_of,
 };
 use serde_json::{Value, json};
 
@@ -212,16 +213,14 @@ fn uri_of(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// Type a character at `place` in the middle of the module, then delete it, `EDITS`
-/// times; each edit waits for its diagnostics.
+/// Type a character at `(line, column)`, then delete it, `EDITS` times; each edit
+/// waits for its diagnostics.
 fn keystrokes(
     client: &mut Client,
     uri: &str,
-    text: &str,
-    place: EditPlace,
+    (line, column): (usize, usize),
 ) -> (Vec<Duration>, usize) {
     let (_, findings) = client.diagnostics(uri, 1);
-    let (line, column) = place.position(text);
     let mut latencies = Vec::with_capacity(EDITS);
     for version in 2..(2 + EDITS as i64) {
         let sent = client.notify(
@@ -280,14 +279,14 @@ fn stackaudit() -> PathBuf {
 fn typing_latency(
     program: &Path,
     workspace: &Path,
-    uri: &str,
+    (uri, language): (&str, &str),
     text: &str,
-    place: EditPlace,
+    at: (usize, usize),
 ) -> (Spread, usize) {
     let mut client = Client::spawn(program, &["server"], workspace);
     client.initialize(workspace);
-    client.open(uri, "python", text);
-    let (latencies, findings) = keystrokes(&mut client, uri, text, place);
+    client.open(uri, language, text);
+    let (latencies, findings) = keystrokes(&mut client, uri, at);
     client.shut_down();
     (spread(latencies), findings)
 }
@@ -304,14 +303,15 @@ fn keystroke_comparison(kind: &str, text: &str, place: EditPlace) {
     std::fs::write(&file, text).expect("write");
     let uri = uri_of(&file);
 
-    let (ours, findings) = typing_latency(&stackaudit(), dir.path(), &uri, text, place);
+    let at = place.position(text);
+    let (ours, findings) = typing_latency(&stackaudit(), dir.path(), (&uri, "python"), text, at);
     print_spread(&format!("stackaudit server ({findings} findings)"), &ours);
 
     let Some(ruff) = installed_tool("ruff") else {
         println!("ruff server: not installed (run benches/setup.sh); comparison skipped");
         return;
     };
-    let (theirs, findings) = typing_latency(&ruff, dir.path(), &uri, text, place);
+    let (theirs, findings) = typing_latency(&ruff, dir.path(), (&uri, "python"), text, at);
     print_spread(
         &format!("{} server ({findings} findings)", version_of(&ruff)),
         &theirs,
@@ -321,6 +321,29 @@ fn keystroke_comparison(kind: &str, text: &str, place: EditPlace) {
         ours.p50.as_secs_f64() / theirs.p50.as_secs_f64(),
         ours.p99.as_secs_f64() / theirs.p99.as_secs_f64()
     );
+}
+
+/// Keystrokes in a 3,000-line SQL script, against the keystroke budget (no peer
+/// serves PostgreSQL files over LSP the same way; squawk's is compared on `check`).
+fn sql_keystrokes(text: &str, place: SqlEditPlace) {
+    println!(
+        "== keystroke to diagnostics: {} lines, {} bytes of SQL (schema and seed script), {}, {EDITS} edits one at a time",
+        text.lines().count(),
+        text.len(),
+        place.name()
+    );
+    let dir = workspace(false);
+    let file = dir.path().join("schema.sql");
+    std::fs::write(&file, text).expect("write");
+    let uri = uri_of(&file);
+    let (ours, findings) = typing_latency(
+        &stackaudit(),
+        dir.path(),
+        (&uri, "sql"),
+        text,
+        place.position(text),
+    );
+    print_spread(&format!("stackaudit server ({findings} findings)"), &ours);
 }
 
 /// Open 500 documents (Python modules, Dockerfiles, compose files), wait for every
@@ -460,6 +483,12 @@ fn main() {
         for place in EditPlace::ALL {
             keystroke_comparison("service module, every handler flawed", &service, place);
             keystroke_comparison("FastAPI module, 300+ routes", &fastapi, place);
+        }
+    }
+    if wants("sql") {
+        let schema = sql_schema(3_000);
+        for place in SqlEditPlace::ALL {
+            sql_keystrokes(&schema, place);
         }
     }
     if wants("memory") {

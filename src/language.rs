@@ -10,6 +10,7 @@ use crate::syntax::compose::Compose;
 use crate::syntax::dockerfile::Dockerfile;
 use crate::syntax::front_end::FrontEnd;
 use crate::syntax::python::Python;
+use crate::syntax::sql::Sql;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -17,17 +18,23 @@ pub enum Language {
     Python,
     Dockerfile,
     Compose,
+    Sql,
 }
 
 impl Language {
-    pub const ALL: &'static [Language] =
-        &[Language::Python, Language::Dockerfile, Language::Compose];
+    pub const ALL: &'static [Language] = &[
+        Language::Python,
+        Language::Dockerfile,
+        Language::Compose,
+        Language::Sql,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Language::Python => "python",
             Language::Dockerfile => "dockerfile",
             Language::Compose => "compose",
+            Language::Sql => "sql",
         }
     }
 
@@ -37,6 +44,7 @@ impl Language {
             Language::Python => &Python,
             Language::Dockerfile => &Dockerfile,
             Language::Compose => &Compose,
+            Language::Sql => &Sql,
         }
     }
 

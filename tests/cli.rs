@@ -368,6 +368,8 @@ fn the_bundled_example_project_has_its_known_findings() {
             // `cache` is the sync Redis client `app/cache.py` makes.
             "examples/shop/app/main.py:35 blocking-io-in-async warning",
             "examples/shop/app/main.py:49 missing-auth-dependency warning",
+            "examples/shop/db/seed.sql:7 mysql-syntax-in-postgres error",
+            "examples/shop/db/seed.sql:14 sql-syntax-error error",
             "examples/shop/docker-compose.yml:9 docker-hardcoded-secret error",
             "examples/shop/docker-compose.yml:16 docker-hardcoded-secret error",
         ]

@@ -60,7 +60,7 @@ fn neovim_filetypes_are_what_the_server_audits() {
     let filetypes = quoted_between(&config, "filetypes = {", "}");
     assert_eq!(
         filetypes,
-        ["python", "dockerfile", "yaml.docker-compose", "yaml"]
+        ["python", "dockerfile", "yaml.docker-compose", "yaml", "sql"]
     );
     assert_lists_exactly_what_is_audited("editors/neovim/lsp/stackaudit.lua", &filetypes);
 }

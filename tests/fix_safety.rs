@@ -158,6 +158,85 @@ fn assert_safe_fix_stays_in_its_statement(
     }
 }
 
+/// The statements of a SQL text: byte ranges through their `;`.
+fn sql_statements(source: &str) -> Vec<std::ops::Range<usize>> {
+    let syntax = parse_text(Language::Sql, source).expect("SQL parses into statements");
+    syntax
+        .items()
+        .iter()
+        .flat_map(|item| {
+            item.sql(source).statements.iter().map(move |statement| {
+                let end = statement
+                    .terminator
+                    .map_or(statement.range.end, |at| at + 1);
+                item.range.start + statement.range.start..item.range.start + end
+            })
+        })
+        .collect()
+}
+
+/// A safe SQL fix edits only the statement that holds its finding, and may add whole
+/// statements right after it (`CREATE INDEX ...;`): every other statement is left byte
+/// for byte as it was.
+fn assert_safe_sql_fix_stays_in_its_statement(
+    label: &str,
+    source: &str,
+    finding: &Finding,
+    fix: &Fix,
+    fixed: &str,
+) {
+    let before = sql_statements(source);
+    let holder = before
+        .iter()
+        .position(|range| range.start <= finding.range.start && finding.range.end <= range.end)
+        .unwrap_or_else(|| panic!("{label}: no statement holds the finding"));
+    let mut added = 0;
+    for edit in &fix.edits {
+        let inside =
+            before[holder].start <= edit.range.start && edit.range.end <= before[holder].end;
+        let adds_statements_after = edit.range.is_empty()
+            && edit.range.start == before[holder].end
+            && edit.content.trim_end().ends_with(';');
+        assert!(
+            inside || adds_statements_after,
+            "{label}: `{}` edits {:?} outside the statement {:?} that holds the finding",
+            fix.title,
+            edit.range,
+            before[holder]
+        );
+        if adds_statements_after {
+            added += edit.content.matches(';').count();
+        }
+    }
+    let texts = |source: &str, ranges: Vec<std::ops::Range<usize>>| -> Vec<String> {
+        ranges
+            .into_iter()
+            .map(|range| source[range].to_string())
+            .collect()
+    };
+    let before_texts = texts(source, before);
+    let after_texts = texts(fixed, sql_statements(fixed));
+    assert_eq!(
+        after_texts.len(),
+        before_texts.len() + added,
+        "{label}: `{}` added or removed statements:\n{fixed}",
+        fix.title
+    );
+    let kept_before = before_texts[..holder]
+        .iter()
+        .chain(&before_texts[holder + 1..]);
+    let kept_after = after_texts[..holder]
+        .iter()
+        .chain(&after_texts[holder + 1 + added..]);
+    for (was, now) in kept_before.zip(kept_after) {
+        assert_eq!(
+            was, now,
+            "{label}: `{}` changed another statement",
+            fix.title
+        );
+    }
+}
+
 /// Every check above, on one text. Returns how many fixes it tried.
 fn check_fixes(label: &str, language: Language, source: &str) -> usize {
     let settings = Settings::default();
@@ -174,12 +253,15 @@ fn check_fixes(label: &str, language: Language, source: &str) -> usize {
             fix.title
         );
         if fix.applicability == Applicability::Safe {
-            assert_eq!(
-                language,
-                Language::Python,
-                "{label}: a safe fix in another language needs its span check here"
-            );
-            assert_safe_fix_stays_in_its_statement(label, source, finding, fix, &fixed);
+            match language {
+                Language::Python => {
+                    assert_safe_fix_stays_in_its_statement(label, source, finding, fix, &fixed)
+                }
+                Language::Sql => {
+                    assert_safe_sql_fix_stays_in_its_statement(label, source, finding, fix, &fixed)
+                }
+                _ => panic!("{label}: a safe fix in another language needs its span check here"),
+            }
         }
     }
     for include_unsafe in [false, true] {

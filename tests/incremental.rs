@@ -176,6 +176,55 @@ fn an_edit_inside_one_function_reaudits_only_that_function() {
     assert_eq!(reuse, (0, 20));
 }
 
+/// A keystroke in one statement of a SQL script re-reads that statement alone
+/// (PostgreSQL's parser runs on its item only); every other statement's reading moves
+/// with it, and the findings equal a fresh audit's.
+#[test]
+fn a_keystroke_in_a_sql_script_rereads_only_its_statement() {
+    let mut source = String::new();
+    for index in 0..100 {
+        source.push_str(&format!(
+            "CREATE TABLE t{index} (\n  id bigint PRIMARY KEY,\n  at DATETIME\n);\n\n"
+        ));
+    }
+    let settings = Settings::default();
+    let mut document = Document::new(&source, 0, Language::Sql);
+    let syntax = document.syntax.clone().expect("parsed");
+    let runs = stackaudit::syntax::parser_runs_on_this_thread;
+    let before = runs();
+    assert_eq!(
+        audit(Language::Sql, &source, &syntax, &settings, None).len(),
+        100
+    );
+    // One reading per item: each table, and the blank line after the last.
+    assert_eq!(syntax.items().len(), 101);
+    assert_eq!(runs() - before, 101, "one reading per item");
+    // Type in the 40th table, then audit again.
+    let at = Position::new(39 * 5 + 1, 2);
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range::new(at, at)),
+        range_length: None,
+        text: "x".to_string(),
+    };
+    document.apply_changes(&[change], 1, Encoding::Utf16);
+    let edited = document.text();
+    let syntax = document.syntax.clone().expect("parsed");
+    let before = runs();
+    let found = audit(Language::Sql, &edited, &syntax, &settings, None);
+    assert_eq!(
+        runs() - before,
+        1,
+        "only the edited statement is read again"
+    );
+    let fresh = Document::new(&edited, 0, Language::Sql)
+        .syntax
+        .expect("parsed");
+    assert_eq!(
+        found,
+        audit(Language::Sql, &edited, &fresh, &settings, None)
+    );
+}
+
 /// A document nobody edits lets go of what only an edit's audit reuses (the server's
 /// idle open documents): its next audit runs every rule over every definition, and
 /// finds what a full audit finds.
@@ -209,6 +258,19 @@ fn dockerfile_edits_match_a_fresh_parse() {
     let seed = include_str!("fixtures/dockerfile/docker-hardcoded-secret.dockerfile");
     for run in 0..8 {
         fuzz(Language::Dockerfile, seed, 100 + run);
+    }
+}
+
+#[test]
+fn sql_edits_match_a_fresh_parse() {
+    let seeds = [
+        include_str!("fixtures/sql/sql-syntax-error.sql"),
+        include_str!("fixtures/sql/mysql-syntax-in-postgres.sql"),
+    ];
+    for (index, seed) in seeds.iter().enumerate() {
+        for run in 0..6 {
+            fuzz(Language::Sql, seed, 300 + run + 10 * index as u64);
+        }
     }
 }
 

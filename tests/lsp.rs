@@ -393,6 +393,72 @@ async fn compose_and_dockerfile_documents_are_audited() {
     assert_eq!(response["result"], Value::Null);
 }
 
+/// A `.sql` document: statements judged by PostgreSQL's grammar as they are typed, a
+/// MySQL index moved out of its table by the quick fix, the hover showing the
+/// statement before and after.
+#[tokio::test]
+async fn sql_documents_are_audited_fixed_and_hovered() {
+    let mut client = started(&["utf-16"]).await;
+    let uri = "file:///project/db/schema.sql";
+    let text = "CREATE TABLE posts (\n  id bigint PRIMARY KEY,\n  author_id bigint,\n  KEY idx_author (author_id)\n);\nSELECT id FROM posts;\n";
+    client.open(uri, "sql", 1, text).await;
+    let diagnostics = client.diagnostics(uri, 1).await;
+    assert_eq!(
+        summarize(&diagnostics),
+        vec![("mysql-syntax-in-postgres".to_string(), 3, 2, 3, 28)]
+    );
+    // A typo in the last statement: only it is judged again, and reported.
+    let select =
+        json!({"start": {"line": 5, "character": 10}, "end": {"line": 5, "character": 14}});
+    client
+        .change(uri, 2, json!([{"range": select, "text": "FORM"}]))
+        .await;
+    let diagnostics = client.diagnostics(uri, 2).await;
+    assert_eq!(
+        summarize(&diagnostics),
+        vec![
+            ("mysql-syntax-in-postgres".to_string(), 3, 2, 3, 28),
+            ("sql-syntax-error".to_string(), 5, 15, 5, 20)
+        ]
+    );
+    assert_eq!(
+        diagnostics[1]["message"],
+        "PostgreSQL rejects this statement: syntax error at `posts`"
+    );
+    let actions = client
+        .code_actions(
+            uri,
+            diagnostics[0]["range"].clone(),
+            json!([diagnostics[0]]),
+            Some(&["quickfix"]),
+        )
+        .await;
+    let title = "Move it to `CREATE INDEX idx_author ON posts (author_id);` after the table";
+    let action = action_titled(&actions, title);
+    let fixed = apply_text_edits(
+        &text.replace("FROM posts", "FORM posts"),
+        &edits_of(action, uri),
+        false,
+    );
+    assert_eq!(
+        fixed,
+        "CREATE TABLE posts (\n  id bigint PRIMARY KEY,\n  author_id bigint\n);\nCREATE INDEX idx_author ON posts (author_id);\nSELECT id FORM posts;\n"
+    );
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 6}}),
+        )
+        .await;
+    let markdown = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        markdown.contains("**After**\n```sql\n") && markdown.contains("CREATE INDEX idx_author"),
+        "{markdown}"
+    );
+}
+
 #[tokio::test]
 async fn close_clears_diagnostics() {
     let mut client = started(&[]).await;

@@ -17,7 +17,8 @@ use stackaudit::language::Language;
 use stackaudit::rules::{Applicability, Finding, rule_by_id};
 
 const OK_MARKER: &str = "--- OK:";
-const PATH_MARKER: &str = "# path: ";
+/// After the language's comment opener (`# path: `, `-- path: `).
+const PATH_MARKER: &str = " path: ";
 
 fn render(source: &str, findings: &[Finding]) -> String {
     let rope = Rope::from_str(source);
@@ -72,10 +73,11 @@ fn check_fixture(language: Language, relative: &str) {
     .unwrap_or_else(|error| panic!("{relative}: {error}"));
     // Where the fixture pretends to live in a project (rules about tests and entry points
     // read it): `app/<fixture name>`, or what a first line `# path: <path>` says.
+    let comment = language.front_end().comments().new_comment().0;
     let project_path = source
         .lines()
         .next()
-        .and_then(|first| first.strip_prefix(PATH_MARKER))
+        .and_then(|first| first.strip_prefix(comment)?.strip_prefix(PATH_MARKER))
         .map(|path| std::path::PathBuf::from(path.trim()))
         .unwrap_or_else(|| Path::new("app").join(path.file_name().unwrap_or_default()));
     let file = Some(project_path.as_path());
@@ -414,6 +416,114 @@ fn docker_hardcoded_secret_in_dockerfile() {
 #[test]
 fn docker_hardcoded_secret_in_compose() {
     check_fixture(Language::Compose, "compose/docker-hardcoded-secret.yml");
+}
+
+#[test]
+fn sql_syntax_error() {
+    check_fixture(Language::Sql, "sql/sql-syntax-error.sql");
+}
+
+#[test]
+fn mysql_syntax_in_postgres() {
+    check_fixture(Language::Sql, "sql/mysql-syntax-in-postgres.sql");
+}
+
+/// The findings of `rules` on `text` as the SQL file at `path`: (rule, text found).
+fn sql_findings(rules: &[&str], text: &str, path: &str) -> Vec<(String, String)> {
+    let settings = Settings::from_options(Options {
+        select: Some(rules.iter().map(|rule| rule.to_string()).collect()),
+        ..Options::default()
+    })
+    .expect("settings");
+    audit_text(Language::Sql, text, &settings, Some(Path::new(path)))
+        .iter()
+        .map(|finding| {
+            (
+                finding.rule.to_string(),
+                text[finding.range.clone()].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// PostgreSQL's grammar is the judge: a corpus of valid DDL and DML (partitions, `DO`
+/// blocks, functions in dollar quotes, `CREATE INDEX CONCURRENTLY`, operator classes,
+/// `ON CONFLICT`, generated columns, ...) gets no finding of either SQL rule.
+#[test]
+fn valid_postgresql_gets_no_finding() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/valid-postgresql.sql");
+    let text = std::fs::read_to_string(&path).expect("corpus");
+    assert_eq!(
+        sql_findings(
+            &["sql-syntax-error", "mysql-syntax-in-postgres"],
+            &text,
+            "db/schema.sql"
+        ),
+        Vec::<(String, String)>::new()
+    );
+    // It is a corpus of many statements, each judged.
+    let syntax = stackaudit::document::parse_text(Language::Sql, &text).expect("parses");
+    let statements: usize = syntax
+        .items()
+        .iter()
+        .map(|item| item.sql(&text).statements.len())
+        .sum();
+    assert!(statements >= 40, "{statements} statements");
+}
+
+/// A MySQL construct is reported once, by the MySQL rule, and does not hide a real
+/// syntax error behind it; with the MySQL rule off, the statement is judged as written.
+#[test]
+fn mysql_constructs_are_reported_once_and_hide_no_syntax_error() {
+    let text = "CREATE TABLE `users` (\n  id int AUTO_INCREMENT,\n  name varchar(20) NOT NUL\n) ENGINE=InnoDB;\n";
+    let both = ["sql-syntax-error", "mysql-syntax-in-postgres"];
+    let found = sql_findings(&both, text, "db/schema.sql");
+    let syntax: Vec<&(String, String)> = found
+        .iter()
+        .filter(|(rule, _)| rule == "sql-syntax-error")
+        .collect();
+    assert_eq!(
+        syntax,
+        [&("sql-syntax-error".to_string(), "NUL".to_string())]
+    );
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!(
+        sql_findings(&["sql-syntax-error"], text, "db/schema.sql"),
+        [("sql-syntax-error".to_string(), "`".to_string())]
+    );
+    // Fixing every MySQL construct of the fixture leaves statements PostgreSQL accepts,
+    // but for those with no mechanical fix.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sql");
+    let fixture =
+        std::fs::read_to_string(root.join("mysql-syntax-in-postgres.sql")).expect("fixture");
+    let settings = Settings::from_options(Options {
+        select: Some(both.iter().map(|rule| rule.to_string()).collect()),
+        ..Options::default()
+    })
+    .expect("settings");
+    let fixed = fix_all(Language::Sql, &fixture, &settings, true, None);
+    let left: Vec<String> = audit_text(Language::Sql, &fixed.text, &settings, None)
+        .iter()
+        .map(|finding| format!("{} {}", finding.rule, &fixed.text[finding.range.clone()]))
+        .collect();
+    assert_eq!(
+        left,
+        [
+            "mysql-syntax-in-postgres enum('gold', 'silver')",
+            "mysql-syntax-in-postgres INSERT IGNORE"
+        ]
+    );
+}
+
+/// SQL written for another database, as its path says, is not PostgreSQL's to judge.
+#[test]
+fn sql_for_another_database_is_not_judged() {
+    let text =
+        "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB;\nSELECT 1 FORM t;\n";
+    let both = ["sql-syntax-error", "mysql-syntax-in-postgres"];
+    assert_eq!(sql_findings(&both, text, "db/mysql/schema.sql"), []);
+    assert_eq!(sql_findings(&both, text, "schema.sqlite.sql"), []);
+    assert_eq!(sql_findings(&both, text, "db/schema.sql").len(), 3);
 }
 
 #[test]

@@ -320,3 +320,81 @@ impl EditPlace {
         found.unwrap_or_else(|| panic!("no place for {self:?} in the module"))
     }
 }
+
+/// A PostgreSQL schema and seed script of about `lines` lines: tables with foreign
+/// keys, indexes, a trigger function in dollar quotes, views and inserts, and every
+/// twentieth table written with MySQL's `KEY` and `DATETIME` (findings to publish).
+pub fn sql_schema(lines: usize) -> String {
+    let mut text = String::from("-- schema\nSET search_path = app, public;\n\n");
+    let mut table = 0;
+    while text.lines().count() < lines {
+        let mysql = table % 20 == 19;
+        let stamp = if mysql { "DATETIME" } else { "timestamptz" };
+        text.push_str(&format!(
+            "CREATE TABLE app.table_{table} (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  owner_id bigint NOT NULL REFERENCES app.table_{previous} (id),\n  name text NOT NULL,\n  amount numeric(12, 2) NOT NULL DEFAULT 0,\n  created_at {stamp} NOT NULL DEFAULT now(),\n  payload jsonb{key}\n);\n\n",
+            previous = table.max(1) - 1,
+            key = if mysql { ",\n  KEY idx_owner (owner_id)" } else { "" },
+        ));
+        text.push_str(&format!(
+            "CREATE INDEX ix_table_{table}_owner ON app.table_{table} (owner_id);\n\nINSERT INTO app.table_{table} (owner_id, name) VALUES (1, 'first'), (2, 'second')\n  ON CONFLICT DO NOTHING;\n\n"
+        ));
+        if table % 10 == 0 {
+            text.push_str(&format!(
+                "CREATE FUNCTION app.touch_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.created_at := now();\n  RETURN NEW;\nEND;\n$$;\n\nCREATE VIEW app.recent_{table} AS\n  SELECT id, name FROM app.table_{table} WHERE created_at > now() - interval '1 day';\n\n"
+            ));
+        }
+        table += 1;
+    }
+    text
+}
+
+/// Where a character is typed in a SQL script (`sql_schema`), in its middle.
+#[derive(Debug, Clone, Copy)]
+pub enum SqlEditPlace {
+    /// The end of a column's line inside `CREATE TABLE`.
+    EndOfColumnLine,
+    /// Column 0 of a column's line.
+    ColumnZeroOfColumnLine,
+    /// A blank line between two statements (a new statement).
+    BlankLineBetweenStatements,
+}
+
+impl SqlEditPlace {
+    pub const ALL: [SqlEditPlace; 3] = [
+        SqlEditPlace::EndOfColumnLine,
+        SqlEditPlace::ColumnZeroOfColumnLine,
+        SqlEditPlace::BlankLineBetweenStatements,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SqlEditPlace::EndOfColumnLine => "end of a column line",
+            SqlEditPlace::ColumnZeroOfColumnLine => "column 0 of a column line",
+            SqlEditPlace::BlankLineBetweenStatements => "blank line between statements",
+        }
+    }
+
+    /// `(line, column)` (0-based) in the middle of `text`.
+    pub fn position(self, text: &str) -> (usize, usize) {
+        let lines: Vec<&str> = text.lines().collect();
+        let middle = lines.len() / 2;
+        (middle..lines.len())
+            .find_map(|index| {
+                let line = lines[index];
+                match self {
+                    SqlEditPlace::EndOfColumnLine => line
+                        .starts_with("  name text")
+                        .then_some((index, line.len())),
+                    SqlEditPlace::ColumnZeroOfColumnLine => {
+                        line.starts_with("  name text").then_some((index, 0))
+                    }
+                    SqlEditPlace::BlankLineBetweenStatements => (line.is_empty()
+                        && lines
+                            .get(index + 1)
+                            .is_some_and(|next| next.starts_with("CREATE TABLE")))
+                    .then_some((index, 0)),
+                }
+            })
+            .unwrap_or((middle, 0))
+    }
+}

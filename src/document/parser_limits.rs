@@ -55,6 +55,8 @@ pub fn check<'a>(
         Language::Python => (PYTHON_MAX_COLUMNS, false),
         Language::Compose => (YAML_MAX_COLUMNS, true),
         Language::Dockerfile => return Ok(()), // its scanner checks its buffer
+        // PostgreSQL's parser checks its own stack depth (`max_stack_depth`).
+        Language::Sql => return Ok(()),
     };
     let mut line = 0;
     let mut columns = 0;

@@ -87,7 +87,7 @@ fn declared_python_encoding(bytes: &[u8]) -> Option<String> {
 pub fn decode(language: Language, bytes: Vec<u8>) -> Result<(String, SourceEncoding), String> {
     let declared = match language {
         Language::Python => declared_python_encoding(&bytes),
-        Language::Dockerfile | Language::Compose => None,
+        Language::Dockerfile | Language::Compose | Language::Sql => None,
     };
     let encoding = match declared {
         None => SourceEncoding::Utf8,

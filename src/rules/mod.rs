@@ -18,6 +18,7 @@ pub mod registry;
 pub mod rule_set;
 pub mod secrets;
 pub mod settings;
+pub mod sql;
 pub mod words;
 
 use std::ops::Range;

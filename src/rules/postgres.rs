@@ -26,14 +26,31 @@ pub struct Rejection {
 /// The first statement of `sql` that PostgreSQL rejects, once driver placeholders are
 /// read as parameters. `None` when every statement parses.
 pub fn first_rejection(sql: &str) -> Option<Rejection> {
+    rejection_of(sql, Split::WithScanner)
+}
+
+/// What PostgreSQL rejects in `statement`, read as one statement (a file's statements
+/// are already split: `syntax::sql_items` knows `BEGIN ATOMIC` bodies, which the
+/// server's scanner splits at their `;`).
+pub fn statement_rejection(statement: &str) -> Option<Rejection> {
+    rejection_of(statement, Split::No)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Split {
+    WithScanner,
+    No,
+}
+
+fn rejection_of(sql: &str, split: Split) -> Option<Rejection> {
     // `?` is also PostgreSQL's JSONB operator: read it as a placeholder only when the
     // text does not parse with it as an operator.
     let as_written = Rewritten::new(sql, false)?;
-    let rejection = as_written.first_rejection()?;
+    let rejection = as_written.first_rejection(split)?;
     let Some(with_qmarks) = Rewritten::new(sql, true).filter(|text| text.changed_qmarks) else {
         return Some(rejection);
     };
-    with_qmarks.first_rejection()
+    with_qmarks.first_rejection(split)
 }
 
 /// `sql` with its placeholders rewritten, and the way back to the original's offsets.
@@ -62,6 +79,15 @@ impl<'s> Rewritten<'s> {
         let mut number = 0;
         let mut index = 0;
         while index < tokens.len() {
+            // psql's `:'name'` and `:"name"` (a variable as a string or a name): the
+            // string or name itself stands for it.
+            if let Some(quoted) = psql_quoted_variable(original, &tokens[index..]) {
+                let colon = token_start(&tokens[index]);
+                rewritten.replace(copied_to..colon, colon..colon + 1, "");
+                copied_to = colon + 1;
+                index += 1 + quoted;
+                continue;
+            }
             let Some((length, is_qmark)) = placeholder_at(original, &tokens[index..], qmarks)
             else {
                 index += 1;
@@ -110,11 +136,16 @@ impl<'s> Rewritten<'s> {
         (original_at + (offset - text_at)).min(self.original.len())
     }
 
-    fn first_rejection(&self) -> Option<Rejection> {
+    fn first_rejection(&self, split: Split) -> Option<Rejection> {
         let text = self.text.as_str();
-        let statements = match pg_query::split_with_scanner(text) {
-            Ok(statements) if !statements.is_empty() => statements,
-            // The scanner itself fails (an unterminated string): judge the whole text.
+        let split = match split {
+            Split::WithScanner => pg_query::split_with_scanner(text).ok(),
+            Split::No => None,
+        };
+        let statements = match split {
+            Some(statements) if !statements.is_empty() => statements,
+            // One statement, or the scanner itself fails (an unterminated string):
+            // judge the whole text.
             _ => vec![text],
         };
         for statement in statements {
@@ -155,6 +186,17 @@ fn token_start(token: &ScanToken) -> usize {
 
 fn token_end(token: &ScanToken) -> usize {
     usize::try_from(token.end).unwrap_or(0)
+}
+
+/// `Some(1)` when `tokens` start with psql's `:'name'` or `:"name"`: a `:` right
+/// before a string or a quoted name.
+fn psql_quoted_variable(sql: &str, tokens: &[ScanToken]) -> Option<usize> {
+    let (colon, quoted) = (tokens.first()?, tokens.get(1)?);
+    let is_colon = sql.get(token_start(colon)..token_end(colon)) == Some(":");
+    let starts_quoted = sql
+        .get(token_start(quoted)..)
+        .is_some_and(|rest| rest.starts_with('\'') || rest.starts_with('"'));
+    (is_colon && token_end(colon) == token_start(quoted) && starts_quoted).then_some(1)
 }
 
 /// How many tokens from `tokens[0]` make a driver placeholder, and whether it is a `?`.
@@ -203,22 +245,25 @@ fn locate(statement: &str, message: &str) -> Range<usize> {
     let Some(near) = near_text(message) else {
         return last_token.unwrap_or(0..statement.len());
     };
-    let candidates = tokens
+    let candidates: Vec<Range<usize>> = tokens
         .iter()
-        .filter(|token| statement.get(token_start(token)..token_end(token)) == Some(near));
-    let mut first_candidate = None;
-    for token in candidates {
-        let range = token_start(token)..token_end(token);
-        first_candidate.get_or_insert(range.clone());
-        let Some(prefix) = statement.get(..range.end) else {
-            continue;
-        };
-        if pg_query::parse(prefix, 0)
-            .err()
-            .is_some_and(|error| error.to_string().contains(message))
-        {
-            return range;
-        }
+        .filter(|token| statement.get(token_start(token)..token_end(token)) == Some(near))
+        .map(|token| token_start(token)..token_end(token))
+        .collect();
+    let first_candidate = candidates.first().cloned();
+    // A prefix that ends before the rejected token parses or fails at its end; one that
+    // ends at it or after fails at it: the first such candidate is found by halving
+    // (a long statement may hold thousands of `(` or `,`).
+    let fails_there = |range: &Range<usize>| {
+        statement.get(..range.end).is_some_and(|prefix| {
+            pg_query::parse(prefix, 0)
+                .err()
+                .is_some_and(|error| error.to_string().contains(message))
+        })
+    };
+    let first_failing = candidates.partition_point(|range| !fails_there(range));
+    if let Some(range) = candidates.get(first_failing) {
+        return range.clone();
     }
     first_candidate
         .or_else(|| {
@@ -273,6 +318,8 @@ mod tests {
             "ALTER TABLE t ALTER COLUMN id DROP IDENTITY IF EXISTS",
             "ALTER TABLE t RESET (fillfactor)",
             "SELECT 1; SELECT 2;",
+            "SELECT * FROM t WHERE slug = :'tenant' AND x = :name",
+            "CREATE SCHEMA IF NOT EXISTS :\"schema\"",
         ] {
             assert_eq!(rejected(sql), None, "{sql}");
         }

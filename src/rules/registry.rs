@@ -59,6 +59,8 @@ declare_rules! {
     TypeIgnoreWithoutReason => python::type_ignore_without_reason;
     ImportInsideFunction => python::import_inside_function;
     DockerHardcodedSecret => docker::docker_hardcoded_secret;
+    SqlSyntaxError => sql::sql_syntax_error;
+    MysqlSyntaxInPostgres => sql::mysql_syntax_in_postgres;
 }
 
 impl RuleId {

@@ -48,6 +48,7 @@ fn fence_language(language: Language) -> &'static str {
         Language::Python => "python",
         Language::Dockerfile => "dockerfile",
         Language::Compose => "yaml",
+        Language::Sql => "sql",
     }
 }
 

@@ -261,6 +261,7 @@ pub(super) const WATCHED: &[&str] = &[
     "**/{Dockerfile,Containerfile}*",
     "**/*.{dockerfile,containerfile}",
     "**/*compose*.{yml,yaml}",
+    "**/*.{sql,pgsql}",
 ];
 
 /// Ask the client to tell us when a file of `WATCHED` changes, where it can.

@@ -19,6 +19,11 @@ pub mod python;
 pub mod python_ast;
 pub mod python_items;
 pub mod python_statements;
+pub mod sql;
+pub mod sql_items;
+pub mod sql_mysql;
+pub mod sql_statements;
+pub mod sql_tokens;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -32,6 +37,7 @@ use crate::document::parser_limits;
 use crate::language::Language;
 use front_end::{ItemStart, Items};
 use python_ast::ItemAst;
+use sql_statements::SqlItem;
 
 thread_local! {
     static PARSERS: RefCell<HashMap<Language, Parser>> = RefCell::new(HashMap::new());
@@ -59,6 +65,9 @@ pub struct SyntaxItem {
     /// time a rule asks; shared by every later item with the same text (its offsets are
     /// from the item's start, so it moves with the item).
     ast: OnceLock<Option<Arc<ItemAst>>>,
+    /// A SQL item's statements as PostgreSQL reads them (`sql_statements`), read the
+    /// first time a rule asks; shared like `ast`.
+    sql: OnceLock<Arc<SqlItem>>,
 }
 
 impl SyntaxItem {
@@ -71,6 +80,15 @@ impl SyntaxItem {
                 python_ast::parse_item(text.get(self.range.clone())?)
             })
             .as_deref()
+    }
+
+    /// The item's SQL statements as PostgreSQL reads them, from `text` (the source
+    /// this syntax was parsed from).
+    pub fn sql(&self, text: &str) -> &SqlItem {
+        self.sql.get_or_init(|| {
+            PARSER_RUNS.set(PARSER_RUNS.get() + 1);
+            Arc::new(SqlItem::read(text.get(self.range.clone()).unwrap_or("")))
+        })
     }
 }
 
@@ -122,6 +140,7 @@ impl Syntax {
                 hash: xxh3_128(text.as_bytes()),
                 tree,
                 ast: OnceLock::new(),
+                sql: OnceLock::new(),
             };
             return Some(Syntax {
                 language,
@@ -224,6 +243,7 @@ impl Syntax {
                     hash: item.hash,
                     tree,
                     ast: item.ast.clone(),
+                    sql: item.sql.clone(),
                 });
             }
         }
@@ -266,6 +286,11 @@ impl Syntax {
     pub fn has_error(&self, text: &str) -> bool {
         self.items.iter().any(|item| match &item.tree {
             Some(tree) => tree.root_node().has_error(),
+            None if self.language == Language::Sql => item
+                .sql(text)
+                .statements
+                .iter()
+                .any(|statement| statement.rejection_as_written.is_some()),
             None => item.python_ast(text).is_none_or(|ast| ast.has_error),
         })
     }
@@ -278,6 +303,16 @@ impl Syntax {
             .iter()
             .map(|item| match &item.tree {
                 Some(tree) => tree.root_node().to_sexp(),
+                None if self.language == Language::Sql => format!(
+                    "{:?} line {}: {:?}",
+                    item.range,
+                    item.line,
+                    item.sql(text)
+                        .statements
+                        .iter()
+                        .map(|statement| (&statement.range, &statement.rejection))
+                        .collect::<Vec<_>>()
+                ),
                 None => format!(
                     "{:?} line {}: {:?}",
                     item.range,
@@ -353,9 +388,13 @@ fn item_at(
 ) -> Option<SyntaxItem> {
     let range = start.byte..end;
     let hash = xxh3_128(text.as_bytes().get(range.clone())?);
-    let (tree, ast) = match reusable.get(&hash) {
-        Some(old) => (shifted(old, start.byte, start.line), old.ast.clone()),
-        None if language.grammar().is_none() => (None, OnceLock::new()),
+    let (tree, ast, sql) = match reusable.get(&hash) {
+        Some(old) => (
+            shifted(old, start.byte, start.line),
+            old.ast.clone(),
+            old.sql.clone(),
+        ),
+        None if language.grammar().is_none() => (None, OnceLock::new(), OnceLock::new()),
         None => (
             Some(parse_range(
                 language,
@@ -363,6 +402,7 @@ fn item_at(
                 Some((&range, start.line)),
                 None,
             )?),
+            OnceLock::new(),
             OnceLock::new(),
         ),
     };
@@ -372,6 +412,7 @@ fn item_at(
         hash,
         tree,
         ast,
+        sql,
     })
 }
 

@@ -13,6 +13,7 @@ return {
     -- Plain YAML too: Neovim gives docker-compose.yml this filetype, and the server
     -- audits a YAML file only when its name says it is a compose file.
     'yaml',
+    'sql',
   },
   root_markers = { 'stackaudit.toml', 'pyproject.toml', '.git' },
   -- Read at startup: select, ignore, severity = { [rule] = 'error'|'warning'|'info'|'hint' },

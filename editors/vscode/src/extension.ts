@@ -19,7 +19,7 @@ let output: vscode.LogOutputChannel | undefined;
 /// Exactly the documents the server audits (the list grows as languages land): by
 /// language id, and by name so compose files work without a compose language extension.
 const DOCUMENT_SELECTOR = [
-  ...['python', 'dockerfile', 'dockercompose'].map((language) => ({ language })),
+  ...['python', 'dockerfile', 'dockercompose', 'sql'].map((language) => ({ language })),
   { pattern: '**/{docker-compose,compose}*.{yml,yaml}' },
   { pattern: '**/{Dockerfile,Containerfile,Dockerfile.*,*.dockerfile}' },
 ];

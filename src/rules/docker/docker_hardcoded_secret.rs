@@ -107,7 +107,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     match context.language {
         Language::Dockerfile => check_dockerfile(context, findings),
         Language::Compose => check_compose(context, findings),
-        Language::Python => {}
+        Language::Python | Language::Sql => {}
     }
 }
 
