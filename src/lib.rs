@@ -10,6 +10,7 @@ pub mod fix;
 pub mod index;
 pub mod language;
 pub mod rules;
+pub mod schema;
 pub mod semantic;
 pub mod server;
 pub mod suppression;

@@ -428,6 +428,31 @@ fn mysql_syntax_in_postgres() {
     check_fixture(Language::Sql, "sql/mysql-syntax-in-postgres.sql");
 }
 
+#[test]
+fn delete_without_where() {
+    check_fixture(Language::Sql, "sql/delete-without-where.sql");
+}
+
+#[test]
+fn update_without_where() {
+    check_fixture(Language::Sql, "sql/update-without-where.sql");
+}
+
+#[test]
+fn prefer_timestamptz() {
+    check_fixture(Language::Sql, "sql/prefer-timestamptz.sql");
+}
+
+#[test]
+fn destructive_migration() {
+    check_fixture(Language::Sql, "sql/destructive-migration.sql");
+}
+
+#[test]
+fn create_index_not_concurrently() {
+    check_fixture(Language::Sql, "sql/create-index-not-concurrently.sql");
+}
+
 /// The findings of `rules` on `text` as the SQL file at `path`: (rule, text found).
 fn sql_findings(rules: &[&str], text: &str, path: &str) -> Vec<(String, String)> {
     let settings = Settings::from_options(Options {

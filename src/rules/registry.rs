@@ -61,6 +61,11 @@ declare_rules! {
     DockerHardcodedSecret => docker::docker_hardcoded_secret;
     SqlSyntaxError => sql::sql_syntax_error;
     MysqlSyntaxInPostgres => sql::mysql_syntax_in_postgres;
+    DeleteWithoutWhere => sql::delete_without_where;
+    UpdateWithoutWhere => sql::update_without_where;
+    DestructiveMigration => sql::destructive_migration;
+    CreateIndexNotConcurrently => sql::create_index_not_concurrently;
+    PreferTimestamptz => sql::prefer_timestamptz;
 }
 
 impl RuleId {

@@ -14,6 +14,7 @@ use super::sql_items::statements;
 use super::sql_mysql::{MysqlConstruct, constructs};
 use super::sql_tokens::{SqlToken, tokens};
 use crate::rules::postgres::{Rejection, statement_rejection};
+use crate::schema::from_sql::{self, StatementSchema};
 
 /// The statements of one item.
 #[derive(Debug, Default)]
@@ -38,6 +39,10 @@ pub struct SqlStatement {
     pub rejection_as_written: Option<Rejection>,
     /// A template (Jinja's `{{ }}`, `{% %}`: dbt models), not SQL yet: not judged.
     pub templated: bool,
+    /// What it does to the schema and to rows (read from PostgreSQL's tree of the
+    /// repaired statement; nothing when that does not parse). Offsets from the
+    /// statement's start.
+    pub schema: StatementSchema,
 }
 
 impl SqlItem {
@@ -63,16 +68,34 @@ impl SqlStatement {
                 rejection: None,
                 rejection_as_written: None,
                 templated: true,
+                schema: StatementSchema::default(),
             };
         }
         let tokens = tokens(text);
         let mysql = constructs(text, &tokens);
-        let rejection_as_written = statement_rejection(text);
-        let rejection = match (&rejection_as_written, mysql.is_empty()) {
-            (None, _) => None,
-            (Some(rejection), true) => Some(rejection.clone()),
-            (Some(_), false) => rejection_once_repaired(text, &mysql),
+        let repaired = Repaired::new(text, &mysql);
+        let tree = pg_query::parse(&repaired.text, 0).ok();
+        let rejection = match tree {
+            Some(_) => None,
+            None => statement_rejection(&repaired.text).map(|rejection| {
+                let start = repaired.original(rejection.range.start);
+                let end = repaired.original(rejection.range.end).max(start);
+                Rejection {
+                    range: start..end,
+                    message: rejection.message,
+                }
+            }),
         };
+        let rejection_as_written = if mysql.is_empty() {
+            rejection.clone()
+        } else if pg_query::parse(text, 0).is_ok() {
+            None
+        } else {
+            statement_rejection(text)
+        };
+        let schema = tree.map_or_else(StatementSchema::default, |tree| {
+            from_sql::read(&tree.protobuf, text, &tokens, &|at| repaired.original(at))
+        });
         SqlStatement {
             range,
             terminator,
@@ -81,6 +104,7 @@ impl SqlStatement {
             rejection,
             rejection_as_written,
             templated: false,
+            schema,
         }
     }
 
@@ -90,35 +114,49 @@ impl SqlStatement {
     }
 }
 
-/// What PostgreSQL rejects in `text` once the repairs of `mysql` are made, at the
-/// offsets of `text` (a rejection inside a repaired piece points at the piece).
-fn rejection_once_repaired(text: &str, mysql: &[MysqlConstruct]) -> Option<Rejection> {
-    let mut repairs: Vec<&(Range<usize>, String)> = mysql
-        .iter()
-        .flat_map(|construct| &construct.repair)
-        .collect();
-    repairs.sort_by_key(|(range, _)| (range.start, range.end));
-    let mut repaired = String::with_capacity(text.len());
-    // (start in `repaired`, end in `repaired`, the original range) of each repair.
-    let mut anchors: Vec<(usize, usize, Range<usize>)> = Vec::new();
-    let mut copied = 0;
-    for (range, replacement) in repairs {
-        // Overlapping repairs (a statement dropped whole, and a piece of it): the first
-        // one stands.
-        if range.start < copied || range.end > text.len() {
-            continue;
+/// A statement with the repairs of its MySQL constructs made, and the way back to the
+/// statement's offsets (an offset inside a repaired piece maps to the piece's start).
+struct Repaired {
+    text: String,
+    /// (start in `text`, end in `text`, the statement's range) of each repair.
+    anchors: Vec<(usize, usize, Range<usize>)>,
+    original_length: usize,
+}
+
+impl Repaired {
+    fn new(statement: &str, mysql: &[MysqlConstruct]) -> Repaired {
+        let mut repairs: Vec<&(Range<usize>, String)> = mysql
+            .iter()
+            .flat_map(|construct| &construct.repair)
+            .collect();
+        repairs.sort_by_key(|(range, _)| (range.start, range.end));
+        let mut text = String::with_capacity(statement.len());
+        let mut anchors = Vec::new();
+        let mut copied = 0;
+        for (range, replacement) in repairs {
+            // Overlapping repairs (a statement dropped whole, and a piece of it): the
+            // first one stands.
+            if range.start < copied || range.end > statement.len() {
+                continue;
+            }
+            text.push_str(&statement[copied..range.start]);
+            let start = text.len();
+            text.push_str(replacement);
+            anchors.push((start, text.len(), range.clone()));
+            copied = range.end;
         }
-        repaired.push_str(&text[copied..range.start]);
-        let start = repaired.len();
-        repaired.push_str(replacement);
-        anchors.push((start, repaired.len(), range.clone()));
-        copied = range.end;
+        text.push_str(&statement[copied..]);
+        Repaired {
+            text,
+            anchors,
+            original_length: statement.len(),
+        }
     }
-    repaired.push_str(&text[copied..]);
-    let rejection = statement_rejection(&repaired)?;
-    let original = |offset: usize| -> usize {
+
+    /// The statement's offset for an offset of the repaired text.
+    fn original(&self, offset: usize) -> usize {
         let mut shift: isize = 0;
-        for (start, end, range) in &anchors {
+        for (start, end, range) in &self.anchors {
             if offset < *start {
                 break;
             }
@@ -127,14 +165,10 @@ fn rejection_once_repaired(text: &str, mysql: &[MysqlConstruct]) -> Option<Rejec
             }
             shift = range.end as isize - *end as isize;
         }
-        offset.saturating_add_signed(shift).min(text.len())
-    };
-    let start = original(rejection.range.start);
-    let end = original(rejection.range.end).max(start);
-    Some(Rejection {
-        range: start..end,
-        message: rejection.message,
-    })
+        offset
+            .saturating_add_signed(shift)
+            .min(self.original_length)
+    }
 }
 
 #[cfg(test)]

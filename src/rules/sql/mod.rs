@@ -2,12 +2,18 @@
 //! item (read once per item, `syntax::sql_statements`) and whether a file is written
 //! for another database.
 
+pub mod create_index_not_concurrently;
+pub mod delete_without_where;
+pub mod destructive_migration;
 pub mod mysql_syntax_in_postgres;
+pub mod prefer_timestamptz;
 pub mod sql_syntax_error;
+pub mod update_without_where;
 
 use std::path::Path;
 
 use crate::rules::Context;
+use crate::schema::Operation;
 use crate::syntax::sql_statements::SqlStatement;
 
 /// Each statement of the file with the offset its item starts at (statement ranges
@@ -19,6 +25,130 @@ pub fn statements<'c>(context: &'c Context) -> impl Iterator<Item = (usize, &'c 
             .iter()
             .map(move |statement| (item.range.start, statement))
     })
+}
+
+/// Whether the SQL file at `path` is a migration: it stands in a migrations folder
+/// (`migrations/`, `migrate/`, Alembic's `versions/`), or is named as Flyway
+/// (`V3__add_orders.sql`) or golang-migrate/dbmate (`0003_add_orders.up.sql`) name
+/// theirs. A down migration (`*.down.sql`, Flyway's undo `U3__...`) undoes one and is
+/// not counted: destroying what the up migration made is its job.
+pub fn is_migration(path: Option<&Path>) -> bool {
+    let Some(path) = path else {
+        return false;
+    };
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".down.sql") || is_versioned(&name, 'u') {
+        return false;
+    }
+    let in_folder = path.parent().is_some_and(|folder| {
+        folder.iter().any(|part| {
+            matches!(
+                part.to_string_lossy().to_ascii_lowercase().as_str(),
+                "migrations" | "migration" | "migrate" | "versions" | "schema_migrations"
+            )
+        })
+    });
+    in_folder || name.ends_with(".up.sql") || is_versioned(&name, 'v')
+}
+
+/// Flyway's `V12__name.sql` (`prefix` `v`) or `U12__name.sql` (`u`), lower-cased.
+fn is_versioned(name: &str, prefix: char) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.split_once("__"))
+        .is_some_and(|(version, _)| {
+            !version.is_empty()
+                && version
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+        })
+}
+
+/// Whether a statement before `before` (a byte offset of the file) creates `table`.
+pub fn tables_created_before(context: &Context, before: usize) -> CreatedBefore {
+    CreatedBefore {
+        created: created_tables(context),
+        before,
+    }
+}
+
+/// The tables a file creates, each with where its `CREATE TABLE` starts: worked out
+/// once per audit.
+struct CreatedTables(Vec<(usize, String)>);
+
+fn created_tables(context: &Context) -> std::rc::Rc<CreatedTables> {
+    context.memo(|| {
+        CreatedTables(
+            statements(context)
+                .flat_map(|(item_start, statement)| {
+                    statement.schema.operations.iter().filter_map(
+                        move |operation| match operation {
+                            Operation::CreateTable { table, .. } => {
+                                Some((item_start + statement.range.start, table.clone()))
+                            }
+                            _ => None,
+                        },
+                    )
+                })
+                .collect(),
+        )
+    })
+}
+
+/// The tables created before a point of the file (`tables_created_before`).
+pub struct CreatedBefore {
+    created: std::rc::Rc<CreatedTables>,
+    before: usize,
+}
+
+impl CreatedBefore {
+    pub fn contains(&self, table: &str) -> bool {
+        self.created
+            .0
+            .iter()
+            .any(|(at, created)| *at < self.before && created == table)
+    }
+}
+
+/// Whether the file at `path` exists to reset data: seeds, fixtures, tests, and
+/// scripts named for resetting or cleaning up (`reset.sql`, `teardown.sql`), where
+/// emptying a table is the point.
+pub fn resets_data(path: Option<&Path>) -> bool {
+    let Some(path) = path else {
+        return false;
+    };
+    let folders = path.parent().into_iter().flat_map(Path::iter).any(|part| {
+        matches!(
+            part.to_string_lossy().to_ascii_lowercase().as_str(),
+            "seed" | "seeds" | "seeders" | "fixtures" | "test" | "tests" | "testdata"
+        )
+    });
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    folders
+        || [
+            "seed", "reset", "teardown", "cleanup", "clean_up", "truncate", "fixture", "test",
+        ]
+        .iter()
+        .any(|word| stem.contains(word))
+}
+
+/// From the statement's first token through the name `table` after it (`DELETE FROM
+/// app.sessions`): where findings about a whole statement point.
+pub fn head_through(statement: &SqlStatement, item: &str, table: &str) -> std::ops::Range<usize> {
+    let text = statement.text(item);
+    let tokens = &statement.tokens;
+    let start = tokens.first().map_or(0, |token| token.range.start);
+    let end = tokens
+        .iter()
+        .find(|token| token.is_name() && token.name(text) == table)
+        .or(tokens.get(1))
+        .map_or(text.len(), |token| token.range.end);
+    start..end.max(start)
 }
 
 /// Databases whose SQL is not PostgreSQL's, as file and folder names spell them.
@@ -73,6 +203,26 @@ pub fn is_for_another_database(path: Option<&Path>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migrations_are_read_from_folder_and_file_names() {
+        for path in [
+            "db/migrations/0001_init.sql",
+            "alembic/versions/abc_add_orders.sql",
+            "sql/V3__add_orders.sql",
+            "db/0004_add_orders.up.sql",
+        ] {
+            assert!(is_migration(Some(Path::new(path))), "{path}");
+        }
+        for path in [
+            "db/schema.sql",
+            "db/migrations/0004_add_orders.down.sql",
+            "sql/U3__add_orders.sql",
+            "seeds/version.sql",
+        ] {
+            assert!(!is_migration(Some(Path::new(path))), "{path}");
+        }
+    }
 
     #[test]
     fn another_database_is_read_from_file_and_folder_names() {

@@ -1,0 +1,111 @@
+//! ## What it does
+//! Finds columns declared `TIMESTAMP` (`timestamp without time zone`) in `.sql` files:
+//! new tables, added columns and type changes. `TIMESTAMPTZ` is the type PostgreSQL's
+//! own documentation and wiki recommend for points in time.
+//!
+//! A MySQL `DATETIME` is `mysql-syntax-in-postgres`'s to report (its fix writes
+//! `TIMESTAMP`, which this rule then reports).
+//!
+//! ## Why is this bad?
+//! A `TIMESTAMP` stores a wall-clock reading with no zone: the same value means
+//! different instants to an app server in UTC and a developer's laptop in Berlin, and
+//! daylight-saving changes make some readings ambiguous. `TIMESTAMPTZ` stores an
+//! instant (UTC inside) and converts on the way in and out, at the same cost.
+//!
+//! ## Example
+//! ```sql
+//! CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamp NOT NULL);
+//! ```
+//!
+//! ## Use instead
+//! ```sql
+//! CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamptz NOT NULL);
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe: naive values the application inserts are then read in the session's time
+//! zone, and an `ALTER COLUMN ... TYPE timestamptz` of existing data interprets the
+//! stored readings in the zone of the session that runs it.
+
+use crate::language::Language;
+use crate::rules::projections::Projections;
+use crate::rules::{
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, RuleId, Severity,
+};
+use crate::schema::{ColumnType, Operation};
+
+use super::{is_for_another_database, statements};
+
+pub const RULE: Rule = Rule {
+    id: "prefer-timestamptz",
+    languages: &[Language::Sql],
+    default_severity: Severity::Info,
+    security: false,
+    fix: FixAvailability::Always(FixSafety::Unsafe),
+    summary: "`TIMESTAMP` without a time zone; fix: `TIMESTAMPTZ`",
+    triggers: &["timestamp", "datetime"],
+    text_test: None,
+    workspace_trigger: None,
+    check: Check::Tree(check),
+    reads: Projections::NONE,
+};
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    if is_for_another_database(context.path) {
+        return;
+    }
+    let mysql_reported = context.settings.is_enabled(RuleId::MysqlSyntaxInPostgres);
+    for (item_start, statement) in statements(context) {
+        let start = item_start + statement.range.start;
+        let item = &context.source[item_start..];
+        let text = statement.text(item);
+        for (column, ty) in naive_timestamps(&statement.schema.operations) {
+            // `DATETIME`, read as `TIMESTAMP`, is the MySQL rule's.
+            let is_mysql = statement.mysql.iter().any(|construct| {
+                construct.range.start < ty.range.end && ty.range.start < construct.range.end
+            });
+            if is_mysql && mysql_reported {
+                continue;
+            }
+            let written = text.get(ty.range.clone()).unwrap_or("");
+            let range = start + ty.range.start..start + ty.range.end;
+            let mut finding = RULE.finding(
+                range.clone(),
+                format!("`{column}` is `{written}`, a time with no zone; `TIMESTAMPTZ` stores an instant"),
+            );
+            let replacement = format!("TIMESTAMPTZ{}", precision(written));
+            finding.fix = Some(Fix::unsafe_(
+                format!("Use `{replacement}`"),
+                vec![Edit::replace(range, replacement)],
+            ));
+            findings.push(finding);
+        }
+    }
+}
+
+/// The columns of `operations` given a `TIMESTAMP` type, with that type.
+fn naive_timestamps(operations: &[Operation]) -> Vec<(&str, &ColumnType)> {
+    let mut found = Vec::new();
+    for operation in operations {
+        match operation {
+            Operation::CreateTable { columns, .. } => found.extend(
+                columns
+                    .iter()
+                    .map(|column| (column.name.as_str(), &column.ty)),
+            ),
+            Operation::AddColumn { column, .. } => found.push((column.name.as_str(), &column.ty)),
+            Operation::AlterColumnType { column, ty, .. } => found.push((column.as_str(), ty)),
+            _ => {}
+        }
+    }
+    found.retain(|(_, ty)| ty.name == "timestamp");
+    found
+}
+
+/// `(3)` of `timestamp(3) without time zone`; nothing when none is written.
+fn precision(written: &str) -> String {
+    match (written.find('('), written.find(')')) {
+        (Some(open), Some(close)) if open < close => written[open..=close].replace(' ', ""),
+        _ => String::new(),
+    }
+}

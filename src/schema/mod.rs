@@ -1,0 +1,216 @@
+//! The database schema as the project's files describe it: what each statement of a
+//! `.sql` file (`from_sql`) does to tables, columns, keys and indexes, as a list of
+//! operations in text order. The workspace index keeps each file's operations and
+//! applies them to know what tables exist; rules read both.
+//!
+//! Names are as PostgreSQL folds them (`Users` → `users`, `"Users"` stays), without
+//! their schema (`app.users` → `users`): projects rarely hold two tables of one name in
+//! two schemas, and a reference often leaves the schema out.
+
+pub mod from_sql;
+
+use std::ops::Range;
+
+/// A column's type, as written and as the family the rules compare.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ColumnType {
+    /// PostgreSQL's name for it, lower case, without modifiers (`integer`, `bigint`,
+    /// `uuid`, `varchar`, `timestamp`, `timestamptz`, `serial`).
+    pub name: String,
+    /// Where it is written (offsets of the file or statement that holds it).
+    pub range: Range<usize>,
+}
+
+/// What kind of key a column's type makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyKind {
+    /// `serial`/`bigserial`, identity columns, `integer`/`bigint`/`smallint`.
+    Integer,
+    Uuid,
+    Text,
+    Other,
+}
+
+impl ColumnType {
+    pub fn key_kind(&self) -> KeyKind {
+        match self.name.as_str() {
+            "integer" | "bigint" | "smallint" | "serial" | "bigserial" | "smallserial" => {
+                KeyKind::Integer
+            }
+            "uuid" => KeyKind::Uuid,
+            "text" | "varchar" | "char" | "citext" => KeyKind::Text,
+            _ => KeyKind::Other,
+        }
+    }
+
+    /// The type a column referencing a key of this type stores (`serial` → `integer`).
+    pub fn stored(&self) -> &str {
+        match self.name.as_str() {
+            "serial" => "integer",
+            "bigserial" => "bigint",
+            "smallserial" => "smallint",
+            name => name,
+        }
+    }
+}
+
+/// A reference to a table's column (`REFERENCES users (id)`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reference {
+    pub table: String,
+    /// The columns named (none: the referenced table's primary key).
+    pub columns: Vec<String>,
+    /// Where the referenced table's name is written.
+    pub range: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    /// Where the column's name is written.
+    pub range: Range<usize>,
+    pub primary_key: bool,
+    pub unique: bool,
+    pub identity: bool,
+    pub references: Option<Reference>,
+}
+
+/// A foreign key: columns of a table that reference another's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    pub references: Reference,
+    /// Where the constraint (or the referencing column) is written.
+    pub range: Range<usize>,
+}
+
+/// What one statement (or migration operation) does to the schema.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Operation {
+    CreateTable {
+        table: String,
+        /// Where the table's name is written.
+        range: Range<usize>,
+        columns: Vec<Column>,
+        /// Table-level `PRIMARY KEY (...)` columns (column-level ones are on the column).
+        primary_key: Vec<String>,
+        /// Table-level unique constraints' columns.
+        unique: Vec<Vec<String>>,
+        /// Table-level foreign keys (column-level ones are on the column).
+        foreign_keys: Vec<ForeignKey>,
+        /// A partition of another table (`PARTITION OF`), or a copy (`LIKE`): its
+        /// columns are the other table's.
+        derived: bool,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+        range: Range<usize>,
+    },
+    AlterColumnType {
+        table: String,
+        column: String,
+        ty: ColumnType,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+        range: Range<usize>,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+        range: Range<usize>,
+    },
+    DropTable {
+        table: String,
+        range: Range<usize>,
+    },
+    CreateIndex {
+        table: String,
+        /// Where the table's name is written.
+        range: Range<usize>,
+        /// The indexed columns, in order (an expression ends the list).
+        columns: Vec<String>,
+        unique: bool,
+        concurrently: bool,
+    },
+    AddPrimaryKey {
+        table: String,
+        columns: Vec<String>,
+    },
+    AddUnique {
+        table: String,
+        columns: Vec<String>,
+    },
+    AddForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+}
+
+impl Operation {
+    /// Every range it holds moved by `by` bytes (a statement's offsets made the file's).
+    pub fn shifted(mut self, by: usize) -> Operation {
+        let shift = |range: &mut Range<usize>| *range = range.start + by..range.end + by;
+        let shift_column = |column: &mut Column| {
+            shift(&mut column.range);
+            shift(&mut column.ty.range);
+            if let Some(reference) = &mut column.references {
+                shift(&mut reference.range);
+            }
+        };
+        match &mut self {
+            Operation::CreateTable {
+                range,
+                columns,
+                foreign_keys,
+                ..
+            } => {
+                shift(range);
+                columns.iter_mut().for_each(shift_column);
+                for foreign_key in foreign_keys {
+                    shift(&mut foreign_key.range);
+                    shift(&mut foreign_key.references.range);
+                }
+            }
+            Operation::AddColumn { column, .. } => shift_column(column),
+            Operation::AlterColumnType { ty, .. } => shift(&mut ty.range),
+            Operation::DropColumn { range, .. }
+            | Operation::RenameColumn { range, .. }
+            | Operation::RenameTable { range, .. }
+            | Operation::DropTable { range, .. }
+            | Operation::CreateIndex { range, .. } => shift(range),
+            Operation::AddForeignKey { foreign_key, .. } => {
+                shift(&mut foreign_key.range);
+                shift(&mut foreign_key.references.range);
+            }
+            Operation::AddPrimaryKey { .. } | Operation::AddUnique { .. } => {}
+        }
+        self
+    }
+}
+
+/// What a statement does with rows (the rules about `DELETE`/`UPDATE` read it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RowChange {
+    #[default]
+    None,
+    Delete {
+        table: String,
+        has_where: bool,
+    },
+    Update {
+        table: String,
+        /// The columns it sets.
+        columns: Vec<String>,
+        has_where: bool,
+    },
+    Truncate,
+}
