@@ -491,7 +491,7 @@ fn a_run_that_audits_nothing_fails() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "stackaudit: error: nothing to audit in .: no Python file, Dockerfile or compose file (see `exclude` and .gitignore)\n"
+        "stackaudit: error: nothing to audit in .: no Python file, Dockerfile, compose file or SQL file (see `exclude` and .gitignore)\n"
     );
 }
 

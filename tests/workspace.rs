@@ -125,6 +125,72 @@ const CYCLES_FINDINGS: &[&str] = &[
     "shop/tasks.py:19:5-19:36 import-inside-function `from shop.reports import totals` inside `nightly` hides a dependency and runs on every call; import at module level, or say why in a comment",
 ];
 
+/// What `check` finds in the `schema` workspace: a schema split over SQL files (in a
+/// folder, and a seed file elsewhere), judged as one: a reference to a table no file
+/// creates and to a column its table lacks, a key of the wrong type, a table keyed
+/// unlike most, a table with no key and a foreign key no index leads with. Keys,
+/// indexes and tables that other files add are seen (a table a SQLAlchemy model
+/// declares too), and a table of another schema that the project does not create
+/// (`auth.users`) is not reported.
+const SCHEMA_FINDINGS: &[&str] = &[
+    "db/schema/002_orders.sql:3:3-3:10 fk-without-index `orders.user_id` references `users` but no index leads with it: deleting or updating a `users` row scans `orders`, and joins on it cannot use an index",
+    "db/schema/002_orders.sql:4:34-4:43 missing-referenced-table `campaigns` is referenced here, but no SQL file or model of the workspace creates it",
+    "db/schema/002_orders.sql:5:12-5:16 fk-type-mismatch `orders.team_uid` is `uuid` but references `teams.id`, which is `integer`",
+    "db/schema/002_orders.sql:14:3-14:5 inconsistent-id-types `invites.id` is a `uuid` key, while 5 of the schema's 6 keyed tables use integer keys (`orders`, `referrals`, `rewards`, ...)",
+    "db/schema/003_links.sql:4:95-4:100 missing-referenced-table `users` has no column `uid` (its columns: id, email)",
+    "db/schema/003_links.sql:8:14-8:23 missing-primary-key `audit_log` has no primary key: its rows cannot be told apart, updated one by one, or replicated",
+];
+
+#[test]
+fn check_knows_the_schema_split_over_sql_files() {
+    assert_eq!(fresh_check_of("schema"), SCHEMA_FINDINGS);
+    // Through the cache, and again once another file creates the missing table.
+    let copy = copied_workspace("schema");
+    let run = || cached_check_of(copy.path());
+    assert_eq!(run(), SCHEMA_FINDINGS);
+    assert_eq!(run(), SCHEMA_FINDINGS);
+    let seeds = copy.path().join("db/seeds/coupons.sql");
+    let text = std::fs::read_to_string(&seeds).expect("readable");
+    std::fs::write(
+        &seeds,
+        format!("{text}CREATE TABLE campaigns (id integer PRIMARY KEY);\n"),
+    )
+    .expect("write");
+    // The reference is answered, and the cached finding about key kinds, which read
+    // the whole schema, counts the new table.
+    let now = run();
+    assert_eq!(now.len(), SCHEMA_FINDINGS.len() - 1, "{now:?}");
+    assert!(
+        !now.iter()
+            .any(|finding| finding.contains("missing-referenced-table `campaigns`")),
+        "{now:?}"
+    );
+    assert!(
+        now.iter().any(|finding| finding.contains(
+            "`invites.id` is a `uuid` key, while 6 of the schema's 7 keyed tables use integer keys (`campaigns`, `orders`, `referrals`, ...)"
+        )),
+        "{now:?}"
+    );
+}
+
+/// The fix of `fk-without-index` in a SQL file adds the index after the table, and the
+/// finding is gone.
+#[test]
+fn check_fixes_a_foreign_key_without_an_index_in_sql() {
+    let copy = copied_workspace("schema");
+    let output = stackaudit(
+        copy.path(),
+        &["check", "--fix", "--select", "fk-without-index"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let orders =
+        std::fs::read_to_string(copy.path().join("db/schema/002_orders.sql")).expect("readable");
+    assert!(
+        orders.contains("  owner_id uuid REFERENCES auth.users (id)\n);\nCREATE INDEX orders_user_id_idx ON orders (user_id);\n"),
+        "{orders}"
+    );
+}
+
 #[test]
 fn check_knows_which_imports_inside_functions_break_a_cycle() {
     let copy = copied_workspace("cycles");
@@ -403,7 +469,11 @@ async fn started_with(folder: &Path, more: Value) -> (TestClient, Vec<String>, V
 
 async fn open_file(client: &mut TestClient, path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).expect("readable");
-    client.open(&uri_of(path), "python", 1, &text).await;
+    let language = match path.extension().and_then(|extension| extension.to_str()) {
+        Some("sql") => "sql",
+        _ => "python",
+    };
+    client.open(&uri_of(path), language, 1, &text).await;
     client.diagnostics(&uri_of(path), 1).await
 }
 
@@ -453,6 +523,39 @@ async fn an_unsaved_edit_in_one_module_changes_findings_in_another() {
     let redis_module = copy.path().join("backend/app/core/redis.py");
     open_and_edit(&mut client, &redis_module, (8, 19, 30), "aioredis.Redis").await;
     assert_eq!(republished(&mut client, &routes).await, Vec::<Value>::new());
+}
+
+/// An unsaved `CREATE TABLE` in one SQL file answers a reference to it in another
+/// open one, and taking it out again brings the finding back.
+#[tokio::test]
+async fn an_unsaved_table_in_one_sql_file_answers_a_reference_in_another() {
+    let copy = copied_workspace("schema");
+    let (mut client, _) = started_on(copy.path()).await;
+    let orders = copy.path().join("db/schema/002_orders.sql");
+    let missing = ("missing-referenced-table".to_string(), 3, 33, 3, 42);
+    assert!(summarize(&open_file(&mut client, &orders).await).contains(&missing));
+    let links = copy.path().join("db/schema/003_links.sql");
+    open_and_edit(
+        &mut client,
+        &links,
+        (0, 0, 2),
+        "CREATE TABLE campaigns (id integer PRIMARY KEY);\n--",
+    )
+    .await;
+    let now = summarize(&republished(&mut client, &orders).await);
+    assert!(!now.contains(&missing), "{now:?}");
+    client
+        .change(
+            &uri_of(&links),
+            3,
+            json!([{
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+                "text": "",
+            }]),
+        )
+        .await;
+    let again = summarize(&republished(&mut client, &orders).await);
+    assert!(again.contains(&missing), "{again:?}");
 }
 
 /// Sessions made from a factory of another module, under names that say nothing of

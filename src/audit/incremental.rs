@@ -245,8 +245,22 @@ impl AuditCache {
         workspace: Option<&WorkspaceView>,
     ) -> Vec<Finding> {
         if language != Language::Python {
+            // Audited whole; what it read of the workspace (a SQL file reads the schema)
+            // is kept, so a change elsewhere audits it again.
             *self = AuditCache::default();
-            return audit(language, source, syntax, settings, path);
+            let Some(workspace) = workspace else {
+                return audit(language, source, syntax, settings, path);
+            };
+            let link = Rc::new(WorkspaceLink::new(
+                workspace.index.clone(),
+                workspace.module.clone(),
+            ));
+            let imported = Some(link.clone() as Rc<dyn ImportedKinds>);
+            let findings =
+                super::audit_in_workspace(language, source, syntax, settings, path, imported);
+            self.reads.add_workspace(link.reads());
+            self.libraries = workspace.libraries;
+            return findings;
         }
         let link = workspace.map(|workspace| {
             Rc::new(WorkspaceLink::new(

@@ -39,6 +39,24 @@ pub fn audit(
     audit_triggered(language, source, syntax, settings, path, triggered)
 }
 
+/// `audit` of a file of a workspace whose rules read other files through `imported`
+/// (the schema, for SQL files); the editor's audit of a language with no incremental
+/// audit of its own.
+pub fn audit_in_workspace(
+    language: Language,
+    source: &str,
+    syntax: &Syntax,
+    settings: &Settings,
+    path: Option<&Path>,
+    imported: Option<Rc<dyn ImportedKinds>>,
+) -> Vec<Finding> {
+    let triggered = triggered_rules(language, source, settings);
+    let context = Context::new(source, syntax, language, &settings.rules)
+        .with_path(path)
+        .with_workspace(imported.map(|imported| (imported, Libraries::NONE)));
+    finish(run_rules(&context, triggered), source, language)
+}
+
 /// `audit` of the rules `triggered` already says may fire (`triggered_rules`).
 fn audit_triggered(
     language: Language,
@@ -111,7 +129,8 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
         .rules()
         .filter(|(id, rule)| rule.applies_to(language) && enabled.contains(*id))
     {
-        if let Check::Ast(_) = rule.check {
+        let check = rule.check.for_language(language);
+        if let Check::Ast(_) = check {
             on_ruff_tree.insert(id);
             continue;
         }
@@ -122,7 +141,7 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
             if asks_for_faults {
                 inject_fault(rule.id, source);
             }
-            match (rule.check, inputs) {
+            match (check, inputs) {
                 (Check::Tree(check), Inputs::Tree(context)) => check(context, &mut found),
                 (Check::Text(check), Inputs::Text(text)) => check(text, &mut found),
                 (Check::Text(check), Inputs::Tree(context)) => check(
@@ -131,7 +150,9 @@ fn run_rules_reading(inputs: &Inputs, triggered: RuleSet) -> Vec<Finding> {
                 ),
                 // A tree rule with no tree: the caller parses whenever one is triggered.
                 (Check::Tree(_), Inputs::Text(_)) => {}
-                (Check::Ast(_), _) => unreachable!("run in one traversal below"),
+                (Check::Ast(_) | Check::AstAndTree(..), _) => {
+                    unreachable!("run in one traversal below, or made a tree check")
+                }
             }
         }));
         IN_RULE.set(false);

@@ -22,6 +22,8 @@ use crate::index::walk::walk_files_in_parallel;
 use crate::index::{ImportingModule, WorkspaceIndex, WorkspaceLink, WorkspaceRead, WorkspaceView};
 use crate::language::Language;
 use crate::rules::{Finding, Libraries};
+use crate::schema::from_models;
+use crate::schema::model::FileSchema;
 
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -151,6 +153,7 @@ pub fn run_check(
     // The walk's threads meet files in no set order; the graph is built in one.
     scanned.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     index.includers_complete();
+    index.schema_complete();
     let importing: Vec<ImportingModule> = scanned
         .iter_mut()
         .filter_map(|scan| scan.importing.take())
@@ -216,7 +219,7 @@ fn nothing_audited(paths: &[PathBuf], found: usize) -> String {
         .map(|path| path.display().to_string())
         .collect();
     format!(
-        "nothing to audit in {}: no Python file, Dockerfile or compose file (see `exclude` and .gitignore)",
+        "nothing to audit in {}: no Python file, Dockerfile, compose file or SQL file (see `exclude` and .gitignore)",
         paths.join(", ")
     )
 }
@@ -243,6 +246,8 @@ struct Scanned {
     file: FileToCheck,
     /// For a Python module: the hash of the bytes scanned, and what they import.
     imports: Option<(u128, WorkspaceUse)>,
+    /// For a SQL file: the hash of the bytes scanned (the index was told its schema).
+    sql_hash: Option<u128>,
     /// Its place in the import graph, until the graph is built.
     importing: Option<ImportingModule>,
     /// The bytes scanned (those `imports` hashes), kept for the second pass while the
@@ -269,9 +274,14 @@ fn scan_file(
     let mut scanned = Scanned {
         file,
         imports: None,
+        sql_hash: None,
         importing: None,
         bytes: None,
     };
+    if scanned.file.language == Language::Sql {
+        scan_sql_file(&mut scanned, index, kept);
+        return scanned;
+    }
     if scanned.file.language != Language::Python {
         return scanned;
     }
@@ -281,12 +291,24 @@ fn scan_file(
     let hash = xxh3_128(&bytes);
     let key = cache_key(&scanned.file, root);
     let used = match cache.and_then(|cache| cache.workspace_use(&key, hash)) {
-        Some(used) => used.clone(),
+        Some(used) => {
+            // The tables its models declare are read whether or not its imports are
+            // cached: the schema is every file's.
+            if from_models::may_declare_tables(&bytes)
+                && let Ok((source, _)) = source_text::decode(Language::Python, bytes.clone())
+            {
+                index.set_file_schema(&scanned.file.absolute, Some(from_models::read(&source)));
+            }
+            used.clone()
+        }
         None => {
             let Ok((source, encoding)) = source_text::decode(Language::Python, bytes) else {
                 return scanned;
             };
             let used = imports_of(&source);
+            if from_models::may_declare_tables(source.as_bytes()) {
+                index.set_file_schema(&scanned.file.absolute, Some(from_models::read(&source)));
+            }
             // UTF-8 decodes in place: the text is the bytes. (Others are read again.)
             bytes = match encoding {
                 SourceEncoding::Utf8 => source.into_bytes(),
@@ -307,6 +329,29 @@ fn scan_file(
     scanned.importing = Some((module.clone(), libraries_of(&used.imports), files));
     scanned.imports = Some((hash, used));
     scanned
+}
+
+/// The first pass over a SQL file: the index is told what it says about the schema,
+/// and its bytes are kept for the second pass while `kept` allows.
+fn scan_sql_file(scanned: &mut Scanned, index: &WorkspaceIndex, kept: &AtomicUsize) {
+    let Ok(bytes) = std::fs::read(&scanned.file.path) else {
+        return;
+    };
+    let hash = xxh3_128(&bytes);
+    let Ok((source, _)) = source_text::decode(Language::Sql, bytes) else {
+        return;
+    };
+    if parser_limits::check(Language::Sql, [source.as_bytes()]).is_ok() {
+        index.set_file_schema(&scanned.file.absolute, Some(FileSchema::of_sql(&source)));
+    }
+    let bytes = source.into_bytes();
+    let size = bytes.len();
+    if size > 0 && kept.fetch_add(size, Ordering::Relaxed) + size <= KEPT_SOURCES_BUDGET {
+        scanned.bytes = Some(bytes);
+    } else if size > 0 {
+        kept.fetch_sub(size, Ordering::Relaxed);
+    }
+    scanned.sql_hash = Some(hash);
 }
 
 /// What a Python module's text imports, and whether it includes routers (the libraries
@@ -357,6 +402,7 @@ fn check_file(
     let Scanned {
         file,
         imports,
+        sql_hash,
         bytes,
         ..
     } = scanned;
@@ -364,8 +410,9 @@ fn check_file(
     let index = workspace.index;
     let relative = relative_path(&file, root);
     // The bytes the first pass kept are those its hash is of.
-    let (bytes, hash) = match (bytes, &imports) {
-        (Some(bytes), Some((hash, _))) => (bytes, *hash),
+    let scanned_hash = imports.as_ref().map(|(hash, _)| *hash).or(sql_hash);
+    let (bytes, hash) = match (bytes, scanned_hash) {
+        (Some(bytes), Some(hash)) => (bytes, hash),
         _ => match std::fs::read(path) {
             Ok(bytes) => {
                 let hash = xxh3_128(&bytes);

@@ -34,6 +34,9 @@ use manifest::{MANIFEST_FILES, Manifest, is_runtime_requirements};
 use module_path::{ImportRoots, ModuleLocation, import_roots, module_files};
 use python_facts::PythonFacts;
 
+use crate::schema::KeyKind;
+use crate::schema::model::{FileSchema, SchemaModel, Table};
+
 /// One indexed file's facts. They are read again whenever its text changes (an edit
 /// of the open document, a change on disk), so the path's entry always holds the
 /// facts of its current text.
@@ -110,6 +113,14 @@ pub struct WorkspaceIndex {
     /// by that folder; `None` for a folder that holds no manifest. Cleared when a
     /// manifest changes.
     manifests: PathMap<Option<Arc<Manifest>>>,
+    /// What each file that describes the database schema says (SQL files), by path.
+    schema_files: PathMap<(Arc<Path>, Arc<FileSchema>)>,
+    /// Whether `schema_files` holds every such file of the workspace (once the first
+    /// walk is done): until then, whether a table exists nowhere is unknown.
+    schema_complete: std::sync::atomic::AtomicBool,
+    /// The workspace's schema, built from `schema_files` when first asked; cleared
+    /// whenever one of them changes.
+    schema: std::sync::RwLock<Option<Arc<SchemaModel>>>,
 }
 
 /// Each module that is part of an import cycle, with the cycle's number: two modules
@@ -686,6 +697,66 @@ impl WorkspaceIndex {
 }
 
 impl WorkspaceIndex {
+    /// What the file at `path` says about the schema now (`None`: nothing, or it is
+    /// gone). Returns whether that differs from what the index held.
+    pub fn set_file_schema(&self, path: &Path, schema: Option<FileSchema>) -> bool {
+        let schema = schema.filter(|schema| !schema.is_empty());
+        let before = self
+            .schema_files
+            .get(key(path))
+            .map(|known| known.1.fingerprint);
+        if before == schema.as_ref().map(|schema| schema.fingerprint) {
+            return false;
+        }
+        match schema {
+            Some(schema) => {
+                self.schema_files
+                    .insert(key(path).into(), (Arc::from(path), Arc::new(schema)));
+            }
+            None => {
+                self.schema_files.remove(key(path));
+            }
+        }
+        if let Ok(mut model) = self.schema.write() {
+            *model = None;
+        }
+        true
+    }
+
+    /// Every file that describes the schema has been told (`set_file_schema`): the
+    /// first walk of the workspace is done.
+    pub fn schema_complete(&self) {
+        self.schema_complete
+            .store(true, std::sync::atomic::Ordering::Release);
+        if let Ok(mut model) = self.schema.write() {
+            *model = None;
+        }
+    }
+
+    /// The workspace's schema; `None` until every file that describes it is known.
+    pub fn schema(&self) -> Option<Arc<SchemaModel>> {
+        if !self
+            .schema_complete
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return None;
+        }
+        if let Some(known) = self.schema.read().ok()?.as_ref() {
+            return Some(Arc::clone(known));
+        }
+        let mut files: Vec<(Arc<Path>, Arc<FileSchema>)> = self
+            .schema_files
+            .iter()
+            .map(|entry| entry.value().clone())
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let built = Arc::new(SchemaModel::build(&files));
+        if let Ok(mut model) = self.schema.write() {
+            *model = Some(Arc::clone(&built));
+        }
+        Some(built)
+    }
+
     /// The client libraries each of `modules` can reach through imports: those it
     /// imports itself, and those any workspace module it imports can reach. Each module
     /// comes with its own libraries and the module files it imports
@@ -940,6 +1011,29 @@ impl WorkspaceIndex {
             }
         }
         found
+    }
+}
+
+/// The target of a `ReadAbout::Table` read: the table's name, then its answer.
+fn table_read(table: &str, answer: Option<Option<&Table>>) -> Box<str> {
+    let answer = match answer {
+        None => "?".to_string(),
+        Some(None) => "-".to_string(),
+        Some(Some(table)) => format!("{:x}", table.fingerprint()),
+    };
+    format!("{table} {answer}").into()
+}
+
+/// The target of a `ReadAbout::KeyKinds` read.
+fn key_kinds_read(kinds: Option<&[(String, KeyKind)]>) -> Box<str> {
+    match kinds {
+        None => "?".into(),
+        Some(kinds) => {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            kinds.hash(&mut hasher);
+            format!("{:x}", hasher.finish()).into()
+        }
     }
 }
 
@@ -1198,6 +1292,13 @@ pub enum ReadAbout {
     /// the name and, after a space, that name (nothing when none: a module of the
     /// workspace defines it).
     Origin,
+    /// What the workspace's schema says of a table; `target` holds the table's name
+    /// and, after a space, `?` (the schema is not known yet), `-` (no such table) or a
+    /// hash of what it holds.
+    Table,
+    /// The kinds of the schema's primary keys; `target` holds a hash of them (`?`
+    /// while the schema is not known).
+    KeyKinds,
 }
 
 impl WorkspaceLink {
@@ -1287,6 +1388,29 @@ impl ImportedKinds for WorkspaceLink {
         let answer = self.index.router_guarded(&self.importer, router);
         self.record_yes_or_no(router.into(), ReadAbout::Guarded, answer)
     }
+
+    fn table(&self, name: &str) -> Option<Option<Arc<Table>>> {
+        let schema = self.index.schema();
+        let answer = schema.as_ref().map(|schema| schema.table(name).cloned());
+        self.record(WorkspaceRead {
+            target: table_read(name, answer.as_ref().map(|table| table.as_deref())),
+            call: false,
+            about: ReadAbout::Table,
+            answer: None,
+        });
+        answer
+    }
+
+    fn key_kinds(&self) -> Option<Vec<(String, KeyKind)>> {
+        let kinds = self.index.schema().map(|schema| schema.key_kinds());
+        self.record(WorkspaceRead {
+            target: key_kinds_read(kinds.as_deref()),
+            call: false,
+            about: ReadAbout::KeyKinds,
+            answer: None,
+        });
+        kinds
+    }
 }
 
 /// An import statement as a `WorkspaceRead` names it: the module as written and the
@@ -1326,6 +1450,18 @@ impl WorkspaceRead {
                 .imports_optional(importer, &import_of_read(&self.target))
                 .map(u8::from),
             ReadAbout::RunsAsCommand => Some(u8::from(index.runs_as_command(importer))),
+            ReadAbout::Table => {
+                let (table, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));
+                let schema = index.schema();
+                let now = schema
+                    .as_ref()
+                    .map(|schema| schema.table(table).map(|t| &**t));
+                return *self.target == *table_read(table, now);
+            }
+            ReadAbout::KeyKinds => {
+                let now = index.schema().map(|schema| schema.key_kinds());
+                return *self.target == *key_kinds_read(now.as_deref());
+            }
             ReadAbout::Origin => {
                 // The answer is in the target, after the name asked about.
                 let (target, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));

@@ -289,6 +289,20 @@ pub enum Check {
     /// Ruff's tree of each item, in the one traversal that hands each rule the node
     /// kinds it names (`python::checker`).
     Ast(python::checker::Hooks),
+    /// `Ast` in Python modules, `Tree` in the rule's other languages (a rule that
+    /// judges SQLAlchemy models and SQL files alike).
+    AstAndTree(python::checker::Hooks, fn(&Context, &mut Vec<Finding>)),
+}
+
+impl Check {
+    /// What the rule runs on a file of `language`.
+    pub fn for_language(self, language: Language) -> Check {
+        match (self, language) {
+            (Check::AstAndTree(hooks, _), Language::Python) => Check::Ast(hooks),
+            (Check::AstAndTree(_, tree), _) => Check::Tree(tree),
+            (check, _) => check,
+        }
+    }
 }
 
 impl Rule {
@@ -537,6 +551,18 @@ impl<'a> Context<'a> {
             None => (None, Libraries::NONE),
         };
         self
+    }
+
+    /// What the workspace's schema says of the table `name` (`Some(None)`: no file
+    /// creates it); `None` outside a workspace, or while its schema is not known.
+    pub fn table(&self, name: &str) -> Option<Option<Arc<crate::schema::model::Table>>> {
+        self.imported.as_ref()?.table(name)
+    }
+
+    /// The kinds of the schema's single-column primary keys, by table; `None` outside
+    /// a workspace, or while its schema is not known.
+    pub fn key_kinds(&self) -> Option<Vec<(String, crate::schema::KeyKind)>> {
+        self.imported.as_ref()?.key_kinds()
     }
 
     /// Every item walked, whatever the rules' item tests say (see `item_tests`).

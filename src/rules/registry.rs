@@ -66,6 +66,10 @@ declare_rules! {
     DestructiveMigration => sql::destructive_migration;
     CreateIndexNotConcurrently => sql::create_index_not_concurrently;
     PreferTimestamptz => sql::prefer_timestamptz;
+    MissingReferencedTable => sql::missing_referenced_table;
+    FkTypeMismatch => sql::fk_type_mismatch;
+    InconsistentIdTypes => sql::inconsistent_id_types;
+    MissingPrimaryKey => sql::missing_primary_key;
 }
 
 impl RuleId {

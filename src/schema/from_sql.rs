@@ -84,13 +84,14 @@ impl Reader<'_> {
                     }
                 }
                 schema.operations.push(Operation::CreateTable {
-                    table: relation.relname.clone(),
+                    table: qualified(relation),
                     range: self.name_range(relation),
                     columns,
                     primary_key,
                     unique,
                     foreign_keys,
                     derived,
+                    temporary: relation.relpersistence == "t",
                 });
             }
             NodeEnum::IndexStmt(index) => {
@@ -108,7 +109,7 @@ impl Reader<'_> {
                     })
                     .collect();
                 schema.operations.push(Operation::CreateIndex {
-                    table: relation.relname.clone(),
+                    table: qualified(relation),
                     range: self.name_range(relation),
                     columns,
                     unique: index.unique,
@@ -122,7 +123,7 @@ impl Reader<'_> {
                 if alter.objtype != ObjectType::ObjectTable as i32 {
                     return;
                 }
-                let table = &relation.relname;
+                let table = &qualified(relation);
                 for command in &alter.cmds {
                     let Some(NodeEnum::AlterTableCmd(command)) = command.node.as_ref() else {
                         continue;
@@ -137,13 +138,13 @@ impl Reader<'_> {
                 let range = self.statement_head();
                 if rename.rename_type == ObjectType::ObjectTable as i32 {
                     schema.operations.push(Operation::RenameTable {
-                        from: relation.relname.clone(),
+                        from: qualified(relation),
                         to: rename.newname.clone(),
                         range,
                     });
                 } else if rename.rename_type == ObjectType::ObjectColumn as i32 {
                     schema.operations.push(Operation::RenameColumn {
-                        table: relation.relname.clone(),
+                        table: qualified(relation),
                         from: rename.subname.clone(),
                         to: rename.newname.clone(),
                         range,
@@ -155,11 +156,17 @@ impl Reader<'_> {
                     let Some(NodeEnum::List(list)) = object.node.as_ref() else {
                         continue;
                     };
-                    let Some(table) = names(&list.items).pop() else {
+                    let parts = names(&list.items);
+                    let Some(name) = parts.last() else {
                         continue;
                     };
+                    let in_schema = parts
+                        .len()
+                        .checked_sub(2)
+                        .map_or("", |at| parts[at].as_str());
+                    let table = super::qualified_name(in_schema, name);
                     schema.operations.push(Operation::DropTable {
-                        range: self.named_token(&table).unwrap_or(self.statement_head()),
+                        range: self.named_token(name).unwrap_or(self.statement_head()),
                         table,
                     });
                 }
@@ -270,7 +277,8 @@ impl Reader<'_> {
                 ConstrType::ConstrIdentity => read.identity = true,
                 ConstrType::ConstrForeign => {
                     read.references = constraint.pktable.as_ref().map(|table| Reference {
-                        table: table.relname.clone(),
+                        table: qualified(table),
+                        schema: table.schemaname.clone(),
                         columns: names(&constraint.pk_attrs),
                         range: self.name_range(table),
                     });
@@ -284,7 +292,8 @@ impl Reader<'_> {
     fn foreign_key(&self, constraint: &Constraint) -> Option<ForeignKey> {
         let table = constraint.pktable.as_ref()?;
         let references = Reference {
-            table: table.relname.clone(),
+            table: qualified(table),
+            schema: table.schemaname.clone(),
             columns: names(&constraint.pk_attrs),
             range: self.name_range(table),
         };
@@ -419,9 +428,13 @@ impl Reader<'_> {
 }
 
 fn relation_name(relation: Option<&RangeVar>) -> String {
-    relation
-        .map(|relation| relation.relname.clone())
-        .unwrap_or_default()
+    relation.map(qualified).unwrap_or_default()
+}
+
+/// A table's name as the schema model keys it: `schema.name` in a schema other than
+/// `public`, else the name alone (`schema::qualified_name`).
+fn qualified(relation: &RangeVar) -> String {
+    super::qualified_name(&relation.schemaname, &relation.relname)
 }
 
 fn contype(constraint: &Constraint) -> ConstrType {
@@ -482,7 +495,7 @@ mod tests {
         else {
             panic!("{schema:?}");
         };
-        assert_eq!(table, "orders");
+        assert_eq!(table, "app.orders");
         let summary: Vec<(&str, &str, &str, bool, bool)> = columns
             .iter()
             .map(|column| {
@@ -557,7 +570,7 @@ mod tests {
             }
         );
         assert!(
-            matches!(&read_one("DROP TABLE IF EXISTS a.b").operations[0], Operation::DropTable { table, .. } if table == "b")
+            matches!(&read_one("DROP TABLE IF EXISTS a.b").operations[0], Operation::DropTable { table, .. } if table == "a.b")
         );
     }
 }

@@ -1,15 +1,28 @@
 //! The database schema as the project's files describe it: what each statement of a
-//! `.sql` file (`from_sql`) does to tables, columns, keys and indexes, as a list of
-//! operations in text order. The workspace index keeps each file's operations and
+//! `.sql` file (`from_sql`) and each SQLAlchemy model (`from_models`) does to tables,
+//! columns, keys and indexes, as a list of operations in text order. The workspace index keeps each file's operations and
 //! applies them to know what tables exist; rules read both.
 //!
-//! Names are as PostgreSQL folds them (`Users` → `users`, `"Users"` stays), without
-//! their schema (`app.users` → `users`): projects rarely hold two tables of one name in
-//! two schemas, and a reference often leaves the schema out.
+//! Names are as PostgreSQL folds them (`Users` → `users`, `"Users"` stays), with their
+//! schema when it is not `public` (`app.users`, `qualified_name`); a name without one
+//! finds the table in whichever schema holds it (`model::SchemaModel::table`).
 
+pub mod from_models;
 pub mod from_sql;
+pub mod model;
 
 use std::ops::Range;
+
+/// The key the schema model gives a table: `schema.name` in a schema other than
+/// `public`, else the name alone (a table is mostly named without its schema, which
+/// the search path supplies).
+pub fn qualified_name(schema: &str, name: &str) -> String {
+    if schema.is_empty() || schema == "public" {
+        name.to_string()
+    } else {
+        format!("{schema}.{name}")
+    }
+}
 
 /// A column's type, as written and as the family the rules compare.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -58,6 +71,8 @@ impl ColumnType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Reference {
     pub table: String,
+    /// The schema it names (`auth` of `auth.users`), empty when none.
+    pub schema: String,
     /// The columns named (none: the referenced table's primary key).
     pub columns: Vec<String>,
     /// Where the referenced table's name is written.
@@ -102,6 +117,8 @@ pub enum Operation {
         /// A partition of another table (`PARTITION OF`), or a copy (`LIKE`): its
         /// columns are the other table's.
         derived: bool,
+        /// `CREATE TEMPORARY TABLE`: gone with the session, no part of the schema.
+        temporary: bool,
     },
     AddColumn {
         table: String,
@@ -156,9 +173,20 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Every range it holds set to `range` (an operation read from a statement written
+    /// for another, pointed at what it was read from).
+    pub fn placed_at(self, range: Range<usize>) -> Operation {
+        self.mapped(&|_| range.clone())
+    }
+
     /// Every range it holds moved by `by` bytes (a statement's offsets made the file's).
-    pub fn shifted(mut self, by: usize) -> Operation {
-        let shift = |range: &mut Range<usize>| *range = range.start + by..range.end + by;
+    pub fn shifted(self, by: usize) -> Operation {
+        self.mapped(&|range| range.start + by..range.end + by)
+    }
+
+    /// Every range it holds replaced by what `map` makes of it.
+    fn mapped(mut self, map: &dyn Fn(&Range<usize>) -> Range<usize>) -> Operation {
+        let shift = |range: &mut Range<usize>| *range = map(range);
         let shift_column = |column: &mut Column| {
             shift(&mut column.range);
             shift(&mut column.ty.range);

@@ -24,6 +24,8 @@ use crate::index::walk::walk_files;
 use crate::index::{IndexedFile, WorkspaceView};
 use crate::language::Language;
 use crate::rules::Libraries;
+use crate::schema::from_models;
+use crate::schema::model::FileSchema;
 
 /// What the workspace's modules import: per module, its import statements, the
 /// libraries it imports itself and the module files it imports. Held while what each
@@ -101,6 +103,14 @@ static FACTS_READERS: std::sync::LazyLock<tokio::sync::Semaphore> =
 const FACTS_AFTER_QUIET: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Backend {
+    /// Whether a document open in the editor stands for the file at `absolute` (its
+    /// unsaved text, not the disk, is what the index holds of it).
+    fn is_open(&self, absolute: &Path) -> bool {
+        self.documents
+            .iter()
+            .any(|open| open.absolute.as_deref() == Some(absolute))
+    }
+
     /// What an audit of the module at `absolute` reads of the workspace.
     pub(crate) fn workspace_view(&self, absolute: &Path) -> WorkspaceView {
         let libraries = self
@@ -184,6 +194,8 @@ pub(super) fn start_indexing(backend: &Backend) {
 async fn index_workspace(backend: &Arc<Backend>) {
     let folders = backend.folders();
     if folders.is_empty() {
+        // No folder to scan: the open documents are the whole workspace.
+        backend.index.schema_complete();
         return;
     }
     let progress = ProgressReporter::begin(backend).await;
@@ -194,11 +206,15 @@ async fn index_workspace(backend: &Arc<Backend>) {
         let (backend, done, total) = (Arc::clone(backend), Arc::clone(&done), Arc::clone(&total));
         tokio::task::spawn_blocking(move || {
             let mut files = Vec::new();
+            let mut sql_files = Vec::new();
             walk_folders(&folders, &settings, |absolute, language| {
                 if language == Language::Python && files.len() < MAX_INDEXED_MODULES {
                     files.push(absolute);
+                } else if language == Language::Sql && sql_files.len() < MAX_INDEXED_MODULES {
+                    sql_files.push(absolute);
                 }
             });
+            read_schemas(&backend, sql_files);
             if files.len() == MAX_INDEXED_MODULES {
                 tracing::warn!(
                     "more than {MAX_INDEXED_MODULES} Python modules in the workspace; the rest are read when an audit asks about them"
@@ -232,10 +248,34 @@ async fn index_workspace(backend: &Arc<Backend>) {
         }
         graph.modules = modules.into_iter().collect();
     }
-    // Which routers are included with dependencies can be told now.
+    // Which routers are included with dependencies, and which tables exist, can be
+    // told now.
     backend.index.includers_complete();
+    backend.index.schema_complete();
     tracing::info!(modules = count, "workspace indexed");
     progress.end(count).await;
+}
+
+/// Tell the index what each SQL file says about the schema, in parallel.
+fn read_schemas(backend: &Backend, files: Vec<PathBuf>) {
+    use rayon::iter::{IntoParallelIterator, ParallelIterator};
+    files.into_par_iter().for_each(|path| {
+        backend.index.set_file_schema(&path, schema_on_disk(&path));
+    });
+}
+
+/// What the SQL file at `path` says about the schema, as it is on disk (`None`: gone,
+/// unreadable, or too deep to parse).
+fn schema_on_disk(path: &Path) -> Option<FileSchema> {
+    let text = std::fs::read_to_string(path).ok()?;
+    crate::document::parser_limits::check(Language::Sql, [text.as_bytes()]).ok()?;
+    Some(FileSchema::of_sql(&text))
+}
+
+/// The tables the models of the Python module at `path` declare, as it is on disk.
+fn models_on_disk(path: &Path) -> Option<FileSchema> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(from_models::read(&text))
 }
 
 /// Read the imports of each module, in parallel. Facts are read when an audit first
@@ -253,6 +293,11 @@ fn read_modules(
             let text = std::fs::read_to_string(&path).ok();
             done.fetch_add(1, Ordering::Relaxed);
             let text = text?;
+            if from_models::may_declare_tables(text.as_bytes()) {
+                backend
+                    .index
+                    .set_file_schema(&path, Some(from_models::read(&text)));
+            }
             let imports = ModuleImports::read(backend, &path, &text);
             Some((path, imports))
         })
@@ -364,11 +409,34 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
         };
         let Some((document, absolute)) = handle.documents.get(&uri).and_then(|open| {
             let absolute = open.absolute.clone()?;
-            (open.document.language == Language::Python && current(&open))
+            (matches!(open.document.language, Language::Python | Language::Sql) && current(&open))
                 .then(|| (open.document.clone(), absolute))
         }) else {
             return;
         };
+        if document.language == Language::Sql {
+            let read = tokio::task::spawn_blocking(move || {
+                let text = document.text();
+                document
+                    .syntax
+                    .as_ref()
+                    .map(|syntax| FileSchema::of_sql_parsed(&text, syntax))
+            });
+            let Ok(schema) = read.await else {
+                return;
+            };
+            if !handle
+                .documents
+                .get(&uri)
+                .is_some_and(|open| current(&open))
+            {
+                return;
+            }
+            if handle.index.set_file_schema(&absolute, schema) {
+                audit_dependents(&handle).await;
+            }
+            return;
+        }
         let read = {
             let handle = Arc::clone(&handle);
             let absolute = Arc::clone(&absolute);
@@ -385,10 +453,11 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
                     }
                 });
                 let imports = ModuleImports::read(&handle, &absolute, &text);
-                (text, file, imports)
+                let tables = from_models::read(&text);
+                (text, file, imports, tables)
             })
         };
-        let Ok((text, file, imports)) = read.await else {
+        let Ok((text, file, imports, tables)) = read.await else {
             return;
         };
         {
@@ -406,7 +475,8 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
             None => handle.index.put_open_unread(&absolute, text),
         };
         let reach_changed = handle.set_imports(&absolute, Some(imports), false);
-        if facts_changed || reach_changed {
+        let tables_changed = handle.index.set_file_schema(&absolute, Some(tables));
+        if facts_changed || reach_changed || tables_changed {
             // The document itself too: what it reaches may have changed with its imports.
             audit_dependents(&handle).await;
         }
@@ -415,7 +485,19 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
 
 /// An open document was closed: its file on disk stands for it again.
 pub(super) async fn document_closed(backend: &Backend, absolute: &Path) {
-    if backend.index.close(absolute) {
+    if Language::from_path(absolute) == Some(Language::Sql) {
+        if backend
+            .index
+            .set_file_schema(absolute, schema_on_disk(absolute))
+        {
+            audit_dependents(backend).await;
+        }
+        return;
+    }
+    let tables_changed = backend
+        .index
+        .set_file_schema(absolute, models_on_disk(absolute));
+    if backend.index.close(absolute) | tables_changed {
         refresh_imports_from_disk(backend, absolute, false);
         audit_dependents(backend).await;
     }
@@ -439,6 +521,12 @@ pub(super) async fn did_change_watched_files(
             .unwrap_or("");
         if name == "stackaudit.toml" || name == "pyproject.toml" {
             settings_changed = true;
+        }
+        if Language::from_path(&path) == Some(Language::Sql) && !backend.is_open(&path) {
+            facts_changed |= backend.index.set_file_schema(&path, schema_on_disk(&path));
+        }
+        if name.ends_with(".py") && !backend.is_open(&path) {
+            facts_changed |= backend.index.set_file_schema(&path, models_on_disk(&path));
         }
         if name.ends_with(".py") || crate::index::is_manifest_file(&path) {
             let changed = backend.index.file_changed_on_disk(&path);

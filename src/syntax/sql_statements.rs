@@ -93,9 +93,33 @@ impl SqlStatement {
         } else {
             statement_rejection(text)
         };
-        let schema = tree.map_or_else(StatementSchema::default, |tree| {
+        let mut schema = tree.map_or_else(StatementSchema::default, |tree| {
             from_sql::read(&tree.protobuf, text, &tokens, &|at| repaired.original(at))
         });
+        // What a MySQL construct means in PostgreSQL's terms (`KEY idx (a)` inside the
+        // table is an index): part of the schema, pointed at the construct.
+        for construct in &mysql {
+            let Some(fix) = &construct.fix else {
+                continue;
+            };
+            for statement in &fix.after {
+                let Ok(tree) = pg_query::parse(statement, 0) else {
+                    continue;
+                };
+                let added = from_sql::read(
+                    &tree.protobuf,
+                    statement,
+                    &super::sql_tokens::tokens(statement),
+                    &|_| 0,
+                );
+                schema.operations.extend(
+                    added
+                        .operations
+                        .into_iter()
+                        .map(|operation| operation.placed_at(construct.range.clone())),
+                );
+            }
+        }
         SqlStatement {
             range,
             terminator,

@@ -43,7 +43,7 @@ test('the .vsix contributes every setting and command', () => {
   // Activation follows exactly the languages the server audits.
   assert.deepEqual(
     manifest.activationEvents.filter((event) => event.startsWith('onLanguage:')),
-    ['onLanguage:python', 'onLanguage:dockerfile', 'onLanguage:dockercompose'],
+    ['onLanguage:python', 'onLanguage:dockerfile', 'onLanguage:dockercompose', 'onLanguage:sql'],
   );
   // Settings the user has not set are unset (null), never the server's defaults, so the
   // project's stackaudit.toml applies in the editor as it does in `stackaudit check`.

@@ -491,7 +491,7 @@ pub fn run(context: &Context, rules: RuleSet) -> Vec<(RuleId, Vec<Finding>)> {
     let mut running: Vec<Running> = rules
         .rules()
         .filter_map(|(id, rule)| match rule.check {
-            Check::Ast(hooks) => Some(Running {
+            Check::Ast(hooks) | Check::AstAndTree(hooks, _) => Some(Running {
                 id,
                 hooks,
                 found: Vec::new(),

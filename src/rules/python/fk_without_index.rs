@@ -12,6 +12,12 @@
 //! Alembic migrations (modules that take `op` from `alembic`) are not checked: the
 //! models some declare are snapshots for a data migration, not the schema.
 //!
+//! In `.sql` files: a column's `REFERENCES`, a table's `FOREIGN KEY (...)` and `ALTER
+//! TABLE ... ADD FOREIGN KEY` whose first column no index of the workspace leads with
+//! (a `CREATE INDEX`, primary key or unique constraint in any SQL file), once every
+//! SQL file of the workspace is known. The fix adds `CREATE INDEX table_column_idx ON
+//! table (column);` after the statement.
+//!
 //! ## Why is this bad?
 //! PostgreSQL indexes primary keys and unique constraints, not the referencing side of a
 //! foreign key. Without an index, every join from the parent (`user.orders`), every
@@ -39,11 +45,13 @@
 //! Safe: the fix adds `index=True` to the column. The program behaves the same; the next
 //! Alembic autogenerate (or `create_all`) creates the index. On a large existing table,
 //! create it with `postgresql_concurrently=True` in the migration to avoid locking
-//! writes.
+//! writes. In SQL, the fix adds a `CREATE INDEX` statement after the one that declares
+//! the key; in a migration on an existing table, build it `CONCURRENTLY`
+//! (`create-index-not-concurrently` says so).
 //!
 //! ## Known problems
-//! Indexes created elsewhere (another module, a raw SQL migration) are not seen: this
-//! rule reads one file. Composite `ForeignKeyConstraint(...)`s are not checked.
+//! In Python, indexes created elsewhere (another module, a raw SQL migration) are not
+//! seen yet. Composite `ForeignKeyConstraint(...)`s are not checked.
 
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef};
 
@@ -57,18 +65,21 @@ use crate::rules::{Check, Finding, Fix, FixAvailability, FixSafety, Rule, Severi
 
 pub const RULE: Rule = Rule {
     id: "fk-without-index",
-    languages: &[Language::Python],
+    languages: &[Language::Python, Language::Sql],
     default_severity: Severity::Warning,
     security: false,
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
-    triggers: &["ForeignKey", "foreign_key"],
+    triggers: &["ForeignKey", "foreign_key", "references"],
     text_test: Some(mentions_columns),
     workspace_trigger: None,
-    check: Check::Ast(Hooks {
-        call: Some(check),
-        ..Hooks::NONE
-    }),
+    check: Check::AstAndTree(
+        Hooks {
+            call: Some(check),
+            ..Hooks::NONE
+        },
+        crate::rules::sql::foreign_keys::fk_without_index,
+    ),
     reads: Projections::IMPORTS.and(Projections::INDEXES),
 };
 
@@ -86,7 +97,10 @@ enum Owner<'t> {
 /// The rule only looks at `ForeignKey`s inside `Column(...)`/`mapped_column(...)` (Django's
 /// `models.ForeignKey` is another thing).
 fn mentions_columns(text: &str) -> bool {
-    text.contains("Column")
+    // A SQL file's `REFERENCES`, as SQL is written (upper or lower case).
+    crate::rules::prefilter::contains(text, "REFERENCES")
+        || crate::rules::prefilter::contains(text, "references")
+        || text.contains("Column")
         || text.contains("mapped_column")
         // SQLModel's `Field(foreign_key=...)`.
         || crate::rules::prefilter::places_of(text, "foreign_key").any(|at| {

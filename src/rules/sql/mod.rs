@@ -5,6 +5,11 @@
 pub mod create_index_not_concurrently;
 pub mod delete_without_where;
 pub mod destructive_migration;
+pub mod fk_type_mismatch;
+pub mod foreign_keys;
+pub mod inconsistent_id_types;
+pub mod missing_primary_key;
+pub mod missing_referenced_table;
 pub mod mysql_syntax_in_postgres;
 pub mod prefer_timestamptz;
 pub mod sql_syntax_error;
@@ -14,6 +19,7 @@ use std::path::Path;
 
 use crate::rules::Context;
 use crate::schema::Operation;
+use crate::schema::model::{FileSchema, SchemaModel, Table};
 use crate::syntax::sql_statements::SqlStatement;
 
 /// Each statement of the file with the offset its item starts at (statement ranges
@@ -110,6 +116,59 @@ impl CreatedBefore {
             .iter()
             .any(|(at, created)| *at < self.before && created == table)
     }
+}
+
+/// Whether `range` (of this file) is where `table` is first created in the workspace:
+/// findings about a table are reported once, there. The file must be the first to
+/// create it, and `range` its first `CREATE TABLE` of it in the text as it is now (the
+/// index may hold an older text's offsets).
+pub fn first_created_here(
+    context: &Context,
+    table: &Table,
+    range: &std::ops::Range<usize>,
+) -> bool {
+    let Some(first) = table.created.first() else {
+        return false;
+    };
+    let same_file = context.path.is_none_or(|path| first.path.ends_with(path));
+    let first_here = local_schema(context)
+        .table(&table.name)
+        .and_then(|local| local.created.first())
+        .is_some_and(|local| local.range == *range);
+    same_file && first_here
+}
+
+/// The schema this file's own text describes, as it is now: worked out once per audit.
+fn local_schema(context: &Context) -> std::rc::Rc<SchemaModel> {
+    context.memo(|| {
+        let operations = statements(context)
+            .flat_map(|(item_start, statement)| {
+                let at = item_start + statement.range.start;
+                statement
+                    .schema
+                    .operations
+                    .iter()
+                    .map(move |operation| operation.clone().shifted(at))
+            })
+            .collect();
+        let path: std::sync::Arc<Path> =
+            std::sync::Arc::from(context.path.unwrap_or(Path::new("")));
+        SchemaModel::build(&[(path, std::sync::Arc::new(FileSchema::new(operations)))])
+    })
+}
+
+/// What the workspace's schema says of the table `name`, with what this file's text
+/// says now laid over it (the index holds the file's facts as of its last pause, or of
+/// the text before a fix): `Some(None)` when no file creates it, `None` while the
+/// workspace's schema is not known.
+pub fn table(context: &Context, name: &str) -> Option<Option<std::sync::Arc<Table>>> {
+    let workspace = context.table(name)?;
+    let local = local_schema(context).table(name).cloned();
+    Some(match (workspace, local) {
+        (None, local) => local,
+        (workspace, None) => workspace,
+        (Some(workspace), Some(local)) => Some(std::sync::Arc::new(workspace.overlaid_by(&local))),
+    })
 }
 
 /// Whether the file at `path` exists to reset data: seeds, fixtures, tests, and

@@ -153,6 +153,18 @@ pub trait ImportedKinds {
     fn runs_as_command(&self) -> Option<bool> {
         None
     }
+
+    /// What the workspace's schema says of the table `name` (`Some(None)`: no file
+    /// creates it); `None` while the schema is not known.
+    fn table(&self, _name: &str) -> Option<Option<std::sync::Arc<crate::schema::model::Table>>> {
+        None
+    }
+
+    /// The kinds of the schema's single-column primary keys, by table (integers and
+    /// UUIDs); `None` while the schema is not known.
+    fn key_kinds(&self) -> Option<Vec<(String, crate::schema::KeyKind)>> {
+        None
+    }
 }
 
 /// A module's names as `settle` reads them.

@@ -1,0 +1,99 @@
+//! ## What it does
+//! Finds foreign keys in `.sql` files (`REFERENCES t (col)`, `FOREIGN KEY ...
+//! REFERENCES`, `ALTER TABLE ... ADD FOREIGN KEY`) naming a table that nothing in the
+//! workspace creates (no SQL file, and no SQLAlchemy or SQLModel model), or a column
+//! that table does not have.
+//!
+//! The workspace's schema is read once every SQL file and model is known (in the
+//! editor, after the first scan of the workspace). A reference to a table in another schema that no
+//! file creates (`auth.users` of Supabase, an extension's) is not reported: that schema
+//! is made elsewhere. Tables that are partitions or copies (`PARTITION OF`, `LIKE`) are
+//! not checked for columns.
+//!
+//! ## Why is this bad?
+//! PostgreSQL rejects the statement (`relation "campaigns" does not exist`) when it
+//! runs, which for a seed script or migration is the first deploy to a fresh database:
+//! schemas assembled from several files (or from another project) lose a table, or
+//! reference it by a name it never had (`user` for `users`).
+//!
+//! ## Example
+//! ```sql
+//! -- schema/orders.sql; no file creates `customers`
+//! CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers (id));
+//! ```
+//!
+//! ## Use instead
+//! ```sql
+//! -- schema/customers.sql
+//! CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL);
+//! ```
+//!
+//! ## Fix safety
+//! There is no fix: the table may be missing, or the reference misspelt.
+
+use crate::language::Language;
+use crate::rules::projections::Projections;
+use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
+
+use super::foreign_keys::foreign_keys;
+use super::is_for_another_database;
+
+pub const RULE: Rule = Rule {
+    id: "missing-referenced-table",
+    languages: &[Language::Sql],
+    default_severity: Severity::Error,
+    security: false,
+    fix: FixAvailability::None,
+    summary: "A foreign key in SQL to a table no SQL file or model of the workspace creates, or to a column it lacks",
+    triggers: &["references"],
+    text_test: None,
+    workspace_trigger: None,
+    check: Check::Tree(check),
+    reads: Projections::NONE,
+};
+
+fn check(context: &Context, findings: &mut Vec<Finding>) {
+    if is_for_another_database(context.path) {
+        return;
+    }
+    for foreign_key in foreign_keys(context) {
+        let reference = &foreign_key.references;
+        let Some(table) = super::table(context, &reference.table) else {
+            return; // the schema is not known yet
+        };
+        let Some(table) = table else {
+            let elsewhere = !reference.schema.is_empty() && reference.schema != "public";
+            if !elsewhere {
+                findings.push(RULE.finding(
+                    reference.range.clone(),
+                    format!(
+                        "`{}` is referenced here, but no SQL file or model of the workspace creates it",
+                        reference.table
+                    ),
+                ));
+            }
+            continue;
+        };
+        if table.derived {
+            continue;
+        }
+        for column in &reference.columns {
+            if table.column(column).is_some() {
+                continue;
+            }
+            let known: Vec<&str> = table
+                .columns
+                .iter()
+                .map(|column| column.name.as_str())
+                .collect();
+            findings.push(RULE.finding(
+                reference.range.clone(),
+                format!(
+                    "`{}` has no column `{column}` (its columns: {})",
+                    reference.table,
+                    crate::rules::shorten(&known.join(", "), 80)
+                ),
+            ));
+        }
+    }
+}

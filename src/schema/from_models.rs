@@ -1,0 +1,547 @@
+//! The tables a Python module's SQLAlchemy models declare, as schema operations:
+//! declarative classes (`__tablename__`, `Mapped[...]`/`mapped_column`, `Column`),
+//! Flask-SQLAlchemy's `db.Model` (named after the class, in snake case), SQLModel's
+//! `table=True` classes (the class name, lower-cased; `Field(primary_key=...,
+//! foreign_key="t.c")`), and Core's `Table("name", metadata, Column(...), ...)`.
+//!
+//! Read from Ruff's tree of each top-level statement; the module is parsed only when
+//! its text can declare a table (`may_declare_tables`).
+
+use std::ops::Range;
+
+use ruff_python_ast::{Expr, ExprCall, Keyword, Stmt, StmtClassDef};
+use ruff_text_size::Ranged;
+
+use super::model::FileSchema;
+use super::{Column, ColumnType, Operation, Reference, qualified_name};
+use crate::language::Language;
+use crate::syntax::Syntax;
+
+/// Whether a module's text can declare a table (the others are not parsed for it).
+pub fn may_declare_tables(text: &[u8]) -> bool {
+    let contains = |word: &str| memchr::memmem::find(text, word.as_bytes()).is_some();
+    contains("__tablename__")
+        || contains("table=True")
+        || contains("Table(")
+        || contains(".Model)")
+        || contains(".Model,")
+}
+
+/// The tables the module whose text is `text` declares.
+pub fn read(text: &str) -> FileSchema {
+    if !may_declare_tables(text.as_bytes()) {
+        return FileSchema::default();
+    }
+    let Some(syntax) = Syntax::parse(Language::Python, text) else {
+        return FileSchema::default();
+    };
+    let mut operations = Vec::new();
+    for item in syntax.items() {
+        let Some(ast) = item.python_ast(text) else {
+            continue;
+        };
+        let at = |node: &dyn Ranged| {
+            let range = node.range();
+            item.range.start + usize::from(range.start())
+                ..item.range.start + usize::from(range.end())
+        };
+        for statement in &ast.body {
+            match statement {
+                Stmt::ClassDef(class) => operations.extend(model_class(class, &at)),
+                Stmt::Assign(assign) => {
+                    if let Expr::Call(call) = &*assign.value {
+                        operations.extend(core_table(call, &at));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    FileSchema::new(operations)
+}
+
+type At<'a> = &'a dyn Fn(&dyn Ranged) -> Range<usize>;
+
+/// A model class's table, when it maps one.
+fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
+    let mut table_name = None;
+    let mut abstract_class = false;
+    for statement in &class.body {
+        let (target, value) = match statement {
+            Stmt::Assign(assign) => (assign.targets.first(), Some(&*assign.value)),
+            Stmt::AnnAssign(assign) => (Some(&*assign.target), assign.value.as_deref()),
+            _ => continue,
+        };
+        match (target.and_then(name_of), value) {
+            (Some("__tablename__"), Some(value)) => {
+                table_name = string_of(value).map(str::to_string)
+            }
+            (Some("__abstract__"), Some(Expr::BooleanLiteral(literal))) => {
+                abstract_class = literal.value
+            }
+            _ => {}
+        }
+    }
+    let arguments = class.arguments.as_deref();
+    let sqlmodel_table = arguments.is_some_and(|arguments| {
+        arguments.keywords.iter().any(|keyword| {
+            keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| arg.as_str() == "table")
+                && matches!(&keyword.value, Expr::BooleanLiteral(literal) if literal.value)
+        })
+    });
+    let flask_model = arguments.is_some_and(|arguments| {
+        arguments.args.iter().any(
+            |base| matches!(base, Expr::Attribute(attribute) if attribute.attr.as_str() == "Model"),
+        )
+    });
+    let name = match table_name {
+        Some(name) => name,
+        None if sqlmodel_table => class.name.as_str().to_ascii_lowercase(),
+        None if flask_model => snake_case(class.name.as_str()),
+        None => return Vec::new(),
+    };
+    if abstract_class {
+        return Vec::new();
+    }
+    let table = table_key(&name);
+    let mut columns = Vec::new();
+    let mut operations = Vec::new();
+    for statement in &class.body {
+        let (target, annotation, value) = match statement {
+            Stmt::Assign(assign) => (assign.targets.first(), None, Some(&*assign.value)),
+            Stmt::AnnAssign(assign) => (
+                Some(&*assign.target),
+                Some(&*assign.annotation),
+                assign.value.as_deref(),
+            ),
+            _ => continue,
+        };
+        let Some(target) = target else { continue };
+        let Some(attribute) = name_of(target).filter(|name| !name.starts_with("__")) else {
+            continue;
+        };
+        let Some(column) = model_column(attribute, target, annotation, value, sqlmodel_table, at)
+        else {
+            continue;
+        };
+        if column.1 {
+            operations.push(Operation::CreateIndex {
+                table: table.clone(),
+                range: column.0.range.clone(),
+                columns: vec![column.0.name.clone()],
+                unique: false,
+                concurrently: false,
+            });
+        }
+        columns.push(column.0);
+    }
+    operations.insert(
+        0,
+        Operation::CreateTable {
+            table,
+            range: at(&class.name),
+            columns,
+            primary_key: Vec::new(),
+            unique: Vec::new(),
+            foreign_keys: Vec::new(),
+            derived: false,
+            temporary: false,
+        },
+    );
+    operations
+}
+
+/// A class attribute that maps a column, and whether it asks for an index
+/// (`index=True`).
+fn model_column(
+    attribute: &str,
+    target: &Expr,
+    annotation: Option<&Expr>,
+    value: Option<&Expr>,
+    sqlmodel_table: bool,
+    at: At,
+) -> Option<(Column, bool)> {
+    let call = match value {
+        Some(Expr::Call(call)) => Some(call),
+        _ => None,
+    };
+    let callee = call.and_then(|call| last_name(&call.func));
+    let annotated = annotation.and_then(mapped_type);
+    let is_column_call = matches!(callee, Some("Column" | "mapped_column" | "Field"))
+        && (callee != Some("Field") || sqlmodel_table);
+    let is_column = match (callee, annotation) {
+        _ if is_column_call => true,
+        // `relationship(...)`, `Relationship(...)`, `column_property(...)`, ...
+        (Some(_), _) => false,
+        // `name: Mapped[int]` (declarative), `name: int = None` (SQLModel).
+        (None, Some(annotation)) => {
+            is_mapped(annotation) && annotated.is_some() || sqlmodel_table && annotated.is_some()
+        }
+        (None, None) => false,
+    };
+    if !is_column {
+        return None;
+    }
+    let mut name = attribute.to_string();
+    let mut ty = annotated.unwrap_or_default();
+    let mut column = Column {
+        name: String::new(),
+        ty: ColumnType {
+            name: String::new(),
+            range: at(annotation.unwrap_or(target)),
+        },
+        range: at(target),
+        primary_key: false,
+        unique: false,
+        identity: false,
+        references: None,
+    };
+    let mut indexed = false;
+    if let Some(call) = call {
+        for (position, argument) in call.arguments.args.iter().enumerate() {
+            match argument {
+                // `Column("user_id", ...)`: the column's own name.
+                Expr::StringLiteral(literal) if position == 0 => {
+                    name = literal.value.to_str().to_string()
+                }
+                Expr::Call(inner) if last_name(&inner.func) == Some("ForeignKey") => {
+                    column.references = inner
+                        .arguments
+                        .args
+                        .first()
+                        .and_then(|target| reference(target, at));
+                }
+                other => {
+                    if let Some(sql) = sql_type(other) {
+                        ty = sql;
+                        column.ty.range = at(other);
+                    }
+                }
+            }
+        }
+        for keyword in &call.arguments.keywords {
+            let Some(arg) = keyword.arg.as_ref().map(|arg| arg.as_str()) else {
+                continue;
+            };
+            match arg {
+                "primary_key" => column.primary_key = is_true(keyword),
+                "unique" => column.unique = is_true(keyword),
+                "index" => indexed = is_true(keyword),
+                "foreign_key" => column.references = reference(&keyword.value, at),
+                "type_" | "sa_type" => {
+                    if let Some(sql) = sql_type(&keyword.value) {
+                        ty = sql;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    column.name = name;
+    column.ty.name = ty;
+    Some((column, indexed))
+}
+
+/// `Table("name", metadata, Column(...), ..., schema="app")`.
+fn core_table(call: &ExprCall, at: At) -> Vec<Operation> {
+    if last_name(&call.func) != Some("Table") {
+        return Vec::new();
+    }
+    let Some(name_argument) = call.arguments.args.first() else {
+        return Vec::new();
+    };
+    let Some(name) = string_of(name_argument) else {
+        return Vec::new();
+    };
+    let schema = call
+        .arguments
+        .keywords
+        .iter()
+        .find(|keyword| {
+            keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| arg.as_str() == "schema")
+        })
+        .and_then(|keyword| string_of(&keyword.value))
+        .unwrap_or("");
+    let table = qualified_name(schema, name);
+    let mut columns = Vec::new();
+    let mut operations = Vec::new();
+    for argument in &call.arguments.args[1..] {
+        let Expr::Call(column_call) = argument else {
+            continue;
+        };
+        if last_name(&column_call.func) != Some("Column") {
+            continue;
+        }
+        let Some(column_name) = column_call.arguments.args.first().and_then(string_of) else {
+            continue;
+        };
+        let value = Expr::Call(column_call.clone());
+        let Some((column, indexed)) =
+            model_column(column_name, argument, None, Some(&value), false, at)
+        else {
+            continue;
+        };
+        if indexed {
+            operations.push(Operation::CreateIndex {
+                table: table.clone(),
+                range: column.range.clone(),
+                columns: vec![column.name.clone()],
+                unique: false,
+                concurrently: false,
+            });
+        }
+        columns.push(column);
+    }
+    operations.insert(
+        0,
+        Operation::CreateTable {
+            table,
+            range: at(name_argument),
+            columns,
+            primary_key: Vec::new(),
+            unique: Vec::new(),
+            foreign_keys: Vec::new(),
+            derived: false,
+            temporary: false,
+        },
+    );
+    operations
+}
+
+/// `"users.id"` (or `"app.users.id"`) as a reference, pointed at the string.
+fn reference(target: &Expr, at: At) -> Option<Reference> {
+    let text = string_of(target)?;
+    let mut parts: Vec<&str> = text.split('.').collect();
+    let column = parts.pop()?;
+    let table = parts.pop()?;
+    let schema = parts.pop().unwrap_or("");
+    Some(Reference {
+        table: qualified_name(schema, table),
+        schema: schema.to_string(),
+        columns: vec![column.to_string()],
+        range: at(target),
+    })
+}
+
+/// PostgreSQL's name for a SQLAlchemy type (`Integer`, `sa.String(50)`,
+/// `DateTime(timezone=True)`, `postgresql.UUID(as_uuid=True)`).
+fn sql_type(expression: &Expr) -> Option<String> {
+    let (name, call) = match expression {
+        Expr::Call(call) => (last_name(&call.func)?, Some(call)),
+        other => (last_name(other)?, None),
+    };
+    let with_zone = call.is_some_and(|call| {
+        call.arguments.keywords.iter().any(|keyword| {
+            keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| arg.as_str() == "timezone")
+                && is_true(keyword)
+        })
+    });
+    Some(
+        match name {
+            "Integer" | "INTEGER" | "INT" => "integer",
+            "BigInteger" | "BIGINT" => "bigint",
+            "SmallInteger" | "SMALLINT" => "smallint",
+            "String" | "Unicode" | "VARCHAR" | "NVARCHAR" => "varchar",
+            "Text" | "UnicodeText" | "TEXT" | "AutoString" => "text",
+            "UUID" | "Uuid" => "uuid",
+            "DateTime" | "TIMESTAMP" if with_zone => "timestamptz",
+            "DateTime" | "TIMESTAMP" | "DATETIME" => "timestamp",
+            "Date" | "DATE" => "date",
+            "Boolean" | "BOOLEAN" => "boolean",
+            "Numeric" | "DECIMAL" | "NUMERIC" => "numeric",
+            "Float" | "FLOAT" | "Double" | "DOUBLE_PRECISION" => "double precision",
+            "JSON" => "json",
+            "JSONB" => "jsonb",
+            "LargeBinary" | "BYTEA" => "bytea",
+            "Enum" => "enum",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// The column type a `Mapped[...]` (or SQLModel) annotation stands for; `None` for a
+/// relationship (`Mapped["User"]`, `Mapped[list[Order]]`) or anything unknown.
+fn mapped_type(annotation: &Expr) -> Option<String> {
+    let inner = match annotation {
+        Expr::Subscript(subscript) if last_name(&subscript.value) == Some("Mapped") => {
+            &*subscript.slice
+        }
+        other => other,
+    };
+    // `Optional[int]`, `int | None`.
+    let inner = match inner {
+        Expr::Subscript(subscript) if last_name(&subscript.value) == Some("Optional") => {
+            &*subscript.slice
+        }
+        Expr::BinOp(union) if matches!(&*union.right, Expr::NoneLiteral(_)) => &*union.left,
+        other => other,
+    };
+    Some(
+        match last_name(inner)? {
+            "int" => "integer",
+            "str" => "varchar",
+            "bool" => "boolean",
+            "float" => "double precision",
+            "datetime" => "timestamp",
+            "date" => "date",
+            "UUID" => "uuid",
+            "Decimal" => "numeric",
+            "bytes" => "bytea",
+            "dict" => "json",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+fn is_mapped(annotation: &Expr) -> bool {
+    matches!(annotation, Expr::Subscript(subscript) if last_name(&subscript.value) == Some("Mapped"))
+}
+
+fn name_of(target: &Expr) -> Option<&str> {
+    match target {
+        Expr::Name(name) => Some(name.id.as_str()),
+        _ => None,
+    }
+}
+
+/// The last name of `a.b.c` or `c`.
+fn last_name(expression: &Expr) -> Option<&str> {
+    match expression {
+        Expr::Name(name) => Some(name.id.as_str()),
+        Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+        _ => None,
+    }
+}
+
+fn string_of(expression: &Expr) -> Option<&str> {
+    match expression {
+        Expr::StringLiteral(literal) if !literal.value.is_implicit_concatenated() => {
+            Some(literal.value.to_str())
+        }
+        _ => None,
+    }
+}
+
+fn is_true(keyword: &Keyword) -> bool {
+    matches!(&keyword.value, Expr::BooleanLiteral(literal) if literal.value)
+}
+
+/// A table key as written in `__tablename__` (PostgreSQL keeps a model's case: the
+/// name is quoted in the DDL SQLAlchemy emits).
+fn table_key(name: &str) -> String {
+    name.to_string()
+}
+
+/// `OrderItem` → `order_item` (Flask-SQLAlchemy's default table name).
+fn snake_case(name: &str) -> String {
+    let mut snake = String::with_capacity(name.len() + 4);
+    let characters: Vec<char> = name.chars().collect();
+    for (index, character) in characters.iter().enumerate() {
+        if character.is_uppercase() && index > 0 {
+            let after_lower =
+                characters[index - 1].is_lowercase() || characters[index - 1].is_ascii_digit();
+            let before_lower = characters
+                .get(index + 1)
+                .is_some_and(|next| next.is_lowercase());
+            if after_lower || (before_lower && characters[index - 1].is_uppercase()) {
+                snake.push('_');
+            }
+        }
+        snake.extend(character.to_lowercase());
+    }
+    snake
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(text: &str) -> Vec<(String, Vec<(String, String, bool, Option<String>)>)> {
+        read(text)
+            .operations
+            .into_iter()
+            .filter_map(|operation| match operation {
+                Operation::CreateTable { table, columns, .. } => Some((
+                    table,
+                    columns
+                        .into_iter()
+                        .map(|column| {
+                            (
+                                column.name,
+                                column.ty.name,
+                                column.primary_key,
+                                column.references.map(|reference| reference.table),
+                            )
+                        })
+                        .collect(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn declarative_flask_sqlmodel_and_core_tables() {
+        let text = r#"
+class Base(DeclarativeBase):
+    pass
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    team_id = Column(UUID(as_uuid=True), ForeignKey("teams.id"), index=True)
+    orders: Mapped[list["Order"]] = relationship(back_populates="user")
+    created: Mapped[datetime]
+
+class OrderItem(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+
+class Hero(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    team: Optional[Team] = Relationship(back_populates="heroes")
+
+class HeroBase(SQLModel):
+    name: str
+
+audit = Table("audit_log", metadata, Column("id", BigInteger, primary_key=True), schema="ops")
+"#;
+        let found = tables(text);
+        let names: Vec<&str> = found.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["users", "order_item", "hero", "ops.audit_log"]);
+        assert_eq!(
+            found[0].1,
+            [
+                ("id".into(), "integer".into(), true, None),
+                ("email".into(), "varchar".into(), false, None),
+                ("team_id".into(), "uuid".into(), false, Some("teams".into())),
+                ("created".into(), "timestamp".into(), false, None),
+            ]
+        );
+        assert_eq!(
+            found[2].1,
+            [
+                ("id".into(), "integer".into(), true, None),
+                (
+                    "team_id".into(),
+                    "integer".into(),
+                    false,
+                    Some("team".into())
+                ),
+            ]
+        );
+        assert_eq!(snake_case("HTTPRequestLog"), "http_request_log");
+    }
+}

@@ -1,0 +1,378 @@
+//! The schema of a whole workspace: the operations of every file that describes it
+//! (`FileSchema`), applied file by file in path order, as tables with their columns,
+//! keys and the columns indexes lead with. What rules ask of another file's tables.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{KeyKind, Operation};
+use crate::language::Language;
+use crate::syntax::Syntax;
+
+/// What one file says about the schema: its operations, with the file's offsets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileSchema {
+    pub operations: Vec<Operation>,
+    /// A hash of `operations` (what tells that a new text changed nothing).
+    pub fingerprint: u64,
+}
+
+impl FileSchema {
+    /// The schema a SQL file's text describes.
+    pub fn of_sql(text: &str) -> FileSchema {
+        match Syntax::parse(Language::Sql, text) {
+            Some(syntax) => FileSchema::of_sql_parsed(text, &syntax),
+            None => FileSchema::default(),
+        }
+    }
+
+    /// `of_sql` of a text already split into items (an open document's).
+    pub fn of_sql_parsed(text: &str, syntax: &Syntax) -> FileSchema {
+        let operations: Vec<Operation> = syntax
+            .items()
+            .iter()
+            .flat_map(|item| {
+                item.sql(text).statements.iter().flat_map(move |statement| {
+                    let at = item.range.start + statement.range.start;
+                    statement
+                        .schema
+                        .operations
+                        .iter()
+                        .map(move |operation| operation.clone().shifted(at))
+                })
+            })
+            .collect();
+        FileSchema::new(operations)
+    }
+
+    pub fn new(operations: Vec<Operation>) -> FileSchema {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        operations.hash(&mut hasher);
+        FileSchema {
+            fingerprint: hasher.finish(),
+            operations,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.operations.is_empty()
+    }
+}
+
+/// Where something is written: a file and a byte range of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Place {
+    pub path: Arc<Path>,
+    pub range: Range<usize>,
+}
+
+/// A table as the workspace's files leave it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Table {
+    pub name: String,
+    /// Every `CREATE TABLE` of it.
+    pub created: Vec<Place>,
+    pub columns: Vec<TableColumn>,
+    /// Its primary key's columns (empty: none is declared).
+    pub primary_key: Vec<String>,
+    /// The first column of each index, primary key and unique constraint.
+    pub index_leads: Vec<String>,
+    /// A partition or copy of another table (`PARTITION OF`, `LIKE`): its columns and
+    /// keys come from there.
+    pub derived: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableColumn {
+    pub name: String,
+    /// PostgreSQL's name of its type (`integer`, `uuid`, `serial`).
+    pub ty: String,
+    pub key_kind: KeyKind,
+    pub place: Place,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&TableColumn> {
+        self.columns.iter().find(|column| column.name == name)
+    }
+
+    /// The column of a single-column primary key.
+    pub fn key_column(&self) -> Option<&TableColumn> {
+        match &self.primary_key[..] {
+            [only] => self.column(only),
+            _ => None,
+        }
+    }
+
+    /// This table as the workspace has it, with what `local` (the same table as one
+    /// file's current text has it) says taking precedence: its columns and key, and
+    /// its indexes added.
+    pub fn overlaid_by(&self, local: &Table) -> Table {
+        let mut merged = self.clone();
+        for column in &local.columns {
+            merged.columns.retain(|kept| kept.name != column.name);
+            merged.columns.push(column.clone());
+        }
+        if !local.primary_key.is_empty() {
+            merged.primary_key = local.primary_key.clone();
+        }
+        for lead in &local.index_leads {
+            if !merged.index_leads.contains(lead) {
+                merged.index_leads.push(lead.clone());
+            }
+        }
+        merged.derived |= local.derived;
+        merged
+    }
+
+    /// A hash of what it holds (what a workspace read records).
+    pub fn fingerprint(&self) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// Every table of the workspace.
+#[derive(Debug, Default)]
+pub struct SchemaModel {
+    tables: HashMap<String, Arc<Table>>,
+}
+
+impl SchemaModel {
+    /// Apply the operations of `files`, file by file in the order given.
+    pub fn build(files: &[(Arc<Path>, Arc<FileSchema>)]) -> SchemaModel {
+        let mut tables: HashMap<String, Table> = HashMap::new();
+        for (path, file) in files {
+            for operation in &file.operations {
+                apply(&mut tables, path, operation);
+            }
+        }
+        SchemaModel {
+            tables: tables
+                .into_iter()
+                .map(|(name, table)| (name, Arc::new(table)))
+                .collect(),
+        }
+    }
+
+    /// The table a name (as `qualified_name` writes it) stands for: a name without a
+    /// schema finds a table of that name in another schema when `public` has none (the
+    /// search path may hold it), as long as only one schema has one.
+    pub fn table(&self, name: &str) -> Option<&Arc<Table>> {
+        self.tables
+            .get(name)
+            .or_else(|| unqualified_match(&self.tables, name))
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = &Arc<Table>> {
+        self.tables.values()
+    }
+
+    /// The kind of each table's single-column primary key whose kind is an integer
+    /// or a UUID, sorted by table.
+    pub fn key_kinds(&self) -> Vec<(String, KeyKind)> {
+        let mut kinds: Vec<(String, KeyKind)> = self
+            .tables
+            .values()
+            .filter_map(|table| {
+                let kind = table.key_column()?.key_kind;
+                matches!(kind, KeyKind::Integer | KeyKind::Uuid).then(|| (table.name.clone(), kind))
+            })
+            .collect();
+        kinds.sort();
+        kinds
+    }
+}
+
+/// The one table of another schema named `name` (which has no schema itself).
+fn unqualified_match<'t, T>(tables: &'t HashMap<String, T>, name: &str) -> Option<&'t T> {
+    if name.contains('.') {
+        return None;
+    }
+    let mut found = tables.iter().filter(|(key, _)| {
+        key.rsplit_once('.')
+            .is_some_and(|(_, unqualified)| unqualified == name)
+    });
+    let (_, first) = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
+/// The key of the table `name` stands for among `tables` (itself when none).
+fn resolved(tables: &HashMap<String, Table>, name: &str) -> String {
+    if tables.contains_key(name) {
+        return name.to_string();
+    }
+    unqualified_match(tables, name).map_or_else(|| name.to_string(), |table| table.name.clone())
+}
+
+fn apply(tables: &mut HashMap<String, Table>, path: &Arc<Path>, operation: &Operation) {
+    let place = |range: &Range<usize>| Place {
+        path: Arc::clone(path),
+        range: range.clone(),
+    };
+    match operation {
+        Operation::CreateTable {
+            table,
+            range,
+            columns,
+            primary_key,
+            unique,
+            foreign_keys: _,
+            derived,
+            temporary: false,
+        } => {
+            let entry = tables.entry(table.clone()).or_insert_with(|| Table {
+                name: table.clone(),
+                created: Vec::new(),
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                index_leads: Vec::new(),
+                derived: false,
+            });
+            entry.created.push(place(range));
+            entry.derived |= *derived;
+            for column in columns {
+                add_column(entry, path, column);
+            }
+            if !primary_key.is_empty() {
+                entry.primary_key = primary_key.clone();
+            }
+            if let Some(first) = primary_key.first() {
+                entry.index_leads.push(first.clone());
+            }
+            entry
+                .index_leads
+                .extend(unique.iter().filter_map(|columns| columns.first().cloned()));
+        }
+        Operation::AddColumn { table, column } => {
+            if let Some(entry) = tables.get_mut(&resolved(tables, table)) {
+                add_column(entry, path, column);
+            }
+        }
+        Operation::DropColumn { table, column, .. } => {
+            if let Some(entry) = tables.get_mut(&resolved(tables, table)) {
+                entry.columns.retain(|kept| kept.name != *column);
+            }
+        }
+        Operation::AlterColumnType { table, column, ty } => {
+            if let Some(kept) = tables
+                .get_mut(table)
+                .and_then(|entry| entry.columns.iter_mut().find(|kept| kept.name == *column))
+            {
+                kept.ty = ty.name.clone();
+                kept.key_kind = ty.key_kind();
+            }
+        }
+        Operation::RenameColumn {
+            table, from, to, ..
+        } => {
+            if let Some(entry) = tables.get_mut(&resolved(tables, table)) {
+                for column in entry
+                    .columns
+                    .iter_mut()
+                    .filter(|column| column.name == *from)
+                {
+                    column.name = to.clone();
+                }
+                for name in entry
+                    .primary_key
+                    .iter_mut()
+                    .chain(entry.index_leads.iter_mut())
+                    .filter(|name| *name == from)
+                {
+                    *name = to.clone();
+                }
+            }
+        }
+        Operation::RenameTable { from, to, .. } => {
+            if let Some(mut entry) = tables.remove(&resolved(tables, from)) {
+                entry.name = to.clone();
+                tables.insert(to.clone(), entry);
+            }
+        }
+        Operation::DropTable { table, .. } => {
+            tables.remove(&resolved(tables, table));
+        }
+        Operation::CreateIndex { table, columns, .. } => {
+            if let (Some(entry), Some(first)) =
+                (tables.get_mut(&resolved(tables, table)), columns.first())
+            {
+                entry.index_leads.push(first.clone());
+            }
+        }
+        Operation::AddPrimaryKey { table, columns } => {
+            if let Some(entry) = tables.get_mut(&resolved(tables, table)) {
+                entry.primary_key = columns.clone();
+                entry.index_leads.extend(columns.first().cloned());
+            }
+        }
+        Operation::AddUnique { table, columns } => {
+            if let Some(entry) = tables.get_mut(&resolved(tables, table)) {
+                entry.index_leads.extend(columns.first().cloned());
+            }
+        }
+        Operation::AddForeignKey { .. } | Operation::CreateTable { .. } => {}
+    }
+}
+
+fn add_column(table: &mut Table, path: &Arc<Path>, column: &super::Column) {
+    if column.primary_key {
+        table.primary_key = vec![column.name.clone()];
+    }
+    if column.primary_key || column.unique {
+        table.index_leads.push(column.name.clone());
+    }
+    let ty = column.ty.name.clone();
+    table.columns.retain(|kept| kept.name != column.name);
+    table.columns.push(TableColumn {
+        name: column.name.clone(),
+        key_kind: column.ty.key_kind(),
+        ty,
+        place: Place {
+            path: Arc::clone(path),
+            range: column.range.clone(),
+        },
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_build_one_schema() {
+        let users = FileSchema::of_sql(
+            "CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE);\nALTER TABLE users ADD COLUMN team_id uuid;\nCREATE INDEX ix_users_team ON users (team_id);\n",
+        );
+        let orders = FileSchema::of_sql(
+            "CREATE TABLE orders (id uuid, user_id integer REFERENCES users (id));\nALTER TABLE orders ADD PRIMARY KEY (id);\nALTER TABLE users RENAME COLUMN email TO login;\n",
+        );
+        let model = SchemaModel::build(&[
+            (Arc::from(Path::new("a.sql")), Arc::new(users)),
+            (Arc::from(Path::new("b.sql")), Arc::new(orders)),
+        ]);
+        let users = model.table("users").expect("users");
+        let columns: Vec<(&str, &str)> = users
+            .columns
+            .iter()
+            .map(|column| (column.name.as_str(), column.ty.as_str()))
+            .collect();
+        assert_eq!(
+            columns,
+            [("id", "serial"), ("login", "text"), ("team_id", "uuid")]
+        );
+        assert_eq!(users.index_leads, ["id", "login", "team_id"]);
+        assert_eq!(model.table("orders").expect("orders").primary_key, ["id"]);
+        assert_eq!(
+            model.key_kinds(),
+            [
+                ("orders".to_string(), KeyKind::Uuid),
+                ("users".to_string(), KeyKind::Integer)
+            ]
+        );
+    }
+}
