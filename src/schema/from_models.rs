@@ -467,7 +467,10 @@ fn snake_case(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn tables(text: &str) -> Vec<(String, Vec<(String, String, bool, Option<String>)>)> {
+    /// A column as the test compares it: name, type, primary key, referenced table.
+    type ColumnSummary = (String, String, bool, Option<String>);
+
+    fn tables(text: &str) -> Vec<(String, Vec<ColumnSummary>)> {
         read(text)
             .operations
             .into_iter()
