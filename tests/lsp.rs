@@ -36,6 +36,7 @@ async fn initialize_negotiates_encoding_and_capabilities() {
         "incremental sync"
     );
     assert_eq!(capabilities["hoverProvider"], true);
+    assert_eq!(capabilities["definitionProvider"], true);
     assert_eq!(
         capabilities["codeActionProvider"]["codeActionKinds"],
         json!(["quickfix", "source.fixAll", "source.fixAll.stackaudit"])

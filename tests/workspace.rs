@@ -558,6 +558,49 @@ async fn an_unsaved_table_in_one_sql_file_answers_a_reference_in_another() {
     assert!(again.contains(&missing), "{again:?}");
 }
 
+/// Definition and hover on a table's name: from a SQL `REFERENCES` and from a model's
+/// `ForeignKey("users.id")` to the `CREATE TABLE` in another file.
+#[tokio::test]
+async fn a_table_name_leads_to_where_the_table_is_made() {
+    let copy = copied_workspace("schema");
+    let (mut client, _) = started_on(copy.path()).await;
+    let accounts = uri_of(&copy.path().join("db/schema/001_accounts.sql"));
+    let users_created =
+        json!({"start": {"line": 1, "character": 13}, "end": {"line": 1, "character": 18}});
+    let orders = copy.path().join("db/schema/002_orders.sql");
+    open_file(&mut client, &orders).await;
+    // `users` in `REFERENCES users (id)` on line 3.
+    let at_users =
+        json!({"textDocument": {"uri": uri_of(&orders)}, "position": {"line": 2, "character": 40}});
+    let definition = client
+        .request("textDocument/definition", at_users.clone())
+        .await;
+    assert_eq!(
+        definition["result"],
+        json!({"uri": accounts, "range": users_created})
+    );
+    let hover = client.request("textDocument/hover", at_users).await;
+    assert_eq!(
+        hover["result"]["contents"]["value"],
+        "**table `users`**, made in `001_accounts.sql` line 2\n\n- `id` serial, primary key\n- `email` text"
+    );
+    let models = copy.path().join("app/models.py");
+    open_file(&mut client, &models).await;
+    let in_foreign_key = json!({"textDocument": {"uri": uri_of(&models)}, "position": {"line": 15, "character": 60}});
+    let definition = client
+        .request("textDocument/definition", in_foreign_key)
+        .await;
+    assert_eq!(
+        definition["result"],
+        json!({"uri": accounts, "range": users_created})
+    );
+    // Nothing to jump to from a name that is no table's.
+    let elsewhere =
+        json!({"textDocument": {"uri": uri_of(&orders)}, "position": {"line": 2, "character": 4}});
+    let nothing = client.request("textDocument/definition", elsewhere).await;
+    assert_eq!(nothing["result"], Value::Null);
+}
+
 /// Sessions made from a factory of another module, under names that say nothing of
 /// sessions, are queried once per row in an open module that imports no database
 /// library itself; when the factory stops making sessions (unsaved), the findings go.

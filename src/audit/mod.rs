@@ -323,7 +323,9 @@ pub fn triggered_rules(language: Language, source: &str, settings: &Settings) ->
     let present = trigger_words_present(language, source);
     let enabled = settings.rules.enabled_for(language, source);
     present.retain(|id, rule| {
-        enabled.contains(id) && rule.text_test.is_none_or(|text_test| text_test(source))
+        enabled.contains(id)
+            && (language != Language::Python
+                || rule.text_test.is_none_or(|text_test| text_test(source)))
     })
 }
 

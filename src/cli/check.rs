@@ -294,7 +294,8 @@ fn scan_file(
         Some(used) => {
             // The tables its models declare are read whether or not its imports are
             // cached: the schema is every file's.
-            if from_models::may_declare_tables(&bytes)
+            let database = libraries_of(&used.imports).intersects(Libraries::DATABASE);
+            if from_models::can_declare_tables(&bytes, database)
                 && let Ok((source, _)) = source_text::decode(Language::Python, bytes.clone())
             {
                 index.set_file_schema(&scanned.file.absolute, Some(from_models::read(&source)));
@@ -306,7 +307,8 @@ fn scan_file(
                 return scanned;
             };
             let used = imports_of(&source);
-            if from_models::may_declare_tables(source.as_bytes()) {
+            let database = libraries_of(&used.imports).intersects(Libraries::DATABASE);
+            if from_models::can_declare_tables(source.as_bytes(), database) {
                 index.set_file_schema(&scanned.file.absolute, Some(from_models::read(&source)));
             }
             // UTF-8 decodes in place: the text is the bytes. (Others are read again.)

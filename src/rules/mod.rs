@@ -200,9 +200,10 @@ pub struct Rule {
     /// Byte strings (ASCII case-insensitive) of which a file must contain at least one
     /// before the rule can fire there; lets the CLI skip parsing files that cannot match.
     pub triggers: &'static [&'static str],
-    /// A stricter test of the text, run only when a trigger word is present, for rules
-    /// whose trigger words are common (see `prefilter`); it must never reject a text
-    /// the rule could report on.
+    /// A stricter test of a Python module's text, run only when a trigger word is
+    /// present, for rules whose trigger words are common (see `prefilter`); it must
+    /// never reject a text the rule could report on. Files of the rule's other
+    /// languages pass by their trigger words alone.
     pub text_test: Option<fn(&str) -> bool>,
     /// For rules that judge objects made elsewhere (a client imported from another
     /// module): where the audit reads the workspace, the rule also runs when this

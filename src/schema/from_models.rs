@@ -17,14 +17,27 @@ use super::{Column, ColumnType, Operation, Reference, qualified_name};
 use crate::language::Language;
 use crate::syntax::Syntax;
 
-/// Whether a module's text can declare a table (the others are not parsed for it).
+/// Whether a module can declare a table, by what it imports and its text: it imports
+/// SQLAlchemy or SQLModel (`imports_database`) or uses Flask-SQLAlchemy's `db.Model`,
+/// and its text has a marker of a declaration (`may_declare_tables`). Most modules are
+/// told by their imports alone, with no scan of their text.
+pub fn can_declare_tables(text: &[u8], imports_database: bool) -> bool {
+    (imports_database || memchr::memmem::find(text, b"db.Model").is_some())
+        && may_declare_tables(text)
+}
+
+/// Whether a text has a marker of a table's declaration (the others are not parsed
+/// for it): `__tablename__`, `table=True`, `db.Model` or `Table(`, each as a name of
+/// its own (`sa.Table(` but not `CreateTable(`, `table=True` but not
+/// `editable=True`).
 pub fn may_declare_tables(text: &[u8]) -> bool {
-    let contains = |word: &str| memchr::memmem::find(text, word.as_bytes()).is_some();
-    contains("__tablename__")
-        || contains("table=True")
-        || contains("Table(")
-        || contains(".Model)")
-        || contains(".Model,")
+    ["__tablename__", "table=True", "db.Model", "Table("]
+        .iter()
+        .any(|marker| {
+            memchr::memmem::find_iter(text, marker.as_bytes()).any(|at| {
+                at == 0 || !(text[at - 1].is_ascii_alphanumeric() || text[at - 1] == b'_')
+            })
+        })
 }
 
 /// The tables the module whose text is `text` declares.
@@ -37,7 +50,11 @@ pub fn read(text: &str) -> FileSchema {
     };
     let mut operations = Vec::new();
     for item in syntax.items() {
-        let Some(ast) = item.python_ast(text) else {
+        // Only the statements that can declare a table are parsed.
+        let declares = text
+            .get(item.range.clone())
+            .is_some_and(|item| may_declare_tables(item.as_bytes()));
+        let Some(ast) = item.python_ast(text).filter(|_| declares) else {
             continue;
         };
         let at = |node: &dyn Ranged| {
@@ -92,10 +109,13 @@ fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
                 && matches!(&keyword.value, Expr::BooleanLiteral(literal) if literal.value)
         })
     });
+    // Flask-SQLAlchemy's `db.Model` (Django's `models.Model` is not SQLAlchemy's).
     let flask_model = arguments.is_some_and(|arguments| {
-        arguments.args.iter().any(
-            |base| matches!(base, Expr::Attribute(attribute) if attribute.attr.as_str() == "Model"),
-        )
+        arguments.args.iter().any(|base| {
+            matches!(base, Expr::Attribute(attribute)
+                if attribute.attr.as_str() == "Model"
+                    && matches!(&*attribute.value, Expr::Name(name) if name.id.as_str() == "db"))
+        })
     });
     let name = match table_name {
         Some(name) => name,
@@ -518,6 +538,9 @@ class Hero(SQLModel, table=True):
 
 class HeroBase(SQLModel):
     name: str
+
+class Article(models.Model):
+    title = models.CharField(max_length=200)
 
 audit = Table("audit_log", metadata, Column("id", BigInteger, primary_key=True), schema="ops")
 "#;

@@ -100,6 +100,7 @@ pub(super) fn initialize(backend: &Backend, params: InitializeParams) -> Initial
                 ..CodeActionOptions::default()
             })),
             hover_provider: Some(HoverProviderCapability::Simple(true)),
+            definition_provider: Some(OneOf::Left(true)),
             diagnostic_provider: pulls.then(super::pull::provider),
             ..ServerCapabilities::default()
         },

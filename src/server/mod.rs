@@ -14,6 +14,7 @@
 
 mod capabilities;
 mod code_action;
+mod definition;
 mod diagnostics;
 mod hover;
 mod pull;
@@ -303,7 +304,22 @@ impl LanguageServer for Handle {
         let Some(snapshot) = self.snapshot(uri) else {
             return Ok(None);
         };
-        off_the_async_threads(move || hover::hover(&snapshot, params)).await
+        off_the_async_threads(move || {
+            let position = params.text_document_position_params.position;
+            hover::hover(&snapshot, params).or_else(|| definition::hover(&snapshot, position))
+        })
+        .await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let uri = &params.text_document_position_params.text_document.uri;
+        let Some(snapshot) = self.snapshot(uri) else {
+            return Ok(None);
+        };
+        off_the_async_threads(move || definition::goto_definition(&snapshot, params)).await
     }
 }
 

@@ -293,12 +293,13 @@ fn read_modules(
             let text = std::fs::read_to_string(&path).ok();
             done.fetch_add(1, Ordering::Relaxed);
             let text = text?;
-            if from_models::may_declare_tables(text.as_bytes()) {
+            let imports = ModuleImports::read(backend, &path, &text);
+            let database = imports.libraries.intersects(Libraries::DATABASE);
+            if from_models::can_declare_tables(text.as_bytes(), database) {
                 backend
                     .index
                     .set_file_schema(&path, Some(from_models::read(&text)));
             }
-            let imports = ModuleImports::read(backend, &path, &text);
             Some((path, imports))
         })
         .collect()

@@ -97,10 +97,7 @@ enum Owner<'t> {
 /// The rule only looks at `ForeignKey`s inside `Column(...)`/`mapped_column(...)` (Django's
 /// `models.ForeignKey` is another thing).
 fn mentions_columns(text: &str) -> bool {
-    // A SQL file's `REFERENCES`, as SQL is written (upper or lower case).
-    crate::rules::prefilter::contains(text, "REFERENCES")
-        || crate::rules::prefilter::contains(text, "references")
-        || text.contains("Column")
+    text.contains("Column")
         || text.contains("mapped_column")
         // SQLModel's `Field(foreign_key=...)`.
         || crate::rules::prefilter::places_of(text, "foreign_key").any(|at| {
