@@ -173,6 +173,44 @@ fn check_knows_the_schema_split_over_sql_files() {
     );
 }
 
+/// What `check` finds in the `sql-migrations` workspace, a history of migrations
+/// (Diesel's `up.sql`/`down.sql`): each is judged against the schema its successors
+/// leave. A table renamed later is still known to the migration that references it, a
+/// column a later migration renamed (and indexed) or retyped is history, while one still
+/// `timestamp` and a foreign key still without an index are reported; down migrations
+/// are not judged, and a migration may index the table it creates as it likes.
+const SQL_MIGRATIONS_FINDINGS: &[&str] = &[
+    "migrations/2024-01-01-000000_init/up.sql:10:6-10:15 prefer-timestamptz `at` is `timestamp`, a time with no zone; `TIMESTAMPTZ` stores an instant",
+    "migrations/2024-02-01-000000_rename/up.sql:1:1-1:12 destructive-migration Renaming table `user_` to `person` breaks the running version of the app, which still uses the old name",
+    "migrations/2024-02-01-000000_rename/up.sql:2:1-2:12 destructive-migration Renaming column `post.user_id` to `person_id` breaks the running version of the app, which still uses the old name",
+    "migrations/2024-02-01-000000_rename/up.sql:3:1-3:13 create-index-not-concurrently `CREATE INDEX` on `post` blocks its writes until the index is built; build it `CONCURRENTLY`",
+    "migrations/2024-02-01-000000_rename/up.sql:4:48-4:59 destructive-migration Changing the type of `person.published` rewrites the table under an exclusive lock and fails on values the new type cannot hold",
+    "migrations/2024-03-01-000000_comments/up.sql:4:3-4:12 fk-without-index `comment.person_id` references `person` but no index leads with it: deleting or updating a `person` row scans `comment`, and joins on it cannot use an index",
+];
+
+#[test]
+fn check_judges_each_sql_migration_against_the_schema_its_successors_leave() {
+    assert_eq!(fresh_check_of("sql-migrations"), SQL_MIGRATIONS_FINDINGS);
+    // The fix of a foreign key without an index in a migration converges: the index
+    // its own text adds counts at once.
+    let copy = copied_workspace("sql-migrations");
+    let output = stackaudit(
+        copy.path(),
+        &["check", "--fix", "--select", "fk-without-index"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let comments = std::fs::read_to_string(
+        copy.path()
+            .join("migrations/2024-03-01-000000_comments/up.sql"),
+    )
+    .expect("readable");
+    assert_eq!(
+        comments.matches("comment_person_id_idx").count(),
+        1,
+        "{comments}"
+    );
+}
+
 /// The fix of `fk-without-index` in a SQL file adds the index after the table, and the
 /// finding is gone.
 #[test]

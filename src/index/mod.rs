@@ -700,7 +700,9 @@ impl WorkspaceIndex {
     /// What the file at `path` says about the schema now (`None`: nothing, or it is
     /// gone). Returns whether that differs from what the index held.
     pub fn set_file_schema(&self, path: &Path, schema: Option<FileSchema>) -> bool {
-        let schema = schema.filter(|schema| !schema.is_empty());
+        // A down migration restores an older schema: no part of the current one.
+        let schema = schema
+            .filter(|schema| !schema.is_empty() && !crate::schema::is_down_migration(Some(path)));
         let before = self
             .schema_files
             .get(key(path))
@@ -1024,6 +1026,21 @@ fn table_read(table: &str, answer: Option<Option<&Table>>) -> Box<str> {
     format!("{table} {answer}").into()
 }
 
+/// The target of a `ReadAbout::TableHistory` read.
+fn history_read(table: &str, answer: Option<Option<&[String]>>) -> Box<str> {
+    let answer = match answer {
+        None => "?".to_string(),
+        Some(None) => "-".to_string(),
+        Some(Some(columns)) => {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            columns.hash(&mut hasher);
+            format!("{:x}", hasher.finish())
+        }
+    };
+    format!("{table} {answer}").into()
+}
+
 /// The target of a `ReadAbout::KeyKinds` read.
 fn key_kinds_read(kinds: Option<&[(String, KeyKind)]>) -> Box<str> {
     match kinds {
@@ -1299,6 +1316,9 @@ pub enum ReadAbout {
     /// The kinds of the schema's primary keys; `target` holds a hash of them (`?`
     /// while the schema is not known).
     KeyKinds,
+    /// Every column a table ever had; `target` holds the table's name and, after a
+    /// space, `?`, `-` (never created) or a hash of the columns.
+    TableHistory,
 }
 
 impl WorkspaceLink {
@@ -1401,6 +1421,17 @@ impl ImportedKinds for WorkspaceLink {
         answer
     }
 
+    fn table_history(&self, name: &str) -> Option<Option<Vec<String>>> {
+        let history = self.index.schema().map(|schema| schema.history(name));
+        self.record(WorkspaceRead {
+            target: history_read(name, history.as_ref().map(Option::as_deref)),
+            call: false,
+            about: ReadAbout::TableHistory,
+            answer: None,
+        });
+        history
+    }
+
     fn key_kinds(&self) -> Option<Vec<(String, KeyKind)>> {
         let kinds = self.index.schema().map(|schema| schema.key_kinds());
         self.record(WorkspaceRead {
@@ -1457,6 +1488,11 @@ impl WorkspaceRead {
                     .as_ref()
                     .map(|schema| schema.table(table).map(|t| &**t));
                 return *self.target == *table_read(table, now);
+            }
+            ReadAbout::TableHistory => {
+                let (table, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));
+                let now = index.schema().map(|schema| schema.history(table));
+                return *self.target == *history_read(table, now.as_ref().map(Option::as_deref));
             }
             ReadAbout::KeyKinds => {
                 let now = index.schema().map(|schema| schema.key_kinds());

@@ -560,6 +560,13 @@ impl<'a> Context<'a> {
         self.imported.as_ref()?.table(name)
     }
 
+    /// Every column the table `name` ever had in the workspace's files (`Some(None)`:
+    /// no file ever creates it); `None` outside a workspace, or while its schema is not
+    /// known.
+    pub fn table_history(&self, name: &str) -> Option<Option<Vec<String>>> {
+        self.imported.as_ref()?.table_history(name)
+    }
+
     /// The kinds of the schema's single-column primary keys, by table; `None` outside
     /// a workspace, or while its schema is not known.
     pub fn key_kinds(&self) -> Option<Vec<(String, crate::schema::KeyKind)>> {

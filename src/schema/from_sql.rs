@@ -94,6 +94,23 @@ impl Reader<'_> {
                     temporary: relation.relpersistence == "t",
                 });
             }
+            // `CREATE TABLE ... AS SELECT`, `CREATE MATERIALIZED VIEW`: a table whose
+            // columns come from a query.
+            NodeEnum::CreateTableAsStmt(create) => {
+                let Some(relation) = create.into.as_ref().and_then(|into| into.rel.as_ref()) else {
+                    return;
+                };
+                schema.operations.push(Operation::CreateTable {
+                    table: qualified(relation),
+                    range: self.name_range(relation),
+                    columns: Vec::new(),
+                    primary_key: Vec::new(),
+                    unique: Vec::new(),
+                    foreign_keys: Vec::new(),
+                    derived: true,
+                    temporary: relation.relpersistence == "t",
+                });
+            }
             NodeEnum::IndexStmt(index) => {
                 let Some(relation) = &index.relation else {
                     return;

@@ -24,6 +24,32 @@ pub fn qualified_name(schema: &str, name: &str) -> String {
     }
 }
 
+/// Whether the SQL file at `path` undoes a migration (`*.down.sql`, Diesel's
+/// `down.sql`, Flyway's `U3__name.sql`): it restores an older schema, so what it
+/// declares is not the schema, and rules do not judge it as new design.
+pub fn is_down_migration(path: Option<&std::path::Path>) -> bool {
+    let Some(name) = path.and_then(std::path::Path::file_name) else {
+        return false;
+    };
+    let name = name.to_string_lossy().to_ascii_lowercase();
+    name == "down.sql"
+        || name.ends_with(".down.sql")
+        || name.ends_with("_down.sql")
+        || is_versioned(&name, 'u')
+}
+
+/// Flyway's `V12__name.sql` (`prefix` `v`) or `U12__name.sql` (`u`), lower-cased.
+pub fn is_versioned(name: &str, prefix: char) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.split_once("__"))
+        .is_some_and(|(version, _)| {
+            !version.is_empty()
+                && version
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+        })
+}
+
 /// A column's type, as written and as the family the rules compare.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ColumnType {

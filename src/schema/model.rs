@@ -128,6 +128,17 @@ impl Table {
         merged
     }
 
+    /// This table with the indexes `local` has added to its own.
+    pub fn with_index_leads_of(&self, local: &Table) -> Table {
+        let mut merged = self.clone();
+        for lead in &local.index_leads {
+            if !merged.index_leads.contains(lead) {
+                merged.index_leads.push(lead.clone());
+            }
+        }
+        merged
+    }
+
     /// A hash of what it holds (what a workspace read records).
     pub fn fingerprint(&self) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -140,14 +151,20 @@ impl Table {
 #[derive(Debug, Default)]
 pub struct SchemaModel {
     tables: HashMap<String, Arc<Table>>,
+    /// Every table that some file creates (or renames a table to), with every column
+    /// it ever had, whatever later operations drop or rename: a migration history
+    /// refers to tables and columns as they were when it was written.
+    ever: HashMap<String, std::collections::HashSet<String>>,
 }
 
 impl SchemaModel {
     /// Apply the operations of `files`, file by file in the order given.
     pub fn build(files: &[(Arc<Path>, Arc<FileSchema>)]) -> SchemaModel {
         let mut tables: HashMap<String, Table> = HashMap::new();
+        let mut ever: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
         for (path, file) in files {
             for operation in &file.operations {
+                remember(&mut ever, operation);
                 apply(&mut tables, path, operation);
             }
         }
@@ -156,7 +173,20 @@ impl SchemaModel {
                 .into_iter()
                 .map(|(name, table)| (name, Arc::new(table)))
                 .collect(),
+            ever,
         }
+    }
+
+    /// Every column the table `name` ever had, sorted; `None` when no file ever
+    /// creates it (names are found as `table` finds them).
+    pub fn history(&self, name: &str) -> Option<Vec<String>> {
+        let columns = self
+            .ever
+            .get(name)
+            .or_else(|| unqualified_match(&self.ever, name))?;
+        let mut columns: Vec<String> = columns.iter().cloned().collect();
+        columns.sort();
+        Some(columns)
     }
 
     /// The table a name (as `qualified_name` writes it) stands for: a name without a
@@ -185,6 +215,35 @@ impl SchemaModel {
             .collect();
         kinds.sort();
         kinds
+    }
+}
+
+/// Record the tables and columns `operation` makes (`SchemaModel::ever`).
+fn remember(ever: &mut HashMap<String, std::collections::HashSet<String>>, operation: &Operation) {
+    match operation {
+        Operation::CreateTable {
+            table,
+            columns,
+            temporary: false,
+            ..
+        } => {
+            ever.entry(table.clone())
+                .or_default()
+                .extend(columns.iter().map(|column| column.name.clone()));
+        }
+        Operation::AddColumn { table, column } => {
+            ever.entry(table.clone())
+                .or_default()
+                .insert(column.name.clone());
+        }
+        Operation::RenameColumn { table, to, .. } => {
+            ever.entry(table.clone()).or_default().insert(to.clone());
+        }
+        Operation::RenameTable { from, to, .. } => {
+            let columns = ever.get(from).cloned().unwrap_or_default();
+            ever.entry(to.clone()).or_default().extend(columns);
+        }
+        _ => {}
     }
 }
 

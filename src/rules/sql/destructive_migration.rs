@@ -4,8 +4,9 @@
 //! `DROP TABLE`, `DROP COLUMN`, `TRUNCATE`, a column's type change, and renames of
 //! tables and columns.
 //!
-//! Not reported: down migrations (`*.down.sql`, Flyway's `U3__name.sql`), whose job is
-//! to undo, and dropping a table the same migration created.
+//! Not reported: down migrations (`*.down.sql`, Diesel's `down.sql`, Flyway's
+//! `U3__name.sql`), whose job is to undo, and changes to a table the same migration
+//! created.
 //!
 //! ## Why is this bad?
 //! During a deploy the old version of the application still runs against the migrated
@@ -68,19 +69,27 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
                 "`TRUNCATE` in a migration deletes every row of the table",
             ));
         }
+        let created_here = tables_created_before(context, start);
         for operation in &statement.schema.operations {
+            // What this migration made, it may change as it likes: nothing runs on it yet.
+            let table = match operation {
+                Operation::DropTable { table, .. }
+                | Operation::DropColumn { table, .. }
+                | Operation::AlterColumnType { table, .. }
+                | Operation::RenameColumn { table, .. } => table,
+                Operation::RenameTable { from, .. } => from,
+                _ => continue,
+            };
+            if created_here.contains(table) {
+                continue;
+            }
             let (range, message) = match operation {
-                Operation::DropTable { table, range } => {
-                    if tables_created_before(context, start).contains(table) {
-                        continue;
-                    }
-                    (
-                        range,
-                        format!(
-                            "Dropping table `{table}` deletes its data, and the running version of the app still uses it"
-                        ),
-                    )
-                }
+                Operation::DropTable { table, range } => (
+                    range,
+                    format!(
+                        "Dropping table `{table}` deletes its data, and the running version of the app still uses it"
+                    ),
+                ),
                 Operation::DropColumn {
                     table,
                     column,

@@ -49,7 +49,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) {
+    if is_for_another_database(context.path) || super::is_down_migration(context.path) {
         return;
     }
     for foreign_key in foreign_keys(context) {
@@ -69,8 +69,22 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             .zip(&foreign_key.types)
             .zip(&referenced)
         {
-            let (Some((ty, range)), Some(target)) = (written, table.column(target)) else {
+            let (Some((written_type, range)), Some(target)) = (written, table.column(target))
+            else {
                 continue;
+            };
+            // The column as the schema has it now (a later migration may have changed
+            // its type, or dropped it).
+            let Some(Some(referencing)) = super::table(context, &foreign_key.table) else {
+                continue;
+            };
+            let Some(now) = referencing.column(column) else {
+                continue;
+            };
+            let ty = &if now.ty.is_empty() {
+                written_type.clone()
+            } else {
+                stored(&now.ty)
             };
             let target_type = stored(&target.ty);
             if !mismatched(ty, &target_type) {

@@ -97,7 +97,7 @@ pub fn foreign_keys(context: &Context) -> Vec<ForeignKeyUse> {
 /// `fk-without-index` in a SQL file: a foreign key whose first column no index of the
 /// workspace leads with; fix: `CREATE INDEX` after the statement.
 pub fn fk_without_index(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) {
+    if is_for_another_database(context.path) || super::is_down_migration(context.path) {
         return;
     }
     let newline = newline_of(context.source);
@@ -108,7 +108,12 @@ pub fn fk_without_index(context: &Context, findings: &mut Vec<Finding>) {
         let Some(Some(table)) = super::table(context, &foreign_key.table) else {
             continue;
         };
-        if table.derived || table.index_leads.iter().any(|lead| lead == first) {
+        // A column the schema no longer has (a later migration renamed or dropped it)
+        // is history: its index is no one's concern now.
+        if table.derived
+            || table.column(first).is_none()
+            || table.index_leads.iter().any(|lead| lead == first)
+        {
             continue;
         }
         let index = format!(

@@ -48,7 +48,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) {
+    if is_for_another_database(context.path) || super::is_down_migration(context.path) {
         return;
     }
     let mut created_here = Vec::new();

@@ -36,7 +36,7 @@ use crate::rules::projections::Projections;
 use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
 
 use super::foreign_keys::foreign_keys;
-use super::is_for_another_database;
+use super::{is_down_migration, is_for_another_database, table, table_history};
 
 pub const RULE: Rule = Rule {
     id: "missing-referenced-table",
@@ -53,15 +53,17 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) {
+    if is_for_another_database(context.path) || is_down_migration(context.path) {
         return;
     }
     for foreign_key in foreign_keys(context) {
         let reference = &foreign_key.references;
-        let Some(table) = super::table(context, &reference.table) else {
+        // Tables and columns as any file ever had them: a migration refers to the
+        // schema of its day, which later migrations rename and drop.
+        let Some(history) = table_history(context, &reference.table) else {
             return; // the schema is not known yet
         };
-        let Some(table) = table else {
+        let Some(columns) = history else {
             let elsewhere = !reference.schema.is_empty() && reference.schema != "public";
             if !elsewhere {
                 findings.push(RULE.finding(
@@ -74,24 +76,29 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             }
             continue;
         };
-        if table.derived {
+        let now = table(context, &reference.table).flatten();
+        if now.as_ref().is_some_and(|table| table.derived) || columns.is_empty() {
             continue;
         }
-        for column in &reference.columns {
-            if table.column(column).is_some() {
-                continue;
-            }
-            let known: Vec<&str> = table
+        // The columns as the table has them now, in their order (else as it had them).
+        let shown: Vec<&str> = match &now {
+            Some(table) => table
                 .columns
                 .iter()
                 .map(|column| column.name.as_str())
-                .collect();
+                .collect(),
+            None => columns.iter().map(String::as_str).collect(),
+        };
+        for column in &reference.columns {
+            if columns.contains(column) {
+                continue;
+            }
             findings.push(RULE.finding(
                 reference.range.clone(),
                 format!(
                     "`{}` has no column `{column}` (its columns: {})",
                     reference.table,
-                    crate::rules::shorten(&known.join(", "), 80)
+                    crate::rules::shorten(&shown.join(", "), 80)
                 ),
             ));
         }

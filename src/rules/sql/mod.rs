@@ -18,8 +18,8 @@ pub mod update_without_where;
 use std::path::Path;
 
 use crate::rules::Context;
-use crate::schema::Operation;
 use crate::schema::model::{FileSchema, SchemaModel, Table};
+use crate::schema::{Operation, is_versioned};
 use crate::syntax::sql_statements::SqlStatement;
 
 /// Each statement of the file with the offset its item starts at (statement ranges
@@ -32,6 +32,8 @@ pub fn statements<'c>(context: &'c Context) -> impl Iterator<Item = (usize, &'c 
             .map(move |statement| (item.range.start, statement))
     })
 }
+
+pub use crate::schema::is_down_migration;
 
 /// Whether the SQL file at `path` is a migration: it stands in a migrations folder
 /// (`migrations/`, `migrate/`, Alembic's `versions/`), or is named as Flyway
@@ -46,7 +48,7 @@ pub fn is_migration(path: Option<&Path>) -> bool {
         .file_name()
         .map(|name| name.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if name.ends_with(".down.sql") || is_versioned(&name, 'u') {
+    if is_down_migration(Some(path)) {
         return false;
     }
     let in_folder = path.parent().is_some_and(|folder| {
@@ -58,18 +60,6 @@ pub fn is_migration(path: Option<&Path>) -> bool {
         })
     });
     in_folder || name.ends_with(".up.sql") || is_versioned(&name, 'v')
-}
-
-/// Flyway's `V12__name.sql` (`prefix` `v`) or `U12__name.sql` (`u`), lower-cased.
-fn is_versioned(name: &str, prefix: char) -> bool {
-    name.strip_prefix(prefix)
-        .and_then(|rest| rest.split_once("__"))
-        .is_some_and(|(version, _)| {
-            !version.is_empty()
-                && version
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
-        })
 }
 
 /// Whether a statement before `before` (a byte offset of the file) creates `table`.
@@ -157,6 +147,24 @@ fn local_schema(context: &Context) -> std::rc::Rc<SchemaModel> {
     })
 }
 
+/// Every column the table `name` ever had, in the workspace's files or in this file's
+/// text as it is now: `Some(None)` when none creates it, `None` while the workspace's
+/// schema is not known.
+pub fn table_history(context: &Context, name: &str) -> Option<Option<Vec<String>>> {
+    let workspace = context.table_history(name)?;
+    let local = local_schema(context).history(name);
+    Some(match (workspace, local) {
+        (None, local) => local,
+        (workspace, None) => workspace,
+        (Some(mut workspace), Some(local)) => {
+            workspace.extend(local);
+            workspace.sort();
+            workspace.dedup();
+            Some(workspace)
+        }
+    })
+}
+
 /// What the workspace's schema says of the table `name`, with what this file's text
 /// says now laid over it (the index holds the file's facts as of its last pause, or of
 /// the text before a fix): `Some(None)` when no file creates it, `None` while the
@@ -164,6 +172,15 @@ fn local_schema(context: &Context) -> std::rc::Rc<SchemaModel> {
 pub fn table(context: &Context, name: &str) -> Option<Option<std::sync::Arc<Table>>> {
     let workspace = context.table(name)?;
     let local = local_schema(context).table(name).cloned();
+    // A migration is history: the schema its successors leave is the truth (a table it
+    // makes may have been dropped or renamed since), but the indexes its own text adds
+    // count at once (a fix that adds one must see it).
+    if is_migration(context.path) {
+        return Some(workspace.map(|workspace| match local {
+            Some(local) => std::sync::Arc::new(workspace.with_index_leads_of(&local)),
+            None => workspace,
+        }));
+    }
     Some(match (workspace, local) {
         (None, local) => local,
         (workspace, None) => workspace,
@@ -270,12 +287,14 @@ mod tests {
             "alembic/versions/abc_add_orders.sql",
             "sql/V3__add_orders.sql",
             "db/0004_add_orders.up.sql",
+            "migrations/2024-01-01-000000_add_orders/up.sql",
         ] {
             assert!(is_migration(Some(Path::new(path))), "{path}");
         }
         for path in [
             "db/schema.sql",
             "db/migrations/0004_add_orders.down.sql",
+            "migrations/2024-01-01-000000_add_orders/down.sql",
             "sql/U3__add_orders.sql",
             "seeds/version.sql",
         ] {

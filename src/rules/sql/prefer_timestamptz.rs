@@ -51,7 +51,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) {
+    if is_for_another_database(context.path) || super::is_down_migration(context.path) {
         return;
     }
     let mysql_reported = context.settings.is_enabled(RuleId::MysqlSyntaxInPostgres);
@@ -59,7 +59,18 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
         let start = item_start + statement.range.start;
         let item = &context.source[item_start..];
         let text = statement.text(item);
-        for (column, ty) in naive_timestamps(&statement.schema.operations) {
+        for (table, column, ty) in naive_timestamps(&statement.schema.operations) {
+            // In a migration, a column a later migration has since made `timestamptz`
+            // (or dropped) is history.
+            if super::is_migration(context.path)
+                && context.table(table).is_some_and(|now| {
+                    now.as_ref()
+                        .and_then(|now| now.column(column))
+                        .is_none_or(|now| now.ty != "timestamp")
+                })
+            {
+                continue;
+            }
             // `DATETIME`, read as `TIMESTAMP`, is the MySQL rule's.
             let is_mysql = statement.mysql.iter().any(|construct| {
                 construct.range.start < ty.range.end && ty.range.start < construct.range.end
@@ -83,22 +94,26 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     }
 }
 
-/// The columns of `operations` given a `TIMESTAMP` type, with that type.
-fn naive_timestamps(operations: &[Operation]) -> Vec<(&str, &ColumnType)> {
+/// The columns of `operations` given a `TIMESTAMP` type: (table, column, type).
+fn naive_timestamps(operations: &[Operation]) -> Vec<(&str, &str, &ColumnType)> {
     let mut found = Vec::new();
     for operation in operations {
         match operation {
-            Operation::CreateTable { columns, .. } => found.extend(
+            Operation::CreateTable { table, columns, .. } => found.extend(
                 columns
                     .iter()
-                    .map(|column| (column.name.as_str(), &column.ty)),
+                    .map(|column| (table.as_str(), column.name.as_str(), &column.ty)),
             ),
-            Operation::AddColumn { column, .. } => found.push((column.name.as_str(), &column.ty)),
-            Operation::AlterColumnType { column, ty, .. } => found.push((column.as_str(), ty)),
+            Operation::AddColumn { table, column } => {
+                found.push((table.as_str(), column.name.as_str(), &column.ty))
+            }
+            Operation::AlterColumnType { table, column, ty } => {
+                found.push((table.as_str(), column.as_str(), ty))
+            }
             _ => {}
         }
     }
-    found.retain(|(_, ty)| ty.name == "timestamp");
+    found.retain(|(_, _, ty)| ty.name == "timestamp");
     found
 }
 

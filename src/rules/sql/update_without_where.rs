@@ -49,7 +49,10 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) || resets_data(context.path) {
+    if is_for_another_database(context.path)
+        || resets_data(context.path)
+        || super::is_down_migration(context.path)
+    {
         return;
     }
     for (item_start, statement) in statements(context) {

@@ -160,6 +160,13 @@ pub trait ImportedKinds {
         None
     }
 
+    /// Every column the table `name` ever had in the workspace's files, whatever later
+    /// drops or renames did (`Some(None)`: no file ever creates it); `None` while the
+    /// schema is not known.
+    fn table_history(&self, _name: &str) -> Option<Option<Vec<String>>> {
+        None
+    }
+
     /// The kinds of the schema's single-column primary keys, by table (integers and
     /// UUIDs); `None` while the schema is not known.
     fn key_kinds(&self) -> Option<Vec<(String, crate::schema::KeyKind)>> {
