@@ -123,11 +123,15 @@ impl Reads {
     }
 
     fn add_workspace(&mut self, reads: Vec<WorkspaceRead>) {
-        for read in reads {
-            if !self.workspace.contains(&read) {
-                self.workspace.push(read);
-            }
+        if self.workspace.is_empty() {
+            // One audit's reads are each asked once already (`WorkspaceLink::reads`).
+            self.workspace = reads;
+            return;
         }
+        let known: std::collections::HashSet<WorkspaceRead, rustc_hash::FxBuildHasher> =
+            self.workspace.iter().cloned().collect();
+        self.workspace
+            .extend(reads.into_iter().filter(|read| !known.contains(read)));
     }
 }
 

@@ -708,6 +708,11 @@ impl WorkspaceIndex {
             .get(key(path))
             .map(|known| known.1.fingerprint);
         if before == schema.as_ref().map(|schema| schema.fingerprint) {
+            // The same schema from a new text (a comment typed): keep which text it is.
+            if let (Some(schema), Some(mut known)) = (schema, self.schema_files.get_mut(key(path)))
+            {
+                known.1 = Arc::new(schema);
+            }
             return false;
         }
         match schema {
@@ -723,6 +728,11 @@ impl WorkspaceIndex {
             *model = None;
         }
         true
+    }
+
+    /// The xxh3 of the text whose schema the index holds for the file at `path`.
+    pub fn schema_source_of(&self, path: &Path) -> Option<u128> {
+        self.schema_files.get(key(path)).map(|known| known.1.source)
     }
 
     /// Every file that describes the schema has been told (`set_file_schema`): the
@@ -1016,12 +1026,13 @@ impl WorkspaceIndex {
     }
 }
 
-/// The target of a `ReadAbout::Table` read: the table's name, then its answer.
-fn table_read(table: &str, answer: Option<Option<&Table>>) -> Box<str> {
-    let answer = match answer {
+/// The target of a `ReadAbout::Table` read: the table's name, then what the schema
+/// says of it (`SchemaModel::fingerprint_of`; `None`: not known yet).
+fn table_read(table: &str, schema: Option<&SchemaModel>) -> Box<str> {
+    let answer = match schema.map(|schema| schema.fingerprint_of(table)) {
         None => "?".to_string(),
         Some(None) => "-".to_string(),
-        Some(Some(table)) => format!("{:x}", table.fingerprint()),
+        Some(Some(fingerprint)) => format!("{fingerprint:x}"),
     };
     format!("{table} {answer}").into()
 }
@@ -1413,12 +1424,16 @@ impl ImportedKinds for WorkspaceLink {
         let schema = self.index.schema();
         let answer = schema.as_ref().map(|schema| schema.table(name).cloned());
         self.record(WorkspaceRead {
-            target: table_read(name, answer.as_ref().map(|table| table.as_deref())),
+            target: table_read(name, schema.as_deref()),
             call: false,
             about: ReadAbout::Table,
             answer: None,
         });
         answer
+    }
+
+    fn schema_source(&self) -> Option<u128> {
+        self.index.schema_source_of(&self.importer)
     }
 
     fn table_history(&self, name: &str) -> Option<Option<Vec<String>>> {
@@ -1483,11 +1498,7 @@ impl WorkspaceRead {
             ReadAbout::RunsAsCommand => Some(u8::from(index.runs_as_command(importer))),
             ReadAbout::Table => {
                 let (table, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));
-                let schema = index.schema();
-                let now = schema
-                    .as_ref()
-                    .map(|schema| schema.table(table).map(|t| &**t));
-                return *self.target == *table_read(table, now);
+                return *self.target == *table_read(table, index.schema().as_deref());
             }
             ReadAbout::TableHistory => {
                 let (table, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));

@@ -560,6 +560,19 @@ impl<'a> Context<'a> {
         self.imported.as_ref()?.table(name)
     }
 
+    /// Whether the workspace's schema holds what this file's text says now (it was
+    /// read from this very text), so nothing of it need be read again.
+    pub fn schema_is_current(&self) -> bool {
+        let Some(indexed) = self
+            .imported
+            .as_ref()
+            .and_then(|imported| imported.schema_source())
+        else {
+            return false;
+        };
+        indexed == xxhash_rust::xxh3::xxh3_128(self.source.as_bytes())
+    }
+
     /// Every column the table `name` ever had in the workspace's files (`Some(None)`:
     /// no file ever creates it); `None` outside a workspace, or while its schema is not
     /// known.

@@ -18,6 +18,9 @@ pub struct FileSchema {
     pub operations: Vec<Operation>,
     /// A hash of `operations` (what tells that a new text changed nothing).
     pub fingerprint: u64,
+    /// The xxh3 of the text they were read from: an audit of that same text needs no
+    /// reading of its own (`rules::sql::table`).
+    pub source: u128,
 }
 
 impl FileSchema {
@@ -45,7 +48,7 @@ impl FileSchema {
                 })
             })
             .collect();
-        FileSchema::new(operations)
+        FileSchema::new(operations).read_from(text)
     }
 
     pub fn new(operations: Vec<Operation>) -> FileSchema {
@@ -54,7 +57,14 @@ impl FileSchema {
         FileSchema {
             fingerprint: hasher.finish(),
             operations,
+            source: 0,
         }
+    }
+
+    /// These operations, as read from `text`.
+    pub fn read_from(mut self, text: &str) -> FileSchema {
+        self.source = xxhash_rust::xxh3::xxh3_128(text.as_bytes());
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -151,6 +161,8 @@ impl Table {
 #[derive(Debug, Default)]
 pub struct SchemaModel {
     tables: HashMap<String, Arc<Table>>,
+    /// Each table's `Table::fingerprint`, worked out once.
+    fingerprints: HashMap<String, u64>,
     /// Every table that some file creates (or renames a table to), with every column
     /// it ever had, whatever later operations drop or rename: a migration history
     /// refers to tables and columns as they were when it was written.
@@ -160,21 +172,50 @@ pub struct SchemaModel {
 impl SchemaModel {
     /// Apply the operations of `files`, file by file in the order given.
     pub fn build(files: &[(Arc<Path>, Arc<FileSchema>)]) -> SchemaModel {
+        let operations = files.iter().flat_map(|(path, file)| {
+            file.operations
+                .iter()
+                .map(move |operation| (path, operation))
+        });
+        let mut model = SchemaModel::applying(operations);
+        model.fingerprints = model
+            .tables
+            .iter()
+            .map(|(name, table)| (name.clone(), table.fingerprint()))
+            .collect();
+        model
+    }
+
+    /// The schema one file's operations describe, without fingerprints (an audit's
+    /// view of its own text: `rules::sql`).
+    pub fn of_file(path: &Arc<Path>, operations: &[Operation]) -> SchemaModel {
+        SchemaModel::applying(operations.iter().map(|operation| (path, operation)))
+    }
+
+    fn applying<'o>(
+        operations: impl Iterator<Item = (&'o Arc<Path>, &'o Operation)>,
+    ) -> SchemaModel {
         let mut tables: HashMap<String, Table> = HashMap::new();
         let mut ever: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
-        for (path, file) in files {
-            for operation in &file.operations {
-                remember(&mut ever, operation);
-                apply(&mut tables, path, operation);
-            }
+        for (path, operation) in operations {
+            remember(&mut ever, operation);
+            apply(&mut tables, path, operation);
         }
+        let fingerprints = HashMap::new();
         SchemaModel {
             tables: tables
                 .into_iter()
                 .map(|(name, table)| (name, Arc::new(table)))
                 .collect(),
+            fingerprints,
             ever,
         }
+    }
+
+    /// The `Table::fingerprint` of the table `name` stands for.
+    pub fn fingerprint_of(&self, name: &str) -> Option<u64> {
+        let table = self.table(name)?;
+        self.fingerprints.get(&table.name).copied()
     }
 
     /// Every column the table `name` ever had, sorted; `None` when no file ever

@@ -52,7 +52,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     if is_for_another_database(context.path) || super::is_down_migration(context.path) {
         return;
     }
-    for foreign_key in foreign_keys(context) {
+    for foreign_key in &foreign_keys(context).0 {
         let reference = &foreign_key.references;
         let Some(Some(table)) = super::table(context, &reference.table) else {
             continue;

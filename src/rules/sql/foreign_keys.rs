@@ -25,8 +25,16 @@ pub struct ForeignKeyUse {
     pub statement_end: usize,
 }
 
-/// Every foreign key the file declares, in text order.
-pub fn foreign_keys(context: &Context) -> Vec<ForeignKeyUse> {
+/// Every foreign key the file declares, in text order: worked out once per audit (three
+/// rules read them).
+pub fn foreign_keys(context: &Context) -> std::rc::Rc<ForeignKeys> {
+    context.memo(|| ForeignKeys(read_foreign_keys(context)))
+}
+
+/// The foreign keys of a file (`foreign_keys`).
+pub struct ForeignKeys(pub Vec<ForeignKeyUse>);
+
+fn read_foreign_keys(context: &Context) -> Vec<ForeignKeyUse> {
     let mut found = Vec::new();
     for (item_start, statement) in statements(context) {
         let start = item_start + statement.range.start;
@@ -101,7 +109,7 @@ pub fn fk_without_index(context: &Context, findings: &mut Vec<Finding>) {
         return;
     }
     let newline = newline_of(context.source);
-    for foreign_key in foreign_keys(context) {
+    for foreign_key in &foreign_keys(context).0 {
         let Some(first) = foreign_key.columns.first() else {
             continue;
         };

@@ -56,7 +56,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
     if is_for_another_database(context.path) || is_down_migration(context.path) {
         return;
     }
-    for foreign_key in foreign_keys(context) {
+    for foreign_key in &foreign_keys(context).0 {
         let reference = &foreign_key.references;
         // Tables and columns as any file ever had them: a migration refers to the
         // schema of its day, which later migrations rename and drop.

@@ -15,10 +15,11 @@ pub mod prefer_timestamptz;
 pub mod sql_syntax_error;
 pub mod update_without_where;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::rules::Context;
-use crate::schema::model::{FileSchema, SchemaModel, Table};
+use crate::schema::model::{SchemaModel, Table};
 use crate::schema::{Operation, is_versioned};
 use crate::syntax::sql_statements::SqlStatement;
 
@@ -140,10 +141,10 @@ fn local_schema(context: &Context) -> std::rc::Rc<SchemaModel> {
                     .iter()
                     .map(move |operation| operation.clone().shifted(at))
             })
-            .collect();
+            .collect::<Vec<_>>();
         let path: std::sync::Arc<Path> =
             std::sync::Arc::from(context.path.unwrap_or(Path::new("")));
-        SchemaModel::build(&[(path, std::sync::Arc::new(FileSchema::new(operations)))])
+        SchemaModel::of_file(&path, &operations)
     })
 }
 
@@ -151,7 +152,23 @@ fn local_schema(context: &Context) -> std::rc::Rc<SchemaModel> {
 /// text as it is now: `Some(None)` when none creates it, `None` while the workspace's
 /// schema is not known.
 pub fn table_history(context: &Context, name: &str) -> Option<Option<Vec<String>>> {
+    let lookups = lookups(context);
+    if let Some(known) = lookups.histories.borrow().get(name) {
+        return known.clone();
+    }
+    let answer = look_up_history(context, name);
+    lookups
+        .histories
+        .borrow_mut()
+        .insert(name.to_string(), answer.clone());
+    answer
+}
+
+fn look_up_history(context: &Context, name: &str) -> Option<Option<Vec<String>>> {
     let workspace = context.table_history(name)?;
+    if schema_is_current(context) {
+        return Some(workspace);
+    }
     let local = local_schema(context).history(name);
     Some(match (workspace, local) {
         (None, local) => local,
@@ -170,7 +187,42 @@ pub fn table_history(context: &Context, name: &str) -> Option<Option<Vec<String>
 /// the text before a fix): `Some(None)` when no file creates it, `None` while the
 /// workspace's schema is not known.
 pub fn table(context: &Context, name: &str) -> Option<Option<std::sync::Arc<Table>>> {
+    let lookups = lookups(context);
+    if let Some(known) = lookups.tables.borrow().get(name) {
+        return known.clone();
+    }
+    let answer = look_up_table(context, name);
+    lookups
+        .tables
+        .borrow_mut()
+        .insert(name.to_string(), answer.clone());
+    answer
+}
+
+/// What this audit has asked of the schema, each table once: rules ask about the same
+/// few tables for every foreign key.
+#[derive(Default)]
+struct Lookups {
+    tables: std::cell::RefCell<HashMap<String, Option<Option<std::sync::Arc<Table>>>>>,
+    histories: std::cell::RefCell<HashMap<String, Option<Option<Vec<String>>>>>,
+}
+
+fn lookups(context: &Context) -> std::rc::Rc<Lookups> {
+    context.memo(Lookups::default)
+}
+
+/// Whether the workspace's schema already holds this file's text as it is now: then
+/// what it says needs no overlay. Worked out once per audit.
+fn schema_is_current(context: &Context) -> bool {
+    struct Current(bool);
+    context.memo(|| Current(context.schema_is_current())).0
+}
+
+fn look_up_table(context: &Context, name: &str) -> Option<Option<std::sync::Arc<Table>>> {
     let workspace = context.table(name)?;
+    if schema_is_current(context) {
+        return Some(workspace);
+    }
     let local = local_schema(context).table(name).cloned();
     // A migration is history: the schema its successors leave is the truth (a table it
     // makes may have been dropped or renamed since), but the indexes its own text adds

@@ -160,6 +160,12 @@ pub trait ImportedKinds {
         None
     }
 
+    /// The xxh3 of the text of this file whose schema the workspace holds (not a
+    /// read: the answer only spares work that would give the same result).
+    fn schema_source(&self) -> Option<u128> {
+        None
+    }
+
     /// Every column the table `name` ever had in the workspace's files, whatever later
     /// drops or renames did (`Some(None)`: no file ever creates it); `None` while the
     /// schema is not known.
