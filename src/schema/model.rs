@@ -149,6 +149,36 @@ impl Table {
         merged
     }
 
+    /// A migration tool's own table (`schema_migrations`, `alembic_version`,
+    /// `flyway_schema_history`, `storage.migrations`): its key says nothing of the
+    /// schema's design.
+    pub fn is_bookkeeping(&self) -> bool {
+        let name = self.name.rsplit('.').next().unwrap_or(&self.name);
+        name == "migrations"
+            || name.ends_with("_migrations")
+            || name.starts_with("schema_version")
+            || name == "alembic_version"
+            || name == "flyway_schema_history"
+    }
+
+    /// Whether every file that creates it is a test's (a copy of another service's
+    /// schema, a fixture: `test/db/auth.sql`): no part of the project's own design. The
+    /// file's folder and the one above it are read, not the whole path (the project
+    /// itself may sit in a folder named `tests`).
+    pub fn only_in_tests(&self) -> bool {
+        !self.created.is_empty()
+            && self.created.iter().all(|place| {
+                place.path.ancestors().skip(1).take(2).any(|folder| {
+                    folder.file_name().is_some_and(|name| {
+                        matches!(
+                            name.to_string_lossy().to_ascii_lowercase().as_str(),
+                            "test" | "tests" | "testdata" | "fixtures" | "spec"
+                        )
+                    })
+                })
+            })
+    }
+
     /// A hash of what it holds (what a workspace read records).
     pub fn fingerprint(&self) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -249,6 +279,7 @@ impl SchemaModel {
         let mut kinds: Vec<(String, KeyKind)> = self
             .tables
             .values()
+            .filter(|table| !table.is_bookkeeping() && !table.only_in_tests())
             .filter_map(|table| {
                 let kind = table.key_column()?.key_kind;
                 matches!(kind, KeyKind::Integer | KeyKind::Uuid).then(|| (table.name.clone(), kind))
@@ -449,7 +480,7 @@ mod tests {
             "CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE);\nALTER TABLE users ADD COLUMN team_id uuid;\nCREATE INDEX ix_users_team ON users (team_id);\n",
         );
         let orders = FileSchema::of_sql(
-            "CREATE TABLE orders (id uuid, user_id integer REFERENCES users (id));\nALTER TABLE orders ADD PRIMARY KEY (id);\nALTER TABLE users RENAME COLUMN email TO login;\n",
+            "CREATE TABLE orders (id uuid, user_id integer REFERENCES users (id));\nALTER TABLE orders ADD PRIMARY KEY (id);\nALTER TABLE users RENAME COLUMN email TO login;\nCREATE TABLE schema_migrations (version bigint PRIMARY KEY);\n",
         );
         let model = SchemaModel::build(&[
             (Arc::from(Path::new("a.sql")), Arc::new(users)),
