@@ -1,6 +1,8 @@
 //! Rules for SQL files (PostgreSQL), and what they share: the statements of every
-//! item (read once per item, `syntax::sql_statements`) and whether a file is written
-//! for another database.
+//! item (read once per item, `syntax::sql_statements`), what kind of file a path is
+//! (a migration, a down migration, a reset script, SQL for another database), and the
+//! workspace's tables as an audit sees them (asked once per audit, with the file's own
+//! unsaved text laid over them).
 
 pub mod create_index_not_concurrently;
 pub mod delete_without_where;
@@ -23,6 +25,8 @@ use crate::schema::model::{SchemaModel, Table};
 use crate::schema::{Operation, is_versioned};
 use crate::syntax::sql_statements::SqlStatement;
 
+pub use crate::schema::is_down_migration;
+
 /// Each statement of the file with the offset its item starts at (statement ranges
 /// are the item's).
 pub fn statements<'c>(context: &'c Context) -> impl Iterator<Item = (usize, &'c SqlStatement)> {
@@ -33,8 +37,6 @@ pub fn statements<'c>(context: &'c Context) -> impl Iterator<Item = (usize, &'c 
             .map(move |statement| (item.range.start, statement))
     })
 }
-
-pub use crate::schema::is_down_migration;
 
 /// Whether the SQL file at `path` is a migration: it stands in a migrations folder
 /// (`migrations/`, `migrate/`, Alembic's `versions/`), or is named as Flyway
