@@ -946,6 +946,24 @@ async fn a_workspace_pull_reports_files_never_opened_as_check_does() {
     assert_eq!(full[0]["items"], json!([]));
 }
 
+/// The schema's findings in SQL files nobody opened come with a workspace pull, as
+/// `check` reports them.
+#[tokio::test]
+async fn a_workspace_pull_reports_the_schema_of_unopened_sql_files() {
+    let copy = copied_workspace("schema");
+    let (mut client, _, _) = started_with(copy.path(), vscode_pull()).await;
+    let report = client
+        .request("workspace/diagnostic", json!({"previousResultIds": []}))
+        .await;
+    let (findings, _) = workspace_findings(&report, copy.path());
+    let mut expected: Vec<String> = SCHEMA_FINDINGS
+        .iter()
+        .map(|line| line.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(findings, expected);
+}
+
 /// A client that pulls gets no pushes; a report that did not change comes back as
 /// `unchanged`; a workspace pull with nothing new waits. An unsaved edit of the module
 /// that makes the clients then changes both an open document (the client is asked to
