@@ -13,7 +13,7 @@ use ruff_python_ast::{Expr, ExprCall, Keyword, Stmt, StmtClassDef};
 use ruff_text_size::Ranged;
 
 use super::model::FileSchema;
-use super::{Column, ColumnType, Operation, Reference, qualified_name};
+use super::{Column, ColumnType, ForeignKey, Operation, Reference, qualified_name};
 use crate::language::Language;
 use crate::syntax::Syntax;
 
@@ -77,7 +77,7 @@ pub fn read(text: &str) -> FileSchema {
     FileSchema::new(operations)
 }
 
-type At<'a> = &'a dyn Fn(&dyn Ranged) -> Range<usize>;
+pub(super) type At<'a> = &'a dyn Fn(&dyn Ranged) -> Range<usize>;
 
 /// A model class's table, when it maps one.
 fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
@@ -270,6 +270,13 @@ fn core_table(call: &ExprCall, at: At) -> Vec<Operation> {
     if last_name(&call.func) != Some("Table") {
         return Vec::new();
     }
+    table_of_call(call, at)
+}
+
+/// The table a call shaped as `Table("name", ..., Column(...), ...,
+/// PrimaryKeyConstraint(...), ForeignKeyConstraint([...], [...]), schema=...)` makes:
+/// Core's `Table` and Alembic's `op.create_table` alike.
+pub(super) fn table_of_call(call: &ExprCall, at: At) -> Vec<Operation> {
     let Some(name_argument) = call.arguments.args.first() else {
         return Vec::new();
     };
@@ -291,12 +298,28 @@ fn core_table(call: &ExprCall, at: At) -> Vec<Operation> {
     let table = qualified_name(schema, name);
     let mut columns = Vec::new();
     let mut operations = Vec::new();
+    let mut primary_key = Vec::new();
+    let mut unique = Vec::new();
+    let mut foreign_keys = Vec::new();
     for argument in &call.arguments.args[1..] {
         let Expr::Call(column_call) = argument else {
             continue;
         };
-        if last_name(&column_call.func) != Some("Column") {
-            continue;
+        match last_name(&column_call.func) {
+            Some("Column") => {}
+            Some("PrimaryKeyConstraint") => {
+                primary_key = strings_of(&column_call.arguments.args);
+                continue;
+            }
+            Some("UniqueConstraint") => {
+                unique.push(strings_of(&column_call.arguments.args));
+                continue;
+            }
+            Some("ForeignKeyConstraint") => {
+                foreign_keys.extend(foreign_key_constraint(column_call, at));
+                continue;
+            }
+            _ => continue,
         }
         let Some(column_name) = column_call.arguments.args.first().and_then(string_of) else {
             continue;
@@ -324,14 +347,62 @@ fn core_table(call: &ExprCall, at: At) -> Vec<Operation> {
             table,
             range: at(name_argument),
             columns,
-            primary_key: Vec::new(),
-            unique: Vec::new(),
-            foreign_keys: Vec::new(),
+            primary_key,
+            unique,
+            foreign_keys,
             derived: false,
             temporary: false,
         },
     );
     operations
+}
+
+/// `Column("name", Type, ...)` (`sa.Column`), as a column and whether it asks for an
+/// index.
+pub(super) fn column_of_call(call: &ExprCall, at: At) -> Option<(Column, bool)> {
+    if last_name(&call.func) != Some("Column") {
+        return None;
+    }
+    let name = call.arguments.args.first().and_then(string_of)?;
+    let target = call.arguments.args.first()?;
+    let value = Expr::Call(call.clone());
+    model_column(name, target, None, Some(&value), false, at)
+}
+
+/// The strings of a list of arguments (`PrimaryKeyConstraint("id", "tenant")`), or of
+/// the list they hold (`["id", "tenant"]`).
+pub(super) fn strings_of(arguments: &[Expr]) -> Vec<String> {
+    arguments
+        .iter()
+        .flat_map(|argument| match argument {
+            Expr::List(list) => list.elts.iter().filter_map(string_of).collect(),
+            Expr::Tuple(tuple) => tuple.elts.iter().filter_map(string_of).collect(),
+            other => string_of(other).into_iter().collect::<Vec<_>>(),
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// `ForeignKeyConstraint(["user_id"], ["users.id"])`.
+fn foreign_key_constraint(call: &ExprCall, at: At) -> Option<ForeignKey> {
+    let [local, remote, ..] = &call.arguments.args[..] else {
+        return None;
+    };
+    let columns = strings_of(std::slice::from_ref(local));
+    let Expr::List(remote_list) = remote else {
+        return None;
+    };
+    let first = remote_list.elts.first()?;
+    let mut references = reference(first, at)?;
+    references.columns = strings_of(std::slice::from_ref(remote))
+        .iter()
+        .filter_map(|target| target.rsplit('.').next().map(str::to_string))
+        .collect();
+    Some(ForeignKey {
+        columns,
+        references,
+        range: at(call),
+    })
 }
 
 /// `"users.id"` (or `"app.users.id"`) as a reference, pointed at the string.
@@ -351,7 +422,7 @@ fn reference(target: &Expr, at: At) -> Option<Reference> {
 
 /// PostgreSQL's name for a SQLAlchemy type (`Integer`, `sa.String(50)`,
 /// `DateTime(timezone=True)`, `postgresql.UUID(as_uuid=True)`).
-fn sql_type(expression: &Expr) -> Option<String> {
+pub(super) fn sql_type(expression: &Expr) -> Option<String> {
     let (name, call) = match expression {
         Expr::Call(call) => (last_name(&call.func)?, Some(call)),
         other => (last_name(other)?, None),
@@ -436,7 +507,7 @@ fn name_of(target: &Expr) -> Option<&str> {
 }
 
 /// The last name of `a.b.c` or `c`.
-fn last_name(expression: &Expr) -> Option<&str> {
+pub(super) fn last_name(expression: &Expr) -> Option<&str> {
     match expression {
         Expr::Name(name) => Some(name.id.as_str()),
         Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
@@ -444,7 +515,7 @@ fn last_name(expression: &Expr) -> Option<&str> {
     }
 }
 
-fn string_of(expression: &Expr) -> Option<&str> {
+pub(super) fn string_of(expression: &Expr) -> Option<&str> {
     match expression {
         Expr::StringLiteral(literal) if !literal.value.is_implicit_concatenated() => {
             Some(literal.value.to_str())

@@ -7,6 +7,7 @@
 //! schema when it is not `public` (`app.users`, `qualified_name`); a name without one
 //! finds the table in whichever schema holds it (`model::SchemaModel::table`).
 
+pub mod from_alembic;
 pub mod from_models;
 pub mod from_sql;
 pub mod model;

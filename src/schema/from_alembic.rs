@@ -1,0 +1,475 @@
+//! What an Alembic migration says: its revision (`revision`, `down_revision` — a
+//! string, `None` or a tuple for a merge —, `branch_labels`, `depends_on`) and what its
+//! `upgrade()` does to the schema, as the same operations `from_sql` reads from SQL:
+//! `op.create_table`, `op.add_column`, `op.drop_column`, `op.alter_column`,
+//! `op.create_index`, `op.create_foreign_key`, `op.create_primary_key`,
+//! `op.create_unique_constraint`, `op.drop_table`, `op.rename_table`, `op.execute(
+//! "...")` with SQL, and the same calls on `batch_op` inside `with
+//! op.batch_alter_table("t") as batch_op:`.
+
+use std::ops::Range;
+
+use ruff_python_ast::{Expr, ExprCall, Stmt};
+use ruff_text_size::Ranged;
+
+use super::from_models::{
+    At, column_of_call, last_name, sql_type, string_of, strings_of, table_of_call,
+};
+use super::model::FileSchema;
+use super::{ColumnType, ForeignKey, Operation, Reference, qualified_name};
+use crate::language::Language;
+use crate::syntax::Syntax;
+
+/// An Alembic revision's identity and place in the chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Revision {
+    pub revision: String,
+    /// Where `revision = "..."` is written.
+    pub range: Range<usize>,
+    /// The revisions it follows: none for the first, two or more for a merge.
+    pub down_revisions: Vec<String>,
+    /// Where `down_revision = ...` is written.
+    pub down_range: Range<usize>,
+    pub branch_labels: Vec<String>,
+    pub depends_on: Vec<String>,
+}
+
+/// What one migration module says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Migration {
+    pub revision: Option<Revision>,
+    /// What `upgrade()` does to the schema, in order.
+    pub upgrade: FileSchema,
+}
+
+/// Read the migration whose text is `text`.
+pub fn read(text: &str) -> Migration {
+    let Some(syntax) = Syntax::parse(Language::Python, text) else {
+        return Migration::default();
+    };
+    let mut migration = Migration::default();
+    let mut revision = Revision::default();
+    let mut has_revision = false;
+    let mut operations = Vec::new();
+    for item in syntax.items() {
+        let Some(ast) = item.python_ast(text) else {
+            continue;
+        };
+        let base = item.range.start;
+        let at = |node: &dyn Ranged| {
+            let range = node.range();
+            base + usize::from(range.start())..base + usize::from(range.end())
+        };
+        for statement in &ast.body {
+            match statement {
+                Stmt::Assign(assign) => {
+                    let Some(Expr::Name(target)) = assign.targets.first() else {
+                        continue;
+                    };
+                    read_revision_field(
+                        target.id.as_str(),
+                        &assign.value,
+                        at(statement),
+                        &mut revision,
+                        &mut has_revision,
+                    );
+                }
+                Stmt::AnnAssign(assign) => {
+                    let (Expr::Name(target), Some(value)) =
+                        (&*assign.target, assign.value.as_deref())
+                    else {
+                        continue;
+                    };
+                    read_revision_field(
+                        target.id.as_str(),
+                        value,
+                        at(statement),
+                        &mut revision,
+                        &mut has_revision,
+                    );
+                }
+                Stmt::FunctionDef(function) if function.name.as_str() == "upgrade" => {
+                    read_body(&function.body, &at, &mut operations);
+                }
+                _ => {}
+            }
+        }
+    }
+    migration.revision = has_revision.then_some(revision);
+    migration.upgrade = FileSchema::new(operations).read_from(text);
+    migration
+}
+
+fn read_revision_field(
+    name: &str,
+    value: &Expr,
+    range: Range<usize>,
+    revision: &mut Revision,
+    has_revision: &mut bool,
+) {
+    match name {
+        "revision" => {
+            if let Some(id) = string_of(value) {
+                revision.revision = id.to_string();
+                revision.range = range;
+                *has_revision = true;
+            }
+        }
+        "down_revision" => {
+            revision.down_revisions = revisions_of(value);
+            revision.down_range = range;
+        }
+        "branch_labels" => revision.branch_labels = revisions_of(value),
+        "depends_on" => revision.depends_on = revisions_of(value),
+        _ => {}
+    }
+}
+
+/// A string, a tuple or list of strings, or `None`.
+fn revisions_of(value: &Expr) -> Vec<String> {
+    strings_of(std::slice::from_ref(value))
+}
+
+/// The operations of a function body (and of `with op.batch_alter_table(...)` blocks
+/// in it), in order.
+fn read_body(body: &[Stmt], at: At, operations: &mut Vec<Operation>) {
+    for statement in body {
+        match statement {
+            Stmt::Expr(expression) => {
+                if let Expr::Call(call) = &*expression.value {
+                    operations.extend(operation_of(call, None, at));
+                }
+            }
+            Stmt::With(with) => {
+                let batch = with.items.iter().find_map(|item| {
+                    let Expr::Call(call) = &item.context_expr else {
+                        return None;
+                    };
+                    (last_name(&call.func) == Some("batch_alter_table"))
+                        .then(|| table_argument(call, 0))
+                        .flatten()
+                });
+                match batch {
+                    Some(table) => {
+                        for inner in &with.body {
+                            if let Stmt::Expr(expression) = inner
+                                && let Expr::Call(call) = &*expression.value
+                            {
+                                operations.extend(operation_of(call, Some(&table), at));
+                            }
+                        }
+                    }
+                    None => read_body(&with.body, at, operations),
+                }
+            }
+            Stmt::If(conditional) => {
+                read_body(&conditional.body, at, operations);
+                for clause in &conditional.elif_else_clauses {
+                    read_body(&clause.body, at, operations);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The table named by the string argument at `position` (or `table_name=`), with the
+/// call's `schema=`.
+fn table_argument(call: &ExprCall, position: usize) -> Option<String> {
+    let name = call
+        .arguments
+        .args
+        .get(position)
+        .and_then(string_of)
+        .or_else(|| keyword_string(call, "table_name"))?;
+    Some(qualified_name(
+        keyword_string(call, "schema").unwrap_or(""),
+        name,
+    ))
+}
+
+fn keyword<'c>(call: &'c ExprCall, name: &str) -> Option<&'c Expr> {
+    call.arguments
+        .keywords
+        .iter()
+        .find(|keyword| keyword.arg.as_ref().is_some_and(|arg| arg.as_str() == name))
+        .map(|keyword| &keyword.value)
+}
+
+fn keyword_string<'c>(call: &'c ExprCall, name: &str) -> Option<&'c str> {
+    keyword(call, name).and_then(string_of)
+}
+
+fn is_true(value: Option<&Expr>) -> bool {
+    matches!(value, Some(Expr::BooleanLiteral(literal)) if literal.value)
+}
+
+/// One `op.<operation>(...)` call (or `batch_op.<operation>(...)` on `batch`).
+fn operation_of(call: &ExprCall, batch: Option<&String>, at: At) -> Vec<Operation> {
+    let Some(method) = last_name(&call.func) else {
+        return Vec::new();
+    };
+    // In a batch, the table is the block's and the arguments shift by one.
+    let shift = usize::from(batch.is_none());
+    let table = |position: usize| match batch {
+        Some(table) => Some(table.clone()),
+        None => table_argument(call, position),
+    };
+    let arguments = &call.arguments.args;
+    let range = at(call);
+    match method {
+        "create_table" if batch.is_none() => table_of_call(call, at),
+        "add_column" => {
+            let (Some(table), Some(Expr::Call(column))) = (table(0), arguments.get(shift)) else {
+                return Vec::new();
+            };
+            let Some((column, indexed)) = column_of_call(column, at) else {
+                return Vec::new();
+            };
+            let mut operations = Vec::new();
+            if indexed {
+                operations.push(Operation::CreateIndex {
+                    table: table.clone(),
+                    range: column.range.clone(),
+                    columns: vec![column.name.clone()],
+                    unique: false,
+                    concurrently: false,
+                });
+            }
+            operations.insert(0, Operation::AddColumn { table, column });
+            operations
+        }
+        "drop_column" => {
+            let (Some(table), Some(column)) = (table(0), arguments.get(shift).and_then(string_of))
+            else {
+                return Vec::new();
+            };
+            vec![Operation::DropColumn {
+                table,
+                column: column.to_string(),
+                range,
+            }]
+        }
+        "alter_column" => {
+            let (Some(table), Some(column)) = (table(0), arguments.get(shift).and_then(string_of))
+            else {
+                return Vec::new();
+            };
+            let mut operations = Vec::new();
+            if let Some(ty) = keyword(call, "type_") {
+                operations.push(Operation::AlterColumnType {
+                    table: table.clone(),
+                    column: column.to_string(),
+                    ty: ColumnType {
+                        name: sql_type(ty).unwrap_or_default(),
+                        range: at(ty),
+                    },
+                });
+            }
+            if let Some(to) = keyword_string(call, "new_column_name") {
+                operations.push(Operation::RenameColumn {
+                    table,
+                    from: column.to_string(),
+                    to: to.to_string(),
+                    range,
+                });
+            }
+            operations
+        }
+        "create_index" => {
+            // `op.create_index(name, table, columns)`; `batch_op.create_index(name, columns)`.
+            let (Some(table), Some(columns)) = (table(1), arguments.get(1 + shift)) else {
+                return Vec::new();
+            };
+            let concurrently = is_true(keyword(call, "postgresql_concurrently"));
+            vec![Operation::CreateIndex {
+                table,
+                range,
+                columns: strings_of(std::slice::from_ref(columns)),
+                unique: is_true(keyword(call, "unique")),
+                concurrently,
+            }]
+        }
+        "create_foreign_key" => {
+            // `op.create_foreign_key(name, source, referent, local_cols, remote_cols)`.
+            let offset = shift;
+            let (Some(table), Some(referent), Some(local), Some(remote)) = (
+                table(1),
+                arguments.get(1 + offset).and_then(string_of),
+                arguments.get(2 + offset),
+                arguments.get(3 + offset),
+            ) else {
+                return Vec::new();
+            };
+            let referent_schema = keyword_string(call, "referent_schema").unwrap_or("");
+            vec![Operation::AddForeignKey {
+                table,
+                foreign_key: ForeignKey {
+                    columns: strings_of(std::slice::from_ref(local)),
+                    references: Reference {
+                        table: qualified_name(referent_schema, referent),
+                        schema: referent_schema.to_string(),
+                        columns: strings_of(std::slice::from_ref(remote)),
+                        range: at(&arguments[1 + offset]),
+                    },
+                    range,
+                },
+            }]
+        }
+        "create_primary_key" | "create_unique_constraint" => {
+            let (Some(table), Some(columns)) = (table(1), arguments.get(1 + shift)) else {
+                return Vec::new();
+            };
+            let columns = strings_of(std::slice::from_ref(columns));
+            vec![if method == "create_primary_key" {
+                Operation::AddPrimaryKey { table, columns }
+            } else {
+                Operation::AddUnique { table, columns }
+            }]
+        }
+        "drop_table" if batch.is_none() => {
+            let Some(table) = table(0) else {
+                return Vec::new();
+            };
+            vec![Operation::DropTable { table, range }]
+        }
+        "rename_table" if batch.is_none() => {
+            let (Some(from), Some(to)) = (table(0), arguments.get(1).and_then(string_of)) else {
+                return Vec::new();
+            };
+            vec![Operation::RenameTable {
+                from,
+                to: to.to_string(),
+                range,
+            }]
+        }
+        "execute" if batch.is_none() => {
+            let Some(sql) = arguments.first() else {
+                return Vec::new();
+            };
+            // `op.execute("...")` or `op.execute(sa.text("..."))`.
+            let literal = match sql {
+                Expr::Call(inner) => inner.arguments.args.first(),
+                other => Some(other),
+            };
+            let Some(sql) = literal.and_then(string_of) else {
+                return Vec::new();
+            };
+            let at_string = literal.map_or(range.clone(), |literal| at(literal));
+            // The operations point at the string (offsets inside it would need the
+            // literal's escapes undone).
+            FileSchema::of_sql(sql)
+                .operations
+                .into_iter()
+                .map(|operation| operation.placed_at(at_string.clone()))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revision_and_its_upgrade() {
+        let text = r#"
+"""add orders
+
+Revision ID: 2b3c
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "2b3c"
+down_revision: Union[str, None] = ("1a2b", "1a2c")
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("placed_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_orders_user_id"), "orders", ["user_id"], unique=False)
+    op.add_column("users", sa.Column("nickname", sa.String(length=50)))
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_column("legacy")
+        batch_op.alter_column("email", new_column_name="login", type_=sa.Text())
+    op.execute("CREATE INDEX CONCURRENTLY ix_users_login ON users (login)")
+
+
+def downgrade() -> None:
+    pass
+"#;
+        let migration = read(text);
+        let revision = migration.revision.expect("a revision");
+        assert_eq!(revision.revision, "2b3c");
+        assert_eq!(revision.down_revisions, ["1a2b", "1a2c"]);
+        let summary: Vec<String> = migration
+            .upgrade
+            .operations
+            .iter()
+            .map(|operation| match operation {
+                Operation::CreateTable {
+                    table,
+                    columns,
+                    primary_key,
+                    foreign_keys,
+                    ..
+                } => format!(
+                    "create {table} {} pk {primary_key:?} fk {:?}",
+                    columns
+                        .iter()
+                        .map(|column| format!("{}:{}", column.name, column.ty.name))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    foreign_keys
+                        .iter()
+                        .map(|key| format!(
+                            "{}->{}.{}",
+                            key.columns.join(","),
+                            key.references.table,
+                            key.references.columns.join(",")
+                        ))
+                        .collect::<Vec<_>>()
+                ),
+                Operation::CreateIndex {
+                    table,
+                    columns,
+                    concurrently,
+                    ..
+                } => format!("index {table} {columns:?} {concurrently}"),
+                Operation::AddColumn { table, column } => {
+                    format!("add {table}.{}:{}", column.name, column.ty.name)
+                }
+                Operation::DropColumn { table, column, .. } => format!("drop {table}.{column}"),
+                Operation::AlterColumnType { table, column, ty } => {
+                    format!("type {table}.{column} {}", ty.name)
+                }
+                Operation::RenameColumn {
+                    table, from, to, ..
+                } => format!("rename {table}.{from} {to}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "create orders id:integer,user_id:integer,placed_at:timestamp pk [\"id\"] fk [\"user_id->users.id\"]",
+                "index orders [\"user_id\"] false",
+                "add users.nickname:varchar",
+                "drop users.legacy",
+                "type users.email text",
+                "rename users.email login",
+                "index users [\"login\"] true",
+            ]
+        );
+    }
+}
