@@ -39,6 +39,50 @@ pub struct ConstructFix {
     pub removes_statement: bool,
 }
 
+impl MysqlConstruct {
+    /// A construct PostgreSQL writes by leaving it out: the fix and the repair remove
+    /// `removal` (the construct, with the white space before it).
+    fn removable(
+        range: Range<usize>,
+        removal: Range<usize>,
+        message: String,
+        title: String,
+        safe: bool,
+    ) -> MysqlConstruct {
+        MysqlConstruct {
+            range,
+            message,
+            fix: Some(ConstructFix::edit(
+                title,
+                safe,
+                vec![(removal.clone(), String::new())],
+            )),
+            repair: vec![(removal, String::new())],
+            identity: None,
+        }
+    }
+
+    /// A statement PostgreSQL has no use for (`SET FOREIGN_KEY_CHECKS`, `LOCK TABLES`):
+    /// the unsafe fix removes it whole.
+    fn whole_statement(statement: &str, range: Range<usize>, message: String) -> MysqlConstruct {
+        let written = &statement[range.clone()];
+        MysqlConstruct {
+            message,
+            fix: Some(ConstructFix {
+                removes_statement: true,
+                ..ConstructFix::edit(
+                    format!("Remove the `{written}` statement"),
+                    false,
+                    Vec::new(),
+                )
+            }),
+            repair: vec![(0..statement.len(), String::new())],
+            identity: None,
+            range,
+        }
+    }
+}
+
 impl ConstructFix {
     fn edit(title: impl Into<String>, safe: bool, edits: Vec<(Range<usize>, String)>) -> Self {
         ConstructFix {
@@ -76,19 +120,12 @@ pub fn constructs(statement: &str, tokens: &[SqlToken]) -> Vec<MysqlConstruct> {
     } else if word(0, "SET") {
         mysql_setting(statement, tokens, &mut found);
     } else if (word(0, "LOCK") && word(1, "TABLES")) || (word(0, "UNLOCK") && word(1, "TABLES")) {
-        let keyword = &statement[tokens[0].range.start..tokens[1].range.end];
-        found.push(MysqlConstruct {
-            range: tokens[0].range.start..tokens[1].range.end,
-            message: format!(
-                "`{keyword}` is MySQL; PostgreSQL locks with `LOCK TABLE name IN ... MODE` inside a transaction"
-            ),
-            fix: Some(ConstructFix {
-                removes_statement: true,
-                ..ConstructFix::edit(format!("Remove the `{keyword}` statement"), false, Vec::new())
-            }),
-            repair: vec![(0..statement.len(), String::new())],
-            identity: None,
-        });
+        let range = tokens[0].range.start..tokens[1].range.end;
+        let keyword = &statement[range.clone()];
+        let message = format!(
+            "`{keyword}` is MySQL; PostgreSQL locks with `LOCK TABLE name IN ... MODE` inside a transaction"
+        );
+        found.push(MysqlConstruct::whole_statement(statement, range, message));
     } else if word(0, "INSERT") || word(0, "REPLACE") {
         insert(statement, tokens, &mut found);
     }
@@ -565,19 +602,15 @@ fn column(
             let range = token.range.start..tokens[end - 1].range.end;
             let written = statement[range.clone()].to_string();
             let removal = with_space_before(statement, range.clone());
-            found.push(MysqlConstruct {
+            found.push(MysqlConstruct::removable(
                 range,
-                message: format!(
+                removal,
+                format!(
                     "`{written}` is MySQL; PostgreSQL sets a column on every update with a `BEFORE UPDATE` trigger"
                 ),
-                fix: Some(ConstructFix::edit(
-                    format!("Remove `{written}` (add a trigger to keep it current)"),
-                    false,
-                    vec![(removal.clone(), String::new())],
-                )),
-                repair: vec![(removal, String::new())],
-                identity: None,
-            });
+                format!("Remove `{written}` (add a trigger to keep it current)"),
+                false,
+            ));
             index = end;
             continue;
         } else if token.is(statement, "COMMENT")
@@ -588,24 +621,20 @@ fn column(
             let text = tokens[index + 1].text(statement).to_string();
             let range = token.range.start..tokens[index + 1].range.end;
             let removal = with_space_before(statement, range.clone());
-            let comment = format!(
-                "COMMENT ON COLUMN {table}.{} IS {text}",
-                pg_identifier(&column)
-            );
-            found.push(MysqlConstruct {
+            let mut construct = MysqlConstruct::removable(
                 range,
-                message: "A column's `COMMENT '...'` is MySQL; PostgreSQL writes `COMMENT ON COLUMN table.column IS '...'`".to_string(),
-                fix: Some(ConstructFix {
-                    after: vec![comment],
-                    ..ConstructFix::edit(
-                        "Move it to `COMMENT ON COLUMN` after the table",
-                        true,
-                        vec![(removal.clone(), String::new())],
-                    )
-                }),
-                repair: vec![(removal, String::new())],
-                identity: None,
-            });
+                removal,
+                "A column's `COMMENT '...'` is MySQL; PostgreSQL writes `COMMENT ON COLUMN table.column IS '...'`".to_string(),
+                "Move it to `COMMENT ON COLUMN` after the table".to_string(),
+                true,
+            );
+            if let Some(fix) = construct.fix.as_mut() {
+                fix.after.push(format!(
+                    "COMMENT ON COLUMN {table}.{} IS {text}",
+                    pg_identifier(&column)
+                ));
+            }
+            found.push(construct);
             index += 2;
             continue;
         } else if let Some(length) = character_set(statement, tokens, index, element.end) {
@@ -617,17 +646,13 @@ fn column(
             } else {
                 "a PostgreSQL database has one encoding, chosen when it is created"
             };
-            found.push(MysqlConstruct {
+            found.push(MysqlConstruct::removable(
                 range,
-                message: format!("`{written}` is MySQL; {why}"),
-                fix: Some(ConstructFix::edit(
-                    format!("Remove `{written}`"),
-                    true,
-                    vec![(removal.clone(), String::new())],
-                )),
-                repair: vec![(removal, String::new())],
-                identity: None,
-            });
+                removal,
+                format!("`{written}` is MySQL; {why}"),
+                format!("Remove `{written}`"),
+                true,
+            ));
             index += length;
             continue;
         }
@@ -858,17 +883,13 @@ fn table_options(
     let range = tokens[close + 1].range.start..tokens[last].range.end;
     let written = crate::rules::shorten(&statement[range.clone()], 60);
     let removal = tokens[close].range.end..tokens[last].range.end;
-    found.push(MysqlConstruct {
+    found.push(MysqlConstruct::removable(
         range,
-        message: format!("`{written}` are MySQL table options; PostgreSQL rejects them"),
-        fix: Some(ConstructFix::edit(
-            "Remove the MySQL table options",
-            true,
-            vec![(removal.clone(), String::new())],
-        )),
-        repair: vec![(removal, String::new())],
-        identity: None,
-    });
+        removal,
+        format!("`{written}` are MySQL table options; PostgreSQL rejects them"),
+        "Remove the MySQL table options".to_string(),
+        true,
+    ));
 }
 
 /// `ALTER TABLE t ADD [COLUMN] name type ...`: MySQL types and attributes of the
@@ -975,21 +996,11 @@ fn mysql_setting(statement: &str, tokens: &[SqlToken], found: &mut Vec<MysqlCons
         return;
     }
     let range = tokens[0].range.start..setting.range.end;
-    let written = statement[range.clone()].to_string();
-    found.push(MysqlConstruct {
-        range,
-        message: format!("`{written}` is a MySQL setting; PostgreSQL has no such parameter"),
-        fix: Some(ConstructFix {
-            removes_statement: true,
-            ..ConstructFix::edit(
-                format!("Remove the `{written}` statement"),
-                false,
-                Vec::new(),
-            )
-        }),
-        repair: vec![(0..statement.len(), String::new())],
-        identity: None,
-    });
+    let message = format!(
+        "`{}` is a MySQL setting; PostgreSQL has no such parameter",
+        &statement[range.clone()]
+    );
+    found.push(MysqlConstruct::whole_statement(statement, range, message));
 }
 
 /// `INSERT IGNORE`, `REPLACE INTO` and `ON DUPLICATE KEY UPDATE`: PostgreSQL's
