@@ -34,21 +34,7 @@ impl FileSchema {
 
     /// `of_sql` of a text already split into items (an open document's).
     pub fn of_sql_parsed(text: &str, syntax: &Syntax) -> FileSchema {
-        let operations: Vec<Operation> = syntax
-            .items()
-            .iter()
-            .flat_map(|item| {
-                item.sql(text).statements.iter().flat_map(move |statement| {
-                    let at = item.range.start + statement.range.start;
-                    statement
-                        .schema
-                        .operations
-                        .iter()
-                        .map(move |operation| operation.clone().shifted(at))
-                })
-            })
-            .collect();
-        FileSchema::new(operations).read_from(text)
+        FileSchema::new(sql_operations(text, syntax)).read_from(text)
     }
 
     pub fn new(operations: Vec<Operation>) -> FileSchema {
@@ -70,6 +56,25 @@ impl FileSchema {
     pub fn is_empty(&self) -> bool {
         self.operations.is_empty()
     }
+}
+
+/// The operations of a SQL text already split into items, at the text's offsets, in
+/// order (no fingerprint: `rules::sql` reads its own file's this way per audit).
+pub fn sql_operations(text: &str, syntax: &Syntax) -> Vec<Operation> {
+    syntax
+        .items()
+        .iter()
+        .flat_map(|item| {
+            item.sql(text).statements.iter().flat_map(move |statement| {
+                let at = item.range.start + statement.range.start;
+                statement
+                    .schema
+                    .operations
+                    .iter()
+                    .map(move |operation| operation.clone().shifted(at))
+            })
+        })
+        .collect()
 }
 
 /// Where something is written: a file and a byte range of it.

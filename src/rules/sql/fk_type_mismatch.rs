@@ -32,7 +32,6 @@ use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
 use crate::schema::{ColumnType, KeyKind};
 
 use super::foreign_keys::foreign_keys;
-use super::is_for_another_database;
 
 pub const RULE: Rule = Rule {
     id: "fk-type-mismatch",
@@ -49,7 +48,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) || super::is_down_migration(context.path) {
+    if !super::describes_current_schema(context.path) {
         return;
     }
     for foreign_key in &foreign_keys(context).0 {

@@ -8,7 +8,7 @@ use std::ops::Range;
 use crate::rules::{Context, Edit, Finding, Fix, newline_of};
 use crate::schema::{Operation, Reference};
 
-use super::{is_for_another_database, statements};
+use super::statements;
 
 /// A foreign key of the file.
 pub struct ForeignKeyUse {
@@ -105,7 +105,7 @@ fn read_foreign_keys(context: &Context) -> Vec<ForeignKeyUse> {
 /// `fk-without-index` in a SQL file: a foreign key whose first column no index of the
 /// workspace leads with; fix: `CREATE INDEX` after the statement.
 pub fn fk_without_index(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) || super::is_down_migration(context.path) {
+    if !super::describes_current_schema(context.path) {
         return;
     }
     let newline = newline_of(context.source);

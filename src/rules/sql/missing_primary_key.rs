@@ -32,7 +32,7 @@ use crate::rules::projections::Projections;
 use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
 use crate::schema::Operation;
 
-use super::{first_created_here, is_for_another_database, statements};
+use super::{first_created_here, statements};
 
 pub const RULE: Rule = Rule {
     id: "missing-primary-key",
@@ -49,7 +49,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) || super::is_down_migration(context.path) {
+    if !super::describes_current_schema(context.path) {
         return;
     }
     for (item_start, statement) in statements(context) {

@@ -36,7 +36,7 @@ use crate::rules::projections::Projections;
 use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
 
 use super::foreign_keys::foreign_keys;
-use super::{is_down_migration, is_for_another_database, table, table_history};
+use super::{table, table_history};
 
 pub const RULE: Rule = Rule {
     id: "missing-referenced-table",
@@ -53,7 +53,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) || is_down_migration(context.path) {
+    if !super::describes_current_schema(context.path) {
         return;
     }
     for foreign_key in &foreign_keys(context).0 {

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::rules::Context;
-use crate::schema::model::{SchemaModel, Table};
+use crate::schema::model::{SchemaModel, Table, sql_operations};
 use crate::schema::{Operation, is_versioned};
 use crate::syntax::sql_statements::SqlStatement;
 
@@ -134,16 +134,7 @@ pub fn first_created_here(
 /// The schema this file's own text describes, as it is now: worked out once per audit.
 fn local_schema(context: &Context) -> std::rc::Rc<SchemaModel> {
     context.memo(|| {
-        let operations = statements(context)
-            .flat_map(|(item_start, statement)| {
-                let at = item_start + statement.range.start;
-                statement
-                    .schema
-                    .operations
-                    .iter()
-                    .map(move |operation| operation.clone().shifted(at))
-            })
-            .collect::<Vec<_>>();
+        let operations = sql_operations(context.source, context.syntax);
         let path: std::sync::Arc<Path> =
             std::sync::Arc::from(context.path.unwrap_or(Path::new("")));
         SchemaModel::of_file(&path, &operations)
@@ -279,6 +270,13 @@ pub fn head_through(statement: &SqlStatement, item: &str, table: &str) -> std::o
         .or(tokens.get(1))
         .map_or(text.len(), |token| token.range.end);
     start..end.max(start)
+}
+
+/// Whether the file at `path` says what the project's PostgreSQL schema is or does:
+/// not SQL for another database, and not a down migration (which restores an older
+/// schema). The rules about design, data and the schema judge only these.
+pub fn describes_current_schema(path: Option<&Path>) -> bool {
+    !is_for_another_database(path) && !is_down_migration(path)
 }
 
 /// Databases whose SQL is not PostgreSQL's, as file and folder names spell them.

@@ -34,7 +34,7 @@ use crate::rules::{
 };
 use crate::schema::{ColumnType, Operation};
 
-use super::{is_for_another_database, statements};
+use super::statements;
 
 pub const RULE: Rule = Rule {
     id: "prefer-timestamptz",
@@ -51,7 +51,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path) || super::is_down_migration(context.path) {
+    if !super::describes_current_schema(context.path) {
         return;
     }
     let mysql_reported = context.settings.is_enabled(RuleId::MysqlSyntaxInPostgres);

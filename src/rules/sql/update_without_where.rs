@@ -30,9 +30,7 @@ use crate::rules::projections::Projections;
 use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
 use crate::schema::{Operation, RowChange};
 
-use super::{
-    head_through, is_for_another_database, resets_data, statements, tables_created_before,
-};
+use super::{head_through, resets_data, statements, tables_created_before};
 
 pub const RULE: Rule = Rule {
     id: "update-without-where",
@@ -49,10 +47,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
-    if is_for_another_database(context.path)
-        || resets_data(context.path)
-        || super::is_down_migration(context.path)
-    {
+    if !super::describes_current_schema(context.path) || resets_data(context.path) {
         return;
     }
     for (item_start, statement) in statements(context) {
