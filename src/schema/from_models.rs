@@ -45,9 +45,18 @@ pub fn read(text: &str) -> FileSchema {
     if !may_declare_tables(text.as_bytes()) {
         return FileSchema::default();
     }
-    let Some(syntax) = Syntax::parse(Language::Python, text) else {
+    match Syntax::parse(Language::Python, text) {
+        Some(syntax) => read_parsed(text, &syntax),
+        None => FileSchema::default(),
+    }
+}
+
+/// `read` of a module already split into items (an open document's: the items it has
+/// parsed already are not parsed again).
+pub fn read_parsed(text: &str, syntax: &Syntax) -> FileSchema {
+    if !may_declare_tables(text.as_bytes()) {
         return FileSchema::default();
-    };
+    }
     let mut operations = Vec::new();
     for item in syntax.items() {
         // Only the statements that can declare a table are parsed.

@@ -29,7 +29,10 @@ pub(super) fn table_under_cursor(
             let syntax = document.syntax_or_parse()?;
             crate::schema::model::FileSchema::of_sql_parsed(&text, &syntax).operations
         }
-        Language::Python => from_models::read(&text).operations,
+        Language::Python => {
+            let syntax = document.syntax_or_parse()?;
+            from_models::read_parsed(&text, &syntax).operations
+        }
         _ => return None,
     };
     operations

@@ -454,7 +454,10 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
                     }
                 });
                 let imports = ModuleImports::read(&handle, &absolute, &text);
-                let tables = from_models::read(&text);
+                let tables = match document.syntax.as_ref() {
+                    Some(syntax) => from_models::read_parsed(&text, syntax),
+                    None => from_models::read(&text),
+                };
                 (text, file, imports, tables)
             })
         };
