@@ -232,6 +232,68 @@ fn type_ignore_without_reason() {
     check_fixture(Language::Python, "python/type-ignore-without-reason.py");
 }
 
+#[test]
+fn missing_downgrade() {
+    check_fixture(Language::Python, "python/missing-downgrade.py");
+}
+
+/// `missing-downgrade` on migrations whose body says nothing, and near-misses: a real
+/// downgrade, a data-only upgrade, a merge revision, a module that is no migration, a
+/// nested `downgrade`. A drop has no mechanical inverse: reported with no fix.
+#[test]
+fn missing_downgrade_near_misses() {
+    let migration = |upgrade: &str, downgrade: &str| {
+        format!(
+            "from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"2b\"\ndown_revision = \"1a\"\n\n\ndef upgrade():\n{upgrade}\n\n\ndef downgrade():\n{downgrade}\n"
+        )
+    };
+    let path = "migrations/versions/2b_change.py";
+    let findings = |text: &str| {
+        let settings = Settings::from_options(Options {
+            select: Some(vec!["missing-downgrade".to_string()]),
+            ..Options::default()
+        })
+        .expect("settings");
+        audit_text(Language::Python, text, &settings, Some(Path::new(path)))
+            .into_iter()
+            .map(|finding| (finding.message.to_string(), finding.fix.is_some()))
+            .collect::<Vec<_>>()
+    };
+    let adds = "    op.add_column(\"users\", sa.Column(\"age\", sa.Integer()))";
+    for empty in [
+        "    pass",
+        "    ...",
+        "    \"\"\"Irreversible.\"\"\"",
+        "    raise NotImplementedError",
+        "    raise NotImplementedError(\"no way back\")",
+    ] {
+        assert_eq!(
+            findings(&migration(adds, empty)),
+            [("`downgrade()` does nothing while `upgrade()` adds column `users.age`: `alembic downgrade` would record the older revision and leave the schema as it is".to_string(), true)],
+            "{empty}"
+        );
+    }
+    assert_eq!(
+        findings(&migration("    op.drop_column(\"users\", \"legacy\")", "    pass")),
+        [("`downgrade()` does nothing while `upgrade()` runs `drop_column`: `alembic downgrade` would record the older revision and leave the schema as it is".to_string(), false)]
+    );
+    let quiet = [
+        migration(adds, "    op.drop_column(\"users\", \"age\")"),
+        migration(
+            "    op.execute(\"UPDATE users SET age = 0 WHERE age IS NULL\")\n    op.bulk_insert(users, [])",
+            "    pass",
+        ),
+        migration("    pass", "    pass"),
+        "revision = \"2b\"\ndown_revision = \"1a\"\n\n\ndef upgrade():\n    op.create_table(\"t\")\n\n\nclass Steps:\n    def downgrade(self):\n        pass\n".to_string(),
+    ];
+    for text in &quiet {
+        assert_eq!(findings(text), [], "{text}");
+    }
+    // The same module outside a migration folder, with no revision: no migration.
+    let plain = "def upgrade():\n    op.create_table(\"t\")\n\n\ndef downgrade():\n    pass\n";
+    assert_eq!(findings(plain), []);
+}
+
 /// The rules of `rules` that report on `text` as the Python module at `path`, one entry
 /// per finding, in order: for the rules whose findings depend on what kind of module a
 /// file is (a test, a command, a migration).

@@ -229,6 +229,42 @@ fn check_fixes_a_foreign_key_without_an_index_in_sql() {
     );
 }
 
+/// What `check` finds in the `alembic` workspace, two Alembic environments: a fork
+/// of two revisions after a merge, a parent that no migration is, and in the second
+/// environment an id used twice. A fork joined by a merge revision, a labelled
+/// branch, and the second environment's own base are not reported.
+const ALEMBIC_FINDINGS: &[&str] = &[
+    "analytics/alembic/versions/bb22cc33dd44_add_sessions.py:9:1-9:26 alembic-broken-chain Revision id `bb22cc33dd44` is also the id of `cc33dd44ee55_add_referrer.py`: Alembic cannot tell the two apart",
+    "analytics/alembic/versions/cc33dd44ee55_add_referrer.py:9:1-9:26 alembic-broken-chain Revision id `bb22cc33dd44` is also the id of `bb22cc33dd44_add_sessions.py`: Alembic cannot tell the two apart",
+    "migrations/versions/6a7b8c9d0e1f_add_nickname.py:12:1-12:64 alembic-broken-chain Revision `6a7b8c9d0e1f` and `6a8c9d0e1f2a` both follow `5f6a7b8c9d0e` and no merge revision joins them: `alembic upgrade head` fails on multiple heads (run `alembic merge`, or set `branch_labels`)",
+    "migrations/versions/6a8c9d0e1f2a_add_order_status.py:12:1-12:64 alembic-broken-chain Revision `6a8c9d0e1f2a` and `6a7b8c9d0e1f` both follow `5f6a7b8c9d0e` and no merge revision joins them: `alembic upgrade head` fails on multiple heads (run `alembic merge`, or set `branch_labels`)",
+    "migrations/versions/7d8e9f0a1b2c_add_coupons.py:12:1-12:64 alembic-broken-chain `down_revision` names `0f0f0f0f0f0f`, which no migration of the workspace is: `alembic upgrade` stops here",
+];
+
+#[test]
+fn check_follows_the_alembic_revision_chain() {
+    assert_eq!(fresh_check_of("alembic"), ALEMBIC_FINDINGS);
+    // Through the cache, and again once a merge revision joins the fork.
+    let copy = copied_workspace("alembic");
+    let run = || cached_check_of(copy.path());
+    assert_eq!(run(), ALEMBIC_FINDINGS);
+    std::fs::write(
+        copy.path()
+            .join("migrations/versions/9e0f1a2b3c4d_merge_heads.py"),
+        "revision = \"9e0f1a2b3c4d\"\ndown_revision = (\"6a7b8c9d0e1f\", \"6a8c9d0e1f2a\")\nbranch_labels = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
+    )
+    .expect("write");
+    let now = run();
+    assert_eq!(
+        now,
+        ALEMBIC_FINDINGS
+            .iter()
+            .filter(|finding| !finding.contains("multiple heads"))
+            .map(|finding| finding.to_string())
+            .collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn check_knows_which_imports_inside_functions_break_a_cycle() {
     let copy = copied_workspace("cycles");
@@ -637,6 +673,30 @@ async fn a_table_name_leads_to_where_the_table_is_made() {
         json!({"textDocument": {"uri": uri_of(&orders)}, "position": {"line": 2, "character": 4}});
     let nothing = client.request("textDocument/definition", elsewhere).await;
     assert_eq!(nothing["result"], Value::Null);
+}
+
+/// Editing one migration's `down_revision` (unsaved) re-audits the other open
+/// migration of the fork: rebased onto its sibling, the fork is gone from both.
+#[tokio::test]
+async fn an_unsaved_down_revision_mends_a_fork_in_another_open_migration() {
+    let copy = copied_workspace("alembic");
+    let (mut client, _) = started_on(copy.path()).await;
+    let versions = copy.path().join("migrations/versions");
+    let nickname = versions.join("6a7b8c9d0e1f_add_nickname.py");
+    assert_eq!(
+        summarize(&open_file(&mut client, &nickname).await),
+        [("alembic-broken-chain".to_string(), 11, 0, 11, 63)]
+    );
+    let status = versions.join("6a8c9d0e1f2a_add_order_status.py");
+    open_and_edit(&mut client, &status, (11, 50, 62), "6a7b8c9d0e1f").await;
+    assert_eq!(
+        republished(&mut client, &nickname).await,
+        Vec::<Value>::new()
+    );
+    assert_eq!(
+        client.diagnostics(&uri_of(&status), 2).await,
+        Vec::<Value>::new()
+    );
 }
 
 /// Sessions made from a factory of another module, under names that say nothing of

@@ -705,6 +705,19 @@ fn projection_hashes(
         routers.write_u8(0);
     }
 
+    // An Alembic migration's two functions, each by its text (the module's
+    // top-level `def upgrade` / `def downgrade`).
+    // And whether the module is a migration at all (its `revision` lines).
+    let migration = &mut hashers[Projections::MIGRATION.index()];
+    migration.write_u8(u8::from(crate::rules::alembic::is_migration(context)));
+    for item in context.syntax.items() {
+        let text = source.get(item.range.clone()).unwrap_or("");
+        if text.starts_with("def upgrade") || text.starts_with("def downgrade") {
+            migration.update(text.as_bytes());
+            migration.write_u8(0);
+        }
+    }
+
     let indexes = &mut hashers[Projections::INDEXES.index()];
     for call in fk_without_index::module_level_index_calls(context) {
         indexes.update(source.get(call).unwrap_or("").as_bytes());

@@ -22,7 +22,7 @@ use crate::index::walk::walk_files_in_parallel;
 use crate::index::{ImportingModule, WorkspaceIndex, WorkspaceLink, WorkspaceRead, WorkspaceView};
 use crate::language::Language;
 use crate::rules::{Finding, Libraries};
-use crate::schema::from_models;
+use crate::schema;
 use crate::schema::model::FileSchema;
 
 #[derive(Debug, Clone, Default)]
@@ -295,10 +295,11 @@ fn scan_file(
             // The tables its models declare are read whether or not its imports are
             // cached: the schema is every file's.
             let database = libraries_of(&used.imports).intersects(Libraries::DATABASE);
-            if from_models::can_declare_tables(&bytes, database)
+            let path = &scanned.file.absolute;
+            if schema::python_may_describe(path, &bytes, database)
                 && let Ok((source, _)) = source_text::decode(Language::Python, bytes.clone())
             {
-                index.set_file_schema(&scanned.file.absolute, Some(from_models::read(&source)));
+                index.set_file_schema(path, Some(schema::of_python(path, &source, None)));
             }
             used.clone()
         }
@@ -308,8 +309,9 @@ fn scan_file(
             };
             let used = imports_of(&source);
             let database = libraries_of(&used.imports).intersects(Libraries::DATABASE);
-            if from_models::can_declare_tables(source.as_bytes(), database) {
-                index.set_file_schema(&scanned.file.absolute, Some(from_models::read(&source)));
+            let path = &scanned.file.absolute;
+            if schema::python_may_describe(path, source.as_bytes(), database) {
+                index.set_file_schema(path, Some(schema::of_python(path, &source, None)));
             }
             // UTF-8 decodes in place: the text is the bytes. (Others are read again.)
             bytes = match encoding {

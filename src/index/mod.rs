@@ -1065,6 +1065,14 @@ fn key_kinds_read(kinds: Option<&[(String, KeyKind)]>) -> Box<str> {
     }
 }
 
+/// The target of a `ReadAbout::RevisionChain` read by the module at `importer`.
+fn revisions_read(schema: Option<&SchemaModel>, importer: &Path) -> Box<str> {
+    match schema {
+        None => "?".into(),
+        Some(schema) => format!("{:x}", schema.revisions().fingerprint_without(importer)).into(),
+    }
+}
+
 /// The target of a `ReadAbout::Origin` read: the name asked about, then its answer.
 fn origin_read(target: &str, origin: Option<&str>) -> Box<str> {
     format!("{target} {}", origin.unwrap_or("")).into()
@@ -1330,6 +1338,9 @@ pub enum ReadAbout {
     /// Every column a table ever had; `target` holds the table's name and, after a
     /// space, `?`, `-` (never created) or a hash of the columns.
     TableHistory,
+    /// The Alembic revisions of the workspace but the importer's; `target` holds a
+    /// hash of them (`?` while the schema is not known).
+    RevisionChain,
 }
 
 impl WorkspaceLink {
@@ -1447,6 +1458,20 @@ impl ImportedKinds for WorkspaceLink {
         history
     }
 
+    fn revision_chain(
+        &self,
+        current: &crate::schema::from_alembic::Revision,
+    ) -> Option<Vec<crate::schema::revisions::ChainProblem>> {
+        let schema = self.index.schema();
+        self.record(WorkspaceRead {
+            target: revisions_read(schema.as_deref(), &self.importer),
+            call: false,
+            about: ReadAbout::RevisionChain,
+            answer: None,
+        });
+        schema.map(|schema| schema.revisions().problems_of(&self.importer, current))
+    }
+
     fn key_kinds(&self) -> Option<Vec<(String, KeyKind)>> {
         let kinds = self.index.schema().map(|schema| schema.key_kinds());
         self.record(WorkspaceRead {
@@ -1504,6 +1529,9 @@ impl WorkspaceRead {
                 let (table, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));
                 let now = index.schema().map(|schema| schema.history(table));
                 return *self.target == *history_read(table, now.as_ref().map(Option::as_deref));
+            }
+            ReadAbout::RevisionChain => {
+                return *self.target == *revisions_read(index.schema().as_deref(), importer);
             }
             ReadAbout::KeyKinds => {
                 let now = index.schema().map(|schema| schema.key_kinds());

@@ -7,6 +7,7 @@
 //! given; they never touch LSP types, files or configuration beyond `Context` (whose
 //! `settings` are the resolved `RuleSettings`).
 
+pub mod alembic;
 pub mod docker;
 pub mod generated;
 pub mod postgres;
@@ -584,6 +585,15 @@ impl<'a> Context<'a> {
     /// a workspace, or while its schema is not known.
     pub fn key_kinds(&self) -> Option<Vec<(String, crate::schema::KeyKind)>> {
         self.imported.as_ref()?.key_kinds()
+    }
+
+    /// What breaks the Alembic chain at this migration, whose revision is `current`;
+    /// `None` outside a workspace, or while its schema is not known.
+    pub fn revision_chain(
+        &self,
+        current: &crate::schema::from_alembic::Revision,
+    ) -> Option<Vec<crate::schema::revisions::ChainProblem>> {
+        self.imported.as_ref()?.revision_chain(current)
     }
 
     /// Every item walked, whatever the rules' item tests say (see `item_tests`).

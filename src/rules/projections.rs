@@ -11,7 +11,7 @@
 
 /// A set of projections (a bitset).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Projections(u8);
+pub struct Projections(u16);
 
 impl Projections {
     /// Nothing outside the definition (text rules, and rules that judge a call by its
@@ -39,9 +39,12 @@ impl Projections {
     /// authenticate, which routers are included with one, which imports close a cycle):
     /// it changes when one of those answers does.
     pub const WORKSPACE: Projections = Projections(1 << 7);
+    /// An Alembic migration's `upgrade()` and `downgrade()`: what one says of the
+    /// other (`missing-downgrade` reports in `downgrade()` on what `upgrade()` does).
+    pub const MIGRATION: Projections = Projections(1 << 8);
 
     /// Every projection, in the order their hashes are kept.
-    pub const EACH: [Projections; 8] = [
+    pub const EACH: [Projections; 9] = [
         Projections::IMPORTS,
         Projections::HEADER,
         Projections::CLIENTS,
@@ -50,6 +53,7 @@ impl Projections {
         Projections::INDEXES,
         Projections::AUTH_CALLABLES,
         Projections::WORKSPACE,
+        Projections::MIGRATION,
     ];
 
     /// Both sets (for `const` declarations: `IMPORTS.and(CLIENTS)`).
@@ -89,7 +93,7 @@ mod tests {
             [Projections::IMPORTS, Projections::ROUTERS]
         );
         assert_eq!(Projections::NONE.each().count(), 0);
-        let bits: u8 = Projections::EACH.iter().fold(0, |all, each| {
+        let bits: u16 = Projections::EACH.iter().fold(0, |all, each| {
             assert_eq!(all & each.0, 0, "{each:?} shares a bit");
             all | each.0
         });

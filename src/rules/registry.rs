@@ -70,6 +70,8 @@ declare_rules! {
     FkTypeMismatch => sql::fk_type_mismatch;
     InconsistentIdTypes => sql::inconsistent_id_types;
     MissingPrimaryKey => sql::missing_primary_key;
+    AlembicBrokenChain => alembic::alembic_broken_chain;
+    MissingDowngrade => alembic::missing_downgrade;
 }
 
 impl RuleId {

@@ -8,6 +8,7 @@
 //! op.batch_alter_table("t") as batch_op:`.
 
 use std::ops::Range;
+use std::path::Path;
 
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
@@ -42,62 +43,120 @@ pub struct Migration {
     pub upgrade: FileSchema,
 }
 
+/// Whether the module at `path` whose text is `text` is an Alembic migration: it
+/// stands in a `versions/` folder next to an `env.py` (Alembic's script location, the
+/// folder `alembic.ini`'s `script_location` names, always holds its `env.py`), or its
+/// text may assign `revision` and `down_revision` at module level (`read` tells).
+pub fn is_migration(path: Option<&Path>, text: &str) -> bool {
+    may_be_migration(text.as_bytes()) || path.is_some_and(in_versions_folder)
+}
+
+/// Whether a text may assign `revision` and `down_revision` at module level: both
+/// names start a line (the cheap test of every module the index reads).
+pub fn may_be_migration(text: &[u8]) -> bool {
+    let starts_line = |name: &[u8]| {
+        memchr::memmem::find_iter(text, name).any(|at| at == 0 || text[at - 1] == b'\n')
+    };
+    starts_line(b"down_revision") && starts_line(b"revision")
+}
+
+/// Whether `path` stands in a `versions/` folder whose parent holds Alembic's `env.py`.
+pub fn in_versions_folder(path: &Path) -> bool {
+    let Some(folder) = path.parent() else {
+        return false;
+    };
+    folder.file_name().is_some_and(|name| name == "versions")
+        && folder
+            .parent()
+            .is_some_and(|script_location| script_location.join("env.py").is_file())
+}
+
+/// What an Alembic migration says about the schema: `upgrade()`'s operations, as the
+/// revision it is (`None` when the module names no revision: not a migration).
+pub fn file_schema(text: &str, syntax: &Syntax) -> Option<FileSchema> {
+    let migration = read_parsed(text, syntax);
+    let revision = migration.revision?;
+    Some(migration.upgrade.of_revision(revision))
+}
+
 /// Read the migration whose text is `text`.
 pub fn read(text: &str) -> Migration {
-    let Some(syntax) = Syntax::parse(Language::Python, text) else {
-        return Migration::default();
-    };
-    let mut migration = Migration::default();
-    let mut revision = Revision::default();
-    let mut has_revision = false;
+    match Syntax::parse(Language::Python, text) {
+        Some(syntax) => read_parsed(text, &syntax),
+        None => Migration::default(),
+    }
+}
+
+/// `read` of a module already split into items (an open document's).
+pub fn read_parsed(text: &str, syntax: &Syntax) -> Migration {
     let mut operations = Vec::new();
-    for item in syntax.items() {
-        let Some(ast) = item.python_ast(text) else {
-            continue;
-        };
-        let base = item.range.start;
-        let at = |node: &dyn Ranged| {
-            let range = node.range();
-            base + usize::from(range.start())..base + usize::from(range.end())
-        };
-        for statement in &ast.body {
-            match statement {
-                Stmt::Assign(assign) => {
-                    let Some(Expr::Name(target)) = assign.targets.first() else {
-                        continue;
-                    };
-                    read_revision_field(
-                        target.id.as_str(),
-                        &assign.value,
-                        at(statement),
-                        &mut revision,
-                        &mut has_revision,
-                    );
-                }
-                Stmt::AnnAssign(assign) => {
-                    let (Expr::Name(target), Some(value)) =
-                        (&*assign.target, assign.value.as_deref())
-                    else {
-                        continue;
-                    };
-                    read_revision_field(
-                        target.id.as_str(),
-                        value,
-                        at(statement),
-                        &mut revision,
-                        &mut has_revision,
-                    );
-                }
-                Stmt::FunctionDef(function) if function.name.as_str() == "upgrade" => {
-                    read_body(&function.body, &at, &mut operations);
-                }
-                _ => {}
-            }
+    for (base, statement) in module_statements(text, syntax, &["upgrade"]) {
+        if let Stmt::FunctionDef(function) = statement
+            && function.name.as_str() == "upgrade"
+        {
+            read_body(&function.body, &offsets_from(base), &mut operations);
         }
     }
-    migration.revision = has_revision.then_some(revision);
-    migration.upgrade = FileSchema::new(operations).read_from(text);
-    migration
+    Migration {
+        revision: revision_of(text, syntax),
+        upgrade: FileSchema::new(operations).read_from(text),
+    }
+}
+
+/// The revision a module's module-level assignments name (`None`: no `revision`),
+/// with the ranges of its text.
+pub fn revision_of(text: &str, syntax: &Syntax) -> Option<Revision> {
+    let mut revision = Revision::default();
+    let mut has_revision = false;
+    for (base, statement) in
+        module_statements(text, syntax, &["revision", "branch_labels", "depends_on"])
+    {
+        let (target, value) = match statement {
+            Stmt::Assign(assign) => (assign.targets.first(), Some(&*assign.value)),
+            Stmt::AnnAssign(assign) => (Some(&*assign.target), assign.value.as_deref()),
+            _ => continue,
+        };
+        let (Some(Expr::Name(target)), Some(value)) = (target, value) else {
+            continue;
+        };
+        read_revision_field(
+            target.id.as_str(),
+            value,
+            offsets_from(base)(statement),
+            &mut revision,
+            &mut has_revision,
+        );
+    }
+    has_revision.then_some(revision)
+}
+
+/// The module-level statements of the items whose text holds one of `words` (the
+/// others are not parsed), each with where its item starts.
+fn module_statements<'s>(
+    text: &'s str,
+    syntax: &'s Syntax,
+    words: &'s [&'s str],
+) -> impl Iterator<Item = (usize, &'s Stmt)> + 's {
+    syntax
+        .items()
+        .iter()
+        .filter(move |item| {
+            text.get(item.range.clone()).is_some_and(|item| {
+                words
+                    .iter()
+                    .any(|word| memchr::memmem::find(item.as_bytes(), word.as_bytes()).is_some())
+            })
+        })
+        .filter_map(move |item| Some((item.range.start, item.python_ast(text)?)))
+        .flat_map(|(base, ast)| ast.body.iter().map(move |statement| (base, statement)))
+}
+
+/// The file's range of a node of an item that starts at `base`.
+fn offsets_from(base: usize) -> impl Fn(&dyn Ranged) -> Range<usize> {
+    move |node: &dyn Ranged| {
+        let range = node.range();
+        base + usize::from(range.start())..base + usize::from(range.end())
+    }
 }
 
 fn read_revision_field(

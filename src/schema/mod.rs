@@ -1,7 +1,9 @@
 //! The database schema as the project's files describe it: what each statement of a
-//! `.sql` file (`from_sql`) and each SQLAlchemy model (`from_models`) does to tables,
-//! columns, keys and indexes, as a list of operations in text order. The workspace index keeps each file's operations and
-//! applies them to know what tables exist; rules read both.
+//! `.sql` file (`from_sql`), each SQLAlchemy model (`from_models`) and each Alembic
+//! migration's `upgrade()` (`from_alembic`) does to tables, columns, keys and indexes,
+//! as a list of operations in text order. The workspace index keeps each file's
+//! operations (and each migration's revision) and applies them, migrations in revision
+//! order, to know what tables exist; rules read both.
 //!
 //! Names are as PostgreSQL folds them (`Users` → `users`, `"Users"` stays), with their
 //! schema when it is not `public` (`app.users`, `qualified_name`); a name without one
@@ -11,8 +13,47 @@ pub mod from_alembic;
 pub mod from_models;
 pub mod from_sql;
 pub mod model;
+pub mod revisions;
 
 use std::ops::Range;
+use std::path::Path;
+
+use crate::language::Language;
+use crate::syntax::Syntax;
+use model::FileSchema;
+
+/// Whether a Python module may say something about the schema, by its path, its text
+/// and whether it imports SQLAlchemy or SQLModel (`imports_database`): it may declare
+/// models, or be an Alembic migration. The others are not parsed for it.
+pub fn python_may_describe(path: &Path, text: &[u8], imports_database: bool) -> bool {
+    from_models::can_declare_tables(text, imports_database)
+        || from_alembic::may_be_migration(text)
+        || from_alembic::in_versions_folder(path)
+}
+
+/// What the Python module at `path` says about the schema: an Alembic migration's
+/// revision and what its `upgrade()` does, or else the tables its models declare.
+/// `syntax` is the module's when it is split into items already (an open document's).
+pub fn of_python(path: &Path, text: &str, syntax: Option<&Syntax>) -> FileSchema {
+    if from_alembic::is_migration(Some(path), text) {
+        let parsed;
+        let syntax = match syntax {
+            Some(syntax) => syntax,
+            None => match Syntax::parse(Language::Python, text) {
+                Some(syntax) => {
+                    parsed = syntax;
+                    &parsed
+                }
+                None => return FileSchema::default(),
+            },
+        };
+        return from_alembic::file_schema(text, syntax).unwrap_or_default();
+    }
+    match syntax {
+        Some(syntax) => from_models::read_parsed(text, syntax),
+        None => from_models::read(text),
+    }
+}
 
 /// The key the schema model gives a table: `schema.name` in a schema other than
 /// `public`, else the name alone (a table is mostly named without its schema, which

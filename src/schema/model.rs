@@ -8,6 +8,8 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::from_alembic::Revision;
+use super::revisions::Revisions;
 use super::{KeyKind, Operation};
 use crate::language::Language;
 use crate::syntax::Syntax;
@@ -21,6 +23,8 @@ pub struct FileSchema {
     /// The xxh3 of the text they were read from: an audit of that same text needs no
     /// reading of its own (`rules::sql::table`).
     pub source: u128,
+    /// The Alembic revision an Alembic migration is (its operations are `upgrade()`'s).
+    pub revision: Option<Revision>,
 }
 
 impl FileSchema {
@@ -44,7 +48,18 @@ impl FileSchema {
             fingerprint: hasher.finish(),
             operations,
             source: 0,
+            revision: None,
         }
+    }
+
+    /// These operations as the `upgrade()` of the Alembic migration `revision`.
+    pub fn of_revision(mut self, revision: Revision) -> FileSchema {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.fingerprint.hash(&mut hasher);
+        revision.hash(&mut hasher);
+        self.fingerprint = hasher.finish();
+        self.revision = Some(revision);
+        self
     }
 
     /// These operations, as read from `text`.
@@ -53,8 +68,9 @@ impl FileSchema {
         self
     }
 
+    /// Whether it says nothing: no operation, and no revision of a migration chain.
     pub fn is_empty(&self) -> bool {
-        self.operations.is_empty()
+        self.operations.is_empty() && self.revision.is_none()
     }
 }
 
@@ -202,17 +218,43 @@ pub struct SchemaModel {
     /// it ever had, whatever later operations drop or rename: a migration history
     /// refers to tables and columns as they were when it was written.
     ever: HashMap<String, std::collections::HashSet<String>>,
+    /// Every Alembic migration's revision.
+    revisions: Revisions,
 }
 
 impl SchemaModel {
-    /// Apply the operations of `files`, file by file in the order given.
+    /// Apply the operations of `files` (given in path order), file by file: Alembic
+    /// migrations in the order their revisions run, in the places the path order gives
+    /// migrations; the others in path order.
     pub fn build(files: &[(Arc<Path>, Arc<FileSchema>)]) -> SchemaModel {
-        let operations = files.iter().flat_map(|(path, file)| {
+        let revisions = Revisions::new(files.iter().filter_map(|(path, file)| {
+            file.revision
+                .clone()
+                .map(|revision| (Arc::clone(path), revision))
+        }));
+        let mut ordered: Vec<&(Arc<Path>, Arc<FileSchema>)> = files.iter().collect();
+        if !revisions.is_empty() {
+            let by_path: HashMap<&Path, &(Arc<Path>, Arc<FileSchema>)> =
+                files.iter().map(|file| (&*file.0, file)).collect();
+            let mut in_run_order = revisions
+                .run_order()
+                .into_iter()
+                .filter_map(|path| by_path.get(&*path).copied());
+            for slot in &mut ordered {
+                if slot.1.revision.is_some()
+                    && let Some(next) = in_run_order.next()
+                {
+                    *slot = next;
+                }
+            }
+        }
+        let operations = ordered.into_iter().flat_map(|(path, file)| {
             file.operations
                 .iter()
                 .map(move |operation| (path, operation))
         });
         let mut model = SchemaModel::applying(operations);
+        model.revisions = revisions;
         model.fingerprints = model
             .tables
             .iter()
@@ -244,7 +286,13 @@ impl SchemaModel {
                 .collect(),
             fingerprints,
             ever,
+            revisions: Revisions::default(),
         }
+    }
+
+    /// The workspace's Alembic revisions.
+    pub fn revisions(&self) -> &Revisions {
+        &self.revisions
     }
 
     /// The `Table::fingerprint` of the table `name` stands for.
@@ -509,6 +557,36 @@ mod tests {
                 ("orders".to_string(), KeyKind::Uuid),
                 ("users".to_string(), KeyKind::Integer)
             ]
+        );
+    }
+
+    /// Alembic migrations run in revision order, whatever their file names say.
+    #[test]
+    fn migrations_apply_in_revision_order() {
+        let migration = |text: &str| {
+            let syntax = Syntax::parse(Language::Python, text).expect("parses");
+            super::super::from_alembic::file_schema(text, &syntax).expect("a migration")
+        };
+        let renames = migration(
+            "revision = \"2f\"\ndown_revision = \"1e\"\ndef upgrade():\n    op.rename_table(\"users\", \"accounts\")\n",
+        );
+        let creates = migration(
+            "revision = \"1e\"\ndown_revision = None\ndef upgrade():\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n",
+        );
+        let model = SchemaModel::build(&[
+            (
+                Arc::from(Path::new("versions/2f_rename.py")),
+                Arc::new(renames),
+            ),
+            (
+                Arc::from(Path::new("versions/e1_create.py")),
+                Arc::new(creates),
+            ),
+        ]);
+        assert!(model.table("users").is_none());
+        assert_eq!(
+            model.table("accounts").expect("renamed").primary_key,
+            ["id"]
         );
     }
 }

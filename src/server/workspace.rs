@@ -24,7 +24,7 @@ use crate::index::walk::walk_files;
 use crate::index::{IndexedFile, WorkspaceView};
 use crate::language::Language;
 use crate::rules::Libraries;
-use crate::schema::from_models;
+use crate::schema;
 use crate::schema::model::FileSchema;
 
 /// What the workspace's modules import: per module, its import statements, the
@@ -272,10 +272,11 @@ fn schema_on_disk(path: &Path) -> Option<FileSchema> {
     Some(FileSchema::of_sql(&text))
 }
 
-/// The tables the models of the Python module at `path` declare, as it is on disk.
+/// What the Python module at `path` says about the schema (its models, or the
+/// Alembic migration it is), as it is on disk.
 fn models_on_disk(path: &Path) -> Option<FileSchema> {
     let text = std::fs::read_to_string(path).ok()?;
-    Some(from_models::read(&text))
+    Some(schema::of_python(path, &text, None))
 }
 
 /// Read the imports of each module, in parallel. Facts are read when an audit first
@@ -295,10 +296,10 @@ fn read_modules(
             let text = text?;
             let imports = ModuleImports::read(backend, &path, &text);
             let database = imports.libraries.intersects(Libraries::DATABASE);
-            if from_models::can_declare_tables(text.as_bytes(), database) {
+            if schema::python_may_describe(&path, text.as_bytes(), database) {
                 backend
                     .index
-                    .set_file_schema(&path, Some(from_models::read(&text)));
+                    .set_file_schema(&path, Some(schema::of_python(&path, &text, None)));
             }
             Some((path, imports))
         })
@@ -454,10 +455,7 @@ pub(super) fn document_changed(backend: &Backend, uri: &Uri) {
                     }
                 });
                 let imports = ModuleImports::read(&handle, &absolute, &text);
-                let tables = match document.syntax.as_ref() {
-                    Some(syntax) => from_models::read_parsed(&text, syntax),
-                    None => from_models::read(&text),
-                };
+                let tables = schema::of_python(&absolute, &text, document.syntax.as_ref());
                 (text, file, imports, tables)
             })
         };

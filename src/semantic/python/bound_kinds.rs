@@ -178,6 +178,15 @@ pub trait ImportedKinds {
     fn key_kinds(&self) -> Option<Vec<(String, crate::schema::KeyKind)>> {
         None
     }
+
+    /// What breaks the Alembic chain at this migration, whose revision is `current`;
+    /// `None` while the schema is not known.
+    fn revision_chain(
+        &self,
+        _current: &crate::schema::from_alembic::Revision,
+    ) -> Option<Vec<crate::schema::revisions::ChainProblem>> {
+        None
+    }
 }
 
 /// A module's names as `settle` reads them.
