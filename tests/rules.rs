@@ -233,6 +233,31 @@ fn type_ignore_without_reason() {
 }
 
 #[test]
+fn destructive_migration_in_alembic() {
+    check_fixture(Language::Python, "python/destructive-migration.py");
+}
+
+#[test]
+fn create_index_not_concurrently_in_alembic() {
+    check_fixture(Language::Python, "python/create-index-not-concurrently.py");
+}
+
+#[test]
+fn prefer_timestamptz_in_alembic() {
+    check_fixture(Language::Python, "python/prefer-timestamptz.py");
+}
+
+#[test]
+fn delete_without_where_in_alembic() {
+    check_fixture(Language::Python, "python/delete-without-where.py");
+}
+
+#[test]
+fn update_without_where_in_alembic() {
+    check_fixture(Language::Python, "python/update-without-where.py");
+}
+
+#[test]
 fn missing_downgrade() {
     check_fixture(Language::Python, "python/missing-downgrade.py");
 }

@@ -89,14 +89,11 @@ pub fn read(text: &str) -> Migration {
 
 /// `read` of a module already split into items (an open document's).
 pub fn read_parsed(text: &str, syntax: &Syntax) -> Migration {
-    let mut operations = Vec::new();
-    for (base, statement) in module_statements(text, syntax, &["upgrade"]) {
-        if let Stmt::FunctionDef(function) = statement
-            && function.name.as_str() == "upgrade"
-        {
-            read_body(&function.body, &offsets_from(base), &mut operations);
-        }
-    }
+    let operations = upgrade_steps(text, syntax)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|step| step.operations)
+        .collect();
     Migration {
         revision: revision_of(text, syntax),
         upgrade: FileSchema::new(operations).read_from(text),
@@ -189,47 +186,148 @@ fn revisions_of(value: &Expr) -> Vec<String> {
     strings_of(std::slice::from_ref(value))
 }
 
-/// The operations of a function body (and of `with op.batch_alter_table(...)` blocks
-/// in it), in order.
-fn read_body(body: &[Stmt], at: At, operations: &mut Vec<Operation>) {
+/// One operation call of `upgrade()`, as rules judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeStep {
+    /// The call (`op.drop_column(...)`).
+    pub range: Range<usize>,
+    /// The statement that makes the call, and the indentation of its line.
+    pub statement: Range<usize>,
+    /// What it does to the schema.
+    pub operations: Vec<Operation>,
+    /// The SQL `op.execute` runs: the string literal's range and its value.
+    pub sql: Option<(Range<usize>, String)>,
+    /// The method called (`create_index`).
+    pub method: String,
+    /// Called on `batch_op` in a `batch_alter_table` block.
+    pub in_batch: bool,
+    /// Inside `with op.get_context().autocommit_block():` (outside the migration's
+    /// transaction).
+    pub in_autocommit: bool,
+    /// Where the call's last argument ends (a keyword is added there).
+    pub arguments_end: usize,
+}
+
+/// The operation calls of `upgrade()`, in order (`None`: no such function).
+pub fn upgrade_steps(text: &str, syntax: &Syntax) -> Option<Vec<UpgradeStep>> {
+    let mut steps = None;
+    for (base, statement) in module_statements(text, syntax, &["upgrade"]) {
+        if let Stmt::FunctionDef(function) = statement
+            && function.name.as_str() == "upgrade"
+        {
+            let mut found = Vec::new();
+            read_body(&function.body, &offsets_from(base), false, &mut found);
+            steps = Some(found);
+        }
+    }
+    steps
+}
+
+/// The operation calls of a function body (and of `with op.batch_alter_table(...)`
+/// blocks in it), in order.
+fn read_body(body: &[Stmt], at: At, in_autocommit: bool, steps: &mut Vec<UpgradeStep>) {
     for statement in body {
         match statement {
             Stmt::Expr(expression) => {
                 if let Expr::Call(call) = &*expression.value {
-                    operations.extend(operation_of(call, None, at));
+                    steps.extend(step_of(call, at(statement), None, in_autocommit, at));
                 }
             }
             Stmt::With(with) => {
-                let batch = with.items.iter().find_map(|item| {
-                    let Expr::Call(call) = &item.context_expr else {
-                        return None;
-                    };
+                let calls = || {
+                    with.items
+                        .iter()
+                        .filter_map(|item| match &item.context_expr {
+                            Expr::Call(call) => Some(call),
+                            _ => None,
+                        })
+                };
+                let batch = calls().find_map(|call| {
                     (last_name(&call.func) == Some("batch_alter_table"))
                         .then(|| table_argument(call, 0))
                         .flatten()
                 });
+                let autocommit = in_autocommit
+                    || calls().any(|call| last_name(&call.func) == Some("autocommit_block"));
                 match batch {
                     Some(table) => {
                         for inner in &with.body {
                             if let Stmt::Expr(expression) = inner
                                 && let Expr::Call(call) = &*expression.value
                             {
-                                operations.extend(operation_of(call, Some(&table), at));
+                                steps.extend(step_of(
+                                    call,
+                                    at(inner),
+                                    Some(&table),
+                                    autocommit,
+                                    at,
+                                ));
                             }
                         }
                     }
-                    None => read_body(&with.body, at, operations),
+                    None => read_body(&with.body, at, autocommit, steps),
                 }
             }
             Stmt::If(conditional) => {
-                read_body(&conditional.body, at, operations);
+                read_body(&conditional.body, at, in_autocommit, steps);
                 for clause in &conditional.elif_else_clauses {
-                    read_body(&clause.body, at, operations);
+                    read_body(&clause.body, at, in_autocommit, steps);
                 }
             }
             _ => {}
         }
     }
+}
+
+/// The step a call of `upgrade()` is, when it is an operation.
+fn step_of(
+    call: &ExprCall,
+    statement: Range<usize>,
+    batch: Option<&String>,
+    in_autocommit: bool,
+    at: At,
+) -> Option<UpgradeStep> {
+    let method = last_name(&call.func)?;
+    let operations = operation_of(call, batch, at);
+    let sql = (method == "execute" && batch.is_none())
+        .then(|| executed_sql(call, at))
+        .flatten();
+    if operations.is_empty() && sql.is_none() {
+        return None;
+    }
+    let arguments_end = call
+        .arguments
+        .args
+        .iter()
+        .map(|argument| at(argument).end)
+        .chain(
+            call.arguments
+                .keywords
+                .iter()
+                .map(|keyword| at(keyword).end),
+        )
+        .max()
+        .unwrap_or(at(call).end.saturating_sub(1));
+    Some(UpgradeStep {
+        range: at(call),
+        statement,
+        operations,
+        sql,
+        method: method.to_string(),
+        in_batch: batch.is_some(),
+        in_autocommit,
+        arguments_end,
+    })
+}
+
+/// The SQL `op.execute("...")` or `op.execute(sa.text("..."))` runs, with the range of
+/// its string.
+fn executed_sql(call: &ExprCall, at: At) -> Option<(Range<usize>, String)> {
+    let literal = match call.arguments.args.first()? {
+        Expr::Call(inner) => inner.arguments.args.first()?,
+        other => other,
+    };
+    Some((at(literal), string_of(literal)?.to_string()))
 }
 
 /// The table named by the string argument at `position` (or `table_name=`), with the
@@ -403,21 +501,12 @@ fn operation_of(call: &ExprCall, batch: Option<&String>, at: At) -> Vec<Operatio
             }]
         }
         "execute" if batch.is_none() => {
-            let Some(sql) = arguments.first() else {
+            let Some((at_string, sql)) = executed_sql(call, at) else {
                 return Vec::new();
             };
-            // `op.execute("...")` or `op.execute(sa.text("..."))`.
-            let literal = match sql {
-                Expr::Call(inner) => inner.arguments.args.first(),
-                other => Some(other),
-            };
-            let Some(sql) = literal.and_then(string_of) else {
-                return Vec::new();
-            };
-            let at_string = literal.map_or(range.clone(), |literal| at(literal));
             // The operations point at the string (offsets inside it would need the
             // literal's escapes undone).
-            FileSchema::of_sql(sql)
+            FileSchema::of_sql(&sql)
                 .operations
                 .into_iter()
                 .map(|operation| operation.placed_at(at_string.clone()))

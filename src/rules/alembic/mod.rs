@@ -4,7 +4,11 @@
 pub mod alembic_broken_chain;
 pub mod missing_downgrade;
 
+use crate::language::Language;
 use crate::rules::Context;
+use crate::schema::from_alembic::{self, UpgradeStep};
+use crate::schema::{Operation, RowChange};
+use crate::syntax::Syntax;
 
 /// Whether the audited module is an Alembic migration, worked out once per audit.
 pub fn is_migration(context: &Context) -> bool {
@@ -23,4 +27,85 @@ pub fn is_migration(context: &Context) -> bool {
 /// `versions/` folder names its revision too, or there is nothing to judge).
 pub fn may_be_migration(text: &str) -> bool {
     crate::schema::from_alembic::may_be_migration(text.as_bytes())
+}
+
+/// The operation calls of the migration's `upgrade()`, read once per audit (none when
+/// the module is no migration).
+pub fn upgrade_steps(context: &Context) -> std::rc::Rc<UpgradeSteps> {
+    context.memo(|| {
+        UpgradeSteps(if is_migration(context) {
+            from_alembic::upgrade_steps(context.source, context.syntax).unwrap_or_default()
+        } else {
+            Vec::new()
+        })
+    })
+}
+
+/// `upgrade_steps`' answer.
+pub struct UpgradeSteps(pub Vec<UpgradeStep>);
+
+impl UpgradeSteps {
+    /// Each step with the tables the steps before it created.
+    pub fn with_created_before(&self) -> impl Iterator<Item = (&UpgradeStep, CreatedBefore<'_>)> {
+        self.0.iter().enumerate().map(|(at, step)| {
+            (
+                step,
+                CreatedBefore {
+                    before: &self.0[..at],
+                },
+            )
+        })
+    }
+}
+
+/// The steps of `upgrade()` before one.
+pub struct CreatedBefore<'s> {
+    before: &'s [UpgradeStep],
+}
+
+impl CreatedBefore<'_> {
+    /// Whether a step before created `table` (nothing runs on it yet: the migration
+    /// may change it as it likes).
+    pub fn contains(&self, table: &str) -> bool {
+        self.operations().any(
+            |operation| matches!(operation, Operation::CreateTable { table: created, .. } if created == table),
+        )
+    }
+
+    /// Whether every column of `columns` was added to `table` by a step before (an
+    /// update of them is a backfill).
+    pub fn added_columns(&self, table: &str, columns: &[String]) -> bool {
+        !columns.is_empty()
+            && columns.iter().all(|column| {
+                self.operations().any(|operation| match operation {
+                    Operation::AddColumn {
+                        table: added_to,
+                        column: added,
+                    } => added_to == table && added.name == *column,
+                    _ => false,
+                })
+            })
+    }
+
+    fn operations(&self) -> impl Iterator<Item = &Operation> {
+        self.before.iter().flat_map(|step| &step.operations)
+    }
+}
+
+/// What each statement of the SQL an `op.execute` runs does to rows, in order.
+pub fn row_changes(sql: &str) -> Vec<RowChange> {
+    let Some(syntax) = Syntax::parse(Language::Sql, sql) else {
+        return Vec::new();
+    };
+    syntax
+        .items()
+        .iter()
+        .flat_map(|item| {
+            item.sql(sql)
+                .statements
+                .iter()
+                .map(|statement| statement.schema.rows.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

@@ -7,6 +7,9 @@
 //! `teardown.sql`). `TRUNCATE` is the explicit way to empty a table and is not reported
 //! either.
 //!
+//! In Alembic migrations: `op.execute(...)` of such SQL in `upgrade()` (reported on
+//! its string), unless a step before created the table.
+//!
 //! ## Why is this bad?
 //! A `DELETE` that lost its `WHERE` (a line commented out, a condition cut while
 //! editing) empties a production table in one statement, and a long `DELETE` of every
@@ -28,6 +31,7 @@
 //! There is no fix: only the author knows which rows were meant.
 
 use crate::language::Language;
+use crate::rules::alembic;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
 use crate::schema::RowChange;
@@ -36,19 +40,23 @@ use super::{head_through, resets_data, statements, tables_created_before};
 
 pub const RULE: Rule = Rule {
     id: "delete-without-where",
-    languages: &[Language::Sql],
+    languages: &[Language::Sql, Language::Python],
     default_severity: Severity::Warning,
     security: false,
     fix: FixAvailability::None,
     summary: "`DELETE` with no `WHERE`: every row of the table goes",
     triggers: &["delete"],
-    text_test: None,
+    // In Python, Alembic migrations only.
+    text_test: Some(alembic::may_be_migration),
     workspace_trigger: None,
     check: Check::Tree(check),
-    reads: Projections::NONE,
+    reads: Projections::MIGRATION,
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
+    if context.language == Language::Python {
+        return check_alembic(context, findings);
+    }
     if !super::describes_current_schema(context.path) || resets_data(context.path) {
         return;
     }
@@ -70,5 +78,28 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
             start + head.start..start + head.end,
             format!("`DELETE` from `{table}` has no `WHERE`: it deletes every row (write `TRUNCATE {table}` if that is meant)"),
         ));
+    }
+}
+
+/// `op.execute` of a `DELETE` with no `WHERE` in an Alembic `upgrade()`.
+fn check_alembic(context: &Context, findings: &mut Vec<Finding>) {
+    let steps = alembic::upgrade_steps(context);
+    for (step, created_here) in steps.with_created_before() {
+        let Some((literal, sql)) = &step.sql else {
+            continue;
+        };
+        for change in alembic::row_changes(sql) {
+            if let RowChange::Delete {
+                table,
+                has_where: false,
+            } = change
+                && !created_here.contains(&table)
+            {
+                findings.push(RULE.finding(
+                    literal.clone(),
+                    format!("`DELETE` from `{table}` has no `WHERE`: it deletes every row (write `TRUNCATE {table}` if that is meant)"),
+                ));
+            }
+        }
     }
 }

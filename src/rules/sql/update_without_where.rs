@@ -7,6 +7,9 @@
 //! true;`: setting every row is the point), and files whose job is to reset data
 //! (seeds, fixtures, tests).
 //!
+//! In Alembic migrations: `op.execute(...)` of such SQL in `upgrade()` (reported on
+//! its string), unless a step before created the table or added every column it sets.
+//!
 //! ## Why is this bad?
 //! An `UPDATE` that lost its `WHERE` overwrites a column of every row, and the old
 //! values are gone unless a backup has them. On a large table it also locks and
@@ -26,6 +29,7 @@
 //! There is no fix: only the author knows which rows were meant.
 
 use crate::language::Language;
+use crate::rules::alembic;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
 use crate::schema::{Operation, RowChange};
@@ -34,19 +38,23 @@ use super::{head_through, resets_data, statements, tables_created_before};
 
 pub const RULE: Rule = Rule {
     id: "update-without-where",
-    languages: &[Language::Sql],
+    languages: &[Language::Sql, Language::Python],
     default_severity: Severity::Warning,
     security: false,
     fix: FixAvailability::None,
     summary: "`UPDATE` with no `WHERE`: every row of the table changes",
     triggers: &["update"],
-    text_test: None,
+    // In Python, Alembic migrations only.
+    text_test: Some(alembic::may_be_migration),
     workspace_trigger: None,
     check: Check::Tree(check),
-    reads: Projections::NONE,
+    reads: Projections::MIGRATION,
 };
 
 fn check(context: &Context, findings: &mut Vec<Finding>) {
+    if context.language == Language::Python {
+        return check_alembic(context, findings);
+    }
     if !super::describes_current_schema(context.path) || resets_data(context.path) {
         return;
     }
@@ -96,4 +104,29 @@ fn backfills_added_columns(
         && columns
             .iter()
             .all(|column| added.contains(&column.as_str()))
+}
+
+/// `op.execute` of an `UPDATE` with no `WHERE` in an Alembic `upgrade()`.
+fn check_alembic(context: &Context, findings: &mut Vec<Finding>) {
+    let steps = alembic::upgrade_steps(context);
+    for (step, created_here) in steps.with_created_before() {
+        let Some((literal, sql)) = &step.sql else {
+            continue;
+        };
+        for change in alembic::row_changes(sql) {
+            if let RowChange::Update {
+                table,
+                columns,
+                has_where: false,
+            } = change
+                && !created_here.contains(&table)
+                && !created_here.added_columns(&table, &columns)
+            {
+                findings.push(RULE.finding(
+                    literal.clone(),
+                    format!("`UPDATE` of `{table}` has no `WHERE`: it changes every row"),
+                ));
+            }
+        }
+    }
 }
