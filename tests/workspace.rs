@@ -229,29 +229,50 @@ fn check_fixes_a_foreign_key_without_an_index_in_sql() {
     );
 }
 
-/// What `check` finds in the `alembic` workspace, two Alembic environments: a fork
-/// of two revisions after a merge, a parent that no migration is, and in the second
-/// environment an id used twice. A fork joined by a merge revision, a labelled
-/// branch, and the second environment's own base are not reported.
+/// What `check` finds in the `alembic` workspace, two Alembic environments and the
+/// models of the first: a fork of two revisions after a merge, a parent that no
+/// migration is, and in the second environment an id used twice; a model table and a
+/// model column that no migration makes, and a column the migrations keep that its
+/// model lacks. A fork joined by a merge revision, a labelled branch, the second
+/// environment's own base, and a model with a mixin (whose columns are open) are not
+/// reported.
 const ALEMBIC_FINDINGS: &[&str] = &[
     "analytics/alembic/versions/bb22cc33dd44_add_sessions.py:9:1-9:26 alembic-broken-chain Revision id `bb22cc33dd44` is also the id of `cc33dd44ee55_add_referrer.py`: Alembic cannot tell the two apart",
     "analytics/alembic/versions/cc33dd44ee55_add_referrer.py:9:1-9:26 alembic-broken-chain Revision id `bb22cc33dd44` is also the id of `bb22cc33dd44_add_sessions.py`: Alembic cannot tell the two apart",
+    "app/models.py:30:5-30:9 migration-model-drift `orders.note` is in the model but no migration leaves it on the table: queries that select it fail on a database migrated to head",
+    "app/models.py:46:7-46:13 migration-model-drift `refunds` is a model's table that no migration creates: a database migrated to head has no such table (`alembic revision --autogenerate` makes the migration)",
+    "migrations/versions/2c4e5f6a7b8c_add_invoices.py:22:9-22:69 migration-model-drift `invoices.legacy_ref` stays on the table after the last migration, but the model of `invoices` has no such column (drop it in a migration, or map it)",
     "migrations/versions/6a7b8c9d0e1f_add_nickname.py:12:1-12:64 alembic-broken-chain Revision `6a7b8c9d0e1f` and `6a8c9d0e1f2a` both follow `5f6a7b8c9d0e` and no merge revision joins them: `alembic upgrade head` fails on multiple heads (run `alembic merge`, or set `branch_labels`)",
     "migrations/versions/6a8c9d0e1f2a_add_order_status.py:12:1-12:64 alembic-broken-chain Revision `6a8c9d0e1f2a` and `6a7b8c9d0e1f` both follow `5f6a7b8c9d0e` and no merge revision joins them: `alembic upgrade head` fails on multiple heads (run `alembic merge`, or set `branch_labels`)",
     "migrations/versions/7d8e9f0a1b2c_add_coupons.py:12:1-12:64 alembic-broken-chain `down_revision` names `0f0f0f0f0f0f`, which no migration of the workspace is: `alembic upgrade` stops here",
 ];
 
 #[test]
-fn check_follows_the_alembic_revision_chain() {
+fn check_follows_the_alembic_revision_chain_and_the_models() {
     assert_eq!(fresh_check_of("alembic"), ALEMBIC_FINDINGS);
-    // Through the cache, and again once a merge revision joins the fork.
+    // Through the cache, and again once a merge revision joins the fork and makes
+    // what the models lacked: the cached findings that read the chain and the
+    // tables follow.
     let copy = copied_workspace("alembic");
     let run = || cached_check_of(copy.path());
     assert_eq!(run(), ALEMBIC_FINDINGS);
     std::fs::write(
         copy.path()
             .join("migrations/versions/9e0f1a2b3c4d_merge_heads.py"),
-        "revision = \"9e0f1a2b3c4d\"\ndown_revision = (\"6a7b8c9d0e1f\", \"6a8c9d0e1f2a\")\nbranch_labels = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
+        concat!(
+            "from alembic import op\nimport sqlalchemy as sa\n\n",
+            "revision = \"9e0f1a2b3c4d\"\n",
+            "down_revision = (\"6a7b8c9d0e1f\", \"6a8c9d0e1f2a\")\n",
+            "branch_labels = None\n\n\n",
+            "def upgrade():\n",
+            "    op.create_table(\"refunds\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"order_id\", sa.Integer()))\n",
+            "    op.create_index(\"ix_refunds_order_id\", \"refunds\", [\"order_id\"])\n",
+            "    op.add_column(\"orders\", sa.Column(\"note\", sa.String(200)))\n\n\n",
+            "def downgrade():\n",
+            "    op.drop_column(\"orders\", \"note\")\n",
+            "    op.drop_index(\"ix_refunds_order_id\", table_name=\"refunds\")\n",
+            "    op.drop_table(\"refunds\")\n",
+        ),
     )
     .expect("write");
     let now = run();
@@ -259,7 +280,9 @@ fn check_follows_the_alembic_revision_chain() {
         now,
         ALEMBIC_FINDINGS
             .iter()
-            .filter(|finding| !finding.contains("multiple heads"))
+            .filter(|finding| {
+                !finding.contains("multiple heads") && !finding.starts_with("app/models.py")
+            })
             .map(|finding| finding.to_string())
             .collect::<Vec<_>>()
     );
@@ -697,6 +720,29 @@ async fn an_unsaved_down_revision_mends_a_fork_in_another_open_migration() {
         client.diagnostics(&uri_of(&status), 2).await,
         Vec::<Value>::new()
     );
+}
+
+/// An unsaved migration that creates the table a model lacked re-audits the open
+/// models: the model's finding goes.
+#[tokio::test]
+async fn an_unsaved_migration_answers_an_open_model() {
+    let copy = copied_workspace("alembic");
+    let (mut client, _) = started_on(copy.path()).await;
+    let models = copy.path().join("app/models.py");
+    let refunds = ("migration-model-drift".to_string(), 45, 6, 45, 12);
+    assert!(summarize(&open_file(&mut client, &models).await).contains(&refunds));
+    let migration = copy
+        .path()
+        .join("migrations/versions/6a7b8c9d0e1f_add_nickname.py");
+    open_and_edit(
+        &mut client,
+        &migration,
+        (17, 4, 4),
+        "op.create_table(\"refunds\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"order_id\", sa.Integer()))\n    ",
+    )
+    .await;
+    let now = summarize(&republished(&mut client, &models).await);
+    assert!(!now.contains(&refunds), "{now:?}");
 }
 
 /// Sessions made from a factory of another module, under names that say nothing of

@@ -271,10 +271,12 @@ pub fn sort_findings(findings: &mut [Finding]) {
 
 /// The trigger words of one language's rules, each rule's words together.
 struct Triggers {
-    /// The rules with the same trigger words (the Redis rules share `redis`), and a
-    /// searcher for each of those words, in lower case (the text searched is
-    /// lower-cased: ASCII case is ignored).
-    groups: Vec<(RuleSet, Vec<memchr::memmem::Finder<'static>>)>,
+    /// The rules with the same trigger words (the Redis rules share `redis`), and
+    /// their words (places in `words`).
+    groups: Vec<(RuleSet, Vec<usize>)>,
+    /// A searcher for each word, in lower case (the text searched is lower-cased: ASCII
+    /// case is ignored); a word of several groups is searched once.
+    words: Vec<memchr::memmem::Finder<'static>>,
 }
 
 /// Per language, so a Python file is never searched for Dockerfile words.
@@ -285,32 +287,44 @@ static TRIGGERS: LazyLock<HashMap<Language, Triggers>> = LazyLock::new(|| {
             let mut groups: Vec<(RuleSet, &[&str])> = Vec::new();
             for &id in RuleId::ALL {
                 let rule = id.rule();
-                if !rule.applies_to(language) || rule.triggers.is_empty() {
+                let triggers = rule.triggers_in(language);
+                if !rule.applies_to(language) || triggers.is_empty() {
                     continue;
                 }
-                match groups.iter_mut().find(|(_, words)| *words == rule.triggers) {
+                match groups.iter_mut().find(|(_, words)| *words == triggers) {
                     Some((rules, _)) => rules.insert(id),
                     None => {
                         let mut rules = RuleSet::EMPTY;
                         rules.insert(id);
-                        groups.push((rules, rule.triggers));
+                        groups.push((rules, triggers));
                     }
                 }
             }
+            let mut distinct: Vec<String> = Vec::new();
             let groups = groups
                 .into_iter()
                 .map(|(rules, words)| {
-                    let finders = words
+                    let places = words
                         .iter()
                         .map(|word| {
                             let word = word.to_ascii_lowercase();
-                            memchr::memmem::Finder::new(word.as_bytes()).into_owned()
+                            match distinct.iter().position(|known| *known == word) {
+                                Some(place) => place,
+                                None => {
+                                    distinct.push(word);
+                                    distinct.len() - 1
+                                }
+                            }
                         })
                         .collect();
-                    (rules, finders)
+                    (rules, places)
                 })
                 .collect();
-            (language, Triggers { groups })
+            let words = distinct
+                .iter()
+                .map(|word| memchr::memmem::Finder::new(word.as_bytes()).into_owned())
+                .collect();
+            (language, Triggers { groups, words })
         })
         .collect()
 });
@@ -362,7 +376,7 @@ pub fn triggered_by_workspace(
 /// (the editor keeps one per item).
 pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
     let mut present =
-        RuleSet::from_fn(|rule| rule.applies_to(language) && rule.triggers.is_empty());
+        RuleSet::from_fn(|rule| rule.applies_to(language) && rule.triggers_in(language).is_empty());
     let Some(triggers) = TRIGGERS.get(&language) else {
         return present;
     };
@@ -380,8 +394,13 @@ pub fn trigger_words_present(language: Language, text: &str) -> RuleSet {
         lowered.clear();
         lowered.extend_from_slice(text.as_bytes());
         lowered.make_ascii_lowercase();
+        // Each word's answer, once asked.
+        let mut found: Vec<Option<bool>> = vec![None; triggers.words.len()];
         for (rules, words) in &triggers.groups {
-            if words.iter().any(|word| word.find(lowered).is_some()) {
+            let mut is_found = |word: usize| {
+                *found[word].get_or_insert_with(|| triggers.words[word].find(lowered).is_some())
+            };
+            if words.iter().any(|word| is_found(*word)) {
                 present = present.union(*rules);
             }
         }
@@ -508,7 +527,7 @@ mod tests {
     fn triggered_ids(text: &str) -> Vec<&'static str> {
         trigger_words_present(Language::Python, text)
             .rules()
-            .filter(|(_, rule)| !rule.triggers.is_empty())
+            .filter(|(_, rule)| !rule.triggers_in(Language::Python).is_empty())
             .map(|(_, rule)| rule.id)
             .collect()
     }

@@ -1065,6 +1065,25 @@ fn key_kinds_read(kinds: Option<&[(String, KeyKind)]>) -> Box<str> {
     }
 }
 
+/// What the index's migrations and models each say of `table`.
+fn table_drift_of(index: &WorkspaceIndex, table: &str) -> Option<crate::schema::model::TableDrift> {
+    let schema = index.schema()?;
+    Some(schema.drift()?.of_table(table))
+}
+
+/// The target of a `ReadAbout::TableDrift` read.
+fn drift_read(table: &str, drift: Option<&crate::schema::model::TableDrift>) -> Box<str> {
+    match drift {
+        None => format!("{table} ?").into(),
+        Some(drift) => {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            drift.hash(&mut hasher);
+            format!("{table} {:x}", hasher.finish()).into()
+        }
+    }
+}
+
 /// The target of a `ReadAbout::RevisionChain` read by the module at `importer`.
 fn revisions_read(schema: Option<&SchemaModel>, importer: &Path) -> Box<str> {
     match schema {
@@ -1341,6 +1360,10 @@ pub enum ReadAbout {
     /// The Alembic revisions of the workspace but the importer's; `target` holds a
     /// hash of them (`?` while the schema is not known).
     RevisionChain,
+    /// What the migrations and the models each say of a table; `target` holds the
+    /// table's name and, after a space, `?` (not known, or no Alembic migration) or a
+    /// hash of the answer.
+    TableDrift,
 }
 
 impl WorkspaceLink {
@@ -1458,6 +1481,17 @@ impl ImportedKinds for WorkspaceLink {
         history
     }
 
+    fn table_drift(&self, name: &str) -> Option<crate::schema::model::TableDrift> {
+        let drift = table_drift_of(&self.index, name);
+        self.record(WorkspaceRead {
+            target: drift_read(name, drift.as_ref()),
+            call: false,
+            about: ReadAbout::TableDrift,
+            answer: None,
+        });
+        drift
+    }
+
     fn revision_chain(
         &self,
         current: &crate::schema::from_alembic::Revision,
@@ -1529,6 +1563,11 @@ impl WorkspaceRead {
                 let (table, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));
                 let now = index.schema().map(|schema| schema.history(table));
                 return *self.target == *history_read(table, now.as_ref().map(Option::as_deref));
+            }
+            ReadAbout::TableDrift => {
+                let (table, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));
+                let now = table_drift_of(index, table);
+                return *self.target == *drift_read(table, now.as_ref());
             }
             ReadAbout::RevisionChain => {
                 return *self.target == *revisions_read(index.schema().as_deref(), importer);

@@ -201,6 +201,9 @@ pub struct Rule {
     /// Byte strings (ASCII case-insensitive) of which a file must contain at least one
     /// before the rule can fire there; lets the CLI skip parsing files that cannot match.
     pub triggers: &'static [&'static str],
+    /// The trigger words in Python modules, where they differ from `triggers` (a SQL
+    /// rule's Alembic form fires in migrations only, which its SQL words do not tell).
+    pub python_triggers: Option<&'static [&'static str]>,
     /// A stricter test of a Python module's text, run only when a trigger word is
     /// present, for rules whose trigger words are common (see `prefilter`); it must
     /// never reject a text the rule could report on. Files of the rule's other
@@ -308,6 +311,14 @@ impl Check {
 }
 
 impl Rule {
+    /// The rule's trigger words in files of `language`.
+    pub fn triggers_in(&self, language: Language) -> &'static [&'static str] {
+        match (language, self.python_triggers) {
+            (Language::Python, Some(words)) => words,
+            _ => self.triggers,
+        }
+    }
+
     /// Whether the rule needs only the text (`Check::Text`).
     pub fn reads_text_only(&self) -> bool {
         matches!(self.check, Check::Text(_))
@@ -587,6 +598,13 @@ impl<'a> Context<'a> {
         self.imported.as_ref()?.key_kinds()
     }
 
+    /// What the workspace's migrations and models each say of the table `name`;
+    /// `None` outside a workspace, while its schema is not known, or when it has no
+    /// Alembic migration.
+    pub fn table_drift(&self, name: &str) -> Option<crate::schema::model::TableDrift> {
+        self.imported.as_ref()?.table_drift(name)
+    }
+
     /// What breaks the Alembic chain at this migration, whose revision is `current`;
     /// `None` outside a workspace, or while its schema is not known.
     pub fn revision_chain(
@@ -752,7 +770,11 @@ mod tests {
     #[test]
     fn no_trigger_word_spans_lines() {
         for rule in ALL_RULES {
-            for word in rule.triggers {
+            for word in rule
+                .triggers
+                .iter()
+                .chain(rule.python_triggers.unwrap_or_default())
+            {
                 assert!(!word.contains(['\n', '\r']), "{}: {word:?}", rule.id);
             }
         }

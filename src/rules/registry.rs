@@ -72,6 +72,7 @@ declare_rules! {
     MissingPrimaryKey => sql::missing_primary_key;
     AlembicBrokenChain => alembic::alembic_broken_chain;
     MissingDowngrade => alembic::missing_downgrade;
+    MigrationModelDrift => alembic::migration_model_drift;
 }
 
 impl RuleId {

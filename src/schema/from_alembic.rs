@@ -54,10 +54,15 @@ pub fn is_migration(path: Option<&Path>, text: &str) -> bool {
 /// Whether a text may assign `revision` and `down_revision` at module level: both
 /// names start a line (the cheap test of every module the index reads).
 pub fn may_be_migration(text: &[u8]) -> bool {
-    let starts_line = |name: &[u8]| {
-        memchr::memmem::find_iter(text, name).any(|at| at == 0 || text[at - 1] == b'\n')
+    // Searchers built once: every module's text is asked, by several rules.
+    static DOWN_REVISION: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\ndown_revision"));
+    static REVISION: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\nrevision"));
+    let starts_line = |finder: &memchr::memmem::Finder, name: &[u8]| {
+        text.starts_with(name) || finder.find(text).is_some()
     };
-    starts_line(b"down_revision") && starts_line(b"revision")
+    starts_line(&DOWN_REVISION, b"down_revision") && starts_line(&REVISION, b"revision")
 }
 
 /// Whether `path` stands in a `versions/` folder whose parent holds Alembic's `env.py`.

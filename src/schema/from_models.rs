@@ -167,6 +167,9 @@ fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
         }
         columns.push(column.0);
     }
+    // Columns a base class declares (a mixin's timestamps, an abstract base's `id`) are
+    // not read: such a table's columns are open.
+    let derived = inherits_columns(class) || !columns.iter().any(|column| column.primary_key);
     operations.insert(
         0,
         Operation::CreateTable {
@@ -176,11 +179,31 @@ fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
             primary_key: Vec::new(),
             unique: Vec::new(),
             foreign_keys: Vec::new(),
-            derived: false,
+            derived,
             temporary: false,
         },
     );
     operations
+}
+
+/// Whether a model class has a base that may declare columns: any base but the
+/// declarative base itself (`Base`, `db.Model`, `SQLModel`, `DeclarativeBase`, ...).
+fn inherits_columns(class: &StmtClassDef) -> bool {
+    const DECLARATIVE: &[&str] = &[
+        "Base",
+        "Model",
+        "SQLModel",
+        "DeclarativeBase",
+        "DeclarativeBaseNoMeta",
+        "AsyncAttrs",
+        "MappedAsDataclass",
+    ];
+    class.arguments.as_deref().is_some_and(|arguments| {
+        arguments
+            .args
+            .iter()
+            .any(|base| last_name(base).is_none_or(|name| !DECLARATIVE.contains(&name)))
+    })
 }
 
 /// A class attribute that maps a column, and whether it asks for an index

@@ -220,6 +220,99 @@ pub struct SchemaModel {
     ever: HashMap<String, std::collections::HashSet<String>>,
     /// Every Alembic migration's revision.
     revisions: Revisions,
+    /// What the migrations and the models each make of the tables (when the workspace
+    /// has Alembic migrations).
+    drift: Option<Drift>,
+}
+
+/// The tables as the migrations leave them (Alembic migrations and SQL files, in the
+/// order they run) and as the SQLAlchemy models declare them, apart: what
+/// `migration-model-drift` compares.
+#[derive(Debug, Default)]
+pub struct Drift {
+    migrated: HashMap<String, Vec<String>>,
+    /// Each table's columns, and whether the models leave them open (a base class may
+    /// declare more).
+    modelled: HashMap<String, (Vec<String>, bool)>,
+}
+
+/// What the migrations and the models each say of one table (`Drift`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableDrift {
+    /// The columns the migrations leave it with (`None`: no migration creates it).
+    pub migrated: Option<Vec<String>>,
+    /// The columns the models give it, and whether a base class may give more
+    /// (`None`: no model maps it).
+    pub modelled: Option<(Vec<String>, bool)>,
+}
+
+impl Drift {
+    /// What the migrations and the models each say of the table `name`.
+    pub fn of_table(&self, name: &str) -> TableDrift {
+        TableDrift {
+            migrated: self.migrated(name).map(<[String]>::to_vec),
+            modelled: self
+                .modelled(name)
+                .map(|(columns, open)| (columns.to_vec(), open)),
+        }
+    }
+
+    /// The files in run order, split into the migrations' tables and the models'.
+    fn of(ordered: &[&(Arc<Path>, Arc<FileSchema>)]) -> Drift {
+        let is_model = |path: &Path, file: &FileSchema| {
+            file.revision.is_none() && path.extension().is_some_and(|extension| extension == "py")
+        };
+        let tables_of = |models: bool| {
+            SchemaModel::applying(
+                ordered
+                    .iter()
+                    .filter(move |(path, file)| is_model(path, file) == models)
+                    .flat_map(|(path, file)| {
+                        file.operations
+                            .iter()
+                            .map(move |operation| (path, operation))
+                    }),
+            )
+            .tables
+        };
+        let columns = |table: &Table| {
+            let mut names: Vec<String> = table
+                .columns
+                .iter()
+                .map(|column| column.name.clone())
+                .collect();
+            names.sort();
+            names
+        };
+        Drift {
+            migrated: tables_of(false)
+                .into_iter()
+                .map(|(name, table)| (name, columns(&table)))
+                .collect(),
+            modelled: tables_of(true)
+                .into_iter()
+                .map(|(name, table)| (name, (columns(&table), table.derived)))
+                .collect(),
+        }
+    }
+
+    /// The columns the migrations leave the table `name` with, sorted; `None` when no
+    /// migration creates it.
+    pub fn migrated(&self, name: &str) -> Option<&[String]> {
+        self.migrated
+            .get(name)
+            .or_else(|| unqualified_match(&self.migrated, name))
+            .map(Vec::as_slice)
+    }
+
+    /// The columns the models give the table `name`, sorted, and whether a base class
+    /// may give it more; `None` when no model maps it.
+    pub fn modelled(&self, name: &str) -> Option<(&[String], bool)> {
+        self.modelled
+            .get(name)
+            .or_else(|| unqualified_match(&self.modelled, name))
+            .map(|(columns, open)| (columns.as_slice(), *open))
+    }
 }
 
 impl SchemaModel {
@@ -248,6 +341,7 @@ impl SchemaModel {
                 }
             }
         }
+        let drift = (!revisions.is_empty()).then(|| Drift::of(&ordered));
         let operations = ordered.into_iter().flat_map(|(path, file)| {
             file.operations
                 .iter()
@@ -255,6 +349,7 @@ impl SchemaModel {
         });
         let mut model = SchemaModel::applying(operations);
         model.revisions = revisions;
+        model.drift = drift;
         model.fingerprints = model
             .tables
             .iter()
@@ -287,7 +382,14 @@ impl SchemaModel {
             fingerprints,
             ever,
             revisions: Revisions::default(),
+            drift: None,
         }
+    }
+
+    /// The tables as migrations and as models have them, apart; `None` when the
+    /// workspace has no Alembic migration.
+    pub fn drift(&self) -> Option<&Drift> {
+        self.drift.as_ref()
     }
 
     /// The workspace's Alembic revisions.

@@ -56,6 +56,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "Alembic revisions whose parent is missing, whose id is used twice, or that fork with no merge",
     triggers: &["down_revision"],
+    python_triggers: None,
     text_test: Some(super::may_be_migration),
     workspace_trigger: None,
     check: Check::Tree(check),

@@ -53,7 +53,8 @@ pub const RULE: Rule = Rule {
     security: false,
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "An Alembic `downgrade()` that does nothing while `upgrade()` changes the schema",
-    triggers: &["downgrade"],
+    triggers: &["down_revision"],
+    python_triggers: None,
     text_test: Some(super::may_be_migration),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

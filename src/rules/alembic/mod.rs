@@ -2,6 +2,7 @@
 //! `schema::from_alembic::is_migration`), and what they share.
 
 pub mod alembic_broken_chain;
+pub mod migration_model_drift;
 pub mod missing_downgrade;
 
 use crate::language::Language;

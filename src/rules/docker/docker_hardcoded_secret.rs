@@ -81,6 +81,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Always(FixSafety::Unsafe),
     summary: "A literal secret in a Dockerfile ENV/ARG or a compose `environment:`",
     triggers: &["env", "arg", "environment"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Tree(check),

@@ -51,6 +51,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "`host=\"0.0.0.0\"` (every interface) in app code outside a container entry point",
     triggers: &["0.0.0.0", "\"::\"", "'::'"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Ast(Hooks {

@@ -88,6 +88,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::SafeOrUnsafe),
     summary: "A blocking call (sleep, HTTP, file, subprocess, sync DB/Redis) inside `async def`",
     triggers: &["async"],
+    python_triggers: None,
     text_test: Some(may_block_in_async),
     workspace_trigger: Some(WorkspaceTrigger {
         libraries: Libraries::ALL,

@@ -46,6 +46,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Always(FixSafety::Unsafe),
     summary: "A bare `except:` that also catches `KeyboardInterrupt`, `SystemExit` and cancellation",
     triggers: &["except"],
+    python_triggers: None,
     text_test: Some(super::exceptions::mentions_bare_except),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

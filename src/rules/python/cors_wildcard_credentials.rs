@@ -57,6 +57,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "CORS that allows any origin with credentials (any site can act as the user)",
     triggers: &["CORS"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Ast(Hooks {

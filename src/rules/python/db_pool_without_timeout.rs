@@ -70,6 +70,7 @@ pub const RULE: Rule = Rule {
         "create_pool",
         "ConnectionPool",
     ],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Ast(Hooks {

@@ -61,6 +61,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "`debug=True` for FastAPI/Flask/uvicorn, or `reload=True` outside a dev entry point",
     triggers: &["debug", "reload"],
+    python_triggers: None,
     text_test: Some(passes_true_switch),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

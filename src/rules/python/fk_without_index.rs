@@ -71,6 +71,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A SQLAlchemy foreign-key column with no index (PostgreSQL does not add one)",
     triggers: &["ForeignKey", "foreign_key", "references"],
+    python_triggers: None,
     text_test: Some(mentions_columns),
     workspace_trigger: None,
     check: Check::AstAndTree(

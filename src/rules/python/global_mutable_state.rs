@@ -65,6 +65,7 @@ pub const RULE: Rule = Rule {
     // Every module has an `=`: as a trigger word it spared no parse and cost the word
     // scan a match per assignment. The text test does the filtering.
     triggers: &[],
+    python_triggers: None,
     text_test: Some(may_share_state),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

@@ -85,6 +85,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A password, token or key written into Python source",
     triggers: SECRET_TRIGGERS,
+    python_triggers: None,
     text_test: Some(may_hold_secret),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

@@ -67,6 +67,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A `requests`/`httpx` call or client with no `timeout=` (or `timeout=None`)",
     triggers: &["requests", "httpx"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: Some(WorkspaceTrigger {
         libraries: Libraries::HTTP,

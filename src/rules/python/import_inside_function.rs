@@ -75,6 +75,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "An import inside a function body that nothing explains (a comment, an import cycle, an optional dependency, a test or a command)",
     triggers: &["import"],
+    python_triggers: None,
     text_test: Some(may_import_in_function),
     workspace_trigger: None,
     check: Check::Text(check),

@@ -96,6 +96,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A FastAPI admin/internal or data-changing route with no authentication dependency",
     triggers: &["fastapi"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Ast(Hooks {

@@ -84,6 +84,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A database commit that can fail with no rollback on failure",
     triggers: &["commit"],
+    python_triggers: None,
     text_test: Some(|text| prefilter::mentions_method_call(text, "commit")),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

@@ -67,6 +67,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A database query inside a loop over another query's results (N+1 queries)",
     triggers: &["for "],
+    python_triggers: None,
     text_test: Some(mentions_queries),
     // Sessions made in another module, under any name.
     workspace_trigger: Some(WorkspaceTrigger {

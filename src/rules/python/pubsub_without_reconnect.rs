@@ -64,6 +64,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A Redis pub/sub `listen()`/`get_message()` loop that no connection-error handler covers",
     triggers: &["pubsub"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: Some(WorkspaceTrigger {
         libraries: Libraries::REDIS,

@@ -61,6 +61,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A Redis client or pool built without `socket_timeout`",
     triggers: &["redis"],
+    python_triggers: None,
     text_test: None,
     // A client class that a module of the workspace exports again, under any name.
     workspace_trigger: Some(WorkspaceTrigger {

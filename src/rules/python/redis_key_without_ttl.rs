@@ -77,6 +77,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "A Redis write that creates a key with no expiry",
     triggers: &["redis"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: Some(WorkspaceTrigger {
         libraries: Libraries::REDIS,

@@ -53,6 +53,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "`KEYS` on a Redis client, which blocks Redis while it walks every key",
     triggers: &["keys"],
+    python_triggers: None,
     text_test: Some(mentions_redis),
     workspace_trigger: Some(WorkspaceTrigger {
         libraries: Libraries::REDIS,

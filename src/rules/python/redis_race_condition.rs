@@ -56,6 +56,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A Redis `get` then `set` (or `hget`/`hset`) of one key with nothing making it atomic",
     triggers: &["redis"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: Some(WorkspaceTrigger {
         libraries: Libraries::REDIS,

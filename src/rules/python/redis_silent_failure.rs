@@ -65,6 +65,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A handler of Redis errors that neither logs, re-raises nor returns an error",
     triggers: &["redis"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: Some(WorkspaceTrigger {
         libraries: Libraries::REDIS,

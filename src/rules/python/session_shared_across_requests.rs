@@ -70,6 +70,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A module-level DB session or connection used by request handlers",
     triggers: &["session", "connect"],
+    python_triggers: None,
     text_test: Some(super::routes::mentions_route_decorator),
     workspace_trigger: Some(WorkspaceTrigger {
         libraries: Libraries::DATABASE,

@@ -60,6 +60,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A fixed `time.sleep`/`asyncio.sleep` in a test, waiting for something else",
     triggers: &["sleep"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Ast(Hooks {

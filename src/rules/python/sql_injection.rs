@@ -95,6 +95,7 @@ pub const RULE: Rule = Rule {
         "raw",
         "fetch",
     ],
+    python_triggers: None,
     text_test: Some(may_build_sql),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

@@ -68,6 +68,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A SQL string literal run from Python that PostgreSQL would reject",
     triggers: &["execute", "text", "raw", "fetch"],
+    python_triggers: None,
     text_test: Some(may_hold_sql_literal),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

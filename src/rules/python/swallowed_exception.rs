@@ -65,6 +65,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Safe),
     summary: "A broad `except` that drops the error without logging or re-raising it",
     triggers: &["except"],
+    python_triggers: None,
     text_test: Some(may_catch_broadly),
     workspace_trigger: None,
     check: Check::Ast(Hooks {

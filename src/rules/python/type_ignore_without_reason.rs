@@ -39,6 +39,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A blanket `# type: ignore` with no error code and no reason",
     triggers: &["type: ignore", "type:ignore"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Text(check),

@@ -57,6 +57,8 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "`CREATE INDEX` without `CONCURRENTLY` on an existing table in a migration; fix: add it",
     triggers: &["index"],
+    // In Python: Alembic migrations, which all name their `down_revision`.
+    python_triggers: Some(&["down_revision"]),
     // In Python, Alembic migrations only.
     text_test: Some(alembic::may_be_migration),
     workspace_trigger: None,

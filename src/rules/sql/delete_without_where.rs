@@ -46,6 +46,8 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "`DELETE` with no `WHERE`: every row of the table goes",
     triggers: &["delete"],
+    // In Python: Alembic migrations, which all name their `down_revision`.
+    python_triggers: Some(&["down_revision"]),
     // In Python, Alembic migrations only.
     text_test: Some(alembic::may_be_migration),
     workspace_trigger: None,

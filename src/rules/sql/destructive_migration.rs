@@ -52,6 +52,8 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "Migrations that drop or rename tables and columns, truncate, or change a column's type",
     triggers: &["drop", "truncate", "rename", "type"],
+    // In Python: Alembic migrations, which all name their `down_revision`.
+    python_triggers: Some(&["down_revision"]),
     // In Python, Alembic migrations only.
     text_test: Some(alembic::may_be_migration),
     workspace_trigger: None,

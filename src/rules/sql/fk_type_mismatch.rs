@@ -41,6 +41,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A foreign-key column whose type differs from the key it references (`integer` → `uuid`)",
     triggers: &["references"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Tree(check),

@@ -41,6 +41,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "Primary keys of mixed kinds (integers and UUIDs) across the schema, once per minority table",
     triggers: &["create"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Tree(check),

@@ -42,6 +42,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "Tables with no primary key",
     triggers: &["create"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Tree(check),

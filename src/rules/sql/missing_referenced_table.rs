@@ -46,6 +46,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A foreign key in SQL to a table no SQL file or model of the workspace creates, or to a column it lacks",
     triggers: &["references"],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Tree(check),

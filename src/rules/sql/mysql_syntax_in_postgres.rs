@@ -85,6 +85,7 @@ pub const RULE: Rule = Rule {
     // Its constructs hide in any `CREATE TABLE` (types, `KEY`, table options): the
     // statements are read for `sql-syntax-error` anyway, so no words are asked for.
     triggers: &[],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Tree(check),

@@ -54,6 +54,8 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes(FixSafety::Unsafe),
     summary: "`TIMESTAMP` without a time zone; fix: `TIMESTAMPTZ`",
     triggers: &["timestamp", "datetime"],
+    // In Python: Alembic migrations, which all name their `down_revision`.
+    python_triggers: Some(&["down_revision"]),
     // In Python, Alembic migrations only.
     text_test: Some(alembic::may_be_migration),
     workspace_trigger: None,

@@ -45,6 +45,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "Statements in `.sql` files that PostgreSQL's own grammar (libpg_query) rejects, pointed at the token",
     triggers: &[],
+    python_triggers: None,
     text_test: None,
     workspace_trigger: None,
     check: Check::Tree(check),

@@ -44,6 +44,8 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "`UPDATE` with no `WHERE`: every row of the table changes",
     triggers: &["update"],
+    // In Python: Alembic migrations, which all name their `down_revision`.
+    python_triggers: Some(&["down_revision"]),
     // In Python, Alembic migrations only.
     text_test: Some(alembic::may_be_migration),
     workspace_trigger: None,

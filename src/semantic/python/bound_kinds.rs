@@ -179,6 +179,13 @@ pub trait ImportedKinds {
         None
     }
 
+    /// What the workspace's migrations and models each say of the table `name`;
+    /// `None` while the schema is not known, or when the workspace has no Alembic
+    /// migration.
+    fn table_drift(&self, _name: &str) -> Option<crate::schema::model::TableDrift> {
+        None
+    }
+
     /// What breaks the Alembic chain at this migration, whose revision is `current`;
     /// `None` while the schema is not known.
     fn revision_chain(
