@@ -211,6 +211,9 @@ pub struct UpgradeStep {
     pub in_autocommit: bool,
     /// Where the call's last argument ends (a keyword is added there).
     pub arguments_end: usize,
+    /// The tables the call names as strings (`"orders"` of `op.add_column("orders",
+    /// ...)`, both tables of `op.create_foreign_key`), each with where it is written.
+    pub tables: Vec<(String, Range<usize>)>,
 }
 
 /// The operation calls of `upgrade()`, in order (`None`: no such function).
@@ -297,7 +300,12 @@ fn step_of(
     let sql = (method == "execute" && batch.is_none())
         .then(|| executed_sql(call, at))
         .flatten();
-    if operations.is_empty() && sql.is_none() {
+    let tables = if batch.is_none() {
+        tables_named(call, method, at)
+    } else {
+        Vec::new()
+    };
+    if operations.is_empty() && sql.is_none() && tables.is_empty() {
         return None;
     }
     let arguments_end = call
@@ -322,7 +330,44 @@ fn step_of(
         in_batch: batch.is_some(),
         in_autocommit,
         arguments_end,
+        tables,
     })
+}
+
+/// The table names an `op.*` call writes as strings, where it writes them.
+fn tables_named(call: &ExprCall, method: &str, at: At) -> Vec<(String, Range<usize>)> {
+    let positions: &[usize] = match method {
+        "create_table"
+        | "drop_table"
+        | "add_column"
+        | "drop_column"
+        | "alter_column"
+        | "create_table_comment"
+        | "drop_table_comment"
+        | "bulk_insert" => &[0],
+        "rename_table" => &[0, 1],
+        "create_index"
+        | "create_unique_constraint"
+        | "create_primary_key"
+        | "create_check_constraint"
+        | "drop_constraint"
+        | "create_exclude_constraint" => &[1],
+        "create_foreign_key" => &[1, 2],
+        "drop_index" => &[],
+        _ => return Vec::new(),
+    };
+    let schema = keyword_string(call, "schema").unwrap_or("");
+    let mut tables: Vec<(String, Range<usize>)> = positions
+        .iter()
+        .filter_map(|position| call.arguments.args.get(*position))
+        .filter_map(|argument| Some((qualified_name(schema, string_of(argument)?), at(argument))))
+        .collect();
+    if let Some(table) = keyword(call, "table_name")
+        && let Some(name) = string_of(table)
+    {
+        tables.push((qualified_name(schema, name), at(table)));
+    }
+    tables
 }
 
 /// The SQL `op.execute("...")` or `op.execute(sa.text("..."))` runs, with the range of

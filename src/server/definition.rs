@@ -14,7 +14,7 @@ use super::Snapshot;
 use crate::document::position::{Encoding, offset_of, range_of};
 use crate::language::Language;
 use crate::schema::model::{Place, Table};
-use crate::schema::{Operation, from_models};
+use crate::schema::{Operation, from_alembic, from_models};
 
 /// The table whose name stands under the cursor, and where that name is written.
 pub(super) fn table_under_cursor(
@@ -24,21 +24,52 @@ pub(super) fn table_under_cursor(
     let document = &snapshot.open.document;
     let offset = offset_of(&document.rope, position, snapshot.encoding);
     let text = document.text();
-    let operations = match document.language {
-        Language::Sql => {
-            let syntax = document.syntax_or_parse()?;
-            crate::schema::model::FileSchema::of_sql_parsed(&text, &syntax).operations
+    let syntax = document.syntax_or_parse()?;
+    let names: Vec<(String, Range<usize>)> = match document.language {
+        Language::Sql => crate::schema::model::FileSchema::of_sql_parsed(&text, &syntax)
+            .operations
+            .iter()
+            .flat_map(table_names)
+            .collect(),
+        // An Alembic migration: the tables its `op.*` calls name, and the references
+        // of the columns they make.
+        Language::Python
+            if from_alembic::is_migration(snapshot.open.absolute.as_deref(), &text) =>
+        {
+            from_alembic::upgrade_steps(&text, &syntax)
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|step| {
+                    let references: Vec<(String, Range<usize>)> =
+                        step.operations.iter().flat_map(references_of).collect();
+                    step.tables.into_iter().chain(references)
+                })
+                .collect()
         }
-        Language::Python => {
-            let syntax = document.syntax_or_parse()?;
-            from_models::read_parsed(&text, &syntax).operations
-        }
+        Language::Python => from_models::read_parsed(&text, &syntax)
+            .operations
+            .iter()
+            .flat_map(table_names)
+            .collect(),
         _ => return None,
     };
-    operations
-        .iter()
-        .flat_map(table_names)
-        .find(|(_, range)| range.start <= offset && offset <= range.end)
+    // The innermost name holding the cursor (a reference inside a table's call).
+    names
+        .into_iter()
+        .filter(|(_, range)| range.start <= offset && offset <= range.end)
+        .min_by_key(|(_, range)| range.len())
+}
+
+/// The tables an operation's foreign keys reference, each with where it is written.
+fn references_of(operation: &Operation) -> Vec<(String, Range<usize>)> {
+    table_names(operation)
+        .into_iter()
+        .filter(|(table, _)| match operation {
+            Operation::CreateTable { table: own, .. } => table != own,
+            Operation::CreateIndex { .. } | Operation::DropTable { .. } => false,
+            _ => true,
+        })
+        .collect()
 }
 
 /// The table names an operation writes, each with where it is written.
