@@ -82,13 +82,6 @@ pub fn libraries_of(imports: &[ImportedModule]) -> Libraries {
         .fold(Libraries::NONE, Libraries::and)
 }
 
-/// Whether `imports` take anything from Alembic (every Alembic migration takes `op`).
-pub fn imports_alembic(imports: &[ImportedModule]) -> bool {
-    imports
-        .iter()
-        .any(|import| import.module.as_ref() == "alembic" || import.module.starts_with("alembic."))
-}
-
 /// `text` after `keyword` and white space, when it starts with the keyword as a word.
 fn keyword_rest<'t>(text: &'t str, keyword: &str) -> Option<&'t str> {
     let rest = text.strip_prefix(keyword)?;

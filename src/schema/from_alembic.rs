@@ -241,6 +241,12 @@ fn read_body(body: &[Stmt], at: At, in_autocommit: bool, steps: &mut Vec<Upgrade
                     steps.extend(step_of(call, at(statement), None, in_autocommit, at));
                 }
             }
+            // `table = op.create_table(...)` (kept for `op.bulk_insert`).
+            Stmt::Assign(assign) => {
+                if let Expr::Call(call) = &*assign.value {
+                    steps.extend(step_of(call, at(statement), None, in_autocommit, at));
+                }
+            }
             Stmt::With(with) => {
                 let calls = || {
                     with.items
@@ -669,5 +675,18 @@ def downgrade() -> None:
                 "index users [\"login\"] true",
             ]
         );
+    }
+
+    /// A table kept for `op.bulk_insert` (`table = op.create_table(...)`) is created
+    /// too; a plugin's migration that takes `op` as a parameter is read the same way.
+    #[test]
+    fn an_assigned_create_table_is_read() {
+        let text = "revision = \"3c\"\ndown_revision = \"2b\"\n\n\ndef upgrade(op=None):\n    labels = op.create_table(\"labels\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.bulk_insert(labels, [])\n";
+        let migration = read(text);
+        assert!(matches!(
+            &migration.upgrade.operations[..],
+            [Operation::CreateTable { table, .. }] if table == "labels"
+        ));
+        assert!(may_be_migration(text.as_bytes()));
     }
 }

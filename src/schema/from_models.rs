@@ -58,6 +58,7 @@ pub fn read_parsed(text: &str, syntax: &Syntax) -> FileSchema {
         return FileSchema::default();
     }
     let mut operations = Vec::new();
+    let mut unnamed_models = false;
     for item in syntax.items() {
         // Only the statements that can declare a table are parsed.
         let declares = text
@@ -73,7 +74,10 @@ pub fn read_parsed(text: &str, syntax: &Syntax) -> FileSchema {
         };
         for statement in &ast.body {
             match statement {
-                Stmt::ClassDef(class) => operations.extend(model_class(class, &at)),
+                Stmt::ClassDef(class) => {
+                    unnamed_models |= names_tables(class);
+                    operations.extend(model_class(class, &at));
+                }
                 Stmt::Assign(assign) => {
                     if let Expr::Call(call) = &*assign.value {
                         operations.extend(core_table(call, &at));
@@ -83,7 +87,16 @@ pub fn read_parsed(text: &str, syntax: &Syntax) -> FileSchema {
             }
         }
     }
-    FileSchema::new(operations)
+    FileSchema::new(operations).with_unnamed_models(unnamed_models)
+}
+
+/// Whether a class makes its subclasses' table names (`@declared_attr def
+/// __tablename__(cls)` on a declarative base): the models that derive from it name
+/// no table that can be read.
+fn names_tables(class: &StmtClassDef) -> bool {
+    class.body.iter().any(|statement| {
+        matches!(statement, Stmt::FunctionDef(function) if function.name.as_str() == "__tablename__")
+    })
 }
 
 pub(super) type At<'a> = &'a dyn Fn(&dyn Ranged) -> Range<usize>;
@@ -92,6 +105,10 @@ pub(super) type At<'a> = &'a dyn Fn(&dyn Ranged) -> Range<usize>;
 fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
     let mut table_name = None;
     let mut abstract_class = false;
+    // Single-table inheritance: a subclass with a `polymorphic_identity` shares its
+    // parent's table; a class with `polymorphic_on` has subclasses that add columns.
+    let mut polymorphic_identity = false;
+    let mut polymorphic_on = false;
     for statement in &class.body {
         let (target, value) = match statement {
             Stmt::Assign(assign) => (assign.targets.first(), Some(&*assign.value)),
@@ -104,6 +121,15 @@ fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
             }
             (Some("__abstract__"), Some(Expr::BooleanLiteral(literal))) => {
                 abstract_class = literal.value
+            }
+            (Some("__mapper_args__"), Some(Expr::Dict(arguments))) => {
+                for item in &arguments.items {
+                    match item.key.as_ref().and_then(string_of) {
+                        Some("polymorphic_identity") => polymorphic_identity = true,
+                        Some("polymorphic_on") => polymorphic_on = true,
+                        _ => {}
+                    }
+                }
             }
             _ => {}
         }
@@ -167,9 +193,18 @@ fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
         }
         columns.push(column.0);
     }
+    // A subclass in single-table inheritance maps its parent's table.
+    if polymorphic_identity
+        && columns.iter().all(|column| !column.primary_key)
+        && inherits_columns(class)
+    {
+        return operations;
+    }
     // Columns a base class declares (a mixin's timestamps, an abstract base's `id`) are
-    // not read: such a table's columns are open.
-    let derived = inherits_columns(class) || !columns.iter().any(|column| column.primary_key);
+    // not read, nor those subclasses add: such a table's columns are open.
+    let derived = inherits_columns(class)
+        || polymorphic_on
+        || !columns.iter().any(|column| column.primary_key);
     operations.insert(
         0,
         Operation::CreateTable {
@@ -279,6 +314,12 @@ fn model_column(
                 continue;
             };
             match arg {
+                // `mapped_column(Integer, name="fee_percent")`: the column's own name.
+                "name" => {
+                    if let Some(own) = string_of(&keyword.value) {
+                        name = own.to_string();
+                    }
+                }
                 "primary_key" => column.primary_key = is_true(keyword),
                 "unique" => column.unique = is_true(keyword),
                 "index" => indexed = is_true(keyword),
@@ -672,5 +713,69 @@ audit = Table("audit_log", metadata, Column("id", BigInteger, primary_key=True),
             ]
         );
         assert_eq!(snake_case("HTTPRequestLog"), "http_request_log");
+    }
+
+    /// Single-table inheritance, columns named apart from their attribute, and a base
+    /// that names its subclasses' tables.
+    #[test]
+    fn inheritance_column_names_and_unnamed_models() {
+        let text = r#"
+class Base(DeclarativeBase):
+    @declared_attr.directive
+    def __tablename__(cls):
+        return cls.__name__.lower()
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __mapper_args__ = {"polymorphic_on": "type"}
+    id = Column(Integer, primary_key=True)
+    type = Column(String(20))
+
+
+class PageComment(Comment):
+    __tablename__ = "comments"
+    __mapper_args__ = {"polymorphic_identity": "page"}
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    _fee: Mapped[int] = mapped_column(Integer, name="fee_percent")
+"#;
+        let schema = read(text);
+        assert!(schema.unnamed_models);
+        let tables: Vec<(String, Vec<String>, bool)> = schema
+            .operations
+            .iter()
+            .filter_map(|operation| match operation {
+                Operation::CreateTable {
+                    table,
+                    columns,
+                    derived,
+                    ..
+                } => Some((
+                    table.clone(),
+                    columns.iter().map(|column| column.name.clone()).collect(),
+                    *derived,
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                (
+                    "comments".to_string(),
+                    vec!["id".to_string(), "type".to_string()],
+                    true
+                ),
+                (
+                    "accounts".to_string(),
+                    vec!["id".to_string(), "fee_percent".to_string()],
+                    false
+                ),
+            ]
+        );
     }
 }

@@ -25,6 +25,9 @@ pub struct FileSchema {
     pub source: u128,
     /// The Alembic revision an Alembic migration is (its operations are `upgrade()`'s).
     pub revision: Option<Revision>,
+    /// The module declares a model whose table name cannot be read (its base makes
+    /// `__tablename__`).
+    pub unnamed_models: bool,
 }
 
 impl FileSchema {
@@ -49,7 +52,18 @@ impl FileSchema {
             operations,
             source: 0,
             revision: None,
+            unnamed_models: false,
         }
+    }
+
+    /// These operations, from a module that declares a model whose table name cannot
+    /// be read (`unnamed`).
+    pub fn with_unnamed_models(mut self, unnamed: bool) -> FileSchema {
+        if unnamed {
+            self.fingerprint = self.fingerprint.wrapping_add(1);
+        }
+        self.unnamed_models = unnamed;
+        self
     }
 
     /// These operations as the `upgrade()` of the Alembic migration `revision`.
@@ -68,9 +82,10 @@ impl FileSchema {
         self
     }
 
-    /// Whether it says nothing: no operation, and no revision of a migration chain.
+    /// Whether it says nothing: no operation, no revision of a migration chain, no
+    /// model whose table name cannot be read.
     pub fn is_empty(&self) -> bool {
-        self.operations.is_empty() && self.revision.is_none()
+        self.operations.is_empty() && self.revision.is_none() && !self.unnamed_models
     }
 }
 
@@ -217,7 +232,10 @@ pub struct SchemaModel {
     /// Every table that some file creates (or renames a table to), with every column
     /// it ever had, whatever later operations drop or rename: a migration history
     /// refers to tables and columns as they were when it was written.
-    ever: HashMap<String, std::collections::HashSet<String>>,
+    ever: HashMap<String, History>,
+    /// Some model's table name cannot be read (a `declared_attr` `__tablename__` of
+    /// its base): a table no file is seen to create may still be made.
+    unnamed_models: bool,
     /// Every Alembic migration's revision.
     revisions: Revisions,
     /// What the migrations and the models each make of the tables (when the workspace
@@ -231,6 +249,10 @@ pub struct SchemaModel {
 #[derive(Debug, Default)]
 pub struct Drift {
     migrated: HashMap<String, Vec<String>>,
+    /// Every table the migrations alter, one of them creates: they build the schema
+    /// from nothing (else it was made another way, `create_all` or a dump, and what
+    /// they do not create says nothing).
+    migrations_build_schema: bool,
     /// Each table's columns, and whether the models leave them open (a base class may
     /// declare more).
     modelled: HashMap<String, (Vec<String>, bool)>,
@@ -244,6 +266,8 @@ pub struct TableDrift {
     /// The columns the models give it, and whether a base class may give more
     /// (`None`: no model maps it).
     pub modelled: Option<(Vec<String>, bool)>,
+    /// The migrations build the whole schema (`Drift::migrations_build_schema`).
+    pub migrations_build_schema: bool,
 }
 
 impl Drift {
@@ -254,6 +278,7 @@ impl Drift {
             modelled: self
                 .modelled(name)
                 .map(|(columns, open)| (columns.to_vec(), open)),
+            migrations_build_schema: self.migrations_build_schema,
         }
     }
 
@@ -284,7 +309,33 @@ impl Drift {
             names.sort();
             names
         };
+        let mut created: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut altered: Vec<&str> = Vec::new();
+        for (path, file) in ordered {
+            if is_model(path, file) {
+                continue;
+            }
+            for operation in &file.operations {
+                match operation {
+                    Operation::CreateTable { table, .. } => {
+                        created.insert(table);
+                    }
+                    Operation::RenameTable { from, to, .. } => {
+                        altered.push(from);
+                        created.insert(to);
+                    }
+                    Operation::AddColumn { table, .. }
+                    | Operation::DropColumn { table, .. }
+                    | Operation::AlterColumnType { table, .. }
+                    | Operation::RenameColumn { table, .. }
+                    | Operation::AddForeignKey { table, .. } => altered.push(table),
+                    _ => {}
+                }
+            }
+        }
+        let migrations_build_schema = altered.iter().all(|table| created.contains(table));
         Drift {
+            migrations_build_schema,
             migrated: tables_of(false)
                 .into_iter()
                 .map(|(name, table)| (name, columns(&table)))
@@ -348,6 +399,7 @@ impl SchemaModel {
                 .map(move |operation| (path, operation))
         });
         let mut model = SchemaModel::applying(operations);
+        model.unnamed_models = files.iter().any(|(_, file)| file.unnamed_models);
         model.revisions = revisions;
         model.drift = drift;
         model.fingerprints = model
@@ -368,7 +420,7 @@ impl SchemaModel {
         operations: impl Iterator<Item = (&'o Arc<Path>, &'o Operation)>,
     ) -> SchemaModel {
         let mut tables: HashMap<String, Table> = HashMap::new();
-        let mut ever: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+        let mut ever: HashMap<String, History> = HashMap::new();
         for (path, operation) in operations {
             remember(&mut ever, operation);
             apply(&mut tables, path, operation);
@@ -381,6 +433,7 @@ impl SchemaModel {
                 .collect(),
             fingerprints,
             ever,
+            unnamed_models: false,
             revisions: Revisions::default(),
             drift: None,
         }
@@ -404,13 +457,21 @@ impl SchemaModel {
     }
 
     /// Every column the table `name` ever had, sorted; `None` when no file ever
-    /// creates it (names are found as `table` finds them).
+    /// creates it (names are found as `table` finds them). Empty when the table exists
+    /// but its columns are not all known: files only alter it, or a model whose table
+    /// name cannot be read may make it.
     pub fn history(&self, name: &str) -> Option<Vec<String>> {
-        let columns = self
+        let Some(history) = self
             .ever
             .get(name)
-            .or_else(|| unqualified_match(&self.ever, name))?;
-        let mut columns: Vec<String> = columns.iter().cloned().collect();
+            .or_else(|| unqualified_match(&self.ever, name))
+        else {
+            return self.unnamed_models.then(Vec::new);
+        };
+        if !history.created {
+            return Some(Vec::new());
+        }
+        let mut columns: Vec<String> = history.columns.iter().cloned().collect();
         columns.sort();
         Some(columns)
     }
@@ -445,8 +506,16 @@ impl SchemaModel {
     }
 }
 
+/// The columns a table ever had (`SchemaModel::ever`).
+#[derive(Debug, Default, Clone)]
+struct History {
+    columns: std::collections::HashSet<String>,
+    /// Some file creates it (else files only alter it: its first columns are unknown).
+    created: bool,
+}
+
 /// Record the tables and columns `operation` makes (`SchemaModel::ever`).
-fn remember(ever: &mut HashMap<String, std::collections::HashSet<String>>, operation: &Operation) {
+fn remember(ever: &mut HashMap<String, History>, operation: &Operation) {
     match operation {
         Operation::CreateTable {
             table,
@@ -454,21 +523,29 @@ fn remember(ever: &mut HashMap<String, std::collections::HashSet<String>>, opera
             temporary: false,
             ..
         } => {
-            ever.entry(table.clone())
-                .or_default()
+            let history = ever.entry(table.clone()).or_default();
+            history.created = true;
+            history
+                .columns
                 .extend(columns.iter().map(|column| column.name.clone()));
         }
         Operation::AddColumn { table, column } => {
             ever.entry(table.clone())
                 .or_default()
+                .columns
                 .insert(column.name.clone());
         }
         Operation::RenameColumn { table, to, .. } => {
-            ever.entry(table.clone()).or_default().insert(to.clone());
+            ever.entry(table.clone())
+                .or_default()
+                .columns
+                .insert(to.clone());
         }
         Operation::RenameTable { from, to, .. } => {
-            let columns = ever.get(from).cloned().unwrap_or_default();
-            ever.entry(to.clone()).or_default().extend(columns);
+            let renamed = ever.get(from).cloned().unwrap_or_default();
+            let history = ever.entry(to.clone()).or_default();
+            history.created |= renamed.created;
+            history.columns.extend(renamed.columns);
         }
         _ => {}
     }

@@ -176,11 +176,13 @@ impl Revisions {
                 .iter()
                 .enumerate()
                 .filter(|(_, (other, revision))| {
-                    match parent {
+                    // Branches count in this environment only (another may start
+                    // from a revision of this one).
+                    let follows = match parent {
                         Some(parent) => revision.down_revisions.contains(parent),
-                        // Other bases count in this environment only.
-                        None => revision.down_revisions.is_empty() && same_environment(other),
-                    }
+                        None => revision.down_revisions.is_empty(),
+                    };
+                    follows && same_environment(other)
                 });
             let mine = descendants(me, &children);
             let mut others: Vec<String> = siblings

@@ -9,7 +9,11 @@
 //!   creates it. A model whose base classes may declare columns (a mixin, an abstract
 //!   base, a model with no primary key of its own) is not judged this way.
 //!
-//! Models in tests are not judged.
+//! Core `Table(...)`s are not judged on the model side (their `MetaData` may be
+//! another database's); single-table inheritance is read as such. Models in tests are
+//! not judged, nor models at all where the migrations alter
+//! tables that none of them creates (the schema was made another way, `create_all` or
+//! a dump, and the migrations only change it).
 //!
 //! ## Why is this bad?
 //! The models are what the application queries; the migrations are what the database
@@ -88,7 +92,21 @@ fn check_models(context: &Context, findings: &mut Vec<Finding>) {
         else {
             continue;
         };
-        let Some(drift) = context.table_drift(table) else {
+        // Model classes only (their range is the class's name): a Core `Table(...)`
+        // may stand on a `MetaData` of another database (a ClickHouse or SQLite one).
+        let is_class = context
+            .source
+            .get(range.clone())
+            .is_some_and(|name| name.starts_with(|c: char| c.is_alphabetic() || c == '_'));
+        if !is_class {
+            continue;
+        }
+        // Where the schema was made another way (`create_all`, a dump) and the
+        // migrations only alter it, what they do not make says nothing.
+        let Some(drift) = context
+            .table_drift(table)
+            .filter(|drift| drift.migrations_build_schema)
+        else {
             continue;
         };
         let Some(migrated) = drift.migrated else {

@@ -90,13 +90,17 @@ fn check_alembic(context: &Context, findings: &mut Vec<Finding>) {
         let Some((literal, sql)) = &step.sql else {
             continue;
         };
+        // One finding per table of the string (it may hold several statements).
+        let mut reported: Vec<String> = Vec::new();
         for change in alembic::row_changes(sql) {
             if let RowChange::Delete {
                 table,
                 has_where: false,
             } = change
                 && !created_here.contains(&table)
+                && !reported.contains(&table)
             {
+                reported.push(table.clone());
                 findings.push(RULE.finding(
                     literal.clone(),
                     format!("`DELETE` from `{table}` has no `WHERE`: it deletes every row (write `TRUNCATE {table}` if that is meant)"),

@@ -115,6 +115,8 @@ fn check_alembic(context: &Context, findings: &mut Vec<Finding>) {
         let Some((literal, sql)) = &step.sql else {
             continue;
         };
+        // One finding per table of the string (it may hold several statements).
+        let mut reported: Vec<String> = Vec::new();
         for change in alembic::row_changes(sql) {
             if let RowChange::Update {
                 table,
@@ -123,7 +125,9 @@ fn check_alembic(context: &Context, findings: &mut Vec<Finding>) {
             } = change
                 && !created_here.contains(&table)
                 && !created_here.added_columns(&table, &columns)
+                && !reported.contains(&table)
             {
+                reported.push(table.clone());
                 findings.push(RULE.finding(
                     literal.clone(),
                     format!("`UPDATE` of `{table}` has no `WHERE`: it changes every row"),
