@@ -485,6 +485,16 @@ fn main() {
             keystroke_comparison("FastAPI module, 300+ routes", &fastapi, place);
         }
     }
+    if wants("alembic") {
+        let migration = common::alembic_migration(1_000);
+        for place in EditPlace::ALL {
+            keystroke_comparison(
+                "Alembic migration, one 1,000-line upgrade()",
+                &migration,
+                place,
+            );
+        }
+    }
     if wants("sql") {
         let schema = sql_schema(3_000);
         for place in SqlEditPlace::ALL {

@@ -348,6 +348,26 @@ pub fn sql_schema(lines: usize) -> String {
     text
 }
 
+/// An Alembic migration of about `lines` lines, as autogenerate writes a large initial
+/// one (tables with keys, indexes and `sa.DateTime()` columns), with changes to older
+/// tables (a column added and indexed, one dropped) and an empty `downgrade()`: every
+/// Alembic rule has work in it.
+pub fn alembic_migration(lines: usize) -> String {
+    let mut text = String::from(
+        "\"\"\"initial schema\n\nRevision ID: 1a2b3c4d5e6f\nRevises: 0f1e2d3c4b5a\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"1a2b3c4d5e6f\"\ndown_revision = \"0f1e2d3c4b5a\"\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade() -> None:\n",
+    );
+    let mut table = 0;
+    while text.lines().count() < lines {
+        text.push_str(&format!(
+            "    op.create_table(\n        \"table_{table}\",\n        sa.Column(\"id\", sa.Integer(), nullable=False),\n        sa.Column(\"owner_id\", sa.Integer(), nullable=True),\n        sa.Column(\"name\", sa.String(length=120), nullable=False),\n        sa.Column(\"created_at\", sa.DateTime(), nullable=True),\n        sa.ForeignKeyConstraint([\"owner_id\"], [\"table_{previous}.id\"]),\n        sa.PrimaryKeyConstraint(\"id\"),\n    )\n    op.create_index(op.f(\"ix_table_{table}_owner_id\"), \"table_{table}\", [\"owner_id\"], unique=False)\n    op.add_column(\"legacy_{table}\", sa.Column(\"note\", sa.Text(), nullable=True))\n    op.create_index(\"ix_legacy_{table}_note\", \"legacy_{table}\", [\"note\"])\n    op.drop_column(\"legacy_{table}\", \"old_note\")\n",
+            previous = table.max(1) - 1,
+        ));
+        table += 1;
+    }
+    text.push_str("\n\ndef downgrade() -> None:\n    pass\n");
+    text
+}
+
 /// Where a character is typed in a SQL script (`sql_schema`), in its middle.
 #[derive(Debug, Clone, Copy)]
 pub enum SqlEditPlace {

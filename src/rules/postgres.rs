@@ -45,9 +45,20 @@ enum Split {
 fn rejection_of(sql: &str, split: Split) -> Option<Rejection> {
     // `?` is also PostgreSQL's JSONB operator: read it as a placeholder only when the
     // text does not parse with it as an operator.
-    let as_written = Rewritten::new(sql, false)?;
+    let as_written = Rewritten::new(sql, false, false)?;
     let rejection = as_written.first_rejection(split)?;
-    let Some(with_qmarks) = Rewritten::new(sql, true).filter(|text| text.changed_qmarks) else {
+    // In a SQL file `:name` is psql's variable, which psql pastes in as written: a
+    // name where the grammar wants one (`CREATE USER :reader`), else a value.
+    if split == Split::No
+        && as_written.changed_names
+        && Rewritten::new(sql, false, true)?
+            .first_rejection(split)
+            .is_none()
+    {
+        return None;
+    }
+    let Some(with_qmarks) = Rewritten::new(sql, true, false).filter(|text| text.changed_qmarks)
+    else {
         return Some(rejection);
     };
     with_qmarks.first_rejection(split)
@@ -60,10 +71,14 @@ struct Rewritten<'s> {
     /// (offset in `text`, offset in `original`) at the start of each rewritten piece.
     anchors: Vec<(usize, usize)>,
     changed_qmarks: bool,
+    /// A `:name` placeholder was rewritten.
+    changed_names: bool,
 }
 
 impl<'s> Rewritten<'s> {
-    fn new(original: &'s str, qmarks: bool) -> Option<Rewritten<'s>> {
+    /// `qmarks`: `?` is a placeholder; `names_as_identifiers`: `:name` stands for the
+    /// name `name` (psql pastes its variable in), not a parameter.
+    fn new(original: &'s str, qmarks: bool, names_as_identifiers: bool) -> Option<Rewritten<'s>> {
         // A NUL byte cannot reach the C parser, and is no SQL either.
         if original.contains('\0') {
             return None;
@@ -74,6 +89,7 @@ impl<'s> Rewritten<'s> {
             text: String::with_capacity(original.len() + 8),
             anchors: vec![(0, 0)],
             changed_qmarks: false,
+            changed_names: false,
         };
         let mut copied_to = 0;
         let mut number = 0;
@@ -97,6 +113,14 @@ impl<'s> Rewritten<'s> {
                 token_start(&tokens[index]),
                 token_end(&tokens[index + length - 1]),
             );
+            let is_name = original.get(start..start + 1) == Some(":");
+            rewritten.changed_names |= is_name;
+            if is_name && names_as_identifiers {
+                rewritten.replace(copied_to..start, start..start + 1, "");
+                copied_to = start + 1;
+                index += length;
+                continue;
+            }
             let after_in = index > 0 && tokens[index - 1].token == Token::InP as i32;
             number += 1;
             let parameter = if after_in {
