@@ -486,13 +486,13 @@ fn main() {
         }
     }
     if wants("alembic") {
-        let migration = common::alembic_migration(1_000);
-        for place in EditPlace::ALL {
-            keystroke_comparison(
-                "Alembic migration, one 1,000-line upgrade()",
-                &migration,
-                place,
-            );
+        // A usual migration, and a large initial one (autogenerate of a whole schema).
+        for lines in [200, 1_000] {
+            let migration = common::alembic_migration(lines);
+            let kind = format!("Alembic migration, one {lines}-line upgrade()");
+            for place in EditPlace::ALL {
+                keystroke_comparison(&kind, &migration, place);
+            }
         }
     }
     if wants("sql") {

@@ -17,7 +17,9 @@ use crate::config::{Options, Settings, discover};
 use crate::document::source_text::SourceEncoding;
 use crate::document::{parser_limits, source_text};
 use crate::fix::fix_all_in_workspace;
-use crate::index::import_scan::{includes_routers, libraries_of, scan_imports};
+use crate::index::import_scan::{
+    imports_migration_library, includes_routers, libraries_of, scan_imports,
+};
 use crate::index::walk::walk_files_in_parallel;
 use crate::index::{ImportingModule, WorkspaceIndex, WorkspaceLink, WorkspaceRead, WorkspaceView};
 use crate::language::Language;
@@ -296,7 +298,8 @@ fn scan_file(
             // cached: the schema is every file's.
             let database = libraries_of(&used.imports).intersects(Libraries::DATABASE);
             let path = &scanned.file.absolute;
-            if schema::python_may_describe(path, &bytes, database)
+            let migrating = imports_migration_library(&used.imports);
+            if schema::python_may_describe(path, &bytes, database, migrating)
                 && let Ok((source, _)) = source_text::decode(Language::Python, bytes.clone())
             {
                 index.set_file_schema(path, Some(schema::of_python(path, &source, None)));
@@ -310,7 +313,8 @@ fn scan_file(
             let used = imports_of(&source);
             let database = libraries_of(&used.imports).intersects(Libraries::DATABASE);
             let path = &scanned.file.absolute;
-            if schema::python_may_describe(path, source.as_bytes(), database) {
+            let migrating = imports_migration_library(&used.imports);
+            if schema::python_may_describe(path, source.as_bytes(), database, migrating) {
                 index.set_file_schema(path, Some(schema::of_python(path, &source, None)));
             }
             // UTF-8 decodes in place: the text is the bytes. (Others are read again.)

@@ -82,6 +82,15 @@ pub fn libraries_of(imports: &[ImportedModule]) -> Libraries {
         .fold(Libraries::NONE, Libraries::and)
 }
 
+/// Whether `imports` take anything from Alembic or SQLAlchemy: an Alembic migration
+/// imports one of them.
+pub fn imports_migration_library(imports: &[ImportedModule]) -> bool {
+    imports.iter().any(|import| {
+        let top = import.module.split('.').next().unwrap_or("");
+        top == "alembic" || top == "sqlalchemy"
+    })
+}
+
 /// `text` after `keyword` and white space, when it starts with the keyword as a word.
 fn keyword_rest<'t>(text: &'t str, keyword: &str) -> Option<&'t str> {
     let rest = text.strip_prefix(keyword)?;

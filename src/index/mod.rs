@@ -1065,22 +1065,12 @@ fn key_kinds_read(kinds: Option<&[(String, KeyKind)]>) -> Box<str> {
     }
 }
 
-/// What the index's migrations and models each say of `table`.
-fn table_drift_of(index: &WorkspaceIndex, table: &str) -> Option<crate::schema::model::TableDrift> {
-    let schema = index.schema()?;
-    Some(schema.drift()?.of_table(table))
-}
-
-/// The target of a `ReadAbout::TableDrift` read.
-fn drift_read(table: &str, drift: Option<&crate::schema::model::TableDrift>) -> Box<str> {
-    match drift {
+/// The target of a `ReadAbout::TableDrift` read: the table, then a hash of what the
+/// migrations and models say of it (`?` while unknown, or with no Alembic migration).
+fn drift_read(table: &str, schema: Option<&SchemaModel>) -> Box<str> {
+    match schema.and_then(SchemaModel::drift) {
         None => format!("{table} ?").into(),
-        Some(drift) => {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            drift.hash(&mut hasher);
-            format!("{table} {:x}", hasher.finish()).into()
-        }
+        Some(drift) => format!("{table} {:x}", drift.fingerprint_of(table)).into(),
     }
 }
 
@@ -1482,9 +1472,13 @@ impl ImportedKinds for WorkspaceLink {
     }
 
     fn table_drift(&self, name: &str) -> Option<crate::schema::model::TableDrift> {
-        let drift = table_drift_of(&self.index, name);
+        let schema = self.index.schema();
+        let drift = schema
+            .as_deref()
+            .and_then(SchemaModel::drift)
+            .map(|drift| drift.of_table(name));
         self.record(WorkspaceRead {
-            target: drift_read(name, drift.as_ref()),
+            target: drift_read(name, schema.as_deref()),
             call: false,
             about: ReadAbout::TableDrift,
             answer: None,
@@ -1566,8 +1560,7 @@ impl WorkspaceRead {
             }
             ReadAbout::TableDrift => {
                 let (table, _) = self.target.split_once(' ').unwrap_or((&self.target, ""));
-                let now = table_drift_of(index, table);
-                return *self.target == *drift_read(table, now.as_ref());
+                return *self.target == *drift_read(table, index.schema().as_deref());
             }
             ReadAbout::RevisionChain => {
                 return *self.target == *revisions_read(index.schema().as_deref(), importer);

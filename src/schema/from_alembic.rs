@@ -54,15 +54,14 @@ pub fn is_migration(path: Option<&Path>, text: &str) -> bool {
 /// Whether a text may assign `revision` and `down_revision` at module level: both
 /// names start a line (the cheap test of every module the index reads).
 pub fn may_be_migration(text: &[u8]) -> bool {
-    // Searchers built once: every module's text is asked, by several rules.
+    // Built once: every module's text is asked, by several rules. The search is for
+    // the rare word (a line break is no rare byte to look for); where it starts a line
+    // is checked at each place found, and `revision` only in the rare text that has it.
     static DOWN_REVISION: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\ndown_revision"));
-    static REVISION: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\nrevision"));
-    let starts_line = |finder: &memchr::memmem::Finder, name: &[u8]| {
-        text.starts_with(name) || finder.find(text).is_some()
-    };
-    starts_line(&DOWN_REVISION, b"down_revision") && starts_line(&REVISION, b"revision")
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"down_revision"));
+    let starts_line = |at: usize| at == 0 || text[at - 1] == b'\n';
+    DOWN_REVISION.find_iter(text).any(starts_line)
+        && memchr::memmem::find_iter(text, b"revision").any(starts_line)
 }
 
 /// Whether `path` stands in a `versions/` folder whose parent holds Alembic's `env.py`.

@@ -23,13 +23,20 @@ use crate::syntax::Syntax;
 use model::FileSchema;
 
 /// Whether a Python module may say something about the schema, by its path, its text
-/// and whether it imports SQLAlchemy or SQLModel (`imports_database`): it may declare
-/// models, or be an Alembic migration (which may not import Alembic: plugin systems
-/// hand `op` to `upgrade(op)`). The others are not parsed for it.
-pub fn python_may_describe(path: &Path, text: &[u8], imports_database: bool) -> bool {
+/// and its imports: it may declare models (`imports_database`: SQLAlchemy or
+/// SQLModel), or be an Alembic migration, which imports Alembic or SQLAlchemy
+/// (`imports_migration_library`; a plugin system's migration may take `op` as a
+/// parameter and import `sqlalchemy` alone). The others are not parsed for it, nor
+/// searched for a migration's marks.
+pub fn python_may_describe(
+    path: &Path,
+    text: &[u8],
+    imports_database: bool,
+    imports_migration_library: bool,
+) -> bool {
     from_models::can_declare_tables(text, imports_database)
         || from_alembic::in_versions_folder(path)
-        || from_alembic::may_be_migration(text)
+        || imports_migration_library && from_alembic::may_be_migration(text)
 }
 
 /// What the Python module at `path` says about the schema: an Alembic migration's

@@ -233,6 +233,8 @@ pub struct SchemaModel {
     /// it ever had, whatever later operations drop or rename: a migration history
     /// refers to tables and columns as they were when it was written.
     ever: HashMap<String, History>,
+    /// `tables`' and `ever`'s keys by the name alone.
+    unqualified: (Unqualified, Unqualified),
     /// Some model's table name cannot be read (a `declared_attr` `__tablename__` of
     /// its base): a table no file is seen to create may still be made.
     unnamed_models: bool,
@@ -256,6 +258,8 @@ pub struct Drift {
     /// Each table's columns, and whether the models leave them open (a base class may
     /// declare more).
     modelled: HashMap<String, (Vec<String>, bool)>,
+    /// `migrated`'s and `modelled`'s keys by the name alone.
+    unqualified: (Unqualified, Unqualified),
 }
 
 /// What the migrations and the models each say of one table (`Drift`).
@@ -271,6 +275,15 @@ pub struct TableDrift {
 }
 
 impl Drift {
+    /// A hash of `of_table(name)`, worked out without copying it.
+    pub fn fingerprint_of(&self, name: &str) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.migrated(name).hash(&mut hasher);
+        self.modelled(name).hash(&mut hasher);
+        self.migrations_build_schema.hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// What the migrations and the models each say of the table `name`.
     pub fn of_table(&self, name: &str) -> TableDrift {
         TableDrift {
@@ -334,16 +347,22 @@ impl Drift {
             }
         }
         let migrations_build_schema = altered.iter().all(|table| created.contains(table));
+        let migrated: HashMap<String, Vec<String>> = tables_of(false)
+            .into_iter()
+            .map(|(name, table)| (name, columns(&table)))
+            .collect();
+        let modelled: HashMap<String, (Vec<String>, bool)> = tables_of(true)
+            .into_iter()
+            .map(|(name, table)| (name, (columns(&table), table.derived)))
+            .collect();
         Drift {
             migrations_build_schema,
-            migrated: tables_of(false)
-                .into_iter()
-                .map(|(name, table)| (name, columns(&table)))
-                .collect(),
-            modelled: tables_of(true)
-                .into_iter()
-                .map(|(name, table)| (name, (columns(&table), table.derived)))
-                .collect(),
+            unqualified: (
+                Unqualified::of(migrated.keys()),
+                Unqualified::of(modelled.keys()),
+            ),
+            migrated,
+            modelled,
         }
     }
 
@@ -352,7 +371,7 @@ impl Drift {
     pub fn migrated(&self, name: &str) -> Option<&[String]> {
         self.migrated
             .get(name)
-            .or_else(|| unqualified_match(&self.migrated, name))
+            .or_else(|| self.unqualified.0.find(&self.migrated, name))
             .map(Vec::as_slice)
     }
 
@@ -361,7 +380,7 @@ impl Drift {
     pub fn modelled(&self, name: &str) -> Option<(&[String], bool)> {
         self.modelled
             .get(name)
-            .or_else(|| unqualified_match(&self.modelled, name))
+            .or_else(|| self.unqualified.1.find(&self.modelled, name))
             .map(|(columns, open)| (columns.as_slice(), *open))
     }
 }
@@ -427,6 +446,7 @@ impl SchemaModel {
         }
         let fingerprints = HashMap::new();
         SchemaModel {
+            unqualified: (Unqualified::of(tables.keys()), Unqualified::of(ever.keys())),
             tables: tables
                 .into_iter()
                 .map(|(name, table)| (name, Arc::new(table)))
@@ -464,7 +484,7 @@ impl SchemaModel {
         let Some(history) = self
             .ever
             .get(name)
-            .or_else(|| unqualified_match(&self.ever, name))
+            .or_else(|| self.unqualified.1.find(&self.ever, name))
         else {
             return self.unnamed_models.then(Vec::new);
         };
@@ -482,7 +502,7 @@ impl SchemaModel {
     pub fn table(&self, name: &str) -> Option<&Arc<Table>> {
         self.tables
             .get(name)
-            .or_else(|| unqualified_match(&self.tables, name))
+            .or_else(|| self.unqualified.0.find(&self.tables, name))
     }
 
     pub fn tables(&self) -> impl Iterator<Item = &Arc<Table>> {
@@ -548,6 +568,34 @@ fn remember(ever: &mut HashMap<String, History>, operation: &Operation) {
             history.columns.extend(renamed.columns);
         }
         _ => {}
+    }
+}
+
+/// A map's keys that name a schema (`auth.users`), by the name alone (`users`): what a
+/// name written without its schema finds (`None`: more than one schema has one).
+#[derive(Debug, Default)]
+struct Unqualified(HashMap<String, Option<String>>);
+
+impl Unqualified {
+    fn of<'k>(keys: impl Iterator<Item = &'k String>) -> Unqualified {
+        let mut names: HashMap<String, Option<String>> = HashMap::new();
+        for key in keys {
+            if let Some((_, name)) = key.rsplit_once('.') {
+                names
+                    .entry(name.to_string())
+                    .and_modify(|found| *found = None)
+                    .or_insert_with(|| Some(key.clone()));
+            }
+        }
+        Unqualified(names)
+    }
+
+    /// `unqualified_match` in constant time.
+    fn find<'t, T>(&self, map: &'t HashMap<String, T>, name: &str) -> Option<&'t T> {
+        if name.contains('.') {
+            return None;
+        }
+        map.get(self.0.get(name)?.as_ref()?)
     }
 }
 

@@ -19,7 +19,9 @@ use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
 use tower_lsp_server::ls_types::*;
 
 use super::{Backend, OpenDocument, pull, settings, sync};
-use crate::index::import_scan::{ImportedModule, includes_routers, libraries_of, scan_imports};
+use crate::index::import_scan::{
+    ImportedModule, imports_migration_library, includes_routers, libraries_of, scan_imports,
+};
 use crate::index::walk::walk_files;
 use crate::index::{IndexedFile, WorkspaceView};
 use crate::language::Language;
@@ -296,7 +298,8 @@ fn read_modules(
             let text = text?;
             let imports = ModuleImports::read(backend, &path, &text);
             let database = imports.libraries.intersects(Libraries::DATABASE);
-            if schema::python_may_describe(&path, text.as_bytes(), database) {
+            let migrating = imports_migration_library(&imports.statements);
+            if schema::python_may_describe(&path, text.as_bytes(), database, migrating) {
                 backend
                     .index
                     .set_file_schema(&path, Some(schema::of_python(&path, &text, None)));

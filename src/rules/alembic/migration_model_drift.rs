@@ -51,8 +51,9 @@ pub const RULE: Rule = Rule {
     security: false,
     fix: FixAvailability::None,
     summary: "SQLAlchemy models and Alembic migrations that disagree on tables and columns",
-    // Models name SQLAlchemy, SQLModel or `db.Model`; migrations their revision.
-    triggers: &["sqlalchemy", "sqlmodel", "db.model", "down_revision"],
+    // Models name SQLAlchemy, SQLModel or (Flask-SQLAlchemy) `db.Column`; migrations
+    // their revision. (`db.Model` would match Django's `django.db.models`.)
+    triggers: &["sqlalchemy", "sqlmodel", "db.column", "down_revision"],
     python_triggers: None,
     text_test: Some(may_hold_tables),
     workspace_trigger: None,

@@ -32,14 +32,31 @@ pub fn may_be_migration(text: &str) -> bool {
 
 /// The operation calls of the migration's `upgrade()`, read once per audit (none when
 /// the module is no migration).
+/// An incremental audit that skips `upgrade()` (its text is unchanged: the editor keeps
+/// its findings) gets none, so the rules that judge it do no work there.
 pub fn upgrade_steps(context: &Context) -> std::rc::Rc<UpgradeSteps> {
     context.memo(|| {
-        UpgradeSteps(if is_migration(context) {
+        UpgradeSteps(if is_migration(context) && !upgrade_is_skipped(context) {
             from_alembic::upgrade_steps(context.source, context.syntax).unwrap_or_default()
         } else {
             Vec::new()
         })
     })
+}
+
+/// Whether the audit skips the module's `def upgrade` (`Coverage::skipped`).
+fn upgrade_is_skipped(context: &Context) -> bool {
+    let skipped = &context.coverage.skipped;
+    !skipped.is_empty()
+        && context.syntax.items().iter().any(|item| {
+            context
+                .source
+                .get(item.range.clone())
+                .is_some_and(|text| text.starts_with("def upgrade"))
+                && skipped
+                    .iter()
+                    .any(|range| item.range.contains(&range.start))
+        })
 }
 
 /// `upgrade_steps`' answer.

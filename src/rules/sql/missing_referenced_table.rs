@@ -52,11 +52,14 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::None,
     summary: "A foreign key to a table no SQL file, migration or model of the workspace creates, or to a column it lacks",
     triggers: &["references"],
-    python_triggers: Some(&["ForeignKey", "foreign_key"]),
-    // SQLAlchemy models and Alembic migrations (not Django's `models.ForeignKey`).
+    // In Python: SQLAlchemy/SQLModel models and Alembic migrations (the words
+    // `migration-model-drift` searches too), not Django's `models.ForeignKey`.
+    python_triggers: Some(&["sqlalchemy", "sqlmodel", "db.column", "down_revision"]),
     text_test: Some(|text| {
-        crate::schema::from_models::may_declare_tables(text.as_bytes())
-            || alembic::may_be_migration(text)
+        use crate::rules::prefilter::contains;
+        (contains(text, "ForeignKey") || contains(text, "foreign_key"))
+            && (crate::schema::from_models::may_declare_tables(text.as_bytes())
+                || alembic::may_be_migration(text))
     }),
     workspace_trigger: None,
     check: Check::Tree(check),
