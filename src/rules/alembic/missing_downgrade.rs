@@ -44,7 +44,10 @@ use crate::rules::projections::Projections;
 use crate::rules::python::checker::{Checker, Hooks, TextTest};
 use crate::rules::python::helpers::{keyword_with_index, method_name, string_value};
 use crate::rules::python::module_scope::module_scope;
-use crate::rules::{Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity};
+use crate::rules::{
+    Check, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
+    newline_of,
+};
 
 pub const RULE: Rule = Rule {
     id: "missing-downgrade",
@@ -125,20 +128,25 @@ fn check<'c>(
         ),
     );
     if let Some(inverse) = changes.inverse.filter(|inverse| !inverse.is_empty()) {
-        let indent = indentation_at(checker.source, body.start);
+        // Each step is one line, or a `batch_alter_table` block of lines.
+        let line_break = format!(
+            "{}{}",
+            newline_of(checker.source),
+            indentation_at(checker.source, body.start)
+        );
         let text = inverse
             .iter()
             .rev()
-            .map(|step| step.replace('\n', &format!("\n{indent}")))
+            .map(|step| step.replace('\n', &line_break))
             .collect::<Vec<_>>()
-            .join(&format!("\n{indent}"));
+            .join(&line_break);
         let edit = match empty.replaced {
             true => Edit {
                 range: body,
                 content: text.into(),
             },
             // A docstring alone stays; the operations follow it.
-            false => Edit::insert(body.end, format!("\n{indent}{text}")),
+            false => Edit::insert(body.end, format!("{line_break}{text}")),
         };
         finding.fix = Some(Fix::unsafe_(
             "Undo `upgrade()`'s operations in `downgrade()` (deletes what they added)",
@@ -490,11 +498,4 @@ impl<'s> ItemText<'s> {
             ))
             .unwrap_or("")
     }
-}
-
-/// The white space that opens the line holding `at`.
-fn indentation_at(source: &str, at: usize) -> &str {
-    let line_start = source[..at].rfind('\n').map_or(0, |newline| newline + 1);
-    let line = &source[line_start..];
-    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }

@@ -43,7 +43,8 @@ use crate::language::Language;
 use crate::rules::alembic;
 use crate::rules::projections::Projections;
 use crate::rules::{
-    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity,
+    Check, Context, Edit, Finding, Fix, FixAvailability, FixSafety, Rule, Severity, indentation_at,
+    newline_of,
 };
 use crate::schema::Operation;
 
@@ -160,7 +161,8 @@ fn concurrently(source: &str, step: &crate::schema::from_alembic::UpgradeStep) -
         );
     }
     let statement = &step.statement;
-    let indent = &source[line_start(source, statement.start)..statement.start];
+    let indent = indentation_at(source, statement.start);
+    let newline = newline_of(source);
     let mut call = String::new();
     call.push_str(source.get(statement.start..at).unwrap_or(""));
     call.push_str(&keyword);
@@ -170,7 +172,7 @@ fn concurrently(source: &str, step: &crate::schema::from_alembic::UpgradeStep) -
         "Pass `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (unsafe: the index is built outside the migration's transaction)",
         vec![Edit::replace(
             statement.clone(),
-            format!("with op.get_context().autocommit_block():\n{indent}    {nested}"),
+            format!("with op.get_context().autocommit_block():{newline}{indent}    {nested}"),
         )],
     )
 }
@@ -185,17 +187,12 @@ fn keyword_after_arguments(
     let end = step.arguments_end;
     let rest = source.get(end..step.range.end).unwrap_or("");
     if rest.starts_with(',') && rest.contains('\n') {
-        let line = line_start(source, end);
-        let indent: String = source[line..end]
-            .chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .collect();
-        return (end + 1, format!("\n{indent}postgresql_concurrently=True,"));
+        let indent = indentation_at(source, end);
+        let newline = newline_of(source);
+        return (
+            end + 1,
+            format!("{newline}{indent}postgresql_concurrently=True,"),
+        );
     }
     (end, ", postgresql_concurrently=True".to_string())
-}
-
-/// Where the line holding `at` starts.
-fn line_start(source: &str, at: usize) -> usize {
-    source[..at].rfind('\n').map_or(0, |newline| newline + 1)
 }
