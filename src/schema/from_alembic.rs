@@ -14,7 +14,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
 use super::from_models::{
-    At, column_of_call, last_name, sql_type, string_of, strings_of, table_of_call,
+    At, column_of_call, index_of_column, last_name, sql_type, string_of, strings_of, table_of_call,
 };
 use super::model::FileSchema;
 use super::{ColumnType, ForeignKey, Operation, Reference, qualified_name};
@@ -195,14 +195,12 @@ fn revisions_of(value: &Expr) -> Vec<String> {
 pub struct UpgradeStep {
     /// The call (`op.drop_column(...)`).
     pub range: Range<usize>,
-    /// The statement that makes the call, and the indentation of its line.
+    /// The statement that makes the call.
     pub statement: Range<usize>,
     /// What it does to the schema.
     pub operations: Vec<Operation>,
     /// The SQL `op.execute` runs: the string literal's range and its value.
     pub sql: Option<(Range<usize>, String)>,
-    /// The method called (`create_index`).
-    pub method: String,
     /// Called on `batch_op` in a `batch_alter_table` block.
     pub in_batch: bool,
     /// Inside `with op.get_context().autocommit_block():` (outside the migration's
@@ -331,7 +329,6 @@ fn step_of(
         statement,
         operations,
         sql,
-        method: method.to_string(),
         in_batch: batch.is_some(),
         in_autocommit,
         arguments_end,
@@ -438,18 +435,10 @@ fn operation_of(call: &ExprCall, batch: Option<&String>, at: At) -> Vec<Operatio
             let Some((column, indexed)) = column_of_call(column, at) else {
                 return Vec::new();
             };
-            let mut operations = Vec::new();
-            if indexed {
-                operations.push(Operation::CreateIndex {
-                    table: table.clone(),
-                    range: column.range.clone(),
-                    columns: vec![column.name.clone()],
-                    unique: false,
-                    concurrently: false,
-                });
-            }
-            operations.insert(0, Operation::AddColumn { table, column });
-            operations
+            let index = indexed.then(|| index_of_column(&table, &column));
+            std::iter::once(Operation::AddColumn { table, column })
+                .chain(index)
+                .collect()
         }
         "drop_column" => {
             let (Some(table), Some(column)) = (table(0), arguments.get(shift).and_then(string_of))

@@ -99,6 +99,17 @@ fn names_tables(class: &StmtClassDef) -> bool {
     })
 }
 
+/// The index a column's `index=True` asks for, where the column is written.
+pub(super) fn index_of_column(table: &str, column: &Column) -> Operation {
+    Operation::CreateIndex {
+        table: table.to_string(),
+        range: column.range.clone(),
+        columns: vec![column.name.clone()],
+        unique: false,
+        concurrently: false,
+    }
+}
+
 pub(super) type At<'a> = &'a dyn Fn(&dyn Ranged) -> Range<usize>;
 
 /// A model class's table, when it maps one.
@@ -183,13 +194,7 @@ fn model_class(class: &StmtClassDef, at: At) -> Vec<Operation> {
             continue;
         };
         if column.1 {
-            operations.push(Operation::CreateIndex {
-                table: table.clone(),
-                range: column.0.range.clone(),
-                columns: vec![column.0.name.clone()],
-                unique: false,
-                concurrently: false,
-            });
+            operations.push(index_of_column(&table, &column.0));
         }
         columns.push(column.0);
     }
@@ -404,13 +409,7 @@ pub(super) fn table_of_call(call: &ExprCall, at: At) -> Vec<Operation> {
             continue;
         };
         if indexed {
-            operations.push(Operation::CreateIndex {
-                table: table.clone(),
-                range: column.range.clone(),
-                columns: vec![column.name.clone()],
-                unique: false,
-                concurrently: false,
-            });
+            operations.push(index_of_column(&table, &column));
         }
         columns.push(column);
     }
