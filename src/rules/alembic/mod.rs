@@ -63,6 +63,20 @@ fn upgrade_is_skipped(context: &Context) -> bool {
 pub struct UpgradeSteps(pub Vec<UpgradeStep>);
 
 impl UpgradeSteps {
+    /// What each statement of the SQL that `op.execute` runs does to rows, with the
+    /// string it is written in and the tables the steps before created.
+    pub fn executed_row_changes(
+        &self,
+    ) -> impl Iterator<Item = (&std::ops::Range<usize>, RowChange, CreatedBefore<'_>)> {
+        self.with_created_before().flat_map(|(step, created)| {
+            step.sql.iter().flat_map(move |(literal, sql)| {
+                row_changes(sql)
+                    .into_iter()
+                    .map(move |change| (literal, change, created))
+            })
+        })
+    }
+
     /// Each step with the tables the steps before it created.
     pub fn with_created_before(&self) -> impl Iterator<Item = (&UpgradeStep, CreatedBefore<'_>)> {
         self.0.iter().enumerate().map(|(at, step)| {
@@ -77,6 +91,7 @@ impl UpgradeSteps {
 }
 
 /// The steps of `upgrade()` before one.
+#[derive(Clone, Copy)]
 pub struct CreatedBefore<'s> {
     before: &'s [UpgradeStep],
 }
@@ -111,7 +126,7 @@ impl CreatedBefore<'_> {
 }
 
 /// What each statement of the SQL an `op.execute` runs does to rows, in order.
-pub fn row_changes(sql: &str) -> Vec<RowChange> {
+fn row_changes(sql: &str) -> Vec<RowChange> {
     let Some(syntax) = Syntax::parse(Language::Sql, sql) else {
         return Vec::new();
     };
@@ -126,4 +141,11 @@ pub fn row_changes(sql: &str) -> Vec<RowChange> {
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// Keep one of findings with the same place and message: an `op.execute` string is
+/// one place, and may hold several statements that say the same of one table.
+pub fn once_per_place(findings: &mut Vec<crate::rules::Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|finding| seen.insert((finding.range.clone(), finding.message.clone())));
 }

@@ -86,26 +86,18 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 /// `op.execute` of a `DELETE` with no `WHERE` in an Alembic `upgrade()`.
 fn check_alembic(context: &Context, findings: &mut Vec<Finding>) {
     let steps = alembic::upgrade_steps(context);
-    for (step, created_here) in steps.with_created_before() {
-        let Some((literal, sql)) = &step.sql else {
-            continue;
-        };
-        // One finding per table of the string (it may hold several statements).
-        let mut reported: Vec<String> = Vec::new();
-        for change in alembic::row_changes(sql) {
-            if let RowChange::Delete {
-                table,
-                has_where: false,
-            } = change
-                && !created_here.contains(&table)
-                && !reported.contains(&table)
-            {
-                reported.push(table.clone());
-                findings.push(RULE.finding(
-                    literal.clone(),
-                    format!("`DELETE` from `{table}` has no `WHERE`: it deletes every row (write `TRUNCATE {table}` if that is meant)"),
-                ));
-            }
+    for (literal, change, created_here) in steps.executed_row_changes() {
+        if let RowChange::Delete {
+            table,
+            has_where: false,
+        } = change
+            && !created_here.contains(&table)
+        {
+            findings.push(RULE.finding(
+                literal.clone(),
+                format!("`DELETE` from `{table}` has no `WHERE`: it deletes every row (write `TRUNCATE {table}` if that is meant)"),
+            ));
         }
     }
+    alembic::once_per_place(findings);
 }

@@ -109,15 +109,16 @@ fn check_alembic(context: &Context, findings: &mut Vec<Finding>) {
                 findings.push(RULE.finding(range.clone(), message));
             }
         }
-        if let Some((literal, sql)) = &step.sql
-            && alembic::row_changes(sql).contains(&RowChange::Truncate)
-        {
+    }
+    for (literal, change, _) in steps.executed_row_changes() {
+        if change == RowChange::Truncate {
             findings.push(RULE.finding(
                 literal.clone(),
                 "`TRUNCATE` in a migration deletes every row of the table",
             ));
         }
     }
+    alembic::once_per_place(findings);
 }
 
 /// What an operation destroys: the table it acts on, where, and the message.

@@ -111,28 +111,20 @@ fn backfills_added_columns(
 /// `op.execute` of an `UPDATE` with no `WHERE` in an Alembic `upgrade()`.
 fn check_alembic(context: &Context, findings: &mut Vec<Finding>) {
     let steps = alembic::upgrade_steps(context);
-    for (step, created_here) in steps.with_created_before() {
-        let Some((literal, sql)) = &step.sql else {
-            continue;
-        };
-        // One finding per table of the string (it may hold several statements).
-        let mut reported: Vec<String> = Vec::new();
-        for change in alembic::row_changes(sql) {
-            if let RowChange::Update {
-                table,
-                columns,
-                has_where: false,
-            } = change
-                && !created_here.contains(&table)
-                && !created_here.added_columns(&table, &columns)
-                && !reported.contains(&table)
-            {
-                reported.push(table.clone());
-                findings.push(RULE.finding(
-                    literal.clone(),
-                    format!("`UPDATE` of `{table}` has no `WHERE`: it changes every row"),
-                ));
-            }
+    for (literal, change, created_here) in steps.executed_row_changes() {
+        if let RowChange::Update {
+            table,
+            columns,
+            has_where: false,
+        } = change
+            && !created_here.contains(&table)
+            && !created_here.added_columns(&table, &columns)
+        {
+            findings.push(RULE.finding(
+                literal.clone(),
+                format!("`UPDATE` of `{table}` has no `WHERE`: it changes every row"),
+            ));
         }
     }
+    alembic::once_per_place(findings);
 }
