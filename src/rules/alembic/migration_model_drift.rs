@@ -82,7 +82,7 @@ fn check(context: &Context, findings: &mut Vec<Finding>) {
 
 /// The model's tables and columns that the migrations do not make.
 fn check_models(context: &Context, findings: &mut Vec<Finding>) {
-    let models = from_models::read_parsed(context.source, context.syntax);
+    let models = crate::rules::sql::model_tables(context);
     for operation in &models.operations {
         let Operation::CreateTable {
             table,

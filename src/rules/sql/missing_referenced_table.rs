@@ -39,7 +39,7 @@ use crate::language::Language;
 use crate::rules::alembic;
 use crate::rules::projections::Projections;
 use crate::rules::{Check, Context, Finding, FixAvailability, Rule, Severity};
-use crate::schema::{Operation, Reference, from_models};
+use crate::schema::{Operation, Reference};
 
 use super::foreign_keys::foreign_keys;
 use super::{table, table_history};
@@ -92,16 +92,15 @@ fn check_python(context: &Context, findings: &mut Vec<Finding>) {
     if crate::rules::python::file_kind::is_test_file(context.path) {
         return;
     }
-    let operations: Vec<Operation> = if alembic::is_migration(context) {
-        alembic::upgrade_steps(context)
-            .0
-            .iter()
-            .flat_map(|step| step.operations.iter().cloned())
-            .collect()
+    let (steps, models);
+    let operations: Box<dyn Iterator<Item = &Operation>> = if alembic::is_migration(context) {
+        steps = alembic::upgrade_steps(context);
+        Box::new(steps.0.iter().flat_map(|step| &step.operations))
     } else {
-        from_models::read_parsed(context.source, context.syntax).operations
+        models = super::model_tables(context);
+        Box::new(models.operations.iter())
     };
-    for reference in operations.iter().flat_map(references) {
+    for reference in operations.flat_map(references) {
         let Some(history) = context.table_history(&reference.table) else {
             return; // the schema is not known yet
         };

@@ -131,6 +131,12 @@ pub fn first_created_here(
     same_file && first_here
 }
 
+/// The tables a Python module's models declare (`from_models`), as its text is now:
+/// read once per audit (two rules read them).
+pub fn model_tables(context: &Context) -> std::rc::Rc<crate::schema::model::FileSchema> {
+    context.memo(|| crate::schema::from_models::read_parsed(context.source, context.syntax))
+}
+
 /// The schema this file's own text describes, as it is now: worked out once per audit.
 fn local_schema(context: &Context) -> std::rc::Rc<SchemaModel> {
     context.memo(|| {
