@@ -112,6 +112,10 @@ fn python() {
     for (name, module_text) in [
         ("service module", text.clone()),
         ("FastAPI module", common::fastapi_module(5_000)),
+        (
+            "Alembic migration, 1,000-line upgrade()",
+            common::alembic_migration(1_000),
+        ),
     ] {
         for place in EditPlace::ALL {
             type_at(name, &module_text, place, &settings);
@@ -163,6 +167,10 @@ fn python() {
     for (name, module_text) in [
         ("service module", text.clone()),
         ("FastAPI module", common::fastapi_module(5_000)),
+        (
+            "Alembic migration, 1,000-line upgrade()",
+            common::alembic_migration(1_000),
+        ),
     ] {
         each_rule_alone(name, &module_text);
     }

@@ -61,8 +61,9 @@ impl<'t> SqlSink<'t> {
     pub fn of(checker: &Checker, call: &'t ExprCall) -> Option<SqlSink<'t>> {
         let kind = if method_name(call).is_some_and(|method| EXECUTING_METHODS.contains(&method)) {
             SinkKind::Method
-        } else if qualified_name_of(&call.func, checker.imports())
-            .is_some_and(|name| SQL_TEXT_FUNCTIONS.contains(&name.as_str()))
+        } else if may_name_text(&call.func, checker)
+            && qualified_name_of(&call.func, checker.imports())
+                .is_some_and(|name| SQL_TEXT_FUNCTIONS.contains(&name.as_str()))
         {
             SinkKind::Text
         } else {
@@ -85,6 +86,20 @@ impl<'t> SqlSink<'t> {
     /// `cursor.execute` for messages.
     pub fn name<'s>(&self, checker: &Checker<'_, 's>) -> &'s str {
         checker.text(&*self.call.func)
+    }
+}
+
+/// Whether a callee may be one of `SQL_TEXT_FUNCTIONS`, told without building its
+/// qualified name (every call of a module is asked, twice): `<module>.text`, or a name
+/// imported from somewhere as `text` or under another name.
+fn may_name_text(callee: &Expr, checker: &Checker) -> bool {
+    match callee {
+        Expr::Attribute(attribute) => attribute.attr.as_str() == "text",
+        Expr::Name(name) => checker
+            .imports()
+            .resolve(name.id.as_str())
+            .is_some_and(|target| target.ends_with(".text")),
+        _ => false,
     }
 }
 
