@@ -28,7 +28,7 @@ pub mod sql_tokens;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 use xxhash_rust::xxh3::xxh3_128;
@@ -36,7 +36,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::document::parser_limits;
 use crate::language::Language;
 use front_end::{ItemStart, Items};
-use python_ast::ItemAst;
+use python_ast::{EarlierParse, ItemAst};
 use sql_statements::SqlItem;
 
 thread_local! {
@@ -68,6 +68,9 @@ pub struct SyntaxItem {
     /// A SQL item's statements as PostgreSQL reads them (`sql_statements`), read the
     /// first time a rule asks; shared like `ast`.
     sql: OnceLock<Arc<SqlItem>>,
+    /// The parse of this item before the edit that made it, until `python_ast` reads
+    /// it (`python_ast::parse_item_after_edit`).
+    earlier: Option<Arc<Mutex<Option<EarlierParse>>>>,
 }
 
 impl SyntaxItem {
@@ -77,7 +80,15 @@ impl SyntaxItem {
         self.ast
             .get_or_init(|| {
                 PARSER_RUNS.set(PARSER_RUNS.get() + 1);
-                python_ast::parse_item(text.get(self.range.clone())?)
+                let text = text.get(self.range.clone())?;
+                let earlier = self
+                    .earlier
+                    .as_ref()
+                    .and_then(|earlier| earlier.lock().ok()?.take());
+                match earlier {
+                    Some(earlier) => python_ast::parse_item_after_edit(text, &earlier),
+                    None => python_ast::parse_item(text),
+                }
             })
             .as_deref()
     }
@@ -141,6 +152,7 @@ impl Syntax {
                 tree,
                 ast: OnceLock::new(),
                 sql: OnceLock::new(),
+                earlier: None,
             };
             return Some(Syntax {
                 language,
@@ -217,7 +229,11 @@ impl Syntax {
         items.extend_from_slice(&old_items[..first]);
         for (index, start) in starts.iter().enumerate() {
             let end = starts.get(index + 1).map_or(split_end, |next| next.byte);
-            items.push(item_at(language, text, *start, end, &reusable)?);
+            let mut item = item_at(language, text, *start, end, &reusable)?;
+            if item.ast.get().is_none() {
+                item.earlier = earlier_parse(&old_items[first..resync_index], &item, changed);
+            }
+            items.push(item);
         }
         if let Some((old_index, start)) = resync {
             let lines_moved = start.line as isize - old_items[old_index].line as isize;
@@ -244,6 +260,7 @@ impl Syntax {
                     tree,
                     ast: item.ast.clone(),
                     sql: item.sql.clone(),
+                    earlier: item.earlier.clone(),
                 });
             }
         }
@@ -388,13 +405,14 @@ fn item_at(
 ) -> Option<SyntaxItem> {
     let range = start.byte..end;
     let hash = xxh3_128(text.as_bytes().get(range.clone())?);
-    let (tree, ast, sql) = match reusable.get(&hash) {
+    let (tree, ast, sql, earlier) = match reusable.get(&hash) {
         Some(old) => (
             shifted(old, start.byte, start.line),
             old.ast.clone(),
             old.sql.clone(),
+            old.earlier.clone(),
         ),
-        None if language.grammar().is_none() => (None, OnceLock::new(), OnceLock::new()),
+        None if language.grammar().is_none() => (None, OnceLock::new(), OnceLock::new(), None),
         None => (
             Some(parse_range(
                 language,
@@ -404,6 +422,7 @@ fn item_at(
             )?),
             OnceLock::new(),
             OnceLock::new(),
+            None,
         ),
     };
     Some(SyntaxItem {
@@ -413,7 +432,32 @@ fn item_at(
         tree,
         ast,
         sql,
+        earlier,
     })
+}
+
+/// The parse of the old item that `item` is after an edit within it (the same start,
+/// the edit after it): a large item's parse keeps what stands before the edit.
+fn earlier_parse(
+    old_items: &[SyntaxItem],
+    item: &SyntaxItem,
+    changed: &Changed,
+) -> Option<Arc<Mutex<Option<EarlierParse>>>> {
+    let edit_start = changed.range.start.checked_sub(item.range.start)?;
+    let edit_end = changed.range.end.checked_sub(item.range.start)?;
+    let old = old_items
+        .iter()
+        .find(|old| old.range.start == item.range.start)?;
+    if changed.range.start > old.range.end || changed.range.start > item.range.end {
+        return None;
+    }
+    let ast = old.ast.get()?.clone()?;
+    Some(Arc::new(Mutex::new(Some(EarlierParse {
+        ast,
+        edit_start,
+        edit_end,
+        delta: changed.delta,
+    }))))
 }
 
 /// `old`'s tree moved so that its item starts at `byte`, on `line`.
@@ -579,6 +623,97 @@ mod tests {
                 (0..3, ""),
             ],
         );
+    }
+
+    /// A module with a function and a class large enough that an edit inside them
+    /// keeps the statements before it (`python_ast::parse_item_after_edit`).
+    fn large_definitions() -> String {
+        let mut text = String::from(
+            "import sqlalchemy as sa\nfrom alembic import op\n\n\ndef upgrade():\n    \"\"\"Docstring.\"\"\"\n",
+        );
+        for table in 0..150 {
+            text.push_str(&format!(
+                "    op.create_table(\n        \"t{table}\",\n        sa.Column(\"id\", sa.Integer()),  # key\n    )\n    a = {table}; b = [a,\n 1]\n    x = a + \\\n        b[0]\n    # a comment\n\n    with op.batch_alter_table(\"t{table}\") as batch:\n        batch.drop_column(\"c\")\n    if a:\n        op.execute(f\"DROP TABLE {{a}}\")\n"
+            ));
+        }
+        text.push_str("\n\nclass Model:\n");
+        for method in 0..150 {
+            text.push_str(&format!(
+                "    def m{method}(self, x: int = {method}) -> int:\n        return x * 2\n\n"
+            ));
+        }
+        text.push_str("\ndef downgrade():\n    pass\n");
+        text
+    }
+
+    #[test]
+    fn edits_inside_large_definitions_reparse_as_fresh() {
+        let text = large_definitions();
+        let at = |needle: &str| text.find(needle).unwrap_or_default();
+        let middle = at("\"t75\"");
+        let line = text[..middle].rfind('\n').unwrap_or_default() + 1;
+        let method = at("    def m90");
+        assert_edits_reparse_as_fresh(
+            &text,
+            &[
+                (middle..middle, "x"),    // inside a call's argument
+                (middle..middle + 1, ""), // and back
+                (line..line, "\n"),       // a new line between two lines of a statement
+                (line..line + 1, ""),
+                (line..line, "    pass\n"), // a statement inside a call: an error
+                (line..line + 9, ""),
+                (method..method, "    y = 1\n"), // a statement between two methods
+                (method..method, "  "),          // an indentation that matches nothing
+                (method..method + 2, ""),
+                (method..method, "x"), // dedented: the class ends here
+                (method..method + 1, ""),
+                (line..line, "("), // an open bracket swallows the rest
+                (line..line + 1, ""),
+                (line..line, "\"\"\""), // so does a string
+                (line..line + 3, ""),
+                (middle..middle, "\\\n"), // a backslash inside brackets
+                (middle..middle + 2, ""),
+                (at("def upgrade()") + 4..at("def upgrade()") + 4, "_"), // the header
+            ],
+        );
+    }
+
+    /// Edits at places chosen by a fixed pseudo-random sequence, of pieces that open,
+    /// close and split statements: every reparse equals a fresh parse.
+    #[test]
+    fn random_edits_inside_large_definitions_reparse_as_fresh() {
+        let text = large_definitions();
+        let pieces = [
+            "x",
+            "1",
+            " ",
+            "\n",
+            "    ",
+            "(",
+            ")",
+            "\\",
+            ":",
+            ";",
+            "\"",
+            "#",
+            "\n    y = 2\n",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        // Each edit is undone by the next, so that most start from code that parses.
+        let mut edits = Vec::new();
+        for _ in 0..150 {
+            let start = next(text.len());
+            let piece = pieces[next(pieces.len())];
+            edits.push((start..start, piece));
+            edits.push((start..start + piece.len(), ""));
+        }
+        assert_edits_reparse_as_fresh(&text, &edits);
     }
 
     #[test]

@@ -23,8 +23,9 @@
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
-use ruff_python_ast::Suite;
+use ruff_python_ast::{Stmt, Suite};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
+use ruff_text_size::Ranged;
 
 use super::python_items::Scanner;
 
@@ -116,6 +117,151 @@ pub fn parse_item(text: &str) -> Option<Arc<ItemAst>> {
     }))
 }
 
+/// A parse of an item before an edit, and where the edit starts (from the item's start;
+/// the text before it is unchanged): what `parse_item_after_edit` may reuse.
+#[derive(Debug)]
+pub struct EarlierParse {
+    pub ast: Arc<ItemAst>,
+    pub edit_start: usize,
+    /// Where the edited text ends now (from the item's start).
+    pub edit_end: usize,
+    /// How many bytes longer the item's text is now.
+    pub delta: isize,
+}
+
+/// Items shorter than this are parsed whole after an edit (the reuse costs more).
+const REUSE_HEAD_ABOVE_BYTES: usize = 16 * 1024;
+
+/// Parse an item's text after an edit. A large function or class keeps the statements
+/// of its body that end on a line before the edit (a keystroke in a 1,000-line
+/// `upgrade()` parses from the edited statement on): they are parsed from text the
+/// edit did not touch, at offsets it did not move. The rest is parsed from the item's
+/// text with those statements blanked out, so every offset is the fresh parse's.
+pub fn parse_item_after_edit(text: &str, earlier: &EarlierParse) -> Option<Arc<ItemAst>> {
+    parse_after_kept_head(text, earlier).or_else(|| parse_item(text))
+}
+
+fn parse_after_kept_head(text: &str, earlier: &EarlierParse) -> Option<Arc<ItemAst>> {
+    let old = &earlier.ast;
+    if old.has_error || text.len() < REUSE_HEAD_ABOVE_BYTES {
+        return None;
+    }
+    let [old_statement] = old.body.as_slice() else {
+        return None;
+    };
+    let old_body = body_of(old_statement)?;
+    let edited_line = line_start(text, earlier.edit_start.min(text.len()));
+    // The kept statements end before the edited line, and the next one starts on a
+    // line of its own (not `a; b`): the cut is that line's start.
+    // At least the last statement is parsed again, so that the body it leaves is never
+    // empty (an edit after it, in the item's trailing lines, may add to it).
+    let mut kept = old_body
+        .partition_point(|statement| end_of(statement) <= edited_line)
+        .min(old_body.len() - 1);
+    let cut = loop {
+        if kept == 0 {
+            return None;
+        }
+        let next_start = old_body
+            .get(kept)
+            .map_or(edited_line, |next| start_of(next).min(edited_line));
+        let cut = line_start(text, next_start);
+        if end_of(&old_body[kept - 1]) <= cut {
+            break cut;
+        }
+        kept -= 1;
+    };
+    // A backslash after the last kept statement could join it to the edited line.
+    if text.get(end_of(&old_body[kept - 1])..cut)?.contains('\\') {
+        return None;
+    }
+    let first = start_of(&old_body[0]);
+    let mut blanked = text.as_bytes().to_vec();
+    for byte in &mut blanked[first..cut] {
+        if *byte != b'\n' && *byte != b'\r' {
+            *byte = b' ';
+        }
+    }
+    // Whole characters between two character boundaries became spaces.
+    let blanked = String::from_utf8(blanked).ok()?;
+    // An edit that leaves a syntax error (half the keystrokes) is parsed whole, for the
+    // fresh parse's error recovery: the edited statements alone tell, at little cost.
+    if let Some(unaffected) = first_unaffected_line(text, old_body, earlier)
+        && unaffected > cut
+        && parse_item(&blanked[..unaffected]).is_none_or(|edited| edited.has_error)
+    {
+        return None;
+    }
+    let mut parsed = parse_item(&blanked)?;
+    if parsed.has_error {
+        return None;
+    }
+    let item = Arc::get_mut(&mut parsed)?;
+    let [new_statement] = item.body.as_mut_slice() else {
+        return None;
+    };
+    if std::mem::discriminant(new_statement) != std::mem::discriminant(old_statement) {
+        return None;
+    }
+    if body_of(new_statement)?
+        .first()
+        .is_some_and(|statement| start_of(statement) < cut)
+    {
+        return None;
+    }
+    match new_statement {
+        Stmt::FunctionDef(function) => put_before(&mut function.body, &old_body[..kept]),
+        Stmt::ClassDef(class) => put_before(&mut class.body, &old_body[..kept]),
+        _ => return None,
+    }
+    // The kept statements' depth was counted in the earlier parse.
+    item.deepest = item.deepest.max(old.deepest);
+    Some(parsed)
+}
+
+/// The start of the line of the first statement of the old body that stands wholly
+/// after the edit (where it stands now), when it starts a line after the edit.
+fn first_unaffected_line(text: &str, old_body: &[Stmt], earlier: &EarlierParse) -> Option<usize> {
+    let old_edit_end = earlier.edit_end.checked_add_signed(-earlier.delta)?;
+    let next = old_body.partition_point(|statement| start_of(statement) < old_edit_end);
+    let now = start_of(old_body.get(next)?).checked_add_signed(earlier.delta)?;
+    let line = line_start(text, now.min(text.len()));
+    (line >= earlier.edit_end).then_some(line)
+}
+
+fn body_of(statement: &Stmt) -> Option<&[Stmt]> {
+    match statement {
+        Stmt::FunctionDef(function) => Some(&function.body),
+        Stmt::ClassDef(class) => Some(&class.body),
+        _ => None,
+    }
+}
+
+/// `kept` (cloned) then what `body` held.
+fn put_before<Body>(body: &mut Body, kept: &[Stmt])
+where
+    Body: Default + Extend<Stmt> + IntoIterator<Item = Stmt>,
+{
+    let rest = std::mem::take(body);
+    body.extend(kept.iter().cloned());
+    body.extend(rest);
+}
+
+fn start_of(statement: &Stmt) -> usize {
+    usize::from(statement.start())
+}
+
+fn end_of(statement: &Stmt) -> usize {
+    usize::from(statement.end())
+}
+
+/// The start of the line that holds `offset` (`\n`, `\r\n` or `\r` end lines).
+fn line_start(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .and_then(|before| before.rfind(['\n', '\r']))
+        .map_or(0, |end| end + 1)
+}
+
 /// The tokens of the logical line of `text` that has the most (lines joined by open
 /// brackets, strings or backslashes count as one): a run of name or number characters
 /// is one, each other character outside strings and comments one, each string two (its
@@ -161,6 +307,63 @@ mod tests {
         );
         let broken = parse_item("def f(:\n    pass\n").expect("parses what it can");
         assert!(broken.has_error);
+    }
+
+    /// An edit in the middle of a large function keeps the statements before it, and
+    /// the result is the fresh parse, offsets and all; where the edit leaves a syntax
+    /// error, or the old statement before it may run on (a backslash), nothing is kept.
+    #[test]
+    fn a_large_body_keeps_the_statements_before_an_edit() {
+        let body: String = (0..600)
+            .map(|index| format!("    op.drop_column(\"t{index}\", \"c\")\n"))
+            .collect();
+        let before = format!("def upgrade():\n{body}");
+        let earlier = |edit_start, edit_end, delta| EarlierParse {
+            ast: parse_item(&before).expect("parses"),
+            edit_start,
+            edit_end,
+            delta,
+        };
+        let edit_start = before.find("\"t300\"").expect("there");
+        let after = format!(
+            "{}x_{}",
+            &before[..edit_start + 1],
+            &before[edit_start + 1..]
+        );
+        let kept = parse_after_kept_head(&after, &earlier(edit_start + 1, edit_start + 3, 2))
+            .expect("keeps");
+        let fresh = parse_item(&after).expect("parses");
+        assert_eq!(format!("{:?}", kept.body), format!("{:?}", fresh.body));
+        assert!(!kept.has_error);
+
+        let broken = format!("{}(x{}", &before[..edit_start], &before[edit_start..]);
+        assert!(parse_after_kept_head(&broken, &earlier(edit_start, edit_start + 2, 2)).is_none());
+        // A line continued onto a blank line: what is typed there joins the statement.
+        let continued = before.replacen(
+            "    op.drop_column(\"t300\", \"c\")\n",
+            "    x = 1 \\\n\n",
+            1,
+        );
+        assert!(!parse_item(&continued).expect("parses").has_error);
+        let blank = continued.find("\\\n\n").expect("there") + 2;
+        let typed = format!("{}    + 2{}", &continued[..blank], &continued[blank..]);
+        let earlier = EarlierParse {
+            ast: parse_item(&continued).expect("parses"),
+            edit_start: blank,
+            edit_end: blank + 7,
+            delta: 7,
+        };
+        assert!(parse_after_kept_head(&typed, &earlier).is_none());
+        assert_eq!(
+            format!(
+                "{:?}",
+                parse_item_after_edit(&typed, &earlier).map(|ast| format!("{:?}", ast.body))
+            ),
+            format!(
+                "{:?}",
+                parse_item(&typed).map(|ast| format!("{:?}", ast.body))
+            )
+        );
     }
 
     /// A statement nested once per operator, far deeper than any real code, is not
