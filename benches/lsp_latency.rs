@@ -487,7 +487,7 @@ fn main() {
     }
     if wants("alembic") {
         // A usual migration, and a large initial one (autogenerate of a whole schema).
-        for lines in [1_000] {
+        for lines in [200, 1_000] {
             let migration = common::alembic_migration(lines);
             let kind = format!("Alembic migration, one {lines}-line upgrade()");
             for place in EditPlace::ALL {
