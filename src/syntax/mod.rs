@@ -443,6 +443,10 @@ fn earlier_parse(
     item: &SyntaxItem,
     changed: &Changed,
 ) -> Option<Arc<Mutex<Option<EarlierParse>>>> {
+    // Kept only where it may be read: the old tree lives until the new item is parsed.
+    if item.range.len() < python_ast::REUSE_HEAD_ABOVE_BYTES {
+        return None;
+    }
     let edit_start = changed.range.start.checked_sub(item.range.start)?;
     let edit_end = changed.range.end.checked_sub(item.range.start)?;
     let old = old_items

@@ -130,7 +130,7 @@ pub struct EarlierParse {
 }
 
 /// Items shorter than this are parsed whole after an edit (the reuse costs more).
-const REUSE_HEAD_ABOVE_BYTES: usize = 16 * 1024;
+pub const REUSE_HEAD_ABOVE_BYTES: usize = 16 * 1024;
 
 /// Parse an item's text after an edit. A large function or class keeps the statements
 /// of its body that end on a line before the edit (a keystroke in a 1,000-line
