@@ -152,9 +152,9 @@ fn parse_after_kept_head(text: &str, earlier: &EarlierParse) -> Option<Arc<ItemA
     let old_body = body_of(old_statement)?;
     let edited_line = line_start(text, earlier.edit_start.min(text.len()));
     // The kept statements end before the edited line, and the next one starts on a
-    // line of its own (not `a; b`): the cut is that line's start.
-    // At least the last statement is parsed again, so that the body it leaves is never
-    // empty (an edit after it, in the item's trailing lines, may add to it).
+    // line of its own (not `a; b`): the cut is that line's start. The last statement
+    // is never kept, so that the parsed body is never empty (an edit after it, in the
+    // item's trailing lines, may add to it).
     let mut kept = old_body
         .partition_point(|statement| end_of(statement) <= edited_line)
         .min(old_body.len() - 1);
@@ -177,7 +177,7 @@ fn parse_after_kept_head(text: &str, earlier: &EarlierParse) -> Option<Arc<ItemA
     }
     let first = start_of(&old_body[0]);
     let mut blanked = text.as_bytes().to_vec();
-    for byte in &mut blanked[first..cut] {
+    for byte in blanked.get_mut(first..cut)? {
         if *byte != b'\n' && *byte != b'\r' {
             *byte = b' ';
         }
