@@ -255,7 +255,9 @@ fn end_of(statement: &Stmt) -> usize {
     usize::from(statement.end())
 }
 
-/// The start of the line that holds `offset` (`\n`, `\r\n` or `\r` end lines).
+/// The start of the line that holds `offset` (`\n`, `\r\n` or `\r` end lines). Not
+/// `rules::line_start`: the syntax layer sits below the rules, and Python's tokenizer
+/// ends a line at a lone `\r` too, which the cut must respect.
 fn line_start(text: &str, offset: usize) -> usize {
     text.get(..offset)
         .and_then(|before| before.rfind(['\n', '\r']))
